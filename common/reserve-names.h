@@ -1,0 +1,23 @@
+/* The names and limits of the reserved D-Bus API, version 1, in one place. */
+#pragma once
+
+#define RESERVE_BUS_NAME    "org.reserved.Reserve1"
+#define RESERVE_OBJECT_PATH "/org/reserved/Reserve1"
+#define RESERVE_INTERFACE   "org.reserved.Reserve1"
+#define RESERVE_ERROR_PREFIX RESERVE_INTERFACE ".Error."
+
+#define RESERVE_NAME_MAX_BYTES        64
+#define RESERVE_REQUEST_ID_MAX_BYTES  128
+#define RESERVE_BUY_QUANTITY_MAX      10000u
+#define RESERVE_CAPACITY_MAX          1000000000u
+#define RESERVE_RESTOCK_QUANTITY_MAX  1000000u
+
+#define RESERVE_DEFAULT_ITEM          "ticket"
+#define RESERVE_DEFAULT_CAPACITY      100u
+
+/* Keys of the a{sv} arguments and of GetItem's answer. */
+#define RESERVE_OPTION_REQUEST_ID     "request_id"
+#define RESERVE_OPTION_PER_USER_LIMIT "per_user_limit"
+
+#define RESERVE_ORDER_STATE_ACTIVE    "active"
+#define RESERVE_ORDER_STATE_CANCELLED "cancelled"

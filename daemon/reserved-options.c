@@ -1,0 +1,62 @@
+#include "reserved-options.h"
+
+#include "reserve-error.h"
+#include "reserve-validate.h"
+
+static const ReservedOptionSpec *
+find_spec (const ReservedOptionSpec *specs, const char *key)
+{
+  for (const ReservedOptionSpec *spec = specs; spec->key != NULL; spec++)
+    if (g_str_equal (spec->key, key))
+      return spec;
+  return NULL;
+}
+
+static char *
+describe_specs (const ReservedOptionSpec *specs)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const ReservedOptionSpec *spec = specs; spec->key != NULL; spec++)
+    g_string_append_printf (out, "%s%s (%s)", out->len ? ", " : "", spec->key, spec->type);
+  if (out->len == 0)
+    g_string_append (out, "none");
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+reserved_options_check (GVariant                 *options,
+                        const ReservedOptionSpec *specs,
+                        const char               *method,
+                        GError                  **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      const ReservedOptionSpec *spec = find_spec (specs, key);
+
+      if (spec == NULL)
+        {
+          g_autofree char *described = reserve_describe_text (key);
+          g_autofree char *known = describe_specs (specs);
+
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                       "unknown option %s: %s takes %s", described, method, known);
+          g_variant_unref (value);
+          return FALSE;
+        }
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (spec->type)))
+        {
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                       "option %s has type %s: it must be %s",
+                       key, g_variant_get_type_string (value), spec->type);
+          g_variant_unref (value);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

@@ -1,0 +1,21 @@
+/* Checks an a{sv} options argument against the keys a method takes, so an
+ * unknown key or a wrongly typed value is an InvalidArgument instead of
+ * being silently ignored. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *key;
+  const char *type;  /* a GVariant type string */
+} ReservedOptionSpec;
+
+/* @specs ends with a { NULL } entry. @method names the method in messages. */
+gboolean reserved_options_check (GVariant                 *options,
+                                 const ReservedOptionSpec *specs,
+                                 const char               *method,
+                                 GError                  **error);
+
+G_END_DECLS

@@ -1,0 +1,116 @@
+/* The inventory: items and orders, kept durable. The store knows SQLite and
+ * nothing of D-Bus; the service asks it for whole operations, each of which
+ * either commits all it does before returning or changes nothing.
+ *
+ * Errors are RESERVE_ERROR codes, so they reach clients under their API
+ * names: NoSuchItem, NoSuchOrder, AlreadyCancelled, ItemExists,
+ * InvalidArgument, LimitExceeded, SoldOut, and StorageFailure for anything
+ * the database itself refused (disk full, I/O error, locked). */
+#pragma once
+
+#include <glib-object.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+#define RESERVED_TYPE_STORE (reserved_store_get_type ())
+G_DECLARE_FINAL_TYPE (ReservedStore, reserved_store, RESERVED, STORE, GObject)
+
+typedef struct {
+  char   *name;
+  guint32 capacity;
+  guint32 remaining;
+  guint32 sold;            /* units in active orders, counted from the orders */
+  guint32 per_user_limit;  /* 0: none */
+} ReservedItem;
+
+typedef struct {
+  guint64  id;
+  char    *item;
+  char    *user;
+  guint32  quantity;
+  gint64   created;        /* microseconds since the Unix epoch */
+  uid_t    caller;         /* uid of the connection that placed it */
+  gboolean cancelled;
+} ReservedOrder;
+
+typedef struct {
+  const char *item;
+  const char *user;
+  guint32     quantity;
+  uid_t       caller;
+  const char *request_id;  /* nullable */
+} ReservedPurchase;
+
+typedef struct {
+  guint64  order;
+  guint32  remaining;
+  gboolean replayed;       /* a repeated request_id: nothing was taken */
+} ReservedReceipt;
+
+void reserved_item_clear  (ReservedItem *item);
+void reserved_order_clear (ReservedOrder *order);
+
+/* Opens the database at @path, creating it when the file does not exist or
+ * is empty. An existing file is checked (it must be a reserved database that
+ * passes `PRAGMA quick_check`) before anything is written to it, then
+ * migrated to the current schema. On a fresh database @default_item is
+ * created with @default_capacity units. */
+ReservedStore *reserved_store_open (const char *path,
+                                    const char *default_item,
+                                    guint32     default_capacity,
+                                    GError    **error);
+
+const char *reserved_store_get_path (ReservedStore *self);
+
+/* How long a write waits for a lock held by another process before it
+ * fails with StorageFailure. */
+void reserved_store_set_busy_timeout (ReservedStore *self, guint milliseconds);
+
+gboolean reserved_store_buy (ReservedStore          *self,
+                             const ReservedPurchase *purchase,
+                             ReservedReceipt        *receipt,
+                             GError                **error);
+
+gboolean reserved_store_get_order (ReservedStore *self,
+                                   guint64        order,
+                                   ReservedOrder *out,
+                                   GError       **error);
+
+/* On success sets @item_out (transfer full) to the order's item and
+ * @remaining to that item's stock afterwards. */
+gboolean reserved_store_cancel (ReservedStore *self,
+                                guint64        order,
+                                char         **item_out,
+                                guint32       *remaining,
+                                GError       **error);
+
+gboolean reserved_store_get_item (ReservedStore *self,
+                                  const char    *name,
+                                  ReservedItem  *out,
+                                  GError       **error);
+
+/* (element-type ReservedItem) sorted by name; sold is not filled in. */
+GArray *reserved_store_list_items (ReservedStore *self,
+                                   GError       **error);
+
+/* (element-type ReservedOrder) oldest first, ties by id. @user NULL: every
+ * customer. @only_caller non-NULL: only orders placed by that uid. */
+GArray *reserved_store_list_orders (ReservedStore *self,
+                                    const char    *user,
+                                    const uid_t   *only_caller,
+                                    GError       **error);
+
+gboolean reserved_store_create_item (ReservedStore *self,
+                                     const char    *name,
+                                     guint32        capacity,
+                                     guint32        per_user_limit,
+                                     GError       **error);
+
+gboolean reserved_store_restock (ReservedStore *self,
+                                 const char    *name,
+                                 guint32        quantity,
+                                 guint32       *remaining,
+                                 GError       **error);
+
+G_END_DECLS
