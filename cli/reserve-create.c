@@ -1,0 +1,74 @@
+#include <stdio.h>
+
+#include "reserve-client.h"
+#include "reserve-command.h"
+#include "reserve-names.h"
+
+static GVariant *
+create_options (gboolean has_limit, guint64 per_user_limit)
+{
+  g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
+
+  if (has_limit)
+    g_variant_dict_insert (&options, RESERVE_OPTION_PER_USER_LIMIT, "u", (guint) per_user_limit);
+  return g_variant_dict_end (&options);
+}
+
+static gboolean
+create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  g_autofree char *capacity_text = NULL;
+  g_autofree char *limit_text = NULL;
+  const GOptionEntry entries[] = {
+    { "capacity", 'c', 0, G_OPTION_ARG_FILENAME, &capacity_text,
+      "Units on sale, 0 to 1000000000 (required; 0: not on sale yet)", "N" },
+    { "per-user-limit", 'l', 0, G_OPTION_ARG_FILENAME, &limit_text,
+      "Most units one customer may hold in active orders (default: 0, no limit)", "N" },
+    { NULL }
+  };
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  const char *item = NULL;
+  guint64 capacity = 0;
+  guint64 per_user_limit = 0;
+
+  if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+    return FALSE;
+  if (invocation->help_shown)
+    return TRUE;
+
+  item = reserve_invocation_get_argument (invocation, 0);
+  if (!reserve_check_item_name (item, error) ||
+      !reserve_require_flag ("--capacity", capacity_text, error) ||
+      !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX,
+                             &capacity, error) ||
+      (limit_text != NULL &&
+       !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
+                              &per_user_limit, error)))
+    return FALSE;
+
+  proxy = reserve_client_connect (invocation->bus_type, error);
+  if (proxy == NULL)
+    return FALSE;
+  if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
+                                               create_options (limit_text != NULL, per_user_limit),
+                                               G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                               NULL, error))
+    return FALSE;
+
+  if (per_user_limit == 0)
+    printf ("Created %s with %" G_GUINT64_FORMAT " units.\n", item, capacity);
+  else
+    printf ("Created %s with %" G_GUINT64_FORMAT " units, at most %" G_GUINT64_FORMAT
+            " per customer.\n", item, capacity, per_user_limit);
+  return TRUE;
+}
+
+const ReserveCommand reserve_create_command = {
+  .name = "create",
+  .parameters = "ITEM",
+  .summary = "Create an item with its initial stock. Admins only.",
+  .min_arguments = 1,
+  .max_arguments = 1,
+  .has_json = FALSE,
+  .run = create,
+};

@@ -1,0 +1,97 @@
+#include <stdio.h>
+
+#include "reserve-client.h"
+#include "reserve-command.h"
+#include "reserve-output.h"
+
+static void
+print_items_table (GVariant *items)
+{
+  static const ReserveColumn columns[] = {
+    { "ITEM", FALSE },
+    { "CAPACITY", TRUE },
+    { "REMAINING", TRUE },
+  };
+  g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
+  GVariantIter iter;
+  const char *name;
+  guint capacity;
+  guint remaining;
+
+  if (g_variant_n_children (items) == 0)
+    {
+      puts ("No items.");
+      return;
+    }
+
+  g_variant_iter_init (&iter, items);
+  while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
+    {
+      reserve_table_add (table, name);
+      reserve_table_add_number (table, capacity);
+      reserve_table_add_number (table, remaining);
+    }
+  reserve_table_print (table);
+}
+
+static void
+print_items_json (GVariant *items)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  GVariantIter iter;
+  const char *name;
+  guint capacity;
+  guint remaining;
+
+  json_builder_begin_array (builder);
+  g_variant_iter_init (&iter, items);
+  while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, name);
+      json_builder_set_member_name (builder, "capacity");
+      json_builder_add_int_value (builder, capacity);
+      json_builder_set_member_name (builder, "remaining");
+      json_builder_add_int_value (builder, remaining);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  reserve_print_json (builder);
+}
+
+static gboolean
+items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_autoptr(GVariant) item_list = NULL;
+
+  if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
+    return FALSE;
+  if (invocation->help_shown)
+    return TRUE;
+
+  proxy = reserve_client_connect (invocation->bus_type, error);
+  if (proxy == NULL)
+    return FALSE;
+  if (!reserve_reserve1_call_list_items_sync (proxy,
+                                              G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                              &item_list, NULL, error))
+    return FALSE;
+
+  if (invocation->json)
+    print_items_json (item_list);
+  else
+    print_items_table (item_list);
+  return TRUE;
+}
+
+const ReserveCommand reserve_items_command = {
+  .name = "items",
+  .parameters = "",
+  .summary = "List every item with its capacity and remaining stock, sorted by name.",
+  .min_arguments = 0,
+  .max_arguments = 0,
+  .has_json = TRUE,
+  .run = items,
+};

@@ -1,0 +1,125 @@
+#include "reserve-output.h"
+
+#include <stdio.h>
+
+#define COLUMN_GAP "  "
+
+struct _ReserveTable {
+  const ReserveColumn *columns;
+  guint                n_columns;
+  GPtrArray           *cells;   /* (element-type utf8) row after row */
+};
+
+ReserveTable *
+reserve_table_new (const ReserveColumn *columns, guint n_columns)
+{
+  ReserveTable *table;
+
+  g_return_val_if_fail (n_columns > 0, NULL);
+
+  table = g_new0 (ReserveTable, 1);
+  table->columns = columns;
+  table->n_columns = n_columns;
+  table->cells = g_ptr_array_new_with_free_func (g_free);
+  return table;
+}
+
+void
+reserve_table_free (ReserveTable *table)
+{
+  if (table == NULL)
+    return;
+  g_ptr_array_unref (table->cells);
+  g_free (table);
+}
+
+void
+reserve_table_take (ReserveTable *table, char *cell)
+{
+  g_ptr_array_add (table->cells, cell);
+}
+
+void
+reserve_table_add (ReserveTable *table, const char *cell)
+{
+  reserve_table_take (table, g_strdup (cell));
+}
+
+void
+reserve_table_add_number (ReserveTable *table, guint64 number)
+{
+  reserve_table_take (table, g_strdup_printf ("%" G_GUINT64_FORMAT, number));
+}
+
+/* Characters, not bytes, so a non-ASCII cell does not push its row out of
+ * line. */
+static gsize
+text_width (const char *text)
+{
+  return g_utf8_strlen (text, -1);
+}
+
+static void
+print_cell (const ReserveTable *table, guint column, const char *text, const gsize *widths)
+{
+  gboolean last = column + 1 == table->n_columns;
+  gsize padding = widths[column] - text_width (text);
+
+  if (column > 0)
+    fputs (COLUMN_GAP, stdout);
+  if (table->columns[column].align_right)
+    printf ("%*s%s", (int) padding, "", text);
+  else if (last)
+    fputs (text, stdout);
+  else
+    printf ("%s%*s", text, (int) padding, "");
+  if (last)
+    fputc ('\n', stdout);
+}
+
+void
+reserve_table_print (const ReserveTable *table)
+{
+  g_autofree gsize *widths = g_new0 (gsize, table->n_columns);
+
+  g_return_if_fail (table->cells->len % table->n_columns == 0);
+
+  for (guint column = 0; column < table->n_columns; column++)
+    widths[column] = text_width (table->columns[column].heading);
+  for (guint i = 0; i < table->cells->len; i++)
+    {
+      guint column = i % table->n_columns;
+      widths[column] = MAX (widths[column], text_width (table->cells->pdata[i]));
+    }
+
+  for (guint column = 0; column < table->n_columns; column++)
+    print_cell (table, column, table->columns[column].heading, widths);
+  for (guint i = 0; i < table->cells->len; i++)
+    print_cell (table, i % table->n_columns, table->cells->pdata[i], widths);
+}
+
+char *
+reserve_format_local_time (gint64 usec)
+{
+  g_autoptr(GDateTime) epoch = g_date_time_new_from_unix_utc (0);
+  g_autoptr(GDateTime) utc = g_date_time_add (epoch, usec);
+  g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+
+  /* Out of GDateTime's range (years 1 to 9999): still say what we got. */
+  if (local == NULL)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " µs since 1970", usec);
+  return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
+}
+
+void
+reserve_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  puts (text);
+}

@@ -1,0 +1,37 @@
+/* Printing answers for people (aligned tables, local times) and for
+ * scripts (JSON). Text is written byte for byte: user names are the
+ * customer's own words and must come out exactly as they went in. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *heading;
+  gboolean    align_right;   /* for numbers */
+} ReserveColumn;
+
+typedef struct _ReserveTable ReserveTable;
+
+ReserveTable *reserve_table_new  (const ReserveColumn *columns, guint n_columns);
+void          reserve_table_free (ReserveTable *table);
+
+/* Cells fill the table row by row, left to right. */
+void reserve_table_add        (ReserveTable *table, const char *cell);
+void reserve_table_add_number (ReserveTable *table, guint64 number);
+void reserve_table_take       (ReserveTable *table, char *cell);
+
+void reserve_table_print (const ReserveTable *table);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReserveTable, reserve_table_free)
+
+/* @usec since the Unix epoch as local ISO 8601 time with its UTC offset,
+ * to the second: "2024-05-01T14:03:27+02:00". */
+char *reserve_format_local_time (gint64 usec);
+
+/* Prints the builder's value followed by a newline. */
+void reserve_print_json (JsonBuilder *builder);
+
+G_END_DECLS

@@ -1,0 +1,53 @@
+#include <stdio.h>
+
+#include "reserve-client.h"
+#include "reserve-command.h"
+#include "reserve-names.h"
+
+static gboolean
+restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  g_autofree char *quantity_text = NULL;
+  const GOptionEntry entries[] = {
+    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
+      "Units to add, 1 to 1000000 (required)", "N" },
+    { NULL }
+  };
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  const char *item = NULL;
+  guint64 quantity = 0;
+  guint remaining = 0;
+
+  if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+    return FALSE;
+  if (invocation->help_shown)
+    return TRUE;
+
+  item = reserve_invocation_get_argument (invocation, 0);
+  if (!reserve_check_item_name (item, error) ||
+      !reserve_require_flag ("--quantity", quantity_text, error) ||
+      !reserve_parse_number ("--quantity", quantity_text, 1, RESERVE_RESTOCK_QUANTITY_MAX,
+                             &quantity, error))
+    return FALSE;
+
+  proxy = reserve_client_connect (invocation->bus_type, error);
+  if (proxy == NULL)
+    return FALSE;
+  if (!reserve_reserve1_call_restock_sync (proxy, item, (guint) quantity,
+                                           G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                           &remaining, NULL, error))
+    return FALSE;
+
+  printf ("Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", item, quantity, remaining);
+  return TRUE;
+}
+
+const ReserveCommand reserve_restock_command = {
+  .name = "restock",
+  .parameters = "ITEM",
+  .summary = "Add units to an item's capacity and remaining stock. Admins only.",
+  .min_arguments = 1,
+  .max_arguments = 1,
+  .has_json = FALSE,
+  .run = restock,
+};

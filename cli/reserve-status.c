@@ -1,0 +1,130 @@
+#include <stdio.h>
+
+#include "reserve-client.h"
+#include "reserve-command.h"
+#include "reserve-names.h"
+#include "reserve-output.h"
+
+typedef struct {
+  char *name;
+  guint capacity;
+  guint remaining;
+  guint sold;
+  guint per_user_limit;   /* 0: none */
+} ItemStatus;
+
+static void
+item_status_clear (ItemStatus *status)
+{
+  g_clear_pointer (&status->name, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ItemStatus, item_status_clear)
+
+static gboolean
+lookup_count (GVariant *info, const char *key, guint *value, GError **error)
+{
+  if (g_variant_lookup (info, key, "u", value))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "reserved's answer to GetItem lacks “%s” as a number", key);
+  return FALSE;
+}
+
+static gboolean
+parse_item_info (GVariant *info, ItemStatus *status, GError **error)
+{
+  if (!g_variant_lookup (info, "name", "s", &status->name))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "reserved's answer to GetItem lacks “name” as a string");
+      return FALSE;
+    }
+  return lookup_count (info, "capacity", &status->capacity, error) &&
+         lookup_count (info, "remaining", &status->remaining, error) &&
+         lookup_count (info, "sold", &status->sold, error) &&
+         lookup_count (info, RESERVE_OPTION_PER_USER_LIMIT, &status->per_user_limit, error);
+}
+
+static void
+print_status_text (const ItemStatus *status)
+{
+  g_autofree char *limit = status->per_user_limit == 0
+                           ? g_strdup ("none")
+                           : g_strdup_printf ("%u", status->per_user_limit);
+
+  printf ("Item:            %s\n"
+          "Capacity:        %u\n"
+          "Remaining:       %u\n"
+          "Sold:            %u\n"
+          "Per-user limit:  %s\n",
+          status->name, status->capacity, status->remaining, status->sold, limit);
+}
+
+static void
+print_status_json (const ItemStatus *status)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, status->name);
+  json_builder_set_member_name (builder, "capacity");
+  json_builder_add_int_value (builder, status->capacity);
+  json_builder_set_member_name (builder, "remaining");
+  json_builder_add_int_value (builder, status->remaining);
+  json_builder_set_member_name (builder, "sold");
+  json_builder_add_int_value (builder, status->sold);
+  json_builder_set_member_name (builder, "per_user_limit");
+  json_builder_add_int_value (builder, status->per_user_limit);
+  json_builder_end_object (builder);
+  reserve_print_json (builder);
+}
+
+static gboolean
+status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  const char *item_argument = NULL;
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_autofree char *item = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_auto(ItemStatus) item_status = { 0 };
+
+  if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
+    return FALSE;
+  if (invocation->help_shown)
+    return TRUE;
+
+  item_argument = reserve_invocation_get_argument (invocation, 0);
+  if (item_argument != NULL && !reserve_check_item_name (item_argument, error))
+    return FALSE;
+
+  proxy = reserve_client_connect (invocation->bus_type, error);
+  if (proxy == NULL)
+    return FALSE;
+  item = reserve_client_resolve_item (proxy, item_argument, error);
+  if (item == NULL)
+    return FALSE;
+  if (!reserve_reserve1_call_get_item_sync (proxy, item,
+                                            G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                            &info, NULL, error) ||
+      !parse_item_info (info, &item_status, error))
+    return FALSE;
+
+  if (invocation->json)
+    print_status_json (&item_status);
+  else
+    print_status_text (&item_status);
+  return TRUE;
+}
+
+const ReserveCommand reserve_status_command = {
+  .name = "status",
+  .parameters = "[ITEM]",
+  .summary = "Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
+             "Without ITEM, shows the daemon's default item.",
+  .min_arguments = 0,
+  .max_arguments = 1,
+  .has_json = TRUE,
+  .run = status,
+};
