@@ -1,0 +1,318 @@
+#include "reserved-test-client.h"
+
+GVariant *
+reserved_test_options (const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (request_id != NULL)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
+                           g_variant_new_string (request_id));
+  return g_variant_builder_end (&builder);
+}
+
+guint64
+reserved_test_buy (ReservedTestClient *client,
+                   const char         *item,
+                   const char         *user,
+                   guint32             quantity,
+                   const char         *request_id,
+                   guint32            *remaining_out)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 order = 0;
+  guint remaining = 0;
+
+  reserve_reserve1_call_buy_sync (client->proxy, item, user, quantity,
+                                  reserved_test_options (request_id), G_DBUS_CALL_FLAGS_NONE, -1,
+                                  &order, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (order, >, 0);
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return order;
+}
+
+void
+reserved_test_buy_refused (ReservedTestClient *client,
+                           const char         *item,
+                           const char         *user,
+                           guint32             quantity,
+                           GVariant           *options,
+                           ReserveError        code)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (client);
+  g_autoptr(GError) error = NULL;
+  guint64 order = 0;
+  guint remaining = 0;
+
+  if (options == NULL)
+    options = reserved_test_options (NULL);
+  reserve_reserve1_call_buy_sync (client->proxy, item, user, quantity, options,
+                                  G_DBUS_CALL_FLAGS_NONE, -1,
+                                  &order, &remaining, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  g_assert_nonnull (error->message);
+  reserved_test_assert_unchanged (client, before);
+}
+
+guint32
+reserved_test_cancel (ReservedTestClient *client, guint64 order)
+{
+  g_autoptr(GError) error = NULL;
+  guint remaining = 0;
+
+  reserve_reserve1_call_cancel_sync (client->proxy, order,
+                                     G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  return remaining;
+}
+
+void
+reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (client);
+  g_autoptr(GError) error = NULL;
+  guint remaining = 0;
+
+  reserve_reserve1_call_cancel_sync (client->proxy, order,
+                                     G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  reserved_test_assert_unchanged (client, before);
+}
+
+void
+reserved_test_create_item (ReservedTestClient *client,
+                           const char         *item,
+                           guint32             capacity,
+                           guint32             per_user_limit)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GError) error = NULL;
+
+  if (per_user_limit > 0)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_PER_USER_LIMIT,
+                           g_variant_new_uint32 (per_user_limit));
+  reserve_reserve1_call_create_item_sync (client->proxy, item, capacity,
+                                          g_variant_builder_end (&builder),
+                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+void
+reserved_test_create_item_refused (ReservedTestClient *client,
+                                   const char         *item,
+                                   guint32             capacity,
+                                   GVariant           *options,
+                                   ReserveError        code)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (client);
+  g_autoptr(GError) error = NULL;
+
+  if (options == NULL)
+    options = reserved_test_options (NULL);
+  reserve_reserve1_call_create_item_sync (client->proxy, item, capacity, options,
+                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  reserved_test_assert_unchanged (client, before);
+}
+
+guint32
+reserved_test_restock (ReservedTestClient *client, const char *item, guint32 quantity)
+{
+  g_autoptr(GError) error = NULL;
+  guint remaining = 0;
+
+  reserve_reserve1_call_restock_sync (client->proxy, item, quantity,
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  return remaining;
+}
+
+void
+reserved_test_restock_refused (ReservedTestClient *client,
+                               const char         *item,
+                               guint32             quantity,
+                               ReserveError        code)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (client);
+  g_autoptr(GError) error = NULL;
+  guint remaining = 0;
+
+  reserve_reserve1_call_restock_sync (client->proxy, item, quantity,
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  reserved_test_assert_unchanged (client, before);
+}
+
+static guint32
+lookup_u (GVariant *info, const char *key)
+{
+  guint32 value = 0;
+
+  if (!g_variant_lookup (info, key, "u", &value))
+    g_error ("GetItem's answer %s has no key %s of type u",
+             g_variant_print (info, TRUE), key);
+  return value;
+}
+
+ReservedTestItem
+reserved_test_get_item (ReservedTestClient *client, const char *item)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_autofree char *name = NULL;
+  ReservedTestItem out = { 0 };
+
+  reserve_reserve1_call_get_item_sync (client->proxy, item,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (info, "name", "s", &name));
+  g_assert_cmpstr (name, ==, item);
+  out.capacity = lookup_u (info, "capacity");
+  out.remaining = lookup_u (info, "remaining");
+  out.sold = lookup_u (info, "sold");
+  out.per_user_limit = lookup_u (info, "per_user_limit");
+  return out;
+}
+
+void
+reserved_test_get_item_refused (ReservedTestClient *client, const char *item, ReserveError code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) info = NULL;
+
+  reserve_reserve1_call_get_item_sync (client->proxy, item,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+}
+
+static void
+order_clear (gpointer data)
+{
+  ReservedTestOrder *order = data;
+
+  g_clear_pointer (&order->item, g_free);
+}
+
+GArray *
+reserved_test_list_orders (ReservedTestClient *client, const char *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) orders = NULL;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (ReservedTestOrder));
+  GVariantIter iter;
+  ReservedTestOrder order = { 0 };
+  const char *state = NULL;
+
+  g_array_set_clear_func (out, order_clear);
+  reserve_reserve1_call_list_orders_sync (client->proxy, user,
+                                          G_DBUS_CALL_FLAGS_NONE, -1, &orders, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, orders);
+  while (g_variant_iter_next (&iter, "(tsux&s)", &order.id, &order.item, &order.quantity,
+                              &order.created, &state))
+    {
+      if (g_strcmp0 (state, RESERVE_ORDER_STATE_ACTIVE) == 0)
+        order.active = TRUE;
+      else if (g_strcmp0 (state, RESERVE_ORDER_STATE_CANCELLED) == 0)
+        order.active = FALSE;
+      else
+        g_error ("order %" G_GUINT64_FORMAT " has state “%s”, neither “active” nor “cancelled”",
+                 order.id, state);
+      g_array_append_val (out, order);
+    }
+  return out;
+}
+
+void
+reserved_test_list_orders_refused (ReservedTestClient *client,
+                                   const char         *user,
+                                   ReserveError        code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) orders = NULL;
+
+  reserve_reserve1_call_list_orders_sync (client->proxy, user,
+                                          G_DBUS_CALL_FLAGS_NONE, -1, &orders, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+}
+
+GVariant *
+reserved_test_snapshot (ReservedTestClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) items = NULL;
+  g_autoptr(GVariant) orders = NULL;
+
+  reserve_reserve1_call_list_items_sync (client->proxy,
+                                         G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  g_assert_no_error (error);
+  if (client->admin)
+    {
+      reserve_reserve1_call_list_orders_sync (client->proxy, "",
+                                              G_DBUS_CALL_FLAGS_NONE, -1, &orders, NULL, &error);
+      g_assert_no_error (error);
+    }
+  else
+    orders = g_variant_ref_sink (g_variant_new ("a(tsuxs)", NULL));
+  return g_variant_ref_sink (g_variant_new ("(@a(suu)@a(tsuxs))", items, orders));
+}
+
+void
+reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before)
+{
+  g_autoptr(GVariant) after = reserved_test_snapshot (client);
+
+  /* A refused call does nothing: no stock moved, no order appeared or
+   * changed state. */
+  g_assert_cmpvariant (before, after);
+}
+
+void
+reserved_test_assert_law (ReservedTestClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) items = NULL;
+  g_autoptr(GArray) orders = NULL;
+  g_autoptr(GHashTable) active = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+  GVariantIter iter;
+  const char *name = NULL;
+  guint32 capacity = 0;
+  guint32 remaining = 0;
+
+  g_assert_true (client->admin);
+  /* Orders first: with nobody else calling, both views are of one state. */
+  orders = reserved_test_list_orders (client, "");
+  for (guint i = 0; i < orders->len; i++)
+    {
+      ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, i);
+      guint64 sum = GPOINTER_TO_SIZE (g_hash_table_lookup (active, order->item));
+
+      g_assert_false (g_hash_table_contains (ids, &order->id));
+      g_hash_table_add (ids, &order->id);
+      if (order->active)
+        g_hash_table_insert (active, order->item, GSIZE_TO_POINTER (sum + order->quantity));
+    }
+
+  reserve_reserve1_call_list_items_sync (client->proxy,
+                                         G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, items);
+  while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
+    {
+      guint64 sold = GPOINTER_TO_SIZE (g_hash_table_lookup (active, name));
+      ReservedTestItem item = reserved_test_get_item (client, name);
+
+      if ((guint64) remaining + sold != capacity)
+        g_error ("the law is broken for %s: remaining %u + active orders %" G_GUINT64_FORMAT
+                 " != capacity %u", name, remaining, sold, capacity);
+      g_assert_cmpuint (item.capacity, ==, capacity);
+      g_assert_cmpuint (item.remaining, ==, remaining);
+      g_assert_cmpuint (item.sold, ==, sold);
+      g_hash_table_remove (active, name);
+    }
+  /* Every active order is of an item that exists. */
+  g_assert_cmpuint (g_hash_table_size (active), ==, 0);
+}

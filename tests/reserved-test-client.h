@@ -1,0 +1,98 @@
+/* Assertions about the daemon's answers, shared by the tests that talk to
+ * it: typed calls that assert success, calls that assert one API error and
+ * that nothing changed, and the check of the law
+ *
+ *     remaining + sum(quantity of active orders) == capacity
+ *
+ * for every item. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "reserve-error.h"
+#include "reserve-generated.h"
+#include "reserve-names.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  ReserveReserve1 *proxy;
+  /* Admins can see every order (ListOrders ""), which the snapshot of
+   * "nothing changed" and the law need; other callers see less. */
+  gboolean         admin;
+} ReservedTestClient;
+
+typedef struct {
+  guint64  id;
+  char    *item;
+  guint32  quantity;
+  gint64   created;
+  gboolean active;
+} ReservedTestOrder;
+
+typedef struct {
+  guint32 capacity;
+  guint32 remaining;
+  guint32 sold;
+  guint32 per_user_limit;
+} ReservedTestItem;
+
+/* a{sv} options (floating): empty, or with request_id when non-NULL. */
+GVariant *reserved_test_options (const char *request_id);
+
+guint64 reserved_test_buy (ReservedTestClient *client,
+                           const char         *item,
+                           const char         *user,
+                           guint32             quantity,
+                           const char         *request_id,
+                           guint32            *remaining_out);
+/* @options: floating or NULL (empty). Asserts @code and no change. */
+void    reserved_test_buy_refused (ReservedTestClient *client,
+                                   const char         *item,
+                                   const char         *user,
+                                   guint32             quantity,
+                                   GVariant           *options,
+                                   ReserveError        code);
+
+guint32 reserved_test_cancel         (ReservedTestClient *client, guint64 order);
+void    reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code);
+
+void reserved_test_create_item         (ReservedTestClient *client,
+                                        const char         *item,
+                                        guint32             capacity,
+                                        guint32             per_user_limit);
+void reserved_test_create_item_refused (ReservedTestClient *client,
+                                        const char         *item,
+                                        guint32             capacity,
+                                        GVariant           *options,
+                                        ReserveError        code);
+
+guint32 reserved_test_restock         (ReservedTestClient *client, const char *item, guint32 quantity);
+void    reserved_test_restock_refused (ReservedTestClient *client,
+                                       const char         *item,
+                                       guint32             quantity,
+                                       ReserveError        code);
+
+ReservedTestItem reserved_test_get_item (ReservedTestClient *client, const char *item);
+void reserved_test_get_item_refused     (ReservedTestClient *client, const char *item, ReserveError code);
+
+/* (element-type ReservedTestOrder) as ListOrders returned them. */
+GArray *reserved_test_list_orders         (ReservedTestClient *client, const char *user);
+void    reserved_test_list_orders_refused (ReservedTestClient *client,
+                                           const char         *user,
+                                           ReserveError        code);
+
+/* What a client can see of the whole state: ListItems, and ListOrders("")
+ * for an admin. (transfer full) */
+GVariant *reserved_test_snapshot         (ReservedTestClient *client);
+void      reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
+
+/* Asserts the law for every item, and that GetItem agrees with ListItems
+ * and with the active orders. Needs an admin client. */
+void reserved_test_assert_law (ReservedTestClient *client);
+
+/* Asserts @error is the API error @code (and not, say, a D-Bus timeout). */
+#define reserved_test_assert_api_error(error, code) \
+  g_assert_error ((error), RESERVE_ERROR, (int) (code))
+
+G_END_DECLS

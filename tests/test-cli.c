@@ -1,0 +1,826 @@
+/* The `reserve` CLI ($RESERVE_BINARY) against the real daemon on a private
+ * bus: what it prints, what --json holds, and its exit status for each kind
+ * of failure, which is what scripts and people rely on.
+ *
+ * $RESERVE_TEST_CLI_WRAPPER is put in front of every `reserve`, e.g.
+ *   valgrind -q --leak-check=full --show-leak-kinds=definite
+ *     --errors-for-leak-kinds=definite --error-exitcode=99
+ *     --suppressions=/usr/share/glib-2.0/valgrind/glib.supp
+ * A finding changes the exit status and fails the test. Only definite leaks
+ * are shown: GDBus's worker thread is never joined, and any report on
+ * stderr would fail the tests that expect it empty. */
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <json-glib/json-glib.h>
+
+#include "reserved-test-daemon.h"
+
+typedef struct {
+  ReservedTestDaemon *daemon;
+} Fixture;
+
+/* The configuration a fixture starts the daemon with, or NULL for none. */
+typedef struct {
+  const char *config;
+} FixtureSetup;
+
+static const FixtureSetup default_setup = { "[reserved]\n" };
+static const FixtureSetup seat_setup = {
+  "[reserved]\n"
+  "DefaultItem=seat\n"
+  "InitialCapacity=7\n"
+};
+static const FixtureSetup no_daemon_setup = { NULL };
+
+static void
+fixture_set_up (Fixture *fixture, gconstpointer data)
+{
+  const FixtureSetup *setup = data;
+
+  fixture->daemon = reserved_test_daemon_new ();
+  if (setup->config == NULL)
+    return;
+  reserved_test_daemon_write_config (fixture->daemon, setup->config);
+  reserved_test_daemon_start (fixture->daemon);
+}
+
+static void
+fixture_tear_down (Fixture *fixture, gconstpointer data)
+{
+  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
+    reserved_test_daemon_stop (fixture->daemon);
+  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
+}
+
+/* --- running reserve ----------------------------------------------------- */
+
+typedef struct {
+  char *command_line;  /* for messages */
+  int   exit_status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->command_line);
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static const char *
+reserve_binary (void)
+{
+  const char *binary = g_getenv ("RESERVE_BINARY");
+
+  if (binary == NULL || *binary == '\0')
+    g_error ("RESERVE_BINARY is not set: run the tests with `meson test`, "
+             "or set it to the reserve executable to test");
+  return binary;
+}
+
+static void
+add_wrapper (GPtrArray *argv)
+{
+  const char *wrapper = g_getenv ("RESERVE_TEST_CLI_WRAPPER");
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (wrapper == NULL || *wrapper == '\0')
+    return;
+  g_shell_parse_argv (wrapper, NULL, &words, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; words[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (words[i]));
+}
+
+/* Runs reserve with the arguments (NULL-terminated) and @extra_env (pairs of
+ * name and value, NULL-terminated, nullable) added to the environment. */
+static Run *
+run_reserve_va (const char *const *extra_env, const char *first_arg, va_list args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+  int wait_status = 0;
+
+  add_wrapper (argv);
+  g_ptr_array_add (argv, g_strdup (reserve_binary ()));
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  g_ptr_array_add (argv, NULL);
+  run->command_line = g_strjoinv (" ", (char **) argv->pdata);
+
+  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
+    envp = g_environ_setenv (envp, extra_env[i], extra_env[i + 1], TRUE);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  if (!WIFEXITED (wait_status))
+    g_error ("%s did not exit normally (wait status 0x%x); stderr:\n%s",
+             run->command_line, (guint) wait_status, run->err);
+  run->exit_status = WEXITSTATUS (wait_status);
+  g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s",
+                  run->command_line, run->exit_status, run->out, run->err);
+  return run;
+}
+
+static Run *run_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+static Run *
+run_reserve (const char *first_arg, ...)
+{
+  va_list args;
+  Run *run;
+
+  va_start (args, first_arg);
+  run = run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  return run;
+}
+
+static Run *run_reserve_with_env (const char *const *extra_env,
+                                  const char        *first_arg,
+                                  ...) G_GNUC_NULL_TERMINATED;
+
+static Run *
+run_reserve_with_env (const char *const *extra_env, const char *first_arg, ...)
+{
+  va_list args;
+  Run *run;
+
+  va_start (args, first_arg);
+  run = run_reserve_va (extra_env, first_arg, args);
+  va_end (args);
+  return run;
+}
+
+static void
+assert_exit (const Run *run, int expected)
+{
+  if (run->exit_status != expected)
+    g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s",
+             run->command_line, expected, run->exit_status, run->out, run->err);
+}
+
+/* A failure: the exit status, nothing on stdout, and one `reserve: ` message
+ * on stderr. */
+static void
+assert_failure (const Run *run, int expected)
+{
+  assert_exit (run, expected);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_true (g_str_has_prefix (run->err, "reserve: "));
+}
+
+static void
+assert_usage_error (const Run *run, const char *message)
+{
+  g_autofree char *line = g_strdup_printf ("reserve: %s\n", message);
+
+  assert_failure (run, 2);
+  g_assert_true (g_str_has_prefix (run->err, line));
+}
+
+/* The captured order number of the first match of @pattern's group 1. */
+static guint64
+match_number (const char *pattern, const char *text)
+{
+  g_autoptr(GRegex) regex = g_regex_new (pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autofree char *digits = NULL;
+  guint64 number = 0;
+
+  g_assert_nonnull (regex);
+  if (!g_regex_match (regex, text, 0, &match))
+    g_error ("“%s” does not match /%s/", text, pattern);
+  digits = g_match_info_fetch (match, 1);
+  g_assert_true (g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, &number, NULL));
+  return number;
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *root = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (root);
+  return root;
+}
+
+static JsonNode *run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs reserve, asserts success, and parses its output as JSON. */
+static JsonNode *
+run_json (const char *first_arg, ...)
+{
+  g_autoptr(Run) run = NULL;
+  va_list args;
+
+  va_start (args, first_arg);
+  run = run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  assert_exit (run, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  return parse_json (run->out);
+}
+
+/* Scripts rely on exactly these keys, no more and no fewer. */
+static void
+assert_keys (JsonObject *object, const char *const *keys)
+{
+  for (guint i = 0; keys[i] != NULL; i++)
+    if (!json_object_has_member (object, keys[i]))
+      g_error ("JSON object lacks “%s”", keys[i]);
+  g_assert_cmpuint (json_object_get_size (object), ==, g_strv_length ((char **) keys));
+}
+
+static gint64
+int_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  g_assert_nonnull (node);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_INT64);
+  return json_node_get_int (node);
+}
+
+static const char *
+string_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  g_assert_nonnull (node);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_STRING);
+  return json_node_get_string (node);
+}
+
+static const char *const status_keys[] = {
+  "name", "capacity", "remaining", "sold", "per_user_limit", NULL
+};
+static const char *const order_keys[] = {
+  "order", "item", "quantity", "created", "state", NULL
+};
+
+/* `reserve status ITEM --json`, keys checked. */
+static JsonNode *
+item_status (const char *item)
+{
+  JsonNode *root = run_json ("status", "--session", "--json", item, NULL);
+
+  assert_keys (json_node_get_object (root), status_keys);
+  return root;
+}
+
+static gint64
+remaining_of (const char *item)
+{
+  g_autoptr(JsonNode) status = item_status (item);
+
+  return int_member (json_node_get_object (status), "remaining");
+}
+
+/* `reserve orders --user USER --json` (or --all for a NULL @user), with the
+ * keys of every order checked. */
+static JsonNode *
+orders_of (const char *user)
+{
+  JsonNode *root = user != NULL
+                   ? run_json ("orders", "--session", "--user", user, "--json", NULL)
+                   : run_json ("orders", "--session", "--all", "--json", NULL);
+  JsonArray *orders = json_node_get_array (root);
+
+  g_assert_nonnull (orders);
+  for (guint i = 0; i < json_array_get_length (orders); i++)
+    assert_keys (json_array_get_object_element (orders, i), order_keys);
+  return root;
+}
+
+/* --- buy ----------------------------------------------------------------- */
+
+static void
+test_buy_prints_order (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(JsonNode) orders = NULL;
+  JsonObject *order;
+  guint64 order_id;
+
+  run = run_reserve ("buy", "--session", "--user", "alice", NULL);
+  assert_exit (run, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  order_id = match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$", run->out);
+
+  orders = orders_of ("alice");
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
+  order = json_array_get_object_element (json_node_get_array (orders), 0);
+  g_assert_cmpint (int_member (order, "order"), ==, order_id);
+  g_assert_cmpint (remaining_of ("ticket"), ==, 99);
+}
+
+/* Quotes, emoji and SQL are just text: verbatim in the line a person reads
+ * (whatever the locale) and escaped properly in JSON. */
+static const char awkward_user[] = "O'Brien \"🎫\" '; DROP TABLE orders;--";
+
+static void
+test_buy_json (Fixture *fixture, gconstpointer data)
+{
+  static const char *const buy_keys[] = {
+    "order", "item", "user", "quantity", "remaining", NULL
+  };
+  g_autoptr(JsonNode) bought = NULL;
+  g_autoptr(JsonNode) orders = NULL;
+  JsonObject *object;
+  JsonObject *order;
+
+  bought = run_json ("buy", "--session", "--user", awkward_user,
+                     "--item", "ticket", "--quantity", "2", "--json", NULL);
+  object = json_node_get_object (bought);
+  g_assert_nonnull (object);
+  assert_keys (object, buy_keys);
+  g_assert_cmpint (int_member (object, "order"), >, 0);
+  g_assert_cmpstr (string_member (object, "item"), ==, "ticket");
+  g_assert_cmpstr (string_member (object, "user"), ==, awkward_user);
+  g_assert_cmpint (int_member (object, "quantity"), ==, 2);
+  g_assert_cmpint (int_member (object, "remaining"), ==, 98);
+
+  orders = orders_of (awkward_user);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
+  order = json_array_get_object_element (json_node_get_array (orders), 0);
+  g_assert_cmpint (int_member (order, "order"), ==, int_member (object, "order"));
+}
+
+static void
+test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
+{
+  static const char *const c_locale[] = { "LC_ALL", "C", NULL };
+  g_autofree char *expected = g_strdup_printf (": %s bought 1 × ticket; ", awkward_user);
+  g_autoptr(Run) utf8 = NULL;
+  g_autoptr(Run) ascii = NULL;
+
+  utf8 = run_reserve ("buy", "--session", "--user", awkward_user, NULL);
+  assert_exit (utf8, 0);
+  ascii = run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
+  assert_exit (ascii, 0);
+  g_assert_nonnull (strstr (utf8->out, expected));
+  g_assert_nonnull (strstr (ascii->out, expected));
+}
+
+static void
+test_buy_default_item (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *object;
+
+  run = run_reserve ("buy", "--session", "--user", "alice", NULL);
+  assert_exit (run, 0);
+  match_number ("^Order ([0-9]+): alice bought 1 × seat; 6 left\\.\n$", run->out);
+
+  status = run_json ("status", "--session", "--json", NULL);
+  object = json_node_get_object (status);
+  assert_keys (object, status_keys);
+  g_assert_cmpstr (string_member (object, "name"), ==, "seat");
+  g_assert_cmpint (int_member (object, "remaining"), ==, 6);
+}
+
+static void
+test_buy_quantity (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *object;
+
+  run = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
+  assert_exit (run, 0);
+  match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", run->out);
+
+  status = item_status ("ticket");
+  object = json_node_get_object (status);
+  g_assert_cmpint (int_member (object, "sold"), ==, 3);
+  g_assert_cmpint (int_member (object, "remaining"), ==, 97);
+}
+
+static void
+test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) first = NULL;
+  g_autoptr(Run) retry = NULL;
+  g_autoptr(JsonNode) orders = NULL;
+
+  first = run_reserve ("buy", "--session", "--user", "alice",
+                       "--request-id", "checkout-17", NULL);
+  assert_exit (first, 0);
+  retry = run_reserve ("buy", "--session", "--user", "alice",
+                       "--request-id", "checkout-17", NULL);
+  assert_exit (retry, 0);
+  g_assert_cmpstr (retry->out, ==, first->out);
+
+  orders = orders_of ("alice");
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
+  g_assert_cmpint (remaining_of ("ticket"), ==, 99);
+}
+
+/* --- cancel -------------------------------------------------------------- */
+
+static void
+test_cancel (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) buy = NULL;
+  g_autoptr(Run) cancel = NULL;
+  g_autoptr(Run) again = NULL;
+  g_autoptr(JsonNode) orders = NULL;
+  g_autofree char *order_text = NULL;
+  g_autofree char *expected_start = NULL;
+  guint64 order_id;
+
+  buy = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
+  assert_exit (buy, 0);
+  order_id = match_number ("^Order ([0-9]+):", buy->out);
+  order_text = g_strdup_printf ("%" G_GUINT64_FORMAT, order_id);
+
+  cancel = run_reserve ("cancel", "--session", order_text, NULL);
+  assert_exit (cancel, 0);
+  expected_start = g_strdup_printf ("Order %s cancelled; ", order_text);
+  g_assert_true (g_str_has_prefix (cancel->out, expected_start));
+  g_assert_true (g_str_has_suffix (cancel->out, " 100 left.\n"));
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
+
+  orders = orders_of ("alice");
+  g_assert_cmpstr (string_member (json_array_get_object_element (json_node_get_array (orders), 0),
+                                  "state"), ==, "cancelled");
+
+  again = run_reserve ("cancel", "--session", order_text, NULL);
+  assert_failure (again, 1);
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
+}
+
+/* --- queries ------------------------------------------------------------- */
+
+static void
+test_status (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) buy = NULL;
+  g_autoptr(Run) create = NULL;
+  g_autoptr(Run) text = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  JsonObject *object;
+
+  buy = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  assert_exit (buy, 0);
+  create = run_reserve ("create", "--session", "concert", "--capacity", "50",
+                        "--per-user-limit", "4", NULL);
+  assert_exit (create, 0);
+
+  text = run_reserve ("status", "--session", NULL);
+  assert_exit (text, 0);
+  g_assert_cmpstr (text->out, ==,
+                   "Item:            ticket\n"
+                   "Capacity:        100\n"
+                   "Remaining:       98\n"
+                   "Sold:            2\n"
+                   "Per-user limit:  none\n");
+
+  json = item_status ("concert");
+  object = json_node_get_object (json);
+  g_assert_cmpstr (string_member (object, "name"), ==, "concert");
+  g_assert_cmpint (int_member (object, "capacity"), ==, 50);
+  g_assert_cmpint (int_member (object, "remaining"), ==, 50);
+  g_assert_cmpint (int_member (object, "sold"), ==, 0);
+  g_assert_cmpint (int_member (object, "per_user_limit"), ==, 4);
+}
+
+static void
+test_items (Fixture *fixture, gconstpointer data)
+{
+  static const char *const item_keys[] = { "name", "capacity", "remaining", NULL };
+  g_autoptr(Run) create = NULL;
+  g_autoptr(Run) buy = NULL;
+  g_autoptr(Run) table = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  JsonArray *items;
+  JsonObject *concert;
+
+  create = run_reserve ("create", "--session", "concert", "--capacity", "5", NULL);
+  assert_exit (create, 0);
+  buy = run_reserve ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
+  assert_exit (buy, 0);
+
+  table = run_reserve ("items", "--session", NULL);
+  assert_exit (table, 0);
+  g_assert_cmpstr (table->out, ==,
+                   "ITEM     CAPACITY  REMAINING\n"
+                   "concert         5          4\n"
+                   "ticket        100        100\n");
+
+  json = run_json ("items", "--session", "--json", NULL);
+  items = json_node_get_array (json);
+  g_assert_nonnull (items);
+  g_assert_cmpuint (json_array_get_length (items), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    assert_keys (json_array_get_object_element (items, i), item_keys);
+  concert = json_array_get_object_element (items, 0);
+  g_assert_cmpstr (string_member (concert, "name"), ==, "concert");
+  g_assert_cmpint (int_member (concert, "capacity"), ==, 5);
+  g_assert_cmpint (int_member (concert, "remaining"), ==, 4);
+}
+
+/* A zone no test machine is in by accident, given as a POSIX TZ rule so it
+ * needs no tzdata. */
+#define TEST_ZONE_TZ     "<+0530>-5:30"
+#define TEST_ZONE_OFFSET (5 * 3600 + 30 * 60)
+
+static char *
+format_in_test_zone (gint64 usec)
+{
+  g_autoptr(GTimeZone) zone = g_time_zone_new_offset (TEST_ZONE_OFFSET);
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, zone);
+
+  return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S+05:30");
+}
+
+static void
+test_orders (Fixture *fixture, gconstpointer data)
+{
+  static const char *const test_zone[] = { "TZ", TEST_ZONE_TZ, NULL };
+  g_autoptr(Run) first = NULL;
+  g_autoptr(Run) second = NULL;
+  g_autoptr(Run) other = NULL;
+  g_autoptr(Run) table = NULL;
+  g_autoptr(JsonNode) alice = NULL;
+  g_autoptr(JsonNode) everyone = NULL;
+  g_autoptr(GString) expected = g_string_new (NULL);
+  gint64 after_buying;
+  JsonArray *orders;
+
+  first = run_reserve ("buy", "--session", "--user", "alice", NULL);
+  assert_exit (first, 0);
+  second = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  assert_exit (second, 0);
+  other = run_reserve ("buy", "--session", "--user", "bob", NULL);
+  assert_exit (other, 0);
+  after_buying = g_get_real_time ();
+
+  alice = orders_of ("alice");
+  orders = json_node_get_array (alice);
+  g_assert_cmpuint (json_array_get_length (orders), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *order = json_array_get_object_element (orders, i);
+
+      g_assert_cmpstr (string_member (order, "item"), ==, "ticket");
+      g_assert_cmpint (int_member (order, "quantity"), ==, i + 1);
+      g_assert_cmpstr (string_member (order, "state"), ==, "active");
+      /* Microseconds since the epoch, from around now. */
+      g_assert_cmpint (int_member (order, "created"), <=, after_buying);
+      g_assert_cmpint (int_member (order, "created"), >, after_buying - G_TIME_SPAN_HOUR);
+    }
+
+  everyone = orders_of (NULL);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (everyone)), ==, 3);
+
+  /* The table shows the same orders, created in the caller's local time. */
+  table = run_reserve_with_env (test_zone, "orders", "--session", "--user", "alice", NULL);
+  assert_exit (table, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *order = json_array_get_object_element (orders, i);
+      g_autofree char *created = format_in_test_zone (int_member (order, "created"));
+
+      g_string_append_printf (expected, "%5" G_GINT64_FORMAT "  ticket  %8u  %s  active\n",
+                              int_member (order, "order"), i + 1, created);
+    }
+  g_assert_true (g_str_has_prefix (table->out, "ORDER  ITEM    QUANTITY  CREATED"));
+  g_assert_cmpstr (strchr (table->out, '\n') + 1, ==, expected->str);
+}
+
+/* --- admin commands ------------------------------------------------------ */
+
+static void
+test_create_restock (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) create = NULL;
+  g_autoptr(Run) duplicate = NULL;
+  g_autoptr(Run) restock = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *object;
+
+  create = run_reserve ("create", "--session", "concert", "--capacity", "5",
+                        "--per-user-limit", "2", NULL);
+  assert_exit (create, 0);
+  duplicate = run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
+  assert_failure (duplicate, 1);
+  restock = run_reserve ("restock", "--session", "concert", "--quantity", "10", NULL);
+  assert_exit (restock, 0);
+  g_assert_nonnull (strstr (restock->out, "15 left"));
+
+  status = item_status ("concert");
+  object = json_node_get_object (status);
+  g_assert_cmpint (int_member (object, "capacity"), ==, 15);
+  g_assert_cmpint (int_member (object, "remaining"), ==, 15);
+  g_assert_cmpint (int_member (object, "per_user_limit"), ==, 2);
+}
+
+/* --- exit status --------------------------------------------------------- */
+
+static void
+test_exit_sold_out (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) run = run_reserve ("buy", "--session", "--user", "alice",
+                                    "--quantity", "101", NULL);
+
+  assert_failure (run, 1);
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
+}
+
+static void
+test_exit_no_such_item (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) buy = run_reserve ("buy", "--session", "--user", "alice",
+                                    "--item", "nope", NULL);
+  g_autoptr(Run) status = run_reserve ("status", "--session", "nope", NULL);
+  g_autoptr(Run) restock = run_reserve ("restock", "--session", "nope", "--quantity", "1", NULL);
+
+  assert_failure (buy, 1);
+  assert_failure (status, 1);
+  assert_failure (restock, 1);
+}
+
+static void
+test_exit_bad_number (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) letters = run_reserve ("buy", "--session", "--user", "alice",
+                                        "--quantity", "abc", NULL);
+  g_autoptr(Run) zero = run_reserve ("buy", "--session", "--user", "alice",
+                                     "--quantity", "0", NULL);
+  g_autoptr(Run) negative = run_reserve ("buy", "--session", "--user", "alice",
+                                         "--quantity", "-1", NULL);
+  g_autoptr(Run) capacity = run_reserve ("create", "--session", "concert",
+                                         "--capacity", "1000000001", NULL);
+  g_autoptr(Run) order = run_reserve ("cancel", "--session", "1x", NULL);
+  g_autoptr(Run) concert = NULL;
+
+  assert_usage_error (letters, "--quantity “abc” is not a number: allowed is 1 to 10000");
+  assert_usage_error (zero, "--quantity “0” is out of range: allowed is 1 to 10000");
+  assert_usage_error (negative, "--quantity “-1” is not a number: allowed is 1 to 10000");
+  assert_usage_error (capacity,
+                      "--capacity “1000000001” is out of range: allowed is 0 to 1000000000");
+  assert_failure (order, 2);
+  g_assert_nonnull (strstr (order->err, "“1x” is not a number"));
+
+  /* Refused before reaching the daemon: nothing was bought or created. */
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
+  concert = run_reserve ("status", "--session", "concert", NULL);
+  assert_failure (concert, 1);
+}
+
+static void
+test_exit_unknown_flag (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) flag = run_reserve ("buy", "--session", "--user", "alice",
+                                     "--frobnicate", NULL);
+  g_autoptr(Run) extra = run_reserve ("buy", "--session", "--user", "alice", "ticket", NULL);
+  g_autoptr(Run) command = run_reserve ("frobnicate", "--session", NULL);
+
+  assert_failure (flag, 2);
+  g_assert_nonnull (strstr (flag->err, "--frobnicate"));
+  assert_failure (extra, 2);
+  g_assert_nonnull (strstr (extra->err, "“ticket”"));
+  assert_failure (command, 2);
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
+}
+
+static void
+test_exit_missing_user (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) buy = run_reserve ("buy", "--session", NULL);
+  g_autoptr(Run) orders = run_reserve ("orders", "--session", NULL);
+
+  assert_usage_error (buy, "--user is required");
+  assert_failure (orders, 2);
+  g_assert_nonnull (strstr (orders->err, "--user"));
+}
+
+/* The CLI refuses a bad name itself, in the daemon's words. */
+static void
+test_exit_bad_item_name (Fixture *fixture, gconstpointer data)
+{
+  static const char bad_item[] = "two words";
+  g_autoptr(Run) run = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 order = 0;
+  guint remaining = 0;
+
+  run = run_reserve ("buy", "--session", "--user", "alice", "--item", bad_item, NULL);
+
+  /* Registered first, so the daemon's error arrives as a RESERVE_ERROR. */
+  (void) reserve_error_quark ();
+  connection = reserved_test_connect (reserved_test_daemon_get_address (fixture->daemon));
+  proxy = reserved_test_proxy_new (connection);
+  reserve_reserve1_call_buy_sync (proxy, bad_item, "alice", 1,
+                                  g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0),
+                                  G_DBUS_CALL_FLAGS_NONE, -1,
+                                  &order, &remaining, NULL, &error);
+  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_dbus_error_strip_remote_error (error);
+
+  assert_usage_error (run, error->message);
+}
+
+static void
+test_exit_no_daemon (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) items = run_reserve ("items", "--session", NULL);
+  g_autoptr(Run) buy = run_reserve ("buy", "--session", "--user", "alice", NULL);
+
+  assert_failure (items, 3);
+  g_assert_nonnull (strstr (items->err, "session bus"));
+  g_assert_nonnull (strstr (items->err, "reserved --session"));
+  assert_failure (buy, 3);
+}
+
+/* --- help ---------------------------------------------------------------- */
+
+static const char *const command_names[] = {
+  "buy", "cancel", "status", "items", "orders", "create", "restock", NULL
+};
+
+static void
+test_help (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) help = run_reserve ("--help", NULL);
+  g_autoptr(Run) version = run_reserve ("--version", NULL);
+  g_autoptr(Run) nothing = run_reserve (NULL, NULL);
+
+  assert_exit (help, 0);
+  for (guint i = 0; command_names[i] != NULL; i++)
+    {
+      g_autofree char *listed = g_strdup_printf ("\n  %s ", command_names[i]);
+      g_autoptr(Run) flag = run_reserve (command_names[i], "--help", NULL);
+      g_autoptr(Run) word = run_reserve ("help", command_names[i], NULL);
+
+      g_assert_nonnull (strstr (help->out, listed));
+      assert_exit (flag, 0);
+      assert_exit (word, 0);
+      g_assert_cmpstr (word->out, ==, flag->out);
+      /* Every command documents the exit status and the bus choice. */
+      g_assert_nonnull (strstr (flag->out, "Exit status:"));
+      g_assert_nonnull (strstr (flag->out, "  3  "));
+      g_assert_nonnull (strstr (flag->out, "--session"));
+    }
+
+  assert_exit (version, 0);
+  g_assert_cmpstr (version->out, ==, "reserve " RESERVED_VERSION "\n");
+  assert_exit (nothing, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, setup, function) \
+  g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
+
+  ADD ("/cli/buy/prints-order", &default_setup, test_buy_prints_order);
+  ADD ("/cli/buy/json", &default_setup, test_buy_json);
+  ADD ("/cli/buy/user-verbatim", &default_setup, test_buy_user_verbatim);
+  ADD ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
+  ADD ("/cli/buy/quantity", &default_setup, test_buy_quantity);
+  ADD ("/cli/buy/request-id-replay", &default_setup, test_buy_request_id_replay);
+  ADD ("/cli/cancel", &default_setup, test_cancel);
+  ADD ("/cli/status", &default_setup, test_status);
+  ADD ("/cli/items", &default_setup, test_items);
+  ADD ("/cli/orders", &default_setup, test_orders);
+  ADD ("/cli/create-restock", &default_setup, test_create_restock);
+  ADD ("/cli/exit/sold-out", &default_setup, test_exit_sold_out);
+  ADD ("/cli/exit/no-such-item", &default_setup, test_exit_no_such_item);
+  ADD ("/cli/exit/bad-number", &default_setup, test_exit_bad_number);
+  ADD ("/cli/exit/unknown-flag", &default_setup, test_exit_unknown_flag);
+  ADD ("/cli/exit/missing-user", &default_setup, test_exit_missing_user);
+  ADD ("/cli/exit/bad-item-name", &default_setup, test_exit_bad_item_name);
+  ADD ("/cli/exit/no-daemon", &no_daemon_setup, test_exit_no_daemon);
+  ADD ("/cli/help", &no_daemon_setup, test_help);
+
+#undef ADD
+
+  return g_test_run ();
+}

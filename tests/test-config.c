@@ -1,0 +1,388 @@
+/* The configuration file: the defaults, every key, and a refusal for every
+ * mistake an admin can make, with a message that names the file, the key
+ * and the value. */
+#include <locale.h>
+#include <pwd.h>
+#include <grp.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "reserve-names.h"
+#include "reserved-config.h"
+
+#define ORIGIN "/etc/reserved/test.conf"
+
+static ReservedConfig *
+parse (const char *text, GError **error)
+{
+  return reserved_config_parse (text, strlen (text), ORIGIN, error);
+}
+
+static ReservedConfig *
+parse_ok (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  ReservedConfig *config = parse (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  return config;
+}
+
+static void
+assert_message_has (const GError *error, const char *part)
+{
+  g_assert_nonnull (error);
+  if (strstr (error->message, part) == NULL)
+    g_error ("the message “%s” does not mention “%s”", error->message, part);
+}
+
+/* @text is refused with @code; the message names the origin and each of
+ * @parts (NULL-terminated). */
+static void
+assert_refused (const char *text, int code, ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedConfig) config = parse (text, &error);
+  const char *part;
+  va_list parts;
+
+  g_assert_null (config);
+  g_assert_error (error, G_KEY_FILE_ERROR, code);
+  assert_message_has (error, ORIGIN);
+  va_start (parts, code);
+  while ((part = va_arg (parts, const char *)) != NULL)
+    assert_message_has (error, part);
+  va_end (parts);
+}
+
+static void
+assert_ids (const GArray *ids, const guint32 *expected, guint n_expected)
+{
+  g_assert_cmpuint (ids->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpuint (g_array_index (ids, guint32, i), ==, expected[i]);
+}
+
+static void
+assert_defaults (const ReservedConfig *config)
+{
+  g_assert_cmpstr (config->default_item, ==, "ticket");
+  g_assert_cmpuint (config->initial_capacity, ==, 100);
+  g_assert_cmpuint (config->admin_uids->len, ==, 0);
+  g_assert_cmpuint (config->admin_gids->len, ==, 0);
+}
+
+static void
+test_defaults (void)
+{
+  static const char *const texts[] = {
+    "",
+    "[reserved]\n",
+    "# only a comment\n\n[reserved]\n# DefaultItem=seat\n",
+    "[reserved]\nAdminUsers=\nAdminGroups=\n",
+  };
+  g_autoptr(ReservedConfig) config = reserved_config_new_default ();
+
+  assert_defaults (config);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(ReservedConfig) parsed = parse_ok (texts[i]);
+      assert_defaults (parsed);
+    }
+}
+
+static void
+test_default_item (void)
+{
+  static const char *const names[] = {
+    "seat", "Seat-12.A:b_c", "9lives",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 64 */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nDefaultItem=%s\n", names[i]);
+      g_autoptr(ReservedConfig) config = parse_ok (text);
+
+      g_assert_cmpstr (config->default_item, ==, names[i]);
+      g_assert_cmpuint (config->initial_capacity, ==, 100);
+    }
+}
+
+static void
+test_initial_capacity (void)
+{
+  static const struct {
+    const char *text;
+    guint32     value;
+  } cases[] = {
+    { "0", 0 }, { "1", 1 }, { "250", 250 }, { "1000000000", 1000000000 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nInitialCapacity=%s\n", cases[i].text);
+      g_autoptr(ReservedConfig) config = parse_ok (text);
+
+      g_assert_cmpuint (config->initial_capacity, ==, cases[i].value);
+      g_assert_cmpstr (config->default_item, ==, "ticket");
+    }
+}
+
+static void
+test_admin_users (void)
+{
+  g_autoptr(ReservedConfig) config =
+    parse_ok ("[reserved]\nAdminUsers=root;0;1234; 77 ;4294967294;\n");
+  const guint32 uids[] = { 0, 0, 1234, 77, 4294967294u };
+
+  assert_ids (config->admin_uids, uids, G_N_ELEMENTS (uids));
+  g_assert_cmpuint (config->admin_gids->len, ==, 0);
+}
+
+static void
+test_admin_groups (void)
+{
+  g_autoptr(ReservedConfig) config = parse_ok ("[reserved]\nAdminGroups=root;0;4321\n");
+  const guint32 gids[] = { 0, 0, 4321 };
+
+  assert_ids (config->admin_gids, gids, G_N_ELEMENTS (gids));
+  g_assert_cmpuint (config->admin_uids->len, ==, 0);
+}
+
+static void
+test_every_key (void)
+{
+  struct passwd *pw = getpwuid (0);
+  struct group *gr = getgrgid (0);
+  g_autofree char *text = NULL;
+  g_autoptr(ReservedConfig) config = NULL;
+  const guint32 uids[] = { 0, 1500 };
+  const guint32 gids[] = { 0 };
+
+  g_assert_nonnull (pw);
+  g_assert_nonnull (gr);
+  text = g_strdup_printf ("# reserved's configuration\n"
+                          "[reserved]\n"
+                          "DefaultItem = concert\n"
+                          "InitialCapacity = 5000\n"
+                          "AdminUsers = %s;1500\n"
+                          "AdminGroups = %s\n",
+                          pw->pw_name, gr->gr_name);
+  config = parse_ok (text);
+  g_assert_cmpstr (config->default_item, ==, "concert");
+  g_assert_cmpuint (config->initial_capacity, ==, 5000);
+  assert_ids (config->admin_uids, uids, G_N_ELEMENTS (uids));
+  assert_ids (config->admin_gids, gids, G_N_ELEMENTS (gids));
+}
+
+static void
+test_bad_initial_capacity (void)
+{
+  static const char *const values[] = {
+    "abc", "-1", "1000000001", "4294967296", "12abc", "1e3", "0x10", "1.5",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nInitialCapacity=%s\n", values[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "InitialCapacity", values[i], NULL);
+    }
+  assert_refused ("[reserved]\nInitialCapacity=\n", G_KEY_FILE_ERROR_INVALID_VALUE,
+                  "InitialCapacity", "“”", NULL);
+}
+
+static void
+test_bad_default_item (void)
+{
+  static const char *const values[] = {
+    "-ticket", ".ticket", "two words", "a/b", "tïcket", "semi,colon",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nDefaultItem=%s\n", values[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "DefaultItem", values[i], NULL);
+    }
+  assert_refused ("[reserved]\nDefaultItem=\n", G_KEY_FILE_ERROR_INVALID_VALUE,
+                  "DefaultItem", "“”", NULL);
+}
+
+static void
+test_unknown_key (void)
+{
+  assert_refused ("[reserved]\nDefaultitem=seat\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                  "Defaultitem", NULL);
+  assert_refused ("[reserved]\nDefaultItem=seat\nAdminUser=root\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                  "AdminUser", NULL);
+}
+
+static void
+test_unknown_group (void)
+{
+  assert_refused ("[reserve]\nDefaultItem=seat\n", G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                  "[reserve]", NULL);
+  assert_refused ("[reserved]\nDefaultItem=seat\n[extra]\n", G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                  "[extra]", NULL);
+}
+
+static void
+test_unknown_ids (void)
+{
+  static const char *const users[] = { "no-such-user-for-reserved", "-1", "4294967295", "12x" };
+  static const char *const groups[] = { "no-such-group-for-reserved", "-1", "4294967295" };
+
+  g_assert_null (getpwnam (users[0]));
+  g_assert_null (getgrnam (groups[0]));
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nAdminUsers=root;%s\n", users[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "AdminUsers", users[i], NULL);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nAdminGroups=%s;0\n", groups[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "AdminGroups", groups[i], NULL);
+    }
+  /* A user name is not a group name. */
+  assert_refused ("[reserved]\nAdminGroups=no-such-user-for-reserved\n",
+                  G_KEY_FILE_ERROR_INVALID_VALUE, "AdminGroups", NULL);
+}
+
+static void
+test_syntax (void)
+{
+  assert_refused ("this is not a key file\n", G_KEY_FILE_ERROR_PARSE, NULL);
+  assert_refused ("DefaultItem=seat\n[reserved]\n", G_KEY_FILE_ERROR_GROUP_NOT_FOUND, NULL);
+}
+
+/* --- files ----------------------------------------------------------------- */
+
+typedef struct {
+  char *dir;
+} Folder;
+
+static void
+folder_set_up (Folder *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("reserved-test-config-XXXXXX", &error);
+  g_assert_no_error (error);
+}
+
+static void
+folder_tear_down (Folder *f, gconstpointer data)
+{
+  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_assert_cmpint (g_rmdir (path), ==, 0);
+      else
+        g_assert_cmpint (g_remove (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
+  g_clear_pointer (&f->dir, g_free);
+}
+
+static void
+test_load_missing (Folder *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "reserved.conf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedConfig) defaults = NULL;
+  g_autoptr(ReservedConfig) refused = NULL;
+
+  defaults = reserved_config_load (path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (defaults);
+  assert_defaults (defaults);
+
+  refused = reserved_config_load (path, FALSE, &error);
+  g_assert_null (refused);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  assert_message_has (error, path);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_load_file (Folder *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "reserved.conf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedConfig) config = NULL;
+  g_autoptr(ReservedConfig) refused = NULL;
+  const guint32 uids[] = { 0, 42 };
+
+  g_assert_true (g_file_set_contents (path, "[reserved]\nDefaultItem=seat\nInitialCapacity=12\n"
+                                      "AdminUsers=root;42\n", -1, &error));
+  g_assert_no_error (error);
+  config = reserved_config_load (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->default_item, ==, "seat");
+  g_assert_cmpuint (config->initial_capacity, ==, 12);
+  assert_ids (config->admin_uids, uids, G_N_ELEMENTS (uids));
+
+  /* A mistake in a file that exists is an error even when a missing file
+   * would be fine, and its message names the file. */
+  g_assert_true (g_file_set_contents (path, "[reserved]\nInitialCapacity=lots\n", -1, &error));
+  g_assert_no_error (error);
+  refused = reserved_config_load (path, TRUE, &error);
+  g_assert_null (refused);
+  g_assert_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+  assert_message_has (error, path);
+  assert_message_has (error, "InitialCapacity");
+  assert_message_has (error, "lots");
+}
+
+static void
+test_load_not_a_file (Folder *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "reserved.conf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedConfig) config = NULL;
+
+  /* Only a missing file means the defaults. */
+  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  config = reserved_config_load (path, TRUE, &error);
+  g_assert_null (config);
+  g_assert_nonnull (error);
+  assert_message_has (error, path);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/default-item", test_default_item);
+  g_test_add_func ("/config/initial-capacity", test_initial_capacity);
+  g_test_add_func ("/config/admin-users", test_admin_users);
+  g_test_add_func ("/config/admin-groups", test_admin_groups);
+  g_test_add_func ("/config/every-key", test_every_key);
+  g_test_add_func ("/config/bad/initial-capacity", test_bad_initial_capacity);
+  g_test_add_func ("/config/bad/default-item", test_bad_default_item);
+  g_test_add_func ("/config/bad/unknown-key", test_unknown_key);
+  g_test_add_func ("/config/bad/unknown-group", test_unknown_group);
+  g_test_add_func ("/config/bad/unknown-ids", test_unknown_ids);
+  g_test_add_func ("/config/bad/syntax", test_syntax);
+  g_test_add ("/config/load/missing", Folder, NULL, folder_set_up, test_load_missing, folder_tear_down);
+  g_test_add ("/config/load/file", Folder, NULL, folder_set_up, test_load_file, folder_tear_down);
+  g_test_add ("/config/load/not-a-file", Folder, NULL, folder_set_up, test_load_not_a_file, folder_tear_down);
+
+  return g_test_run ();
+}

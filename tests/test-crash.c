@@ -1,0 +1,337 @@
+/* kill -9 at any moment loses nothing that was acknowledged and sells
+ * nothing twice.
+ *
+ * Buyers buy one unit at a time, each purchase with its own request_id.
+ * When a call fails because the daemon is gone (no reply, nobody owns the
+ * name) they retry the same request_id until it is answered, as API.md
+ * tells clients to do. Meanwhile the test kills the daemon with SIGKILL
+ * and restarts it on the same database a few times. Afterwards every
+ * acknowledged order must be there and active, and there must be no other
+ * order: a retry that created a second order would show up as one. */
+#define _GNU_SOURCE  /* F_SETPIPE_SZ */
+
+#include <fcntl.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+
+#define N_BUYERS   8
+#define N_KILLS    4
+#define CAPACITY   1000000u
+
+static ReservedTestClient *
+client_new (ReservedTestDaemon *daemon, GDBusConnection **connection_out)
+{
+  ReservedTestClient *client = g_new0 (ReservedTestClient, 1);
+
+  *connection_out = reserved_test_connect (reserved_test_daemon_get_address (daemon));
+  client->proxy = reserved_test_proxy_new (*connection_out);
+  client->admin = TRUE;
+  return client;
+}
+
+static void
+client_free (ReservedTestClient *client, GDBusConnection *connection)
+{
+  g_clear_object (&client->proxy);
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  g_object_unref (connection);
+  g_free (client);
+}
+
+static void
+test_kill_while_buying (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  GDBusConnection *connection = NULL;
+  ReservedTestClient *client = NULL;
+  g_autoptr(GHashTable) acked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_acked[N_BUYERS] = { 0 };
+  GPid pids[N_BUYERS];
+  int barrier[2], stop[2], out[2];
+  guint total = 0;
+  guint retries = 0;
+
+  reserved_test_daemon_start (daemon);
+  client = client_new (daemon, &connection);
+  reserved_test_create_item (client, "crash", CAPACITY, 0);
+  /* The test holds no connection while the daemon comes and goes. */
+  client_free (client, connection);
+
+  g_assert_cmpint (pipe (barrier), ==, 0);
+  g_assert_cmpint (pipe (stop), ==, 0);
+  g_assert_cmpint (pipe (out), ==, 0);
+  fcntl (out[0], F_SETPIPE_SZ, 1 << 20);
+  for (guint i = 0; i < N_BUYERS; i++)
+    {
+      g_autofree char *index = g_strdup_printf ("%u", i);
+      const char *args[] = { "crash-buyer", reserved_test_daemon_get_address (daemon), index, NULL };
+
+      pids[i] = reserved_test_spawn_helper (args, (uid_t) -1, barrier[0], out[1], stop[0]);
+    }
+  close (barrier[0]);
+  close (stop[0]);
+  close (out[1]);
+  close (barrier[1]);
+
+  for (guint round = 0; round < N_KILLS; round++)
+    {
+      /* Random moments, so that over many runs every point of a purchase
+       * (before the commit, between commit and reply, after) is hit. */
+      g_usleep (g_test_rand_int_range (100, 300) * 1000);
+      g_test_message ("round %u: kill -9", round);
+      reserved_test_daemon_kill (daemon);
+      /* Let the buyers run into the missing daemon for a moment. */
+      g_usleep (g_test_rand_int_range (0, 100) * 1000);
+      reserved_test_daemon_start (daemon);
+    }
+  g_usleep (200 * 1000);
+  /* Buyers finish their current purchase, then exit. */
+  close (stop[1]);
+  text = reserved_test_read_all (out[0]);
+  close (out[0]);
+  for (guint i = 0; i < N_BUYERS; i++)
+    reserved_test_wait_helper (pids[i], "crash-buyer");
+
+  /* And once more right after the last acknowledgements. */
+  reserved_test_daemon_kill (daemon);
+  reserved_test_daemon_start (daemon);
+
+  /* "ack <buyer> <purchase number> <order>", and at the end of each
+   * buyer "retried <buyer> <calls that failed and were retried>". */
+  lines = g_strsplit (text, "\n", -1);
+  for (guint l = 0; lines[l] != NULL; l++)
+    {
+      g_auto(GStrv) words = NULL;
+      guint64 index = 0, number = 0, order = 0;
+
+      if (*lines[l] == '\0')
+        continue;
+      words = g_strsplit (lines[l], " ", -1);
+      if (g_str_equal (words[0], "retried"))
+        {
+          g_assert_cmpuint (g_strv_length (words), ==, 3);
+          retries += (guint) g_ascii_strtoull (words[2], NULL, 10);
+          continue;
+        }
+      g_assert_cmpuint (g_strv_length (words), ==, 4);
+      g_assert_cmpstr (words[0], ==, "ack");
+      g_assert_true (g_ascii_string_to_unsigned (words[1], 10, 0, N_BUYERS - 1, &index, NULL));
+      g_assert_true (g_ascii_string_to_unsigned (words[2], 10, 0, G_MAXUINT32, &number, NULL));
+      g_assert_true (g_ascii_string_to_unsigned (words[3], 10, 1, G_MAXUINT64, &order, NULL));
+      /* Purchases are acknowledged in order, each once. */
+      g_assert_cmpuint (number, ==, n_acked[index]);
+      n_acked[index]++;
+      /* Two purchases never share an order. */
+      if (g_hash_table_contains (acked, &order))
+        g_error ("order %" G_GUINT64_FORMAT " was acknowledged for two purchases", order);
+      g_hash_table_insert (acked, g_memdup2 (&order, sizeof order), GUINT_TO_POINTER (index + 1));
+      total++;
+    }
+  /* The retries show that the kills hit buyers mid-purchase. */
+  g_test_message ("%u purchases acknowledged over %u kills, %u calls retried",
+                  total, N_KILLS + 1, retries);
+  g_assert_cmpuint (total, >, 0);
+
+  client = client_new (daemon, &connection);
+  for (guint i = 0; i < N_BUYERS; i++)
+    {
+      g_autofree char *user = g_strdup_printf ("buyer%u", i);
+      g_autoptr(GArray) orders = reserved_test_list_orders (client, user);
+
+      /* Every purchase a buyer made was retried until acknowledged, so the
+       * database must hold exactly the acknowledged orders: none lost,
+       * none extra. */
+      g_assert_cmpuint (orders->len, ==, n_acked[i]);
+      for (guint j = 0; j < orders->len; j++)
+        {
+          ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+
+          g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (acked, &order->id)), ==, i + 1);
+          g_assert_true (order->active);
+          g_assert_cmpuint (order->quantity, ==, 1);
+          g_assert_cmpstr (order->item, ==, "crash");
+        }
+    }
+  g_assert_cmpuint (reserved_test_get_item (client, "crash").remaining, ==, CAPACITY - total);
+  reserved_test_assert_law (client);
+  client_free (client, connection);
+  reserved_test_daemon_stop (daemon);
+}
+
+static void
+test_ack_survives_kill (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  GDBusConnection *connection = NULL;
+  ReservedTestClient *client = NULL;
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GVariant) after = NULL;
+  guint64 last = 0;
+
+  /* Each change is killed right after its reply; a restart must find it,
+   * because it was on disk before the reply was sent. */
+  reserved_test_daemon_start (daemon);
+  for (guint step = 0; step < 6; step++)
+    {
+      client = client_new (daemon, &connection);
+      switch (step)
+        {
+        case 0:
+          reserved_test_create_item (client, "durable", 10, 2);
+          break;
+        case 1:
+          last = reserved_test_buy (client, "durable", "alice", 2, "r1", NULL);
+          break;
+        case 2:
+          reserved_test_restock (client, "durable", 5);
+          break;
+        case 3:
+          reserved_test_cancel (client, last);
+          break;
+        case 4:
+          /* The replay of r1 after the restarts still knows the order. */
+          g_assert_cmpuint (reserved_test_buy (client, "durable", "alice", 2, "r1", NULL), ==, last);
+          last = reserved_test_buy (client, "durable", "bob", 1, NULL, NULL);
+          break;
+        default:
+          {
+            ReservedTestItem item = reserved_test_get_item (client, "durable");
+            g_autoptr(GArray) orders = reserved_test_list_orders (client, "");
+
+            g_assert_cmpuint (item.capacity, ==, 15);
+            g_assert_cmpuint (item.remaining, ==, 14);
+            g_assert_cmpuint (item.per_user_limit, ==, 2);
+            g_assert_cmpuint (orders->len, ==, 2);
+            g_assert_false (g_array_index (orders, ReservedTestOrder, 0).active);
+            g_assert_true (g_array_index (orders, ReservedTestOrder, 1).active);
+            g_assert_cmpuint (g_array_index (orders, ReservedTestOrder, 1).id, ==, last);
+          }
+          break;
+        }
+      g_clear_pointer (&before, g_variant_unref);
+      before = reserved_test_snapshot (client);
+      client_free (client, connection);
+      reserved_test_daemon_kill (daemon);
+      reserved_test_daemon_start (daemon);
+      client = client_new (daemon, &connection);
+      g_clear_pointer (&after, g_variant_unref);
+      after = reserved_test_snapshot (client);
+      g_assert_cmpvariant (before, after);
+      reserved_test_assert_law (client);
+      client_free (client, connection);
+    }
+  reserved_test_daemon_stop (daemon);
+}
+
+/* --- the buyer ------------------------------------------------------------ */
+
+static gboolean
+told_to_stop (void)
+{
+  struct pollfd pfd = { 3, POLLIN, 0 };
+
+  /* The parent closes the other end: POLLHUP. */
+  return poll (&pfd, 1, 0) > 0;
+}
+
+static int
+crash_buyer (const char *address, const char *index)
+{
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autofree char *barrier = NULL;
+  g_autofree char *user = g_strdup_printf ("buyer%s", index);
+  guint timeout_ms = reserved_test_timeout_seconds () * 1000;
+  guint retries = 0;
+  g_autofree char *summary = NULL;
+
+  barrier = reserved_test_read_all (STDIN_FILENO);
+  for (guint number = 0; !told_to_stop (); number++)
+    {
+      g_autofree char *request_id = g_strdup_printf ("buyer%s-%u", index, number);
+      gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+      for (;;)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GVariant) reply = NULL;
+          ReserveError code;
+
+          /* A plain call to the well-known name, not the generated proxy:
+           * the proxy remembers the name's owner, and a daemon that was
+           * killed and restarted has a new one. The bus routes a call to
+           * the well-known name to whoever owns it now. */
+          reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                               RESERVE_INTERFACE, "Buy",
+                                               g_variant_new ("(ssu@a{sv})", "crash", user, 1,
+                                                              reserved_test_options (request_id)),
+                                               G_VARIANT_TYPE ("(tu)"),
+                                               G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                               (int) timeout_ms, NULL, &error);
+          if (reply != NULL)
+            {
+              guint64 order = 0;
+              guint32 remaining = 0;
+              g_autofree char *line = NULL;
+
+              g_variant_get (reply, "(tu)", &order, &remaining);
+              line = g_strdup_printf ("ack %s %u %" G_GUINT64_FORMAT "\n", index, number, order);
+              g_assert_cmpint (write (STDOUT_FILENO, line, strlen (line)), ==, (gssize) strlen (line));
+              break;
+            }
+          if (reserve_error_get_code (error, &code))
+            {
+              /* The daemon answered and refused: never right here. */
+              g_printerr ("buyer %s: %s\n", index, error->message);
+              return 1;
+            }
+          /* No reply (killed mid-call) or no owner (not back yet): the
+           * purchase may or may not have happened; the same request_id
+           * finds out. */
+          if (g_get_monotonic_time () > deadline)
+            {
+              g_printerr ("buyer %s: gave up on %s: %s\n", index, request_id, error->message);
+              return 1;
+            }
+          retries++;
+          g_usleep (10 * 1000);
+        }
+    }
+  summary = g_strdup_printf ("retried %s %u\n", index, retries);
+  g_assert_cmpint (write (STDOUT_FILENO, summary, strlen (summary)), ==, (gssize) strlen (summary));
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  return 0;
+}
+
+static int
+run_helper (int argc, char **argv)
+{
+  reserve_error_quark ();
+  if (argc == 3 && g_str_equal (argv[0], "crash-buyer"))
+    return crash_buyer (argv[1], argv[2]);
+  g_printerr ("unknown helper call\n");
+  return 2;
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
+    return run_helper (argc - 2, argv + 2);
+
+  g_test_init (&argc, &argv, NULL);
+  reserve_error_quark ();
+
+  g_test_add_func ("/crash/kill-while-buying", test_kill_while_buying);
+  g_test_add_func ("/crash/ack-survives-kill", test_ack_survives_kill);
+
+  return g_test_run ();
+}

@@ -1,0 +1,663 @@
+/* Start-up and shut-down: the daemon refuses, with exit status 1 and a
+ * message naming the file and the cause, anything it must not serve from
+ * (a file that is not its database, a damaged one, one it cannot write, a
+ * bad configuration, a bus name someone else owns), and never modifies a
+ * file it refused. SIGTERM and SIGINT stop it with status 0, and the next
+ * start finds every order. */
+#include <locale.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+
+typedef struct {
+  GDBusConnection   *connection;
+  ReservedTestClient client;
+} Client;
+
+static void
+client_open (Client *c, ReservedTestDaemon *daemon)
+{
+  c->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
+  c->client.proxy = reserved_test_proxy_new (c->connection);
+  c->client.admin = TRUE;
+}
+
+static void
+client_close (Client *c)
+{
+  g_clear_object (&c->client.proxy);
+  g_dbus_connection_close_sync (c->connection, NULL, NULL);
+  g_clear_object (&c->connection);
+}
+
+static GBytes *
+read_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}
+
+static void
+write_bytes (const char *path, const void *data, gsize length)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, data, (gssize) length, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_same_bytes (const char *path, GBytes *before)
+{
+  g_autoptr(GBytes) after = read_bytes (path);
+
+  if (!g_bytes_equal (before, after))
+    g_error ("%s was modified by a daemon that refused it (%zu bytes before, %zu after)",
+             path, g_bytes_get_size (before), g_bytes_get_size (after));
+}
+
+/* Runs the daemon with @extra_args, expects exit status 1 and every one of
+ * @needles in what it printed. */
+static void
+assert_refused (ReservedTestDaemon *daemon,
+                const char *const  *extra_args,
+                const char *const  *needles)
+{
+  g_autoptr(ReservedTestProcess) process = reserved_test_daemon_spawn (daemon, extra_args);
+  g_autofree char *log = NULL;
+  int status;
+
+  status = reserved_test_process_wait (process);
+  log = reserved_test_process_get_log (process);
+  reserved_test_assert_exit_status (status, 1, "reserved, which should have refused to start", log);
+  for (guint i = 0; needles != NULL && needles[i] != NULL; i++)
+    if (strstr (log, needles[i]) == NULL)
+      g_error ("reserved's message should name “%s” but says:\n%s", needles[i], log);
+  g_test_message ("refused as expected: %s", log);
+}
+
+/* A database with some history, written by the daemon and closed by it. */
+static void
+make_real_database (ReservedTestDaemon *daemon)
+{
+  g_autofree char *wal = g_strconcat (reserved_test_daemon_get_database (daemon), "-wal", NULL);
+  Client c = { 0 };
+  GStatBuf st;
+
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  reserved_test_create_item (&c.client, "filler", 100000, 0);
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *user = g_strdup_printf ("customer-%03u-with-a-name-long-enough-to-fill-pages", i);
+      guint64 order = reserved_test_buy (&c.client, i % 10 ? "filler" : "ticket", user, 1, user, NULL);
+
+      if (i % 7 == 0)
+        reserved_test_cancel (&c.client, order);
+    }
+  client_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  /* Closing the database checkpoints the write-ahead log into the file, so
+   * the file alone holds everything and damaging it damages the data. */
+  if (g_stat (wal, &st) == 0 && st.st_size > 0)
+    g_error ("%s still holds %lld bytes after SIGTERM: the daemon did not close its database",
+             wal, (long long) st.st_size);
+}
+
+static void
+make_sqlite (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("cannot make %s: %s", path, message);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+/* --- a clean life --------------------------------------------------------- */
+
+static void
+test_sigterm_keeps_orders (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GVariant) after = NULL;
+  Client c = { 0 };
+  guint64 order;
+
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  reserved_test_create_item (&c.client, "show", 50, 10);
+  for (guint i = 0; i < 10; i++)
+    reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2, NULL, NULL);
+  order = reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL);
+  reserved_test_cancel (&c.client, order);
+  reserved_test_restock (&c.client, "ticket", 5);
+  before = reserved_test_snapshot (&c.client);
+  client_close (&c);
+
+  /* Exit status 0 (asserted by the harness), then the same state. */
+  reserved_test_daemon_stop (daemon);
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  after = reserved_test_snapshot (&c.client);
+  g_assert_cmpvariant (before, after);
+  g_assert_cmpuint (reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL), ==, order);
+  reserved_test_assert_law (&c.client);
+  client_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+static void
+test_sigint (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(ReservedTestProcess) process = NULL;
+  g_autofree char *log = NULL;
+  Client c = { 0 };
+  int status;
+
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  reserved_test_buy (&c.client, "ticket", "alice", 3, NULL, NULL);
+  client_close (&c);
+
+  process = reserved_test_daemon_steal_process (daemon);
+  g_assert_cmpint (kill (reserved_test_process_get_pid (process), SIGINT), ==, 0);
+  status = reserved_test_process_wait (process);
+  log = reserved_test_process_get_log (process);
+  reserved_test_assert_exit_status (status, 0, "reserved stopped with SIGINT", log);
+  reserved_test_daemon_wait_name_gone (daemon);
+
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  g_assert_cmpuint (reserved_test_get_item (&c.client, "ticket").remaining, ==, 97);
+  client_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+static void
+test_version (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *property = NULL;
+  const char *argv[] = { g_getenv ("RESERVED_BINARY"), "--version", NULL };
+  Client c = { 0 };
+  int status = 0;
+
+  g_assert_nonnull (argv[0]);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  reserved_test_assert_exit_status (status, 0, "reserved --version", out);
+
+  /* The same version as the property, MAJOR.MINOR.PATCH. */
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  property = reserve_reserve1_dup_version (c.client.proxy);
+  g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$", property, 0, 0));
+  if (strstr (out, property) == NULL)
+    g_error ("reserved --version says “%s”, the Version property “%s”", g_strstrip (out), property);
+  client_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+static void
+test_empty_file_is_fresh (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  Client c = { 0 };
+
+  write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  g_assert_cmpuint (reserved_test_get_item (&c.client, RESERVE_DEFAULT_ITEM).capacity, ==,
+                    RESERVE_DEFAULT_CAPACITY);
+  client_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+static void
+test_missing_config (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *config = g_strdup (reserved_test_daemon_get_config (daemon));
+  const char *needles[] = { config, NULL };
+
+  /* Only the default configuration file may be missing: a --config that
+   * names no file is a mistake (a typo in a path), reported, not ignored. */
+  g_assert_cmpint (g_unlink (config), ==, 0);
+  assert_refused (daemon, NULL, needles);
+}
+
+/* --- files it must refuse -------------------------------------------------- */
+
+static void
+test_refuse_random_bytes (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) before = NULL;
+  guint8 junk[65536];
+
+  for (gsize i = 0; i < sizeof junk; i++)
+    junk[i] = (guint8) g_test_rand_int_range (0, 256);
+  write_bytes (path, junk, sizeof junk);
+  before = read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+static void
+test_refuse_sqlite_header_garbage (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) before = NULL;
+  guint8 junk[8192];
+
+  /* Looks like SQLite for its first 16 bytes only. */
+  for (gsize i = 0; i < sizeof junk; i++)
+    junk[i] = (guint8) g_test_rand_int_range (0, 256);
+  memcpy (junk, "SQLite format 3", 16);
+  write_bytes (path, junk, sizeof junk);
+  before = read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+static gsize
+page_size_of (GBytes *file)
+{
+  const guint8 *data = g_bytes_get_data (file, NULL);
+  guint size;
+
+  g_assert_cmpuint (g_bytes_get_size (file), >=, 100);
+  size = (guint) data[16] << 8 | data[17];
+  return size == 1 ? 65536 : size;
+}
+
+static void
+test_refuse_damaged_page (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) good = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autofree guint8 *data = NULL;
+  gsize size, page_size, n_pages;
+
+  make_real_database (daemon);
+  good = read_bytes (path);
+  size = g_bytes_get_size (good);
+  page_size = page_size_of (good);
+  n_pages = size / page_size;
+  g_assert_cmpuint (n_pages, >=, 4);
+
+  /* The last page holds the newest rows of some table or index, which
+   * the integrity check reads. Overwrite it, header included, so it is no
+   * valid b-tree page at all. */
+  data = g_memdup2 (g_bytes_get_data (good, NULL), size);
+  memset (data + (n_pages - 1) * page_size, 0xa5, page_size);
+  write_bytes (path, data, size);
+  before = read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+static void
+test_refuse_truncated (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) good = NULL;
+  g_autoptr(GBytes) before = NULL;
+  gsize page_size, n_pages;
+
+  /* A copy cut short, as a full disk or a careless cp might leave it. */
+  make_real_database (daemon);
+  good = read_bytes (path);
+  page_size = page_size_of (good);
+  n_pages = g_bytes_get_size (good) / page_size;
+  g_assert_cmpuint (n_pages, >=, 4);
+  write_bytes (path, g_bytes_get_data (good, NULL), (n_pages / 2) * page_size);
+  before = read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+static void
+test_refuse_other_application (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) before = NULL;
+
+  make_sqlite (path,
+               "PRAGMA application_id = 1234567;"
+               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+               "INSERT INTO notes (body) VALUES ('not for reserved');");
+  before = read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+static void
+test_refuse_unmarked_sqlite (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) before = NULL;
+
+  /* No application id, and tables whose names happen to be reserved's:
+   * still somebody else's data, not to be migrated. */
+  make_sqlite (path,
+               "CREATE TABLE items (name TEXT, stock INTEGER);"
+               "CREATE TABLE orders (id INTEGER, what TEXT);"
+               "INSERT INTO items VALUES ('flour', 3);");
+  before = read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+static void
+test_refuse_missing_folder (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "missing", NULL);
+  g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
+  const char *needles[] = { path, NULL };
+
+  reserved_test_daemon_set_database (daemon, path);
+  assert_refused (daemon, NULL, needles);
+  g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_refuse_directory (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *path = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "adir", NULL);
+  const char *needles[] = { path, NULL };
+
+  g_assert_cmpint (g_mkdir (path, 0755), ==, 0);
+  reserved_test_daemon_set_database (daemon, path);
+  assert_refused (daemon, NULL, needles);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+}
+
+/* Copies a real database into a folder of its own, with @mode, and points
+ * the next daemon at it. Root ignores permissions, so as root the daemon
+ * runs as uid 65534 instead. */
+static char *
+prepare_restricted_copy (ReservedTestDaemon *daemon, guint mode, GBytes **before)
+{
+  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "restricted", NULL);
+  char *path = g_build_filename (folder, "reserved.db", NULL);
+  g_autoptr(GBytes) good = NULL;
+
+  make_real_database (daemon);
+  good = read_bytes (reserved_test_daemon_get_database (daemon));
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  write_bytes (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+  *before = g_steal_pointer (&good);
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+  reserved_test_daemon_set_database (daemon, path);
+  if (geteuid () == 0)
+    reserved_test_daemon_set_run_as (daemon, RESERVED_TEST_NOBODY_UID);
+  return path;
+}
+
+static void
+test_refuse_read_only (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(GBytes) before = NULL;
+  g_autofree char *path = prepare_restricted_copy (daemon, 0444, &before);
+  const char *needles[] = { path, NULL };
+
+  /* It could read, but could never commit a sale: better not to start. */
+  assert_refused (daemon, NULL, needles);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  assert_same_bytes (path, before);
+}
+
+static void
+test_refuse_unreadable (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(GBytes) before = NULL;
+  g_autofree char *path = prepare_restricted_copy (daemon, 0000, &before);
+  const char *needles[] = { path, NULL };
+
+  assert_refused (daemon, NULL, needles);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  assert_same_bytes (path, before);
+}
+
+/* --- configuration ---------------------------------------------------------- */
+
+static void
+test_config_bad_values (void)
+{
+  g_autofree char *too_long = g_strnfill (RESERVE_NAME_MAX_BYTES + 1, 'x');
+  const struct {
+    const char *key;
+    const char *value;
+  } cases[] = {
+    { "InitialCapacity", "-1" },
+    { "InitialCapacity", "1000000001" },
+    { "InitialCapacity", "4294967296" },
+    { "InitialCapacity", "ten" },
+    { "InitialCapacity", "12abc" },
+    { "DefaultItem", ".hidden" },
+    { "DefaultItem", "has space" },
+    { "DefaultItem", too_long },
+    { "AdminUsers", "no-such-user-reserved-test" },
+    { "AdminGroups", "no-such-group-reserved-test" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+      g_autofree char *contents = g_strdup_printf ("[reserved]\n%s=%s\n", cases[i].key, cases[i].value);
+      const char *needles[] = {
+        reserved_test_daemon_get_config (daemon), cases[i].key, cases[i].value, NULL,
+      };
+
+      g_test_message ("%s=%s", cases[i].key, cases[i].value);
+      reserved_test_daemon_write_config (daemon, contents);
+      assert_refused (daemon, NULL, needles);
+    }
+}
+
+static void
+test_config_unknown_key (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *needles[] = { reserved_test_daemon_get_config (daemon), "InitialCapasity", NULL };
+
+  /* A typo must not silently mean the default. */
+  reserved_test_daemon_write_config (daemon, "[reserved]\nInitialCapasity=5\n");
+  assert_refused (daemon, NULL, needles);
+}
+
+static void
+test_config_unknown_group (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *needles[] = { reserved_test_daemon_get_config (daemon), "reserve", NULL };
+
+  reserved_test_daemon_write_config (daemon, "[reserve]\nInitialCapacity=5\n");
+  assert_refused (daemon, NULL, needles);
+}
+
+static void
+test_config_syntax (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *needles[] = { reserved_test_daemon_get_config (daemon), NULL };
+
+  reserved_test_daemon_write_config (daemon, "this is not a key file\n");
+  assert_refused (daemon, NULL, needles);
+}
+
+static void
+test_config_limits (void)
+{
+  g_autofree char *longest = g_strnfill (RESERVE_NAME_MAX_BYTES, 'x');
+  g_autofree char *at_max = g_strdup_printf ("[reserved]\nDefaultItem=%s\nInitialCapacity=1000000000\n"
+                                             "AdminUsers=root;65534\nAdminGroups=nogroup;0\n",
+                                             longest);
+  const struct {
+    const char *contents;
+    const char *item;
+    guint32     capacity;
+  } cases[] = {
+    { at_max, longest, RESERVE_CAPACITY_MAX },
+    { "[reserved]\nInitialCapacity=0\n", RESERVE_DEFAULT_ITEM, 0 },
+    { "# only a comment\n", RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY },
+    { "[reserved]\nAdminUsers=\nAdminGroups=\n", RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+      g_autofree char *item = NULL;
+      Client c = { 0 };
+
+      g_test_message ("config: %s", cases[i].contents);
+      reserved_test_daemon_write_config (daemon, cases[i].contents);
+      reserved_test_daemon_start (daemon);
+      client_open (&c, daemon);
+      item = reserve_reserve1_dup_default_item (c.client.proxy);
+      g_assert_cmpstr (item, ==, cases[i].item);
+      g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==, cases[i].capacity);
+      client_close (&c);
+      reserved_test_daemon_stop (daemon);
+    }
+}
+
+/* --- the bus name ------------------------------------------------------------ */
+
+static void
+test_name_taken (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *first_db = g_strdup (reserved_test_daemon_get_database (daemon));
+  g_autofree char *second_db = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "second.db", NULL);
+  const char *needles[] = { RESERVE_BUS_NAME, NULL };
+  Client c = { 0 };
+
+  reserved_test_daemon_start (daemon);
+  reserved_test_daemon_set_database (daemon, second_db);
+  assert_refused (daemon, NULL, needles);
+  reserved_test_daemon_set_database (daemon, first_db);
+
+  /* The first one carries on, undisturbed. */
+  g_assert_cmpint (reserved_test_daemon_get_owner_pid (daemon), ==,
+                   reserved_test_process_get_pid (reserved_test_daemon_get_process (daemon)));
+  client_open (&c, daemon);
+  reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
+  client_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+static void
+test_replace (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(ReservedTestProcess) old = NULL;
+  g_autoptr(ReservedTestProcess) replacement = NULL;
+  const char *replace[] = { "--replace", NULL };
+  g_autofree char *old_log = NULL;
+  g_autofree char *new_log = NULL;
+  g_autoptr(GArray) orders = NULL;
+  Client c = { 0 };
+  guint64 first;
+  int status;
+
+  reserved_test_daemon_start (daemon);
+  client_open (&c, daemon);
+  first = reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
+  client_close (&c);
+
+  old = reserved_test_daemon_steal_process (daemon);
+  replacement = reserved_test_daemon_spawn (daemon, replace);
+  reserved_test_daemon_wait_ready (daemon, replacement);
+
+  /* The old daemon lost its name: it exits 1. */
+  status = reserved_test_process_wait (old);
+  old_log = reserved_test_process_get_log (old);
+  reserved_test_assert_exit_status (status, 1, "the replaced reserved", old_log);
+
+  /* The new one serves the same database. */
+  client_open (&c, daemon);
+  orders = reserved_test_list_orders (&c.client, "alice");
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_assert_cmpuint (g_array_index (orders, ReservedTestOrder, 0).id, ==, first);
+  g_assert_cmpuint (reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL), >, first);
+  reserved_test_assert_law (&c.client);
+  client_close (&c);
+
+  g_assert_cmpint (kill (reserved_test_process_get_pid (replacement), SIGTERM), ==, 0);
+  status = reserved_test_process_wait (replacement);
+  new_log = reserved_test_process_get_log (replacement);
+  reserved_test_assert_exit_status (status, 0, "the replacing reserved, stopped with SIGTERM", new_log);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+  reserve_error_quark ();
+
+  g_test_add_func ("/startup/sigterm-keeps-orders", test_sigterm_keeps_orders);
+  g_test_add_func ("/startup/sigint", test_sigint);
+  g_test_add_func ("/startup/version", test_version);
+  g_test_add_func ("/startup/empty-file-is-fresh", test_empty_file_is_fresh);
+  g_test_add_func ("/startup/missing-config", test_missing_config);
+  g_test_add_func ("/startup/refuse/random-bytes", test_refuse_random_bytes);
+  g_test_add_func ("/startup/refuse/sqlite-header-garbage", test_refuse_sqlite_header_garbage);
+  g_test_add_func ("/startup/refuse/damaged-page", test_refuse_damaged_page);
+  g_test_add_func ("/startup/refuse/truncated", test_refuse_truncated);
+  g_test_add_func ("/startup/refuse/other-application", test_refuse_other_application);
+  g_test_add_func ("/startup/refuse/unmarked-sqlite", test_refuse_unmarked_sqlite);
+  g_test_add_func ("/startup/refuse/missing-folder", test_refuse_missing_folder);
+  g_test_add_func ("/startup/refuse/directory", test_refuse_directory);
+  g_test_add_func ("/startup/refuse/read-only", test_refuse_read_only);
+  g_test_add_func ("/startup/refuse/unreadable", test_refuse_unreadable);
+  g_test_add_func ("/startup/config/bad-values", test_config_bad_values);
+  g_test_add_func ("/startup/config/unknown-key", test_config_unknown_key);
+  g_test_add_func ("/startup/config/unknown-group", test_config_unknown_group);
+  g_test_add_func ("/startup/config/syntax", test_config_syntax);
+  g_test_add_func ("/startup/config/limits", test_config_limits);
+  g_test_add_func ("/startup/name-taken", test_name_taken);
+  g_test_add_func ("/startup/replace", test_replace);
+
+  return g_test_run ();
+}
