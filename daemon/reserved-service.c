@@ -17,7 +17,9 @@ struct _ReservedService {
   ReservedStore   *store;
   ReservedGate    *gate;
   ReservedCallers *callers;
-  guint            in_flight;  /* calls waiting for their caller's uid */
+  guint            in_flight;  /* accepted calls not yet answered */
+  GHashTable      *stock_changes;     /* item -> latest remaining, not yet signalled */
+  guint            stock_changes_id;
   gboolean         stopping;
 };
 
@@ -65,87 +67,225 @@ log_change (const char *item, guint64 order, const char *format, ...)
                           order != 0 ? G_N_ELEMENTS (fields) : G_N_ELEMENTS (fields) - 1);
 }
 
-static void
-stock_changed (ReservedService *self, const char *item, guint32 remaining)
+/* StockChanged is coalesced per main-loop turn: under load one signal per
+ * item carries the latest remaining stock instead of one per purchase,
+ * which would cost the bus as much as the purchases themselves. */
+static gboolean
+emit_stock_changes (gpointer user_data)
 {
-  reserve_reserve1_emit_stock_changed (self->skeleton, item, remaining);
+  ReservedService *self = user_data;
+  GHashTableIter iter;
+  gpointer item, remaining;
+
+  g_hash_table_iter_init (&iter, self->stock_changes);
+  while (g_hash_table_iter_next (&iter, &item, &remaining))
+    reserve_reserve1_emit_stock_changed (self->skeleton, item, GPOINTER_TO_UINT (remaining));
+  g_hash_table_remove_all (self->stock_changes);
+  self->stock_changes_id = 0;
+  return G_SOURCE_REMOVE;
 }
 
 static void
-return_error (GDBusMethodInvocation *invocation, GError *error)
+stock_changed (ReservedService *self, const char *item, guint32 remaining)
+{
+  g_hash_table_insert (self->stock_changes, g_strdup (item), GUINT_TO_POINTER (remaining));
+  if (self->stock_changes_id == 0)
+    self->stock_changes_id = g_idle_add (emit_stock_changes, self);
+}
+
+static void
+return_error (GDBusMethodInvocation *invocation, const GError *error)
 {
   g_debug ("%s refused: %s", g_dbus_method_invocation_get_method_name (invocation), error->message);
   g_dbus_method_invocation_return_gerror (invocation, error);
 }
 
+/* --- calls in flight ------------------------------------------------------------ */
+
+/* A method call from the moment it is accepted until its reply is sent:
+ * first while the bus is asked who the caller is, then while the store
+ * commits. Freeing it is what lets a stopping daemon exit. */
+typedef struct _PendingCall PendingCall;
+typedef void (*CallerHandler) (PendingCall *call);
+
+struct _PendingCall {
+  ReservedService       *self;        /* owned */
+  GDBusMethodInvocation *invocation;  /* owned */
+  CallerHandler          handler;
+  uid_t                  caller;
+};
+
+static void
+pending_call_free (PendingCall *call)
+{
+  ReservedService *self = call->self;
+
+  g_object_unref (call->invocation);
+  g_free (call);
+  self->in_flight--;
+  if (self->stopping && self->in_flight == 0)
+    g_signal_emit (self, signals[SIGNAL_DRAINED], 0);
+  g_object_unref (self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingCall, pending_call_free)
+
+static GVariant *
+call_parameters (PendingCall *call)
+{
+  return g_dbus_method_invocation_get_parameters (call->invocation);
+}
+
+/* Answers @call with @error and ends it. */
+static void
+refuse (PendingCall *call, const GError *error)
+{
+  return_error (call->invocation, error);
+  pending_call_free (call);
+}
+
+static void
+on_caller_known (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(PendingCall) call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!reserved_callers_lookup_finish (RESERVED_CALLERS (source), result, &call->caller, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  call->handler (g_steal_pointer (&call));
+}
+
+static gboolean
+with_caller (ReservedService *self, GDBusMethodInvocation *invocation, CallerHandler handler)
+{
+  PendingCall *call = g_new0 (PendingCall, 1);
+
+  call->self = g_object_ref (self);
+  call->invocation = g_object_ref (invocation);
+  call->handler = handler;
+  self->in_flight++;
+  reserved_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation),
+                                 on_caller_known, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* --- methods that need to know the caller ----------------------------------- */
 
 static void
-buy_as (ReservedService *self, GDBusMethodInvocation *invocation, uid_t caller)
+on_bought (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(PendingCall) call = user_data;
+  ReservedService *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = NULL;
+  ReservedReceipt receipt = { 0 };
+  const char *item, *user;
+  guint32 quantity;
+
+  if (!reserved_store_buy_finish (self->store, result, &receipt, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  reserve_reserve1_complete_buy (self->skeleton, call->invocation, receipt.order, receipt.remaining);
+
+  g_variant_get (call_parameters (call), "(&s&su@a{sv})", &item, &user, &quantity, &options);
+  if (receipt.replayed)
+    {
+      log_change (item, receipt.order, "Order %" G_GUINT64_FORMAT " given again for a repeated request_id",
+                  receipt.order);
+      return;
+    }
+  log_change (item, receipt.order, "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left",
+              receipt.order, quantity, item, (guint) call->caller, receipt.remaining);
+  stock_changed (self, item, receipt.remaining);
+}
+
+static void
+buy_as (PendingCall *call)
 {
   const char *item, *user;
   const char *request_id = NULL;
   guint32 quantity;
   g_autoptr(GVariant) options = NULL;
   g_autoptr(GError) error = NULL;
-  ReservedReceipt receipt = { 0 };
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation),
-                 "(&s&su@a{sv})", &item, &user, &quantity, &options);
+  g_variant_get (call_parameters (call), "(&s&su@a{sv})", &item, &user, &quantity, &options);
   if (!reserve_validate_item_name (item, &error) ||
       !reserve_validate_user_name (user, &error) ||
       !reserve_validate_range ("quantity", quantity, 1, RESERVE_BUY_QUANTITY_MAX, &error) ||
       !reserved_options_check (options, buy_options, "Buy", &error) ||
       (g_variant_lookup (options, RESERVE_OPTION_REQUEST_ID, "&s", &request_id) &&
        !reserve_validate_request_id (request_id, &error)))
-    { return_error (invocation, error); return; }
-
-  {
-    const ReservedPurchase purchase = {
-      .item = item,
-      .user = user,
-      .quantity = quantity,
-      .caller = caller,
-      .request_id = request_id,
-    };
-    if (!reserved_store_buy (self->store, &purchase, &receipt, &error))
-      { return_error (invocation, error); return; }
-  }
-
-  reserve_reserve1_complete_buy (self->skeleton, invocation, receipt.order, receipt.remaining);
-  if (receipt.replayed)
     {
-      log_change (item, receipt.order, "Order %" G_GUINT64_FORMAT " replayed for request_id %s",
-                  receipt.order, request_id);
+      refuse (call, error);
       return;
     }
-  log_change (item, receipt.order, "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left",
-              receipt.order, quantity, item, (guint) caller, receipt.remaining);
-  stock_changed (self, item, receipt.remaining);
+
+  reserved_store_buy_async (call->self->store,
+                            &(ReservedPurchase) {
+                              .item = item,
+                              .user = user,
+                              .quantity = quantity,
+                              .caller = call->caller,
+                              .request_id = request_id,
+                            },
+                            on_bought, call);
 }
 
 static void
-cancel_as (ReservedService *self, GDBusMethodInvocation *invocation, uid_t caller)
+on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr(PendingCall) call = user_data;
+  ReservedService *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *item = NULL;
+  guint32 remaining = 0;
+  guint64 order;
+
+  if (!reserved_store_cancel_finish (self->store, result, &item, &remaining, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  reserve_reserve1_complete_cancel (self->skeleton, call->invocation, remaining);
+  g_variant_get (call_parameters (call), "(t)", &order);
+  log_change (item, order, "Order %" G_GUINT64_FORMAT " cancelled by uid %u, %s has %u left",
+              order, (guint) call->caller, item, remaining);
+  stock_changed (self, item, remaining);
+}
+
+static void
+cancel_as (PendingCall *call)
+{
+  ReservedService *self = call->self;
   guint64 order_id;
   ReservedOrder order = { 0 };
-  g_autofree char *item = NULL;
   g_autoptr(GError) error = NULL;
-  guint32 remaining = 0;
   gboolean allowed;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(t)", &order_id);
+  /* The owner is read first because API.md ranks NoSuchOrder and
+   * PermissionDenied before AlreadyCancelled; an order's owner never
+   * changes, and the cancel itself re-checks its state when it commits. */
+  g_variant_get (call_parameters (call), "(t)", &order_id);
   if (!reserved_store_get_order (self->store, order_id, &order, &error))
-    { return_error (invocation, error); return; }
-  allowed = reserved_gate_check (self->gate, RESERVED_ACTION_CANCEL, caller, order.caller, &error);
+    {
+      refuse (call, error);
+      return;
+    }
+  allowed = reserved_gate_check (self->gate, RESERVED_ACTION_CANCEL, call->caller, order.caller, &error);
   reserved_order_clear (&order);
-  if (!allowed || !reserved_store_cancel (self->store, order_id, &item, &remaining, &error))
-    { return_error (invocation, error); return; }
-
-  reserve_reserve1_complete_cancel (self->skeleton, invocation, remaining);
-  log_change (item, order_id, "Order %" G_GUINT64_FORMAT " cancelled by uid %u, %s has %u left",
-              order_id, (guint) caller, item, remaining);
-  stock_changed (self, item, remaining);
+  if (!allowed)
+    {
+      refuse (call, error);
+      return;
+    }
+  reserved_store_cancel_async (self->store, order_id, on_cancelled, call);
 }
 
 static GVariant *
@@ -165,150 +305,140 @@ orders_to_variant (GArray *orders)
 }
 
 static void
-list_orders_as (ReservedService *self, GDBusMethodInvocation *invocation, uid_t caller)
+list_orders_as (PendingCall *owned_call)
 {
+  g_autoptr(PendingCall) call = owned_call;
+  ReservedService *self = call->self;
   const char *user;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) orders = NULL;
   gboolean every_customer;
   gboolean admin;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &user);
+  g_variant_get (call_parameters (call), "(&s)", &user);
   every_customer = user[0] == '\0';
-  if (!every_customer && !reserve_validate_user_name (user, &error))
-    { return_error (invocation, error); return; }
-  if (every_customer &&
-      !reserved_gate_check (self->gate, RESERVED_ACTION_LIST_EVERY_CUSTOMER, caller, caller, &error))
-    { return_error (invocation, error); return; }
+  if ((!every_customer && !reserve_validate_user_name (user, &error)) ||
+      (every_customer &&
+       !reserved_gate_check (self->gate, RESERVED_ACTION_LIST_EVERY_CUSTOMER, call->caller, call->caller, &error)))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
 
   /* Order ids are not secret, but who bought what is: non-admins see only
    * the orders their own uid placed. */
-  admin = reserved_gate_is_admin (self->gate, caller);
+  admin = reserved_gate_is_admin (self->gate, call->caller);
   orders = reserved_store_list_orders (self->store, every_customer ? NULL : user,
-                                       admin ? NULL : &caller, &error);
+                                       admin ? NULL : &call->caller, &error);
   if (orders == NULL)
-    { return_error (invocation, error); return; }
-  reserve_reserve1_complete_list_orders (self->skeleton, invocation, orders_to_variant (orders));
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  reserve_reserve1_complete_list_orders (self->skeleton, call->invocation, orders_to_variant (orders));
 }
 
 static void
-create_item_as (ReservedService *self, GDBusMethodInvocation *invocation, uid_t caller)
+on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr(PendingCall) call = user_data;
+  ReservedService *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = NULL;
+  const char *item;
+  guint32 capacity;
+
+  if (!reserved_store_create_item_finish (self->store, result, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  reserve_reserve1_complete_create_item (self->skeleton, call->invocation);
+  g_variant_get (call_parameters (call), "(&su@a{sv})", &item, &capacity, &options);
+  g_info ("Item %s created by uid %u with capacity %u", item, (guint) call->caller, capacity);
+  stock_changed (self, item, capacity);
+}
+
+static void
+create_item_as (PendingCall *call)
+{
+  ReservedService *self = call->self;
   const char *item;
   guint32 capacity;
   guint32 per_user_limit = 0;
   g_autoptr(GVariant) options = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation),
-                 "(&su@a{sv})", &item, &capacity, &options);
+  g_variant_get (call_parameters (call), "(&su@a{sv})", &item, &capacity, &options);
   if (!reserve_validate_item_name (item, &error) ||
       !reserve_validate_range ("capacity", capacity, 0, RESERVE_CAPACITY_MAX, &error) ||
-      !reserved_options_check (options, create_item_options, "CreateItem", &error))
-    { return_error (invocation, error); return; }
+      !reserved_options_check (options, create_item_options, "CreateItem", &error) ||
+      !reserved_gate_check (self->gate, RESERVED_ACTION_CREATE_ITEM, call->caller, call->caller, &error))
+    {
+      refuse (call, error);
+      return;
+    }
   g_variant_lookup (options, RESERVE_OPTION_PER_USER_LIMIT, "u", &per_user_limit);
-
-  if (!reserved_gate_check (self->gate, RESERVED_ACTION_CREATE_ITEM, caller, caller, &error) ||
-      !reserved_store_create_item (self->store, item, capacity, per_user_limit, &error))
-    { return_error (invocation, error); return; }
-
-  reserve_reserve1_complete_create_item (self->skeleton, invocation);
-  g_info ("Item %s created by uid %u with %u units (per-user limit %u)",
-          item, (guint) caller, capacity, per_user_limit);
-  stock_changed (self, item, capacity);
+  reserved_store_create_item_async (self->store, item, capacity, per_user_limit, on_item_created, call);
 }
 
 static void
-restock_as (ReservedService *self, GDBusMethodInvocation *invocation, uid_t caller)
+on_restocked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  const char *name;
+  g_autoptr(PendingCall) call = user_data;
+  ReservedService *self = call->self;
+  g_autoptr(GError) error = NULL;
+  const char *item;
   guint32 quantity;
   guint32 remaining = 0;
+
+  if (!reserved_store_restock_finish (self->store, result, &remaining, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  reserve_reserve1_complete_restock (self->skeleton, call->invocation, remaining);
+  g_variant_get (call_parameters (call), "(&su)", &item, &quantity);
+  g_info ("Item %s restocked by uid %u with %u units, %u left", item, (guint) call->caller, quantity, remaining);
+  stock_changed (self, item, remaining);
+}
+
+static void
+restock_as (PendingCall *call)
+{
+  ReservedService *self = call->self;
+  const char *name;
+  guint32 quantity;
   ReservedItem item = { 0 };
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&su)", &name, &quantity);
+  g_variant_get (call_parameters (call), "(&su)", &name, &quantity);
   if (!reserve_validate_item_name (name, &error) ||
       !reserve_validate_range ("quantity", quantity, 1, RESERVE_RESTOCK_QUANTITY_MAX, &error))
-    { return_error (invocation, error); return; }
+    {
+      refuse (call, error);
+      return;
+    }
 
   /* API.md ranks NoSuchItem and an overflowing capacity (InvalidArgument)
    * before PermissionDenied, so both are checked before the gate; the
    * store checks the capacity again inside its transaction. */
   if (!reserved_store_get_item (self->store, name, &item, &error))
-    { return_error (invocation, error); return; }
+    {
+      refuse (call, error);
+      return;
+    }
   ok = reserve_validate_range ("capacity after the restock", (guint64) item.capacity + quantity,
-                               0, RESERVE_CAPACITY_MAX, &error);
+                               0, RESERVE_CAPACITY_MAX, &error) &&
+       reserved_gate_check (self->gate, RESERVED_ACTION_RESTOCK, call->caller, call->caller, &error);
   reserved_item_clear (&item);
-  if (!ok ||
-      !reserved_gate_check (self->gate, RESERVED_ACTION_RESTOCK, caller, caller, &error) ||
-      !reserved_store_restock (self->store, name, quantity, &remaining, &error))
-    { return_error (invocation, error); return; }
-
-  reserve_reserve1_complete_restock (self->skeleton, invocation, remaining);
-  g_info ("Item %s restocked by uid %u with %u units, %u left", name, (guint) caller, quantity, remaining);
-  stock_changed (self, name, remaining);
-}
-
-/* --- asking the bus who calls ------------------------------------------------ */
-
-typedef void (*CallerHandler) (ReservedService       *self,
-                               GDBusMethodInvocation *invocation,
-                               uid_t                  caller);
-
-typedef struct {
-  ReservedService       *self;        /* owned */
-  GDBusMethodInvocation *invocation;  /* owned */
-  CallerHandler          handler;
-} PendingCall;
-
-static void
-pending_call_free (PendingCall *call)
-{
-  g_object_unref (call->self);
-  g_object_unref (call->invocation);
-  g_free (call);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingCall, pending_call_free)
-
-static void
-call_done (ReservedService *self)
-{
-  self->in_flight--;
-  if (self->stopping && self->in_flight == 0)
-    g_signal_emit (self, signals[SIGNAL_DRAINED], 0);
-}
-
-static void
-on_caller_known (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(PendingCall) call = user_data;
-  g_autoptr(GError) error = NULL;
-  uid_t caller = 0;
-
-  if (reserved_callers_lookup_finish (RESERVED_CALLERS (source), result, &caller, &error))
-    call->handler (call->self, call->invocation, caller);
-  else
-    return_error (call->invocation, error);
-  call_done (call->self);
-}
-
-static gboolean
-with_caller (ReservedService *self, GDBusMethodInvocation *invocation, CallerHandler handler)
-{
-  PendingCall *call = g_new0 (PendingCall, 1);
-
-  call->self = g_object_ref (self);
-  call->invocation = g_object_ref (invocation);
-  call->handler = handler;
-  self->in_flight++;
-  reserved_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation),
-                                 on_caller_known, call);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (!ok)
+    {
+      refuse (call, error);
+      return;
+    }
+  reserved_store_restock_async (self->store, name, quantity, on_restocked, call);
 }
 
 /* --- the skeleton's handlers ------------------------------------------------- */
@@ -399,6 +529,24 @@ on_handle_list_items (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocati
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+on_handle_get_statistics (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocation,
+                          ReservedService *self)
+{
+  ReservedStoreStats stats;
+  GVariantDict info;
+
+  reserved_store_get_stats (self->store, &stats);
+  g_variant_dict_init (&info, NULL);
+  g_variant_dict_insert (&info, "commits", "t", stats.commits);
+  g_variant_dict_insert (&info, "operations", "t", stats.operations);
+  g_variant_dict_insert (&info, "largest_batch", "t", stats.largest_batch);
+  g_variant_dict_insert (&info, "calls_in_flight", "u", self->in_flight);
+  g_variant_dict_insert (&info, "callers_known", "u", reserved_callers_get_n_cached (self->callers));
+  reserve_reserve1_complete_get_statistics (skeleton, invocation, g_variant_dict_end (&info));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* --- life cycle -------------------------------------------------------------- */
 
 ReservedService *
@@ -447,6 +595,8 @@ reserved_service_dispose (GObject *object)
       if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)))
         g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
     }
+  g_clear_handle_id (&self->stock_changes_id, g_source_remove);
+  g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->callers);
   g_clear_object (&self->store);
@@ -467,7 +617,9 @@ reserved_service_class_init (ReservedServiceClass *klass)
 static void
 reserved_service_init (ReservedService *self)
 {
+  self->stock_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->skeleton = reserve_reserve1_skeleton_new ();
+  g_signal_connect (self->skeleton, "handle-get-statistics", G_CALLBACK (on_handle_get_statistics), self);
   g_signal_connect (self->skeleton, "handle-buy", G_CALLBACK (on_handle_buy), self);
   g_signal_connect (self->skeleton, "handle-cancel", G_CALLBACK (on_handle_cancel), self);
   g_signal_connect (self->skeleton, "handle-get-item", G_CALLBACK (on_handle_get_item), self);

@@ -1,6 +1,14 @@
 /* The inventory: items and orders, kept durable. The store knows SQLite and
  * nothing of D-Bus; the service asks it for whole operations, each of which
- * either commits all it does before returning or changes nothing.
+ * either commits all it does before it completes or changes nothing.
+ *
+ * Writes go to one writer thread that owns the write connection. Writes
+ * that arrive while a commit is in progress are committed together in the
+ * next transaction (group commit), each in its own savepoint so that one
+ * refused purchase does not touch the others, in order of arrival. Each
+ * completes only after its transaction committed. Reads use a second
+ * connection on the caller's thread and, thanks to WAL, never wait for a
+ * commit.
  *
  * Errors are RESERVE_ERROR codes, so they reach clients under their API
  * names: NoSuchItem, NoSuchOrder, AlreadyCancelled, ItemExists,
@@ -8,7 +16,7 @@
  * the database itself refused (disk full, I/O error, locked). */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS
@@ -67,6 +75,26 @@ const char *reserved_store_get_path (ReservedStore *self);
  * fails with StorageFailure. */
 void reserved_store_set_busy_timeout (ReservedStore *self, guint milliseconds);
 
+/* Statistics of the writer since the store was opened. */
+typedef struct {
+  guint64 commits;
+  guint64 operations;
+  guint64 largest_batch;
+} ReservedStoreStats;
+
+void reserved_store_get_stats (ReservedStore *self, ReservedStoreStats *stats);
+
+/* Each write comes asynchronously (the callback runs in the thread-default
+ * main context of the caller) and synchronously (blocks the caller until
+ * the commit; for tools and tests). */
+void     reserved_store_buy_async  (ReservedStore          *self,
+                                    const ReservedPurchase *purchase,
+                                    GAsyncReadyCallback     callback,
+                                    gpointer                user_data);
+gboolean reserved_store_buy_finish (ReservedStore          *self,
+                                    GAsyncResult           *result,
+                                    ReservedReceipt        *receipt,
+                                    GError                **error);
 gboolean reserved_store_buy (ReservedStore          *self,
                              const ReservedPurchase *purchase,
                              ReservedReceipt        *receipt,
@@ -79,6 +107,15 @@ gboolean reserved_store_get_order (ReservedStore *self,
 
 /* On success sets @item_out (transfer full) to the order's item and
  * @remaining to that item's stock afterwards. */
+void     reserved_store_cancel_async  (ReservedStore      *self,
+                                       guint64             order,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data);
+gboolean reserved_store_cancel_finish (ReservedStore *self,
+                                       GAsyncResult  *result,
+                                       char         **item_out,
+                                       guint32       *remaining,
+                                       GError       **error);
 gboolean reserved_store_cancel (ReservedStore *self,
                                 guint64        order,
                                 char         **item_out,
@@ -101,12 +138,30 @@ GArray *reserved_store_list_orders (ReservedStore *self,
                                     const uid_t   *only_caller,
                                     GError       **error);
 
+void     reserved_store_create_item_async  (ReservedStore      *self,
+                                           const char         *name,
+                                           guint32             capacity,
+                                           guint32             per_user_limit,
+                                           GAsyncReadyCallback callback,
+                                           gpointer            user_data);
+gboolean reserved_store_create_item_finish (ReservedStore *self,
+                                            GAsyncResult  *result,
+                                            GError       **error);
 gboolean reserved_store_create_item (ReservedStore *self,
                                      const char    *name,
                                      guint32        capacity,
                                      guint32        per_user_limit,
                                      GError       **error);
 
+void     reserved_store_restock_async  (ReservedStore      *self,
+                                       const char         *name,
+                                       guint32             quantity,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data);
+gboolean reserved_store_restock_finish (ReservedStore *self,
+                                        GAsyncResult  *result,
+                                        guint32       *remaining,
+                                        GError       **error);
 gboolean reserved_store_restock (ReservedStore *self,
                                  const char    *name,
                                  guint32        quantity,

@@ -1,0 +1,932 @@
+#define G_LOG_DOMAIN "reserved-store"
+
+#include "reserved-store-sql.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reserve-error.h"
+#include "reserve-names.h"
+#include "reserve-validate.h"
+
+/* "RSVD": marks a file as a reserved database, so that another
+ * application's SQLite file is refused instead of migrated. */
+#define RESERVED_APPLICATION_ID 0x52535644
+
+/* Numbered migrations: entry N takes the schema from user_version N to N+1.
+ * Append; never edit one that has shipped. */
+static const char *const migrations[] = {
+  /* 0 -> 1 */
+  "CREATE TABLE items ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  capacity INTEGER NOT NULL CHECK (capacity BETWEEN 0 AND 1000000000),"
+  "  remaining INTEGER NOT NULL CHECK (remaining BETWEEN 0 AND capacity),"
+  "  per_user_limit INTEGER NOT NULL DEFAULT 0 CHECK (per_user_limit >= 0)"
+  ") STRICT;"
+  /* AUTOINCREMENT: an order id is never reused, even for the highest id. */
+  "CREATE TABLE orders ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  item_id INTEGER NOT NULL REFERENCES items (id),"
+  "  customer TEXT NOT NULL,"
+  "  quantity INTEGER NOT NULL CHECK (quantity > 0),"
+  "  caller_uid INTEGER NOT NULL,"
+  "  request_id TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1))"
+  ") STRICT;"
+  "CREATE UNIQUE INDEX orders_by_request ON orders (caller_uid, request_id)"
+  "  WHERE request_id IS NOT NULL;"
+  "CREATE INDEX orders_by_customer ON orders (customer, created, id);"
+  /* Covers both the per-user limit and the units sold of an item. */
+  "CREATE INDEX orders_active_by_item ON orders (item_id, customer, quantity)"
+  "  WHERE cancelled = 0;",
+};
+
+
+static const char *const statement_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  /* One savepoint per operation in a batch: a refused purchase is undone
+   * alone while the others in its transaction stand. */
+  [STMT_SAVEPOINT] = "SAVEPOINT operation",
+  [STMT_RELEASE] = "RELEASE operation",
+  [STMT_ROLLBACK_TO] = "ROLLBACK TO operation",
+  [STMT_FIND_REQUEST] =
+    "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
+    " FROM orders o JOIN items i ON i.id = o.item_id"
+    " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
+  [STMT_FIND_ITEM_FOR_SALE] =
+    "SELECT id, remaining, per_user_limit FROM items WHERE name = ?1",
+  [STMT_ACTIVE_UNITS_OF_CUSTOMER] =
+    "SELECT COALESCE(SUM(quantity), 0) FROM orders"
+    " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0",
+  [STMT_TAKE_STOCK] =
+    "UPDATE items SET remaining = remaining - ?2"
+    " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
+  [STMT_INSERT_ORDER] =
+    "INSERT INTO orders (item_id, customer, quantity, caller_uid, request_id, created)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [STMT_GET_ORDER] =
+    "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled, o.item_id"
+    " FROM orders o JOIN items i ON i.id = o.item_id WHERE o.id = ?1",
+  [STMT_MARK_CANCELLED] =
+    "UPDATE orders SET cancelled = 1 WHERE id = ?1 AND cancelled = 0",
+  [STMT_RETURN_STOCK] =
+    "UPDATE items SET remaining = remaining + ?2 WHERE id = ?1 RETURNING remaining",
+  [STMT_GET_ITEM] =
+    "SELECT name, capacity, remaining, per_user_limit,"
+    " (SELECT COALESCE(SUM(quantity), 0) FROM orders"
+    "   WHERE item_id = items.id AND cancelled = 0)"
+    " FROM items WHERE name = ?1",
+  [STMT_LIST_ITEMS] =
+    "SELECT name, capacity, remaining, per_user_limit FROM items ORDER BY name",
+  [STMT_LIST_ORDERS_OF_CUSTOMER] =
+    "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled"
+    " FROM orders o JOIN items i ON i.id = o.item_id"
+    " WHERE o.customer = ?1 AND (?2 IS NULL OR o.caller_uid = ?2)"
+    " ORDER BY o.created, o.id",
+  [STMT_LIST_ORDERS_ALL] =
+    "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled"
+    " FROM orders o JOIN items i ON i.id = o.item_id"
+    " WHERE ?2 IS NULL OR o.caller_uid = ?2"
+    " ORDER BY o.created, o.id",
+  [STMT_INSERT_ITEM] =
+    "INSERT INTO items (name, capacity, remaining, per_user_limit)"
+    " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (name) DO NOTHING",
+  [STMT_RESTOCK] =
+    "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
+    " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
+    " RETURNING remaining",
+};
+
+/* A prepared statement borrowed for one use: reset and unbound when the
+ * g_autoptr holding it goes out of scope, so no path can leave it busy. */
+typedef sqlite3_stmt StoreStmt;
+
+static void
+store_stmt_release (StoreStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
+
+static StoreStmt *
+store_stmt (StoreConnection *c, StoreStmtId id)
+{
+  return c->stmts[id];
+}
+
+void
+reserved_item_clear (ReservedItem *item)
+{
+  g_clear_pointer (&item->name, g_free);
+}
+
+void
+reserved_order_clear (ReservedOrder *order)
+{
+  g_clear_pointer (&order->item, g_free);
+  g_clear_pointer (&order->user, g_free);
+}
+
+static gboolean
+set_storage_error (StoreConnection *c, GError **error, const char *doing)
+{
+  int code = sqlite3_extended_errcode (c->db);
+
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+               "could not %s in %s: %s (SQLite error %d)",
+               doing, c->path, sqlite3_errmsg (c->db), code);
+  return FALSE;
+}
+
+/* Steps a statement that must finish without returning rows. */
+static gboolean
+step_done (StoreConnection *c, StoreStmt *stmt, GError **error, const char *doing)
+{
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_storage_error (c, error, doing);
+  return TRUE;
+}
+
+/* Steps a statement that returns at most one row: TRUE with *found set. */
+static gboolean
+step_row (StoreConnection *c,
+          StoreStmt       *stmt,
+          gboolean        *found,
+          GError         **error,
+          const char      *doing)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW)
+    {
+      *found = TRUE;
+      return TRUE;
+    }
+  if (rc == SQLITE_DONE)
+    {
+      *found = FALSE;
+      return TRUE;
+    }
+  return set_storage_error (c, error, doing);
+}
+
+static char *
+column_strdup (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+/* --- transactions ---------------------------------------------------------- */
+
+static gboolean
+step_control (StoreConnection *c, StoreStmtId id, GError **error, const char *doing)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, id);
+
+  return step_done (c, stmt, error, doing);
+}
+
+gboolean
+store_sql_begin (StoreConnection *c, GError **error)
+{
+  return step_control (c, STMT_BEGIN, error, "start a write transaction");
+}
+
+gboolean
+store_sql_in_transaction (StoreConnection *c)
+{
+  return !sqlite3_get_autocommit (c->db);
+}
+
+void
+store_sql_rollback (StoreConnection *c)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A failed COMMIT or an I/O error may already have ended the
+   * transaction; rolling back then would only report a spurious error. */
+  if (!store_sql_in_transaction (c))
+    return;
+  if (!step_control (c, STMT_ROLLBACK, &error, "roll back"))
+    g_message ("%s", error->message);
+}
+
+gboolean
+store_sql_commit (StoreConnection *c, GError **error)
+{
+  if (!step_control (c, STMT_COMMIT, error, "commit"))
+    {
+      store_sql_rollback (c);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+store_sql_savepoint (StoreConnection *c, GError **error)
+{
+  return step_control (c, STMT_SAVEPOINT, error, "start an operation");
+}
+
+gboolean
+store_sql_release (StoreConnection *c, GError **error)
+{
+  return step_control (c, STMT_RELEASE, error, "finish an operation");
+}
+
+gboolean
+store_sql_rollback_to (StoreConnection *c, GError **error)
+{
+  return step_control (c, STMT_ROLLBACK_TO, error, "undo a refused operation");
+}
+
+/* --- opening --------------------------------------------------------------- */
+
+static gboolean
+exec_sql (StoreConnection *c, const char *sql, GError **error, const char *doing)
+{
+  if (sqlite3_exec (c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return set_storage_error (c, error, doing);
+  return TRUE;
+}
+
+static gboolean
+query_int (StoreConnection *c, const char *sql, gint64 *value, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (c->db, sql, -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "%s: cannot read the database (%s): %s",
+                   c->path, sql, sqlite3_errmsg (c->db));
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  *value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+/* A fresh database is a file that does not exist or is empty; anything else
+ * must prove it is ours before the store writes a byte to it. */
+static gboolean
+probe_file (const char *path, gboolean *fresh, GError **error)
+{
+  struct stat st;
+  g_autofree char *folder = g_path_get_dirname (path);
+  char header[16];
+  int fd;
+  ssize_t got;
+
+  if (stat (folder, &st) != 0 || !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "%s: the folder %s does not exist", path, folder);
+      return FALSE;
+    }
+  if (stat (path, &st) != 0)
+    {
+      int saved = errno;
+      if (saved == ENOENT)
+        {
+          *fresh = TRUE;
+          return TRUE;
+        }
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s is not a regular file", path);
+      return FALSE;
+    }
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "%s cannot be read: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  got = read (fd, header, sizeof header);
+  close (fd);
+  if (st.st_size == 0 || got == 0)
+    {
+      *fresh = TRUE;
+      return TRUE;
+    }
+  if (got != (ssize_t) sizeof header || memcmp (header, "SQLite format 3", 16) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s is not a reserved database: it is not an SQLite file", path);
+      return FALSE;
+    }
+  *fresh = FALSE;
+  return TRUE;
+}
+
+/* Checks an existing file without writing to it: ours, not from a newer
+ * reserved, and structurally sound. */
+static gboolean
+check_existing (StoreConnection *c, GError **error)
+{
+  gint64 application_id = 0;
+  gint64 version = 0;
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr(GString) problems = g_string_new (NULL);
+  int rc;
+
+  if (!query_int (c, "PRAGMA application_id", &application_id, error))
+    return FALSE;
+  if (application_id != RESERVED_APPLICATION_ID)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s is not a reserved database: it belongs to another application "
+                   "(SQLite application_id %" G_GINT64_FORMAT ")",
+                   c->path, application_id);
+      return FALSE;
+    }
+  if (!query_int (c, "PRAGMA user_version", &version, error))
+    return FALSE;
+  if (version > (gint64) G_N_ELEMENTS (migrations))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "%s has schema version %" G_GINT64_FORMAT
+                   ", newer than this reserved understands (%u)",
+                   c->path, version, (guint) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+
+  rc = sqlite3_prepare_v2 (c->db, "PRAGMA quick_check", -1, &stmt, NULL);
+  while (rc == SQLITE_OK || rc == SQLITE_ROW)
+    {
+      if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+        break;
+      const char *line = (const char *) sqlite3_column_text (stmt, 0);
+      if (g_strcmp0 (line, "ok") != 0 && problems->len < 512)
+        g_string_append_printf (problems, "%s%s", problems->len ? "; " : "", line);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s failed its integrity check: %s", c->path, sqlite3_errmsg (c->db));
+      return FALSE;
+    }
+  if (problems->len > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s failed its integrity check: %s", c->path, problems->str);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+insert_item (StoreConnection *c,
+             const char    *name,
+             guint32        capacity,
+             guint32        per_user_limit,
+             GError       **error);
+
+/* Runs the migrations the file lacks in one transaction, so a crash
+ * leaves either the old schema or the new one. On a fresh database the
+ * default item is created in the same transaction. */
+static gboolean
+migrate (StoreConnection *c,
+         gboolean       fresh,
+         const char    *default_item,
+         guint32        default_capacity,
+         GError       **error)
+{
+  gint64 version = 0;
+  gboolean ok = TRUE;
+
+  if (!exec_sql (c, "BEGIN IMMEDIATE", error, "start the schema migration"))
+    return FALSE;
+  ok = query_int (c, "PRAGMA user_version", &version, error);
+  for (gint64 v = version; ok && v < (gint64) G_N_ELEMENTS (migrations); v++)
+    {
+      g_autofree char *doing = g_strdup_printf ("migrate the schema to version %" G_GINT64_FORMAT, v + 1);
+      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
+
+      ok = exec_sql (c, migrations[v], error, doing) &&
+           exec_sql (c, set_version, error, doing);
+      if (ok)
+        g_info ("Migrated %s to schema version %" G_GINT64_FORMAT, c->path, v + 1);
+    }
+  if (ok && fresh)
+    {
+      g_autofree char *set_id = g_strdup_printf ("PRAGMA application_id = %d", RESERVED_APPLICATION_ID);
+      ok = exec_sql (c, set_id, error, "mark the database as reserved's") &&
+           insert_item (c, default_item, default_capacity, 0, error);
+    }
+  if (!ok)
+    {
+      sqlite3_exec (c->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return exec_sql (c, "COMMIT", error, "commit the schema migration");
+}
+
+static gboolean
+configure_connection (StoreConnection *c, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  g_autofree char *mode = NULL;
+
+  /* WAL lets readers go on while a purchase commits; FULL syncs the WAL on
+   * every commit, so an acknowledged order survives power loss. */
+  if (sqlite3_prepare_v2 (c->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    mode = column_strdup (stmt, 0);
+  sqlite3_finalize (stmt);
+  if (g_strcmp0 (mode, "wal") != 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "%s: cannot switch to write-ahead logging (the folder must be "
+                   "writable for the -wal and -shm files): %s",
+                   c->path, sqlite3_errmsg (c->db));
+      return FALSE;
+    }
+  return exec_sql (c, "PRAGMA synchronous = FULL", error, "set synchronous=FULL") &&
+         exec_sql (c, "PRAGMA foreign_keys = ON", error, "enable foreign keys");
+}
+
+static gboolean
+prepare_statements (StoreConnection *c, GError **error)
+{
+  for (guint i = 0; i < N_STMTS; i++)
+    {
+      if (sqlite3_prepare_v3 (c->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                              &c->stmts[i], NULL) != SQLITE_OK)
+        return set_storage_error (c, error, "prepare a statement");
+    }
+  return TRUE;
+}
+
+static gboolean
+open_connection (StoreConnection *c, int flags, GError **error)
+{
+  int rc = sqlite3_open_v2 (c->path, &c->db,
+                            flags | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                            NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot open %s: %s", c->path,
+                   c->db ? sqlite3_errmsg (c->db) : sqlite3_errstr (rc));
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (c->db, 1);
+  sqlite3_busy_timeout (c->db, STORE_DEFAULT_BUSY_TIMEOUT_MS);
+  if (sqlite3_db_readonly (c->db, "main") == 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "%s is read-only: reserved must be able to write it", c->path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+store_connection_open_primary (StoreConnection *c,
+                               const char      *default_item,
+                               guint32          default_capacity,
+                               GError         **error)
+{
+  gboolean fresh = FALSE;
+
+  if (!probe_file (c->path, &fresh, error) ||
+      !open_connection (c, fresh ? SQLITE_OPEN_CREATE : 0, error))
+    return FALSE;
+  if (!fresh && !check_existing (c, error))
+    return FALSE;
+  /* Migrate before switching to WAL: a new file then stays empty until
+   * the first transaction commits, so a crash leaves a fresh database
+   * instead of an unmarked one that would be refused. */
+  if (!migrate (c, fresh, default_item, default_capacity, error) ||
+      !configure_connection (c, error) ||
+      !prepare_statements (c, error))
+    return FALSE;
+  g_debug ("Opened %s%s", c->path, fresh ? " (new)" : "");
+  return TRUE;
+}
+
+gboolean
+store_connection_open_secondary (StoreConnection *c, GError **error)
+{
+  return open_connection (c, 0, error) &&
+         configure_connection (c, error) &&
+         prepare_statements (c, error);
+}
+
+void
+store_connection_close (StoreConnection *c)
+{
+  for (guint i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&c->stmts[i], sqlite3_finalize);
+  if (c->db != NULL && sqlite3_close (c->db) != SQLITE_OK)
+    g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
+  c->db = NULL;
+}
+
+/* --- buying ---------------------------------------------------------------- */
+
+/* A repeated request_id: the same purchase is answered with its first
+ * order; a different one is refused so a reused key cannot buy twice. */
+static gboolean
+find_request (StoreConnection        *c,
+              const ReservedPurchase *purchase,
+              ReservedReceipt        *receipt,
+              gboolean               *found,
+              GError                **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_FIND_REQUEST);
+
+  sqlite3_bind_int64 (stmt, 1, purchase->caller);
+  sqlite3_bind_text (stmt, 2, purchase->request_id, -1, SQLITE_STATIC);
+  if (!step_row (c, stmt, found, error, "look up the request_id"))
+    return FALSE;
+  if (!*found)
+    return TRUE;
+
+  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), purchase->item) != 0 ||
+      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), purchase->user) != 0 ||
+      (guint32) sqlite3_column_int64 (stmt, 3) != purchase->quantity)
+    {
+      g_autofree char *id = reserve_describe_text (purchase->request_id);
+      g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "request_id %s was already used for order %" G_GINT64_FORMAT
+                   " (%" G_GINT64_FORMAT " × %s for %s); a retry must repeat the same item, user and quantity",
+                   id, (gint64) sqlite3_column_int64 (stmt, 0), (gint64) sqlite3_column_int64 (stmt, 3),
+                   (const char *) sqlite3_column_text (stmt, 1), user);
+      return FALSE;
+    }
+  receipt->order = (guint64) sqlite3_column_int64 (stmt, 0);
+  receipt->remaining = (guint32) sqlite3_column_int64 (stmt, 4);
+  receipt->replayed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+check_per_user_limit (StoreConnection        *c,
+                      const ReservedPurchase *purchase,
+                      gint64                  item_id,
+                      guint32                 limit,
+                      GError                **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_ACTIVE_UNITS_OF_CUSTOMER);
+  gboolean found = FALSE;
+  gint64 held;
+
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  sqlite3_bind_text (stmt, 2, purchase->user, -1, SQLITE_STATIC);
+  if (!step_row (c, stmt, &found, error, "count the customer's units"))
+    return FALSE;
+  held = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  if (held + purchase->quantity > limit)
+    {
+      g_autofree char *user = reserve_describe_text (purchase->user);
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
+                   "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
+                   " and asked for %u more",
+                   user, limit, purchase->item, user, held, purchase->quantity);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+store_sql_buy (StoreConnection        *c,
+                    const ReservedPurchase *purchase,
+                    ReservedReceipt        *receipt,
+                    GError                **error)
+{
+  g_autoptr(StoreStmt) item = store_stmt (c, STMT_FIND_ITEM_FOR_SALE);
+  g_autoptr(StoreStmt) take = store_stmt (c, STMT_TAKE_STOCK);
+  g_autoptr(StoreStmt) insert = store_stmt (c, STMT_INSERT_ORDER);
+  gboolean found = FALSE;
+  gint64 item_id;
+  guint32 limit;
+
+  if (purchase->request_id != NULL)
+    {
+      if (!find_request (c, purchase, receipt, &found, error))
+        return FALSE;
+      if (found)
+        return TRUE;
+    }
+
+  sqlite3_bind_text (item, 1, purchase->item, -1, SQLITE_STATIC);
+  if (!step_row (c, item, &found, error, "look up the item"))
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM,
+                   "there is no item named “%s”", purchase->item);
+      return FALSE;
+    }
+  item_id = sqlite3_column_int64 (item, 0);
+  limit = (guint32) sqlite3_column_int64 (item, 2);
+
+  if (limit > 0 && !check_per_user_limit (c, purchase, item_id, limit, error))
+    return FALSE;
+
+  /* The conditional update is what makes overselling impossible: the
+   * check and the decrement are one statement inside the transaction. */
+  sqlite3_bind_int64 (take, 1, item_id);
+  sqlite3_bind_int64 (take, 2, purchase->quantity);
+  if (!step_row (c, take, &found, error, "take the stock"))
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
+                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for",
+                   purchase->item, (gint64) sqlite3_column_int64 (item, 1), purchase->quantity);
+      return FALSE;
+    }
+  receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
+
+  sqlite3_bind_int64 (insert, 1, item_id);
+  sqlite3_bind_text (insert, 2, purchase->user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 3, purchase->quantity);
+  sqlite3_bind_int64 (insert, 4, purchase->caller);
+  if (purchase->request_id != NULL)
+    sqlite3_bind_text (insert, 5, purchase->request_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 6, g_get_real_time ());
+  if (!step_done (c, insert, error, "record the order"))
+    return FALSE;
+  receipt->order = (guint64) sqlite3_last_insert_rowid (c->db);
+  receipt->replayed = FALSE;
+  return TRUE;
+}
+
+
+/* --- orders ---------------------------------------------------------------- */
+
+static void
+read_order_row (sqlite3_stmt *stmt, ReservedOrder *out)
+{
+  out->id = (guint64) sqlite3_column_int64 (stmt, 0);
+  out->item = column_strdup (stmt, 1);
+  out->user = column_strdup (stmt, 2);
+  out->quantity = (guint32) sqlite3_column_int64 (stmt, 3);
+  out->created = sqlite3_column_int64 (stmt, 4);
+  out->caller = (uid_t) sqlite3_column_int64 (stmt, 5);
+  out->cancelled = sqlite3_column_int64 (stmt, 6) != 0;
+}
+
+static gboolean
+no_such_order (GError **error, guint64 order)
+{
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ORDER,
+               "there is no order %" G_GUINT64_FORMAT, order);
+  return FALSE;
+}
+
+gboolean
+store_sql_get_order (StoreConnection *c,
+                          guint64        order,
+                          ReservedOrder *out,
+                          GError       **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_GET_ORDER);
+  gboolean found = FALSE;
+
+  if (order > G_MAXINT64)
+    return no_such_order (error, order);
+  sqlite3_bind_int64 (stmt, 1, (gint64) order);
+  if (!step_row (c, stmt, &found, error, "look up the order"))
+    return FALSE;
+  if (!found)
+    return no_such_order (error, order);
+  read_order_row (stmt, out);
+  return TRUE;
+}
+
+gboolean
+store_sql_cancel (StoreConnection *c,
+                       guint64        order,
+                       char         **item_out,
+                       guint32       *remaining,
+                       GError       **error)
+{
+  g_autoptr(StoreStmt) get = store_stmt (c, STMT_GET_ORDER);
+  g_autoptr(StoreStmt) mark = store_stmt (c, STMT_MARK_CANCELLED);
+  g_autoptr(StoreStmt) give_back = store_stmt (c, STMT_RETURN_STOCK);
+  gboolean found = FALSE;
+
+  if (order > G_MAXINT64)
+    return no_such_order (error, order);
+  sqlite3_bind_int64 (get, 1, (gint64) order);
+  if (!step_row (c, get, &found, error, "look up the order"))
+    return FALSE;
+  if (!found)
+    return no_such_order (error, order);
+  if (sqlite3_column_int64 (get, 6) != 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ALREADY_CANCELLED,
+                   "order %" G_GUINT64_FORMAT " is already cancelled", order);
+      return FALSE;
+    }
+
+  sqlite3_bind_int64 (mark, 1, (gint64) order);
+  if (!step_done (c, mark, error, "mark the order cancelled"))
+    return FALSE;
+  sqlite3_bind_int64 (give_back, 1, sqlite3_column_int64 (get, 7));
+  sqlite3_bind_int64 (give_back, 2, sqlite3_column_int64 (get, 3));
+  if (!step_row (c, give_back, &found, error, "return the units to stock"))
+    return FALSE;
+  if (!found)
+    return set_storage_error (c, error, "find the order's item");
+  *remaining = (guint32) sqlite3_column_int64 (give_back, 0);
+  *item_out = column_strdup (get, 1);
+  return TRUE;
+}
+
+
+GArray *
+store_sql_list_orders (StoreConnection *c,
+                            const char    *user,
+                            const uid_t   *only_caller,
+                            GError       **error)
+{
+  g_autoptr(StoreStmt) stmt =
+    store_stmt (c, user != NULL ? STMT_LIST_ORDERS_OF_CUSTOMER : STMT_LIST_ORDERS_ALL);
+  g_autoptr(GArray) orders = g_array_new (FALSE, TRUE, sizeof (ReservedOrder));
+  int rc;
+
+  g_array_set_clear_func (orders, (GDestroyNotify) reserved_order_clear);
+  if (user != NULL)
+    sqlite3_bind_text (stmt, 1, user, -1, SQLITE_STATIC);
+  if (only_caller != NULL)
+    sqlite3_bind_int64 (stmt, 2, *only_caller);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedOrder order = { 0 };
+      read_order_row (stmt, &order);
+      g_array_append_val (orders, order);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_storage_error (c, error, "list the orders");
+      return NULL;
+    }
+  return g_steal_pointer (&orders);
+}
+
+/* --- items ----------------------------------------------------------------- */
+
+static gboolean
+no_such_item (GError **error, const char *name)
+{
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM,
+               "there is no item named “%s”", name);
+  return FALSE;
+}
+
+gboolean
+store_sql_get_item (StoreConnection *c,
+                         const char    *name,
+                         ReservedItem  *out,
+                         GError       **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_GET_ITEM);
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  if (!step_row (c, stmt, &found, error, "look up the item"))
+    return FALSE;
+  if (!found)
+    return no_such_item (error, name);
+  out->name = column_strdup (stmt, 0);
+  out->capacity = (guint32) sqlite3_column_int64 (stmt, 1);
+  out->remaining = (guint32) sqlite3_column_int64 (stmt, 2);
+  out->per_user_limit = (guint32) sqlite3_column_int64 (stmt, 3);
+  out->sold = (guint32) sqlite3_column_int64 (stmt, 4);
+  return TRUE;
+}
+
+GArray *
+store_sql_list_items (StoreConnection *c,
+                           GError       **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_ITEMS);
+  g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (ReservedItem));
+  int rc;
+
+  g_array_set_clear_func (items, (GDestroyNotify) reserved_item_clear);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedItem item = {
+        .name = column_strdup (stmt, 0),
+        .capacity = (guint32) sqlite3_column_int64 (stmt, 1),
+        .remaining = (guint32) sqlite3_column_int64 (stmt, 2),
+        .per_user_limit = (guint32) sqlite3_column_int64 (stmt, 3),
+      };
+      g_array_append_val (items, item);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_storage_error (c, error, "list the items");
+      return NULL;
+    }
+  return g_steal_pointer (&items);
+}
+
+static gboolean
+insert_item (StoreConnection *c,
+             const char    *name,
+             guint32        capacity,
+             guint32        per_user_limit,
+             GError       **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  /* Not one of the kept statements: the fresh-database path runs this
+   * before they are prepared. */
+  if (sqlite3_prepare_v2 (c->db, statement_sql[STMT_INSERT_ITEM], -1, &stmt, NULL) != SQLITE_OK)
+    return set_storage_error (c, error, "prepare the new item");
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, capacity);
+  sqlite3_bind_int64 (stmt, 3, per_user_limit);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    set_storage_error (c, error, "create the item");
+  else if (sqlite3_changes (c->db) == 0)
+    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS,
+                 "an item named “%s” already exists", name);
+  else
+    ok = TRUE;
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+
+gboolean
+store_sql_restock (StoreConnection *c,
+                        const char    *name,
+                        guint32        quantity,
+                        guint32       *remaining,
+                        GError       **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_RESTOCK);
+  ReservedItem item = { 0 };
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, quantity);
+  if (!step_row (c, stmt, &found, error, "restock the item"))
+    return FALSE;
+  if (found)
+    {
+      *remaining = (guint32) sqlite3_column_int64 (stmt, 0);
+      return TRUE;
+    }
+
+  /* No row updated: either there is no such item or its capacity would
+   * pass the limit; say which. */
+  if (!store_sql_get_item (c, name, &item, error))
+    return FALSE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "restocking %s by %u would take its capacity from %u to %" G_GUINT64_FORMAT
+               "; allowed is at most %u",
+               name, quantity, item.capacity, (guint64) item.capacity + quantity,
+               RESERVE_CAPACITY_MAX);
+  reserved_item_clear (&item);
+  return FALSE;
+}
+
+
+gboolean
+store_sql_create_item (StoreConnection *c,
+                       const char      *name,
+                       guint32          capacity,
+                       guint32          per_user_limit,
+                       GError         **error)
+{
+  return insert_item (c, name, capacity, per_user_limit, error);
+}

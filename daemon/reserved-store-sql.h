@@ -1,0 +1,106 @@
+/* The SQL behind the store: one SQLite connection with its prepared
+ * statements, the schema and its migrations, and each operation as a body
+ * that runs inside a transaction the caller opened. Private to the store:
+ * the service never sees it. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "reserved-store.h"
+
+G_BEGIN_DECLS
+
+/* How long a write waits for a lock another process holds before it
+ * fails with StorageFailure. */
+#define STORE_DEFAULT_BUSY_TIMEOUT_MS 2000
+
+typedef enum {
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_SAVEPOINT,
+  STMT_RELEASE,
+  STMT_ROLLBACK_TO,
+  STMT_FIND_REQUEST,
+  STMT_FIND_ITEM_FOR_SALE,
+  STMT_ACTIVE_UNITS_OF_CUSTOMER,
+  STMT_TAKE_STOCK,
+  STMT_INSERT_ORDER,
+  STMT_GET_ORDER,
+  STMT_MARK_CANCELLED,
+  STMT_RETURN_STOCK,
+  STMT_GET_ITEM,
+  STMT_LIST_ITEMS,
+  STMT_LIST_ORDERS_OF_CUSTOMER,
+  STMT_LIST_ORDERS_ALL,
+  STMT_INSERT_ITEM,
+  STMT_RESTOCK,
+  N_STMTS
+} StoreStmtId;
+
+typedef struct {
+  const char   *path;   /* borrowed from the store */
+  sqlite3      *db;
+  sqlite3_stmt *stmts[N_STMTS];
+} StoreConnection;
+
+/* Opens the file for the first connection: checks an existing file
+ * without writing to it, migrates, creates the default item on a fresh
+ * database, then switches to WAL. */
+gboolean store_connection_open_primary (StoreConnection *c,
+                                        const char      *default_item,
+                                        guint32          default_capacity,
+                                        GError         **error);
+/* Opens a further connection to a database the primary one prepared. */
+gboolean store_connection_open_secondary (StoreConnection *c,
+                                          GError         **error);
+void     store_connection_close (StoreConnection *c);
+
+/* Transactions and savepoints. rollback ignores a transaction SQLite
+ * already ended itself (after an I/O error, say). */
+gboolean store_sql_begin       (StoreConnection *c, GError **error);
+gboolean store_sql_commit      (StoreConnection *c, GError **error);
+void     store_sql_rollback    (StoreConnection *c);
+gboolean store_sql_savepoint   (StoreConnection *c, GError **error);
+gboolean store_sql_release     (StoreConnection *c, GError **error);
+gboolean store_sql_rollback_to (StoreConnection *c, GError **error);
+gboolean store_sql_in_transaction (StoreConnection *c);
+
+/* Write bodies: run inside a transaction. */
+gboolean store_sql_buy (StoreConnection        *c,
+                        const ReservedPurchase *purchase,
+                        ReservedReceipt        *receipt,
+                        GError                **error);
+gboolean store_sql_cancel (StoreConnection *c,
+                           guint64          order,
+                           char           **item_out,
+                           guint32         *remaining,
+                           GError         **error);
+gboolean store_sql_create_item (StoreConnection *c,
+                                const char      *name,
+                                guint32          capacity,
+                                guint32          per_user_limit,
+                                GError         **error);
+gboolean store_sql_restock (StoreConnection *c,
+                            const char      *name,
+                            guint32          quantity,
+                            guint32         *remaining,
+                            GError         **error);
+
+/* Reads: each one statement, so each sees one consistent snapshot. */
+gboolean store_sql_get_order (StoreConnection *c,
+                              guint64          order,
+                              ReservedOrder   *out,
+                              GError         **error);
+gboolean store_sql_get_item (StoreConnection *c,
+                             const char      *name,
+                             ReservedItem    *out,
+                             GError         **error);
+GArray  *store_sql_list_items (StoreConnection *c,
+                               GError         **error);
+GArray  *store_sql_list_orders (StoreConnection *c,
+                                const char      *user,
+                                const uid_t     *only_caller,
+                                GError         **error);
+
+G_END_DECLS
