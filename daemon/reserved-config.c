@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 
 #include "reserve-names.h"
 #include "reserve-validate.h"
@@ -141,6 +142,32 @@ check_keys (GKeyFile *keyfile, const char *origin, GError **error)
   return TRUE;
 }
 
+/* GKeyFile hides localized keys (Key[de]) from g_key_file_get_keys(), so
+ * they are looked for in the text: none has a meaning here. */
+static gboolean
+check_no_localized_keys (const char *data, gsize length, const char *origin, GError **error)
+{
+  g_autofree char *text = g_strndup (data, length);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+      const char *equals = strchr (line, '=');
+      const char *bracket = strchr (line, '[');
+
+      while (g_ascii_isspace (*line))
+        line++;
+      if (*line == '#' || *line == '[' || equals == NULL || bracket == NULL || bracket > equals)
+        continue;
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                   "%s: line %u: localized keys are not supported: %.*s",
+                   origin, i + 1, (int) (equals - line), line);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 ReservedConfig *
 reserved_config_parse (const char *data,
                        gsize       length,
@@ -157,7 +184,8 @@ reserved_config_parse (const char *data,
                    "%s: %s", origin, local_error->message);
       return NULL;
     }
-  if (!check_keys (keyfile, origin, error))
+  if (!check_keys (keyfile, origin, error) ||
+      !check_no_localized_keys (data, length, origin, error))
     return NULL;
 
   if (g_key_file_has_key (keyfile, GROUP, "DefaultItem", NULL))

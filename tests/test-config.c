@@ -220,6 +220,9 @@ test_unknown_key (void)
                   "Defaultitem", NULL);
   assert_refused ("[reserved]\nDefaultItem=seat\nAdminUser=root\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                   "AdminUser", NULL);
+  /* GKeyFile would keep a localized key out of sight. */
+  assert_refused ("[reserved]\nDefaultItem[de]=platz\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                  "DefaultItem[de]", NULL);
 }
 
 static void
