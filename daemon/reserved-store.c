@@ -243,46 +243,36 @@ finish_write (ReservedStore *self, GAsyncResult *result, GError **error)
   return g_task_get_task_data (G_TASK (result));
 }
 
-/* The synchronous forms run the asynchronous one to its end in a private
- * main context, so they share every line of the write path. */
-typedef struct {
-  GMainContext *context;
-  GAsyncResult *result;
-} SyncCall;
-
+/* The synchronous forms run the asynchronous path to its end in a private
+ * main context, so they share every line of it. Returns the result
+ * (transfer full) for the matching _finish(). */
 static void
 on_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  SyncCall *call = user_data;
+  GAsyncResult **out = user_data;
 
-  call->result = g_object_ref (result);
-}
-
-static void
-sync_call_begin (SyncCall *call)
-{
-  call->context = g_main_context_new ();
-  call->result = NULL;
-  g_main_context_push_thread_default (call->context);
+  *out = g_object_ref (result);
 }
 
 static GAsyncResult *
-sync_call_wait (SyncCall *call)
+submit_and_wait (ReservedStore *self, WriteOp *op)
 {
-  while (call->result == NULL)
-    g_main_context_iteration (call->context, TRUE);
-  g_main_context_pop_thread_default (call->context);
-  g_main_context_unref (call->context);
-  return call->result;
+  GMainContext *context = g_main_context_new ();
+  GAsyncResult *result = NULL;
+
+  g_main_context_push_thread_default (context);
+  submit (self, op, on_sync_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return result;
 }
 
 /* --- writes ---------------------------------------------------------------- */
 
-void
-reserved_store_buy_async (ReservedStore          *self,
-                          const ReservedPurchase *purchase,
-                          GAsyncReadyCallback     callback,
-                          gpointer                user_data)
+static WriteOp *
+buy_op_new (const ReservedPurchase *purchase)
 {
   WriteOp *op = g_new0 (WriteOp, 1);
 
@@ -292,7 +282,16 @@ reserved_store_buy_async (ReservedStore          *self,
   op->request_id = g_strdup (purchase->request_id);
   op->quantity = purchase->quantity;
   op->caller = purchase->caller;
-  submit (self, op, callback, user_data);
+  return op;
+}
+
+void
+reserved_store_buy_async (ReservedStore          *self,
+                          const ReservedPurchase *purchase,
+                          GAsyncReadyCallback     callback,
+                          gpointer                user_data)
+{
+  submit (self, buy_op_new (purchase), callback, user_data);
 }
 
 gboolean
@@ -315,13 +314,19 @@ reserved_store_buy (ReservedStore          *self,
                     ReservedReceipt        *receipt,
                     GError                **error)
 {
-  SyncCall call;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) result = submit_and_wait (self, buy_op_new (purchase));
 
-  sync_call_begin (&call);
-  reserved_store_buy_async (self, purchase, on_sync_done, &call);
-  result = sync_call_wait (&call);
   return reserved_store_buy_finish (self, result, receipt, error);
+}
+
+static WriteOp *
+cancel_op_new (guint64 order)
+{
+  WriteOp *op = g_new0 (WriteOp, 1);
+
+  op->kind = WRITE_CANCEL;
+  op->order = order;
+  return op;
 }
 
 void
@@ -330,11 +335,7 @@ reserved_store_cancel_async (ReservedStore      *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  WriteOp *op = g_new0 (WriteOp, 1);
-
-  op->kind = WRITE_CANCEL;
-  op->order = order;
-  submit (self, op, callback, user_data);
+  submit (self, cancel_op_new (order), callback, user_data);
 }
 
 gboolean
@@ -360,13 +361,21 @@ reserved_store_cancel (ReservedStore *self,
                        guint32       *remaining,
                        GError       **error)
 {
-  SyncCall call;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) result = submit_and_wait (self, cancel_op_new (order));
 
-  sync_call_begin (&call);
-  reserved_store_cancel_async (self, order, on_sync_done, &call);
-  result = sync_call_wait (&call);
   return reserved_store_cancel_finish (self, result, item_out, remaining, error);
+}
+
+static WriteOp *
+create_item_op_new (const char *name, guint32 capacity, guint32 per_user_limit)
+{
+  WriteOp *op = g_new0 (WriteOp, 1);
+
+  op->kind = WRITE_CREATE_ITEM;
+  op->item = g_strdup (name);
+  op->quantity = capacity;
+  op->per_user_limit = per_user_limit;
+  return op;
 }
 
 void
@@ -377,13 +386,7 @@ reserved_store_create_item_async (ReservedStore      *self,
                                   GAsyncReadyCallback callback,
                                   gpointer            user_data)
 {
-  WriteOp *op = g_new0 (WriteOp, 1);
-
-  op->kind = WRITE_CREATE_ITEM;
-  op->item = g_strdup (name);
-  op->quantity = capacity;
-  op->per_user_limit = per_user_limit;
-  submit (self, op, callback, user_data);
+  submit (self, create_item_op_new (name, capacity, per_user_limit), callback, user_data);
 }
 
 gboolean
@@ -401,13 +404,21 @@ reserved_store_create_item (ReservedStore *self,
                             guint32        per_user_limit,
                             GError       **error)
 {
-  SyncCall call;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) result =
+    submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit));
 
-  sync_call_begin (&call);
-  reserved_store_create_item_async (self, name, capacity, per_user_limit, on_sync_done, &call);
-  result = sync_call_wait (&call);
   return reserved_store_create_item_finish (self, result, error);
+}
+
+static WriteOp *
+restock_op_new (const char *name, guint32 quantity)
+{
+  WriteOp *op = g_new0 (WriteOp, 1);
+
+  op->kind = WRITE_RESTOCK;
+  op->item = g_strdup (name);
+  op->quantity = quantity;
+  return op;
 }
 
 void
@@ -417,12 +428,7 @@ reserved_store_restock_async (ReservedStore      *self,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
-  WriteOp *op = g_new0 (WriteOp, 1);
-
-  op->kind = WRITE_RESTOCK;
-  op->item = g_strdup (name);
-  op->quantity = quantity;
-  submit (self, op, callback, user_data);
+  submit (self, restock_op_new (name, quantity), callback, user_data);
 }
 
 gboolean
@@ -446,12 +452,8 @@ reserved_store_restock (ReservedStore *self,
                         guint32       *remaining,
                         GError       **error)
 {
-  SyncCall call;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) result = submit_and_wait (self, restock_op_new (name, quantity));
 
-  sync_call_begin (&call);
-  reserved_store_restock_async (self, name, quantity, on_sync_done, &call);
-  result = sync_call_wait (&call);
   return reserved_store_restock_finish (self, result, remaining, error);
 }
 
