@@ -1,0 +1,77 @@
+# bash completion for reserve(1)                          -*- shell-script -*-
+#
+# The commands and their options are read from `reserve --help` and
+# `reserve COMMAND --help`, so a new command or option completes without a
+# change here. Nothing here talks to the daemon: completing a word never
+# starts reserved.
+#
+# COMPREPLY=($(compgen ...)) is bash-completion's own idiom; no word offered
+# here contains a space.
+# shellcheck disable=SC2207
+
+_reserve_commands()
+{
+    # The indented lines between "Commands:" and the next blank line.
+    "$1" --help 2>/dev/null |
+        awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }'
+}
+
+_reserve()
+{
+    local cur prev words cword split
+    _init_completion -s || return
+
+    local i command=""
+    for ((i = 1; i < cword; i++)); do
+        if [[ ${words[i]} != -* ]]; then
+            command=${words[i]}
+            break
+        fi
+    done
+
+    if [[ -z $command ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W '$(_reserve_commands "$1")' -- "$cur"))
+        fi
+        return
+    fi
+
+    if [[ $command == help ]]; then
+        ((cword == i + 1)) &&
+            COMPREPLY=($(compgen -W '$(_reserve_commands "$1")' -- "$cur"))
+        return
+    fi
+
+    case $prev in
+        --mode | -m)
+            [[ $command == race ]] &&
+                COMPREPLY=($(compgen -W 'all file locked-file sqlite dbus' -- "$cur"))
+            return
+            ;;
+        --file | -f)
+            [[ $command == race ]] && _filedir
+            return
+            ;;
+        --user | -u | --item | -i | --quantity | -q | --request-id | \
+            --capacity | -c | --per-user-limit | -l | --buyers | -n | -b | \
+            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls)
+            # Free text or a number: nothing to offer.
+            return
+            ;;
+    esac
+    $split && return
+
+    if [[ $cur == -* ]]; then
+        # Only what looks like a flag: prose in the help text may start a
+        # line with one too ("--kill-one; or ...").
+        local flags
+        flags=$(_parse_help "$1" "$command --help" | grep -E '^--?[[:alnum:]][-[:alnum:]]*=?$')
+        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+    fi
+} &&
+    complete -F _reserve reserve
+
+# ex: filetype=sh
