@@ -6,6 +6,7 @@
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "reserve-error.h"
@@ -54,6 +55,21 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
   g_message ("Serving %s on the %s bus", name, bus_label (daemon->bus_type));
 }
 
+/* Only asked when the daemon is about to exit, so a blocking call is fine. */
+static gboolean
+name_has_owner (GDBusConnection *connection, const char *name)
+{
+  g_autoptr(GVariant) reply =
+    g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                 "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
+                                 G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean has_owner = TRUE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+  return has_owner;
+}
+
 /* Losing the name means another reserved took over (--replace) or the bus
  * went away; either way this process must not keep selling. */
 static void
@@ -65,10 +81,14 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
     g_printerr ("reserved: lost the connection to the %s bus\n", bus_label (daemon->bus_type));
   else if (daemon->name_acquired)
     g_printerr ("reserved: %s was taken over by another process; exiting\n", name);
-  else
+  else if (name_has_owner (connection, name))
     g_printerr ("reserved: %s is already owned on the %s bus by another process; "
                 "stop it first or start this one with --replace\n",
                 name, bus_label (daemon->bus_type));
+  else
+    g_printerr ("reserved: the %s bus refused to let uid %u own %s "
+                "(its policy names the users who may)\n",
+                bus_label (daemon->bus_type), (guint) getuid (), name);
   daemon->name_lost = TRUE;
   daemon->exit_status = EXIT_FAILURE;
   g_main_loop_quit (daemon->loop);
@@ -134,6 +154,10 @@ main (int argc, char **argv)
                                    G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE;
   guint owner_id, sigterm_id, sigint_id;
 
+  /* Orders are nobody else's business: the database, its WAL and its
+   * shared-memory file are created readable by the daemon's user only,
+   * whoever started it (systemd sets this too; dbus-daemon does not). */
+  umask (0077);
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context,
