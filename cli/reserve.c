@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "reserve-command.h"
+#include "reserve-race.h"
 
 static const ReserveCommand *const commands[] = {
   &reserve_buy_command,
@@ -16,6 +17,7 @@ static const ReserveCommand *const commands[] = {
   &reserve_orders_command,
   &reserve_create_command,
   &reserve_restock_command,
+  &reserve_race_command,
 };
 
 static const ReserveCommand *

@@ -1,0 +1,615 @@
+#include "race-report.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <json-glib/json-glib.h>
+
+#include "race-modes.h"
+#include "race-pool.h"
+#include "reserve-output.h"
+
+/* The widest outcome word in the timeline ("sold out"). */
+#define OUTCOME_WIDTH 8
+
+static const char *
+plural (guint64 n, const char *one, const char *many)
+{
+  return n == 1 ? one : many;
+}
+
+static gboolean
+ended_cleanly (const RaceBuyerResult *result)
+{
+  return WIFEXITED (result->wait_status) && WEXITSTATUS (result->wait_status) == 0;
+}
+
+/* --- one buyer ------------------------------------------------------------- */
+
+static const char *
+outcome_word (RaceOutcome outcome)
+{
+  switch (outcome)
+    {
+    case RACE_OUTCOME_BOUGHT:    return "bought";
+    case RACE_OUTCOME_SOLD_OUT:  return "sold out";
+    case RACE_OUTCOME_TORN_READ: return "torn";
+    case RACE_OUTCOME_FAILED:    return "failed";
+    case RACE_OUTCOME_NO_BUS:    return "no bus";
+    case RACE_OUTCOME_NONE:
+    default:                     return "died";
+    }
+}
+
+static const char *
+outcome_json_name (RaceOutcome outcome)
+{
+  switch (outcome)
+    {
+    case RACE_OUTCOME_BOUGHT:    return "bought";
+    case RACE_OUTCOME_SOLD_OUT:  return "sold_out";
+    case RACE_OUTCOME_TORN_READ: return "torn_read";
+    case RACE_OUTCOME_FAILED:    return "failed";
+    case RACE_OUTCOME_NO_BUS:    return "no_bus";
+    case RACE_OUTCOME_NONE:
+    default:                     return "died";
+    }
+}
+
+/* What the buyer did before its outcome: "read count=1", "called Buy";
+ * empty if it never got that far. */
+static void
+append_action (GString *line, const RaceRun *run, const RaceBuyerResult *result)
+{
+  const RaceModeInfo *info = race_mode_get_info (run->mode);
+
+  if (result->read < 0)
+    return;
+  if (info->seen == NULL)
+    g_string_append (line, "called Buy");
+  else if (result->seen < 0)
+    g_string_append (line, "read a torn file");
+  else
+    g_string_append_printf (line, "read %s=%" G_GINT64_FORMAT, info->seen, result->seen);
+}
+
+static void
+append_outcome (GString *line, const RaceRun *run, const RaceBuyerResult *result)
+{
+  switch (result->outcome)
+    {
+    case RACE_OUTCOME_BOUGHT:
+      if (run->mode == RACE_MODE_DBUS)
+        g_string_append_printf (line, "bought order %" G_GUINT64_FORMAT ", %" G_GINT64_FORMAT
+                                " left", result->order, result->seen);
+      else
+        g_string_append (line, "bought");
+      break;
+    case RACE_OUTCOME_SOLD_OUT:
+      g_string_append (line, "sold out");
+      break;
+    case RACE_OUTCOME_TORN_READ:
+      g_string_append_printf (line, "torn read (%s)", result->detail);
+      break;
+    case RACE_OUTCOME_FAILED:
+    case RACE_OUTCOME_NO_BUS:
+      g_string_append_printf (line, "failed: %s", result->detail);
+      break;
+    case RACE_OUTCOME_NONE:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static char *
+describe_buyer (const RaceRun *run, const RaceBuyerResult *result)
+{
+  const RaceModeInfo *info = race_mode_get_info (run->mode);
+  GString *line = g_string_new (NULL);
+  gsize before_action;
+
+  g_string_append_printf (line, "buyer-%u (pid %d) ", result->index, (int) result->pid);
+  before_action = line->len;
+  append_action (line, run, result);
+
+  if (result->outcome == RACE_OUTCOME_NONE)
+    {
+      g_autofree char *ending = race_describe_wait_status (result->wait_status);
+
+      g_string_append_printf (line, "%s%s", line->len > before_action ? ", then " : "", ending);
+      if (result->killed_itself)
+        g_string_append_printf (line, " %s (--kill-one)", info->critical);
+    }
+  else
+    {
+      g_string_append (line, line->len > before_action ? " -> " : "-> ");
+      append_outcome (line, run, result);
+    }
+  if (info->busy_retries && result->busy_retries > 0)
+    g_string_append_printf (line, " (%u busy %s)", result->busy_retries,
+                            plural (result->busy_retries, "retry", "retries"));
+  return g_string_free (line, FALSE);
+}
+
+void
+race_report_print_buyers (const RaceRun *run)
+{
+  printf ("%s mode, buyer by buyer:\n", race_mode_get_name (run->mode));
+  for (guint i = 0; i < run->buyers; i++)
+    {
+      g_autofree char *line = describe_buyer (run, &run->results[i]);
+
+      printf ("  %s\n", line);
+    }
+  putchar ('\n');
+}
+
+/* --- the timeline ---------------------------------------------------------- */
+
+static char *
+format_duration (gint64 usec)
+{
+  if (usec < 10 * 1000)
+    return g_strdup_printf ("%.1f ms", (gdouble) usec / 1000);
+  if (usec < 10 * G_USEC_PER_SEC)
+    return g_strdup_printf ("%.0f ms", (gdouble) usec / 1000);
+  return g_strdup_printf ("%.1f s", (gdouble) usec / G_USEC_PER_SEC);
+}
+
+static gint64
+last_moment (const RaceBuyerResult *result)
+{
+  return MAX (MAX (result->start, result->read), MAX (result->write, result->end));
+}
+
+typedef struct {
+  gsize  width;   /* columns of the bar */
+  gint64 span;    /* microseconds the bar covers */
+} Scale;
+
+static gsize
+column_of (const Scale *scale, gint64 usec)
+{
+  return (gsize) MIN ((guint64) MAX (usec, 0) * (scale->width - 1) / (guint64) scale->span,
+                      scale->width - 1);
+}
+
+static char
+outcome_mark (RaceOutcome outcome)
+{
+  switch (outcome)
+    {
+    case RACE_OUTCOME_BOUGHT:    return 'W';
+    case RACE_OUTCOME_SOLD_OUT:  return 'x';
+    case RACE_OUTCOME_TORN_READ: return '!';
+    case RACE_OUTCOME_NONE:      return 'K';
+    case RACE_OUTCOME_FAILED:
+    case RACE_OUTCOME_NO_BUS:
+    default:                     return '?';
+    }
+}
+
+/* "." from the release to its read (waiting for its turn, or for the
+ * message to arrive), "R" at the read, "-" while it holds what it read,
+ * then its outcome's mark. */
+static void
+draw_bar (char *bar, const Scale *scale, const RaceBuyerResult *result)
+{
+  gint64 end = last_moment (result);
+  gsize from;
+  gsize read_at;
+  gsize mark_at;
+
+  memset (bar, ' ', scale->width);
+  bar[scale->width] = '\0';
+  if (result->start < 0)
+    return;  /* it never got past the barrier */
+
+  from = column_of (scale, result->start);
+  read_at = column_of (scale, result->read >= 0 ? result->read : end);
+  mark_at = column_of (scale, result->outcome == RACE_OUTCOME_BOUGHT ? result->write : end);
+  if (read_at > from)
+    memset (bar + from, '.', read_at - from);
+  if (result->read >= 0)
+    {
+      memset (bar + read_at, '-', MAX (mark_at, read_at) - read_at);
+      bar[read_at] = 'R';
+      /* Keep the R in sight when the outcome falls in the same column. */
+      if (mark_at <= read_at)
+        mark_at = MIN (read_at + 1, scale->width - 1);
+    }
+  bar[mark_at] = outcome_mark (result->outcome);
+}
+
+/* Prints @items as lines no wider than the timeline. */
+static void
+print_legend (const char *const *items)
+{
+  GString *line = g_string_new ("  ");
+
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      if (line->len > 2 && line->len + 2 + strlen (items[i]) > RACE_TIMELINE_COLUMNS)
+        {
+          puts (line->str);
+          g_string_assign (line, "  ");
+        }
+      if (line->len > 2)
+        g_string_append (line, "  ");
+      g_string_append (line, items[i]);
+    }
+  puts (line->str);
+  g_string_free (line, TRUE);
+}
+
+static void
+print_timeline_legend (const RaceRun *run)
+{
+  const RaceModeInfo *info = race_mode_get_info (run->mode);
+  g_autofree char *waiting = NULL;
+
+  if (info->seen == NULL)
+    {
+      const char *const items[] = {
+        ". its message on the way (the pause)", "R sent Buy", "- the daemon deciding",
+        "W bought", "x sold out", "K killed", "? failed", NULL
+      };
+
+      print_legend (items);
+      return;
+    }
+
+  waiting = info->queued_for != NULL ? g_strdup_printf (". waiting for %s", info->queued_for)
+                                     : g_strdup (". waiting");
+  {
+    const char *const items[] = {
+      waiting, "R read the stock", "- pausing with what it read", "W wrote one less",
+      "x sold out", "! torn read", "K killed", "? failed", NULL
+    };
+
+    print_legend (items);
+  }
+}
+
+void
+race_report_print_timeline (const RaceRun *run)
+{
+  g_autofree char *label_max = g_strdup_printf ("buyer-%u", run->buyers);
+  gsize label_width = strlen (label_max);
+  Scale scale = { RACE_TIMELINE_COLUMNS - label_width - 4 - OUTCOME_WIDTH, 1 };
+  g_autofree char *bar = g_malloc (scale.width + 1);
+  g_autofree char *span_text = NULL;
+
+  for (guint i = 0; i < run->buyers; i++)
+    scale.span = MAX (scale.span, last_moment (&run->results[i]));
+  span_text = format_duration (scale.span);
+
+  printf ("%s mode, when each buyer read and wrote:\n", race_mode_get_name (run->mode));
+  /* The time axis: 0 over the bar's first column, the span over its last. */
+  printf ("%*s0%*s\n", (int) label_width + 2, "", (int) (scale.width - 1), span_text);
+  for (guint i = 0; i < run->buyers; i++)
+    {
+      const RaceBuyerResult *result = &run->results[i];
+      g_autofree char *label = g_strdup_printf ("buyer-%u", result->index);
+
+      draw_bar (bar, &scale, result);
+      printf ("%-*s |%s| %s\n", (int) label_width, label, bar, outcome_word (result->outcome));
+    }
+  print_timeline_legend (run);
+  putchar ('\n');
+}
+
+/* --- the summary ----------------------------------------------------------- */
+
+static void
+append_tickets (GString *verdict, const RaceRun *run)
+{
+  if (run->stock == 1)
+    g_string_append (verdict, "1 ticket");
+  else if (run->stock == 0)
+    g_string_append (verdict, "a ticket, and there were none");
+  else
+    g_string_append_printf (verdict, "one of %u tickets, %u too many",
+                            run->stock, race_run_oversold (run));
+}
+
+static void
+append_correct (GString *verdict, const RaceRun *run)
+{
+  switch (run->mode)
+    {
+    case RACE_MODE_FILE:
+      g_string_append_printf (verdict, "no oversell this time, by luck: nothing stops the race; "
+                              "%u sold, %s", run->sold, run->check);
+      break;
+    case RACE_MODE_LOCKED_FILE:
+      g_string_append_printf (verdict, "correct but serial: %u sold, %s; the buyers took turns "
+                              "at the lock, %.2f s for %u × %u ms",
+                              run->sold, run->check, run->seconds, run->buyers, run->delay_ms);
+      break;
+    case RACE_MODE_SQLITE:
+      g_string_append_printf (verdict, "correct: %u sold, %s; the buyers queued on the "
+                              "database lock (%" G_GUINT64_FORMAT " busy %s)",
+                              run->sold, run->check, run->busy_retries,
+                              plural (run->busy_retries, "retry", "retries"));
+      break;
+    case RACE_MODE_DBUS:
+    default:
+      g_string_append_printf (verdict, "correct and concurrent: %u sold, %s",
+                              run->sold, run->check);
+      break;
+    }
+}
+
+char *
+race_report_verdict (const RaceRun *run)
+{
+  GString *verdict = g_string_new (NULL);
+  gboolean file_mode = run->mode == RACE_MODE_FILE || run->mode == RACE_MODE_LOCKED_FILE;
+
+  if (race_run_oversold (run) > 0)
+    {
+      g_string_append_printf (verdict, "OVERSOLD: %u buyers were told they got ", run->sold);
+      append_tickets (verdict, run);
+      g_string_append_printf (verdict, "; %s", run->check);
+    }
+  else if (!run->consistent)
+    g_string_append_printf (verdict, "%s: %u %s told they got one of %u tickets, but %s",
+                            file_mode ? "LOST UPDATES" : "MISMATCH", run->sold,
+                            plural (run->sold, "buyer was", "buyers were"), run->stock,
+                            run->check);
+  else if (run->failed > 0)
+    /* Buyers that never bought prove nothing about the ones that did. */
+    g_string_append_printf (verdict, "INCOMPLETE: %u sold, %s", run->sold, run->check);
+  else
+    append_correct (verdict, run);
+
+  if (run->torn_reads > 0)
+    g_string_append_printf (verdict, "; %u torn %s", run->torn_reads,
+                            plural (run->torn_reads, "read", "reads"));
+  if (run->failed > 0)
+    g_string_append_printf (verdict, "; %u %s failed", run->failed,
+                            plural (run->failed, "buyer", "buyers"));
+  if (run->died > 0)
+    g_string_append_printf (verdict, "; %u %s and %s not counted", run->died,
+                            plural (run->died, "buyer died", "buyers died"),
+                            plural (run->died, "was", "were"));
+  g_string_append_c (verdict, '.');
+  return g_string_free (verdict, FALSE);
+}
+
+static guint
+buyers_after (const RaceRun *run, const RaceBuyerResult *victim)
+{
+  guint after = 0;
+
+  for (guint i = 0; i < run->buyers; i++)
+    if (&run->results[i] != victim && run->results[i].read >= victim->end)
+      after++;
+  return after;
+}
+
+static char *
+describe_death (const RaceRun *run, const RaceBuyerResult *result)
+{
+  const RaceModeInfo *info = race_mode_get_info (run->mode);
+  g_autofree char *ending = race_describe_wait_status (result->wait_status);
+  GString *text = g_string_new (NULL);
+
+  g_string_append_printf (text, "buyer-%u (pid %d) %s", result->index, (int) result->pid, ending);
+  if (!result->killed_itself)
+    {
+      g_string_append (text, result->outcome == RACE_OUTCOME_NONE ? " before it reported"
+                                                                  : " after it reported");
+      return g_string_free (text, FALSE);
+    }
+
+  g_string_append_printf (text, " %s (--kill-one): %s", info->critical, info->aftermath);
+  if (info->queued_for != NULL)
+    {
+      guint after = buyers_after (run, result);
+
+      g_string_append_printf (text, ", and %u %s %s after it", after,
+                              plural (after, "buyer", "buyers"),
+                              run->mode == RACE_MODE_LOCKED_FILE ? "took the lock"
+                                                                 : "got into the database");
+    }
+  return g_string_free (text, FALSE);
+}
+
+static const ReserveColumn summary_columns[] = {
+  { "MODE", FALSE },
+  { "BUYERS", TRUE },
+  { "STOCK", TRUE },
+  { "SOLD", TRUE },
+  { "OVERSOLD", TRUE },
+  { "TORN", TRUE },
+  { "BUSY RETRIES", TRUE },
+  { "DIED", TRUE },
+  { "SECONDS", TRUE },
+};
+
+static void
+add_number_if (ReserveTable *table, gboolean applies, guint64 number)
+{
+  if (applies)
+    reserve_table_add_number (table, number);
+  else
+    reserve_table_add (table, "-");
+}
+
+void
+race_report_print_summary (RaceRun *const *runs, guint n_runs)
+{
+  g_autoptr(ReserveTable) table = reserve_table_new (summary_columns,
+                                                     G_N_ELEMENTS (summary_columns));
+  gsize name_width = 0;
+
+  for (guint i = 0; i < n_runs; i++)
+    {
+      const RaceRun *run = runs[i];
+      gboolean file_mode = run->mode == RACE_MODE_FILE || run->mode == RACE_MODE_LOCKED_FILE;
+
+      reserve_table_add (table, race_mode_get_name (run->mode));
+      reserve_table_add_number (table, run->buyers);
+      reserve_table_add_number (table, run->stock);
+      reserve_table_add_number (table, run->sold);
+      reserve_table_add_number (table, race_run_oversold (run));
+      add_number_if (table, file_mode, run->torn_reads);
+      add_number_if (table, race_mode_get_info (run->mode)->busy_retries, run->busy_retries);
+      reserve_table_add_number (table, run->died);
+      reserve_table_take (table, g_strdup_printf ("%.3f", run->seconds));
+      name_width = MAX (name_width, strlen (race_mode_get_name (run->mode)));
+    }
+  reserve_table_print (table);
+
+  putchar ('\n');
+  for (guint i = 0; i < n_runs; i++)
+    {
+      g_autofree char *label = g_strconcat (race_mode_get_name (runs[i]->mode), ":", NULL);
+      g_autofree char *verdict = race_report_verdict (runs[i]);
+
+      printf ("%-*s %s\n", (int) name_width + 1, label, verdict);
+    }
+
+  for (guint i = 0; i < n_runs; i++)
+    for (guint j = 0; j < runs[i]->buyers; j++)
+      if (!ended_cleanly (&runs[i]->results[j]))
+        {
+          g_autofree char *death = describe_death (runs[i], &runs[i]->results[j]);
+
+          printf ("%s: %s.\n", race_mode_get_name (runs[i]->mode), death);
+        }
+}
+
+/* --- JSON ------------------------------------------------------------------ */
+
+static void
+add_int (JsonBuilder *builder, const char *name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+/* A time in microseconds since the release, or null for what did not
+ * happen. Whole numbers: JSON doubles would print as 10.122999999999999. */
+static void
+add_moment (JsonBuilder *builder, const char *name, gint64 usec)
+{
+  json_builder_set_member_name (builder, name);
+  if (usec < 0)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_int_value (builder, usec);
+}
+
+static void
+add_death (JsonBuilder *builder, const RaceRun *run, const RaceBuyerResult *result)
+{
+  g_autofree char *name = g_strdup_printf ("buyer-%u", result->index);
+  g_autofree char *how = describe_death (run, result);
+
+  json_builder_begin_object (builder);
+  add_string (builder, "buyer", name);
+  add_int (builder, "pid", result->pid);
+  if (WIFSIGNALED (result->wait_status))
+    add_int (builder, "signal", WTERMSIG (result->wait_status));
+  else
+    add_int (builder, "exit_status", WEXITSTATUS (result->wait_status));
+  json_builder_set_member_name (builder, "kill_one");
+  json_builder_add_boolean_value (builder, result->killed_itself);
+  add_string (builder, "description", how);
+  json_builder_end_object (builder);
+}
+
+static void
+add_buyer (JsonBuilder *builder, const RaceRun *run, const RaceBuyerResult *result)
+{
+  g_autofree char *name = g_strdup_printf ("buyer-%u", result->index);
+
+  json_builder_begin_object (builder);
+  add_string (builder, "buyer", name);
+  add_int (builder, "pid", result->pid);
+  add_string (builder, "outcome", outcome_json_name (result->outcome));
+  json_builder_set_member_name (builder, "seen");
+  if (result->seen < 0)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_int_value (builder, result->seen);
+  add_moment (builder, "start_us", result->start);
+  add_moment (builder, "read_us", result->read);
+  add_moment (builder, "write_us", result->write);
+  add_moment (builder, "end_us", result->end);
+  if (race_mode_get_info (run->mode)->busy_retries)
+    add_int (builder, "busy_retries", result->busy_retries);
+  if (result->outcome == RACE_OUTCOME_BOUGHT && run->mode == RACE_MODE_DBUS)
+    add_int (builder, "order", (gint64) result->order);
+  if (result->detail != NULL)
+    add_string (builder, "detail", result->detail);
+  json_builder_end_object (builder);
+}
+
+static void
+add_run (JsonBuilder *builder, const RaceRun *run, gboolean per_buyer)
+{
+  g_autofree char *verdict = race_report_verdict (run);
+
+  json_builder_begin_object (builder);
+  add_string (builder, "mode", race_mode_get_name (run->mode));
+  add_int (builder, "buyers", run->buyers);
+  add_int (builder, "stock", run->stock);
+  add_int (builder, "sold", run->sold);
+  add_int (builder, "oversold", race_run_oversold (run));
+  add_int (builder, "sold_out", run->sold_out);
+  add_int (builder, "torn_reads", run->torn_reads);
+  add_int (builder, "failed", run->failed);
+  add_int (builder, "died", run->died);
+  if (race_mode_get_info (run->mode)->busy_retries)
+    add_int (builder, "busy_retries", (gint64) run->busy_retries);
+  json_builder_set_member_name (builder, "seconds");
+  json_builder_add_double_value (builder, run->seconds);
+  add_int (builder, "delay_ms", run->delay_ms);
+  if (run->item != NULL)
+    add_string (builder, "item", run->item);
+  json_builder_set_member_name (builder, "consistent");
+  json_builder_add_boolean_value (builder, run->consistent);
+  add_string (builder, "check", run->check);
+  add_string (builder, "verdict", verdict);
+
+  json_builder_set_member_name (builder, "deaths");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < run->buyers; i++)
+    if (!ended_cleanly (&run->results[i]))
+      add_death (builder, run, &run->results[i]);
+  json_builder_end_array (builder);
+
+  if (per_buyer)
+    {
+      json_builder_set_member_name (builder, "results");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < run->buyers; i++)
+        add_buyer (builder, run, &run->results[i]);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+}
+
+void
+race_report_print_json (RaceRun *const *runs, guint n_runs, gboolean per_buyer)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n_runs; i++)
+    add_run (builder, runs[i], per_buyer);
+  json_builder_end_array (builder);
+  reserve_print_json (builder);
+}

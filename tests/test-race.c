@@ -1,0 +1,669 @@
+/* `reserve race` ($RESERVE_BINARY) end to end, against the real daemon on a
+ * private bus: the file mode oversells on every run, the other three modes
+ * sell exactly what there is, a buyer killed mid-run is reported and the
+ * others finish, and the output keeps its promises (JSON keys, an 80-column
+ * timeline, exit statuses).
+ *
+ * $RESERVE_TEST_CLI_WRAPPER is put in front of `reserve`, as in test-cli.c
+ * (use valgrind's --child-silent-after-fork=yes: the buyers are forks). */
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <json-glib/json-glib.h>
+
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+
+typedef struct {
+  ReservedTestDaemon *daemon;
+  GDBusConnection    *connection;  /* nullable: no daemon */
+  ReservedTestClient  client;      /* the daemon's own uid: an admin */
+} Fixture;
+
+static const gboolean with_daemon = TRUE;
+static const gboolean without_daemon = FALSE;
+
+static void
+fixture_set_up (Fixture *fixture, gconstpointer data)
+{
+  const gboolean *start_daemon = data;
+
+  fixture->daemon = reserved_test_daemon_new ();
+  if (!*start_daemon)
+    return;
+  reserved_test_daemon_write_config (fixture->daemon, "[reserved]\n");
+  reserved_test_daemon_start (fixture->daemon);
+  /* The test asks the daemon itself what was sold. (reserve is spawned
+   * with exec, so its buyers never inherit this connection.) */
+  (void) reserve_error_quark ();
+  fixture->connection = reserved_test_connect (reserved_test_daemon_get_address (fixture->daemon));
+  fixture->client.proxy = reserved_test_proxy_new (fixture->connection);
+  fixture->client.admin = TRUE;
+}
+
+static void
+fixture_tear_down (Fixture *fixture, gconstpointer data)
+{
+  g_clear_object (&fixture->client.proxy);
+  g_clear_object (&fixture->connection);
+  /* Stopping asserts exit status 0: the daemon came through the race. */
+  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
+    reserved_test_daemon_stop (fixture->daemon);
+  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
+}
+
+/* --- running reserve race ------------------------------------------------- */
+
+typedef struct {
+  char *command_line;
+  int   exit_status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->command_line);
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static void
+add_words (GPtrArray *argv, const char *words_text)
+{
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (words_text == NULL || *words_text == '\0')
+    return;
+  g_shell_parse_argv (words_text, NULL, &words, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; words[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (words[i]));
+}
+
+static Run *run_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs the built `reserve` with the arguments; the bus is the test's
+ * private one, as DBUS_SESSION_BUS_ADDRESS (set by the harness). */
+static Run *
+run_reserve (const char *first_arg, ...)
+{
+  const char *binary = g_getenv ("RESERVE_BINARY");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+  int wait_status = 0;
+  va_list args;
+
+  if (binary == NULL || *binary == '\0')
+    g_error ("RESERVE_BINARY is not set: run the tests with `meson test`");
+  add_words (argv, g_getenv ("RESERVE_TEST_CLI_WRAPPER"));
+  g_ptr_array_add (argv, g_strdup (binary));
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  run->command_line = g_strjoinv (" ", (char **) argv->pdata);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  if (!WIFEXITED (wait_status))
+    g_error ("%s did not exit normally (wait status 0x%x); stderr:\n%s",
+             run->command_line, (guint) wait_status, run->err);
+  run->exit_status = WEXITSTATUS (wait_status);
+  g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s",
+                  run->command_line, run->exit_status, run->out, run->err);
+  return run;
+}
+
+static void
+assert_exit (const Run *run, int expected)
+{
+  if (run->exit_status != expected)
+    g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s",
+             run->command_line, expected, run->exit_status, run->out, run->err);
+}
+
+/* The run completed: exit 0 and nothing on stderr (no terminal, so no
+ * progress line either). */
+static void
+assert_completed (const Run *run)
+{
+  assert_exit (run, 0);
+  g_assert_cmpstr (run->err, ==, "");
+}
+
+static void
+assert_contains (const char *text, const char *part)
+{
+  if (strstr (text, part) == NULL)
+    g_error ("“%s” not found in:\n%s", part, text);
+}
+
+static guint64
+match_number (const char *pattern, const char *text)
+{
+  g_autoptr(GRegex) regex = g_regex_new (pattern, G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autofree char *digits = NULL;
+  guint64 number = 0;
+
+  g_assert_nonnull (regex);
+  if (!g_regex_match (regex, text, 0, &match))
+    g_error ("no line matches /%s/ in:\n%s", pattern, text);
+  digits = g_match_info_fetch (match, 1);
+  g_assert_true (g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, &number, NULL));
+  return number;
+}
+
+/* --- JSON ----------------------------------------------------------------- */
+
+static const char *const required_keys[] = {
+  "mode", "buyers", "stock", "sold", "oversold", "seconds", NULL
+};
+
+static gint64
+int_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL)
+    g_error ("JSON object lacks “%s”", name);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_INT64);
+  return json_node_get_int (node);
+}
+
+static const char *
+string_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL)
+    g_error ("JSON object lacks “%s”", name);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_STRING);
+  return json_node_get_string (node);
+}
+
+/* Runs `reserve race --session --json ARGS…`, asserts it completed, and
+ * parses its output, checking the keys every mode's object must have. */
+static JsonNode *race_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+static JsonNode *
+race_json (const char *first_arg, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(Run) run = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+  JsonArray *runs;
+  va_list va;
+
+  va_start (va, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (va, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (va);
+  g_assert_cmpuint (args->len, <=, 12);
+  g_ptr_array_set_size (args, 12);  /* NULL-padded: the end of the list */
+
+#define A(i) ((const char *) args->pdata[i])
+  run = run_reserve ("race", "--session", "--json", A (0), A (1), A (2), A (3), A (4), A (5),
+                     A (6), A (7), A (8), A (9), A (10), A (11), NULL);
+#undef A
+  assert_completed (run);
+
+  root = json_from_string (run->out, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (root);
+  runs = json_node_get_array (root);
+  g_assert_nonnull (runs);
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *object = json_array_get_object_element (runs, i);
+      JsonNode *seconds;
+
+      g_assert_nonnull (object);
+      for (guint k = 0; required_keys[k] != NULL; k++)
+        if (!json_object_has_member (object, required_keys[k]))
+          g_error ("the %u. mode's object lacks “%s”", i + 1, required_keys[k]);
+      string_member (object, "mode");
+      int_member (object, "buyers");
+      int_member (object, "stock");
+      int_member (object, "sold");
+      int_member (object, "oversold");
+      seconds = json_object_get_member (object, "seconds");
+      g_assert_true (JSON_NODE_HOLDS_VALUE (seconds));
+      g_assert_true (json_node_get_value_type (seconds) == G_TYPE_DOUBLE ||
+                     json_node_get_value_type (seconds) == G_TYPE_INT64);
+      g_assert_cmpfloat (json_node_get_double (seconds), >=, 0);
+    }
+  return root;
+}
+
+static JsonObject *
+mode_object (JsonNode *root, const char *mode)
+{
+  JsonArray *runs = json_node_get_array (root);
+
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *object = json_array_get_object_element (runs, i);
+
+      if (g_str_equal (string_member (object, "mode"), mode))
+        return object;
+    }
+  g_error ("no “%s” in the JSON output", mode);
+}
+
+/* The daemon's own view of the item the dbus mode raced for. */
+static void
+assert_daemon_sold (Fixture *fixture, JsonObject *dbus, guint32 sold, guint32 remaining)
+{
+  ReservedTestItem item = reserved_test_get_item (&fixture->client,
+                                                  string_member (dbus, "item"));
+
+  g_assert_cmpuint (item.sold, ==, sold);
+  g_assert_cmpuint (item.remaining, ==, remaining);
+  reserved_test_assert_law (&fixture->client);
+}
+
+/* --- the modes ------------------------------------------------------------ */
+
+static void
+test_file_oversells (Fixture *fixture, gconstpointer data)
+{
+  /* Not by luck: the barrier releases all 30 at once on every run. */
+  for (guint attempt = 0; attempt < 5; attempt++)
+    {
+      g_autoptr(JsonNode) root = race_json ("--mode", "file", "--buyers", "30",
+                                            "--stock", "1", NULL);
+      JsonObject *file = mode_object (root, "file");
+
+      g_assert_cmpint (int_member (file, "buyers"), ==, 30);
+      g_assert_cmpint (int_member (file, "stock"), ==, 1);
+      g_assert_cmpint (int_member (file, "oversold"), >, 0);
+      g_assert_cmpint (int_member (file, "oversold"), ==, int_member (file, "sold") - 1);
+    }
+}
+
+static void
+assert_correct_modes (Fixture *fixture, guint stock)
+{
+  g_autofree char *stock_text = g_strdup_printf ("%u", stock);
+  g_autoptr(JsonNode) root = race_json ("--buyers", "30", "--stock", stock_text, NULL);
+  const char *const correct[] = { "locked-file", "sqlite", "dbus", NULL };
+  guint expected = MIN (30, stock);
+
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 4);
+  g_assert_cmpint (int_member (mode_object (root, "file"), "oversold"), >, 0);
+  for (guint i = 0; correct[i] != NULL; i++)
+    {
+      JsonObject *object = mode_object (root, correct[i]);
+
+      g_assert_cmpint (int_member (object, "sold"), ==, expected);
+      g_assert_cmpint (int_member (object, "oversold"), ==, 0);
+      g_assert_cmpint (int_member (object, "sold_out"), ==, 30 - expected);
+      g_assert_true (json_object_get_boolean_member (object, "consistent"));
+    }
+  assert_daemon_sold (fixture, mode_object (root, "dbus"), expected, stock - expected);
+}
+
+static void
+test_correct_stock_1 (Fixture *fixture, gconstpointer data)
+{
+  assert_correct_modes (fixture, 1);
+}
+
+static void
+test_correct_stock_10 (Fixture *fixture, gconstpointer data)
+{
+  assert_correct_modes (fixture, 10);
+}
+
+/* More buyers than a pool holds: the pool keeps forking as buyers finish. */
+static void
+test_dbus_many_buyers (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = race_json ("--mode", "dbus", "--buyers", "500", "--stock", "200",
+                                        "--jobs", "32", NULL);
+  JsonObject *dbus = mode_object (root, "dbus");
+
+  g_assert_cmpint (int_member (dbus, "buyers"), ==, 500);
+  g_assert_cmpint (int_member (dbus, "sold"), ==, 200);
+  g_assert_cmpint (int_member (dbus, "oversold"), ==, 0);
+  g_assert_cmpint (int_member (dbus, "sold_out"), ==, 300);
+  g_assert_cmpint (int_member (dbus, "failed"), ==, 0);
+  assert_daemon_sold (fixture, dbus, 200, 0);
+}
+
+static void
+test_dbus_item (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = race_json ("--mode", "dbus", "--item", "ticket",
+                                        "--buyers", "30", NULL);
+  JsonObject *dbus = mode_object (root, "dbus");
+
+  /* The default item's 100 units, not --stock. */
+  g_assert_cmpstr (string_member (dbus, "item"), ==, "ticket");
+  g_assert_cmpint (int_member (dbus, "stock"), ==, 100);
+  g_assert_cmpint (int_member (dbus, "sold"), ==, 30);
+  assert_daemon_sold (fixture, dbus, 30, 70);
+}
+
+/* --- a buyer killed mid-run ------------------------------------------------ */
+
+/* @queued: what the mode says of the buyers that queued behind the
+ * victim (it takes its lock before the release), or NULL. */
+static void
+assert_kill_one (Fixture *fixture, const char *mode, const char *where, const char *queued)
+{
+  g_autoptr(Run) text = run_reserve ("race", "--session", "--mode", mode, "--buyers", "30",
+                                     "--stock", "10", "--kill-one", NULL);
+  g_autoptr(JsonNode) root = race_json ("--mode", mode, "--buyers", "30", "--stock", "10",
+                                        "--kill-one", NULL);
+  JsonObject *object = mode_object (root, mode);
+  JsonArray *deaths = json_object_get_array_member (object, "deaths");
+  JsonObject *death;
+  g_autofree char *pattern = g_strdup_printf ("^%s: buyer-1 \\(pid ([0-9]+)\\) was killed by "
+                                              "signal 9 \\(SIGKILL\\) %s", mode, where);
+
+  /* Reported by name, pid and signal, and the run still finished. */
+  assert_completed (text);
+  g_assert_cmpuint (match_number (pattern, text->out), >, 1);
+  if (queued != NULL)
+    assert_contains (text->out, queued);
+
+  g_assert_cmpint (int_member (object, "died"), ==, 1);
+  g_assert_cmpuint (json_array_get_length (deaths), ==, 1);
+  death = json_array_get_object_element (deaths, 0);
+  g_assert_cmpstr (string_member (death, "buyer"), ==, "buyer-1");
+  g_assert_cmpint (int_member (death, "pid"), >, 1);
+  g_assert_cmpint (int_member (death, "signal"), ==, 9);
+  g_assert_true (json_object_get_boolean_member (death, "kill_one"));
+
+  /* Every other buyer got its answer: the dead one wedged nobody. */
+  g_assert_cmpint (int_member (object, "sold") + int_member (object, "sold_out") +
+                   int_member (object, "torn_reads"), ==, 29);
+}
+
+static void
+test_kill_one_file (Fixture *fixture, gconstpointer data)
+{
+  assert_kill_one (fixture, "file", "between its read and its write", NULL);
+}
+
+static void
+test_kill_one_locked_file (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *locked;
+
+  assert_kill_one (fixture, "locked-file", "while holding the lock",
+                   "the kernel released its lock, and 29 buyers took the lock after it.");
+
+  /* The kernel released the dead holder's lock: with less stock than
+   * buyers, the others still took the lock, one after another, and sold
+   * exactly what there was. */
+  root = race_json ("--mode", "locked-file", "--buyers", "30", "--stock", "1", "--kill-one",
+                    "--verbose", NULL);
+  locked = mode_object (root, "locked-file");
+  g_assert_cmpint (int_member (locked, "sold"), ==, 1);
+  g_assert_cmpint (int_member (locked, "sold_out"), ==, 28);
+  g_assert_cmpint (int_member (locked, "oversold"), ==, 0);
+}
+
+static void
+test_kill_one_sqlite (Fixture *fixture, gconstpointer data)
+{
+  assert_kill_one (fixture, "sqlite", "inside its transaction",
+                   "SQLite rolled its transaction back, and 29 buyers got into the database "
+                   "after it.");
+}
+
+static void
+test_kill_one_dbus (Fixture *fixture, gconstpointer data)
+{
+  assert_kill_one (fixture, "dbus", "right before calling Buy", "nothing was sold to it");
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+static void
+test_json_per_buyer (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = race_json ("--buyers", "12", "--stock", "3", "--verbose", NULL);
+  JsonArray *runs = json_node_get_array (root);
+  const char *const modes[] = { "file", "locked-file", "sqlite", "dbus", NULL };
+
+  /* In the order of the lesson. */
+  g_assert_cmpuint (json_array_get_length (runs), ==, 4);
+  for (guint i = 0; modes[i] != NULL; i++)
+    {
+      JsonObject *object = json_array_get_object_element (runs, i);
+      JsonArray *results = json_object_get_array_member (object, "results");
+
+      g_assert_cmpstr (string_member (object, "mode"), ==, modes[i]);
+      g_assert_cmpuint (json_array_get_length (results), ==, 12);
+      for (guint j = 0; j < 12; j++)
+        {
+          JsonObject *result = json_array_get_object_element (results, j);
+          g_autofree char *name = g_strdup_printf ("buyer-%u", j + 1);
+
+          g_assert_cmpstr (string_member (result, "buyer"), ==, name);
+          g_assert_cmpint (int_member (result, "pid"), >, 1);
+          string_member (result, "outcome");
+        }
+    }
+}
+
+static void
+test_verbose (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) run = run_reserve ("race", "--session", "--mode", "locked-file",
+                                    "--buyers", "5", "--verbose", NULL);
+
+  assert_completed (run);
+  /* The one who got the ticket read count=1, the others count=0. */
+  match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=1 -> bought$", run->out);
+  match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=0 -> sold out$", run->out);
+  assert_contains (run->out, "locked-file: correct but serial: 1 sold");
+}
+
+static void
+test_timeline_fits (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) run = run_reserve ("race", "--session", "--buyers", "40", "--stock", "1",
+                                    "--timeline", NULL);
+  g_auto(GStrv) lines = NULL;
+  gboolean in_timeline = FALSE;
+  guint timelines = 0;
+  guint rows = 0;
+
+  assert_completed (run);
+  lines = g_strsplit (run->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_suffix (lines[i], " mode, when each buyer read and wrote:"))
+        {
+          in_timeline = TRUE;
+          timelines++;
+        }
+      else if (*lines[i] == '\0')
+        in_timeline = FALSE;
+      if (!in_timeline)
+        continue;
+      if (g_utf8_strlen (lines[i], -1) > 80)
+        g_error ("a timeline line is %ld columns wide:\n%s",
+                 g_utf8_strlen (lines[i], -1), lines[i]);
+      if (g_str_has_prefix (lines[i], "buyer-"))
+        rows++;
+    }
+  g_assert_cmpuint (timelines, ==, 4);
+  g_assert_cmpuint (rows, ==, 4 * 40);
+  /* The file mode's picture shows what went wrong: everyone wrote. */
+  assert_contains (run->out, "file:        OVERSOLD: ");
+}
+
+static void
+test_file_flag (Fixture *fixture, gconstpointer data)
+{
+  const char *tmpdir = reserved_test_daemon_get_tmpdir (fixture->daemon);
+  g_autofree char *path = g_build_filename (tmpdir, "count.json", NULL);
+  g_autofree char *other = g_build_filename (tmpdir, "notes.txt", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *nowhere = g_build_filename (tmpdir, "missing", "count.json", NULL);
+  g_autoptr(Run) refused = NULL;
+  g_autoptr(Run) missing = NULL;
+  g_autoptr(Run) device = NULL;
+  g_autoptr(GError) error = NULL;
+
+  run = run_reserve ("race", "--session", "--mode", "locked-file", "--buyers", "5",
+                     "--stock", "3", "--file", path, NULL);
+  assert_completed (run);
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "{\"count\": 0}\n");
+
+  /* Someone's document is not the race's to overwrite. */
+  g_file_set_contents (other, "my notes\n", -1, &error);
+  g_assert_no_error (error);
+  refused = run_reserve ("race", "--session", "--mode", "file", "--file", other, NULL);
+  assert_exit (refused, 2);
+  assert_contains (refused->err, "not overwriting it");
+  g_clear_pointer (&contents, g_free);
+  g_file_get_contents (other, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "my notes\n");
+
+  device = run_reserve ("race", "--session", "--mode", "file", "--file", "/dev/null", NULL);
+  assert_exit (device, 2);
+  assert_contains (device->err, "is not a regular file");
+
+  /* A file that cannot be made is a failure to run (3), never a refusal. */
+  missing = run_reserve ("race", "--session", "--mode", "file", "--file", nowhere, NULL);
+  assert_exit (missing, 3);
+  assert_contains (missing->err, nowhere);
+}
+
+/* --- failures -------------------------------------------------------------- */
+
+static void
+assert_usage_error (const char *message, const char *first_arg, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(Run) run = NULL;
+  g_autofree char *line = g_strdup_printf ("reserve: %s\n", message);
+  va_list va;
+
+  va_start (va, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (va, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (va);
+  g_ptr_array_set_size (args, 4);
+  run = run_reserve ("race", "--session", args->pdata[0], args->pdata[1], args->pdata[2],
+                     args->pdata[3], NULL);
+  assert_exit (run, 2);
+  g_assert_cmpstr (run->out, ==, "");
+  if (!g_str_has_prefix (run->err, line))
+    g_error ("expected “%s”, got “%s”", message, run->err);
+}
+
+static void
+test_usage (Fixture *fixture, gconstpointer data)
+{
+  assert_usage_error ("--buyers “0” is out of range: allowed is 1 to 100000",
+                      "--buyers", "0", NULL);
+  assert_usage_error ("--buyers “100001” is out of range: allowed is 1 to 100000",
+                      "--buyers", "100001", NULL);
+  assert_usage_error ("--stock “many” is not a number: allowed is 0 to 1000000000",
+                      "--stock", "many", NULL);
+  assert_usage_error ("--stock “1000000001” is out of range: allowed is 0 to 1000000000",
+                      "--stock", "1000000001", NULL);
+  assert_usage_error ("--delay-ms “10001” is out of range: allowed is 0 to 10000",
+                      "--delay-ms", "10001", NULL);
+  assert_usage_error ("--jobs “0” is out of range: allowed is 1 to 256",
+                      "--jobs", "0", NULL);
+  assert_usage_error ("--jobs “257” is out of range: allowed is 1 to 256",
+                      "--jobs", "257", NULL);
+  assert_usage_error ("--mode “fast” is not a mode: allowed are all, file, locked-file, "
+                      "sqlite and dbus", "--mode", "fast", NULL);
+  assert_usage_error ("--item is for the dbus mode, which --mode sqlite does not run",
+                      "--mode", "sqlite", "--item", "ticket", NULL);
+  assert_usage_error ("unexpected argument “now”", "now", NULL);
+}
+
+static void
+test_no_daemon (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) dbus = run_reserve ("race", "--session", "--mode", "dbus", NULL);
+  g_autoptr(Run) all = run_reserve ("race", "--session", NULL);
+  g_autoptr(Run) file = run_reserve ("race", "--session", "--mode", "file", NULL);
+
+  assert_exit (dbus, 3);
+  assert_contains (dbus->err, "reserved is not running on the session bus");
+  /* Found out before any mode runs. */
+  assert_exit (all, 3);
+  g_assert_cmpstr (all->out, ==, "");
+  /* The modes without a daemon do not need one. */
+  assert_completed (file);
+  assert_contains (file->out, "file: OVERSOLD: ");
+}
+
+static void
+test_help (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(Run) flag = run_reserve ("race", "--help", NULL);
+  g_autoptr(Run) word = run_reserve ("help", "race", NULL);
+  g_autoptr(Run) main_help = run_reserve ("--help", NULL);
+
+  assert_completed (flag);
+  assert_completed (word);
+  g_assert_cmpstr (word->out, ==, flag->out);
+  assert_contains (flag->out, "Exit status of race");
+  assert_contains (flag->out, "  0  the run completed, even if the file mode oversold");
+  assert_contains (flag->out, "  3  reserved could not be reached");
+  assert_contains (flag->out, "--kill-one");
+  assert_contains (flag->out, "--session");
+  assert_contains (main_help->out, "\n  race ");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, setup, function) \
+  g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
+
+  ADD ("/race/file/oversells", &without_daemon, test_file_oversells);
+  ADD ("/race/correct/stock-1", &with_daemon, test_correct_stock_1);
+  ADD ("/race/correct/stock-10", &with_daemon, test_correct_stock_10);
+  ADD ("/race/dbus/many-buyers", &with_daemon, test_dbus_many_buyers);
+  ADD ("/race/dbus/item", &with_daemon, test_dbus_item);
+  ADD ("/race/kill-one/file", &without_daemon, test_kill_one_file);
+  ADD ("/race/kill-one/locked-file", &without_daemon, test_kill_one_locked_file);
+  ADD ("/race/kill-one/sqlite", &without_daemon, test_kill_one_sqlite);
+  ADD ("/race/kill-one/dbus", &with_daemon, test_kill_one_dbus);
+  ADD ("/race/output/json", &with_daemon, test_json_per_buyer);
+  ADD ("/race/output/verbose", &without_daemon, test_verbose);
+  ADD ("/race/output/timeline", &with_daemon, test_timeline_fits);
+  ADD ("/race/file-flag", &without_daemon, test_file_flag);
+  ADD ("/race/usage", &without_daemon, test_usage);
+  ADD ("/race/no-daemon", &without_daemon, test_no_daemon);
+  ADD ("/race/help", &without_daemon, test_help);
+
+#undef ADD
+
+  return g_test_run ();
+}
