@@ -153,6 +153,19 @@ reserved_callers_lookup_finish (ReservedCallers *self,
   return TRUE;
 }
 
+gboolean
+reserved_callers_lookup_cached (ReservedCallers *self,
+                                const char      *sender,
+                                uid_t           *uid)
+{
+  gpointer cached = NULL;
+
+  if (sender == NULL || !g_hash_table_lookup_extended (self->uids, sender, NULL, &cached))
+    return FALSE;
+  *uid = GPOINTER_TO_UINT (cached);
+  return TRUE;
+}
+
 guint
 reserved_callers_get_n_cached (ReservedCallers *self)
 {

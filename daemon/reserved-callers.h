@@ -25,6 +25,11 @@ gboolean reserved_callers_lookup_finish (ReservedCallers *self,
                                          uid_t           *uid,
                                          GError         **error);
 
+/* TRUE with @uid set when @sender's uid is known already. */
+gboolean reserved_callers_lookup_cached (ReservedCallers *self,
+                                         const char      *sender,
+                                         uid_t           *uid);
+
 guint reserved_callers_get_n_cached (ReservedCallers *self);
 
 G_END_DECLS

@@ -57,6 +57,10 @@ log_change (const char *item, guint64 order, const char *format, ...)
   };
   GLogField with_message[G_N_ELEMENTS (fields)];
 
+  /* Formatting costs more than the rest of a purchase's bookkeeping; skip
+   * it unless someone will read it (-v, G_MESSAGES_DEBUG). */
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    return;
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
@@ -164,13 +168,18 @@ static gboolean
 with_caller (ReservedService *self, GDBusMethodInvocation *invocation, CallerHandler handler)
 {
   PendingCall *call = g_new0 (PendingCall, 1);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
 
   call->self = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->handler = handler;
   self->in_flight++;
-  reserved_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation),
-                                 on_caller_known, call);
+  /* A known caller goes straight on; only a new connection waits for the
+   * bus to say who it is. */
+  if (reserved_callers_lookup_cached (self->callers, sender, &call->caller))
+    handler (call);
+  else
+    reserved_callers_lookup_async (self->callers, sender, on_caller_known, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

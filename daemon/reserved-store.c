@@ -127,6 +127,53 @@ run_in_savepoint (StoreConnection *c, WriteOp *op, GError **transaction_error)
 }
 
 static void
+return_results (GPtrArray *tasks)
+{
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (tasks, i);
+      WriteOp *op = g_task_get_task_data (task);
+
+      if (op->error != NULL)
+        g_task_return_error (task, g_steal_pointer (&op->error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+}
+
+static gboolean
+return_results_in_owner (gpointer user_data)
+{
+  return_results (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Completing a GTask from this thread would wake its main context once per
+ * write. Instead the writes of a batch go back to the thread that asked for
+ * them in one go, in their order, where each task then answers at once. */
+static void
+hand_back (GPtrArray *ops)
+{
+  guint first = 0;
+
+  while (first < ops->len)
+    {
+      GMainContext *context = g_task_get_context (g_ptr_array_index (ops, first));
+      g_autoptr(GPtrArray) group = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(GSource) source = g_idle_source_new ();
+      guint next = first;
+
+      for (; next < ops->len && g_task_get_context (g_ptr_array_index (ops, next)) == context; next++)
+        g_ptr_array_add (group, g_object_ref (g_ptr_array_index (ops, next)));
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, return_results_in_owner, g_steal_pointer (&group),
+                             (GDestroyNotify) g_ptr_array_unref);
+      g_source_attach (source, context);
+      first = next;
+    }
+}
+
+static void
 run_batch (ReservedStore *self, GPtrArray *ops)
 {
   StoreConnection *c = &self->writer;
@@ -169,16 +216,7 @@ run_batch (ReservedStore *self, GPtrArray *ops)
       /* The operations after the failure start again in a new one. */
     }
 
-  for (guint j = 0; j < ops->len; j++)
-    {
-      GTask *task = g_ptr_array_index (ops, j);
-      WriteOp *op = g_task_get_task_data (task);
-
-      if (op->error != NULL)
-        g_task_return_error (task, g_steal_pointer (&op->error));
-      else
-        g_task_return_boolean (task, TRUE);
-    }
+  hand_back (ops);
 }
 
 static gpointer
