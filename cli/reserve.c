@@ -8,6 +8,7 @@
 
 #include "reserve-command.h"
 #include "reserve-race.h"
+#include "reserve-bench.h"
 
 static const ReserveCommand *const commands[] = {
   &reserve_buy_command,
@@ -18,6 +19,7 @@ static const ReserveCommand *const commands[] = {
   &reserve_create_command,
   &reserve_restock_command,
   &reserve_race_command,
+  &reserve_bench_command,
 };
 
 static const ReserveCommand *

@@ -1,0 +1,783 @@
+#include "bench-pool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "reserve-names.h"
+
+/* A buyer tells the parent how far it got this often, for the progress
+ * line; rarely enough that the messages cost nothing next to the calls. */
+#define PROGRESS_INTERVAL_US (200 * 1000)
+/* Distinct kinds of error one buyer reports by name; more are "other". */
+#define MAX_ERROR_KINDS      16
+/* How long a buyer that was told to exit may take before it is killed:
+ * longer than one call's timeout would only matter for a hung daemon. */
+#define REAP_GRACE_US        (5 * G_USEC_PER_SEC)
+
+/* --- messages ----------------------------------------------------------- */
+
+/* Down a buyer's command pipe. Smaller than PIPE_BUF, so written whole. */
+typedef enum {
+  COMMAND_RUN = 1,
+  COMMAND_QUIT,
+} CommandKind;
+
+typedef struct {
+  guint32 kind;
+  guint32 phase;
+  guint64 calls;          /* 0: timed */
+  gint64  duration_us;
+  char    item[RESERVE_NAME_MAX_BYTES + 1];
+} Command;
+
+/* Up a buyer's report pipe: a header, then @size bytes of payload. */
+typedef enum {
+  MESSAGE_READY = 1,
+  MESSAGE_FAILED,         /* could not connect or call: FailedPayload */
+  MESSAGE_PROGRESS,       /* ProgressPayload */
+  MESSAGE_ERROR_KIND,     /* ErrorKindPayload, before the result */
+  MESSAGE_RESULT,         /* ResultPayload: the phase is over */
+} MessageKind;
+
+typedef struct {
+  guint32 kind;
+  guint32 size;
+} MessageHeader;
+
+typedef struct {
+  gint32 code;
+  char   domain[64];
+  char   message[512];
+} FailedPayload;
+
+typedef struct {
+  guint64 calls;
+  guint64 failed;
+} ProgressPayload;
+
+typedef struct {
+  guint64 count;
+  guint32 uncertain;
+  char    name[128];
+  char    message[256];
+} ErrorKindPayload;
+
+typedef struct {
+  gint64         start;   /* g_get_monotonic_time(): one clock for all processes */
+  gint64         end;
+  guint64        calls;
+  guint64        failed;
+  guint64        uncertain;
+  BenchHistogram latency;
+} ResultPayload;
+
+
+/* --- in a buyer ---------------------------------------------------------- */
+
+typedef struct {
+  guint            index;          /* from 1 */
+  int              command_fd;
+  int              report_fd;
+  GDBusConnection *connection;
+  char             user[32];       /* the customer it buys for */
+} Buyer;
+
+typedef struct {
+  ErrorKindPayload kinds[MAX_ERROR_KINDS];
+  guint            n_kinds;
+} ErrorTally;
+
+static void
+write_all (int fd, const void *data, gsize size)
+{
+  const char *p = data;
+
+  while (size > 0)
+    {
+      ssize_t done = write (fd, p, size);
+
+      if (done < 0 && errno == EINTR)
+        continue;
+      /* The parent is gone: nobody is left to report to. */
+      if (done <= 0)
+        _exit (1);
+      p += done;
+      size -= (gsize) done;
+    }
+}
+
+static void
+send_message (Buyer *buyer, MessageKind kind, const void *payload, gsize size)
+{
+  MessageHeader header = { kind, (guint32) size };
+
+  write_all (buyer->report_fd, &header, sizeof header);
+  if (size > 0)
+    write_all (buyer->report_fd, payload, size);
+}
+
+/* TRUE with a whole @size bytes, FALSE at the end of the pipe. */
+static gboolean
+read_all (int fd, void *data, gsize size)
+{
+  char *p = data;
+
+  while (size > 0)
+    {
+      ssize_t done = read (fd, p, size);
+
+      if (done < 0 && errno == EINTR)
+        continue;
+      if (done <= 0)
+        return FALSE;
+      p += done;
+      size -= (gsize) done;
+    }
+  return TRUE;
+}
+
+/* Calls that failed without a verdict: the daemon may or may not have
+ * sold, so the check afterwards allows for them. */
+static gboolean
+is_uncertain (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED);
+}
+
+/* The D-Bus error name, or for a failure that never reached the bus,
+ * "local:" and GIO's name for it ("local:timed-out"). */
+static char *
+error_name (const GError *error)
+{
+  char *remote = g_dbus_error_get_remote_error (error);
+
+  if (remote != NULL)
+    return remote;
+  if (error->domain == G_IO_ERROR)
+    {
+      g_autoptr(GEnumClass) codes = g_type_class_ref (G_TYPE_IO_ERROR_ENUM);
+      GEnumValue *value = g_enum_get_value (codes, error->code);
+
+      if (value != NULL)
+        return g_strconcat ("local:", value->value_nick, NULL);
+    }
+  return g_strdup_printf ("local:%s:%d", g_quark_to_string (error->domain), error->code);
+}
+
+static void
+tally_error (ErrorTally *tally, GError *error)
+{
+  g_autofree char *name = error_name (error);
+  ErrorKindPayload *kind = NULL;
+
+  g_dbus_error_strip_remote_error (error);
+  for (guint i = 0; i < tally->n_kinds && kind == NULL; i++)
+    if (strcmp (tally->kinds[i].name, name) == 0)
+      kind = &tally->kinds[i];
+  if (kind == NULL && tally->n_kinds < MAX_ERROR_KINDS)
+    {
+      kind = &tally->kinds[tally->n_kinds++];
+      g_strlcpy (kind->name, name, sizeof kind->name);
+      g_strlcpy (kind->message, error->message, sizeof kind->message);
+      kind->uncertain = is_uncertain (error);
+    }
+  if (kind == NULL)
+    {
+      /* The last slot gathers everything past the limit. */
+      kind = &tally->kinds[MAX_ERROR_KINDS - 1];
+      g_strlcpy (kind->name, "other", sizeof kind->name);
+    }
+  kind->count++;
+}
+
+/* One call of the phase; the answer is dropped, only its arrival counts. */
+static GVariant *
+call_once (Buyer *buyer, BenchPhase phase, const char *item, GError **error)
+{
+  if (phase == BENCH_PHASE_BASELINE)
+    return g_dbus_connection_call_sync (buyer->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                        "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"),
+                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                        -1, NULL, error);
+  return g_dbus_connection_call_sync (buyer->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                      RESERVE_INTERFACE, "Buy",
+                                      g_variant_new ("(ssu@a{sv})", item, buyer->user, 1u,
+                                                     g_variant_new_array (G_VARIANT_TYPE ("{sv}"),
+                                                                          NULL, 0)),
+                                      G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
+                                      -1, NULL, error);
+}
+
+static void
+run_phase (Buyer *buyer, const Command *command)
+{
+  ResultPayload result = { 0 };
+  ErrorTally tally = { 0 };
+  BenchPhase phase = command->phase;
+  gint64 deadline, next_progress, now;
+
+  result.start = g_get_monotonic_time ();
+  deadline = result.start + command->duration_us;
+  next_progress = result.start + PROGRESS_INTERVAL_US;
+  now = result.start;
+
+  while (command->calls > 0 ? result.calls + result.failed < command->calls : now < deadline)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) reply = NULL;
+      gint64 sent = now;
+
+      reply = call_once (buyer, phase, command->item, &error);
+      now = g_get_monotonic_time ();
+      if (reply != NULL)
+        {
+          result.calls++;
+          bench_histogram_record (&result.latency, (guint64) (now - sent));
+        }
+      else
+        {
+          result.failed++;
+          if (is_uncertain (error))
+            result.uncertain++;
+          tally_error (&tally, error);
+        }
+      if (now >= next_progress)
+        {
+          ProgressPayload progress = { result.calls, result.failed };
+
+          send_message (buyer, MESSAGE_PROGRESS, &progress, sizeof progress);
+          next_progress = now + PROGRESS_INTERVAL_US;
+        }
+    }
+  result.end = now;
+
+  for (guint i = 0; i < tally.n_kinds; i++)
+    send_message (buyer, MESSAGE_ERROR_KIND, &tally.kinds[i], sizeof tally.kinds[i]);
+  send_message (buyer, MESSAGE_RESULT, &result, sizeof result);
+}
+
+static void
+send_failure (Buyer *buyer, const GError *error)
+{
+  FailedPayload failed = { 0 };
+
+  failed.code = error->code;
+  g_strlcpy (failed.domain, g_quark_to_string (error->domain), sizeof failed.domain);
+  g_strlcpy (failed.message, error->message, sizeof failed.message);
+  send_message (buyer, MESSAGE_FAILED, &failed, sizeof failed);
+}
+
+/* The whole life of a buyer, in the forked child; never returns. */
+G_GNUC_NORETURN static void
+buyer_main (Buyer *buyer, GBusType bus_type)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  Command command;
+
+  /* Dies with the parent, so an interrupted run leaves no buyers. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  g_snprintf (buyer->user, sizeof buyer->user, "bench-buyer-%u", buyer->index);
+
+  buyer->connection = g_bus_get_sync (bus_type, NULL, &error);
+  if (buyer->connection != NULL)
+    {
+      g_dbus_connection_set_exit_on_close (buyer->connection, FALSE);
+      /* Also the first round trip, which costs more than the others:
+       * the bus and the daemon meet this connection for the first time. */
+      reply = call_once (buyer, BENCH_PHASE_BASELINE, NULL, &error);
+    }
+  if (reply == NULL)
+    {
+      send_failure (buyer, error);
+      _exit (0);
+    }
+  send_message (buyer, MESSAGE_READY, NULL, 0);
+
+  while (read_all (buyer->command_fd, &command, sizeof command) && command.kind == COMMAND_RUN)
+    {
+      command.item[sizeof command.item - 1] = '\0';
+      run_phase (buyer, &command);
+    }
+  /* _exit(): the parent's stdio buffers and atexit handlers are its own. */
+  _exit (0);
+}
+
+/* --- in the parent -------------------------------------------------------- */
+
+typedef struct {
+  GPid            pid;
+  int             command_fd;   /* write end */
+  int             report_fd;    /* read end */
+  GByteArray     *inbox;        /* bytes read, not yet a whole message */
+  gboolean        answered;     /* said READY or FAILED, or sent its result */
+  ProgressPayload progress;     /* of the current phase */
+  gboolean        reaped;
+  int             wait_status;
+} BuyerSlot;
+
+struct _BenchPool {
+  BuyerSlot *slots;
+  GPid      *pids;          /* of the slots, for bench_pool_get_pids() */
+  guint      n_slots;       /* forked so far */
+  gboolean   mid_phase;     /* a phase was cut short: buyers may be busy */
+  void     (*old_sigpipe) (int);
+};
+
+static gboolean
+set_errno_error (GError **error, int saved_errno, const char *doing)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "could not %s: %s", doing, g_strerror (saved_errno));
+  return FALSE;
+}
+
+static void
+close_pipe (int fds[2])
+{
+  close (fds[0]);
+  close (fds[1]);
+}
+
+static gboolean
+fork_buyer (BenchPool *pool, guint index, GBusType bus_type, GError **error)
+{
+  int command_pipe[2], report_pipe[2];
+  BuyerSlot *slot = &pool->slots[index];
+  GPid pid;
+
+  if (pipe (command_pipe) != 0)
+    return set_errno_error (error, errno, "create a pipe");
+  if (pipe (report_pipe) != 0)
+    {
+      int saved = errno;
+      close_pipe (command_pipe);
+      return set_errno_error (error, saved, "create a pipe");
+    }
+
+  /* Whatever stdio holds would otherwise be written again by the child. */
+  fflush (stdout);
+  fflush (stderr);
+  pid = fork ();
+  if (pid < 0)
+    {
+      int saved = errno;
+      close_pipe (command_pipe);
+      close_pipe (report_pipe);
+      return set_errno_error (error, saved, "fork a buyer");
+    }
+  if (pid == 0)
+    {
+      Buyer buyer = { .index = index + 1, .command_fd = command_pipe[0], .report_fd = report_pipe[1] };
+
+      /* The parent's ends of the earlier buyers' pipes: holding them would
+       * keep those buyers from seeing the end of their command pipe. */
+      for (guint i = 0; i < index; i++)
+        {
+          close (pool->slots[i].command_fd);
+          close (pool->slots[i].report_fd);
+        }
+      close (command_pipe[1]);
+      close (report_pipe[0]);
+      signal (SIGPIPE, SIG_DFL);
+      buyer_main (&buyer, bus_type);
+    }
+
+  close (command_pipe[0]);
+  close (report_pipe[1]);
+  slot->pid = pid;
+  slot->command_fd = command_pipe[1];
+  slot->report_fd = report_pipe[0];
+  slot->inbox = g_byte_array_new ();
+  pool->pids[index] = pid;
+  pool->n_slots++;
+  return TRUE;
+}
+
+BenchPool *
+bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
+{
+  g_autoptr(BenchPool) pool = g_new0 (BenchPool, 1);
+
+  g_return_val_if_fail (n_buyers > 0, NULL);
+
+  /* A buyer that died closes its pipe; writing to it must be an error
+   * here, not a signal that kills the whole run. */
+  pool->old_sigpipe = signal (SIGPIPE, SIG_IGN);
+  pool->slots = g_new0 (BuyerSlot, n_buyers);
+  pool->pids = g_new0 (GPid, n_buyers);
+  for (guint i = 0; i < n_buyers; i++)
+    if (!fork_buyer (pool, i, bus_type, error))
+      return NULL;
+  return g_steal_pointer (&pool);
+}
+
+static char *
+describe_wait_status (int status)
+{
+  if (WIFEXITED (status))
+    return g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
+  if (WIFSIGNALED (status))
+    return g_strdup_printf ("was killed by signal %d (%s)", WTERMSIG (status),
+                            g_strsignal (WTERMSIG (status)));
+  return g_strdup_printf ("ended with wait status 0x%x", (guint) status);
+}
+
+/* TRUE once @slot's process has been waited for. */
+static gboolean
+reap (BuyerSlot *slot, int flags)
+{
+  pid_t got;
+
+  if (slot->reaped)
+    return TRUE;
+  do
+    got = waitpid (slot->pid, &slot->wait_status, flags);
+  while (got < 0 && errno == EINTR);
+  if (got == slot->pid || (got < 0 && errno == ECHILD))
+    slot->reaped = TRUE;
+  return slot->reaped;
+}
+
+/* A buyer closed its pipe, or garbled it, before it answered. */
+static gboolean
+buyer_vanished (BenchPool *pool, guint index, GError **error)
+{
+  BuyerSlot *slot = &pool->slots[index];
+  g_autofree char *how = NULL;
+
+  /* It may still run if it only garbled its pipe. */
+  if (!reap (slot, WNOHANG))
+    {
+      kill (slot->pid, SIGKILL);
+      reap (slot, 0);
+    }
+  how = describe_wait_status (slot->wait_status);
+  g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
+               "buyer %u (pid %d) %s before it answered", index + 1, (int) slot->pid, how);
+  return FALSE;
+}
+
+/* Turns a buyer's failure back into the GError it had, so the CLI reports
+ * "not running" or "no bus" exactly as its other commands do. */
+static void
+set_buyer_failure (GError **error, const FailedPayload *failed)
+{
+  FailedPayload copy = *failed;
+
+  copy.domain[sizeof copy.domain - 1] = '\0';
+  copy.message[sizeof copy.message - 1] = '\0';
+  /* Registers the domains a buyer's error may come from, so their names
+   * become the same quarks here. */
+  (void) G_DBUS_ERROR;
+  (void) G_IO_ERROR;
+  g_set_error_literal (error, g_quark_from_string (copy.domain), copy.code, copy.message);
+}
+
+/* What the parent gathers while it waits for the buyers. */
+typedef struct {
+  BenchPool        *pool;
+  BenchPhaseResult *result;       /* nullable: waiting for READY */
+  guint             pending;      /* buyers yet to answer */
+  GError           *failure;      /* the first buyer's failure to get ready */
+  gint64            first_start;  /* of any buyer's phase */
+  gint64            last_end;
+} Collect;
+
+static void
+add_result (Collect *collect, const ResultPayload *result)
+{
+  BenchPhaseResult *sum = collect->result;
+
+  /* The failures were added with their kinds, before the result. */
+  sum->calls += result->calls;
+  sum->uncertain += result->uncertain;
+  bench_histogram_merge (&sum->latency, &result->latency);
+  collect->first_start = MIN (collect->first_start, result->start);
+  collect->last_end = MAX (collect->last_end, result->end);
+}
+
+/* FALSE for a message the buyer should not have sent now. */
+static gboolean
+handle_message (Collect *collect, BuyerSlot *slot, guint32 kind, const guint8 *payload)
+{
+  gboolean in_phase = collect->result != NULL;
+
+  switch (kind)
+    {
+    case MESSAGE_READY:
+    case MESSAGE_FAILED:
+      if (in_phase || slot->answered)
+        return FALSE;
+      if (kind == MESSAGE_FAILED && collect->failure == NULL)
+        set_buyer_failure (&collect->failure, (const FailedPayload *) payload);
+      break;
+    case MESSAGE_PROGRESS:
+      if (!in_phase)
+        return FALSE;
+      memcpy (&slot->progress, payload, sizeof slot->progress);
+      return TRUE;
+    case MESSAGE_ERROR_KIND:
+      {
+        ErrorKindPayload error_kind;
+
+        if (!in_phase)
+          return FALSE;
+        memcpy (&error_kind, payload, sizeof error_kind);
+        error_kind.name[sizeof error_kind.name - 1] = '\0';
+        error_kind.message[sizeof error_kind.message - 1] = '\0';
+        bench_phase_result_add_error (collect->result, error_kind.name, error_kind.message,
+                                      error_kind.count);
+      }
+      return TRUE;
+    case MESSAGE_RESULT:
+      {
+        /* A copy, aligned: the payload sits anywhere in the inbox. */
+        g_autofree ResultPayload *result = g_memdup2 (payload, sizeof *result);
+
+        if (!in_phase || slot->answered)
+          return FALSE;
+        add_result (collect, result);
+        slot->progress.calls = result->calls;
+        slot->progress.failed = result->failed;
+      }
+      break;
+    default:
+      return FALSE;
+    }
+  slot->answered = TRUE;
+  collect->pending--;
+  return TRUE;
+}
+
+static gsize
+payload_size (guint32 kind)
+{
+  switch (kind)
+    {
+    case MESSAGE_READY:
+      return 0;
+    case MESSAGE_FAILED:
+      return sizeof (FailedPayload);
+    case MESSAGE_PROGRESS:
+      return sizeof (ProgressPayload);
+    case MESSAGE_ERROR_KIND:
+      return sizeof (ErrorKindPayload);
+    case MESSAGE_RESULT:
+      return sizeof (ResultPayload);
+    default:
+      return G_MAXSIZE;
+    }
+}
+
+/* Reads what buyer @index sent and handles every whole message in it.
+ * FALSE when the buyer closed its pipe or sent what it never would. */
+static gboolean
+read_reports (Collect *collect, guint index)
+{
+  BuyerSlot *slot = &collect->pool->slots[index];
+  guint8 buffer[16384];
+  ssize_t got;
+  gsize offset = 0;
+
+  do
+    got = read (slot->report_fd, buffer, sizeof buffer);
+  while (got < 0 && errno == EINTR);
+  if (got <= 0)
+    return FALSE;
+  g_byte_array_append (slot->inbox, buffer, (guint) got);
+
+  while (slot->inbox->len - offset >= sizeof (MessageHeader))
+    {
+      MessageHeader header;
+
+      memcpy (&header, slot->inbox->data + offset, sizeof header);
+      if (payload_size (header.kind) != header.size)
+        return FALSE;
+      if (slot->inbox->len - offset < sizeof header + header.size)
+        break;
+      if (!handle_message (collect, slot, header.kind, slot->inbox->data + offset + sizeof header))
+        return FALSE;
+      offset += sizeof header + header.size;
+    }
+  g_byte_array_remove_range (slot->inbox, 0, (guint) offset);
+  return TRUE;
+}
+
+static void
+report_progress (BenchPool *pool, const BenchPhaseSpec *spec, gint64 started)
+{
+  guint64 calls = 0, failed = 0;
+
+  for (guint i = 0; i < pool->n_slots; i++)
+    {
+      calls += pool->slots[i].progress.calls;
+      failed += pool->slots[i].progress.failed;
+    }
+  spec->progress (spec->phase, (gdouble) (g_get_monotonic_time () - started) / G_USEC_PER_SEC,
+                  calls, failed, spec->user_data);
+}
+
+/* Waits until every buyer has answered, calling @spec's progress function
+ * (if any) on the way. */
+static gboolean
+collect_answers (Collect *collect, const BenchPhaseSpec *spec, GError **error)
+{
+  BenchPool *pool = collect->pool;
+  g_autofree struct pollfd *fds = g_new0 (struct pollfd, pool->n_slots);
+  g_autofree guint *index_of = g_new0 (guint, pool->n_slots);
+  gint64 started = g_get_monotonic_time ();
+
+  collect->pending = pool->n_slots;
+  collect->first_start = G_MAXINT64;
+  collect->last_end = G_MININT64;
+  for (guint i = 0; i < pool->n_slots; i++)
+    {
+      pool->slots[i].answered = FALSE;
+      memset (&pool->slots[i].progress, 0, sizeof pool->slots[i].progress);
+    }
+
+  while (collect->pending > 0)
+    {
+      guint n_fds = 0;
+      int ready;
+
+      for (guint i = 0; i < pool->n_slots; i++)
+        if (!pool->slots[i].answered)
+          {
+            fds[n_fds].fd = pool->slots[i].report_fd;
+            fds[n_fds].events = POLLIN;
+            fds[n_fds].revents = 0;
+            index_of[n_fds++] = i;
+          }
+      ready = poll (fds, n_fds, PROGRESS_INTERVAL_US / 1000);
+      if (ready < 0 && errno != EINTR)
+        return set_errno_error (error, errno, "wait for the buyers");
+
+      for (guint f = 0; ready > 0 && f < n_fds; f++)
+        if (fds[f].revents != 0 && !read_reports (collect, index_of[f]))
+          return buyer_vanished (pool, index_of[f], error);
+
+      if (spec != NULL && spec->progress != NULL)
+        report_progress (pool, spec, started);
+    }
+  return TRUE;
+}
+
+gboolean
+bench_pool_wait_ready (BenchPool *pool, GError **error)
+{
+  Collect collect = { .pool = pool };
+
+  if (!collect_answers (&collect, NULL, error))
+    {
+      g_clear_error (&collect.failure);
+      return FALSE;
+    }
+  if (collect.failure != NULL)
+    {
+      g_propagate_error (error, collect.failure);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+bench_pool_run_phase (BenchPool            *pool,
+                      const BenchPhaseSpec *spec,
+                      BenchPhaseResult     *result,
+                      GError              **error)
+{
+  Command command = {
+    .kind = COMMAND_RUN,
+    .phase = spec->phase,
+    .calls = spec->calls,
+    .duration_us = (gint64) spec->seconds * G_USEC_PER_SEC,
+  };
+  Collect collect = { .pool = pool, .result = result };
+
+  g_return_val_if_fail (spec->phase != BENCH_PHASE_BUY || spec->item != NULL, FALSE);
+  if (spec->item != NULL)
+    g_strlcpy (command.item, spec->item, sizeof command.item);
+
+  pool->mid_phase = TRUE;
+  for (guint i = 0; i < pool->n_slots; i++)
+    {
+      ssize_t done;
+
+      /* Smaller than PIPE_BUF: written whole or not at all. */
+      do
+        done = write (pool->slots[i].command_fd, &command, sizeof command);
+      while (done < 0 && errno == EINTR);
+      if (done != (ssize_t) sizeof command)
+        return buyer_vanished (pool, i, error);
+    }
+  if (!collect_answers (&collect, spec, error))
+    return FALSE;
+  pool->mid_phase = FALSE;
+
+  result->seconds = (gdouble) (collect.last_end - collect.first_start) / G_USEC_PER_SEC;
+  return TRUE;
+}
+
+const GPid *
+bench_pool_get_pids (BenchPool *pool, guint *n_pids)
+{
+  *n_pids = pool->n_slots;
+  return pool->pids;
+}
+
+void
+bench_pool_free (BenchPool *pool)
+{
+  gint64 deadline;
+  gboolean all_reaped;
+
+  if (pool == NULL)
+    return;
+
+  /* The end of its command pipe tells an idle buyer to exit; one still in
+   * a phase that was cut short is killed, its work no longer wanted. */
+  for (guint i = 0; i < pool->n_slots; i++)
+    {
+      close (pool->slots[i].command_fd);
+      if (pool->mid_phase)
+        kill (pool->slots[i].pid, SIGKILL);
+    }
+  deadline = g_get_monotonic_time () + REAP_GRACE_US;
+  do
+    {
+      all_reaped = TRUE;
+      for (guint i = 0; i < pool->n_slots; i++)
+        all_reaped &= reap (&pool->slots[i], WNOHANG);
+      if (!all_reaped)
+        g_usleep (10 * 1000);
+    }
+  while (!all_reaped && g_get_monotonic_time () < deadline);
+  for (guint i = 0; i < pool->n_slots; i++)
+    {
+      if (!pool->slots[i].reaped)
+        {
+          kill (pool->slots[i].pid, SIGKILL);
+          reap (&pool->slots[i], 0);
+        }
+      close (pool->slots[i].report_fd);
+      g_byte_array_unref (pool->slots[i].inbox);
+    }
+  signal (SIGPIPE, pool->old_sigpipe);
+  g_free (pool->slots);
+  g_free (pool->pids);
+  g_free (pool);
+}

@@ -1,0 +1,256 @@
+#include "bench-probe.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "reserve-client.h"
+#include "reserve-names.h"
+
+struct _BenchProbe {
+  ReserveReserve1 *proxy;
+  GPid             daemon_pid;   /* 0: unknown */
+  GPid             bus_pid;
+  glong            ticks_per_second;
+};
+
+/* The pid of @name's owner, 0 if the bus will not say (a bus on another
+ * machine, a policy that forbids asking). */
+static GPid
+owner_pid (GDBusConnection *connection, const char *name)
+{
+  g_autoptr(GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                       NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  return (GPid) pid;
+}
+
+BenchProbe *
+bench_probe_new (GBusType bus_type, GError **error)
+{
+  g_autoptr(BenchProbe) probe = g_new0 (BenchProbe, 1);
+  GDBusConnection *connection;
+
+  probe->proxy = reserve_client_connect (bus_type, error);
+  if (probe->proxy == NULL)
+    return NULL;
+  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (probe->proxy));
+  probe->daemon_pid = owner_pid (connection, RESERVE_BUS_NAME);
+  /* dbus-daemon answers for itself too. */
+  probe->bus_pid = owner_pid (connection, "org.freedesktop.DBus");
+  probe->ticks_per_second = sysconf (_SC_CLK_TCK);
+  return g_steal_pointer (&probe);
+}
+
+void
+bench_probe_free (BenchProbe *probe)
+{
+  if (probe == NULL)
+    return;
+  g_clear_object (&probe->proxy);
+  g_free (probe);
+}
+
+gboolean
+bench_probe_create_item (BenchProbe *probe,
+                         const char *item,
+                         guint32     capacity,
+                         GError    **error)
+{
+  return reserve_reserve1_call_create_item_sync (probe->proxy, item, capacity,
+                                                 g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0),
+                                                 G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                                 NULL, error);
+}
+
+static gboolean
+lookup_u32 (GVariant *info, const char *method, const char *key, guint32 *value, GError **error)
+{
+  if (g_variant_lookup (info, key, "u", value))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "reserved's answer to %s lacks “%s” as a number", method, key);
+  return FALSE;
+}
+
+gboolean
+bench_probe_get_item (BenchProbe     *probe,
+                      const char     *item,
+                      BenchItemState *state,
+                      GError        **error)
+{
+  g_autoptr(GVariant) info = NULL;
+
+  return reserve_reserve1_call_get_item_sync (probe->proxy, item, G_DBUS_CALL_FLAGS_NONE,
+                                              RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, error) &&
+         lookup_u32 (info, "GetItem", "capacity", &state->capacity, error) &&
+         lookup_u32 (info, "GetItem", "remaining", &state->remaining, error) &&
+         lookup_u32 (info, "GetItem", "sold", &state->sold, error);
+}
+
+gboolean
+bench_probe_get_counters (BenchProbe    *probe,
+                          BenchBatching *counters,
+                          GError       **error)
+{
+  g_autoptr(GVariant) stats = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  memset (counters, 0, sizeof *counters);
+  if (!reserve_reserve1_call_get_statistics_sync (probe->proxy, G_DBUS_CALL_FLAGS_NONE,
+                                                  RESERVE_CLIENT_TIMEOUT_MSEC, &stats,
+                                                  NULL, &local_error))
+    {
+      /* A daemon from before GetStatistics still gets benchmarked. */
+      if (g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (!g_variant_lookup (stats, "commits", "t", &counters->commits) ||
+      !g_variant_lookup (stats, "operations", "t", &counters->operations) ||
+      !g_variant_lookup (stats, "largest_batch", "t", &counters->largest_batch))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "reserved's answer to GetStatistics lacks “commits”, “operations” "
+                           "or “largest_batch” as 64-bit numbers");
+      return FALSE;
+    }
+  counters->known = TRUE;
+  return TRUE;
+}
+
+GPid
+bench_probe_get_daemon_pid (BenchProbe *probe)
+{
+  return probe->daemon_pid;
+}
+
+/* --- /proc ----------------------------------------------------------------- */
+
+/* utime + stime of @pid: fields 14 and 15 of /proc/PID/stat, counted after
+ * the command name, which may itself hold spaces and parentheses. */
+static gboolean
+read_process_ticks (GPid pid, guint64 *ticks)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  if (pid <= 0 || !g_file_get_contents (path, &contents, NULL, NULL))
+    return FALSE;
+  after_name = strrchr (contents, ')');
+  if (after_name == NULL)
+    return FALSE;
+  /* Field 3 (state) is the first after the name, so utime is at 11. */
+  fields = g_strsplit (after_name + 2, " ", 14);
+  if (g_strv_length (fields) < 14)
+    return FALSE;
+  *ticks = g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10);
+  return TRUE;
+}
+
+/* The first line of /proc/stat: user nice system idle iowait irq softirq
+ * steal ...; busy is everything but idle and iowait. */
+static gboolean
+read_machine_busy (guint64 *busy)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+  guint64 sum = 0;
+
+  if (!g_file_get_contents ("/proc/stat", &contents, NULL, NULL) ||
+      !g_str_has_prefix (contents, "cpu "))
+    return FALSE;
+  *strchr (contents, '\n') = '\0';
+  fields = g_strsplit_set (contents + 4, " ", -1);
+  for (guint i = 0, column = 0; fields[i] != NULL; i++)
+    {
+      if (fields[i][0] == '\0')
+        continue;
+      /* guest time is counted in user already */
+      if (column != 3 && column != 4 && column < 8)
+        sum += g_ascii_strtoull (fields[i], NULL, 10);
+      column++;
+    }
+  *busy = sum;
+  return TRUE;
+}
+
+void
+bench_probe_sample (BenchProbe  *probe,
+                    const GPid  *buyers,
+                    guint        n_buyers,
+                    BenchSample *sample)
+{
+  memset (sample, 0, sizeof *sample);
+  sample->time = g_get_monotonic_time ();
+  sample->daemon_known = read_process_ticks (probe->daemon_pid, &sample->daemon_ticks);
+  sample->bus_known = read_process_ticks (probe->bus_pid, &sample->bus_ticks);
+  sample->buyers_known = TRUE;
+  for (guint i = 0; i < n_buyers; i++)
+    {
+      guint64 ticks = 0;
+
+      sample->buyers_known &= read_process_ticks (buyers[i], &ticks);
+      sample->buyers_ticks += ticks;
+    }
+  sample->machine_known = read_machine_busy (&sample->machine_busy);
+}
+
+static void
+cpu_between (gboolean known, guint64 before, guint64 after, gdouble seconds, BenchCpu *cpu)
+{
+  glong ticks_per_second = sysconf (_SC_CLK_TCK);
+
+  cpu->known = known && seconds > 0 && after >= before && ticks_per_second > 0;
+  cpu->cpu = cpu->known ? (gdouble) (after - before) / (gdouble) ticks_per_second / seconds : 0.0;
+}
+
+void
+bench_probe_cpu_between (const BenchSample *before,
+                         const BenchSample *after,
+                         BenchCpuUse       *use)
+{
+  gdouble seconds = (gdouble) (after->time - before->time) / G_USEC_PER_SEC;
+
+  cpu_between (before->daemon_known && after->daemon_known,
+               before->daemon_ticks, after->daemon_ticks, seconds, &use->daemon);
+  cpu_between (before->bus_known && after->bus_known,
+               before->bus_ticks, after->bus_ticks, seconds, &use->bus);
+  cpu_between (before->buyers_known && after->buyers_known,
+               before->buyers_ticks, after->buyers_ticks, seconds, &use->buyers);
+  cpu_between (before->machine_known && after->machine_known,
+               before->machine_busy, after->machine_busy, seconds, &use->machine);
+}
+
+static gboolean
+status_kib (const char *status, const char *key, guint64 *kib)
+{
+  const char *line = strstr (status, key);
+
+  if (line == NULL)
+    return FALSE;
+  *kib = g_ascii_strtoull (line + strlen (key), NULL, 10);
+  return TRUE;
+}
+
+void
+bench_probe_read_memory (BenchProbe *probe, BenchMemory *memory)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) probe->daemon_pid);
+  g_autofree char *status = NULL;
+
+  memset (memory, 0, sizeof *memory);
+  memory->known = probe->daemon_pid > 0 &&
+                  g_file_get_contents (path, &status, NULL, NULL) &&
+                  status_kib (status, "\nVmRSS:", &memory->rss_kib) &&
+                  status_kib (status, "\nVmHWM:", &memory->hwm_kib);
+}

@@ -1,0 +1,381 @@
+#include "bench-report.h"
+
+#include <stdio.h>
+
+#include "reserve-output.h"
+
+static const gdouble percentiles[] = { 50, 90, 99 };
+static const char *const percentile_names[] = { "p50", "p90", "p99" };
+
+static const char *
+bus_name (GBusType bus_type)
+{
+  return bus_type == G_BUS_TYPE_SESSION ? "session" : "system";
+}
+
+gdouble
+bench_report_throughput_ratio (const BenchReport *report)
+{
+  gdouble baseline = bench_phase_result_rate (&report->phases[BENCH_PHASE_BASELINE]);
+
+  return baseline > 0 ? bench_phase_result_rate (&report->phases[BENCH_PHASE_BUY]) / baseline : 0.0;
+}
+
+gdouble
+bench_report_p99_ratio (const BenchReport *report)
+{
+  guint64 baseline = bench_histogram_percentile (&report->phases[BENCH_PHASE_BASELINE].latency, 99);
+  guint64 buy = bench_histogram_percentile (&report->phases[BENCH_PHASE_BUY].latency, 99);
+
+  return baseline > 0 ? (gdouble) buy / (gdouble) baseline : 0.0;
+}
+
+/* --- progress ---------------------------------------------------------------- */
+
+void
+bench_report_progress (const BenchReport *report,
+                       BenchPhase         phase,
+                       gdouble            elapsed,
+                       guint64            calls,
+                       guint64            failed)
+{
+  const BenchSettings *settings = &report->settings;
+  g_autofree char *goal = settings->calls > 0
+    ? g_strdup_printf ("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " calls",
+                       calls + failed, settings->calls * settings->buyers)
+    : g_strdup_printf ("%.0f of %u s, %" G_GUINT64_FORMAT " calls",
+                       MIN (elapsed, (gdouble) settings->seconds), settings->seconds, calls);
+
+  /* \r and erase-line: one line that keeps changing. */
+  fprintf (stderr, "\r\033[K%s: %s, %.0f/s, %" G_GUINT64_FORMAT " failed",
+           bench_phase_name (phase), goal, elapsed > 0 ? (gdouble) calls / elapsed : 0.0, failed);
+  fflush (stderr);
+}
+
+void
+bench_report_progress_done (const BenchReport *report, BenchPhase phase)
+{
+  fputs ("\r\033[K", stderr);
+  fflush (stderr);
+}
+
+/* --- text -------------------------------------------------------------------- */
+
+static char *
+format_latency (guint64 usec)
+{
+  if (usec < 1000)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " µs", usec);
+  if (usec < 100 * 1000)
+    return g_strdup_printf ("%.2f ms", (gdouble) usec / 1000.0);
+  return g_strdup_printf ("%.0f ms", (gdouble) usec / 1000.0);
+}
+
+static const char *
+short_method (BenchPhase phase)
+{
+  return phase == BENCH_PHASE_BASELINE ? "Properties.Get(Version)" : "Buy";
+}
+
+static void
+print_phase_table (const BenchReport *report)
+{
+  static const ReserveColumn columns[] = {
+    { "PHASE", FALSE },
+    { "METHOD", FALSE },
+    { "CALLS", TRUE },
+    { "CALLS/S", TRUE },
+    { "P50", TRUE },
+    { "P90", TRUE },
+    { "P99", TRUE },
+    { "MAX", TRUE },
+    { "FAILED", TRUE },
+  };
+  g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
+
+  for (guint i = 0; i < BENCH_N_PHASES; i++)
+    {
+      const BenchPhaseResult *phase = &report->phases[i];
+
+      reserve_table_add (table, bench_phase_name (phase->phase));
+      reserve_table_add (table, short_method (phase->phase));
+      reserve_table_add_number (table, phase->calls);
+      reserve_table_take (table, g_strdup_printf ("%.0f", bench_phase_result_rate (phase)));
+      for (guint p = 0; p < G_N_ELEMENTS (percentiles); p++)
+        reserve_table_take (table, format_latency (bench_histogram_percentile (&phase->latency,
+                                                                               percentiles[p])));
+      reserve_table_take (table, format_latency (phase->latency.max_us));
+      reserve_table_add_number (table, phase->failed);
+    }
+  reserve_table_print (table);
+}
+
+static void
+print_errors (const BenchReport *report)
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < BENCH_N_PHASES; i++)
+    {
+      const BenchPhaseResult *phase = &report->phases[i];
+
+      for (guint e = 0; e < phase->errors->len; e++)
+        {
+          const BenchErrorCount *count = &g_array_index (phase->errors, BenchErrorCount, e);
+
+          if (!any)
+            printf ("Errors:\n");
+          any = TRUE;
+          printf ("  %s: %s × %" G_GUINT64_FORMAT ", first: %s\n",
+                  bench_phase_name (phase->phase), count->name, count->count, count->message);
+        }
+    }
+  if (!any)
+    printf ("Errors: none\n");
+}
+
+static char *
+format_cpu (const BenchCpu *cpu)
+{
+  return cpu->known ? g_strdup_printf ("%.2f", cpu->cpu) : g_strdup ("?");
+}
+
+static void
+print_cpu_of (const char *name, const BenchCpu *baseline, const BenchCpu *buy)
+{
+  g_autofree char *during_baseline = format_cpu (baseline);
+  g_autofree char *during_buy = format_cpu (buy);
+
+  printf (" %s %s / %s", name, during_baseline, during_buy);
+}
+
+/* Where the time went: with every core busy, a process's share is what
+ * it costs the others. */
+static void
+print_cpu (const BenchReport *report)
+{
+  const BenchCpuUse *baseline = &report->cpu[BENCH_PHASE_BASELINE];
+  const BenchCpuUse *buy = &report->cpu[BENCH_PHASE_BUY];
+
+  printf ("CPU in cores, baseline / buy:");
+  print_cpu_of ("reserved", &baseline->daemon, &buy->daemon);
+  print_cpu_of ("dbus-daemon", &baseline->bus, &buy->bus);
+  print_cpu_of ("buyers", &baseline->buyers, &buy->buyers);
+  print_cpu_of ("machine", &baseline->machine, &buy->machine);
+  printf (" (of %u)\n", report->cores);
+}
+
+void
+bench_report_print_text (const BenchReport *report)
+{
+  const BenchSettings *settings = &report->settings;
+  const BenchBatching *batching = &report->batching;
+  const BenchLaw *law = &report->law;
+  g_autofree char *length = settings->calls > 0
+    ? g_strdup_printf ("%" G_GUINT64_FORMAT " calls each per phase", settings->calls)
+    : g_strdup_printf ("%u s per phase", settings->seconds);
+
+  printf ("%u %s, %s, on the %s bus; item %s%s\n\n",
+          settings->buyers, settings->buyers == 1 ? "buyer" : "buyers", length, bus_name (settings->bus_type), report->item,
+          report->fresh_item ? " (fresh)" : "");
+  print_phase_table (report);
+  printf ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n",
+          bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
+
+  if (batching->known && batching->commits > 0)
+    printf ("Batching: %" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT " commits, "
+            "%.1f per commit; largest batch since the daemon started %" G_GUINT64_FORMAT "\n",
+            batching->operations, batching->commits,
+            (gdouble) batching->operations / (gdouble) batching->commits, batching->largest_batch);
+  else if (!batching->known)
+    printf ("Batching: unknown (the daemon has no GetStatistics)\n");
+
+  print_cpu (report);
+  if (report->daemon_memory.known)
+    printf ("reserved (pid %d): %.1f MiB resident, peak %.1f MiB\n", (int) report->daemon_pid,
+            (gdouble) report->daemon_memory.rss_kib / 1024.0,
+            (gdouble) report->daemon_memory.hwm_kib / 1024.0);
+
+  printf ("Check: remaining %u + sold %u %s capacity %u; %u sold during the run, "
+          "%" G_GUINT64_FORMAT " acknowledged%s: %s\n",
+          law->remaining, law->sold,
+          (guint64) law->remaining + law->sold == law->capacity ? "==" : "!=",
+          law->capacity, law->sold - MIN (law->sold, law->sold_before), law->acknowledged,
+          law->uncertain > 0 ? " (some without a verdict)" : "",
+          law->holds ? "holds" : "BROKEN");
+  print_errors (report);
+}
+
+/* --- JSON -------------------------------------------------------------------- */
+
+static void
+add_member_int (JsonBuilder *builder, const char *name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_member_double (JsonBuilder *builder, const char *name, gdouble value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, value);
+}
+
+static void
+add_member_cpu (JsonBuilder *builder, const char *name, const BenchCpu *cpu)
+{
+  json_builder_set_member_name (builder, name);
+  if (cpu->known)
+    json_builder_add_double_value (builder, cpu->cpu);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_phase (JsonBuilder *builder, const BenchReport *report, BenchPhase which)
+{
+  const BenchPhaseResult *phase = &report->phases[which];
+
+  json_builder_set_member_name (builder, bench_phase_name (which));
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "method");
+  json_builder_add_string_value (builder, bench_phase_method (which));
+  add_member_int (builder, "calls", (gint64) phase->calls);
+  add_member_int (builder, "failed", (gint64) phase->failed);
+  add_member_double (builder, "seconds", phase->seconds);
+  add_member_double (builder, "calls_per_second", bench_phase_result_rate (phase));
+
+  json_builder_set_member_name (builder, "latency_us");
+  json_builder_begin_object (builder);
+  for (guint p = 0; p < G_N_ELEMENTS (percentiles); p++)
+    add_member_int (builder, percentile_names[p],
+                    (gint64) bench_histogram_percentile (&phase->latency, percentiles[p]));
+  add_member_int (builder, "max", (gint64) phase->latency.max_us);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "errors");
+  json_builder_begin_object (builder);
+  for (guint e = 0; e < phase->errors->len; e++)
+    {
+      const BenchErrorCount *count = &g_array_index (phase->errors, BenchErrorCount, e);
+
+      json_builder_set_member_name (builder, count->name);
+      json_builder_begin_object (builder);
+      add_member_int (builder, "count", (gint64) count->count);
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, count->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "cpu");
+  json_builder_begin_object (builder);
+  add_member_cpu (builder, "reserved", &report->cpu[which].daemon);
+  add_member_cpu (builder, "dbus_daemon", &report->cpu[which].bus);
+  add_member_cpu (builder, "buyers", &report->cpu[which].buyers);
+  add_member_cpu (builder, "machine", &report->cpu[which].machine);
+  json_builder_end_object (builder);
+
+  json_builder_end_object (builder);
+}
+
+static void
+add_batching (JsonBuilder *builder, const BenchBatching *batching)
+{
+  json_builder_set_member_name (builder, "batching");
+  if (!batching->known)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  json_builder_begin_object (builder);
+  add_member_int (builder, "commits", (gint64) batching->commits);
+  add_member_int (builder, "operations", (gint64) batching->operations);
+  add_member_double (builder, "mean_batch",
+                     batching->commits > 0
+                     ? (gdouble) batching->operations / (gdouble) batching->commits : 0.0);
+  add_member_int (builder, "largest_batch", (gint64) batching->largest_batch);
+  json_builder_end_object (builder);
+}
+
+static void
+add_daemon (JsonBuilder *builder, const BenchReport *report)
+{
+  json_builder_set_member_name (builder, "daemon");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "pid");
+  if (report->daemon_pid > 0)
+    json_builder_add_int_value (builder, report->daemon_pid);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "vm_rss_kib");
+  if (report->daemon_memory.known)
+    json_builder_add_int_value (builder, (gint64) report->daemon_memory.rss_kib);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "vm_hwm_kib");
+  if (report->daemon_memory.known)
+    json_builder_add_int_value (builder, (gint64) report->daemon_memory.hwm_kib);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+}
+
+static void
+add_law (JsonBuilder *builder, const BenchLaw *law)
+{
+  json_builder_set_member_name (builder, "law");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "holds");
+  json_builder_add_boolean_value (builder, law->holds);
+  add_member_int (builder, "capacity", law->capacity);
+  add_member_int (builder, "remaining", law->remaining);
+  add_member_int (builder, "sold", law->sold);
+  add_member_int (builder, "sold_before", law->sold_before);
+  add_member_int (builder, "acknowledged", (gint64) law->acknowledged);
+  add_member_int (builder, "uncertain", (gint64) law->uncertain);
+  json_builder_end_object (builder);
+}
+
+void
+bench_report_print_json (const BenchReport *report)
+{
+  const BenchSettings *settings = &report->settings;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_member_int (builder, "buyers", settings->buyers);
+  json_builder_set_member_name (builder, "seconds");
+  if (settings->calls == 0)
+    json_builder_add_int_value (builder, settings->seconds);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "calls_per_buyer");
+  if (settings->calls > 0)
+    json_builder_add_int_value (builder, (gint64) settings->calls);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "bus");
+  json_builder_add_string_value (builder, bus_name (settings->bus_type));
+  json_builder_set_member_name (builder, "item");
+  json_builder_add_string_value (builder, report->item);
+  json_builder_set_member_name (builder, "fresh_item");
+  json_builder_add_boolean_value (builder, report->fresh_item);
+  add_member_int (builder, "cores", report->cores);
+
+  add_phase (builder, report, BENCH_PHASE_BASELINE);
+  add_phase (builder, report, BENCH_PHASE_BUY);
+
+  json_builder_set_member_name (builder, "ratio");
+  json_builder_begin_object (builder);
+  add_member_double (builder, "calls_per_second", bench_report_throughput_ratio (report));
+  add_member_double (builder, "p99", bench_report_p99_ratio (report));
+  json_builder_end_object (builder);
+
+  add_batching (builder, &report->batching);
+  add_daemon (builder, report);
+  add_law (builder, &report->law);
+  json_builder_end_object (builder);
+  reserve_print_json (builder);
+}

@@ -1,0 +1,104 @@
+#include "bench.h"
+
+#include <string.h>
+
+#include "reserve-names.h"
+
+G_DEFINE_QUARK (reserve-bench-error-quark, bench_error)
+
+static void
+error_count_clear (BenchErrorCount *count)
+{
+  g_clear_pointer (&count->name, g_free);
+  g_clear_pointer (&count->message, g_free);
+}
+
+void
+bench_phase_result_init (BenchPhaseResult *result, BenchPhase phase)
+{
+  memset (result, 0, sizeof *result);
+  result->phase = phase;
+  result->errors = g_array_new (FALSE, TRUE, sizeof (BenchErrorCount));
+  g_array_set_clear_func (result->errors, (GDestroyNotify) error_count_clear);
+}
+
+void
+bench_phase_result_clear (BenchPhaseResult *result)
+{
+  g_clear_pointer (&result->errors, g_array_unref);
+}
+
+void
+bench_phase_result_add_error (BenchPhaseResult *result,
+                              const char       *name,
+                              const char       *message,
+                              guint64           count)
+{
+  BenchErrorCount added = { 0 };
+
+  result->failed += count;
+  for (guint i = 0; i < result->errors->len; i++)
+    {
+      BenchErrorCount *known = &g_array_index (result->errors, BenchErrorCount, i);
+      if (g_str_equal (known->name, name))
+        {
+          known->count += count;
+          return;
+        }
+    }
+  added.name = g_strdup (name);
+  added.message = g_strdup (message);
+  added.count = count;
+  g_array_append_val (result->errors, added);
+}
+
+gdouble
+bench_phase_result_rate (const BenchPhaseResult *result)
+{
+  return result->seconds > 0 ? (gdouble) result->calls / result->seconds : 0.0;
+}
+
+void
+bench_report_init (BenchReport *report, const BenchSettings *settings)
+{
+  memset (report, 0, sizeof *report);
+  report->settings = *settings;
+  for (guint i = 0; i < BENCH_N_PHASES; i++)
+    bench_phase_result_init (&report->phases[i], (BenchPhase) i);
+}
+
+void
+bench_report_clear (BenchReport *report)
+{
+  for (guint i = 0; i < BENCH_N_PHASES; i++)
+    bench_phase_result_clear (&report->phases[i]);
+  g_clear_pointer (&report->item, g_free);
+}
+
+const char *
+bench_phase_method (BenchPhase phase)
+{
+  switch (phase)
+    {
+    case BENCH_PHASE_BASELINE:
+      return "org.freedesktop.DBus.Properties.Get(Version)";
+    case BENCH_PHASE_BUY:
+      return RESERVE_INTERFACE ".Buy";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+const char *
+bench_phase_name (BenchPhase phase)
+{
+  switch (phase)
+    {
+    case BENCH_PHASE_BASELINE:
+      return "baseline";
+    case BENCH_PHASE_BUY:
+      return "buy";
+    default:
+      g_assert_not_reached ();
+    }
+}

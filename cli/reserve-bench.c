@@ -1,0 +1,291 @@
+/* `reserve bench`: how many durable purchases the daemon sells per second
+ * to many concurrent buyers, next to how many calls that do nothing the
+ * same buyers get through the same bus in the same run. The buyers are
+ * processes (bench-pool.c); the parent only orchestrates, watches the
+ * daemon (bench-probe.c) and prints (bench-report.c). */
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bench-pool.h"
+#include "bench-probe.h"
+#include "bench-report.h"
+#include "reserve-client.h"
+#include "reserve-command.h"
+#include "reserve-names.h"
+
+static gboolean
+parse_settings (ReserveInvocation *invocation,
+                const char        *buyers_text,
+                const char        *seconds_text,
+                const char        *calls_text,
+                const char        *stock_text,
+                const char        *item,
+                BenchSettings     *settings,
+                GError           **error)
+{
+  guint64 number = 0;
+
+  settings->bus_type = invocation->bus_type;
+  settings->buyers = BENCH_BUYERS_DEFAULT;
+  settings->seconds = BENCH_SECONDS_DEFAULT;
+  settings->stock = RESERVE_CAPACITY_MAX;
+  settings->item = item;
+  /* Progress is for a person watching; a script reads the result. */
+  settings->progress = isatty (STDERR_FILENO);
+
+  if (buyers_text != NULL)
+    {
+      if (!reserve_parse_number ("--buyers", buyers_text, 1, BENCH_BUYERS_MAX, &number, error))
+        return FALSE;
+      settings->buyers = (guint) number;
+    }
+  if (seconds_text != NULL && calls_text != NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           "--seconds and --calls cannot be used together: "
+                           "a phase lasts either so long or so many calls");
+      return FALSE;
+    }
+  if (seconds_text != NULL)
+    {
+      if (!reserve_parse_number ("--seconds", seconds_text, 1, BENCH_SECONDS_MAX, &number, error))
+        return FALSE;
+      settings->seconds = (guint) number;
+    }
+  if (calls_text != NULL)
+    {
+      if (!reserve_parse_number ("--calls", calls_text, 1, BENCH_CALLS_MAX, &number, error))
+        return FALSE;
+      settings->calls = number;
+      settings->seconds = 0;
+    }
+  if (item != NULL && !reserve_check_item_name (item, error))
+    return FALSE;
+  if (stock_text != NULL)
+    {
+      if (item != NULL)
+        {
+          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                               "--stock cannot be used with --item: it is the capacity of the "
+                               "fresh item that bench creates; restock ITEM with reserve restock");
+          return FALSE;
+        }
+      if (!reserve_parse_number ("--stock", stock_text, 1, RESERVE_CAPACITY_MAX, &number, error))
+        return FALSE;
+      settings->stock = (guint32) number;
+    }
+  return TRUE;
+}
+
+static void
+show_progress (BenchPhase phase, gdouble elapsed, guint64 calls, guint64 failed, gpointer user_data)
+{
+  bench_report_progress (user_data, phase, elapsed, calls, failed);
+}
+
+static gboolean
+run_phase (BenchPool   *pool,
+           BenchProbe  *probe,
+           BenchReport *report,
+           BenchPhase   phase,
+           GError     **error)
+{
+  const BenchSettings *settings = &report->settings;
+  BenchPhaseSpec spec = {
+    .phase = phase,
+    .item = report->item,
+    .seconds = settings->seconds,
+    .calls = settings->calls,
+    .progress = settings->progress ? show_progress : NULL,
+    .user_data = report,
+  };
+  BenchSample before, after;
+  guint n_buyers;
+  const GPid *buyers = bench_pool_get_pids (pool, &n_buyers);
+
+  bench_probe_sample (probe, buyers, n_buyers, &before);
+  if (!bench_pool_run_phase (pool, &spec, &report->phases[phase], error))
+    return FALSE;
+  bench_probe_sample (probe, buyers, n_buyers, &after);
+  bench_probe_cpu_between (&before, &after, &report->cpu[phase]);
+  if (settings->progress)
+    bench_report_progress_done (report, phase);
+  return TRUE;
+}
+
+/* Every unit sold during the run went to a buyer that was told so (each
+ * Buy takes one), give or take the Buys that failed without a verdict;
+ * and the item's own books balance. */
+static void
+check_law (BenchReport *report, const BenchItemState *after)
+{
+  BenchLaw *law = &report->law;
+  guint64 sold_during_run;
+
+  law->capacity = after->capacity;
+  law->remaining = after->remaining;
+  law->sold = after->sold;
+  law->acknowledged = report->phases[BENCH_PHASE_BUY].calls;
+  law->uncertain = report->phases[BENCH_PHASE_BUY].uncertain;
+  sold_during_run = after->sold >= law->sold_before ? after->sold - law->sold_before : 0;
+  law->holds = (guint64) after->remaining + after->sold == after->capacity &&
+               after->sold >= law->sold_before &&
+               sold_during_run >= law->acknowledged &&
+               sold_during_run <= law->acknowledged + law->uncertain;
+}
+
+/* Fills @report; FALSE only when the run could not be done at all. */
+static gboolean
+run_bench (BenchReport *report, GError **error)
+{
+  const BenchSettings *settings = &report->settings;
+  g_autoptr(BenchPool) pool = NULL;
+  g_autoptr(BenchProbe) probe = NULL;
+  BenchBatching counters_before, counters_after;
+  BenchItemState item_state;
+
+  /* The buyers first: after this process has a bus connection, it must
+   * never fork again. */
+  pool = bench_pool_new (settings->buyers, settings->bus_type, error);
+  if (pool == NULL)
+    return FALSE;
+  probe = bench_probe_new (settings->bus_type, error);
+  if (probe == NULL)
+    return FALSE;
+
+  if (settings->item == NULL)
+    {
+      /* Unique and recognisable, so a leftover item says where it came from. */
+      report->item = g_strdup_printf ("bench-%d-%" G_GINT64_FORMAT,
+                                      (int) getpid (), g_get_real_time () / G_USEC_PER_SEC);
+      report->fresh_item = TRUE;
+      if (!bench_probe_create_item (probe, report->item, settings->stock, error))
+        return FALSE;
+    }
+  else
+    report->item = g_strdup (settings->item);
+  if (!bench_probe_get_item (probe, report->item, &item_state, error) ||
+      !bench_pool_wait_ready (pool, error))
+    return FALSE;
+  report->daemon_pid = bench_probe_get_daemon_pid (probe);
+  report->cores = g_get_num_processors ();
+
+  if (!run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
+    return FALSE;
+
+  if (!bench_probe_get_counters (probe, &counters_before, error) ||
+      !bench_probe_get_item (probe, report->item, &item_state, error))
+    return FALSE;
+  report->law.sold_before = item_state.sold;
+  if (!run_phase (pool, probe, report, BENCH_PHASE_BUY, error))
+    return FALSE;
+  if (!bench_probe_get_counters (probe, &counters_after, error) ||
+      !bench_probe_get_item (probe, report->item, &item_state, error))
+    return FALSE;
+
+  bench_probe_read_memory (probe, &report->daemon_memory);
+  report->batching.known = counters_before.known && counters_after.known;
+  report->batching.commits = counters_after.commits - counters_before.commits;
+  report->batching.operations = counters_after.operations - counters_before.operations;
+  report->batching.largest_batch = counters_after.largest_batch;
+  check_law (report, &item_state);
+  return TRUE;
+}
+
+/* A run that failed calls or broke the law printed its figures, but they
+ * are not figures of a healthy daemon: the exit status says so. */
+static gboolean
+judge (const BenchReport *report, GError **error)
+{
+  const BenchLaw *law = &report->law;
+  guint64 failed = 0;
+
+  for (guint i = 0; i < BENCH_N_PHASES; i++)
+    failed += report->phases[i].failed;
+
+  if (!law->holds)
+    {
+      g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
+                   "the check after the run failed on %s: remaining %u + sold %u against "
+                   "capacity %u, and %" G_GUINT64_FORMAT " units sold during the run against "
+                   "%" G_GUINT64_FORMAT " acknowledged (%" G_GUINT64_FORMAT " without a verdict)",
+                   report->item, law->remaining, law->sold, law->capacity,
+                   (guint64) (law->sold - MIN (law->sold, law->sold_before)),
+                   law->acknowledged, law->uncertain);
+      return FALSE;
+    }
+  if (failed > 0)
+    {
+      g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
+                   "%" G_GUINT64_FORMAT " calls failed during the run (see the errors above)",
+                   failed);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  g_autofree char *buyers_text = NULL;
+  g_autofree char *seconds_text = NULL;
+  g_autofree char *calls_text = NULL;
+  g_autofree char *stock_text = NULL;
+  g_autofree char *item = NULL;
+  const GOptionEntry entries[] = {
+    { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &buyers_text,
+      "Buyer processes, each with its own bus connection, 1 to 250 (default: 64)", "N" },
+    { "seconds", 's', 0, G_OPTION_ARG_FILENAME, &seconds_text,
+      "Length of each phase, 1 to 3600 seconds (default: 10)", "S" },
+    { "calls", 'c', 0, G_OPTION_ARG_FILENAME, &calls_text,
+      "Instead: calls per buyer in each phase, 1 to 10000000", "C" },
+    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item,
+      "Buy this existing item, which nobody else may buy meanwhile "
+      "(default: a fresh item, bench-PID-TIME; creating it needs an admin)", "ITEM" },
+    { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
+      "Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)", "K" },
+    { NULL }
+  };
+  g_auto(BenchReport) report = { 0 };
+  BenchSettings settings = { 0 };
+
+  if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+    return FALSE;
+  if (invocation->help_shown)
+    return TRUE;
+  if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, item,
+                       &settings, error))
+    return FALSE;
+
+  bench_report_init (&report, &settings);
+  if (!run_bench (&report, error))
+    return FALSE;
+
+  if (invocation->json)
+    bench_report_print_json (&report);
+  else
+    bench_report_print_text (&report);
+  /* The report before the verdict on stderr, even when stdout is a pipe. */
+  fflush (stdout);
+  return judge (&report, error);
+}
+
+const ReserveCommand reserve_bench_command = {
+  .name = "bench",
+  .parameters = "",
+  .summary = "Measure durable purchases per second against a round trip that does nothing.\n\n"
+             "Forks the buyers, each with its own bus connection, each calling\n"
+             "synchronously in a loop. First they all call Properties.Get of Version\n"
+             "(a round trip through the bus and the daemon with no database), then Buy\n"
+             "of one unit. Prints calls per second, latency percentiles and errors by\n"
+             "name for both, the ratio Buy / baseline, how many purchases each commit\n"
+             "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
+             "afterwards that remaining + sold == capacity and that the units sold\n"
+             "are the units acknowledged. Exits 1 if any call failed or the check did.",
+  .min_arguments = 0,
+  .max_arguments = 0,
+  .has_json = TRUE,
+  .run = bench,
+};

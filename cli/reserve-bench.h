@@ -1,0 +1,6 @@
+/* `reserve bench`, for reserve.c's list of commands. */
+#pragma once
+
+#include "reserve-command.h"
+
+extern const ReserveCommand reserve_bench_command;
