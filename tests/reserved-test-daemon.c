@@ -33,6 +33,7 @@ struct _ReservedTestDaemon {
   guint                n_spawned;       /* numbers the log files */
   ReservedTestProcess *bus;
   ReservedTestProcess *daemon;          /* the managed daemon, nullable */
+  GHashTable          *extra_env;       /* name -> value (NULL: unset), for later daemons */
 };
 
 /* --- small things -------------------------------------------------------- */
@@ -459,6 +460,7 @@ reserved_test_daemon_free (ReservedTestDaemon *self)
   g_free (self->address);
   g_free (self->database);
   g_free (self->config);
+  g_clear_pointer (&self->extra_env, g_hash_table_unref);
   g_free (self);
 }
 
@@ -511,6 +513,16 @@ reserved_test_daemon_set_run_as (ReservedTestDaemon *self, uid_t uid)
   self->run_as = uid;
 }
 
+void
+reserved_test_daemon_set_env (ReservedTestDaemon *self,
+                              const char         *name,
+                              const char         *value)
+{
+  if (self->extra_env == NULL)
+    self->extra_env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (self->extra_env, g_strdup (name), g_strdup (value));
+}
+
 ReservedTestProcess *
 reserved_test_daemon_spawn (ReservedTestDaemon *self,
                             const char *const  *extra_args)
@@ -546,6 +558,17 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self,
    * programming errors, abort it. */
   envp = g_environ_setenv (envp, "G_DEBUG", "gc-friendly,fatal-criticals", TRUE);
   envp = g_environ_unsetenv (envp, "STATE_DIRECTORY");
+  if (self->extra_env != NULL)
+    {
+      GHashTableIter iter;
+      gpointer name, value;
+
+      /* Last, so that a test may override the settings above too. */
+      g_hash_table_iter_init (&iter, self->extra_env);
+      while (g_hash_table_iter_next (&iter, &name, &value))
+        envp = value != NULL ? g_environ_setenv (envp, name, value, TRUE)
+                             : g_environ_unsetenv (envp, name);
+    }
 
   log_name = g_strdup_printf ("reserved-%u.log", ++self->n_spawned);
   log_path = g_build_filename (self->tmpdir, log_name, NULL);

@@ -1,0 +1,92 @@
+/* What the fault tests share: counts and seeds from the environment, a
+ * client that owns its connection, the fault-injection shim seen from the
+ * test, and the check of a database file as another process reads it. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "reserved-fault.h"
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+
+G_BEGIN_DECLS
+
+/* --- knobs ------------------------------------------------------------------ */
+
+/* $@name as a number (at least 1), else @fallback. */
+guint  reserved_test_fault_env_uint (const char *name, guint fallback);
+/* (transfer full) Seeded from $RESERVED_TEST_SEED, else at random; the seed
+ * is printed either way, so that a failure can be replayed. */
+GRand *reserved_test_fault_rand_new (void);
+
+/* --- clients ------------------------------------------------------------------ */
+
+typedef struct {
+  GDBusConnection   *connection;
+  ReservedTestClient client;      /* an admin */
+} ReservedTestFaultClient;
+
+void reserved_test_fault_client_open  (ReservedTestFaultClient *c, ReservedTestDaemon *daemon);
+void reserved_test_fault_client_close (ReservedTestFaultClient *c);
+
+/* Buy on @connection, sent to the well-known name (so that it reaches a
+ * restarted daemon too). TRUE with *order_out set, or FALSE with @error. */
+gboolean reserved_test_fault_buy (GDBusConnection *connection,
+                                  const char      *item,
+                                  const char      *user,
+                                  guint32          quantity,
+                                  const char      *request_id,
+                                  int              timeout_ms,
+                                  guint64         *order_out,
+                                  GError         **error);
+
+/* --- the shim ---------------------------------------------------------------- */
+
+typedef struct _ReservedTestFaultShim ReservedTestFaultShim;
+
+/* A control block (mode PASS) in the daemon's test folder. No daemon
+ * loads the shim until reserved_test_fault_shim_attach(). */
+ReservedTestFaultShim *reserved_test_fault_shim_new     (ReservedTestDaemon *daemon);
+void                   reserved_test_fault_shim_free    (ReservedTestFaultShim *shim);
+/* Daemons spawned from now on load the shim, or not. Under a sanitizer
+ * the runtime the daemon or the shim links goes first in LD_PRELOAD. */
+void                   reserved_test_fault_shim_attach  (ReservedTestFaultShim *shim,
+                                                         gboolean               attached);
+/* The block the running daemon's shim reads; change it with __atomic. */
+ReservedFaultControl  *reserved_test_fault_shim_control (ReservedTestFaultShim *shim);
+/* Back to mode PASS with every setting and counter at zero. */
+void                   reserved_test_fault_shim_reset   (ReservedTestFaultShim *shim);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestFaultShim, reserved_test_fault_shim_free)
+
+#define RESERVED_TEST_FAULT_SET(field, value) \
+  __atomic_store_n (&(field), (value), __ATOMIC_RELEASE)
+#define RESERVED_TEST_FAULT_GET(field) \
+  __atomic_load_n (&(field), __ATOMIC_ACQUIRE)
+
+/* --- the file ---------------------------------------------------------------- */
+
+typedef enum {
+  RESERVED_TEST_ORDER_ACTIVE = 1,
+  RESERVED_TEST_ORDER_CANCELLED = 2,
+} ReservedTestOrderState;
+
+/* (transfer full) order id -> ReservedTestOrderState, to fill in. */
+GHashTable *reserved_test_fault_orders_new (void);
+void        reserved_test_fault_orders_set (GHashTable            *orders,
+                                            guint64                id,
+                                            ReservedTestOrderState state);
+
+/* Reads @path as another process would, without changing it (no
+ * checkpoint when it closes), and asserts: PRAGMA integrity_check is "ok";
+ * for every item, remaining + the units of its active orders == capacity;
+ * every order is of an existing item; no caller used a request_id twice.
+ * Returns (transfer full) every order in the file, id -> state. */
+GHashTable *reserved_test_fault_check_file (const char *path);
+
+/* Asserts that every order of @expected is in @in_file, in its state. */
+void reserved_test_fault_assert_orders (GHashTable *in_file,
+                                        GHashTable *expected,
+                                        const char *what);
+
+G_END_DECLS
