@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -138,14 +139,33 @@ reserved_order_clear (ReservedOrder *order)
   g_clear_pointer (&order->user, g_free);
 }
 
+/* SQLite's own words ("disk I/O error") do not say what an operator must
+ * fix; the operating system's error behind them does ("No space left on
+ * device"), so it is added whenever SQLite kept one. */
+static char *
+describe_sqlite_error (sqlite3 *db)
+{
+  int system_errno = sqlite3_system_errno (db);
+  int code = sqlite3_extended_errcode (db);
+
+  if ((code & 0xff) == SQLITE_FULL || system_errno == ENOSPC || system_errno == EDQUOT)
+    return g_strdup_printf ("%s: the disk is full (%s)", sqlite3_errmsg (db),
+                            g_strerror (system_errno != 0 ? system_errno : ENOSPC));
+  if (system_errno != 0 && ((code & 0xff) == SQLITE_IOERR || (code & 0xff) == SQLITE_CANTOPEN ||
+                            (code & 0xff) == SQLITE_READONLY))
+    return g_strdup_printf ("%s (%s)", sqlite3_errmsg (db), g_strerror (system_errno));
+  return g_strdup (sqlite3_errmsg (db));
+}
+
 static gboolean
 set_storage_error (StoreConnection *c, GError **error, const char *doing)
 {
   int code = sqlite3_extended_errcode (c->db);
+  g_autofree char *why = describe_sqlite_error (c->db);
 
   g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
                "could not %s in %s: %s (SQLite error %d)",
-               doing, c->path, sqlite3_errmsg (c->db), code);
+               doing, c->path, why, code);
   return FALSE;
 }
 
@@ -234,6 +254,29 @@ store_sql_commit (StoreConnection *c, GError **error)
 }
 
 gboolean
+store_sql_clear_log (StoreConnection *c, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  /* TRUNCATE copies every committed frame into the database and then cuts
+   * the log to nothing, taking the frames of a failed commit with it. */
+  if (sqlite3_prepare_v2 (c->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      ok = sqlite3_column_int (stmt, 0) == 0;
+      if (!ok)
+        g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                     "could not clear the write-ahead log of %s: another connection is using it",
+                     c->path);
+    }
+  else
+    set_storage_error (c, error, "clear the write-ahead log");
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
 store_sql_savepoint (StoreConnection *c, GError **error)
 {
   return step_control (c, STMT_SAVEPOINT, error, "start an operation");
@@ -271,9 +314,10 @@ query_int (StoreConnection *c, const char *sql, gint64 *value, GError **error)
     rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
     {
+      g_autofree char *why = describe_sqlite_error (c->db);
+
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                   "%s: cannot read the database (%s): %s",
-                   c->path, sql, sqlite3_errmsg (c->db));
+                   "%s: cannot read the database (%s): %s", c->path, sql, why);
       sqlite3_finalize (stmt);
       return FALSE;
     }
@@ -297,6 +341,22 @@ probe_file (const char *path, gboolean *fresh, GError **error)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    "%s: the folder %s does not exist", path, folder);
+      return FALSE;
+    }
+  /* SQLite keeps the -wal and -shm files next to the database, so a
+   * writable file in a folder the daemon cannot write still cannot be used;
+   * said here, the cause is named instead of "unable to open database
+   * file". */
+  if (faccessat (AT_FDCWD, folder, W_OK, AT_EACCESS) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "%s: the folder %s is not writable for reserved (uid %u): %s; reserved "
+                   "keeps its write-ahead log next to the database, so it must be able to "
+                   "create files there",
+                   path, folder, (guint) geteuid (),
+                   saved == EROFS ? "it is on a read-only file system" : g_strerror (saved));
       return FALSE;
     }
   if (stat (path, &st) != 0)
@@ -491,9 +551,10 @@ open_connection (StoreConnection *c, int flags, GError **error)
 
   if (rc != SQLITE_OK)
     {
+      g_autofree char *why = c->db ? describe_sqlite_error (c->db) : g_strdup (sqlite3_errstr (rc));
+
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                   "cannot open %s: %s", c->path,
-                   c->db ? sqlite3_errmsg (c->db) : sqlite3_errstr (rc));
+                   "cannot open %s: %s", c->path, why);
       return FALSE;
     }
   sqlite3_extended_result_codes (c->db, 1);
@@ -507,6 +568,85 @@ open_connection (StoreConnection *c, int flags, GError **error)
   return TRUE;
 }
 
+static gboolean
+sync_path (const char *path, int flags, GError **error)
+{
+  int fd = open (path, flags | O_CLOEXEC);
+
+  if (fd < 0 || fsync (fd) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot write %s to disk: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* A new database is built whole under a name of its own (the database's
+ * name plus "-new", as SQLite names its -wal and -journal files), written
+ * to disk, and only then renamed into place. A crash at any point leaves
+ * either no database (fresh again) or a complete one: never a half-made
+ * file that the start-up check would refuse, or a hot journal that SQLite
+ * would have to roll back before anyone could tell whose file it is. */
+static gboolean
+create_database (const char *path,
+                 const char *default_item,
+                 guint32     default_capacity,
+                 GError    **error)
+{
+  g_autofree char *building = g_strconcat (path, "-new", NULL);
+  g_autofree char *folder = g_path_get_dirname (path);
+  const char *suffixes[] = { "", "-journal", "-wal", "-shm" };
+  StoreConnection c = { .path = building };
+  gboolean ok;
+
+  /* Left by a creation that a crash interrupted. */
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *leftover = g_strconcat (building, suffixes[i], NULL);
+
+      if (unlink (leftover) != 0 && errno != ENOENT)
+        {
+          int saved = errno;
+
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                       "cannot remove %s, left by an interrupted creation of %s: %s",
+                       leftover, path, g_strerror (saved));
+          return FALSE;
+        }
+    }
+
+  ok = open_connection (&c, SQLITE_OPEN_CREATE, error) &&
+       exec_sql (&c, "PRAGMA synchronous = FULL", error, "set synchronous=FULL") &&
+       migrate (&c, TRUE, default_item, default_capacity, error) &&
+       configure_connection (&c, error);
+  /* Closing the last connection checkpoints and removes the -wal file, so
+   * the one file holds everything. */
+  store_connection_close (&c);
+  if (!ok)
+    {
+      unlink (building);
+      return FALSE;
+    }
+  if (!sync_path (building, O_RDONLY, error))
+    return FALSE;
+  if (rename (building, path) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot rename %s to %s: %s", building, path, g_strerror (saved));
+      return FALSE;
+    }
+  /* The rename itself must reach the disk before the first order does. */
+  return sync_path (folder, O_RDONLY | O_DIRECTORY, error);
+}
+
 gboolean
 store_connection_open_primary (StoreConnection *c,
                                const char      *default_item,
@@ -515,15 +655,13 @@ store_connection_open_primary (StoreConnection *c,
 {
   gboolean fresh = FALSE;
 
-  if (!probe_file (c->path, &fresh, error) ||
-      !open_connection (c, fresh ? SQLITE_OPEN_CREATE : 0, error))
+  if (!probe_file (c->path, &fresh, error))
     return FALSE;
-  if (!fresh && !check_existing (c, error))
+  if (fresh && !create_database (c->path, default_item, default_capacity, error))
     return FALSE;
-  /* Migrate before switching to WAL: a new file then stays empty until
-   * the first transaction commits, so a crash leaves a fresh database
-   * instead of an unmarked one that would be refused. */
-  if (!migrate (c, fresh, default_item, default_capacity, error) ||
+  if (!open_connection (c, 0, error) ||
+      !check_existing (c, error) ||
+      !migrate (c, FALSE, default_item, default_capacity, error) ||
       !configure_connection (c, error) ||
       !prepare_statements (c, error))
     return FALSE;

@@ -44,9 +44,9 @@ typedef struct {
   sqlite3_stmt *stmts[N_STMTS];
 } StoreConnection;
 
-/* Opens the file for the first connection: checks an existing file
- * without writing to it, migrates, creates the default item on a fresh
- * database, then switches to WAL. */
+/* Opens the file for the first connection: a fresh database is first
+ * built whole (schema, mark, default item, WAL) and renamed into place; an
+ * existing file is checked without writing to it, then migrated. */
 gboolean store_connection_open_primary (StoreConnection *c,
                                         const char      *default_item,
                                         guint32          default_capacity,
@@ -61,6 +61,10 @@ void     store_connection_close (StoreConnection *c);
 gboolean store_sql_begin       (StoreConnection *c, GError **error);
 gboolean store_sql_commit      (StoreConnection *c, GError **error);
 void     store_sql_rollback    (StoreConnection *c);
+/* After a failed COMMIT: its frames may sit in the write-ahead log with a
+ * valid commit mark, where recovery after a crash would find them. This
+ * checkpoints what was committed and empties the log. */
+gboolean store_sql_clear_log   (StoreConnection *c, GError **error);
 gboolean store_sql_savepoint   (StoreConnection *c, GError **error);
 gboolean store_sql_release     (StoreConnection *c, GError **error);
 gboolean store_sql_rollback_to (StoreConnection *c, GError **error);

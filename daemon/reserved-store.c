@@ -47,6 +47,11 @@ struct _ReservedStore {
   ReservedStoreStats stats;
   guint            busy_timeout_ms;
   guint            applied_busy_timeout_ms;  /* writer thread only */
+  /* Writer thread only: a failed commit left frames in the write-ahead
+   * log that could not be cleared yet. Until they are, a crash could
+   * revive a purchase that was answered StorageFailure, so nothing else
+   * is written. */
+  GError          *uncleared_log;
 };
 
 G_DEFINE_TYPE (ReservedStore, reserved_store, G_TYPE_OBJECT)
@@ -173,12 +178,44 @@ hand_back (GPtrArray *ops)
     }
 }
 
+/* After a failed commit: empties the log, or remembers why it could not.
+ * Returns FALSE while the log holds what a crash must not revive. */
+static gboolean
+clear_failed_commit (ReservedStore *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (store_sql_clear_log (&self->writer, &error))
+    {
+      if (self->uncleared_log != NULL)
+        g_message ("The write-ahead log of %s is clear again; writes go on", self->path);
+      g_clear_error (&self->uncleared_log);
+      return TRUE;
+    }
+  if (self->uncleared_log == NULL)
+    g_warning ("After a failed commit: %s; writes are refused until it can be", error->message);
+  g_clear_error (&self->uncleared_log);
+  self->uncleared_log = g_steal_pointer (&error);
+  return FALSE;
+}
+
 static void
 run_batch (ReservedStore *self, GPtrArray *ops)
 {
   StoreConnection *c = &self->writer;
   guint first_in_transaction = 0;
   guint i = 0;
+
+  if (self->uncleared_log != NULL && !clear_failed_commit (self))
+    {
+      g_autoptr(GError) refusal =
+        g_error_new (RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                     "nothing can be written to %s until an earlier failed commit is cleared "
+                     "from its write-ahead log: %s", self->path, self->uncleared_log->message);
+      fail_uncommitted (ops, 0, ops->len, refusal);
+      hand_back (ops);
+      return;
+    }
 
   while (i < ops->len)
     {
@@ -212,6 +249,17 @@ run_batch (ReservedStore *self, GPtrArray *ops)
       store_sql_rollback (c);
       g_debug ("A transaction of %u operations was not committed: %s",
                i - first_in_transaction, transaction_error->message);
+      /* Those answered StorageFailure must stay untaken after a crash too,
+       * so the log is cleared before they are answered. */
+      if (!clear_failed_commit (self))
+        {
+          g_prefix_error (&transaction_error, "%s; ", self->uncleared_log->message);
+          g_prefix_error (&transaction_error,
+                          "in doubt until reserved clears its write-ahead log, which failed: ");
+          fail_uncommitted (ops, first_in_transaction, i, transaction_error);
+          fail_uncommitted (ops, i, ops->len, self->uncleared_log);
+          break;
+        }
       fail_uncommitted (ops, first_in_transaction, i, transaction_error);
       /* The operations after the failure start again in a new one. */
     }
@@ -596,6 +644,7 @@ reserved_store_finalize (GObject *object)
   store_connection_close (&self->writer);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
+  g_clear_error (&self->uncleared_log);
   g_free (self->path);
 
   G_OBJECT_CLASS (reserved_store_parent_class)->finalize (object);

@@ -406,9 +406,12 @@ fill_up (const char *path)
 }
 
 /* Every kind of write is refused with StorageFailure naming the file and
- * the cause, and changes nothing a client can see. */
+ * the cause, and changes nothing a client can see. The disk is filled again
+ * before each: after a failed commit the daemon empties its write-ahead log,
+ * which gives some room back. */
 static void
-assert_writes_refused (ReservedTestFaultClient *c, const char *path, guint64 active_order)
+assert_writes_refused (ReservedTestFaultClient *c, const char *path, const char *filler,
+                       guint64 active_order)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&c->client);
   g_autoptr(GArray) orders = NULL;
@@ -419,6 +422,7 @@ assert_writes_refused (ReservedTestFaultClient *c, const char *path, guint64 act
       g_autofree char *request_id = g_strdup_printf ("full-%u-%u", g_random_int (), i);
       guint64 order = 0;
 
+      fill_up (filler);
       if (reserved_test_fault_buy (c->connection, ITEM, "carol", 1, request_id,
                                    (int) reserved_test_timeout_seconds () * 1000, &order, &error))
         g_error ("a purchase succeeded on a full disk (order %" G_GUINT64_FORMAT ")", order);
@@ -428,8 +432,11 @@ assert_writes_refused (ReservedTestFaultClient *c, const char *path, guint64 act
       if (strstr (error->message, path) == NULL || strstr (error->message, "full") == NULL)
         g_error ("the refusal should name %s and say the disk is full: %s", path, error->message);
     }
+  fill_up (filler);
   reserved_test_cancel_refused (&c->client, active_order, RESERVE_ERROR_STORAGE_FAILURE);
+  fill_up (filler);
   reserved_test_restock_refused (&c->client, ITEM, 10, RESERVE_ERROR_STORAGE_FAILURE);
+  fill_up (filler);
   reserved_test_create_item_refused (&c->client, "new-item", 10, NULL, RESERVE_ERROR_STORAGE_FAILURE);
   /* Reads go on, and show that nothing changed. */
   reserved_test_assert_unchanged (&c->client, before);
@@ -513,7 +520,7 @@ test_disk_full (void)
   /* Full: the next commit needs the log to grow, and it cannot. */
   fill_up (d.filler);
   reserved_test_fault_client_open (&c, d.daemon);
-  assert_writes_refused (&c, d.path, d.order);
+  assert_writes_refused (&c, d.path, d.filler, d.order);
   reserved_test_fault_client_close (&c);
   /* Nothing half-written: the file as another process reads it. */
   check_file_and_daemon (d.daemon, d.expected, "disk full");
@@ -530,7 +537,7 @@ test_disk_full (void)
 
   /* And again. */
   fill_up (d.filler);
-  assert_writes_refused (&c, d.path, d.order);
+  assert_writes_refused (&c, d.path, d.filler, d.order);
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
   buy_recorded (&c, d.expected, "carol");
   reserved_test_fault_client_close (&c);
@@ -578,7 +585,7 @@ test_disk_full_restart (void)
     {
       g_test_message ("on a full disk the daemon started");
       reserved_test_fault_client_open (&c, d.daemon);
-      assert_writes_refused (&c, d.path, d.order);
+      assert_writes_refused (&c, d.path, d.filler, d.order);
       reserved_test_fault_client_close (&c);
       kill (reserved_test_process_get_pid (process), SIGTERM);
       reserved_test_assert_exit_status (reserved_test_process_wait (process), 0,

@@ -4,8 +4,9 @@
  * reserved-fault.h. Without RESERVED_FAULT_CONTROL it only passes calls on.
  *
  * It intercepts what SQLite's unix VFS uses on those files: write, pwrite,
- * pwrite64, fsync, fdatasync, ftruncate, ftruncate64 and unlink, plus open,
- * open64 and close to keep its table of which descriptor is which file.
+ * pwrite64, fsync, fdatasync, ftruncate, ftruncate64, unlink and rename,
+ * plus open, open64 and close to keep its table of which descriptor is
+ * which file.
  * It uses no GLib: it runs inside the daemon, under every libc call. */
 #define _GNU_SOURCE
 
@@ -29,12 +30,17 @@
 #define MAX_FDS 4096
 
 /* What a descriptor is; 0 until looked up. */
+#define N_FILES 5
 enum {
   KIND_UNKNOWN = 0,
   KIND_OTHER = 1,
-  KIND_DB = 2,       /* then KIND_WAL, KIND_JOURNAL: KIND_DB + file index */
+  KIND_DB = 2,       /* then the others: KIND_DB + file index */
+  KIND_FOLDER = KIND_DB + N_FILES,  /* the database's folder */
 };
-#define N_FILES 3
+/* The file index of a new database, built under its own name and renamed
+ * into place. */
+#define FILE_DB  0
+#define FILE_NEW 3
 
 /* --- the real functions ---------------------------------------------------- */
 
@@ -45,6 +51,7 @@ typedef int (*SyncFn) (int);
 typedef int (*FtruncateFn) (int, off_t);
 typedef int (*Ftruncate64Fn) (int, off64_t);
 typedef int (*UnlinkFn) (const char *);
+typedef int (*RenameFn) (const char *, const char *);
 typedef int (*OpenFn) (const char *, int, ...);
 typedef int (*CloseFn) (int);
 
@@ -57,6 +64,7 @@ static struct {
   FtruncateFn   ftruncate;
   Ftruncate64Fn ftruncate64;
   UnlinkFn      unlink;
+  RenameFn      rename;
   OpenFn        open;
   OpenFn        open64;
   CloseFn       close;
@@ -89,6 +97,7 @@ DEFINE_REAL (fdatasync, SyncFn)
 DEFINE_REAL (ftruncate, FtruncateFn)
 DEFINE_REAL (ftruncate64, Ftruncate64Fn)
 DEFINE_REAL (unlink, UnlinkFn)
+DEFINE_REAL (rename, RenameFn)
 DEFINE_REAL (open, OpenFn)
 DEFINE_REAL (open64, OpenFn)
 DEFINE_REAL (close, CloseFn)
@@ -99,6 +108,11 @@ DEFINE_REAL (close, CloseFn)
 
 static ReservedFaultControl *control;
 static char paths[N_FILES][PATH_MAX + 16];
+static char folder[PATH_MAX + 16];
+/* A rename of the new database into place that no fsync of the folder has
+ * made durable yet, and whether an (empty) file stood there before. */
+static int rename_unsynced;
+static int rename_replaced;
 static unsigned char fd_kind[MAX_FDS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t rng_state;
@@ -108,7 +122,8 @@ shim_init (void)
 {
   const char *control_path = getenv ("RESERVED_FAULT_CONTROL");
   const char *database = getenv ("RESERVED_FAULT_DATABASE");
-  static const char *const suffixes[N_FILES] = { "", "-wal", "-journal" };
+  static const char *const suffixes[N_FILES] = { "", "-wal", "-journal", "-new", "-new-journal" };
+  char *slash;
   void *mapped;
   int fd;
 
@@ -121,6 +136,10 @@ shim_init (void)
     }
   for (int i = 0; i < N_FILES; i++)
     snprintf (paths[i], sizeof paths[i], "%s%s", database, suffixes[i]);
+  snprintf (folder, sizeof folder, "%s", database);
+  slash = strrchr (folder, '/');
+  if (slash != NULL)
+    *(slash == folder ? slash + 1 : slash) = '\0';
 
   fd = REAL (open, "open") (control_path, O_RDWR | O_CLOEXEC);
   if (fd < 0)
@@ -184,6 +203,8 @@ kind_of_path (const char *path)
   for (int i = 0; i < N_FILES; i++)
     if (strcmp (path, paths[i]) == 0)
       return KIND_DB + i;
+  if (strcmp (path, folder) == 0)
+    return KIND_FOLDER;
   return KIND_OTHER;
 }
 
@@ -387,6 +408,14 @@ power_loss (void)
         }
       REAL (close, "close") (fd);
     }
+  /* A rename the folder's fsync did not make durable may be lost too. */
+  if (rename_unsynced &&
+      !(__atomic_load_n (&control->keep_percent, __ATOMIC_ACQUIRE) > 0 && keep ()))
+    {
+      REAL (rename, "rename") (paths[FILE_DB], paths[FILE_NEW]);
+      if (rename_replaced)
+        REAL (close, "close") (REAL (open, "open") (paths[FILE_DB], O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    }
   __atomic_store_n (&control->crashed, 1, __ATOMIC_RELEASE);
   _exit (RESERVED_FAULT_CRASH_STATUS);
 }
@@ -427,7 +456,7 @@ handle_write (WriteCall call, int fd, const void *buf, size_t n, off64_t offset)
   int kind = kind_of_fd (fd);
   uint32_t m = mode ();
 
-  if (kind < KIND_DB || m == RESERVED_FAULT_MODE_PASS)
+  if (kind < KIND_DB || kind == KIND_FOLDER || m == RESERVED_FAULT_MODE_PASS)
     return call_write (call, fd, buf, n, offset);
   count (&control->writes, 1);
 
@@ -514,6 +543,19 @@ handle_sync (SyncFn fn, int fd)
 
   if (kind < KIND_DB || m == RESERVED_FAULT_MODE_PASS)
     return fn (fd);
+  if (kind == KIND_FOLDER)
+    {
+      if (m != RESERVED_FAULT_MODE_POWER_LOSS)
+        return fn (fd);
+      /* What makes a rename durable. */
+      pthread_mutex_lock (&lock);
+      event ();
+      rc = fn (fd);
+      if (rc == 0)
+        rename_unsynced = 0;
+      pthread_mutex_unlock (&lock);
+      return rc;
+    }
   count (&control->syncs, 1);
 
   if (m == RESERVED_FAULT_MODE_ERRORS)
@@ -554,7 +596,7 @@ handle_truncate (int fd, off64_t length, int wide)
   unsigned char *old_data;
   int rc, saved;
 
-  if (kind < KIND_DB || mode () != RESERVED_FAULT_MODE_POWER_LOSS)
+  if (kind < KIND_DB || kind == KIND_FOLDER || mode () != RESERVED_FAULT_MODE_POWER_LOSS)
     return wide ? REAL (ftruncate64, "ftruncate64") (fd, length)
                 : REAL (ftruncate, "ftruncate") (fd, (off_t) length);
 
@@ -600,7 +642,7 @@ unlink (const char *path)
   int kind = control != NULL ? kind_of_path (path) : KIND_OTHER;
   int rc, saved;
 
-  if (kind < KIND_DB || mode () != RESERVED_FAULT_MODE_POWER_LOSS)
+  if (kind < KIND_DB || kind == KIND_FOLDER || mode () != RESERVED_FAULT_MODE_POWER_LOSS)
     return REAL (unlink, "unlink") (path);
   /* A crash just before SQLite deletes its journal or log is a point of
    * its own; the deletion itself is taken as durable. */
@@ -610,6 +652,39 @@ unlink (const char *path)
   saved = errno;
   if (rc == 0)
     forget_unsynced (kind - KIND_DB);
+  pthread_mutex_unlock (&lock);
+  errno = saved;
+  return rc;
+}
+
+/* The new database renamed into place: its unsynced writes are now the
+ * database's, and the rename itself is unsynced until the folder is. */
+int
+rename (const char *from, const char *to)
+{
+  int from_kind = control != NULL ? kind_of_path (from) : KIND_OTHER;
+  int to_kind = control != NULL ? kind_of_path (to) : KIND_OTHER;
+  struct stat st;
+  int replaced, rc, saved;
+
+  if (from_kind != KIND_DB + FILE_NEW || to_kind != KIND_DB + FILE_DB ||
+      mode () != RESERVED_FAULT_MODE_POWER_LOSS)
+    return REAL (rename, "rename") (from, to);
+
+  pthread_mutex_lock (&lock);
+  event ();
+  replaced = stat (to, &st) == 0;
+  rc = REAL (rename, "rename") (from, to);
+  saved = errno;
+  if (rc == 0)
+    {
+      forget_unsynced (FILE_DB);
+      free (unsynced[FILE_DB].records);
+      unsynced[FILE_DB] = unsynced[FILE_NEW];
+      memset (&unsynced[FILE_NEW], 0, sizeof unsynced[FILE_NEW]);
+      rename_unsynced = 1;
+      rename_replaced = replaced;
+    }
   pthread_mutex_unlock (&lock);
   errno = saved;
   return rc;

@@ -13,8 +13,9 @@
  * daemon died. Every field is read and written with __atomic builtins.
  *
  * The shim only touches the database's own files: the database, its -wal
- * and its -journal (never the -shm, which is memory-mapped and rebuilt
- * after a crash anyway). Their descriptors are recognised by the path
+ * and its -journal, and a new database being built as <database>-new with
+ * its -new-journal (never the -shm, which is memory-mapped and rebuilt
+ * after a crash anyway), plus fsyncs of the database's folder. Their descriptors are recognised by the path
  * /proc/self/fd/N points to.
  *
  * Modes:
@@ -34,7 +35,9 @@
  *   is 0, lets each unsynced 512-byte sector (and each truncation) survive
  *   with that probability, as a disk that wrote some of its cache before
  *   the power went; then it _exit()s with RESERVED_FAULT_CRASH_STATUS.
- *   Creating and deleting files is taken as durable at once.
+ *   Creating and deleting files is taken as durable at once; renaming the
+ *   new database into place is not: it is lost with the power unless an
+ *   fsync of the folder came after it (or, with keep_percent, by chance).
  *
  * In every mode the shim counts what it saw in the counters below. */
 #pragma once
@@ -55,6 +58,8 @@ enum {
   RESERVED_FAULT_FILE_DB = 1 << 0,
   RESERVED_FAULT_FILE_WAL = 1 << 1,
   RESERVED_FAULT_FILE_JOURNAL = 1 << 2,
+  RESERVED_FAULT_FILE_NEW = 1 << 3,
+  RESERVED_FAULT_FILE_NEW_JOURNAL = 1 << 4,
 };
 
 typedef struct {
