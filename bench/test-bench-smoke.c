@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "reserved-test-cli.h"
 #include "reserved-test-daemon.h"
 
 #define BUYERS "4"
@@ -40,98 +41,7 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
   g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
 }
 
-/* --- running reserve -------------------------------------------------------- */
-
-typedef struct {
-  int   exit_status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static Run *run_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-static Run *
-run_reserve (const char *first_arg, ...)
-{
-  const char *binary = g_getenv ("RESERVE_BINARY");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
-  int wait_status = 0;
-  va_list args;
-
-  if (binary == NULL || *binary == '\0')
-    g_error ("RESERVE_BINARY is not set: run the tests with `meson test`");
-  g_ptr_array_add (argv, (char *) binary);
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  if (!WIFEXITED (wait_status))
-    g_error ("reserve did not exit normally (wait status 0x%x); stderr:\n%s",
-             (guint) wait_status, run->err);
-  run->exit_status = WEXITSTATUS (wait_status);
-  g_test_message ("reserve %s ... -> %d\nstdout:\n%sstderr:\n%s",
-                  first_arg, run->exit_status, run->out, run->err);
-  return run;
-}
-
-static void
-assert_exit (const Run *run, int expected)
-{
-  if (run->exit_status != expected)
-    g_error ("expected exit status %d, got %d\nstdout:\n%sstderr:\n%s",
-             expected, run->exit_status, run->out, run->err);
-}
-
 /* --- JSON --------------------------------------------------------------------- */
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  JsonNode *root = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (root);
-  return root;
-}
-
-/* Scripts rely on exactly these keys, no more and no fewer. */
-static void
-assert_keys (JsonObject *object, const char *const *keys)
-{
-  g_assert_nonnull (object);
-  for (guint i = 0; keys[i] != NULL; i++)
-    if (!json_object_has_member (object, keys[i]))
-      g_error ("JSON object lacks “%s”", keys[i]);
-  g_assert_cmpuint (json_object_get_size (object), ==, g_strv_length ((char **) keys));
-}
-
-static gint64
-int_member (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  g_assert_nonnull (node);
-  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_INT64);
-  return json_node_get_int (node);
-}
 
 static gdouble
 number_member (JsonObject *object, const char *name)
@@ -168,19 +78,19 @@ assert_phase (JsonObject *report, const char *name, const char *method)
   JsonObject *phase = json_object_get_object_member (report, name);
   JsonObject *latency;
 
-  assert_keys (phase, phase_keys);
+  reserved_test_json_assert_keys (phase, phase_keys);
   g_assert_cmpstr (json_object_get_string_member (phase, "method"), ==, method);
-  g_assert_cmpint (int_member (phase, "calls"), ==, TOTAL);
-  g_assert_cmpint (int_member (phase, "failed"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (phase, "calls"), ==, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (phase, "failed"), ==, 0);
   g_assert_cmpuint (json_object_get_size (json_object_get_object_member (phase, "errors")), ==, 0);
   g_assert_cmpfloat (number_member (phase, "calls_per_second"), >, 0);
 
   latency = json_object_get_object_member (phase, "latency_us");
-  assert_keys (latency, latency_keys);
-  g_assert_cmpint (int_member (latency, "p50"), <=, int_member (latency, "p90"));
-  g_assert_cmpint (int_member (latency, "p90"), <=, int_member (latency, "p99"));
-  g_assert_cmpint (int_member (latency, "p99"), <=, int_member (latency, "max"));
-  assert_keys (json_object_get_object_member (phase, "cpu"), cpu_keys);
+  reserved_test_json_assert_keys (latency, latency_keys);
+  g_assert_cmpint (reserved_test_json_int (latency, "p50"), <=, reserved_test_json_int (latency, "p90"));
+  g_assert_cmpint (reserved_test_json_int (latency, "p90"), <=, reserved_test_json_int (latency, "p99"));
+  g_assert_cmpint (reserved_test_json_int (latency, "p99"), <=, reserved_test_json_int (latency, "max"));
+  reserved_test_json_assert_keys (json_object_get_object_member (phase, "cpu"), cpu_keys);
 }
 
 /* --- cases ---------------------------------------------------------------------- */
@@ -188,20 +98,20 @@ assert_phase (JsonObject *report, const char *name, const char *method)
 static void
 test_smoke (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = NULL;
-  g_autoptr(Run) status_run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
+  g_autoptr(ReservedTestRun) status_run = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonNode) status_root = NULL;
   JsonObject *report, *batching, *law, *status;
   const char *item;
 
-  run = run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS, "--json", NULL);
-  assert_exit (run, 0);
-  root = parse_json (run->out);
+  run = reserved_test_run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS, "--json", NULL);
+  reserved_test_assert_exit (run, 0);
+  root = reserved_test_parse_json (run->out);
   report = json_node_get_object (root);
-  assert_keys (report, report_keys);
-  g_assert_cmpint (int_member (report, "buyers"), ==, 4);
-  g_assert_cmpint (int_member (report, "calls_per_buyer"), ==, 50);
+  reserved_test_json_assert_keys (report, report_keys);
+  g_assert_cmpint (reserved_test_json_int (report, "buyers"), ==, 4);
+  g_assert_cmpint (reserved_test_json_int (report, "calls_per_buyer"), ==, 50);
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (report, "seconds")));
   g_assert_cmpstr (json_object_get_string_member (report, "bus"), ==, "session");
   g_assert_true (json_object_get_boolean_member (report, "fresh_item"));
@@ -210,42 +120,42 @@ test_smoke (Fixture *fixture, gconstpointer data)
 
   assert_phase (report, "baseline", "org.freedesktop.DBus.Properties.Get(Version)");
   assert_phase (report, "buy", RESERVE_INTERFACE ".Buy");
-  assert_keys (json_object_get_object_member (report, "ratio"), ratio_keys);
-  assert_keys (json_object_get_object_member (report, "daemon"), daemon_keys);
+  reserved_test_json_assert_keys (json_object_get_object_member (report, "ratio"), ratio_keys);
+  reserved_test_json_assert_keys (json_object_get_object_member (report, "daemon"), daemon_keys);
 
   /* Nothing but the buyers' purchases was written during the Buy phase. */
   batching = json_object_get_object_member (report, "batching");
-  assert_keys (batching, batching_keys);
-  g_assert_cmpint (int_member (batching, "operations"), ==, TOTAL);
-  g_assert_cmpint (int_member (batching, "commits"), >=, 1);
-  g_assert_cmpint (int_member (batching, "commits"), <=, TOTAL);
-  g_assert_cmpint (int_member (batching, "largest_batch"), >=, 1);
-  g_assert_cmpint (int_member (batching, "largest_batch"), <=, 4);
+  reserved_test_json_assert_keys (batching, batching_keys);
+  g_assert_cmpint (reserved_test_json_int (batching, "operations"), ==, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (batching, "commits"), >=, 1);
+  g_assert_cmpint (reserved_test_json_int (batching, "commits"), <=, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (batching, "largest_batch"), >=, 1);
+  g_assert_cmpint (reserved_test_json_int (batching, "largest_batch"), <=, 4);
 
   law = json_object_get_object_member (report, "law");
-  assert_keys (law, law_keys);
+  reserved_test_json_assert_keys (law, law_keys);
   g_assert_true (json_object_get_boolean_member (law, "holds"));
-  g_assert_cmpint (int_member (law, "sold_before"), ==, 0);
-  g_assert_cmpint (int_member (law, "acknowledged"), ==, TOTAL);
-  g_assert_cmpint (int_member (law, "uncertain"), ==, 0);
-  g_assert_cmpint (int_member (law, "sold"), ==, TOTAL);
-  g_assert_cmpint (int_member (law, "remaining") + int_member (law, "sold"), ==,
-                   int_member (law, "capacity"));
+  g_assert_cmpint (reserved_test_json_int (law, "sold_before"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (law, "acknowledged"), ==, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (law, "uncertain"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (law, "sold"), ==, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (law, "remaining") + reserved_test_json_int (law, "sold"), ==,
+                   reserved_test_json_int (law, "capacity"));
 
   /* The daemon's own books, read by another command, agree. */
-  status_run = run_reserve ("status", "--session", "--json", item, NULL);
-  assert_exit (status_run, 0);
-  status_root = parse_json (status_run->out);
+  status_run = reserved_test_run_reserve ("status", "--session", "--json", item, NULL);
+  reserved_test_assert_exit (status_run, 0);
+  status_root = reserved_test_parse_json (status_run->out);
   status = json_node_get_object (status_root);
-  g_assert_cmpint (int_member (status, "sold"), ==, TOTAL);
-  g_assert_cmpint (int_member (status, "remaining") + int_member (status, "sold"), ==,
-                   int_member (status, "capacity"));
+  g_assert_cmpint (reserved_test_json_int (status, "sold"), ==, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (status, "remaining") + reserved_test_json_int (status, "sold"), ==,
+                   reserved_test_json_int (status, "capacity"));
 }
 
 static void
 assert_usage_error (const char *message, const char *first_arg, ...)
 {
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autofree char *line = g_strdup_printf ("reserve: %s\n", message);
   const char *args[8] = { "bench", "--session" };
   guint n = 2;
@@ -257,8 +167,8 @@ assert_usage_error (const char *message, const char *first_arg, ...)
     args[n++] = arg;
   va_end (list);
 
-  run = run_reserve (args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
-  assert_exit (run, 2);
+  run = reserved_test_run_reserve (args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
+  reserved_test_assert_exit (run, 2);
   g_assert_cmpstr (run->out, ==, "");
   if (!g_str_has_prefix (run->err, line))
     g_error ("expected “%s”, got “%s”", message, run->err);
@@ -268,9 +178,9 @@ assert_usage_error (const char *message, const char *first_arg, ...)
 static void
 test_usage (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) help = run_reserve ("bench", "--help", NULL);
+  g_autoptr(ReservedTestRun) help = reserved_test_run_reserve ("bench", "--help", NULL);
 
-  assert_exit (help, 0);
+  reserved_test_assert_exit (help, 0);
   g_assert_nonnull (strstr (help->out, "--buyers"));
   g_assert_nonnull (strstr (help->out, "Exit status:"));
 
@@ -294,9 +204,9 @@ test_usage (Fixture *fixture, gconstpointer data)
 static void
 test_no_daemon (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = run_reserve ("bench", "--session", "--buyers", "2", "--calls", "1", NULL);
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("bench", "--session", "--buyers", "2", "--calls", "1", NULL);
 
-  assert_exit (run, 3);
+  reserved_test_assert_exit (run, 3);
   g_assert_cmpstr (run->out, ==, "");
   g_assert_nonnull (strstr (run->err, "reserved is not running on the session bus"));
 }

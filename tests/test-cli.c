@@ -17,6 +17,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "reserved-test-cli.h"
 #include "reserved-test-daemon.h"
 
 typedef struct {
@@ -58,133 +59,18 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
 
 /* --- running reserve ----------------------------------------------------- */
 
-typedef struct {
-  char *command_line;  /* for messages */
-  int   exit_status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->command_line);
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static const char *
-reserve_binary (void)
-{
-  const char *binary = g_getenv ("RESERVE_BINARY");
-
-  if (binary == NULL || *binary == '\0')
-    g_error ("RESERVE_BINARY is not set: run the tests with `meson test`, "
-             "or set it to the reserve executable to test");
-  return binary;
-}
-
-static void
-add_wrapper (GPtrArray *argv)
-{
-  const char *wrapper = g_getenv ("RESERVE_TEST_CLI_WRAPPER");
-  g_auto(GStrv) words = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (wrapper == NULL || *wrapper == '\0')
-    return;
-  g_shell_parse_argv (wrapper, NULL, &words, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; words[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (words[i]));
-}
-
-/* Runs reserve with the arguments (NULL-terminated) and @extra_env (pairs of
- * name and value, NULL-terminated, nullable) added to the environment. */
-static Run *
-run_reserve_va (const char *const *extra_env, const char *first_arg, va_list args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) envp = g_get_environ ();
-  g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
-  int wait_status = 0;
-
-  add_wrapper (argv);
-  g_ptr_array_add (argv, g_strdup (reserve_binary ()));
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, g_strdup (arg));
-  g_ptr_array_add (argv, NULL);
-  run->command_line = g_strjoinv (" ", (char **) argv->pdata);
-
-  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
-    envp = g_environ_setenv (envp, extra_env[i], extra_env[i + 1], TRUE);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  if (!WIFEXITED (wait_status))
-    g_error ("%s did not exit normally (wait status 0x%x); stderr:\n%s",
-             run->command_line, (guint) wait_status, run->err);
-  run->exit_status = WEXITSTATUS (wait_status);
-  g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s",
-                  run->command_line, run->exit_status, run->out, run->err);
-  return run;
-}
-
-static Run *run_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-static Run *
-run_reserve (const char *first_arg, ...)
-{
-  va_list args;
-  Run *run;
-
-  va_start (args, first_arg);
-  run = run_reserve_va (NULL, first_arg, args);
-  va_end (args);
-  return run;
-}
-
-static Run *run_reserve_with_env (const char *const *extra_env,
-                                  const char        *first_arg,
-                                  ...) G_GNUC_NULL_TERMINATED;
-
-static Run *
-run_reserve_with_env (const char *const *extra_env, const char *first_arg, ...)
-{
-  va_list args;
-  Run *run;
-
-  va_start (args, first_arg);
-  run = run_reserve_va (extra_env, first_arg, args);
-  va_end (args);
-  return run;
-}
-
-static void
-assert_exit (const Run *run, int expected)
-{
-  if (run->exit_status != expected)
-    g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s",
-             run->command_line, expected, run->exit_status, run->out, run->err);
-}
-
 /* A failure: the exit status, nothing on stdout, and one `reserve: ` message
  * on stderr. */
 static void
-assert_failure (const Run *run, int expected)
+assert_failure (const ReservedTestRun *run, int expected)
 {
-  assert_exit (run, expected);
+  reserved_test_assert_exit (run, expected);
   g_assert_cmpstr (run->out, ==, "");
   g_assert_true (g_str_has_prefix (run->err, "reserve: "));
 }
 
 static void
-assert_usage_error (const Run *run, const char *message)
+assert_usage_error (const ReservedTestRun *run, const char *message)
 {
   g_autofree char *line = g_strdup_printf ("reserve: %s\n", message);
 
@@ -192,35 +78,7 @@ assert_usage_error (const Run *run, const char *message)
   g_assert_true (g_str_has_prefix (run->err, line));
 }
 
-/* The captured order number of the first match of @pattern's group 1. */
-static guint64
-match_number (const char *pattern, const char *text)
-{
-  g_autoptr(GRegex) regex = g_regex_new (pattern, 0, 0, NULL);
-  g_autoptr(GMatchInfo) match = NULL;
-  g_autofree char *digits = NULL;
-  guint64 number = 0;
-
-  g_assert_nonnull (regex);
-  if (!g_regex_match (regex, text, 0, &match))
-    g_error ("“%s” does not match /%s/", text, pattern);
-  digits = g_match_info_fetch (match, 1);
-  g_assert_true (g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, &number, NULL));
-  return number;
-}
-
 /* --- JSON ---------------------------------------------------------------- */
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  JsonNode *root = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (root);
-  return root;
-}
 
 static JsonNode *run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 
@@ -228,45 +86,15 @@ static JsonNode *run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 static JsonNode *
 run_json (const char *first_arg, ...)
 {
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   va_list args;
 
   va_start (args, first_arg);
-  run = run_reserve_va (NULL, first_arg, args);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
   va_end (args);
-  assert_exit (run, 0);
+  reserved_test_assert_exit (run, 0);
   g_assert_cmpstr (run->err, ==, "");
-  return parse_json (run->out);
-}
-
-/* Scripts rely on exactly these keys, no more and no fewer. */
-static void
-assert_keys (JsonObject *object, const char *const *keys)
-{
-  for (guint i = 0; keys[i] != NULL; i++)
-    if (!json_object_has_member (object, keys[i]))
-      g_error ("JSON object lacks “%s”", keys[i]);
-  g_assert_cmpuint (json_object_get_size (object), ==, g_strv_length ((char **) keys));
-}
-
-static gint64
-int_member (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  g_assert_nonnull (node);
-  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_INT64);
-  return json_node_get_int (node);
-}
-
-static const char *
-string_member (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  g_assert_nonnull (node);
-  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_STRING);
-  return json_node_get_string (node);
+  return reserved_test_parse_json (run->out);
 }
 
 static const char *const status_keys[] = {
@@ -282,7 +110,7 @@ item_status (const char *item)
 {
   JsonNode *root = run_json ("status", "--session", "--json", item, NULL);
 
-  assert_keys (json_node_get_object (root), status_keys);
+  reserved_test_json_assert_keys (json_node_get_object (root), status_keys);
   return root;
 }
 
@@ -291,7 +119,7 @@ remaining_of (const char *item)
 {
   g_autoptr(JsonNode) status = item_status (item);
 
-  return int_member (json_node_get_object (status), "remaining");
+  return reserved_test_json_int (json_node_get_object (status), "remaining");
 }
 
 /* `reserve orders --user USER --json` (or --all for a NULL @user), with the
@@ -306,7 +134,7 @@ orders_of (const char *user)
 
   g_assert_nonnull (orders);
   for (guint i = 0; i < json_array_get_length (orders); i++)
-    assert_keys (json_array_get_object_element (orders, i), order_keys);
+    reserved_test_json_assert_keys (json_array_get_object_element (orders, i), order_keys);
   return root;
 }
 
@@ -315,20 +143,20 @@ orders_of (const char *user)
 static void
 test_buy_prints_order (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(JsonNode) orders = NULL;
   JsonObject *order;
   guint64 order_id;
 
-  run = run_reserve ("buy", "--session", "--user", "alice", NULL);
-  assert_exit (run, 0);
+  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
+  reserved_test_assert_exit (run, 0);
   g_assert_cmpstr (run->err, ==, "");
-  order_id = match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$", run->out);
+  order_id = reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$", 0, run->out);
 
   orders = orders_of ("alice");
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
   order = json_array_get_object_element (json_node_get_array (orders), 0);
-  g_assert_cmpint (int_member (order, "order"), ==, order_id);
+  g_assert_cmpint (reserved_test_json_int (order, "order"), ==, order_id);
   g_assert_cmpint (remaining_of ("ticket"), ==, 99);
 }
 
@@ -351,17 +179,17 @@ test_buy_json (Fixture *fixture, gconstpointer data)
                      "--item", "ticket", "--quantity", "2", "--json", NULL);
   object = json_node_get_object (bought);
   g_assert_nonnull (object);
-  assert_keys (object, buy_keys);
-  g_assert_cmpint (int_member (object, "order"), >, 0);
-  g_assert_cmpstr (string_member (object, "item"), ==, "ticket");
-  g_assert_cmpstr (string_member (object, "user"), ==, awkward_user);
-  g_assert_cmpint (int_member (object, "quantity"), ==, 2);
-  g_assert_cmpint (int_member (object, "remaining"), ==, 98);
+  reserved_test_json_assert_keys (object, buy_keys);
+  g_assert_cmpint (reserved_test_json_int (object, "order"), >, 0);
+  g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "ticket");
+  g_assert_cmpstr (reserved_test_json_string (object, "user"), ==, awkward_user);
+  g_assert_cmpint (reserved_test_json_int (object, "quantity"), ==, 2);
+  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 98);
 
   orders = orders_of (awkward_user);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
   order = json_array_get_object_element (json_node_get_array (orders), 0);
-  g_assert_cmpint (int_member (order, "order"), ==, int_member (object, "order"));
+  g_assert_cmpint (reserved_test_json_int (order, "order"), ==, reserved_test_json_int (object, "order"));
 }
 
 static void
@@ -369,13 +197,13 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
 {
   static const char *const c_locale[] = { "LC_ALL", "C", NULL };
   g_autofree char *expected = g_strdup_printf (": %s bought 1 × ticket; ", awkward_user);
-  g_autoptr(Run) utf8 = NULL;
-  g_autoptr(Run) ascii = NULL;
+  g_autoptr(ReservedTestRun) utf8 = NULL;
+  g_autoptr(ReservedTestRun) ascii = NULL;
 
-  utf8 = run_reserve ("buy", "--session", "--user", awkward_user, NULL);
-  assert_exit (utf8, 0);
-  ascii = run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
-  assert_exit (ascii, 0);
+  utf8 = reserved_test_run_reserve ("buy", "--session", "--user", awkward_user, NULL);
+  reserved_test_assert_exit (utf8, 0);
+  ascii = reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
+  reserved_test_assert_exit (ascii, 0);
   g_assert_nonnull (strstr (utf8->out, expected));
   g_assert_nonnull (strstr (ascii->out, expected));
 }
@@ -383,51 +211,51 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
 static void
 test_buy_default_item (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  run = run_reserve ("buy", "--session", "--user", "alice", NULL);
-  assert_exit (run, 0);
-  match_number ("^Order ([0-9]+): alice bought 1 × seat; 6 left\\.\n$", run->out);
+  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
+  reserved_test_assert_exit (run, 0);
+  reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × seat; 6 left\\.\n$", 0, run->out);
 
   status = run_json ("status", "--session", "--json", NULL);
   object = json_node_get_object (status);
-  assert_keys (object, status_keys);
-  g_assert_cmpstr (string_member (object, "name"), ==, "seat");
-  g_assert_cmpint (int_member (object, "remaining"), ==, 6);
+  reserved_test_json_assert_keys (object, status_keys);
+  g_assert_cmpstr (reserved_test_json_string (object, "name"), ==, "seat");
+  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 6);
 }
 
 static void
 test_buy_quantity (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  run = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
-  assert_exit (run, 0);
-  match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", run->out);
+  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
+  reserved_test_assert_exit (run, 0);
+  reserved_test_match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", 0, run->out);
 
   status = item_status ("ticket");
   object = json_node_get_object (status);
-  g_assert_cmpint (int_member (object, "sold"), ==, 3);
-  g_assert_cmpint (int_member (object, "remaining"), ==, 97);
+  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
+  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 97);
 }
 
 static void
 test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) first = NULL;
-  g_autoptr(Run) retry = NULL;
+  g_autoptr(ReservedTestRun) first = NULL;
+  g_autoptr(ReservedTestRun) retry = NULL;
   g_autoptr(JsonNode) orders = NULL;
 
-  first = run_reserve ("buy", "--session", "--user", "alice",
+  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                        "--request-id", "checkout-17", NULL);
-  assert_exit (first, 0);
-  retry = run_reserve ("buy", "--session", "--user", "alice",
+  reserved_test_assert_exit (first, 0);
+  retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                        "--request-id", "checkout-17", NULL);
-  assert_exit (retry, 0);
+  reserved_test_assert_exit (retry, 0);
   g_assert_cmpstr (retry->out, ==, first->out);
 
   orders = orders_of ("alice");
@@ -440,31 +268,31 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
 static void
 test_cancel (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) buy = NULL;
-  g_autoptr(Run) cancel = NULL;
-  g_autoptr(Run) again = NULL;
+  g_autoptr(ReservedTestRun) buy = NULL;
+  g_autoptr(ReservedTestRun) cancel = NULL;
+  g_autoptr(ReservedTestRun) again = NULL;
   g_autoptr(JsonNode) orders = NULL;
   g_autofree char *order_text = NULL;
   g_autofree char *expected_start = NULL;
   guint64 order_id;
 
-  buy = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
-  assert_exit (buy, 0);
-  order_id = match_number ("^Order ([0-9]+):", buy->out);
+  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
+  reserved_test_assert_exit (buy, 0);
+  order_id = reserved_test_match_number ("^Order ([0-9]+):", 0, buy->out);
   order_text = g_strdup_printf ("%" G_GUINT64_FORMAT, order_id);
 
-  cancel = run_reserve ("cancel", "--session", order_text, NULL);
-  assert_exit (cancel, 0);
+  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
+  reserved_test_assert_exit (cancel, 0);
   expected_start = g_strdup_printf ("Order %s cancelled; ", order_text);
   g_assert_true (g_str_has_prefix (cancel->out, expected_start));
   g_assert_true (g_str_has_suffix (cancel->out, " 100 left.\n"));
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 
   orders = orders_of ("alice");
-  g_assert_cmpstr (string_member (json_array_get_object_element (json_node_get_array (orders), 0),
+  g_assert_cmpstr (reserved_test_json_string (json_array_get_object_element (json_node_get_array (orders), 0),
                                   "state"), ==, "cancelled");
 
-  again = run_reserve ("cancel", "--session", order_text, NULL);
+  again = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
   assert_failure (again, 1);
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 }
@@ -474,20 +302,20 @@ test_cancel (Fixture *fixture, gconstpointer data)
 static void
 test_status (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) buy = NULL;
-  g_autoptr(Run) create = NULL;
-  g_autoptr(Run) text = NULL;
+  g_autoptr(ReservedTestRun) buy = NULL;
+  g_autoptr(ReservedTestRun) create = NULL;
+  g_autoptr(ReservedTestRun) text = NULL;
   g_autoptr(JsonNode) json = NULL;
   JsonObject *object;
 
-  buy = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  assert_exit (buy, 0);
-  create = run_reserve ("create", "--session", "concert", "--capacity", "50",
+  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  reserved_test_assert_exit (buy, 0);
+  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "50",
                         "--per-user-limit", "4", NULL);
-  assert_exit (create, 0);
+  reserved_test_assert_exit (create, 0);
 
-  text = run_reserve ("status", "--session", NULL);
-  assert_exit (text, 0);
+  text = reserved_test_run_reserve ("status", "--session", NULL);
+  reserved_test_assert_exit (text, 0);
   g_assert_cmpstr (text->out, ==,
                    "Item:            ticket\n"
                    "Capacity:        100\n"
@@ -497,31 +325,31 @@ test_status (Fixture *fixture, gconstpointer data)
 
   json = item_status ("concert");
   object = json_node_get_object (json);
-  g_assert_cmpstr (string_member (object, "name"), ==, "concert");
-  g_assert_cmpint (int_member (object, "capacity"), ==, 50);
-  g_assert_cmpint (int_member (object, "remaining"), ==, 50);
-  g_assert_cmpint (int_member (object, "sold"), ==, 0);
-  g_assert_cmpint (int_member (object, "per_user_limit"), ==, 4);
+  g_assert_cmpstr (reserved_test_json_string (object, "name"), ==, "concert");
+  g_assert_cmpint (reserved_test_json_int (object, "capacity"), ==, 50);
+  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 50);
+  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 4);
 }
 
 static void
 test_items (Fixture *fixture, gconstpointer data)
 {
   static const char *const item_keys[] = { "name", "capacity", "remaining", NULL };
-  g_autoptr(Run) create = NULL;
-  g_autoptr(Run) buy = NULL;
-  g_autoptr(Run) table = NULL;
+  g_autoptr(ReservedTestRun) create = NULL;
+  g_autoptr(ReservedTestRun) buy = NULL;
+  g_autoptr(ReservedTestRun) table = NULL;
   g_autoptr(JsonNode) json = NULL;
   JsonArray *items;
   JsonObject *concert;
 
-  create = run_reserve ("create", "--session", "concert", "--capacity", "5", NULL);
-  assert_exit (create, 0);
-  buy = run_reserve ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
-  assert_exit (buy, 0);
+  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5", NULL);
+  reserved_test_assert_exit (create, 0);
+  buy = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
+  reserved_test_assert_exit (buy, 0);
 
-  table = run_reserve ("items", "--session", NULL);
-  assert_exit (table, 0);
+  table = reserved_test_run_reserve ("items", "--session", NULL);
+  reserved_test_assert_exit (table, 0);
   g_assert_cmpstr (table->out, ==,
                    "ITEM     CAPACITY  REMAINING\n"
                    "concert         5          4\n"
@@ -532,11 +360,11 @@ test_items (Fixture *fixture, gconstpointer data)
   g_assert_nonnull (items);
   g_assert_cmpuint (json_array_get_length (items), ==, 2);
   for (guint i = 0; i < 2; i++)
-    assert_keys (json_array_get_object_element (items, i), item_keys);
+    reserved_test_json_assert_keys (json_array_get_object_element (items, i), item_keys);
   concert = json_array_get_object_element (items, 0);
-  g_assert_cmpstr (string_member (concert, "name"), ==, "concert");
-  g_assert_cmpint (int_member (concert, "capacity"), ==, 5);
-  g_assert_cmpint (int_member (concert, "remaining"), ==, 4);
+  g_assert_cmpstr (reserved_test_json_string (concert, "name"), ==, "concert");
+  g_assert_cmpint (reserved_test_json_int (concert, "capacity"), ==, 5);
+  g_assert_cmpint (reserved_test_json_int (concert, "remaining"), ==, 4);
 }
 
 /* A zone no test machine is in by accident, given as a POSIX TZ rule so it
@@ -558,22 +386,22 @@ static void
 test_orders (Fixture *fixture, gconstpointer data)
 {
   static const char *const test_zone[] = { "TZ", TEST_ZONE_TZ, NULL };
-  g_autoptr(Run) first = NULL;
-  g_autoptr(Run) second = NULL;
-  g_autoptr(Run) other = NULL;
-  g_autoptr(Run) table = NULL;
+  g_autoptr(ReservedTestRun) first = NULL;
+  g_autoptr(ReservedTestRun) second = NULL;
+  g_autoptr(ReservedTestRun) other = NULL;
+  g_autoptr(ReservedTestRun) table = NULL;
   g_autoptr(JsonNode) alice = NULL;
   g_autoptr(JsonNode) everyone = NULL;
   g_autoptr(GString) expected = g_string_new (NULL);
   gint64 after_buying;
   JsonArray *orders;
 
-  first = run_reserve ("buy", "--session", "--user", "alice", NULL);
-  assert_exit (first, 0);
-  second = run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  assert_exit (second, 0);
-  other = run_reserve ("buy", "--session", "--user", "bob", NULL);
-  assert_exit (other, 0);
+  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
+  reserved_test_assert_exit (first, 0);
+  second = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  reserved_test_assert_exit (second, 0);
+  other = reserved_test_run_reserve ("buy", "--session", "--user", "bob", NULL);
+  reserved_test_assert_exit (other, 0);
   after_buying = g_get_real_time ();
 
   alice = orders_of ("alice");
@@ -583,27 +411,27 @@ test_orders (Fixture *fixture, gconstpointer data)
     {
       JsonObject *order = json_array_get_object_element (orders, i);
 
-      g_assert_cmpstr (string_member (order, "item"), ==, "ticket");
-      g_assert_cmpint (int_member (order, "quantity"), ==, i + 1);
-      g_assert_cmpstr (string_member (order, "state"), ==, "active");
+      g_assert_cmpstr (reserved_test_json_string (order, "item"), ==, "ticket");
+      g_assert_cmpint (reserved_test_json_int (order, "quantity"), ==, i + 1);
+      g_assert_cmpstr (reserved_test_json_string (order, "state"), ==, "active");
       /* Microseconds since the epoch, from around now. */
-      g_assert_cmpint (int_member (order, "created"), <=, after_buying);
-      g_assert_cmpint (int_member (order, "created"), >, after_buying - G_TIME_SPAN_HOUR);
+      g_assert_cmpint (reserved_test_json_int (order, "created"), <=, after_buying);
+      g_assert_cmpint (reserved_test_json_int (order, "created"), >, after_buying - G_TIME_SPAN_HOUR);
     }
 
   everyone = orders_of (NULL);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (everyone)), ==, 3);
 
   /* The table shows the same orders, created in the caller's local time. */
-  table = run_reserve_with_env (test_zone, "orders", "--session", "--user", "alice", NULL);
-  assert_exit (table, 0);
+  table = reserved_test_run_reserve_with_env (test_zone, "orders", "--session", "--user", "alice", NULL);
+  reserved_test_assert_exit (table, 0);
   for (guint i = 0; i < 2; i++)
     {
       JsonObject *order = json_array_get_object_element (orders, i);
-      g_autofree char *created = format_in_test_zone (int_member (order, "created"));
+      g_autofree char *created = format_in_test_zone (reserved_test_json_int (order, "created"));
 
       g_string_append_printf (expected, "%5" G_GINT64_FORMAT "  ticket  %8u  %s  active\n",
-                              int_member (order, "order"), i + 1, created);
+                              reserved_test_json_int (order, "order"), i + 1, created);
     }
   g_assert_true (g_str_has_prefix (table->out, "ORDER  ITEM    QUANTITY  CREATED"));
   g_assert_cmpstr (strchr (table->out, '\n') + 1, ==, expected->str);
@@ -614,26 +442,26 @@ test_orders (Fixture *fixture, gconstpointer data)
 static void
 test_create_restock (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) create = NULL;
-  g_autoptr(Run) duplicate = NULL;
-  g_autoptr(Run) restock = NULL;
+  g_autoptr(ReservedTestRun) create = NULL;
+  g_autoptr(ReservedTestRun) duplicate = NULL;
+  g_autoptr(ReservedTestRun) restock = NULL;
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  create = run_reserve ("create", "--session", "concert", "--capacity", "5",
+  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5",
                         "--per-user-limit", "2", NULL);
-  assert_exit (create, 0);
-  duplicate = run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
+  reserved_test_assert_exit (create, 0);
+  duplicate = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
   assert_failure (duplicate, 1);
-  restock = run_reserve ("restock", "--session", "concert", "--quantity", "10", NULL);
-  assert_exit (restock, 0);
+  restock = reserved_test_run_reserve ("restock", "--session", "concert", "--quantity", "10", NULL);
+  reserved_test_assert_exit (restock, 0);
   g_assert_nonnull (strstr (restock->out, "15 left"));
 
   status = item_status ("concert");
   object = json_node_get_object (status);
-  g_assert_cmpint (int_member (object, "capacity"), ==, 15);
-  g_assert_cmpint (int_member (object, "remaining"), ==, 15);
-  g_assert_cmpint (int_member (object, "per_user_limit"), ==, 2);
+  g_assert_cmpint (reserved_test_json_int (object, "capacity"), ==, 15);
+  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 15);
+  g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 2);
 }
 
 /* --- exit status --------------------------------------------------------- */
@@ -641,7 +469,7 @@ test_create_restock (Fixture *fixture, gconstpointer data)
 static void
 test_exit_sold_out (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = run_reserve ("buy", "--session", "--user", "alice",
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                                     "--quantity", "101", NULL);
 
   assert_failure (run, 1);
@@ -651,10 +479,10 @@ test_exit_sold_out (Fixture *fixture, gconstpointer data)
 static void
 test_exit_no_such_item (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) buy = run_reserve ("buy", "--session", "--user", "alice",
+  g_autoptr(ReservedTestRun) buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                                     "--item", "nope", NULL);
-  g_autoptr(Run) status = run_reserve ("status", "--session", "nope", NULL);
-  g_autoptr(Run) restock = run_reserve ("restock", "--session", "nope", "--quantity", "1", NULL);
+  g_autoptr(ReservedTestRun) status = reserved_test_run_reserve ("status", "--session", "nope", NULL);
+  g_autoptr(ReservedTestRun) restock = reserved_test_run_reserve ("restock", "--session", "nope", "--quantity", "1", NULL);
 
   assert_failure (buy, 1);
   assert_failure (status, 1);
@@ -664,16 +492,16 @@ test_exit_no_such_item (Fixture *fixture, gconstpointer data)
 static void
 test_exit_bad_number (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) letters = run_reserve ("buy", "--session", "--user", "alice",
+  g_autoptr(ReservedTestRun) letters = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                                         "--quantity", "abc", NULL);
-  g_autoptr(Run) zero = run_reserve ("buy", "--session", "--user", "alice",
+  g_autoptr(ReservedTestRun) zero = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                                      "--quantity", "0", NULL);
-  g_autoptr(Run) negative = run_reserve ("buy", "--session", "--user", "alice",
+  g_autoptr(ReservedTestRun) negative = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                                          "--quantity", "-1", NULL);
-  g_autoptr(Run) capacity = run_reserve ("create", "--session", "concert",
+  g_autoptr(ReservedTestRun) capacity = reserved_test_run_reserve ("create", "--session", "concert",
                                          "--capacity", "1000000001", NULL);
-  g_autoptr(Run) order = run_reserve ("cancel", "--session", "1x", NULL);
-  g_autoptr(Run) concert = NULL;
+  g_autoptr(ReservedTestRun) order = reserved_test_run_reserve ("cancel", "--session", "1x", NULL);
+  g_autoptr(ReservedTestRun) concert = NULL;
 
   assert_usage_error (letters, "--quantity “abc” is not a number: allowed is 1 to 10000");
   assert_usage_error (zero, "--quantity “0” is out of range: allowed is 1 to 10000");
@@ -685,17 +513,17 @@ test_exit_bad_number (Fixture *fixture, gconstpointer data)
 
   /* Refused before reaching the daemon: nothing was bought or created. */
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
-  concert = run_reserve ("status", "--session", "concert", NULL);
+  concert = reserved_test_run_reserve ("status", "--session", "concert", NULL);
   assert_failure (concert, 1);
 }
 
 static void
 test_exit_unknown_flag (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) flag = run_reserve ("buy", "--session", "--user", "alice",
+  g_autoptr(ReservedTestRun) flag = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
                                      "--frobnicate", NULL);
-  g_autoptr(Run) extra = run_reserve ("buy", "--session", "--user", "alice", "ticket", NULL);
-  g_autoptr(Run) command = run_reserve ("frobnicate", "--session", NULL);
+  g_autoptr(ReservedTestRun) extra = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "ticket", NULL);
+  g_autoptr(ReservedTestRun) command = reserved_test_run_reserve ("frobnicate", "--session", NULL);
 
   assert_failure (flag, 2);
   g_assert_nonnull (strstr (flag->err, "--frobnicate"));
@@ -708,8 +536,8 @@ test_exit_unknown_flag (Fixture *fixture, gconstpointer data)
 static void
 test_exit_missing_user (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) buy = run_reserve ("buy", "--session", NULL);
-  g_autoptr(Run) orders = run_reserve ("orders", "--session", NULL);
+  g_autoptr(ReservedTestRun) buy = reserved_test_run_reserve ("buy", "--session", NULL);
+  g_autoptr(ReservedTestRun) orders = reserved_test_run_reserve ("orders", "--session", NULL);
 
   assert_usage_error (buy, "--user is required");
   assert_failure (orders, 2);
@@ -721,14 +549,14 @@ static void
 test_exit_bad_item_name (Fixture *fixture, gconstpointer data)
 {
   static const char bad_item[] = "two words";
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_autoptr(GError) error = NULL;
   guint64 order = 0;
   guint remaining = 0;
 
-  run = run_reserve ("buy", "--session", "--user", "alice", "--item", bad_item, NULL);
+  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", bad_item, NULL);
 
   /* Registered first, so the daemon's error arrives as a RESERVE_ERROR. */
   (void) reserve_error_quark ();
@@ -747,8 +575,8 @@ test_exit_bad_item_name (Fixture *fixture, gconstpointer data)
 static void
 test_exit_no_daemon (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) items = run_reserve ("items", "--session", NULL);
-  g_autoptr(Run) buy = run_reserve ("buy", "--session", "--user", "alice", NULL);
+  g_autoptr(ReservedTestRun) items = reserved_test_run_reserve ("items", "--session", NULL);
+  g_autoptr(ReservedTestRun) buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
 
   assert_failure (items, 3);
   g_assert_nonnull (strstr (items->err, "session bus"));
@@ -765,20 +593,20 @@ static const char *const command_names[] = {
 static void
 test_help (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) help = run_reserve ("--help", NULL);
-  g_autoptr(Run) version = run_reserve ("--version", NULL);
-  g_autoptr(Run) nothing = run_reserve (NULL, NULL);
+  g_autoptr(ReservedTestRun) help = reserved_test_run_reserve ("--help", NULL);
+  g_autoptr(ReservedTestRun) version = reserved_test_run_reserve ("--version", NULL);
+  g_autoptr(ReservedTestRun) nothing = reserved_test_run_reserve (NULL, NULL);
 
-  assert_exit (help, 0);
+  reserved_test_assert_exit (help, 0);
   for (guint i = 0; command_names[i] != NULL; i++)
     {
       g_autofree char *listed = g_strdup_printf ("\n  %s ", command_names[i]);
-      g_autoptr(Run) flag = run_reserve (command_names[i], "--help", NULL);
-      g_autoptr(Run) word = run_reserve ("help", command_names[i], NULL);
+      g_autoptr(ReservedTestRun) flag = reserved_test_run_reserve (command_names[i], "--help", NULL);
+      g_autoptr(ReservedTestRun) word = reserved_test_run_reserve ("help", command_names[i], NULL);
 
       g_assert_nonnull (strstr (help->out, listed));
-      assert_exit (flag, 0);
-      assert_exit (word, 0);
+      reserved_test_assert_exit (flag, 0);
+      reserved_test_assert_exit (word, 0);
       g_assert_cmpstr (word->out, ==, flag->out);
       /* Every command documents the exit status and the bus choice. */
       g_assert_nonnull (strstr (flag->out, "Exit status:"));
@@ -786,9 +614,9 @@ test_help (Fixture *fixture, gconstpointer data)
       g_assert_nonnull (strstr (flag->out, "--session"));
     }
 
-  assert_exit (version, 0);
+  reserved_test_assert_exit (version, 0);
   g_assert_cmpstr (version->out, ==, "reserve " RESERVED_VERSION "\n");
-  assert_exit (nothing, 2);
+  reserved_test_assert_exit (nothing, 2);
 }
 
 int

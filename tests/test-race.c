@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "reserved-test-client.h"
+#include "reserved-test-cli.h"
 #include "reserved-test-daemon.h"
 
 typedef struct {
@@ -57,89 +58,12 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
 
 /* --- running reserve race ------------------------------------------------- */
 
-typedef struct {
-  char *command_line;
-  int   exit_status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->command_line);
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static void
-add_words (GPtrArray *argv, const char *words_text)
-{
-  g_auto(GStrv) words = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (words_text == NULL || *words_text == '\0')
-    return;
-  g_shell_parse_argv (words_text, NULL, &words, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; words[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (words[i]));
-}
-
-static Run *run_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-/* Runs the built `reserve` with the arguments; the bus is the test's
- * private one, as DBUS_SESSION_BUS_ADDRESS (set by the harness). */
-static Run *
-run_reserve (const char *first_arg, ...)
-{
-  const char *binary = g_getenv ("RESERVE_BINARY");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
-  int wait_status = 0;
-  va_list args;
-
-  if (binary == NULL || *binary == '\0')
-    g_error ("RESERVE_BINARY is not set: run the tests with `meson test`");
-  add_words (argv, g_getenv ("RESERVE_TEST_CLI_WRAPPER"));
-  g_ptr_array_add (argv, g_strdup (binary));
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, g_strdup (arg));
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  run->command_line = g_strjoinv (" ", (char **) argv->pdata);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  if (!WIFEXITED (wait_status))
-    g_error ("%s did not exit normally (wait status 0x%x); stderr:\n%s",
-             run->command_line, (guint) wait_status, run->err);
-  run->exit_status = WEXITSTATUS (wait_status);
-  g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s",
-                  run->command_line, run->exit_status, run->out, run->err);
-  return run;
-}
-
-static void
-assert_exit (const Run *run, int expected)
-{
-  if (run->exit_status != expected)
-    g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s",
-             run->command_line, expected, run->exit_status, run->out, run->err);
-}
-
 /* The run completed: exit 0 and nothing on stderr (no terminal, so no
  * progress line either). */
 static void
-assert_completed (const Run *run)
+assert_completed (const ReservedTestRun *run)
 {
-  assert_exit (run, 0);
+  reserved_test_assert_exit (run, 0);
   g_assert_cmpstr (run->err, ==, "");
 }
 
@@ -150,49 +74,11 @@ assert_contains (const char *text, const char *part)
     g_error ("“%s” not found in:\n%s", part, text);
 }
 
-static guint64
-match_number (const char *pattern, const char *text)
-{
-  g_autoptr(GRegex) regex = g_regex_new (pattern, G_REGEX_MULTILINE, 0, NULL);
-  g_autoptr(GMatchInfo) match = NULL;
-  g_autofree char *digits = NULL;
-  guint64 number = 0;
-
-  g_assert_nonnull (regex);
-  if (!g_regex_match (regex, text, 0, &match))
-    g_error ("no line matches /%s/ in:\n%s", pattern, text);
-  digits = g_match_info_fetch (match, 1);
-  g_assert_true (g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, &number, NULL));
-  return number;
-}
-
 /* --- JSON ----------------------------------------------------------------- */
 
 static const char *const required_keys[] = {
   "mode", "buyers", "stock", "sold", "oversold", "seconds", NULL
 };
-
-static gint64
-int_member (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL)
-    g_error ("JSON object lacks “%s”", name);
-  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_INT64);
-  return json_node_get_int (node);
-}
-
-static const char *
-string_member (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL)
-    g_error ("JSON object lacks “%s”", name);
-  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_STRING);
-  return json_node_get_string (node);
-}
 
 /* Runs `reserve race --session --json ARGS…`, asserts it completed, and
  * parses its output, checking the keys every mode's object must have. */
@@ -202,7 +88,7 @@ static JsonNode *
 race_json (const char *first_arg, ...)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(GError) error = NULL;
   JsonNode *root;
   JsonArray *runs;
@@ -216,7 +102,7 @@ race_json (const char *first_arg, ...)
   g_ptr_array_set_size (args, 12);  /* NULL-padded: the end of the list */
 
 #define A(i) ((const char *) args->pdata[i])
-  run = run_reserve ("race", "--session", "--json", A (0), A (1), A (2), A (3), A (4), A (5),
+  run = reserved_test_run_reserve ("race", "--session", "--json", A (0), A (1), A (2), A (3), A (4), A (5),
                      A (6), A (7), A (8), A (9), A (10), A (11), NULL);
 #undef A
   assert_completed (run);
@@ -235,11 +121,11 @@ race_json (const char *first_arg, ...)
       for (guint k = 0; required_keys[k] != NULL; k++)
         if (!json_object_has_member (object, required_keys[k]))
           g_error ("the %u. mode's object lacks “%s”", i + 1, required_keys[k]);
-      string_member (object, "mode");
-      int_member (object, "buyers");
-      int_member (object, "stock");
-      int_member (object, "sold");
-      int_member (object, "oversold");
+      reserved_test_json_string (object, "mode");
+      reserved_test_json_int (object, "buyers");
+      reserved_test_json_int (object, "stock");
+      reserved_test_json_int (object, "sold");
+      reserved_test_json_int (object, "oversold");
       seconds = json_object_get_member (object, "seconds");
       g_assert_true (JSON_NODE_HOLDS_VALUE (seconds));
       g_assert_true (json_node_get_value_type (seconds) == G_TYPE_DOUBLE ||
@@ -258,7 +144,7 @@ mode_object (JsonNode *root, const char *mode)
     {
       JsonObject *object = json_array_get_object_element (runs, i);
 
-      if (g_str_equal (string_member (object, "mode"), mode))
+      if (g_str_equal (reserved_test_json_string (object, "mode"), mode))
         return object;
     }
   g_error ("no “%s” in the JSON output", mode);
@@ -269,7 +155,7 @@ static void
 assert_daemon_sold (Fixture *fixture, JsonObject *dbus, guint32 sold, guint32 remaining)
 {
   ReservedTestItem item = reserved_test_get_item (&fixture->client,
-                                                  string_member (dbus, "item"));
+                                                  reserved_test_json_string (dbus, "item"));
 
   g_assert_cmpuint (item.sold, ==, sold);
   g_assert_cmpuint (item.remaining, ==, remaining);
@@ -288,10 +174,10 @@ test_file_oversells (Fixture *fixture, gconstpointer data)
                                             "--stock", "1", NULL);
       JsonObject *file = mode_object (root, "file");
 
-      g_assert_cmpint (int_member (file, "buyers"), ==, 30);
-      g_assert_cmpint (int_member (file, "stock"), ==, 1);
-      g_assert_cmpint (int_member (file, "oversold"), >, 0);
-      g_assert_cmpint (int_member (file, "oversold"), ==, int_member (file, "sold") - 1);
+      g_assert_cmpint (reserved_test_json_int (file, "buyers"), ==, 30);
+      g_assert_cmpint (reserved_test_json_int (file, "stock"), ==, 1);
+      g_assert_cmpint (reserved_test_json_int (file, "oversold"), >, 0);
+      g_assert_cmpint (reserved_test_json_int (file, "oversold"), ==, reserved_test_json_int (file, "sold") - 1);
     }
 }
 
@@ -304,14 +190,14 @@ assert_correct_modes (Fixture *fixture, guint stock)
   guint expected = MIN (30, stock);
 
   g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 4);
-  g_assert_cmpint (int_member (mode_object (root, "file"), "oversold"), >, 0);
+  g_assert_cmpint (reserved_test_json_int (mode_object (root, "file"), "oversold"), >, 0);
   for (guint i = 0; correct[i] != NULL; i++)
     {
       JsonObject *object = mode_object (root, correct[i]);
 
-      g_assert_cmpint (int_member (object, "sold"), ==, expected);
-      g_assert_cmpint (int_member (object, "oversold"), ==, 0);
-      g_assert_cmpint (int_member (object, "sold_out"), ==, 30 - expected);
+      g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, expected);
+      g_assert_cmpint (reserved_test_json_int (object, "oversold"), ==, 0);
+      g_assert_cmpint (reserved_test_json_int (object, "sold_out"), ==, 30 - expected);
       g_assert_true (json_object_get_boolean_member (object, "consistent"));
     }
   assert_daemon_sold (fixture, mode_object (root, "dbus"), expected, stock - expected);
@@ -337,11 +223,11 @@ test_dbus_many_buyers (Fixture *fixture, gconstpointer data)
                                         "--jobs", "32", NULL);
   JsonObject *dbus = mode_object (root, "dbus");
 
-  g_assert_cmpint (int_member (dbus, "buyers"), ==, 500);
-  g_assert_cmpint (int_member (dbus, "sold"), ==, 200);
-  g_assert_cmpint (int_member (dbus, "oversold"), ==, 0);
-  g_assert_cmpint (int_member (dbus, "sold_out"), ==, 300);
-  g_assert_cmpint (int_member (dbus, "failed"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (dbus, "buyers"), ==, 500);
+  g_assert_cmpint (reserved_test_json_int (dbus, "sold"), ==, 200);
+  g_assert_cmpint (reserved_test_json_int (dbus, "oversold"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (dbus, "sold_out"), ==, 300);
+  g_assert_cmpint (reserved_test_json_int (dbus, "failed"), ==, 0);
   assert_daemon_sold (fixture, dbus, 200, 0);
 }
 
@@ -353,9 +239,9 @@ test_dbus_item (Fixture *fixture, gconstpointer data)
   JsonObject *dbus = mode_object (root, "dbus");
 
   /* The default item's 100 units, not --stock. */
-  g_assert_cmpstr (string_member (dbus, "item"), ==, "ticket");
-  g_assert_cmpint (int_member (dbus, "stock"), ==, 100);
-  g_assert_cmpint (int_member (dbus, "sold"), ==, 30);
+  g_assert_cmpstr (reserved_test_json_string (dbus, "item"), ==, "ticket");
+  g_assert_cmpint (reserved_test_json_int (dbus, "stock"), ==, 100);
+  g_assert_cmpint (reserved_test_json_int (dbus, "sold"), ==, 30);
   assert_daemon_sold (fixture, dbus, 30, 70);
 }
 
@@ -366,7 +252,7 @@ test_dbus_item (Fixture *fixture, gconstpointer data)
 static void
 assert_kill_one (Fixture *fixture, const char *mode, const char *where, const char *queued)
 {
-  g_autoptr(Run) text = run_reserve ("race", "--session", "--mode", mode, "--buyers", "30",
+  g_autoptr(ReservedTestRun) text = reserved_test_run_reserve ("race", "--session", "--mode", mode, "--buyers", "30",
                                      "--stock", "10", "--kill-one", NULL);
   g_autoptr(JsonNode) root = race_json ("--mode", mode, "--buyers", "30", "--stock", "10",
                                         "--kill-one", NULL);
@@ -378,21 +264,21 @@ assert_kill_one (Fixture *fixture, const char *mode, const char *where, const ch
 
   /* Reported by name, pid and signal, and the run still finished. */
   assert_completed (text);
-  g_assert_cmpuint (match_number (pattern, text->out), >, 1);
+  g_assert_cmpuint (reserved_test_match_number (pattern, G_REGEX_MULTILINE, text->out), >, 1);
   if (queued != NULL)
     assert_contains (text->out, queued);
 
-  g_assert_cmpint (int_member (object, "died"), ==, 1);
+  g_assert_cmpint (reserved_test_json_int (object, "died"), ==, 1);
   g_assert_cmpuint (json_array_get_length (deaths), ==, 1);
   death = json_array_get_object_element (deaths, 0);
-  g_assert_cmpstr (string_member (death, "buyer"), ==, "buyer-1");
-  g_assert_cmpint (int_member (death, "pid"), >, 1);
-  g_assert_cmpint (int_member (death, "signal"), ==, 9);
+  g_assert_cmpstr (reserved_test_json_string (death, "buyer"), ==, "buyer-1");
+  g_assert_cmpint (reserved_test_json_int (death, "pid"), >, 1);
+  g_assert_cmpint (reserved_test_json_int (death, "signal"), ==, 9);
   g_assert_true (json_object_get_boolean_member (death, "kill_one"));
 
   /* Every other buyer got its answer: the dead one wedged nobody. */
-  g_assert_cmpint (int_member (object, "sold") + int_member (object, "sold_out") +
-                   int_member (object, "torn_reads"), ==, 29);
+  g_assert_cmpint (reserved_test_json_int (object, "sold") + reserved_test_json_int (object, "sold_out") +
+                   reserved_test_json_int (object, "torn_reads"), ==, 29);
 }
 
 static void
@@ -416,9 +302,9 @@ test_kill_one_locked_file (Fixture *fixture, gconstpointer data)
   root = race_json ("--mode", "locked-file", "--buyers", "30", "--stock", "1", "--kill-one",
                     "--verbose", NULL);
   locked = mode_object (root, "locked-file");
-  g_assert_cmpint (int_member (locked, "sold"), ==, 1);
-  g_assert_cmpint (int_member (locked, "sold_out"), ==, 28);
-  g_assert_cmpint (int_member (locked, "oversold"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (locked, "sold"), ==, 1);
+  g_assert_cmpint (reserved_test_json_int (locked, "sold_out"), ==, 28);
+  g_assert_cmpint (reserved_test_json_int (locked, "oversold"), ==, 0);
 }
 
 static void
@@ -451,16 +337,16 @@ test_json_per_buyer (Fixture *fixture, gconstpointer data)
       JsonObject *object = json_array_get_object_element (runs, i);
       JsonArray *results = json_object_get_array_member (object, "results");
 
-      g_assert_cmpstr (string_member (object, "mode"), ==, modes[i]);
+      g_assert_cmpstr (reserved_test_json_string (object, "mode"), ==, modes[i]);
       g_assert_cmpuint (json_array_get_length (results), ==, 12);
       for (guint j = 0; j < 12; j++)
         {
           JsonObject *result = json_array_get_object_element (results, j);
           g_autofree char *name = g_strdup_printf ("buyer-%u", j + 1);
 
-          g_assert_cmpstr (string_member (result, "buyer"), ==, name);
-          g_assert_cmpint (int_member (result, "pid"), >, 1);
-          string_member (result, "outcome");
+          g_assert_cmpstr (reserved_test_json_string (result, "buyer"), ==, name);
+          g_assert_cmpint (reserved_test_json_int (result, "pid"), >, 1);
+          reserved_test_json_string (result, "outcome");
         }
     }
 }
@@ -468,20 +354,22 @@ test_json_per_buyer (Fixture *fixture, gconstpointer data)
 static void
 test_verbose (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = run_reserve ("race", "--session", "--mode", "locked-file",
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("race", "--session", "--mode", "locked-file",
                                     "--buyers", "5", "--verbose", NULL);
 
   assert_completed (run);
   /* The one who got the ticket read count=1, the others count=0. */
-  match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=1 -> bought$", run->out);
-  match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=0 -> sold out$", run->out);
+  reserved_test_match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=1 -> bought$",
+                              G_REGEX_MULTILINE, run->out);
+  reserved_test_match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=0 -> sold out$",
+                              G_REGEX_MULTILINE, run->out);
   assert_contains (run->out, "locked-file: correct but serial: 1 sold");
 }
 
 static void
 test_timeline_fits (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) run = run_reserve ("race", "--session", "--buyers", "40", "--stock", "1",
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("race", "--session", "--buyers", "40", "--stock", "1",
                                     "--timeline", NULL);
   g_auto(GStrv) lines = NULL;
   gboolean in_timeline = FALSE;
@@ -520,14 +408,14 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   g_autofree char *path = g_build_filename (tmpdir, "count.json", NULL);
   g_autofree char *other = g_build_filename (tmpdir, "notes.txt", NULL);
   g_autofree char *contents = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autofree char *nowhere = g_build_filename (tmpdir, "missing", "count.json", NULL);
-  g_autoptr(Run) refused = NULL;
-  g_autoptr(Run) missing = NULL;
-  g_autoptr(Run) device = NULL;
+  g_autoptr(ReservedTestRun) refused = NULL;
+  g_autoptr(ReservedTestRun) missing = NULL;
+  g_autoptr(ReservedTestRun) device = NULL;
   g_autoptr(GError) error = NULL;
 
-  run = run_reserve ("race", "--session", "--mode", "locked-file", "--buyers", "5",
+  run = reserved_test_run_reserve ("race", "--session", "--mode", "locked-file", "--buyers", "5",
                      "--stock", "3", "--file", path, NULL);
   assert_completed (run);
   g_file_get_contents (path, &contents, NULL, &error);
@@ -537,21 +425,21 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   /* Someone's document is not the race's to overwrite. */
   g_file_set_contents (other, "my notes\n", -1, &error);
   g_assert_no_error (error);
-  refused = run_reserve ("race", "--session", "--mode", "file", "--file", other, NULL);
-  assert_exit (refused, 2);
+  refused = reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", other, NULL);
+  reserved_test_assert_exit (refused, 2);
   assert_contains (refused->err, "not overwriting it");
   g_clear_pointer (&contents, g_free);
   g_file_get_contents (other, &contents, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (contents, ==, "my notes\n");
 
-  device = run_reserve ("race", "--session", "--mode", "file", "--file", "/dev/null", NULL);
-  assert_exit (device, 2);
+  device = reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", "/dev/null", NULL);
+  reserved_test_assert_exit (device, 2);
   assert_contains (device->err, "is not a regular file");
 
   /* A file that cannot be made is a failure to run (3), never a refusal. */
-  missing = run_reserve ("race", "--session", "--mode", "file", "--file", nowhere, NULL);
-  assert_exit (missing, 3);
+  missing = reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", nowhere, NULL);
+  reserved_test_assert_exit (missing, 3);
   assert_contains (missing->err, nowhere);
 }
 
@@ -561,7 +449,7 @@ static void
 assert_usage_error (const char *message, const char *first_arg, ...)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(Run) run = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autofree char *line = g_strdup_printf ("reserve: %s\n", message);
   va_list va;
 
@@ -570,9 +458,9 @@ assert_usage_error (const char *message, const char *first_arg, ...)
     g_ptr_array_add (args, (gpointer) arg);
   va_end (va);
   g_ptr_array_set_size (args, 4);
-  run = run_reserve ("race", "--session", args->pdata[0], args->pdata[1], args->pdata[2],
+  run = reserved_test_run_reserve ("race", "--session", args->pdata[0], args->pdata[1], args->pdata[2],
                      args->pdata[3], NULL);
-  assert_exit (run, 2);
+  reserved_test_assert_exit (run, 2);
   g_assert_cmpstr (run->out, ==, "");
   if (!g_str_has_prefix (run->err, line))
     g_error ("expected “%s”, got “%s”", message, run->err);
@@ -605,14 +493,14 @@ test_usage (Fixture *fixture, gconstpointer data)
 static void
 test_no_daemon (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) dbus = run_reserve ("race", "--session", "--mode", "dbus", NULL);
-  g_autoptr(Run) all = run_reserve ("race", "--session", NULL);
-  g_autoptr(Run) file = run_reserve ("race", "--session", "--mode", "file", NULL);
+  g_autoptr(ReservedTestRun) dbus = reserved_test_run_reserve ("race", "--session", "--mode", "dbus", NULL);
+  g_autoptr(ReservedTestRun) all = reserved_test_run_reserve ("race", "--session", NULL);
+  g_autoptr(ReservedTestRun) file = reserved_test_run_reserve ("race", "--session", "--mode", "file", NULL);
 
-  assert_exit (dbus, 3);
+  reserved_test_assert_exit (dbus, 3);
   assert_contains (dbus->err, "reserved is not running on the session bus");
   /* Found out before any mode runs. */
-  assert_exit (all, 3);
+  reserved_test_assert_exit (all, 3);
   g_assert_cmpstr (all->out, ==, "");
   /* The modes without a daemon do not need one. */
   assert_completed (file);
@@ -622,9 +510,9 @@ test_no_daemon (Fixture *fixture, gconstpointer data)
 static void
 test_help (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(Run) flag = run_reserve ("race", "--help", NULL);
-  g_autoptr(Run) word = run_reserve ("help", "race", NULL);
-  g_autoptr(Run) main_help = run_reserve ("--help", NULL);
+  g_autoptr(ReservedTestRun) flag = reserved_test_run_reserve ("race", "--help", NULL);
+  g_autoptr(ReservedTestRun) word = reserved_test_run_reserve ("help", "race", NULL);
+  g_autoptr(ReservedTestRun) main_help = reserved_test_run_reserve ("--help", NULL);
 
   assert_completed (flag);
   assert_completed (word);
