@@ -60,7 +60,9 @@ ids_contain (const GArray *ids, guint32 id)
 
 /* Group membership is asked of the system each time, so removing someone
  * from an admin group takes effect without restarting the daemon. Only
- * admin-only calls get here, and only when groups are configured. */
+ * callers that are neither root nor named admins get here (for admin-only
+ * calls, another caller's Cancel and ListOrders), and only when groups are
+ * configured. */
 static gboolean
 in_admin_group (ReservedGate *gate, uid_t caller)
 {

@@ -313,21 +313,22 @@ reserved_test_wait_helper (GPid pid, const char *what)
 
 /* --- the bus ------------------------------------------------------------- */
 
+/* @name: a bus configuration file in the tests' data folder. */
 static char *
-bus_config_path (void)
+bus_config_path (const char *name)
 {
   const char *srcdir = g_getenv ("G_TEST_SRCDIR");
 
   if (srcdir == NULL)
     g_error ("G_TEST_SRCDIR is not set: run the tests with `meson test`");
-  return g_build_filename (srcdir, "data", "test-bus.conf", NULL);
+  return g_build_filename (srcdir, "data", name, NULL);
 }
 
 static void
-start_bus (ReservedTestDaemon *self)
+start_bus (ReservedTestDaemon *self, const char *bus_config)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *config = bus_config_path ();
+  g_autofree char *config = bus_config_path (bus_config);
   g_autofree char *socket_arg = g_strdup_printf ("--address=unix:path=%s/bus", self->tmpdir);
   g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config);
   g_autofree char *log_path = g_build_filename (self->tmpdir, "dbus-daemon.log", NULL);
@@ -389,6 +390,12 @@ start_bus (ReservedTestDaemon *self)
 ReservedTestDaemon *
 reserved_test_daemon_new (void)
 {
+  return reserved_test_daemon_new_with_bus_config ("test-bus.conf");
+}
+
+ReservedTestDaemon *
+reserved_test_daemon_new_with_bus_config (const char *bus_config)
+{
   g_autoptr(GError) error = NULL;
   ReservedTestDaemon *self = g_new0 (ReservedTestDaemon, 1);
 
@@ -405,7 +412,7 @@ reserved_test_daemon_new (void)
    * --config, so that no file of the machine's can leak into a test.) */
   reserved_test_daemon_write_config (self, "");
 
-  start_bus (self);
+  start_bus (self, bus_config);
   /* For tools the tests run and for anything that asks for the session
    * bus; the daemon gets it in its own environment anyway. */
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", self->address, TRUE);

@@ -57,6 +57,10 @@ typedef struct _ReservedTestDaemon ReservedTestDaemon;
 /* Creates the temporary folder and starts the private bus; exports its
  * address as DBUS_SESSION_BUS_ADDRESS. No daemon is started yet. */
 ReservedTestDaemon *reserved_test_daemon_new  (void);
+/* The same, with the bus configured by @bus_config, a file name in the
+ * tests' data folder, instead of data/test-bus.conf (e.g. a policy that
+ * refuses one uid some of the bus's own methods). */
+ReservedTestDaemon *reserved_test_daemon_new_with_bus_config (const char *bus_config);
 /* Kills whatever still runs (daemons, the bus) and deletes the folder,
  * unless $RESERVED_TEST_KEEP_TMPDIR is 1 (to look at a failed case's logs:
  * reserved-N.log holds the output of the Nth daemon started). */
