@@ -3,6 +3,10 @@
 #include "reserve-error.h"
 #include "reserve-validate.h"
 
+/* Bits of a guint64 say which keys were seen, so a method takes at most
+ * this many option keys. */
+#define OPTION_SPECS_MAX 64
+
 static const ReservedOptionSpec *
 find_spec (const ReservedOptionSpec *specs, const char *key)
 {
@@ -33,11 +37,13 @@ reserved_options_check (GVariant                 *options,
   GVariantIter iter;
   const char *key;
   GVariant *value;
+  guint64 seen = 0;
 
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
     {
       const ReservedOptionSpec *spec = find_spec (specs, key);
+      guint64 bit;
 
       if (spec == NULL)
         {
@@ -49,6 +55,20 @@ reserved_options_check (GVariant                 *options,
           g_variant_unref (value);
           return FALSE;
         }
+      g_assert (spec - specs < OPTION_SPECS_MAX);
+      bit = G_GUINT64_CONSTANT (1) << (spec - specs);
+      /* An a{sv} may carry a key twice, and readers disagree on which
+       * value counts (g_variant_lookup takes the first, a hash table the
+       * last): the caller's intent is unknown, so nothing is done. */
+      if (seen & bit)
+        {
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                       "option %s is given more than once: %s takes each option once",
+                       key, method);
+          g_variant_unref (value);
+          return FALSE;
+        }
+      seen |= bit;
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (spec->type)))
         {
           g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,

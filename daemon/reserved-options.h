@@ -1,6 +1,6 @@
 /* Checks an a{sv} options argument against the keys a method takes, so an
- * unknown key or a wrongly typed value is an InvalidArgument instead of
- * being silently ignored. */
+ * unknown key, a wrongly typed value or a key given twice is an
+ * InvalidArgument instead of being silently ignored or guessed at. */
 #pragma once
 
 #include <glib.h>
@@ -12,7 +12,8 @@ typedef struct {
   const char *type;  /* a GVariant type string */
 } ReservedOptionSpec;
 
-/* @specs ends with a { NULL } entry. @method names the method in messages. */
+/* @specs ends with a { NULL } entry and has at most 64 keys. @method names
+ * the method in messages. */
 gboolean reserved_options_check (GVariant                 *options,
                                  const ReservedOptionSpec *specs,
                                  const char               *method,

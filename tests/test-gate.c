@@ -404,6 +404,16 @@ test_options_wrong_type (void)
                           "per_user_limit", NULL);
 }
 
+/* Which of two values would count is a guess; the call is refused. */
+static void
+test_options_duplicate_key (void)
+{
+  assert_options_refused ("{'request_id': <'x'>, 'request_id': <'x'>}", buy_specs, "Buy",
+                          "request_id", "more than once", NULL);
+  assert_options_refused ("{'per_user_limit': <uint32 1>, 'per_user_limit': <uint32 2>}", create_specs,
+                          "CreateItem", "per_user_limit", "more than once", NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,6 +430,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/valid", test_options_valid);
   g_test_add_func ("/options/unknown-key", test_options_unknown_key);
   g_test_add_func ("/options/wrong-type", test_options_wrong_type);
+  g_test_add_func ("/options/duplicate-key", test_options_duplicate_key);
 
   return g_test_run ();
 }
