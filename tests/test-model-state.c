@@ -1,0 +1,451 @@
+#include "test-model-state.h"
+
+#include <string.h>
+
+/* The API's limits, written out again rather than taken from the code
+ * under test, so that a changed limit shows up as a disagreement. */
+#define NAME_MAX_BYTES        64
+#define BUY_QUANTITY_MAX      10000u
+#define CAPACITY_MAX          1000000000u
+#define RESTOCK_QUANTITY_MAX  1000000u
+
+struct _Model {
+  GHashTable *items;     /* name -> (owned) ModelItem */
+  GPtrArray  *orders;    /* (owned) ModelOrder, in the order they were placed */
+  GHashTable *by_id;     /* &order->id -> ModelOrder */
+  GHashTable *requests;  /* "uid:request_id" -> ModelOrder */
+  guint64     max_id;
+};
+
+static void
+item_free (ModelItem *item)
+{
+  g_free (item->name);
+  g_free (item);
+}
+
+static void
+order_free (ModelOrder *order)
+{
+  g_free (order->item);
+  g_free (order->user);
+  g_free (order);
+}
+
+Model *
+model_new (const char *default_item, guint32 default_capacity)
+{
+  Model *model = g_new0 (Model, 1);
+
+  model->items = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) item_free);
+  model->orders = g_ptr_array_new_with_free_func ((GDestroyNotify) order_free);
+  model->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  model->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  model_create_item (model, default_item, default_capacity, 0);
+  return model;
+}
+
+void
+model_free (Model *model)
+{
+  if (model == NULL)
+    return;
+  g_hash_table_unref (model->requests);
+  g_hash_table_unref (model->by_id);
+  g_ptr_array_unref (model->orders);
+  g_hash_table_unref (model->items);
+  g_free (model);
+}
+
+ModelItem *
+model_lookup_item (Model *model, const char *name)
+{
+  return g_hash_table_lookup (model->items, name);
+}
+
+ModelOrder *
+model_lookup_order (Model *model, guint64 id)
+{
+  return g_hash_table_lookup (model->by_id, &id);
+}
+
+static char *
+request_key (uid_t caller, const char *request_id)
+{
+  return g_strdup_printf ("%u:%s", (guint) caller, request_id);
+}
+
+ModelOrder *
+model_lookup_request (Model *model, uid_t caller, const char *request_id)
+{
+  g_autofree char *key = request_key (caller, request_id);
+
+  return g_hash_table_lookup (model->requests, key);
+}
+
+static int
+compare_items (gconstpointer a, gconstpointer b)
+{
+  const ModelItem *x = *(ModelItem *const *) a;
+  const ModelItem *y = *(ModelItem *const *) b;
+
+  /* Byte order, as SQLite's default collation sorts. */
+  return strcmp (x->name, y->name);
+}
+
+GPtrArray *
+model_list_items (Model *model)
+{
+  GPtrArray *items = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer item;
+
+  g_hash_table_iter_init (&iter, model->items);
+  while (g_hash_table_iter_next (&iter, NULL, &item))
+    g_ptr_array_add (items, item);
+  g_ptr_array_sort (items, compare_items);
+  return items;
+}
+
+guint
+model_get_n_orders (Model *model)
+{
+  return model->orders->len;
+}
+
+ModelOrder *
+model_get_order (Model *model, guint index)
+{
+  return g_ptr_array_index (model->orders, index);
+}
+
+guint64
+model_get_max_order_id (Model *model)
+{
+  return model->max_id;
+}
+
+guint32
+model_get_sold (Model *model, const char *item)
+{
+  guint64 sold = 0;
+
+  for (guint i = 0; i < model->orders->len; i++)
+    {
+      ModelOrder *order = g_ptr_array_index (model->orders, i);
+
+      if (order->active && g_str_equal (order->item, item))
+        sold += order->quantity;
+    }
+  g_assert_cmpuint (sold, <=, G_MAXUINT32);
+  return (guint32) sold;
+}
+
+static guint32
+units_held (Model *model, const char *item, const char *user)
+{
+  guint64 held = 0;
+
+  for (guint i = 0; i < model->orders->len; i++)
+    {
+      ModelOrder *order = g_ptr_array_index (model->orders, i);
+
+      if (order->active && g_str_equal (order->item, item) && g_str_equal (order->user, user))
+        held += order->quantity;
+    }
+  return (guint32) MIN (held, G_MAXUINT32);
+}
+
+static int
+compare_orders_by_id (gconstpointer a, gconstpointer b)
+{
+  const ModelOrder *x = *(ModelOrder *const *) a;
+  const ModelOrder *y = *(ModelOrder *const *) b;
+
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+GPtrArray *
+model_list_orders (Model      *model,
+                   const char *user,
+                   uid_t       caller,
+                   gboolean    admin)
+{
+  GPtrArray *orders = g_ptr_array_new ();
+
+  for (guint i = 0; i < model->orders->len; i++)
+    {
+      ModelOrder *order = g_ptr_array_index (model->orders, i);
+
+      if (user != NULL && !g_str_equal (order->user, user))
+        continue;
+      /* Who bought what is private: a non-admin sees what it placed. */
+      if (!admin && order->caller != caller)
+        continue;
+      g_ptr_array_add (orders, order);
+    }
+  g_ptr_array_sort (orders, compare_orders_by_id);
+  return orders;
+}
+
+/* --- validity, as API.md words it ------------------------------------------ */
+
+static gboolean
+valid_item_name (const char *name)
+{
+  size_t len = strlen (name);
+
+  if (len == 0 || len > NAME_MAX_BYTES || !g_ascii_isalnum (name[0]))
+    return FALSE;
+  for (size_t i = 0; i < len; i++)
+    if (!g_ascii_isalnum (name[i]) && strchr ("._:-", name[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+valid_user_name (const char *user)
+{
+  size_t len = strlen (user);
+
+  if (len == 0 || len > NAME_MAX_BYTES || !g_utf8_validate (user, len, NULL))
+    return FALSE;
+  for (const char *p = user; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* --- predictions ------------------------------------------------------------ */
+
+static ModelPrediction
+predict_ok (void)
+{
+  ModelPrediction prediction = { .ok = TRUE };
+
+  return prediction;
+}
+
+static ModelPrediction
+predict_error (ReserveError error, const char *mentions)
+{
+  ModelPrediction prediction = { .ok = FALSE, .error = error };
+
+  if (mentions != NULL)
+    g_strlcpy (prediction.mentions, mentions, sizeof prediction.mentions);
+  return prediction;
+}
+
+static ModelPrediction
+predict_no_such_order (guint64 order)
+{
+  char id[24];
+
+  g_snprintf (id, sizeof id, "%" G_GUINT64_FORMAT, order);
+  return predict_error (RESERVE_ERROR_NO_SUCH_ORDER, id);
+}
+
+/* When several errors apply, the first of API.md's order wins:
+ * InvalidArgument, NoSuchItem/NoSuchOrder, PermissionDenied,
+ * ItemExists/AlreadyCancelled, LimitExceeded, SoldOut. */
+ModelPrediction
+model_predict_buy (Model      *model,
+                   uid_t       caller,
+                   const char *item,
+                   const char *user,
+                   guint32     quantity,
+                   const char *request_id,
+                   gboolean    bad_option)
+{
+  ModelItem *found;
+
+  if (!valid_item_name (item) || !valid_user_name (user) ||
+      quantity == 0 || quantity > BUY_QUANTITY_MAX || bad_option)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+
+  /* The request_id is scoped to the caller, and only a purchase that was
+   * made binds it: a refused Buy took nothing and gave no order. */
+  if (request_id != NULL)
+    {
+      ModelOrder *first = model_lookup_request (model, caller, request_id);
+
+      if (first != NULL)
+        {
+          ModelPrediction prediction = predict_ok ();
+
+          if (!g_str_equal (first->item, item) || !g_str_equal (first->user, user) ||
+              first->quantity != quantity)
+            return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, request_id);
+          prediction.replayed = first;
+          return prediction;
+        }
+    }
+
+  found = model_lookup_item (model, item);
+  if (found == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  /* The limit counts the customer's name, whoever placed the orders, and
+   * cancelled orders do not count. */
+  if (found->per_user_limit > 0 &&
+      (guint64) units_held (model, item, user) + quantity > found->per_user_limit)
+    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, item);
+  if (found->remaining < quantity)
+    return predict_error (RESERVE_ERROR_SOLD_OUT, item);
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_cancel (Model   *model,
+                      uid_t    caller,
+                      gboolean admin,
+                      guint64  id)
+{
+  ModelOrder *order = model_lookup_order (model, id);
+
+  if (order == NULL)
+    return predict_no_such_order (id);
+  if (order->caller != caller && !admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  if (!order->active)
+    {
+      ModelPrediction prediction = predict_no_such_order (id);
+
+      prediction.error = RESERVE_ERROR_ALREADY_CANCELLED;
+      return prediction;
+    }
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_restock (Model      *model,
+                       gboolean    admin,
+                       const char *item,
+                       guint32     quantity)
+{
+  ModelItem *found;
+
+  if (!valid_item_name (item) || quantity == 0 || quantity > RESTOCK_QUANTITY_MAX)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  found = model_lookup_item (model, item);
+  if (found == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  /* Passing the capacity ceiling is an invalid argument, which ranks
+   * before PermissionDenied; it needs the item, so it comes after
+   * NoSuchItem. */
+  if ((guint64) found->capacity + quantity > CAPACITY_MAX)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  if (!admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_create_item (Model      *model,
+                           gboolean    admin,
+                           const char *item,
+                           guint32     capacity,
+                           gboolean    bad_option)
+{
+  if (!valid_item_name (item) || capacity > CAPACITY_MAX || bad_option)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  if (!admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  if (model_lookup_item (model, item) != NULL)
+    return predict_error (RESERVE_ERROR_ITEM_EXISTS, item);
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_get_item (Model *model, const char *item)
+{
+  if (!valid_item_name (item))
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  if (model_lookup_item (model, item) == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_list_orders (Model *model, const char *user, gboolean admin)
+{
+  /* The empty name means every customer, which only admins may list. */
+  if (*user == '\0')
+    return admin ? predict_ok () : predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  if (!valid_user_name (user))
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  return predict_ok ();
+}
+
+/* --- applying ---------------------------------------------------------------- */
+
+ModelOrder *
+model_buy (Model      *model,
+           guint64     id,
+           uid_t       caller,
+           const char *item,
+           const char *user,
+           guint32     quantity,
+           const char *request_id)
+{
+  ModelItem *found = model_lookup_item (model, item);
+  ModelOrder *order = g_new0 (ModelOrder, 1);
+
+  g_assert_nonnull (found);
+  g_assert_cmpuint (found->remaining, >=, quantity);
+  g_assert_null (model_lookup_order (model, id));
+  found->remaining -= quantity;
+
+  order->id = id;
+  order->item = g_strdup (item);
+  order->user = g_strdup (user);
+  order->quantity = quantity;
+  order->caller = caller;
+  order->active = TRUE;
+  g_ptr_array_add (model->orders, order);
+  g_hash_table_insert (model->by_id, &order->id, order);
+  if (request_id != NULL)
+    g_hash_table_insert (model->requests, request_key (caller, request_id), order);
+  model->max_id = MAX (model->max_id, id);
+  return order;
+}
+
+void
+model_cancel (Model *model, ModelOrder *order)
+{
+  ModelItem *item = model_lookup_item (model, order->item);
+
+  g_assert_true (order->active);
+  order->active = FALSE;
+  item->remaining += order->quantity;
+  g_assert_cmpuint (item->remaining, <=, item->capacity);
+}
+
+void
+model_restock (Model *model, const char *item, guint32 quantity)
+{
+  ModelItem *found = model_lookup_item (model, item);
+
+  found->capacity += quantity;
+  found->remaining += quantity;
+  g_assert_cmpuint (found->capacity, <=, CAPACITY_MAX);
+}
+
+void
+model_create_item (Model      *model,
+                   const char *item,
+                   guint32     capacity,
+                   guint32     per_user_limit)
+{
+  ModelItem *created = g_new0 (ModelItem, 1);
+
+  g_assert_null (model_lookup_item (model, item));
+  created->name = g_strdup (item);
+  created->capacity = capacity;
+  created->remaining = capacity;
+  created->per_user_limit = per_user_limit;
+  g_hash_table_insert (model->items, created->name, created);
+}
