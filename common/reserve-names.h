@@ -12,6 +12,14 @@
 #define RESERVE_CAPACITY_MAX          1000000000u
 #define RESERVE_RESTOCK_QUANTITY_MAX  1000000u
 
+/* Calls of one caller uid the daemon holds at once, from the moment it
+ * knows the uid until its reply; a call past this is refused at once with
+ * org.freedesktop.DBus.Error.LimitsExceeded. Twice the writer's largest
+ * batch (512), so one busy client can keep a batch committing and the next
+ * one filling; at a few KiB per held call it bounds what one uid can make
+ * the daemon hold to a few MiB. */
+#define RESERVE_CALLS_IN_FLIGHT_MAX   1024u
+
 #define RESERVE_DEFAULT_ITEM          "ticket"
 #define RESERVE_DEFAULT_CAPACITY      100u
 

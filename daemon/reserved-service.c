@@ -18,6 +18,7 @@ struct _ReservedService {
   ReservedGate    *gate;
   ReservedCallers *callers;
   guint            in_flight;  /* accepted calls not yet answered */
+  GHashTable      *callers_in_flight;  /* uid -> CallerLoad, while it has calls held */
   GHashTable      *stock_changes;     /* item -> latest remaining, not yet signalled */
   guint            stock_changes_id;
   gboolean         stopping;
@@ -117,13 +118,82 @@ struct _PendingCall {
   GDBusMethodInvocation *invocation;  /* owned */
   CallerHandler          handler;
   uid_t                  caller;
+  gboolean               counted;     /* in its caller's CallerLoad */
 };
+
+/* What one uid has the daemon hold: every held call costs memory (its
+ * message, its invocation, its queued write), and a client that sends
+ * faster than the disk commits would otherwise grow the daemon without end.
+ * So each uid may have RESERVE_CALLS_IN_FLIGHT_MAX calls held at once,
+ * counted from the moment its uid is known until the reply.
+ *
+ * Calls still waiting for the bus to say who sent them are not counted
+ * here (their uid is what is being asked). They wait for one round trip to
+ * the bus, and the bus bounds them itself: a connection has at most
+ * max_replies_per_connection calls awaiting replies, and a uid at most
+ * max_connections_per_user connections (128 and 256 on a stock system
+ * bus). */
+typedef struct {
+  guint    calls;
+  gboolean refusal_logged;  /* one message per episode, not one per refused call */
+} CallerLoad;
+
+/* Counts @call against its caller's limit; FALSE, with @call answered,
+ * when the caller is at the limit (the caller then frees @call). */
+static gboolean
+admit_caller (PendingCall *call)
+{
+  ReservedService *self = call->self;
+  gpointer key = GUINT_TO_POINTER ((guint) call->caller);
+  CallerLoad *load = g_hash_table_lookup (self->callers_in_flight, key);
+  g_autoptr(GError) error = NULL;
+
+  if (load == NULL)
+    {
+      load = g_new0 (CallerLoad, 1);
+      g_hash_table_insert (self->callers_in_flight, key, load);
+    }
+  if (load->calls < RESERVE_CALLS_IN_FLIGHT_MAX)
+    {
+      load->calls++;
+      call->counted = TRUE;
+      return TRUE;
+    }
+
+  if (!load->refusal_logged)
+    {
+      g_message ("uid %u has %u calls in flight, the limit; its further calls are refused "
+                 "until some are answered", (guint) call->caller, load->calls);
+      load->refusal_logged = TRUE;
+    }
+  error = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
+                       "uid %u already has %u calls in flight, and the limit per uid is %u: "
+                       "nothing was done; retry once some are answered",
+                       (guint) call->caller, load->calls, RESERVE_CALLS_IN_FLIGHT_MAX);
+  return_error (call->invocation, error);
+  return FALSE;
+}
+
+static void
+release_caller (PendingCall *call)
+{
+  ReservedService *self = call->self;
+  gpointer key = GUINT_TO_POINTER ((guint) call->caller);
+  CallerLoad *load = g_hash_table_lookup (self->callers_in_flight, key);
+
+  g_assert (load != NULL && load->calls > 0);
+  /* A uid with nothing held takes no memory either. */
+  if (--load->calls == 0)
+    g_hash_table_remove (self->callers_in_flight, key);
+}
 
 static void
 pending_call_free (PendingCall *call)
 {
   ReservedService *self = call->self;
 
+  if (call->counted)
+    release_caller (call);
   g_object_unref (call->invocation);
   g_free (call);
   self->in_flight--;
@@ -156,9 +226,11 @@ on_caller_known (GObject      *source,
   g_autoptr(PendingCall) call = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!reserved_callers_lookup_finish (RESERVED_CALLERS (source), result, &call->caller, &error))
+  if (!reserved_callers_lookup_finish (RESERVED_CALLERS (source), result, &call->caller, &error) ||
+      !admit_caller (call))
     {
-      return_error (call->invocation, error);
+      if (error != NULL)
+        return_error (call->invocation, error);
       return;
     }
   call->handler (g_steal_pointer (&call));
@@ -177,7 +249,12 @@ with_caller (ReservedService *self, GDBusMethodInvocation *invocation, CallerHan
   /* A known caller goes straight on; only a new connection waits for the
    * bus to say who it is. */
   if (reserved_callers_lookup_cached (self->callers, sender, &call->caller))
-    handler (call);
+    {
+      if (admit_caller (call))
+        handler (call);
+      else
+        pending_call_free (call);
+    }
   else
     reserved_callers_lookup_async (self->callers, sender, on_caller_known, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -606,6 +683,7 @@ reserved_service_dispose (GObject *object)
     }
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
+  g_clear_pointer (&self->callers_in_flight, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->callers);
   g_clear_object (&self->store);
@@ -627,6 +705,7 @@ static void
 reserved_service_init (ReservedService *self)
 {
   self->stock_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->callers_in_flight = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->skeleton = reserve_reserve1_skeleton_new ();
   g_signal_connect (self->skeleton, "handle-get-statistics", G_CALLBACK (on_handle_get_statistics), self);
   g_signal_connect (self->skeleton, "handle-buy", G_CALLBACK (on_handle_buy), self);
