@@ -3,7 +3,7 @@
  * not told to allow. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <sys/types.h>
 
 #include "reserved-config.h"
@@ -27,6 +27,17 @@ ReservedGate *reserved_gate_new (const GArray *admin_uids,
                                  gboolean      daemon_uid_is_admin,
                                  uid_t         daemon_uid);
 void          reserved_gate_free (ReservedGate *gate);
+
+/* Membership of the admin groups comes from the user database, which may
+ * be slow (a network service), so the service asks for it in a thread
+ * first: when needs_lookup() says so, look_up_async() fills the gate's
+ * memory of @caller's groups (kept 30 seconds), and the checks below then
+ * answer without blocking. Called without that, they ask in place. */
+gboolean reserved_gate_needs_lookup  (ReservedGate *gate, uid_t caller);
+void     reserved_gate_look_up_async (ReservedGate       *gate,
+                                      uid_t               caller,
+                                      GAsyncReadyCallback callback,
+                                      gpointer            user_data);
 
 gboolean reserved_gate_is_admin (ReservedGate *gate, uid_t caller);
 

@@ -19,6 +19,7 @@ struct _ReservedService {
   ReservedCallers *callers;
   guint            in_flight;  /* accepted calls not yet answered */
   GHashTable      *callers_in_flight;  /* uid -> CallerLoad, while it has calls held */
+  GHashTable      *group_lookups;      /* uid -> GPtrArray of PendingCall waiting for its groups */
   GHashTable      *stock_changes;     /* item -> latest remaining, not yet signalled */
   guint            stock_changes_id;
   gboolean         stopping;
@@ -119,6 +120,7 @@ struct _PendingCall {
   CallerHandler          handler;
   uid_t                  caller;
   gboolean               counted;     /* in its caller's CallerLoad */
+  gboolean               asks_admin;  /* the handler asks the gate who is an admin */
 };
 
 /* What one uid has the daemon hold: every held call costs memory (its
@@ -218,6 +220,61 @@ refuse (PendingCall *call, const GError *error)
   pending_call_free (call);
 }
 
+typedef struct {
+  ReservedService *self;  /* owned */
+  uid_t            caller;
+} GroupLookup;
+
+static void
+on_groups_known (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GroupLookup *lookup = user_data;
+  g_autoptr(ReservedService) self = lookup->self;
+  g_autoptr(GPtrArray) waiting = NULL;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  g_hash_table_steal_extended (self->group_lookups, GUINT_TO_POINTER ((guint) lookup->caller), NULL,
+                               (gpointer *) &waiting);
+  g_free (lookup);
+  for (guint i = 0; i < waiting->len; i++)
+    {
+      PendingCall *call = g_ptr_array_index (waiting, i);
+      call->handler (call);
+    }
+}
+
+/* The caller is known and admitted. A handler that asks whether it is an
+ * admin may need its groups from the user database, which is asked in a
+ * thread (once per uid however many of its calls wait) so the main loop
+ * never waits for it. */
+static void
+go_on (PendingCall *call)
+{
+  ReservedService *self = call->self;
+  gpointer key = GUINT_TO_POINTER ((guint) call->caller);
+  GPtrArray *waiting;
+
+  if (!call->asks_admin || !reserved_gate_needs_lookup (self->gate, call->caller))
+    {
+      call->handler (call);
+      return;
+    }
+  waiting = g_hash_table_lookup (self->group_lookups, key);
+  if (waiting == NULL)
+    {
+      GroupLookup *lookup = g_new0 (GroupLookup, 1);
+
+      lookup->self = g_object_ref (self);
+      lookup->caller = call->caller;
+      waiting = g_ptr_array_new ();
+      g_hash_table_insert (self->group_lookups, key, waiting);
+      reserved_gate_look_up_async (self->gate, call->caller, on_groups_known, lookup);
+    }
+  g_ptr_array_add (waiting, call);
+}
+
 static void
 on_caller_known (GObject      *source,
                  GAsyncResult *result,
@@ -233,11 +290,14 @@ on_caller_known (GObject      *source,
         return_error (call->invocation, error);
       return;
     }
-  call->handler (g_steal_pointer (&call));
+  go_on (g_steal_pointer (&call));
 }
 
 static gboolean
-with_caller (ReservedService *self, GDBusMethodInvocation *invocation, CallerHandler handler)
+with_caller (ReservedService      *self,
+             GDBusMethodInvocation *invocation,
+             CallerHandler          handler,
+             gboolean               asks_admin)
 {
   PendingCall *call = g_new0 (PendingCall, 1);
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
@@ -245,13 +305,14 @@ with_caller (ReservedService *self, GDBusMethodInvocation *invocation, CallerHan
   call->self = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->handler = handler;
+  call->asks_admin = asks_admin;
   self->in_flight++;
   /* A known caller goes straight on; only a new connection waits for the
    * bus to say who it is. */
   if (reserved_callers_lookup_cached (self->callers, sender, &call->caller))
     {
       if (admit_caller (call))
-        handler (call);
+        go_on (call);
       else
         pending_call_free (call);
     }
@@ -534,21 +595,21 @@ on_handle_buy (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocation,
                const char *item, const char *user, guint quantity, GVariant *options,
                ReservedService *self)
 {
-  return with_caller (self, invocation, buy_as);
+  return with_caller (self, invocation, buy_as, FALSE);
 }
 
 static gboolean
 on_handle_cancel (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocation,
                   guint64 order, ReservedService *self)
 {
-  return with_caller (self, invocation, cancel_as);
+  return with_caller (self, invocation, cancel_as, TRUE);
 }
 
 static gboolean
 on_handle_list_orders (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocation,
                        const char *user, ReservedService *self)
 {
-  return with_caller (self, invocation, list_orders_as);
+  return with_caller (self, invocation, list_orders_as, TRUE);
 }
 
 static gboolean
@@ -556,14 +617,14 @@ on_handle_create_item (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocat
                        const char *item, guint capacity, GVariant *options,
                        ReservedService *self)
 {
-  return with_caller (self, invocation, create_item_as);
+  return with_caller (self, invocation, create_item_as, TRUE);
 }
 
 static gboolean
 on_handle_restock (ReserveReserve1 *skeleton, GDBusMethodInvocation *invocation,
                    const char *item, guint quantity, ReservedService *self)
 {
-  return with_caller (self, invocation, restock_as);
+  return with_caller (self, invocation, restock_as, TRUE);
 }
 
 /* Reads need no caller: every item is public. */
@@ -684,6 +745,7 @@ reserved_service_dispose (GObject *object)
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_pointer (&self->callers_in_flight, g_hash_table_unref);
+  g_clear_pointer (&self->group_lookups, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->callers);
   g_clear_object (&self->store);
@@ -706,6 +768,7 @@ reserved_service_init (ReservedService *self)
 {
   self->stock_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->callers_in_flight = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  self->group_lookups = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->skeleton = reserve_reserve1_skeleton_new ();
   g_signal_connect (self->skeleton, "handle-get-statistics", G_CALLBACK (on_handle_get_statistics), self);
   g_signal_connect (self->skeleton, "handle-buy", G_CALLBACK (on_handle_buy), self);
