@@ -473,10 +473,12 @@ buyer_vanished (BenchPool *pool, guint index, GError **error)
 /* Turns a buyer's failure back into the GError it had, so the CLI reports
  * "not running" or "no bus" exactly as its other commands do. */
 static void
-set_buyer_failure (GError **error, const FailedPayload *failed)
+set_buyer_failure (GError **error, const guint8 *payload)
 {
-  FailedPayload copy = *failed;
+  FailedPayload copy;
 
+  /* Copied, not cast: the payload sits anywhere in the inbox. */
+  memcpy (&copy, payload, sizeof copy);
   copy.domain[sizeof copy.domain - 1] = '\0';
   copy.message[sizeof copy.message - 1] = '\0';
   /* Registers the domains a buyer's error may come from, so their names
@@ -522,7 +524,7 @@ handle_message (Collect *collect, BuyerSlot *slot, guint32 kind, const guint8 *p
       if (in_phase || slot->answered)
         return FALSE;
       if (kind == MESSAGE_FAILED && collect->failure == NULL)
-        set_buyer_failure (&collect->failure, (const FailedPayload *) payload);
+        set_buyer_failure (&collect->failure, payload);
       break;
     case MESSAGE_PROGRESS:
       if (!in_phase)

@@ -91,13 +91,17 @@ parse_id_list (GKeyFile   *keyfile,
                GArray     *out,
                GError    **error)
 {
+  g_autofree char *value = NULL;
   g_auto(GStrv) entries = NULL;
-  gsize n = 0;
 
   if (!g_key_file_has_key (keyfile, GROUP, key, NULL))
     return TRUE;
-  entries = g_key_file_get_string_list (keyfile, GROUP, key, &n, NULL);
-  for (gsize i = 0; entries != NULL && i < n; i++)
+  /* The raw value, split here: GKeyFile's list reader would turn a bad
+   * escape or text that is not UTF-8 into an empty list, that is, into no
+   * admins and no error. Names and ids hold no escapes anyway. */
+  value = g_key_file_get_value (keyfile, GROUP, key, NULL);
+  entries = g_strsplit (value != NULL ? value : "", ";", -1);
+  for (gsize i = 0; entries[i] != NULL; i++)
     {
       g_autofree char *entry = g_strstrip (g_strdup (entries[i]));
       guint32 id = 0;

@@ -1,6 +1,7 @@
 #include "reserved-options.h"
 
 #include "reserve-error.h"
+#include "reserve-names.h"
 #include "reserve-validate.h"
 
 /* Bits of a guint64 say which keys were seen, so a method takes at most
@@ -80,3 +81,13 @@ reserved_options_check (GVariant                 *options,
     }
   return TRUE;
 }
+
+const ReservedOptionSpec reserved_buy_options[] = {
+  { RESERVE_OPTION_REQUEST_ID, "s" },
+  { NULL }
+};
+
+const ReservedOptionSpec reserved_create_item_options[] = {
+  { RESERVE_OPTION_PER_USER_LIMIT, "u" },
+  { NULL }
+};

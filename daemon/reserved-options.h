@@ -19,4 +19,8 @@ gboolean reserved_options_check (GVariant                 *options,
                                  const char               *method,
                                  GError                  **error);
 
+/* The options each method takes (API.md). */
+extern const ReservedOptionSpec reserved_buy_options[];
+extern const ReservedOptionSpec reserved_create_item_options[];
+
 G_END_DECLS

@@ -30,16 +30,6 @@ G_DEFINE_TYPE (ReservedService, reserved_service, G_TYPE_OBJECT)
 enum { SIGNAL_DRAINED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static const ReservedOptionSpec buy_options[] = {
-  { RESERVE_OPTION_REQUEST_ID, "s" },
-  { NULL }
-};
-
-static const ReservedOptionSpec create_item_options[] = {
-  { RESERVE_OPTION_PER_USER_LIMIT, "u" },
-  { NULL }
-};
-
 static void
 log_change (const char *item, guint64 order, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
@@ -366,7 +356,7 @@ buy_as (PendingCall *call)
   if (!reserve_validate_item_name (item, &error) ||
       !reserve_validate_user_name (user, &error) ||
       !reserve_validate_range ("quantity", quantity, 1, RESERVE_BUY_QUANTITY_MAX, &error) ||
-      !reserved_options_check (options, buy_options, "Buy", &error) ||
+      !reserved_options_check (options, reserved_buy_options, "Buy", &error) ||
       (g_variant_lookup (options, RESERVE_OPTION_REQUEST_ID, "&s", &request_id) &&
        !reserve_validate_request_id (request_id, &error)))
     {
@@ -519,7 +509,7 @@ create_item_as (PendingCall *call)
   g_variant_get (call_parameters (call), "(&su@a{sv})", &item, &capacity, &options);
   if (!reserve_validate_item_name (item, &error) ||
       !reserve_validate_range ("capacity", capacity, 0, RESERVE_CAPACITY_MAX, &error) ||
-      !reserved_options_check (options, create_item_options, "CreateItem", &error) ||
+      !reserved_options_check (options, reserved_create_item_options, "CreateItem", &error) ||
       !reserved_gate_check (self->gate, RESERVED_ACTION_CREATE_ITEM, call->caller, call->caller, &error))
     {
       refuse (call, error);

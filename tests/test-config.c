@@ -257,6 +257,11 @@ test_unknown_ids (void)
   /* A user name is not a group name. */
   assert_refused ("[reserved]\nAdminGroups=no-such-user-for-reserved\n",
                   G_KEY_FILE_ERROR_INVALID_VALUE, "AdminGroups", NULL);
+  /* What a list reader cannot read is refused, not taken for no admins. */
+  assert_refused ("[reserved]\nAdminUsers=alice\\q\n", G_KEY_FILE_ERROR_INVALID_VALUE,
+                  "AdminUsers", NULL);
+  assert_refused ("[reserved]\nAdminGroups=r\xc3\x28t\n", G_KEY_FILE_ERROR_INVALID_VALUE,
+                  "AdminGroups", NULL);
 }
 
 static void

@@ -86,9 +86,10 @@ static void
 on_cancel_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
-  g_autoptr(GVariant) reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
 
+  /* Only whether it failed matters. */
+  g_clear_pointer (&reply, g_variant_unref);
   call->done = TRUE;
 }
 

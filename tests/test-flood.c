@@ -586,13 +586,14 @@ known_connection (Fixture *f)
 {
   GDBusConnection *connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
+  GVariant *reply =
     g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                  RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", "nobody-yet"),
                                  G_VARIANT_TYPE ("(a(tsuxs))"), G_DBUS_CALL_FLAGS_NONE,
                                  -1, NULL, &error);
 
   g_assert_no_error (error);
+  g_variant_unref (reply);
   return connection;
 }
 

@@ -1267,8 +1267,6 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
 static void
 test_refuse_newer_schema (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
   make_reserved_database (f, 3);
   sqlite_exec_file (f->path, "PRAGMA user_version = 99");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
