@@ -111,14 +111,18 @@ fail_uncommitted (GPtrArray *ops, guint first, guint last, const GError *cause)
 }
 
 /* Runs one operation inside the open transaction in a savepoint of its
- * own. Returns FALSE when the transaction itself is lost. */
+ * own, counting it in @kept unless it was refused. Returns FALSE when the
+ * transaction itself is lost. */
 static gboolean
-run_in_savepoint (StoreConnection *c, WriteOp *op, GError **transaction_error)
+run_in_savepoint (StoreConnection *c, WriteOp *op, guint *kept, GError **transaction_error)
 {
   if (!store_sql_savepoint (c, transaction_error))
     return FALSE;
   if (run_write (c, op))
-    return store_sql_release (c, transaction_error);
+    {
+      (*kept)++;
+      return store_sql_release (c, transaction_error);
+    }
 
   /* An I/O error or a full disk may have made SQLite roll back the whole
    * transaction; then there is no savepoint left to return to. */
@@ -220,6 +224,7 @@ run_batch (ReservedStore *self, GPtrArray *ops)
   while (i < ops->len)
     {
       g_autoptr(GError) transaction_error = NULL;
+      guint kept = 0;
 
       first_in_transaction = i;
       if (!store_sql_begin (c, &transaction_error))
@@ -230,11 +235,18 @@ run_batch (ReservedStore *self, GPtrArray *ops)
       for (; i < ops->len; i++)
         {
           WriteOp *op = g_task_get_task_data (g_ptr_array_index (ops, i));
-          if (!run_in_savepoint (c, op, &transaction_error))
+          if (!run_in_savepoint (c, op, &kept, &transaction_error))
             {
               i++;
               break;
             }
+        }
+      /* Refusals alone changed nothing: there is nothing to make durable,
+       * and no reason to wait for a sync. */
+      if (transaction_error == NULL && kept == 0)
+        {
+          store_sql_rollback (c);
+          continue;
         }
       if (transaction_error == NULL && store_sql_commit (c, &transaction_error))
         {

@@ -396,6 +396,33 @@ test_failed_commit (Fixture *f, gconstpointer data)
   calls_clear (calls);
 }
 
+/* A batch of refusals changed nothing, so it has nothing to commit: no
+ * commit is made (none is counted), and nothing waits for a sync. */
+static void
+test_refusals_not_committed (Fixture *f, gconstpointer data)
+{
+  guint64 commits;
+
+  for (guint i = 0; i < CAPACITY / PER_USER_LIMIT; i++)
+    {
+      g_autofree char *user = g_strdup_printf ("early-%u", i);
+      reserved_test_buy (&f->client, ITEM, user, PER_USER_LIMIT, NULL, NULL);
+    }
+  commits = statistic (f, "commits");
+  for (guint i = 0; i < 10; i++)
+    {
+      reserved_test_buy_refused (&f->client, ITEM, "late", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+      reserved_test_buy_refused (&f->client, "no-such-seats", "late", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
+    }
+  g_assert_cmpuint (statistic (f, "commits"), ==, commits);
+
+  /* A change is still committed. */
+  reserved_test_restock (&f->client, ITEM, 1);
+  g_assert_cmpuint (statistic (f, "commits"), ==, commits + 1);
+  reserved_test_buy (&f->client, ITEM, "late", 1, NULL, NULL);
+  g_assert_cmpuint (statistic (f, "commits"), ==, commits + 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -407,5 +434,7 @@ main (int argc, char **argv)
               fixture_set_up, test_one_transaction, fixture_tear_down);
   g_test_add ("/batching/failed-commit", Fixture, NULL,
               fixture_set_up, test_failed_commit, fixture_tear_down);
+  g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
+              fixture_set_up, test_refusals_not_committed, fixture_tear_down);
   return g_test_run ();
 }
