@@ -182,7 +182,7 @@ reserved_gate_needs_lookup (ReservedGate *gate, uid_t caller)
 typedef struct {
   ReservedGate *gate;  /* kept alive by the service until the callback */
   uid_t         caller;
-} LookUp;
+} GroupQuery;
 
 static void
 look_up_in_thread (GTask        *task,
@@ -190,9 +190,9 @@ look_up_in_thread (GTask        *task,
                    gpointer      task_data,
                    GCancellable *cancellable)
 {
-  LookUp *look_up = task_data;
+  GroupQuery *query = task_data;
 
-  remember_membership (look_up->gate, look_up->caller, ask_admin_group (look_up->gate, look_up->caller));
+  remember_membership (query->gate, query->caller, ask_admin_group (query->gate, query->caller));
   g_task_return_boolean (task, TRUE);
 }
 
@@ -203,11 +203,11 @@ reserved_gate_look_up_async (ReservedGate       *gate,
                              gpointer            user_data)
 {
   g_autoptr(GTask) task = g_task_new (NULL, NULL, callback, user_data);
-  LookUp *look_up = g_new0 (LookUp, 1);
+  GroupQuery *query = g_new0 (GroupQuery, 1);
 
-  look_up->gate = gate;
-  look_up->caller = caller;
-  g_task_set_task_data (task, look_up, g_free);
+  query->gate = gate;
+  query->caller = caller;
+  g_task_set_task_data (task, query, g_free);
   g_task_run_in_thread (task, look_up_in_thread);
 }
 
@@ -220,9 +220,9 @@ deny (GError **error, uid_t caller, const char *what)
 }
 
 gboolean
-reserved_gate_check (ReservedGate  *gate,
-                     ReservedAction action,
+reserved_gate_check (ReservedAction action,
                      uid_t          caller,
+                     gboolean       caller_is_admin,
                      uid_t          owner,
                      GError       **error)
 {
@@ -231,19 +231,19 @@ reserved_gate_check (ReservedGate  *gate,
     case RESERVED_ACTION_BUY:
       return TRUE;
     case RESERVED_ACTION_CANCEL:
-      if (caller == owner || reserved_gate_is_admin (gate, caller))
+      if (caller == owner || caller_is_admin)
         return TRUE;
       return deny (error, caller, "cancel an order placed by another user (only its buyer or an admin may)");
     case RESERVED_ACTION_LIST_EVERY_CUSTOMER:
-      if (reserved_gate_is_admin (gate, caller))
+      if (caller_is_admin)
         return TRUE;
       return deny (error, caller, "list the orders of every customer (admins only; name a user instead)");
     case RESERVED_ACTION_CREATE_ITEM:
-      if (reserved_gate_is_admin (gate, caller))
+      if (caller_is_admin)
         return TRUE;
       return deny (error, caller, "create items (admins only)");
     case RESERVED_ACTION_RESTOCK:
-      if (reserved_gate_is_admin (gate, caller))
+      if (caller_is_admin)
         return TRUE;
       return deny (error, caller, "restock items (admins only)");
     default:

@@ -29,10 +29,11 @@ ReservedGate *reserved_gate_new (const GArray *admin_uids,
 void          reserved_gate_free (ReservedGate *gate);
 
 /* Membership of the admin groups comes from the user database, which may
- * be slow (a network service), so the service asks for it in a thread
- * first: when needs_lookup() says so, look_up_async() fills the gate's
- * memory of @caller's groups (kept 30 seconds), and the checks below then
- * answer without blocking. Called without that, they ask in place. */
+ * be slow (a network service), so the service asks for it in a thread:
+ * when needs_lookup() says so, look_up_async() fills the gate's memory of
+ * @caller's groups (kept 30 seconds). is_admin() answers from that memory
+ * without blocking while needs_lookup() is FALSE; otherwise it asks the
+ * user database in place, which only tests and tools may do. */
 gboolean reserved_gate_needs_lookup  (ReservedGate *gate, uid_t caller);
 void     reserved_gate_look_up_async (ReservedGate       *gate,
                                       uid_t               caller,
@@ -41,11 +42,13 @@ void     reserved_gate_look_up_async (ReservedGate       *gate,
 
 gboolean reserved_gate_is_admin (ReservedGate *gate, uid_t caller);
 
-/* @owner: the uid that placed the order, for RESERVED_ACTION_CANCEL.
- * On refusal sets a RESERVE_ERROR_PERMISSION_DENIED naming the caller. */
-gboolean reserved_gate_check (ReservedGate  *gate,
-                              ReservedAction action,
+/* @caller_is_admin: what is_admin() said of @caller, decided once per
+ * call. @owner: the uid that placed the order, for
+ * RESERVED_ACTION_CANCEL. On refusal sets a RESERVE_ERROR_PERMISSION_DENIED
+ * naming the caller. */
+gboolean reserved_gate_check (ReservedAction action,
                               uid_t          caller,
+                              gboolean       caller_is_admin,
                               uid_t          owner,
                               GError       **error);
 

@@ -110,7 +110,8 @@ struct _PendingCall {
   CallerHandler          handler;
   uid_t                  caller;
   gboolean               counted;     /* in its caller's CallerLoad */
-  gboolean               asks_admin;  /* the handler asks the gate who is an admin */
+  gboolean               asks_admin;  /* the handler needs to know whether the caller is an admin */
+  gboolean               admin;       /* that answer, decided once before the handler runs */
 };
 
 /* What one uid has the daemon hold: every held call costs memory (its
@@ -215,6 +216,15 @@ typedef struct {
   uid_t            caller;
 } GroupLookup;
 
+/* The gate's answer is fresh here (asked just now, or known), so asking
+ * it does not block. */
+static void
+run_handler (PendingCall *call)
+{
+  call->admin = call->asks_admin && reserved_gate_is_admin (call->self->gate, call->caller);
+  call->handler (call);
+}
+
 static void
 on_groups_known (GObject      *source,
                  GAsyncResult *result,
@@ -229,40 +239,40 @@ on_groups_known (GObject      *source,
                                (gpointer *) &waiting);
   g_free (lookup);
   for (guint i = 0; i < waiting->len; i++)
-    {
-      PendingCall *call = g_ptr_array_index (waiting, i);
-      call->handler (call);
-    }
+    run_handler (g_ptr_array_index (waiting, i));
 }
 
-/* The caller is known and admitted. A handler that asks whether it is an
- * admin may need its groups from the user database, which is asked in a
- * thread (once per uid however many of its calls wait) so the main loop
- * never waits for it. */
+/* The caller is known and admitted. A handler that needs to know whether
+ * it is an admin may need its groups from the user database, which is
+ * asked in a thread (once per uid however many of its calls wait) so the
+ * main loop never waits for it. While that question is out, every call of
+ * the uid waits behind it, so a connection's calls still run in the order
+ * they were sent (a CreateItem, then a Buy of that item). */
 static void
 go_on (PendingCall *call)
 {
   ReservedService *self = call->self;
   gpointer key = GUINT_TO_POINTER ((guint) call->caller);
-  GPtrArray *waiting;
+  GPtrArray *waiting = g_hash_table_lookup (self->group_lookups, key);
+  GroupLookup *lookup;
 
-  if (!call->asks_admin || !reserved_gate_needs_lookup (self->gate, call->caller))
+  if (waiting != NULL)
     {
-      call->handler (call);
+      g_ptr_array_add (waiting, call);
       return;
     }
-  waiting = g_hash_table_lookup (self->group_lookups, key);
-  if (waiting == NULL)
+  if (!call->asks_admin || !reserved_gate_needs_lookup (self->gate, call->caller))
     {
-      GroupLookup *lookup = g_new0 (GroupLookup, 1);
-
-      lookup->self = g_object_ref (self);
-      lookup->caller = call->caller;
-      waiting = g_ptr_array_new ();
-      g_hash_table_insert (self->group_lookups, key, waiting);
-      reserved_gate_look_up_async (self->gate, call->caller, on_groups_known, lookup);
+      run_handler (call);
+      return;
     }
+  lookup = g_new0 (GroupLookup, 1);
+  lookup->self = g_object_ref (self);
+  lookup->caller = call->caller;
+  waiting = g_ptr_array_new ();
   g_ptr_array_add (waiting, call);
+  g_hash_table_insert (self->group_lookups, key, waiting);
+  reserved_gate_look_up_async (self->gate, call->caller, on_groups_known, lookup);
 }
 
 static void
@@ -415,7 +425,7 @@ cancel_as (PendingCall *call)
       refuse (call, error);
       return;
     }
-  allowed = reserved_gate_check (self->gate, RESERVED_ACTION_CANCEL, call->caller, order.caller, &error);
+  allowed = reserved_gate_check (RESERVED_ACTION_CANCEL, call->caller, call->admin, order.caller, &error);
   reserved_order_clear (&order);
   if (!allowed)
     {
@@ -450,13 +460,12 @@ list_orders_as (PendingCall *owned_call)
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) orders = NULL;
   gboolean every_customer;
-  gboolean admin;
 
   g_variant_get (call_parameters (call), "(&s)", &user);
   every_customer = user[0] == '\0';
   if ((!every_customer && !reserve_validate_user_name (user, &error)) ||
       (every_customer &&
-       !reserved_gate_check (self->gate, RESERVED_ACTION_LIST_EVERY_CUSTOMER, call->caller, call->caller, &error)))
+       !reserved_gate_check (RESERVED_ACTION_LIST_EVERY_CUSTOMER, call->caller, call->admin, call->caller, &error)))
     {
       return_error (call->invocation, error);
       return;
@@ -464,9 +473,8 @@ list_orders_as (PendingCall *owned_call)
 
   /* Order ids are not secret, but who bought what is: non-admins see only
    * the orders their own uid placed. */
-  admin = reserved_gate_is_admin (self->gate, call->caller);
   orders = reserved_store_list_orders (self->store, every_customer ? NULL : user,
-                                       admin ? NULL : &call->caller, &error);
+                                       call->admin ? NULL : &call->caller, &error);
   if (orders == NULL)
     {
       return_error (call->invocation, error);
@@ -510,7 +518,7 @@ create_item_as (PendingCall *call)
   if (!reserve_validate_item_name (item, &error) ||
       !reserve_validate_range ("capacity", capacity, 0, RESERVE_CAPACITY_MAX, &error) ||
       !reserved_options_check (options, reserved_create_item_options, "CreateItem", &error) ||
-      !reserved_gate_check (self->gate, RESERVED_ACTION_CREATE_ITEM, call->caller, call->caller, &error))
+      !reserved_gate_check (RESERVED_ACTION_CREATE_ITEM, call->caller, call->admin, call->caller, &error))
     {
       refuse (call, error);
       return;
@@ -568,7 +576,7 @@ restock_as (PendingCall *call)
     }
   ok = reserve_validate_range ("capacity after the restock", (guint64) item.capacity + quantity,
                                0, RESERVE_CAPACITY_MAX, &error) &&
-       reserved_gate_check (self->gate, RESERVED_ACTION_RESTOCK, call->caller, call->caller, &error);
+       reserved_gate_check (RESERVED_ACTION_RESTOCK, call->caller, call->admin, call->caller, &error);
   reserved_item_clear (&item);
   if (!ok)
     {

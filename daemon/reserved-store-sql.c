@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +254,25 @@ store_sql_commit (StoreConnection *c, GError **error)
   return TRUE;
 }
 
+static gboolean
+sync_path (const char *path, int flags, GError **error)
+{
+  int fd = open (path, flags | O_CLOEXEC);
+
+  if (fd < 0 || fsync (fd) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot write %s to disk: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
 gboolean
 store_sql_clear_log (StoreConnection *c, GError **error)
 {
@@ -273,6 +293,13 @@ store_sql_clear_log (StoreConnection *c, GError **error)
   else
     set_storage_error (c, error, "clear the write-ahead log");
   sqlite3_finalize (stmt);
+  /* SQLite cuts the log without syncing it; until that reaches the disk, a
+   * power loss could bring the failed commit's frames back. */
+  if (ok)
+    {
+      g_autofree char *log = g_strconcat (c->path, "-wal", NULL);
+      ok = sync_path (log, O_RDONLY, error);
+    }
   return ok;
 }
 
@@ -569,22 +596,46 @@ open_connection (StoreConnection *c, int flags, GError **error)
 }
 
 static gboolean
-sync_path (const char *path, int flags, GError **error)
+remove_file (const char *path, const char *why, GError **error)
 {
-  int fd = open (path, flags | O_CLOEXEC);
-
-  if (fd < 0 || fsync (fd) != 0)
+  if (unlink (path) != 0 && errno != ENOENT)
     {
       int saved = errno;
 
-      if (fd >= 0)
-        close (fd);
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                   "cannot write %s to disk: %s", path, g_strerror (saved));
+                   "cannot remove %s, %s: %s", path, why, g_strerror (saved));
       return FALSE;
     }
-  close (fd);
   return TRUE;
+}
+
+/* Opens and locks (flock) the file a new database is built in, so two
+ * daemons starting at once on a fresh path take turns. Returns -1 with
+ * @error set on failure. The lock holder may rename or remove the file,
+ * so the lock counts only if the path still names the locked file. */
+static int
+lock_building_file (const char *building, GError **error)
+{
+  for (;;)
+    {
+      int fd = open (building, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      struct stat locked, named;
+
+      if (fd < 0 || flock (fd, LOCK_EX) != 0 || fstat (fd, &locked) != 0)
+        {
+          int saved = errno;
+
+          if (fd >= 0)
+            close (fd);
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                       "cannot create and lock %s to build a new database in: %s",
+                       building, g_strerror (saved));
+          return -1;
+        }
+      if (stat (building, &named) == 0 && named.st_dev == locked.st_dev && named.st_ino == locked.st_ino)
+        return fd;
+      close (fd);
+    }
 }
 
 /* A new database is built whole under a name of its own (the database's
@@ -592,7 +643,8 @@ sync_path (const char *path, int flags, GError **error)
  * to disk, and only then renamed into place. A crash at any point leaves
  * either no database (fresh again) or a complete one: never a half-made
  * file that the start-up check would refuse, or a hot journal that SQLite
- * would have to roll back before anyone could tell whose file it is. */
+ * would have to roll back before anyone could tell whose file it is.
+ * Returns TRUE also when another daemon created the database meanwhile. */
 static gboolean
 create_database (const char *path,
                  const char *default_item,
@@ -601,50 +653,73 @@ create_database (const char *path,
 {
   g_autofree char *building = g_strconcat (path, "-new", NULL);
   g_autofree char *folder = g_path_get_dirname (path);
-  const char *suffixes[] = { "", "-journal", "-wal", "-shm" };
+  const char *building_leftovers[] = { "-journal", "-wal", "-shm" };
+  const char *stale[] = { "-wal", "-shm", "-journal" };
   StoreConnection c = { .path = building };
+  gboolean fresh = FALSE;
   gboolean ok;
+  int lock;
 
-  /* Left by a creation that a crash interrupted. */
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+  lock = lock_building_file (building, error);
+  if (lock < 0)
+    return FALSE;
+  /* Another daemon may have made it while this one waited for the lock. */
+  if (!probe_file (path, &fresh, error))
     {
-      g_autofree char *leftover = g_strconcat (building, suffixes[i], NULL);
-
-      if (unlink (leftover) != 0 && errno != ENOENT)
-        {
-          int saved = errno;
-
-          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                       "cannot remove %s, left by an interrupted creation of %s: %s",
-                       leftover, path, g_strerror (saved));
-          return FALSE;
-        }
+      close (lock);
+      return FALSE;
+    }
+  if (!fresh)
+    {
+      unlink (building);
+      close (lock);
+      return TRUE;
     }
 
-  ok = open_connection (&c, SQLITE_OPEN_CREATE, error) &&
+  /* What a creation that a crash interrupted left, and what a database
+   * that is gone left beside it: SQLite would replay a -wal or -journal
+   * found next to the new file, whichever database it came from. */
+  ok = ftruncate (lock, 0) == 0;
+  if (!ok)
+    {
+      int saved = errno;
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot empty %s to build a new database in: %s", building, g_strerror (saved));
+    }
+  for (guint i = 0; ok && i < G_N_ELEMENTS (building_leftovers); i++)
+    {
+      g_autofree char *leftover = g_strconcat (building, building_leftovers[i], NULL);
+      ok = remove_file (leftover, "left by an interrupted creation", error);
+    }
+  for (guint i = 0; ok && i < G_N_ELEMENTS (stale); i++)
+    {
+      g_autofree char *leftover = g_strconcat (path, stale[i], NULL);
+      ok = remove_file (leftover, "left by a database that is gone", error);
+    }
+
+  ok = ok &&
+       open_connection (&c, SQLITE_OPEN_CREATE, error) &&
        exec_sql (&c, "PRAGMA synchronous = FULL", error, "set synchronous=FULL") &&
        migrate (&c, TRUE, default_item, default_capacity, error) &&
        configure_connection (&c, error);
-  /* Closing the last connection checkpoints and removes the -wal file, so
-   * the one file holds everything. */
+  /* Everything was committed with the rollback journal before the switch
+   * to WAL, so closing leaves the one file holding all of it. */
   store_connection_close (&c);
-  if (!ok)
-    {
-      unlink (building);
-      return FALSE;
-    }
-  if (!sync_path (building, O_RDONLY, error))
-    return FALSE;
-  if (rename (building, path) != 0)
+  ok = ok && sync_path (building, O_RDONLY, error);
+  if (ok && rename (building, path) != 0)
     {
       int saved = errno;
 
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
                    "cannot rename %s to %s: %s", building, path, g_strerror (saved));
-      return FALSE;
+      ok = FALSE;
     }
-  /* The rename itself must reach the disk before the first order does. */
-  return sync_path (folder, O_RDONLY | O_DIRECTORY, error);
+  /* The rename, and the removals, must reach the disk before the first
+   * order does. */
+  ok = ok && sync_path (folder, O_RDONLY | O_DIRECTORY, error);
+  close (lock);
+  return ok;
 }
 
 gboolean

@@ -203,6 +203,19 @@ clear_failed_commit (ReservedStore *self)
   return FALSE;
 }
 
+/* Fails @ops[first..last), which were not attempted, while the log still
+ * holds a failed commit's frames. */
+static void
+refuse_while_uncleared (ReservedStore *self, GPtrArray *ops, guint first, guint last)
+{
+  g_autoptr(GError) refusal =
+    g_error_new (RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                 "nothing was done: nothing can be written to %s until an earlier failed commit is "
+                 "cleared from its write-ahead log: %s", self->path, self->uncleared_log->message);
+
+  fail_uncommitted (ops, first, last, refusal);
+}
+
 static void
 run_batch (ReservedStore *self, GPtrArray *ops)
 {
@@ -212,11 +225,7 @@ run_batch (ReservedStore *self, GPtrArray *ops)
 
   if (self->uncleared_log != NULL && !clear_failed_commit (self))
     {
-      g_autoptr(GError) refusal =
-        g_error_new (RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                     "nothing can be written to %s until an earlier failed commit is cleared "
-                     "from its write-ahead log: %s", self->path, self->uncleared_log->message);
-      fail_uncommitted (ops, 0, ops->len, refusal);
+      refuse_while_uncleared (self, ops, 0, ops->len);
       hand_back (ops);
       return;
     }
@@ -224,6 +233,7 @@ run_batch (ReservedStore *self, GPtrArray *ops)
   while (i < ops->len)
     {
       g_autoptr(GError) transaction_error = NULL;
+      gboolean commit_failed = FALSE;
       guint kept = 0;
 
       first_in_transaction = i;
@@ -248,7 +258,9 @@ run_batch (ReservedStore *self, GPtrArray *ops)
           store_sql_rollback (c);
           continue;
         }
-      if (transaction_error == NULL && store_sql_commit (c, &transaction_error))
+      if (transaction_error == NULL)
+        commit_failed = !store_sql_commit (c, &transaction_error);
+      if (transaction_error == NULL)
         {
           g_mutex_lock (&self->lock);
           self->stats.commits++;
@@ -261,15 +273,17 @@ run_batch (ReservedStore *self, GPtrArray *ops)
       store_sql_rollback (c);
       g_debug ("A transaction of %u operations was not committed: %s",
                i - first_in_transaction, transaction_error->message);
-      /* Those answered StorageFailure must stay untaken after a crash too,
-       * so the log is cleared before they are answered. */
-      if (!clear_failed_commit (self))
+      /* A failed COMMIT may have left its frames, commit mark and all, in
+       * the log; those answered StorageFailure must stay untaken after a
+       * crash too, so the log is cleared before they are answered. (A
+       * transaction lost before its COMMIT wrote no commit mark.) */
+      if (commit_failed && !clear_failed_commit (self))
         {
           g_prefix_error (&transaction_error, "%s; ", self->uncleared_log->message);
           g_prefix_error (&transaction_error,
                           "in doubt until reserved clears its write-ahead log, which failed: ");
           fail_uncommitted (ops, first_in_transaction, i, transaction_error);
-          fail_uncommitted (ops, i, ops->len, self->uncleared_log);
+          refuse_while_uncleared (self, ops, i, ops->len);
           break;
         }
       fail_uncommitted (ops, first_in_transaction, i, transaction_error);

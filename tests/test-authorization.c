@@ -1330,6 +1330,103 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
   }
 }
 
+/* --- an admin by group, pipelining ------------------------------------------------ */
+
+#define PIPELINED_PAIRS 20
+
+typedef struct {
+  GMainLoop *loop;
+  guint      pending;
+  char     **lines;    /* one answer per call, in sending order */
+} Pipeline;
+
+typedef struct {
+  Pipeline *pipeline;
+  guint     index;
+} PipelinedCall;
+
+static void
+on_pipelined_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PipelinedCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
+
+  call->pipeline->lines[call->index] = g_strdup (reply != NULL ? "ok" : name != NULL ? name : error->message);
+  if (--call->pipeline->pending == 0)
+    g_main_loop_quit (call->pipeline->loop);
+  g_free (call);
+}
+
+static void
+send_pipelined (GDBusConnection *connection, Pipeline *pipeline, const char *method, GVariant *args)
+{
+  PipelinedCall *call = g_new0 (PipelinedCall, 1);
+
+  call->pipeline = pipeline;
+  call->index = pipeline->pending++;
+  g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
+                          method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
+                          (int) reserved_test_timeout_seconds () * 1000, NULL, on_pipelined_reply, call);
+}
+
+/* The helper's half: on a new connection, sends every pair of CreateItem
+ * and Buy of the new item before any answer can arrive, then prints one
+ * line per answer, in sending order. */
+static int
+helper_pipeline (const char *address)
+{
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Pipeline pipeline = { loop, 0, g_new0 (char *, 2 * PIPELINED_PAIRS + 1) };
+
+  for (guint i = 0; i < PIPELINED_PAIRS; i++)
+    {
+      g_autofree char *item = g_strdup_printf ("pipelined-%u", i);
+
+      send_pipelined (connection, &pipeline, "CreateItem", g_variant_new ("(su@a{sv})", item, 1u,
+                                                                         g_variant_new ("a{sv}", NULL)));
+      send_pipelined (connection, &pipeline, "Buy", g_variant_new ("(ssu@a{sv})", item, CUSTOMER, 1u,
+                                                                  g_variant_new ("a{sv}", NULL)));
+    }
+  g_main_loop_run (loop);
+  for (guint i = 0; pipeline.lines[i] != NULL; i++)
+    printf ("%s\n", pipeline.lines[i]);
+  g_strfreev (pipeline.lines);
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  return 0;
+}
+
+/* An admin through a group whose first calls need its groups looked up
+ * (in a thread): a Buy sent after a CreateItem of the same item must not
+ * overtake it while the lookup is out, whatever the Buy itself needs. */
+static void
+test_admin_group_in_order (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "pipeline", f->address, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_auto(GStrv) lines = NULL;
+  int out[2];
+  GPid pid;
+
+  g_unix_open_pipe (out, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  pid = reserved_test_spawn_helper (args, GROUP_ADMIN_UID, -1, out[1], -1);
+  close (out[1]);
+  output = reserved_test_read_all (out[0]);
+  close (out[0]);
+  reserved_test_wait_helper (pid, "pipelining admin by group");
+
+  lines = g_strsplit (output, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2 * PIPELINED_PAIRS + 1);
+  for (guint i = 0; i < 2 * PIPELINED_PAIRS; i++)
+    if (!g_str_equal (lines[i], "ok"))
+      g_error ("call %u of the pipeline (%s of pipelined-%u) was answered %s: it ran out of order",
+               i + 1, i % 2 == 0 ? "CreateItem" : "Buy", i / 2, lines[i]);
+}
+
 /* --- main --------------------------------------------------------------------------- */
 
 static int
@@ -1342,6 +1439,8 @@ run_helper (int argc, char **argv)
   if (argc == 4 && g_str_equal (argv[0], "leave") &&
       g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT64, &order, NULL))
     return helper_leave (argv[1], order, argv[3]);
+  if (argc == 2 && g_str_equal (argv[0], "pipeline"))
+    return helper_pipeline (argv[1]);
   g_printerr ("unknown helper call\n");
   return 2;
 }
@@ -1368,6 +1467,8 @@ main (int argc, char **argv)
       matrix_setups[c] = (CaseSetup) { DAEMON_UID, FALSE, &callers[c] };
       g_test_add (path, Fixture, &matrix_setups[c], fixture_set_up, test_matrix_row, fixture_tear_down);
     }
+  g_test_add ("/authorization/admin-group/in-order", Fixture, &plain,
+              fixture_set_up, test_admin_group_in_order, fixture_tear_down);
   g_test_add ("/authorization/request-id/scoped", Fixture, &plain,
               fixture_set_up, test_request_id_scoped, fixture_tear_down);
   g_test_add ("/authorization/fail-closed/bus-error", Fixture, &daemon_as_nobody,

@@ -394,6 +394,56 @@ test_open_empty_file (Fixture *f, gconstpointer data)
 }
 
 static void
+copy_file (const char *from, const char *to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (from, &contents, &length, &error));
+  g_assert_true (g_file_set_contents (to, contents, (gssize) length, &error));
+  g_assert_no_error (error);
+}
+
+/* The database was removed, but its write-ahead log (here another
+ * database's, with frames not yet checkpointed) was not: SQLite would
+ * replay it into whatever file comes to have that name. A fresh database
+ * is made as if it were not there. */
+static void
+test_open_stale_log (Fixture *f, gconstpointer data)
+{
+  g_autofree char *other = g_build_filename (f->dir, "other.db", NULL);
+  g_autofree char *other_wal = g_strconcat (other, "-wal", NULL);
+  g_autofree char *other_shm = g_strconcat (other, "-shm", NULL);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+  ReservedItem item = { 0 };
+  sqlite3 *db = NULL;
+
+  g_assert_null (f->store);
+  g_assert_cmpint (sqlite3_open (other, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; "
+                                     "CREATE TABLE other_application (x); "
+                                     "INSERT INTO other_application VALUES (1);",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (g_file_test (other_wal, G_FILE_TEST_EXISTS), ==, TRUE);
+  copy_file (other_wal, wal);
+  copy_file (other_shm, shm);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+
+  f->store = open_store (f->path);
+  get_item (f->store, RESERVE_DEFAULT_ITEM, &item);
+  g_assert_cmpuint (item.capacity, ==, RESERVE_DEFAULT_CAPACITY);
+  reserved_item_clear (&item);
+  g_clear_object (&f->store);
+  g_assert_cmpint (sqlite_query_int (f->path,
+                                     "SELECT count(*) FROM sqlite_schema WHERE name = 'other_application'"),
+                   ==, 0);
+  g_assert_cmpint (sqlite_query_int (f->path, "PRAGMA application_id"), ==, 0x52535644);
+}
+
+static void
 test_open_reopen (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -1438,6 +1488,7 @@ main (int argc, char **argv)
 
   ADD ("/store/open/fresh", test_open_fresh);
   ADD_EMPTY ("/store/open/empty-file", test_open_empty_file);
+  ADD_EMPTY ("/store/open/stale-log", test_open_stale_log);
   ADD ("/store/open/reopen", test_open_reopen);
   ADD ("/store/buy/basic", test_buy_basic);
   ADD ("/store/buy/user-verbatim", test_buy_user_verbatim);
