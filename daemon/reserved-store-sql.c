@@ -658,8 +658,16 @@ create_database (const char *path,
   StoreConnection c = { .path = building };
   gboolean fresh = FALSE;
   gboolean ok;
+  struct stat st;
   int lock;
 
+  if (lstat (path, &st) == 0 && S_ISLNK (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s is a symbolic link to a missing or empty file: a new database is renamed "
+                   "into place, which would replace the link; name its target instead", path);
+      return FALSE;
+    }
   lock = lock_building_file (building, error);
   if (lock < 0)
     return FALSE;

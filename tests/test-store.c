@@ -1357,6 +1357,25 @@ test_refuse_directory (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_DIR));
 }
 
+/* A new database is renamed into place, which would replace a link that
+ * points to where it should go: refused, with the link left as it was. */
+static void
+test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedStore) store = NULL;
+  g_autofree char *target = g_build_filename (f->dir, "target.db", NULL);
+
+  g_assert_cmpint (symlink (target, f->path), ==, 0);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, &error);
+  g_assert_null (store);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  assert_message_has (error, f->path);
+  assert_message_has (error, "symbolic link");
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_SYMLINK));
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+}
+
 #define READ_ONLY_PATH_VARIABLE "RESERVED_TEST_READ_ONLY_PATH"
 
 /* The child: an unprivileged user (root gives its rights away first, as
@@ -1514,6 +1533,7 @@ main (int argc, char **argv)
   ADD_EMPTY ("/store/refuse/newer-schema", test_refuse_newer_schema);
   ADD_EMPTY ("/store/refuse/missing-folder", test_refuse_missing_folder);
   ADD_EMPTY ("/store/refuse/directory", test_refuse_directory);
+  ADD_EMPTY ("/store/refuse/fresh-symlink", test_refuse_fresh_symlink);
   g_test_add_func ("/store/refuse/read-only", test_refuse_read_only);
   ADD ("/store/storage/locked", test_storage_locked);
 
