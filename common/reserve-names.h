@@ -20,6 +20,12 @@
  * the daemon hold to a few MiB. */
 #define RESERVE_CALLS_IN_FLIGHT_MAX   1024u
 
+/* How long a write waits for a lock another process holds on the
+ * database before it fails with StorageFailure, in milliseconds (the
+ * daemon's BusyTimeout). */
+#define RESERVE_BUSY_TIMEOUT_DEFAULT_MS  2000u
+#define RESERVE_BUSY_TIMEOUT_MAX_MS      3600000u
+
 #define RESERVE_DEFAULT_ITEM          "ticket"
 #define RESERVE_DEFAULT_CAPACITY      100u
 

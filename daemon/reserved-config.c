@@ -14,7 +14,7 @@
 #define GROUP "reserved"
 
 static const char *const known_keys[] = {
-  "DefaultItem", "InitialCapacity", "AdminUsers", "AdminGroups", NULL,
+  "DefaultItem", "InitialCapacity", "BusyTimeout", "AdminUsers", "AdminGroups", NULL,
 };
 
 ReservedConfig *
@@ -24,6 +24,7 @@ reserved_config_new_default (void)
 
   config->default_item = g_strdup (RESERVE_DEFAULT_ITEM);
   config->initial_capacity = RESERVE_DEFAULT_CAPACITY;
+  config->busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
   config->admin_uids = g_array_new (FALSE, FALSE, sizeof (uid_t));
   config->admin_gids = g_array_new (FALSE, FALSE, sizeof (gid_t));
   return config;
@@ -220,6 +221,22 @@ reserved_config_parse (const char *data,
           return NULL;
         }
       config->initial_capacity = (guint32) capacity;
+    }
+
+  if (g_key_file_has_key (keyfile, GROUP, "BusyTimeout", NULL))
+    {
+      g_autofree char *text = g_key_file_get_value (keyfile, GROUP, "BusyTimeout", NULL);
+      guint64 milliseconds = 0;
+
+      if (text == NULL ||
+          !g_ascii_string_to_unsigned (text, 10, 0, RESERVE_BUSY_TIMEOUT_MAX_MS,
+                                       &milliseconds, NULL))
+        {
+          bad_value (error, origin, "BusyTimeout", text ? text : "",
+                     "a whole number of milliseconds from 0 to 3600000");
+          return NULL;
+        }
+      config->busy_timeout_ms = (guint32) milliseconds;
     }
 
   if (!parse_id_list (keyfile, origin, "AdminUsers", FALSE, config->admin_uids, error) ||

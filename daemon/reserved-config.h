@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 typedef struct {
   char    *default_item;
   guint32  initial_capacity;
+  guint32  busy_timeout_ms;
   GArray  *admin_uids;   /* (element-type uid_t) */
   GArray  *admin_gids;   /* (element-type gid_t) */
 } ReservedConfig;

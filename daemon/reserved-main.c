@@ -214,6 +214,7 @@ main (int argc, char **argv)
       g_printerr ("reserved: cannot use the database: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  reserved_store_set_busy_timeout (store, config->busy_timeout_ms);
 
   connection = g_bus_get_sync (daemon.bus_type, NULL, &error);
   if (connection == NULL)

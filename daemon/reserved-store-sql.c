@@ -585,7 +585,7 @@ open_connection (StoreConnection *c, int flags, GError **error)
       return FALSE;
     }
   sqlite3_extended_result_codes (c->db, 1);
-  sqlite3_busy_timeout (c->db, STORE_DEFAULT_BUSY_TIMEOUT_MS);
+  sqlite3_busy_timeout (c->db, RESERVE_BUSY_TIMEOUT_DEFAULT_MS);
   if (sqlite3_db_readonly (c->db, "main") == 1)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,

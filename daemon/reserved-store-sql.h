@@ -10,10 +10,6 @@
 
 G_BEGIN_DECLS
 
-/* How long a write waits for a lock another process holds before it
- * fails with StorageFailure. */
-#define STORE_DEFAULT_BUSY_TIMEOUT_MS 2000
-
 typedef enum {
   STMT_BEGIN,
   STMT_COMMIT,

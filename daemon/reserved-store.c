@@ -3,6 +3,7 @@
 #include "reserved-store.h"
 
 #include "reserve-error.h"
+#include "reserve-names.h"
 #include "reserved-store-sql.h"
 
 /* A batch larger than this is split: the replies of the first ones should
@@ -688,6 +689,6 @@ reserved_store_init (ReservedStore *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
   g_queue_init (&self->queue);
-  self->busy_timeout_ms = STORE_DEFAULT_BUSY_TIMEOUT_MS;
-  self->applied_busy_timeout_ms = STORE_DEFAULT_BUSY_TIMEOUT_MS;
+  self->busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
+  self->applied_busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
 }

@@ -24,6 +24,7 @@ assert_within_limits (const ReservedConfig *config)
   g_assert_nonnull (config->default_item);
   g_assert_true (reserve_validate_item_name (config->default_item, NULL));
   g_assert_cmpuint (config->initial_capacity, <=, RESERVE_CAPACITY_MAX);
+  g_assert_cmpuint (config->busy_timeout_ms, <=, RESERVE_BUSY_TIMEOUT_MAX_MS);
   g_assert_nonnull (config->admin_uids);
   g_assert_nonnull (config->admin_gids);
   /* -1 is "no change" to chown() and friends, never a real id. */
@@ -60,6 +61,7 @@ assert_same_config (const ReservedConfig *a, const ReservedConfig *b)
 {
   g_assert_cmpstr (a->default_item, ==, b->default_item);
   g_assert_cmpuint (a->initial_capacity, ==, b->initial_capacity);
+  g_assert_cmpuint (a->busy_timeout_ms, ==, b->busy_timeout_ms);
   g_assert_cmpmem (a->admin_uids->data, a->admin_uids->len * sizeof (uid_t),
                    b->admin_uids->data, b->admin_uids->len * sizeof (uid_t));
   g_assert_cmpmem (a->admin_gids->data, a->admin_gids->len * sizeof (gid_t),

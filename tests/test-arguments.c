@@ -27,7 +27,8 @@
  * Each case prints how many calls it made (g_test_message).
  *
  * Environment:
- *   RESERVED_TEST_ARGUMENTS=N  calls in /arguments/random (default 300):
+ *   RESERVED_TEST_ARGUMENTS=N  calls in /arguments/random (default 300,
+ *                              1 to 1000000; anything else fails the test):
  *                              random item names, user names and quantities
  *                              from hostile alphabets, checked against the
  *                              API's rules restated here. The log's
@@ -1500,6 +1501,19 @@ random_text (const char *const *alphabet, guint alphabet_len, guint max_units)
   return g_string_free (out, FALSE);
 }
 
+/* RESERVED_TEST_ARGUMENTS, or the default. A value that is not a number
+ * fails the test: read as 0 it would make no call and pass. */
+static guint
+random_calls_wanted (void)
+{
+  const char *value = g_getenv ("RESERVED_TEST_ARGUMENTS");
+  guint64 n = 300;
+
+  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000000, &n, NULL))
+    g_error ("RESERVED_TEST_ARGUMENTS=%s is not a number from 1 to 1000000", value);
+  return (guint) n;
+}
+
 static void
 test_random (Fixture *f, gconstpointer data)
 {
@@ -1521,8 +1535,7 @@ test_random (Fixture *f, gconstpointer data)
     "uuuuuuuuuuuuuuuu",
   };
   static const guint32 quantities[] = { 0, 1, 2, 9999, 10000, 10001, G_MAXUINT32 };
-  const char *env = g_getenv ("RESERVED_TEST_ARGUMENTS");
-  guint n = env != NULL ? (guint) g_ascii_strtoull (env, NULL, 10) : 300;
+  guint n = random_calls_wanted ();
   guint accepted = 0, refused = 0, missing = 0;
 
   g_variant_unref (accept (f, "CreateItem", create_item_params ("a", RESERVE_CAPACITY_MAX, NULL), "()", "create a"));

@@ -10,7 +10,11 @@
  * batch (sold out, over the limit, a reused request_id, an unknown item)
  * must not disturb the others. And every success must already be in the
  * database file, read by an independent connection, when its reply
- * arrives. */
+ * arrives.
+ *
+ * How long the daemon waits for a lock held by another process is its
+ * BusyTimeout: as long as the test waits for anything where the held
+ * purchases must all commit, half a second where they must all fail. */
 #include <locale.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -32,10 +36,23 @@ typedef struct {
   sqlite3            *db;        /* the test's own view of the file */
 } Fixture;
 
+/* Fixture data: the daemon's BusyTimeout (the default without either). */
+static const int WAITS_FOR_THE_TEST = 1;
+static const int GIVES_UP_SOON = 2;
+#define GIVES_UP_SOON_MS 500
+
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->daemon = reserved_test_daemon_new ();
+  if (data == &WAITS_FOR_THE_TEST || data == &GIVES_UP_SOON)
+    {
+      guint busy_timeout_ms = data == &WAITS_FOR_THE_TEST ? reserved_test_timeout_seconds () * 1000
+                                                          : GIVES_UP_SOON_MS;
+      g_autofree char *config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
+
+      reserved_test_daemon_write_config (f->daemon, config);
+    }
   reserved_test_daemon_start (f->daemon);
   f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   f->proxy = reserved_test_proxy_new (f->connection);
@@ -376,7 +393,8 @@ test_failed_commit (Fixture *f, gconstpointer data)
   ReservedTestItem item;
 
   make_calls (calls);
-  /* Held past the daemon's busy timeout: the writer gives up. */
+  /* Held past the daemon's busy timeout (GIVES_UP_SOON_MS): the writer
+   * gives up. */
   exec_sql (f->db, "BEGIN IMMEDIATE");
   send_all (f, calls, outcomes, &n_done);
   wait_until (&n_done, N_CALLS);
@@ -430,9 +448,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   (void) reserve_error_quark ();
 
-  g_test_add ("/batching/one-transaction", Fixture, NULL,
+  g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST,
               fixture_set_up, test_one_transaction, fixture_tear_down);
-  g_test_add ("/batching/failed-commit", Fixture, NULL,
+  g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON,
               fixture_set_up, test_failed_commit, fixture_tear_down);
   g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
               fixture_set_up, test_refusals_not_committed, fixture_tear_down);

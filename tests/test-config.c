@@ -70,6 +70,7 @@ assert_defaults (const ReservedConfig *config)
 {
   g_assert_cmpstr (config->default_item, ==, "ticket");
   g_assert_cmpuint (config->initial_capacity, ==, 100);
+  g_assert_cmpuint (config->busy_timeout_ms, ==, 2000);
   g_assert_cmpuint (config->admin_uids->len, ==, 0);
   g_assert_cmpuint (config->admin_gids->len, ==, 0);
 }
@@ -81,6 +82,7 @@ test_defaults (void)
     "",
     "[reserved]\n",
     "# only a comment\n\n[reserved]\n# DefaultItem=seat\n",
+    "[reserved]\n#BusyTimeout=5\n",
     "[reserved]\nAdminUsers=\nAdminGroups=\n",
   };
   g_autoptr(ReservedConfig) config = reserved_config_new_default ();
@@ -132,6 +134,27 @@ test_initial_capacity (void)
 }
 
 static void
+test_busy_timeout (void)
+{
+  static const struct {
+    const char *text;
+    guint32     value;
+  } cases[] = {
+    { "0", 0 }, { "1", 1 }, { "2000", 2000 }, { "60000", 60000 }, { "3600000", 3600000 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nBusyTimeout=%s\n", cases[i].text);
+      g_autoptr(ReservedConfig) config = parse_ok (text);
+
+      g_assert_cmpuint (config->busy_timeout_ms, ==, cases[i].value);
+      g_assert_cmpuint (config->initial_capacity, ==, 100);
+      g_assert_cmpstr (config->default_item, ==, "ticket");
+    }
+}
+
+static void
 test_admin_users (void)
 {
   g_autoptr(ReservedConfig) config =
@@ -168,12 +191,14 @@ test_every_key (void)
                           "[reserved]\n"
                           "DefaultItem = concert\n"
                           "InitialCapacity = 5000\n"
+                          "BusyTimeout = 30000\n"
                           "AdminUsers = %s;1500\n"
                           "AdminGroups = %s\n",
                           pw->pw_name, gr->gr_name);
   config = parse_ok (text);
   g_assert_cmpstr (config->default_item, ==, "concert");
   g_assert_cmpuint (config->initial_capacity, ==, 5000);
+  g_assert_cmpuint (config->busy_timeout_ms, ==, 30000);
   assert_ids (config->admin_uids, uids, G_N_ELEMENTS (uids));
   assert_ids (config->admin_gids, gids, G_N_ELEMENTS (gids));
 }
@@ -193,6 +218,24 @@ test_bad_initial_capacity (void)
     }
   assert_refused ("[reserved]\nInitialCapacity=\n", G_KEY_FILE_ERROR_INVALID_VALUE,
                   "InitialCapacity", "“”", NULL);
+}
+
+static void
+test_bad_busy_timeout (void)
+{
+  static const char *const values[] = {
+    "-1", "3600001", "abc", "1.5", "4294967296", "12abc", "1e3", "0x10", "2s", "+5",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nBusyTimeout=%s\n", values[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "BusyTimeout", values[i],
+                      "0 to 3600000", NULL);
+    }
+  assert_refused ("[reserved]\nBusyTimeout=\n", G_KEY_FILE_ERROR_INVALID_VALUE,
+                  "BusyTimeout", "“”", "0 to 3600000", NULL);
 }
 
 static void
@@ -379,10 +422,12 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/default-item", test_default_item);
   g_test_add_func ("/config/initial-capacity", test_initial_capacity);
+  g_test_add_func ("/config/busy-timeout", test_busy_timeout);
   g_test_add_func ("/config/admin-users", test_admin_users);
   g_test_add_func ("/config/admin-groups", test_admin_groups);
   g_test_add_func ("/config/every-key", test_every_key);
   g_test_add_func ("/config/bad/initial-capacity", test_bad_initial_capacity);
+  g_test_add_func ("/config/bad/busy-timeout", test_bad_busy_timeout);
   g_test_add_func ("/config/bad/default-item", test_bad_default_item);
   g_test_add_func ("/config/bad/unknown-key", test_unknown_key);
   g_test_add_func ("/config/bad/unknown-group", test_unknown_group);

@@ -473,6 +473,10 @@ test_config_bad_values (void)
     { "InitialCapacity", "4294967296" },
     { "InitialCapacity", "ten" },
     { "InitialCapacity", "12abc" },
+    { "BusyTimeout", "-1" },
+    { "BusyTimeout", "3600001" },
+    { "BusyTimeout", "abc" },
+    { "BusyTimeout", "1.5" },
     { "DefaultItem", ".hidden" },
     { "DefaultItem", "has space" },
     { "DefaultItem", too_long },
@@ -530,6 +534,7 @@ test_config_limits (void)
 {
   g_autofree char *longest = g_strnfill (RESERVE_NAME_MAX_BYTES, 'x');
   g_autofree char *at_max = g_strdup_printf ("[reserved]\nDefaultItem=%s\nInitialCapacity=1000000000\n"
+                                             "BusyTimeout=3600000\n"
                                              "AdminUsers=root;65534\nAdminGroups=nogroup;0\n",
                                              longest);
   const struct {
@@ -538,7 +543,7 @@ test_config_limits (void)
     guint32     capacity;
   } cases[] = {
     { at_max, longest, RESERVE_CAPACITY_MAX },
-    { "[reserved]\nInitialCapacity=0\n", RESERVE_DEFAULT_ITEM, 0 },
+    { "[reserved]\nInitialCapacity=0\nBusyTimeout=0\n", RESERVE_DEFAULT_ITEM, 0 },
     { "# only a comment\n", RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY },
     { "[reserved]\nAdminUsers=\nAdminGroups=\n", RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY },
   };
