@@ -208,13 +208,13 @@ main (int argc, char **argv)
       g_printerr ("reserved: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  store = reserved_store_open (database, config->default_item, config->initial_capacity, &error);
+  store = reserved_store_open (database, config->default_item, config->initial_capacity,
+                               config->busy_timeout_ms, &error);
   if (store == NULL)
     {
       g_printerr ("reserved: cannot use the database: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  reserved_store_set_busy_timeout (store, config->busy_timeout_ms);
 
   connection = g_bus_get_sync (daemon.bus_type, NULL, &error);
   if (connection == NULL)

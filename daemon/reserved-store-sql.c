@@ -585,7 +585,7 @@ open_connection (StoreConnection *c, int flags, GError **error)
       return FALSE;
     }
   sqlite3_extended_result_codes (c->db, 1);
-  sqlite3_busy_timeout (c->db, RESERVE_BUSY_TIMEOUT_DEFAULT_MS);
+  sqlite3_busy_timeout (c->db, (int) MIN (c->busy_timeout_ms, (guint) G_MAXINT));
   if (sqlite3_db_readonly (c->db, "main") == 1)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
@@ -647,6 +647,7 @@ lock_building_file (const char *building, GError **error)
  * Returns TRUE also when another daemon created the database meanwhile. */
 static gboolean
 create_database (const char *path,
+                 guint       busy_timeout_ms,
                  const char *default_item,
                  guint32     default_capacity,
                  GError    **error)
@@ -655,7 +656,7 @@ create_database (const char *path,
   g_autofree char *folder = g_path_get_dirname (path);
   const char *building_leftovers[] = { "-journal", "-wal", "-shm" };
   const char *stale[] = { "-wal", "-shm", "-journal" };
-  StoreConnection c = { .path = building };
+  StoreConnection c = { .path = building, .busy_timeout_ms = busy_timeout_ms };
   gboolean fresh = FALSE;
   gboolean ok;
   struct stat st;
@@ -740,7 +741,7 @@ store_connection_open_primary (StoreConnection *c,
 
   if (!probe_file (c->path, &fresh, error))
     return FALSE;
-  if (fresh && !create_database (c->path, default_item, default_capacity, error))
+  if (fresh && !create_database (c->path, c->busy_timeout_ms, default_item, default_capacity, error))
     return FALSE;
   if (!open_connection (c, 0, error) ||
       !check_existing (c, error) ||

@@ -36,6 +36,7 @@ typedef enum {
 
 typedef struct {
   const char   *path;   /* borrowed from the store */
+  guint         busy_timeout_ms;  /* set before opening */
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
 } StoreConnection;

@@ -3,7 +3,6 @@
 #include "reserved-store.h"
 
 #include "reserve-error.h"
-#include "reserve-names.h"
 #include "reserved-store-sql.h"
 
 /* A batch larger than this is split: the replies of the first ones should
@@ -635,6 +634,7 @@ ReservedStore *
 reserved_store_open (const char *path,
                      const char *default_item,
                      guint32     default_capacity,
+                     guint       busy_timeout_ms,
                      GError    **error)
 {
   g_autoptr(ReservedStore) self = g_object_new (RESERVED_TYPE_STORE, NULL);
@@ -644,6 +644,10 @@ reserved_store_open (const char *path,
   self->path = g_strdup (path);
   self->writer.path = self->path;
   self->reader.path = self->path;
+  self->writer.busy_timeout_ms = busy_timeout_ms;
+  self->reader.busy_timeout_ms = busy_timeout_ms;
+  self->busy_timeout_ms = busy_timeout_ms;
+  self->applied_busy_timeout_ms = busy_timeout_ms;
   /* The writer connection checks and migrates the file before the writer
    * thread exists, so until then it is used by this thread alone. */
   if (!store_connection_open_primary (&self->writer, default_item, default_capacity, error) ||
@@ -689,6 +693,4 @@ reserved_store_init (ReservedStore *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
   g_queue_init (&self->queue);
-  self->busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
-  self->applied_busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
 }

@@ -63,10 +63,13 @@ void reserved_order_clear (ReservedOrder *order);
  * is empty. An existing file is checked (it must be a reserved database that
  * passes `PRAGMA quick_check`) before anything is written to it, then
  * migrated to the current schema. On a fresh database @default_item is
- * created with @default_capacity units. */
+ * created with @default_capacity units. @busy_timeout_ms: how long opening,
+ * and later every write, waits for a lock another process holds (see
+ * reserved_store_set_busy_timeout()). */
 ReservedStore *reserved_store_open (const char *path,
                                     const char *default_item,
                                     guint32     default_capacity,
+                                    guint       busy_timeout_ms,
                                     GError    **error);
 
 const char *reserved_store_get_path (ReservedStore *self);

@@ -112,7 +112,8 @@ static ReservedStore *
 open_store (const char *path)
 {
   g_autoptr(GError) error = NULL;
-  ReservedStore *store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY, &error);
+  ReservedStore *store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY,
+                                              RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (store);
@@ -356,7 +357,7 @@ test_open_fresh (Fixture *f, gconstpointer data)
 
   /* A configured default item and capacity. */
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
-  store = reserved_store_open (path, "seat", 7, &error);
+  store = reserved_store_open (path, "seat", 7, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (store);
   items = list_items (store);
@@ -383,7 +384,7 @@ test_open_empty_file (Fixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (f->path, "", 0, &error));
   g_assert_no_error (error);
 
-  f->store = reserved_store_open (f->path, "seat", 0, &error);
+  f->store = reserved_store_open (f->path, "seat", 0, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
   get_item (f->store, "seat", &item);
@@ -469,7 +470,7 @@ test_open_reopen (Fixture *f, gconstpointer data)
 
   /* Reopening with other defaults creates nothing and changes nothing. */
   g_clear_object (&f->store);
-  f->store = reserved_store_open (f->path, "other", 5, &error);
+  f->store = reserved_store_open (f->path, "other", 5, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   after = snapshot (f->store);
   g_assert_cmpstr (after, ==, before);
@@ -1209,7 +1210,8 @@ assert_open_refused (Fixture *f, GQuark domain, int code)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) before = read_bytes (f->path);
-  g_autoptr(ReservedStore) store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, &error);
+  g_autoptr(ReservedStore) store =
+    reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
   g_assert_null (store);
   g_assert_error (error, domain, code);
@@ -1304,7 +1306,7 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   before = read_bytes (f->path);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_nonnull (error);
   g_test_message ("refused as expected: %s", error->message);
@@ -1336,7 +1338,7 @@ test_refuse_missing_folder (Fixture *f, gconstpointer data)
   g_autofree char *folder = g_build_filename (f->dir, "missing", NULL);
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
 
-  store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, &error);
+  store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   assert_message_has (error, path);
@@ -1350,7 +1352,7 @@ test_refuse_directory (Fixture *f, gconstpointer data)
   g_autoptr(ReservedStore) store = NULL;
 
   g_assert_cmpint (g_mkdir (f->path, 0700), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   assert_message_has (error, f->path);
@@ -1367,7 +1369,7 @@ test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
   g_autofree char *target = g_build_filename (f->dir, "target.db", NULL);
 
   g_assert_cmpint (symlink (target, f->path), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   assert_message_has (error, f->path);
@@ -1398,7 +1400,7 @@ open_read_only_as_unprivileged (void)
   g_assert_cmpint (access (path, R_OK), ==, 0);
   g_assert_cmpint (access (path, W_OK), !=, 0);
 
-  store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, &error);
+  store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
   assert_message_has (error, path);
@@ -1434,6 +1436,49 @@ test_refuse_read_only (void)
 }
 
 /* --- storage failures ------------------------------------------------------ */
+
+static gpointer
+release_lock_later (gpointer data)
+{
+  sqlite3 *other = data;
+
+  g_usleep (RESERVE_BUSY_TIMEOUT_DEFAULT_MS * 1000 + G_USEC_PER_SEC / 2);
+  g_assert_cmpint (sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  return NULL;
+}
+
+/* Opening also writes (the schema check runs in a write transaction), so
+ * it waits for another program's lock as long as it is told to: with a
+ * short wait it fails, naming the file; with a long one it outlasts a lock
+ * held past the default wait. */
+static void
+test_open_waits_for_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedStore) store = NULL;
+  sqlite3 *other = NULL;
+  GThread *releaser;
+
+  g_clear_object (&f->store);
+  g_assert_cmpint (sqlite3_open_v2 (f->path, &other, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, 50, &error);
+  g_assert_null (store);
+  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
+  assert_message_has (error, f->path);
+  assert_message_has (error, "locked");
+  g_clear_error (&error);
+
+  releaser = g_thread_new ("release-lock", release_lock_later, other);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS * 10,
+                               &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_thread_join (releaser);
+  g_assert_cmpint (sqlite3_close (other), ==, SQLITE_OK);
+  assert_law (store);
+}
 
 static void
 test_storage_locked (Fixture *f, gconstpointer data)
@@ -1536,6 +1581,7 @@ main (int argc, char **argv)
   ADD_EMPTY ("/store/refuse/fresh-symlink", test_refuse_fresh_symlink);
   g_test_add_func ("/store/refuse/read-only", test_refuse_read_only);
   ADD ("/store/storage/locked", test_storage_locked);
+  ADD ("/store/open/waits-for-lock", test_open_waits_for_lock);
 
 #undef ADD
 #undef ADD_EMPTY
