@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <gio/gio.h>
-#include <grp.h>
-#include <pwd.h>
 #include <string.h>
 
 #include "reserve-names.h"
@@ -14,7 +12,7 @@
 #define GROUP "reserved"
 
 static const char *const known_keys[] = {
-  "DefaultItem", "InitialCapacity", "BusyTimeout", "AdminUsers", "AdminGroups", NULL,
+  "DefaultItem", "InitialCapacity", "BusyTimeout", NULL,
 };
 
 ReservedConfig *
@@ -25,8 +23,7 @@ reserved_config_new_default (void)
   config->default_item = g_strdup (RESERVE_DEFAULT_ITEM);
   config->initial_capacity = RESERVE_DEFAULT_CAPACITY;
   config->busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
-  config->admin_uids = g_array_new (FALSE, FALSE, sizeof (uid_t));
-  config->admin_gids = g_array_new (FALSE, FALSE, sizeof (gid_t));
+  config->retired_keys = g_new0 (char *, 1);
   return config;
 }
 
@@ -36,8 +33,7 @@ reserved_config_free (ReservedConfig *config)
   if (config == NULL)
     return;
   g_free (config->default_item);
-  g_array_unref (config->admin_uids);
-  g_array_unref (config->admin_gids);
+  g_strfreev (config->retired_keys);
   g_free (config);
 }
 
@@ -56,66 +52,26 @@ bad_value (GError    **error,
   return FALSE;
 }
 
-/* Accepts a numeric id or a name that the system's user or group database
- * knows, so an admin can write either. */
-static gboolean
-resolve_id (const char *entry, gboolean is_group, guint32 *id)
+/* Keys of earlier versions that are read no more: a file that has them
+ * still loads, and the daemon says at start what to do instead. */
+static const char *const retired_keys[] = {
+  "AdminUsers", "AdminGroups", NULL,
+};
+
+static char **
+find_retired_keys (GKeyFile *keyfile)
 {
-  guint64 number = 0;
+  g_autoptr(GStrvBuilder) found = g_strv_builder_new ();
 
-  if (g_ascii_string_to_unsigned (entry, 10, 0, G_MAXUINT32 - 1, &number, NULL))
+  for (guint i = 0; retired_keys[i] != NULL; i++)
     {
-      *id = (guint32) number;
-      return TRUE;
-    }
-  if (is_group)
-    {
-      struct group *gr = getgrnam (entry);
-      if (gr != NULL)
-        *id = gr->gr_gid;
-      return gr != NULL;
-    }
-  else
-    {
-      struct passwd *pw = getpwnam (entry);
-      if (pw != NULL)
-        *id = pw->pw_uid;
-      return pw != NULL;
-    }
-}
+      g_autofree char *value = g_key_file_get_value (keyfile, GROUP, retired_keys[i], NULL);
 
-static gboolean
-parse_id_list (GKeyFile   *keyfile,
-               const char *origin,
-               const char *key,
-               gboolean    is_group,
-               GArray     *out,
-               GError    **error)
-{
-  g_autofree char *value = NULL;
-  g_auto(GStrv) entries = NULL;
-
-  if (!g_key_file_has_key (keyfile, GROUP, key, NULL))
-    return TRUE;
-  /* The raw value, split here: GKeyFile's list reader would turn a bad
-   * escape or text that is not UTF-8 into an empty list, that is, into no
-   * admins and no error. Names and ids hold no escapes anyway. */
-  value = g_key_file_get_value (keyfile, GROUP, key, NULL);
-  entries = g_strsplit (value != NULL ? value : "", ";", -1);
-  for (gsize i = 0; entries[i] != NULL; i++)
-    {
-      g_autofree char *entry = g_strstrip (g_strdup (entries[i]));
-      guint32 id = 0;
-
-      if (*entry == '\0')
-        continue;
-      if (!resolve_id (entry, is_group, &id))
-        return bad_value (error, origin, key, entry,
-                          is_group ? "a list of group names or numeric gids, separated by ';'"
-                                   : "a list of user names or numeric uids, separated by ';'");
-      g_array_append_val (out, id);
+      /* An empty value granted nothing before either. */
+      if (value != NULL && *g_strstrip (value) != '\0')
+        g_strv_builder_add (found, retired_keys[i]);
     }
-  return TRUE;
+  return g_strv_builder_end (found);
 }
 
 static gboolean
@@ -136,7 +92,7 @@ check_keys (GKeyFile *keyfile, const char *origin, GError **error)
     return TRUE;
   keys = g_key_file_get_keys (keyfile, GROUP, NULL, NULL);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
-    if (!g_strv_contains (known_keys, keys[i]))
+    if (!g_strv_contains (known_keys, keys[i]) && !g_strv_contains (retired_keys, keys[i]))
       {
         g_autofree char *known = g_strjoinv (", ", (char **) known_keys);
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
@@ -239,9 +195,8 @@ reserved_config_parse (const char *data,
       config->busy_timeout_ms = (guint32) milliseconds;
     }
 
-  if (!parse_id_list (keyfile, origin, "AdminUsers", FALSE, config->admin_uids, error) ||
-      !parse_id_list (keyfile, origin, "AdminGroups", TRUE, config->admin_gids, error))
-    return NULL;
+  g_strfreev (config->retired_keys);
+  config->retired_keys = find_retired_keys (keyfile);
 
   return g_steal_pointer (&config);
 }

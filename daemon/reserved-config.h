@@ -4,7 +4,6 @@
 #pragma once
 
 #include <glib.h>
-#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -12,8 +11,9 @@ typedef struct {
   char    *default_item;
   guint32  initial_capacity;
   guint32  busy_timeout_ms;
-  GArray  *admin_uids;   /* (element-type uid_t) */
-  GArray  *admin_gids;   /* (element-type gid_t) */
+  /* Keys of earlier versions given a value, which this one does not read
+   * (AdminUsers, AdminGroups: administrators are polkit's to decide). */
+  char   **retired_keys;
 } ReservedConfig;
 
 ReservedConfig *reserved_config_new_default (void);

@@ -1,22 +1,25 @@
-/* The D-Bus face of the daemon: maps the org.reserved.Reserve1 methods onto
- * the store's operations, asks the gate who may do what, and announces
- * committed changes with StockChanged. It knows nothing of SQLite. */
+/* The D-Bus face of the daemon: the org.reserved.Reserve1 object, a
+ * subclass of the generated skeleton whose methods go through one
+ * dispatcher (reserved-call.h) driven by this module's method table. It
+ * maps each method onto the store's operations and announces committed
+ * changes with StockChanged. It knows nothing of SQLite. */
 #pragma once
 
 #include <gio/gio.h>
 
-#include "reserved-gate.h"
+#include "reserve-generated.h"
+#include "reserved-authority.h"
+#include "reserved-call.h"
 #include "reserved-store.h"
 
 G_BEGIN_DECLS
 
 #define RESERVED_TYPE_SERVICE (reserved_service_get_type ())
-G_DECLARE_FINAL_TYPE (ReservedService, reserved_service, RESERVED, SERVICE, GObject)
+G_DECLARE_FINAL_TYPE (ReservedService, reserved_service, RESERVED, SERVICE, ReserveReserve1Skeleton)
 
-/* Takes ownership of @gate. */
-ReservedService *reserved_service_new (ReservedStore *store,
-                                       ReservedGate  *gate,
-                                       const char    *default_item);
+ReservedService *reserved_service_new (ReservedStore     *store,
+                                       ReservedAuthority *authority,
+                                       const char        *default_item);
 
 gboolean reserved_service_export (ReservedService *self,
                                   GDBusConnection *connection,
@@ -25,5 +28,9 @@ gboolean reserved_service_export (ReservedService *self,
 /* Stops taking calls. Calls already accepted still get their replies; the
  * "drained" signal is emitted once none is left (at once if none is). */
 void reserved_service_stop (ReservedService *self);
+
+/* The method table, for tests that check it against the XML and the
+ * polkit policy. */
+const ReservedMethod *reserved_service_get_methods (guint *n_methods);
 
 G_END_DECLS

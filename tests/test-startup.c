@@ -480,8 +480,6 @@ test_config_bad_values (void)
     { "DefaultItem", ".hidden" },
     { "DefaultItem", "has space" },
     { "DefaultItem", too_long },
-    { "AdminUsers", "no-such-user-reserved-test" },
-    { "AdminGroups", "no-such-group-reserved-test" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
