@@ -1425,10 +1425,11 @@ helper_not_admin (const char *address)
     { "Restock", g_variant_new ("(su)", PROBE_ITEM, 0), RESERVE_ERROR_INVALID_ARGUMENT, "quantity" },
     { "Restock", g_variant_new ("(su)", ".bad", 1), RESERVE_ERROR_INVALID_ARGUMENT, "item name" },
     { "Restock", g_variant_new ("(su)", "missing", 0), RESERVE_ERROR_INVALID_ARGUMENT, "quantity" },
-    /* Past the capacity ceiling is InvalidArgument, even for a caller who
-     * may not restock at all. */
-    { "Restock", g_variant_new ("(su)", "ceiling", 2), RESERVE_ERROR_INVALID_ARGUMENT, "capacity" },
-    { "Restock", g_variant_new ("(su)", "missing", 1), RESERVE_ERROR_NO_SUCH_ITEM, "missing" },
+    /* A Restock is authorized before the store is read: for a caller who
+     * may not restock, what only the item can tell (that it is missing, or
+     * that the ceiling would be passed) comes after PermissionDenied. */
+    { "Restock", g_variant_new ("(su)", "ceiling", 2), RESERVE_ERROR_PERMISSION_DENIED, "" },
+    { "Restock", g_variant_new ("(su)", "missing", 1), RESERVE_ERROR_PERMISSION_DENIED, "" },
     { "Restock", g_variant_new ("(su)", "ceiling", 1), RESERVE_ERROR_PERMISSION_DENIED, "" },
     { "ListOrders", g_variant_new ("(s)", "bad\x01"), RESERVE_ERROR_INVALID_ARGUMENT, "user name" },
     { "ListOrders", g_variant_new ("(s)", "\xc2\x85"), RESERVE_ERROR_INVALID_ARGUMENT, "user name" },

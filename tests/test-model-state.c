@@ -330,16 +330,17 @@ model_predict_restock (Model      *model,
 
   if (!valid_item_name (item) || quantity == 0 || quantity > RESTOCK_QUANTITY_MAX)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  /* The caller is authorized before the store is read, so for anyone but
+   * an admin PermissionDenied wins over what only the item can tell. */
+  if (!admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
   found = model_lookup_item (model, item);
   if (found == NULL)
     return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
-  /* Passing the capacity ceiling is an invalid argument, which ranks
-   * before PermissionDenied; it needs the item, so it comes after
-   * NoSuchItem. */
+  /* Passing the capacity ceiling is an invalid argument; it needs the
+   * item, so it comes after NoSuchItem. */
   if ((guint64) found->capacity + quantity > CAPACITY_MAX)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
-  if (!admin)
-    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
   return predict_ok ();
 }
 

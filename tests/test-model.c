@@ -3,8 +3,9 @@
  * This program is the generator and the model (test-model-state.c); it
  * makes none of the operations itself. Four callers (test-model-caller.c),
  * each this program run again with its own bus connection, make them as
- * different uids: root, "backup" (an admin because the configuration's
- * AdminUsers names it), "games" and "nobody" (ordinary callers). These are
+ * different uids: root, "backup" (an admin because the daemon runs as
+ * backup, and on the session bus the daemon's own user administers it),
+ * "games" and "nobody" (ordinary callers). These are
  * accounts every Debian system has; the bus refuses a uid without a passwd
  * entry, as it cannot look up its groups.
  *
@@ -34,6 +35,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "test-model-caller.h"
@@ -54,11 +57,11 @@ typedef struct {
 } CallerSpec;
 
 #define N_CALLERS 4
-#define CONFIGURED_ADMIN "backup"
+#define DAEMON_USER "backup"
 
 static const CallerSpec caller_specs[N_CALLERS] = {
   { "root", TRUE },
-  { CONFIGURED_ADMIN, TRUE },
+  { DAEMON_USER, TRUE },
   { "games", FALSE },
   { "nobody", FALSE },
 };
@@ -996,6 +999,19 @@ env_number (const char *name, guint64 fallback, guint64 max)
   return (guint) value;
 }
 
+/* The daemon's database in a folder of its own, which @owner may write. */
+static void
+run_daemon_as (ReservedTestDaemon *daemon, uid_t owner)
+{
+  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "state", NULL);
+  g_autofree char *database = g_build_filename (folder, "reserved.db", NULL);
+
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  g_assert_cmpint (chown (folder, owner, (gid_t) -1), ==, 0);
+  reserved_test_daemon_set_database (daemon, database);
+  reserved_test_daemon_set_run_as (daemon, owner);
+}
+
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -1024,7 +1040,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
     }
 
   f->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_write_config (f->daemon, "[reserved]\nAdminUsers=" CONFIGURED_ADMIN "\n");
+  run_daemon_as (f->daemon, f->uids[1]);
   reserved_test_daemon_start (f->daemon);
   address = reserved_test_daemon_get_address (f->daemon);
   /* Safe before spawning the callers: they are exec'd, not just forked. */
