@@ -54,6 +54,19 @@ reserved_authority_decide_now (ReservedAuthority *self,
   return FALSE;
 }
 
+/* What was asked, for the words of the answer. */
+typedef struct {
+  char     *action_id;
+  gboolean  interactive;
+} Question;
+
+static void
+question_free (Question *question)
+{
+  g_free (question->action_id);
+  g_free (question);
+}
+
 static void
 on_polkit_answer (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -61,7 +74,8 @@ on_polkit_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) details = NULL;
-  const char *action_id = g_task_get_task_data (task);
+  const Question *question = g_task_get_task_data (task);
+  const char *action_id = question->action_id;
   gboolean authorized = FALSE, challenge = FALSE;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
@@ -82,6 +96,10 @@ on_polkit_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, &details);
   if (authorized)
     g_task_return_boolean (task, TRUE);
+  else if (challenge && question->interactive)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                             "polkit action %s needs the caller to authenticate, and that did not happen "
+                             "(no authentication agent, or it was dismissed)", action_id);
   else if (challenge)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                              "polkit action %s needs the caller to authenticate, and the call did not "
@@ -103,8 +121,12 @@ reserved_authority_check_async (ReservedAuthority  *self,
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
   gboolean allowed;
   GVariantBuilder subject;
+  Question *question;
 
-  g_task_set_task_data (task, g_strdup (action_id), g_free);
+  question = g_new0 (Question, 1);
+  question->action_id = g_strdup (action_id);
+  question->interactive = interactive;
+  g_task_set_task_data (task, question, (GDestroyNotify) question_free);
   if (reserved_authority_decide_now (self, caller, &allowed))
     {
       if (allowed)

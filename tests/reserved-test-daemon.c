@@ -34,6 +34,7 @@ struct _ReservedTestDaemon {
   ReservedTestProcess *bus;
   ReservedTestProcess *daemon;          /* the managed daemon, nullable */
   GHashTable          *extra_env;       /* name -> value (NULL: unset), for later daemons */
+  gboolean             system_bus;      /* later daemons serve it as the system bus */
 };
 
 /* --- small things -------------------------------------------------------- */
@@ -550,7 +551,7 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self,
         g_ptr_array_add (argv, g_strdup (words[i]));
     }
   g_ptr_array_add (argv, g_strdup (reserved_binary ()));
-  g_ptr_array_add (argv, g_strdup ("--session"));
+  g_ptr_array_add (argv, g_strdup (self->system_bus ? "--system" : "--session"));
   g_ptr_array_add (argv, g_strdup ("--database"));
   g_ptr_array_add (argv, g_strdup (self->database));
   g_ptr_array_add (argv, g_strdup ("--config"));
@@ -560,6 +561,8 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self,
   g_ptr_array_add (argv, NULL);
 
   envp = g_environ_setenv (envp, "DBUS_SESSION_BUS_ADDRESS", self->address, TRUE);
+  if (self->system_bus)
+    envp = g_environ_setenv (envp, "DBUS_SYSTEM_BUS_ADDRESS", self->address, TRUE);
   /* The tests run with fatal warnings; the daemon logs warnings as part of
    * its job (a lost name, a refused file), so only criticals, which are
    * programming errors, abort it. */
@@ -582,16 +585,17 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self,
   return process_spawn ("reserved", (char **) argv->pdata, envp, log_path, self->run_as);
 }
 
-GPid
-reserved_test_daemon_get_owner_pid (ReservedTestDaemon *self)
+static GPid
+owner_pid (ReservedTestDaemon *self, const char *name)
 {
   g_autofree char *bus_arg = g_strdup_printf ("--bus=%s", self->address);
+  g_autofree char *name_arg = g_strdup_printf ("string:%s", name);
   g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
   const char *argv[] = {
     "dbus-send", bus_arg, "--print-reply=literal", "--dest=org.freedesktop.DBus",
     "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID",
-    "string:" RESERVE_BUS_NAME, NULL,
+    name_arg, NULL,
   };
   const char *number;
   int status = 0;
@@ -610,6 +614,46 @@ reserved_test_daemon_get_owner_pid (ReservedTestDaemon *self)
   number = number != NULL ? number + 1 : out;
   g_assert_true (g_ascii_string_to_unsigned (number, 10, 1, G_MAXINT, &pid, NULL));
   return (GPid) pid;
+}
+
+GPid
+reserved_test_daemon_get_owner_pid (ReservedTestDaemon *self)
+{
+  return owner_pid (self, RESERVE_BUS_NAME);
+}
+
+void
+reserved_test_daemon_use_system_bus (ReservedTestDaemon *self)
+{
+  self->system_bus = TRUE;
+}
+
+ReservedTestProcess *
+reserved_test_daemon_spawn_service (ReservedTestDaemon *self,
+                                    const char *const  *argv,
+                                    const char         *bus_name,
+                                    const char         *log_name)
+{
+  g_autofree char *log_path = g_build_filename (self->tmpdir, log_name, NULL);
+  g_auto(GStrv) envp = g_get_environ ();
+  ReservedTestProcess *process;
+  gint64 deadline = deadline_after (reserved_test_timeout_seconds ());
+
+  envp = g_environ_setenv (envp, "DBUS_SESSION_BUS_ADDRESS", self->address, TRUE);
+  envp = g_environ_setenv (envp, "DBUS_SYSTEM_BUS_ADDRESS", self->address, TRUE);
+  process = process_spawn (argv[0], (char **) argv, envp, log_path, (uid_t) -1);
+  while (owner_pid (self, bus_name) != process->pid)
+    {
+      if (reserved_test_process_has_exited (process) || g_get_monotonic_time () > deadline)
+        {
+          g_autofree char *log = reserved_test_process_get_log (process);
+
+          g_error ("%s did not own %s (within %u s); its output:\n%s", argv[0], bus_name,
+                   reserved_test_timeout_seconds (), log);
+        }
+      g_usleep (POLL_INTERVAL_US);
+    }
+  return process;
 }
 
 void

@@ -87,6 +87,19 @@ void reserved_test_daemon_set_env      (ReservedTestDaemon *self,
                                         const char         *name,
                                         const char         *value);
 
+/* The daemons spawned from now on serve the private bus as their system
+ * bus (--system, with DBUS_SYSTEM_BUS_ADDRESS pointing at it), where
+ * polkit decides who is an administrator; see reserved-test-polkit.h. */
+void reserved_test_daemon_use_system_bus (ReservedTestDaemon *self);
+
+/* Spawns @argv, another service such as polkitd, with the private bus as
+ * its system and session bus and its output in TMPDIR/@log_name, and waits
+ * until it owns @bus_name. */
+ReservedTestProcess *reserved_test_daemon_spawn_service (ReservedTestDaemon *self,
+                                                         const char *const  *argv,
+                                                         const char         *bus_name,
+                                                         const char         *log_name);
+
 /* Spawns `reserved --session --database D --config C` plus @extra_args
  * (nullable) without waiting for anything. The caller owns the process. */
 ReservedTestProcess *reserved_test_daemon_spawn (ReservedTestDaemon *self,

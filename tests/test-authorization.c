@@ -1,15 +1,25 @@
-/* Who may do what, against the real reserved on a private bus with callers
- * of several uids, and what it does when it cannot tell who is calling
- * (API.md: "caller", "admin", Cancel, ListOrders, CreateItem, Restock and
- * request_id).
+/* Who may do what, against the real reserved serving a private bus as its
+ * system bus, with a real polkitd on it that reads reserved's own policy
+ * and rule (data/org.reserved.Reserve1.policy, .rules) and a rule of the
+ * test's, and callers of several uids (docs/api.md: "caller", "admin",
+ * Cancel, ListOrders, CreateItem, Restock and request_id).
  *
  * /authorization/matrix/CALLER runs one row of `callers` below: every
  * method and property of org.reserved.Reserve1 called by that caller, each
  * cell asserting its exact outcome, and for a refusal that it was
  * PermissionDenied naming the caller's uid and what is needed, and that
- * nothing changed. Each caller is this program run again as a helper with
- * the caller's uid and its own connection, driven one call at a time
- * through a pipe.
+ * nothing changed. The callers: root (an administrator without asking
+ * polkit), a user a rule of the test's allows, a member of the group
+ * reserved-admin (the package's rule), the daemon's own user (nothing
+ * special on the system bus), two ordinary users and nobody. Each caller is
+ * this program run again as a helper with the caller's uid and its own
+ * connection, driven one call at a time through a pipe.
+ *
+ * /authorization/polkit/...: polkitd absent (administrator calls refused
+ * at once, everything else served), hung (stopped with SIGSTOP: the call
+ * that asked is refused once the daemon's time limit passes, and other
+ * callers are served meanwhile), and a rule that wants a password (refused,
+ * saying so, with and without the caller allowing interaction).
  *
  * /authorization/request-id/scoped: a request_id belongs to the uid that
  * used it; another uid can neither replay it nor be refused because of it.
@@ -24,10 +34,11 @@
  * calls but cannot look their sender up, and must do nothing. Repeated
  * RESERVED_TEST_AUTHORIZATION_ROUNDS times (default 2).
  *
- * An admin by group must be known to the user database, so every case runs
- * in a private mount namespace where /etc/passwd and /etc/group are copies
- * with the test's users and groups added; the system's files are never
- * written. Needs root: other uids and a mount namespace. */
+ * polkitd must find the test's users and groups in the user database, so
+ * every case runs in a private mount namespace where /etc/passwd and
+ * /etc/group are copies with them added, and polkit's folders are the
+ * test's; the system's files are never written. Needs root: other uids
+ * and a mount namespace. */
 #define _GNU_SOURCE  /* unshare, getline */
 
 #include <errno.h>
@@ -48,37 +59,50 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-polkit.h"
 
-/* Named in the daemon's configuration: AdminUsers and AdminGroups. */
+/* An administrator because the test's polkit rule names the user. */
 #define ADMIN_UID        ((uid_t) 4242)
+/* The group the package's polkit rule names, reserved-admin. */
 #define ADMIN_GID        ((gid_t) 4545)
-/* An admin only through a supplementary group (ADMIN_GID) in the user
- * database; its own primary group is nothing special. */
+/* An administrator only through a supplementary group (ADMIN_GID) in the
+ * user database; its own primary group is nothing special. */
 #define GROUP_ADMIN_UID  ((uid_t) 4244)
-/* Ordinary callers. */
+/* Ordinary callers; the test's rule wants a password of BUYER_2 to
+ * restock. */
 #define BUYER_UID        ((uid_t) 4343)
 #define BUYER_2_UID      ((uid_t) 4344)
-/* The daemon's own uid, an admin on the session bus, which no caller has:
- * root is then an admin for being root, not for being the daemon. */
+/* The daemon runs as this uid, the owner of the policy's actions, which
+ * makes it no administrator on the system bus. */
 #define DAEMON_UID       ((uid_t) 4646)
+#define DAEMON_USER      "reserved-daemon"
 
-#define DAEMON_CONFIG "[reserved]\nAdminUsers=4242\nAdminGroups=4545\n"
+#define TEST_RULES \
+  "polkit.addRule(function(action, subject) {\n" \
+  "    if (action.id.indexOf(\"org.reserved.Reserve1.\") != 0)\n" \
+  "        return polkit.Result.NOT_HANDLED;\n" \
+  "    if (subject.user == \"reserved-rule-admin\")\n" \
+  "        return polkit.Result.YES;\n" \
+  "    if (subject.user == \"reserved-buyer-2\" && action.id == \"org.reserved.Reserve1.restock\")\n" \
+  "        return polkit.Result.AUTH_ADMIN;\n" \
+  "    return polkit.Result.NOT_HANDLED;\n" \
+  "});\n"
 
 /* dbus-daemon refuses connections from a uid the user database does not
  * know, so every uid here has an entry. */
 #define TEST_PASSWD_LINES \
-  "reserved-admin:x:4242:4242::/nonexistent:/usr/sbin/nologin\n" \
+  "reserved-rule-admin:x:4242:4242::/nonexistent:/usr/sbin/nologin\n" \
   "reserved-group-admin:x:4244:4244::/nonexistent:/usr/sbin/nologin\n" \
   "reserved-buyer:x:4343:4343::/nonexistent:/usr/sbin/nologin\n" \
   "reserved-buyer-2:x:4344:4344::/nonexistent:/usr/sbin/nologin\n" \
   "reserved-daemon:x:4646:4646::/nonexistent:/usr/sbin/nologin\n"
 #define TEST_GROUP_LINES \
-  "reserved-admin:x:4242:\n" \
+  "reserved-rule-admin:x:4242:\n" \
   "reserved-group-admin:x:4244:\n" \
   "reserved-buyer:x:4343:\n" \
   "reserved-buyer-2:x:4344:\n" \
   "reserved-daemon:x:4646:\n" \
-  "reserved-admins:x:4545:reserved-group-admin\n"
+  "reserved-admin:x:4545:reserved-group-admin\n"
 
 #define ITEM      "matrix"
 #define CUSTOMER  "shared-customer"
@@ -113,6 +137,7 @@ enum {
   CALLER_ROOT,
   CALLER_ADMIN_USER,
   CALLER_ADMIN_GROUP,
+  CALLER_DAEMON_USER,
   CALLER_BUYER,
   CALLER_BUYER_2,
   CALLER_NOBODY,
@@ -125,7 +150,7 @@ typedef struct {
   Outcome     outcomes[N_COLUMNS];
 } Caller;
 
-/* What API.md promises each caller. Columns: Buy, Cancel of its own order,
+/* What docs/api.md promises each caller. Columns: Buy, Cancel of its own order,
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll. */
@@ -139,6 +164,9 @@ static const Caller callers[N_CALLERS] = {
   [CALLER_ADMIN_GROUP] =
     { "admin-group",    GROUP_ADMIN_UID,
       { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
+  [CALLER_DAEMON_USER] =
+    { "daemon-user",    DAEMON_UID,
+      { ALLOW, ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
   [CALLER_BUYER] =
     { "buyer",          BUYER_UID,
       { ALLOW, ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
@@ -153,8 +181,9 @@ static const Caller callers[N_CALLERS] = {
 /* --- callers in their own processes ------------------------------------------ */
 
 /* A helper with its own connection. It reads one call per line, as the
- * GVariant text of (interface, method, <arguments>), makes it, and answers
- * one line: (TRUE, <reply>, "", "") or (FALSE, <()>, error name, message). */
+ * GVariant text of (interface, method, <arguments>, GDBusCallFlags),
+ * makes it, and answers one line: (TRUE, <reply>, "", "") or
+ * (FALSE, <()>, error name, message). */
 typedef struct {
   const Caller *caller;
   GPid          pid;
@@ -198,27 +227,44 @@ agent_stop (Agent *agent)
   g_free (agent);
 }
 
-/* (transfer full) The (bvss) answer to one call made by @agent; @args
+/* Has @agent make a call, without waiting for its answer; @args
  * (floating) may be NULL for none. */
-static GVariant *
-agent_call (Agent *agent, const char *interface, const char *method, GVariant *args)
+static void
+agent_send (Agent *agent, const char *interface, const char *method, GVariant *args, GDBusCallFlags flags)
 {
   g_autoptr(GVariant) call =
-    g_variant_ref_sink (g_variant_new ("(ssv)", interface, method, args != NULL ? args : g_variant_new ("()")));
+    g_variant_ref_sink (g_variant_new ("(ssvu)", interface, method, args != NULL ? args : g_variant_new ("()"),
+                                       (guint32) flags));
   g_autofree char *text = g_variant_print (call, TRUE);
+
+  g_assert_cmpint (fprintf (agent->calls, "%s\n", text), >, 0);
+  g_assert_cmpint (fflush (agent->calls), ==, 0);
+}
+
+/* (transfer full) The (bvss) answer to @agent's oldest call not answered
+ * yet. */
+static GVariant *
+agent_receive (Agent *agent)
+{
   g_autoptr(GError) error = NULL;
   char *line = NULL;
   size_t size = 0;
   GVariant *answer;
 
-  g_assert_cmpint (fprintf (agent->calls, "%s\n", text), >, 0);
-  g_assert_cmpint (fflush (agent->calls), ==, 0);
   if (getline (&line, &size, agent->answers) <= 0)
-    g_error ("caller %s gave no answer to %s", agent->caller->name, text);
+    g_error ("caller %s gave no answer", agent->caller->name);
   answer = g_variant_parse (G_VARIANT_TYPE ("(bvss)"), line, NULL, NULL, &error);
   free (line);
   g_assert_no_error (error);
   return answer;
+}
+
+/* (transfer full) The (bvss) answer to one call made by @agent. */
+static GVariant *
+agent_call (Agent *agent, const char *interface, const char *method, GVariant *args)
+{
+  agent_send (agent, interface, method, args, G_DBUS_CALL_FLAGS_NONE);
+  return agent_receive (agent);
 }
 
 /* The helper's half. */
@@ -233,18 +279,19 @@ helper_caller (const char *address)
   while (getline (&line, &size, stdin) > 0)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) call = g_variant_parse (G_VARIANT_TYPE ("(ssv)"), line, NULL, NULL, &error);
+      g_autoptr(GVariant) call = g_variant_parse (G_VARIANT_TYPE ("(ssvu)"), line, NULL, NULL, &error);
       g_autoptr(GVariant) args = NULL;
       g_autoptr(GVariant) reply = NULL;
       g_autoptr(GVariant) answer = NULL;
       g_autofree char *text = NULL;
       const char *interface, *method;
+      guint32 flags;
 
       g_assert_no_error (error);
-      g_variant_get (call, "(&s&sv)", &interface, &method, &args);
+      g_variant_get (call, "(&s&svu)", &interface, &method, &args, &flags);
       reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                            interface, method, args, NULL,
-                                           G_DBUS_CALL_FLAGS_NONE, timeout_ms, NULL, &error);
+                                           (GDBusCallFlags) flags, timeout_ms, NULL, &error);
       if (reply != NULL)
         answer = g_variant_new ("(bvss)", TRUE, reply, "", "");
       else
@@ -272,6 +319,7 @@ typedef struct {
   uid_t         daemon_uid;
   gboolean      debug_log;  /* G_MESSAGES_DEBUG=all for the daemon */
   const Caller *row;        /* the matrix row, or NULL */
+  gboolean      no_polkitd; /* the bus has none */
 } CaseSetup;
 
 typedef struct {
@@ -283,6 +331,7 @@ typedef struct {
   Agent              *agents[N_CALLERS];
   GHashTable         *placed_by;  /* order id -> uid that placed it */
   char               *mounted[2];
+  ReservedTestPolkit *polkit;
   guint64             own_order;     /* the matrix row's caller placed it */
   guint64             others_order;  /* another uid placed it */
 } Fixture;
@@ -398,8 +447,11 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->daemon = reserved_test_daemon_new ();
   f->address = g_strdup (reserved_test_daemon_get_address (f->daemon));
   add_test_users (f);
+  f->polkit = reserved_test_polkit_new (f->daemon, DAEMON_USER, TEST_RULES);
+  if (!setup->no_polkitd)
+    reserved_test_polkit_start (f->polkit);
   use_state_folder (f->daemon, setup->daemon_uid);
-  reserved_test_daemon_write_config (f->daemon, DAEMON_CONFIG);
+  reserved_test_daemon_use_system_bus (f->daemon);
   if (setup->debug_log)
     reserved_test_daemon_set_env (f->daemon, "G_MESSAGES_DEBUG", "all");
   reserved_test_daemon_start (f->daemon);
@@ -416,6 +468,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   fixture_disconnect (f);
   if (reserved_test_daemon_get_process (f->daemon) != NULL)
     reserved_test_daemon_stop (f->daemon);
+  g_clear_pointer (&f->polkit, reserved_test_polkit_free);
   for (guint i = 0; i < G_N_ELEMENTS (f->mounted); i++)
     if (f->mounted[i] != NULL)
       {
@@ -977,7 +1030,7 @@ typedef enum {
 } Needs;
 
 /* Every method and property, and whether the daemon must know the caller
- * to answer it (API.md: reading items is public). */
+ * to answer it (docs/api.md: reading items is public). */
 static const struct {
   const char *interface;
   const char *method;
@@ -1041,7 +1094,7 @@ test_fail_closed_bus_error (Fixture *f, gconstpointer data)
   denying = reserved_test_daemon_new_with_bus_config ("test-bus-no-uid-lookup.conf");
   reserved_test_daemon_set_database (denying, reserved_test_daemon_get_database (f->daemon));
   reserved_test_daemon_set_run_as (denying, RESERVED_TEST_NOBODY_UID);
-  reserved_test_daemon_write_config (denying, DAEMON_CONFIG);
+  reserved_test_daemon_use_system_bus (denying);
   reserved_test_daemon_start (denying);
   g_free (f->address);
   f->address = g_strdup (reserved_test_daemon_get_address (denying));
@@ -1398,9 +1451,10 @@ helper_pipeline (const char *address)
   return 0;
 }
 
-/* An admin through a group whose first calls need its groups looked up
- * (in a thread): a Buy sent after a CreateItem of the same item must not
- * overtake it while the lookup is out, whatever the Buy itself needs. */
+/* An administrator through a group, whose CreateItem calls each wait for
+ * polkitd's answer: a Buy sent after a CreateItem of the same item must
+ * not overtake it while that question is out, whatever the Buy itself
+ * needs. */
 static void
 test_admin_group_in_order (Fixture *f, gconstpointer data)
 {
@@ -1425,6 +1479,141 @@ test_admin_group_in_order (Fixture *f, gconstpointer data)
     if (!g_str_equal (lines[i], "ok"))
       g_error ("call %u of the pipeline (%s of pipelined-%u) was answered %s: it ran out of order",
                i + 1, i % 2 == 0 ? "CreateItem" : "Buy", i / 2, lines[i]);
+}
+
+/* --- /authorization/polkit ------------------------------------------------------------ */
+
+/* @answer is PermissionDenied, naming @agent's uid and saying @why. */
+static void
+expect_refused_because (Agent *agent, GVariant *answer, const char *method, const char *why)
+{
+  const char *message = expect_error (agent, answer, method, PERMISSION_DENIED);
+
+  if (strstr (message, why) == NULL)
+    g_error ("%s as %s: the refusal “%s” should say “%s”", method, agent->caller->name, message, why);
+}
+
+/* The calls only an administrator may make, by one who is one when polkitd
+ * answers. */
+static void
+refuse_admin_calls (Fixture *f, Agent *agent, guint64 others_order, const char *why)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->admin);
+  const struct {
+    const char *method;
+    GVariant   *args;
+  } calls[] = {
+    { "CreateItem", g_variant_new ("(su@a{sv})", "not-made", 5, reserved_test_options (NULL)) },
+    { "Restock", g_variant_new ("(su)", ITEM, 5) },
+    { "Cancel", g_variant_new ("(t)", others_order) },
+    { "ListOrders", g_variant_new ("(s)", "") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    {
+      g_autoptr(GVariant) answer = agent_call (agent, RESERVE_INTERFACE, calls[i].method, calls[i].args);
+
+      expect_refused_because (agent, answer, calls[i].method, why);
+    }
+  reserved_test_assert_unchanged (&f->admin, before);
+}
+
+/* No polkitd on the bus: an administrator's calls are refused at once,
+ * saying why; root, the owner of an order and the public reads need no
+ * polkit and go on. */
+static void
+test_polkit_absent (Fixture *f, gconstpointer data)
+{
+  Agent *admin = fixture_agent (f, CALLER_ADMIN_USER);
+  Agent *buyer = fixture_agent (f, CALLER_BUYER);
+  g_autoptr(GVariant) answer = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) orders = NULL;
+  guint64 order;
+  guint32 remaining = 0;
+
+  reserved_test_create_item (&f->admin, ITEM, 10, 0);
+  order = agent_buy (f, buyer, ITEM, CUSTOMER, 1, NULL, NULL);
+  refuse_admin_calls (f, admin, order, "polkit could not be asked");
+
+  answer = agent_call (buyer, RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", order));
+  reply = expect_reply (buyer, answer, "Cancel", "(u)");
+  g_variant_get (reply, "(u)", &remaining);
+  g_assert_cmpuint (remaining, ==, 10);
+  /* A customer's orders without polkit: the caller's own, no error. */
+  g_clear_pointer (&answer, g_variant_unref);
+  g_clear_pointer (&reply, g_variant_unref);
+  answer = agent_call (buyer, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", CUSTOMER));
+  reply = expect_reply (buyer, answer, "ListOrders", "(a(tsuxs))");
+  orders = g_variant_get_child_value (reply, 0);
+  g_assert_cmpuint (g_variant_n_children (orders), ==, 1);
+  g_assert_cmpuint (reserved_test_restock (&f->admin, ITEM, 1), ==, 11);
+}
+
+/* polkitd stopped: the administrator's call waits for it, and only that
+ * call; once the daemon's time limit passes it is refused, saying so. */
+static void
+test_polkit_hung (Fixture *f, gconstpointer data)
+{
+  GPid polkitd = reserved_test_process_get_pid (reserved_test_polkit_get_process (f->polkit));
+  Agent *admin = fixture_agent (f, CALLER_ADMIN_USER);
+  Agent *buyer = fixture_agent (f, CALLER_BUYER);
+  g_autoptr(GVariant) answer = NULL;
+  g_autoptr(GVariant) before = NULL;
+  int status = 0;
+
+  reserved_test_create_item (&f->admin, ITEM, 10, 0);
+  /* Allowed while polkitd answers. */
+  answer = agent_call (admin, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1));
+  g_variant_unref (expect_reply (admin, answer, "Restock", "(u)"));
+  g_clear_pointer (&answer, g_variant_unref);
+  before = reserved_test_snapshot (&f->admin);
+
+  g_assert_cmpint (kill (polkitd, SIGSTOP), ==, 0);
+  g_assert_cmpint (waitpid (polkitd, &status, WUNTRACED), ==, polkitd);
+  g_assert_true (WIFSTOPPED (status));
+  agent_send (admin, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1), G_DBUS_CALL_FLAGS_NONE);
+
+  /* Everyone else is served meanwhile: buyers, root, and the reads. While
+   * they were, the Restock was still waiting (it is the one call in
+   * flight), so the daemon never waited for polkitd itself. */
+  for (guint i = 0; i < 3; i++)
+    agent_buy (f, buyer, ITEM, CUSTOMER, 1, NULL, NULL);
+  reserved_test_create_item (&f->admin, "made-meanwhile", 1, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->admin, ITEM).remaining, ==, 8);
+  g_assert_cmpuint (stat_u (f, "calls_in_flight"), ==, 1);
+
+  answer = agent_receive (admin);
+  expect_refused_because (admin, answer, "Restock", "polkit did not answer in time");
+  g_assert_cmpuint (reserved_test_get_item (&f->admin, ITEM).capacity, ==, 11);
+
+  /* Resumed, polkitd answers again, and so does the daemon. */
+  g_assert_cmpint (kill (polkitd, SIGCONT), ==, 0);
+  g_clear_pointer (&answer, g_variant_unref);
+  answer = agent_call (admin, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1));
+  g_variant_unref (expect_reply (admin, answer, "Restock", "(u)"));
+}
+
+/* A rule that wants the caller to authenticate: refused, saying so, and
+ * saying whether the call let polkit ask (the test has no authentication
+ * agent to answer). */
+static void
+test_polkit_challenge (Fixture *f, gconstpointer data)
+{
+  Agent *buyer = fixture_agent (f, CALLER_BUYER_2);
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GVariant) answer = NULL;
+
+  reserved_test_create_item (&f->admin, ITEM, 10, 0);
+  before = reserved_test_snapshot (&f->admin);
+  answer = agent_call (buyer, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1));
+  expect_refused_because (buyer, answer, "Restock", "did not allow interactive authorization");
+  g_clear_pointer (&answer, g_variant_unref);
+  agent_send (buyer, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1),
+              G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
+  answer = agent_receive (buyer);
+  expect_refused_because (buyer, answer, "Restock", "needs the caller to authenticate");
+  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 /* --- main --------------------------------------------------------------------------- */
@@ -1452,6 +1641,7 @@ main (int argc, char **argv)
   static const CaseSetup plain = { DAEMON_UID, FALSE, NULL };
   static const CaseSetup daemon_as_nobody = { RESERVED_TEST_NOBODY_UID, FALSE, NULL };
   static const CaseSetup with_debug_log = { DAEMON_UID, TRUE, NULL };
+  static const CaseSetup no_polkitd = { DAEMON_UID, FALSE, NULL, TRUE };
 
   setlocale (LC_ALL, "");
   if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
@@ -1464,9 +1654,15 @@ main (int argc, char **argv)
     {
       g_autofree char *path = g_strdup_printf ("/authorization/matrix/%s", callers[c].name);
 
-      matrix_setups[c] = (CaseSetup) { DAEMON_UID, FALSE, &callers[c] };
+      matrix_setups[c] = (CaseSetup) { DAEMON_UID, FALSE, &callers[c], FALSE };
       g_test_add (path, Fixture, &matrix_setups[c], fixture_set_up, test_matrix_row, fixture_tear_down);
     }
+  g_test_add ("/authorization/polkit/absent", Fixture, &no_polkitd,
+              fixture_set_up, test_polkit_absent, fixture_tear_down);
+  g_test_add ("/authorization/polkit/hung", Fixture, &plain,
+              fixture_set_up, test_polkit_hung, fixture_tear_down);
+  g_test_add ("/authorization/polkit/challenge", Fixture, &plain,
+              fixture_set_up, test_polkit_challenge, fixture_tear_down);
   g_test_add ("/authorization/admin-group/in-order", Fixture, &plain,
               fixture_set_up, test_admin_group_in_order, fixture_tear_down);
   g_test_add ("/authorization/request-id/scoped", Fixture, &plain,
