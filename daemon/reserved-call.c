@@ -42,6 +42,7 @@ struct _ReservedDispatcher {
   ReservedAuthority    *authority;
   GObject              *handler_object;  /* not owned: it owns the dispatcher */
   GHashTable           *caller_states;    /* uid -> CallerState, while it has calls held */
+  GHashTable           *awaiting_uid;     /* sender -> GQueue of its calls, while its uid is asked */
   guint                 in_flight;
   gboolean              stopping;
 };
@@ -305,18 +306,70 @@ admit (ReservedCall *call)
     proceed (call);
 }
 
+typedef struct {
+  ReservedDispatcher *dispatcher;  /* owned */
+  char               *sender;
+} UidQuestion;
+
+/* Every call the sender made while its uid was asked goes on now, in the
+ * order it came: a callback of the lookup may run after calls that came
+ * later found the uid known already, so the calls wait here and not
+ * there. */
 static void
 on_caller_known (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  ReservedCall *call = user_data;
+  UidQuestion *question = user_data;
+  g_autoptr(ReservedDispatcher) self = question->dispatcher;
+  g_autofree char *sender = question->sender;
   g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+  GQueue *calls = NULL;
+  ReservedCall *call;
+  uid_t caller = (uid_t) -1;
+  gboolean known;
 
-  if (!reserved_callers_lookup_finish (RESERVED_CALLERS (source), result, &call->caller, &error))
+  g_free (question);
+  known = reserved_callers_lookup_finish (RESERVED_CALLERS (source), result, &caller, &error);
+  g_hash_table_steal_extended (self->awaiting_uid, sender, (gpointer *) &key, (gpointer *) &calls);
+  while ((call = g_queue_pop_head (calls)) != NULL)
     {
-      reserved_call_fail (call, error);
+      if (!known)
+        {
+          reserved_call_fail (call, error);
+          continue;
+        }
+      call->caller = caller;
+      admit (call);
+    }
+  g_queue_free (calls);
+}
+
+static void
+find_caller (ReservedDispatcher *self, ReservedCall *call)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (call->invocation);
+  GQueue *calls = g_hash_table_lookup (self->awaiting_uid, sender);
+  UidQuestion *question;
+
+  if (calls != NULL)
+    {
+      g_queue_push_tail (calls, call);
       return;
     }
-  admit (call);
+  /* A known caller goes straight on; only a new connection waits for the
+   * bus to say who it is. */
+  if (reserved_callers_lookup_cached (self->callers, sender, &call->caller))
+    {
+      admit (call);
+      return;
+    }
+  calls = g_queue_new ();
+  g_queue_push_tail (calls, call);
+  g_hash_table_insert (self->awaiting_uid, g_strdup (sender), calls);
+  question = g_new0 (UidQuestion, 1);
+  question->dispatcher = g_object_ref (self);
+  question->sender = g_strdup (sender);
+  reserved_callers_lookup_async (self->callers, sender, on_caller_known, question);
 }
 
 void
@@ -347,14 +400,8 @@ reserved_dispatcher_dispatch (ReservedDispatcher    *self,
     reserved_call_fail (call, error);
   else if (method->access == RESERVED_ACCESS_ANYONE)
     run_handler (call);
-  /* A known caller goes straight on; only a new connection waits for the
-   * bus to say who it is. */
-  else if (reserved_callers_lookup_cached (self->callers, g_dbus_method_invocation_get_sender (invocation),
-                                           &call->caller))
-    admit (call);
   else
-    reserved_callers_lookup_async (self->callers, g_dbus_method_invocation_get_sender (invocation),
-                                   on_caller_known, call);
+    find_caller (self, call);
 }
 
 guint
@@ -423,6 +470,7 @@ reserved_dispatcher_finalize (GObject *object)
 
   g_hash_table_unref (self->methods_by_name);
   g_hash_table_unref (self->caller_states);
+  g_hash_table_unref (self->awaiting_uid);
   G_OBJECT_CLASS (reserved_dispatcher_parent_class)->finalize (object);
 }
 
@@ -444,4 +492,5 @@ reserved_dispatcher_init (ReservedDispatcher *self)
   self->methods_by_name = g_hash_table_new (g_str_hash, g_str_equal);
   self->caller_states = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                                (GDestroyNotify) caller_state_free);
+  self->awaiting_uid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
