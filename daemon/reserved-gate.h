@@ -21,7 +21,7 @@ typedef enum {
 typedef struct _ReservedGate ReservedGate;
 
 /* @daemon_uid_is_admin: on the session bus the daemon's own user owns it,
- * so callers with that uid are admins (API.md). */
+ * so callers with that uid are admins (docs/api.md). */
 ReservedGate *reserved_gate_new (const GArray *admin_uids,
                                  const GArray *admin_gids,
                                  gboolean      daemon_uid_is_admin,

@@ -416,7 +416,7 @@ cancel_as (PendingCall *call)
   g_autoptr(GError) error = NULL;
   gboolean allowed;
 
-  /* The owner is read first because API.md ranks NoSuchOrder and
+  /* The owner is read first because docs/api.md ranks NoSuchOrder and
    * PermissionDenied before AlreadyCancelled; an order's owner never
    * changes, and the cancel itself re-checks its state when it commits. */
   g_variant_get (call_parameters (call), "(t)", &order_id);
@@ -566,7 +566,7 @@ restock_as (PendingCall *call)
       return;
     }
 
-  /* API.md ranks NoSuchItem and an overflowing capacity (InvalidArgument)
+  /* docs/api.md ranks NoSuchItem and an overflowing capacity (InvalidArgument)
    * before PermissionDenied, so both are checked before the gate; the
    * store checks the capacity again inside its transaction. */
   if (!reserved_store_get_item (self->store, name, &item, &error))

@@ -1,6 +1,6 @@
 /* Who may do what, against the real reserved on a private bus with callers
  * of several uids, and what it does when it cannot tell who is calling
- * (API.md: "caller", "admin", Cancel, ListOrders, CreateItem, Restock and
+ * (docs/api.md: "caller", "admin", Cancel, ListOrders, CreateItem, Restock and
  * request_id).
  *
  * /authorization/matrix/CALLER runs one row of `callers` below: every
@@ -125,7 +125,7 @@ typedef struct {
   Outcome     outcomes[N_COLUMNS];
 } Caller;
 
-/* What API.md promises each caller. Columns: Buy, Cancel of its own order,
+/* What docs/api.md promises each caller. Columns: Buy, Cancel of its own order,
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll. */
@@ -977,7 +977,7 @@ typedef enum {
 } Needs;
 
 /* Every method and property, and whether the daemon must know the caller
- * to answer it (API.md: reading items is public). */
+ * to answer it (docs/api.md: reading items is public). */
 static const struct {
   const char *interface;
   const char *method;
