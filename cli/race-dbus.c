@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "pool.h"
 #include "reserve-client.h"
 #include "reserve-error.h"
 
@@ -79,8 +80,8 @@ ask_in_child (const ItemRequest *request, RaceItemState *state, GError **error)
 {
   ItemAnswer answer;
 
-  if (!race_pool_call_in_child ("talking to reserved", ask_about_item, request,
-                                &answer, sizeof answer, error))
+  if (!pool_call_in_child ("talking to reserved", ask_about_item, request,
+                           &answer, sizeof answer, error))
     return FALSE;
   if (!answer.ok)
     {

@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "pool.h"
 #include "race-modes.h"
 #include "race-pool.h"
 #include "reserve-output.h"
@@ -115,7 +116,7 @@ describe_buyer (const RaceRun *run, const RaceBuyerResult *result)
 
   if (result->outcome == RACE_OUTCOME_NONE)
     {
-      g_autofree char *ending = race_describe_wait_status (result->wait_status);
+      g_autofree char *ending = pool_describe_wait_status (result->wait_status);
 
       g_string_append_printf (line, "%s%s", line->len > before_action ? ", then " : "", ending);
       if (result->killed_itself)
@@ -394,7 +395,7 @@ static char *
 describe_death (const RaceRun *run, const RaceBuyerResult *result)
 {
   const RaceModeInfo *info = race_mode_get_info (run->mode);
-  g_autofree char *ending = race_describe_wait_status (result->wait_status);
+  g_autofree char *ending = pool_describe_wait_status (result->wait_status);
   GString *text = g_string_new (NULL);
 
   g_string_append_printf (text, "buyer-%u (pid %d) %s", result->index, (int) result->pid, ending);
