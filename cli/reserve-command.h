@@ -3,8 +3,8 @@
  * arguments, and strict checks of numbers and names that turn a mistake
  * into a usage error before anything reaches the bus.
  *
- * A subcommand is one file that defines one ReserveCommand; reserve.c
- * lists them. Its run function reports every failure as a GError, and
+ * A subcommand is one file that defines one ReserveCommand;
+ * reserve-commands.c lists them. Its run function reports every failure as a GError, and
  * reserve_invocation_report() alone turns that into a message and an exit
  * status, so all subcommands fail the same way. */
 #pragma once
@@ -65,6 +65,13 @@ extern const ReserveCommand reserve_items_command;
 extern const ReserveCommand reserve_orders_command;
 extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
+
+/* Every subcommand, race and bench included, in the order the help lists
+ * them; NULL-terminated. */
+extern const ReserveCommand *const reserve_commands[];
+
+/* The subcommand called @name, or NULL. */
+const ReserveCommand *reserve_find_command (const char *name);
 
 /* Parses the command's own @entries plus the shared flags, then checks the
  * number of positional arguments. On --help, prints the help, sets
