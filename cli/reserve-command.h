@@ -74,8 +74,13 @@ extern const ReserveCommand *const reserve_commands[];
 const ReserveCommand *reserve_find_command (const char *name);
 
 /* Parses the command's own @entries plus the shared flags, then checks the
- * number of positional arguments. On --help, prints the help, sets
- * invocation->help_shown and returns TRUE. Usage errors are G_OPTION_ERROR. */
+ * number of positional arguments. FALSE when the command has nothing more
+ * to do: on a usage error (@error, G_OPTION_ERROR), or after printing the
+ * help for --help (invocation->help_shown, no error). So a command starts
+ *
+ *   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+ *     return invocation->help_shown;
+ */
 gboolean reserve_invocation_parse (ReserveInvocation  *invocation,
                                    const GOptionEntry *entries,
                                    int                *argc,
@@ -92,7 +97,9 @@ ReserveExitStatus reserve_invocation_report (const ReserveInvocation *invocation
                                              GError                  *error);
 
 /* Strict parse of a decimal @text given for @flag ("--quantity"), within
- * [@min, @max]; a failure names the flag, the value and the allowed range. */
+ * [@min, @max]; a failure names the flag, the value and the allowed range.
+ * A NULL @text (the flag was not given) is the error that @flag is
+ * required. */
 gboolean reserve_parse_number (const char *flag,
                                const char *text,
                                guint64     min,

@@ -62,16 +62,11 @@ print_orders_json (GVariant *orders)
   while (g_variant_iter_next (&iter, "(t&sux&s)", &order, &item, &quantity, &created, &state))
     {
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "order");
-      json_builder_add_int_value (builder, (gint64) order);
-      json_builder_set_member_name (builder, "item");
-      json_builder_add_string_value (builder, item);
-      json_builder_set_member_name (builder, "quantity");
-      json_builder_add_int_value (builder, quantity);
-      json_builder_set_member_name (builder, "created");
-      json_builder_add_int_value (builder, created);
-      json_builder_set_member_name (builder, "state");
-      json_builder_add_string_value (builder, state);
+      reserve_json_add_int (builder, "order", (gint64) order);
+      reserve_json_add_string (builder, "item", item);
+      reserve_json_add_int (builder, "quantity", quantity);
+      reserve_json_add_int (builder, "created", created);
+      reserve_json_add_string (builder, "state", state);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -114,9 +109,7 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   const char *customer;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
   if (!check_whose_orders (user, all, error))
     return FALSE;
   customer = all ? EVERY_CUSTOMER : user;
