@@ -34,16 +34,11 @@ print_order (gboolean    json,
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "order");
-  json_builder_add_int_value (builder, (gint64) order);
-  json_builder_set_member_name (builder, "item");
-  json_builder_add_string_value (builder, item);
-  json_builder_set_member_name (builder, "user");
-  json_builder_add_string_value (builder, user);
-  json_builder_set_member_name (builder, "quantity");
-  json_builder_add_int_value (builder, (gint64) quantity);
-  json_builder_set_member_name (builder, "remaining");
-  json_builder_add_int_value (builder, remaining);
+  reserve_json_add_int (builder, "order", (gint64) order);
+  reserve_json_add_string (builder, "item", item);
+  reserve_json_add_string (builder, "user", user);
+  reserve_json_add_int (builder, "quantity", (gint64) quantity);
+  reserve_json_add_int (builder, "remaining", remaining);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }
@@ -76,9 +71,7 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   guint remaining = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
 
   if (!reserve_require_flag ("--user", user, error) ||
       !reserve_check_user_name (user, error) ||

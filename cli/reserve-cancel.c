@@ -11,9 +11,7 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   guint remaining = 0;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
 
   if (!reserve_parse_number ("order", reserve_invocation_get_argument (invocation, 0),
                              1, G_MAXUINT64, &order, error))

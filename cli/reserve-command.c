@@ -74,7 +74,7 @@ reserve_invocation_parse (ReserveInvocation  *invocation,
 
       fputs (text, stdout);
       invocation->help_shown = TRUE;
-      return TRUE;
+      return FALSE;
     }
 
   if (session && system)
@@ -124,6 +124,8 @@ reserve_parse_number (const char *flag,
   g_autoptr(GError) parse_error = NULL;
   g_autofree char *described = NULL;
 
+  if (!reserve_require_flag (flag, text, error))
+    return FALSE;
   if (g_ascii_string_to_unsigned (text, 10, min, max, number, &parse_error))
     return TRUE;
 

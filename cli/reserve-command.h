@@ -3,8 +3,8 @@
  * arguments, and strict checks of numbers and names that turn a mistake
  * into a usage error before anything reaches the bus.
  *
- * A subcommand is one file that defines one ReserveCommand; reserve.c
- * lists them. Its run function reports every failure as a GError, and
+ * A subcommand is one file that defines one ReserveCommand;
+ * reserve-commands.c lists them. Its run function reports every failure as a GError, and
  * reserve_invocation_report() alone turns that into a message and an exit
  * status, so all subcommands fail the same way. */
 #pragma once
@@ -66,9 +66,21 @@ extern const ReserveCommand reserve_orders_command;
 extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
 
+/* Every subcommand, race and bench included, in the order the help lists
+ * them; NULL-terminated. */
+extern const ReserveCommand *const reserve_commands[];
+
+/* The subcommand called @name, or NULL. */
+const ReserveCommand *reserve_find_command (const char *name);
+
 /* Parses the command's own @entries plus the shared flags, then checks the
- * number of positional arguments. On --help, prints the help, sets
- * invocation->help_shown and returns TRUE. Usage errors are G_OPTION_ERROR. */
+ * number of positional arguments. FALSE when the command has nothing more
+ * to do: on a usage error (@error, G_OPTION_ERROR), or after printing the
+ * help for --help (invocation->help_shown, no error). So a command starts
+ *
+ *   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+ *     return invocation->help_shown;
+ */
 gboolean reserve_invocation_parse (ReserveInvocation  *invocation,
                                    const GOptionEntry *entries,
                                    int                *argc,
@@ -85,7 +97,9 @@ ReserveExitStatus reserve_invocation_report (const ReserveInvocation *invocation
                                              GError                  *error);
 
 /* Strict parse of a decimal @text given for @flag ("--quantity"), within
- * [@min, @max]; a failure names the flag, the value and the allowed range. */
+ * [@min, @max]; a failure names the flag, the value and the allowed range.
+ * A NULL @text (the flag was not given) is the error that @flag is
+ * required. */
 gboolean reserve_parse_number (const char *flag,
                                const char *text,
                                guint64     min,

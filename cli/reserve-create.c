@@ -32,13 +32,10 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   guint64 per_user_limit = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
 
   item = reserve_invocation_get_argument (invocation, 0);
   if (!reserve_check_item_name (item, error) ||
-      !reserve_require_flag ("--capacity", capacity_text, error) ||
       !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX,
                              &capacity, error) ||
       (limit_text != NULL &&

@@ -48,12 +48,9 @@ print_items_json (GVariant *items)
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
     {
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "name");
-      json_builder_add_string_value (builder, name);
-      json_builder_set_member_name (builder, "capacity");
-      json_builder_add_int_value (builder, capacity);
-      json_builder_set_member_name (builder, "remaining");
-      json_builder_add_int_value (builder, remaining);
+      reserve_json_add_string (builder, "name", name);
+      reserve_json_add_int (builder, "capacity", capacity);
+      reserve_json_add_int (builder, "remaining", remaining);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -67,9 +64,7 @@ items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autoptr(GVariant) item_list = NULL;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
 
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)

@@ -7,6 +7,22 @@
 /* ListOrders' empty user name: every customer's orders. */
 #define EVERY_CUSTOMER ""
 
+/* One order of ListOrders' answer; the strings are the answer's own. */
+typedef struct {
+  guint64     order;
+  const char *item;
+  guint       quantity;
+  gint64      created;   /* microseconds since the Unix epoch */
+  const char *state;
+} OrderRow;
+
+static gboolean
+next_order (GVariantIter *iter, OrderRow *row)
+{
+  return g_variant_iter_next (iter, "(t&sux&s)", &row->order, &row->item, &row->quantity,
+                              &row->created, &row->state);
+}
+
 static void
 print_orders_table (GVariant *orders, const char *user)
 {
@@ -19,11 +35,7 @@ print_orders_table (GVariant *orders, const char *user)
   };
   g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
   GVariantIter iter;
-  guint64 order;
-  const char *item;
-  guint quantity;
-  gint64 created;
-  const char *state;
+  OrderRow row;
 
   if (g_variant_n_children (orders) == 0)
     {
@@ -35,13 +47,13 @@ print_orders_table (GVariant *orders, const char *user)
     }
 
   g_variant_iter_init (&iter, orders);
-  while (g_variant_iter_next (&iter, "(t&sux&s)", &order, &item, &quantity, &created, &state))
+  while (next_order (&iter, &row))
     {
-      reserve_table_add_number (table, order);
-      reserve_table_add (table, item);
-      reserve_table_add_number (table, quantity);
-      reserve_table_take (table, reserve_format_local_time (created));
-      reserve_table_add (table, state);
+      reserve_table_add_number (table, row.order);
+      reserve_table_add (table, row.item);
+      reserve_table_add_number (table, row.quantity);
+      reserve_table_take (table, reserve_format_local_time (row.created));
+      reserve_table_add (table, row.state);
     }
   reserve_table_print (table);
 }
@@ -51,27 +63,18 @@ print_orders_json (GVariant *orders)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   GVariantIter iter;
-  guint64 order;
-  const char *item;
-  guint quantity;
-  gint64 created;
-  const char *state;
+  OrderRow row;
 
   json_builder_begin_array (builder);
   g_variant_iter_init (&iter, orders);
-  while (g_variant_iter_next (&iter, "(t&sux&s)", &order, &item, &quantity, &created, &state))
+  while (next_order (&iter, &row))
     {
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "order");
-      json_builder_add_int_value (builder, (gint64) order);
-      json_builder_set_member_name (builder, "item");
-      json_builder_add_string_value (builder, item);
-      json_builder_set_member_name (builder, "quantity");
-      json_builder_add_int_value (builder, quantity);
-      json_builder_set_member_name (builder, "created");
-      json_builder_add_int_value (builder, created);
-      json_builder_set_member_name (builder, "state");
-      json_builder_add_string_value (builder, state);
+      reserve_json_add_int (builder, "order", (gint64) row.order);
+      reserve_json_add_string (builder, "item", row.item);
+      reserve_json_add_int (builder, "quantity", row.quantity);
+      reserve_json_add_int (builder, "created", row.created);
+      reserve_json_add_string (builder, "state", row.state);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -114,9 +117,7 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   const char *customer;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
   if (!check_whose_orders (user, all, error))
     return FALSE;
   customer = all ? EVERY_CUSTOMER : user;

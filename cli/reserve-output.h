@@ -31,6 +31,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReserveTable, reserve_table_free)
  * to the second: "2024-05-01T14:03:27+02:00". */
 char *reserve_format_local_time (gint64 usec);
 
+/* One member of the object being built: its name, then its value. */
+void reserve_json_add_int     (JsonBuilder *builder, const char *name, gint64 value);
+void reserve_json_add_double  (JsonBuilder *builder, const char *name, gdouble value);
+void reserve_json_add_string  (JsonBuilder *builder, const char *name, const char *value);
+void reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value);
+
 /* Prints the builder's value followed by a newline. */
 void reserve_print_json (JsonBuilder *builder);
 

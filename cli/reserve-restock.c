@@ -19,13 +19,10 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   guint remaining = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
 
   item = reserve_invocation_get_argument (invocation, 0);
   if (!reserve_check_item_name (item, error) ||
-      !reserve_require_flag ("--quantity", quantity_text, error) ||
       !reserve_parse_number ("--quantity", quantity_text, 1, RESERVE_RESTOCK_QUANTITY_MAX,
                              &quantity, error))
     return FALSE;

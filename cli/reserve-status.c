@@ -1,5 +1,6 @@
 #include <stdio.h>
 
+#include "reserve-answer.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
@@ -22,16 +23,6 @@ item_status_clear (ItemStatus *status)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ItemStatus, item_status_clear)
 
 static gboolean
-lookup_count (GVariant *info, const char *key, guint *value, GError **error)
-{
-  if (g_variant_lookup (info, key, "u", value))
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               "reserved's answer to GetItem lacks “%s” as a number", key);
-  return FALSE;
-}
-
-static gboolean
 parse_item_info (GVariant *info, ItemStatus *status, GError **error)
 {
   if (!g_variant_lookup (info, "name", "s", &status->name))
@@ -40,10 +31,11 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
                            "reserved's answer to GetItem lacks “name” as a string");
       return FALSE;
     }
-  return lookup_count (info, "capacity", &status->capacity, error) &&
-         lookup_count (info, "remaining", &status->remaining, error) &&
-         lookup_count (info, "sold", &status->sold, error) &&
-         lookup_count (info, RESERVE_OPTION_PER_USER_LIMIT, &status->per_user_limit, error);
+  return reserve_answer_lookup_u32 (info, "GetItem", "capacity", &status->capacity, error) &&
+         reserve_answer_lookup_u32 (info, "GetItem", "remaining", &status->remaining, error) &&
+         reserve_answer_lookup_u32 (info, "GetItem", "sold", &status->sold, error) &&
+         reserve_answer_lookup_u32 (info, "GetItem", RESERVE_OPTION_PER_USER_LIMIT,
+                                    &status->per_user_limit, error);
 }
 
 static void
@@ -67,16 +59,11 @@ print_status_json (const ItemStatus *status)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, status->name);
-  json_builder_set_member_name (builder, "capacity");
-  json_builder_add_int_value (builder, status->capacity);
-  json_builder_set_member_name (builder, "remaining");
-  json_builder_add_int_value (builder, status->remaining);
-  json_builder_set_member_name (builder, "sold");
-  json_builder_add_int_value (builder, status->sold);
-  json_builder_set_member_name (builder, "per_user_limit");
-  json_builder_add_int_value (builder, status->per_user_limit);
+  reserve_json_add_string (builder, "name", status->name);
+  reserve_json_add_int (builder, "capacity", status->capacity);
+  reserve_json_add_int (builder, "remaining", status->remaining);
+  reserve_json_add_int (builder, "sold", status->sold);
+  reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }
@@ -91,9 +78,7 @@ status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_auto(ItemStatus) item_status = { 0 };
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
 
   item_argument = reserve_invocation_get_argument (invocation, 0);
   if (item_argument != NULL && !reserve_check_item_name (item_argument, error))

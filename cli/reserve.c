@@ -1,5 +1,6 @@
 /* `reserve`: the command line for reserved. This file only finds the
- * subcommand; each one lives in its own reserve-NAME.c. */
+ * subcommand (reserve-commands.c lists them); each one lives in its own
+ * reserve-NAME.c, race and bench in folders of their own. */
 #include "config.h"
 
 #include <locale.h>
@@ -7,29 +8,6 @@
 #include <string.h>
 
 #include "reserve-command.h"
-#include "reserve-race.h"
-#include "reserve-bench.h"
-
-static const ReserveCommand *const commands[] = {
-  &reserve_buy_command,
-  &reserve_cancel_command,
-  &reserve_status_command,
-  &reserve_items_command,
-  &reserve_orders_command,
-  &reserve_create_command,
-  &reserve_restock_command,
-  &reserve_race_command,
-  &reserve_bench_command,
-};
-
-static const ReserveCommand *
-find_command (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (strcmp (commands[i]->name, name) == 0)
-      return commands[i];
-  return NULL;
-}
 
 /* The first line of a command's summary, for the list of commands. */
 static char *
@@ -51,11 +29,11 @@ print_main_help (FILE *out)
          "Buy and manage the limited stock that reserved sells, without overselling.\n"
          "\n"
          "Commands:\n", out);
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+  for (const ReserveCommand *const *command = reserve_commands; *command != NULL; command++)
     {
-      g_autofree char *headline = summary_headline (commands[i]);
+      g_autofree char *headline = summary_headline (*command);
 
-      fprintf (out, "  %-9s %s\n", commands[i]->name, headline);
+      fprintf (out, "  %-9s %s\n", (*command)->name, headline);
     }
   fputs ("  help      Show a command's options\n"
          "\n"
@@ -140,7 +118,7 @@ main (int argc, char **argv)
         }
       if (argc > 3)
         return usage_error ("unexpected argument “%s”", argv[3]);
-      command = find_command (argv[2]);
+      command = reserve_find_command (argv[2]);
       if (command == NULL)
         return usage_error ("unknown command “%s”", argv[2]);
       command_argv0 = g_strconcat ("reserve ", command->name, NULL);
@@ -149,7 +127,7 @@ main (int argc, char **argv)
 
   if (argv[1][0] == '-')
     return usage_error ("unknown option %s (options go after the command)", argv[1]);
-  command = find_command (argv[1]);
+  command = reserve_find_command (argv[1]);
   if (command == NULL)
     return usage_error ("unknown command “%s”", argv[1]);
 

@@ -19,7 +19,7 @@ gboolean reserved_options_check (GVariant                 *options,
                                  const char               *method,
                                  GError                  **error);
 
-/* The options each method takes (API.md). */
+/* The options each method takes (docs/api.md). */
 extern const ReservedOptionSpec reserved_buy_options[];
 extern const ReservedOptionSpec reserved_create_item_options[];
 

@@ -8,7 +8,7 @@
  *    user names and request ids, and to reserve_describe_text(), which
  *    quotes such text in error messages.
  *
- * Each check is compared with a plain restatement of the rule in API.md, and
+ * Each check is compared with a plain restatement of the rule in docs/api.md, and
  * every refusal must be an InvalidArgument whose message is valid UTF-8:
  * GDBus sends error messages as D-Bus strings, which must be. */
 #include <stdint.h>
@@ -109,7 +109,7 @@ is_control_character (gunichar c)
   return c <= 0x1f || (c >= 0x7f && c <= 0x9f);
 }
 
-/* API.md: 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-',
+/* docs/api.md: 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-',
  * starting with a letter or digit. */
 static gboolean
 is_item_name (const char *text)
@@ -123,7 +123,7 @@ is_item_name (const char *text)
          strchr ("._:-", text[0]) == NULL;
 }
 
-/* API.md: 1 to 64 bytes of UTF-8 without control characters. */
+/* docs/api.md: 1 to 64 bytes of UTF-8 without control characters. */
 static gboolean
 is_user_name (const char *text)
 {
@@ -137,7 +137,7 @@ is_user_name (const char *text)
   return TRUE;
 }
 
-/* API.md: 1 to 128 bytes of UTF-8. */
+/* docs/api.md: 1 to 128 bytes of UTF-8. */
 static gboolean
 is_request_id (const char *text)
 {

@@ -992,7 +992,7 @@ test_cancel_order_ids (Fixture *f, gconstpointer data)
   g_variant_get (reply, "(tu)", &order, &remaining);
   ids[1] = order + 1;
   /* Cancel takes any 64-bit number; one that is no order is NoSuchOrder
-   * (API.md lists no InvalidArgument for Cancel), and it names the number. */
+   * (docs/api.md lists no InvalidArgument for Cancel), and it names the number. */
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     {
       g_autofree char *what = g_strdup_printf ("Cancel %" G_GUINT64_FORMAT, ids[i]);
@@ -1307,7 +1307,7 @@ test_longest_strings (Fixture *f, gconstpointer data)
 
 /* Which of several bad arguments a message names: the daemon checks them
  * in the order of the signature, so the first bad one. Across kinds,
- * API.md's order: InvalidArgument, NoSuchItem/NoSuchOrder,
+ * docs/api.md's order: InvalidArgument, NoSuchItem/NoSuchOrder,
  * PermissionDenied, ItemExists/AlreadyCancelled, LimitExceeded, SoldOut. */
 static void
 test_precedence (Fixture *f, gconstpointer data)
@@ -1459,7 +1459,7 @@ helper_not_admin (const char *address)
 
 /* --- random: the rules restated, against hostile alphabets ------------------ */
 
-/* API.md: 1 to 64 bytes of [A-Za-z0-9._:-], starting with a letter or digit. */
+/* docs/api.md: 1 to 64 bytes of [A-Za-z0-9._:-], starting with a letter or digit. */
 static gboolean
 rule_item_name (const char *name)
 {
@@ -1473,7 +1473,7 @@ rule_item_name (const char *name)
   return TRUE;
 }
 
-/* API.md: 1 to 64 bytes of UTF-8 with none of U+0000..U+001F, U+007F..U+009F. */
+/* docs/api.md: 1 to 64 bytes of UTF-8 with none of U+0000..U+001F, U+007F..U+009F. */
 static gboolean
 rule_user_name (const char *name)
 {

@@ -3,7 +3,7 @@
  *
  * Buyers buy one unit at a time, each purchase with its own request_id.
  * When a call fails because the daemon is gone (no reply, nobody owns the
- * name) they retry the same request_id until it is answered, as API.md
+ * name) they retry the same request_id until it is answered, as docs/api.md
  * tells clients to do. Meanwhile the test kills the daemon with SIGKILL
  * and restarts it on the same database a few times. Afterwards every
  * acknowledged order must be there and active, and there must be no other

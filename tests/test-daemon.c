@@ -1,4 +1,4 @@
-/* The daemon's D-Bus API, as API.md states it, tested against the real
+/* The daemon's D-Bus API, as docs/api.md states it, tested against the real
  * reserved on a private bus: every method through the generated proxy,
  * every limit just inside and just outside, every error and the order in
  * which errors win, and after each refused call that nothing changed.

@@ -13,7 +13,7 @@
  *   (fsync or write of the database file): nothing acknowledged is lost.
  * /faults/io-errors/failed-commit-then-kill: a purchase refused with
  *   StorageFailure because the log's fsync failed, then kill -9 before any
- *   other write. API.md: StorageFailure means nothing was taken.
+ *   other write. docs/api.md: StorageFailure means nothing was taken.
  * /faults/power-loss/random: rounds of start, a few purchases and
  *   cancellations, SIGTERM; in each, the power goes at a random write,
  *   sync, truncation or deletion of the database's files (from the first

@@ -188,7 +188,7 @@ model_list_orders (Model      *model,
   return orders;
 }
 
-/* --- validity, as API.md words it ------------------------------------------ */
+/* --- validity, as docs/api.md words it ------------------------------------------ */
 
 static gboolean
 valid_item_name (const char *name)
@@ -249,7 +249,7 @@ predict_no_such_order (guint64 order)
   return predict_error (RESERVE_ERROR_NO_SUCH_ORDER, id);
 }
 
-/* When several errors apply, the first of API.md's order wins:
+/* When several errors apply, the first of docs/api.md's order wins:
  * InvalidArgument, NoSuchItem/NoSuchOrder, PermissionDenied,
  * ItemExists/AlreadyCancelled, LimitExceeded, SoldOut. */
 ModelPrediction

@@ -1,4 +1,4 @@
-/* The model of test-model.c: what API.md says the daemon's state is after a
+/* The model of test-model.c: what docs/api.md says the daemon's state is after a
  * sequence of calls, kept in plain memory, and what it says each next call
  * must answer. It knows nothing of D-Bus or of processes: a call's caller
  * is a uid and whether that uid is an admin. */

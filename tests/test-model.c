@@ -42,7 +42,7 @@
 #include "test-model-caller.h"
 #include "test-model-state.h"
 
-/* API.md's limits, for the notes of the tally. */
+/* docs/api.md's limits, for the notes of the tally. */
 #define CAPACITY_CEILING      1000000000u
 #define RESTOCK_QUANTITY_MAX  1000000u
 
@@ -477,7 +477,7 @@ expect_error (Fixture               *f,
   STEP_CHECK (f, g_str_equal (outcome->error_name, name),
               "expected %s, got %s: %s", name, outcome->error_name, outcome->message);
   STEP_CHECK (f, *outcome->message != '\0', "the %s error has no message", name);
-  /* API.md: the message says what was wrong and with which value. */
+  /* docs/api.md: the message says what was wrong and with which value. */
   STEP_CHECK (f, *prediction->mentions == '\0' || strstr (outcome->message, prediction->mentions) != NULL,
               "the %s message “%s” does not name %s", name, outcome->message, prediction->mentions);
   tally (f, method, name, note);
@@ -1027,7 +1027,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) sent_request_free);
   f->tally = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f->sequence = g_checksum_new (G_CHECKSUM_SHA256);
-  /* API.md: a fresh database has the default item, capacity 100. */
+  /* docs/api.md: a fresh database has the default item, capacity 100. */
   f->model = model_new ("ticket", 100);
 
   for (guint i = 0; i < N_CALLERS; i++)

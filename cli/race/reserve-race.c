@@ -314,9 +314,7 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   GError *run_error = NULL;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
   if (!settings_from_flags (&flags, invocation->bus_type, &settings, modes, error))
     return FALSE;
 

@@ -1,17 +1,12 @@
-/* The buyers of `reserve race`: one forked process per buyer, at most
- * `jobs` at a time, each reporting to the parent through its own pipe.
- *
- * Processes, not threads, because the experiment is about separate
- * programs sharing data: each buyer has its own file descriptors, its own
- * locks (the kernel drops them when it dies) and its own bus connection.
- * Pipes, not shared memory, so that a buyer can only tell the parent what
- * happened, never touch the parent's counts.
+/* The buyers of `reserve race`: one forked process per buyer (pool.h), at
+ * most `jobs` at a time, each reporting to the parent through its own pipe.
+ * A buyer's locks are its own, so the kernel drops them when it dies.
  *
  * The parent must never hold GDBus state: a process that forks after GDBus
  * started its worker thread leaves the child without one, and the child's
  * own connections then hang. The pool keeps forking buyers for the whole
  * run (as buyers finish, new ones start), so the parent talks to the
- * daemon only through race_pool_call_in_child(), and every buyer opens its
+ * daemon only through pool_call_in_child(), and every buyer opens its
  * own connection after the fork. */
 #pragma once
 
@@ -89,21 +84,5 @@ gboolean race_pool_run (const RacePoolSpec *spec,
                         RaceBuyerResult    *results,
                         gdouble            *seconds,
                         GError            **error);
-
-/* Runs @func in a forked child, which fills in @answer (@size bytes, at
- * most PIPE_BUF), and copies that answer back. This is how the parent
- * talks D-Bus without ever starting GDBus itself. */
-typedef void (*RaceChildFunc) (gconstpointer data, gpointer answer);
-
-gboolean race_pool_call_in_child (const char   *what,
-                                  RaceChildFunc func,
-                                  gconstpointer data,
-                                  gpointer      answer,
-                                  gsize         size,
-                                  GError      **error);
-
-/* How a process ended, from its waitpid() status, as the end of a
- * sentence: "was killed by signal 9 (SIGKILL)", "exited with status 1". */
-char *race_describe_wait_status (int status);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reserve-answer.h"
 #include "reserve-client.h"
 #include "reserve-names.h"
 
@@ -69,16 +70,6 @@ bench_probe_create_item (BenchProbe *probe,
                                                  NULL, error);
 }
 
-static gboolean
-lookup_u32 (GVariant *info, const char *method, const char *key, guint32 *value, GError **error)
-{
-  if (g_variant_lookup (info, key, "u", value))
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               "reserved's answer to %s lacks “%s” as a number", method, key);
-  return FALSE;
-}
-
 gboolean
 bench_probe_get_item (BenchProbe     *probe,
                       const char     *item,
@@ -89,9 +80,9 @@ bench_probe_get_item (BenchProbe     *probe,
 
   return reserve_reserve1_call_get_item_sync (probe->proxy, item, G_DBUS_CALL_FLAGS_NONE,
                                               RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, error) &&
-         lookup_u32 (info, "GetItem", "capacity", &state->capacity, error) &&
-         lookup_u32 (info, "GetItem", "remaining", &state->remaining, error) &&
-         lookup_u32 (info, "GetItem", "sold", &state->sold, error);
+         reserve_answer_lookup_u32 (info, "GetItem", "capacity", &state->capacity, error) &&
+         reserve_answer_lookup_u32 (info, "GetItem", "remaining", &state->remaining, error) &&
+         reserve_answer_lookup_u32 (info, "GetItem", "sold", &state->sold, error);
 }
 
 gboolean

@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "pool.h"
 #include "race-modes.h"
 #include "race-pool.h"
 #include "reserve-output.h"
@@ -115,7 +116,7 @@ describe_buyer (const RaceRun *run, const RaceBuyerResult *result)
 
   if (result->outcome == RACE_OUTCOME_NONE)
     {
-      g_autofree char *ending = race_describe_wait_status (result->wait_status);
+      g_autofree char *ending = pool_describe_wait_status (result->wait_status);
 
       g_string_append_printf (line, "%s%s", line->len > before_action ? ", then " : "", ending);
       if (result->killed_itself)
@@ -394,7 +395,7 @@ static char *
 describe_death (const RaceRun *run, const RaceBuyerResult *result)
 {
   const RaceModeInfo *info = race_mode_get_info (run->mode);
-  g_autofree char *ending = race_describe_wait_status (result->wait_status);
+  g_autofree char *ending = pool_describe_wait_status (result->wait_status);
   GString *text = g_string_new (NULL);
 
   g_string_append_printf (text, "buyer-%u (pid %d) %s", result->index, (int) result->pid, ending);
@@ -485,20 +486,6 @@ race_report_print_summary (RaceRun *const *runs, guint n_runs)
 
 /* --- JSON ------------------------------------------------------------------ */
 
-static void
-add_int (JsonBuilder *builder, const char *name, gint64 value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-static void
-add_string (JsonBuilder *builder, const char *name, const char *value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_string_value (builder, value);
-}
-
 /* A time in microseconds since the release, or null for what did not
  * happen. Whole numbers: JSON doubles would print as 10.122999999999999. */
 static void
@@ -518,15 +505,14 @@ add_death (JsonBuilder *builder, const RaceRun *run, const RaceBuyerResult *resu
   g_autofree char *how = describe_death (run, result);
 
   json_builder_begin_object (builder);
-  add_string (builder, "buyer", name);
-  add_int (builder, "pid", result->pid);
+  reserve_json_add_string (builder, "buyer", name);
+  reserve_json_add_int (builder, "pid", result->pid);
   if (WIFSIGNALED (result->wait_status))
-    add_int (builder, "signal", WTERMSIG (result->wait_status));
+    reserve_json_add_int (builder, "signal", WTERMSIG (result->wait_status));
   else
-    add_int (builder, "exit_status", WEXITSTATUS (result->wait_status));
-  json_builder_set_member_name (builder, "kill_one");
-  json_builder_add_boolean_value (builder, result->killed_itself);
-  add_string (builder, "description", how);
+    reserve_json_add_int (builder, "exit_status", WEXITSTATUS (result->wait_status));
+  reserve_json_add_boolean (builder, "kill_one", result->killed_itself);
+  reserve_json_add_string (builder, "description", how);
   json_builder_end_object (builder);
 }
 
@@ -536,9 +522,9 @@ add_buyer (JsonBuilder *builder, const RaceRun *run, const RaceBuyerResult *resu
   g_autofree char *name = g_strdup_printf ("buyer-%u", result->index);
 
   json_builder_begin_object (builder);
-  add_string (builder, "buyer", name);
-  add_int (builder, "pid", result->pid);
-  add_string (builder, "outcome", outcome_json_name (result->outcome));
+  reserve_json_add_string (builder, "buyer", name);
+  reserve_json_add_int (builder, "pid", result->pid);
+  reserve_json_add_string (builder, "outcome", outcome_json_name (result->outcome));
   json_builder_set_member_name (builder, "seen");
   if (result->seen < 0)
     json_builder_add_null_value (builder);
@@ -549,11 +535,11 @@ add_buyer (JsonBuilder *builder, const RaceRun *run, const RaceBuyerResult *resu
   add_moment (builder, "write_us", result->write);
   add_moment (builder, "end_us", result->end);
   if (race_mode_get_info (run->mode)->busy_retries)
-    add_int (builder, "busy_retries", result->busy_retries);
+    reserve_json_add_int (builder, "busy_retries", result->busy_retries);
   if (result->outcome == RACE_OUTCOME_BOUGHT && run->mode == RACE_MODE_DBUS)
-    add_int (builder, "order", (gint64) result->order);
+    reserve_json_add_int (builder, "order", (gint64) result->order);
   if (result->detail != NULL)
-    add_string (builder, "detail", result->detail);
+    reserve_json_add_string (builder, "detail", result->detail);
   json_builder_end_object (builder);
 }
 
@@ -563,26 +549,24 @@ add_run (JsonBuilder *builder, const RaceRun *run, gboolean per_buyer)
   g_autofree char *verdict = race_report_verdict (run);
 
   json_builder_begin_object (builder);
-  add_string (builder, "mode", race_mode_get_name (run->mode));
-  add_int (builder, "buyers", run->buyers);
-  add_int (builder, "stock", run->stock);
-  add_int (builder, "sold", run->sold);
-  add_int (builder, "oversold", race_run_oversold (run));
-  add_int (builder, "sold_out", run->sold_out);
-  add_int (builder, "torn_reads", run->torn_reads);
-  add_int (builder, "failed", run->failed);
-  add_int (builder, "died", run->died);
+  reserve_json_add_string (builder, "mode", race_mode_get_name (run->mode));
+  reserve_json_add_int (builder, "buyers", run->buyers);
+  reserve_json_add_int (builder, "stock", run->stock);
+  reserve_json_add_int (builder, "sold", run->sold);
+  reserve_json_add_int (builder, "oversold", race_run_oversold (run));
+  reserve_json_add_int (builder, "sold_out", run->sold_out);
+  reserve_json_add_int (builder, "torn_reads", run->torn_reads);
+  reserve_json_add_int (builder, "failed", run->failed);
+  reserve_json_add_int (builder, "died", run->died);
   if (race_mode_get_info (run->mode)->busy_retries)
-    add_int (builder, "busy_retries", (gint64) run->busy_retries);
-  json_builder_set_member_name (builder, "seconds");
-  json_builder_add_double_value (builder, run->seconds);
-  add_int (builder, "delay_ms", run->delay_ms);
+    reserve_json_add_int (builder, "busy_retries", (gint64) run->busy_retries);
+  reserve_json_add_double (builder, "seconds", run->seconds);
+  reserve_json_add_int (builder, "delay_ms", run->delay_ms);
   if (run->item != NULL)
-    add_string (builder, "item", run->item);
-  json_builder_set_member_name (builder, "consistent");
-  json_builder_add_boolean_value (builder, run->consistent);
-  add_string (builder, "check", run->check);
-  add_string (builder, "verdict", verdict);
+    reserve_json_add_string (builder, "item", run->item);
+  reserve_json_add_boolean (builder, "consistent", run->consistent);
+  reserve_json_add_string (builder, "check", run->check);
+  reserve_json_add_string (builder, "verdict", verdict);
 
   json_builder_set_member_name (builder, "deaths");
   json_builder_begin_array (builder);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "pool.h"
+#include "reserve-answer.h"
 #include "reserve-client.h"
 #include "reserve-error.h"
 
@@ -32,16 +34,6 @@ no_options (void)
   return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
 }
 
-static gboolean
-lookup_count (GVariant *info, const char *key, guint32 *value, GError **error)
-{
-  if (g_variant_lookup (info, key, "u", value))
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               "reserved's answer to GetItem lacks “%s” as a number", key);
-  return FALSE;
-}
-
 /* Runs in the child. */
 static void
 ask_about_item (gconstpointer data, gpointer answer_data)
@@ -60,9 +52,9 @@ ask_about_item (gconstpointer data, gpointer answer_data)
                                                RESERVE_CLIENT_TIMEOUT_MSEC, NULL, &error)) &&
       reserve_reserve1_call_get_item_sync (proxy, request->item, G_DBUS_CALL_FLAGS_NONE,
                                            RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, &error) &&
-      lookup_count (info, "capacity", &answer->capacity, &error) &&
-      lookup_count (info, "remaining", &answer->remaining, &error) &&
-      lookup_count (info, "sold", &answer->sold, &error))
+      reserve_answer_lookup_u32 (info, "GetItem", "capacity", &answer->capacity, &error) &&
+      reserve_answer_lookup_u32 (info, "GetItem", "remaining", &answer->remaining, &error) &&
+      reserve_answer_lookup_u32 (info, "GetItem", "sold", &answer->sold, &error))
     {
       answer->ok = TRUE;
       return;
@@ -79,8 +71,8 @@ ask_in_child (const ItemRequest *request, RaceItemState *state, GError **error)
 {
   ItemAnswer answer;
 
-  if (!race_pool_call_in_child ("talking to reserved", ask_about_item, request,
-                                &answer, sizeof answer, error))
+  if (!pool_call_in_child ("talking to reserved", ask_about_item, request,
+                           &answer, sizeof answer, error))
     return FALSE;
   if (!answer.ok)
     {

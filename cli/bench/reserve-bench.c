@@ -252,9 +252,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   BenchSettings settings = { 0 };
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
-    return FALSE;
-  if (invocation->help_shown)
-    return TRUE;
+    return invocation->help_shown;
   if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, item,
                        &settings, error))
     return FALSE;

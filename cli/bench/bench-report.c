@@ -209,20 +209,6 @@ bench_report_print_text (const BenchReport *report)
 /* --- JSON -------------------------------------------------------------------- */
 
 static void
-add_member_int (JsonBuilder *builder, const char *name, gint64 value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-static void
-add_member_double (JsonBuilder *builder, const char *name, gdouble value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_double_value (builder, value);
-}
-
-static void
 add_member_cpu (JsonBuilder *builder, const char *name, const BenchCpu *cpu)
 {
   json_builder_set_member_name (builder, name);
@@ -239,19 +225,18 @@ add_phase (JsonBuilder *builder, const BenchReport *report, BenchPhase which)
 
   json_builder_set_member_name (builder, bench_phase_name (which));
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "method");
-  json_builder_add_string_value (builder, bench_phase_method (which));
-  add_member_int (builder, "calls", (gint64) phase->calls);
-  add_member_int (builder, "failed", (gint64) phase->failed);
-  add_member_double (builder, "seconds", phase->seconds);
-  add_member_double (builder, "calls_per_second", bench_phase_result_rate (phase));
+  reserve_json_add_string (builder, "method", bench_phase_method (which));
+  reserve_json_add_int (builder, "calls", (gint64) phase->calls);
+  reserve_json_add_int (builder, "failed", (gint64) phase->failed);
+  reserve_json_add_double (builder, "seconds", phase->seconds);
+  reserve_json_add_double (builder, "calls_per_second", bench_phase_result_rate (phase));
 
   json_builder_set_member_name (builder, "latency_us");
   json_builder_begin_object (builder);
   for (guint p = 0; p < G_N_ELEMENTS (percentiles); p++)
-    add_member_int (builder, percentile_names[p],
+    reserve_json_add_int (builder, percentile_names[p],
                     (gint64) bench_histogram_percentile (&phase->latency, percentiles[p]));
-  add_member_int (builder, "max", (gint64) phase->latency.max_us);
+  reserve_json_add_int (builder, "max", (gint64) phase->latency.max_us);
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "errors");
@@ -262,9 +247,8 @@ add_phase (JsonBuilder *builder, const BenchReport *report, BenchPhase which)
 
       json_builder_set_member_name (builder, count->name);
       json_builder_begin_object (builder);
-      add_member_int (builder, "count", (gint64) count->count);
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, count->message);
+      reserve_json_add_int (builder, "count", (gint64) count->count);
+      reserve_json_add_string (builder, "message", count->message);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
@@ -290,12 +274,12 @@ add_batching (JsonBuilder *builder, const BenchBatching *batching)
       return;
     }
   json_builder_begin_object (builder);
-  add_member_int (builder, "commits", (gint64) batching->commits);
-  add_member_int (builder, "operations", (gint64) batching->operations);
-  add_member_double (builder, "mean_batch",
+  reserve_json_add_int (builder, "commits", (gint64) batching->commits);
+  reserve_json_add_int (builder, "operations", (gint64) batching->operations);
+  reserve_json_add_double (builder, "mean_batch",
                      batching->commits > 0
                      ? (gdouble) batching->operations / (gdouble) batching->commits : 0.0);
-  add_member_int (builder, "largest_batch", (gint64) batching->largest_batch);
+  reserve_json_add_int (builder, "largest_batch", (gint64) batching->largest_batch);
   json_builder_end_object (builder);
 }
 
@@ -327,14 +311,13 @@ add_law (JsonBuilder *builder, const BenchLaw *law)
 {
   json_builder_set_member_name (builder, "law");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "holds");
-  json_builder_add_boolean_value (builder, law->holds);
-  add_member_int (builder, "capacity", law->capacity);
-  add_member_int (builder, "remaining", law->remaining);
-  add_member_int (builder, "sold", law->sold);
-  add_member_int (builder, "sold_before", law->sold_before);
-  add_member_int (builder, "acknowledged", (gint64) law->acknowledged);
-  add_member_int (builder, "uncertain", (gint64) law->uncertain);
+  reserve_json_add_boolean (builder, "holds", law->holds);
+  reserve_json_add_int (builder, "capacity", law->capacity);
+  reserve_json_add_int (builder, "remaining", law->remaining);
+  reserve_json_add_int (builder, "sold", law->sold);
+  reserve_json_add_int (builder, "sold_before", law->sold_before);
+  reserve_json_add_int (builder, "acknowledged", (gint64) law->acknowledged);
+  reserve_json_add_int (builder, "uncertain", (gint64) law->uncertain);
   json_builder_end_object (builder);
 }
 
@@ -345,7 +328,7 @@ bench_report_print_json (const BenchReport *report)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  add_member_int (builder, "buyers", settings->buyers);
+  reserve_json_add_int (builder, "buyers", settings->buyers);
   json_builder_set_member_name (builder, "seconds");
   if (settings->calls == 0)
     json_builder_add_int_value (builder, settings->seconds);
@@ -356,21 +339,18 @@ bench_report_print_json (const BenchReport *report)
     json_builder_add_int_value (builder, (gint64) settings->calls);
   else
     json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "bus");
-  json_builder_add_string_value (builder, bus_name (settings->bus_type));
-  json_builder_set_member_name (builder, "item");
-  json_builder_add_string_value (builder, report->item);
-  json_builder_set_member_name (builder, "fresh_item");
-  json_builder_add_boolean_value (builder, report->fresh_item);
-  add_member_int (builder, "cores", report->cores);
+  reserve_json_add_string (builder, "bus", bus_name (settings->bus_type));
+  reserve_json_add_string (builder, "item", report->item);
+  reserve_json_add_boolean (builder, "fresh_item", report->fresh_item);
+  reserve_json_add_int (builder, "cores", report->cores);
 
   add_phase (builder, report, BENCH_PHASE_BASELINE);
   add_phase (builder, report, BENCH_PHASE_BUY);
 
   json_builder_set_member_name (builder, "ratio");
   json_builder_begin_object (builder);
-  add_member_double (builder, "calls_per_second", bench_report_throughput_ratio (report));
-  add_member_double (builder, "p99", bench_report_p99_ratio (report));
+  reserve_json_add_double (builder, "calls_per_second", bench_report_throughput_ratio (report));
+  reserve_json_add_double (builder, "p99", bench_report_p99_ratio (report));
   json_builder_end_object (builder);
 
   add_batching (builder, &report->batching);

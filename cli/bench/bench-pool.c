@@ -5,10 +5,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pool.h"
 #include "reserve-names.h"
 
 /* A buyer tells the parent how far it got this often, for the progress
@@ -82,8 +82,8 @@ typedef struct {
 
 typedef struct {
   guint            index;          /* from 1 */
-  int              command_fd;
-  int              report_fd;
+  int              command_fd;     /* read end */
+  int              report_fd;      /* write end */
   GDBusConnection *connection;
   char             user[32];       /* the customer it buys for */
 } Buyer;
@@ -94,52 +94,13 @@ typedef struct {
 } ErrorTally;
 
 static void
-write_all (int fd, const void *data, gsize size)
-{
-  const char *p = data;
-
-  while (size > 0)
-    {
-      ssize_t done = write (fd, p, size);
-
-      if (done < 0 && errno == EINTR)
-        continue;
-      /* The parent is gone: nobody is left to report to. */
-      if (done <= 0)
-        _exit (1);
-      p += done;
-      size -= (gsize) done;
-    }
-}
-
-static void
 send_message (Buyer *buyer, MessageKind kind, const void *payload, gsize size)
 {
   MessageHeader header = { kind, (guint32) size };
 
-  write_all (buyer->report_fd, &header, sizeof header);
+  pool_write_or_exit (buyer->report_fd, &header, sizeof header);
   if (size > 0)
-    write_all (buyer->report_fd, payload, size);
-}
-
-/* TRUE with a whole @size bytes, FALSE at the end of the pipe. */
-static gboolean
-read_all (int fd, void *data, gsize size)
-{
-  char *p = data;
-
-  while (size > 0)
-    {
-      ssize_t done = read (fd, p, size);
-
-      if (done < 0 && errno == EINTR)
-        continue;
-      if (done <= 0)
-        return FALSE;
-      p += done;
-      size -= (gsize) done;
-    }
-  return TRUE;
+    pool_write_or_exit (buyer->report_fd, payload, size);
 }
 
 /* Calls that failed without a verdict: the daemon may or may not have
@@ -279,56 +240,56 @@ send_failure (Buyer *buyer, const GError *error)
   send_message (buyer, MESSAGE_FAILED, &failed, sizeof failed);
 }
 
-/* The whole life of a buyer, in the forked child; never returns. */
-G_GNUC_NORETURN static void
-buyer_main (Buyer *buyer, GBusType bus_type)
+typedef struct {
+  guint    index;       /* from 1 */
+  GBusType bus_type;
+} BuyerStart;
+
+/* The whole life of a buyer, in the forked child. */
+static void
+run_buyer (const PoolChildEnds *ends, gpointer data)
 {
+  const BuyerStart *start = data;
+  Buyer buyer = { .index = start->index, .command_fd = ends->command_fd, .report_fd = ends->report_fd };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   Command command;
 
-  /* Dies with the parent, so an interrupted run leaves no buyers. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  g_snprintf (buyer->user, sizeof buyer->user, "bench-buyer-%u", buyer->index);
+  g_snprintf (buyer.user, sizeof buyer.user, "bench-buyer-%u", buyer.index);
 
-  buyer->connection = g_bus_get_sync (bus_type, NULL, &error);
-  if (buyer->connection != NULL)
+  buyer.connection = g_bus_get_sync (start->bus_type, NULL, &error);
+  if (buyer.connection != NULL)
     {
-      g_dbus_connection_set_exit_on_close (buyer->connection, FALSE);
+      g_dbus_connection_set_exit_on_close (buyer.connection, FALSE);
       /* Also the first round trip, which costs more than the others:
        * the bus and the daemon meet this connection for the first time. */
-      reply = call_once (buyer, BENCH_PHASE_BASELINE, NULL, &error);
+      reply = call_once (&buyer, BENCH_PHASE_BASELINE, NULL, &error);
     }
   if (reply == NULL)
     {
-      send_failure (buyer, error);
-      _exit (0);
+      send_failure (&buyer, error);
+      return;
     }
-  send_message (buyer, MESSAGE_READY, NULL, 0);
+  send_message (&buyer, MESSAGE_READY, NULL, 0);
 
-  while (read_all (buyer->command_fd, &command, sizeof command) && command.kind == COMMAND_RUN)
+  while (pool_read_all (buyer.command_fd, &command, sizeof command) && command.kind == COMMAND_RUN)
     {
       command.item[sizeof command.item - 1] = '\0';
-      run_phase (buyer, &command);
+      run_phase (&buyer, &command);
     }
-  /* _exit(): the parent's stdio buffers and atexit handlers are its own. */
-  _exit (0);
 }
 
 /* --- in the parent -------------------------------------------------------- */
 
+/* What the parent knows of a buyer beside its process (pool.h). */
 typedef struct {
-  GPid            pid;
-  int             command_fd;   /* write end */
-  int             report_fd;    /* read end */
   GByteArray     *inbox;        /* bytes read, not yet a whole message */
   gboolean        answered;     /* said READY or FAILED, or sent its result */
   ProgressPayload progress;     /* of the current phase */
-  gboolean        reaped;
-  int             wait_status;
 } BuyerSlot;
 
 struct _BenchPool {
+  Pool      *processes;
   BuyerSlot *slots;
   GPid      *pids;          /* of the slots, for bench_pool_get_pids() */
   guint      n_slots;       /* forked so far */
@@ -344,66 +305,10 @@ set_errno_error (GError **error, int saved_errno, const char *doing)
   return FALSE;
 }
 
-static void
-close_pipe (int fds[2])
+static int
+report_fd (BenchPool *pool, guint index)
 {
-  close (fds[0]);
-  close (fds[1]);
-}
-
-static gboolean
-fork_buyer (BenchPool *pool, guint index, GBusType bus_type, GError **error)
-{
-  int command_pipe[2], report_pipe[2];
-  BuyerSlot *slot = &pool->slots[index];
-  GPid pid;
-
-  if (pipe (command_pipe) != 0)
-    return set_errno_error (error, errno, "create a pipe");
-  if (pipe (report_pipe) != 0)
-    {
-      int saved = errno;
-      close_pipe (command_pipe);
-      return set_errno_error (error, saved, "create a pipe");
-    }
-
-  /* Whatever stdio holds would otherwise be written again by the child. */
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
-    {
-      int saved = errno;
-      close_pipe (command_pipe);
-      close_pipe (report_pipe);
-      return set_errno_error (error, saved, "fork a buyer");
-    }
-  if (pid == 0)
-    {
-      Buyer buyer = { .index = index + 1, .command_fd = command_pipe[0], .report_fd = report_pipe[1] };
-
-      /* The parent's ends of the earlier buyers' pipes: holding them would
-       * keep those buyers from seeing the end of their command pipe. */
-      for (guint i = 0; i < index; i++)
-        {
-          close (pool->slots[i].command_fd);
-          close (pool->slots[i].report_fd);
-        }
-      close (command_pipe[1]);
-      close (report_pipe[0]);
-      signal (SIGPIPE, SIG_DFL);
-      buyer_main (&buyer, bus_type);
-    }
-
-  close (command_pipe[0]);
-  close (report_pipe[1]);
-  slot->pid = pid;
-  slot->command_fd = command_pipe[1];
-  slot->report_fd = report_pipe[0];
-  slot->inbox = g_byte_array_new ();
-  pool->pids[index] = pid;
-  pool->n_slots++;
-  return TRUE;
+  return pool_get_child (pool->processes, index)->report_fd;
 }
 
 BenchPool *
@@ -416,57 +321,45 @@ bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
   /* A buyer that died closes its pipe; writing to it must be an error
    * here, not a signal that kills the whole run. */
   pool->old_sigpipe = signal (SIGPIPE, SIG_IGN);
+  pool->processes = pool_new (n_buyers, error);
+  if (pool->processes == NULL)
+    return NULL;
   pool->slots = g_new0 (BuyerSlot, n_buyers);
   pool->pids = g_new0 (GPid, n_buyers);
   for (guint i = 0; i < n_buyers; i++)
-    if (!fork_buyer (pool, i, bus_type, error))
-      return NULL;
+    {
+      BuyerStart start = { .index = i + 1, .bus_type = bus_type };
+      g_autoptr(GError) fork_error = NULL;
+
+      if (!pool_spawn (pool->processes, i, TRUE, run_buyer, &start, &fork_error))
+        {
+          g_set_error (error, fork_error->domain, fork_error->code,
+                       "could not fork a buyer: %s", fork_error->message);
+          return NULL;
+        }
+      pool->slots[i].inbox = g_byte_array_new ();
+      pool->pids[i] = pool_get_child (pool->processes, i)->pid;
+      pool->n_slots++;
+    }
   return g_steal_pointer (&pool);
-}
-
-static char *
-describe_wait_status (int status)
-{
-  if (WIFEXITED (status))
-    return g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
-  if (WIFSIGNALED (status))
-    return g_strdup_printf ("was killed by signal %d (%s)", WTERMSIG (status),
-                            g_strsignal (WTERMSIG (status)));
-  return g_strdup_printf ("ended with wait status 0x%x", (guint) status);
-}
-
-/* TRUE once @slot's process has been waited for. */
-static gboolean
-reap (BuyerSlot *slot, int flags)
-{
-  pid_t got;
-
-  if (slot->reaped)
-    return TRUE;
-  do
-    got = waitpid (slot->pid, &slot->wait_status, flags);
-  while (got < 0 && errno == EINTR);
-  if (got == slot->pid || (got < 0 && errno == ECHILD))
-    slot->reaped = TRUE;
-  return slot->reaped;
 }
 
 /* A buyer closed its pipe, or garbled it, before it answered. */
 static gboolean
 buyer_vanished (BenchPool *pool, guint index, GError **error)
 {
-  BuyerSlot *slot = &pool->slots[index];
+  PoolChild *child = pool_get_child (pool->processes, index);
   g_autofree char *how = NULL;
 
   /* It may still run if it only garbled its pipe. */
-  if (!reap (slot, WNOHANG))
+  if (!pool_reap (pool->processes, index, WNOHANG))
     {
-      kill (slot->pid, SIGKILL);
-      reap (slot, 0);
+      kill (child->pid, SIGKILL);
+      pool_reap (pool->processes, index, 0);
     }
-  how = describe_wait_status (slot->wait_status);
+  how = pool_describe_wait_status (child->wait_status);
   g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
-               "buyer %u (pid %d) %s before it answered", index + 1, (int) slot->pid, how);
+               "buyer %u (pid %d) %s before it answered", index + 1, (int) child->pid, how);
   return FALSE;
 }
 
@@ -595,7 +488,7 @@ read_reports (Collect *collect, guint index)
   gsize offset = 0;
 
   do
-    got = read (slot->report_fd, buffer, sizeof buffer);
+    got = read (report_fd (collect->pool, index), buffer, sizeof buffer);
   while (got < 0 && errno == EINTR);
   if (got <= 0)
     return FALSE;
@@ -659,7 +552,7 @@ collect_answers (Collect *collect, const BenchPhaseSpec *spec, GError **error)
       for (guint i = 0; i < pool->n_slots; i++)
         if (!pool->slots[i].answered)
           {
-            fds[n_fds].fd = pool->slots[i].report_fd;
+            fds[n_fds].fd = report_fd (pool, i);
             fds[n_fds].events = POLLIN;
             fds[n_fds].revents = 0;
             index_of[n_fds++] = i;
@@ -721,7 +614,7 @@ bench_pool_run_phase (BenchPool            *pool,
 
       /* Smaller than PIPE_BUF: written whole or not at all. */
       do
-        done = write (pool->slots[i].command_fd, &command, sizeof command);
+        done = write (pool_get_child (pool->processes, i)->command_fd, &command, sizeof command);
       while (done < 0 && errno == EINTR);
       if (done != (ssize_t) sizeof command)
         return buyer_vanished (pool, i, error);
@@ -754,30 +647,27 @@ bench_pool_free (BenchPool *pool)
    * a phase that was cut short is killed, its work no longer wanted. */
   for (guint i = 0; i < pool->n_slots; i++)
     {
-      close (pool->slots[i].command_fd);
+      PoolChild *child = pool_get_child (pool->processes, i);
+
+      close (child->command_fd);
+      child->command_fd = -1;
       if (pool->mid_phase)
-        kill (pool->slots[i].pid, SIGKILL);
+        kill (child->pid, SIGKILL);
     }
   deadline = g_get_monotonic_time () + REAP_GRACE_US;
   do
     {
       all_reaped = TRUE;
       for (guint i = 0; i < pool->n_slots; i++)
-        all_reaped &= reap (&pool->slots[i], WNOHANG);
+        all_reaped &= pool_reap (pool->processes, i, WNOHANG);
       if (!all_reaped)
         g_usleep (10 * 1000);
     }
   while (!all_reaped && g_get_monotonic_time () < deadline);
+  /* Kills and reaps whoever is still there. */
+  g_clear_pointer (&pool->processes, pool_free);
   for (guint i = 0; i < pool->n_slots; i++)
-    {
-      if (!pool->slots[i].reaped)
-        {
-          kill (pool->slots[i].pid, SIGKILL);
-          reap (&pool->slots[i], 0);
-        }
-      close (pool->slots[i].report_fd);
-      g_byte_array_unref (pool->slots[i].inbox);
-    }
+    g_byte_array_unref (pool->slots[i].inbox);
   signal (SIGPIPE, pool->old_sigpipe);
   g_free (pool->slots);
   g_free (pool->pids);

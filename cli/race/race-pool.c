@@ -1,4 +1,4 @@
-/* For sigabbrev_np(): a death is reported as "signal 9 (SIGKILL)". */
+/* For sigabbrev_np(): an interruption is reported as "SIGINT". */
 #define _GNU_SOURCE
 
 #include "race-pool.h"
@@ -9,11 +9,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <glib-unix.h>
+#include "pool.h"
 
 /* How often the parent wakes up to redraw the progress line, and how long
  * a run must last before it shows one: short runs print nothing extra. */
@@ -49,28 +47,7 @@ typedef struct {
 G_STATIC_ASSERT (sizeof (Message) <= PIPE_BUF);
 G_STATIC_ASSERT (sizeof (((Message *) NULL)->detail) == sizeof (((RaceBuyer *) NULL)->detail));
 
-/* The exit status of a buyer whose parent is gone: nobody is left to tell. */
-#define EXIT_PARENT_GONE 70
-
 /* --- in the buyer ---------------------------------------------------------- */
-
-static void
-write_all_or_exit (int fd, const void *data, gsize size)
-{
-  const char *next = data;
-
-  while (size > 0)
-    {
-      ssize_t written = write (fd, next, size);
-
-      if (written < 0 && errno == EINTR)
-        continue;
-      if (written <= 0)
-        _exit (EXIT_PARENT_GONE);
-      next += written;
-      size -= (gsize) written;
-    }
-}
 
 static void
 send_message (const RaceBuyer *buyer, MessageKind kind)
@@ -90,23 +67,14 @@ send_message (const RaceBuyer *buyer, MessageKind kind)
   message.order = buyer->order;
   message.busy_retries = buyer->busy_retries;
   memcpy (message.detail, buyer->detail, sizeof message.detail);
-  write_all_or_exit (buyer->report_fd, &message, sizeof message);
+  pool_write_or_exit (buyer->report_fd, &message, sizeof message);
 }
 
 void
 race_buyer_wait_for_start (RaceBuyer *buyer)
 {
-  char byte;
-  ssize_t got;
-
   send_message (buyer, MESSAGE_READY);
-  /* Only the parent holds the write end, and it never writes: read()
-   * returns 0 for every waiting buyer at once when the parent closes it.
-   * A buyer forked after the release finds it closed and goes at once. */
-  do
-    got = read (buyer->barrier_fd, &byte, 1);
-  while (got < 0 && errno == EINTR);
-  close (buyer->barrier_fd);
+  pool_wait_at_barrier (buyer->barrier_fd);
   buyer->barrier_fd = -1;
   buyer->start_time = g_get_monotonic_time ();
 }
@@ -149,10 +117,9 @@ race_buyer_give_up (RaceBuyer *buyer, RaceOutcome outcome, const char *format, .
 
 /* --- in the parent --------------------------------------------------------- */
 
+/* What the parent knows of the buyer in one slot of the process pool. */
 typedef struct {
   guint    index;      /* 0: the slot is free */
-  GPid     pid;
-  int      fd;         /* the read end of the buyer's report pipe */
   gboolean ready;      /* sent READY, or is gone */
   gsize    have;       /* bytes of @message read so far */
   Message  message;
@@ -161,12 +128,11 @@ typedef struct {
 typedef struct {
   const RacePoolSpec *spec;
   RaceBuyerResult    *results;
-  Slot               *slots;
+  Pool               *processes;
+  Slot               *slots;         /* one per slot of @processes */
   guint               n_slots;
   struct pollfd      *pollfds;
-  Slot              **polled;        /* the slot of each pollfd */
-  GPid                parent_pid;
-  int                 barrier[2];    /* [1] is -1 once released */
+  guint              *polled;        /* the slot of each pollfd */
   gint64              started;
   gint64              release_time;  /* 0 until released */
   guint               next;          /* the next buyer to fork */
@@ -177,7 +143,7 @@ typedef struct {
   gint64              progress_time; /* 0: no progress line shown */
   struct sigaction    old_sigint;
   struct sigaction    old_sigterm;
-} Pool;
+} RacePool;
 
 static volatile sig_atomic_t interrupted_by = 0;
 
@@ -189,7 +155,7 @@ on_interrupt (int signal_number)
 
 /* Without SA_RESTART, so that poll() returns at once. */
 static void
-catch_interrupts (Pool *pool)
+catch_interrupts (RacePool *pool)
 {
   struct sigaction action;
 
@@ -202,102 +168,55 @@ catch_interrupts (Pool *pool)
 }
 
 static void
-restore_interrupts (const Pool *pool)
+restore_interrupts (const RacePool *pool)
 {
   sigaction (SIGINT, &pool->old_sigint, NULL);
   sigaction (SIGTERM, &pool->old_sigterm, NULL);
 }
 
-char *
-race_describe_wait_status (int status)
-{
-  if (WIFSIGNALED (status))
-    {
-      const char *name = sigabbrev_np (WTERMSIG (status));
+typedef struct {
+  const RacePool *pool;
+  guint           index;
+} BuyerStart;
 
-      if (name == NULL)
-        return g_strdup_printf ("was killed by signal %d", WTERMSIG (status));
-      return g_strdup_printf ("was killed by signal %d (SIG%s)", WTERMSIG (status), name);
-    }
-  if (WIFEXITED (status))
-    return g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
-  return g_strdup_printf ("ended with wait status 0x%x", (guint) status);
-}
-
-/* Everything a new child must shed before it becomes a buyer. */
 static void
-become_child (const Pool *pool, int own_read_end)
+run_buyer (const PoolChildEnds *ends, gpointer data)
 {
-  close (own_read_end);
-  /* Holding the barrier's write end would keep every buyer waiting. */
-  if (pool->barrier[1] >= 0)
-    close (pool->barrier[1]);
-  for (guint i = 0; i < pool->n_slots; i++)
-    if (pool->slots[i].index != 0)
-      close (pool->slots[i].fd);
-  restore_interrupts (pool);
-  /* A buyer must not outlive the run, say if the parent is killed. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != pool->parent_pid)
-    _exit (EXIT_PARENT_GONE);
-}
-
-static void G_GNUC_NORETURN
-run_buyer (const Pool *pool, guint index, int report_fd)
-{
-  const RacePoolSpec *spec = pool->spec;
+  const BuyerStart *start = data;
+  const RacePoolSpec *spec = start->pool->spec;
   RaceBuyer buyer;
 
+  restore_interrupts (start->pool);
   memset (&buyer, 0, sizeof buyer);
-  buyer.index = index;
-  g_snprintf (buyer.name, sizeof buyer.name, "buyer-%u", index);
-  buyer.victim = spec->victim == index;
+  buyer.index = start->index;
+  g_snprintf (buyer.name, sizeof buyer.name, "buyer-%u", start->index);
+  buyer.victim = spec->victim == start->index;
   buyer.outcome = RACE_OUTCOME_NONE;
   buyer.seen = -1;
-  buyer.report_fd = report_fd;
-  buyer.barrier_fd = pool->barrier[0];
+  buyer.report_fd = ends->report_fd;
+  buyer.barrier_fd = ends->barrier_fd;
 
   spec->body (&buyer, spec->data);
   send_message (&buyer, MESSAGE_RESULT);
-  /* _exit: the parent's stdio buffers and atexit handlers are not ours. */
-  _exit (0);
 }
 
 static gboolean
-spawn_buyer (Pool *pool, Slot *slot, GError **error)
+spawn_buyer (RacePool *pool, guint slot, GError **error)
 {
-  guint index = pool->next;
-  int fds[2];
-  pid_t pid;
+  BuyerStart start = { pool, pool->next };
+  g_autoptr(GError) fork_error = NULL;
 
-  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
-    return FALSE;
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
+  if (!pool_spawn (pool->processes, slot, FALSE, run_buyer, &start, &fork_error))
     {
-      int saved_errno = errno;
-
-      close (fds[0]);
-      close (fds[1]);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+      g_set_error (error, fork_error->domain, fork_error->code,
                    "cannot fork buyer-%u: %s; try a smaller --jobs",
-                   index, g_strerror (saved_errno));
+                   start.index, fork_error->message);
       return FALSE;
     }
-  if (pid == 0)
-    {
-      become_child (pool, fds[0]);
-      run_buyer (pool, index, fds[1]);
-    }
 
-  close (fds[1]);
-  memset (slot, 0, sizeof *slot);
-  slot->index = index;
-  slot->pid = pid;
-  slot->fd = fds[0];
-  pool->results[index - 1].pid = pid;
+  memset (&pool->slots[slot], 0, sizeof pool->slots[slot]);
+  pool->slots[slot].index = start.index;
+  pool->results[start.index - 1].pid = pool_get_child (pool->processes, slot)->pid;
   pool->next++;
   pool->running++;
   if (pool->release_time == 0)
@@ -305,26 +224,17 @@ spawn_buyer (Pool *pool, Slot *slot, GError **error)
   return TRUE;
 }
 
-static Slot *
-free_slot (Pool *pool)
-{
-  for (guint i = 0; i < pool->n_slots; i++)
-    if (pool->slots[i].index == 0)
-      return &pool->slots[i];
-  return NULL;
-}
-
 /* Forks buyers until the pool is full or all were forked. A failed fork
  * is fatal only if no buyer is left running, whose end would make room
  * for another try. */
 static gboolean
-fill_pool (Pool *pool, GError **error)
+fill_pool (RacePool *pool, GError **error)
 {
   while (pool->running < pool->n_slots && pool->next <= pool->spec->n_buyers)
     {
       g_autoptr(GError) fork_error = NULL;
 
-      if (spawn_buyer (pool, free_slot (pool), &fork_error))
+      if (spawn_buyer (pool, (guint) pool_find_free_slot (pool->processes), &fork_error))
         continue;
       if (pool->running == 0)
         {
@@ -337,15 +247,14 @@ fill_pool (Pool *pool, GError **error)
 }
 
 static void
-release (Pool *pool)
+release (RacePool *pool)
 {
   pool->release_time = g_get_monotonic_time ();
-  close (pool->barrier[1]);
-  pool->barrier[1] = -1;
+  pool_release (pool->processes);
 }
 
 static void
-take_message (Pool *pool, Slot *slot)
+take_message (RacePool *pool, Slot *slot)
 {
   const Message *message = &slot->message;
   RaceBuyerResult *result = &pool->results[slot->index - 1];
@@ -385,17 +294,13 @@ take_message (Pool *pool, Slot *slot)
 }
 
 static void
-reap (Pool *pool, Slot *slot)
+reap (RacePool *pool, guint i)
 {
-  int status = 0;
-  pid_t got;
+  Slot *slot = &pool->slots[i];
 
-  close (slot->fd);
-  /* The buyer closed its pipe by exiting, so this does not wait long. */
-  do
-    got = waitpid (slot->pid, &status, 0);
-  while (got < 0 && errno == EINTR);
-  pool->results[slot->index - 1].wait_status = status;
+  /* The buyer closed its pipe by exiting, or was killed, so this does not
+   * wait long. */
+  pool->results[slot->index - 1].wait_status = pool_finish (pool->processes, i);
 
   if (!slot->ready && pool->release_time == 0)
     pool->unready--;
@@ -406,10 +311,12 @@ reap (Pool *pool, Slot *slot)
 
 /* FALSE once the buyer closed its end: it has exited, or is exiting. */
 static gboolean
-read_from_slot (Pool *pool, Slot *slot)
+read_from_slot (RacePool *pool, guint i)
 {
+  Slot *slot = &pool->slots[i];
+  int fd = pool_get_child (pool->processes, i)->report_fd;
   char *into = (char *) &slot->message + slot->have;
-  ssize_t got = read (slot->fd, into, sizeof slot->message - slot->have);
+  ssize_t got = read (fd, into, sizeof slot->message - slot->have);
 
   if (got < 0)
     return errno == EINTR || errno == EAGAIN;
@@ -425,7 +332,7 @@ read_from_slot (Pool *pool, Slot *slot)
 }
 
 static void
-show_progress (Pool *pool)
+show_progress (RacePool *pool)
 {
   gint64 now = g_get_monotonic_time ();
 
@@ -438,7 +345,7 @@ show_progress (Pool *pool)
 }
 
 static void
-clear_progress (const Pool *pool)
+clear_progress (const RacePool *pool)
 {
   if (pool->progress_time != 0)
     fputs ("\r\033[K", stderr);
@@ -447,7 +354,7 @@ clear_progress (const Pool *pool)
 /* Waits (at most one progress interval) for reports and ends, and handles
  * them. */
 static void
-wait_for_buyers (Pool *pool)
+wait_for_buyers (RacePool *pool)
 {
   guint n = 0;
 
@@ -455,10 +362,10 @@ wait_for_buyers (Pool *pool)
     {
       if (pool->slots[i].index == 0)
         continue;
-      pool->pollfds[n].fd = pool->slots[i].fd;
+      pool->pollfds[n].fd = pool_get_child (pool->processes, i)->report_fd;
       pool->pollfds[n].events = POLLIN;
       pool->pollfds[n].revents = 0;
-      pool->polled[n] = &pool->slots[i];
+      pool->polled[n] = i;
       n++;
     }
   if (poll (pool->pollfds, n, PROGRESS_INTERVAL_MS) <= 0)
@@ -474,14 +381,12 @@ wait_for_buyers (Pool *pool)
 }
 
 static void
-kill_everyone (Pool *pool)
+kill_everyone (RacePool *pool)
 {
+  pool_kill_all (pool->processes);
   for (guint i = 0; i < pool->n_slots; i++)
     if (pool->slots[i].index != 0)
-      kill (pool->slots[i].pid, SIGKILL);
-  for (guint i = 0; i < pool->n_slots; i++)
-    if (pool->slots[i].index != 0)
-      reap (pool, &pool->slots[i]);
+      reap (pool, i);
 }
 
 static gint64
@@ -491,7 +396,7 @@ relative_time (gint64 time, gint64 origin)
 }
 
 static void
-make_times_relative (Pool *pool)
+make_times_relative (RacePool *pool)
 {
   for (guint i = 0; i < pool->spec->n_buyers; i++)
     {
@@ -510,7 +415,7 @@ race_pool_run (const RacePoolSpec *spec,
                gdouble            *seconds,
                GError            **error)
 {
-  Pool pool;
+  RacePool pool;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (spec->n_buyers > 0 && spec->jobs > 0, FALSE);
@@ -520,7 +425,6 @@ race_pool_run (const RacePoolSpec *spec,
   pool.results = results;
   pool.n_slots = MIN (spec->jobs, spec->n_buyers);
   pool.next = 1;
-  pool.parent_pid = getpid ();
   pool.started = g_get_monotonic_time ();
   for (guint i = 0; i < spec->n_buyers; i++)
     {
@@ -529,11 +433,12 @@ race_pool_run (const RacePoolSpec *spec,
       results[i].outcome = RACE_OUTCOME_NONE;
       results[i].seen = -1;
     }
-  if (!g_unix_open_pipe (pool.barrier, FD_CLOEXEC, error))
+  pool.processes = pool_new (pool.n_slots, error);
+  if (pool.processes == NULL)
     return FALSE;
   pool.slots = g_new0 (Slot, pool.n_slots);
   pool.pollfds = g_new0 (struct pollfd, pool.n_slots);
-  pool.polled = g_new0 (Slot *, pool.n_slots);
+  pool.polled = g_new0 (guint, pool.n_slots);
   catch_interrupts (&pool);
 
   while (pool.done < spec->n_buyers)
@@ -568,78 +473,9 @@ race_pool_run (const RacePoolSpec *spec,
   make_times_relative (&pool);
 
   restore_interrupts (&pool);
-  close (pool.barrier[0]);
-  if (pool.barrier[1] >= 0)
-    close (pool.barrier[1]);
+  pool_free (pool.processes);
   g_free (pool.slots);
   g_free (pool.pollfds);
   g_free (pool.polled);
   return ok;
-}
-
-/* --- one-off children ------------------------------------------------------ */
-
-gboolean
-race_pool_call_in_child (const char   *what,
-                         RaceChildFunc func,
-                         gconstpointer data,
-                         gpointer      answer,
-                         gsize         size,
-                         GError      **error)
-{
-  g_autofree char *ending = NULL;
-  int fds[2];
-  gsize got = 0;
-  int status = 0;
-  pid_t pid;
-
-  g_return_val_if_fail (size <= PIPE_BUF, FALSE);
-
-  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
-    return FALSE;
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
-    {
-      int saved_errno = errno;
-
-      close (fds[0]);
-      close (fds[1]);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "cannot fork a process for %s: %s", what, g_strerror (saved_errno));
-      return FALSE;
-    }
-  if (pid == 0)
-    {
-      close (fds[0]);
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      memset (answer, 0, size);
-      func (data, answer);
-      write_all_or_exit (fds[1], answer, size);
-      _exit (0);
-    }
-
-  close (fds[1]);
-  while (got < size)
-    {
-      ssize_t n = read (fds[0], (char *) answer + got, size - got);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      got += (gsize) n;
-    }
-  close (fds[0]);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-
-  if (got == size && WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return TRUE;
-  ending = race_describe_wait_status (status);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-               "the process for %s (pid %d) %s before it answered",
-               what, (int) pid, ending);
-  return FALSE;
 }

@@ -1,0 +1,28 @@
+/* The subcommands of `reserve`, in the order its help lists them. */
+#include <string.h>
+
+#include "reserve-bench.h"
+#include "reserve-command.h"
+#include "reserve-race.h"
+
+const ReserveCommand *const reserve_commands[] = {
+  &reserve_buy_command,
+  &reserve_cancel_command,
+  &reserve_status_command,
+  &reserve_items_command,
+  &reserve_orders_command,
+  &reserve_create_command,
+  &reserve_restock_command,
+  &reserve_race_command,
+  &reserve_bench_command,
+  NULL
+};
+
+const ReserveCommand *
+reserve_find_command (const char *name)
+{
+  for (const ReserveCommand *const *command = reserve_commands; *command != NULL; command++)
+    if (strcmp ((*command)->name, name) == 0)
+      return *command;
+  return NULL;
+}
