@@ -7,6 +7,7 @@ static gboolean
 cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveAdminCall) admin = { 0 };
   guint64 order = 0;
   guint remaining = 0;
 
@@ -17,11 +18,12 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                              1, G_MAXUINT64, &order, error))
     return FALSE;
 
+  admin = reserve_client_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
   if (!reserve_reserve1_call_cancel_sync (proxy, order,
-                                          G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                          admin.flags, admin.timeout_msec,
                                           &remaining, NULL, error))
     return FALSE;
 

@@ -27,6 +27,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveAdminCall) admin = { 0 };
   const char *item = NULL;
   guint64 capacity = 0;
   guint64 per_user_limit = 0;
@@ -43,12 +44,13 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                               &per_user_limit, error)))
     return FALSE;
 
+  admin = reserve_client_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
   if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
                                                create_options (limit_text != NULL, per_user_limit),
-                                               G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                               admin.flags, admin.timeout_msec,
                                                NULL, error))
     return FALSE;
 

@@ -113,6 +113,7 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveAdminCall) admin = { 0 };
   g_autoptr(GVariant) order_list = NULL;
   const char *customer;
 
@@ -122,11 +123,12 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     return FALSE;
   customer = all ? EVERY_CUSTOMER : user;
 
+  admin = reserve_client_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
   if (!reserve_reserve1_call_list_orders_sync (proxy, customer,
-                                               G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                               admin.flags, admin.timeout_msec,
                                                &order_list, NULL, error))
     return FALSE;
 

@@ -14,6 +14,7 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveAdminCall) admin = { 0 };
   const char *item = NULL;
   guint64 quantity = 0;
   guint remaining = 0;
@@ -27,11 +28,12 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                              &quantity, error))
     return FALSE;
 
+  admin = reserve_client_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
   if (!reserve_reserve1_call_restock_sync (proxy, item, (guint) quantity,
-                                           G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
+                                           admin.flags, admin.timeout_msec,
                                            &remaining, NULL, error))
     return FALSE;
 

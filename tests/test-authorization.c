@@ -39,7 +39,7 @@
  * /etc/group are copies with them added, and polkit's folders are the
  * test's; the system's files are never written. Needs root: other uids
  * and a mount namespace. */
-#define _GNU_SOURCE  /* unshare, getline */
+#define _GNU_SOURCE  /* unshare, getline, posix_openpt */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1616,6 +1616,87 @@ test_polkit_challenge (Fixture *f, gconstpointer data)
   reserved_test_assert_unchanged (&f->admin, before);
 }
 
+/* The helper's half: as its uid, runs `reserve --system restock ITEM
+ * --quantity 1` against @address with a terminal for its stdin (@on_tty)
+ * or /dev/null, and prints its exit status and what it wrote to stderr. */
+static int
+helper_reserve_restock (const char *address, gboolean on_tty)
+{
+  const char *argv[] = { g_getenv ("RESERVE_BINARY"), "restock", ITEM, "--quantity", "1", "--system", NULL };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
+  g_autofree char *err = NULL;
+  int terminal = -1, stdin_fd, err_fd = -1, status = 0;
+  GPid pid;
+
+  g_assert_nonnull (argv[0]);
+  if (on_tty)
+    {
+      terminal = posix_openpt (O_RDWR | O_NOCTTY);
+      g_assert_cmpint (terminal, >=, 0);
+      g_assert_cmpint (grantpt (terminal), ==, 0);
+      g_assert_cmpint (unlockpt (terminal), ==, 0);
+      stdin_fd = open (ptsname (terminal), O_RDWR | O_NOCTTY);
+    }
+  else
+    stdin_fd = open ("/dev/null", O_RDONLY);
+  g_assert_cmpint (stdin_fd, >=, 0);
+  g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                    stdin_fd, -1, -1, NULL, NULL, 0, &pid, NULL, NULL, &err_fd, &error);
+  g_assert_no_error (error);
+  close (stdin_fd);
+  err = reserved_test_read_all (err_fd);
+  close (err_fd);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  if (terminal >= 0)
+    close (terminal);
+  printf ("%d %s", WIFEXITED (status) ? WEXITSTATUS (status) : -1, err);
+  return 0;
+}
+
+/* What `reserve restock` says, as the buyer whom a rule asks for a
+ * password, with stdin on a terminal or not. */
+static char *
+reserve_restock_as_buyer_2 (Fixture *f, gboolean on_tty)
+{
+  const char *args[] = { "reserve-restock", f->address, on_tty ? "tty" : "no-tty", NULL };
+  g_autoptr(GError) error = NULL;
+  int out[2];
+  char *output;
+  GPid pid;
+
+  g_unix_open_pipe (out, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  pid = reserved_test_spawn_helper (args, BUYER_2_UID, -1, out[1], -1);
+  close (out[1]);
+  output = reserved_test_read_all (out[0]);
+  close (out[0]);
+  reserved_test_wait_helper (pid, "reserve restock as buyer-2");
+  return output;
+}
+
+/* From a terminal, reserve lets polkit ask for a password (here nobody can
+ * answer, so it is refused saying that); from a script it does not. */
+static void
+test_polkit_cli_terminal (Fixture *f, gconstpointer data)
+{
+  g_autofree char *on_tty = NULL;
+  g_autofree char *not_on_tty = NULL;
+  g_autoptr(GVariant) before = NULL;
+
+  reserved_test_create_item (&f->admin, ITEM, 10, 0);
+  before = reserved_test_snapshot (&f->admin);
+  not_on_tty = reserve_restock_as_buyer_2 (f, FALSE);
+  on_tty = reserve_restock_as_buyer_2 (f, TRUE);
+  g_test_message ("stdin not a terminal: %s", not_on_tty);
+  g_test_message ("stdin a terminal: %s", on_tty);
+  if (!g_str_has_prefix (not_on_tty, "1 ") || strstr (not_on_tty, "did not allow interactive authorization") == NULL)
+    g_error ("reserve restock without a terminal: expected exit 1 and no interaction, got: %s", not_on_tty);
+  if (!g_str_has_prefix (on_tty, "1 ") || strstr (on_tty, "needs the caller to authenticate, and that did not happen") == NULL)
+    g_error ("reserve restock on a terminal: expected exit 1 after polkit could ask, got: %s", on_tty);
+  reserved_test_assert_unchanged (&f->admin, before);
+}
+
 /* --- main --------------------------------------------------------------------------- */
 
 static int
@@ -1630,6 +1711,8 @@ run_helper (int argc, char **argv)
     return helper_leave (argv[1], order, argv[3]);
   if (argc == 2 && g_str_equal (argv[0], "pipeline"))
     return helper_pipeline (argv[1]);
+  if (argc == 3 && g_str_equal (argv[0], "reserve-restock"))
+    return helper_reserve_restock (argv[1], g_str_equal (argv[2], "tty"));
   g_printerr ("unknown helper call\n");
   return 2;
 }
@@ -1663,6 +1746,8 @@ main (int argc, char **argv)
               fixture_set_up, test_polkit_hung, fixture_tear_down);
   g_test_add ("/authorization/polkit/challenge", Fixture, &plain,
               fixture_set_up, test_polkit_challenge, fixture_tear_down);
+  g_test_add ("/authorization/polkit/cli-terminal", Fixture, &plain,
+              fixture_set_up, test_polkit_cli_terminal, fixture_tear_down);
   g_test_add ("/authorization/admin-group/in-order", Fixture, &plain,
               fixture_set_up, test_admin_group_in_order, fixture_tear_down);
   g_test_add ("/authorization/request-id/scoped", Fixture, &plain,
