@@ -1616,8 +1616,8 @@ test_polkit_challenge (Fixture *f, gconstpointer data)
   reserved_test_assert_unchanged (&f->admin, before);
 }
 
-/* The helper's half: as its uid, runs `reserve --system restock ITEM
- * --quantity 1` against @address with a terminal for its stdin (@on_tty)
+/* The helper's half: as its uid, runs `reserve restock ITEM --quantity 1
+ * --system` against @address with a terminal for its stdin (@on_tty)
  * or /dev/null, and prints its exit status and what it wrote to stderr. */
 static int
 helper_reserve_restock (const char *address, gboolean on_tty)
