@@ -202,6 +202,34 @@ cancel (ReservedCall *call, const ReservedArg *args)
   reserved_store_cancel_async (service_of (call)->store, args[0].t, on_cancelled, call);
 }
 
+/* --- GetOrder(t order) ---------------------------------------------------------------- */
+
+static void
+get_order (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  ReservedOrder order = { 0 };
+  GVariantDict info;
+
+  if (!reserved_store_get_order (self->store, args[0].t, &order, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  g_variant_dict_init (&info, NULL);
+  g_variant_dict_insert (&info, "order", "t", order.id);
+  g_variant_dict_insert (&info, "item", "s", order.item);
+  g_variant_dict_insert (&info, "user", "s", order.user);
+  g_variant_dict_insert (&info, "quantity", "u", order.quantity);
+  g_variant_dict_insert (&info, "created", "x", order.created);
+  g_variant_dict_insert (&info, "state", "s",
+                         order.cancelled ? RESERVE_ORDER_STATE_CANCELLED : RESERVE_ORDER_STATE_ACTIVE);
+  reserved_order_clear (&order);
+  reserve_reserve1_complete_get_order (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                       g_variant_dict_end (&info));
+}
+
 /* --- GetItem(s item), ListItems(), GetStatistics(): public reads ------------------- */
 
 static gboolean
@@ -415,6 +443,9 @@ static const ReservedMethod methods[] = {
   { "Cancel", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
     "cancel an order placed by another user (only its buyer or an administrator may)",
     .is_owner = owns_order, .handler = cancel },
+  { "GetOrder", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS,
+    "see an order placed by another user (only its buyer or an administrator may)",
+    .is_owner = owns_order, .handler = get_order },
   { "GetItem", RESERVED_ACCESS_ANYONE, .check = check_item_name, .handler = get_item },
   { "ListItems", RESERVED_ACCESS_ANYONE, .handler = list_items },
   { "ListOrders", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS,

@@ -119,6 +119,8 @@ typedef enum {
 
 enum {
   COLUMN_BUY,
+  COLUMN_GET_ORDER_OWN,
+  COLUMN_GET_ORDER_OTHERS,
   COLUMN_CANCEL_OWN,
   COLUMN_CANCEL_OTHERS,
   COLUMN_GET_ITEM,
@@ -150,32 +152,33 @@ typedef struct {
   Outcome     outcomes[N_COLUMNS];
 } Caller;
 
-/* What docs/api.md promises each caller. Columns: Buy, Cancel of its own order,
+/* What docs/api.md promises each caller. Columns: Buy, GetOrder of its own
+ * order, GetOrder of another uid's order, Cancel of its own order,
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll. */
 static const Caller callers[N_CALLERS] = {
   [CALLER_ROOT] =
     { "root",           0,
-      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
   [CALLER_ADMIN_USER] =
     { "admin-user",     ADMIN_UID,
-      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
   [CALLER_ADMIN_GROUP] =
     { "admin-group",    GROUP_ADMIN_UID,
-      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
   [CALLER_DAEMON_USER] =
     { "daemon-user",    DAEMON_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
   [CALLER_BUYER] =
     { "buyer",          BUYER_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
   [CALLER_BUYER_2] =
     { "buyer-2",        BUYER_2_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
   [CALLER_NOBODY] =
     { "nobody",         RESERVED_TEST_NOBODY_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
+      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -647,6 +650,45 @@ cell_buy (Fixture *f, Agent *agent, Outcome outcome)
 }
 
 static void
+get_order_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
+{
+  g_autoptr(GVariant) reply =
+    run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetOrder", g_variant_new ("(t)", order), "(a{sv})", NULL);
+  g_autoptr(GVariant) info = NULL;
+  const char *item = NULL, *user = NULL, *state = NULL;
+  guint64 id = 0;
+  guint32 quantity = 0;
+
+  if (reply == NULL)
+    return;
+  info = g_variant_get_child_value (reply, 0);
+  g_assert_true (g_variant_lookup (info, "order", "t", &id));
+  g_assert_true (g_variant_lookup (info, "item", "&s", &item));
+  g_assert_true (g_variant_lookup (info, "user", "&s", &user));
+  g_assert_true (g_variant_lookup (info, "quantity", "u", &quantity));
+  g_assert_true (g_variant_lookup (info, "state", "&s", &state));
+  g_assert_cmpuint (id, ==, order);
+  g_assert_cmpstr (item, ==, ITEM);
+  g_assert_cmpstr (user, ==, CUSTOMER);
+  g_assert_cmpuint (quantity, ==, 1);
+  g_assert_cmpstr (state, ==, RESERVE_ORDER_STATE_ACTIVE);
+}
+
+static void
+cell_get_order_own (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_assert_true (uid_of (f, f->own_order) == agent->caller->uid);
+  get_order_cell (f, agent, outcome, f->own_order);
+}
+
+static void
+cell_get_order_others (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_assert_false (uid_of (f, f->others_order) == agent->caller->uid);
+  get_order_cell (f, agent, outcome, f->others_order);
+}
+
+static void
 cancel_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
@@ -884,6 +926,8 @@ static const struct {
   void      (*run) (Fixture *f, Agent *agent, Outcome outcome);
 } columns[N_COLUMNS] = {
   [COLUMN_BUY]                 = { "Buy", cell_buy },
+  [COLUMN_GET_ORDER_OWN]       = { "GetOrder own", cell_get_order_own },
+  [COLUMN_GET_ORDER_OTHERS]    = { "GetOrder others'", cell_get_order_others },
   [COLUMN_CANCEL_OWN]          = { "Cancel own order", cell_cancel_own },
   [COLUMN_CANCEL_OTHERS]       = { "Cancel another uid's order", cell_cancel_others },
   [COLUMN_GET_ITEM]            = { "GetItem", cell_get_item },
@@ -1038,6 +1082,7 @@ static const struct {
 } unknown_caller_calls[] = {
   { RESERVE_INTERFACE, "Buy", NEEDS_CALLER },
   { RESERVE_INTERFACE, "Cancel", NEEDS_CALLER },
+  { RESERVE_INTERFACE, "GetOrder", NEEDS_CALLER },
   { RESERVE_INTERFACE, "ListOrders", NEEDS_CALLER },       /* of a customer */
   { RESERVE_INTERFACE, "ListOrders", NEEDS_CALLER },       /* of every customer */
   { RESERVE_INTERFACE, "CreateItem", NEEDS_CALLER },
@@ -1055,15 +1100,15 @@ unknown_caller_args (guint i, guint64 order)
   switch (i)
     {
     case 0: return g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 1, reserved_test_options ("fc"));
-    case 1: return g_variant_new ("(t)", order);
-    case 2: return g_variant_new ("(s)", CUSTOMER);
-    case 3: return g_variant_new ("(s)", "");
-    case 4: return g_variant_new ("(su@a{sv})", "made-unknown", 5, reserved_test_options (NULL));
-    case 5: return g_variant_new ("(su)", ITEM, 5);
-    case 6: return g_variant_new ("(s)", ITEM);
-    case 7: case 8: return NULL;
-    case 9: return g_variant_new ("(ss)", RESERVE_INTERFACE, "Version");
-    case 10: return g_variant_new ("(s)", RESERVE_INTERFACE);
+    case 1: case 2: return g_variant_new ("(t)", order);
+    case 3: return g_variant_new ("(s)", CUSTOMER);
+    case 4: return g_variant_new ("(s)", "");
+    case 5: return g_variant_new ("(su@a{sv})", "made-unknown", 5, reserved_test_options (NULL));
+    case 6: return g_variant_new ("(su)", ITEM, 5);
+    case 7: return g_variant_new ("(s)", ITEM);
+    case 8: case 9: return NULL;
+    case 10: return g_variant_new ("(ss)", RESERVE_INTERFACE, "Version");
+    case 11: return g_variant_new ("(s)", RESERVE_INTERFACE);
     default: g_assert_not_reached ();
     }
 }

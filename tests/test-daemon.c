@@ -538,6 +538,73 @@ test_buy_no_such_item (Fixture *f, gconstpointer data)
 /* --- Cancel ------------------------------------------------------------ */
 
 static void
+assert_info (GVariant *info, const char *key, GVariant *expected)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (info, key, NULL);
+  g_autoptr(GVariant) wanted = g_variant_ref_sink (expected);
+
+  g_assert_nonnull (value);
+  g_assert_cmpvariant (value, wanted);
+}
+
+/* GetOrder(@order): the reply's keys, or the error's code. */
+static GVariant *
+get_order (Fixture *f, guint64 order, GError **error)
+{
+  GVariant *info = NULL;
+
+  if (!reserve_reserve1_call_get_order_sync (f->client.proxy, order, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, error))
+    return NULL;
+  return info;
+}
+
+/* One order as it stands, for its buyer (here an admin too), active and
+ * then cancelled; an id never given is NoSuchOrder. */
+static void
+test_get_order (Fixture *f, gconstpointer data)
+{
+  const char *const keys[] = { "created", "item", "order", "quantity", "state", "user", NULL };
+  g_autoptr(GVariant) active = NULL;
+  g_autoptr(GVariant) cancelled = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 id = reserved_test_buy (&f->client, "ticket", "Zoë ☕", 3, NULL, NULL);
+  gint64 now = g_get_real_time ();
+  gint64 created = 0;
+  GVariantIter iter;
+  const char *key;
+  guint n = 0;
+
+  active = get_order (f, id, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, active);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    {
+      g_assert_true (g_strv_contains (keys, key));
+      n++;
+    }
+  g_assert_cmpuint (n, ==, g_strv_length ((char **) keys));
+  assert_info (active, "order", g_variant_new_uint64 (id));
+  assert_info (active, "item", g_variant_new_string ("ticket"));
+  assert_info (active, "user", g_variant_new_string ("Zoë ☕"));
+  assert_info (active, "quantity", g_variant_new_uint32 (3));
+  assert_info (active, "state", g_variant_new_string ("active"));
+  g_assert_true (g_variant_lookup (active, "created", "x", &created));
+  g_assert_cmpint (created, <=, now);
+  g_assert_cmpint (created, >, now - (gint64) 3600 * G_USEC_PER_SEC);
+
+  reserved_test_cancel (&f->client, id);
+  cancelled = get_order (f, id, &error);
+  g_assert_no_error (error);
+  assert_info (cancelled, "state", g_variant_new_string ("cancelled"));
+
+  g_assert_null (get_order (f, id + 1, &error));
+  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ORDER);
+  g_clear_error (&error);
+  g_assert_null (get_order (f, 0, &error));
+  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ORDER);
+}
+
+static void
 test_cancel (Fixture *f, gconstpointer data)
 {
   guint64 a, b, c;
@@ -1255,6 +1322,7 @@ main (int argc, char **argv)
   ADD ("/daemon/buy/sold-out", test_buy_sold_out, NULL);
   ADD ("/daemon/buy/no-such-item", test_buy_no_such_item, NULL);
   ADD ("/daemon/cancel", test_cancel, NULL);
+  ADD ("/daemon/get-order", test_get_order, NULL);
   ADD ("/daemon/get-item", test_get_item, NULL);
   ADD ("/daemon/list-items", test_list_items, NULL);
   ADD ("/daemon/list-orders", test_list_orders, NULL);
