@@ -39,19 +39,21 @@ reserved_authority_new_owner (uid_t owner)
 gboolean
 reserved_authority_decide_now (ReservedAuthority *self,
                                uid_t              caller,
-                               gboolean          *allowed)
+                               gboolean          *allowed,
+                               GError           **error)
 {
   if (caller == 0)
     {
       *allowed = TRUE;
       return TRUE;
     }
-  if (self->polkit_connection == NULL)
-    {
-      *allowed = caller == self->owner;
-      return TRUE;
-    }
-  return FALSE;
+  if (self->polkit_connection != NULL)
+    return FALSE;
+  *allowed = caller == self->owner;
+  if (!*allowed)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                 "only the user running the daemon and root administer it on the session bus");
+  return TRUE;
 }
 
 /* What was asked, for the words of the answer. */
@@ -119,6 +121,7 @@ reserved_authority_check_async (ReservedAuthority  *self,
                                 gpointer            user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr(GError) error = NULL;
   gboolean allowed;
   GVariantBuilder subject;
   Question *question;
@@ -127,13 +130,12 @@ reserved_authority_check_async (ReservedAuthority  *self,
   question->action_id = g_strdup (action_id);
   question->interactive = interactive;
   g_task_set_task_data (task, question, (GDestroyNotify) question_free);
-  if (reserved_authority_decide_now (self, caller, &allowed))
+  if (reserved_authority_decide_now (self, caller, &allowed, &error))
     {
       if (allowed)
         g_task_return_boolean (task, TRUE);
       else
-        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                                 "only the user running the daemon and root administer it on the session bus");
+        g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 

@@ -34,10 +34,11 @@ ReservedAuthority *reserved_authority_new_polkit (GDBusConnection *connection);
 ReservedAuthority *reserved_authority_new_owner (uid_t owner);
 
 /* TRUE when the answer for @caller is known without asking polkitd, with
- * @allowed set to it. */
+ * @allowed set to it and, when that is no, @error saying why. */
 gboolean reserved_authority_decide_now (ReservedAuthority *self,
                                         uid_t              caller,
-                                        gboolean          *allowed);
+                                        gboolean          *allowed,
+                                        GError           **error);
 
 /* Asks polkitd whether the connection @sender (uid @caller) may do
  * @action_id. @interactive: polkit may ask the person behind it to

@@ -252,10 +252,10 @@ proceed (ReservedCall *call)
   /* An owner who may see more is asked about quietly: listing one's own
    * orders must not bring up a password prompt. */
   call->required = !owned;
-  if (reserved_authority_decide_now (self->authority, call->caller, &call->admin))
+  if (reserved_authority_decide_now (self->authority, call->caller, &call->admin, &error))
     {
       if (!call->admin && call->required)
-        refuse_permission (call, "only the user running the daemon and root administer it on the session bus");
+        refuse_permission (call, error->message);
       else
         run_handler (call);
       return;

@@ -16,8 +16,14 @@
 static gboolean
 decided_now (ReservedAuthority *authority, uid_t caller, gboolean *allowed)
 {
+  g_autoptr(GError) error = NULL;
+  gboolean decided;
+
   *allowed = -1;
-  return reserved_authority_decide_now (authority, caller, allowed);
+  decided = reserved_authority_decide_now (authority, caller, allowed, &error);
+  /* A no, and only a no, says why. */
+  g_assert_true ((decided && !*allowed) == (error != NULL));
+  return decided;
 }
 
 /* The session bus belongs to the user running the daemon: it and root
