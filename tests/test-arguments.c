@@ -34,13 +34,13 @@
  *                              API's rules restated here. The log's
  *                              "# random seed: ..." line gives the seed;
  *                              --seed=SEED replays a run. */
-#include <locale.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "reserve-validate.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 #define INVALID_ARGS         "org.freedesktop.DBus.Error.InvalidArgs"
@@ -1581,26 +1581,19 @@ test_random (Fixture *f, gconstpointer data)
 /* --- main ------------------------------------------------------------------------ */
 
 static int
-run_helper (int argc, char **argv)
+run_not_admin (char **args)
 {
-  reserve_error_quark ();
-  if (argc == 2 && g_str_equal (argv[0], "not-admin"))
-    return helper_not_admin (argv[1]);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return helper_not_admin (args[0]);
 }
 
-int
-main (int argc, char **argv)
+static const ReservedTestHelper helpers[] = {
+  { "not-admin", 1, run_not_admin },
+  { NULL },
+};
+
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  /* The daemon's errors arrive as RESERVE_ERROR codes. */
-  reserve_error_quark ();
-
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1620,6 +1613,10 @@ main (int argc, char **argv)
   ADD ("/arguments/random", test_random);
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

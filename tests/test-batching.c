@@ -15,12 +15,12 @@
  * How long the daemon waits for a lock held by another process is its
  * BusyTimeout: as long as the test waits for anything where the held
  * purchases must all commit, half a second where they must all fail. */
-#include <locale.h>
 #include <sqlite3.h>
 #include <string.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 #define ITEM           "seats"
 #define CAPACITY       30
@@ -441,18 +441,19 @@ test_refusals_not_committed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (statistic (f, "commits"), ==, commits + 2);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-  (void) reserve_error_quark ();
-
   g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST,
               fixture_set_up, test_one_transaction, fixture_tear_down);
   g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON,
               fixture_set_up, test_failed_commit, fixture_tear_down);
   g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
               fixture_set_up, test_refusals_not_committed, fixture_tear_down);
-  return g_test_run ();
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

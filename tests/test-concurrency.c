@@ -6,13 +6,13 @@
 #define _GNU_SOURCE  /* F_SETPIPE_SZ */
 
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 #define N_BUYERS 32
 
@@ -532,30 +532,23 @@ buyer (const char *address,
   return 0;
 }
 
+/* buyer ADDRESS INDEX ITEM USER QUANTITY REQUEST_ID CHURN_ROUNDS */
 static int
-run_helper (int argc, char **argv)
+run_buyer (char **args)
 {
-  guint64 quantity = 0, rounds = 0;
-
-  reserve_error_quark ();
-  if (argc == 8 && g_str_equal (argv[0], "buyer") &&
-      g_ascii_string_to_unsigned (argv[5], 10, 0, G_MAXUINT32, &quantity, NULL) &&
-      g_ascii_string_to_unsigned (argv[7], 10, 0, 1000, &rounds, NULL))
-    return buyer (argv[1], argv[2], argv[3], argv[4], (guint32) quantity, argv[6], (guint) rounds);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return buyer (args[0], args[1], args[2], args[3],
+                (guint32) reserved_test_helper_uint (args[4], 0, G_MAXUINT32), args[5],
+                (guint) reserved_test_helper_uint (args[6], 0, 1000));
 }
 
-int
-main (int argc, char **argv)
+static const ReservedTestHelper helpers[] = {
+  { "buyer", 7, run_buyer },
+  { NULL },
+};
+
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -567,6 +560,10 @@ main (int argc, char **argv)
   ADD ("/concurrency/signal-after-race", test_signal_after_race);
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

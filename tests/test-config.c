@@ -1,7 +1,6 @@
 /* The configuration file: the defaults, every key, and a refusal for every
  * mistake an admin can make, with a message that names the file, the key
  * and the value. */
-#include <locale.h>
 #include <pwd.h>
 #include <grp.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "reserve-names.h"
 #include "reserved-config.h"
+#include "reserved-test-main.h"
 
 #define ORIGIN "/etc/reserved/test.conf"
 
@@ -413,12 +413,9 @@ test_load_not_a_file (Folder *f, gconstpointer data)
   assert_message_has (error, path);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/default-item", test_default_item);
   g_test_add_func ("/config/initial-capacity", test_initial_capacity);
@@ -436,6 +433,10 @@ main (int argc, char **argv)
   g_test_add ("/config/load/missing", Folder, NULL, folder_set_up, test_load_missing, folder_tear_down);
   g_test_add ("/config/load/file", Folder, NULL, folder_set_up, test_load_file, folder_tear_down);
   g_test_add ("/config/load/not-a-file", Folder, NULL, folder_set_up, test_load_not_a_file, folder_tear_down);
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

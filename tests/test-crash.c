@@ -11,7 +11,6 @@
 #define _GNU_SOURCE  /* F_SETPIPE_SZ */
 
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 #define N_BUYERS   8
 #define N_KILLS    4
@@ -311,27 +311,25 @@ crash_buyer (const char *address, const char *index)
 }
 
 static int
-run_helper (int argc, char **argv)
+run_crash_buyer (char **args)
 {
-  reserve_error_quark ();
-  if (argc == 3 && g_str_equal (argv[0], "crash-buyer"))
-    return crash_buyer (argv[1], argv[2]);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return crash_buyer (args[0], args[1]);
+}
+
+static const ReservedTestHelper helpers[] = {
+  { "crash-buyer", 2, run_crash_buyer },
+  { NULL },
+};
+
+static void
+add_cases (void)
+{
+  g_test_add_func ("/crash/kill-while-buying", test_kill_while_buying);
+  g_test_add_func ("/crash/ack-survives-kill", test_ack_survives_kill);
 }
 
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
-  g_test_add_func ("/crash/kill-while-buying", test_kill_while_buying);
-  g_test_add_func ("/crash/ack-survives-kill", test_ack_survives_kill);
-
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

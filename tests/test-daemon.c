@@ -5,12 +5,12 @@
  *
  * Each case gets a fresh bus, database and daemon, and ends by checking the
  * law and stopping the daemon with SIGTERM, which must exit 0. */
-#include <locale.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 typedef struct {
   ReservedTestDaemon *daemon;
@@ -1203,35 +1203,30 @@ helper_configured_admin (const char *address, guint64 a)
   return 0;
 }
 
+/* nobody ADDRESS ORDER_A ORDER_B */
 static int
-run_helper (int argc, char **argv)
+run_nobody (char **args)
 {
-  guint64 a = 0, b = 0;
-
-  reserve_error_quark ();
-  if (argc == 4 && g_str_equal (argv[0], "nobody") &&
-      g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT64, &a, NULL) &&
-      g_ascii_string_to_unsigned (argv[3], 10, 1, G_MAXUINT64, &b, NULL))
-    return helper_nobody (argv[1], a, b);
-  if (argc == 3 && g_str_equal (argv[0], "configured-admin") &&
-      g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT64, &a, NULL))
-    return helper_configured_admin (argv[1], a);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return helper_nobody (args[0], reserved_test_helper_uint (args[1], 1, G_MAXUINT64),
+                        reserved_test_helper_uint (args[2], 1, G_MAXUINT64));
 }
 
-int
-main (int argc, char **argv)
+/* configured-admin ADDRESS ORDER */
+static int
+run_configured_admin (char **args)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
+  return helper_configured_admin (args[0], reserved_test_helper_uint (args[1], 1, G_MAXUINT64));
+}
 
-  g_test_init (&argc, &argv, NULL);
-  /* Registers the D-Bus error names, so that the daemon's errors arrive
-   * as RESERVE_ERROR codes. */
-  reserve_error_quark ();
+static const ReservedTestHelper helpers[] = {
+  { "nobody", 3, run_nobody },
+  { "configured-admin", 2, run_configured_admin },
+  { NULL },
+};
 
+static void
+add_cases (void)
+{
 #define ADD(path, func, config) \
   g_test_add (path, Fixture, config, fixture_set_up, func, fixture_tear_down)
 
@@ -1268,6 +1263,10 @@ main (int argc, char **argv)
        "[reserved]\nAdminGroups=65534\n");
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

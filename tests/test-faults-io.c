@@ -36,7 +36,6 @@
  * Under a sanitizer the shim is preloaded after the sanitizer's runtime
  * (see reserved_test_fault_shim_attach()), so these cases run in the
  * sanitized build as well. */
-#include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -48,6 +47,7 @@
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
+#include "reserved-test-main.h"
 
 #define ITEM     "ticket"  /* the default item, with CAPACITY units */
 #define CAPACITY 1000000000u
@@ -822,13 +822,9 @@ test_power_loss_first_start (Fixture *f, gconstpointer data)
              "to start on what was left:%s", refused->str);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-  (void) reserve_error_quark ();
-
   g_test_add ("/faults/io-errors/fsync", Fixture, NULL,
               fixture_set_up, test_io_errors_fsync, fixture_tear_down);
   g_test_add ("/faults/io-errors/write", Fixture, NULL,
@@ -841,5 +837,10 @@ main (int argc, char **argv)
               fixture_set_up, test_power_loss, fixture_tear_down);
   g_test_add ("/faults/power-loss/first-start", Fixture, NULL,
               fixture_set_up, test_power_loss_first_start, fixture_tear_down);
-  return g_test_run ();
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

@@ -38,7 +38,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,6 +52,7 @@
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
+#include "reserved-test-main.h"
 
 #define ITEM     "ticket"   /* the default item */
 #define CAPACITY 1000000000u
@@ -900,25 +900,19 @@ test_read_only_mount (void)
 /* --- main ------------------------------------------------------------------------ */
 
 static int
-run_helper (int argc, char **argv)
+run_kill_loop_buyer (char **args)
 {
-  (void) reserve_error_quark ();
-  if (argc == 4 && g_str_equal (argv[0], "kill-loop-buyer"))
-    return kill_loop_buyer (argv[1], argv[2], argv[3]);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return kill_loop_buyer (args[0], args[1], args[2]);
 }
 
-int
-main (int argc, char **argv)
+static const ReservedTestHelper helpers[] = {
+  { "kill-loop-buyer", 3, run_kill_loop_buyer },
+  { NULL },
+};
+
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  (void) reserve_error_quark ();
-
   g_test_add_func ("/faults/kill-loop", test_kill_loop);
   g_test_add_func ("/faults/disk-full/no-restart", test_disk_full);
   g_test_add_func ("/faults/disk-full/restart", test_disk_full_restart);
@@ -927,5 +921,10 @@ main (int argc, char **argv)
   g_test_add_func ("/faults/lock/configured", test_lock_configured);
   g_test_add_func ("/faults/read-only/folder", test_read_only_folder);
   g_test_add_func ("/faults/read-only/mount", test_read_only_mount);
-  return g_test_run ();
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

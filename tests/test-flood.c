@@ -35,7 +35,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -46,6 +45,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 #define CAP            RESERVE_CALLS_IN_FLIGHT_MAX
 #define OTHER_UID      RESERVED_TEST_NOBODY_UID
@@ -961,27 +961,26 @@ other_client (const char *address)
 }
 
 static int
-run_helper (int argc, char **argv)
+run_other_client (char **args)
 {
-  reserve_error_quark ();
-  if (argc == 2 && g_str_equal (argv[0], "other"))
-    return other_client (argv[1]);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return other_client (args[0]);
+}
+
+static const ReservedTestHelper helpers[] = {
+  { "other", 1, run_other_client },
+  { NULL },
+};
+
+static void
+add_cases (void)
+{
+  g_test_add ("/flood/in-flight", Fixture, NULL, fixture_set_up, test_in_flight, fixture_tear_down);
+  g_test_add ("/flood/cap", Fixture, NULL, fixture_set_up, test_cap, fixture_tear_down);
+  g_test_add ("/flood/memory", Fixture, &MEASURE_MEMORY, fixture_set_up, test_memory, fixture_tear_down);
 }
 
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
-  g_test_add ("/flood/in-flight", Fixture, NULL, fixture_set_up, test_in_flight, fixture_tear_down);
-  g_test_add ("/flood/cap", Fixture, NULL, fixture_set_up, test_cap, fixture_tear_down);
-  g_test_add ("/flood/memory", Fixture, &MEASURE_MEMORY, fixture_set_up, test_memory, fixture_tear_down);
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

@@ -4,7 +4,6 @@
  * bad configuration, a bus name someone else owns), and never modifies a
  * file it refused. SIGTERM and SIGINT stop it with status 0, and the next
  * start finds every order. */
-#include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 typedef struct {
   GDBusConnection   *connection;
@@ -634,13 +634,9 @@ test_replace (void)
   reserved_test_assert_exit_status (status, 0, "the replacing reserved, stopped with SIGTERM", new_log);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
   g_test_add_func ("/startup/sigterm-keeps-orders", test_sigterm_keeps_orders);
   g_test_add_func ("/startup/sigint", test_sigint);
   g_test_add_func ("/startup/version", test_version);
@@ -663,6 +659,10 @@ main (int argc, char **argv)
   g_test_add_func ("/startup/config/limits", test_config_limits);
   g_test_add_func ("/startup/name-taken", test_name_taken);
   g_test_add_func ("/startup/replace", test_replace);
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

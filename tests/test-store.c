@@ -7,7 +7,6 @@
  * nothing. Files the store refuses to open must be left byte-identical. */
 #include <errno.h>
 #include <grp.h>
-#include <locale.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +18,7 @@
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserved-store.h"
+#include "reserved-test-main.h"
 
 #define ALICE_UID 1000
 #define BOB_UID   1001
@@ -1539,12 +1539,9 @@ test_storage_locked (Fixture *f, gconstpointer data)
   assert_unchanged (f->store, before);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 #define ADD_EMPTY(path, func) \
@@ -1585,6 +1582,10 @@ main (int argc, char **argv)
 
 #undef ADD
 #undef ADD_EMPTY
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }
