@@ -316,3 +316,25 @@ reserved_test_assert_law (ReservedTestClient *client)
   /* Every active order is of an item that exists. */
   g_assert_cmpuint (g_hash_table_size (active), ==, 0);
 }
+
+guint64
+reserved_test_get_statistic (GDBusConnection *connection, const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) stats = NULL;
+  guint64 value = 0;
+  guint32 small = 0;
+
+  reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                       RESERVE_INTERFACE, "GetStatistics", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@a{sv})", &stats);
+  /* Each value is a t or a u, as the daemon sends it. */
+  if (g_variant_lookup (stats, key, "t", &value))
+    return value;
+  g_assert_true (g_variant_lookup (stats, key, "u", &small));
+  return small;
+}

@@ -91,6 +91,10 @@ void      reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *
  * and with the active orders. Needs an admin client. */
 void reserved_test_assert_law (ReservedTestClient *client);
 
+/* The value of @key in GetStatistics, asked on @connection of the daemon
+ * that owns the well-known name; asserts it is there. */
+guint64 reserved_test_get_statistic (GDBusConnection *connection, const char *key);
+
 /* Asserts @error is the API error @code (and not, say, a D-Bus timeout). */
 #define reserved_test_assert_api_error(error, code) \
   g_assert_error ((error), RESERVE_ERROR, (int) (code))

@@ -20,6 +20,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 
 #define ITEM           "seats"
@@ -29,10 +30,7 @@
 #define N_USERS        7
 
 typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;
+  ReservedTestFixture bus;
   sqlite3            *db;        /* the test's own view of the file */
 } Fixture;
 
@@ -44,35 +42,25 @@ static const int GIVES_UP_SOON = 2;
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  f->daemon = reserved_test_daemon_new ();
+  g_autofree char *config = NULL;
+
   if (data == &WAITS_FOR_THE_TEST || data == &GIVES_UP_SOON)
     {
       guint busy_timeout_ms = data == &WAITS_FOR_THE_TEST ? reserved_test_timeout_seconds () * 1000
                                                           : GIVES_UP_SOON_MS;
-      g_autofree char *config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
 
-      reserved_test_daemon_write_config (f->daemon, config);
+      config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
     }
-  reserved_test_daemon_start (f->daemon);
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-  reserved_test_create_item (&f->client, ITEM, CAPACITY, PER_USER_LIMIT);
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->daemon), &f->db), ==, SQLITE_OK);
+  reserved_test_fixture_set_up (&f->bus, config);
+  reserved_test_create_item (&f->bus.client, ITEM, CAPACITY, PER_USER_LIMIT);
+  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->bus.daemon), &f->db), ==, SQLITE_OK);
 }
 
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   sqlite3_close (f->db);
-  if (!g_test_failed ())
-    reserved_test_assert_law (&f->client);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
+  reserved_test_fixture_tear_down (&f->bus, NULL);
 }
 
 static void
@@ -101,27 +89,6 @@ query_int (sqlite3 *db, const char *sql, gint64 parameter)
   return value;
 }
 
-static guint64
-statistic (Fixture *f, const char *key)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) stats = NULL;
-  guint64 value = 0;
-  guint32 small = 0;
-
-  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                       RESERVE_INTERFACE, "GetStatistics", NULL,
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(@a{sv})", &stats);
-  if (g_variant_lookup (stats, key, "t", &value))
-    return value;
-  g_assert_true (g_variant_lookup (stats, key, "u", &small));
-  return small;
-}
-
 /* --- the calls and their expected answers --------------------------------- */
 
 typedef struct {
@@ -141,6 +108,13 @@ typedef struct {
 /* The mix: three quantities, seven customers against a per-user limit,
  * request_ids that are repeated with the same purchase (answered with
  * the first order) or with another one (refused), and an unknown item. */
+/* A count from the daemon's GetStatistics. */
+static guint64
+statistic (Fixture *f, const char *key)
+{
+  return reserved_test_get_statistic (f->bus.connection, key);
+}
+
 static void
 make_calls (Call *calls)
 {
@@ -272,7 +246,7 @@ send_all (Fixture *f, const Call *calls, Outcome *outcomes, guint *n_done)
         g_variant_builder_add (&options, "{sv}", RESERVE_OPTION_REQUEST_ID,
                                g_variant_new_string (call->request_id));
       outcomes[i] = (Outcome) { .f = f, .index = i, .n_done = n_done };
-      g_dbus_connection_call (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+      g_dbus_connection_call (f->bus.connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                               RESERVE_INTERFACE, "Buy",
                               g_variant_new ("(ssua{sv})", call->item, call->user, call->quantity, &options),
                               G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
@@ -406,10 +380,10 @@ test_failed_commit (Fixture *f, gconstpointer data)
       reserved_test_assert_api_error (outcomes[i].error, RESERVE_ERROR_STORAGE_FAILURE);
     }
   g_assert_cmpint (query_int (f->db, "SELECT count(*) FROM orders", 0), ==, orders_before);
-  item = reserved_test_get_item (&f->client, ITEM);
+  item = reserved_test_get_item (&f->bus.client, ITEM);
   g_assert_cmpuint (item.remaining, ==, CAPACITY);
 
-  reserved_test_buy (&f->client, ITEM, "after-the-lock", 1, NULL, NULL);
+  reserved_test_buy (&f->bus.client, ITEM, "after-the-lock", 1, NULL, NULL);
   outcomes_clear (outcomes);
   calls_clear (calls);
 }
@@ -424,20 +398,20 @@ test_refusals_not_committed (Fixture *f, gconstpointer data)
   for (guint i = 0; i < CAPACITY / PER_USER_LIMIT; i++)
     {
       g_autofree char *user = g_strdup_printf ("early-%u", i);
-      reserved_test_buy (&f->client, ITEM, user, PER_USER_LIMIT, NULL, NULL);
+      reserved_test_buy (&f->bus.client, ITEM, user, PER_USER_LIMIT, NULL, NULL);
     }
   commits = statistic (f, "commits");
   for (guint i = 0; i < 10; i++)
     {
-      reserved_test_buy_refused (&f->client, ITEM, "late", 1, NULL, RESERVE_ERROR_SOLD_OUT);
-      reserved_test_buy_refused (&f->client, "no-such-seats", "late", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
+      reserved_test_buy_refused (&f->bus.client, ITEM, "late", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+      reserved_test_buy_refused (&f->bus.client, "no-such-seats", "late", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
     }
   g_assert_cmpuint (statistic (f, "commits"), ==, commits);
 
   /* A change is still committed. */
-  reserved_test_restock (&f->client, ITEM, 1);
+  reserved_test_restock (&f->bus.client, ITEM, 1);
   g_assert_cmpuint (statistic (f, "commits"), ==, commits + 1);
-  reserved_test_buy (&f->client, ITEM, "late", 1, NULL, NULL);
+  reserved_test_buy (&f->bus.client, ITEM, "late", 1, NULL, NULL);
   g_assert_cmpuint (statistic (f, "commits"), ==, commits + 2);
 }
 

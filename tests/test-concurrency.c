@@ -12,40 +12,12 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 
 #define N_BUYERS 32
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  f->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_start (f->daemon);
-  /* Safe before spawning the buyers: they are exec'd, not just forked. */
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  if (!g_test_failed ())
-    reserved_test_assert_law (&f->client);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
-}
+typedef ReservedTestFixture Fixture;
 
 /* What one buyer was told. */
 typedef struct {
@@ -550,7 +522,8 @@ static void
 add_cases (void)
 {
 #define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
 
   ADD ("/concurrency/single-units", test_single_units);
   ADD ("/concurrency/mixed-quantities", test_mixed_quantities);

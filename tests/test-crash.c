@@ -18,38 +18,18 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 
 #define N_BUYERS   8
 #define N_KILLS    4
 #define CAPACITY   1000000u
 
-static ReservedTestClient *
-client_new (ReservedTestDaemon *daemon, GDBusConnection **connection_out)
-{
-  ReservedTestClient *client = g_new0 (ReservedTestClient, 1);
-
-  *connection_out = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  client->proxy = reserved_test_proxy_new (*connection_out);
-  client->admin = TRUE;
-  return client;
-}
-
-static void
-client_free (ReservedTestClient *client, GDBusConnection *connection)
-{
-  g_clear_object (&client->proxy);
-  g_dbus_connection_close_sync (connection, NULL, NULL);
-  g_object_unref (connection);
-  g_free (client);
-}
-
 static void
 test_kill_while_buying (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  GDBusConnection *connection = NULL;
-  ReservedTestClient *client = NULL;
+  ReservedTestAdmin admin = { 0 };
   g_autoptr(GHashTable) acked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -60,10 +40,10 @@ test_kill_while_buying (void)
   guint retries = 0;
 
   reserved_test_daemon_start (daemon);
-  client = client_new (daemon, &connection);
-  reserved_test_create_item (client, "crash", CAPACITY, 0);
+  reserved_test_admin_open (&admin, daemon);
+  reserved_test_create_item (&admin.client, "crash", CAPACITY, 0);
   /* The test holds no connection while the daemon comes and goes. */
-  client_free (client, connection);
+  reserved_test_admin_close (&admin);
 
   g_assert_cmpint (pipe (barrier), ==, 0);
   g_assert_cmpint (pipe (stop), ==, 0);
@@ -140,11 +120,11 @@ test_kill_while_buying (void)
                   total, N_KILLS + 1, retries);
   g_assert_cmpuint (total, >, 0);
 
-  client = client_new (daemon, &connection);
+  reserved_test_admin_open (&admin, daemon);
   for (guint i = 0; i < N_BUYERS; i++)
     {
       g_autofree char *user = g_strdup_printf ("buyer%u", i);
-      g_autoptr(GArray) orders = reserved_test_list_orders (client, user);
+      g_autoptr(GArray) orders = reserved_test_list_orders (&admin.client, user);
 
       /* Every purchase a buyer made was retried until acknowledged, so the
        * database must hold exactly the acknowledged orders: none lost,
@@ -160,9 +140,9 @@ test_kill_while_buying (void)
           g_assert_cmpstr (order->item, ==, "crash");
         }
     }
-  g_assert_cmpuint (reserved_test_get_item (client, "crash").remaining, ==, CAPACITY - total);
-  reserved_test_assert_law (client);
-  client_free (client, connection);
+  g_assert_cmpuint (reserved_test_get_item (&admin.client, "crash").remaining, ==, CAPACITY - total);
+  reserved_test_assert_law (&admin.client);
+  reserved_test_admin_close (&admin);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -170,8 +150,7 @@ static void
 test_ack_survives_kill (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  GDBusConnection *connection = NULL;
-  ReservedTestClient *client = NULL;
+  ReservedTestAdmin admin = { 0 };
   g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) after = NULL;
   guint64 last = 0;
@@ -181,30 +160,30 @@ test_ack_survives_kill (void)
   reserved_test_daemon_start (daemon);
   for (guint step = 0; step < 6; step++)
     {
-      client = client_new (daemon, &connection);
+      reserved_test_admin_open (&admin, daemon);
       switch (step)
         {
         case 0:
-          reserved_test_create_item (client, "durable", 10, 2);
+          reserved_test_create_item (&admin.client, "durable", 10, 2);
           break;
         case 1:
-          last = reserved_test_buy (client, "durable", "alice", 2, "r1", NULL);
+          last = reserved_test_buy (&admin.client, "durable", "alice", 2, "r1", NULL);
           break;
         case 2:
-          reserved_test_restock (client, "durable", 5);
+          reserved_test_restock (&admin.client, "durable", 5);
           break;
         case 3:
-          reserved_test_cancel (client, last);
+          reserved_test_cancel (&admin.client, last);
           break;
         case 4:
           /* The replay of r1 after the restarts still knows the order. */
-          g_assert_cmpuint (reserved_test_buy (client, "durable", "alice", 2, "r1", NULL), ==, last);
-          last = reserved_test_buy (client, "durable", "bob", 1, NULL, NULL);
+          g_assert_cmpuint (reserved_test_buy (&admin.client, "durable", "alice", 2, "r1", NULL), ==, last);
+          last = reserved_test_buy (&admin.client, "durable", "bob", 1, NULL, NULL);
           break;
         default:
           {
-            ReservedTestItem item = reserved_test_get_item (client, "durable");
-            g_autoptr(GArray) orders = reserved_test_list_orders (client, "");
+            ReservedTestItem item = reserved_test_get_item (&admin.client, "durable");
+            g_autoptr(GArray) orders = reserved_test_list_orders (&admin.client, "");
 
             g_assert_cmpuint (item.capacity, ==, 15);
             g_assert_cmpuint (item.remaining, ==, 14);
@@ -217,16 +196,16 @@ test_ack_survives_kill (void)
           break;
         }
       g_clear_pointer (&before, g_variant_unref);
-      before = reserved_test_snapshot (client);
-      client_free (client, connection);
+      before = reserved_test_snapshot (&admin.client);
+      reserved_test_admin_close (&admin);
       reserved_test_daemon_kill (daemon);
       reserved_test_daemon_start (daemon);
-      client = client_new (daemon, &connection);
+      reserved_test_admin_open (&admin, daemon);
       g_clear_pointer (&after, g_variant_unref);
-      after = reserved_test_snapshot (client);
+      after = reserved_test_snapshot (&admin.client);
       g_assert_cmpvariant (before, after);
-      reserved_test_assert_law (client);
-      client_free (client, connection);
+      reserved_test_assert_law (&admin.client);
+      reserved_test_admin_close (&admin);
     }
   reserved_test_daemon_stop (daemon);
 }

@@ -10,64 +10,10 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;   /* the test process: uid 0 or the daemon's uid, an admin */
-} Fixture;
-
-static void
-fixture_connect (Fixture *f)
-{
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-}
-
-static void
-fixture_disconnect (Fixture *f)
-{
-  g_clear_object (&f->proxy);
-  if (f->connection != NULL)
-    g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  f->client.proxy = NULL;
-}
-
-/* @data: the configuration file's contents, or NULL for none. */
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  f->daemon = reserved_test_daemon_new ();
-  if (data != NULL)
-    reserved_test_daemon_write_config (f->daemon, data);
-  reserved_test_daemon_start (f->daemon);
-  fixture_connect (f);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  if (!g_test_failed () && f->proxy != NULL)
-    reserved_test_assert_law (&f->client);
-  fixture_disconnect (f);
-  if (reserved_test_daemon_get_process (f->daemon) != NULL)
-    reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
-}
-
-/* Restarts the daemon on the same database. */
-static void
-fixture_restart (Fixture *f)
-{
-  fixture_disconnect (f);
-  reserved_test_daemon_restart (f->daemon);
-  fixture_connect (f);
-}
+typedef ReservedTestFixture Fixture;
 
 static char *
 repeat (const char *unit, guint times)
@@ -158,7 +104,7 @@ test_buy_ids_never_reused (Fixture *f, gconstpointer data)
           last = id;
         }
       reserved_test_cancel (&f->client, last);
-      fixture_restart (f);
+      reserved_test_fixture_restart (f);
     }
 }
 
@@ -316,7 +262,7 @@ test_buy_user_verbatim (Fixture *f, gconstpointer data)
                     100 - G_N_ELEMENTS (users));
 
   /* The tables are still there after a restart. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   {
     g_autoptr(GArray) orders = reserved_test_list_orders (&f->client, users[0]);
 
@@ -414,7 +360,7 @@ test_buy_replay (Fixture *f, gconstpointer data)
   }
 
   /* Remembered across a restart: a client retrying after a crash. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   again = reserved_test_buy (&f->client, "ticket", "bob", 1, "req-2", &remaining);
   g_assert_cmpuint (again, ==, other);
   g_assert_cmpuint (remaining, ==, 99);
@@ -497,7 +443,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   reserved_test_buy (&f->client, "unlimited", "alice", RESERVE_BUY_QUANTITY_MAX, NULL, NULL);
 
   /* And it survives a restart. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").per_user_limit, ==, 3);
   reserved_test_buy_refused (&f->client, "limited", "alice", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
 }
@@ -565,7 +511,7 @@ test_cancel (Fixture *f, gconstpointer data)
     assert_order (orders, 1, b, "other", 4, FALSE);
   }
   /* Cancelled for good, also after a restart. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   reserved_test_cancel_refused (&f->client, a, RESERVE_ERROR_ALREADY_CANCELLED);
   g_assert_cmpuint (reserved_test_cancel (&f->client, c), ==, 100);
 }
@@ -751,7 +697,7 @@ test_create_item (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "opt").per_user_limit, ==, 2);
 
   /* Durable. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "max").capacity, ==, RESERVE_CAPACITY_MAX);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "opt").per_user_limit, ==, 2);
 }
@@ -1228,7 +1174,8 @@ static void
 add_cases (void)
 {
 #define ADD(path, func, config) \
-  g_test_add (path, Fixture, config, fixture_set_up, func, fixture_tear_down)
+  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
 
   ADD ("/daemon/buy/basic", test_buy_basic, NULL);
   ADD ("/daemon/buy/ids-never-reused", test_buy_ids_never_reused, NULL);

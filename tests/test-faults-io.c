@@ -155,7 +155,7 @@ typedef struct {
   ReservedTestDaemon      *daemon;
   ReservedTestFaultShim   *shim;
   ReservedFaultControl    *control;
-  ReservedTestFaultClient  c;
+  ReservedTestAdmin  c;
   GRand                   *rand;
   GHashTable              *acked;     /* order id -> ReservedTestOrderState */
   GHashTable              *in_doubt;  /* orders whose cancellation got no answer */
@@ -181,7 +181,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   g_clear_pointer (&f->shim, reserved_test_fault_shim_free);
   g_clear_pointer (&f->daemon, reserved_test_daemon_free);
   g_clear_pointer (&f->acked, g_hash_table_unref);
@@ -199,7 +199,7 @@ start_with_shim (Fixture *f, guint32 fault_mode)
   RESERVED_TEST_FAULT_SET (f->control->mode, fault_mode);
   reserved_test_fault_shim_attach (f->shim, TRUE);
   reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
 }
 
 /* Stops the daemon (SIGTERM, exit status 0), then checks the file as it
@@ -211,7 +211,7 @@ check_after_stop (Fixture *f, const char *what)
 {
   g_autoptr(GHashTable) in_file = NULL;
 
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   if (reserved_test_daemon_get_process (f->daemon) != NULL)
     reserved_test_daemon_stop (f->daemon);
   in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
@@ -227,10 +227,10 @@ check_after_stop (Fixture *f, const char *what)
 
   reserved_test_fault_shim_attach (f->shim, FALSE);
   reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
   reserved_test_assert_law (&f->c.client);
   reserved_test_buy (&f->c.client, ITEM, "after", 1, NULL, NULL);
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   reserved_test_daemon_stop (f->daemon);
 }
 
@@ -398,7 +398,7 @@ test_checkpoint_at_exit (Fixture *f, gconstpointer data)
           guint64 order = reserved_test_buy (&f->c.client, ITEM, "alice", 1, request_id, NULL);
           reserved_test_fault_orders_set (f->acked, order, RESERVED_TEST_ORDER_ACTIVE);
         }
-      reserved_test_fault_client_close (&f->c);
+      reserved_test_admin_close (&f->c);
 
       RESERVED_TEST_FAULT_SET (f->control->files, (guint32) RESERVED_FAULT_FILE_DB);
       if (attempt % 2 == 0)
@@ -457,7 +457,7 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
   g_assert_true (is_storage_failure (error));
   g_assert_cmpuint (RESERVED_TEST_FAULT_GET (f->control->failed_syncs), ==, 1);
 
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   reserved_test_daemon_kill (f->daemon);
   in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
   reserved_test_fault_assert_orders (in_file, f->acked, "failed commit, then kill -9");
@@ -468,9 +468,9 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
 
   reserved_test_fault_shim_attach (f->shim, FALSE);
   reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
   reserved_test_assert_law (&f->c.client);
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   reserved_test_daemon_stop (f->daemon);
 }
 
@@ -563,7 +563,7 @@ power_round (Fixture            *f,
       Call calls[8] = { { 0 } };
       guint n = MIN (plan->n_calls, G_N_ELEMENTS (calls));
 
-      reserved_test_fault_client_open (&f->c, f->daemon);
+      reserved_test_admin_open (&f->c, f->daemon);
       for (guint i = 0; i < n; i++)
         {
           calls[i].user = g_strdup_printf ("user%u", i % 3);
@@ -603,7 +603,7 @@ power_round (Fixture            *f,
             }
           call_clear (call);
         }
-      reserved_test_fault_client_close (&f->c);
+      reserved_test_admin_close (&f->c);
       if (!reserved_test_process_has_exited (process))
         {
           kill (reserved_test_process_get_pid (process), SIGTERM);
@@ -687,9 +687,9 @@ check_plain_start (Fixture *f)
 {
   reserved_test_fault_shim_attach (f->shim, FALSE);
   reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
   reserved_test_assert_law (&f->c.client);
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   reserved_test_daemon_stop (f->daemon);
 }
 

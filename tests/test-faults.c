@@ -80,12 +80,12 @@ static void
 check_file_and_daemon (ReservedTestDaemon *daemon, GHashTable *expected, const char *what)
 {
   g_autoptr(GHashTable) in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (daemon));
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   reserved_test_fault_assert_orders (in_file, expected, what);
-  reserved_test_fault_client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_assert_law (&c.client);
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
 }
 
 /* --- kill -9 in a loop ---------------------------------------------------------- */
@@ -334,10 +334,10 @@ test_kill_loop (void)
     }
 
   {
-    ReservedTestFaultClient c = { 0 };
+    ReservedTestAdmin c = { 0 };
     guint total = 0;
 
-    reserved_test_fault_client_open (&c, daemon);
+    reserved_test_admin_open (&c, daemon);
     for (guint i = 0; i < N_BUYERS; i++)
       {
         g_autofree char *user = g_strdup_printf ("buyer%u", i);
@@ -360,7 +360,7 @@ test_kill_loop (void)
         total += n_acked[i];
       }
     g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==, CAPACITY - units_active);
-    reserved_test_fault_client_close (&c);
+    reserved_test_admin_close (&c);
     g_test_message ("%u kills in %.0f s: %u purchases and %u cancellations acknowledged, "
                     "%u calls retried after a kill; none lost, none twice",
                     kills + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC,
@@ -415,7 +415,7 @@ fill_up (const char *path)
  * before each: after a failed commit the daemon empties its write-ahead log,
  * which gives some room back. */
 static void
-assert_writes_refused (ReservedTestFaultClient *c, const char *path, const char *filler,
+assert_writes_refused (ReservedTestAdmin *c, const char *path, const char *filler,
                        guint64 active_order)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&c->client);
@@ -452,7 +452,7 @@ assert_writes_refused (ReservedTestFaultClient *c, const char *path, const char 
 }
 
 static guint64
-buy_recorded (ReservedTestFaultClient *c, GHashTable *expected, const char *user)
+buy_recorded (ReservedTestAdmin *c, GHashTable *expected, const char *user)
 {
   guint64 order = reserved_test_buy (&c->client, ITEM, user, 1, NULL, NULL);
 
@@ -474,7 +474,7 @@ typedef struct {
 static void
 disk_full_set_up (DiskFull *d)
 {
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   enter_private_mount_namespace ();
   d->daemon = reserved_test_daemon_new ();
@@ -490,7 +490,7 @@ disk_full_set_up (DiskFull *d)
   reserved_test_daemon_set_database (d->daemon, d->path);
 
   reserved_test_daemon_start (d->daemon);
-  reserved_test_fault_client_open (&c, d->daemon);
+  reserved_test_admin_open (&c, d->daemon);
   /* Few: the log grows with every commit until its checkpoint at 1000
    * pages, and it must not fill the disk by itself. */
   for (guint i = 0; i < 8; i++)
@@ -498,7 +498,7 @@ disk_full_set_up (DiskFull *d)
   reserved_test_cancel (&c.client, d->order);
   reserved_test_fault_orders_set (d->expected, d->order, RESERVED_TEST_ORDER_CANCELLED);
   d->order = buy_recorded (&c, d->expected, "alice");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
 }
 
 static void
@@ -518,21 +518,21 @@ static void
 test_disk_full (void)
 {
   DiskFull d = { 0 };
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   disk_full_set_up (&d);
 
   /* Full: the next commit needs the log to grow, and it cannot. */
   fill_up (d.filler);
-  reserved_test_fault_client_open (&c, d.daemon);
+  reserved_test_admin_open (&c, d.daemon);
   assert_writes_refused (&c, d.path, d.filler, d.order);
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   /* Nothing half-written: the file as another process reads it. */
   check_file_and_daemon (d.daemon, d.expected, "disk full");
 
   /* Room again: the daemon goes on by itself, no restart. */
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
-  reserved_test_fault_client_open (&c, d.daemon);
+  reserved_test_admin_open (&c, d.daemon);
   for (guint i = 0; i < 5; i++)
     d.order = buy_recorded (&c, d.expected, "bob");
   reserved_test_cancel (&c.client, d.order);
@@ -545,7 +545,7 @@ test_disk_full (void)
   assert_writes_refused (&c, d.path, d.filler, d.order);
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
   buy_recorded (&c, d.expected, "carol");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   check_file_and_daemon (d.daemon, d.expected, "disk full, then room again");
 
   disk_full_tear_down (&d);
@@ -559,7 +559,7 @@ static void
 test_disk_full_restart (void)
 {
   DiskFull d = { 0 };
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
   g_autoptr(ReservedTestProcess) process = NULL;
 
   disk_full_set_up (&d);
@@ -589,9 +589,9 @@ test_disk_full_restart (void)
   else
     {
       g_test_message ("on a full disk the daemon started");
-      reserved_test_fault_client_open (&c, d.daemon);
+      reserved_test_admin_open (&c, d.daemon);
       assert_writes_refused (&c, d.path, d.filler, d.order);
-      reserved_test_fault_client_close (&c);
+      reserved_test_admin_close (&c);
       kill (reserved_test_process_get_pid (process), SIGTERM);
       reserved_test_assert_exit_status (reserved_test_process_wait (process), 0,
                                         "reserved, stopped with SIGTERM", NULL);
@@ -600,9 +600,9 @@ test_disk_full_restart (void)
 
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
   reserved_test_daemon_start (d.daemon);
-  reserved_test_fault_client_open (&c, d.daemon);
+  reserved_test_admin_open (&c, d.daemon);
   buy_recorded (&c, d.expected, "dave");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   check_file_and_daemon (d.daemon, d.expected, "restarted on a full disk, then room again");
 
   disk_full_tear_down (&d);
@@ -665,7 +665,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
   Timed calls[8] = { { 0 } };
   sqlite3 *db = NULL;
   gint64 locked, released, read_time;
@@ -684,7 +684,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
     }
   reserved_test_daemon_write_config (daemon, config);
   reserved_test_daemon_start (daemon);
-  reserved_test_fault_client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   buy_recorded (&c, expected, "alice");
   g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (daemon), &db), ==, SQLITE_OK);
 
@@ -749,7 +749,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
 
   /* And the daemon goes on. */
   buy_recorded (&c, expected, "carol");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   check_file_and_daemon (daemon, expected, "lock");
   if (!expect_success)
     {
@@ -791,15 +791,15 @@ static void
 make_database_in (ReservedTestDaemon *daemon, const char *folder)
 {
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
   reserved_test_daemon_set_database (daemon, path);
   reserved_test_daemon_start (daemon);
-  reserved_test_fault_client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, ITEM, "alice", 1, NULL, NULL);
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 

@@ -45,6 +45,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 
 #define CAP            RESERVE_CALLS_IN_FLIGHT_MAX
@@ -75,10 +76,7 @@
 #define SLACK_KIB                (3 * 1024)
 
 typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;  /* the test's own; admin, as the test runs as root */
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;
+  ReservedTestFixture bus;         /* the test's connection: admin, as the test runs as root */
   sqlite3            *db;          /* the test's own view of the file, to hold its lock */
   gboolean            sanitized;   /* the daemon is built with AddressSanitizer */
 } Fixture;
@@ -112,7 +110,7 @@ turn_off_quarantine (Fixture *f)
                      inherited != NULL ? inherited : "",
                      inherited != NULL && *inherited != '\0' ? ":" : "");
 
-  reserved_test_daemon_set_env (f->daemon, "ASAN_OPTIONS", options);
+  reserved_test_daemon_set_env (f->bus.daemon, "ASAN_OPTIONS", options);
   g_test_message ("the daemon runs with ASAN_OPTIONS=%s", options);
 }
 
@@ -126,32 +124,23 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_autofree char *config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n",
                                              reserved_test_timeout_seconds () * 1000);
 
-  f->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_write_config (f->daemon, config);
+  f->bus.daemon = reserved_test_daemon_new ();
+  reserved_test_daemon_write_config (f->bus.daemon, config);
   f->sanitized = links_asan (g_getenv ("RESERVED_BINARY"));
   if (data == &MEASURE_MEMORY && f->sanitized)
     turn_off_quarantine (f);
-  reserved_test_daemon_start (f->daemon);
+  reserved_test_daemon_start (f->bus.daemon);
   /* Safe before spawning the other client: it is exec'd, not just forked. */
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-  reserved_test_create_item (&f->client, OTHER_ITEM, OTHER_CAPACITY, 0);
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->daemon), &f->db), ==, SQLITE_OK);
+  reserved_test_fixture_connect (&f->bus);
+  reserved_test_create_item (&f->bus.client, OTHER_ITEM, OTHER_CAPACITY, 0);
+  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->bus.daemon), &f->db), ==, SQLITE_OK);
 }
 
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   sqlite3_close (f->db);
-  if (!g_test_failed ())
-    reserved_test_assert_law (&f->client);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
+  reserved_test_fixture_tear_down (&f->bus, NULL);
 }
 
 static void
@@ -175,25 +164,11 @@ release_write_lock (Fixture *f)
   exec_sql (f->db, "ROLLBACK");
 }
 
+/* A count from the daemon's GetStatistics. */
 static guint64
 statistic (Fixture *f, const char *key)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) stats = NULL;
-  guint64 value = 0;
-  guint32 small = 0;
-
-  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                       RESERVE_INTERFACE, "GetStatistics", NULL,
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(@a{sv})", &stats);
-  if (g_variant_lookup (stats, key, "t", &value))
-    return value;
-  g_assert_true (g_variant_lookup (stats, key, "u", &small));
-  return small;
+  return reserved_test_get_statistic (f->bus.connection, key);
 }
 
 static gint64
@@ -384,7 +359,7 @@ flood_tally (Flood *flood)
 static void
 assert_sold_acknowledged (Fixture *f, guint units)
 {
-  ReservedTestItem item = reserved_test_get_item (&f->client, FLOOD_ITEM);
+  ReservedTestItem item = reserved_test_get_item (&f->bus.client, FLOOD_ITEM);
 
   g_assert_cmpuint (item.sold, ==, units);
   g_assert_cmpuint (item.remaining + item.sold, ==, item.capacity);
@@ -403,7 +378,7 @@ other_start (Fixture *f, Other *other)
 {
   g_autoptr(GError) error = NULL;
   int in[2], out[2];
-  const char *args[] = { "other", reserved_test_daemon_get_address (f->daemon), NULL };
+  const char *args[] = { "other", reserved_test_daemon_get_address (f->bus.daemon), NULL };
 
   g_unix_open_pipe (in, FD_CLOEXEC, &error);
   g_assert_no_error (error);
@@ -496,7 +471,7 @@ count_items (Fixture *f)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) items = NULL;
 
-  reserve_reserve1_call_list_items_sync (f->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (f->bus.proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
   g_assert_no_error (error);
   return g_variant_n_children (items);
 }
@@ -520,13 +495,13 @@ test_in_flight (Fixture *f, gconstpointer data)
   gsize n_items;
   guint64 in_flight;
 
-  reserved_test_create_item (&f->client, FLOOD_ITEM, capacity, 0);
+  reserved_test_create_item (&f->bus.client, FLOOD_ITEM, capacity, 0);
   n_items = count_items (f);
   g_assert_cmpuint (n_calls, <, CAP);
   other_start (f, &other);
-  pipelined = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  pipelined = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   for (guint i = 0; i < N_CONNECTIONS; i++)
-    connections[i] = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+    connections[i] = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   flood_init (&flood, n_calls);
 
   hold_write_lock (f);
@@ -571,7 +546,7 @@ test_in_flight (Fixture *f, gconstpointer data)
 
   other_ask (&other, "buy " OTHER_ITEM " after-the-flood");
   assert_other_bought (&other);
-  g_assert_cmpuint (reserved_test_get_item (&f->client, OTHER_ITEM).sold, ==, 2);
+  g_assert_cmpuint (reserved_test_get_item (&f->bus.client, OTHER_ITEM).sold, ==, 2);
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, 0);
 
   other_stop (&other);
@@ -589,7 +564,7 @@ test_in_flight (Fixture *f, gconstpointer data)
 static GDBusConnection *
 known_connection (Fixture *f)
 {
-  GDBusConnection *connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  GDBusConnection *connection = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   g_autoptr(GError) error = NULL;
   GVariant *reply =
     g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
@@ -644,7 +619,7 @@ test_cap (Fixture *f, gconstpointer data)
   Flood flood;
   Tally tally;
 
-  reserved_test_create_item (&f->client, FLOOD_ITEM, 100000, 0);
+  reserved_test_create_item (&f->bus.client, FLOOD_ITEM, 100000, 0);
   other_start (f, &other);
   flood_init (&flood, CAP + N_EXCESS);
 
@@ -670,7 +645,7 @@ test_cap (Fixture *f, gconstpointer data)
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, CAP);
 
   /* The limit is the uid's, not the connection's. */
-  second = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  second = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   reply = buy_one (second, &error);
   g_assert_null (reply);
   assert_limit_message (error);
@@ -692,7 +667,7 @@ test_cap (Fixture *f, gconstpointer data)
 
   /* Drained: the same uid buys again, on either connection. */
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, 0);
-  reserved_test_buy (&f->client, FLOOD_ITEM, "after-the-flood", 1, NULL, NULL);
+  reserved_test_buy (&f->bus.client, FLOOD_ITEM, "after-the-flood", 1, NULL, NULL);
   reply = buy_one (second, &error);
   g_assert_no_error (error);
   g_assert_nonnull (reply);
@@ -712,7 +687,7 @@ typedef struct {
 static Memory
 daemon_memory (Fixture *f)
 {
-  GPid pid = reserved_test_process_get_pid (reserved_test_daemon_get_process (f->daemon));
+  GPid pid = reserved_test_process_get_pid (reserved_test_daemon_get_process (f->bus.daemon));
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
   g_autofree char *status = NULL;
   g_autoptr(GError) error = NULL;
@@ -824,7 +799,7 @@ test_memory (Fixture *f, gconstpointer data)
   Holding holding_one, holding_four = { 0 };
   guint units = 0;
 
-  reserved_test_create_item (&f->client, FLOOD_ITEM, 1000000, 0);
+  reserved_test_create_item (&f->bus.client, FLOOD_ITEM, 1000000, 0);
   /* Warm-up: every path of a purchase, a refusal and a batch has run. */
   flood_and_measure (f, flooding, 64, &units);
   baseline = daemon_memory (f);

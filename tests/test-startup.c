@@ -15,28 +15,8 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
-
-typedef struct {
-  GDBusConnection   *connection;
-  ReservedTestClient client;
-} Client;
-
-static void
-client_open (Client *c, ReservedTestDaemon *daemon)
-{
-  c->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  c->client.proxy = reserved_test_proxy_new (c->connection);
-  c->client.admin = TRUE;
-}
-
-static void
-client_close (Client *c)
-{
-  g_clear_object (&c->client.proxy);
-  g_dbus_connection_close_sync (c->connection, NULL, NULL);
-  g_clear_object (&c->connection);
-}
 
 static GBytes *
 read_bytes (const char *path)
@@ -94,11 +74,11 @@ static void
 make_real_database (ReservedTestDaemon *daemon)
 {
   g_autofree char *wal = g_strconcat (reserved_test_daemon_get_database (daemon), "-wal", NULL);
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   GStatBuf st;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_create_item (&c.client, "filler", 100000, 0);
   for (guint i = 0; i < 300; i++)
     {
@@ -108,7 +88,7 @@ make_real_database (ReservedTestDaemon *daemon)
       if (i % 7 == 0)
         reserved_test_cancel (&c.client, order);
     }
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 
   /* Closing the database checkpoints the write-ahead log into the file, so
@@ -138,11 +118,11 @@ test_sigterm_keeps_orders (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) after = NULL;
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   guint64 order;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_create_item (&c.client, "show", 50, 10);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2, NULL, NULL);
@@ -150,17 +130,17 @@ test_sigterm_keeps_orders (void)
   reserved_test_cancel (&c.client, order);
   reserved_test_restock (&c.client, "ticket", 5);
   before = reserved_test_snapshot (&c.client);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   /* Exit status 0 (asserted by the harness), then the same state. */
   reserved_test_daemon_stop (daemon);
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   after = reserved_test_snapshot (&c.client);
   g_assert_cmpvariant (before, after);
   g_assert_cmpuint (reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL), ==, order);
   reserved_test_assert_law (&c.client);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -170,13 +150,13 @@ test_sigint (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(ReservedTestProcess) process = NULL;
   g_autofree char *log = NULL;
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   int status;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 3, NULL, NULL);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   process = reserved_test_daemon_steal_process (daemon);
   g_assert_cmpint (kill (reserved_test_process_get_pid (process), SIGINT), ==, 0);
@@ -186,9 +166,9 @@ test_sigint (void)
   reserved_test_daemon_wait_name_gone (daemon);
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, "ticket").remaining, ==, 97);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -200,7 +180,7 @@ test_version (void)
   g_autofree char *out = NULL;
   g_autofree char *property = NULL;
   const char *argv[] = { g_getenv ("RESERVED_BINARY"), "--version", NULL };
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   int status = 0;
 
   g_assert_nonnull (argv[0]);
@@ -210,12 +190,12 @@ test_version (void)
 
   /* The same version as the property, MAJOR.MINOR.PATCH. */
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   property = reserve_reserve1_dup_version (c.client.proxy);
   g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$", property, 0, 0));
   if (strstr (out, property) == NULL)
     g_error ("reserved --version says “%s”, the Version property “%s”", g_strstrip (out), property);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -223,14 +203,14 @@ static void
 test_empty_file_is_fresh (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, RESERVE_DEFAULT_ITEM).capacity, ==,
                     RESERVE_DEFAULT_CAPACITY);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -552,16 +532,16 @@ test_config_limits (void)
     {
       g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
       g_autofree char *item = NULL;
-      Client c = { 0 };
+      ReservedTestAdmin c = { 0 };
 
       g_test_message ("config: %s", cases[i].contents);
       reserved_test_daemon_write_config (daemon, cases[i].contents);
       reserved_test_daemon_start (daemon);
-      client_open (&c, daemon);
+      reserved_test_admin_open (&c, daemon);
       item = reserve_reserve1_dup_default_item (c.client.proxy);
       g_assert_cmpstr (item, ==, cases[i].item);
       g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==, cases[i].capacity);
-      client_close (&c);
+      reserved_test_admin_close (&c);
       reserved_test_daemon_stop (daemon);
     }
 }
@@ -575,7 +555,7 @@ test_name_taken (void)
   g_autofree char *first_db = g_strdup (reserved_test_daemon_get_database (daemon));
   g_autofree char *second_db = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "second.db", NULL);
   const char *needles[] = { RESERVE_BUS_NAME, NULL };
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   reserved_test_daemon_start (daemon);
   reserved_test_daemon_set_database (daemon, second_db);
@@ -585,9 +565,9 @@ test_name_taken (void)
   /* The first one carries on, undisturbed. */
   g_assert_cmpint (reserved_test_daemon_get_owner_pid (daemon), ==,
                    reserved_test_process_get_pid (reserved_test_daemon_get_process (daemon)));
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -601,14 +581,14 @@ test_replace (void)
   g_autofree char *old_log = NULL;
   g_autofree char *new_log = NULL;
   g_autoptr(GArray) orders = NULL;
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   guint64 first;
   int status;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   first = reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   old = reserved_test_daemon_steal_process (daemon);
   replacement = reserved_test_daemon_spawn (daemon, replace);
@@ -620,13 +600,13 @@ test_replace (void)
   reserved_test_assert_exit_status (status, 1, "the replaced reserved", old_log);
 
   /* The new one serves the same database. */
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   orders = reserved_test_list_orders (&c.client, "alice");
   g_assert_cmpuint (orders->len, ==, 1);
   g_assert_cmpuint (g_array_index (orders, ReservedTestOrder, 0).id, ==, first);
   g_assert_cmpuint (reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL), >, first);
   reserved_test_assert_law (&c.client);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   g_assert_cmpint (kill (reserved_test_process_get_pid (replacement), SIGTERM), ==, 0);
   status = reserved_test_process_wait (replacement);

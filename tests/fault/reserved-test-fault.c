@@ -35,23 +35,6 @@ reserved_test_fault_rand_new (void)
 
 /* --- clients ------------------------------------------------------------------ */
 
-void
-reserved_test_fault_client_open (ReservedTestFaultClient *c, ReservedTestDaemon *daemon)
-{
-  c->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  c->client.proxy = reserved_test_proxy_new (c->connection);
-  c->client.admin = TRUE;
-}
-
-void
-reserved_test_fault_client_close (ReservedTestFaultClient *c)
-{
-  g_clear_object (&c->client.proxy);
-  if (c->connection != NULL)
-    g_dbus_connection_close_sync (c->connection, NULL, NULL);
-  g_clear_object (&c->connection);
-}
-
 gboolean
 reserved_test_fault_buy (GDBusConnection *connection,
                          const char      *item,
