@@ -14,6 +14,8 @@
 
 #include <glib/gstdio.h>
 
+#include "reserved-test-files.h"
+
 #define POLL_INTERVAL_US (10 * 1000)
 
 struct _ReservedTestProcess {
@@ -420,33 +422,6 @@ reserved_test_daemon_new_with_bus_config (const char *bus_config)
   return self;
 }
 
-static void
-remove_tree (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = NULL;
-      const char *name;
-
-      /* Tests take permissions away to provoke errors; give them back
-       * so that the tree can go. */
-      g_chmod (path, 0700);
-      dir = g_dir_open (path, 0, NULL);
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 void
 reserved_test_daemon_free (ReservedTestDaemon *self)
 {
@@ -462,7 +437,7 @@ reserved_test_daemon_free (ReservedTestDaemon *self)
   if (g_strcmp0 (g_getenv ("RESERVED_TEST_KEEP_TMPDIR"), "1") == 0)
     g_printerr ("# kept %s\n", self->tmpdir);
   else
-    remove_tree (self->tmpdir);
+    reserved_test_remove_tree (self->tmpdir, FALSE);
   g_free (self->tmpdir);
   g_free (self->address);
   g_free (self->database);

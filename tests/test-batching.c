@@ -22,6 +22,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ITEM           "seats"
 #define CAPACITY       30
@@ -53,7 +54,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
     }
   reserved_test_fixture_set_up (&f->bus, config);
   reserved_test_create_item (&f->bus.client, ITEM, CAPACITY, PER_USER_LIMIT);
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->bus.daemon), &f->db), ==, SQLITE_OK);
+  f->db = reserved_test_sql_open (reserved_test_daemon_get_database (f->bus.daemon),
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 }
 
 static void
@@ -63,30 +65,24 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   reserved_test_fixture_tear_down (&f->bus, NULL);
 }
 
-static void
-exec_sql (sqlite3 *db, const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
-}
-
 /* The first column of the first row of @sql, with ?1 bound to @parameter
  * if the statement has one. */
 static gint64
 query_int (sqlite3 *db, const char *sql, gint64 parameter)
 {
-  sqlite3_stmt *stmt = NULL;
-  gint64 value;
+  ReservedTestQuery q;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_bind_parameter_count (stmt) > 0)
-    sqlite3_bind_int64 (stmt, 1, parameter);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  return value;
+  reserved_test_query_start (&q, db, sql);
+  if (sqlite3_bind_parameter_count (q.stmt) > 0)
+    sqlite3_bind_int64 (q.stmt, 1, parameter);
+  return reserved_test_query_int (&q);
+}
+
+/* A count from the daemon's GetStatistics. */
+static guint64
+statistic (Fixture *f, const char *key)
+{
+  return reserved_test_get_statistic (f->bus.connection, key);
 }
 
 /* --- the calls and their expected answers --------------------------------- */
@@ -108,13 +104,6 @@ typedef struct {
 /* The mix: three quantities, seven customers against a per-user limit,
  * request_ids that are repeated with the same purchase (answered with
  * the first order) or with another one (refused), and an unknown item. */
-/* A count from the daemon's GetStatistics. */
-static guint64
-statistic (Fixture *f, const char *key)
-{
-  return reserved_test_get_statistic (f->bus.connection, key);
-}
-
 static void
 make_calls (Call *calls)
 {
@@ -333,12 +322,12 @@ test_one_transaction (Fixture *f, gconstpointer data)
 
   /* While the test holds the write lock, the daemon accepts every call
    * and queues it; none can commit. */
-  exec_sql (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->db, "BEGIN IMMEDIATE");
   send_all (f, calls, outcomes, &n_done);
   while (statistic (f, "calls_in_flight") < N_CALLS)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (n_done, ==, 0);
-  exec_sql (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->db, "ROLLBACK");
 
   wait_until (&n_done, N_CALLS);
   assert_answers (calls, answers, outcomes);
@@ -369,10 +358,10 @@ test_failed_commit (Fixture *f, gconstpointer data)
   make_calls (calls);
   /* Held past the daemon's busy timeout (GIVES_UP_SOON_MS): the writer
    * gives up. */
-  exec_sql (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->db, "BEGIN IMMEDIATE");
   send_all (f, calls, outcomes, &n_done);
   wait_until (&n_done, N_CALLS);
-  exec_sql (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->db, "ROLLBACK");
 
   for (guint i = 0; i < N_CALLS; i++)
     {

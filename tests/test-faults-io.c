@@ -48,6 +48,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
 #include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ITEM     "ticket"  /* the default item, with CAPACITY units */
 #define CAPACITY 1000000000u
@@ -134,17 +135,13 @@ is_storage_failure (const GError *error)
 static gint64
 orders_with_request_id (const char *path, const char *request_id)
 {
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READONLY);
+  ReservedTestQuery q;
   gint64 n;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM orders WHERE request_id = ?1",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, request_id, -1, SQLITE_STATIC);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
+  reserved_test_query_start (&q, db, "SELECT count(*) FROM orders WHERE request_id = ?1");
+  sqlite3_bind_text (q.stmt, 1, request_id, -1, SQLITE_STATIC);
+  n = reserved_test_query_int (&q);
   sqlite3_close (db);
   return n;
 }

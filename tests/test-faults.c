@@ -52,7 +52,9 @@
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
+#include "reserved-test-files.h"
 #include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ITEM     "ticket"   /* the default item */
 #define CAPACITY 1000000000u
@@ -631,15 +633,6 @@ on_timed_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   timed->done = TRUE;
 }
 
-static void
-exec_sql (sqlite3 *db, const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
-}
-
 /* Runs the main loop for @ms milliseconds. */
 static void
 run_for (guint ms)
@@ -686,9 +679,9 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
   reserved_test_daemon_start (daemon);
   reserved_test_admin_open (&c, daemon);
   buy_recorded (&c, expected, "alice");
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (daemon), &db), ==, SQLITE_OK);
+  db = reserved_test_sql_open (reserved_test_daemon_get_database (daemon), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
-  exec_sql (db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (db, "BEGIN IMMEDIATE");
   locked = g_get_monotonic_time ();
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     {
@@ -717,7 +710,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
       if (calls[i].done)
         g_error ("purchase %u was answered while another process held the write lock: %s", i,
                  calls[i].error != NULL ? calls[i].error->message : "success");
-  exec_sql (db, "ROLLBACK");
+  reserved_test_sql_exec (db, "ROLLBACK");
   released = g_get_monotonic_time ();
 
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
@@ -803,18 +796,6 @@ make_database_in (ReservedTestDaemon *daemon, const char *folder)
   reserved_test_daemon_stop (daemon);
 }
 
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
 /* The daemon must refuse to start, name the database, and say what is
  * wrong with the folder, in words a person acts on. */
 static void
@@ -849,7 +830,7 @@ test_read_only_folder (void)
   GStatBuf st;
 
   make_database_in (daemon, folder);
-  before = read_bytes (reserved_test_daemon_get_database (daemon));
+  before = reserved_test_read_bytes (reserved_test_daemon_get_database (daemon));
   /* The file is the daemon's to write; the folder, root's, is not: no room
    * for the -wal and -shm files. (As root, permissions stop nothing.) */
   g_assert_cmpuint (geteuid (), ==, 0);
@@ -857,7 +838,7 @@ test_read_only_folder (void)
   g_assert_cmpint (g_chmod (folder, 0755), ==, 0);
   reserved_test_daemon_set_run_as (daemon, RESERVED_TEST_NOBODY_UID);
   assert_refused_read_only (daemon, "a writable database in a folder the daemon cannot write");
-  g_assert_true (g_bytes_equal (before, read_bytes (reserved_test_daemon_get_database (daemon))));
+  g_assert_true (g_bytes_equal (before, reserved_test_read_bytes (reserved_test_daemon_get_database (daemon))));
 
   reserved_test_daemon_set_database (daemon, fresh);
   assert_refused_read_only (daemon, "a new database in a folder the daemon cannot write");
@@ -883,14 +864,14 @@ test_read_only_mount (void)
   fresh = g_build_filename (folder, "fresh.db", NULL);
   make_database_in (daemon, folder);
   path = g_strdup (reserved_test_daemon_get_database (daemon));
-  before = read_bytes (path);
+  before = reserved_test_read_bytes (path);
 
   g_assert_cmpint (mount (folder, folder, NULL, MS_BIND, NULL), ==, 0);
   g_assert_cmpint (mount (NULL, folder, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), ==, 0);
   assert_refused_read_only (daemon, "a database on a read-only mount");
   reserved_test_daemon_set_database (daemon, fresh);
   assert_refused_read_only (daemon, "a new database on a read-only mount");
-  g_assert_true (g_bytes_equal (before, read_bytes (path)));
+  g_assert_true (g_bytes_equal (before, reserved_test_read_bytes (path)));
   g_assert_cmpint (umount2 (folder, MNT_DETACH), ==, 0);
 
   in_file = reserved_test_fault_check_file (path);

@@ -47,6 +47,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define CAP            RESERVE_CALLS_IN_FLIGHT_MAX
 #define OTHER_UID      RESERVED_TEST_NOBODY_UID
@@ -133,7 +134,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   /* Safe before spawning the other client: it is exec'd, not just forked. */
   reserved_test_fixture_connect (&f->bus);
   reserved_test_create_item (&f->bus.client, OTHER_ITEM, OTHER_CAPACITY, 0);
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->bus.daemon), &f->db), ==, SQLITE_OK);
+  f->db = reserved_test_sql_open (reserved_test_daemon_get_database (f->bus.daemon),
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 }
 
 static void
@@ -144,24 +146,15 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 }
 
 static void
-exec_sql (sqlite3 *db, const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
-}
-
-static void
 hold_write_lock (Fixture *f)
 {
-  exec_sql (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->db, "BEGIN IMMEDIATE");
 }
 
 static void
 release_write_lock (Fixture *f)
 {
-  exec_sql (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->db, "ROLLBACK");
 }
 
 /* A count from the daemon's GetStatistics. */

@@ -15,34 +15,15 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-files.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
-static void
-write_bytes (const char *path, const void *data, gsize length)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, data, (gssize) length, &error);
-  g_assert_no_error (error);
-}
+#include "reserved-test-sqlite.h"
 
 static void
 assert_same_bytes (const char *path, GBytes *before)
 {
-  g_autoptr(GBytes) after = read_bytes (path);
+  g_autoptr(GBytes) after = reserved_test_read_bytes (path);
 
   if (!g_bytes_equal (before, after))
     g_error ("%s was modified by a daemon that refused it (%zu bytes before, %zu after)",
@@ -96,18 +77,6 @@ make_real_database (ReservedTestDaemon *daemon)
   if (g_stat (wal, &st) == 0 && st.st_size > 0)
     g_error ("%s still holds %lld bytes after SIGTERM: the daemon did not close its database",
              wal, (long long) st.st_size);
-}
-
-static void
-make_sqlite (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  char *message = NULL;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("cannot make %s: %s", path, message);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 }
 
 /* --- a clean life --------------------------------------------------------- */
@@ -205,7 +174,7 @@ test_empty_file_is_fresh (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   ReservedTestAdmin c = { 0 };
 
-  write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
+  reserved_test_write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
   reserved_test_daemon_start (daemon);
   reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, RESERVE_DEFAULT_ITEM).capacity, ==,
@@ -240,8 +209,8 @@ test_refuse_random_bytes (void)
 
   for (gsize i = 0; i < sizeof junk; i++)
     junk[i] = (guint8) g_test_rand_int_range (0, 256);
-  write_bytes (path, junk, sizeof junk);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, junk, sizeof junk);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -259,8 +228,8 @@ test_refuse_sqlite_header_garbage (void)
   for (gsize i = 0; i < sizeof junk; i++)
     junk[i] = (guint8) g_test_rand_int_range (0, 256);
   memcpy (junk, "SQLite format 3", 16);
-  write_bytes (path, junk, sizeof junk);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, junk, sizeof junk);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -288,7 +257,7 @@ test_refuse_damaged_page (void)
   gsize size, page_size, n_pages;
 
   make_real_database (daemon);
-  good = read_bytes (path);
+  good = reserved_test_read_bytes (path);
   size = g_bytes_get_size (good);
   page_size = page_size_of (good);
   n_pages = size / page_size;
@@ -299,8 +268,8 @@ test_refuse_damaged_page (void)
    * valid b-tree page at all. */
   data = g_memdup2 (g_bytes_get_data (good, NULL), size);
   memset (data + (n_pages - 1) * page_size, 0xa5, page_size);
-  write_bytes (path, data, size);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, data, size);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -317,12 +286,12 @@ test_refuse_truncated (void)
 
   /* A copy cut short, as a full disk or a careless cp might leave it. */
   make_real_database (daemon);
-  good = read_bytes (path);
+  good = reserved_test_read_bytes (path);
   page_size = page_size_of (good);
   n_pages = g_bytes_get_size (good) / page_size;
   g_assert_cmpuint (n_pages, >=, 4);
-  write_bytes (path, g_bytes_get_data (good, NULL), (n_pages / 2) * page_size);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, g_bytes_get_data (good, NULL), (n_pages / 2) * page_size);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -335,11 +304,11 @@ test_refuse_other_application (void)
   const char *needles[] = { path, NULL };
   g_autoptr(GBytes) before = NULL;
 
-  make_sqlite (path,
+  reserved_test_sql_exec_file (path,
                "PRAGMA application_id = 1234567;"
                "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
                "INSERT INTO notes (body) VALUES ('not for reserved');");
-  before = read_bytes (path);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -354,11 +323,11 @@ test_refuse_unmarked_sqlite (void)
 
   /* No application id, and tables whose names happen to be reserved's:
    * still somebody else's data, not to be migrated. */
-  make_sqlite (path,
+  reserved_test_sql_exec_file (path,
                "CREATE TABLE items (name TEXT, stock INTEGER);"
                "CREATE TABLE orders (id INTEGER, what TEXT);"
                "INSERT INTO items VALUES ('flour', 3);");
-  before = read_bytes (path);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -400,9 +369,9 @@ prepare_restricted_copy (ReservedTestDaemon *daemon, guint mode, GBytes **before
   g_autoptr(GBytes) good = NULL;
 
   make_real_database (daemon);
-  good = read_bytes (reserved_test_daemon_get_database (daemon));
+  good = reserved_test_read_bytes (reserved_test_daemon_get_database (daemon));
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
-  write_bytes (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+  reserved_test_write_bytes (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good));
   *before = g_steal_pointer (&good);
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
   reserved_test_daemon_set_database (daemon, path);

@@ -18,7 +18,9 @@
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserved-store.h"
+#include "reserved-test-files.h"
 #include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ALICE_UID 1000
 #define BOB_UID   1001
@@ -32,42 +34,9 @@ typedef struct {
 /* --- files ----------------------------------------------------------------- */
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_assert_cmpint (g_remove (path), ==, 0);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
-static void
 assert_file_is (const char *path, GBytes *expected)
 {
-  g_autoptr(GBytes) now = read_bytes (path);
+  g_autoptr(GBytes) now = reserved_test_read_bytes (path);
   gsize now_length = 0, expected_length = 0;
   const void *now_data = g_bytes_get_data (now, &now_length);
   const void *expected_data = g_bytes_get_data (expected, &expected_length);
@@ -75,34 +44,18 @@ assert_file_is (const char *path, GBytes *expected)
   g_assert_cmpmem (now_data, now_length, expected_data, expected_length);
 }
 
-/* Runs @sql on @path through a connection of the test's own, as another
- * program would. */
-static void
-sqlite_exec_file (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  char *message = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                   ==, SQLITE_OK);
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
-}
-
+/* The first column of the first row of @sql in @path, read through a
+ * connection of the test's own, as another program would. */
 static gint64
 sqlite_query_int (const char *path, const char *sql)
 {
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READONLY);
+  ReservedTestQuery q;
   gint64 value;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  reserved_test_query_start (&q, db, sql);
+  value = reserved_test_query_int (&q);
+  reserved_test_sql_close (db);
   return value;
 }
 
@@ -141,9 +94,7 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->store);
-  /* A case may have taken permissions away; the owner gets them back. */
-  g_chmod (f->dir, 0700);
-  remove_tree (f->dir);
+  reserved_test_remove_tree (f->dir, TRUE);
   g_clear_pointer (&f->dir, g_free);
   g_clear_pointer (&f->path, g_free);
 }
@@ -1069,7 +1020,7 @@ test_list_orders (Fixture *f, gconstpointer data)
                          "UPDATE orders SET created = 1000 WHERE id IN (%" G_GUINT64_FORMAT
                          ", %" G_GUINT64_FORMAT ");",
                          o[0], o[3], o[2]);
-  sqlite_exec_file (f->path, sql);
+  reserved_test_sql_exec_file (f->path, sql);
   {
     g_autoptr(GArray) orders = list_orders (f->store, "alice", NULL);
     const guint64 ids[] = { o[2], o[3], o[0] };
@@ -1209,7 +1160,7 @@ static void
 assert_open_refused (Fixture *f, GQuark domain, int code)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) before = read_bytes (f->path);
+  g_autoptr(GBytes) before = reserved_test_read_bytes (f->path);
   g_autoptr(ReservedStore) store =
     reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
@@ -1261,7 +1212,7 @@ test_refuse_not_sqlite (Fixture *f, gconstpointer data)
 static void
 test_refuse_other_application (Fixture *f, gconstpointer data)
 {
-  sqlite_exec_file (f->path,
+  reserved_test_sql_exec_file (f->path,
                     "PRAGMA application_id = 1179402567;"
                     "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
                     "INSERT INTO notes (body) VALUES ('keep me');");
@@ -1273,7 +1224,7 @@ static void
 test_refuse_unmarked_sqlite (Fixture *f, gconstpointer data)
 {
   /* Even one whose tables look like ours: without the mark it is not. */
-  sqlite_exec_file (f->path,
+  reserved_test_sql_exec_file (f->path,
                     "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
                     "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
                     "INSERT INTO items (name) VALUES ('ticket');");
@@ -1305,7 +1256,7 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_file_set_contents (f->path, contents, (gssize) length, &error);
   g_assert_no_error (error);
 
-  before = read_bytes (f->path);
+  before = reserved_test_read_bytes (f->path);
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_nonnull (error);
@@ -1320,11 +1271,11 @@ static void
 test_refuse_newer_schema (Fixture *f, gconstpointer data)
 {
   make_reserved_database (f, 3);
-  sqlite_exec_file (f->path, "PRAGMA user_version = 99");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 99");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* The same file with its own version is served. */
-  sqlite_exec_file (f->path, "PRAGMA user_version = 1");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 1");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   assert_law (f->store);
@@ -1425,7 +1376,7 @@ test_refuse_read_only (void)
   g_assert_cmpint (g_chmod (f->path, 0444), ==, 0);
   /* The unprivileged child must reach the file, not write the folder. */
   g_assert_cmpint (g_chmod (f->dir, 0755), ==, 0);
-  before = read_bytes (f->path);
+  before = reserved_test_read_bytes (f->path);
 
   g_setenv (READ_ONLY_PATH_VARIABLE, f->path, TRUE);
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);

@@ -1,11 +1,12 @@
 #include "reserved-test-fault.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "reserved-test-sqlite.h"
 
 /* --- knobs ------------------------------------------------------------------ */
 
@@ -197,49 +198,20 @@ reserved_test_fault_orders_set (GHashTable *orders, guint64 id, ReservedTestOrde
   g_hash_table_insert (orders, g_memdup2 (&id, sizeof id), GINT_TO_POINTER (state));
 }
 
-typedef struct {
-  sqlite3      *db;
-  sqlite3_stmt *stmt;
-} Query;
-
-static void
-query_start (Query *q, sqlite3 *db, const char *sql)
-{
-  q->db = db;
-  if (sqlite3_prepare_v2 (db, sql, -1, &q->stmt, NULL) != SQLITE_OK)
-    g_error ("%s: %s", sql, sqlite3_errmsg (db));
-}
-
-static gboolean
-query_next (Query *q)
-{
-  int rc = sqlite3_step (q->stmt);
-
-  if (rc == SQLITE_ROW)
-    return TRUE;
-  if (rc != SQLITE_DONE)
-    g_error ("%s: %s", sqlite3_sql (q->stmt), sqlite3_errmsg (q->db));
-  sqlite3_finalize (q->stmt);
-  q->stmt = NULL;
-  return FALSE;
-}
-
 GHashTable *
 reserved_test_fault_check_file (const char *path)
 {
   g_autoptr(GHashTable) orders = reserved_test_fault_orders_new ();
   g_autoptr(GString) problems = g_string_new (NULL);
-  sqlite3 *db = NULL;
-  Query q;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READWRITE);
+  ReservedTestQuery q;
 
-  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-    g_error ("cannot open %s: %s", path, sqlite3_errmsg (db));
   /* Leave the log as it is: the next daemon is the one to recover from it. */
   sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   sqlite3_busy_timeout (db, 5000);
 
-  query_start (&q, db, "PRAGMA integrity_check");
-  while (query_next (&q))
+  reserved_test_query_start (&q, db, "PRAGMA integrity_check");
+  while (reserved_test_query_next (&q))
     {
       const char *line = (const char *) sqlite3_column_text (q.stmt, 0);
       if (g_strcmp0 (line, "ok") != 0)
@@ -249,14 +221,14 @@ reserved_test_fault_check_file (const char *path)
     g_error ("%s fails PRAGMA integrity_check:%s", path, problems->str);
 
   /* One snapshot for all of it. */
-  query_start (&q, db, "BEGIN");
-  query_next (&q);
-  query_start (&q, db,
+  reserved_test_query_start (&q, db, "BEGIN");
+  reserved_test_query_next (&q);
+  reserved_test_query_start (&q, db,
                "SELECT i.name, i.capacity, i.remaining,"
                "  (SELECT COALESCE(SUM(quantity), 0) FROM orders o"
                "   WHERE o.item_id = i.id AND o.cancelled = 0)"
                " FROM items i");
-  while (query_next (&q))
+  while (reserved_test_query_next (&q))
     {
       gint64 capacity = sqlite3_column_int64 (q.stmt, 1);
       gint64 remaining = sqlite3_column_int64 (q.stmt, 2);
@@ -267,25 +239,23 @@ reserved_test_fault_check_file (const char *path)
                  " + active orders %" G_GINT64_FORMAT " != capacity %" G_GINT64_FORMAT,
                  path, sqlite3_column_text (q.stmt, 0), remaining, sold, capacity);
     }
-  query_start (&q, db, "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
-  query_next (&q);
-  g_assert_cmpint (sqlite3_column_int64 (q.stmt, 0), ==, 0);
-  sqlite3_finalize (q.stmt);
-  query_start (&q, db,
+  reserved_test_query_start (&q, db, "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
+  g_assert_cmpint (reserved_test_query_int (&q), ==, 0);
+  reserved_test_query_start (&q, db,
                "SELECT caller_uid, request_id, count(*) FROM orders WHERE request_id IS NOT NULL"
                " GROUP BY caller_uid, request_id HAVING count(*) > 1");
-  while (query_next (&q))
+  while (reserved_test_query_next (&q))
     g_error ("%s: request_id %s of uid %" G_GINT64_FORMAT " bought %" G_GINT64_FORMAT " orders",
              path, sqlite3_column_text (q.stmt, 1), (gint64) sqlite3_column_int64 (q.stmt, 0),
              (gint64) sqlite3_column_int64 (q.stmt, 2));
-  query_start (&q, db, "SELECT id, cancelled FROM orders");
-  while (query_next (&q))
+  reserved_test_query_start (&q, db, "SELECT id, cancelled FROM orders");
+  while (reserved_test_query_next (&q))
     reserved_test_fault_orders_set (orders, (guint64) sqlite3_column_int64 (q.stmt, 0),
                                     sqlite3_column_int64 (q.stmt, 1) ? RESERVED_TEST_ORDER_CANCELLED
                                                                      : RESERVED_TEST_ORDER_ACTIVE);
-  query_start (&q, db, "COMMIT");
-  query_next (&q);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  reserved_test_query_start (&q, db, "COMMIT");
+  reserved_test_query_next (&q);
+  reserved_test_sql_close (db);
   return g_steal_pointer (&orders);
 }
 
