@@ -1,5 +1,7 @@
 #include "reserved-test-client.h"
 
+#include <string.h>
+
 GVariant *
 reserved_test_options (const char *request_id)
 {
@@ -337,4 +339,36 @@ reserved_test_get_statistic (GDBusConnection *connection, const char *key)
     return value;
   g_assert_true (g_variant_lookup (stats, key, "u", &small));
   return small;
+}
+
+#define NAME_MAX_BYTES 64
+
+gboolean
+reserved_test_valid_item_name (const char *name)
+{
+  size_t len = strlen (name);
+
+  if (len == 0 || len > NAME_MAX_BYTES || !g_ascii_isalnum (name[0]))
+    return FALSE;
+  for (size_t i = 0; i < len; i++)
+    if (!g_ascii_isalnum (name[i]) && strchr ("._:-", name[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+reserved_test_valid_user_name (const char *name)
+{
+  size_t len = strlen (name);
+
+  if (len == 0 || len > NAME_MAX_BYTES || !g_utf8_validate (name, len, NULL))
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
+        return FALSE;
+    }
+  return TRUE;
 }

@@ -91,6 +91,13 @@ void      reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *
  * and with the active orders. Needs an admin client. */
 void reserved_test_assert_law (ReservedTestClient *client);
 
+/* The contract's rules for names, restated here rather than taken from
+ * the daemon's code, to predict its answers. An item name: 1 to 64 bytes
+ * of [A-Za-z0-9._:-], starting with a letter or digit. A user name: 1 to
+ * 64 bytes of UTF-8 with none of U+0000..U+001F, U+007F..U+009F. */
+gboolean reserved_test_valid_item_name (const char *name);
+gboolean reserved_test_valid_user_name (const char *name);
+
 /* The value of @key in GetStatistics, asked on @connection of the daemon
  * that owns the well-known name; asserts it is there. */
 guint64 reserved_test_get_statistic (GDBusConnection *connection, const char *key);

@@ -1,5 +1,7 @@
 #include "reserved-test-fixture.h"
 
+#include "reserved-test-sqlite.h"
+
 void
 reserved_test_admin_open (ReservedTestAdmin *admin, ReservedTestDaemon *daemon)
 {
@@ -50,6 +52,7 @@ reserved_test_fixture_set_up (ReservedTestFixture *f, gconstpointer config)
 void
 reserved_test_fixture_tear_down (ReservedTestFixture *f, gconstpointer data)
 {
+  g_clear_pointer (&f->db, reserved_test_sql_close);
   if (!g_test_failed () && f->proxy != NULL)
     reserved_test_assert_law (&f->client);
   reserved_test_fixture_disconnect (f);
@@ -64,4 +67,11 @@ reserved_test_fixture_restart (ReservedTestFixture *f)
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_restart (f->daemon);
   reserved_test_fixture_connect (f);
+}
+
+void
+reserved_test_fixture_open_database (ReservedTestFixture *f)
+{
+  f->db = reserved_test_sql_open (reserved_test_daemon_get_database (f->daemon),
+                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sqlite3.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
@@ -28,6 +29,9 @@ typedef struct {
   GDBusConnection    *connection;
   ReserveReserve1    *proxy;       /* the same as client.proxy */
   ReservedTestClient  client;      /* an admin */
+  /* (nullable) The test's own view of the database file, as another
+   * program opens it: reserved_test_fixture_open_database(). */
+  sqlite3            *db;
 } ReservedTestFixture;
 
 /* Starts a daemon on a fresh bus, with @config (a string) as its
@@ -35,8 +39,8 @@ typedef struct {
  * a GTestFixtureFunc, for g_test_add (PATH, ReservedTestFixture, CONFIG,
  * reserved_test_fixture_set_up, TEST, reserved_test_fixture_tear_down). */
 void reserved_test_fixture_set_up     (ReservedTestFixture *f, gconstpointer config);
-/* Unless the case has failed already and while connected, asserts the
- * law; then disconnects, stops the daemon if one runs (asserting exit
+/* Closes the test's own view of the file, if open; unless the case has
+ * failed already and while connected, asserts the law; then disconnects, stops the daemon if one runs (asserting exit
  * status 0), and deletes the folder. */
 void reserved_test_fixture_tear_down  (ReservedTestFixture *f, gconstpointer data);
 
@@ -46,5 +50,8 @@ void reserved_test_fixture_connect    (ReservedTestFixture *f);
 void reserved_test_fixture_disconnect (ReservedTestFixture *f);
 /* Restarts the daemon on the same database, and connects again. */
 void reserved_test_fixture_restart    (ReservedTestFixture *f);
+/* Opens the daemon's database read-write in f->db, e.g. to hold its
+ * write lock or read what the daemon committed. */
+void reserved_test_fixture_open_database (ReservedTestFixture *f);
 
 G_END_DECLS

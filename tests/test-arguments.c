@@ -1445,38 +1445,6 @@ helper_not_admin (const char *address)
 
 /* --- random: the rules restated, against hostile alphabets ------------------ */
 
-/* API.md: 1 to 64 bytes of [A-Za-z0-9._:-], starting with a letter or digit. */
-static gboolean
-rule_item_name (const char *name)
-{
-  size_t len = strlen (name);
-
-  if (len < 1 || len > 64 || !g_ascii_isalnum (name[0]))
-    return FALSE;
-  for (size_t i = 0; i < len; i++)
-    if (!g_ascii_isalnum (name[i]) && strchr ("._:-", name[i]) == NULL)
-      return FALSE;
-  return TRUE;
-}
-
-/* API.md: 1 to 64 bytes of UTF-8 with none of U+0000..U+001F, U+007F..U+009F. */
-static gboolean
-rule_user_name (const char *name)
-{
-  size_t len = strlen (name);
-
-  if (len < 1 || len > 64)
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static char *
 random_text (const char *const *alphabet, guint alphabet_len, guint max_units)
 {
@@ -1541,9 +1509,9 @@ test_random (Fixture *f, gconstpointer data)
       g_autofree char *shown_user = show (user);
       g_autofree char *what = g_strdup_printf ("Buy %s %s %u", shown_item, shown_user, quantity);
 
-      if (!rule_item_name (item))
+      if (!reserved_test_valid_item_name (item))
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "item name", what);
-      else if (!rule_user_name (user))
+      else if (!reserved_test_valid_user_name (user))
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "user name", what);
       else if (quantity < 1 || quantity > RESERVE_BUY_QUANTITY_MAX)
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "quantity", what);

@@ -30,10 +30,8 @@
 #define N_CALLS        160
 #define N_USERS        7
 
-typedef struct {
-  ReservedTestFixture bus;
-  sqlite3            *db;        /* the test's own view of the file */
-} Fixture;
+/* f->db: the test's own view of the file. */
+typedef ReservedTestFixture Fixture;
 
 /* Fixture data: the daemon's BusyTimeout (the default without either). */
 static const int WAITS_FOR_THE_TEST = 1;
@@ -52,17 +50,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
 
       config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
     }
-  reserved_test_fixture_set_up (&f->bus, config);
-  reserved_test_create_item (&f->bus.client, ITEM, CAPACITY, PER_USER_LIMIT);
-  f->db = reserved_test_sql_open (reserved_test_daemon_get_database (f->bus.daemon),
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  sqlite3_close (f->db);
-  reserved_test_fixture_tear_down (&f->bus, NULL);
+  reserved_test_fixture_set_up (f, config);
+  reserved_test_create_item (&f->client, ITEM, CAPACITY, PER_USER_LIMIT);
+  reserved_test_fixture_open_database (f);
 }
 
 /* The first column of the first row of @sql, with ?1 bound to @parameter
@@ -82,7 +72,7 @@ query_int (sqlite3 *db, const char *sql, gint64 parameter)
 static guint64
 statistic (Fixture *f, const char *key)
 {
-  return reserved_test_get_statistic (f->bus.connection, key);
+  return reserved_test_get_statistic (f->connection, key);
 }
 
 /* --- the calls and their expected answers --------------------------------- */
@@ -235,7 +225,7 @@ send_all (Fixture *f, const Call *calls, Outcome *outcomes, guint *n_done)
         g_variant_builder_add (&options, "{sv}", RESERVE_OPTION_REQUEST_ID,
                                g_variant_new_string (call->request_id));
       outcomes[i] = (Outcome) { .f = f, .index = i, .n_done = n_done };
-      g_dbus_connection_call (f->bus.connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+      g_dbus_connection_call (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                               RESERVE_INTERFACE, "Buy",
                               g_variant_new ("(ssua{sv})", call->item, call->user, call->quantity, &options),
                               G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
@@ -369,10 +359,10 @@ test_failed_commit (Fixture *f, gconstpointer data)
       reserved_test_assert_api_error (outcomes[i].error, RESERVE_ERROR_STORAGE_FAILURE);
     }
   g_assert_cmpint (query_int (f->db, "SELECT count(*) FROM orders", 0), ==, orders_before);
-  item = reserved_test_get_item (&f->bus.client, ITEM);
+  item = reserved_test_get_item (&f->client, ITEM);
   g_assert_cmpuint (item.remaining, ==, CAPACITY);
 
-  reserved_test_buy (&f->bus.client, ITEM, "after-the-lock", 1, NULL, NULL);
+  reserved_test_buy (&f->client, ITEM, "after-the-lock", 1, NULL, NULL);
   outcomes_clear (outcomes);
   calls_clear (calls);
 }
@@ -387,20 +377,20 @@ test_refusals_not_committed (Fixture *f, gconstpointer data)
   for (guint i = 0; i < CAPACITY / PER_USER_LIMIT; i++)
     {
       g_autofree char *user = g_strdup_printf ("early-%u", i);
-      reserved_test_buy (&f->bus.client, ITEM, user, PER_USER_LIMIT, NULL, NULL);
+      reserved_test_buy (&f->client, ITEM, user, PER_USER_LIMIT, NULL, NULL);
     }
   commits = statistic (f, "commits");
   for (guint i = 0; i < 10; i++)
     {
-      reserved_test_buy_refused (&f->bus.client, ITEM, "late", 1, NULL, RESERVE_ERROR_SOLD_OUT);
-      reserved_test_buy_refused (&f->bus.client, "no-such-seats", "late", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
+      reserved_test_buy_refused (&f->client, ITEM, "late", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+      reserved_test_buy_refused (&f->client, "no-such-seats", "late", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
     }
   g_assert_cmpuint (statistic (f, "commits"), ==, commits);
 
   /* A change is still committed. */
-  reserved_test_restock (&f->bus.client, ITEM, 1);
+  reserved_test_restock (&f->client, ITEM, 1);
   g_assert_cmpuint (statistic (f, "commits"), ==, commits + 1);
-  reserved_test_buy (&f->bus.client, ITEM, "late", 1, NULL, NULL);
+  reserved_test_buy (&f->client, ITEM, "late", 1, NULL, NULL);
   g_assert_cmpuint (statistic (f, "commits"), ==, commits + 2);
 }
 
@@ -408,11 +398,12 @@ static void
 add_cases (void)
 {
   g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST,
-              fixture_set_up, test_one_transaction, fixture_tear_down);
+              fixture_set_up, test_one_transaction, reserved_test_fixture_tear_down);
   g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON,
-              fixture_set_up, test_failed_commit, fixture_tear_down);
+              fixture_set_up, test_failed_commit, reserved_test_fixture_tear_down);
   g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
-              fixture_set_up, test_refusals_not_committed, fixture_tear_down);
+              fixture_set_up, test_refusals_not_committed,
+              reserved_test_fixture_tear_down);
 }
 
 int

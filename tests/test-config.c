@@ -9,6 +9,7 @@
 
 #include "reserve-names.h"
 #include "reserved-config.h"
+#include "reserved-test-error.h"
 #include "reserved-test-main.h"
 
 #define ORIGIN "/etc/reserved/test.conf"
@@ -30,14 +31,6 @@ parse_ok (const char *text)
   return config;
 }
 
-static void
-assert_message_has (const GError *error, const char *part)
-{
-  g_assert_nonnull (error);
-  if (strstr (error->message, part) == NULL)
-    g_error ("the message “%s” does not mention “%s”", error->message, part);
-}
-
 /* @text is refused with @code; the message names the origin and each of
  * @parts (NULL-terminated). */
 static void
@@ -50,10 +43,10 @@ assert_refused (const char *text, int code, ...)
 
   g_assert_null (config);
   g_assert_error (error, G_KEY_FILE_ERROR, code);
-  assert_message_has (error, ORIGIN);
+  reserved_test_assert_message_has (error, ORIGIN);
   va_start (parts, code);
   while ((part = va_arg (parts, const char *)) != NULL)
-    assert_message_has (error, part);
+    reserved_test_assert_message_has (error, part);
   va_end (parts);
 }
 
@@ -364,7 +357,7 @@ test_load_missing (Folder *f, gconstpointer data)
   refused = reserved_config_load (path, FALSE, &error);
   g_assert_null (refused);
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
@@ -393,9 +386,9 @@ test_load_file (Folder *f, gconstpointer data)
   refused = reserved_config_load (path, TRUE, &error);
   g_assert_null (refused);
   g_assert_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
-  assert_message_has (error, path);
-  assert_message_has (error, "InitialCapacity");
-  assert_message_has (error, "lots");
+  reserved_test_assert_message_has (error, path);
+  reserved_test_assert_message_has (error, "InitialCapacity");
+  reserved_test_assert_message_has (error, "lots");
 }
 
 static void
@@ -410,7 +403,7 @@ test_load_not_a_file (Folder *f, gconstpointer data)
   config = reserved_config_load (path, TRUE, &error);
   g_assert_null (config);
   g_assert_nonnull (error);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
 }
 
 static void

@@ -78,7 +78,6 @@
 
 typedef struct {
   ReservedTestFixture bus;         /* the test's connection: admin, as the test runs as root */
-  sqlite3            *db;          /* the test's own view of the file, to hold its lock */
   gboolean            sanitized;   /* the daemon is built with AddressSanitizer */
 } Fixture;
 
@@ -134,27 +133,26 @@ fixture_set_up (Fixture *f, gconstpointer data)
   /* Safe before spawning the other client: it is exec'd, not just forked. */
   reserved_test_fixture_connect (&f->bus);
   reserved_test_create_item (&f->bus.client, OTHER_ITEM, OTHER_CAPACITY, 0);
-  f->db = reserved_test_sql_open (reserved_test_daemon_get_database (f->bus.daemon),
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  /* The test's own view of the file, to hold its lock. */
+  reserved_test_fixture_open_database (&f->bus);
 }
 
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  sqlite3_close (f->db);
   reserved_test_fixture_tear_down (&f->bus, NULL);
 }
 
 static void
 hold_write_lock (Fixture *f)
 {
-  reserved_test_sql_exec (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->bus.db, "BEGIN IMMEDIATE");
 }
 
 static void
 release_write_lock (Fixture *f)
 {
-  reserved_test_sql_exec (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->bus.db, "ROLLBACK");
 }
 
 /* A count from the daemon's GetStatistics. */

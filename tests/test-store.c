@@ -19,6 +19,7 @@
 #include "reserve-names.h"
 #include "reserved-store.h"
 #include "reserved-test-files.h"
+#include "reserved-test-error.h"
 #include "reserved-test-main.h"
 #include "reserved-test-sqlite.h"
 
@@ -276,14 +277,6 @@ assert_unchanged (ReservedStore *store, const char *before)
   assert_law (store);
 }
 
-static void
-assert_message_has (const GError *error, const char *part)
-{
-  g_assert_nonnull (error);
-  if (strstr (error->message, part) == NULL)
-    g_error ("the message “%s” does not mention “%s”", error->message, part);
-}
-
 /* --- opening --------------------------------------------------------------- */
 
 static void
@@ -536,7 +529,7 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
   /* Two asked, one left: nothing is taken. */
   g_assert_false (buy (f->store, "seat", "bob", 2, BOB_UID, NULL, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  assert_message_has (error, "seat");
+  reserved_test_assert_message_has (error, "seat");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -596,7 +589,7 @@ test_buy_no_such_item (Fixture *f, gconstpointer data)
 
   g_assert_false (buy (f->store, "tickets", "alice", 1, ALICE_UID, "r", &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  assert_message_has (error, "tickets");
+  reserved_test_assert_message_has (error, "tickets");
   assert_unchanged (f->store, before);
 }
 
@@ -617,7 +610,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
   g_assert_false (buy (f->store, "seat", "alice", 2, ALICE_UID, NULL, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  assert_message_has (error, "alice");
+  reserved_test_assert_message_has (error, "alice");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -790,7 +783,7 @@ test_buy_replay_different_args (Fixture *f, gconstpointer data)
   /* Another item, another user, another quantity: each refused. */
   g_assert_false (buy (f->store, "seat", "alice", 2, ALICE_UID, "key-7", &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, "key-7");
+  reserved_test_assert_message_has (error, "key-7");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -863,7 +856,7 @@ test_cancel (Fixture *f, gconstpointer data)
 
       g_assert_false (reserved_store_cancel (f->store, missing[i], &item, &remaining, &error));
       g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ORDER);
-      assert_message_has (error, id);
+      reserved_test_assert_message_has (error, id);
       g_assert_null (item);
       g_clear_error (&error);
       g_assert_false (reserved_store_get_order (f->store, missing[i], &order, &error));
@@ -910,7 +903,7 @@ test_get_item (Fixture *f, gconstpointer data)
 
   g_assert_false (reserved_store_get_item (f->store, "seats", &item, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  assert_message_has (error, "seats");
+  reserved_test_assert_message_has (error, "seats");
   g_assert_null (item.name);
 }
 
@@ -1061,7 +1054,7 @@ test_create_item (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
   g_assert_false (reserved_store_create_item (f->store, "seat", 500, 0, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS);
-  assert_message_has (error, "seat");
+  reserved_test_assert_message_has (error, "seat");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
   g_assert_false (reserved_store_create_item (f->store, RESERVE_DEFAULT_ITEM, 1, 0, &error));
@@ -1116,7 +1109,7 @@ test_restock (Fixture *f, gconstpointer data)
   remaining = G_MAXUINT32;
   g_assert_false (reserved_store_restock (f->store, "tickets", 5, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  assert_message_has (error, "tickets");
+  reserved_test_assert_message_has (error, "tickets");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -1130,8 +1123,8 @@ test_restock (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
   g_assert_false (reserved_store_restock (f->store, "big", 2, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, "big");
-  assert_message_has (error, "1000000000");
+  reserved_test_assert_message_has (error, "big");
+  reserved_test_assert_message_has (error, "1000000000");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
   g_assert_false (reserved_store_restock (f->store, "big", RESERVE_RESTOCK_QUANTITY_MAX, &remaining, &error));
@@ -1166,7 +1159,7 @@ assert_open_refused (Fixture *f, GQuark domain, int code)
 
   g_assert_null (store);
   g_assert_error (error, domain, code);
-  assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, f->path);
   g_test_message ("refused as expected: %s", error->message);
   assert_file_is (f->path, before);
 }
@@ -1262,8 +1255,8 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_assert_nonnull (error);
   g_test_message ("refused as expected: %s", error->message);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  assert_message_has (error, f->path);
-  assert_message_has (error, "integrity check");
+  reserved_test_assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, "integrity check");
   assert_file_is (f->path, before);
 }
 
@@ -1292,7 +1285,7 @@ test_refuse_missing_folder (Fixture *f, gconstpointer data)
   store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
@@ -1306,7 +1299,7 @@ test_refuse_directory (Fixture *f, gconstpointer data)
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, f->path);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_DIR));
 }
 
@@ -1323,8 +1316,8 @@ test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, f->path);
-  assert_message_has (error, "symbolic link");
+  reserved_test_assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, "symbolic link");
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_SYMLINK));
   g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
 }
@@ -1354,7 +1347,7 @@ open_read_only_as_unprivileged (void)
   store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
 }
 
 /* Without a fixture: the child, which gives its rights away, must not make
@@ -1417,8 +1410,8 @@ test_open_waits_for_lock (Fixture *f, gconstpointer data)
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, 50, &error);
   g_assert_null (store);
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
-  assert_message_has (error, f->path);
-  assert_message_has (error, "locked");
+  reserved_test_assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, "locked");
   g_clear_error (&error);
 
   releaser = g_thread_new ("release-lock", release_lock_later, other);
@@ -1452,7 +1445,7 @@ test_storage_locked (Fixture *f, gconstpointer data)
 
   g_assert_false (buy (f->store, "ticket", "bob", 2, BOB_UID, "locked", &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
-  assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, f->path);
   g_clear_error (&error);
   g_assert_false (reserved_store_cancel (f->store, order, &item, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
