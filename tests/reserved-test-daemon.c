@@ -727,3 +727,28 @@ reserved_test_proxy_new (GDBusConnection *connection)
                                     (int) reserved_test_timeout_seconds () * 1000);
   return proxy;
 }
+
+char *
+reserved_test_asan_runtime (const char *binary)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *argv[] = { "ldd", binary, NULL };
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      /* "\tlibasan.so.8 => /lib/x86_64-linux-gnu/libasan.so.8 (0x...)" */
+      g_auto(GStrv) words = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+
+      if (g_strv_length (words) >= 3 && g_str_has_prefix (words[0], "libasan.so") &&
+          g_str_equal (words[1], "=>"))
+        return g_strdup (words[2]);
+    }
+  return NULL;
+}

@@ -145,6 +145,10 @@ void reserved_test_wait_helper  (GPid pid, const char *what);
 /* (transfer full) Reads @fd to its end. */
 char *reserved_test_read_all (int fd);
 
+/* (transfer full) The AddressSanitizer runtime @binary (e.g. the daemon
+ * under test) links, as ldd resolves it, or NULL for a build without it. */
+char *reserved_test_asan_runtime (const char *binary);
+
 /* The uid the permission tests call as. */
 #define RESERVED_TEST_NOBODY_UID ((uid_t) 65534)
 

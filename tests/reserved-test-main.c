@@ -43,3 +43,16 @@ reserved_test_helper_uint (const char *text, guint64 min, guint64 max)
     g_error ("helper argument “%s”: %s", text, error->message);
   return value;
 }
+
+guint
+reserved_test_env_uint (const char *name, guint fallback, guint max)
+{
+  const char *value = g_getenv (name);
+  guint64 number = 0;
+
+  if (value == NULL || *value == '\0')
+    return fallback;
+  if (!g_ascii_string_to_unsigned (value, 10, 1, max, &number, NULL))
+    g_error ("%s=%s is not a whole number from 1 to %u", name, value, max);
+  return (guint) number;
+}

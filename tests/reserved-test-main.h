@@ -43,4 +43,8 @@ int reserved_test_main (int                       argc,
  * then fails on its exit status). */
 guint64 reserved_test_helper_uint (const char *text, guint64 min, guint64 max);
 
+/* A knob for longer runs: $@name as a whole number from 1 to @max, or
+ * @fallback when it is unset or empty; anything else is an error. */
+guint reserved_test_env_uint (const char *name, guint fallback, guint max);
+
 G_END_DECLS

@@ -1456,19 +1456,6 @@ random_text (const char *const *alphabet, guint alphabet_len, guint max_units)
   return g_string_free (out, FALSE);
 }
 
-/* RESERVED_TEST_ARGUMENTS, or the default. A value that is not a number
- * fails the test: read as 0 it would make no call and pass. */
-static guint
-random_calls_wanted (void)
-{
-  const char *value = g_getenv ("RESERVED_TEST_ARGUMENTS");
-  guint64 n = 300;
-
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000000, &n, NULL))
-    g_error ("RESERVED_TEST_ARGUMENTS=%s is not a number from 1 to 1000000", value);
-  return (guint) n;
-}
-
 static void
 test_random (Fixture *f, gconstpointer data)
 {
@@ -1490,7 +1477,9 @@ test_random (Fixture *f, gconstpointer data)
     "uuuuuuuuuuuuuuuu",
   };
   static const guint32 quantities[] = { 0, 1, 2, 9999, 10000, 10001, G_MAXUINT32 };
-  guint n = random_calls_wanted ();
+  /* A value that is not a number fails the test: read as 0 it would make
+   * no call and pass. */
+  guint n = reserved_test_env_uint ("RESERVED_TEST_ARGUMENTS", 300, 1000000);
   guint accepted = 0, refused = 0, missing = 0;
 
   g_variant_unref (accept (f, "CreateItem", create_item_params ("a", RESERVE_CAPACITY_MAX, NULL), "()", "create a"));

@@ -263,7 +263,7 @@ disarm (Fixture *f)
 static void
 run_error_rounds (Fixture *f, FaultKind kind)
 {
-  guint rounds = reserved_test_fault_env_uint ("RESERVED_TEST_IO_ROUNDS", 200);
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_IO_ROUNDS", 200, G_MAXUINT);
   g_autoptr(GArray) active = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint n_refused = 0, n_acked = 0, n_cancelled = 0;
 
@@ -693,7 +693,7 @@ check_plain_start (Fixture *f)
 static void
 test_power_loss (Fixture *f, gconstpointer data)
 {
-  guint rounds = reserved_test_fault_env_uint ("RESERVED_TEST_CRASH_POINTS", 400);
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_CRASH_POINTS", 400, G_MAXUINT);
   g_autoptr(GArray) active = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 span[8] = { 0 };    /* by calls in a round: events without a power loss */
   guint crashes = 0, during_start = 0, during_exit = 0, kept_rounds = 0;

@@ -236,7 +236,7 @@ test_kill_loop (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
   g_autoptr(GHashTable) owner = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  guint kills = reserved_test_fault_env_uint ("RESERVED_TEST_KILLS", 200);
+  guint kills = reserved_test_env_uint ("RESERVED_TEST_KILLS", 200, G_MAXUINT);
   g_autoptr(GString) text = g_string_new (NULL);
   g_auto(GStrv) lines = NULL;
   guint n_acked[N_BUYERS] = { 0 };

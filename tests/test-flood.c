@@ -83,19 +83,13 @@ typedef struct {
 
 /* --- the daemon's build ------------------------------------------------------ */
 
-/* TRUE when @binary links the AddressSanitizer runtime, as ldd resolves it. */
+/* TRUE when @binary links the AddressSanitizer runtime. */
 static gboolean
 links_asan (const char *binary)
 {
-  g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { "ldd", binary, NULL };
-  int status = 0;
+  g_autofree char *runtime = reserved_test_asan_runtime (binary);
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
-  g_assert_no_error (error);
-  return strstr (out, "libasan.so") != NULL;
+  return runtime != NULL;
 }
 
 /* The quarantine keeps freed memory to catch uses after free; it grows
@@ -766,17 +760,6 @@ flood_and_measure (Fixture *f, GDBusConnection *connection, guint n, guint *unit
   return holding;
 }
 
-static guint
-rounds (void)
-{
-  const char *value = g_getenv ("RESERVED_TEST_FLOOD_ROUNDS");
-  guint64 n = 1;
-
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000, &n, NULL))
-    g_error ("RESERVED_TEST_FLOOD_ROUNDS=%s is not a number from 1 to 1000", value);
-  return (guint) n;
-}
-
 /* The daemon's peak memory stays within the stated bound of its memory
  * after a warm-up, for a flood of the limit's size and for one four times
  * as large. */
@@ -789,6 +772,7 @@ test_memory (Fixture *f, gconstpointer data)
   Memory baseline, after_one, after_four;
   Holding holding_one, holding_four = { 0 };
   guint units = 0;
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_FLOOD_ROUNDS", 1, 1000);
 
   reserved_test_create_item (&f->bus.client, FLOOD_ITEM, 1000000, 0);
   /* Warm-up: every path of a purchase, a refusal and a batch has run. */
@@ -797,7 +781,7 @@ test_memory (Fixture *f, gconstpointer data)
 
   holding_one = flood_and_measure (f, flooding, CAP, &units);
   after_one = daemon_memory (f);
-  for (guint round = 0; round < rounds (); round++)
+  for (guint round = 0; round < rounds; round++)
     {
       Holding holding = flood_and_measure (f, flooding, 4 * CAP, &units);
 

@@ -10,23 +10,10 @@
 
 /* --- knobs ------------------------------------------------------------------ */
 
-guint
-reserved_test_fault_env_uint (const char *name, guint fallback)
-{
-  const char *value = g_getenv (name);
-  guint64 number = 0;
-
-  if (value == NULL || *value == '\0')
-    return fallback;
-  if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &number, NULL))
-    g_error ("%s=%s: expected a whole number, at least 1", name, value);
-  return (guint) number;
-}
-
 GRand *
 reserved_test_fault_rand_new (void)
 {
-  guint32 seed = reserved_test_fault_env_uint ("RESERVED_TEST_SEED", 0);
+  guint32 seed = reserved_test_env_uint ("RESERVED_TEST_SEED", 0, G_MAXUINT32);
 
   if (seed == 0)
     seed = g_random_int_range (1, G_MAXINT32);
@@ -115,32 +102,6 @@ reserved_test_fault_shim_reset (ReservedTestFaultShim *shim)
   __atomic_thread_fence (__ATOMIC_SEQ_CST);
 }
 
-/* The sanitizer runtime @binary links, as ldd resolves it, or NULL. */
-static char *
-sanitizer_runtime (const char *binary)
-{
-  g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
-  const char *argv[] = { "ldd", binary, NULL };
-  int status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
-  g_assert_no_error (error);
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      /* "\tlibasan.so.8 => /lib/x86_64-linux-gnu/libasan.so.8 (0x...)" */
-      g_auto(GStrv) words = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
-
-      if (g_strv_length (words) >= 3 && g_str_has_prefix (words[0], "libasan.so") &&
-          g_str_equal (words[1], "=>"))
-        return g_strdup (words[2]);
-    }
-  return NULL;
-}
-
 void
 reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached)
 {
@@ -161,10 +122,10 @@ reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached)
     {
       /* An ASan-built daemon or shim needs the ASan runtime first of all
        * libraries, or it refuses to start. */
-      g_autofree char *runtime = sanitizer_runtime (binary);
+      g_autofree char *runtime = reserved_test_asan_runtime (binary);
 
       if (runtime == NULL)
-        runtime = sanitizer_runtime (library);
+        runtime = reserved_test_asan_runtime (library);
       shim->preload = runtime != NULL ? g_strdup_printf ("%s:%s", runtime, library) : g_strdup (library);
       g_test_message ("the daemon runs with LD_PRELOAD=%s", shim->preload);
     }

@@ -14,8 +14,6 @@ G_BEGIN_DECLS
 
 /* --- knobs ------------------------------------------------------------------ */
 
-/* $@name as a number (at least 1), else @fallback. */
-guint  reserved_test_fault_env_uint (const char *name, guint fallback);
 /* (transfer full) Seeded from $RESERVED_TEST_SEED, else at random; the seed
  * is printed either way, so that a failure can be replayed. */
 GRand *reserved_test_fault_rand_new (void);
