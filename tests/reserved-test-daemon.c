@@ -61,17 +61,6 @@ deadline_after (guint seconds)
   return g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
 }
 
-static const char *
-reserved_binary (void)
-{
-  const char *binary = g_getenv ("RESERVED_BINARY");
-
-  if (binary == NULL || *binary == '\0')
-    g_error ("RESERVED_BINARY is not set: run the tests with `meson test`, "
-             "or set it to the reserved executable to test");
-  return binary;
-}
-
 char *
 reserved_test_read_all (int fd)
 {
@@ -524,7 +513,7 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self,
       for (guint i = 0; words[i] != NULL; i++)
         g_ptr_array_add (argv, g_strdup (words[i]));
     }
-  g_ptr_array_add (argv, g_strdup (reserved_binary ()));
+  g_ptr_array_add (argv, g_strdup (reserved_test_binary ("RESERVED_BINARY")));
   g_ptr_array_add (argv, g_strdup ("--session"));
   g_ptr_array_add (argv, g_strdup ("--database"));
   g_ptr_array_add (argv, g_strdup (self->database));

@@ -1,6 +1,8 @@
 #include "reserved-test-main.h"
 
 #include <locale.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "reserve-error.h"
 
@@ -55,4 +57,29 @@ reserved_test_env_uint (const char *name, guint fallback, guint max)
   if (!g_ascii_string_to_unsigned (value, 10, 1, max, &number, NULL))
     g_error ("%s=%s is not a whole number from 1 to %u", name, value, max);
   return (guint) number;
+}
+
+void
+reserved_test_helper_say (const char *format, ...)
+{
+  g_autofree char *line = NULL;
+  va_list args;
+  gsize length;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  length = strlen (line);
+  g_assert_cmpint (write (STDOUT_FILENO, line, length), ==, (gssize) length);
+}
+
+const char *
+reserved_test_binary (const char *variable)
+{
+  const char *binary = g_getenv (variable);
+
+  if (binary == NULL || *binary == '\0')
+    g_error ("%s is not set: run the tests with `meson test`, "
+             "or set it to the executable to test", variable);
+  return binary;
 }

@@ -43,6 +43,16 @@ int reserved_test_main (int                       argc,
  * then fails on its exit status). */
 guint64 reserved_test_helper_uint (const char *text, guint64 min, guint64 max);
 
+/* The built program under test that $@variable names (RESERVED_BINARY,
+ * RESERVE_BINARY, set by tests/meson.build); an error if it is unset. */
+const char *reserved_test_binary (const char *variable);
+
+/* What a helper tells the test: one line (@format ends with its newline)
+ * written to stdout in one write(), so that the lines of helpers sharing
+ * a pipe never interleave, and unbuffered, so that the test reads it at
+ * once. */
+void reserved_test_helper_say (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
 /* A knob for longer runs: $@name as a whole number from 1 to @max, or
  * @fallback when it is unset or empty; anything else is an error. */
 guint reserved_test_env_uint (const char *name, guint fallback, guint max);

@@ -1386,9 +1386,9 @@ test_precedence (Fixture *f, gconstpointer data)
 
 /* The helper's half, as uid 65534: every call here must be refused. */
 static int
-helper_not_admin (const char *address)
+helper_not_admin (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   guint calls = 0;
   struct {
     const char  *method;
@@ -1442,6 +1442,9 @@ helper_not_admin (const char *address)
   g_print ("%u\n", calls);
   return 0;
 }
+
+/* not-admin ADDRESS */
+static const ReservedTestHelper helpers[] = { { "not-admin", 1, helper_not_admin }, { NULL } };
 
 /* --- random: the rules restated, against hostile alphabets ------------------ */
 
@@ -1523,17 +1526,6 @@ test_random (Fixture *f, gconstpointer data)
 }
 
 /* --- main ------------------------------------------------------------------------ */
-
-static int
-run_not_admin (char **args)
-{
-  return helper_not_admin (args[0]);
-}
-
-static const ReservedTestHelper helpers[] = {
-  { "not-admin", 1, run_not_admin },
-  { NULL },
-};
 
 static void
 add_cases (void)

@@ -426,23 +426,8 @@ test_signal_after_race (Fixture *f, gconstpointer data)
 
 /* --- the buyer ------------------------------------------------------------ */
 
-static void
-report (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
 /* One write() per line, shorter than PIPE_BUF: the lines of 32 buyers
  * sharing one pipe never interleave. */
-static void
-report (const char *format, ...)
-{
-  g_autofree char *line = NULL;
-  va_list args;
-
-  va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_assert_cmpint (write (STDOUT_FILENO, line, strlen (line)), ==, (gssize) strlen (line));
-}
-
 static int
 buyer (const char *address,
        const char *index,
@@ -481,17 +466,17 @@ buyer (const char *address,
                                           G_DBUS_CALL_FLAGS_NONE, -1,
                                           &order, &remaining, NULL, &error))
         {
-          report ("%s ok %" G_GUINT64_FORMAT " %u\n", index, order, remaining);
+          reserved_test_helper_say ("%s ok %" G_GUINT64_FORMAT " %u\n", index, order, remaining);
           if (churn_rounds > 0)
             {
               reserve_reserve1_call_cancel_sync (proxy, order,
                                                  G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
               g_assert_no_error (error);
-              report ("%s cancelled %" G_GUINT64_FORMAT "\n", index, order);
+              reserved_test_helper_say ("%s cancelled %" G_GUINT64_FORMAT "\n", index, order);
             }
         }
       else if (reserve_error_get_code (error, &code))
-        report ("%s error %s\n", index, reserve_error_to_name (code));
+        reserved_test_helper_say ("%s error %s\n", index, reserve_error_to_name (code));
       else
         {
           /* Anything but an API error (a timeout, a lost connection) is a
@@ -513,10 +498,7 @@ run_buyer (char **args)
                 (guint) reserved_test_helper_uint (args[6], 0, 1000));
 }
 
-static const ReservedTestHelper helpers[] = {
-  { "buyer", 7, run_buyer },
-  { NULL },
-};
+static const ReservedTestHelper helpers[] = { { "buyer", 7, run_buyer }, { NULL } };
 
 static void
 add_cases (void)

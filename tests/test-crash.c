@@ -222,14 +222,14 @@ told_to_stop (void)
 }
 
 static int
-crash_buyer (const char *address, const char *index)
+crash_buyer (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  const char *index = args[1];
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   g_autofree char *barrier = NULL;
   g_autofree char *user = g_strdup_printf ("buyer%s", index);
   guint timeout_ms = reserved_test_timeout_seconds () * 1000;
   guint retries = 0;
-  g_autofree char *summary = NULL;
 
   barrier = reserved_test_read_all (STDIN_FILENO);
   for (guint number = 0; !told_to_stop (); number++)
@@ -258,11 +258,9 @@ crash_buyer (const char *address, const char *index)
             {
               guint64 order = 0;
               guint32 remaining = 0;
-              g_autofree char *line = NULL;
 
               g_variant_get (reply, "(tu)", &order, &remaining);
-              line = g_strdup_printf ("ack %s %u %" G_GUINT64_FORMAT "\n", index, number, order);
-              g_assert_cmpint (write (STDOUT_FILENO, line, strlen (line)), ==, (gssize) strlen (line));
+              reserved_test_helper_say ("ack %s %u %" G_GUINT64_FORMAT "\n", index, number, order);
               break;
             }
           if (reserve_error_get_code (error, &code))
@@ -283,22 +281,13 @@ crash_buyer (const char *address, const char *index)
           g_usleep (10 * 1000);
         }
     }
-  summary = g_strdup_printf ("retried %s %u\n", index, retries);
-  g_assert_cmpint (write (STDOUT_FILENO, summary, strlen (summary)), ==, (gssize) strlen (summary));
+  reserved_test_helper_say ("retried %s %u\n", index, retries);
   g_dbus_connection_close_sync (connection, NULL, NULL);
   return 0;
 }
 
-static int
-run_crash_buyer (char **args)
-{
-  return crash_buyer (args[0], args[1]);
-}
-
-static const ReservedTestHelper helpers[] = {
-  { "crash-buyer", 2, run_crash_buyer },
-  { NULL },
-};
+/* crash-buyer ADDRESS INDEX */
+static const ReservedTestHelper helpers[] = { { "crash-buyer", 2, crash_buyer }, { NULL } };
 
 static void
 add_cases (void)

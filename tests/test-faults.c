@@ -101,14 +101,6 @@ told_to_stop (void)
   return poll (&pfd, 1, 0) > 0;
 }
 
-static void
-say (const char *line)
-{
-  gsize length = strlen (line);
-
-  g_assert_cmpint (write (STDOUT_FILENO, line, length), ==, (gssize) length);
-}
-
 /* Calls until the daemon answers, whatever the kills in between: a call
  * with no answer (the daemon died under it) or no daemon to take it is
  * sent again, the same. Returns the reply, or NULL with the daemon's
@@ -158,12 +150,13 @@ call_until_answered (GDBusConnection *connection,
  * "ack BUYER NUMBER ORDER", "cancel BUYER ORDER", and at the end
  * "retried BUYER CALLS". */
 static int
-kill_loop_buyer (const char *address, const char *index_text, const char *seed_text)
+kill_loop_buyer (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  const char *index_text = args[1];
+  const char *seed_text = args[2];
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) g_ascii_strtoull (seed_text, NULL, 10));
   g_autofree char *user = g_strdup_printf ("buyer%s", index_text);
-  g_autofree char *summary = NULL;
   guint retries = 0;
 
   /* Every buyer starts when the test closes the pipe. */
@@ -175,7 +168,6 @@ kill_loop_buyer (const char *address, const char *index_text, const char *seed_t
       guint32 quantity = g_rand_int_range (rand, 0, 4) == 0 ? 2 : 1;
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) reply = NULL;
-      g_autofree char *line = NULL;
       gboolean retried = FALSE;
       guint64 order = 0;
 
@@ -189,13 +181,11 @@ kill_loop_buyer (const char *address, const char *index_text, const char *seed_t
           return 1;
         }
       g_variant_get (reply, "(tu)", &order, NULL);
-      line = g_strdup_printf ("ack %s %u %" G_GUINT64_FORMAT " %u\n", index_text, number, order, quantity);
-      say (line);
+      reserved_test_helper_say ("ack %s %u %" G_GUINT64_FORMAT " %u\n", index_text, number, order, quantity);
 
       if (number % 5 == 4)
         {
           g_autoptr(GVariant) cancelled = NULL;
-          g_autofree char *cancel_line = NULL;
 
           cancelled = call_until_answered (connection, "Cancel", g_variant_new ("(t)", order),
                                            "(u)", &retried, &retries, &error);
@@ -207,15 +197,19 @@ kill_loop_buyer (const char *address, const char *index_text, const char *seed_t
                           index_text, order, error->message);
               return 1;
             }
-          cancel_line = g_strdup_printf ("cancel %s %" G_GUINT64_FORMAT "\n", index_text, order);
-          say (cancel_line);
+          reserved_test_helper_say ("cancel %s %" G_GUINT64_FORMAT "\n", index_text, order);
         }
     }
-  summary = g_strdup_printf ("retried %s %u\n", index_text, retries);
-  say (summary);
+  reserved_test_helper_say ("retried %s %u\n", index_text, retries);
   g_dbus_connection_close_sync (connection, NULL, NULL);
   return 0;
 }
+
+/* kill-loop-buyer ADDRESS INDEX SEED */
+static const ReservedTestHelper helpers[] = {
+  { "kill-loop-buyer", 3, kill_loop_buyer },
+  { NULL },
+};
 
 /* Appends what @fd (non-blocking) holds now to @text. */
 static void
@@ -879,17 +873,6 @@ test_read_only_mount (void)
 }
 
 /* --- main ------------------------------------------------------------------------ */
-
-static int
-run_kill_loop_buyer (char **args)
-{
-  return kill_loop_buyer (args[0], args[1], args[2]);
-}
-
-static const ReservedTestHelper helpers[] = {
-  { "kill-loop-buyer", 3, run_kill_loop_buyer },
-  { NULL },
-};
 
 static void
 add_cases (void)

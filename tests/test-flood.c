@@ -810,21 +810,6 @@ test_memory (Fixture *f, gconstpointer data)
 
 /* --- the other client ------------------------------------------------------------ */
 
-static void
-say (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-static void
-say (const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  vprintf (format, args);
-  va_end (args);
-  putchar ('\n');
-  fflush (stdout);
-}
-
 static GVariant *
 call (GDBusConnection *connection, const char *interface, const char *method,
       GVariant *parameters, const char *reply_type, GError **error)
@@ -854,14 +839,15 @@ other_read (GDBusConnection *connection)
       (version = call (connection, "org.freedesktop.DBus.Properties", "Get",
                        g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &error)) == NULL)
     {
-      say ("error %s", error->message);
+      reserved_test_helper_say ("error %s\n", error->message);
       return;
     }
   g_variant_get (item, "(@a{sv})", &info);
   g_variant_lookup (info, "remaining", "u", &remaining);
   g_variant_get (items, "(@a(suu))", &list);
   g_variant_get (version, "(v)", &value);
-  say ("read %u %zu %s", remaining, g_variant_n_children (list), g_variant_get_string (value, NULL));
+  reserved_test_helper_say ("read %u %zu %s\n", remaining, g_variant_n_children (list),
+                            g_variant_get_string (value, NULL));
 }
 
 /* "buy ITEM USER": "ok <order> <remaining>" or "error <message>". */
@@ -878,18 +864,18 @@ other_buy (GDBusConnection *connection, const char *item, const char *user)
 
   if (reply == NULL)
     {
-      say ("error %s", error->message);
+      reserved_test_helper_say ("error %s\n", error->message);
       return;
     }
   g_variant_get (reply, "(tu)", &order, &remaining);
-  say ("ok %" G_GUINT64_FORMAT " %u", order, remaining);
+  reserved_test_helper_say ("ok %" G_GUINT64_FORMAT " %u\n", order, remaining);
 }
 
 /* Answers the test's commands, one line each, until its stdin ends. */
 static int
-other_client (const char *address)
+other_client (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   char line[256];
 
   while (fgets (line, sizeof line, stdin) != NULL)
@@ -910,16 +896,8 @@ other_client (const char *address)
   return 0;
 }
 
-static int
-run_other_client (char **args)
-{
-  return other_client (args[0]);
-}
-
-static const ReservedTestHelper helpers[] = {
-  { "other", 1, run_other_client },
-  { NULL },
-};
+/* other ADDRESS */
+static const ReservedTestHelper helpers[] = { { "other", 1, other_client }, { NULL } };
 
 static void
 add_cases (void)

@@ -1071,14 +1071,8 @@ test_restarts (Fixture *f, gconstpointer data)
   run_steps (f, MAX (steps_wanted () / 3, 1), TRUE);
 }
 
-static int
-run_model_caller (char **args)
-{
-  return model_caller_serve (args[0]);
-}
-
 static const ReservedTestHelper helpers[] = {
-  { MODEL_CALLER_HELPER, 1, run_model_caller },
+  { MODEL_CALLER_HELPER, 1, model_caller_serve },
   { NULL },
 };
 
