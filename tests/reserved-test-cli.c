@@ -63,18 +63,6 @@ reserved_test_run_reserve_va (const char *const *extra_env, const char *first_ar
 }
 
 ReservedTestRun *
-reserved_test_run_reserve (const char *first_arg, ...)
-{
-  va_list args;
-  ReservedTestRun *run;
-
-  va_start (args, first_arg);
-  run = reserved_test_run_reserve_va (NULL, first_arg, args);
-  va_end (args);
-  return run;
-}
-
-ReservedTestRun *
 reserved_test_run_reserve_with_env (const char *const *extra_env, const char *first_arg, ...)
 {
   va_list args;

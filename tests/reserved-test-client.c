@@ -372,3 +372,22 @@ reserved_test_valid_user_name (const char *name)
     }
   return TRUE;
 }
+
+GArray *
+reserved_test_list_acknowledged (ReservedTestClient *client,
+                                 guint               buyer,
+                                 guint               n_acked,
+                                 GHashTable         *owners)
+{
+  g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
+  GArray *orders = reserved_test_list_orders (client, user);
+
+  g_assert_cmpuint (orders->len, ==, n_acked);
+  for (guint j = 0; j < orders->len; j++)
+    {
+      const ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (owners, &order->id)), ==, buyer + 1);
+    }
+  return orders;
+}

@@ -82,6 +82,16 @@ void    reserved_test_list_orders_refused (ReservedTestClient *client,
                                            const char         *user,
                                            ReserveError        code);
 
+/* The orders of the customer "buyerN" (N = @buyer), whose purchases were
+ * each retried until acknowledged: asserts they are exactly the @n_acked
+ * orders that @owners (order id -> GUINT_TO_POINTER (buyer + 1), every
+ * acknowledged order) gives to @buyer, none lost and none extra.
+ * (element-type ReservedTestOrder) (transfer full) */
+GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
+                                         guint               buyer,
+                                         guint               n_acked,
+                                         GHashTable         *owners);
+
 /* What a client can see of the whole state: ListItems, and ListOrders("")
  * for an admin. (transfer full) */
 GVariant *reserved_test_snapshot         (ReservedTestClient *client);

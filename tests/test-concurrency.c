@@ -218,6 +218,23 @@ assert_serial_chain (Result *results, guint32 capacity)
   return stock;
 }
 
+/* How many buyers bought; asserts every other one was refused with
+ * @refusal. */
+static guint
+count_bought (const Result *results, const char *refusal)
+{
+  guint bought = 0;
+
+  for (guint i = 0; i < N_BUYERS; i++)
+    {
+      if (results[i].bought)
+        bought++;
+      else
+        g_assert_cmpstr (results[i].error, ==, refusal);
+    }
+  return bought;
+}
+
 static void
 assert_unique_orders (Result *results)
 {
@@ -237,21 +254,13 @@ test_single_units (Fixture *f, gconstpointer data)
   Result results[N_BUYERS] = { { 0 } };
   Race race = { "race", NULL, NULL, 0 };
   g_autoptr(GArray) all = NULL;
-  guint sold = 0;
 
   reserved_test_create_item (&f->client, "race", 10, 0);
   run_race (f, &race, one, NULL, results);
 
   /* Demand (32) exceeds the stock (10): everything is sold, to exactly 10
    * buyers, and the others were told SoldOut. */
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      if (results[i].bought)
-        sold++;
-      else
-        g_assert_cmpstr (results[i].error, ==, "SoldOut");
-    }
-  g_assert_cmpuint (sold, ==, 10);
+  g_assert_cmpuint (count_bought (results, "SoldOut"), ==, 10);
   assert_unique_orders (results);
   g_assert_cmpuint (assert_serial_chain (results, 10), ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "race").remaining, ==, 0);
@@ -291,19 +300,11 @@ test_per_user_limit (Fixture *f, gconstpointer data)
 {
   Result results[N_BUYERS] = { { 0 } };
   Race race = { "limited", "alice", NULL, 0 };
-  guint sold = 0;
 
   /* Plenty of stock, but everyone buys for alice, who may have 5. */
   reserved_test_create_item (&f->client, "limited", 100, 5);
   run_race (f, &race, one, NULL, results);
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      if (results[i].bought)
-        sold++;
-      else
-        g_assert_cmpstr (results[i].error, ==, "LimitExceeded");
-    }
-  g_assert_cmpuint (sold, ==, 5);
+  g_assert_cmpuint (count_bought (results, "LimitExceeded"), ==, 5);
   assert_unique_orders (results);
   g_assert_cmpuint (assert_serial_chain (results, 100), ==, 95);
   for (guint i = 0; i < N_BUYERS; i++)

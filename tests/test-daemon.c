@@ -677,21 +677,18 @@ test_create_item (Fixture *f, gconstpointer data)
   reserved_test_create_item_refused (&f->client, "max", 5, NULL, RESERVE_ERROR_ITEM_EXISTS);
 
   /* Options: per_user_limit (u) and nothing else. */
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per_user_limit", g_variant_new_int32 (2)),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per_user_limit", g_variant_new_string ("2")),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per_user_limit", g_variant_new_uint64 (2)),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per-user-limit", g_variant_new_uint32 (2)),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("request_id", g_variant_new_string ("r")),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
+  {
+    GVariant *refused[] = {
+      options_with ("per_user_limit", g_variant_new_int32 (2)),
+      options_with ("per_user_limit", g_variant_new_string ("2")),
+      options_with ("per_user_limit", g_variant_new_uint64 (2)),
+      options_with ("per-user-limit", g_variant_new_uint32 (2)),
+      options_with ("request_id", g_variant_new_string ("r")),
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      reserved_test_create_item_refused (&f->client, "opt", 5, refused[i], RESERVE_ERROR_INVALID_ARGUMENT);
+  }
   reserved_test_get_item_refused (&f->client, "opt", RESERVE_ERROR_NO_SUCH_ITEM);
   reserved_test_create_item (&f->client, "opt", 5, 2);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "opt").per_user_limit, ==, 2);

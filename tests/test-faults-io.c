@@ -430,6 +430,19 @@ test_checkpoint_at_exit (Fixture *f, gconstpointer data)
   check_after_stop (f, "failed checkpoint at exit");
 }
 
+/* The daemon without the shim starts on what the file holds and serves it
+ * by the law. */
+static void
+check_plain_start (Fixture *f)
+{
+  reserved_test_fault_shim_attach (f->shim, FALSE);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
+  reserved_test_assert_law (&f->c.client);
+  reserved_test_admin_close (&f->c);
+  reserved_test_daemon_stop (f->daemon);
+}
+
 /* A purchase whose commit failed (the log's fsync) is answered
  * StorageFailure, "nothing taken". Its frames may still sit in the log
  * with a valid commit mark; a kill before the next write must not let
@@ -463,12 +476,7 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
              "after kill -9: recovery replayed its frames from the log. A client told “nothing "
              "taken” holds an order it does not know about.");
 
-  reserved_test_fault_shim_attach (f->shim, FALSE);
-  reserved_test_daemon_start (f->daemon);
-  reserved_test_admin_open (&f->c, f->daemon);
-  reserved_test_assert_law (&f->c.client);
-  reserved_test_admin_close (&f->c);
-  reserved_test_daemon_stop (f->daemon);
+  check_plain_start (f);
 }
 
 /* --- power loss ------------------------------------------------------------------ */
@@ -675,19 +683,6 @@ forget_orders (Fixture *f, GArray *active)
   g_array_set_size (active, 0);
   g_free (f->last_loss);
   f->last_loss = g_strdup ("none (no database yet)");
-}
-
-/* The daemon without the shim starts on what the file holds and serves it
- * by the law. */
-static void
-check_plain_start (Fixture *f)
-{
-  reserved_test_fault_shim_attach (f->shim, FALSE);
-  reserved_test_daemon_start (f->daemon);
-  reserved_test_admin_open (&f->c, f->daemon);
-  reserved_test_assert_law (&f->c.client);
-  reserved_test_admin_close (&f->c);
-  reserved_test_daemon_stop (f->daemon);
 }
 
 static void
