@@ -40,8 +40,9 @@ typedef struct {
  * reserved_test_fixture_set_up, TEST, reserved_test_fixture_tear_down). */
 void reserved_test_fixture_set_up     (ReservedTestFixture *f, gconstpointer config);
 /* Closes the test's own view of the file, if open; unless the case has
- * failed already and while connected, asserts the law; then disconnects, stops the daemon if one runs (asserting exit
- * status 0), and deletes the folder. */
+ * failed already and while connected, asserts the law; then disconnects,
+ * stops the daemon if one runs (asserting exit status 0), and deletes the
+ * folder. */
 void reserved_test_fixture_tear_down  (ReservedTestFixture *f, gconstpointer data);
 
 /* Connects to the daemon's bus (for a fixture whose daemon the test

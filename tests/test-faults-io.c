@@ -152,7 +152,7 @@ typedef struct {
   ReservedTestDaemon      *daemon;
   ReservedTestFaultShim   *shim;
   ReservedFaultControl    *control;
-  ReservedTestAdmin  c;
+  ReservedTestAdmin        c;
   GRand                   *rand;
   GHashTable              *acked;     /* order id -> ReservedTestOrderState */
   GHashTable              *in_doubt;  /* orders whose cancellation got no answer */

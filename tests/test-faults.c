@@ -670,7 +670,8 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
   reserved_test_daemon_start (daemon);
   reserved_test_admin_open (&c, daemon);
   buy_recorded (&c, expected, "alice");
-  db = reserved_test_sql_open (reserved_test_daemon_get_database (daemon), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  db = reserved_test_sql_open (reserved_test_daemon_get_database (daemon),
+                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
   reserved_test_sql_exec (db, "BEGIN IMMEDIATE");
   locked = g_get_monotonic_time ();

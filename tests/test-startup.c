@@ -305,9 +305,9 @@ test_refuse_other_application (void)
   g_autoptr(GBytes) before = NULL;
 
   reserved_test_sql_exec_file (path,
-               "PRAGMA application_id = 1234567;"
-               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
-               "INSERT INTO notes (body) VALUES ('not for reserved');");
+                               "PRAGMA application_id = 1234567;"
+                               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                               "INSERT INTO notes (body) VALUES ('not for reserved');");
   before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
@@ -324,9 +324,9 @@ test_refuse_unmarked_sqlite (void)
   /* No application id, and tables whose names happen to be reserved's:
    * still somebody else's data, not to be migrated. */
   reserved_test_sql_exec_file (path,
-               "CREATE TABLE items (name TEXT, stock INTEGER);"
-               "CREATE TABLE orders (id INTEGER, what TEXT);"
-               "INSERT INTO items VALUES ('flour', 3);");
+                               "CREATE TABLE items (name TEXT, stock INTEGER);"
+                               "CREATE TABLE orders (id INTEGER, what TEXT);"
+                               "INSERT INTO items VALUES ('flour', 3);");
   before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);

@@ -1206,9 +1206,9 @@ static void
 test_refuse_other_application (Fixture *f, gconstpointer data)
 {
   reserved_test_sql_exec_file (f->path,
-                    "PRAGMA application_id = 1179402567;"
-                    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
-                    "INSERT INTO notes (body) VALUES ('keep me');");
+                               "PRAGMA application_id = 1179402567;"
+                               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                               "INSERT INTO notes (body) VALUES ('keep me');");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_cmpint (sqlite_query_int (f->path, "SELECT count(*) FROM notes"), ==, 1);
 }
@@ -1218,9 +1218,9 @@ test_refuse_unmarked_sqlite (Fixture *f, gconstpointer data)
 {
   /* Even one whose tables look like ours: without the mark it is not. */
   reserved_test_sql_exec_file (f->path,
-                    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
-                    "INSERT INTO items (name) VALUES ('ticket');");
+                               "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
+                               "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
+                               "INSERT INTO items (name) VALUES ('ticket');");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
 }
 

@@ -200,7 +200,8 @@ reserved_test_fault_check_file (const char *path)
                  " + active orders %" G_GINT64_FORMAT " != capacity %" G_GINT64_FORMAT,
                  path, sqlite3_column_text (q.stmt, 0), remaining, sold, capacity);
     }
-  reserved_test_query_start (&q, db, "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
+  reserved_test_query_start (&q, db,
+                             "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
   g_assert_cmpint (reserved_test_query_int (&q), ==, 0);
   reserved_test_query_start (&q, db,
                "SELECT caller_uid, request_id, count(*) FROM orders WHERE request_id IS NOT NULL"
