@@ -5,6 +5,8 @@
 
 #include <sys/wait.h>
 
+#include "reserved-test-main.h"
+
 void
 reserved_test_run_free (ReservedTestRun *run)
 {
@@ -12,17 +14,6 @@ reserved_test_run_free (ReservedTestRun *run)
   g_free (run->out);
   g_free (run->err);
   g_free (run);
-}
-
-static const char *
-reserve_binary (void)
-{
-  const char *binary = g_getenv ("RESERVE_BINARY");
-
-  if (binary == NULL || *binary == '\0')
-    g_error ("RESERVE_BINARY is not set: run the tests with `meson test`, "
-             "or set it to the reserve executable to test");
-  return binary;
 }
 
 static void
@@ -50,7 +41,7 @@ reserved_test_run_reserve_va (const char *const *extra_env, const char *first_ar
   int wait_status = 0;
 
   add_wrapper (argv);
-  g_ptr_array_add (argv, g_strdup (reserve_binary ()));
+  g_ptr_array_add (argv, g_strdup (reserved_test_binary ("RESERVE_BINARY")));
   for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, g_strdup (arg));
   g_ptr_array_add (argv, NULL);
@@ -68,18 +59,6 @@ reserved_test_run_reserve_va (const char *const *extra_env, const char *first_ar
   run->exit_status = WEXITSTATUS (wait_status);
   g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s",
                   run->command_line, run->exit_status, run->out, run->err);
-  return run;
-}
-
-ReservedTestRun *
-reserved_test_run_reserve (const char *first_arg, ...)
-{
-  va_list args;
-  ReservedTestRun *run;
-
-  va_start (args, first_arg);
-  run = reserved_test_run_reserve_va (NULL, first_arg, args);
-  va_end (args);
   return run;
 }
 

@@ -30,11 +30,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestRun, reserved_test_run_free)
 ReservedTestRun *reserved_test_run_reserve_va       (const char *const *extra_env,
                                                      const char        *first_arg,
                                                      va_list            args);
-ReservedTestRun *reserved_test_run_reserve          (const char *first_arg,
-                                                     ...) G_GNUC_NULL_TERMINATED;
 ReservedTestRun *reserved_test_run_reserve_with_env (const char *const *extra_env,
                                                      const char        *first_arg,
                                                      ...) G_GNUC_NULL_TERMINATED;
+/* The same without @extra_env. */
+#define reserved_test_run_reserve(...) reserved_test_run_reserve_with_env (NULL, __VA_ARGS__)
 
 /* Fails with the run's output unless it exited with @expected. */
 void reserved_test_assert_exit (const ReservedTestRun *run, int expected);

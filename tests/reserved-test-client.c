@@ -1,5 +1,7 @@
 #include "reserved-test-client.h"
 
+#include <string.h>
+
 GVariant *
 reserved_test_options (const char *request_id)
 {
@@ -315,4 +317,77 @@ reserved_test_assert_law (ReservedTestClient *client)
     }
   /* Every active order is of an item that exists. */
   g_assert_cmpuint (g_hash_table_size (active), ==, 0);
+}
+
+guint64
+reserved_test_get_statistic (GDBusConnection *connection, const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) stats = NULL;
+  guint64 value = 0;
+  guint32 small = 0;
+
+  reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                       RESERVE_INTERFACE, "GetStatistics", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@a{sv})", &stats);
+  /* Each value is a t or a u, as the daemon sends it. */
+  if (g_variant_lookup (stats, key, "t", &value))
+    return value;
+  g_assert_true (g_variant_lookup (stats, key, "u", &small));
+  return small;
+}
+
+#define NAME_MAX_BYTES 64
+
+gboolean
+reserved_test_valid_item_name (const char *name)
+{
+  size_t len = strlen (name);
+
+  if (len == 0 || len > NAME_MAX_BYTES || !g_ascii_isalnum (name[0]))
+    return FALSE;
+  for (size_t i = 0; i < len; i++)
+    if (!g_ascii_isalnum (name[i]) && strchr ("._:-", name[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+reserved_test_valid_user_name (const char *name)
+{
+  size_t len = strlen (name);
+
+  if (len == 0 || len > NAME_MAX_BYTES || !g_utf8_validate (name, len, NULL))
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+GArray *
+reserved_test_list_acknowledged (ReservedTestClient *client,
+                                 guint               buyer,
+                                 guint               n_acked,
+                                 GHashTable         *owners)
+{
+  g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
+  GArray *orders = reserved_test_list_orders (client, user);
+
+  g_assert_cmpuint (orders->len, ==, n_acked);
+  for (guint j = 0; j < orders->len; j++)
+    {
+      const ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (owners, &order->id)), ==, buyer + 1);
+    }
+  return orders;
 }

@@ -82,6 +82,16 @@ void    reserved_test_list_orders_refused (ReservedTestClient *client,
                                            const char         *user,
                                            ReserveError        code);
 
+/* The orders of the customer "buyerN" (N = @buyer), whose purchases were
+ * each retried until acknowledged: asserts they are exactly the @n_acked
+ * orders that @owners (order id -> GUINT_TO_POINTER (buyer + 1), every
+ * acknowledged order) gives to @buyer, none lost and none extra.
+ * (element-type ReservedTestOrder) (transfer full) */
+GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
+                                         guint               buyer,
+                                         guint               n_acked,
+                                         GHashTable         *owners);
+
 /* What a client can see of the whole state: ListItems, and ListOrders("")
  * for an admin. (transfer full) */
 GVariant *reserved_test_snapshot         (ReservedTestClient *client);
@@ -90,6 +100,17 @@ void      reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *
 /* Asserts the law for every item, and that GetItem agrees with ListItems
  * and with the active orders. Needs an admin client. */
 void reserved_test_assert_law (ReservedTestClient *client);
+
+/* The contract's rules for names, restated here rather than taken from
+ * the daemon's code, to predict its answers. An item name: 1 to 64 bytes
+ * of [A-Za-z0-9._:-], starting with a letter or digit. A user name: 1 to
+ * 64 bytes of UTF-8 with none of U+0000..U+001F, U+007F..U+009F. */
+gboolean reserved_test_valid_item_name (const char *name);
+gboolean reserved_test_valid_user_name (const char *name);
+
+/* The value of @key in GetStatistics, asked on @connection of the daemon
+ * that owns the well-known name; asserts it is there. */
+guint64 reserved_test_get_statistic (GDBusConnection *connection, const char *key);
 
 /* Asserts @error is the API error @code (and not, say, a D-Bus timeout). */
 #define reserved_test_assert_api_error(error, code) \

@@ -14,6 +14,8 @@
 
 #include <glib/gstdio.h>
 
+#include "reserved-test-files.h"
+
 #define POLL_INTERVAL_US (10 * 1000)
 
 struct _ReservedTestProcess {
@@ -58,17 +60,6 @@ static gint64
 deadline_after (guint seconds)
 {
   return g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-}
-
-static const char *
-reserved_binary (void)
-{
-  const char *binary = g_getenv ("RESERVED_BINARY");
-
-  if (binary == NULL || *binary == '\0')
-    g_error ("RESERVED_BINARY is not set: run the tests with `meson test`, "
-             "or set it to the reserved executable to test");
-  return binary;
 }
 
 char *
@@ -421,33 +412,6 @@ reserved_test_daemon_new_with_bus_config (const char *bus_config)
   return self;
 }
 
-static void
-remove_tree (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = NULL;
-      const char *name;
-
-      /* Tests take permissions away to provoke errors; give them back
-       * so that the tree can go. */
-      g_chmod (path, 0700);
-      dir = g_dir_open (path, 0, NULL);
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 void
 reserved_test_daemon_free (ReservedTestDaemon *self)
 {
@@ -463,7 +427,7 @@ reserved_test_daemon_free (ReservedTestDaemon *self)
   if (g_strcmp0 (g_getenv ("RESERVED_TEST_KEEP_TMPDIR"), "1") == 0)
     g_printerr ("# kept %s\n", self->tmpdir);
   else
-    remove_tree (self->tmpdir);
+    reserved_test_remove_tree (self->tmpdir, FALSE);
   g_free (self->tmpdir);
   g_free (self->address);
   g_free (self->database);
@@ -550,7 +514,7 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self,
       for (guint i = 0; words[i] != NULL; i++)
         g_ptr_array_add (argv, g_strdup (words[i]));
     }
-  g_ptr_array_add (argv, g_strdup (reserved_binary ()));
+  g_ptr_array_add (argv, g_strdup (reserved_test_binary ("RESERVED_BINARY")));
   g_ptr_array_add (argv, g_strdup (self->system_bus ? "--system" : "--session"));
   g_ptr_array_add (argv, g_strdup ("--database"));
   g_ptr_array_add (argv, g_strdup (self->database));
@@ -795,4 +759,29 @@ reserved_test_proxy_new (GDBusConnection *connection)
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy),
                                     (int) reserved_test_timeout_seconds () * 1000);
   return proxy;
+}
+
+char *
+reserved_test_asan_runtime (const char *binary)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *argv[] = { "ldd", binary, NULL };
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      /* "\tlibasan.so.8 => /lib/x86_64-linux-gnu/libasan.so.8 (0x...)" */
+      g_auto(GStrv) words = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+
+      if (g_strv_length (words) >= 3 && g_str_has_prefix (words[0], "libasan.so") &&
+          g_str_equal (words[1], "=>"))
+        return g_strdup (words[2]);
+    }
+  return NULL;
 }

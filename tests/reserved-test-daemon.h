@@ -22,6 +22,7 @@
 #include "reserve-error.h"
 #include "reserve-generated.h"
 #include "reserve-names.h"
+#include "reserved-test-main.h"
 
 G_BEGIN_DECLS
 
@@ -140,14 +141,11 @@ ReserveReserve1 *reserved_test_proxy_new (GDBusConnection *connection);
 
 /* Helpers: the test program itself, run again in another role.
  *
- * A test's main() starts with
- *   if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
- *     return run_helper (argc - 2, argv + 2);
- * and reserved_test_spawn_helper() runs `/proc/self/exe --helper ARGS...`
+ * reserved_test_main() runs the role its helper table names, and
+ * reserved_test_spawn_helper() runs `/proc/self/exe --helper ARGS...`
  * with @stdin_fd as its stdin, @stdout_fd as its stdout and @fd3 as its
  * file descriptor 3 (each -1 for none: /dev/null, inherited, closed), as
  * @run_as ((uid_t) -1: the same uid). Helpers die with the test. */
-#define RESERVED_TEST_HELPER_ARG "--helper"
 
 GPid reserved_test_spawn_helper (const char *const *args,
                                  uid_t              run_as,
@@ -159,6 +157,10 @@ void reserved_test_wait_helper  (GPid pid, const char *what);
 
 /* (transfer full) Reads @fd to its end. */
 char *reserved_test_read_all (int fd);
+
+/* (transfer full) The AddressSanitizer runtime @binary (e.g. the daemon
+ * under test) links, as ldd resolves it, or NULL for a build without it. */
+char *reserved_test_asan_runtime (const char *binary);
 
 /* The uid the permission tests call as. */
 #define RESERVED_TEST_NOBODY_UID ((uid_t) 65534)

@@ -34,13 +34,14 @@
  *                              API's rules restated here. The log's
  *                              "# random seed: ..." line gives the seed;
  *                              --seed=SEED replays a run. */
-#include <locale.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "reserve-validate.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
 
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 #define INVALID_ARGS         "org.freedesktop.DBus.Error.InvalidArgs"
@@ -59,10 +60,7 @@
 #define DBUS_DAEMON_DEFAULT_MAX_MESSAGE_SIZE (32u * 1024u * 1024u)
 
 typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;     /* the test process: an admin */
+  ReservedTestFixture bus;
   /* The state every refusal since the last accepted change must leave as
    * it was; NULL after an accepted call, taken again before the next
    * refusal. */
@@ -177,7 +175,7 @@ static guint64
 commits_now (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_on (f->connection, &f->calls, RESERVE_INTERFACE, "GetStatistics",
+  g_autoptr(GVariant) reply = call_on (f->bus.connection, &f->calls, RESERVE_INTERFACE, "GetStatistics",
                                        NULL, G_VARIANT_TYPE ("(a{sv})"), &error);
   g_autoptr(GVariant) stats = NULL;
   guint64 commits = 0;
@@ -193,7 +191,7 @@ remember_state (Fixture *f)
 {
   if (f->before != NULL)
     return;
-  f->before = reserved_test_snapshot (&f->client);
+  f->before = reserved_test_snapshot (&f->bus.client);
   f->calls += 2;  /* ListItems, ListOrders "" */
   f->commits_before = commits_now (f);
 }
@@ -202,7 +200,7 @@ remember_state (Fixture *f)
 static void
 assert_state_unchanged (Fixture *f, const char *what, gboolean check_commits)
 {
-  g_autoptr(GVariant) after = reserved_test_snapshot (&f->client);
+  g_autoptr(GVariant) after = reserved_test_snapshot (&f->bus.client);
   guint64 commits;
 
   f->calls += 2;
@@ -230,7 +228,7 @@ static GVariant *
 accept (Fixture *f, const char *method, GVariant *parameters, const char *reply_type, const char *what)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *reply = call_on (f->connection, &f->calls, RESERVE_INTERFACE, method, parameters,
+  GVariant *reply = call_on (f->bus.connection, &f->calls, RESERVE_INTERFACE, method, parameters,
                              G_VARIANT_TYPE (reply_type), &error);
 
   if (error != NULL)
@@ -265,7 +263,7 @@ refuse_on (Fixture    *f,
   if (parameters != NULL)
     g_variant_ref_sink (parameters);
   remember_state (f);
-  reply = call_on (f->connection, &f->calls, interface, method, parameters, NULL, &error);
+  reply = call_on (f->bus.connection, &f->calls, interface, method, parameters, NULL, &error);
   g_clear_pointer (&parameters, g_variant_unref);
   assert_refusal (what, error, domain, code, error_name, names, value, short_message);
   f->refusals++;
@@ -341,12 +339,7 @@ assert_still_serving (Fixture *f)
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  f->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_start (f->daemon);
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
+  reserved_test_fixture_set_up (&f->bus, NULL);
   g_variant_unref (accept (f, "CreateItem", create_item_params (PROBE_ITEM, PROBE_CAPACITY, NULL),
                            "()", "create the probe item"));
 }
@@ -355,17 +348,11 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   if (!g_test_failed ())
-    {
-      assert_still_serving (f);
-      reserved_test_assert_law (&f->client);
-    }
+    assert_still_serving (f);
   g_test_message ("%u calls to the daemon, %u of them refused and checked", f->calls, f->refusals);
   g_clear_pointer (&f->before, g_variant_unref);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
+  /* The law, then the daemon's exit status. */
+  reserved_test_fixture_tear_down (&f->bus, NULL);
 }
 
 /* --- Buy: quantity ---------------------------------------------------------- */
@@ -1116,7 +1103,7 @@ static char *
 get_string_property (Fixture *f, const char *name)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_on (f->connection, &f->calls, PROPERTIES_INTERFACE, "Get",
+  g_autoptr(GVariant) reply = call_on (f->bus.connection, &f->calls, PROPERTIES_INTERFACE, "Get",
                                        g_variant_new ("(ss)", RESERVE_INTERFACE, name),
                                        G_VARIANT_TYPE ("(v)"), &error);
   g_autoptr(GVariant) value = NULL;
@@ -1183,7 +1170,7 @@ test_properties (Fixture *f, gconstpointer data)
     g_assert_cmpstr (version_after, ==, version);
     g_assert_cmpstr (default_item_after, ==, default_item);
   }
-  all = call_on (f->connection, &f->calls, PROPERTIES_INTERFACE, "GetAll",
+  all = call_on (f->bus.connection, &f->calls, PROPERTIES_INTERFACE, "GetAll",
                  g_variant_new ("(s)", RESERVE_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), &error);
   g_assert_no_error (error);
   properties = g_variant_get_child_value (all, 0);
@@ -1277,7 +1264,7 @@ test_longest_strings (Fixture *f, gconstpointer data)
                    G_DBUS_ERROR_INVALID_ARGS, "xxxx", "Properties.Get of a property name of megabytes");
   path[0] = '/';
   f->calls++;
-  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, path, RESERVE_INTERFACE, "GetItem",
+  reply = g_dbus_connection_call_sync (f->bus.connection, RESERVE_BUS_NAME, path, RESERVE_INTERFACE, "GetItem",
                                        g_variant_new ("(s)", PROBE_ITEM), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
                                        NULL, &error);
   g_assert_null (reply);
@@ -1287,7 +1274,7 @@ test_longest_strings (Fixture *f, gconstpointer data)
 
   /* One byte more than the bus carries: the bus drops the sender's
    * connection, the daemon never sees the call and keeps serving. */
-  doomed = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  doomed = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   remember_state (f);
   f->calls++;
   reply = g_dbus_connection_call_sync (doomed, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE, "Buy",
@@ -1380,7 +1367,7 @@ test_precedence (Fixture *f, gconstpointer data)
    * before PermissionDenied. */
   remember_state (f);
   g_ptr_array_add (argv, (char *) "not-admin");
-  g_ptr_array_add (argv, (char *) reserved_test_daemon_get_address (f->daemon));
+  g_ptr_array_add (argv, (char *) reserved_test_daemon_get_address (f->bus.daemon));
   g_ptr_array_add (argv, NULL);
   g_assert_cmpuint (geteuid (), ==, 0);  /* calling as another uid needs root, as in CI */
   g_assert_cmpint (pipe (fds), ==, 0);
@@ -1399,9 +1386,9 @@ test_precedence (Fixture *f, gconstpointer data)
 
 /* The helper's half, as uid 65534: every call here must be refused. */
 static int
-helper_not_admin (const char *address)
+helper_not_admin (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   guint calls = 0;
   struct {
     const char  *method;
@@ -1457,39 +1444,10 @@ helper_not_admin (const char *address)
   return 0;
 }
 
+/* not-admin ADDRESS */
+static const ReservedTestHelper helpers[] = { { "not-admin", 1, helper_not_admin }, { NULL } };
+
 /* --- random: the rules restated, against hostile alphabets ------------------ */
-
-/* docs/api.md: 1 to 64 bytes of [A-Za-z0-9._:-], starting with a letter or digit. */
-static gboolean
-rule_item_name (const char *name)
-{
-  size_t len = strlen (name);
-
-  if (len < 1 || len > 64 || !g_ascii_isalnum (name[0]))
-    return FALSE;
-  for (size_t i = 0; i < len; i++)
-    if (!g_ascii_isalnum (name[i]) && strchr ("._:-", name[i]) == NULL)
-      return FALSE;
-  return TRUE;
-}
-
-/* docs/api.md: 1 to 64 bytes of UTF-8 with none of U+0000..U+001F, U+007F..U+009F. */
-static gboolean
-rule_user_name (const char *name)
-{
-  size_t len = strlen (name);
-
-  if (len < 1 || len > 64)
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
-        return FALSE;
-    }
-  return TRUE;
-}
 
 static char *
 random_text (const char *const *alphabet, guint alphabet_len, guint max_units)
@@ -1500,19 +1458,6 @@ random_text (const char *const *alphabet, guint alphabet_len, guint max_units)
   for (guint i = 0; i < units; i++)
     g_string_append (out, alphabet[g_test_rand_int_range (0, (gint32) alphabet_len)]);
   return g_string_free (out, FALSE);
-}
-
-/* RESERVED_TEST_ARGUMENTS, or the default. A value that is not a number
- * fails the test: read as 0 it would make no call and pass. */
-static guint
-random_calls_wanted (void)
-{
-  const char *value = g_getenv ("RESERVED_TEST_ARGUMENTS");
-  guint64 n = 300;
-
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000000, &n, NULL))
-    g_error ("RESERVED_TEST_ARGUMENTS=%s is not a number from 1 to 1000000", value);
-  return (guint) n;
 }
 
 static void
@@ -1536,7 +1481,9 @@ test_random (Fixture *f, gconstpointer data)
     "uuuuuuuuuuuuuuuu",
   };
   static const guint32 quantities[] = { 0, 1, 2, 9999, 10000, 10001, G_MAXUINT32 };
-  guint n = random_calls_wanted ();
+  /* A value that is not a number fails the test: read as 0 it would make
+   * no call and pass. */
+  guint n = reserved_test_env_uint ("RESERVED_TEST_ARGUMENTS", 300, 1000000);
   guint accepted = 0, refused = 0, missing = 0;
 
   g_variant_unref (accept (f, "CreateItem", create_item_params ("a", RESERVE_CAPACITY_MAX, NULL), "()", "create a"));
@@ -1555,9 +1502,9 @@ test_random (Fixture *f, gconstpointer data)
       g_autofree char *shown_user = show (user);
       g_autofree char *what = g_strdup_printf ("Buy %s %s %u", shown_item, shown_user, quantity);
 
-      if (!rule_item_name (item))
+      if (!reserved_test_valid_item_name (item))
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "item name", what);
-      else if (!rule_user_name (user))
+      else if (!reserved_test_valid_user_name (user))
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "user name", what);
       else if (quantity < 1 || quantity > RESERVE_BUY_QUANTITY_MAX)
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "quantity", what);
@@ -1581,27 +1528,9 @@ test_random (Fixture *f, gconstpointer data)
 
 /* --- main ------------------------------------------------------------------------ */
 
-static int
-run_helper (int argc, char **argv)
+static void
+add_cases (void)
 {
-  reserve_error_quark ();
-  if (argc == 2 && g_str_equal (argv[0], "not-admin"))
-    return helper_not_admin (argv[1]);
-  g_printerr ("unknown helper call\n");
-  return 2;
-}
-
-int
-main (int argc, char **argv)
-{
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  /* The daemon's errors arrive as RESERVE_ERROR codes. */
-  reserve_error_quark ();
-
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1621,6 +1550,10 @@ main (int argc, char **argv)
   ADD ("/arguments/random", test_random);
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

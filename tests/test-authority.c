@@ -2,11 +2,11 @@
  * the service's method table against the XML and the polkit policy. The
  * system bus, where polkitd answers (or cannot), is tested against a real
  * polkitd in test-authorization.c. */
-#include <locale.h>
 #include <string.h>
 
 #include "reserve-generated.h"
 #include "reserved-authority.h"
+#include "reserved-test-main.h"
 #include "reserved-service.h"
 
 /* No passwd entry has these uids. */
@@ -112,14 +112,15 @@ test_method_table (void)
   g_assert_cmpuint (g_strv_length (actions), >=, 4);
 }
 
+static void
+add_cases (void)
+{
+  g_test_add_func ("/authority/session", test_session);
+  g_test_add_func ("/authority/method-table", test_method_table);
+}
+
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
-  g_test_add_func ("/authority/session", test_session);
-  g_test_add_func ("/authority/method-table", test_method_table);
-
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

@@ -44,7 +44,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <locale.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -59,6 +58,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 #include "reserved-test-polkit.h"
 
 /* An administrator because the test's polkit rule names the user. */
@@ -1744,63 +1744,86 @@ test_polkit_cli_terminal (Fixture *f, gconstpointer data)
 
 /* --- main --------------------------------------------------------------------------- */
 
+/* caller ADDRESS */
 static int
-run_helper (int argc, char **argv)
+run_caller (char **args)
 {
-  guint64 order = 0;
+  return helper_caller (args[0]);
+}
 
-  if (argc == 2 && g_str_equal (argv[0], "caller"))
-    return helper_caller (argv[1]);
-  if (argc == 4 && g_str_equal (argv[0], "leave") &&
-      g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT64, &order, NULL))
-    return helper_leave (argv[1], order, argv[3]);
-  if (argc == 2 && g_str_equal (argv[0], "pipeline"))
-    return helper_pipeline (argv[1]);
-  if (argc == 3 && g_str_equal (argv[0], "reserve-restock"))
-    return helper_reserve_restock (argv[1], g_str_equal (argv[2], "tty"));
-  g_printerr ("unknown helper call\n");
-  return 2;
+/* leave ADDRESS ORDER ROUND */
+static int
+run_leave (char **args)
+{
+  return helper_leave (args[0], reserved_test_helper_uint (args[1], 1, G_MAXUINT64), args[2]);
+}
+
+/* pipeline ADDRESS */
+static int
+run_pipeline (char **args)
+{
+  return helper_pipeline (args[0]);
+}
+
+/* reserve-restock ADDRESS tty|no-tty */
+static int
+run_reserve_restock (char **args)
+{
+  return helper_reserve_restock (args[0], g_str_equal (args[1], "tty"));
+}
+
+static const ReservedTestHelper helpers[] = {
+  { "caller", 1, run_caller },
+  { "leave", 3, run_leave },
+  { "pipeline", 1, run_pipeline },
+  { "reserve-restock", 2, run_reserve_restock },
+  { NULL },
+};
+
+#define MATRIX_ROW(caller) [caller] = { DAEMON_UID, FALSE, &callers[caller], FALSE }
+
+static const CaseSetup matrix_rows[N_CALLERS] = {
+  MATRIX_ROW (CALLER_ROOT),
+  MATRIX_ROW (CALLER_ADMIN_USER),
+  MATRIX_ROW (CALLER_ADMIN_GROUP),
+  MATRIX_ROW (CALLER_DAEMON_USER),
+  MATRIX_ROW (CALLER_BUYER),
+  MATRIX_ROW (CALLER_BUYER_2),
+  MATRIX_ROW (CALLER_NOBODY),
+};
+static const CaseSetup plain = { DAEMON_UID, FALSE, NULL, FALSE };
+static const CaseSetup daemon_as_nobody = { RESERVED_TEST_NOBODY_UID, FALSE, NULL, FALSE };
+static const CaseSetup with_debug_log = { DAEMON_UID, TRUE, NULL, FALSE };
+static const CaseSetup no_polkitd = { DAEMON_UID, FALSE, NULL, TRUE };
+
+static void
+add_cases (void)
+{
+#define ADD(path, setup, func) \
+  g_test_add (path, Fixture, setup, fixture_set_up, func, fixture_tear_down)
+
+  /* One row of the matrix each; the caller's name ends the path. */
+  ADD ("/authorization/matrix/root", &matrix_rows[CALLER_ROOT], test_matrix_row);
+  ADD ("/authorization/matrix/admin-user", &matrix_rows[CALLER_ADMIN_USER], test_matrix_row);
+  ADD ("/authorization/matrix/admin-group", &matrix_rows[CALLER_ADMIN_GROUP], test_matrix_row);
+  ADD ("/authorization/matrix/daemon-user", &matrix_rows[CALLER_DAEMON_USER], test_matrix_row);
+  ADD ("/authorization/matrix/buyer", &matrix_rows[CALLER_BUYER], test_matrix_row);
+  ADD ("/authorization/matrix/buyer-2", &matrix_rows[CALLER_BUYER_2], test_matrix_row);
+  ADD ("/authorization/matrix/nobody", &matrix_rows[CALLER_NOBODY], test_matrix_row);
+  ADD ("/authorization/polkit/absent", &no_polkitd, test_polkit_absent);
+  ADD ("/authorization/polkit/hung", &plain, test_polkit_hung);
+  ADD ("/authorization/polkit/challenge", &plain, test_polkit_challenge);
+  ADD ("/authorization/polkit/cli-terminal", &plain, test_polkit_cli_terminal);
+  ADD ("/authorization/admin-group/in-order", &plain, test_admin_group_in_order);
+  ADD ("/authorization/request-id/scoped", &plain, test_request_id_scoped);
+  ADD ("/authorization/fail-closed/bus-error", &daemon_as_nobody, test_fail_closed_bus_error);
+  ADD ("/authorization/fail-closed/disconnected", &with_debug_log, test_fail_closed_disconnected);
+
+#undef ADD
 }
 
 int
 main (int argc, char **argv)
 {
-  static CaseSetup matrix_setups[N_CALLERS];
-  static const CaseSetup plain = { DAEMON_UID, FALSE, NULL };
-  static const CaseSetup daemon_as_nobody = { RESERVED_TEST_NOBODY_UID, FALSE, NULL };
-  static const CaseSetup with_debug_log = { DAEMON_UID, TRUE, NULL };
-  static const CaseSetup no_polkitd = { DAEMON_UID, FALSE, NULL, TRUE };
-
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
-  for (guint c = 0; c < N_CALLERS; c++)
-    {
-      g_autofree char *path = g_strdup_printf ("/authorization/matrix/%s", callers[c].name);
-
-      matrix_setups[c] = (CaseSetup) { DAEMON_UID, FALSE, &callers[c], FALSE };
-      g_test_add (path, Fixture, &matrix_setups[c], fixture_set_up, test_matrix_row, fixture_tear_down);
-    }
-  g_test_add ("/authorization/polkit/absent", Fixture, &no_polkitd,
-              fixture_set_up, test_polkit_absent, fixture_tear_down);
-  g_test_add ("/authorization/polkit/hung", Fixture, &plain,
-              fixture_set_up, test_polkit_hung, fixture_tear_down);
-  g_test_add ("/authorization/polkit/challenge", Fixture, &plain,
-              fixture_set_up, test_polkit_challenge, fixture_tear_down);
-  g_test_add ("/authorization/polkit/cli-terminal", Fixture, &plain,
-              fixture_set_up, test_polkit_cli_terminal, fixture_tear_down);
-  g_test_add ("/authorization/admin-group/in-order", Fixture, &plain,
-              fixture_set_up, test_admin_group_in_order, fixture_tear_down);
-  g_test_add ("/authorization/request-id/scoped", Fixture, &plain,
-              fixture_set_up, test_request_id_scoped, fixture_tear_down);
-  g_test_add ("/authorization/fail-closed/bus-error", Fixture, &daemon_as_nobody,
-              fixture_set_up, test_fail_closed_bus_error, fixture_tear_down);
-  g_test_add ("/authorization/fail-closed/disconnected", Fixture, &with_debug_log,
-              fixture_set_up, test_fail_closed_disconnected, fixture_tear_down);
-
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

@@ -15,12 +15,14 @@
  * How long the daemon waits for a lock held by another process is its
  * BusyTimeout: as long as the test waits for anything where the held
  * purchases must all commit, half a second where they must all fail. */
-#include <locale.h>
 #include <sqlite3.h>
 #include <string.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ITEM           "seats"
 #define CAPACITY       30
@@ -28,13 +30,8 @@
 #define N_CALLS        160
 #define N_USERS        7
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;
-  sqlite3            *db;        /* the test's own view of the file */
-} Fixture;
+/* f->db: the test's own view of the file. */
+typedef ReservedTestFixture Fixture;
 
 /* Fixture data: the daemon's BusyTimeout (the default without either). */
 static const int WAITS_FOR_THE_TEST = 1;
@@ -44,44 +41,18 @@ static const int GIVES_UP_SOON = 2;
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  f->daemon = reserved_test_daemon_new ();
+  g_autofree char *config = NULL;
+
   if (data == &WAITS_FOR_THE_TEST || data == &GIVES_UP_SOON)
     {
       guint busy_timeout_ms = data == &WAITS_FOR_THE_TEST ? reserved_test_timeout_seconds () * 1000
                                                           : GIVES_UP_SOON_MS;
-      g_autofree char *config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
 
-      reserved_test_daemon_write_config (f->daemon, config);
+      config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
     }
-  reserved_test_daemon_start (f->daemon);
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
+  reserved_test_fixture_set_up (f, config);
   reserved_test_create_item (&f->client, ITEM, CAPACITY, PER_USER_LIMIT);
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->daemon), &f->db), ==, SQLITE_OK);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  sqlite3_close (f->db);
-  if (!g_test_failed ())
-    reserved_test_assert_law (&f->client);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
-}
-
-static void
-exec_sql (sqlite3 *db, const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
+  reserved_test_fixture_open_database (f);
 }
 
 /* The first column of the first row of @sql, with ?1 bound to @parameter
@@ -89,37 +60,19 @@ exec_sql (sqlite3 *db, const char *sql)
 static gint64
 query_int (sqlite3 *db, const char *sql, gint64 parameter)
 {
-  sqlite3_stmt *stmt = NULL;
-  gint64 value;
+  ReservedTestQuery q;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_bind_parameter_count (stmt) > 0)
-    sqlite3_bind_int64 (stmt, 1, parameter);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  return value;
+  reserved_test_query_start (&q, db, sql);
+  if (sqlite3_bind_parameter_count (q.stmt) > 0)
+    sqlite3_bind_int64 (q.stmt, 1, parameter);
+  return reserved_test_query_int (&q);
 }
 
+/* A count from the daemon's GetStatistics. */
 static guint64
 statistic (Fixture *f, const char *key)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) stats = NULL;
-  guint64 value = 0;
-  guint32 small = 0;
-
-  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                       RESERVE_INTERFACE, "GetStatistics", NULL,
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(@a{sv})", &stats);
-  if (g_variant_lookup (stats, key, "t", &value))
-    return value;
-  g_assert_true (g_variant_lookup (stats, key, "u", &small));
-  return small;
+  return reserved_test_get_statistic (f->connection, key);
 }
 
 /* --- the calls and their expected answers --------------------------------- */
@@ -359,12 +312,12 @@ test_one_transaction (Fixture *f, gconstpointer data)
 
   /* While the test holds the write lock, the daemon accepts every call
    * and queues it; none can commit. */
-  exec_sql (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->db, "BEGIN IMMEDIATE");
   send_all (f, calls, outcomes, &n_done);
   while (statistic (f, "calls_in_flight") < N_CALLS)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (n_done, ==, 0);
-  exec_sql (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->db, "ROLLBACK");
 
   wait_until (&n_done, N_CALLS);
   assert_answers (calls, answers, outcomes);
@@ -395,10 +348,10 @@ test_failed_commit (Fixture *f, gconstpointer data)
   make_calls (calls);
   /* Held past the daemon's busy timeout (GIVES_UP_SOON_MS): the writer
    * gives up. */
-  exec_sql (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->db, "BEGIN IMMEDIATE");
   send_all (f, calls, outcomes, &n_done);
   wait_until (&n_done, N_CALLS);
-  exec_sql (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->db, "ROLLBACK");
 
   for (guint i = 0; i < N_CALLS; i++)
     {
@@ -441,18 +394,20 @@ test_refusals_not_committed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (statistic (f, "commits"), ==, commits + 2);
 }
 
+static void
+add_cases (void)
+{
+  g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST,
+              fixture_set_up, test_one_transaction, reserved_test_fixture_tear_down);
+  g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON,
+              fixture_set_up, test_failed_commit, reserved_test_fixture_tear_down);
+  g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
+              fixture_set_up, test_refusals_not_committed,
+              reserved_test_fixture_tear_down);
+}
+
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-  (void) reserve_error_quark ();
-
-  g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST,
-              fixture_set_up, test_one_transaction, fixture_tear_down);
-  g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON,
-              fixture_set_up, test_failed_commit, fixture_tear_down);
-  g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
-              fixture_set_up, test_refusals_not_committed, fixture_tear_down);
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

@@ -11,7 +11,6 @@
  * stderr would fail the tests that expect it empty. */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -19,6 +18,7 @@
 
 #include "reserved-test-cli.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 typedef struct {
   ReservedTestDaemon *daemon;
@@ -619,12 +619,9 @@ test_help (Fixture *fixture, gconstpointer data)
   reserved_test_assert_exit (nothing, 2);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
 #define ADD(path, setup, function) \
   g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
 
@@ -649,6 +646,10 @@ main (int argc, char **argv)
   ADD ("/cli/help", &no_daemon_setup, test_help);
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

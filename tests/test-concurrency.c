@@ -6,46 +6,18 @@
 #define _GNU_SOURCE  /* F_SETPIPE_SZ */
 
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
 
 #define N_BUYERS 32
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  f->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_start (f->daemon);
-  /* Safe before spawning the buyers: they are exec'd, not just forked. */
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  if (!g_test_failed ())
-    reserved_test_assert_law (&f->client);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
-}
+typedef ReservedTestFixture Fixture;
 
 /* What one buyer was told. */
 typedef struct {
@@ -246,6 +218,23 @@ assert_serial_chain (Result *results, guint32 capacity)
   return stock;
 }
 
+/* How many buyers bought; asserts every other one was refused with
+ * @refusal. */
+static guint
+count_bought (const Result *results, const char *refusal)
+{
+  guint bought = 0;
+
+  for (guint i = 0; i < N_BUYERS; i++)
+    {
+      if (results[i].bought)
+        bought++;
+      else
+        g_assert_cmpstr (results[i].error, ==, refusal);
+    }
+  return bought;
+}
+
 static void
 assert_unique_orders (Result *results)
 {
@@ -265,21 +254,13 @@ test_single_units (Fixture *f, gconstpointer data)
   Result results[N_BUYERS] = { { 0 } };
   Race race = { "race", NULL, NULL, 0 };
   g_autoptr(GArray) all = NULL;
-  guint sold = 0;
 
   reserved_test_create_item (&f->client, "race", 10, 0);
   run_race (f, &race, one, NULL, results);
 
   /* Demand (32) exceeds the stock (10): everything is sold, to exactly 10
    * buyers, and the others were told SoldOut. */
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      if (results[i].bought)
-        sold++;
-      else
-        g_assert_cmpstr (results[i].error, ==, "SoldOut");
-    }
-  g_assert_cmpuint (sold, ==, 10);
+  g_assert_cmpuint (count_bought (results, "SoldOut"), ==, 10);
   assert_unique_orders (results);
   g_assert_cmpuint (assert_serial_chain (results, 10), ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "race").remaining, ==, 0);
@@ -319,19 +300,11 @@ test_per_user_limit (Fixture *f, gconstpointer data)
 {
   Result results[N_BUYERS] = { { 0 } };
   Race race = { "limited", "alice", NULL, 0 };
-  guint sold = 0;
 
   /* Plenty of stock, but everyone buys for alice, who may have 5. */
   reserved_test_create_item (&f->client, "limited", 100, 5);
   run_race (f, &race, one, NULL, results);
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      if (results[i].bought)
-        sold++;
-      else
-        g_assert_cmpstr (results[i].error, ==, "LimitExceeded");
-    }
-  g_assert_cmpuint (sold, ==, 5);
+  g_assert_cmpuint (count_bought (results, "LimitExceeded"), ==, 5);
   assert_unique_orders (results);
   g_assert_cmpuint (assert_serial_chain (results, 100), ==, 95);
   for (guint i = 0; i < N_BUYERS; i++)
@@ -454,23 +427,8 @@ test_signal_after_race (Fixture *f, gconstpointer data)
 
 /* --- the buyer ------------------------------------------------------------ */
 
-static void
-report (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
 /* One write() per line, shorter than PIPE_BUF: the lines of 32 buyers
  * sharing one pipe never interleave. */
-static void
-report (const char *format, ...)
-{
-  g_autofree char *line = NULL;
-  va_list args;
-
-  va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_assert_cmpint (write (STDOUT_FILENO, line, strlen (line)), ==, (gssize) strlen (line));
-}
-
 static int
 buyer (const char *address,
        const char *index,
@@ -509,17 +467,17 @@ buyer (const char *address,
                                           G_DBUS_CALL_FLAGS_NONE, -1,
                                           &order, &remaining, NULL, &error))
         {
-          report ("%s ok %" G_GUINT64_FORMAT " %u\n", index, order, remaining);
+          reserved_test_helper_say ("%s ok %" G_GUINT64_FORMAT " %u\n", index, order, remaining);
           if (churn_rounds > 0)
             {
               reserve_reserve1_call_cancel_sync (proxy, order,
                                                  G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
               g_assert_no_error (error);
-              report ("%s cancelled %" G_GUINT64_FORMAT "\n", index, order);
+              reserved_test_helper_say ("%s cancelled %" G_GUINT64_FORMAT "\n", index, order);
             }
         }
       else if (reserve_error_get_code (error, &code))
-        report ("%s error %s\n", index, reserve_error_to_name (code));
+        reserved_test_helper_say ("%s error %s\n", index, reserve_error_to_name (code));
       else
         {
           /* Anything but an API error (a timeout, a lost connection) is a
@@ -532,32 +490,23 @@ buyer (const char *address,
   return 0;
 }
 
+/* buyer ADDRESS INDEX ITEM USER QUANTITY REQUEST_ID CHURN_ROUNDS */
 static int
-run_helper (int argc, char **argv)
+run_buyer (char **args)
 {
-  guint64 quantity = 0, rounds = 0;
-
-  reserve_error_quark ();
-  if (argc == 8 && g_str_equal (argv[0], "buyer") &&
-      g_ascii_string_to_unsigned (argv[5], 10, 0, G_MAXUINT32, &quantity, NULL) &&
-      g_ascii_string_to_unsigned (argv[7], 10, 0, 1000, &rounds, NULL))
-    return buyer (argv[1], argv[2], argv[3], argv[4], (guint32) quantity, argv[6], (guint) rounds);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return buyer (args[0], args[1], args[2], args[3],
+                (guint32) reserved_test_helper_uint (args[4], 0, G_MAXUINT32), args[5],
+                (guint) reserved_test_helper_uint (args[6], 0, 1000));
 }
 
-int
-main (int argc, char **argv)
+static const ReservedTestHelper helpers[] = { { "buyer", 7, run_buyer }, { NULL } };
+
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
 #define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
 
   ADD ("/concurrency/single-units", test_single_units);
   ADD ("/concurrency/mixed-quantities", test_mixed_quantities);
@@ -567,6 +516,10 @@ main (int argc, char **argv)
   ADD ("/concurrency/signal-after-race", test_signal_after_race);
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

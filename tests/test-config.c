@@ -1,13 +1,14 @@
 /* The configuration file: the defaults, every key, and a refusal for every
  * mistake an admin can make, with a message that names the file, the key
  * and the value. */
-#include <locale.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
 
 #include "reserve-names.h"
 #include "reserved-config.h"
+#include "reserved-test-error.h"
+#include "reserved-test-main.h"
 
 #define ORIGIN "/etc/reserved/test.conf"
 
@@ -28,14 +29,6 @@ parse_ok (const char *text)
   return config;
 }
 
-static void
-assert_message_has (const GError *error, const char *part)
-{
-  g_assert_nonnull (error);
-  if (strstr (error->message, part) == NULL)
-    g_error ("the message “%s” does not mention “%s”", error->message, part);
-}
-
 /* @text is refused with @code; the message names the origin and each of
  * @parts (NULL-terminated). */
 static void
@@ -48,10 +41,10 @@ assert_refused (const char *text, int code, ...)
 
   g_assert_null (config);
   g_assert_error (error, G_KEY_FILE_ERROR, code);
-  assert_message_has (error, ORIGIN);
+  reserved_test_assert_message_has (error, ORIGIN);
   va_start (parts, code);
   while ((part = va_arg (parts, const char *)) != NULL)
-    assert_message_has (error, part);
+    reserved_test_assert_message_has (error, part);
   va_end (parts);
 }
 
@@ -343,7 +336,7 @@ test_load_missing (Folder *f, gconstpointer data)
   refused = reserved_config_load (path, FALSE, &error);
   g_assert_null (refused);
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
@@ -369,9 +362,9 @@ test_load_file (Folder *f, gconstpointer data)
   refused = reserved_config_load (path, TRUE, &error);
   g_assert_null (refused);
   g_assert_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
-  assert_message_has (error, path);
-  assert_message_has (error, "InitialCapacity");
-  assert_message_has (error, "lots");
+  reserved_test_assert_message_has (error, path);
+  reserved_test_assert_message_has (error, "InitialCapacity");
+  reserved_test_assert_message_has (error, "lots");
 }
 
 static void
@@ -386,15 +379,12 @@ test_load_not_a_file (Folder *f, gconstpointer data)
   config = reserved_config_load (path, TRUE, &error);
   g_assert_null (config);
   g_assert_nonnull (error);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/default-item", test_default_item);
   g_test_add_func ("/config/initial-capacity", test_initial_capacity);
@@ -412,6 +402,10 @@ main (int argc, char **argv)
   g_test_add ("/config/load/missing", Folder, NULL, folder_set_up, test_load_missing, folder_tear_down);
   g_test_add ("/config/load/file", Folder, NULL, folder_set_up, test_load_file, folder_tear_down);
   g_test_add ("/config/load/not-a-file", Folder, NULL, folder_set_up, test_load_not_a_file, folder_tear_down);
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

@@ -11,7 +11,6 @@
 #define _GNU_SOURCE  /* F_SETPIPE_SZ */
 
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -19,37 +18,18 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
 
 #define N_BUYERS   8
 #define N_KILLS    4
 #define CAPACITY   1000000u
 
-static ReservedTestClient *
-client_new (ReservedTestDaemon *daemon, GDBusConnection **connection_out)
-{
-  ReservedTestClient *client = g_new0 (ReservedTestClient, 1);
-
-  *connection_out = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  client->proxy = reserved_test_proxy_new (*connection_out);
-  client->admin = TRUE;
-  return client;
-}
-
-static void
-client_free (ReservedTestClient *client, GDBusConnection *connection)
-{
-  g_clear_object (&client->proxy);
-  g_dbus_connection_close_sync (connection, NULL, NULL);
-  g_object_unref (connection);
-  g_free (client);
-}
-
 static void
 test_kill_while_buying (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  GDBusConnection *connection = NULL;
-  ReservedTestClient *client = NULL;
+  ReservedTestAdmin admin = { 0 };
   g_autoptr(GHashTable) acked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -60,10 +40,10 @@ test_kill_while_buying (void)
   guint retries = 0;
 
   reserved_test_daemon_start (daemon);
-  client = client_new (daemon, &connection);
-  reserved_test_create_item (client, "crash", CAPACITY, 0);
+  reserved_test_admin_open (&admin, daemon);
+  reserved_test_create_item (&admin.client, "crash", CAPACITY, 0);
   /* The test holds no connection while the daemon comes and goes. */
-  client_free (client, connection);
+  reserved_test_admin_close (&admin);
 
   g_assert_cmpint (pipe (barrier), ==, 0);
   g_assert_cmpint (pipe (stop), ==, 0);
@@ -140,29 +120,26 @@ test_kill_while_buying (void)
                   total, N_KILLS + 1, retries);
   g_assert_cmpuint (total, >, 0);
 
-  client = client_new (daemon, &connection);
+  reserved_test_admin_open (&admin, daemon);
   for (guint i = 0; i < N_BUYERS; i++)
     {
-      g_autofree char *user = g_strdup_printf ("buyer%u", i);
-      g_autoptr(GArray) orders = reserved_test_list_orders (client, user);
-
       /* Every purchase a buyer made was retried until acknowledged, so the
        * database must hold exactly the acknowledged orders: none lost,
        * none extra. */
-      g_assert_cmpuint (orders->len, ==, n_acked[i]);
+      g_autoptr(GArray) orders = reserved_test_list_acknowledged (&admin.client, i, n_acked[i], acked);
+
       for (guint j = 0; j < orders->len; j++)
         {
           ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
 
-          g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (acked, &order->id)), ==, i + 1);
           g_assert_true (order->active);
           g_assert_cmpuint (order->quantity, ==, 1);
           g_assert_cmpstr (order->item, ==, "crash");
         }
     }
-  g_assert_cmpuint (reserved_test_get_item (client, "crash").remaining, ==, CAPACITY - total);
-  reserved_test_assert_law (client);
-  client_free (client, connection);
+  g_assert_cmpuint (reserved_test_get_item (&admin.client, "crash").remaining, ==, CAPACITY - total);
+  reserved_test_assert_law (&admin.client);
+  reserved_test_admin_close (&admin);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -170,8 +147,7 @@ static void
 test_ack_survives_kill (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  GDBusConnection *connection = NULL;
-  ReservedTestClient *client = NULL;
+  ReservedTestAdmin admin = { 0 };
   g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) after = NULL;
   guint64 last = 0;
@@ -181,30 +157,30 @@ test_ack_survives_kill (void)
   reserved_test_daemon_start (daemon);
   for (guint step = 0; step < 6; step++)
     {
-      client = client_new (daemon, &connection);
+      reserved_test_admin_open (&admin, daemon);
       switch (step)
         {
         case 0:
-          reserved_test_create_item (client, "durable", 10, 2);
+          reserved_test_create_item (&admin.client, "durable", 10, 2);
           break;
         case 1:
-          last = reserved_test_buy (client, "durable", "alice", 2, "r1", NULL);
+          last = reserved_test_buy (&admin.client, "durable", "alice", 2, "r1", NULL);
           break;
         case 2:
-          reserved_test_restock (client, "durable", 5);
+          reserved_test_restock (&admin.client, "durable", 5);
           break;
         case 3:
-          reserved_test_cancel (client, last);
+          reserved_test_cancel (&admin.client, last);
           break;
         case 4:
           /* The replay of r1 after the restarts still knows the order. */
-          g_assert_cmpuint (reserved_test_buy (client, "durable", "alice", 2, "r1", NULL), ==, last);
-          last = reserved_test_buy (client, "durable", "bob", 1, NULL, NULL);
+          g_assert_cmpuint (reserved_test_buy (&admin.client, "durable", "alice", 2, "r1", NULL), ==, last);
+          last = reserved_test_buy (&admin.client, "durable", "bob", 1, NULL, NULL);
           break;
         default:
           {
-            ReservedTestItem item = reserved_test_get_item (client, "durable");
-            g_autoptr(GArray) orders = reserved_test_list_orders (client, "");
+            ReservedTestItem item = reserved_test_get_item (&admin.client, "durable");
+            g_autoptr(GArray) orders = reserved_test_list_orders (&admin.client, "");
 
             g_assert_cmpuint (item.capacity, ==, 15);
             g_assert_cmpuint (item.remaining, ==, 14);
@@ -217,16 +193,16 @@ test_ack_survives_kill (void)
           break;
         }
       g_clear_pointer (&before, g_variant_unref);
-      before = reserved_test_snapshot (client);
-      client_free (client, connection);
+      before = reserved_test_snapshot (&admin.client);
+      reserved_test_admin_close (&admin);
       reserved_test_daemon_kill (daemon);
       reserved_test_daemon_start (daemon);
-      client = client_new (daemon, &connection);
+      reserved_test_admin_open (&admin, daemon);
       g_clear_pointer (&after, g_variant_unref);
-      after = reserved_test_snapshot (client);
+      after = reserved_test_snapshot (&admin.client);
       g_assert_cmpvariant (before, after);
-      reserved_test_assert_law (client);
-      client_free (client, connection);
+      reserved_test_assert_law (&admin.client);
+      reserved_test_admin_close (&admin);
     }
   reserved_test_daemon_stop (daemon);
 }
@@ -243,14 +219,14 @@ told_to_stop (void)
 }
 
 static int
-crash_buyer (const char *address, const char *index)
+crash_buyer (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  const char *index = args[1];
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   g_autofree char *barrier = NULL;
   g_autofree char *user = g_strdup_printf ("buyer%s", index);
   guint timeout_ms = reserved_test_timeout_seconds () * 1000;
   guint retries = 0;
-  g_autofree char *summary = NULL;
 
   barrier = reserved_test_read_all (STDIN_FILENO);
   for (guint number = 0; !told_to_stop (); number++)
@@ -279,11 +255,9 @@ crash_buyer (const char *address, const char *index)
             {
               guint64 order = 0;
               guint32 remaining = 0;
-              g_autofree char *line = NULL;
 
               g_variant_get (reply, "(tu)", &order, &remaining);
-              line = g_strdup_printf ("ack %s %u %" G_GUINT64_FORMAT "\n", index, number, order);
-              g_assert_cmpint (write (STDOUT_FILENO, line, strlen (line)), ==, (gssize) strlen (line));
+              reserved_test_helper_say ("ack %s %u %" G_GUINT64_FORMAT "\n", index, number, order);
               break;
             }
           if (reserve_error_get_code (error, &code))
@@ -304,34 +278,23 @@ crash_buyer (const char *address, const char *index)
           g_usleep (10 * 1000);
         }
     }
-  summary = g_strdup_printf ("retried %s %u\n", index, retries);
-  g_assert_cmpint (write (STDOUT_FILENO, summary, strlen (summary)), ==, (gssize) strlen (summary));
+  reserved_test_helper_say ("retried %s %u\n", index, retries);
   g_dbus_connection_close_sync (connection, NULL, NULL);
   return 0;
 }
 
-static int
-run_helper (int argc, char **argv)
+/* crash-buyer ADDRESS INDEX */
+static const ReservedTestHelper helpers[] = { { "crash-buyer", 2, crash_buyer }, { NULL } };
+
+static void
+add_cases (void)
 {
-  reserve_error_quark ();
-  if (argc == 3 && g_str_equal (argv[0], "crash-buyer"))
-    return crash_buyer (argv[1], argv[2]);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  g_test_add_func ("/crash/kill-while-buying", test_kill_while_buying);
+  g_test_add_func ("/crash/ack-survives-kill", test_ack_survives_kill);
 }
 
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
-  g_test_add_func ("/crash/kill-while-buying", test_kill_while_buying);
-  g_test_add_func ("/crash/ack-survives-kill", test_ack_survives_kill);
-
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

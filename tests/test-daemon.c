@@ -5,69 +5,15 @@
  *
  * Each case gets a fresh bus, database and daemon, and ends by checking the
  * law and stopping the daemon with SIGTERM, which must exit 0. */
-#include <locale.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;   /* the test process: uid 0 or the daemon's uid, an admin */
-} Fixture;
-
-static void
-fixture_connect (Fixture *f)
-{
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-}
-
-static void
-fixture_disconnect (Fixture *f)
-{
-  g_clear_object (&f->proxy);
-  if (f->connection != NULL)
-    g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  f->client.proxy = NULL;
-}
-
-/* @data: the configuration file's contents, or NULL for none. */
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  f->daemon = reserved_test_daemon_new ();
-  if (data != NULL)
-    reserved_test_daemon_write_config (f->daemon, data);
-  reserved_test_daemon_start (f->daemon);
-  fixture_connect (f);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  if (!g_test_failed () && f->proxy != NULL)
-    reserved_test_assert_law (&f->client);
-  fixture_disconnect (f);
-  if (reserved_test_daemon_get_process (f->daemon) != NULL)
-    reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
-}
-
-/* Restarts the daemon on the same database. */
-static void
-fixture_restart (Fixture *f)
-{
-  fixture_disconnect (f);
-  reserved_test_daemon_restart (f->daemon);
-  fixture_connect (f);
-}
+typedef ReservedTestFixture Fixture;
 
 static char *
 repeat (const char *unit, guint times)
@@ -158,7 +104,7 @@ test_buy_ids_never_reused (Fixture *f, gconstpointer data)
           last = id;
         }
       reserved_test_cancel (&f->client, last);
-      fixture_restart (f);
+      reserved_test_fixture_restart (f);
     }
 }
 
@@ -316,7 +262,7 @@ test_buy_user_verbatim (Fixture *f, gconstpointer data)
                     100 - G_N_ELEMENTS (users));
 
   /* The tables are still there after a restart. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   {
     g_autoptr(GArray) orders = reserved_test_list_orders (&f->client, users[0]);
 
@@ -414,7 +360,7 @@ test_buy_replay (Fixture *f, gconstpointer data)
   }
 
   /* Remembered across a restart: a client retrying after a crash. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   again = reserved_test_buy (&f->client, "ticket", "bob", 1, "req-2", &remaining);
   g_assert_cmpuint (again, ==, other);
   g_assert_cmpuint (remaining, ==, 99);
@@ -497,7 +443,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   reserved_test_buy (&f->client, "unlimited", "alice", RESERVE_BUY_QUANTITY_MAX, NULL, NULL);
 
   /* And it survives a restart. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").per_user_limit, ==, 3);
   reserved_test_buy_refused (&f->client, "limited", "alice", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
 }
@@ -632,7 +578,7 @@ test_cancel (Fixture *f, gconstpointer data)
     assert_order (orders, 1, b, "other", 4, FALSE);
   }
   /* Cancelled for good, also after a restart. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   reserved_test_cancel_refused (&f->client, a, RESERVE_ERROR_ALREADY_CANCELLED);
   g_assert_cmpuint (reserved_test_cancel (&f->client, c), ==, 100);
 }
@@ -798,27 +744,24 @@ test_create_item (Fixture *f, gconstpointer data)
   reserved_test_create_item_refused (&f->client, "max", 5, NULL, RESERVE_ERROR_ITEM_EXISTS);
 
   /* Options: per_user_limit (u) and nothing else. */
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per_user_limit", g_variant_new_int32 (2)),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per_user_limit", g_variant_new_string ("2")),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per_user_limit", g_variant_new_uint64 (2)),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("per-user-limit", g_variant_new_uint32 (2)),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_create_item_refused (&f->client, "opt", 5,
-                                     options_with ("request_id", g_variant_new_string ("r")),
-                                     RESERVE_ERROR_INVALID_ARGUMENT);
+  {
+    GVariant *refused[] = {
+      options_with ("per_user_limit", g_variant_new_int32 (2)),
+      options_with ("per_user_limit", g_variant_new_string ("2")),
+      options_with ("per_user_limit", g_variant_new_uint64 (2)),
+      options_with ("per-user-limit", g_variant_new_uint32 (2)),
+      options_with ("request_id", g_variant_new_string ("r")),
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      reserved_test_create_item_refused (&f->client, "opt", 5, refused[i], RESERVE_ERROR_INVALID_ARGUMENT);
+  }
   reserved_test_get_item_refused (&f->client, "opt", RESERVE_ERROR_NO_SUCH_ITEM);
   reserved_test_create_item (&f->client, "opt", 5, 2);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "opt").per_user_limit, ==, 2);
 
   /* Durable. */
-  fixture_restart (f);
+  reserved_test_fixture_restart (f);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "max").capacity, ==, RESERVE_CAPACITY_MAX);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "opt").per_user_limit, ==, 2);
 }
@@ -1275,37 +1218,33 @@ helper_retired_admin (const char *address, guint64 a)
   return 0;
 }
 
+/* nobody ADDRESS ORDER_A ORDER_B */
 static int
-run_helper (int argc, char **argv)
+run_nobody (char **args)
 {
-  guint64 a = 0, b = 0;
-
-  reserve_error_quark ();
-  if (argc == 4 && g_str_equal (argv[0], "nobody") &&
-      g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT64, &a, NULL) &&
-      g_ascii_string_to_unsigned (argv[3], 10, 1, G_MAXUINT64, &b, NULL))
-    return helper_nobody (argv[1], a, b);
-  if (argc == 3 && g_str_equal (argv[0], "retired-admin") &&
-      g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT64, &a, NULL))
-    return helper_retired_admin (argv[1], a);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  return helper_nobody (args[0], reserved_test_helper_uint (args[1], 1, G_MAXUINT64),
+                        reserved_test_helper_uint (args[2], 1, G_MAXUINT64));
 }
 
-int
-main (int argc, char **argv)
+/* retired-admin ADDRESS ORDER */
+static int
+run_retired_admin (char **args)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
+  return helper_retired_admin (args[0], reserved_test_helper_uint (args[1], 1, G_MAXUINT64));
+}
 
-  g_test_init (&argc, &argv, NULL);
-  /* Registers the D-Bus error names, so that the daemon's errors arrive
-   * as RESERVE_ERROR codes. */
-  reserve_error_quark ();
+static const ReservedTestHelper helpers[] = {
+  { "nobody", 3, run_nobody },
+  { "retired-admin", 2, run_retired_admin },
+  { NULL },
+};
 
+static void
+add_cases (void)
+{
 #define ADD(path, func, config) \
-  g_test_add (path, Fixture, config, fixture_set_up, func, fixture_tear_down)
+  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
 
   ADD ("/daemon/buy/basic", test_buy_basic, NULL);
   ADD ("/daemon/buy/ids-never-reused", test_buy_ids_never_reused, NULL);
@@ -1341,6 +1280,10 @@ main (int argc, char **argv)
        "[reserved]\nAdminGroups=65534\n");
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

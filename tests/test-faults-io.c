@@ -36,7 +36,6 @@
  * Under a sanitizer the shim is preloaded after the sanitizer's runtime
  * (see reserved_test_fault_shim_attach()), so these cases run in the
  * sanitized build as well. */
-#include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -48,6 +47,8 @@
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
+#include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ITEM     "ticket"  /* the default item, with CAPACITY units */
 #define CAPACITY 1000000000u
@@ -134,17 +135,13 @@ is_storage_failure (const GError *error)
 static gint64
 orders_with_request_id (const char *path, const char *request_id)
 {
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READONLY);
+  ReservedTestQuery q;
   gint64 n;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM orders WHERE request_id = ?1",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, request_id, -1, SQLITE_STATIC);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
+  reserved_test_query_start (&q, db, "SELECT count(*) FROM orders WHERE request_id = ?1");
+  sqlite3_bind_text (q.stmt, 1, request_id, -1, SQLITE_STATIC);
+  n = reserved_test_query_int (&q);
   sqlite3_close (db);
   return n;
 }
@@ -155,7 +152,7 @@ typedef struct {
   ReservedTestDaemon      *daemon;
   ReservedTestFaultShim   *shim;
   ReservedFaultControl    *control;
-  ReservedTestFaultClient  c;
+  ReservedTestAdmin        c;
   GRand                   *rand;
   GHashTable              *acked;     /* order id -> ReservedTestOrderState */
   GHashTable              *in_doubt;  /* orders whose cancellation got no answer */
@@ -181,7 +178,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   g_clear_pointer (&f->shim, reserved_test_fault_shim_free);
   g_clear_pointer (&f->daemon, reserved_test_daemon_free);
   g_clear_pointer (&f->acked, g_hash_table_unref);
@@ -199,7 +196,7 @@ start_with_shim (Fixture *f, guint32 fault_mode)
   RESERVED_TEST_FAULT_SET (f->control->mode, fault_mode);
   reserved_test_fault_shim_attach (f->shim, TRUE);
   reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
 }
 
 /* Stops the daemon (SIGTERM, exit status 0), then checks the file as it
@@ -211,7 +208,7 @@ check_after_stop (Fixture *f, const char *what)
 {
   g_autoptr(GHashTable) in_file = NULL;
 
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   if (reserved_test_daemon_get_process (f->daemon) != NULL)
     reserved_test_daemon_stop (f->daemon);
   in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
@@ -227,10 +224,10 @@ check_after_stop (Fixture *f, const char *what)
 
   reserved_test_fault_shim_attach (f->shim, FALSE);
   reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
   reserved_test_assert_law (&f->c.client);
   reserved_test_buy (&f->c.client, ITEM, "after", 1, NULL, NULL);
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   reserved_test_daemon_stop (f->daemon);
 }
 
@@ -266,7 +263,7 @@ disarm (Fixture *f)
 static void
 run_error_rounds (Fixture *f, FaultKind kind)
 {
-  guint rounds = reserved_test_fault_env_uint ("RESERVED_TEST_IO_ROUNDS", 200);
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_IO_ROUNDS", 200, G_MAXUINT);
   g_autoptr(GArray) active = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint n_refused = 0, n_acked = 0, n_cancelled = 0;
 
@@ -398,7 +395,7 @@ test_checkpoint_at_exit (Fixture *f, gconstpointer data)
           guint64 order = reserved_test_buy (&f->c.client, ITEM, "alice", 1, request_id, NULL);
           reserved_test_fault_orders_set (f->acked, order, RESERVED_TEST_ORDER_ACTIVE);
         }
-      reserved_test_fault_client_close (&f->c);
+      reserved_test_admin_close (&f->c);
 
       RESERVED_TEST_FAULT_SET (f->control->files, (guint32) RESERVED_FAULT_FILE_DB);
       if (attempt % 2 == 0)
@@ -433,6 +430,19 @@ test_checkpoint_at_exit (Fixture *f, gconstpointer data)
   check_after_stop (f, "failed checkpoint at exit");
 }
 
+/* The daemon without the shim starts on what the file holds and serves it
+ * by the law. */
+static void
+check_plain_start (Fixture *f)
+{
+  reserved_test_fault_shim_attach (f->shim, FALSE);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_admin_open (&f->c, f->daemon);
+  reserved_test_assert_law (&f->c.client);
+  reserved_test_admin_close (&f->c);
+  reserved_test_daemon_stop (f->daemon);
+}
+
 /* A purchase whose commit failed (the log's fsync) is answered
  * StorageFailure, "nothing taken". Its frames may still sit in the log
  * with a valid commit mark; a kill before the next write must not let
@@ -457,7 +467,7 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
   g_assert_true (is_storage_failure (error));
   g_assert_cmpuint (RESERVED_TEST_FAULT_GET (f->control->failed_syncs), ==, 1);
 
-  reserved_test_fault_client_close (&f->c);
+  reserved_test_admin_close (&f->c);
   reserved_test_daemon_kill (f->daemon);
   in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
   reserved_test_fault_assert_orders (in_file, f->acked, "failed commit, then kill -9");
@@ -466,12 +476,7 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
              "after kill -9: recovery replayed its frames from the log. A client told “nothing "
              "taken” holds an order it does not know about.");
 
-  reserved_test_fault_shim_attach (f->shim, FALSE);
-  reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
-  reserved_test_assert_law (&f->c.client);
-  reserved_test_fault_client_close (&f->c);
-  reserved_test_daemon_stop (f->daemon);
+  check_plain_start (f);
 }
 
 /* --- power loss ------------------------------------------------------------------ */
@@ -563,7 +568,7 @@ power_round (Fixture            *f,
       Call calls[8] = { { 0 } };
       guint n = MIN (plan->n_calls, G_N_ELEMENTS (calls));
 
-      reserved_test_fault_client_open (&f->c, f->daemon);
+      reserved_test_admin_open (&f->c, f->daemon);
       for (guint i = 0; i < n; i++)
         {
           calls[i].user = g_strdup_printf ("user%u", i % 3);
@@ -603,7 +608,7 @@ power_round (Fixture            *f,
             }
           call_clear (call);
         }
-      reserved_test_fault_client_close (&f->c);
+      reserved_test_admin_close (&f->c);
       if (!reserved_test_process_has_exited (process))
         {
           kill (reserved_test_process_get_pid (process), SIGTERM);
@@ -680,23 +685,10 @@ forget_orders (Fixture *f, GArray *active)
   f->last_loss = g_strdup ("none (no database yet)");
 }
 
-/* The daemon without the shim starts on what the file holds and serves it
- * by the law. */
-static void
-check_plain_start (Fixture *f)
-{
-  reserved_test_fault_shim_attach (f->shim, FALSE);
-  reserved_test_daemon_start (f->daemon);
-  reserved_test_fault_client_open (&f->c, f->daemon);
-  reserved_test_assert_law (&f->c.client);
-  reserved_test_fault_client_close (&f->c);
-  reserved_test_daemon_stop (f->daemon);
-}
-
 static void
 test_power_loss (Fixture *f, gconstpointer data)
 {
-  guint rounds = reserved_test_fault_env_uint ("RESERVED_TEST_CRASH_POINTS", 400);
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_CRASH_POINTS", 400, G_MAXUINT);
   g_autoptr(GArray) active = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 span[8] = { 0 };    /* by calls in a round: events without a power loss */
   guint crashes = 0, during_start = 0, during_exit = 0, kept_rounds = 0;
@@ -822,13 +814,9 @@ test_power_loss_first_start (Fixture *f, gconstpointer data)
              "to start on what was left:%s", refused->str);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-  (void) reserve_error_quark ();
-
   g_test_add ("/faults/io-errors/fsync", Fixture, NULL,
               fixture_set_up, test_io_errors_fsync, fixture_tear_down);
   g_test_add ("/faults/io-errors/write", Fixture, NULL,
@@ -841,5 +829,10 @@ main (int argc, char **argv)
               fixture_set_up, test_power_loss, fixture_tear_down);
   g_test_add ("/faults/power-loss/first-start", Fixture, NULL,
               fixture_set_up, test_power_loss_first_start, fixture_tear_down);
-  return g_test_run ();
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

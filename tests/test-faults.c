@@ -38,7 +38,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,6 +52,9 @@
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
+#include "reserved-test-files.h"
+#include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ITEM     "ticket"   /* the default item */
 #define CAPACITY 1000000000u
@@ -80,12 +82,12 @@ static void
 check_file_and_daemon (ReservedTestDaemon *daemon, GHashTable *expected, const char *what)
 {
   g_autoptr(GHashTable) in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (daemon));
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   reserved_test_fault_assert_orders (in_file, expected, what);
-  reserved_test_fault_client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_assert_law (&c.client);
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
 }
 
 /* --- kill -9 in a loop ---------------------------------------------------------- */
@@ -97,14 +99,6 @@ told_to_stop (void)
 
   /* The test closes the other end: POLLHUP. */
   return poll (&pfd, 1, 0) > 0;
-}
-
-static void
-say (const char *line)
-{
-  gsize length = strlen (line);
-
-  g_assert_cmpint (write (STDOUT_FILENO, line, length), ==, (gssize) length);
 }
 
 /* Calls until the daemon answers, whatever the kills in between: a call
@@ -156,12 +150,13 @@ call_until_answered (GDBusConnection *connection,
  * "ack BUYER NUMBER ORDER", "cancel BUYER ORDER", and at the end
  * "retried BUYER CALLS". */
 static int
-kill_loop_buyer (const char *address, const char *index_text, const char *seed_text)
+kill_loop_buyer (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  const char *index_text = args[1];
+  const char *seed_text = args[2];
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) g_ascii_strtoull (seed_text, NULL, 10));
   g_autofree char *user = g_strdup_printf ("buyer%s", index_text);
-  g_autofree char *summary = NULL;
   guint retries = 0;
 
   /* Every buyer starts when the test closes the pipe. */
@@ -173,7 +168,6 @@ kill_loop_buyer (const char *address, const char *index_text, const char *seed_t
       guint32 quantity = g_rand_int_range (rand, 0, 4) == 0 ? 2 : 1;
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) reply = NULL;
-      g_autofree char *line = NULL;
       gboolean retried = FALSE;
       guint64 order = 0;
 
@@ -187,13 +181,11 @@ kill_loop_buyer (const char *address, const char *index_text, const char *seed_t
           return 1;
         }
       g_variant_get (reply, "(tu)", &order, NULL);
-      line = g_strdup_printf ("ack %s %u %" G_GUINT64_FORMAT " %u\n", index_text, number, order, quantity);
-      say (line);
+      reserved_test_helper_say ("ack %s %u %" G_GUINT64_FORMAT " %u\n", index_text, number, order, quantity);
 
       if (number % 5 == 4)
         {
           g_autoptr(GVariant) cancelled = NULL;
-          g_autofree char *cancel_line = NULL;
 
           cancelled = call_until_answered (connection, "Cancel", g_variant_new ("(t)", order),
                                            "(u)", &retried, &retries, &error);
@@ -205,15 +197,19 @@ kill_loop_buyer (const char *address, const char *index_text, const char *seed_t
                           index_text, order, error->message);
               return 1;
             }
-          cancel_line = g_strdup_printf ("cancel %s %" G_GUINT64_FORMAT "\n", index_text, order);
-          say (cancel_line);
+          reserved_test_helper_say ("cancel %s %" G_GUINT64_FORMAT "\n", index_text, order);
         }
     }
-  summary = g_strdup_printf ("retried %s %u\n", index_text, retries);
-  say (summary);
+  reserved_test_helper_say ("retried %s %u\n", index_text, retries);
   g_dbus_connection_close_sync (connection, NULL, NULL);
   return 0;
 }
+
+/* kill-loop-buyer ADDRESS INDEX SEED */
+static const ReservedTestHelper helpers[] = {
+  { "kill-loop-buyer", 3, kill_loop_buyer },
+  { NULL },
+};
 
 /* Appends what @fd (non-blocking) holds now to @text. */
 static void
@@ -234,7 +230,7 @@ test_kill_loop (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
   g_autoptr(GHashTable) owner = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  guint kills = reserved_test_fault_env_uint ("RESERVED_TEST_KILLS", 200);
+  guint kills = reserved_test_env_uint ("RESERVED_TEST_KILLS", 200, G_MAXUINT);
   g_autoptr(GString) text = g_string_new (NULL);
   g_auto(GStrv) lines = NULL;
   guint n_acked[N_BUYERS] = { 0 };
@@ -334,24 +330,21 @@ test_kill_loop (void)
     }
 
   {
-    ReservedTestFaultClient c = { 0 };
+    ReservedTestAdmin c = { 0 };
     guint total = 0;
 
-    reserved_test_fault_client_open (&c, daemon);
+    reserved_test_admin_open (&c, daemon);
     for (guint i = 0; i < N_BUYERS; i++)
       {
-        g_autofree char *user = g_strdup_printf ("buyer%u", i);
-        g_autoptr(GArray) orders = reserved_test_list_orders (&c.client, user);
-
         /* Every purchase was retried until answered, so the database holds
          * exactly the acknowledged ones: none lost, none twice. */
-        g_assert_cmpuint (orders->len, ==, n_acked[i]);
+        g_autoptr(GArray) orders = reserved_test_list_acknowledged (&c.client, i, n_acked[i], owner);
+
         for (guint j = 0; j < orders->len; j++)
           {
             ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
             int state = GPOINTER_TO_INT (g_hash_table_lookup (expected, &order->id));
 
-            g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (owner, &order->id)), ==, i + 1);
             g_assert_cmpint (state, ==, order->active ? RESERVED_TEST_ORDER_ACTIVE
                                                       : RESERVED_TEST_ORDER_CANCELLED);
             if (order->active)
@@ -360,7 +353,7 @@ test_kill_loop (void)
         total += n_acked[i];
       }
     g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==, CAPACITY - units_active);
-    reserved_test_fault_client_close (&c);
+    reserved_test_admin_close (&c);
     g_test_message ("%u kills in %.0f s: %u purchases and %u cancellations acknowledged, "
                     "%u calls retried after a kill; none lost, none twice",
                     kills + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC,
@@ -415,7 +408,7 @@ fill_up (const char *path)
  * before each: after a failed commit the daemon empties its write-ahead log,
  * which gives some room back. */
 static void
-assert_writes_refused (ReservedTestFaultClient *c, const char *path, const char *filler,
+assert_writes_refused (ReservedTestAdmin *c, const char *path, const char *filler,
                        guint64 active_order)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&c->client);
@@ -452,7 +445,7 @@ assert_writes_refused (ReservedTestFaultClient *c, const char *path, const char 
 }
 
 static guint64
-buy_recorded (ReservedTestFaultClient *c, GHashTable *expected, const char *user)
+buy_recorded (ReservedTestAdmin *c, GHashTable *expected, const char *user)
 {
   guint64 order = reserved_test_buy (&c->client, ITEM, user, 1, NULL, NULL);
 
@@ -474,7 +467,7 @@ typedef struct {
 static void
 disk_full_set_up (DiskFull *d)
 {
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   enter_private_mount_namespace ();
   d->daemon = reserved_test_daemon_new ();
@@ -490,7 +483,7 @@ disk_full_set_up (DiskFull *d)
   reserved_test_daemon_set_database (d->daemon, d->path);
 
   reserved_test_daemon_start (d->daemon);
-  reserved_test_fault_client_open (&c, d->daemon);
+  reserved_test_admin_open (&c, d->daemon);
   /* Few: the log grows with every commit until its checkpoint at 1000
    * pages, and it must not fill the disk by itself. */
   for (guint i = 0; i < 8; i++)
@@ -498,7 +491,7 @@ disk_full_set_up (DiskFull *d)
   reserved_test_cancel (&c.client, d->order);
   reserved_test_fault_orders_set (d->expected, d->order, RESERVED_TEST_ORDER_CANCELLED);
   d->order = buy_recorded (&c, d->expected, "alice");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
 }
 
 static void
@@ -518,21 +511,21 @@ static void
 test_disk_full (void)
 {
   DiskFull d = { 0 };
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   disk_full_set_up (&d);
 
   /* Full: the next commit needs the log to grow, and it cannot. */
   fill_up (d.filler);
-  reserved_test_fault_client_open (&c, d.daemon);
+  reserved_test_admin_open (&c, d.daemon);
   assert_writes_refused (&c, d.path, d.filler, d.order);
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   /* Nothing half-written: the file as another process reads it. */
   check_file_and_daemon (d.daemon, d.expected, "disk full");
 
   /* Room again: the daemon goes on by itself, no restart. */
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
-  reserved_test_fault_client_open (&c, d.daemon);
+  reserved_test_admin_open (&c, d.daemon);
   for (guint i = 0; i < 5; i++)
     d.order = buy_recorded (&c, d.expected, "bob");
   reserved_test_cancel (&c.client, d.order);
@@ -545,7 +538,7 @@ test_disk_full (void)
   assert_writes_refused (&c, d.path, d.filler, d.order);
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
   buy_recorded (&c, d.expected, "carol");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   check_file_and_daemon (d.daemon, d.expected, "disk full, then room again");
 
   disk_full_tear_down (&d);
@@ -559,7 +552,7 @@ static void
 test_disk_full_restart (void)
 {
   DiskFull d = { 0 };
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
   g_autoptr(ReservedTestProcess) process = NULL;
 
   disk_full_set_up (&d);
@@ -589,9 +582,9 @@ test_disk_full_restart (void)
   else
     {
       g_test_message ("on a full disk the daemon started");
-      reserved_test_fault_client_open (&c, d.daemon);
+      reserved_test_admin_open (&c, d.daemon);
       assert_writes_refused (&c, d.path, d.filler, d.order);
-      reserved_test_fault_client_close (&c);
+      reserved_test_admin_close (&c);
       kill (reserved_test_process_get_pid (process), SIGTERM);
       reserved_test_assert_exit_status (reserved_test_process_wait (process), 0,
                                         "reserved, stopped with SIGTERM", NULL);
@@ -600,9 +593,9 @@ test_disk_full_restart (void)
 
   g_assert_cmpint (g_unlink (d.filler), ==, 0);
   reserved_test_daemon_start (d.daemon);
-  reserved_test_fault_client_open (&c, d.daemon);
+  reserved_test_admin_open (&c, d.daemon);
   buy_recorded (&c, d.expected, "dave");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   check_file_and_daemon (d.daemon, d.expected, "restarted on a full disk, then room again");
 
   disk_full_tear_down (&d);
@@ -631,15 +624,6 @@ on_timed_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   timed->done = TRUE;
 }
 
-static void
-exec_sql (sqlite3 *db, const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
-}
-
 /* Runs the main loop for @ms milliseconds. */
 static void
 run_for (guint ms)
@@ -665,7 +649,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
   Timed calls[8] = { { 0 } };
   sqlite3 *db = NULL;
   gint64 locked, released, read_time;
@@ -684,11 +668,12 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
     }
   reserved_test_daemon_write_config (daemon, config);
   reserved_test_daemon_start (daemon);
-  reserved_test_fault_client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   buy_recorded (&c, expected, "alice");
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (daemon), &db), ==, SQLITE_OK);
+  db = reserved_test_sql_open (reserved_test_daemon_get_database (daemon),
+                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
-  exec_sql (db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (db, "BEGIN IMMEDIATE");
   locked = g_get_monotonic_time ();
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     {
@@ -717,7 +702,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
       if (calls[i].done)
         g_error ("purchase %u was answered while another process held the write lock: %s", i,
                  calls[i].error != NULL ? calls[i].error->message : "success");
-  exec_sql (db, "ROLLBACK");
+  reserved_test_sql_exec (db, "ROLLBACK");
   released = g_get_monotonic_time ();
 
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
@@ -749,7 +734,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
 
   /* And the daemon goes on. */
   buy_recorded (&c, expected, "carol");
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   check_file_and_daemon (daemon, expected, "lock");
   if (!expect_success)
     {
@@ -791,28 +776,16 @@ static void
 make_database_in (ReservedTestDaemon *daemon, const char *folder)
 {
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
-  ReservedTestFaultClient c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
   reserved_test_daemon_set_database (daemon, path);
   reserved_test_daemon_start (daemon);
-  reserved_test_fault_client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, ITEM, "alice", 1, NULL, NULL);
-  reserved_test_fault_client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
 }
 
 /* The daemon must refuse to start, name the database, and say what is
@@ -849,7 +822,7 @@ test_read_only_folder (void)
   GStatBuf st;
 
   make_database_in (daemon, folder);
-  before = read_bytes (reserved_test_daemon_get_database (daemon));
+  before = reserved_test_read_bytes (reserved_test_daemon_get_database (daemon));
   /* The file is the daemon's to write; the folder, root's, is not: no room
    * for the -wal and -shm files. (As root, permissions stop nothing.) */
   g_assert_cmpuint (geteuid (), ==, 0);
@@ -857,7 +830,7 @@ test_read_only_folder (void)
   g_assert_cmpint (g_chmod (folder, 0755), ==, 0);
   reserved_test_daemon_set_run_as (daemon, RESERVED_TEST_NOBODY_UID);
   assert_refused_read_only (daemon, "a writable database in a folder the daemon cannot write");
-  g_assert_true (g_bytes_equal (before, read_bytes (reserved_test_daemon_get_database (daemon))));
+  g_assert_true (g_bytes_equal (before, reserved_test_read_bytes (reserved_test_daemon_get_database (daemon))));
 
   reserved_test_daemon_set_database (daemon, fresh);
   assert_refused_read_only (daemon, "a new database in a folder the daemon cannot write");
@@ -883,14 +856,14 @@ test_read_only_mount (void)
   fresh = g_build_filename (folder, "fresh.db", NULL);
   make_database_in (daemon, folder);
   path = g_strdup (reserved_test_daemon_get_database (daemon));
-  before = read_bytes (path);
+  before = reserved_test_read_bytes (path);
 
   g_assert_cmpint (mount (folder, folder, NULL, MS_BIND, NULL), ==, 0);
   g_assert_cmpint (mount (NULL, folder, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), ==, 0);
   assert_refused_read_only (daemon, "a database on a read-only mount");
   reserved_test_daemon_set_database (daemon, fresh);
   assert_refused_read_only (daemon, "a new database on a read-only mount");
-  g_assert_true (g_bytes_equal (before, read_bytes (path)));
+  g_assert_true (g_bytes_equal (before, reserved_test_read_bytes (path)));
   g_assert_cmpint (umount2 (folder, MNT_DETACH), ==, 0);
 
   in_file = reserved_test_fault_check_file (path);
@@ -899,26 +872,9 @@ test_read_only_mount (void)
 
 /* --- main ------------------------------------------------------------------------ */
 
-static int
-run_helper (int argc, char **argv)
+static void
+add_cases (void)
 {
-  (void) reserve_error_quark ();
-  if (argc == 4 && g_str_equal (argv[0], "kill-loop-buyer"))
-    return kill_loop_buyer (argv[1], argv[2], argv[3]);
-  g_printerr ("unknown helper call\n");
-  return 2;
-}
-
-int
-main (int argc, char **argv)
-{
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  (void) reserve_error_quark ();
-
   g_test_add_func ("/faults/kill-loop", test_kill_loop);
   g_test_add_func ("/faults/disk-full/no-restart", test_disk_full);
   g_test_add_func ("/faults/disk-full/restart", test_disk_full_restart);
@@ -927,5 +883,10 @@ main (int argc, char **argv)
   g_test_add_func ("/faults/lock/configured", test_lock_configured);
   g_test_add_func ("/faults/read-only/folder", test_read_only_folder);
   g_test_add_func ("/faults/read-only/mount", test_read_only_mount);
-  return g_test_run ();
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

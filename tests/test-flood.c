@@ -35,7 +35,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -46,6 +45,9 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define CAP            RESERVE_CALLS_IN_FLIGHT_MAX
 #define OTHER_UID      RESERVED_TEST_NOBODY_UID
@@ -75,29 +77,19 @@
 #define SLACK_KIB                (3 * 1024)
 
 typedef struct {
-  ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;  /* the test's own; admin, as the test runs as root */
-  ReserveReserve1    *proxy;
-  ReservedTestClient  client;
-  sqlite3            *db;          /* the test's own view of the file, to hold its lock */
+  ReservedTestFixture bus;         /* the test's connection: admin, as the test runs as root */
   gboolean            sanitized;   /* the daemon is built with AddressSanitizer */
 } Fixture;
 
 /* --- the daemon's build ------------------------------------------------------ */
 
-/* TRUE when @binary links the AddressSanitizer runtime, as ldd resolves it. */
+/* TRUE when @binary links the AddressSanitizer runtime. */
 static gboolean
 links_asan (const char *binary)
 {
-  g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { "ldd", binary, NULL };
-  int status = 0;
+  g_autofree char *runtime = reserved_test_asan_runtime (binary);
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
-  g_assert_no_error (error);
-  return strstr (out, "libasan.so") != NULL;
+  return runtime != NULL;
 }
 
 /* The quarantine keeps freed memory to catch uses after free; it grows
@@ -112,7 +104,7 @@ turn_off_quarantine (Fixture *f)
                      inherited != NULL ? inherited : "",
                      inherited != NULL && *inherited != '\0' ? ":" : "");
 
-  reserved_test_daemon_set_env (f->daemon, "ASAN_OPTIONS", options);
+  reserved_test_daemon_set_env (f->bus.daemon, "ASAN_OPTIONS", options);
   g_test_message ("the daemon runs with ASAN_OPTIONS=%s", options);
 }
 
@@ -126,74 +118,42 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_autofree char *config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n",
                                              reserved_test_timeout_seconds () * 1000);
 
-  f->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_write_config (f->daemon, config);
+  f->bus.daemon = reserved_test_daemon_new ();
+  reserved_test_daemon_write_config (f->bus.daemon, config);
   f->sanitized = links_asan (g_getenv ("RESERVED_BINARY"));
   if (data == &MEASURE_MEMORY && f->sanitized)
     turn_off_quarantine (f);
-  reserved_test_daemon_start (f->daemon);
+  reserved_test_daemon_start (f->bus.daemon);
   /* Safe before spawning the other client: it is exec'd, not just forked. */
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
-  reserved_test_create_item (&f->client, OTHER_ITEM, OTHER_CAPACITY, 0);
-  g_assert_cmpint (sqlite3_open (reserved_test_daemon_get_database (f->daemon), &f->db), ==, SQLITE_OK);
+  reserved_test_fixture_connect (&f->bus);
+  reserved_test_create_item (&f->bus.client, OTHER_ITEM, OTHER_CAPACITY, 0);
+  /* The test's own view of the file, to hold its lock. */
+  reserved_test_fixture_open_database (&f->bus);
 }
 
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  sqlite3_close (f->db);
-  if (!g_test_failed ())
-    reserved_test_assert_law (&f->client);
-  g_clear_object (&f->proxy);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  reserved_test_daemon_stop (f->daemon);
-  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
-}
-
-static void
-exec_sql (sqlite3 *db, const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
+  reserved_test_fixture_tear_down (&f->bus, NULL);
 }
 
 static void
 hold_write_lock (Fixture *f)
 {
-  exec_sql (f->db, "BEGIN IMMEDIATE");
+  reserved_test_sql_exec (f->bus.db, "BEGIN IMMEDIATE");
 }
 
 static void
 release_write_lock (Fixture *f)
 {
-  exec_sql (f->db, "ROLLBACK");
+  reserved_test_sql_exec (f->bus.db, "ROLLBACK");
 }
 
+/* A count from the daemon's GetStatistics. */
 static guint64
 statistic (Fixture *f, const char *key)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) stats = NULL;
-  guint64 value = 0;
-  guint32 small = 0;
-
-  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                       RESERVE_INTERFACE, "GetStatistics", NULL,
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(@a{sv})", &stats);
-  if (g_variant_lookup (stats, key, "t", &value))
-    return value;
-  g_assert_true (g_variant_lookup (stats, key, "u", &small));
-  return small;
+  return reserved_test_get_statistic (f->bus.connection, key);
 }
 
 static gint64
@@ -384,7 +344,7 @@ flood_tally (Flood *flood)
 static void
 assert_sold_acknowledged (Fixture *f, guint units)
 {
-  ReservedTestItem item = reserved_test_get_item (&f->client, FLOOD_ITEM);
+  ReservedTestItem item = reserved_test_get_item (&f->bus.client, FLOOD_ITEM);
 
   g_assert_cmpuint (item.sold, ==, units);
   g_assert_cmpuint (item.remaining + item.sold, ==, item.capacity);
@@ -403,7 +363,7 @@ other_start (Fixture *f, Other *other)
 {
   g_autoptr(GError) error = NULL;
   int in[2], out[2];
-  const char *args[] = { "other", reserved_test_daemon_get_address (f->daemon), NULL };
+  const char *args[] = { "other", reserved_test_daemon_get_address (f->bus.daemon), NULL };
 
   g_unix_open_pipe (in, FD_CLOEXEC, &error);
   g_assert_no_error (error);
@@ -496,7 +456,7 @@ count_items (Fixture *f)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) items = NULL;
 
-  reserve_reserve1_call_list_items_sync (f->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (f->bus.proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
   g_assert_no_error (error);
   return g_variant_n_children (items);
 }
@@ -520,13 +480,13 @@ test_in_flight (Fixture *f, gconstpointer data)
   gsize n_items;
   guint64 in_flight;
 
-  reserved_test_create_item (&f->client, FLOOD_ITEM, capacity, 0);
+  reserved_test_create_item (&f->bus.client, FLOOD_ITEM, capacity, 0);
   n_items = count_items (f);
   g_assert_cmpuint (n_calls, <, CAP);
   other_start (f, &other);
-  pipelined = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  pipelined = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   for (guint i = 0; i < N_CONNECTIONS; i++)
-    connections[i] = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+    connections[i] = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   flood_init (&flood, n_calls);
 
   hold_write_lock (f);
@@ -571,7 +531,7 @@ test_in_flight (Fixture *f, gconstpointer data)
 
   other_ask (&other, "buy " OTHER_ITEM " after-the-flood");
   assert_other_bought (&other);
-  g_assert_cmpuint (reserved_test_get_item (&f->client, OTHER_ITEM).sold, ==, 2);
+  g_assert_cmpuint (reserved_test_get_item (&f->bus.client, OTHER_ITEM).sold, ==, 2);
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, 0);
 
   other_stop (&other);
@@ -589,7 +549,7 @@ test_in_flight (Fixture *f, gconstpointer data)
 static GDBusConnection *
 known_connection (Fixture *f)
 {
-  GDBusConnection *connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  GDBusConnection *connection = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   g_autoptr(GError) error = NULL;
   GVariant *reply =
     g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
@@ -644,7 +604,7 @@ test_cap (Fixture *f, gconstpointer data)
   Flood flood;
   Tally tally;
 
-  reserved_test_create_item (&f->client, FLOOD_ITEM, 100000, 0);
+  reserved_test_create_item (&f->bus.client, FLOOD_ITEM, 100000, 0);
   other_start (f, &other);
   flood_init (&flood, CAP + N_EXCESS);
 
@@ -670,7 +630,7 @@ test_cap (Fixture *f, gconstpointer data)
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, CAP);
 
   /* The limit is the uid's, not the connection's. */
-  second = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  second = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   reply = buy_one (second, &error);
   g_assert_null (reply);
   assert_limit_message (error);
@@ -692,7 +652,7 @@ test_cap (Fixture *f, gconstpointer data)
 
   /* Drained: the same uid buys again, on either connection. */
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, 0);
-  reserved_test_buy (&f->client, FLOOD_ITEM, "after-the-flood", 1, NULL, NULL);
+  reserved_test_buy (&f->bus.client, FLOOD_ITEM, "after-the-flood", 1, NULL, NULL);
   reply = buy_one (second, &error);
   g_assert_no_error (error);
   g_assert_nonnull (reply);
@@ -712,7 +672,7 @@ typedef struct {
 static Memory
 daemon_memory (Fixture *f)
 {
-  GPid pid = reserved_test_process_get_pid (reserved_test_daemon_get_process (f->daemon));
+  GPid pid = reserved_test_process_get_pid (reserved_test_daemon_get_process (f->bus.daemon));
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
   g_autofree char *status = NULL;
   g_autoptr(GError) error = NULL;
@@ -800,17 +760,6 @@ flood_and_measure (Fixture *f, GDBusConnection *connection, guint n, guint *unit
   return holding;
 }
 
-static guint
-rounds (void)
-{
-  const char *value = g_getenv ("RESERVED_TEST_FLOOD_ROUNDS");
-  guint64 n = 1;
-
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000, &n, NULL))
-    g_error ("RESERVED_TEST_FLOOD_ROUNDS=%s is not a number from 1 to 1000", value);
-  return (guint) n;
-}
-
 /* The daemon's peak memory stays within the stated bound of its memory
  * after a warm-up, for a flood of the limit's size and for one four times
  * as large. */
@@ -823,15 +772,16 @@ test_memory (Fixture *f, gconstpointer data)
   Memory baseline, after_one, after_four;
   Holding holding_one, holding_four = { 0 };
   guint units = 0;
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_FLOOD_ROUNDS", 1, 1000);
 
-  reserved_test_create_item (&f->client, FLOOD_ITEM, 1000000, 0);
+  reserved_test_create_item (&f->bus.client, FLOOD_ITEM, 1000000, 0);
   /* Warm-up: every path of a purchase, a refusal and a batch has run. */
   flood_and_measure (f, flooding, 64, &units);
   baseline = daemon_memory (f);
 
   holding_one = flood_and_measure (f, flooding, CAP, &units);
   after_one = daemon_memory (f);
-  for (guint round = 0; round < rounds (); round++)
+  for (guint round = 0; round < rounds; round++)
     {
       Holding holding = flood_and_measure (f, flooding, 4 * CAP, &units);
 
@@ -859,21 +809,6 @@ test_memory (Fixture *f, gconstpointer data)
 }
 
 /* --- the other client ------------------------------------------------------------ */
-
-static void
-say (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-static void
-say (const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  vprintf (format, args);
-  va_end (args);
-  putchar ('\n');
-  fflush (stdout);
-}
 
 static GVariant *
 call (GDBusConnection *connection, const char *interface, const char *method,
@@ -904,14 +839,15 @@ other_read (GDBusConnection *connection)
       (version = call (connection, "org.freedesktop.DBus.Properties", "Get",
                        g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &error)) == NULL)
     {
-      say ("error %s", error->message);
+      reserved_test_helper_say ("error %s\n", error->message);
       return;
     }
   g_variant_get (item, "(@a{sv})", &info);
   g_variant_lookup (info, "remaining", "u", &remaining);
   g_variant_get (items, "(@a(suu))", &list);
   g_variant_get (version, "(v)", &value);
-  say ("read %u %zu %s", remaining, g_variant_n_children (list), g_variant_get_string (value, NULL));
+  reserved_test_helper_say ("read %u %zu %s\n", remaining, g_variant_n_children (list),
+                            g_variant_get_string (value, NULL));
 }
 
 /* "buy ITEM USER": "ok <order> <remaining>" or "error <message>". */
@@ -928,18 +864,18 @@ other_buy (GDBusConnection *connection, const char *item, const char *user)
 
   if (reply == NULL)
     {
-      say ("error %s", error->message);
+      reserved_test_helper_say ("error %s\n", error->message);
       return;
     }
   g_variant_get (reply, "(tu)", &order, &remaining);
-  say ("ok %" G_GUINT64_FORMAT " %u", order, remaining);
+  reserved_test_helper_say ("ok %" G_GUINT64_FORMAT " %u\n", order, remaining);
 }
 
 /* Answers the test's commands, one line each, until its stdin ends. */
 static int
-other_client (const char *address)
+other_client (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   char line[256];
 
   while (fgets (line, sizeof line, stdin) != NULL)
@@ -960,28 +896,19 @@ other_client (const char *address)
   return 0;
 }
 
-static int
-run_helper (int argc, char **argv)
+/* other ADDRESS */
+static const ReservedTestHelper helpers[] = { { "other", 1, other_client }, { NULL } };
+
+static void
+add_cases (void)
 {
-  reserve_error_quark ();
-  if (argc == 2 && g_str_equal (argv[0], "other"))
-    return other_client (argv[1]);
-  g_printerr ("unknown helper call\n");
-  return 2;
+  g_test_add ("/flood/in-flight", Fixture, NULL, fixture_set_up, test_in_flight, fixture_tear_down);
+  g_test_add ("/flood/cap", Fixture, NULL, fixture_set_up, test_cap, fixture_tear_down);
+  g_test_add ("/flood/memory", Fixture, &MEASURE_MEMORY, fixture_set_up, test_memory, fixture_tear_down);
 }
 
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
-  g_test_add ("/flood/in-flight", Fixture, NULL, fixture_set_up, test_in_flight, fixture_tear_down);
-  g_test_add ("/flood/cap", Fixture, NULL, fixture_set_up, test_cap, fixture_tear_down);
-  g_test_add ("/flood/memory", Fixture, &MEASURE_MEMORY, fixture_set_up, test_memory, fixture_tear_down);
-  return g_test_run ();
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

@@ -148,20 +148,6 @@ model_caller_call (ModelCaller  *caller,
 /* --- the helper's side ------------------------------------------------------- */
 
 static void
-answer (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-static void
-answer (const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  vprintf (format, args);
-  va_end (args);
-  fflush (stdout);
-}
-
-static void
 serve_one (GDBusConnection *connection, char *request)
 {
   g_autoptr(GError) error = NULL;
@@ -173,14 +159,14 @@ serve_one (GDBusConnection *connection, char *request)
 
   if (tab == NULL)
     {
-      answer ("failure\tthe request has no tab\n");
+      reserved_test_helper_say ("failure\tthe request has no tab\n");
       return;
     }
   *tab = '\0';
   parameters = g_variant_parse (NULL, tab + 1, NULL, NULL, &error);
   if (parameters == NULL || !g_variant_is_of_type (parameters, G_VARIANT_TYPE_TUPLE))
     {
-      answer ("failure\tthe parameters are not a tuple\n");
+      reserved_test_helper_say ("failure\tthe parameters are not a tuple\n");
       return;
     }
 
@@ -195,7 +181,7 @@ serve_one (GDBusConnection *connection, char *request)
     {
       g_autofree char *printed = g_variant_print (reply, TRUE);
 
-      answer ("ok\t%s\n", printed);
+      reserved_test_helper_say ("ok\t%s\n", printed);
       return;
     }
   if (reserve_error_get_code (error, &code))
@@ -203,21 +189,21 @@ serve_one (GDBusConnection *connection, char *request)
       /* The message as the daemon wrote it, without GDBus's prefix. */
       g_dbus_error_strip_remote_error (error);
       escaped = g_strescape (error->message, NULL);
-      answer ("error\t%s\t%s\n", reserve_error_to_name (code), escaped);
+      reserved_test_helper_say ("error\t%s\t%s\n", reserve_error_to_name (code), escaped);
     }
   else
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
 
       escaped = g_strescape (error->message, NULL);
-      answer ("failure\t%s: %s\n", remote != NULL ? remote : g_quark_to_string (error->domain), escaped);
+      reserved_test_helper_say ("failure\t%s: %s\n", remote != NULL ? remote : g_quark_to_string (error->domain), escaped);
     }
 }
 
 int
-model_caller_serve (const char *address)
+model_caller_serve (char **args)
 {
-  g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
+  g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   g_autofree char *line = NULL;
   size_t size = 0;
   ssize_t len;

@@ -52,7 +52,8 @@ void model_caller_call (ModelCaller  *caller,
                         GVariant     *parameters,
                         ModelOutcome *outcome);
 
-/* The helper's side: serves requests from stdin until it ends. */
-int model_caller_serve (const char *address);
+/* The helper's side, `MODEL_CALLER_HELPER ADDRESS`: serves requests from
+ * stdin until it ends. */
+int model_caller_serve (char **args);
 
 G_END_DECLS

@@ -2,9 +2,10 @@
 
 #include <string.h>
 
+#include "reserved-test-client.h"
+
 /* The API's limits, written out again rather than taken from the code
  * under test, so that a changed limit shows up as a disagreement. */
-#define NAME_MAX_BYTES        64
 #define BUY_QUANTITY_MAX      10000u
 #define CAPACITY_MAX          1000000000u
 #define RESTOCK_QUANTITY_MAX  1000000u
@@ -188,38 +189,6 @@ model_list_orders (Model      *model,
   return orders;
 }
 
-/* --- validity, as docs/api.md words it ------------------------------------------ */
-
-static gboolean
-valid_item_name (const char *name)
-{
-  size_t len = strlen (name);
-
-  if (len == 0 || len > NAME_MAX_BYTES || !g_ascii_isalnum (name[0]))
-    return FALSE;
-  for (size_t i = 0; i < len; i++)
-    if (!g_ascii_isalnum (name[i]) && strchr ("._:-", name[i]) == NULL)
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-valid_user_name (const char *user)
-{
-  size_t len = strlen (user);
-
-  if (len == 0 || len > NAME_MAX_BYTES || !g_utf8_validate (user, len, NULL))
-    return FALSE;
-  for (const char *p = user; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 /* --- predictions ------------------------------------------------------------ */
 
 static ModelPrediction
@@ -263,7 +232,7 @@ model_predict_buy (Model      *model,
 {
   ModelItem *found;
 
-  if (!valid_item_name (item) || !valid_user_name (user) ||
+  if (!reserved_test_valid_item_name (item) || !reserved_test_valid_user_name (user) ||
       quantity == 0 || quantity > BUY_QUANTITY_MAX || bad_option)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
@@ -328,7 +297,7 @@ model_predict_restock (Model      *model,
 {
   ModelItem *found;
 
-  if (!valid_item_name (item) || quantity == 0 || quantity > RESTOCK_QUANTITY_MAX)
+  if (!reserved_test_valid_item_name (item) || quantity == 0 || quantity > RESTOCK_QUANTITY_MAX)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   /* The caller is authorized before the store is read, so for anyone but
    * an admin PermissionDenied wins over what only the item can tell. */
@@ -351,7 +320,7 @@ model_predict_create_item (Model      *model,
                            guint32     capacity,
                            gboolean    bad_option)
 {
-  if (!valid_item_name (item) || capacity > CAPACITY_MAX || bad_option)
+  if (!reserved_test_valid_item_name (item) || capacity > CAPACITY_MAX || bad_option)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   if (!admin)
     return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
@@ -363,7 +332,7 @@ model_predict_create_item (Model      *model,
 ModelPrediction
 model_predict_get_item (Model *model, const char *item)
 {
-  if (!valid_item_name (item))
+  if (!reserved_test_valid_item_name (item))
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   if (model_lookup_item (model, item) == NULL)
     return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
@@ -376,7 +345,7 @@ model_predict_list_orders (Model *model, const char *user, gboolean admin)
   /* The empty name means every customer, which only admins may list. */
   if (*user == '\0')
     return admin ? predict_ok () : predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
-  if (!valid_user_name (user))
+  if (!reserved_test_valid_user_name (user))
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   return predict_ok ();
 }

@@ -29,7 +29,6 @@
  *   RESERVED_TEST_MODEL_STEPS=N  steps of /model/random (default 3000);
  *                                /model/restarts runs a third as many
  */
-#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 #include "test-model-caller.h"
 #include "test-model-state.h"
 
@@ -1087,24 +1087,14 @@ test_restarts (Fixture *f, gconstpointer data)
   run_steps (f, MAX (steps_wanted () / 3, 1), TRUE);
 }
 
-static int
-run_helper (int argc, char **argv)
-{
-  if (argc == 2 && g_str_equal (argv[0], MODEL_CALLER_HELPER))
-    return model_caller_serve (argv[1]);
-  g_printerr ("unknown helper call\n");
-  return 2;
-}
+static const ReservedTestHelper helpers[] = {
+  { MODEL_CALLER_HELPER, 1, model_caller_serve },
+  { NULL },
+};
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  if (argc > 1 && g_str_equal (argv[1], RESERVED_TEST_HELPER_ARG))
-    return run_helper (argc - 2, argv + 2);
-
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
   /* A caller that died is reported by the step that wrote to it, with the
    * seed, rather than killing the test with SIGPIPE. */
   signal (SIGPIPE, SIG_IGN);
@@ -1115,6 +1105,10 @@ main (int argc, char **argv)
 
   g_test_add ("/model/random", Fixture, NULL, fixture_set_up, test_random, fixture_tear_down);
   g_test_add ("/model/restarts", Fixture, NULL, fixture_set_up, test_restarts, fixture_tear_down);
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, helpers);
 }

@@ -1,11 +1,11 @@
 /* The check of a{sv} options arguments: unknown keys, wrong types and keys
  * given twice are InvalidArgument, with a message that names them. */
-#include <locale.h>
 #include <string.h>
 
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserved-options.h"
+#include "reserved-test-main.h"
 
 static const ReservedOptionSpec buy_specs[] = {
   { RESERVE_OPTION_REQUEST_ID, "s" },
@@ -109,17 +109,18 @@ test_options_duplicate_key (void)
                           "CreateItem", "per_user_limit", "more than once", NULL);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
   g_test_add_func ("/options/empty", test_options_empty);
   g_test_add_func ("/options/valid", test_options_valid);
   g_test_add_func ("/options/unknown-key", test_options_unknown_key);
   g_test_add_func ("/options/wrong-type", test_options_wrong_type);
   g_test_add_func ("/options/duplicate-key", test_options_duplicate_key);
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

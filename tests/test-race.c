@@ -8,7 +8,6 @@
  * (use valgrind's --child-silent-after-fork=yes: the buyers are forks). */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -17,6 +16,7 @@
 #include "reserved-test-client.h"
 #include "reserved-test-cli.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
 
 typedef struct {
   ReservedTestDaemon *daemon;
@@ -525,12 +525,9 @@ test_help (Fixture *fixture, gconstpointer data)
   assert_contains (main_help->out, "\n  race ");
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
 #define ADD(path, setup, function) \
   g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
 
@@ -552,6 +549,10 @@ main (int argc, char **argv)
   ADD ("/race/help", &without_daemon, test_help);
 
 #undef ADD
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

@@ -4,7 +4,6 @@
  * bad configuration, a bus name someone else owns), and never modifies a
  * file it refused. SIGTERM and SIGINT stop it with status 0, and the next
  * start finds every order. */
-#include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -16,53 +15,15 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
-
-typedef struct {
-  GDBusConnection   *connection;
-  ReservedTestClient client;
-} Client;
-
-static void
-client_open (Client *c, ReservedTestDaemon *daemon)
-{
-  c->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  c->client.proxy = reserved_test_proxy_new (c->connection);
-  c->client.admin = TRUE;
-}
-
-static void
-client_close (Client *c)
-{
-  g_clear_object (&c->client.proxy);
-  g_dbus_connection_close_sync (c->connection, NULL, NULL);
-  g_clear_object (&c->connection);
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
-static void
-write_bytes (const char *path, const void *data, gsize length)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, data, (gssize) length, &error);
-  g_assert_no_error (error);
-}
+#include "reserved-test-files.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 static void
 assert_same_bytes (const char *path, GBytes *before)
 {
-  g_autoptr(GBytes) after = read_bytes (path);
+  g_autoptr(GBytes) after = reserved_test_read_bytes (path);
 
   if (!g_bytes_equal (before, after))
     g_error ("%s was modified by a daemon that refused it (%zu bytes before, %zu after)",
@@ -94,11 +55,11 @@ static void
 make_real_database (ReservedTestDaemon *daemon)
 {
   g_autofree char *wal = g_strconcat (reserved_test_daemon_get_database (daemon), "-wal", NULL);
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   GStatBuf st;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_create_item (&c.client, "filler", 100000, 0);
   for (guint i = 0; i < 300; i++)
     {
@@ -108,7 +69,7 @@ make_real_database (ReservedTestDaemon *daemon)
       if (i % 7 == 0)
         reserved_test_cancel (&c.client, order);
     }
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 
   /* Closing the database checkpoints the write-ahead log into the file, so
@@ -116,18 +77,6 @@ make_real_database (ReservedTestDaemon *daemon)
   if (g_stat (wal, &st) == 0 && st.st_size > 0)
     g_error ("%s still holds %lld bytes after SIGTERM: the daemon did not close its database",
              wal, (long long) st.st_size);
-}
-
-static void
-make_sqlite (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  char *message = NULL;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("cannot make %s: %s", path, message);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 }
 
 /* --- a clean life --------------------------------------------------------- */
@@ -138,11 +87,11 @@ test_sigterm_keeps_orders (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) after = NULL;
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   guint64 order;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_create_item (&c.client, "show", 50, 10);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2, NULL, NULL);
@@ -150,17 +99,17 @@ test_sigterm_keeps_orders (void)
   reserved_test_cancel (&c.client, order);
   reserved_test_restock (&c.client, "ticket", 5);
   before = reserved_test_snapshot (&c.client);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   /* Exit status 0 (asserted by the harness), then the same state. */
   reserved_test_daemon_stop (daemon);
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   after = reserved_test_snapshot (&c.client);
   g_assert_cmpvariant (before, after);
   g_assert_cmpuint (reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL), ==, order);
   reserved_test_assert_law (&c.client);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -170,13 +119,13 @@ test_sigint (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(ReservedTestProcess) process = NULL;
   g_autofree char *log = NULL;
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   int status;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 3, NULL, NULL);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   process = reserved_test_daemon_steal_process (daemon);
   g_assert_cmpint (kill (reserved_test_process_get_pid (process), SIGINT), ==, 0);
@@ -186,9 +135,9 @@ test_sigint (void)
   reserved_test_daemon_wait_name_gone (daemon);
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, "ticket").remaining, ==, 97);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -200,7 +149,7 @@ test_version (void)
   g_autofree char *out = NULL;
   g_autofree char *property = NULL;
   const char *argv[] = { g_getenv ("RESERVED_BINARY"), "--version", NULL };
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   int status = 0;
 
   g_assert_nonnull (argv[0]);
@@ -210,12 +159,12 @@ test_version (void)
 
   /* The same version as the property, MAJOR.MINOR.PATCH. */
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   property = reserve_reserve1_dup_version (c.client.proxy);
   g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$", property, 0, 0));
   if (strstr (out, property) == NULL)
     g_error ("reserved --version says “%s”, the Version property “%s”", g_strstrip (out), property);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -223,14 +172,14 @@ static void
 test_empty_file_is_fresh (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
-  write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
+  reserved_test_write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, RESERVE_DEFAULT_ITEM).capacity, ==,
                     RESERVE_DEFAULT_CAPACITY);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -260,8 +209,8 @@ test_refuse_random_bytes (void)
 
   for (gsize i = 0; i < sizeof junk; i++)
     junk[i] = (guint8) g_test_rand_int_range (0, 256);
-  write_bytes (path, junk, sizeof junk);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, junk, sizeof junk);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -279,8 +228,8 @@ test_refuse_sqlite_header_garbage (void)
   for (gsize i = 0; i < sizeof junk; i++)
     junk[i] = (guint8) g_test_rand_int_range (0, 256);
   memcpy (junk, "SQLite format 3", 16);
-  write_bytes (path, junk, sizeof junk);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, junk, sizeof junk);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -308,7 +257,7 @@ test_refuse_damaged_page (void)
   gsize size, page_size, n_pages;
 
   make_real_database (daemon);
-  good = read_bytes (path);
+  good = reserved_test_read_bytes (path);
   size = g_bytes_get_size (good);
   page_size = page_size_of (good);
   n_pages = size / page_size;
@@ -319,8 +268,8 @@ test_refuse_damaged_page (void)
    * valid b-tree page at all. */
   data = g_memdup2 (g_bytes_get_data (good, NULL), size);
   memset (data + (n_pages - 1) * page_size, 0xa5, page_size);
-  write_bytes (path, data, size);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, data, size);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -337,12 +286,12 @@ test_refuse_truncated (void)
 
   /* A copy cut short, as a full disk or a careless cp might leave it. */
   make_real_database (daemon);
-  good = read_bytes (path);
+  good = reserved_test_read_bytes (path);
   page_size = page_size_of (good);
   n_pages = g_bytes_get_size (good) / page_size;
   g_assert_cmpuint (n_pages, >=, 4);
-  write_bytes (path, g_bytes_get_data (good, NULL), (n_pages / 2) * page_size);
-  before = read_bytes (path);
+  reserved_test_write_bytes (path, g_bytes_get_data (good, NULL), (n_pages / 2) * page_size);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -355,11 +304,11 @@ test_refuse_other_application (void)
   const char *needles[] = { path, NULL };
   g_autoptr(GBytes) before = NULL;
 
-  make_sqlite (path,
-               "PRAGMA application_id = 1234567;"
-               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
-               "INSERT INTO notes (body) VALUES ('not for reserved');");
-  before = read_bytes (path);
+  reserved_test_sql_exec_file (path,
+                               "PRAGMA application_id = 1234567;"
+                               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                               "INSERT INTO notes (body) VALUES ('not for reserved');");
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -374,11 +323,11 @@ test_refuse_unmarked_sqlite (void)
 
   /* No application id, and tables whose names happen to be reserved's:
    * still somebody else's data, not to be migrated. */
-  make_sqlite (path,
-               "CREATE TABLE items (name TEXT, stock INTEGER);"
-               "CREATE TABLE orders (id INTEGER, what TEXT);"
-               "INSERT INTO items VALUES ('flour', 3);");
-  before = read_bytes (path);
+  reserved_test_sql_exec_file (path,
+                               "CREATE TABLE items (name TEXT, stock INTEGER);"
+                               "CREATE TABLE orders (id INTEGER, what TEXT);"
+                               "INSERT INTO items VALUES ('flour', 3);");
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
 }
@@ -420,9 +369,9 @@ prepare_restricted_copy (ReservedTestDaemon *daemon, guint mode, GBytes **before
   g_autoptr(GBytes) good = NULL;
 
   make_real_database (daemon);
-  good = read_bytes (reserved_test_daemon_get_database (daemon));
+  good = reserved_test_read_bytes (reserved_test_daemon_get_database (daemon));
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
-  write_bytes (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+  reserved_test_write_bytes (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good));
   *before = g_steal_pointer (&good);
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
   reserved_test_daemon_set_database (daemon, path);
@@ -550,16 +499,16 @@ test_config_limits (void)
     {
       g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
       g_autofree char *item = NULL;
-      Client c = { 0 };
+      ReservedTestAdmin c = { 0 };
 
       g_test_message ("config: %s", cases[i].contents);
       reserved_test_daemon_write_config (daemon, cases[i].contents);
       reserved_test_daemon_start (daemon);
-      client_open (&c, daemon);
+      reserved_test_admin_open (&c, daemon);
       item = reserve_reserve1_dup_default_item (c.client.proxy);
       g_assert_cmpstr (item, ==, cases[i].item);
       g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==, cases[i].capacity);
-      client_close (&c);
+      reserved_test_admin_close (&c);
       reserved_test_daemon_stop (daemon);
     }
 }
@@ -573,7 +522,7 @@ test_name_taken (void)
   g_autofree char *first_db = g_strdup (reserved_test_daemon_get_database (daemon));
   g_autofree char *second_db = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "second.db", NULL);
   const char *needles[] = { RESERVE_BUS_NAME, NULL };
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
 
   reserved_test_daemon_start (daemon);
   reserved_test_daemon_set_database (daemon, second_db);
@@ -583,9 +532,9 @@ test_name_taken (void)
   /* The first one carries on, undisturbed. */
   g_assert_cmpint (reserved_test_daemon_get_owner_pid (daemon), ==,
                    reserved_test_process_get_pid (reserved_test_daemon_get_process (daemon)));
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
-  client_close (&c);
+  reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -599,14 +548,14 @@ test_replace (void)
   g_autofree char *old_log = NULL;
   g_autofree char *new_log = NULL;
   g_autoptr(GArray) orders = NULL;
-  Client c = { 0 };
+  ReservedTestAdmin c = { 0 };
   guint64 first;
   int status;
 
   reserved_test_daemon_start (daemon);
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   first = reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   old = reserved_test_daemon_steal_process (daemon);
   replacement = reserved_test_daemon_spawn (daemon, replace);
@@ -618,13 +567,13 @@ test_replace (void)
   reserved_test_assert_exit_status (status, 1, "the replaced reserved", old_log);
 
   /* The new one serves the same database. */
-  client_open (&c, daemon);
+  reserved_test_admin_open (&c, daemon);
   orders = reserved_test_list_orders (&c.client, "alice");
   g_assert_cmpuint (orders->len, ==, 1);
   g_assert_cmpuint (g_array_index (orders, ReservedTestOrder, 0).id, ==, first);
   g_assert_cmpuint (reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL), >, first);
   reserved_test_assert_law (&c.client);
-  client_close (&c);
+  reserved_test_admin_close (&c);
 
   g_assert_cmpint (kill (reserved_test_process_get_pid (replacement), SIGTERM), ==, 0);
   status = reserved_test_process_wait (replacement);
@@ -632,13 +581,9 @@ test_replace (void)
   reserved_test_assert_exit_status (status, 0, "the replacing reserved, stopped with SIGTERM", new_log);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-  reserve_error_quark ();
-
   g_test_add_func ("/startup/sigterm-keeps-orders", test_sigterm_keeps_orders);
   g_test_add_func ("/startup/sigint", test_sigint);
   g_test_add_func ("/startup/version", test_version);
@@ -661,6 +606,10 @@ main (int argc, char **argv)
   g_test_add_func ("/startup/config/limits", test_config_limits);
   g_test_add_func ("/startup/name-taken", test_name_taken);
   g_test_add_func ("/startup/replace", test_replace);
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

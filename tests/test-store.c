@@ -7,7 +7,6 @@
  * nothing. Files the store refuses to open must be left byte-identical. */
 #include <errno.h>
 #include <grp.h>
-#include <locale.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +18,10 @@
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserved-store.h"
+#include "reserved-test-files.h"
+#include "reserved-test-error.h"
+#include "reserved-test-main.h"
+#include "reserved-test-sqlite.h"
 
 #define ALICE_UID 1000
 #define BOB_UID   1001
@@ -32,42 +35,9 @@ typedef struct {
 /* --- files ----------------------------------------------------------------- */
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_assert_cmpint (g_remove (path), ==, 0);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
-static void
 assert_file_is (const char *path, GBytes *expected)
 {
-  g_autoptr(GBytes) now = read_bytes (path);
+  g_autoptr(GBytes) now = reserved_test_read_bytes (path);
   gsize now_length = 0, expected_length = 0;
   const void *now_data = g_bytes_get_data (now, &now_length);
   const void *expected_data = g_bytes_get_data (expected, &expected_length);
@@ -75,34 +45,18 @@ assert_file_is (const char *path, GBytes *expected)
   g_assert_cmpmem (now_data, now_length, expected_data, expected_length);
 }
 
-/* Runs @sql on @path through a connection of the test's own, as another
- * program would. */
-static void
-sqlite_exec_file (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  char *message = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                   ==, SQLITE_OK);
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s: %s", sql, message);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
-}
-
+/* The first column of the first row of @sql in @path, read through a
+ * connection of the test's own, as another program would. */
 static gint64
 sqlite_query_int (const char *path, const char *sql)
 {
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READONLY);
+  ReservedTestQuery q;
   gint64 value;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  reserved_test_query_start (&q, db, sql);
+  value = reserved_test_query_int (&q);
+  reserved_test_sql_close (db);
   return value;
 }
 
@@ -141,9 +95,7 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->store);
-  /* A case may have taken permissions away; the owner gets them back. */
-  g_chmod (f->dir, 0700);
-  remove_tree (f->dir);
+  reserved_test_remove_tree (f->dir, TRUE);
   g_clear_pointer (&f->dir, g_free);
   g_clear_pointer (&f->path, g_free);
 }
@@ -323,14 +275,6 @@ assert_unchanged (ReservedStore *store, const char *before)
 
   g_assert_cmpstr (after, ==, before);
   assert_law (store);
-}
-
-static void
-assert_message_has (const GError *error, const char *part)
-{
-  g_assert_nonnull (error);
-  if (strstr (error->message, part) == NULL)
-    g_error ("the message “%s” does not mention “%s”", error->message, part);
 }
 
 /* --- opening --------------------------------------------------------------- */
@@ -585,7 +529,7 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
   /* Two asked, one left: nothing is taken. */
   g_assert_false (buy (f->store, "seat", "bob", 2, BOB_UID, NULL, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  assert_message_has (error, "seat");
+  reserved_test_assert_message_has (error, "seat");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -645,7 +589,7 @@ test_buy_no_such_item (Fixture *f, gconstpointer data)
 
   g_assert_false (buy (f->store, "tickets", "alice", 1, ALICE_UID, "r", &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  assert_message_has (error, "tickets");
+  reserved_test_assert_message_has (error, "tickets");
   assert_unchanged (f->store, before);
 }
 
@@ -666,7 +610,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
   g_assert_false (buy (f->store, "seat", "alice", 2, ALICE_UID, NULL, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  assert_message_has (error, "alice");
+  reserved_test_assert_message_has (error, "alice");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -839,7 +783,7 @@ test_buy_replay_different_args (Fixture *f, gconstpointer data)
   /* Another item, another user, another quantity: each refused. */
   g_assert_false (buy (f->store, "seat", "alice", 2, ALICE_UID, "key-7", &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, "key-7");
+  reserved_test_assert_message_has (error, "key-7");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -912,7 +856,7 @@ test_cancel (Fixture *f, gconstpointer data)
 
       g_assert_false (reserved_store_cancel (f->store, missing[i], &item, &remaining, &error));
       g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ORDER);
-      assert_message_has (error, id);
+      reserved_test_assert_message_has (error, id);
       g_assert_null (item);
       g_clear_error (&error);
       g_assert_false (reserved_store_get_order (f->store, missing[i], &order, &error));
@@ -959,7 +903,7 @@ test_get_item (Fixture *f, gconstpointer data)
 
   g_assert_false (reserved_store_get_item (f->store, "seats", &item, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  assert_message_has (error, "seats");
+  reserved_test_assert_message_has (error, "seats");
   g_assert_null (item.name);
 }
 
@@ -1069,7 +1013,7 @@ test_list_orders (Fixture *f, gconstpointer data)
                          "UPDATE orders SET created = 1000 WHERE id IN (%" G_GUINT64_FORMAT
                          ", %" G_GUINT64_FORMAT ");",
                          o[0], o[3], o[2]);
-  sqlite_exec_file (f->path, sql);
+  reserved_test_sql_exec_file (f->path, sql);
   {
     g_autoptr(GArray) orders = list_orders (f->store, "alice", NULL);
     const guint64 ids[] = { o[2], o[3], o[0] };
@@ -1110,7 +1054,7 @@ test_create_item (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
   g_assert_false (reserved_store_create_item (f->store, "seat", 500, 0, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS);
-  assert_message_has (error, "seat");
+  reserved_test_assert_message_has (error, "seat");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
   g_assert_false (reserved_store_create_item (f->store, RESERVE_DEFAULT_ITEM, 1, 0, &error));
@@ -1165,7 +1109,7 @@ test_restock (Fixture *f, gconstpointer data)
   remaining = G_MAXUINT32;
   g_assert_false (reserved_store_restock (f->store, "tickets", 5, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  assert_message_has (error, "tickets");
+  reserved_test_assert_message_has (error, "tickets");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
 
@@ -1179,8 +1123,8 @@ test_restock (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
   g_assert_false (reserved_store_restock (f->store, "big", 2, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, "big");
-  assert_message_has (error, "1000000000");
+  reserved_test_assert_message_has (error, "big");
+  reserved_test_assert_message_has (error, "1000000000");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
   g_assert_false (reserved_store_restock (f->store, "big", RESERVE_RESTOCK_QUANTITY_MAX, &remaining, &error));
@@ -1209,13 +1153,13 @@ static void
 assert_open_refused (Fixture *f, GQuark domain, int code)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) before = read_bytes (f->path);
+  g_autoptr(GBytes) before = reserved_test_read_bytes (f->path);
   g_autoptr(ReservedStore) store =
     reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
   g_assert_null (store);
   g_assert_error (error, domain, code);
-  assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, f->path);
   g_test_message ("refused as expected: %s", error->message);
   assert_file_is (f->path, before);
 }
@@ -1261,10 +1205,10 @@ test_refuse_not_sqlite (Fixture *f, gconstpointer data)
 static void
 test_refuse_other_application (Fixture *f, gconstpointer data)
 {
-  sqlite_exec_file (f->path,
-                    "PRAGMA application_id = 1179402567;"
-                    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
-                    "INSERT INTO notes (body) VALUES ('keep me');");
+  reserved_test_sql_exec_file (f->path,
+                               "PRAGMA application_id = 1179402567;"
+                               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                               "INSERT INTO notes (body) VALUES ('keep me');");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_cmpint (sqlite_query_int (f->path, "SELECT count(*) FROM notes"), ==, 1);
 }
@@ -1273,10 +1217,10 @@ static void
 test_refuse_unmarked_sqlite (Fixture *f, gconstpointer data)
 {
   /* Even one whose tables look like ours: without the mark it is not. */
-  sqlite_exec_file (f->path,
-                    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
-                    "INSERT INTO items (name) VALUES ('ticket');");
+  reserved_test_sql_exec_file (f->path,
+                               "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
+                               "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
+                               "INSERT INTO items (name) VALUES ('ticket');");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
 }
 
@@ -1305,14 +1249,14 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_file_set_contents (f->path, contents, (gssize) length, &error);
   g_assert_no_error (error);
 
-  before = read_bytes (f->path);
+  before = reserved_test_read_bytes (f->path);
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_nonnull (error);
   g_test_message ("refused as expected: %s", error->message);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  assert_message_has (error, f->path);
-  assert_message_has (error, "integrity check");
+  reserved_test_assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, "integrity check");
   assert_file_is (f->path, before);
 }
 
@@ -1320,11 +1264,11 @@ static void
 test_refuse_newer_schema (Fixture *f, gconstpointer data)
 {
   make_reserved_database (f, 3);
-  sqlite_exec_file (f->path, "PRAGMA user_version = 99");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 99");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* The same file with its own version is served. */
-  sqlite_exec_file (f->path, "PRAGMA user_version = 1");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 1");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   assert_law (f->store);
@@ -1341,7 +1285,7 @@ test_refuse_missing_folder (Fixture *f, gconstpointer data)
   store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
@@ -1355,7 +1299,7 @@ test_refuse_directory (Fixture *f, gconstpointer data)
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, f->path);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_DIR));
 }
 
@@ -1372,8 +1316,8 @@ test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, f->path);
-  assert_message_has (error, "symbolic link");
+  reserved_test_assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, "symbolic link");
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_SYMLINK));
   g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
 }
@@ -1403,7 +1347,7 @@ open_read_only_as_unprivileged (void)
   store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
-  assert_message_has (error, path);
+  reserved_test_assert_message_has (error, path);
 }
 
 /* Without a fixture: the child, which gives its rights away, must not make
@@ -1425,7 +1369,7 @@ test_refuse_read_only (void)
   g_assert_cmpint (g_chmod (f->path, 0444), ==, 0);
   /* The unprivileged child must reach the file, not write the folder. */
   g_assert_cmpint (g_chmod (f->dir, 0755), ==, 0);
-  before = read_bytes (f->path);
+  before = reserved_test_read_bytes (f->path);
 
   g_setenv (READ_ONLY_PATH_VARIABLE, f->path, TRUE);
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
@@ -1466,8 +1410,8 @@ test_open_waits_for_lock (Fixture *f, gconstpointer data)
   store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, 50, &error);
   g_assert_null (store);
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
-  assert_message_has (error, f->path);
-  assert_message_has (error, "locked");
+  reserved_test_assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, "locked");
   g_clear_error (&error);
 
   releaser = g_thread_new ("release-lock", release_lock_later, other);
@@ -1501,7 +1445,7 @@ test_storage_locked (Fixture *f, gconstpointer data)
 
   g_assert_false (buy (f->store, "ticket", "bob", 2, BOB_UID, "locked", &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
-  assert_message_has (error, f->path);
+  reserved_test_assert_message_has (error, f->path);
   g_clear_error (&error);
   g_assert_false (reserved_store_cancel (f->store, order, &item, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE);
@@ -1539,12 +1483,9 @@ test_storage_locked (Fixture *f, gconstpointer data)
   assert_unchanged (f->store, before);
 }
 
-int
-main (int argc, char **argv)
+static void
+add_cases (void)
 {
-  setlocale (LC_ALL, "");
-  g_test_init (&argc, &argv, NULL);
-
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 #define ADD_EMPTY(path, func) \
@@ -1585,6 +1526,10 @@ main (int argc, char **argv)
 
 #undef ADD
 #undef ADD_EMPTY
+}
 
-  return g_test_run ();
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
 }

@@ -697,35 +697,27 @@ opened (int fd)
   return fd;
 }
 
-int
-open (const char *path, int flags, ...)
-{
-  mode_t create_mode = 0;
+/* open() and open64() are the same function under two names (see
+ * meson.build); the mode argument is there only when a file may be
+ * created. */
+#define DEFINE_OPEN(name)                                         \
+  int                                                             \
+  name (const char *path, int flags, ...)                         \
+  {                                                               \
+    mode_t create_mode = 0;                                       \
+                                                                  \
+    if (flags & (O_CREAT | O_TMPFILE))                            \
+      {                                                           \
+        va_list ap;                                               \
+        va_start (ap, flags);                                     \
+        create_mode = va_arg (ap, mode_t);                        \
+        va_end (ap);                                              \
+      }                                                           \
+    return opened (REAL (name, #name) (path, flags, create_mode)); \
+  }
 
-  if (flags & (O_CREAT | O_TMPFILE))
-    {
-      va_list ap;
-      va_start (ap, flags);
-      create_mode = va_arg (ap, mode_t);
-      va_end (ap);
-    }
-  return opened (REAL (open, "open") (path, flags, create_mode));
-}
-
-int
-open64 (const char *path, int flags, ...)
-{
-  mode_t create_mode = 0;
-
-  if (flags & (O_CREAT | O_TMPFILE))
-    {
-      va_list ap;
-      va_start (ap, flags);
-      create_mode = va_arg (ap, mode_t);
-      va_end (ap);
-    }
-  return opened (REAL (open64, "open64") (path, flags, create_mode));
-}
+DEFINE_OPEN (open)
+DEFINE_OPEN (open64)
 
 int
 close (int fd)

@@ -1,31 +1,19 @@
 #include "reserved-test-fault.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "reserved-test-sqlite.h"
+
 /* --- knobs ------------------------------------------------------------------ */
-
-guint
-reserved_test_fault_env_uint (const char *name, guint fallback)
-{
-  const char *value = g_getenv (name);
-  guint64 number = 0;
-
-  if (value == NULL || *value == '\0')
-    return fallback;
-  if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &number, NULL))
-    g_error ("%s=%s: expected a whole number, at least 1", name, value);
-  return (guint) number;
-}
 
 GRand *
 reserved_test_fault_rand_new (void)
 {
-  guint32 seed = reserved_test_fault_env_uint ("RESERVED_TEST_SEED", 0);
+  guint32 seed = reserved_test_env_uint ("RESERVED_TEST_SEED", 0, G_MAXUINT32);
 
   if (seed == 0)
     seed = g_random_int_range (1, G_MAXINT32);
@@ -34,23 +22,6 @@ reserved_test_fault_rand_new (void)
 }
 
 /* --- clients ------------------------------------------------------------------ */
-
-void
-reserved_test_fault_client_open (ReservedTestFaultClient *c, ReservedTestDaemon *daemon)
-{
-  c->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  c->client.proxy = reserved_test_proxy_new (c->connection);
-  c->client.admin = TRUE;
-}
-
-void
-reserved_test_fault_client_close (ReservedTestFaultClient *c)
-{
-  g_clear_object (&c->client.proxy);
-  if (c->connection != NULL)
-    g_dbus_connection_close_sync (c->connection, NULL, NULL);
-  g_clear_object (&c->connection);
-}
 
 gboolean
 reserved_test_fault_buy (GDBusConnection *connection,
@@ -131,32 +102,6 @@ reserved_test_fault_shim_reset (ReservedTestFaultShim *shim)
   __atomic_thread_fence (__ATOMIC_SEQ_CST);
 }
 
-/* The sanitizer runtime @binary links, as ldd resolves it, or NULL. */
-static char *
-sanitizer_runtime (const char *binary)
-{
-  g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
-  const char *argv[] = { "ldd", binary, NULL };
-  int status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
-  g_assert_no_error (error);
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      /* "\tlibasan.so.8 => /lib/x86_64-linux-gnu/libasan.so.8 (0x...)" */
-      g_auto(GStrv) words = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
-
-      if (g_strv_length (words) >= 3 && g_str_has_prefix (words[0], "libasan.so") &&
-          g_str_equal (words[1], "=>"))
-        return g_strdup (words[2]);
-    }
-  return NULL;
-}
-
 void
 reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached)
 {
@@ -177,10 +122,10 @@ reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached)
     {
       /* An ASan-built daemon or shim needs the ASan runtime first of all
        * libraries, or it refuses to start. */
-      g_autofree char *runtime = sanitizer_runtime (binary);
+      g_autofree char *runtime = reserved_test_asan_runtime (binary);
 
       if (runtime == NULL)
-        runtime = sanitizer_runtime (library);
+        runtime = reserved_test_asan_runtime (library);
       shim->preload = runtime != NULL ? g_strdup_printf ("%s:%s", runtime, library) : g_strdup (library);
       g_test_message ("the daemon runs with LD_PRELOAD=%s", shim->preload);
     }
@@ -214,49 +159,20 @@ reserved_test_fault_orders_set (GHashTable *orders, guint64 id, ReservedTestOrde
   g_hash_table_insert (orders, g_memdup2 (&id, sizeof id), GINT_TO_POINTER (state));
 }
 
-typedef struct {
-  sqlite3      *db;
-  sqlite3_stmt *stmt;
-} Query;
-
-static void
-query_start (Query *q, sqlite3 *db, const char *sql)
-{
-  q->db = db;
-  if (sqlite3_prepare_v2 (db, sql, -1, &q->stmt, NULL) != SQLITE_OK)
-    g_error ("%s: %s", sql, sqlite3_errmsg (db));
-}
-
-static gboolean
-query_next (Query *q)
-{
-  int rc = sqlite3_step (q->stmt);
-
-  if (rc == SQLITE_ROW)
-    return TRUE;
-  if (rc != SQLITE_DONE)
-    g_error ("%s: %s", sqlite3_sql (q->stmt), sqlite3_errmsg (q->db));
-  sqlite3_finalize (q->stmt);
-  q->stmt = NULL;
-  return FALSE;
-}
-
 GHashTable *
 reserved_test_fault_check_file (const char *path)
 {
   g_autoptr(GHashTable) orders = reserved_test_fault_orders_new ();
   g_autoptr(GString) problems = g_string_new (NULL);
-  sqlite3 *db = NULL;
-  Query q;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READWRITE);
+  ReservedTestQuery q;
 
-  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-    g_error ("cannot open %s: %s", path, sqlite3_errmsg (db));
   /* Leave the log as it is: the next daemon is the one to recover from it. */
   sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   sqlite3_busy_timeout (db, 5000);
 
-  query_start (&q, db, "PRAGMA integrity_check");
-  while (query_next (&q))
+  reserved_test_query_start (&q, db, "PRAGMA integrity_check");
+  while (reserved_test_query_next (&q))
     {
       const char *line = (const char *) sqlite3_column_text (q.stmt, 0);
       if (g_strcmp0 (line, "ok") != 0)
@@ -266,14 +182,14 @@ reserved_test_fault_check_file (const char *path)
     g_error ("%s fails PRAGMA integrity_check:%s", path, problems->str);
 
   /* One snapshot for all of it. */
-  query_start (&q, db, "BEGIN");
-  query_next (&q);
-  query_start (&q, db,
+  reserved_test_query_start (&q, db, "BEGIN");
+  reserved_test_query_next (&q);
+  reserved_test_query_start (&q, db,
                "SELECT i.name, i.capacity, i.remaining,"
                "  (SELECT COALESCE(SUM(quantity), 0) FROM orders o"
                "   WHERE o.item_id = i.id AND o.cancelled = 0)"
                " FROM items i");
-  while (query_next (&q))
+  while (reserved_test_query_next (&q))
     {
       gint64 capacity = sqlite3_column_int64 (q.stmt, 1);
       gint64 remaining = sqlite3_column_int64 (q.stmt, 2);
@@ -284,25 +200,24 @@ reserved_test_fault_check_file (const char *path)
                  " + active orders %" G_GINT64_FORMAT " != capacity %" G_GINT64_FORMAT,
                  path, sqlite3_column_text (q.stmt, 0), remaining, sold, capacity);
     }
-  query_start (&q, db, "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
-  query_next (&q);
-  g_assert_cmpint (sqlite3_column_int64 (q.stmt, 0), ==, 0);
-  sqlite3_finalize (q.stmt);
-  query_start (&q, db,
+  reserved_test_query_start (&q, db,
+                             "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
+  g_assert_cmpint (reserved_test_query_int (&q), ==, 0);
+  reserved_test_query_start (&q, db,
                "SELECT caller_uid, request_id, count(*) FROM orders WHERE request_id IS NOT NULL"
                " GROUP BY caller_uid, request_id HAVING count(*) > 1");
-  while (query_next (&q))
+  while (reserved_test_query_next (&q))
     g_error ("%s: request_id %s of uid %" G_GINT64_FORMAT " bought %" G_GINT64_FORMAT " orders",
              path, sqlite3_column_text (q.stmt, 1), (gint64) sqlite3_column_int64 (q.stmt, 0),
              (gint64) sqlite3_column_int64 (q.stmt, 2));
-  query_start (&q, db, "SELECT id, cancelled FROM orders");
-  while (query_next (&q))
+  reserved_test_query_start (&q, db, "SELECT id, cancelled FROM orders");
+  while (reserved_test_query_next (&q))
     reserved_test_fault_orders_set (orders, (guint64) sqlite3_column_int64 (q.stmt, 0),
                                     sqlite3_column_int64 (q.stmt, 1) ? RESERVED_TEST_ORDER_CANCELLED
                                                                      : RESERVED_TEST_ORDER_ACTIVE);
-  query_start (&q, db, "COMMIT");
-  query_next (&q);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  reserved_test_query_start (&q, db, "COMMIT");
+  reserved_test_query_next (&q);
+  reserved_test_sql_close (db);
   return g_steal_pointer (&orders);
 }
 

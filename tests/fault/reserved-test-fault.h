@@ -1,6 +1,6 @@
 /* What the fault tests share: counts and seeds from the environment, a
- * client that owns its connection, the fault-injection shim seen from the
- * test, and the check of a database file as another process reads it. */
+ * purchase sent to the well-known name, the fault-injection shim seen from
+ * the test, and the check of a database file as another process reads it. */
 #pragma once
 
 #include <gio/gio.h>
@@ -8,37 +8,23 @@
 #include "reserved-fault.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 
 G_BEGIN_DECLS
 
 /* --- knobs ------------------------------------------------------------------ */
 
-/* $@name as a number (at least 1), else @fallback. */
-guint  reserved_test_fault_env_uint (const char *name, guint fallback);
 /* (transfer full) Seeded from $RESERVED_TEST_SEED, else at random; the seed
  * is printed either way, so that a failure can be replayed. */
 GRand *reserved_test_fault_rand_new (void);
 
 /* --- clients ------------------------------------------------------------------ */
 
-typedef struct {
-  GDBusConnection   *connection;
-  ReservedTestClient client;      /* an admin */
-} ReservedTestFaultClient;
-
-void reserved_test_fault_client_open  (ReservedTestFaultClient *c, ReservedTestDaemon *daemon);
-void reserved_test_fault_client_close (ReservedTestFaultClient *c);
-
 /* Buy on @connection, sent to the well-known name (so that it reaches a
  * restarted daemon too). TRUE with *order_out set, or FALSE with @error. */
-gboolean reserved_test_fault_buy (GDBusConnection *connection,
-                                  const char      *item,
-                                  const char      *user,
-                                  guint32          quantity,
-                                  const char      *request_id,
-                                  int              timeout_ms,
-                                  guint64         *order_out,
-                                  GError         **error);
+gboolean reserved_test_fault_buy (GDBusConnection *connection, const char *item, const char *user,
+                                  guint32 quantity, const char *request_id, int timeout_ms,
+                                  guint64 *order_out, GError **error);
 
 /* --- the shim ---------------------------------------------------------------- */
 

@@ -1,0 +1,11 @@
+#include "reserved-test-error.h"
+
+#include <string.h>
+
+void
+reserved_test_assert_message_has (const GError *error, const char *part)
+{
+  g_assert_nonnull (error);
+  if (strstr (error->message, part) == NULL)
+    g_error ("the message “%s” does not mention “%s”", error->message, part);
+}

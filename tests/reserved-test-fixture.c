@@ -1,0 +1,77 @@
+#include "reserved-test-fixture.h"
+
+#include "reserved-test-sqlite.h"
+
+void
+reserved_test_admin_open (ReservedTestAdmin *admin, ReservedTestDaemon *daemon)
+{
+  admin->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
+  admin->client.proxy = reserved_test_proxy_new (admin->connection);
+  admin->client.admin = TRUE;
+}
+
+void
+reserved_test_admin_close (ReservedTestAdmin *admin)
+{
+  g_clear_object (&admin->client.proxy);
+  if (admin->connection != NULL)
+    g_dbus_connection_close_sync (admin->connection, NULL, NULL);
+  g_clear_object (&admin->connection);
+}
+
+void
+reserved_test_fixture_connect (ReservedTestFixture *f)
+{
+  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  f->proxy = reserved_test_proxy_new (f->connection);
+  f->client.proxy = f->proxy;
+  f->client.admin = TRUE;
+}
+
+void
+reserved_test_fixture_disconnect (ReservedTestFixture *f)
+{
+  g_clear_object (&f->proxy);
+  if (f->connection != NULL)
+    g_dbus_connection_close_sync (f->connection, NULL, NULL);
+  g_clear_object (&f->connection);
+  f->client.proxy = NULL;
+}
+
+void
+reserved_test_fixture_set_up (ReservedTestFixture *f, gconstpointer config)
+{
+  f->daemon = reserved_test_daemon_new ();
+  if (config != NULL)
+    reserved_test_daemon_write_config (f->daemon, config);
+  reserved_test_daemon_start (f->daemon);
+  /* Safe before spawning helpers: they are exec'd, not just forked. */
+  reserved_test_fixture_connect (f);
+}
+
+void
+reserved_test_fixture_tear_down (ReservedTestFixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->db, reserved_test_sql_close);
+  if (!g_test_failed () && f->proxy != NULL)
+    reserved_test_assert_law (&f->client);
+  reserved_test_fixture_disconnect (f);
+  if (reserved_test_daemon_get_process (f->daemon) != NULL)
+    reserved_test_daemon_stop (f->daemon);
+  g_clear_pointer (&f->daemon, reserved_test_daemon_free);
+}
+
+void
+reserved_test_fixture_restart (ReservedTestFixture *f)
+{
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_restart (f->daemon);
+  reserved_test_fixture_connect (f);
+}
+
+void
+reserved_test_fixture_open_database (ReservedTestFixture *f)
+{
+  f->db = reserved_test_sql_open (reserved_test_daemon_get_database (f->daemon),
+                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+}
