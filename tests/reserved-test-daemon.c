@@ -587,6 +587,18 @@ reserved_test_daemon_get_owner_pid (ReservedTestDaemon *self)
 }
 
 void
+reserved_test_daemon_run_as_owner (ReservedTestDaemon *self, uid_t uid)
+{
+  g_autofree char *folder = g_build_filename (self->tmpdir, "state", NULL);
+  g_autofree char *database = g_build_filename (folder, "reserved.db", NULL);
+
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  g_assert_cmpint (chown (folder, uid, (gid_t) -1), ==, 0);
+  reserved_test_daemon_set_database (self, database);
+  reserved_test_daemon_set_run_as (self, uid);
+}
+
+void
 reserved_test_daemon_use_system_bus (ReservedTestDaemon *self)
 {
   self->system_bus = TRUE;

@@ -81,6 +81,10 @@ void reserved_test_daemon_write_config (ReservedTestDaemon *self, const char *co
 /* Runs later daemons as @uid (and its primary group); (uid_t) -1 for the
  * test's own uid. Needs root. */
 void reserved_test_daemon_set_run_as   (ReservedTestDaemon *self, uid_t uid);
+/* Runs later daemons as @uid, with their database in TMPDIR/state, a
+ * folder @uid owns (the daemon must be able to write beside its database).
+ * Needs root. */
+void reserved_test_daemon_run_as_owner (ReservedTestDaemon *self, uid_t uid);
 /* Sets @name to @value in the environment of the daemons spawned from now
  * on (after the harness's own settings, so it may override them); @value
  * NULL removes @name from it. E.g. LD_PRELOAD for a fault-injection shim. */

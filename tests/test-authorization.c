@@ -428,19 +428,6 @@ add_test_users (Fixture *f)
   g_assert_nonnull (getpwuid (GROUP_ADMIN_UID));
 }
 
-/* The database in a folder the daemon's uid owns. */
-static void
-use_state_folder (ReservedTestDaemon *daemon, uid_t owner)
-{
-  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "state", NULL);
-  g_autofree char *database = g_build_filename (folder, "reserved.db", NULL);
-
-  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
-  g_assert_cmpint (chown (folder, owner, (gid_t) -1), ==, 0);
-  reserved_test_daemon_set_database (daemon, database);
-  reserved_test_daemon_set_run_as (daemon, owner);
-}
-
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -453,7 +440,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->polkit = reserved_test_polkit_new (f->daemon, DAEMON_USER, TEST_RULES);
   if (!setup->no_polkitd)
     reserved_test_polkit_start (f->polkit);
-  use_state_folder (f->daemon, setup->daemon_uid);
+  reserved_test_daemon_run_as_owner (f->daemon, setup->daemon_uid);
   reserved_test_daemon_use_system_bus (f->daemon);
   if (setup->debug_log)
     reserved_test_daemon_set_env (f->daemon, "G_MESSAGES_DEBUG", "all");

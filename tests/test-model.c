@@ -34,8 +34,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <glib/gstdio.h>
-
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-main.h"
@@ -999,19 +997,6 @@ env_number (const char *name, guint64 fallback, guint64 max)
   return (guint) value;
 }
 
-/* The daemon's database in a folder of its own, which @owner may write. */
-static void
-run_daemon_as (ReservedTestDaemon *daemon, uid_t owner)
-{
-  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "state", NULL);
-  g_autofree char *database = g_build_filename (folder, "reserved.db", NULL);
-
-  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
-  g_assert_cmpint (chown (folder, owner, (gid_t) -1), ==, 0);
-  reserved_test_daemon_set_database (daemon, database);
-  reserved_test_daemon_set_run_as (daemon, owner);
-}
-
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -1040,7 +1025,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
     }
 
   f->daemon = reserved_test_daemon_new ();
-  run_daemon_as (f->daemon, f->uids[1]);
+  reserved_test_daemon_run_as_owner (f->daemon, f->uids[1]);
   reserved_test_daemon_start (f->daemon);
   address = reserved_test_daemon_get_address (f->daemon);
   /* Safe before spawning the callers: they are exec'd, not just forked. */
