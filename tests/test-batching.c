@@ -302,11 +302,15 @@ test_one_transaction (Fixture *f, gconstpointer data)
   guint64 commits_before = statistic (f, "commits");
   guint64 operations_before = statistic (f, "operations");
   guint sold_out = 0;
+  guint took_stock = 0;
 
   make_calls (calls);
   expect_answers (calls, answers);
   for (guint i = 0; i < N_CALLS; i++)
-    sold_out += answers[i].error == RESERVE_ERROR_SOLD_OUT;
+    {
+      sold_out += answers[i].error == RESERVE_ERROR_SOLD_OUT;
+      took_stock += answers[i].error == -1 && !answers[i].replayed;
+    }
   /* The mix must really exercise refusals inside a batch. */
   g_assert_cmpuint (sold_out, >, 0);
 
@@ -323,11 +327,15 @@ test_one_transaction (Fixture *f, gconstpointer data)
   assert_answers (calls, answers, outcomes);
 
   /* They were committed together: at most a few transactions (the one the
-   * writer had started before the lock let go, and the rest). */
+   * writer had started before the lock let go, and the rest). Every
+   * purchase that took stock was carried by a committed transaction; a
+   * batch that held only refusals is rolled back and counts for nothing,
+   * so how many refusals were counted depends on where the batches split. */
   g_test_message ("%" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT " commits, largest %" G_GUINT64_FORMAT,
                   statistic (f, "operations") - operations_before,
                   statistic (f, "commits") - commits_before, statistic (f, "largest_batch"));
-  g_assert_cmpuint (statistic (f, "operations") - operations_before, ==, N_CALLS);
+  g_assert_cmpuint (statistic (f, "operations") - operations_before, >=, took_stock);
+  g_assert_cmpuint (statistic (f, "operations") - operations_before, <=, N_CALLS);
   g_assert_cmpuint (statistic (f, "largest_batch"), >=, N_CALLS / 2);
 
   outcomes_clear (outcomes);
