@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve bench` ($RESERVE_BINARY) against the real daemon on a private
  * bus, small enough to run in every `meson test`: the report's JSON has the
  * keys scripts read, every call is counted, none fails, and the law holds,
@@ -53,23 +54,21 @@ number_member (JsonObject *object, const char *name)
   return json_node_get_double (node);
 }
 
-static const char *const report_keys[] = {
-  "buyers", "seconds", "calls_per_buyer", "bus", "item", "fresh_item", "cores",
-  "baseline", "buy", "ratio", "batching", "daemon", "law", NULL
-};
+static const char *const report_keys[] = { "buyers", "seconds",    "calls_per_buyer", "bus",
+                                           "item",   "fresh_item", "cores",           "baseline",
+                                           "buy",    "ratio",      "batching",        "daemon",
+                                           "law",    NULL };
 static const char *const phase_keys[] = {
   "method", "calls", "failed", "seconds", "calls_per_second", "latency_us", "errors", "cpu", NULL
 };
 static const char *const latency_keys[] = { "p50", "p90", "p99", "max", NULL };
 static const char *const cpu_keys[] = { "reserved", "dbus_daemon", "buyers", "machine", NULL };
 static const char *const ratio_keys[] = { "calls_per_second", "p99", NULL };
-static const char *const batching_keys[] = {
-  "commits", "operations", "mean_batch", "largest_batch", NULL
-};
+static const char *const batching_keys[] = { "commits", "operations", "mean_batch", "largest_batch",
+                                             NULL };
 static const char *const daemon_keys[] = { "pid", "vm_rss_kib", "vm_hwm_kib", NULL };
-static const char *const law_keys[] = {
-  "holds", "capacity", "remaining", "sold", "sold_before", "acknowledged", "uncertain", NULL
-};
+static const char *const law_keys[] = { "holds",       "capacity",     "remaining", "sold",
+                                        "sold_before", "acknowledged", "uncertain", NULL };
 
 /* Every call answered, none failed, and the latencies are in order. */
 static void
@@ -87,9 +86,12 @@ assert_phase (JsonObject *report, const char *name, const char *method)
 
   latency = json_object_get_object_member (phase, "latency_us");
   reserved_test_json_assert_keys (latency, latency_keys);
-  g_assert_cmpint (reserved_test_json_int (latency, "p50"), <=, reserved_test_json_int (latency, "p90"));
-  g_assert_cmpint (reserved_test_json_int (latency, "p90"), <=, reserved_test_json_int (latency, "p99"));
-  g_assert_cmpint (reserved_test_json_int (latency, "p99"), <=, reserved_test_json_int (latency, "max"));
+  g_assert_cmpint (reserved_test_json_int (latency, "p50"), <=,
+                   reserved_test_json_int (latency, "p90"));
+  g_assert_cmpint (reserved_test_json_int (latency, "p90"), <=,
+                   reserved_test_json_int (latency, "p99"));
+  g_assert_cmpint (reserved_test_json_int (latency, "p99"), <=,
+                   reserved_test_json_int (latency, "max"));
   reserved_test_json_assert_keys (json_object_get_object_member (phase, "cpu"), cpu_keys);
 }
 
@@ -105,7 +107,8 @@ test_smoke (Fixture *fixture, gconstpointer data)
   JsonObject *report, *batching, *law, *status;
   const char *item;
 
-  run = reserved_test_run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS, "--json", NULL);
+  run = reserved_test_run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS,
+                                   "--json", NULL);
   reserved_test_assert_exit (run, 0);
   root = reserved_test_parse_json (run->out);
   report = json_node_get_object (root);
@@ -139,8 +142,8 @@ test_smoke (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (law, "acknowledged"), ==, TOTAL);
   g_assert_cmpint (reserved_test_json_int (law, "uncertain"), ==, 0);
   g_assert_cmpint (reserved_test_json_int (law, "sold"), ==, TOTAL);
-  g_assert_cmpint (reserved_test_json_int (law, "remaining") + reserved_test_json_int (law, "sold"), ==,
-                   reserved_test_json_int (law, "capacity"));
+  g_assert_cmpint (reserved_test_json_int (law, "remaining") + reserved_test_json_int (law, "sold"),
+                   ==, reserved_test_json_int (law, "capacity"));
 
   /* The daemon's own books, read by another command, agree. */
   status_run = reserved_test_run_reserve ("status", "--session", "--json", item, NULL);
@@ -148,8 +151,9 @@ test_smoke (Fixture *fixture, gconstpointer data)
   status_root = reserved_test_parse_json (status_run->out);
   status = json_node_get_object (status_root);
   g_assert_cmpint (reserved_test_json_int (status, "sold"), ==, TOTAL);
-  g_assert_cmpint (reserved_test_json_int (status, "remaining") + reserved_test_json_int (status, "sold"), ==,
-                   reserved_test_json_int (status, "capacity"));
+  g_assert_cmpint (reserved_test_json_int (status, "remaining") +
+                     reserved_test_json_int (status, "sold"),
+                   ==, reserved_test_json_int (status, "capacity"));
 }
 
 static void
@@ -167,7 +171,8 @@ assert_usage_error (const char *message, const char *first_arg, ...)
     args[n++] = arg;
   va_end (list);
 
-  run = reserved_test_run_reserve (args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
+  run =
+    reserved_test_run_reserve (args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
   reserved_test_assert_exit (run, 2);
   g_assert_cmpstr (run->out, ==, "");
   if (!g_str_has_prefix (run->err, line))
@@ -185,13 +190,14 @@ test_usage (Fixture *fixture, gconstpointer data)
   g_assert_nonnull (strstr (help->out, "Exit status:"));
 
   assert_usage_error ("--buyers “0” is out of range: allowed is 1 to 250", "--buyers", "0", NULL);
-  assert_usage_error ("--buyers “many” is not a number: allowed is 1 to 250",
-                      "--buyers", "many", NULL);
-  assert_usage_error ("--seconds “3601” is out of range: allowed is 1 to 3600",
-                      "--seconds", "3601", NULL);
-  assert_usage_error ("--calls “0” is out of range: allowed is 1 to 10000000", "--calls", "0", NULL);
-  assert_usage_error ("--stock “1000000001” is out of range: allowed is 1 to 1000000000",
-                      "--stock", "1000000001", NULL);
+  assert_usage_error ("--buyers “many” is not a number: allowed is 1 to 250", "--buyers", "many",
+                      NULL);
+  assert_usage_error ("--seconds “3601” is out of range: allowed is 1 to 3600", "--seconds", "3601",
+                      NULL);
+  assert_usage_error ("--calls “0” is out of range: allowed is 1 to 10000000", "--calls", "0",
+                      NULL);
+  assert_usage_error ("--stock “1000000001” is out of range: allowed is 1 to 1000000000", "--stock",
+                      "1000000001", NULL);
   assert_usage_error ("--seconds and --calls cannot be used together: "
                       "a phase lasts either so long or so many calls",
                       "--seconds", "1", "--calls", "1", NULL);
@@ -204,7 +210,8 @@ test_usage (Fixture *fixture, gconstpointer data)
 static void
 test_no_daemon (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("bench", "--session", "--buyers", "2", "--calls", "1", NULL);
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("bench", "--session", "--buyers",
+                                                               "2", "--calls", "1", NULL);
 
   reserved_test_assert_exit (run, 3);
   g_assert_cmpstr (run->out, ==, "");
@@ -217,12 +224,12 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/bench/smoke", Fixture, GINT_TO_POINTER (TRUE),
-              fixture_set_up, test_smoke, fixture_tear_down);
-  g_test_add ("/bench/usage", Fixture, GINT_TO_POINTER (FALSE),
-              fixture_set_up, test_usage, fixture_tear_down);
-  g_test_add ("/bench/no-daemon", Fixture, GINT_TO_POINTER (FALSE),
-              fixture_set_up, test_no_daemon, fixture_tear_down);
+  g_test_add ("/bench/smoke", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_smoke,
+              fixture_tear_down);
+  g_test_add ("/bench/usage", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up, test_usage,
+              fixture_tear_down);
+  g_test_add ("/bench/no-daemon", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up, test_no_daemon,
+              fixture_tear_down);
 
   return g_test_run ();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* For sigabbrev_np(): a death is reported as "signal 9 (SIGKILL)". */
 #define _GNU_SOURCE
 
@@ -18,9 +19,9 @@
 
 struct _Pool {
   PoolChild *children;
-  guint      n_slots;
-  GPid       parent_pid;
-  int        barrier[2];   /* [1] is -1 once released */
+  guint n_slots;
+  GPid parent_pid;
+  int barrier[2]; /* [1] is -1 once released */
 };
 
 /* --- in a child ------------------------------------------------------------ */
@@ -163,12 +164,12 @@ close_pipe (int fds[2])
 }
 
 gboolean
-pool_spawn (Pool         *pool,
-            guint         slot,
-            gboolean      with_commands,
+pool_spawn (Pool *pool,
+            guint slot,
+            gboolean with_commands,
             PoolChildFunc body,
-            gpointer      data,
-            GError      **error)
+            gpointer data,
+            GError **error)
 {
   PoolChild *child = pool_get_child (pool, slot);
   int report[2] = { -1, -1 };
@@ -177,8 +178,7 @@ pool_spawn (Pool         *pool,
 
   g_return_val_if_fail (child->pid == 0, FALSE);
 
-  if (pipe2 (report, O_CLOEXEC) != 0 ||
-      (with_commands && pipe2 (commands, O_CLOEXEC) != 0))
+  if (pipe2 (report, O_CLOEXEC) != 0 || (with_commands && pipe2 (commands, O_CLOEXEC) != 0))
     {
       int saved_errno = errno;
 
@@ -313,10 +313,10 @@ pool_describe_wait_status (int status)
 /* --- one-off children ------------------------------------------------------ */
 
 typedef struct {
-  PoolCallFunc  func;
+  PoolCallFunc func;
   gconstpointer data;
-  gpointer      answer;
-  gsize         size;
+  gpointer answer;
+  gsize size;
 } Call;
 
 static void
@@ -330,12 +330,12 @@ answer_call (const PoolChildEnds *ends, gpointer user_data)
 }
 
 gboolean
-pool_call_in_child (const char   *what,
-                    PoolCallFunc  func,
+pool_call_in_child (const char *what,
+                    PoolCallFunc func,
                     gconstpointer data,
-                    gpointer      answer,
-                    gsize         size,
-                    GError      **error)
+                    gpointer answer,
+                    gsize size,
+                    GError **error)
 {
   g_autoptr(Pool) pool = NULL;
   g_autoptr(GError) fork_error = NULL;
@@ -352,8 +352,8 @@ pool_call_in_child (const char   *what,
     return FALSE;
   if (!pool_spawn (pool, 0, FALSE, answer_call, &call, &fork_error))
     {
-      g_set_error (error, fork_error->domain, fork_error->code,
-                   "cannot fork a process for %s: %s", what, fork_error->message);
+      g_set_error (error, fork_error->domain, fork_error->code, "cannot fork a process for %s: %s",
+                   what, fork_error->message);
       return FALSE;
     }
   pid = pool_get_child (pool, 0)->pid;
@@ -364,7 +364,6 @@ pool_call_in_child (const char   *what,
     return TRUE;
   ending = pool_describe_wait_status (status);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-               "the process for %s (pid %d) %s before it answered",
-               what, (int) pid, ending);
+               "the process for %s (pid %d) %s before it answered", what, (int) pid, ending);
   return FALSE;
 }

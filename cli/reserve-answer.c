@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-answer.h"
 
 #include <gio/gio.h>
 
 gboolean
-reserve_answer_lookup_u32 (GVariant   *answer,
+reserve_answer_lookup_u32 (GVariant *answer,
                            const char *method,
                            const char *key,
-                           guint32    *value,
-                           GError    **error)
+                           guint32 *value,
+                           GError **error)
 {
   if (g_variant_lookup (answer, key, "u", value))
     return TRUE;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-client.h"
@@ -16,12 +17,12 @@ buy_options (const char *request_id)
 }
 
 static void
-print_order (gboolean    json,
-             guint64     order,
+print_order (gboolean json,
+             guint64 order,
              const char *item,
              const char *user,
-             guint64     quantity,
-             guint       remaining)
+             guint64 quantity,
+             guint remaining)
 {
   g_autoptr(JsonBuilder) builder = NULL;
 
@@ -54,8 +55,7 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *quantity_text = NULL;
   g_autofree char *request_id = NULL;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
-      "The customer who buys (required)", "NAME" },
+    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "The customer who buys (required)", "NAME" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item_flag,
       "The item to buy (default: the daemon's default item)", "ITEM" },
     { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
@@ -73,12 +73,11 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
 
-  if (!reserve_require_flag ("--user", user, error) ||
-      !reserve_check_user_name (user, error) ||
+  if (!reserve_require_flag ("--user", user, error) || !reserve_check_user_name (user, error) ||
       (item_flag != NULL && !reserve_check_item_name (item_flag, error)) ||
       (quantity_text != NULL &&
-       !reserve_parse_number ("--quantity", quantity_text, 1, RESERVE_BUY_QUANTITY_MAX,
-                              &quantity, error)) ||
+       !reserve_parse_number ("--quantity", quantity_text, 1, RESERVE_BUY_QUANTITY_MAX, &quantity,
+                              error)) ||
       (request_id != NULL && !reserve_check_request_id (request_id, error)))
     return FALSE;
 
@@ -90,9 +89,9 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     return FALSE;
 
   if (!reserve_reserve1_call_buy_sync (proxy, item, user, (guint) quantity,
-                                       buy_options (request_id),
-                                       G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                       &order, &remaining, NULL, error))
+                                       buy_options (request_id), G_DBUS_CALL_FLAGS_NONE,
+                                       RESERVE_CLIENT_TIMEOUT_MSEC, &order, &remaining, NULL,
+                                       error))
     return FALSE;
 
   print_order (invocation->json, order, item, user, quantity, remaining);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-client.h"
@@ -14,17 +15,16 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
 
-  if (!reserve_parse_number ("order", reserve_invocation_get_argument (invocation, 0),
-                             1, G_MAXUINT64, &order, error))
+  if (!reserve_parse_number ("order", reserve_invocation_get_argument (invocation, 0), 1,
+                             G_MAXUINT64, &order, error))
     return FALSE;
 
   admin = reserve_client_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
-  if (!reserve_reserve1_call_cancel_sync (proxy, order,
-                                          admin.flags, admin.timeout_msec,
-                                          &remaining, NULL, error))
+  if (!reserve_reserve1_call_cancel_sync (proxy, order, admin.flags, admin.timeout_msec, &remaining,
+                                          NULL, error))
     return FALSE;
 
   /* Cancel answers only with the stock left; the order's item is not part

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-client.h"
 
 #include <errno.h>
@@ -36,8 +37,7 @@ reserve_client_connect (GBusType bus_type, GError **error)
   connection = g_bus_get_sync (bus_type, NULL, &bus_error);
   if (connection == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                   "cannot connect to the %s: %s",
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "cannot connect to the %s: %s",
                    describe_bus (bus_type), bus_error->message);
       return NULL;
     }
@@ -47,9 +47,8 @@ reserve_client_connect (GBusType bus_type, GError **error)
 
   return reserve_reserve1_proxy_new_sync (connection,
                                           G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                          G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                          RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                          NULL, error);
+                                            G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                          RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL, error);
 }
 
 static char *
@@ -65,9 +64,8 @@ get_default_item (ReserveReserve1 *proxy, GError **error)
                                        g_dbus_proxy_get_object_path (dbus_proxy),
                                        "org.freedesktop.DBus.Properties", "Get",
                                        g_variant_new ("(ss)", RESERVE_INTERFACE, "DefaultItem"),
-                                       G_VARIANT_TYPE ("(v)"),
-                                       G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                       NULL, error);
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                       RESERVE_CLIENT_TIMEOUT_MSEC, NULL, error);
   if (reply == NULL)
     return NULL;
 
@@ -171,14 +169,16 @@ reserve_client_report_error (GBusType bus_type, GError *error)
     {
       fprintf (stderr,
                "reserve: reserved did not answer on the %s in time; the request may or may not "
-               "have taken effect\n", bus);
+               "have taken effect\n",
+               bus);
       return RESERVE_EXIT_UNREACHABLE;
     }
   if (is_lost_in_flight (error))
     {
       fprintf (stderr,
                "reserve: lost reserved on the %s before it answered (%s); the request may or "
-               "may not have taken effect\n", bus, error->message);
+               "may not have taken effect\n",
+               bus, error->message);
       return RESERVE_EXIT_UNREACHABLE;
     }
   if (is_local_io_failure (error))
@@ -208,11 +208,13 @@ start_text_agent (void)
   GPid pid = 0;
   char byte;
 
-  if (!g_file_test (POLKIT_TEXT_AGENT, G_FILE_TEST_IS_EXECUTABLE) || !g_unix_open_pipe (notify, FD_CLOEXEC, NULL))
+  if (!g_file_test (POLKIT_TEXT_AGENT, G_FILE_TEST_IS_EXECUTABLE) ||
+      !g_unix_open_pipe (notify, FD_CLOEXEC, NULL))
     return 0;
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
-                                         NULL, NULL, -1, -1, -1, &notify[1], target_fds, 1, &pid, NULL, NULL,
-                                         NULL, NULL))
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
+                                         NULL, NULL, -1, -1, -1, &notify[1], target_fds, 1, &pid,
+                                         NULL, NULL, NULL, NULL))
     pid = 0;
   close (notify[1]);
   while (pid != 0 && read (notify[0], &byte, 1) < 0 && errno == EINTR)
@@ -225,8 +227,9 @@ ReserveAdminCall
 reserve_client_admin_call (void)
 {
   if (!isatty (STDIN_FILENO))
-    return (ReserveAdminCall) { G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC, 0 };
-  return (ReserveAdminCall) { G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT, start_text_agent () };
+    return (ReserveAdminCall){ G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC, 0 };
+  return (ReserveAdminCall){ G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT,
+                             start_text_agent () };
 }
 
 void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Talking to reserved: the proxy, the DefaultItem property, and what a
  * failed call means to the person who typed the command (the message and
  * the exit status). */
@@ -22,13 +23,13 @@ G_BEGIN_DECLS
  * asked, and a rule that wants a password refuses. */
 typedef struct {
   GDBusCallFlags flags;
-  int            timeout_msec;
-  GPid           agent;  /* 0: none started */
+  int timeout_msec;
+  GPid agent; /* 0: none started */
 } ReserveAdminCall;
 
-ReserveAdminCall reserve_client_admin_call       (void);
+ReserveAdminCall reserve_client_admin_call (void);
 /* Stops the agent, if one was started. */
-void             reserve_client_admin_call_clear (ReserveAdminCall *call);
+void reserve_client_admin_call_clear (ReserveAdminCall *call);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReserveAdminCall, reserve_client_admin_call_clear)
 
@@ -38,9 +39,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReserveAdminCall, reserve_client_admin_call_cl
 ReserveReserve1 *reserve_client_connect (GBusType bus_type, GError **error);
 
 /* @item if given, else the daemon's DefaultItem. */
-char *reserve_client_resolve_item (ReserveReserve1 *proxy,
-                                   const char      *item,
-                                   GError         **error);
+char *reserve_client_resolve_item (ReserveReserve1 *proxy, const char *item, GError **error);
 
 /* Prints @error, from the bus or the daemon, as a `reserve: ` line that says
  * what went wrong and what to do, and returns the exit status for it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-command.h"
 
 #include <stdio.h>
@@ -12,8 +13,7 @@ check_argument_count (const ReserveInvocation *invocation, GError **error)
 
   if (invocation->n_arguments < command->min_arguments)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "missing %s", command->parameters);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "missing %s", command->parameters);
       return FALSE;
     }
   if (invocation->n_arguments > command->max_arguments)
@@ -21,36 +21,33 @@ check_argument_count (const ReserveInvocation *invocation, GError **error)
       g_autofree char *extra =
         reserve_describe_text (invocation->arguments[command->max_arguments]);
 
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "unexpected argument %s", extra);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument %s", extra);
       return FALSE;
     }
   return TRUE;
 }
 
 gboolean
-reserve_invocation_parse (ReserveInvocation  *invocation,
+reserve_invocation_parse (ReserveInvocation *invocation,
                           const GOptionEntry *entries,
-                          int                *argc,
-                          char             ***argv,
-                          GError            **error)
+                          int *argc,
+                          char ***argv,
+                          GError **error)
 {
   const ReserveCommand *command = invocation->command;
   gboolean session = FALSE;
   gboolean system = FALSE;
   gboolean help = FALSE;
   const GOptionEntry shared_entries[] = {
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session,
-      "Talk to reserved on the session bus", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Talk to reserved on the session bus", NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system,
       "Talk to reserved on the system bus (the default)", NULL },
     { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
     { NULL }
   };
-  const GOptionEntry json_entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &invocation->json, "Print the answer as JSON", NULL },
-    { NULL }
-  };
+  const GOptionEntry json_entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &invocation->json,
+                                          "Print the answer as JSON", NULL },
+                                        { NULL } };
   g_autoptr(GOptionContext) context = g_option_context_new (command->parameters);
 
   g_option_context_set_summary (context, command->summary);
@@ -105,8 +102,8 @@ reserve_invocation_report (const ReserveInvocation *invocation, GError *error)
 
   if (error->domain == G_OPTION_ERROR)
     {
-      fprintf (stderr, "reserve: %s\nTry “reserve %s --help”.\n",
-               error->message, invocation->command->name);
+      fprintf (stderr, "reserve: %s\nTry “reserve %s --help”.\n", error->message,
+               invocation->command->name);
       return RESERVE_EXIT_USAGE;
     }
 
@@ -116,10 +113,10 @@ reserve_invocation_report (const ReserveInvocation *invocation, GError *error)
 gboolean
 reserve_parse_number (const char *flag,
                       const char *text,
-                      guint64     min,
-                      guint64     max,
-                      guint64    *number,
-                      GError    **error)
+                      guint64 min,
+                      guint64 max,
+                      guint64 *number,
+                      GError **error)
 {
   g_autoptr(GError) parse_error = NULL;
   g_autofree char *described = NULL;
@@ -131,11 +128,11 @@ reserve_parse_number (const char *flag,
 
   described = reserve_describe_text (text);
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "%s %s %s: allowed is %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
-               flag, described,
+               "%s %s %s: allowed is %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, flag, described,
                g_error_matches (parse_error, G_NUMBER_PARSER_ERROR,
                                 G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS)
-                 ? "is out of range" : "is not a number",
+                 ? "is out of range"
+                 : "is not a number",
                min, max);
   return FALSE;
 }
@@ -152,9 +149,9 @@ reserve_require_flag (const char *flag, const char *value, GError **error)
 /* The validators speak RESERVE_ERROR like the daemon does; a mistake caught
  * here is the user's, so it becomes a usage error with the same words. */
 static gboolean
-check_as_usage (gboolean  (*validate) (const char *text, GError **error),
+check_as_usage (gboolean (*validate) (const char *text, GError **error),
                 const char *text,
-                GError    **error)
+                GError **error)
 {
   g_autoptr(GError) invalid = NULL;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a subcommand of `reserve` is, and the parsing every subcommand
  * shares: the bus flags, --json, --help, the count of positional
  * arguments, and strict checks of numbers and names that turn a mistake
@@ -20,13 +21,13 @@ typedef enum {
   RESERVE_EXIT_UNREACHABLE = 3,
 } ReserveExitStatus;
 
-#define RESERVE_EXIT_STATUS_HELP                                              \
-  "Exit status:\n"                                                            \
-  "  0  success\n"                                                            \
-  "  1  refused by reserved (sold out, no such item or order, limit\n"        \
-  "     exceeded, permission denied, invalid argument, …)\n"                  \
-  "  2  usage error (unknown flag, bad value, missing or extra argument)\n"   \
-  "  3  reserved could not be reached (no bus, not running, no answer)\n"     \
+#define RESERVE_EXIT_STATUS_HELP                                            \
+  "Exit status:\n"                                                          \
+  "  0  success\n"                                                          \
+  "  1  refused by reserved (sold out, no such item or order, limit\n"      \
+  "     exceeded, permission denied, invalid argument, …)\n"              \
+  "  2  usage error (unknown flag, bad value, missing or extra argument)\n" \
+  "  3  reserved could not be reached (no bus, not running, no answer)\n"   \
   "     or could not store the change\n"
 
 typedef struct _ReserveCommand ReserveCommand;
@@ -35,27 +36,27 @@ typedef struct _ReserveInvocation ReserveInvocation;
 /* Parses @argv (argv[0] is "reserve NAME") and does the work. Returns FALSE
  * with @error set on any failure, usage errors included. */
 typedef gboolean (*ReserveCommandFunc) (ReserveInvocation *invocation,
-                                        int                argc,
-                                        char             **argv,
-                                        GError           **error);
+                                        int argc,
+                                        char **argv,
+                                        GError **error);
 
 struct _ReserveCommand {
-  const char        *name;
-  const char        *parameters;     /* positional arguments, for the usage line */
-  const char        *summary;
-  guint              min_arguments;
-  guint              max_arguments;
-  gboolean           has_json;       /* takes --json */
+  const char *name;
+  const char *parameters; /* positional arguments, for the usage line */
+  const char *summary;
+  guint min_arguments;
+  guint max_arguments;
+  gboolean has_json; /* takes --json */
   ReserveCommandFunc run;
 };
 
 struct _ReserveInvocation {
   const ReserveCommand *command;
-  GBusType              bus_type;
-  gboolean              json;
-  gboolean              help_shown;  /* --help was printed: nothing more to do */
-  char                **arguments;   /* positional arguments, borrowed from argv */
-  guint                 n_arguments;
+  GBusType bus_type;
+  gboolean json;
+  gboolean help_shown; /* --help was printed: nothing more to do */
+  char **arguments;    /* positional arguments, borrowed from argv */
+  guint n_arguments;
 };
 
 extern const ReserveCommand reserve_buy_command;
@@ -81,20 +82,18 @@ const ReserveCommand *reserve_find_command (const char *name);
  *   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
  *     return invocation->help_shown;
  */
-gboolean reserve_invocation_parse (ReserveInvocation  *invocation,
+gboolean reserve_invocation_parse (ReserveInvocation *invocation,
                                    const GOptionEntry *entries,
-                                   int                *argc,
-                                   char             ***argv,
-                                   GError            **error);
+                                   int *argc,
+                                   char ***argv,
+                                   GError **error);
 
 /* The @index-th positional argument, or NULL if there are fewer. */
-const char *reserve_invocation_get_argument (const ReserveInvocation *invocation,
-                                             guint                    index);
+const char *reserve_invocation_get_argument (const ReserveInvocation *invocation, guint index);
 
 /* Prints @error (if any) the way its kind calls for and returns the exit
  * status. */
-ReserveExitStatus reserve_invocation_report (const ReserveInvocation *invocation,
-                                             GError                  *error);
+ReserveExitStatus reserve_invocation_report (const ReserveInvocation *invocation, GError *error);
 
 /* Strict parse of a decimal @text given for @flag ("--quantity"), within
  * [@min, @max]; a failure names the flag, the value and the allowed range.
@@ -102,19 +101,17 @@ ReserveExitStatus reserve_invocation_report (const ReserveInvocation *invocation
  * required. */
 gboolean reserve_parse_number (const char *flag,
                                const char *text,
-                               guint64     min,
-                               guint64     max,
-                               guint64    *number,
-                               GError    **error);
+                               guint64 min,
+                               guint64 max,
+                               guint64 *number,
+                               GError **error);
 
 /* A required flag that was not given is a usage error naming it. */
-gboolean reserve_require_flag (const char *flag,
-                               const char *value,
-                               GError    **error);
+gboolean reserve_require_flag (const char *flag, const char *value, GError **error);
 
 /* The API's own checks, with the daemon's wording, as usage errors. */
-gboolean reserve_check_item_name  (const char *item, GError **error);
-gboolean reserve_check_user_name  (const char *user, GError **error);
+gboolean reserve_check_item_name (const char *item, GError **error);
+gboolean reserve_check_user_name (const char *user, GError **error);
 gboolean reserve_check_request_id (const char *request_id, GError **error);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The subcommands of `reserve`, in the order its help lists them. */
 #include <string.h>
 
@@ -6,16 +7,11 @@
 #include "reserve-race.h"
 
 const ReserveCommand *const reserve_commands[] = {
-  &reserve_buy_command,
-  &reserve_cancel_command,
-  &reserve_status_command,
-  &reserve_items_command,
-  &reserve_orders_command,
-  &reserve_create_command,
-  &reserve_restock_command,
-  &reserve_race_command,
-  &reserve_bench_command,
-  NULL
+  &reserve_buy_command,     &reserve_cancel_command,
+  &reserve_status_command,  &reserve_items_command,
+  &reserve_orders_command,  &reserve_create_command,
+  &reserve_restock_command, &reserve_race_command,
+  &reserve_bench_command,   NULL
 };
 
 const ReserveCommand *

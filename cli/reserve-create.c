@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-client.h"
@@ -37,11 +38,10 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 
   item = reserve_invocation_get_argument (invocation, 0);
   if (!reserve_check_item_name (item, error) ||
-      !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX,
-                             &capacity, error) ||
-      (limit_text != NULL &&
-       !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
-                              &per_user_limit, error)))
+      !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX, &capacity,
+                             error) ||
+      (limit_text != NULL && !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
+                                                    &per_user_limit, error)))
     return FALSE;
 
   admin = reserve_client_admin_call ();
@@ -50,15 +50,15 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     return FALSE;
   if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
                                                create_options (limit_text != NULL, per_user_limit),
-                                               admin.flags, admin.timeout_msec,
-                                               NULL, error))
+                                               admin.flags, admin.timeout_msec, NULL, error))
     return FALSE;
 
   if (per_user_limit == 0)
     printf ("Created %s with %" G_GUINT64_FORMAT " units.\n", item, capacity);
   else
     printf ("Created %s with %" G_GUINT64_FORMAT " units, at most %" G_GUINT64_FORMAT
-            " per customer.\n", item, capacity, per_user_limit);
+            " per customer.\n",
+            item, capacity, per_user_limit);
   return TRUE;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-client.h"
@@ -69,9 +70,8 @@ items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
-  if (!reserve_reserve1_call_list_items_sync (proxy,
-                                              G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                              &item_list, NULL, error))
+  if (!reserve_reserve1_call_list_items_sync (proxy, G_DBUS_CALL_FLAGS_NONE,
+                                              RESERVE_CLIENT_TIMEOUT_MSEC, &item_list, NULL, error))
     return FALSE;
 
   if (invocation->json)

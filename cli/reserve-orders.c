@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-client.h"
@@ -9,10 +10,10 @@
 
 /* One order of ListOrders' answer; the strings are the answer's own. */
 typedef struct {
-  guint64     order;
+  guint64 order;
   const char *item;
-  guint       quantity;
-  gint64      created;   /* microseconds since the Unix epoch */
+  guint quantity;
+  gint64 created; /* microseconds since the Unix epoch */
   const char *state;
 } OrderRow;
 
@@ -27,11 +28,8 @@ static void
 print_orders_table (GVariant *orders, const char *user)
 {
   static const ReserveColumn columns[] = {
-    { "ORDER", TRUE },
-    { "ITEM", FALSE },
-    { "QUANTITY", TRUE },
-    { "CREATED", FALSE },
-    { "STATE", FALSE },
+    { "ORDER", TRUE },    { "ITEM", FALSE },  { "QUANTITY", TRUE },
+    { "CREATED", FALSE }, { "STATE", FALSE },
   };
   g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
   GVariantIter iter;
@@ -106,10 +104,8 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *user = NULL;
   gboolean all = FALSE;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
-      "The customer whose orders to list", "NAME" },
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
-      "List every customer's orders (admins only)", NULL },
+    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "The customer whose orders to list", "NAME" },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every customer's orders (admins only)", NULL },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -127,8 +123,7 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
-  if (!reserve_reserve1_call_list_orders_sync (proxy, customer,
-                                               admin.flags, admin.timeout_msec,
+  if (!reserve_reserve1_call_list_orders_sync (proxy, customer, admin.flags, admin.timeout_msec,
                                                &order_list, NULL, error))
     return FALSE;
 

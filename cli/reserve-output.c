@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-output.h"
 
 #include <stdio.h>
@@ -6,8 +7,8 @@
 
 struct _ReserveTable {
   const ReserveColumn *columns;
-  guint                n_columns;
-  GPtrArray           *cells;   /* (element-type utf8) row after row */
+  guint n_columns;
+  GPtrArray *cells; /* (element-type utf8) row after row */
 };
 
 ReserveTable *

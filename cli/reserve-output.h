@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Printing answers for people (aligned tables, local times) and for
  * scripts (JSON). Text is written byte for byte: user names are the
  * customer's own words and must come out exactly as they went in. */
@@ -10,18 +11,18 @@ G_BEGIN_DECLS
 
 typedef struct {
   const char *heading;
-  gboolean    align_right;   /* for numbers */
+  gboolean align_right; /* for numbers */
 } ReserveColumn;
 
 typedef struct _ReserveTable ReserveTable;
 
-ReserveTable *reserve_table_new  (const ReserveColumn *columns, guint n_columns);
-void          reserve_table_free (ReserveTable *table);
+ReserveTable *reserve_table_new (const ReserveColumn *columns, guint n_columns);
+void reserve_table_free (ReserveTable *table);
 
 /* Cells fill the table row by row, left to right. */
-void reserve_table_add        (ReserveTable *table, const char *cell);
+void reserve_table_add (ReserveTable *table, const char *cell);
 void reserve_table_add_number (ReserveTable *table, guint64 number);
-void reserve_table_take       (ReserveTable *table, char *cell);
+void reserve_table_take (ReserveTable *table, char *cell);
 
 void reserve_table_print (const ReserveTable *table);
 
@@ -32,9 +33,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReserveTable, reserve_table_free)
 char *reserve_format_local_time (gint64 usec);
 
 /* One member of the object being built: its name, then its value. */
-void reserve_json_add_int     (JsonBuilder *builder, const char *name, gint64 value);
-void reserve_json_add_double  (JsonBuilder *builder, const char *name, gdouble value);
-void reserve_json_add_string  (JsonBuilder *builder, const char *name, const char *value);
+void reserve_json_add_int (JsonBuilder *builder, const char *name, gint64 value);
+void reserve_json_add_double (JsonBuilder *builder, const char *name, gdouble value);
+void reserve_json_add_string (JsonBuilder *builder, const char *name, const char *value);
 void reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value);
 
 /* Prints the builder's value followed by a newline. */

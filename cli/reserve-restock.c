@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-client.h"
@@ -8,11 +9,9 @@ static gboolean
 restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *quantity_text = NULL;
-  const GOptionEntry entries[] = {
-    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-      "Units to add, 1 to 1000000 (required)", "N" },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
+                                     "Units to add, 1 to 1000000 (required)", "N" },
+                                   { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_auto(ReserveAdminCall) admin = { 0 };
   const char *item = NULL;
@@ -32,9 +31,8 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
-  if (!reserve_reserve1_call_restock_sync (proxy, item, (guint) quantity,
-                                           admin.flags, admin.timeout_msec,
-                                           &remaining, NULL, error))
+  if (!reserve_reserve1_call_restock_sync (proxy, item, (guint) quantity, admin.flags,
+                                           admin.timeout_msec, &remaining, NULL, error))
     return FALSE;
 
   printf ("Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", item, quantity, remaining);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
 #include "reserve-answer.h"
@@ -11,7 +12,7 @@ typedef struct {
   guint capacity;
   guint remaining;
   guint sold;
-  guint per_user_limit;   /* 0: none */
+  guint per_user_limit; /* 0: none */
 } ItemStatus;
 
 static void
@@ -42,8 +43,8 @@ static void
 print_status_text (const ItemStatus *status)
 {
   g_autofree char *limit = status->per_user_limit == 0
-                           ? g_strdup ("none")
-                           : g_strdup_printf ("%u", status->per_user_limit);
+                             ? g_strdup ("none")
+                             : g_strdup_printf ("%u", status->per_user_limit);
 
   printf ("Item:            %s\n"
           "Capacity:        %u\n"
@@ -90,9 +91,8 @@ status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   item = reserve_client_resolve_item (proxy, item_argument, error);
   if (item == NULL)
     return FALSE;
-  if (!reserve_reserve1_call_get_item_sync (proxy, item,
-                                            G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                            &info, NULL, error) ||
+  if (!reserve_reserve1_call_get_item_sync (proxy, item, G_DBUS_CALL_FLAGS_NONE,
+                                            RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, error) ||
       !parse_item_info (info, &item_status, error))
     return FALSE;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve`: the command line for reserved. This file only finds the
  * subcommand (reserve-commands.c lists them); each one lives in its own
  * reserve-NAME.c, race and bench in folders of their own. */
@@ -28,7 +29,8 @@ print_main_help (FILE *out)
          "\n"
          "Buy and manage the limited stock that reserved sells, without overselling.\n"
          "\n"
-         "Commands:\n", out);
+         "Commands:\n",
+         out);
   for (const ReserveCommand *const *command = reserve_commands; *command != NULL; command++)
     {
       g_autofree char *headline = summary_headline (*command);
@@ -43,8 +45,8 @@ print_main_help (FILE *out)
          "Options:\n"
          "  -h, --help  Show this help\n"
          "  --version   Show the version of reserve\n"
-         "\n"
-         RESERVE_EXIT_STATUS_HELP, out);
+         "\n" RESERVE_EXIT_STATUS_HELP,
+         out);
 }
 
 static int usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);

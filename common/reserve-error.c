@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-error.h"
 
 #include <gio/gio.h>
@@ -23,8 +24,7 @@ reserve_error_quark (void)
 {
   static gsize quark = 0;
 
-  g_dbus_error_register_error_domain ("reserve-error-quark", &quark,
-                                      reserve_error_entries,
+  g_dbus_error_register_error_domain ("reserve-error-quark", &quark, reserve_error_entries,
                                       G_N_ELEMENTS (reserve_error_entries));
   return (GQuark) quark;
 }

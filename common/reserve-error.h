@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The error domain of the reserved API. Each code maps to one D-Bus error
  * name, org.reserved.Reserve1.Error.<Name>, so a GError raised anywhere in
  * the daemon reaches clients under its API name without translation code. */

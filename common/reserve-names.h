@@ -1,16 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The names and limits of the reserved D-Bus API, version 1, in one place. */
 #pragma once
 
-#define RESERVE_BUS_NAME    "org.reserved.Reserve1"
-#define RESERVE_OBJECT_PATH "/org/reserved/Reserve1"
-#define RESERVE_INTERFACE   "org.reserved.Reserve1"
+#define RESERVE_BUS_NAME     "org.reserved.Reserve1"
+#define RESERVE_OBJECT_PATH  "/org/reserved/Reserve1"
+#define RESERVE_INTERFACE    "org.reserved.Reserve1"
 #define RESERVE_ERROR_PREFIX RESERVE_INTERFACE ".Error."
 
-#define RESERVE_NAME_MAX_BYTES        64
-#define RESERVE_REQUEST_ID_MAX_BYTES  128
-#define RESERVE_BUY_QUANTITY_MAX      10000u
-#define RESERVE_CAPACITY_MAX          1000000000u
-#define RESERVE_RESTOCK_QUANTITY_MAX  1000000u
+#define RESERVE_NAME_MAX_BYTES       64
+#define RESERVE_REQUEST_ID_MAX_BYTES 128
+#define RESERVE_BUY_QUANTITY_MAX     10000u
+#define RESERVE_CAPACITY_MAX         1000000000u
+#define RESERVE_RESTOCK_QUANTITY_MAX 1000000u
 
 /* Calls of one caller uid the daemon holds at once, from the moment it
  * knows the uid until its reply; a call past this is refused at once with
@@ -18,16 +19,16 @@
  * batch (512), so one busy client can keep a batch committing and the next
  * one filling; at a few KiB per held call it bounds what one uid can make
  * the daemon hold to a few MiB. */
-#define RESERVE_CALLS_IN_FLIGHT_MAX   1024u
+#define RESERVE_CALLS_IN_FLIGHT_MAX 1024u
 
 /* How long a write waits for a lock another process holds on the
  * database before it fails with StorageFailure, in milliseconds (the
  * daemon's BusyTimeout). */
-#define RESERVE_BUSY_TIMEOUT_DEFAULT_MS  2000u
-#define RESERVE_BUSY_TIMEOUT_MAX_MS      3600000u
+#define RESERVE_BUSY_TIMEOUT_DEFAULT_MS 2000u
+#define RESERVE_BUSY_TIMEOUT_MAX_MS     3600000u
 
-#define RESERVE_DEFAULT_ITEM          "ticket"
-#define RESERVE_DEFAULT_CAPACITY      100u
+#define RESERVE_DEFAULT_ITEM     "ticket"
+#define RESERVE_DEFAULT_CAPACITY 100u
 
 /* Keys of the a{sv} arguments and of GetItem's answer. */
 #define RESERVE_OPTION_REQUEST_ID     "request_id"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-validate.h"
 
 #include <string.h>
@@ -51,8 +52,8 @@ fail (GError **error, const char *what, const char *value, const char *allowed)
 {
   g_autofree char *described = reserve_describe_text (value);
 
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-               "%s %s is not valid: %s", what, described, allowed);
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT, "%s %s is not valid: %s", what,
+               described, allowed);
   return FALSE;
 }
 
@@ -97,23 +98,18 @@ reserve_validate_request_id (const char *request_id, GError **error)
   size_t len = strlen (request_id);
 
   if (len == 0 || len > RESERVE_REQUEST_ID_MAX_BYTES || !g_utf8_validate (request_id, len, NULL))
-    return fail (error, "request_id", request_id,
-                 "a request_id is 1 to 128 bytes of UTF-8 text");
+    return fail (error, "request_id", request_id, "a request_id is 1 to 128 bytes of UTF-8 text");
   return TRUE;
 }
 
 gboolean
-reserve_validate_range (const char *what,
-                        guint64     value,
-                        guint64     min,
-                        guint64     max,
-                        GError    **error)
+reserve_validate_range (const char *what, guint64 value, guint64 min, guint64 max, GError **error)
 {
   if (value >= min && value <= max)
     return TRUE;
   g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-               "%s %" G_GUINT64_FORMAT " is out of range: allowed is %"
-               G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
+               "%s %" G_GUINT64_FORMAT " is out of range: allowed is %" G_GUINT64_FORMAT
+               " to %" G_GUINT64_FORMAT,
                what, value, min, max);
   return FALSE;
 }

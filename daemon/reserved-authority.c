@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-authority"
 
 #include "reserved-authority.h"
@@ -5,15 +6,15 @@
 /* polkitd's interface: a stable D-Bus API, asked as systemd's own daemons
  * ask it, over the connection the daemon already has, so each question
  * can carry its own time limit. */
-#define POLKIT_BUS_NAME    "org.freedesktop.PolicyKit1"
-#define POLKIT_PATH        "/org/freedesktop/PolicyKit1/Authority"
-#define POLKIT_INTERFACE   "org.freedesktop.PolicyKit1.Authority"
+#define POLKIT_BUS_NAME               "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH                   "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE              "org.freedesktop.PolicyKit1.Authority"
 #define POLKIT_ALLOW_USER_INTERACTION 1u
 
 struct _ReservedAuthority {
-  GObject          parent_instance;
-  GDBusConnection *polkit_connection;  /* NULL: the session bus, no polkit */
-  uid_t            owner;
+  GObject parent_instance;
+  GDBusConnection *polkit_connection; /* NULL: the session bus, no polkit */
+  uid_t owner;
 };
 
 G_DEFINE_TYPE (ReservedAuthority, reserved_authority, G_TYPE_OBJECT)
@@ -38,9 +39,9 @@ reserved_authority_new_owner (uid_t owner)
 
 gboolean
 reserved_authority_decide_now (ReservedAuthority *self,
-                               uid_t              caller,
-                               gboolean          *allowed,
-                               GError           **error)
+                               uid_t caller,
+                               gboolean *allowed,
+                               GError **error)
 {
   if (caller == 0)
     {
@@ -58,8 +59,8 @@ reserved_authority_decide_now (ReservedAuthority *self,
 
 /* What was asked, for the words of the answer. */
 typedef struct {
-  char     *action_id;
-  gboolean  interactive;
+  char *action_id;
+  gboolean interactive;
 } Question;
 
 static void
@@ -91,7 +92,8 @@ on_polkit_answer (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           g_dbus_error_strip_remote_error (error);
           g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                                   "polkit could not be asked (%s), so it is refused", error->message);
+                                   "polkit could not be asked (%s), so it is refused",
+                                   error->message);
         }
       return;
     }
@@ -99,26 +101,30 @@ on_polkit_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   if (authorized)
     g_task_return_boolean (task, TRUE);
   else if (challenge && question->interactive)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                             "polkit action %s needs the caller to authenticate, and that did not happen "
-                             "(no authentication agent, or it was dismissed)", action_id);
+    g_task_return_new_error (
+      task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      "polkit action %s needs the caller to authenticate, and that did not happen "
+      "(no authentication agent, or it was dismissed)",
+      action_id);
   else if (challenge)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                             "polkit action %s needs the caller to authenticate, and the call did not "
-                             "allow interactive authorization", action_id);
+    g_task_return_new_error (
+      task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      "polkit action %s needs the caller to authenticate, and the call did not "
+      "allow interactive authorization",
+      action_id);
   else
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                              "polkit action %s is not granted to it", action_id);
 }
 
 void
-reserved_authority_check_async (ReservedAuthority  *self,
-                                const char         *sender,
-                                uid_t               caller,
-                                const char         *action_id,
-                                gboolean            interactive,
+reserved_authority_check_async (ReservedAuthority *self,
+                                const char *sender,
+                                uid_t caller,
+                                const char *action_id,
+                                gboolean interactive,
                                 GAsyncReadyCallback callback,
-                                gpointer            user_data)
+                                gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr(GError) error = NULL;
@@ -146,7 +152,8 @@ reserved_authority_check_async (ReservedAuthority  *self,
   g_variant_builder_add (&subject, "{sv}", "name", g_variant_new_string (sender));
   g_dbus_connection_call (self->polkit_connection, POLKIT_BUS_NAME, POLKIT_PATH, POLKIT_INTERFACE,
                           "CheckAuthorization",
-                          g_variant_new ("((sa{sv})s@a{ss}us)", "system-bus-name", &subject, action_id,
+                          g_variant_new ("((sa{sv})s@a{ss}us)", "system-bus-name", &subject,
+                                         action_id,
                                          g_variant_new_array (G_VARIANT_TYPE ("{ss}"), NULL, 0),
                                          interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, ""),
                           G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
@@ -156,9 +163,7 @@ reserved_authority_check_async (ReservedAuthority  *self,
 }
 
 gboolean
-reserved_authority_check_finish (ReservedAuthority *self,
-                                 GAsyncResult      *result,
-                                 GError           **error)
+reserved_authority_check_finish (ReservedAuthority *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

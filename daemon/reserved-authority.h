@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whether a caller may do an administrator's action.
  *
  * On the system bus polkit decides, so an administrator grants reserved's
@@ -36,27 +37,26 @@ ReservedAuthority *reserved_authority_new_owner (uid_t owner);
 /* TRUE when the answer for @caller is known without asking polkitd, with
  * @allowed set to it and, when that is no, @error saying why. */
 gboolean reserved_authority_decide_now (ReservedAuthority *self,
-                                        uid_t              caller,
-                                        gboolean          *allowed,
-                                        GError           **error);
+                                        uid_t caller,
+                                        gboolean *allowed,
+                                        GError **error);
 
 /* Asks polkitd whether the connection @sender (uid @caller) may do
  * @action_id. @interactive: polkit may ask the person behind it to
  * authenticate (the caller allowed interactive authorization). */
-void     reserved_authority_check_async  (ReservedAuthority  *self,
-                                          const char         *sender,
-                                          uid_t               caller,
-                                          const char         *action_id,
-                                          gboolean            interactive,
-                                          GAsyncReadyCallback callback,
-                                          gpointer            user_data);
+void reserved_authority_check_async (ReservedAuthority *self,
+                                     const char *sender,
+                                     uid_t caller,
+                                     const char *action_id,
+                                     gboolean interactive,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
 
 /* TRUE when allowed; FALSE with @error saying why not, in words that can
  * follow "uid N may not do X: " (polkit said no, wanted a password the
  * call did not allow it to ask for, did not answer in time, could not be
  * reached). */
-gboolean reserved_authority_check_finish (ReservedAuthority *self,
-                                          GAsyncResult      *result,
-                                          GError           **error);
+gboolean
+reserved_authority_check_finish (ReservedAuthority *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

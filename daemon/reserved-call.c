@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-call"
 
 #include "reserved-call.h"
@@ -6,15 +7,15 @@
 #include "reserve-names.h"
 
 struct _ReservedCall {
-  ReservedDispatcher    *dispatcher;  /* owned */
-  const ReservedMethod  *method;
-  GDBusMethodInvocation *invocation;  /* owned; NULL once answered */
-  ReservedArg            args[RESERVED_CALL_ARGS_MAX];
-  GVariant              *containers[RESERVED_CALL_ARGS_MAX];  /* owned refs behind args[i].v */
-  uid_t                  caller;
-  gboolean               counted;     /* in its caller's CallerState */
-  gboolean               required;    /* refused unless allowed the action */
-  gboolean               admin;
+  ReservedDispatcher *dispatcher; /* owned */
+  const ReservedMethod *method;
+  GDBusMethodInvocation *invocation; /* owned; NULL once answered */
+  ReservedArg args[RESERVED_CALL_ARGS_MAX];
+  GVariant *containers[RESERVED_CALL_ARGS_MAX]; /* owned refs behind args[i].v */
+  uid_t caller;
+  gboolean counted;  /* in its caller's CallerState */
+  gboolean required; /* refused unless allowed the action */
+  gboolean admin;
 };
 
 /* What one uid has the daemon hold. Every held call costs memory (its
@@ -28,23 +29,23 @@ struct _ReservedCall {
  * connection has at most max_replies_per_connection calls awaiting
  * replies, a uid at most max_connections_per_user connections. */
 typedef struct {
-  guint    calls;
-  gboolean refusal_logged;  /* one message per episode, not one per refused call */
-  gboolean asking;          /* one of its calls waits for the authority */
-  GQueue   waiting;         /* its later calls, in the order they came */
+  guint calls;
+  gboolean refusal_logged; /* one message per episode, not one per refused call */
+  gboolean asking;         /* one of its calls waits for the authority */
+  GQueue waiting;          /* its later calls, in the order they came */
 } CallerState;
 
 struct _ReservedDispatcher {
-  GObject               parent_instance;
+  GObject parent_instance;
   const ReservedMethod *methods;
-  GHashTable           *methods_by_name;  /* name -> const ReservedMethod * */
-  ReservedCallers      *callers;
-  ReservedAuthority    *authority;
-  GObject              *handler_object;  /* not owned: it owns the dispatcher */
-  GHashTable           *caller_states;    /* uid -> CallerState, while it has calls held */
-  GHashTable           *awaiting_uid;     /* sender -> GQueue of its calls, while its uid is asked */
-  guint                 in_flight;
-  gboolean              stopping;
+  GHashTable *methods_by_name; /* name -> const ReservedMethod * */
+  ReservedCallers *callers;
+  ReservedAuthority *authority;
+  GObject *handler_object;   /* not owned: it owns the dispatcher */
+  GHashTable *caller_states; /* uid -> CallerState, while it has calls held */
+  GHashTable *awaiting_uid;  /* sender -> GQueue of its calls, while its uid is asked */
+  guint in_flight;
+  gboolean stopping;
 };
 
 G_DEFINE_TYPE (ReservedDispatcher, reserved_dispatcher, G_TYPE_OBJECT)
@@ -145,7 +146,8 @@ reserved_call_fail (ReservedCall *call, const GError *error)
 static void
 unpack_arguments (ReservedCall *call)
 {
-  GDBusArgInfo *const *in_args = g_dbus_method_invocation_get_method_info (call->invocation)->in_args;
+  GDBusArgInfo *const *in_args =
+    g_dbus_method_invocation_get_method_info (call->invocation)->in_args;
   GVariant *parameters = g_dbus_method_invocation_get_parameters (call->invocation);
 
   for (guint i = 0; in_args != NULL && in_args[i] != NULL; i++)
@@ -155,14 +157,30 @@ unpack_arguments (ReservedCall *call)
       g_assert (i < RESERVED_CALL_ARGS_MAX);
       switch (in_args[i]->signature[0])
         {
-        case 's': g_variant_get_child (parameters, i, "&s", &arg->s); break;
-        case 'o': g_variant_get_child (parameters, i, "&o", &arg->s); break;
-        case 'g': g_variant_get_child (parameters, i, "&g", &arg->s); break;
-        case 'u': g_variant_get_child (parameters, i, "u", &arg->u); break;
-        case 'i': g_variant_get_child (parameters, i, "i", &arg->i); break;
-        case 't': g_variant_get_child (parameters, i, "t", &arg->t); break;
-        case 'x': g_variant_get_child (parameters, i, "x", &arg->x); break;
-        case 'b': g_variant_get_child (parameters, i, "b", &arg->b); break;
+        case 's':
+          g_variant_get_child (parameters, i, "&s", &arg->s);
+          break;
+        case 'o':
+          g_variant_get_child (parameters, i, "&o", &arg->s);
+          break;
+        case 'g':
+          g_variant_get_child (parameters, i, "&g", &arg->s);
+          break;
+        case 'u':
+          g_variant_get_child (parameters, i, "u", &arg->u);
+          break;
+        case 'i':
+          g_variant_get_child (parameters, i, "i", &arg->i);
+          break;
+        case 't':
+          g_variant_get_child (parameters, i, "t", &arg->t);
+          break;
+        case 'x':
+          g_variant_get_child (parameters, i, "x", &arg->x);
+          break;
+        case 'b':
+          g_variant_get_child (parameters, i, "b", &arg->b);
+          break;
         default:
           call->containers[i] = g_variant_get_child_value (parameters, i);
           arg->v = call->containers[i];
@@ -183,8 +201,8 @@ static void
 refuse_permission (ReservedCall *call, const char *why)
 {
   g_autoptr(GError) error =
-    g_error_new (RESERVE_ERROR, RESERVE_ERROR_PERMISSION_DENIED, "uid %u may not %s: %s",
-                 (guint) call->caller, call->method->refusal, why);
+               g_error_new (RESERVE_ERROR, RESERVE_ERROR_PERMISSION_DENIED, "uid %u may not %s: %s",
+                            (guint) call->caller, call->method->refusal, why);
 
   reserved_call_fail (call, error);
 }
@@ -260,12 +278,15 @@ proceed (ReservedCall *call)
         run_handler (call);
       return;
     }
-  interactive = call->required &&
-                (g_dbus_message_get_flags (g_dbus_method_invocation_get_message (call->invocation)) &
-                 G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
+  interactive =
+    call->required &&
+    (g_dbus_message_get_flags (g_dbus_method_invocation_get_message (call->invocation)) &
+     G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
   caller_state (self, call->caller)->asking = TRUE;
-  reserved_authority_check_async (self->authority, g_dbus_method_invocation_get_sender (call->invocation),
-                                  call->caller, method->action, interactive, on_authority_answer, call);
+  reserved_authority_check_async (self->authority,
+                                  g_dbus_method_invocation_get_sender (call->invocation),
+                                  call->caller, method->action, interactive, on_authority_answer,
+                                  call);
 }
 
 /* Counts @call against its caller's limit and takes it on, or refuses it
@@ -288,7 +309,8 @@ admit (ReservedCall *call)
       if (!state->refusal_logged)
         {
           g_message ("uid %u has %u calls in flight, the limit; its further calls are refused "
-                     "until some are answered", (guint) call->caller, state->calls);
+                     "until some are answered",
+                     (guint) call->caller, state->calls);
           state->refusal_logged = TRUE;
         }
       error = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
@@ -307,8 +329,8 @@ admit (ReservedCall *call)
 }
 
 typedef struct {
-  ReservedDispatcher *dispatcher;  /* owned */
-  char               *sender;
+  ReservedDispatcher *dispatcher; /* owned */
+  char *sender;
 } UidQuestion;
 
 /* Every call the sender made while its uid was asked goes on now, in the
@@ -373,8 +395,7 @@ find_caller (ReservedDispatcher *self, ReservedCall *call)
 }
 
 void
-reserved_dispatcher_dispatch (ReservedDispatcher    *self,
-                              GDBusMethodInvocation *invocation)
+reserved_dispatcher_dispatch (ReservedDispatcher *self, GDBusMethodInvocation *invocation)
 {
   const char *name = g_dbus_method_invocation_get_method_name (invocation);
   const ReservedMethod *method = g_hash_table_lookup (self->methods_by_name, name);
@@ -427,12 +448,12 @@ reserved_dispatcher_stop (ReservedDispatcher *self)
 }
 
 ReservedDispatcher *
-reserved_dispatcher_new (GDBusInterfaceInfo   *interface_info,
+reserved_dispatcher_new (GDBusInterfaceInfo *interface_info,
                          const ReservedMethod *methods,
-                         guint                 n_methods,
-                         ReservedCallers      *callers,
-                         ReservedAuthority    *authority,
-                         GObject              *handler_object)
+                         guint n_methods,
+                         ReservedCallers *callers,
+                         ReservedAuthority *authority,
+                         GObject *handler_object)
 {
   ReservedDispatcher *self = g_object_new (RESERVED_TYPE_DISPATCHER, NULL);
 
@@ -444,7 +465,8 @@ reserved_dispatcher_new (GDBusInterfaceInfo   *interface_info,
       g_assert ((methods[i].access == RESERVED_ACCESS_OWNER) == (methods[i].is_owner != NULL));
       g_assert ((methods[i].access >= RESERVED_ACCESS_OWNER) ==
                 (methods[i].action != NULL && methods[i].refusal != NULL));
-      g_hash_table_insert (self->methods_by_name, (gpointer) methods[i].name, (gpointer) &methods[i]);
+      g_hash_table_insert (self->methods_by_name, (gpointer) methods[i].name,
+                           (gpointer) &methods[i]);
     }
   self->methods = methods;
   self->callers = g_object_ref (callers);
@@ -481,16 +503,15 @@ reserved_dispatcher_class_init (ReservedDispatcherClass *klass)
 
   object_class->dispose = reserved_dispatcher_dispose;
   object_class->finalize = reserved_dispatcher_finalize;
-  signals[SIGNAL_DRAINED] = g_signal_new ("drained", G_TYPE_FROM_CLASS (klass),
-                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                          G_TYPE_NONE, 0);
+  signals[SIGNAL_DRAINED] = g_signal_new ("drained", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 reserved_dispatcher_init (ReservedDispatcher *self)
 {
   self->methods_by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  self->caller_states = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                               (GDestroyNotify) caller_state_free);
+  self->caller_states =
+    g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) caller_state_free);
   self->awaiting_uid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The one path every method call takes before its handler runs, driven by
  * a table with a row per method:
  *
@@ -28,50 +29,46 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  RESERVED_ACCESS_ANYONE,  /* public: the caller's uid is not asked */
-  RESERVED_ACCESS_CALLER,  /* anyone; the handler uses the caller's uid */
-  RESERVED_ACCESS_OWNER,   /* the owner of its target, or a caller allowed the action */
-  RESERVED_ACCESS_ADMIN,   /* a caller allowed the action */
+  RESERVED_ACCESS_ANYONE, /* public: the caller's uid is not asked */
+  RESERVED_ACCESS_CALLER, /* anyone; the handler uses the caller's uid */
+  RESERVED_ACCESS_OWNER,  /* the owner of its target, or a caller allowed the action */
+  RESERVED_ACCESS_ADMIN,  /* a caller allowed the action */
 } ReservedAccess;
 
 /* One argument, by the type the XML gives it. Strings point into the
  * call's parameters and containers are borrowed from them: both live as
  * long as the call. */
 typedef union {
-  const char *s;  /* s, o, g */
-  guint32     u;
-  gint32      i;
-  guint64     t;
-  gint64      x;
-  gboolean    b;
-  GVariant   *v;  /* any container */
+  const char *s; /* s, o, g */
+  guint32 u;
+  gint32 i;
+  guint64 t;
+  gint64 x;
+  gboolean b;
+  GVariant *v; /* any container */
 } ReservedArg;
 
 #define RESERVED_CALL_ARGS_MAX 8
 
 typedef struct _ReservedCall ReservedCall;
 
-typedef gboolean (*ReservedCheckArgs) (const ReservedArg *args,
-                                       GError           **error);
+typedef gboolean (*ReservedCheckArgs) (const ReservedArg *args, GError **error);
 /* For RESERVED_ACCESS_OWNER: sets @owned to whether the caller owns the
  * call's target; FALSE with @error when there is no such target. */
-typedef gboolean (*ReservedIsOwner)   (ReservedCall *call,
-                                       gboolean     *owned,
-                                       GError      **error);
-typedef void     (*ReservedHandler)   (ReservedCall      *call,
-                                       const ReservedArg *args);
+typedef gboolean (*ReservedIsOwner) (ReservedCall *call, gboolean *owned, GError **error);
+typedef void (*ReservedHandler) (ReservedCall *call, const ReservedArg *args);
 
 typedef struct {
-  const char        *name;      /* the D-Bus method */
-  ReservedAccess     access;
-  const char        *action;    /* polkit action id, for OWNER and ADMIN */
-  const char        *refusal;   /* what a refused caller may not do: "restock items" */
-  ReservedCheckArgs  check;     /* nullable */
-  ReservedIsOwner    is_owner;  /* OWNER */
+  const char *name; /* the D-Bus method */
+  ReservedAccess access;
+  const char *action;       /* polkit action id, for OWNER and ADMIN */
+  const char *refusal;      /* what a refused caller may not do: "restock items" */
+  ReservedCheckArgs check;  /* nullable */
+  ReservedIsOwner is_owner; /* OWNER */
   /* OWNER: the owner may call it too, and sees more when allowed the
    * action (asked without prompting anyone): ListOrders. */
-  gboolean           owner_sees_own;
-  ReservedHandler    handler;
+  gboolean owner_sees_own;
+  ReservedHandler handler;
 } ReservedMethod;
 
 #define RESERVED_TYPE_DISPATCHER (reserved_dispatcher_get_type ())
@@ -80,36 +77,34 @@ G_DECLARE_FINAL_TYPE (ReservedDispatcher, reserved_dispatcher, RESERVED, DISPATC
 /* @methods (static, @n_methods rows) serve @interface_info's methods.
  * @handler_object (not owned) is what reserved_call_get_handler_data()
  * gives handlers; each call keeps it alive until it ends. */
-ReservedDispatcher *reserved_dispatcher_new (GDBusInterfaceInfo   *interface_info,
+ReservedDispatcher *reserved_dispatcher_new (GDBusInterfaceInfo *interface_info,
                                              const ReservedMethod *methods,
-                                             guint                 n_methods,
-                                             ReservedCallers      *callers,
-                                             ReservedAuthority    *authority,
-                                             GObject              *handler_object);
+                                             guint n_methods,
+                                             ReservedCallers *callers,
+                                             ReservedAuthority *authority,
+                                             GObject *handler_object);
 
 /* Takes @invocation (transfer full) down the path above. */
-void reserved_dispatcher_dispatch (ReservedDispatcher    *self,
-                                   GDBusMethodInvocation *invocation);
+void reserved_dispatcher_dispatch (ReservedDispatcher *self, GDBusMethodInvocation *invocation);
 
 /* Calls accepted and not yet answered. */
-guint            reserved_dispatcher_get_in_flight (ReservedDispatcher *self);
-ReservedCallers *reserved_dispatcher_get_callers   (ReservedDispatcher *self);
+guint reserved_dispatcher_get_in_flight (ReservedDispatcher *self);
+ReservedCallers *reserved_dispatcher_get_callers (ReservedDispatcher *self);
 
 /* After this, "drained" is emitted once no call is in flight (at once if
  * none is). */
 void reserved_dispatcher_stop (ReservedDispatcher *self);
 
-gpointer           reserved_call_get_handler_data (ReservedCall *call);
-const ReservedArg *reserved_call_get_args         (ReservedCall *call);
-uid_t              reserved_call_get_caller       (ReservedCall *call);
+gpointer reserved_call_get_handler_data (ReservedCall *call);
+const ReservedArg *reserved_call_get_args (ReservedCall *call);
+uid_t reserved_call_get_caller (ReservedCall *call);
 /* Whether the caller was allowed the method's action: always TRUE for
  * ADMIN, and for OWNER when it does not own the target. */
-gboolean           reserved_call_is_admin         (ReservedCall *call);
+gboolean reserved_call_is_admin (ReservedCall *call);
 
 /* Ends @call and gives its invocation (transfer full) to reply with. */
-GDBusMethodInvocation *reserved_call_end  (ReservedCall *call);
+GDBusMethodInvocation *reserved_call_end (ReservedCall *call);
 /* Ends @call with @error as its reply. */
-void                   reserved_call_fail (ReservedCall *call,
-                                           const GError *error);
+void reserved_call_fail (ReservedCall *call, const GError *error);
 
 G_END_DECLS

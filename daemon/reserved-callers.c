@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-callers"
 
 #include "reserved-callers.h"
@@ -5,23 +6,23 @@
 #include "reserve-error.h"
 
 struct _ReservedCallers {
-  GObject          parent_instance;
+  GObject parent_instance;
   GDBusConnection *connection;
-  guint            name_owner_changed_id;
-  GHashTable      *uids;     /* unique name -> uid, as GUINT_TO_POINTER */
-  GHashTable      *waiting;  /* unique name -> GPtrArray of GTask */
+  guint name_owner_changed_id;
+  GHashTable *uids;    /* unique name -> uid, as GUINT_TO_POINTER */
+  GHashTable *waiting; /* unique name -> GPtrArray of GTask */
 };
 
 G_DEFINE_TYPE (ReservedCallers, reserved_callers, G_TYPE_OBJECT)
 
 static void
 on_name_owner_changed (GDBusConnection *connection,
-                       const char      *sender_name,
-                       const char      *object_path,
-                       const char      *interface_name,
-                       const char      *signal_name,
-                       GVariant        *parameters,
-                       gpointer         user_data)
+                       const char *sender_name,
+                       const char *object_path,
+                       const char *interface_name,
+                       const char *signal_name,
+                       GVariant *parameters,
+                       gpointer user_data)
 {
   ReservedCallers *self = user_data;
   const char *name, *old_owner, *new_owner;
@@ -32,7 +33,11 @@ on_name_owner_changed (GDBusConnection *connection,
 }
 
 static void
-finish_waiting (ReservedCallers *self, const char *sender, gboolean found, uid_t uid, const GError *error)
+finish_waiting (ReservedCallers *self,
+                const char *sender,
+                gboolean found,
+                uid_t uid,
+                const GError *error)
 {
   g_autoptr(GPtrArray) tasks = NULL;
   g_autofree char *key = NULL;
@@ -50,8 +55,8 @@ finish_waiting (ReservedCallers *self, const char *sender, gboolean found, uid_t
 }
 
 typedef struct {
-  ReservedCallers *self;  /* owned */
-  char            *sender;
+  ReservedCallers *self; /* owned */
+  char *sender;
 } Lookup;
 
 static void
@@ -65,13 +70,12 @@ lookup_free (Lookup *lookup)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Lookup, lookup_free)
 
 static void
-on_unix_user_reply (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+on_unix_user_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(Lookup) lookup = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr(GVariant) reply =
+               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   guint32 uid = 0;
 
   if (reply == NULL)
@@ -93,10 +97,10 @@ on_unix_user_reply (GObject      *source,
 }
 
 void
-reserved_callers_lookup_async (ReservedCallers    *self,
-                               const char         *sender,
+reserved_callers_lookup_async (ReservedCallers *self,
+                               const char *sender,
                                GAsyncReadyCallback callback,
-                               gpointer            user_data)
+                               gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
   gpointer cached = NULL;
@@ -129,19 +133,17 @@ reserved_callers_lookup_async (ReservedCallers    *self,
   lookup = g_new0 (Lookup, 1);
   lookup->self = g_object_ref (self);
   lookup->sender = g_strdup (sender);
-  g_dbus_connection_call (self->connection,
-                          "org.freedesktop.DBus", "/org/freedesktop/DBus",
+  g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus", "GetConnectionUnixUser",
                           g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(u)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                          on_unix_user_reply, lookup);
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_unix_user_reply, lookup);
 }
 
 gboolean
 reserved_callers_lookup_finish (ReservedCallers *self,
-                                GAsyncResult    *result,
-                                uid_t           *uid,
-                                GError         **error)
+                                GAsyncResult *result,
+                                uid_t *uid,
+                                GError **error)
 {
   gssize value;
 
@@ -154,9 +156,7 @@ reserved_callers_lookup_finish (ReservedCallers *self,
 }
 
 gboolean
-reserved_callers_lookup_cached (ReservedCallers *self,
-                                const char      *sender,
-                                uid_t           *uid)
+reserved_callers_lookup_cached (ReservedCallers *self, const char *sender, uid_t *uid)
 {
   gpointer cached = NULL;
 
@@ -179,11 +179,10 @@ reserved_callers_new (GDBusConnection *connection)
 
   self->connection = g_object_ref (connection);
   self->name_owner_changed_id =
-    g_dbus_connection_signal_subscribe (connection,
-                                        "org.freedesktop.DBus", "org.freedesktop.DBus",
-                                        "NameOwnerChanged", "/org/freedesktop/DBus",
-                                        NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_name_owner_changed, self, NULL);
+    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
+                                        "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self,
+                                        NULL);
   return self;
 }
 
@@ -224,6 +223,6 @@ static void
 reserved_callers_init (ReservedCallers *self)
 {
   self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) g_ptr_array_unref);
+  self->waiting =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
 }

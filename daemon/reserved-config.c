@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-config"
 
 #include "reserved-config.h"
@@ -12,7 +13,10 @@
 #define GROUP "reserved"
 
 static const char *const known_keys[] = {
-  "DefaultItem", "InitialCapacity", "BusyTimeout", NULL,
+  "DefaultItem",
+  "InitialCapacity",
+  "BusyTimeout",
+  NULL,
 };
 
 ReservedConfig *
@@ -38,7 +42,7 @@ reserved_config_free (ReservedConfig *config)
 }
 
 static gboolean
-bad_value (GError    **error,
+bad_value (GError **error,
            const char *origin,
            const char *key,
            const char *value,
@@ -47,15 +51,16 @@ bad_value (GError    **error,
   g_autofree char *described = reserve_describe_text (value);
 
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               "%s: [" GROUP "] %s = %s is not valid: %s",
-               origin, key, described, allowed);
+               "%s: [" GROUP "] %s = %s is not valid: %s", origin, key, described, allowed);
   return FALSE;
 }
 
 /* Keys of earlier versions that are read no more: a file that has them
  * still loads, and the daemon says at start what to do instead. */
 static const char *const retired_keys[] = {
-  "AdminUsers", "AdminGroups", NULL,
+  "AdminUsers",
+  "AdminGroups",
+  NULL,
 };
 
 static char **
@@ -84,8 +89,7 @@ check_keys (GKeyFile *keyfile, const char *origin, GError **error)
     if (g_strcmp0 (groups[i], GROUP) != 0)
       {
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
-                     "%s: unknown group [%s]: the only group is [" GROUP "]",
-                     origin, groups[i]);
+                     "%s: unknown group [%s]: the only group is [" GROUP "]", origin, groups[i]);
         return FALSE;
       }
   if (!g_key_file_has_group (keyfile, GROUP))
@@ -96,8 +100,8 @@ check_keys (GKeyFile *keyfile, const char *origin, GError **error)
       {
         g_autofree char *known = g_strjoinv (", ", (char **) known_keys);
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                     "%s: unknown key %s in [" GROUP "]: known keys are %s",
-                     origin, keys[i], known);
+                     "%s: unknown key %s in [" GROUP "]: known keys are %s", origin, keys[i],
+                     known);
         return FALSE;
       }
   return TRUE;
@@ -122,18 +126,15 @@ check_no_localized_keys (const char *data, gsize length, const char *origin, GEr
       if (*line == '#' || *line == '[' || equals == NULL || bracket == NULL || bracket > equals)
         continue;
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                   "%s: line %u: localized keys are not supported: %.*s",
-                   origin, i + 1, (int) (equals - line), line);
+                   "%s: line %u: localized keys are not supported: %.*s", origin, i + 1,
+                   (int) (equals - line), line);
       return FALSE;
     }
   return TRUE;
 }
 
 ReservedConfig *
-reserved_config_parse (const char *data,
-                       gsize       length,
-                       const char *origin,
-                       GError    **error)
+reserved_config_parse (const char *data, gsize length, const char *origin, GError **error)
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(ReservedConfig) config = reserved_config_new_default ();
@@ -141,8 +142,8 @@ reserved_config_parse (const char *data,
 
   if (!g_key_file_load_from_data (keyfile, data, length, G_KEY_FILE_NONE, &local_error))
     {
-      g_set_error (error, local_error->domain, local_error->code,
-                   "%s: %s", origin, local_error->message);
+      g_set_error (error, local_error->domain, local_error->code, "%s: %s", origin,
+                   local_error->message);
       return NULL;
     }
   if (!check_keys (keyfile, origin, error) ||
@@ -184,9 +185,8 @@ reserved_config_parse (const char *data,
       g_autofree char *text = g_key_file_get_value (keyfile, GROUP, "BusyTimeout", NULL);
       guint64 milliseconds = 0;
 
-      if (text == NULL ||
-          !g_ascii_string_to_unsigned (text, 10, 0, RESERVE_BUSY_TIMEOUT_MAX_MS,
-                                       &milliseconds, NULL))
+      if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 0, RESERVE_BUSY_TIMEOUT_MAX_MS,
+                                                       &milliseconds, NULL))
         {
           bad_value (error, origin, "BusyTimeout", text ? text : "",
                      "a whole number of milliseconds from 0 to 3600000");
@@ -202,9 +202,7 @@ reserved_config_parse (const char *data,
 }
 
 ReservedConfig *
-reserved_config_load (const char *path,
-                      gboolean    missing_ok,
-                      GError    **error)
+reserved_config_load (const char *path, gboolean missing_ok, GError **error)
 {
   g_autofree char *data = NULL;
   gsize length = 0;

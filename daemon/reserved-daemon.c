@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved"
 
 #include "config.h"
@@ -16,27 +17,29 @@
 #include "reserved-store.h"
 
 struct _ReservedDaemon {
-  GObject          parent_instance;
+  GObject parent_instance;
 
   /* construct-only */
-  GBusType         bus_type;
-  char            *database;
-  char            *config_path;
-  gboolean         replace;
+  GBusType bus_type;
+  char *database;
+  char *config_path;
+  gboolean replace;
 
   GDBusConnection *connection;
-  ReservedStore   *store;
+  ReservedStore *store;
   ReservedService *service;
-  guint            owner_id;
-  gboolean         name_acquired;
-  gboolean         name_lost;
-  gboolean         finished;
-  int              exit_status;
+  guint owner_id;
+  gboolean name_acquired;
+  gboolean name_lost;
+  gboolean finished;
+  int exit_status;
 };
 
 static void reserved_daemon_initable_init (GInitableIface *iface);
 
-G_DEFINE_TYPE_WITH_CODE (ReservedDaemon, reserved_daemon, G_TYPE_OBJECT,
+G_DEFINE_TYPE_WITH_CODE (ReservedDaemon,
+                         reserved_daemon,
+                         G_TYPE_OBJECT,
                          G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, reserved_daemon_initable_init))
 
 enum { PROP_0, PROP_BUS_TYPE, PROP_DATABASE, PROP_CONFIG_PATH, PROP_REPLACE, N_PROPS };
@@ -71,8 +74,8 @@ default_database_path (GBusType bus_type, GError **error)
   if (g_mkdir_with_parents (folder, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "cannot create %s: %s", folder, g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot create %s: %s", folder,
+                   g_strerror (saved));
       return NULL;
     }
   return g_build_filename (folder, "reserved.db", NULL);
@@ -82,13 +85,15 @@ static ReservedConfig *
 load_config (ReservedDaemon *self, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
-  ReservedConfig *config = self->config_path != NULL
-    ? reserved_config_load (self->config_path, FALSE, &local_error)
-    : reserved_config_load (RESERVED_SYSCONFDIR "/reserved/reserved.conf", TRUE, &local_error);
+  ReservedConfig *config =
+    self->config_path != NULL
+      ? reserved_config_load (self->config_path, FALSE, &local_error)
+      : reserved_config_load (RESERVED_SYSCONFDIR "/reserved/reserved.conf", TRUE, &local_error);
 
   if (config == NULL)
     {
-      g_set_error (error, local_error->domain, local_error->code, "bad configuration: %s", local_error->message);
+      g_set_error (error, local_error->domain, local_error->code, "bad configuration: %s",
+                   local_error->message);
       return NULL;
     }
   for (guint i = 0; config->retired_keys[i] != NULL; i++)
@@ -100,9 +105,7 @@ load_config (ReservedDaemon *self, GError **error)
 }
 
 static gboolean
-reserved_daemon_initable_init_sync (GInitable     *initable,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
+reserved_daemon_initable_init_sync (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   ReservedDaemon *self = RESERVED_DAEMON (initable);
   g_autoptr(ReservedConfig) config = NULL;
@@ -118,7 +121,8 @@ reserved_daemon_initable_init_sync (GInitable     *initable,
   /* Ready before visible: the database is open, checked and migrated
    * before the name is owned, so no client ever reaches a daemon that
    * cannot serve it. */
-  if (self->database == NULL && (self->database = default_database_path (self->bus_type, error)) == NULL)
+  if (self->database == NULL &&
+      (self->database = default_database_path (self->bus_type, error)) == NULL)
     return FALSE;
   self->store = reserved_store_open (self->database, config->default_item, config->initial_capacity,
                                      config->busy_timeout_ms, &local_error);
@@ -132,8 +136,9 @@ reserved_daemon_initable_init_sync (GInitable     *initable,
   self->connection = g_bus_get_sync (self->bus_type, cancellable, &local_error);
   if (self->connection == NULL)
     {
-      g_set_error (error, local_error->domain, local_error->code, "cannot connect to the %s bus: %s",
-                   bus_label (self->bus_type), local_error->message);
+      g_set_error (error, local_error->domain, local_error->code,
+                   "cannot connect to the %s bus: %s", bus_label (self->bus_type),
+                   local_error->message);
       return FALSE;
     }
   /* A closed bus is reported through name-lost and ends the daemon
@@ -159,9 +164,11 @@ static gboolean
 name_has_owner (GDBusConnection *connection, const char *name)
 {
   g_autoptr(GVariant) reply =
-    g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                 "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
-                                 G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+               g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
+                                            "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                            "NameHasOwner", g_variant_new ("(s)", name),
+                                            G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                            NULL, NULL);
   gboolean has_owner = TRUE;
 
   if (reply != NULL)
@@ -231,7 +238,8 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
 void
 reserved_daemon_start (ReservedDaemon *self)
 {
-  GBusNameOwnerFlags flags = G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT | G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE;
+  GBusNameOwnerFlags flags =
+    G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT | G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE;
 
   g_return_if_fail (self->owner_id == 0 && !self->finished);
   if (self->replace)
@@ -257,27 +265,23 @@ reserved_daemon_get_exit_status (ReservedDaemon *self)
 }
 
 ReservedDaemon *
-reserved_daemon_new (GBusType     bus_type,
-                     const char  *database,
-                     const char  *config_path,
-                     gboolean     replace,
-                     GError     **error)
+reserved_daemon_new (GBusType bus_type,
+                     const char *database,
+                     const char *config_path,
+                     gboolean replace,
+                     GError **error)
 {
-  return g_initable_new (RESERVED_TYPE_DAEMON, NULL, error,
-                         "bus-type", bus_type,
-                         "database", database,
-                         "config-path", config_path,
-                         "replace", replace,
-                         NULL);
+  return g_initable_new (RESERVED_TYPE_DAEMON, NULL, error, "bus-type", bus_type, "database",
+                         database, "config-path", config_path, "replace", replace, NULL);
 }
 
 /* --- GObject ------------------------------------------------------------------- */
 
 static void
-reserved_daemon_set_property (GObject      *object,
-                              guint         prop_id,
+reserved_daemon_set_property (GObject *object,
+                              guint prop_id,
                               const GValue *value,
-                              GParamSpec   *pspec)
+                              GParamSpec *pspec)
 {
   ReservedDaemon *self = RESERVED_DAEMON (object);
 
@@ -301,10 +305,7 @@ reserved_daemon_set_property (GObject      *object,
 }
 
 static void
-reserved_daemon_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
+reserved_daemon_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   ReservedDaemon *self = RESERVED_DAEMON (object);
 
@@ -368,15 +369,15 @@ reserved_daemon_class_init (ReservedDaemonClass *klass)
   object_class->dispose = reserved_daemon_dispose;
   object_class->finalize = reserved_daemon_finalize;
 
-  props[PROP_BUS_TYPE] = g_param_spec_enum ("bus-type", NULL, NULL, G_TYPE_BUS_TYPE, G_BUS_TYPE_SYSTEM, flags);
+  props[PROP_BUS_TYPE] =
+    g_param_spec_enum ("bus-type", NULL, NULL, G_TYPE_BUS_TYPE, G_BUS_TYPE_SYSTEM, flags);
   props[PROP_DATABASE] = g_param_spec_string ("database", NULL, NULL, NULL, flags);
   props[PROP_CONFIG_PATH] = g_param_spec_string ("config-path", NULL, NULL, NULL, flags);
   props[PROP_REPLACE] = g_param_spec_boolean ("replace", NULL, NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
-  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                           G_TYPE_NONE, 0);
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's life: a GInitable whose initialization loads the
  * configuration, opens, checks and migrates the database, connects to the
  * bus and exports the service, so that by the time the bus name is asked
@@ -16,11 +17,11 @@ G_DECLARE_FINAL_TYPE (ReservedDaemon, reserved_daemon, RESERVED, DAEMON, GObject
 /* @database, @config_path: NULL for the default places (the default
  * configuration file may be missing). @error's message reads on after
  * "reserved: ". */
-ReservedDaemon *reserved_daemon_new (GBusType     bus_type,
-                                     const char  *database,
-                                     const char  *config_path,
-                                     gboolean     replace,
-                                     GError     **error);
+ReservedDaemon *reserved_daemon_new (GBusType bus_type,
+                                     const char *database,
+                                     const char *config_path,
+                                     gboolean replace,
+                                     GError **error);
 
 /* Asks for the bus name. */
 void reserved_daemon_start (ReservedDaemon *self);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved"
 
 #include "config.h"
@@ -28,12 +29,14 @@ main (int argc, char **argv)
   g_autofree char *database = NULL;
   g_autofree char *config_path = NULL;
   const GOptionEntry entries[] = {
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Serve on the session bus (demos, tests)", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Serve on the session bus (demos, tests)",
+      NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Serve on the system bus (the default)", NULL },
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &database, "The SQLite database to use", "PATH" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
       "Configuration file (default " RESERVED_SYSCONFDIR "/reserved/reserved.conf)", "PATH" },
-    { "replace", 0, 0, G_OPTION_ARG_NONE, &replace, "Take the bus name over from a running reserved", NULL },
+    { "replace", 0, 0, G_OPTION_ARG_NONE, &replace,
+      "Take the bus name over from a running reserved", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every purchase (debug messages)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -50,7 +53,8 @@ main (int argc, char **argv)
   umask (0077);
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
+  g_option_context_set_summary (
+    context,
     "Holds inventory in SQLite and sells it to many concurrent buyers over\n"
     "D-Bus, committing every purchase to disk before acknowledging it.\n"
     "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot start or loses its bus name.");
@@ -77,8 +81,8 @@ main (int argc, char **argv)
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 
-  daemon = reserved_daemon_new (session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, database, config_path,
-                                replace, &error);
+  daemon = reserved_daemon_new (session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, database,
+                                config_path, replace, &error);
   if (daemon == NULL)
     {
       g_printerr ("reserved: %s\n", error->message);

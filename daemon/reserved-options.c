@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-options.h"
 
 #include "reserve-error.h"
@@ -30,10 +31,10 @@ describe_specs (const ReservedOptionSpec *specs)
 }
 
 gboolean
-reserved_options_check (GVariant                 *options,
+reserved_options_check (GVariant *options,
                         const ReservedOptionSpec *specs,
-                        const char               *method,
-                        GError                  **error)
+                        const char *method,
+                        GError **error)
 {
   GVariantIter iter;
   const char *key;
@@ -64,8 +65,7 @@ reserved_options_check (GVariant                 *options,
       if (seen & bit)
         {
           g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-                       "option %s is given more than once: %s takes each option once",
-                       key, method);
+                       "option %s is given more than once: %s takes each option once", key, method);
           g_variant_unref (value);
           return FALSE;
         }
@@ -73,8 +73,8 @@ reserved_options_check (GVariant                 *options,
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (spec->type)))
         {
           g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-                       "option %s has type %s: it must be %s",
-                       key, g_variant_get_type_string (value), spec->type);
+                       "option %s has type %s: it must be %s", key,
+                       g_variant_get_type_string (value), spec->type);
           g_variant_unref (value);
           return FALSE;
         }
@@ -82,12 +82,7 @@ reserved_options_check (GVariant                 *options,
   return TRUE;
 }
 
-const ReservedOptionSpec reserved_buy_options[] = {
-  { RESERVE_OPTION_REQUEST_ID, "s" },
-  { NULL }
-};
+const ReservedOptionSpec reserved_buy_options[] = { { RESERVE_OPTION_REQUEST_ID, "s" }, { NULL } };
 
-const ReservedOptionSpec reserved_create_item_options[] = {
-  { RESERVE_OPTION_PER_USER_LIMIT, "u" },
-  { NULL }
-};
+const ReservedOptionSpec reserved_create_item_options[] = { { RESERVE_OPTION_PER_USER_LIMIT, "u" },
+                                                            { NULL } };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-service"
 
 #include "config.h"
@@ -20,12 +21,12 @@
 
 struct _ReservedService {
   ReserveReserve1Skeleton parent_instance;
-  ReservedStore          *store;
-  ReservedAuthority      *authority;
-  ReservedDispatcher     *dispatcher;     /* from export on */
-  GHashTable             *stock_changes;  /* item -> latest remaining, not yet signalled */
-  guint                   stock_changes_id;
-  gboolean                stopping;
+  ReservedStore *store;
+  ReservedAuthority *authority;
+  ReservedDispatcher *dispatcher; /* from export on */
+  GHashTable *stock_changes;      /* item -> latest remaining, not yet signalled */
+  guint stock_changes_id;
+  gboolean stopping;
 };
 
 G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON)
@@ -33,8 +34,8 @@ G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON
 enum { SIGNAL_DRAINED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static void
-log_change (const char *item, guint64 order, const char *format, ...) G_GNUC_PRINTF (3, 4);
+static void log_change (const char *item, guint64 order, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
 
 /* Structured so an operator can filter the journal by item or order. */
 static void
@@ -78,7 +79,8 @@ emit_stock_changes (gpointer user_data)
 
   g_hash_table_iter_init (&iter, self->stock_changes);
   while (g_hash_table_iter_next (&iter, &item, &remaining))
-    reserve_reserve1_emit_stock_changed (RESERVE_RESERVE1 (self), item, GPOINTER_TO_UINT (remaining));
+    reserve_reserve1_emit_stock_changed (RESERVE_RESERVE1 (self), item,
+                                         GPOINTER_TO_UINT (remaining));
   g_hash_table_remove_all (self->stock_changes);
   self->stock_changes_id = 0;
   return G_SOURCE_REMOVE;
@@ -128,13 +130,13 @@ on_bought (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (receipt.replayed)
-    log_change (args[0].s, receipt.order, "Order %" G_GUINT64_FORMAT " given again for a repeated request_id",
-                receipt.order);
+    log_change (args[0].s, receipt.order,
+                "Order %" G_GUINT64_FORMAT " given again for a repeated request_id", receipt.order);
   else
     {
-      log_change (args[0].s, receipt.order, "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left",
-                  receipt.order, args[2].u, args[0].s, (guint) reserved_call_get_caller (call),
-                  receipt.remaining);
+      log_change (args[0].s, receipt.order,
+                  "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left", receipt.order,
+                  args[2].u, args[0].s, (guint) reserved_call_get_caller (call), receipt.remaining);
       stock_changed (self, args[0].s, receipt.remaining);
     }
   reserve_reserve1_complete_buy (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.order,
@@ -148,7 +150,7 @@ buy (ReservedCall *call, const ReservedArg *args)
 
   g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
   reserved_store_buy_async (service_of (call)->store,
-                            &(ReservedPurchase) {
+                            &(ReservedPurchase){
                               .item = args[0].s,
                               .user = args[1].s,
                               .quantity = args[2].u,
@@ -168,7 +170,8 @@ owns_order (ReservedCall *call, gboolean *owned, GError **error)
 {
   ReservedOrder order = { 0 };
 
-  if (!reserved_store_get_order (service_of (call)->store, reserved_call_get_args (call)[0].t, &order, error))
+  if (!reserved_store_get_order (service_of (call)->store, reserved_call_get_args (call)[0].t,
+                                 &order, error))
     return FALSE;
   *owned = order.caller == reserved_call_get_caller (call);
   reserved_order_clear (&order);
@@ -190,8 +193,8 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  log_change (item, order, "Order %" G_GUINT64_FORMAT " cancelled by uid %u, %s has %u left",
-              order, (guint) reserved_call_get_caller (call), item, remaining);
+  log_change (item, order, "Order %" G_GUINT64_FORMAT " cancelled by uid %u, %s has %u left", order,
+              (guint) reserved_call_get_caller (call), item, remaining);
   stock_changed (self, item, remaining);
   reserve_reserve1_complete_cancel (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
 }
@@ -224,7 +227,8 @@ get_order (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "quantity", "u", order.quantity);
   g_variant_dict_insert (&info, "created", "x", order.created);
   g_variant_dict_insert (&info, "state", "s",
-                         order.cancelled ? RESERVE_ORDER_STATE_CANCELLED : RESERVE_ORDER_STATE_ACTIVE);
+                         order.cancelled ? RESERVE_ORDER_STATE_CANCELLED
+                                         : RESERVE_ORDER_STATE_ACTIVE);
   reserved_order_clear (&order);
   reserve_reserve1_complete_get_order (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                        g_variant_dict_end (&info));
@@ -298,9 +302,11 @@ get_statistics (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "operations", "t", stats.operations);
   g_variant_dict_insert (&info, "largest_batch", "t", stats.largest_batch);
   /* Other calls than this one. */
-  g_variant_dict_insert (&info, "calls_in_flight", "u", reserved_dispatcher_get_in_flight (self->dispatcher) - 1);
+  g_variant_dict_insert (&info, "calls_in_flight", "u",
+                         reserved_dispatcher_get_in_flight (self->dispatcher) - 1);
   g_variant_dict_insert (&info, "callers_known", "u",
-                         reserved_callers_get_n_cached (reserved_dispatcher_get_callers (self->dispatcher)));
+                         reserved_callers_get_n_cached (
+                           reserved_dispatcher_get_callers (self->dispatcher)));
   reserve_reserve1_complete_get_statistics (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                             g_variant_dict_end (&info));
 }
@@ -333,7 +339,8 @@ orders_to_variant (GArray *orders)
       const ReservedOrder *order = &g_array_index (orders, ReservedOrder, i);
       g_variant_builder_add (&builder, "(tsuxs)", order->id, order->item, order->quantity,
                              order->created,
-                             order->cancelled ? RESERVE_ORDER_STATE_CANCELLED : RESERVE_ORDER_STATE_ACTIVE);
+                             order->cancelled ? RESERVE_ORDER_STATE_CANCELLED
+                                              : RESERVE_ORDER_STATE_ACTIVE);
     }
   return g_variant_builder_end (&builder);
 }
@@ -383,8 +390,8 @@ on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  g_info ("Item %s created by uid %u with capacity %u", args[0].s, (guint) reserved_call_get_caller (call),
-          args[1].u);
+  g_info ("Item %s created by uid %u with capacity %u", args[0].s,
+          (guint) reserved_call_get_caller (call), args[1].u);
   stock_changed (self, args[0].s, args[1].u);
   reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
 }
@@ -469,14 +476,14 @@ reserved_service_get_methods (guint *n_methods)
 /* --- life cycle -------------------------------------------------------------------- */
 
 static void
-on_method_call (GDBusConnection       *connection,
-                const char            *sender,
-                const char            *object_path,
-                const char            *interface_name,
-                const char            *method_name,
-                GVariant              *parameters,
+on_method_call (GDBusConnection *connection,
+                const char *sender,
+                const char *object_path,
+                const char *interface_name,
+                const char *method_name,
+                GVariant *parameters,
                 GDBusMethodInvocation *invocation,
-                gpointer               user_data)
+                gpointer user_data)
 {
   ReservedService *self = user_data;
 
@@ -501,9 +508,7 @@ on_drained (ReservedDispatcher *dispatcher, ReservedService *self)
 }
 
 ReservedService *
-reserved_service_new (ReservedStore     *store,
-                      ReservedAuthority *authority,
-                      const char        *default_item)
+reserved_service_new (ReservedStore *store, ReservedAuthority *authority, const char *default_item)
 {
   ReservedService *self = g_object_new (RESERVED_TYPE_SERVICE, NULL);
 
@@ -515,16 +520,14 @@ reserved_service_new (ReservedStore     *store,
 }
 
 gboolean
-reserved_service_export (ReservedService *self,
-                         GDBusConnection *connection,
-                         GError         **error)
+reserved_service_export (ReservedService *self, GDBusConnection *connection, GError **error)
 {
   g_autoptr(ReservedCallers) callers = reserved_callers_new (connection);
 
   g_return_val_if_fail (self->dispatcher == NULL, FALSE);
-  self->dispatcher = reserved_dispatcher_new (reserve_reserve1_interface_info (), methods,
-                                              G_N_ELEMENTS (methods), callers, self->authority,
-                                              G_OBJECT (self));
+  self->dispatcher =
+    reserved_dispatcher_new (reserve_reserve1_interface_info (), methods, G_N_ELEMENTS (methods),
+                             callers, self->authority, G_OBJECT (self));
   g_signal_connect (self->dispatcher, "drained", G_CALLBACK (on_drained), self);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                            RESERVE_OBJECT_PATH, error);
@@ -572,9 +575,8 @@ reserved_service_class_init (ReservedServiceClass *klass)
   dispatch_vtable.method_call = on_method_call;
   skeleton_class->get_vtable = reserved_service_get_vtable;
 
-  signals[SIGNAL_DRAINED] = g_signal_new ("drained", G_TYPE_FROM_CLASS (klass),
-                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                          G_TYPE_NONE, 0);
+  signals[SIGNAL_DRAINED] = g_signal_new ("drained", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The D-Bus face of the daemon: the org.reserved.Reserve1 object, a
  * subclass of the generated skeleton whose methods go through one
  * dispatcher (reserved-call.h) driven by this module's method table. It
@@ -17,13 +18,11 @@ G_BEGIN_DECLS
 #define RESERVED_TYPE_SERVICE (reserved_service_get_type ())
 G_DECLARE_FINAL_TYPE (ReservedService, reserved_service, RESERVED, SERVICE, ReserveReserve1Skeleton)
 
-ReservedService *reserved_service_new (ReservedStore     *store,
-                                       ReservedAuthority *authority,
-                                       const char        *default_item);
+ReservedService *
+reserved_service_new (ReservedStore *store, ReservedAuthority *authority, const char *default_item);
 
-gboolean reserved_service_export (ReservedService *self,
-                                  GDBusConnection *connection,
-                                  GError         **error);
+gboolean
+reserved_service_export (ReservedService *self, GDBusConnection *connection, GError **error);
 
 /* Stops taking calls. Calls already accepted still get their replies; the
  * "drained" signal is emitted once none is left (at once if none is). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-store"
 
 #include "reserved-store-sql.h"
@@ -60,35 +61,28 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_SAVEPOINT] = "SAVEPOINT operation",
   [STMT_RELEASE] = "RELEASE operation",
   [STMT_ROLLBACK_TO] = "ROLLBACK TO operation",
-  [STMT_FIND_REQUEST] =
-    "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
-    " FROM orders o JOIN items i ON i.id = o.item_id"
-    " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
-  [STMT_FIND_ITEM_FOR_SALE] =
-    "SELECT id, remaining, per_user_limit FROM items WHERE name = ?1",
-  [STMT_ACTIVE_UNITS_OF_CUSTOMER] =
-    "SELECT COALESCE(SUM(quantity), 0) FROM orders"
-    " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0",
-  [STMT_TAKE_STOCK] =
-    "UPDATE items SET remaining = remaining - ?2"
-    " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
+  [STMT_FIND_REQUEST] = "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
+                        " FROM orders o JOIN items i ON i.id = o.item_id"
+                        " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
+  [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, remaining, per_user_limit FROM items WHERE name = ?1",
+  [STMT_ACTIVE_UNITS_OF_CUSTOMER] = "SELECT COALESCE(SUM(quantity), 0) FROM orders"
+                                    " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0",
+  [STMT_TAKE_STOCK] = "UPDATE items SET remaining = remaining - ?2"
+                      " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
   [STMT_INSERT_ORDER] =
     "INSERT INTO orders (item_id, customer, quantity, caller_uid, request_id, created)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
   [STMT_GET_ORDER] =
     "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled, o.item_id"
     " FROM orders o JOIN items i ON i.id = o.item_id WHERE o.id = ?1",
-  [STMT_MARK_CANCELLED] =
-    "UPDATE orders SET cancelled = 1 WHERE id = ?1 AND cancelled = 0",
+  [STMT_MARK_CANCELLED] = "UPDATE orders SET cancelled = 1 WHERE id = ?1 AND cancelled = 0",
   [STMT_RETURN_STOCK] =
     "UPDATE items SET remaining = remaining + ?2 WHERE id = ?1 RETURNING remaining",
-  [STMT_GET_ITEM] =
-    "SELECT name, capacity, remaining, per_user_limit,"
-    " (SELECT COALESCE(SUM(quantity), 0) FROM orders"
-    "   WHERE item_id = items.id AND cancelled = 0)"
-    " FROM items WHERE name = ?1",
-  [STMT_LIST_ITEMS] =
-    "SELECT name, capacity, remaining, per_user_limit FROM items ORDER BY name",
+  [STMT_GET_ITEM] = "SELECT name, capacity, remaining, per_user_limit,"
+                    " (SELECT COALESCE(SUM(quantity), 0) FROM orders"
+                    "   WHERE item_id = items.id AND cancelled = 0)"
+                    " FROM items WHERE name = ?1",
+  [STMT_LIST_ITEMS] = "SELECT name, capacity, remaining, per_user_limit FROM items ORDER BY name",
   [STMT_LIST_ORDERS_OF_CUSTOMER] =
     "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled"
     " FROM orders o JOIN items i ON i.id = o.item_id"
@@ -99,13 +93,11 @@ static const char *const statement_sql[N_STMTS] = {
     " FROM orders o JOIN items i ON i.id = o.item_id"
     " WHERE ?2 IS NULL OR o.caller_uid = ?2"
     " ORDER BY o.created, o.id",
-  [STMT_INSERT_ITEM] =
-    "INSERT INTO items (name, capacity, remaining, per_user_limit)"
-    " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (name) DO NOTHING",
-  [STMT_RESTOCK] =
-    "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
-    " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
-    " RETURNING remaining",
+  [STMT_INSERT_ITEM] = "INSERT INTO items (name, capacity, remaining, per_user_limit)"
+                       " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (name) DO NOTHING",
+  [STMT_RESTOCK] = "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
+                   " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
+                   " RETURNING remaining",
 };
 
 /* A prepared statement borrowed for one use: reset and unbound when the
@@ -165,8 +157,7 @@ set_storage_error (StoreConnection *c, GError **error, const char *doing)
   g_autofree char *why = describe_sqlite_error (c->db);
 
   g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-               "could not %s in %s: %s (SQLite error %d)",
-               doing, c->path, why, code);
+               "could not %s in %s: %s (SQLite error %d)", doing, c->path, why, code);
   return FALSE;
 }
 
@@ -181,11 +172,7 @@ step_done (StoreConnection *c, StoreStmt *stmt, GError **error, const char *doin
 
 /* Steps a statement that returns at most one row: TRUE with *found set. */
 static gboolean
-step_row (StoreConnection *c,
-          StoreStmt       *stmt,
-          gboolean        *found,
-          GError         **error,
-          const char      *doing)
+step_row (StoreConnection *c, StoreStmt *stmt, gboolean *found, GError **error, const char *doing)
 {
   int rc = sqlite3_step (stmt);
 
@@ -366,8 +353,8 @@ probe_file (const char *path, gboolean *fresh, GError **error)
 
   if (stat (folder, &st) != 0 || !S_ISDIR (st.st_mode))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "%s: the folder %s does not exist", path, folder);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: the folder %s does not exist",
+                   path, folder);
       return FALSE;
     }
   /* SQLite keeps the -wal and -shm files next to the database, so a
@@ -394,22 +381,21 @@ probe_file (const char *path, gboolean *fresh, GError **error)
           *fresh = TRUE;
           return TRUE;
         }
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "%s: %s", path, g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path,
+                   g_strerror (saved));
       return FALSE;
     }
   if (!S_ISREG (st.st_mode))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s is not a regular file", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a regular file", path);
       return FALSE;
     }
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "%s cannot be read: %s", path, g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s cannot be read: %s", path,
+                   g_strerror (saved));
       return FALSE;
     }
   got = read (fd, header, sizeof header);
@@ -473,35 +459,34 @@ check_existing (StoreConnection *c, GError **error)
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s failed its integrity check: %s", c->path, sqlite3_errmsg (c->db));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s failed its integrity check: %s",
+                   c->path, sqlite3_errmsg (c->db));
       return FALSE;
     }
   if (problems->len > 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s failed its integrity check: %s", c->path, problems->str);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s failed its integrity check: %s",
+                   c->path, problems->str);
       return FALSE;
     }
   return TRUE;
 }
 
-static gboolean
-insert_item (StoreConnection *c,
-             const char    *name,
-             guint32        capacity,
-             guint32        per_user_limit,
-             GError       **error);
+static gboolean insert_item (StoreConnection *c,
+                             const char *name,
+                             guint32 capacity,
+                             guint32 per_user_limit,
+                             GError **error);
 
 /* Runs the migrations the file lacks in one transaction, so a crash
  * leaves either the old schema or the new one. On a fresh database the
  * default item is created in the same transaction. */
 static gboolean
 migrate (StoreConnection *c,
-         gboolean       fresh,
-         const char    *default_item,
-         guint32        default_capacity,
-         GError       **error)
+         gboolean fresh,
+         const char *default_item,
+         guint32 default_capacity,
+         GError **error)
 {
   gint64 version = 0;
   gboolean ok = TRUE;
@@ -511,17 +496,19 @@ migrate (StoreConnection *c,
   ok = query_int (c, "PRAGMA user_version", &version, error);
   for (gint64 v = version; ok && v < (gint64) G_N_ELEMENTS (migrations); v++)
     {
-      g_autofree char *doing = g_strdup_printf ("migrate the schema to version %" G_GINT64_FORMAT, v + 1);
-      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
+      g_autofree char *doing =
+        g_strdup_printf ("migrate the schema to version %" G_GINT64_FORMAT, v + 1);
+      g_autofree char *set_version =
+        g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
 
-      ok = exec_sql (c, migrations[v], error, doing) &&
-           exec_sql (c, set_version, error, doing);
+      ok = exec_sql (c, migrations[v], error, doing) && exec_sql (c, set_version, error, doing);
       if (ok)
         g_info ("Migrated %s to schema version %" G_GINT64_FORMAT, c->path, v + 1);
     }
   if (ok && fresh)
     {
-      g_autofree char *set_id = g_strdup_printf ("PRAGMA application_id = %d", RESERVED_APPLICATION_ID);
+      g_autofree char *set_id =
+        g_strdup_printf ("PRAGMA application_id = %d", RESERVED_APPLICATION_ID);
       ok = exec_sql (c, set_id, error, "mark the database as reserved's") &&
            insert_item (c, default_item, default_capacity, 0, error);
     }
@@ -562,8 +549,8 @@ prepare_statements (StoreConnection *c, GError **error)
 {
   for (guint i = 0; i < N_STMTS; i++)
     {
-      if (sqlite3_prepare_v3 (c->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                              &c->stmts[i], NULL) != SQLITE_OK)
+      if (sqlite3_prepare_v3 (c->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[i],
+                              NULL) != SQLITE_OK)
         return set_storage_error (c, error, "prepare a statement");
     }
   return TRUE;
@@ -572,16 +559,17 @@ prepare_statements (StoreConnection *c, GError **error)
 static gboolean
 open_connection (StoreConnection *c, int flags, GError **error)
 {
-  int rc = sqlite3_open_v2 (c->path, &c->db,
-                            flags | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                            NULL);
+  int rc =
+    sqlite3_open_v2 (c->path, &c->db,
+                     flags | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                     NULL);
 
   if (rc != SQLITE_OK)
     {
       g_autofree char *why = c->db ? describe_sqlite_error (c->db) : g_strdup (sqlite3_errstr (rc));
 
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                   "cannot open %s: %s", c->path, why);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE, "cannot open %s: %s",
+                   c->path, why);
       return FALSE;
     }
   sqlite3_extended_result_codes (c->db, 1);
@@ -602,8 +590,8 @@ remove_file (const char *path, const char *why, GError **error)
     {
       int saved = errno;
 
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                   "cannot remove %s, %s: %s", path, why, g_strerror (saved));
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE, "cannot remove %s, %s: %s",
+                   path, why, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -628,11 +616,12 @@ lock_building_file (const char *building, GError **error)
           if (fd >= 0)
             close (fd);
           g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                       "cannot create and lock %s to build a new database in: %s",
-                       building, g_strerror (saved));
+                       "cannot create and lock %s to build a new database in: %s", building,
+                       g_strerror (saved));
           return -1;
         }
-      if (stat (building, &named) == 0 && named.st_dev == locked.st_dev && named.st_ino == locked.st_ino)
+      if (stat (building, &named) == 0 && named.st_dev == locked.st_dev &&
+          named.st_ino == locked.st_ino)
         return fd;
       close (fd);
     }
@@ -647,10 +636,10 @@ lock_building_file (const char *building, GError **error)
  * Returns TRUE also when another daemon created the database meanwhile. */
 static gboolean
 create_database (const char *path,
-                 guint       busy_timeout_ms,
+                 guint busy_timeout_ms,
                  const char *default_item,
-                 guint32     default_capacity,
-                 GError    **error)
+                 guint32 default_capacity,
+                 GError **error)
 {
   g_autofree char *building = g_strconcat (path, "-new", NULL);
   g_autofree char *folder = g_path_get_dirname (path);
@@ -666,7 +655,8 @@ create_database (const char *path,
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "%s is a symbolic link to a missing or empty file: a new database is renamed "
-                   "into place, which would replace the link; name its target instead", path);
+                   "into place, which would replace the link; name its target instead",
+                   path);
       return FALSE;
     }
   lock = lock_building_file (building, error);
@@ -707,8 +697,7 @@ create_database (const char *path,
       ok = remove_file (leftover, "left by a database that is gone", error);
     }
 
-  ok = ok &&
-       open_connection (&c, SQLITE_OPEN_CREATE, error) &&
+  ok = ok && open_connection (&c, SQLITE_OPEN_CREATE, error) &&
        exec_sql (&c, "PRAGMA synchronous = FULL", error, "set synchronous=FULL") &&
        migrate (&c, TRUE, default_item, default_capacity, error) &&
        configure_connection (&c, error);
@@ -733,21 +722,20 @@ create_database (const char *path,
 
 gboolean
 store_connection_open_primary (StoreConnection *c,
-                               const char      *default_item,
-                               guint32          default_capacity,
-                               GError         **error)
+                               const char *default_item,
+                               guint32 default_capacity,
+                               GError **error)
 {
   gboolean fresh = FALSE;
 
   if (!probe_file (c->path, &fresh, error))
     return FALSE;
-  if (fresh && !create_database (c->path, c->busy_timeout_ms, default_item, default_capacity, error))
+  if (fresh &&
+      !create_database (c->path, c->busy_timeout_ms, default_item, default_capacity, error))
     return FALSE;
-  if (!open_connection (c, 0, error) ||
-      !check_existing (c, error) ||
+  if (!open_connection (c, 0, error) || !check_existing (c, error) ||
       !migrate (c, FALSE, default_item, default_capacity, error) ||
-      !configure_connection (c, error) ||
-      !prepare_statements (c, error))
+      !configure_connection (c, error) || !prepare_statements (c, error))
     return FALSE;
   g_debug ("Opened %s%s", c->path, fresh ? " (new)" : "");
   return TRUE;
@@ -756,8 +744,7 @@ store_connection_open_primary (StoreConnection *c,
 gboolean
 store_connection_open_secondary (StoreConnection *c, GError **error)
 {
-  return open_connection (c, 0, error) &&
-         configure_connection (c, error) &&
+  return open_connection (c, 0, error) && configure_connection (c, error) &&
          prepare_statements (c, error);
 }
 
@@ -776,11 +763,11 @@ store_connection_close (StoreConnection *c)
 /* A repeated request_id: the same purchase is answered with its first
  * order; a different one is refused so a reused key cannot buy twice. */
 static gboolean
-find_request (StoreConnection        *c,
+find_request (StoreConnection *c,
               const ReservedPurchase *purchase,
-              ReservedReceipt        *receipt,
-              gboolean               *found,
-              GError                **error)
+              ReservedReceipt *receipt,
+              gboolean *found,
+              GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_FIND_REQUEST);
 
@@ -800,8 +787,10 @@ find_request (StoreConnection        *c,
 
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
                    "request_id %s was already used for order %" G_GINT64_FORMAT
-                   " (%" G_GINT64_FORMAT " × %s for %s); a retry must repeat the same item, user and quantity",
-                   id, (gint64) sqlite3_column_int64 (stmt, 0), (gint64) sqlite3_column_int64 (stmt, 3),
+                   " (%" G_GINT64_FORMAT
+                   " × %s for %s); a retry must repeat the same item, user and quantity",
+                   id, (gint64) sqlite3_column_int64 (stmt, 0),
+                   (gint64) sqlite3_column_int64 (stmt, 3),
                    (const char *) sqlite3_column_text (stmt, 1), user);
       return FALSE;
     }
@@ -812,11 +801,11 @@ find_request (StoreConnection        *c,
 }
 
 static gboolean
-check_per_user_limit (StoreConnection        *c,
+check_per_user_limit (StoreConnection *c,
                       const ReservedPurchase *purchase,
-                      gint64                  item_id,
-                      guint32                 limit,
-                      GError                **error)
+                      gint64 item_id,
+                      guint32 limit,
+                      GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_ACTIVE_UNITS_OF_CUSTOMER);
   gboolean found = FALSE;
@@ -841,10 +830,10 @@ check_per_user_limit (StoreConnection        *c,
 }
 
 gboolean
-store_sql_buy (StoreConnection        *c,
-                    const ReservedPurchase *purchase,
-                    ReservedReceipt        *receipt,
-                    GError                **error)
+store_sql_buy (StoreConnection *c,
+               const ReservedPurchase *purchase,
+               ReservedReceipt *receipt,
+               GError **error)
 {
   g_autoptr(StoreStmt) item = store_stmt (c, STMT_FIND_ITEM_FOR_SALE);
   g_autoptr(StoreStmt) take = store_stmt (c, STMT_TAKE_STOCK);
@@ -866,8 +855,8 @@ store_sql_buy (StoreConnection        *c,
     return FALSE;
   if (!found)
     {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM,
-                   "there is no item named “%s”", purchase->item);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
+                   purchase->item);
       return FALSE;
     }
   item_id = sqlite3_column_int64 (item, 0);
@@ -885,8 +874,8 @@ store_sql_buy (StoreConnection        *c,
   if (!found)
     {
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for",
-                   purchase->item, (gint64) sqlite3_column_int64 (item, 1), purchase->quantity);
+                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", purchase->item,
+                   (gint64) sqlite3_column_int64 (item, 1), purchase->quantity);
       return FALSE;
     }
   receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
@@ -929,10 +918,7 @@ no_such_order (GError **error, guint64 order)
 }
 
 gboolean
-store_sql_get_order (StoreConnection *c,
-                          guint64        order,
-                          ReservedOrder *out,
-                          GError       **error)
+store_sql_get_order (StoreConnection *c, guint64 order, ReservedOrder *out, GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_GET_ORDER);
   gboolean found = FALSE;
@@ -950,10 +936,10 @@ store_sql_get_order (StoreConnection *c,
 
 gboolean
 store_sql_cancel (StoreConnection *c,
-                       guint64        order,
-                       char         **item_out,
-                       guint32       *remaining,
-                       GError       **error)
+                  guint64 order,
+                  char **item_out,
+                  guint32 *remaining,
+                  GError **error)
 {
   g_autoptr(StoreStmt) get = store_stmt (c, STMT_GET_ORDER);
   g_autoptr(StoreStmt) mark = store_stmt (c, STMT_MARK_CANCELLED);
@@ -991,12 +977,12 @@ store_sql_cancel (StoreConnection *c,
 
 GArray *
 store_sql_list_orders (StoreConnection *c,
-                            const char    *user,
-                            const uid_t   *only_caller,
-                            GError       **error)
+                       const char *user,
+                       const uid_t *only_caller,
+                       GError **error)
 {
   g_autoptr(StoreStmt) stmt =
-    store_stmt (c, user != NULL ? STMT_LIST_ORDERS_OF_CUSTOMER : STMT_LIST_ORDERS_ALL);
+               store_stmt (c, user != NULL ? STMT_LIST_ORDERS_OF_CUSTOMER : STMT_LIST_ORDERS_ALL);
   g_autoptr(GArray) orders = g_array_new (FALSE, TRUE, sizeof (ReservedOrder));
   int rc;
 
@@ -1025,16 +1011,13 @@ store_sql_list_orders (StoreConnection *c,
 static gboolean
 no_such_item (GError **error, const char *name)
 {
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM,
-               "there is no item named “%s”", name);
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
+               name);
   return FALSE;
 }
 
 gboolean
-store_sql_get_item (StoreConnection *c,
-                         const char    *name,
-                         ReservedItem  *out,
-                         GError       **error)
+store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_GET_ITEM);
   gboolean found = FALSE;
@@ -1053,8 +1036,7 @@ store_sql_get_item (StoreConnection *c,
 }
 
 GArray *
-store_sql_list_items (StoreConnection *c,
-                           GError       **error)
+store_sql_list_items (StoreConnection *c, GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_ITEMS);
   g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (ReservedItem));
@@ -1081,10 +1063,10 @@ store_sql_list_items (StoreConnection *c,
 
 static gboolean
 insert_item (StoreConnection *c,
-             const char    *name,
-             guint32        capacity,
-             guint32        per_user_limit,
-             GError       **error)
+             const char *name,
+             guint32 capacity,
+             guint32 per_user_limit,
+             GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   gboolean ok = FALSE;
@@ -1110,10 +1092,10 @@ insert_item (StoreConnection *c,
 
 gboolean
 store_sql_restock (StoreConnection *c,
-                        const char    *name,
-                        guint32        quantity,
-                        guint32       *remaining,
-                        GError       **error)
+                   const char *name,
+                   guint32 quantity,
+                   guint32 *remaining,
+                   GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_RESTOCK);
   ReservedItem item = { 0 };
@@ -1145,10 +1127,10 @@ store_sql_restock (StoreConnection *c,
 
 gboolean
 store_sql_create_item (StoreConnection *c,
-                       const char      *name,
-                       guint32          capacity,
-                       guint32          per_user_limit,
-                       GError         **error)
+                       const char *name,
+                       guint32 capacity,
+                       guint32 per_user_limit,
+                       GError **error)
 {
   return insert_item (c, name, capacity, per_user_limit, error);
 }

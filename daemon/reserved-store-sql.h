@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SQL behind the store: one SQLite connection with its prepared
  * statements, the schema and its migrations, and each operation as a body
  * that runs inside a transaction the caller opened. Private to the store:
@@ -35,9 +36,9 @@ typedef enum {
 } StoreStmtId;
 
 typedef struct {
-  const char   *path;   /* borrowed from the store */
-  guint         busy_timeout_ms;  /* set before opening */
-  sqlite3      *db;
+  const char *path;      /* borrowed from the store */
+  guint busy_timeout_ms; /* set before opening */
+  sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
 } StoreConnection;
 
@@ -45,63 +46,57 @@ typedef struct {
  * built whole (schema, mark, default item, WAL) and renamed into place; an
  * existing file is checked without writing to it, then migrated. */
 gboolean store_connection_open_primary (StoreConnection *c,
-                                        const char      *default_item,
-                                        guint32          default_capacity,
-                                        GError         **error);
+                                        const char *default_item,
+                                        guint32 default_capacity,
+                                        GError **error);
 /* Opens a further connection to a database the primary one prepared. */
-gboolean store_connection_open_secondary (StoreConnection *c,
-                                          GError         **error);
-void     store_connection_close (StoreConnection *c);
+gboolean store_connection_open_secondary (StoreConnection *c, GError **error);
+void store_connection_close (StoreConnection *c);
 
 /* Transactions and savepoints. rollback ignores a transaction SQLite
  * already ended itself (after an I/O error, say). */
-gboolean store_sql_begin       (StoreConnection *c, GError **error);
-gboolean store_sql_commit      (StoreConnection *c, GError **error);
-void     store_sql_rollback    (StoreConnection *c);
+gboolean store_sql_begin (StoreConnection *c, GError **error);
+gboolean store_sql_commit (StoreConnection *c, GError **error);
+void store_sql_rollback (StoreConnection *c);
 /* After a failed COMMIT: its frames may sit in the write-ahead log with a
  * valid commit mark, where recovery after a crash would find them. This
  * checkpoints what was committed and empties the log. */
-gboolean store_sql_clear_log   (StoreConnection *c, GError **error);
-gboolean store_sql_savepoint   (StoreConnection *c, GError **error);
-gboolean store_sql_release     (StoreConnection *c, GError **error);
+gboolean store_sql_clear_log (StoreConnection *c, GError **error);
+gboolean store_sql_savepoint (StoreConnection *c, GError **error);
+gboolean store_sql_release (StoreConnection *c, GError **error);
 gboolean store_sql_rollback_to (StoreConnection *c, GError **error);
 gboolean store_sql_in_transaction (StoreConnection *c);
 
 /* Write bodies: run inside a transaction. */
-gboolean store_sql_buy (StoreConnection        *c,
+gboolean store_sql_buy (StoreConnection *c,
                         const ReservedPurchase *purchase,
-                        ReservedReceipt        *receipt,
-                        GError                **error);
+                        ReservedReceipt *receipt,
+                        GError **error);
 gboolean store_sql_cancel (StoreConnection *c,
-                           guint64          order,
-                           char           **item_out,
-                           guint32         *remaining,
-                           GError         **error);
+                           guint64 order,
+                           char **item_out,
+                           guint32 *remaining,
+                           GError **error);
 gboolean store_sql_create_item (StoreConnection *c,
-                                const char      *name,
-                                guint32          capacity,
-                                guint32          per_user_limit,
-                                GError         **error);
+                                const char *name,
+                                guint32 capacity,
+                                guint32 per_user_limit,
+                                GError **error);
 gboolean store_sql_restock (StoreConnection *c,
-                            const char      *name,
-                            guint32          quantity,
-                            guint32         *remaining,
-                            GError         **error);
+                            const char *name,
+                            guint32 quantity,
+                            guint32 *remaining,
+                            GError **error);
 
 /* Reads: each one statement, so each sees one consistent snapshot. */
-gboolean store_sql_get_order (StoreConnection *c,
-                              guint64          order,
-                              ReservedOrder   *out,
-                              GError         **error);
-gboolean store_sql_get_item (StoreConnection *c,
-                             const char      *name,
-                             ReservedItem    *out,
-                             GError         **error);
-GArray  *store_sql_list_items (StoreConnection *c,
-                               GError         **error);
-GArray  *store_sql_list_orders (StoreConnection *c,
-                                const char      *user,
-                                const uid_t     *only_caller,
-                                GError         **error);
+gboolean
+store_sql_get_order (StoreConnection *c, guint64 order, ReservedOrder *out, GError **error);
+gboolean
+store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GError **error);
+GArray *store_sql_list_items (StoreConnection *c, GError **error);
+GArray *store_sql_list_orders (StoreConnection *c,
+                               const char *user,
+                               const uid_t *only_caller,
+                               GError **error);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "reserved-store"
 
 #include "reserved-store.h"
@@ -19,39 +20,39 @@ typedef enum {
 /* One queued write: its inputs (copied, so the caller's strings may go),
  * and its outcome, filled in by the writer thread. */
 typedef struct {
-  WriteKind        kind;
-  char            *item;
-  char            *user;
-  char            *request_id;
-  guint32          quantity;   /* buy, restock; capacity for create */
-  guint32          per_user_limit;
-  uid_t            caller;
-  guint64          order;
-  ReservedReceipt  receipt;
-  guint32          remaining;
-  char            *item_out;
-  GError          *error;
+  WriteKind kind;
+  char *item;
+  char *user;
+  char *request_id;
+  guint32 quantity; /* buy, restock; capacity for create */
+  guint32 per_user_limit;
+  uid_t caller;
+  guint64 order;
+  ReservedReceipt receipt;
+  guint32 remaining;
+  char *item_out;
+  GError *error;
 } WriteOp;
 
 struct _ReservedStore {
-  GObject          parent_instance;
-  char            *path;
-  StoreConnection  reader;         /* the thread that opened the store */
-  StoreConnection  writer;         /* the writer thread only */
-  GThread         *thread;
+  GObject parent_instance;
+  char *path;
+  StoreConnection reader; /* the thread that opened the store */
+  StoreConnection writer; /* the writer thread only */
+  GThread *thread;
 
-  GMutex           lock;           /* guards the fields below */
-  GCond            wake;
-  GQueue           queue;          /* of GTask, whose task data is a WriteOp */
-  gboolean         closing;
+  GMutex lock; /* guards the fields below */
+  GCond wake;
+  GQueue queue; /* of GTask, whose task data is a WriteOp */
+  gboolean closing;
   ReservedStoreStats stats;
-  guint            busy_timeout_ms;
-  guint            applied_busy_timeout_ms;  /* writer thread only */
+  guint busy_timeout_ms;
+  guint applied_busy_timeout_ms; /* writer thread only */
   /* Writer thread only: a failed commit left frames in the write-ahead
    * log that could not be cleared yet. Until they are, a crash could
    * revive a purchase that was answered StorageFailure, so nothing else
    * is written. */
-  GError          *uncleared_log;
+  GError *uncleared_log;
 };
 
 G_DEFINE_TYPE (ReservedStore, reserved_store, G_TYPE_OBJECT)
@@ -128,11 +129,11 @@ run_in_savepoint (StoreConnection *c, WriteOp *op, guint *kept, GError **transac
    * transaction; then there is no savepoint left to return to. */
   if (!store_sql_in_transaction (c))
     {
-      g_set_error_literal (transaction_error, op->error->domain, op->error->code, op->error->message);
+      g_set_error_literal (transaction_error, op->error->domain, op->error->code,
+                           op->error->message);
       return FALSE;
     }
-  return store_sql_rollback_to (c, transaction_error) &&
-         store_sql_release (c, transaction_error);
+  return store_sql_rollback_to (c, transaction_error) && store_sql_release (c, transaction_error);
 }
 
 static void
@@ -172,7 +173,8 @@ hand_back (GPtrArray *ops)
       g_autoptr(GSource) source = g_idle_source_new ();
       guint next = first;
 
-      for (; next < ops->len && g_task_get_context (g_ptr_array_index (ops, next)) == context; next++)
+      for (; next < ops->len && g_task_get_context (g_ptr_array_index (ops, next)) == context;
+           next++)
         g_ptr_array_add (group, g_object_ref (g_ptr_array_index (ops, next)));
       g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, return_results_in_owner, g_steal_pointer (&group),
@@ -208,10 +210,11 @@ clear_failed_commit (ReservedStore *self)
 static void
 refuse_while_uncleared (ReservedStore *self, GPtrArray *ops, guint first, guint last)
 {
-  g_autoptr(GError) refusal =
-    g_error_new (RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-                 "nothing was done: nothing can be written to %s until an earlier failed commit is "
-                 "cleared from its write-ahead log: %s", self->path, self->uncleared_log->message);
+  g_autoptr(GError) refusal = g_error_new (
+    RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+    "nothing was done: nothing can be written to %s until an earlier failed commit is "
+    "cleared from its write-ahead log: %s",
+    self->path, self->uncleared_log->message);
 
   fail_uncommitted (ops, first, last, refusal);
 }
@@ -271,8 +274,8 @@ run_batch (ReservedStore *self, GPtrArray *ops)
           continue;
         }
       store_sql_rollback (c);
-      g_debug ("A transaction of %u operations was not committed: %s",
-               i - first_in_transaction, transaction_error->message);
+      g_debug ("A transaction of %u operations was not committed: %s", i - first_in_transaction,
+               transaction_error->message);
       /* A failed COMMIT may have left its frames, commit mark and all, in
        * the log; those answered StorageFailure must stay untaken after a
        * crash too, so the log is cleared before they are answered. (A
@@ -328,10 +331,7 @@ writer_thread (gpointer user_data)
 }
 
 static void
-submit (ReservedStore      *self,
-        WriteOp            *op,
-        GAsyncReadyCallback callback,
-        gpointer            user_data)
+submit (ReservedStore *self, WriteOp *op, GAsyncReadyCallback callback, gpointer user_data)
 {
   /* No source object: a task must not keep the store alive, or its last
    * reference could be dropped on the writer thread, which cannot join
@@ -398,19 +398,19 @@ buy_op_new (const ReservedPurchase *purchase)
 }
 
 void
-reserved_store_buy_async (ReservedStore          *self,
+reserved_store_buy_async (ReservedStore *self,
                           const ReservedPurchase *purchase,
-                          GAsyncReadyCallback     callback,
-                          gpointer                user_data)
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
   submit (self, buy_op_new (purchase), callback, user_data);
 }
 
 gboolean
-reserved_store_buy_finish (ReservedStore   *self,
-                           GAsyncResult    *result,
+reserved_store_buy_finish (ReservedStore *self,
+                           GAsyncResult *result,
                            ReservedReceipt *receipt,
-                           GError         **error)
+                           GError **error)
 {
   WriteOp *op = finish_write (self, result, error);
 
@@ -421,10 +421,10 @@ reserved_store_buy_finish (ReservedStore   *self,
 }
 
 gboolean
-reserved_store_buy (ReservedStore          *self,
+reserved_store_buy (ReservedStore *self,
                     const ReservedPurchase *purchase,
-                    ReservedReceipt        *receipt,
-                    GError                **error)
+                    ReservedReceipt *receipt,
+                    GError **error)
 {
   g_autoptr(GAsyncResult) result = submit_and_wait (self, buy_op_new (purchase));
 
@@ -442,20 +442,20 @@ cancel_op_new (guint64 order)
 }
 
 void
-reserved_store_cancel_async (ReservedStore      *self,
-                             guint64             order,
+reserved_store_cancel_async (ReservedStore *self,
+                             guint64 order,
                              GAsyncReadyCallback callback,
-                             gpointer            user_data)
+                             gpointer user_data)
 {
   submit (self, cancel_op_new (order), callback, user_data);
 }
 
 gboolean
 reserved_store_cancel_finish (ReservedStore *self,
-                              GAsyncResult  *result,
-                              char         **item_out,
-                              guint32       *remaining,
-                              GError       **error)
+                              GAsyncResult *result,
+                              char **item_out,
+                              guint32 *remaining,
+                              GError **error)
 {
   WriteOp *op = finish_write (self, result, error);
 
@@ -468,10 +468,10 @@ reserved_store_cancel_finish (ReservedStore *self,
 
 gboolean
 reserved_store_cancel (ReservedStore *self,
-                       guint64        order,
-                       char         **item_out,
-                       guint32       *remaining,
-                       GError       **error)
+                       guint64 order,
+                       char **item_out,
+                       guint32 *remaining,
+                       GError **error)
 {
   g_autoptr(GAsyncResult) result = submit_and_wait (self, cancel_op_new (order));
 
@@ -491,33 +491,31 @@ create_item_op_new (const char *name, guint32 capacity, guint32 per_user_limit)
 }
 
 void
-reserved_store_create_item_async (ReservedStore      *self,
-                                  const char         *name,
-                                  guint32             capacity,
-                                  guint32             per_user_limit,
+reserved_store_create_item_async (ReservedStore *self,
+                                  const char *name,
+                                  guint32 capacity,
+                                  guint32 per_user_limit,
                                   GAsyncReadyCallback callback,
-                                  gpointer            user_data)
+                                  gpointer user_data)
 {
   submit (self, create_item_op_new (name, capacity, per_user_limit), callback, user_data);
 }
 
 gboolean
-reserved_store_create_item_finish (ReservedStore *self,
-                                   GAsyncResult  *result,
-                                   GError       **error)
+reserved_store_create_item_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
   return finish_write (self, result, error) != NULL;
 }
 
 gboolean
 reserved_store_create_item (ReservedStore *self,
-                            const char    *name,
-                            guint32        capacity,
-                            guint32        per_user_limit,
-                            GError       **error)
+                            const char *name,
+                            guint32 capacity,
+                            guint32 per_user_limit,
+                            GError **error)
 {
   g_autoptr(GAsyncResult) result =
-    submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit));
+               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit));
 
   return reserved_store_create_item_finish (self, result, error);
 }
@@ -534,20 +532,20 @@ restock_op_new (const char *name, guint32 quantity)
 }
 
 void
-reserved_store_restock_async (ReservedStore      *self,
-                              const char         *name,
-                              guint32             quantity,
+reserved_store_restock_async (ReservedStore *self,
+                              const char *name,
+                              guint32 quantity,
                               GAsyncReadyCallback callback,
-                              gpointer            user_data)
+                              gpointer user_data)
 {
   submit (self, restock_op_new (name, quantity), callback, user_data);
 }
 
 gboolean
 reserved_store_restock_finish (ReservedStore *self,
-                               GAsyncResult  *result,
-                               guint32       *remaining,
-                               GError       **error)
+                               GAsyncResult *result,
+                               guint32 *remaining,
+                               GError **error)
 {
   WriteOp *op = finish_write (self, result, error);
 
@@ -559,10 +557,10 @@ reserved_store_restock_finish (ReservedStore *self,
 
 gboolean
 reserved_store_restock (ReservedStore *self,
-                        const char    *name,
-                        guint32        quantity,
-                        guint32       *remaining,
-                        GError       **error)
+                        const char *name,
+                        guint32 quantity,
+                        guint32 *remaining,
+                        GError **error)
 {
   g_autoptr(GAsyncResult) result = submit_and_wait (self, restock_op_new (name, quantity));
 
@@ -572,35 +570,28 @@ reserved_store_restock (ReservedStore *self,
 /* --- reads ----------------------------------------------------------------- */
 
 gboolean
-reserved_store_get_order (ReservedStore *self,
-                          guint64        order,
-                          ReservedOrder *out,
-                          GError       **error)
+reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error)
 {
   return store_sql_get_order (&self->reader, order, out, error);
 }
 
 gboolean
-reserved_store_get_item (ReservedStore *self,
-                         const char    *name,
-                         ReservedItem  *out,
-                         GError       **error)
+reserved_store_get_item (ReservedStore *self, const char *name, ReservedItem *out, GError **error)
 {
   return store_sql_get_item (&self->reader, name, out, error);
 }
 
 GArray *
-reserved_store_list_items (ReservedStore *self,
-                           GError       **error)
+reserved_store_list_items (ReservedStore *self, GError **error)
 {
   return store_sql_list_items (&self->reader, error);
 }
 
 GArray *
 reserved_store_list_orders (ReservedStore *self,
-                            const char    *user,
-                            const uid_t   *only_caller,
-                            GError       **error)
+                            const char *user,
+                            const uid_t *only_caller,
+                            GError **error)
 {
   return store_sql_list_orders (&self->reader, user, only_caller, error);
 }
@@ -633,9 +624,9 @@ reserved_store_get_path (ReservedStore *self)
 ReservedStore *
 reserved_store_open (const char *path,
                      const char *default_item,
-                     guint32     default_capacity,
-                     guint       busy_timeout_ms,
-                     GError    **error)
+                     guint32 default_capacity,
+                     guint busy_timeout_ms,
+                     GError **error)
 {
   g_autoptr(ReservedStore) self = g_object_new (RESERVED_TYPE_STORE, NULL);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The inventory: items and orders, kept durable. The store knows SQLite and
  * nothing of D-Bus; the service asks it for whole operations, each of which
  * either commits all it does before it completes or changes nothing.
@@ -25,38 +26,38 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ReservedStore, reserved_store, RESERVED, STORE, GObject)
 
 typedef struct {
-  char   *name;
+  char *name;
   guint32 capacity;
   guint32 remaining;
-  guint32 sold;            /* units in active orders, counted from the orders */
-  guint32 per_user_limit;  /* 0: none */
+  guint32 sold;           /* units in active orders, counted from the orders */
+  guint32 per_user_limit; /* 0: none */
 } ReservedItem;
 
 typedef struct {
-  guint64  id;
-  char    *item;
-  char    *user;
-  guint32  quantity;
-  gint64   created;        /* microseconds since the Unix epoch */
-  uid_t    caller;         /* uid of the connection that placed it */
+  guint64 id;
+  char *item;
+  char *user;
+  guint32 quantity;
+  gint64 created; /* microseconds since the Unix epoch */
+  uid_t caller;   /* uid of the connection that placed it */
   gboolean cancelled;
 } ReservedOrder;
 
 typedef struct {
   const char *item;
   const char *user;
-  guint32     quantity;
-  uid_t       caller;
-  const char *request_id;  /* nullable */
+  guint32 quantity;
+  uid_t caller;
+  const char *request_id; /* nullable */
 } ReservedPurchase;
 
 typedef struct {
-  guint64  order;
-  guint32  remaining;
-  gboolean replayed;       /* a repeated request_id: nothing was taken */
+  guint64 order;
+  guint32 remaining;
+  gboolean replayed; /* a repeated request_id: nothing was taken */
 } ReservedReceipt;
 
-void reserved_item_clear  (ReservedItem *item);
+void reserved_item_clear (ReservedItem *item);
 void reserved_order_clear (ReservedOrder *order);
 
 /* Opens the database at @path, creating it when the file does not exist or
@@ -68,9 +69,9 @@ void reserved_order_clear (ReservedOrder *order);
  * reserved_store_set_busy_timeout()). */
 ReservedStore *reserved_store_open (const char *path,
                                     const char *default_item,
-                                    guint32     default_capacity,
-                                    guint       busy_timeout_ms,
-                                    GError    **error);
+                                    guint32 default_capacity,
+                                    guint busy_timeout_ms,
+                                    GError **error);
 
 const char *reserved_store_get_path (ReservedStore *self);
 
@@ -90,85 +91,79 @@ void reserved_store_get_stats (ReservedStore *self, ReservedStoreStats *stats);
 /* Each write comes asynchronously (the callback runs in the thread-default
  * main context of the caller) and synchronously (blocks the caller until
  * the commit; for tools and tests). */
-void     reserved_store_buy_async  (ReservedStore          *self,
-                                    const ReservedPurchase *purchase,
-                                    GAsyncReadyCallback     callback,
-                                    gpointer                user_data);
-gboolean reserved_store_buy_finish (ReservedStore          *self,
-                                    GAsyncResult           *result,
-                                    ReservedReceipt        *receipt,
-                                    GError                **error);
-gboolean reserved_store_buy (ReservedStore          *self,
+void reserved_store_buy_async (ReservedStore *self,
+                               const ReservedPurchase *purchase,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean reserved_store_buy_finish (ReservedStore *self,
+                                    GAsyncResult *result,
+                                    ReservedReceipt *receipt,
+                                    GError **error);
+gboolean reserved_store_buy (ReservedStore *self,
                              const ReservedPurchase *purchase,
-                             ReservedReceipt        *receipt,
-                             GError                **error);
+                             ReservedReceipt *receipt,
+                             GError **error);
 
-gboolean reserved_store_get_order (ReservedStore *self,
-                                   guint64        order,
-                                   ReservedOrder *out,
-                                   GError       **error);
+gboolean
+reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error);
 
 /* On success sets @item_out (transfer full) to the order's item and
  * @remaining to that item's stock afterwards. */
-void     reserved_store_cancel_async  (ReservedStore      *self,
-                                       guint64             order,
-                                       GAsyncReadyCallback callback,
-                                       gpointer            user_data);
+void reserved_store_cancel_async (ReservedStore *self,
+                                  guint64 order,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
 gboolean reserved_store_cancel_finish (ReservedStore *self,
-                                       GAsyncResult  *result,
-                                       char         **item_out,
-                                       guint32       *remaining,
-                                       GError       **error);
+                                       GAsyncResult *result,
+                                       char **item_out,
+                                       guint32 *remaining,
+                                       GError **error);
 gboolean reserved_store_cancel (ReservedStore *self,
-                                guint64        order,
-                                char         **item_out,
-                                guint32       *remaining,
-                                GError       **error);
+                                guint64 order,
+                                char **item_out,
+                                guint32 *remaining,
+                                GError **error);
 
-gboolean reserved_store_get_item (ReservedStore *self,
-                                  const char    *name,
-                                  ReservedItem  *out,
-                                  GError       **error);
+gboolean
+reserved_store_get_item (ReservedStore *self, const char *name, ReservedItem *out, GError **error);
 
 /* (element-type ReservedItem) sorted by name; sold is not filled in. */
-GArray *reserved_store_list_items (ReservedStore *self,
-                                   GError       **error);
+GArray *reserved_store_list_items (ReservedStore *self, GError **error);
 
 /* (element-type ReservedOrder) oldest first, ties by id. @user NULL: every
  * customer. @only_caller non-NULL: only orders placed by that uid. */
 GArray *reserved_store_list_orders (ReservedStore *self,
-                                    const char    *user,
-                                    const uid_t   *only_caller,
-                                    GError       **error);
+                                    const char *user,
+                                    const uid_t *only_caller,
+                                    GError **error);
 
-void     reserved_store_create_item_async  (ReservedStore      *self,
-                                           const char         *name,
-                                           guint32             capacity,
-                                           guint32             per_user_limit,
-                                           GAsyncReadyCallback callback,
-                                           gpointer            user_data);
-gboolean reserved_store_create_item_finish (ReservedStore *self,
-                                            GAsyncResult  *result,
-                                            GError       **error);
-gboolean reserved_store_create_item (ReservedStore *self,
-                                     const char    *name,
-                                     guint32        capacity,
-                                     guint32        per_user_limit,
-                                     GError       **error);
-
-void     reserved_store_restock_async  (ReservedStore      *self,
-                                       const char         *name,
-                                       guint32             quantity,
+void reserved_store_create_item_async (ReservedStore *self,
+                                       const char *name,
+                                       guint32 capacity,
+                                       guint32 per_user_limit,
                                        GAsyncReadyCallback callback,
-                                       gpointer            user_data);
+                                       gpointer user_data);
+gboolean
+reserved_store_create_item_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+gboolean reserved_store_create_item (ReservedStore *self,
+                                     const char *name,
+                                     guint32 capacity,
+                                     guint32 per_user_limit,
+                                     GError **error);
+
+void reserved_store_restock_async (ReservedStore *self,
+                                   const char *name,
+                                   guint32 quantity,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
 gboolean reserved_store_restock_finish (ReservedStore *self,
-                                        GAsyncResult  *result,
-                                        guint32       *remaining,
-                                        GError       **error);
+                                        GAsyncResult *result,
+                                        guint32 *remaining,
+                                        GError **error);
 gboolean reserved_store_restock (ReservedStore *self,
-                                 const char    *name,
-                                 guint32        quantity,
-                                 guint32       *remaining,
-                                 GError       **error);
+                                 const char *name,
+                                 guint32 quantity,
+                                 guint32 *remaining,
+                                 GError **error);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bash completion for reserve(1)                          -*- shell-script -*-
 #
 # The commands and their options are read from `reserve --help` and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The shipped /etc/reserved/reserved.conf must load: starts RESERVED with it
 # on a private session bus and a fresh database, asks for DefaultItem, then
 # does the same with every key uncommented (its documented defaults).

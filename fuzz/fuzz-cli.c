@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the command line of `reserve`, up to the point where a
  * subcommand would talk to the bus. The input is an argv: words separated
  * by NUL bytes, the first one naming the subcommand (buy, cancel, status,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the daemon's configuration file. The input is the file's
  * contents, as reserved_config_load() would read them. Whatever the bytes,
  * the parser gives exactly one of a configuration whose values are inside
@@ -37,7 +38,8 @@ assert_same_config (const ReservedConfig *a, const ReservedConfig *b)
   g_assert_cmpstr (a->default_item, ==, b->default_item);
   g_assert_cmpuint (a->initial_capacity, ==, b->initial_capacity);
   g_assert_cmpuint (a->busy_timeout_ms, ==, b->busy_timeout_ms);
-  g_assert_true (g_strv_equal ((const char *const *) a->retired_keys, (const char *const *) b->retired_keys));
+  g_assert_true (
+    g_strv_equal ((const char *const *) a->retired_keys, (const char *const *) b->retired_keys));
 }
 
 int
@@ -53,12 +55,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) again_error = NULL;
   g_autoptr(ReservedConfig) config =
-    reserved_config_parse ((const char *) data, size, ORIGIN, &error);
+               reserved_config_parse ((const char *) data, size, ORIGIN, &error);
   /* The daemon reads its file once, but a parse that depended on anything
    * but the bytes (uninitialized memory, state left by an earlier parse)
    * would show as a second answer that differs. */
   g_autoptr(ReservedConfig) again =
-    reserved_config_parse ((const char *) data, size, ORIGIN, &again_error);
+               reserved_config_parse ((const char *) data, size, ORIGIN, &again_error);
 
   if (config != NULL)
     {

@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fuzz-log.h"
 
 #include <stdlib.h>
 
 static GLogWriterOutput
-write_or_abort (GLogLevelFlags   log_level,
+write_or_abort (GLogLevelFlags log_level,
                 const GLogField *fields,
-                gsize            n_fields,
-                gpointer         user_data)
+                gsize n_fields,
+                gpointer user_data)
 {
   if (log_level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
     {

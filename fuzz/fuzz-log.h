@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What every fuzz target does before its first input. */
 #pragma once
 

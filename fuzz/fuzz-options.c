@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: what a caller puts in a D-Bus message before the store sees
  * it. The input is read two ways:
  *
@@ -94,7 +95,7 @@ check_serialized_options (const uint8_t *data, size_t size)
 {
   g_autoptr(GBytes) bytes = g_bytes_new (data, size);
   g_autoptr(GVariant) untrusted =
-    g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+               g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
   g_autoptr(GVariant) options = g_variant_get_normal_form (untrusted);
 
   g_assert_true (g_variant_is_normal_form (options));
@@ -118,8 +119,7 @@ is_item_name (const char *text)
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-";
   size_t len = strlen (text);
 
-  return len >= 1 && len <= RESERVE_NAME_MAX_BYTES &&
-         strspn (text, allowed) == len &&
+  return len >= 1 && len <= RESERVE_NAME_MAX_BYTES && strspn (text, allowed) == len &&
          strchr ("._:-", text[0]) == NULL;
 }
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # check-cases.sh STAMP PROGRAM PATH...
 #
 # Fails unless PROGRAM registers exactly the test cases PATH... (the list

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Running `reserve` from the tests; see reserved-test-cli.h. */
 #include "config.h"
 
@@ -50,15 +51,15 @@ reserved_test_run_reserve_va (const char *const *extra_env, const char *first_ar
   for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
     envp = g_environ_setenv (envp, extra_env[i], extra_env[i + 1], TRUE);
 
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH, NULL, NULL, &run->out,
+                &run->err, &wait_status, &error);
   g_assert_no_error (error);
   if (!WIFEXITED (wait_status))
-    g_error ("%s did not exit normally (wait status 0x%x); stderr:\n%s",
-             run->command_line, (guint) wait_status, run->err);
+    g_error ("%s did not exit normally (wait status 0x%x); stderr:\n%s", run->command_line,
+             (guint) wait_status, run->err);
   run->exit_status = WEXITSTATUS (wait_status);
-  g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s",
-                  run->command_line, run->exit_status, run->out, run->err);
+  g_test_message ("%s -> %d\nstdout:\n%sstderr:\n%s", run->command_line, run->exit_status, run->out,
+                  run->err);
   return run;
 }
 
@@ -78,8 +79,8 @@ void
 reserved_test_assert_exit (const ReservedTestRun *run, int expected)
 {
   if (run->exit_status != expected)
-    g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s",
-             run->command_line, expected, run->exit_status, run->out, run->err);
+    g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s", run->command_line,
+             expected, run->exit_status, run->out, run->err);
 }
 
 guint64

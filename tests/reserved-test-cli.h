@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Running the built `reserve` ($RESERVE_BINARY) from a test and reading
  * what it printed: its exit status, its output, and its --json.
  *
@@ -14,8 +15,8 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *command_line;  /* for messages */
-  int   exit_status;
+  char *command_line; /* for messages */
+  int exit_status;
   char *out;
   char *err;
 } ReservedTestRun;
@@ -27,11 +28,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestRun, reserved_test_run_free)
  * bus is the test's private one (DBUS_SESSION_BUS_ADDRESS, set by the
  * harness). @extra_env: pairs of name and value, NULL-terminated, added to
  * the environment; nullable. A crash fails the test. */
-ReservedTestRun *reserved_test_run_reserve_va       (const char *const *extra_env,
-                                                     const char        *first_arg,
-                                                     va_list            args);
+ReservedTestRun *
+reserved_test_run_reserve_va (const char *const *extra_env, const char *first_arg, va_list args);
 ReservedTestRun *reserved_test_run_reserve_with_env (const char *const *extra_env,
-                                                     const char        *first_arg,
+                                                     const char *first_arg,
                                                      ...) G_GNUC_NULL_TERMINATED;
 /* The same without @extra_env. */
 #define reserved_test_run_reserve(...) reserved_test_run_reserve_with_env (NULL, __VA_ARGS__)
@@ -41,17 +41,16 @@ void reserved_test_assert_exit (const ReservedTestRun *run, int expected);
 
 /* The number in group 1 of the first match of @pattern (compiled with
  * @flags) in @text; fails with @text if there is none. */
-guint64 reserved_test_match_number (const char         *pattern,
-                                    GRegexCompileFlags  flags,
-                                    const char         *text);
+guint64
+reserved_test_match_number (const char *pattern, GRegexCompileFlags flags, const char *text);
 
 /* (transfer full) @text as JSON; fails unless it parses. */
-JsonNode    *reserved_test_parse_json        (const char *text);
+JsonNode *reserved_test_parse_json (const char *text);
 /* Fails unless @object has exactly @keys (NULL-terminated), no more and
  * no fewer: scripts rely on them. */
-void         reserved_test_json_assert_keys  (JsonObject *object, const char *const *keys);
+void reserved_test_json_assert_keys (JsonObject *object, const char *const *keys);
 /* Member @name, which must exist and be an integer or a string. */
-gint64       reserved_test_json_int          (JsonObject *object, const char *name);
-const char  *reserved_test_json_string       (JsonObject *object, const char *name);
+gint64 reserved_test_json_int (JsonObject *object, const char *name);
+const char *reserved_test_json_string (JsonObject *object, const char *name);
 
 G_END_DECLS

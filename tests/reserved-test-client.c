@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-test-client.h"
 
 #include <string.h>
@@ -15,11 +16,11 @@ reserved_test_options (const char *request_id)
 
 guint64
 reserved_test_buy (ReservedTestClient *client,
-                   const char         *item,
-                   const char         *user,
-                   guint32             quantity,
-                   const char         *request_id,
-                   guint32            *remaining_out)
+                   const char *item,
+                   const char *user,
+                   guint32 quantity,
+                   const char *request_id,
+                   guint32 *remaining_out)
 {
   g_autoptr(GError) error = NULL;
   guint64 order = 0;
@@ -37,11 +38,11 @@ reserved_test_buy (ReservedTestClient *client,
 
 void
 reserved_test_buy_refused (ReservedTestClient *client,
-                           const char         *item,
-                           const char         *user,
-                           guint32             quantity,
-                           GVariant           *options,
-                           ReserveError        code)
+                           const char *item,
+                           const char *user,
+                           guint32 quantity,
+                           GVariant *options,
+                           ReserveError code)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (client);
   g_autoptr(GError) error = NULL;
@@ -51,8 +52,7 @@ reserved_test_buy_refused (ReservedTestClient *client,
   if (options == NULL)
     options = reserved_test_options (NULL);
   reserve_reserve1_call_buy_sync (client->proxy, item, user, quantity, options,
-                                  G_DBUS_CALL_FLAGS_NONE, -1,
-                                  &order, &remaining, NULL, &error);
+                                  G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
   reserved_test_assert_api_error (error, code);
   g_assert_nonnull (error->message);
   reserved_test_assert_unchanged (client, before);
@@ -64,8 +64,8 @@ reserved_test_cancel (ReservedTestClient *client, guint64 order)
   g_autoptr(GError) error = NULL;
   guint remaining = 0;
 
-  reserve_reserve1_call_cancel_sync (client->proxy, order,
-                                     G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  reserve_reserve1_call_cancel_sync (client->proxy, order, G_DBUS_CALL_FLAGS_NONE, -1, &remaining,
+                                     NULL, &error);
   g_assert_no_error (error);
   return remaining;
 }
@@ -77,17 +77,17 @@ reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, Reserve
   g_autoptr(GError) error = NULL;
   guint remaining = 0;
 
-  reserve_reserve1_call_cancel_sync (client->proxy, order,
-                                     G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  reserve_reserve1_call_cancel_sync (client->proxy, order, G_DBUS_CALL_FLAGS_NONE, -1, &remaining,
+                                     NULL, &error);
   reserved_test_assert_api_error (error, code);
   reserved_test_assert_unchanged (client, before);
 }
 
 void
 reserved_test_create_item (ReservedTestClient *client,
-                           const char         *item,
-                           guint32             capacity,
-                           guint32             per_user_limit)
+                           const char *item,
+                           guint32 capacity,
+                           guint32 per_user_limit)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autoptr(GError) error = NULL;
@@ -96,17 +96,17 @@ reserved_test_create_item (ReservedTestClient *client,
     g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_PER_USER_LIMIT,
                            g_variant_new_uint32 (per_user_limit));
   reserve_reserve1_call_create_item_sync (client->proxy, item, capacity,
-                                          g_variant_builder_end (&builder),
-                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                          g_variant_builder_end (&builder), G_DBUS_CALL_FLAGS_NONE,
+                                          -1, NULL, &error);
   g_assert_no_error (error);
 }
 
 void
 reserved_test_create_item_refused (ReservedTestClient *client,
-                                   const char         *item,
-                                   guint32             capacity,
-                                   GVariant           *options,
-                                   ReserveError        code)
+                                   const char *item,
+                                   guint32 capacity,
+                                   GVariant *options,
+                                   ReserveError code)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (client);
   g_autoptr(GError) error = NULL;
@@ -125,24 +125,24 @@ reserved_test_restock (ReservedTestClient *client, const char *item, guint32 qua
   g_autoptr(GError) error = NULL;
   guint remaining = 0;
 
-  reserve_reserve1_call_restock_sync (client->proxy, item, quantity,
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  reserve_reserve1_call_restock_sync (client->proxy, item, quantity, G_DBUS_CALL_FLAGS_NONE, -1,
+                                      &remaining, NULL, &error);
   g_assert_no_error (error);
   return remaining;
 }
 
 void
 reserved_test_restock_refused (ReservedTestClient *client,
-                               const char         *item,
-                               guint32             quantity,
-                               ReserveError        code)
+                               const char *item,
+                               guint32 quantity,
+                               ReserveError code)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (client);
   g_autoptr(GError) error = NULL;
   guint remaining = 0;
 
-  reserve_reserve1_call_restock_sync (client->proxy, item, quantity,
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+  reserve_reserve1_call_restock_sync (client->proxy, item, quantity, G_DBUS_CALL_FLAGS_NONE, -1,
+                                      &remaining, NULL, &error);
   reserved_test_assert_api_error (error, code);
   reserved_test_assert_unchanged (client, before);
 }
@@ -153,8 +153,7 @@ lookup_u (GVariant *info, const char *key)
   guint32 value = 0;
 
   if (!g_variant_lookup (info, key, "u", &value))
-    g_error ("GetItem's answer %s has no key %s of type u",
-             g_variant_print (info, TRUE), key);
+    g_error ("GetItem's answer %s has no key %s of type u", g_variant_print (info, TRUE), key);
   return value;
 }
 
@@ -166,8 +165,8 @@ reserved_test_get_item (ReservedTestClient *client, const char *item)
   g_autofree char *name = NULL;
   ReservedTestItem out = { 0 };
 
-  reserve_reserve1_call_get_item_sync (client->proxy, item,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, &error);
+  reserve_reserve1_call_get_item_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL,
+                                       &error);
   g_assert_no_error (error);
   g_assert_true (g_variant_lookup (info, "name", "s", &name));
   g_assert_cmpstr (name, ==, item);
@@ -184,8 +183,8 @@ reserved_test_get_item_refused (ReservedTestClient *client, const char *item, Re
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) info = NULL;
 
-  reserve_reserve1_call_get_item_sync (client->proxy, item,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, &error);
+  reserve_reserve1_call_get_item_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL,
+                                       &error);
   reserved_test_assert_api_error (error, code);
 }
 
@@ -208,8 +207,8 @@ reserved_test_list_orders (ReservedTestClient *client, const char *user)
   const char *state = NULL;
 
   g_array_set_clear_func (out, order_clear);
-  reserve_reserve1_call_list_orders_sync (client->proxy, user,
-                                          G_DBUS_CALL_FLAGS_NONE, -1, &orders, NULL, &error);
+  reserve_reserve1_call_list_orders_sync (client->proxy, user, G_DBUS_CALL_FLAGS_NONE, -1, &orders,
+                                          NULL, &error);
   g_assert_no_error (error);
   g_variant_iter_init (&iter, orders);
   while (g_variant_iter_next (&iter, "(tsux&s)", &order.id, &order.item, &order.quantity,
@@ -228,15 +227,13 @@ reserved_test_list_orders (ReservedTestClient *client, const char *user)
 }
 
 void
-reserved_test_list_orders_refused (ReservedTestClient *client,
-                                   const char         *user,
-                                   ReserveError        code)
+reserved_test_list_orders_refused (ReservedTestClient *client, const char *user, ReserveError code)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) orders = NULL;
 
-  reserve_reserve1_call_list_orders_sync (client->proxy, user,
-                                          G_DBUS_CALL_FLAGS_NONE, -1, &orders, NULL, &error);
+  reserve_reserve1_call_list_orders_sync (client->proxy, user, G_DBUS_CALL_FLAGS_NONE, -1, &orders,
+                                          NULL, &error);
   reserved_test_assert_api_error (error, code);
 }
 
@@ -247,13 +244,13 @@ reserved_test_snapshot (ReservedTestClient *client)
   g_autoptr(GVariant) items = NULL;
   g_autoptr(GVariant) orders = NULL;
 
-  reserve_reserve1_call_list_items_sync (client->proxy,
-                                         G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (client->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
   g_assert_no_error (error);
   if (client->admin)
     {
-      reserve_reserve1_call_list_orders_sync (client->proxy, "",
-                                              G_DBUS_CALL_FLAGS_NONE, -1, &orders, NULL, &error);
+      reserve_reserve1_call_list_orders_sync (client->proxy, "", G_DBUS_CALL_FLAGS_NONE, -1,
+                                              &orders, NULL, &error);
       g_assert_no_error (error);
     }
   else
@@ -298,8 +295,8 @@ reserved_test_assert_law (ReservedTestClient *client)
         g_hash_table_insert (active, order->item, GSIZE_TO_POINTER (sum + order->quantity));
     }
 
-  reserve_reserve1_call_list_items_sync (client->proxy,
-                                         G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (client->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
   g_assert_no_error (error);
   g_variant_iter_init (&iter, items);
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
@@ -309,7 +306,8 @@ reserved_test_assert_law (ReservedTestClient *client)
 
       if ((guint64) remaining + sold != capacity)
         g_error ("the law is broken for %s: remaining %u + active orders %" G_GUINT64_FORMAT
-                 " != capacity %u", name, remaining, sold, capacity);
+                 " != capacity %u",
+                 name, remaining, sold, capacity);
       g_assert_cmpuint (item.capacity, ==, capacity);
       g_assert_cmpuint (item.remaining, ==, remaining);
       g_assert_cmpuint (item.sold, ==, sold);
@@ -330,8 +328,8 @@ reserved_test_get_statistic (GDBusConnection *connection, const char *key)
 
   reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                        RESERVE_INTERFACE, "GetStatistics", NULL,
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(@a{sv})", &stats);
   /* Each value is a t or a u, as the daemon sends it. */
@@ -375,9 +373,9 @@ reserved_test_valid_user_name (const char *name)
 
 GArray *
 reserved_test_list_acknowledged (ReservedTestClient *client,
-                                 guint               buyer,
-                                 guint               n_acked,
-                                 GHashTable         *owners)
+                                 guint buyer,
+                                 guint n_acked,
+                                 GHashTable *owners)
 {
   g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
   GArray *orders = reserved_test_list_orders (client, user);

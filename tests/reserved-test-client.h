@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Assertions about the daemon's answers, shared by the tests that talk to
  * it: typed calls that assert success, calls that assert one API error and
  * that nothing changed, and the check of the law
@@ -19,14 +20,14 @@ typedef struct {
   ReserveReserve1 *proxy;
   /* Admins can see every order (ListOrders ""), which the snapshot of
    * "nothing changed" and the law need; other callers see less. */
-  gboolean         admin;
+  gboolean admin;
 } ReservedTestClient;
 
 typedef struct {
-  guint64  id;
-  char    *item;
-  guint32  quantity;
-  gint64   created;
+  guint64 id;
+  char *item;
+  guint32 quantity;
+  gint64 created;
   gboolean active;
 } ReservedTestOrder;
 
@@ -41,46 +42,46 @@ typedef struct {
 GVariant *reserved_test_options (const char *request_id);
 
 guint64 reserved_test_buy (ReservedTestClient *client,
-                           const char         *item,
-                           const char         *user,
-                           guint32             quantity,
-                           const char         *request_id,
-                           guint32            *remaining_out);
+                           const char *item,
+                           const char *user,
+                           guint32 quantity,
+                           const char *request_id,
+                           guint32 *remaining_out);
 /* @options: floating or NULL (empty). Asserts @code and no change. */
-void    reserved_test_buy_refused (ReservedTestClient *client,
-                                   const char         *item,
-                                   const char         *user,
-                                   guint32             quantity,
-                                   GVariant           *options,
-                                   ReserveError        code);
+void reserved_test_buy_refused (ReservedTestClient *client,
+                                const char *item,
+                                const char *user,
+                                guint32 quantity,
+                                GVariant *options,
+                                ReserveError code);
 
-guint32 reserved_test_cancel         (ReservedTestClient *client, guint64 order);
-void    reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code);
+guint32 reserved_test_cancel (ReservedTestClient *client, guint64 order);
+void reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code);
 
-void reserved_test_create_item         (ReservedTestClient *client,
-                                        const char         *item,
-                                        guint32             capacity,
-                                        guint32             per_user_limit);
+void reserved_test_create_item (ReservedTestClient *client,
+                                const char *item,
+                                guint32 capacity,
+                                guint32 per_user_limit);
 void reserved_test_create_item_refused (ReservedTestClient *client,
-                                        const char         *item,
-                                        guint32             capacity,
-                                        GVariant           *options,
-                                        ReserveError        code);
+                                        const char *item,
+                                        guint32 capacity,
+                                        GVariant *options,
+                                        ReserveError code);
 
-guint32 reserved_test_restock         (ReservedTestClient *client, const char *item, guint32 quantity);
-void    reserved_test_restock_refused (ReservedTestClient *client,
-                                       const char         *item,
-                                       guint32             quantity,
-                                       ReserveError        code);
+guint32 reserved_test_restock (ReservedTestClient *client, const char *item, guint32 quantity);
+void reserved_test_restock_refused (ReservedTestClient *client,
+                                    const char *item,
+                                    guint32 quantity,
+                                    ReserveError code);
 
 ReservedTestItem reserved_test_get_item (ReservedTestClient *client, const char *item);
-void reserved_test_get_item_refused     (ReservedTestClient *client, const char *item, ReserveError code);
+void
+reserved_test_get_item_refused (ReservedTestClient *client, const char *item, ReserveError code);
 
 /* (element-type ReservedTestOrder) as ListOrders returned them. */
-GArray *reserved_test_list_orders         (ReservedTestClient *client, const char *user);
-void    reserved_test_list_orders_refused (ReservedTestClient *client,
-                                           const char         *user,
-                                           ReserveError        code);
+GArray *reserved_test_list_orders (ReservedTestClient *client, const char *user);
+void
+reserved_test_list_orders_refused (ReservedTestClient *client, const char *user, ReserveError code);
 
 /* The orders of the customer "buyerN" (N = @buyer), whose purchases were
  * each retried until acknowledged: asserts they are exactly the @n_acked
@@ -88,14 +89,14 @@ void    reserved_test_list_orders_refused (ReservedTestClient *client,
  * acknowledged order) gives to @buyer, none lost and none extra.
  * (element-type ReservedTestOrder) (transfer full) */
 GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
-                                         guint               buyer,
-                                         guint               n_acked,
-                                         GHashTable         *owners);
+                                         guint buyer,
+                                         guint n_acked,
+                                         GHashTable *owners);
 
 /* What a client can see of the whole state: ListItems, and ListOrders("")
  * for an admin. (transfer full) */
-GVariant *reserved_test_snapshot         (ReservedTestClient *client);
-void      reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
+GVariant *reserved_test_snapshot (ReservedTestClient *client);
+void reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
 
 /* Asserts the law for every item, and that GetItem agrees with ListItems
  * and with the active orders. Needs an admin client. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-test-daemon.h"
 
 #include <errno.h>
@@ -19,24 +20,24 @@
 #define POLL_INTERVAL_US (10 * 1000)
 
 struct _ReservedTestProcess {
-  GPid     pid;
-  char    *what;      /* "reserved", "dbus-daemon": for messages */
-  char    *log_path;  /* nullable: output not captured */
+  GPid pid;
+  char *what;     /* "reserved", "dbus-daemon": for messages */
+  char *log_path; /* nullable: output not captured */
   gboolean exited;
-  int      status;
+  int status;
 };
 
 struct _ReservedTestDaemon {
-  char                *tmpdir;
-  char                *address;
-  char                *database;
-  char                *config;
-  uid_t                run_as;
-  guint                n_spawned;       /* numbers the log files */
+  char *tmpdir;
+  char *address;
+  char *database;
+  char *config;
+  uid_t run_as;
+  guint n_spawned; /* numbers the log files */
   ReservedTestProcess *bus;
-  ReservedTestProcess *daemon;          /* the managed daemon, nullable */
-  GHashTable          *extra_env;       /* name -> value (NULL: unset), for later daemons */
-  gboolean             system_bus;      /* later daemons serve it as the system bus */
+  ReservedTestProcess *daemon; /* the managed daemon, nullable */
+  GHashTable *extra_env;       /* name -> value (NULL: unset), for later daemons */
+  gboolean system_bus;         /* later daemons serve it as the system bus */
 };
 
 /* --- small things -------------------------------------------------------- */
@@ -94,18 +95,15 @@ describe_status (int status)
 }
 
 void
-reserved_test_assert_exit_status (int         status,
-                                  int         code,
-                                  const char *what,
-                                  const char *log)
+reserved_test_assert_exit_status (int status, int code, const char *what, const char *log)
 {
   g_autofree char *described = NULL;
 
   if (WIFEXITED (status) && WEXITSTATUS (status) == code)
     return;
   described = describe_status (status);
-  g_error ("%s: expected exit status %d, got %s; its output was:\n%s",
-           what, code, described, log != NULL ? log : "(not captured)");
+  g_error ("%s: expected exit status %d, got %s; its output was:\n%s", what, code, described,
+           log != NULL ? log : "(not captured)");
 }
 
 /* --- processes ----------------------------------------------------------- */
@@ -148,11 +146,7 @@ child_setup_init (ChildSetup *setup, uid_t uid)
 /* Spawns @argv with stdin from /dev/null and stdout+stderr into @log_path
  * (or inherited when NULL). */
 static ReservedTestProcess *
-process_spawn (const char *what,
-               char      **argv,
-               char      **envp,
-               const char *log_path,
-               uid_t       run_as)
+process_spawn (const char *what, char **argv, char **envp, const char *log_path, uid_t run_as)
 {
   g_autoptr(GError) error = NULL;
   ReservedTestProcess *process = g_new0 (ReservedTestProcess, 1);
@@ -166,14 +160,11 @@ process_spawn (const char *what,
       g_assert_cmpint (log_fd, >=, 0);
     }
 
-  g_spawn_async_with_pipes_and_fds (NULL, (const char *const *) argv,
-                                    (const char *const *) envp,
+  g_spawn_async_with_pipes_and_fds (NULL, (const char *const *) argv, (const char *const *) envp,
                                     /* PATH: for a wrapper such as "valgrind". */
                                     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
-                                    G_SPAWN_SEARCH_PATH,
-                                    child_setup, &setup,
-                                    -1, log_fd, log_fd,
-                                    NULL, NULL, 0,
+                                      G_SPAWN_SEARCH_PATH,
+                                    child_setup, &setup, -1, log_fd, log_fd, NULL, NULL, 0,
                                     &process->pid, NULL, NULL, NULL, &error);
   if (log_fd >= 0)
     close (log_fd);
@@ -217,9 +208,8 @@ reserved_test_process_wait (ReservedTestProcess *process)
         {
           g_autofree char *log = reserved_test_process_get_log (process);
 
-          g_error ("%s (pid %d) did not exit within %u s; its output so far:\n%s",
-                   process->what, (int) process->pid,
-                   reserved_test_timeout_seconds (), log);
+          g_error ("%s (pid %d) did not exit within %u s; its output so far:\n%s", process->what,
+                   (int) process->pid, reserved_test_timeout_seconds (), log);
         }
       g_usleep (POLL_INTERVAL_US);
     }
@@ -258,10 +248,10 @@ reserved_test_process_free (ReservedTestProcess *process)
 
 GPid
 reserved_test_spawn_helper (const char *const *args,
-                            uid_t              run_as,
-                            int                stdin_fd,
-                            int                stdout_fd,
-                            int                fd3)
+                            uid_t run_as,
+                            int stdin_fd,
+                            int stdout_fd,
+                            int fd3)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
@@ -281,13 +271,10 @@ reserved_test_spawn_helper (const char *const *args,
 
   g_spawn_async_with_pipes_and_fds (NULL, (const char *const *) argv->pdata, NULL,
                                     G_SPAWN_DO_NOT_REAP_CHILD |
-                                    (stdin_fd < 0 ? G_SPAWN_STDIN_FROM_DEV_NULL : 0),
-                                    child_setup, &setup,
-                                    stdin_fd, stdout_fd, -1,
-                                    fd3 >= 0 ? source_fds : NULL,
-                                    fd3 >= 0 ? target_fds : NULL,
-                                    fd3 >= 0 ? 1 : 0,
-                                    &pid, NULL, NULL, NULL, &error);
+                                      (stdin_fd < 0 ? G_SPAWN_STDIN_FROM_DEV_NULL : 0),
+                                    child_setup, &setup, stdin_fd, stdout_fd, -1,
+                                    fd3 >= 0 ? source_fds : NULL, fd3 >= 0 ? target_fds : NULL,
+                                    fd3 >= 0 ? 1 : 0, &pid, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   return pid;
 }
@@ -338,10 +325,9 @@ start_bus (ReservedTestDaemon *self, const char *bus_config)
   g_assert_cmpint (log_fd, >=, 0);
   g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
                                     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
-                                    G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    child_setup, &setup,
-                                    -1, -1, log_fd, NULL, NULL, 0,
-                                    &pid, NULL, &out_fd, NULL, &error);
+                                      G_SPAWN_STDIN_FROM_DEV_NULL,
+                                    child_setup, &setup, -1, -1, log_fd, NULL, NULL, 0, &pid, NULL,
+                                    &out_fd, NULL, &error);
   close (log_fd);
   g_assert_no_error (error);
 
@@ -486,9 +472,7 @@ reserved_test_daemon_set_run_as (ReservedTestDaemon *self, uid_t uid)
 }
 
 void
-reserved_test_daemon_set_env (ReservedTestDaemon *self,
-                              const char         *name,
-                              const char         *value)
+reserved_test_daemon_set_env (ReservedTestDaemon *self, const char *name, const char *value)
 {
   if (self->extra_env == NULL)
     self->extra_env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -496,8 +480,7 @@ reserved_test_daemon_set_env (ReservedTestDaemon *self,
 }
 
 ReservedTestProcess *
-reserved_test_daemon_spawn (ReservedTestDaemon *self,
-                            const char *const  *extra_args)
+reserved_test_daemon_spawn (ReservedTestDaemon *self, const char *const *extra_args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_auto(GStrv) envp = g_get_environ ();
@@ -557,21 +540,25 @@ owner_pid (ReservedTestDaemon *self, const char *name)
   g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
   const char *argv[] = {
-    "dbus-send", bus_arg, "--print-reply=literal", "--dest=org.freedesktop.DBus",
-    "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID",
-    name_arg, NULL,
+    "dbus-send",
+    bus_arg,
+    "--print-reply=literal",
+    "--dest=org.freedesktop.DBus",
+    "/org/freedesktop/DBus",
+    "org.freedesktop.DBus.GetConnectionUnixProcessID",
+    name_arg,
+    NULL,
   };
   const char *number;
   int status = 0;
   guint64 pid = 0;
 
   /* A separate process, so that the test process holds no GDBus state. */
-  g_spawn_sync (NULL, (char **) argv, NULL,
-                G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, &out, NULL, &status, &error);
   g_assert_no_error (error);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return 0;  /* org.freedesktop.DBus.Error.NameHasNoOwner */
+    return 0; /* org.freedesktop.DBus.Error.NameHasNoOwner */
   /* The literal reply is "   uint32 1234". */
   g_strstrip (out);
   number = strrchr (out, ' ');
@@ -606,9 +593,9 @@ reserved_test_daemon_use_system_bus (ReservedTestDaemon *self)
 
 ReservedTestProcess *
 reserved_test_daemon_spawn_service (ReservedTestDaemon *self,
-                                    const char *const  *argv,
-                                    const char         *bus_name,
-                                    const char         *log_name)
+                                    const char *const *argv,
+                                    const char *bus_name,
+                                    const char *log_name)
 {
   g_autofree char *log_path = g_build_filename (self->tmpdir, log_name, NULL);
   g_auto(GStrv) envp = g_get_environ ();
@@ -633,8 +620,7 @@ reserved_test_daemon_spawn_service (ReservedTestDaemon *self,
 }
 
 void
-reserved_test_daemon_wait_ready (ReservedTestDaemon  *self,
-                                 ReservedTestProcess *process)
+reserved_test_daemon_wait_ready (ReservedTestDaemon *self, ReservedTestProcess *process)
 {
   gint64 deadline = deadline_after (reserved_test_timeout_seconds ());
 
@@ -655,16 +641,15 @@ reserved_test_daemon_wait_ready (ReservedTestDaemon  *self,
         {
           g_autofree char *log = reserved_test_process_get_log (process);
 
-          g_error ("reserved did not own %s within %u s; its output so far:\n%s",
-                   RESERVE_BUS_NAME, reserved_test_timeout_seconds (), log);
+          g_error ("reserved did not own %s within %u s; its output so far:\n%s", RESERVE_BUS_NAME,
+                   reserved_test_timeout_seconds (), log);
         }
       g_usleep (POLL_INTERVAL_US);
     }
 }
 
 void
-reserved_test_daemon_start_with_args (ReservedTestDaemon *self,
-                                      const char *const  *extra_args)
+reserved_test_daemon_start_with_args (ReservedTestDaemon *self, const char *const *extra_args)
 {
   g_assert_null (self->daemon);
   self->daemon = reserved_test_daemon_spawn (self, extra_args);
@@ -699,8 +684,8 @@ reserved_test_daemon_wait_name_gone (ReservedTestDaemon *self)
   while (reserved_test_daemon_get_owner_pid (self) != 0)
     {
       if (g_get_monotonic_time () > deadline)
-        g_error ("%s still has an owner %u s after its daemon exited",
-                 RESERVE_BUS_NAME, reserved_test_timeout_seconds ());
+        g_error ("%s still has an owner %u s after its daemon exited", RESERVE_BUS_NAME,
+                 reserved_test_timeout_seconds ());
       g_usleep (POLL_INTERVAL_US);
     }
 }
@@ -746,7 +731,7 @@ reserved_test_connect (const char *address)
   GDBusConnection *connection =
     g_dbus_connection_new_for_address_sync (address,
                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                             NULL, NULL, &error);
 
   g_assert_no_error (error);
@@ -761,9 +746,8 @@ reserved_test_proxy_new (GDBusConnection *connection)
 {
   g_autoptr(GError) error = NULL;
   ReserveReserve1 *proxy =
-    reserve_reserve1_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE,
-                                     RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                     NULL, &error);
+    reserve_reserve1_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE, RESERVE_BUS_NAME,
+                                     RESERVE_OBJECT_PATH, NULL, &error);
 
   g_assert_no_error (error);
   /* Generous: a valgrind-wrapped daemon answers slowly, and the crash
@@ -782,8 +766,8 @@ reserved_test_asan_runtime (const char *binary)
   const char *argv[] = { "ldd", binary, NULL };
   int status = 0;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, &out, NULL, &status, &error);
   g_assert_no_error (error);
   lines = g_strsplit (out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)

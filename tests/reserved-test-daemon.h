@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The test harness: a private dbus-daemon in a fresh temporary folder, and
  * the real reserved (from $RESERVED_BINARY) started on it with its own
  * database and configuration file.
@@ -34,30 +35,27 @@ guint reserved_test_timeout_seconds (void);
  * file in the test's folder. */
 typedef struct _ReservedTestProcess ReservedTestProcess;
 
-GPid      reserved_test_process_get_pid    (ReservedTestProcess *process);
+GPid reserved_test_process_get_pid (ReservedTestProcess *process);
 /* TRUE once the process has exited (reaping it if needed). */
-gboolean  reserved_test_process_has_exited (ReservedTestProcess *process);
+gboolean reserved_test_process_has_exited (ReservedTestProcess *process);
 /* Waits (bounded) for the process to exit; returns its wait status. */
-int       reserved_test_process_wait       (ReservedTestProcess *process);
+int reserved_test_process_wait (ReservedTestProcess *process);
 /* (transfer full) Everything it wrote to stdout and stderr so far. */
-char     *reserved_test_process_get_log    (ReservedTestProcess *process);
+char *reserved_test_process_get_log (ReservedTestProcess *process);
 /* Kills the process with SIGKILL if it is still running. */
-void      reserved_test_process_free       (ReservedTestProcess *process);
+void reserved_test_process_free (ReservedTestProcess *process);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestProcess, reserved_test_process_free)
 
 /* Asserts that @status (from waitpid) is a normal exit with @code; on
  * failure prints @log, which is the process's output, and aborts. */
-void reserved_test_assert_exit_status (int         status,
-                                       int         code,
-                                       const char *what,
-                                       const char *log);
+void reserved_test_assert_exit_status (int status, int code, const char *what, const char *log);
 
 typedef struct _ReservedTestDaemon ReservedTestDaemon;
 
 /* Creates the temporary folder and starts the private bus; exports its
  * address as DBUS_SESSION_BUS_ADDRESS. No daemon is started yet. */
-ReservedTestDaemon *reserved_test_daemon_new  (void);
+ReservedTestDaemon *reserved_test_daemon_new (void);
 /* The same, with the bus configured by @bus_config, a file name in the
  * tests' data folder, instead of data/test-bus.conf (e.g. a policy that
  * refuses one uid some of the bus's own methods). */
@@ -65,22 +63,22 @@ ReservedTestDaemon *reserved_test_daemon_new_with_bus_config (const char *bus_co
 /* Kills whatever still runs (daemons, the bus) and deletes the folder,
  * unless $RESERVED_TEST_KEEP_TMPDIR is 1 (to look at a failed case's logs:
  * reserved-N.log holds the output of the Nth daemon started). */
-void                reserved_test_daemon_free (ReservedTestDaemon *self);
+void reserved_test_daemon_free (ReservedTestDaemon *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestDaemon, reserved_test_daemon_free)
 
-const char *reserved_test_daemon_get_tmpdir   (ReservedTestDaemon *self);
-const char *reserved_test_daemon_get_address  (ReservedTestDaemon *self);
+const char *reserved_test_daemon_get_tmpdir (ReservedTestDaemon *self);
+const char *reserved_test_daemon_get_address (ReservedTestDaemon *self);
 /* TMPDIR/reserved.db unless changed with set_database(). */
 const char *reserved_test_daemon_get_database (ReservedTestDaemon *self);
 /* TMPDIR/reserved.conf, empty until write_config(). */
-const char *reserved_test_daemon_get_config   (ReservedTestDaemon *self);
+const char *reserved_test_daemon_get_config (ReservedTestDaemon *self);
 
 void reserved_test_daemon_set_database (ReservedTestDaemon *self, const char *path);
 void reserved_test_daemon_write_config (ReservedTestDaemon *self, const char *contents);
 /* Runs later daemons as @uid (and its primary group); (uid_t) -1 for the
  * test's own uid. Needs root. */
-void reserved_test_daemon_set_run_as   (ReservedTestDaemon *self, uid_t uid);
+void reserved_test_daemon_set_run_as (ReservedTestDaemon *self, uid_t uid);
 /* Runs later daemons as @uid, with their database in TMPDIR/state, a
  * folder @uid owns (the daemon must be able to write beside its database).
  * Needs root. */
@@ -88,9 +86,7 @@ void reserved_test_daemon_run_as_owner (ReservedTestDaemon *self, uid_t uid);
 /* Sets @name to @value in the environment of the daemons spawned from now
  * on (after the harness's own settings, so it may override them); @value
  * NULL removes @name from it. E.g. LD_PRELOAD for a fault-injection shim. */
-void reserved_test_daemon_set_env      (ReservedTestDaemon *self,
-                                        const char         *name,
-                                        const char         *value);
+void reserved_test_daemon_set_env (ReservedTestDaemon *self, const char *name, const char *value);
 
 /* The daemons spawned from now on serve the private bus as their system
  * bus (--system, with DBUS_SYSTEM_BUS_ADDRESS pointing at it), where
@@ -101,25 +97,23 @@ void reserved_test_daemon_use_system_bus (ReservedTestDaemon *self);
  * its system and session bus and its output in TMPDIR/@log_name, and waits
  * until it owns @bus_name. */
 ReservedTestProcess *reserved_test_daemon_spawn_service (ReservedTestDaemon *self,
-                                                         const char *const  *argv,
-                                                         const char         *bus_name,
-                                                         const char         *log_name);
+                                                         const char *const *argv,
+                                                         const char *bus_name,
+                                                         const char *log_name);
 
 /* Spawns `reserved --session --database D --config C` plus @extra_args
  * (nullable) without waiting for anything. The caller owns the process. */
 ReservedTestProcess *reserved_test_daemon_spawn (ReservedTestDaemon *self,
-                                                 const char *const  *extra_args);
+                                                 const char *const *extra_args);
 
 /* Spawns the daemon the harness manages (there must be none running) and
  * waits until it owns the bus name; if it exits first, fails with its
  * output. Used for the first start and for every restart. */
-void reserved_test_daemon_start            (ReservedTestDaemon *self);
-void reserved_test_daemon_start_with_args  (ReservedTestDaemon *self,
-                                            const char *const  *extra_args);
+void reserved_test_daemon_start (ReservedTestDaemon *self);
+void reserved_test_daemon_start_with_args (ReservedTestDaemon *self, const char *const *extra_args);
 /* Waits until @process owns the bus name; fails with its output if it
  * exits first. */
-void reserved_test_daemon_wait_ready       (ReservedTestDaemon  *self,
-                                            ReservedTestProcess *process);
+void reserved_test_daemon_wait_ready (ReservedTestDaemon *self, ReservedTestProcess *process);
 /* The managed daemon, or NULL. */
 ReservedTestProcess *reserved_test_daemon_get_process (ReservedTestDaemon *self);
 /* Takes over the managed daemon (transfer full), e.g. to watch it lose
@@ -139,7 +133,7 @@ GPid reserved_test_daemon_get_owner_pid (ReservedTestDaemon *self);
 void reserved_test_daemon_wait_name_gone (ReservedTestDaemon *self);
 
 /* A new private connection to the test bus; asserts success. */
-GDBusConnection *reserved_test_connect   (const char *address);
+GDBusConnection *reserved_test_connect (const char *address);
 /* A proxy for the daemon's object on @connection; asserts success. */
 ReserveReserve1 *reserved_test_proxy_new (GDBusConnection *connection);
 
@@ -152,12 +146,12 @@ ReserveReserve1 *reserved_test_proxy_new (GDBusConnection *connection);
  * @run_as ((uid_t) -1: the same uid). Helpers die with the test. */
 
 GPid reserved_test_spawn_helper (const char *const *args,
-                                 uid_t              run_as,
-                                 int                stdin_fd,
-                                 int                stdout_fd,
-                                 int                fd3);
+                                 uid_t run_as,
+                                 int stdin_fd,
+                                 int stdout_fd,
+                                 int fd3);
 /* Waits (bounded) for a helper and asserts it exited with status 0. */
-void reserved_test_wait_helper  (GPid pid, const char *what);
+void reserved_test_wait_helper (GPid pid, const char *what);
 
 /* (transfer full) Reads @fd to its end. */
 char *reserved_test_read_all (int fd);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a test asserts about a GError beyond its domain and code: that its
  * message names what it is about, in words a person acts on. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The fixture of the tests that talk to the daemon: a fresh private bus,
  * folder and database, the real reserved started on them, and the test
  * process as an admin client (it runs as root or as the daemon's uid) on
@@ -15,42 +16,42 @@ G_BEGIN_DECLS
 
 /* An admin client on a private connection of its own. */
 typedef struct {
-  GDBusConnection   *connection;
+  GDBusConnection *connection;
   ReservedTestClient client;
 } ReservedTestAdmin;
 
 /* Connects to @daemon's bus; asserts success. */
-void reserved_test_admin_open  (ReservedTestAdmin *admin, ReservedTestDaemon *daemon);
+void reserved_test_admin_open (ReservedTestAdmin *admin, ReservedTestDaemon *daemon);
 /* Closes the connection; nothing if it is closed already. */
 void reserved_test_admin_close (ReservedTestAdmin *admin);
 
 typedef struct {
   ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;       /* the same as client.proxy */
-  ReservedTestClient  client;      /* an admin */
+  GDBusConnection *connection;
+  ReserveReserve1 *proxy;    /* the same as client.proxy */
+  ReservedTestClient client; /* an admin */
   /* (nullable) The test's own view of the database file, as another
    * program opens it: reserved_test_fixture_open_database(). */
-  sqlite3            *db;
+  sqlite3 *db;
 } ReservedTestFixture;
 
 /* Starts a daemon on a fresh bus, with @config (a string) as its
  * configuration file (NULL: none), and connects to it. The signatures of
  * a GTestFixtureFunc, for g_test_add (PATH, ReservedTestFixture, CONFIG,
  * reserved_test_fixture_set_up, TEST, reserved_test_fixture_tear_down). */
-void reserved_test_fixture_set_up     (ReservedTestFixture *f, gconstpointer config);
+void reserved_test_fixture_set_up (ReservedTestFixture *f, gconstpointer config);
 /* Closes the test's own view of the file, if open; unless the case has
  * failed already and while connected, asserts the law; then disconnects,
  * stops the daemon if one runs (asserting exit status 0), and deletes the
  * folder. */
-void reserved_test_fixture_tear_down  (ReservedTestFixture *f, gconstpointer data);
+void reserved_test_fixture_tear_down (ReservedTestFixture *f, gconstpointer data);
 
 /* Connects to the daemon's bus (for a fixture whose daemon the test
  * started itself), and closes that connection again. */
-void reserved_test_fixture_connect    (ReservedTestFixture *f);
+void reserved_test_fixture_connect (ReservedTestFixture *f);
 void reserved_test_fixture_disconnect (ReservedTestFixture *f);
 /* Restarts the daemon on the same database, and connects again. */
-void reserved_test_fixture_restart    (ReservedTestFixture *f);
+void reserved_test_fixture_restart (ReservedTestFixture *f);
 /* Opens the daemon's database read-write in f->db, e.g. to hold its
  * write lock or read what the daemon committed. */
 void reserved_test_fixture_open_database (ReservedTestFixture *f);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-test-main.h"
 
 #include <locale.h>
@@ -17,9 +18,9 @@ run_helper (const ReservedTestHelper *helpers, int argc, char **argv)
 }
 
 int
-reserved_test_main (int                       argc,
-                    char                    **argv,
-                    void                    (*add_cases) (void),
+reserved_test_main (int argc,
+                    char **argv,
+                    void (*add_cases) (void),
                     const ReservedTestHelper *helpers)
 {
   setlocale (LC_ALL, "");
@@ -80,6 +81,7 @@ reserved_test_binary (const char *variable)
 
   if (binary == NULL || *binary == '\0')
     g_error ("%s is not set: run the tests with `meson test`, "
-             "or set it to the executable to test", variable);
+             "or set it to the executable to test",
+             variable);
   return binary;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The one main() of every test program: the locale, g_test_init(), the
  * D-Bus error names of the API, and the helper mode of the programs that
  * run themselves again in another role (a buyer, a caller with another
@@ -23,8 +24,8 @@ G_BEGIN_DECLS
 typedef int (*ReservedTestHelperFunc) (char **args);
 
 typedef struct {
-  const char            *name;    /* the first argument after --helper */
-  guint                  n_args;  /* how many follow it */
+  const char *name; /* the first argument after --helper */
+  guint n_args;     /* how many follow it */
   ReservedTestHelperFunc run;
 } ReservedTestHelper;
 
@@ -33,9 +34,9 @@ typedef struct {
  * program without helpers) that has NAME and as many ARGS; exits 2 if
  * none has. Otherwise initializes the test framework, calls @add_cases
  * and runs the cases the command line selects. */
-int reserved_test_main (int                       argc,
-                        char                    **argv,
-                        void                    (*add_cases) (void),
+int reserved_test_main (int argc,
+                        char **argv,
+                        void (*add_cases) (void),
                         const ReservedTestHelper *helpers);
 
 /* @text as a number between @min and @max, for a helper's arguments; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-test-polkit.h"
 
 #include <errno.h>
@@ -15,9 +16,9 @@ static const char *const mount_points[] = {
 };
 
 struct _ReservedTestPolkit {
-  ReservedTestDaemon  *daemon;   /* not owned */
-  ReservedTestProcess *polkitd;  /* nullable */
-  gboolean             mounted[G_N_ELEMENTS (mount_points)];
+  ReservedTestDaemon *daemon;   /* not owned */
+  ReservedTestProcess *polkitd; /* nullable */
+  gboolean mounted[G_N_ELEMENTS (mount_points)];
 };
 
 static char *
@@ -39,7 +40,8 @@ mount_folder (ReservedTestPolkit *self, guint index, const char *file_name, cons
 {
   const char *mount_point = mount_points[index];
   g_autofree char *name = g_strdup_printf ("polkit-%u", index);
-  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (self->daemon), name, NULL);
+  g_autofree char *folder =
+    g_build_filename (reserved_test_daemon_get_tmpdir (self->daemon), name, NULL);
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
@@ -53,8 +55,8 @@ mount_folder (ReservedTestPolkit *self, guint index, const char *file_name, cons
       g_assert_cmpint (g_chmod (path, 0644), ==, 0);
     }
   if (mount (folder, mount_point, NULL, MS_BIND, NULL) != 0)
-    g_error ("bind-mounting %s over %s: %s (is polkitd installed? apt-get install polkitd)",
-             folder, mount_point, g_strerror (errno));
+    g_error ("bind-mounting %s over %s: %s (is polkitd installed? apt-get install polkitd)", folder,
+             mount_point, g_strerror (errno));
   self->mounted[index] = TRUE;
 }
 
@@ -69,8 +71,8 @@ replace_all (const char *text, const char *old, const char *new)
 
 ReservedTestPolkit *
 reserved_test_polkit_new (ReservedTestDaemon *daemon,
-                          const char         *daemon_user,
-                          const char         *extra_rules)
+                          const char *daemon_user,
+                          const char *extra_rules)
 {
   ReservedTestPolkit *self = g_new0 (ReservedTestPolkit, 1);
   g_autofree char *policy = read_data_file ("org.reserved.Reserve1.policy");
@@ -79,7 +81,8 @@ reserved_test_polkit_new (ReservedTestDaemon *daemon,
   g_autofree char *test_policy = replace_all (policy, "unix-user:_reserved", owner);
 
   if (!g_file_test (POLKITD, G_FILE_TEST_IS_EXECUTABLE))
-    g_error ("%s is missing: the authorization tests need a real polkitd (apt-get install polkitd)", POLKITD);
+    g_error ("%s is missing: the authorization tests need a real polkitd (apt-get install polkitd)",
+             POLKITD);
   self->daemon = daemon;
   mount_folder (self, 0, "org.reserved.Reserve1.policy", test_policy);
   mount_folder (self, 1, "org.reserved.Reserve1.rules", rules);
@@ -93,8 +96,8 @@ reserved_test_polkit_start (ReservedTestPolkit *self)
   const char *argv[] = { POLKITD, "--no-debug", NULL };
 
   g_assert_null (self->polkitd);
-  self->polkitd = reserved_test_daemon_spawn_service (self->daemon, argv, "org.freedesktop.PolicyKit1",
-                                                      "polkitd.log");
+  self->polkitd = reserved_test_daemon_spawn_service (self->daemon, argv,
+                                                      "org.freedesktop.PolicyKit1", "polkitd.log");
 }
 
 ReservedTestProcess *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Hostile arguments: every method of org.reserved.Reserve1 called with raw
  * GVariants (not the typed proxy, so anything the bus carries can be sent),
  * every argument at its limit (accepted) and just past it (refused), every
@@ -64,10 +65,10 @@ typedef struct {
   /* The state every refusal since the last accepted change must leave as
    * it was; NULL after an accepted call, taken again before the next
    * refusal. */
-  GVariant           *before;
-  guint64             commits_before;
-  guint               calls;
-  guint               refusals;
+  GVariant *before;
+  guint64 commits_before;
+  guint calls;
+  guint refusals;
 } Fixture;
 
 /* --- calls and what they must answer ------------------------------------- */
@@ -81,7 +82,8 @@ empty_options (void)
 static GVariant *
 options_with (const char *key, GVariant *value)
 {
-  GVariant *entry = g_variant_new_dict_entry (g_variant_new_string (key), g_variant_new_variant (value));
+  GVariant *entry =
+    g_variant_new_dict_entry (g_variant_new_string (key), g_variant_new_variant (value));
 
   return g_variant_new_array (NULL, &entry, 1);
 }
@@ -118,18 +120,18 @@ show (const char *text)
 }
 
 static GVariant *
-call_on (GDBusConnection    *connection,
-         guint              *calls,
-         const char         *interface,
-         const char         *method,
-         GVariant           *parameters,
+call_on (GDBusConnection *connection,
+         guint *calls,
+         const char *interface,
+         const char *method,
+         GVariant *parameters,
          const GVariantType *reply_type,
-         GError            **error)
+         GError **error)
 {
   (*calls)++;
-  return g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                      interface, method, parameters, reply_type,
-                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  return g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, interface,
+                                      method, parameters, reply_type, G_DBUS_CALL_FLAGS_NONE, -1,
+                                      NULL, error);
 }
 
 /* Asserts @error is the D-Bus error @error_name (in @domain, @code) with a
@@ -138,13 +140,13 @@ call_on (GDBusConnection    *connection,
  * messages; GDBus's echo what they were sent). */
 static void
 assert_refusal (const char *what,
-                GError     *error,
-                GQuark      domain,
-                int         code,
+                GError *error,
+                GQuark domain,
+                int code,
                 const char *error_name,
                 const char *names,
                 const char *value,
-                gboolean    short_message)
+                gboolean short_message)
 {
   g_autofree char *remote = NULL;
 
@@ -152,19 +154,24 @@ assert_refusal (const char *what,
     g_error ("%s: accepted, but must be refused with %s", what, error_name);
   remote = g_dbus_error_get_remote_error (error);
   if (!g_error_matches (error, domain, code) || g_strcmp0 (remote, error_name) != 0)
-    g_error ("%s: refused with %s (%.300s), but must be %s", what, remote, error->message, error_name);
+    g_error ("%s: refused with %s (%.300s), but must be %s", what, remote, error->message,
+             error_name);
   g_dbus_error_strip_remote_error (error);
   if (strstr (error->message, names) == NULL)
     g_error ("%s: the message “%.300s” does not name “%s”", what, error->message, names);
   if (value != NULL && strstr (error->message, value) == NULL)
     g_error ("%s: the message “%.300s” does not show the value %s", what, error->message, value);
   if (short_message && strlen (error->message) > MESSAGE_MAX_BYTES)
-    g_error ("%s: the message has %zu bytes (at most %u): “%.300s…”",
-             what, strlen (error->message), MESSAGE_MAX_BYTES, error->message);
+    g_error ("%s: the message has %zu bytes (at most %u): “%.300s…”", what, strlen (error->message),
+             MESSAGE_MAX_BYTES, error->message);
 }
 
 static void
-assert_api_refusal (const char *what, GError *error, ReserveError code, const char *names, const char *value)
+assert_api_refusal (const char *what,
+                    GError *error,
+                    ReserveError code,
+                    const char *names,
+                    const char *value)
 {
   g_autofree char *name = g_strconcat (RESERVE_ERROR_PREFIX, reserve_error_to_name (code), NULL);
 
@@ -175,8 +182,8 @@ static guint64
 commits_now (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_on (f->bus.connection, &f->calls, RESERVE_INTERFACE, "GetStatistics",
-                                       NULL, G_VARIANT_TYPE ("(a{sv})"), &error);
+  g_autoptr(GVariant) reply = call_on (f->bus.connection, &f->calls, RESERVE_INTERFACE,
+                                        "GetStatistics", NULL, G_VARIANT_TYPE ("(a{sv})"), &error);
   g_autoptr(GVariant) stats = NULL;
   guint64 commits = 0;
 
@@ -192,7 +199,7 @@ remember_state (Fixture *f)
   if (f->before != NULL)
     return;
   f->before = reserved_test_snapshot (&f->bus.client);
-  f->calls += 2;  /* ListItems, ListOrders "" */
+  f->calls += 2; /* ListItems, ListOrders "" */
   f->commits_before = commits_now (f);
 }
 
@@ -219,13 +226,17 @@ assert_state_unchanged (Fixture *f, const char *what, gboolean check_commits)
       return;
     }
   if (commits != f->commits_before)
-    g_error ("%s: the daemon committed %" G_GUINT64_FORMAT " write(s) for a refused call",
-             what, commits - f->commits_before);
+    g_error ("%s: the daemon committed %" G_GUINT64_FORMAT " write(s) for a refused call", what,
+             commits - f->commits_before);
 }
 
 /* Calls @method, which must succeed with a reply of @reply_type. */
 static GVariant *
-accept (Fixture *f, const char *method, GVariant *parameters, const char *reply_type, const char *what)
+accept (Fixture *f,
+        const char *method,
+        GVariant *parameters,
+        const char *reply_type,
+        const char *what)
 {
   g_autoptr(GError) error = NULL;
   GVariant *reply = call_on (f->bus.connection, &f->calls, RESERVE_INTERFACE, method, parameters,
@@ -240,16 +251,16 @@ accept (Fixture *f, const char *method, GVariant *parameters, const char *reply_
 /* Calls @interface.@method, which must be refused with @error_name and
  * change nothing. */
 static void
-refuse_on (Fixture    *f,
+refuse_on (Fixture *f,
            const char *interface,
            const char *method,
-           GVariant   *parameters,
-           GQuark      domain,
-           int         code,
+           GVariant *parameters,
+           GQuark domain,
+           int code,
            const char *error_name,
            const char *names,
            const char *value,
-           gboolean    short_message,
+           gboolean short_message,
            const char *what)
 {
   g_autoptr(GError) error = NULL;
@@ -272,45 +283,50 @@ refuse_on (Fixture    *f,
 
 /* The API's error @code for @method, with a message naming @names. */
 static void
-refuse (Fixture      *f,
-        const char   *method,
-        GVariant     *parameters,
-        ReserveError  code,
-        const char   *names,
-        const char   *value,
-        const char   *what)
+refuse (Fixture *f,
+        const char *method,
+        GVariant *parameters,
+        ReserveError code,
+        const char *names,
+        const char *value,
+        const char *what)
 {
   g_autofree char *name = g_strconcat (RESERVE_ERROR_PREFIX, reserve_error_to_name (code), NULL);
 
-  refuse_on (f, RESERVE_INTERFACE, method, parameters, RESERVE_ERROR, (int) code, name,
-             names, value, TRUE, what);
+  refuse_on (f, RESERVE_INTERFACE, method, parameters, RESERVE_ERROR, (int) code, name, names,
+             value, TRUE, what);
 }
 
 static void
-refuse_invalid (Fixture *f, const char *method, GVariant *parameters, const char *names, const char *what)
+refuse_invalid (Fixture *f,
+                const char *method,
+                GVariant *parameters,
+                const char *names,
+                const char *what)
 {
   refuse (f, method, parameters, RESERVE_ERROR_INVALID_ARGUMENT, names, NULL, what);
 }
 
 /* GDBus's answer for a call that does not fit the introspection data. */
 static void
-refuse_by_gdbus (Fixture    *f,
+refuse_by_gdbus (Fixture *f,
                  const char *interface,
                  const char *method,
-                 GVariant   *parameters,
-                 GDBusError  code,
+                 GVariant *parameters,
+                 GDBusError code,
                  const char *names,
                  const char *what)
 {
   refuse_on (f, interface, method, parameters, G_DBUS_ERROR, code,
-             code == G_DBUS_ERROR_INVALID_ARGS ? INVALID_ARGS : UNKNOWN_METHOD,
-             names, NULL, FALSE, what);
+             code == G_DBUS_ERROR_INVALID_ARGS ? INVALID_ARGS : UNKNOWN_METHOD, names, NULL, FALSE,
+             what);
 }
 
 static guint32
 remaining_of (Fixture *f, const char *item)
 {
-  g_autoptr(GVariant) reply = accept (f, "GetItem", g_variant_new ("(s)", item), "(a{sv})", "GetItem");
+  g_autoptr(GVariant) reply =
+               accept (f, "GetItem", g_variant_new ("(s)", item), "(a{sv})", "GetItem");
   g_autoptr(GVariant) info = g_variant_get_child_value (reply, 0);
   guint32 remaining = 0;
 
@@ -325,7 +341,7 @@ assert_still_serving (Fixture *f)
 {
   guint32 before = remaining_of (f, PROBE_ITEM);
   g_autoptr(GVariant) reply = accept (f, "Buy", buy_params (PROBE_ITEM, "still-serving", 1, NULL),
-                                      "(tu)", "a valid Buy between the tables");
+                                       "(tu)", "a valid Buy between the tables");
   guint64 order = 0;
   guint32 remaining = 0;
 
@@ -360,13 +376,15 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 static void
 test_buy_quantity (Fixture *f, gconstpointer data)
 {
-  const guint32 refused[] = { 0, RESERVE_BUY_QUANTITY_MAX + 1, RESERVE_BUY_QUANTITY_MAX * 2, G_MAXINT32 + 1u, G_MAXUINT32 };
+  const guint32 refused[] = { 0, RESERVE_BUY_QUANTITY_MAX + 1, RESERVE_BUY_QUANTITY_MAX * 2,
+                              G_MAXINT32 + 1u, G_MAXUINT32 };
   g_autoptr(GVariant) reply = NULL;
   guint64 order = 0;
   guint32 remaining = 0;
 
-  g_variant_unref (accept (f, "CreateItem", create_item_params ("bulk", 3 * RESERVE_BUY_QUANTITY_MAX, NULL),
-                           "()", "create bulk"));
+  g_variant_unref (accept (f, "CreateItem",
+                           create_item_params ("bulk", 3 * RESERVE_BUY_QUANTITY_MAX, NULL), "()",
+                           "create bulk"));
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
       g_autofree char *what = g_strdup_printf ("Buy quantity %u", refused[i]);
@@ -387,7 +405,8 @@ test_buy_quantity (Fixture *f, gconstpointer data)
 
   /* The limit is per call, whatever the stock: 10001 of 19999 left. */
   refuse (f, "Buy", buy_params ("bulk", "bob", RESERVE_BUY_QUANTITY_MAX + 1, NULL),
-          RESERVE_ERROR_INVALID_ARGUMENT, "quantity", "10001", "Buy quantity 10001 with stock left");
+          RESERVE_ERROR_INVALID_ARGUMENT, "quantity", "10001",
+          "Buy quantity 10001 with stock left");
   assert_still_serving (f);
 }
 
@@ -397,14 +416,14 @@ static const char item_punctuation[] = "._:-";
 
 /* Text that looks like a name but is not ASCII. */
 static const char *const not_ascii[] = {
-  "\xc3\xa9",          /* é */
-  "\xc2\xa0",          /* no-break space */
-  "\xd0\xb0",          /* Cyrillic а, drawn like a Latin a */
-  "\xef\xbc\xa1",      /* fullwidth A */
-  "\xe2\x80\x8b",      /* zero-width space */
-  "\xe2\x80\xae",      /* right-to-left override */
-  "\xef\xbb\xbf",      /* byte order mark */
-  "\xf0\x9f\x8e\x9f",  /* an emoji, four bytes */
+  "\xc3\xa9",         /* é */
+  "\xc2\xa0",         /* no-break space */
+  "\xd0\xb0",         /* Cyrillic а, drawn like a Latin a */
+  "\xef\xbc\xa1",     /* fullwidth A */
+  "\xe2\x80\x8b",     /* zero-width space */
+  "\xe2\x80\xae",     /* right-to-left override */
+  "\xef\xbb\xbf",     /* byte order mark */
+  "\xf0\x9f\x8e\x9f", /* an emoji, four bytes */
 };
 
 static GPtrArray *
@@ -416,8 +435,9 @@ bad_item_names (void)
   g_ptr_array_add (names, g_strnfill (RESERVE_NAME_MAX_BYTES + 1, 'a'));
   g_ptr_array_add (names, g_strnfill (4096, 'a'));
   /* 64 bytes, the last one not allowed. */
-  g_ptr_array_add (names, g_strdup_printf ("%.*s!", RESERVE_NAME_MAX_BYTES - 1,
-                                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+  g_ptr_array_add (
+    names, g_strdup_printf ("%.*s!", RESERVE_NAME_MAX_BYTES - 1,
+                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
   /* Allowed inside a name, not as its first character. */
   for (const char *p = item_punctuation; *p != '\0'; p++)
     {
@@ -450,8 +470,20 @@ test_item_names (Fixture *f, gconstpointer data)
   g_autofree char *longest_punctuated = g_strconcat ("9", longest + 2, "-", NULL);
   GString *mixed = g_string_new (NULL);
   const char *good[] = {
-    "a", "Z", "0", "9a", "a.", "a_", "a:", "a-", "a.b_c:d-e", "0.leading-digit", "A..__::--z",
-    longest, longest_punctuated, NULL,
+    "a",
+    "Z",
+    "0",
+    "9a",
+    "a.",
+    "a_",
+    "a:",
+    "a-",
+    "a.b_c:d-e",
+    "0.leading-digit",
+    "A..__::--z",
+    longest,
+    longest_punctuated,
+    NULL,
   };
 
   /* Every allowed character, 64 bytes in all. */
@@ -471,7 +503,8 @@ test_item_names (Fixture *f, gconstpointer data)
 
       refuse_invalid (f, "Buy", buy_params (name, "alice", 1, NULL), "item name", what_buy);
       refuse_invalid (f, "GetItem", g_variant_new ("(s)", name), "item name", what_get);
-      refuse_invalid (f, "CreateItem", create_item_params (name, 1, NULL), "item name", what_create);
+      refuse_invalid (f, "CreateItem", create_item_params (name, 1, NULL), "item name",
+                      what_create);
       refuse_invalid (f, "Restock", g_variant_new ("(su)", name, 1), "item name", what_restock);
     }
   g_test_message ("%u bad item names refused by Buy, GetItem, CreateItem and Restock", bad->len);
@@ -524,11 +557,13 @@ bad_user_names (void)
    * string), in the middle, and first and last for some. */
   for (gunichar c = 0x01; c <= 0x1f; c++)
     g_ptr_array_add (names, g_strdup_printf ("al%cce", (char) c));
-  g_ptr_array_add (names, g_strdup ("\x01" "alice"));
+  g_ptr_array_add (names, g_strdup ("\x01"
+                                    "alice"));
   g_ptr_array_add (names, g_strdup ("alice\x1f"));
   g_ptr_array_add (names, g_strdup ("\n"));
   /* U+007F..U+009F: DEL and the C1 controls, two bytes each from U+0080. */
-  g_ptr_array_add (names, g_strdup ("al\x7f" "ce"));
+  g_ptr_array_add (names, g_strdup ("al\x7f"
+                                    "ce"));
   for (gunichar c = 0x80; c <= 0x9f; c++)
     {
       char utf8[8] = { 0 };
@@ -536,7 +571,8 @@ bad_user_names (void)
       g_unichar_to_utf8 (c, utf8);
       g_ptr_array_add (names, g_strdup_printf ("al%sce", utf8));
     }
-  g_ptr_array_add (names, g_strdup ("\xc2\x80" "alice"));
+  g_ptr_array_add (names, g_strdup ("\xc2\x80"
+                                    "alice"));
   g_ptr_array_add (names, g_strdup ("alice\xc2\x9f"));
   /* A control character at the very end of 64 bytes. */
   g_ptr_array_add (names, g_strconcat (a63, "\x1b", NULL));
@@ -552,13 +588,23 @@ test_user_names (Fixture *f, gconstpointer data)
   g_autofree char *three_at_end = NULL;
   g_autofree char *four_at_end = NULL;
   const char *good[] = {
-    "a", " ", "~", "'; DROP TABLE orders; --", "%s%n", "\\x01",
-    "\xc2\xa0",                       /* U+00A0, the first character after the C1 controls */
-    "al\xc2\xa0" "ce",
-    "\xe2\x80\xa8",                   /* U+2028 line separator: not a control character */
-    "\xef\xbb\xbf" "bom",
-    "\xef\xbf\xbd",                   /* U+FFFD */
-    longest, NULL, NULL, NULL,
+    "a",
+    " ",
+    "~",
+    "'; DROP TABLE orders; --",
+    "%s%n",
+    "\\x01",
+    "\xc2\xa0", /* U+00A0, the first character after the C1 controls */
+    "al\xc2\xa0"
+    "ce",
+    "\xe2\x80\xa8", /* U+2028 line separator: not a control character */
+    "\xef\xbb\xbf"
+    "bom",
+    "\xef\xbf\xbd", /* U+FFFD */
+    longest,
+    NULL,
+    NULL,
+    NULL,
   };
 
   {
@@ -593,7 +639,8 @@ test_user_names (Fixture *f, gconstpointer data)
     {
       g_autofree char *shown = show (good[i]);
       g_autofree char *what = g_strdup_printf ("user %s", shown);
-      g_autoptr(GVariant) reply = accept (f, "Buy", buy_params (PROBE_ITEM, good[i], 1, NULL), "(tu)", what);
+      g_autoptr(GVariant) reply =
+                   accept (f, "Buy", buy_params (PROBE_ITEM, good[i], 1, NULL), "(tu)", what);
       g_autoptr(GVariant) listed = NULL;
       g_autoptr(GVariant) orders = NULL;
       guint64 order = 0, listed_order = 0;
@@ -620,20 +667,23 @@ test_request_id (Fixture *f, gconstpointer data)
   g_autofree char *longest = g_strnfill (RESERVE_REQUEST_ID_MAX_BYTES, 'r');
   g_autofree char *too_long = g_strnfill (RESERVE_REQUEST_ID_MAX_BYTES + 1, 'r');
   g_autofree char *much_too_long = g_strnfill (65536, 'r');
-  g_autofree char *two_past = g_strconcat (r127, "\xc3\xa9", NULL);              /* 129 bytes */
-  g_autofree char *four_past = g_strconcat (r125, "\xf0\x9f\x8e\x9f", NULL);     /* 129 bytes */
-  g_autofree char *two_at_end = g_strconcat (r126, "\xc3\xa9", NULL);            /* 128 bytes */
-  g_autofree char *four_at_end = g_strconcat (r124, "\xf0\x9f\x8e\x9f", NULL);   /* 128 bytes */
+  g_autofree char *two_past = g_strconcat (r127, "\xc3\xa9", NULL);            /* 129 bytes */
+  g_autofree char *four_past = g_strconcat (r125, "\xf0\x9f\x8e\x9f", NULL);   /* 129 bytes */
+  g_autofree char *two_at_end = g_strconcat (r126, "\xc3\xa9", NULL);          /* 128 bytes */
+  g_autofree char *four_at_end = g_strconcat (r124, "\xf0\x9f\x8e\x9f", NULL); /* 128 bytes */
   const char *bad[] = { "", too_long, much_too_long, two_past, four_past };
   const char *good[] = { "x", "a b", "\xe5\xb1\xb1", longest, two_at_end, four_at_end };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *shown = show (bad[i]);
-      g_autofree char *what = g_strdup_printf ("Buy request_id %s (%zu bytes)", shown, strlen (bad[i]));
+      g_autofree char *what =
+        g_strdup_printf ("Buy request_id %s (%zu bytes)", shown, strlen (bad[i]));
 
-      refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 1,
-                                            options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (bad[i]))),
+      refuse_invalid (f, "Buy",
+                      buy_params (PROBE_ITEM, "alice", 1,
+                                  options_with (RESERVE_OPTION_REQUEST_ID,
+                                                g_variant_new_string (bad[i]))),
                       RESERVE_OPTION_REQUEST_ID, what);
     }
   assert_still_serving (f);
@@ -647,13 +697,17 @@ test_request_id (Fixture *f, gconstpointer data)
       guint64 order = 0, replayed = 0;
       guint32 remaining = 0, remaining_again = 0;
 
-      first = accept (f, "Buy", buy_params (PROBE_ITEM, "alice", 1,
-                                            options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (good[i]))),
+      first = accept (f, "Buy",
+                      buy_params (PROBE_ITEM, "alice", 1,
+                                  options_with (RESERVE_OPTION_REQUEST_ID,
+                                                g_variant_new_string (good[i]))),
                       "(tu)", what);
       g_variant_get (first, "(tu)", &order, &remaining);
       /* Used as a key: the same id again takes nothing. */
-      again = accept (f, "Buy", buy_params (PROBE_ITEM, "alice", 1,
-                                            options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (good[i]))),
+      again = accept (f, "Buy",
+                      buy_params (PROBE_ITEM, "alice", 1,
+                                  options_with (RESERVE_OPTION_REQUEST_ID,
+                                                g_variant_new_string (good[i]))),
                       "(tu)", what);
       g_variant_get (again, "(tu)", &replayed, &remaining_again);
       g_assert_cmpuint (replayed, ==, order);
@@ -664,9 +718,9 @@ test_request_id (Fixture *f, gconstpointer data)
 /* --- options: wrong types, unknown keys, keys twice ----------------------- */
 
 typedef struct {
-  GVariant *options;   /* owned */
-  char     *names;     /* what the message must contain */
-  char     *what;
+  GVariant *options; /* owned */
+  char *names;       /* what the message must contain */
+  char *what;
 } OptionsRow;
 
 static void
@@ -713,7 +767,7 @@ values_of_other_types (const char *good_type)
     /* Invalid UTF-8 can only come as bytes. */
     g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, not_utf8, sizeof not_utf8, 1),
     g_variant_new_bytestring ("r1"),
-    g_variant_new_strv ((const char *const[]) { "r1", NULL }, -1),
+    g_variant_new_strv ((const char *const[]){ "r1", NULL }, -1),
     g_variant_new ("au", NULL),
     g_variant_new_variant (g_variant_new_string ("r1")),
     g_variant_new_variant (g_variant_new_uint32 (1)),
@@ -741,8 +795,8 @@ static GPtrArray *
 hostile_options (const char *method,
                  const char *key,
                  const char *good_type,
-                 GVariant   *good,
-                 GVariant   *other_good,
+                 GVariant *good,
+                 GVariant *other_good,
                  const char *other_methods_key)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func (options_row_free);
@@ -778,8 +832,8 @@ hostile_options (const char *method,
   for (guint i = 0; i < wrong->len; i++)
     {
       GVariant *value = g_ptr_array_index (wrong, i);
-      g_autofree char *what = g_strdup_printf ("%s option %s of type %s", method, key,
-                                               g_variant_get_type_string (value));
+      g_autofree char *what =
+        g_strdup_printf ("%s option %s of type %s", method, key, g_variant_get_type_string (value));
 
       add_row (rows, options_with (key, value), key, what);
     }
@@ -795,7 +849,8 @@ hostile_options (const char *method,
   {
     g_autofree char *what_same = g_strdup_printf ("%s option %s twice, same value", method, key);
     g_autofree char *what_other = g_strdup_printf ("%s option %s twice, two values", method, key);
-    g_autofree char *what_wrong = g_strdup_printf ("%s option %s twice, second of a wrong type", method, key);
+    g_autofree char *what_wrong =
+      g_strdup_printf ("%s option %s twice, second of a wrong type", method, key);
     GVariant *wrong_value = g_ptr_array_index (wrong, 0);
 
     add_row (rows, options_twice (key, good, good), key, what_same);
@@ -821,7 +876,7 @@ test_options_buy (Fixture *f, gconstpointer data)
   g_autoptr(GVariant) good = g_variant_ref_sink (g_variant_new_string ("r1"));
   g_autoptr(GVariant) other = g_variant_ref_sink (g_variant_new_string ("r2"));
   g_autoptr(GPtrArray) rows = hostile_options ("Buy", RESERVE_OPTION_REQUEST_ID, "s", good, other,
-                                               RESERVE_OPTION_PER_USER_LIMIT);
+                                                RESERVE_OPTION_PER_USER_LIMIT);
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) again = NULL;
   guint64 order = 0, replayed = 0;
@@ -831,17 +886,20 @@ test_options_buy (Fixture *f, gconstpointer data)
     {
       OptionsRow *row = g_ptr_array_index (rows, i);
 
-      refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 1, row->options), row->names, row->what);
+      refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 1, row->options), row->names,
+                      row->what);
     }
   g_test_message ("%u hostile Buy options refused", rows->len);
   assert_still_serving (f);
 
   /* None of the refused calls used up "r1": it goes with other arguments
    * now, and a repeat of that call is a replay. */
-  reply = accept (f, "Buy", buy_params (PROBE_ITEM, "bob", 2, options_with (RESERVE_OPTION_REQUEST_ID, good)),
+  reply = accept (f, "Buy",
+                  buy_params (PROBE_ITEM, "bob", 2, options_with (RESERVE_OPTION_REQUEST_ID, good)),
                   "(tu)", "Buy with request_id r1");
   g_variant_get (reply, "(tu)", &order, &remaining);
-  again = accept (f, "Buy", buy_params (PROBE_ITEM, "bob", 2, options_with (RESERVE_OPTION_REQUEST_ID, good)),
+  again = accept (f, "Buy",
+                  buy_params (PROBE_ITEM, "bob", 2, options_with (RESERVE_OPTION_REQUEST_ID, good)),
                   "(tu)", "Buy with request_id r1 again");
   g_variant_get (again, "(tu)", &replayed, NULL);
   g_assert_cmpuint (replayed, ==, order);
@@ -852,8 +910,8 @@ test_options_create_item (Fixture *f, gconstpointer data)
 {
   g_autoptr(GVariant) good = g_variant_ref_sink (g_variant_new_uint32 (2));
   g_autoptr(GVariant) other = g_variant_ref_sink (g_variant_new_uint32 (3));
-  g_autoptr(GPtrArray) rows = hostile_options ("CreateItem", RESERVE_OPTION_PER_USER_LIMIT, "u", good, other,
-                                               RESERVE_OPTION_REQUEST_ID);
+  g_autoptr(GPtrArray) rows = hostile_options ("CreateItem", RESERVE_OPTION_PER_USER_LIMIT, "u",
+                                                good, other, RESERVE_OPTION_REQUEST_ID);
   const guint32 limits[] = { 0, 1, G_MAXUINT32 };
 
   /* A new name each time, so that a wrongly accepted call would show. */
@@ -861,7 +919,8 @@ test_options_create_item (Fixture *f, gconstpointer data)
     {
       OptionsRow *row = g_ptr_array_index (rows, i);
 
-      refuse_invalid (f, "CreateItem", create_item_params ("fresh", 5, row->options), row->names, row->what);
+      refuse_invalid (f, "CreateItem", create_item_params ("fresh", 5, row->options), row->names,
+                      row->what);
     }
   g_test_message ("%u hostile CreateItem options refused", rows->len);
   assert_still_serving (f);
@@ -874,8 +933,9 @@ test_options_create_item (Fixture *f, gconstpointer data)
       guint32 per_user_limit = 12345;
 
       g_variant_unref (accept (f, "CreateItem",
-                               create_item_params (name, 5, options_with (RESERVE_OPTION_PER_USER_LIMIT,
-                                                                          g_variant_new_uint32 (limits[i]))),
+                               create_item_params (name, 5,
+                                                   options_with (RESERVE_OPTION_PER_USER_LIMIT,
+                                                                 g_variant_new_uint32 (limits[i]))),
                                "()", name));
       reply = accept (f, "GetItem", g_variant_new ("(s)", name), "(a{sv})", name);
       info = g_variant_get_child_value (reply, 0);
@@ -889,7 +949,8 @@ test_options_create_item (Fixture *f, gconstpointer data)
 static void
 test_create_item_capacity (Fixture *f, gconstpointer data)
 {
-  const guint32 refused[] = { RESERVE_CAPACITY_MAX + 1, RESERVE_CAPACITY_MAX * 2u, G_MAXINT32 + 1u, G_MAXUINT32 };
+  const guint32 refused[] = { RESERVE_CAPACITY_MAX + 1, RESERVE_CAPACITY_MAX * 2u, G_MAXINT32 + 1u,
+                              G_MAXUINT32 };
   const guint32 accepted[] = { 0, 1, RESERVE_CAPACITY_MAX };
 
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
@@ -905,7 +966,8 @@ test_create_item_capacity (Fixture *f, gconstpointer data)
     {
       g_autofree char *name = g_strdup_printf ("cap-%u", accepted[i]);
 
-      g_variant_unref (accept (f, "CreateItem", create_item_params (name, accepted[i], NULL), "()", name));
+      g_variant_unref (
+        accept (f, "CreateItem", create_item_params (name, accepted[i], NULL), "()", name));
       g_assert_cmpuint (remaining_of (f, name), ==, accepted[i]);
     }
 }
@@ -917,7 +979,8 @@ test_restock (Fixture *f, gconstpointer data)
   g_autoptr(GVariant) reply = NULL;
   guint32 remaining = 0;
 
-  g_variant_unref (accept (f, "CreateItem", create_item_params ("stock", 10, NULL), "()", "create stock"));
+  g_variant_unref (
+    accept (f, "CreateItem", create_item_params ("stock", 10, NULL), "()", "create stock"));
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
       g_autofree char *what = g_strdup_printf ("Restock quantity %u", refused[i]);
@@ -930,40 +993,44 @@ test_restock (Fixture *f, gconstpointer data)
   g_variant_get (reply, "(u)", &remaining);
   g_assert_cmpuint (remaining, ==, 11);
   g_clear_pointer (&reply, g_variant_unref);
-  reply = accept (f, "Restock", g_variant_new ("(su)", "stock", RESERVE_RESTOCK_QUANTITY_MAX), "(u)",
-                  "Restock 1000000");
+  reply = accept (f, "Restock", g_variant_new ("(su)", "stock", RESERVE_RESTOCK_QUANTITY_MAX),
+                  "(u)", "Restock 1000000");
   g_variant_get (reply, "(u)", &remaining);
   g_assert_cmpuint (remaining, ==, 11 + RESERVE_RESTOCK_QUANTITY_MAX);
   g_clear_pointer (&reply, g_variant_unref);
 
   /* The capacity ceiling: reaching 1000000000 is fine, passing it by one
    * unit is not, and sold units still count as capacity. */
-  g_variant_unref (accept (f, "CreateItem",
-                           create_item_params ("ceiling", RESERVE_CAPACITY_MAX - RESERVE_RESTOCK_QUANTITY_MAX, NULL),
-                           "()", "create ceiling"));
-  g_variant_unref (accept (f, "Buy", buy_params ("ceiling", "alice", 7, NULL), "(tu)", "Buy 7 of ceiling"));
+  g_variant_unref (
+    accept (f, "CreateItem",
+            create_item_params ("ceiling", RESERVE_CAPACITY_MAX - RESERVE_RESTOCK_QUANTITY_MAX,
+                                NULL),
+            "()", "create ceiling"));
+  g_variant_unref (
+    accept (f, "Buy", buy_params ("ceiling", "alice", 7, NULL), "(tu)", "Buy 7 of ceiling"));
   refuse (f, "Restock", g_variant_new ("(su)", "ceiling", RESERVE_RESTOCK_QUANTITY_MAX + 1),
           RESERVE_ERROR_INVALID_ARGUMENT, "quantity", NULL, "Restock past both limits");
-  reply = accept (f, "Restock", g_variant_new ("(su)", "ceiling", RESERVE_RESTOCK_QUANTITY_MAX - 1), "(u)",
-                  "Restock to one below the ceiling");
+  reply = accept (f, "Restock", g_variant_new ("(su)", "ceiling", RESERVE_RESTOCK_QUANTITY_MAX - 1),
+                  "(u)", "Restock to one below the ceiling");
   g_variant_get (reply, "(u)", &remaining);
   g_assert_cmpuint (remaining, ==, RESERVE_CAPACITY_MAX - 1 - 7);
   g_clear_pointer (&reply, g_variant_unref);
-  refuse (f, "Restock", g_variant_new ("(su)", "ceiling", 2),
-          RESERVE_ERROR_INVALID_ARGUMENT, "capacity", "1000000001", "Restock one past the ceiling");
+  refuse (f, "Restock", g_variant_new ("(su)", "ceiling", 2), RESERVE_ERROR_INVALID_ARGUMENT,
+          "capacity", "1000000001", "Restock one past the ceiling");
   refuse (f, "Restock", g_variant_new ("(su)", "ceiling", RESERVE_RESTOCK_QUANTITY_MAX),
           RESERVE_ERROR_INVALID_ARGUMENT, "capacity", NULL, "Restock far past the ceiling");
-  reply = accept (f, "Restock", g_variant_new ("(su)", "ceiling", 1), "(u)", "Restock to the ceiling");
+  reply =
+    accept (f, "Restock", g_variant_new ("(su)", "ceiling", 1), "(u)", "Restock to the ceiling");
   g_variant_get (reply, "(u)", &remaining);
   g_assert_cmpuint (remaining, ==, RESERVE_CAPACITY_MAX - 7);
-  refuse (f, "Restock", g_variant_new ("(su)", "ceiling", 1),
-          RESERVE_ERROR_INVALID_ARGUMENT, "capacity", NULL, "Restock at the ceiling");
+  refuse (f, "Restock", g_variant_new ("(su)", "ceiling", 1), RESERVE_ERROR_INVALID_ARGUMENT,
+          "capacity", NULL, "Restock at the ceiling");
 
   /* An item created at the ceiling takes no restock at all. */
   g_variant_unref (accept (f, "CreateItem", create_item_params ("full", RESERVE_CAPACITY_MAX, NULL),
                            "()", "create full"));
-  refuse (f, "Restock", g_variant_new ("(su)", "full", 1),
-          RESERVE_ERROR_INVALID_ARGUMENT, "capacity", NULL, "Restock an item at the ceiling");
+  refuse (f, "Restock", g_variant_new ("(su)", "full", 1), RESERVE_ERROR_INVALID_ARGUMENT,
+          "capacity", NULL, "Restock an item at the ceiling");
 }
 
 /* --- Cancel: order ids ------------------------------------------------------- */
@@ -971,7 +1038,8 @@ test_restock (Fixture *f, gconstpointer data)
 static void
 test_cancel_order_ids (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GVariant) reply = accept (f, "Buy", buy_params (PROBE_ITEM, "alice", 3, NULL), "(tu)", "Buy 3");
+  g_autoptr(GVariant) reply =
+               accept (f, "Buy", buy_params (PROBE_ITEM, "alice", 3, NULL), "(tu)", "Buy 3");
   guint64 order = 0;
   guint32 remaining = 0, cancelled_remaining = 0;
   guint64 ids[] = { 0, 0, G_MAXINT64, (guint64) G_MAXINT64 + 1, G_MAXUINT64 - 1, G_MAXUINT64 };
@@ -985,7 +1053,8 @@ test_cancel_order_ids (Fixture *f, gconstpointer data)
       g_autofree char *what = g_strdup_printf ("Cancel %" G_GUINT64_FORMAT, ids[i]);
       g_autofree char *value = g_strdup_printf ("%" G_GUINT64_FORMAT, ids[i]);
 
-      refuse (f, "Cancel", g_variant_new ("(t)", ids[i]), RESERVE_ERROR_NO_SUCH_ORDER, value, NULL, what);
+      refuse (f, "Cancel", g_variant_new ("(t)", ids[i]), RESERVE_ERROR_NO_SUCH_ORDER, value, NULL,
+              what);
     }
   g_clear_pointer (&reply, g_variant_unref);
   reply = accept (f, "Cancel", g_variant_new ("(t)", order), "(u)", "Cancel the order");
@@ -999,8 +1068,8 @@ test_cancel_order_ids (Fixture *f, gconstpointer data)
 
 typedef struct {
   const char *method;
-  const char *parameters;   /* GVariant text; NULL sends no body */
-  const char *expected;     /* the signature the message must name */
+  const char *parameters; /* GVariant text; NULL sends no body */
+  const char *expected;   /* the signature the message must name */
 } SignatureRow;
 
 static const SignatureRow signature_rows[] = {
@@ -1066,7 +1135,9 @@ test_signatures (Fixture *f, gconstpointer data)
     {
       const SignatureRow *row = &signature_rows[i];
       GVariant *parameters = row->parameters ? g_variant_new_parsed (row->parameters) : NULL;
-      g_autofree char *what = g_strdup_printf ("%s%s", row->method, row->parameters ? row->parameters : " without a body");
+      g_autofree char *what =
+        g_strdup_printf ("%s%s", row->method,
+                         row->parameters ? row->parameters : " without a body");
 
       refuse_by_gdbus (f, RESERVE_INTERFACE, row->method, parameters, G_DBUS_ERROR_INVALID_ARGS,
                        row->expected, what);
@@ -1080,9 +1151,11 @@ test_signatures (Fixture *f, gconstpointer data)
                    G_DBUS_ERROR_INVALID_ARGS, "(s)", "GetItem with invalid UTF-8 bytes");
   refuse_by_gdbus (f, RESERVE_INTERFACE, "Buy",
                    g_variant_new ("(s@ayu@a{sv})", PROBE_ITEM,
-                                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, not_utf8, sizeof not_utf8, 1),
+                                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, not_utf8,
+                                                             sizeof not_utf8, 1),
                                   1, empty_options ()),
-                   G_DBUS_ERROR_INVALID_ARGS, "(ssua{sv})", "Buy with a user of invalid UTF-8 bytes");
+                   G_DBUS_ERROR_INVALID_ARGS, "(ssua{sv})",
+                   "Buy with a user of invalid UTF-8 bytes");
 
   /* Names that are not the API's. */
   refuse_by_gdbus (f, RESERVE_INTERFACE, "Buy2", buy_params (PROBE_ITEM, "alice", 1, NULL),
@@ -1092,7 +1165,8 @@ test_signatures (Fixture *f, gconstpointer data)
   refuse_by_gdbus (f, "org.reserved.Reserve2", "Buy", buy_params (PROBE_ITEM, "alice", 1, NULL),
                    G_DBUS_ERROR_UNKNOWN_METHOD, "org.reserved.Reserve2", "unknown interface");
   refuse_by_gdbus (f, "org.reserved.reserve1", "Buy", buy_params (PROBE_ITEM, "alice", 1, NULL),
-                   G_DBUS_ERROR_UNKNOWN_METHOD, "org.reserved.reserve1", "interface name in lower case");
+                   G_DBUS_ERROR_UNKNOWN_METHOD, "org.reserved.reserve1",
+                   "interface name in lower case");
   g_test_message ("%zu wrong signatures answered by GDBus", G_N_ELEMENTS (signature_rows) + 2);
   assert_still_serving (f);
 }
@@ -1104,8 +1178,8 @@ get_string_property (Fixture *f, const char *name)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = call_on (f->bus.connection, &f->calls, PROPERTIES_INTERFACE, "Get",
-                                       g_variant_new ("(ss)", RESERVE_INTERFACE, name),
-                                       G_VARIANT_TYPE ("(v)"), &error);
+                                        g_variant_new ("(ss)", RESERVE_INTERFACE, name),
+                                        G_VARIANT_TYPE ("(v)"), &error);
   g_autoptr(GVariant) value = NULL;
 
   g_assert_no_error (error);
@@ -1125,29 +1199,38 @@ test_properties (Fixture *f, gconstpointer data)
   struct {
     const char *method;
     const char *parameters;
-    GDBusError  code;
+    GDBusError code;
     const char *names;
   } rows[] = {
     { "Get", "('org.reserved.Reserve1', 'Nope')", G_DBUS_ERROR_INVALID_ARGS, "Nope" },
     { "Get", "('org.reserved.Reserve1', 'version')", G_DBUS_ERROR_INVALID_ARGS, "version" },
     { "Get", "('org.reserved.Reserve1', '')", G_DBUS_ERROR_INVALID_ARGS, "property" },
-    { "Get", "('org.reserved.Reserve2', 'Version')", G_DBUS_ERROR_INVALID_ARGS, "org.reserved.Reserve2" },
+    { "Get", "('org.reserved.Reserve2', 'Version')", G_DBUS_ERROR_INVALID_ARGS,
+      "org.reserved.Reserve2" },
     { "Get", "('', 'Version')", G_DBUS_ERROR_INVALID_ARGS, "interface" },
-    { "Set", "('org.reserved.Reserve1', 'Version', <'9.9.9'>)", G_DBUS_ERROR_INVALID_ARGS, "Version" },
-    { "Set", "('org.reserved.Reserve1', 'DefaultItem', <'other'>)", G_DBUS_ERROR_INVALID_ARGS, "DefaultItem" },
-    { "Set", "('org.reserved.Reserve1', 'DefaultItem', <uint32 1>)", G_DBUS_ERROR_INVALID_ARGS, "DefaultItem" },
-    { "Set", "('org.reserved.Reserve1', 'DefaultItem', <<'other'>>)", G_DBUS_ERROR_INVALID_ARGS, "DefaultItem" },
+    { "Set", "('org.reserved.Reserve1', 'Version', <'9.9.9'>)", G_DBUS_ERROR_INVALID_ARGS,
+      "Version" },
+    { "Set", "('org.reserved.Reserve1', 'DefaultItem', <'other'>)", G_DBUS_ERROR_INVALID_ARGS,
+      "DefaultItem" },
+    { "Set", "('org.reserved.Reserve1', 'DefaultItem', <uint32 1>)", G_DBUS_ERROR_INVALID_ARGS,
+      "DefaultItem" },
+    { "Set", "('org.reserved.Reserve1', 'DefaultItem', <<'other'>>)", G_DBUS_ERROR_INVALID_ARGS,
+      "DefaultItem" },
     { "Set", "('org.reserved.Reserve1', 'Nope', <'x'>)", G_DBUS_ERROR_INVALID_ARGS, "Nope" },
-    { "Set", "('org.reserved.Reserve2', 'Version', <'x'>)", G_DBUS_ERROR_INVALID_ARGS, "org.reserved.Reserve2" },
+    { "Set", "('org.reserved.Reserve2', 'Version', <'x'>)", G_DBUS_ERROR_INVALID_ARGS,
+      "org.reserved.Reserve2" },
     { "GetAll", "('org.reserved.Reserve2',)", G_DBUS_ERROR_INVALID_ARGS, "org.reserved.Reserve2" },
     { "GetAll", "('',)", G_DBUS_ERROR_INVALID_ARGS, "interface" },
     /* Wrong signatures of the Properties methods themselves: GDBus knows
      * these methods by their signatures, and answers any other as an
      * unknown method of the Properties interface. */
     { "Get", "('org.reserved.Reserve1',)", G_DBUS_ERROR_UNKNOWN_METHOD, PROPERTIES_INTERFACE },
-    { "Get", "('org.reserved.Reserve1', 'Version', 'x')", G_DBUS_ERROR_UNKNOWN_METHOD, PROPERTIES_INTERFACE },
-    { "Set", "('org.reserved.Reserve1', 'Version')", G_DBUS_ERROR_UNKNOWN_METHOD, PROPERTIES_INTERFACE },
-    { "Set", "('org.reserved.Reserve1', 'Version', '9.9.9')", G_DBUS_ERROR_UNKNOWN_METHOD, PROPERTIES_INTERFACE },
+    { "Get", "('org.reserved.Reserve1', 'Version', 'x')", G_DBUS_ERROR_UNKNOWN_METHOD,
+      PROPERTIES_INTERFACE },
+    { "Set", "('org.reserved.Reserve1', 'Version')", G_DBUS_ERROR_UNKNOWN_METHOD,
+      PROPERTIES_INTERFACE },
+    { "Set", "('org.reserved.Reserve1', 'Version', '9.9.9')", G_DBUS_ERROR_UNKNOWN_METHOD,
+      PROPERTIES_INTERFACE },
     { "GetAll", "()", G_DBUS_ERROR_UNKNOWN_METHOD, PROPERTIES_INTERFACE },
   };
 
@@ -1156,10 +1239,12 @@ test_properties (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     {
-      g_autofree char *what = g_strdup_printf ("Properties.%s%s", rows[i].method, rows[i].parameters);
+      g_autofree char *what =
+        g_strdup_printf ("Properties.%s%s", rows[i].method, rows[i].parameters);
 
-      refuse_by_gdbus (f, PROPERTIES_INTERFACE, rows[i].method, g_variant_new_parsed (rows[i].parameters),
-                       rows[i].code, rows[i].names, what);
+      refuse_by_gdbus (f, PROPERTIES_INTERFACE, rows[i].method,
+                       g_variant_new_parsed (rows[i].parameters), rows[i].code, rows[i].names,
+                       what);
     }
 
   /* The read-only properties kept their values. */
@@ -1190,8 +1275,9 @@ bus_max_message_size (void)
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "test-bus.conf", NULL);
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GRegex) limit = g_regex_new ("<limit\\s+name=\"max_message_size\"\\s*>\\s*([0-9]+)\\s*</limit>",
-                                         0, 0, NULL);
+  g_autoptr(GRegex) limit =
+               g_regex_new ("<limit\\s+name=\"max_message_size\"\\s*>\\s*([0-9]+)\\s*</limit>", 0,
+                            0, NULL);
   g_autoptr(GMatchInfo) match = NULL;
 
   g_file_get_contents (path, &contents, NULL, &error);
@@ -1231,42 +1317,55 @@ test_longest_strings (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
 
-  g_test_message ("the bus carries messages of up to %zu bytes; strings of %zu bytes are sent", max, longest);
+  g_test_message ("the bus carries messages of up to %zu bytes; strings of %zu bytes are sent", max,
+                  longest);
   /* The item name is checked first, so each bad argument goes with good
    * ones before it. */
-  refuse_invalid (f, "Buy", buy_params (text, "alice", 1, NULL), "item name", "Buy item of the longest");
-  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, text, 1, NULL), "user name", "Buy user of the longest");
-  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 1,
-                                        options_with (RESERVE_OPTION_REQUEST_ID, huge_string (longest, 'r'))),
+  refuse_invalid (f, "Buy", buy_params (text, "alice", 1, NULL), "item name",
+                  "Buy item of the longest");
+  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, text, 1, NULL), "user name",
+                  "Buy user of the longest");
+  refuse_invalid (f, "Buy",
+                  buy_params (PROBE_ITEM, "alice", 1,
+                              options_with (RESERVE_OPTION_REQUEST_ID, huge_string (longest, 'r'))),
                   RESERVE_OPTION_REQUEST_ID, "Buy request_id of the longest");
-  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 1, options_with (text, g_variant_new_string ("r"))),
+  refuse_invalid (f, "Buy",
+                  buy_params (PROBE_ITEM, "alice", 1,
+                              options_with (text, g_variant_new_string ("r"))),
                   "unknown option", "Buy option key of the longest");
 
   /* Megabytes of bytes that are not UTF-8, where a string belongs. */
   memset (bytes, 0xff, SEVERAL_MIB);
-  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 1,
-                                        options_with (RESERVE_OPTION_REQUEST_ID,
-                                                      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes,
-                                                                                 SEVERAL_MIB, 1))),
+  refuse_invalid (f, "Buy",
+                  buy_params (PROBE_ITEM, "alice", 1,
+                              options_with (RESERVE_OPTION_REQUEST_ID,
+                                            g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes,
+                                                                       SEVERAL_MIB, 1))),
                   RESERVE_OPTION_REQUEST_ID, "Buy request_id of megabytes of invalid UTF-8");
-  refuse_invalid (f, "GetItem", g_variant_new ("(s)", several), "item name", "GetItem of megabytes");
-  refuse_invalid (f, "ListOrders", g_variant_new ("(s)", several), "user name", "ListOrders of megabytes");
-  refuse_invalid (f, "CreateItem", create_item_params (several, 1, NULL), "item name", "CreateItem of megabytes");
-  refuse_invalid (f, "CreateItem", create_item_params ("fresh", 1, options_with (several, g_variant_new_uint32 (1))),
+  refuse_invalid (f, "GetItem", g_variant_new ("(s)", several), "item name",
+                  "GetItem of megabytes");
+  refuse_invalid (f, "ListOrders", g_variant_new ("(s)", several), "user name",
+                  "ListOrders of megabytes");
+  refuse_invalid (f, "CreateItem", create_item_params (several, 1, NULL), "item name",
+                  "CreateItem of megabytes");
+  refuse_invalid (f, "CreateItem",
+                  create_item_params ("fresh", 1, options_with (several, g_variant_new_uint32 (1))),
                   "unknown option", "CreateItem option key of megabytes");
-  refuse_invalid (f, "Restock", g_variant_new ("(su)", several, 1), "item name", "Restock of megabytes");
+  refuse_invalid (f, "Restock", g_variant_new ("(su)", several, 1), "item name",
+                  "Restock of megabytes");
   assert_still_serving (f);
 
   /* GDBus's own answers quote what they were sent in full (they are not
    * the daemon's messages); the answer still fits on the bus, and the
    * daemon keeps its connection. */
-  refuse_by_gdbus (f, PROPERTIES_INTERFACE, "Get", g_variant_new ("(ss)", RESERVE_INTERFACE, several),
-                   G_DBUS_ERROR_INVALID_ARGS, "xxxx", "Properties.Get of a property name of megabytes");
+  refuse_by_gdbus (f, PROPERTIES_INTERFACE, "Get",
+                   g_variant_new ("(ss)", RESERVE_INTERFACE, several), G_DBUS_ERROR_INVALID_ARGS,
+                   "xxxx", "Properties.Get of a property name of megabytes");
   path[0] = '/';
   f->calls++;
-  reply = g_dbus_connection_call_sync (f->bus.connection, RESERVE_BUS_NAME, path, RESERVE_INTERFACE, "GetItem",
-                                       g_variant_new ("(s)", PROBE_ITEM), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-                                       NULL, &error);
+  reply = g_dbus_connection_call_sync (f->bus.connection, RESERVE_BUS_NAME, path, RESERVE_INTERFACE,
+                                       "GetItem", g_variant_new ("(s)", PROBE_ITEM), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_null (reply);
   g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD);
   g_clear_error (&error);
@@ -1277,7 +1376,8 @@ test_longest_strings (Fixture *f, gconstpointer data)
   doomed = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   remember_state (f);
   f->calls++;
-  reply = g_dbus_connection_call_sync (doomed, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE, "Buy",
+  reply = g_dbus_connection_call_sync (doomed, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                       RESERVE_INTERFACE, "Buy",
                                        buy_params (PROBE_ITEM, "alice", 1,
                                                    options_with (RESERVE_OPTION_REQUEST_ID,
                                                                  huge_string (max + 1, 'r'))),
@@ -1306,62 +1406,86 @@ test_precedence (Fixture *f, gconstpointer data)
   GPid pid;
 
   g_variant_unref (accept (f, "CreateItem",
-                           create_item_params ("tight", 1, options_with (RESERVE_OPTION_PER_USER_LIMIT,
-                                                                         g_variant_new_uint32 (1))),
+                           create_item_params ("tight", 1,
+                                               options_with (RESERVE_OPTION_PER_USER_LIMIT,
+                                                             g_variant_new_uint32 (1))),
                            "()", "create tight"));
-  g_variant_unref (accept (f, "Buy", buy_params ("tight", "alice", 1, NULL), "(tu)", "sell out tight"));
-  g_variant_unref (accept (f, "CreateItem", create_item_params ("ceiling", RESERVE_CAPACITY_MAX - 1, NULL),
-                           "()", "create ceiling"));
+  g_variant_unref (
+    accept (f, "Buy", buy_params ("tight", "alice", 1, NULL), "(tu)", "sell out tight"));
+  g_variant_unref (accept (f, "CreateItem",
+                           create_item_params ("ceiling", RESERVE_CAPACITY_MAX - 1, NULL), "()",
+                           "create ceiling"));
 
   /* Among bad arguments, the first in the signature is named. */
-  refuse_invalid (f, "Buy", buy_params (".bad", "bad\x01", 0, options_with ("bogus", g_variant_new_boolean (TRUE))),
+  refuse_invalid (f, "Buy",
+                  buy_params (".bad", "bad\x01", 0,
+                              options_with ("bogus", g_variant_new_boolean (TRUE))),
                   "item name", "Buy, everything bad");
-  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "bad\x01", 0, options_with ("bogus", g_variant_new_boolean (TRUE))),
+  refuse_invalid (f, "Buy",
+                  buy_params (PROBE_ITEM, "bad\x01", 0,
+                              options_with ("bogus", g_variant_new_boolean (TRUE))),
                   "user name", "Buy, bad user, quantity and option");
-  refuse_invalid (f, "Buy", buy_params (PROBE_ITEM, "alice", 0, options_with ("bogus", g_variant_new_boolean (TRUE))),
+  refuse_invalid (f, "Buy",
+                  buy_params (PROBE_ITEM, "alice", 0,
+                              options_with ("bogus", g_variant_new_boolean (TRUE))),
                   "quantity", "Buy, bad quantity and option");
-  refuse_invalid (f, "CreateItem", create_item_params (".bad", RESERVE_CAPACITY_MAX + 1,
-                                                       options_with ("bogus", g_variant_new_boolean (TRUE))),
+  refuse_invalid (f, "CreateItem",
+                  create_item_params (".bad", RESERVE_CAPACITY_MAX + 1,
+                                      options_with ("bogus", g_variant_new_boolean (TRUE))),
                   "item name", "CreateItem, everything bad");
-  refuse_invalid (f, "CreateItem", create_item_params ("fresh", RESERVE_CAPACITY_MAX + 1,
-                                                       options_with ("bogus", g_variant_new_boolean (TRUE))),
+  refuse_invalid (f, "CreateItem",
+                  create_item_params ("fresh", RESERVE_CAPACITY_MAX + 1,
+                                      options_with ("bogus", g_variant_new_boolean (TRUE))),
                   "capacity", "CreateItem, bad capacity and option");
-  refuse_invalid (f, "Restock", g_variant_new ("(su)", ".bad", 0), "item name", "Restock, both bad");
+  refuse_invalid (f, "Restock", g_variant_new ("(su)", ".bad", 0), "item name",
+                  "Restock, both bad");
 
   /* InvalidArgument before NoSuchItem. */
-  refuse_invalid (f, "Buy", buy_params ("missing", "alice", 1,
-                                        options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (""))),
+  refuse_invalid (f, "Buy",
+                  buy_params ("missing", "alice", 1,
+                              options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (""))),
                   RESERVE_OPTION_REQUEST_ID, "Buy of a missing item, empty request_id");
-  refuse_invalid (f, "Buy", buy_params ("missing", "alice", 1,
-                                        options_twice (RESERVE_OPTION_REQUEST_ID, g_variant_new_string ("a"),
-                                                       g_variant_new_string ("b"))),
+  refuse_invalid (f, "Buy",
+                  buy_params ("missing", "alice", 1,
+                              options_twice (RESERVE_OPTION_REQUEST_ID, g_variant_new_string ("a"),
+                                             g_variant_new_string ("b"))),
                   RESERVE_OPTION_REQUEST_ID, "Buy of a missing item, request_id twice");
-  refuse_invalid (f, "Buy", buy_params ("missing", "alice", 1,
-                                        options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_uint32 (1))),
+  refuse_invalid (f, "Buy",
+                  buy_params ("missing", "alice", 1,
+                              options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_uint32 (1))),
                   RESERVE_OPTION_REQUEST_ID, "Buy of a missing item, request_id a number");
   refuse_invalid (f, "Restock", g_variant_new ("(su)", "missing", G_MAXUINT32), "quantity",
                   "Restock of a missing item, bad quantity");
-  refuse (f, "Restock", g_variant_new ("(su)", "missing", 1), RESERVE_ERROR_NO_SUCH_ITEM, "missing", NULL,
-          "Restock of a missing item");
+  refuse (f, "Restock", g_variant_new ("(su)", "missing", 1), RESERVE_ERROR_NO_SUCH_ITEM, "missing",
+          NULL, "Restock of a missing item");
   /* InvalidArgument before ItemExists. */
-  refuse_invalid (f, "CreateItem", create_item_params (PROBE_ITEM, 5,
-                                                       options_twice (RESERVE_OPTION_PER_USER_LIMIT,
-                                                                      g_variant_new_uint32 (1),
-                                                                      g_variant_new_uint32 (1))),
+  refuse_invalid (f, "CreateItem",
+                  create_item_params (PROBE_ITEM, 5,
+                                      options_twice (RESERVE_OPTION_PER_USER_LIMIT,
+                                                     g_variant_new_uint32 (1),
+                                                     g_variant_new_uint32 (1))),
                   RESERVE_OPTION_PER_USER_LIMIT, "CreateItem of an existing item, option twice");
-  refuse_invalid (f, "CreateItem", create_item_params (PROBE_ITEM, 5,
-                                                       options_with (RESERVE_OPTION_PER_USER_LIMIT,
-                                                                     g_variant_new_int32 (1))),
-                  RESERVE_OPTION_PER_USER_LIMIT, "CreateItem of an existing item, option of a wrong type");
+  refuse_invalid (f, "CreateItem",
+                  create_item_params (PROBE_ITEM, 5,
+                                      options_with (RESERVE_OPTION_PER_USER_LIMIT,
+                                                    g_variant_new_int32 (1))),
+                  RESERVE_OPTION_PER_USER_LIMIT,
+                  "CreateItem of an existing item, option of a wrong type");
   /* InvalidArgument before LimitExceeded and SoldOut. */
-  refuse_invalid (f, "Buy", buy_params ("tight", "alice", 1,
-                                        options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_bytestring ("r"))),
-                  RESERVE_OPTION_REQUEST_ID, "Buy past the limit and sold out, request_id as bytes");
-  refuse_invalid (f, "Buy", buy_params ("tight", "bob", 1, options_with ("Request_ID", g_variant_new_string ("r"))),
+  refuse_invalid (f, "Buy",
+                  buy_params ("tight", "alice", 1,
+                              options_with (RESERVE_OPTION_REQUEST_ID,
+                                            g_variant_new_bytestring ("r"))),
+                  RESERVE_OPTION_REQUEST_ID,
+                  "Buy past the limit and sold out, request_id as bytes");
+  refuse_invalid (f, "Buy",
+                  buy_params ("tight", "bob", 1,
+                              options_with ("Request_ID", g_variant_new_string ("r"))),
                   "Request_ID", "Buy sold out, unknown key");
   refuse (f, "Buy", buy_params ("tight", "alice", 1, NULL), RESERVE_ERROR_LIMIT_EXCEEDED, "", NULL,
           "Buy past the limit and sold out");
-  refuse (f, "Buy", buy_params ("tight", "bob", 1, NULL), RESERVE_ERROR_SOLD_OUT, "", NULL, "Buy sold out");
+  refuse (f, "Buy", buy_params ("tight", "bob", 1, NULL), RESERVE_ERROR_SOLD_OUT, "", NULL,
+          "Buy sold out");
 
   /* The same from a caller who is no admin: InvalidArgument and NoSuchItem
    * before PermissionDenied. */
@@ -1369,14 +1493,16 @@ test_precedence (Fixture *f, gconstpointer data)
   g_ptr_array_add (argv, (char *) "not-admin");
   g_ptr_array_add (argv, (char *) reserved_test_daemon_get_address (f->bus.daemon));
   g_ptr_array_add (argv, NULL);
-  g_assert_cmpuint (geteuid (), ==, 0);  /* calling as another uid needs root, as in CI */
+  g_assert_cmpuint (geteuid (), ==, 0); /* calling as another uid needs root, as in CI */
   g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, -1, fds[1], -1);
+  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, -1,
+                                    fds[1], -1);
   close (fds[1]);
   out = reserved_test_read_all (fds[0]);
   close (fds[0]);
   reserved_test_wait_helper (pid, "not-admin");
-  g_assert_true (g_ascii_string_to_unsigned (g_strstrip (out), 10, 1, G_MAXUINT32, &helper_calls, NULL));
+  g_assert_true (
+    g_ascii_string_to_unsigned (g_strstrip (out), 10, 1, G_MAXUINT32, &helper_calls, NULL));
   /* Every call the helper made was a refusal it checked. */
   f->calls += (guint) helper_calls;
   f->refusals += (guint) helper_calls;
@@ -1391,25 +1517,30 @@ helper_not_admin (char **args)
   g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
   guint calls = 0;
   struct {
-    const char  *method;
-    GVariant    *parameters;
+    const char *method;
+    GVariant *parameters;
     ReserveError code;
-    const char  *names;
+    const char *names;
   } rows[] = {
-    { "CreateItem", create_item_params (".bad", 5, NULL), RESERVE_ERROR_INVALID_ARGUMENT, "item name" },
+    { "CreateItem", create_item_params (".bad", 5, NULL), RESERVE_ERROR_INVALID_ARGUMENT,
+      "item name" },
     { "CreateItem", create_item_params ("fresh", RESERVE_CAPACITY_MAX + 1, NULL),
       RESERVE_ERROR_INVALID_ARGUMENT, "capacity" },
-    { "CreateItem", create_item_params ("fresh", 5, options_with ("bogus", g_variant_new_boolean (TRUE))),
+    { "CreateItem",
+      create_item_params ("fresh", 5, options_with ("bogus", g_variant_new_boolean (TRUE))),
       RESERVE_ERROR_INVALID_ARGUMENT, "bogus" },
-    { "CreateItem", create_item_params ("fresh", 5, options_twice (RESERVE_OPTION_PER_USER_LIMIT,
-                                                                   g_variant_new_uint32 (1),
-                                                                   g_variant_new_uint32 (2))),
+    { "CreateItem",
+      create_item_params ("fresh", 5,
+                          options_twice (RESERVE_OPTION_PER_USER_LIMIT, g_variant_new_uint32 (1),
+                                         g_variant_new_uint32 (2))),
       RESERVE_ERROR_INVALID_ARGUMENT, RESERVE_OPTION_PER_USER_LIMIT },
-    { "CreateItem", create_item_params (PROBE_ITEM, 5, options_with ("bogus", g_variant_new_boolean (TRUE))),
+    { "CreateItem",
+      create_item_params (PROBE_ITEM, 5, options_with ("bogus", g_variant_new_boolean (TRUE))),
       RESERVE_ERROR_INVALID_ARGUMENT, "bogus" },
     { "CreateItem", create_item_params ("fresh", 5, NULL), RESERVE_ERROR_PERMISSION_DENIED, "" },
     { "CreateItem", create_item_params (PROBE_ITEM, 5, NULL), RESERVE_ERROR_PERMISSION_DENIED, "" },
-    { "Restock", g_variant_new ("(su)", PROBE_ITEM, 0), RESERVE_ERROR_INVALID_ARGUMENT, "quantity" },
+    { "Restock", g_variant_new ("(su)", PROBE_ITEM, 0), RESERVE_ERROR_INVALID_ARGUMENT,
+      "quantity" },
     { "Restock", g_variant_new ("(su)", ".bad", 1), RESERVE_ERROR_INVALID_ARGUMENT, "item name" },
     { "Restock", g_variant_new ("(su)", "missing", 0), RESERVE_ERROR_INVALID_ARGUMENT, "quantity" },
     /* A Restock is authorized before the store is read: for a caller who
@@ -1419,9 +1550,12 @@ helper_not_admin (char **args)
     { "Restock", g_variant_new ("(su)", "missing", 1), RESERVE_ERROR_PERMISSION_DENIED, "" },
     { "Restock", g_variant_new ("(su)", "ceiling", 1), RESERVE_ERROR_PERMISSION_DENIED, "" },
     { "ListOrders", g_variant_new ("(s)", "bad\x01"), RESERVE_ERROR_INVALID_ARGUMENT, "user name" },
-    { "ListOrders", g_variant_new ("(s)", "\xc2\x85"), RESERVE_ERROR_INVALID_ARGUMENT, "user name" },
+    { "ListOrders", g_variant_new ("(s)", "\xc2\x85"), RESERVE_ERROR_INVALID_ARGUMENT,
+      "user name" },
     { "ListOrders", g_variant_new ("(s)", ""), RESERVE_ERROR_PERMISSION_DENIED, "" },
-    { "Buy", buy_params (PROBE_ITEM, "alice", 1, options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (""))),
+    { "Buy",
+      buy_params (PROBE_ITEM, "alice", 1,
+                  options_with (RESERVE_OPTION_REQUEST_ID, g_variant_new_string (""))),
       RESERVE_ERROR_INVALID_ARGUMENT, RESERVE_OPTION_REQUEST_ID },
     { "Buy", buy_params ("tight", "alice", 1, options_with ("bogus", g_variant_new_boolean (TRUE))),
       RESERVE_ERROR_INVALID_ARGUMENT, "bogus" },
@@ -1436,7 +1570,8 @@ helper_not_admin (char **args)
       g_autofree char *what = g_strdup_printf ("as uid %u: %s %s", (guint) RESERVED_TEST_NOBODY_UID,
                                                rows[i].method, parameters);
 
-      reply = call_on (connection, &calls, RESERVE_INTERFACE, rows[i].method, rows[i].parameters, NULL, &error);
+      reply = call_on (connection, &calls, RESERVE_INTERFACE, rows[i].method, rows[i].parameters,
+                       NULL, &error);
       assert_api_refusal (what, error, rows[i].code, rows[i].names, NULL);
     }
   g_dbus_connection_close_sync (connection, NULL, NULL);
@@ -1469,15 +1604,44 @@ test_random (Fixture *f, gconstpointer data)
     "a", "Z", "0", "9", ".", "_", ":", "-", "aaaaaaaaaaaaaaaa", "0123456789abcdef",
   };
   static const char *const item_hostile[] = {
-    "a", "Z", "0", ".", "-", " ", "/", "'", "\x01", "\x7f", "\xc3\xa9", "\xe2\x80\x8b",
+    "a",
+    "Z",
+    "0",
+    ".",
+    "-",
+    " ",
+    "/",
+    "'",
+    "\x01",
+    "\x7f",
+    "\xc3\xa9",
+    "\xe2\x80\x8b",
     "aaaaaaaaaaaaaaaa",
   };
   static const char *const user_allowed[] = {
-    "a", "Z", " ", "~", "'", "%", "\xc2\xa0", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x8e\x9f",
+    "a",
+    "Z",
+    " ",
+    "~",
+    "'",
+    "%",
+    "\xc2\xa0",
+    "\xc3\xa9",
+    "\xe2\x82\xac",
+    "\xf0\x9f\x8e\x9f",
     "uuuuuuuuuuuuuuuu",
   };
   static const char *const user_hostile[] = {
-    "a", " ", "\x01", "\t", "\x1f", "\x7f", "\xc2\x80", "\xc2\x9f", "\xc2\xa0", "\xe2\x82\xac",
+    "a",
+    " ",
+    "\x01",
+    "\t",
+    "\x1f",
+    "\x7f",
+    "\xc2\x80",
+    "\xc2\x9f",
+    "\xc2\xa0",
+    "\xe2\x82\xac",
     "uuuuuuuuuuuuuuuu",
   };
   static const guint32 quantities[] = { 0, 1, 2, 9999, 10000, 10001, G_MAXUINT32 };
@@ -1486,14 +1650,15 @@ test_random (Fixture *f, gconstpointer data)
   guint n = reserved_test_env_uint ("RESERVED_TEST_ARGUMENTS", 300, 1000000);
   guint accepted = 0, refused = 0, missing = 0;
 
-  g_variant_unref (accept (f, "CreateItem", create_item_params ("a", RESERVE_CAPACITY_MAX, NULL), "()", "create a"));
+  g_variant_unref (accept (f, "CreateItem", create_item_params ("a", RESERVE_CAPACITY_MAX, NULL),
+                           "()", "create a"));
   for (guint i = 0; i < n; i++)
     {
       gint32 item_kind = g_test_rand_int_range (0, 3);
-      g_autofree char *item =
-        item_kind == 0 ? g_strdup ("a")  /* exists, so that purchases happen */
-        : item_kind == 1 ? random_text (item_allowed, G_N_ELEMENTS (item_allowed), 6)
-        : random_text (item_hostile, G_N_ELEMENTS (item_hostile), 6);
+      g_autofree char *item = item_kind == 0 ? g_strdup ("a") /* exists, so that purchases happen */
+                              : item_kind == 1
+                                ? random_text (item_allowed, G_N_ELEMENTS (item_allowed), 6)
+                                : random_text (item_hostile, G_N_ELEMENTS (item_hostile), 6);
       g_autofree char *user = g_test_rand_bit ()
                                 ? random_text (user_allowed, G_N_ELEMENTS (user_allowed), 6)
                                 : random_text (user_hostile, G_N_ELEMENTS (user_hostile), 6);
@@ -1510,20 +1675,22 @@ test_random (Fixture *f, gconstpointer data)
         refuse_invalid (f, "Buy", buy_params (item, user, quantity, NULL), "quantity", what);
       else if (!g_str_equal (item, "a"))
         {
-          refuse (f, "Buy", buy_params (item, user, quantity, NULL), RESERVE_ERROR_NO_SUCH_ITEM, item, NULL, what);
+          refuse (f, "Buy", buy_params (item, user, quantity, NULL), RESERVE_ERROR_NO_SUCH_ITEM,
+                  item, NULL, what);
           missing++;
           continue;
         }
       else
         {
-          g_variant_unref (accept (f, "Buy", buy_params (item, user, quantity, NULL), "(tu)", what));
+          g_variant_unref (
+            accept (f, "Buy", buy_params (item, user, quantity, NULL), "(tu)", what));
           accepted++;
           continue;
         }
       refused++;
     }
-  g_test_message ("%u random purchases: %u accepted, %u InvalidArgument, %u NoSuchItem",
-                  n, accepted, refused, missing);
+  g_test_message ("%u random purchases: %u accepted, %u InvalidArgument, %u NoSuchItem", n,
+                  accepted, refused, missing);
 }
 
 /* --- main ------------------------------------------------------------------------ */
@@ -1531,8 +1698,7 @@ test_random (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   ADD ("/arguments/buy/quantity", test_buy_quantity);
   ADD ("/arguments/item-names", test_item_names);

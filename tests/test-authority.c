@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Who is an administrator on the session bus (reserved-authority.c), and
  * the service's method table against the XML and the polkit policy. The
  * system bus, where polkitd answers (or cannot), is tested against a real
@@ -45,7 +46,8 @@ test_session (void)
 static char **
 policy_actions (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "data", "org.reserved.Reserve1.policy", NULL);
+  g_autofree char *path =
+    g_test_build_filename (G_TEST_DIST, "..", "data", "org.reserved.Reserve1.policy", NULL);
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GStrvBuilder) actions = g_strv_builder_new ();
@@ -93,14 +95,16 @@ test_method_table (void)
     }
   for (guint j = 0; j < n_methods; j++)
     {
-      gboolean asks = methods[j].access == RESERVED_ACCESS_OWNER || methods[j].access == RESERVED_ACCESS_ADMIN;
+      gboolean asks =
+        methods[j].access == RESERVED_ACCESS_OWNER || methods[j].access == RESERVED_ACCESS_ADMIN;
 
       if (!asks)
         {
           g_assert_null (methods[j].action);
           continue;
         }
-      if (methods[j].action == NULL || !g_strv_contains ((const char *const *) actions, methods[j].action))
+      if (methods[j].action == NULL ||
+          !g_strv_contains ((const char *const *) actions, methods[j].action))
         g_error ("%s asks for %s, which the policy file does not define", methods[j].name,
                  methods[j].action);
       g_assert_nonnull (methods[j].refusal);

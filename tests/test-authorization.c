@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Who may do what, against the real reserved serving a private bus as its
  * system bus, with a real polkitd on it that reads reserved's own policy
  * and rule (data/org.reserved.Reserve1.policy, .rules) and a rule of the
@@ -39,7 +40,7 @@
  * /etc/group are copies with them added, and polkit's folders are the
  * test's; the system's files are never written. Needs root: other uids
  * and a mount namespace. */
-#define _GNU_SOURCE  /* unshare, getline, posix_openpt */
+#define _GNU_SOURCE /* unshare, getline, posix_openpt */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,59 +63,59 @@
 #include "reserved-test-polkit.h"
 
 /* An administrator because the test's polkit rule names the user. */
-#define ADMIN_UID        ((uid_t) 4242)
+#define ADMIN_UID ((uid_t) 4242)
 /* The group the package's polkit rule names, reserved-admin. */
-#define ADMIN_GID        ((gid_t) 4545)
+#define ADMIN_GID ((gid_t) 4545)
 /* An administrator only through a supplementary group (ADMIN_GID) in the
  * user database; its own primary group is nothing special. */
-#define GROUP_ADMIN_UID  ((uid_t) 4244)
+#define GROUP_ADMIN_UID ((uid_t) 4244)
 /* Ordinary callers; the test's rule wants a password of BUYER_2 to
  * restock. */
-#define BUYER_UID        ((uid_t) 4343)
-#define BUYER_2_UID      ((uid_t) 4344)
+#define BUYER_UID   ((uid_t) 4343)
+#define BUYER_2_UID ((uid_t) 4344)
 /* The daemon runs as this uid, the owner of the policy's actions, which
  * makes it no administrator on the system bus. */
-#define DAEMON_UID       ((uid_t) 4646)
-#define DAEMON_USER      "reserved-daemon"
+#define DAEMON_UID  ((uid_t) 4646)
+#define DAEMON_USER "reserved-daemon"
 
-#define TEST_RULES \
-  "polkit.addRule(function(action, subject) {\n" \
-  "    if (action.id.indexOf(\"org.reserved.Reserve1.\") != 0)\n" \
-  "        return polkit.Result.NOT_HANDLED;\n" \
-  "    if (subject.user == \"reserved-rule-admin\")\n" \
-  "        return polkit.Result.YES;\n" \
+#define TEST_RULES                                                                                    \
+  "polkit.addRule(function(action, subject) {\n"                                                      \
+  "    if (action.id.indexOf(\"org.reserved.Reserve1.\") != 0)\n"                                     \
+  "        return polkit.Result.NOT_HANDLED;\n"                                                       \
+  "    if (subject.user == \"reserved-rule-admin\")\n"                                                \
+  "        return polkit.Result.YES;\n"                                                               \
   "    if (subject.user == \"reserved-buyer-2\" && action.id == \"org.reserved.Reserve1.restock\")\n" \
-  "        return polkit.Result.AUTH_ADMIN;\n" \
-  "    return polkit.Result.NOT_HANDLED;\n" \
+  "        return polkit.Result.AUTH_ADMIN;\n"                                                        \
+  "    return polkit.Result.NOT_HANDLED;\n"                                                           \
   "});\n"
 
 /* dbus-daemon refuses connections from a uid the user database does not
  * know, so every uid here has an entry. */
-#define TEST_PASSWD_LINES \
-  "reserved-rule-admin:x:4242:4242::/nonexistent:/usr/sbin/nologin\n" \
+#define TEST_PASSWD_LINES                                              \
+  "reserved-rule-admin:x:4242:4242::/nonexistent:/usr/sbin/nologin\n"  \
   "reserved-group-admin:x:4244:4244::/nonexistent:/usr/sbin/nologin\n" \
-  "reserved-buyer:x:4343:4343::/nonexistent:/usr/sbin/nologin\n" \
-  "reserved-buyer-2:x:4344:4344::/nonexistent:/usr/sbin/nologin\n" \
+  "reserved-buyer:x:4343:4343::/nonexistent:/usr/sbin/nologin\n"       \
+  "reserved-buyer-2:x:4344:4344::/nonexistent:/usr/sbin/nologin\n"     \
   "reserved-daemon:x:4646:4646::/nonexistent:/usr/sbin/nologin\n"
-#define TEST_GROUP_LINES \
-  "reserved-rule-admin:x:4242:\n" \
+#define TEST_GROUP_LINES           \
+  "reserved-rule-admin:x:4242:\n"  \
   "reserved-group-admin:x:4244:\n" \
-  "reserved-buyer:x:4343:\n" \
-  "reserved-buyer-2:x:4344:\n" \
-  "reserved-daemon:x:4646:\n" \
+  "reserved-buyer:x:4343:\n"       \
+  "reserved-buyer-2:x:4344:\n"     \
+  "reserved-daemon:x:4646:\n"      \
   "reserved-admin:x:4545:reserved-group-admin\n"
 
-#define ITEM      "matrix"
-#define CUSTOMER  "shared-customer"
+#define ITEM              "matrix"
+#define CUSTOMER          "shared-customer"
 #define PERMISSION_DENIED RESERVE_ERROR_PREFIX "PermissionDenied"
 
 /* --- the table -------------------------------------------------------------- */
 
 typedef enum {
   ALLOW,
-  DENY,      /* PermissionDenied, and nothing changed */
-  SEES_ALL,  /* ListOrders: every caller's orders for the customer */
-  SEES_OWN,  /* ListOrders: only the orders this caller's uid placed */
+  DENY,     /* PermissionDenied, and nothing changed */
+  SEES_ALL, /* ListOrders: every caller's orders for the customer */
+  SEES_OWN, /* ListOrders: only the orders this caller's uid placed */
 } Outcome;
 
 enum {
@@ -148,8 +149,8 @@ enum {
 
 typedef struct {
   const char *name;
-  uid_t       uid;
-  Outcome     outcomes[N_COLUMNS];
+  uid_t uid;
+  Outcome outcomes[N_COLUMNS];
 } Caller;
 
 /* What docs/api.md promises each caller. Columns: Buy, GetOrder of its own
@@ -158,27 +159,34 @@ typedef struct {
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll. */
 static const Caller callers[N_CALLERS] = {
-  [CALLER_ROOT] =
-    { "root",           0,
-      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
-  [CALLER_ADMIN_USER] =
-    { "admin-user",     ADMIN_UID,
-      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
-  [CALLER_ADMIN_GROUP] =
-    { "admin-group",    GROUP_ADMIN_UID,
-      { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
-  [CALLER_DAEMON_USER] =
-    { "daemon-user",    DAEMON_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
-  [CALLER_BUYER] =
-    { "buyer",          BUYER_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
-  [CALLER_BUYER_2] =
-    { "buyer-2",        BUYER_2_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
-  [CALLER_NOBODY] =
-    { "nobody",         RESERVED_TEST_NOBODY_UID,
-      { ALLOW, ALLOW, DENY,  ALLOW, DENY,  ALLOW, ALLOW, SEES_OWN, DENY,  DENY,  DENY,  ALLOW, ALLOW, ALLOW } },
+  [CALLER_ROOT] = { "root",
+                    0,
+                    { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
+                      ALLOW, ALLOW, ALLOW, ALLOW } },
+  [CALLER_ADMIN_USER] = { "admin-user",
+                          ADMIN_UID,
+                          { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
+                            ALLOW, ALLOW, ALLOW, ALLOW } },
+  [CALLER_ADMIN_GROUP] = { "admin-group",
+                           GROUP_ADMIN_UID,
+                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW,
+                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
+  [CALLER_DAEMON_USER] = { "daemon-user",
+                           DAEMON_UID,
+                           { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY,
+                             DENY, ALLOW, ALLOW, ALLOW } },
+  [CALLER_BUYER] = { "buyer",
+                     BUYER_UID,
+                     { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
+                       ALLOW, ALLOW, ALLOW } },
+  [CALLER_BUYER_2] = { "buyer-2",
+                       BUYER_2_UID,
+                       { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
+                         ALLOW, ALLOW, ALLOW } },
+  [CALLER_NOBODY] = { "nobody",
+                      RESERVED_TEST_NOBODY_UID,
+                      { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
+                        ALLOW, ALLOW, ALLOW } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -189,9 +197,9 @@ static const Caller callers[N_CALLERS] = {
  * (FALSE, <()>, error name, message). */
 typedef struct {
   const Caller *caller;
-  GPid          pid;
-  FILE         *calls;
-  FILE         *answers;
+  GPid pid;
+  FILE *calls;
+  FILE *answers;
 } Agent;
 
 static Agent *
@@ -233,11 +241,15 @@ agent_stop (Agent *agent)
 /* Has @agent make a call, without waiting for its answer; @args
  * (floating) may be NULL for none. */
 static void
-agent_send (Agent *agent, const char *interface, const char *method, GVariant *args, GDBusCallFlags flags)
+agent_send (Agent *agent,
+            const char *interface,
+            const char *method,
+            GVariant *args,
+            GDBusCallFlags flags)
 {
-  g_autoptr(GVariant) call =
-    g_variant_ref_sink (g_variant_new ("(ssvu)", interface, method, args != NULL ? args : g_variant_new ("()"),
-                                       (guint32) flags));
+  g_autoptr(GVariant) call = g_variant_ref_sink (
+    g_variant_new ("(ssvu)", interface, method, args != NULL ? args : g_variant_new ("()"),
+                   (guint32) flags));
   g_autofree char *text = g_variant_print (call, TRUE);
 
   g_assert_cmpint (fprintf (agent->calls, "%s\n", text), >, 0);
@@ -282,7 +294,8 @@ helper_caller (const char *address)
   while (getline (&line, &size, stdin) > 0)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) call = g_variant_parse (G_VARIANT_TYPE ("(ssvu)"), line, NULL, NULL, &error);
+      g_autoptr(GVariant) call =
+                   g_variant_parse (G_VARIANT_TYPE ("(ssvu)"), line, NULL, NULL, &error);
       g_autoptr(GVariant) args = NULL;
       g_autoptr(GVariant) reply = NULL;
       g_autoptr(GVariant) answer = NULL;
@@ -293,8 +306,8 @@ helper_caller (const char *address)
       g_assert_no_error (error);
       g_variant_get (call, "(&s&svu)", &interface, &method, &args, &flags);
       reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                           interface, method, args, NULL,
-                                           (GDBusCallFlags) flags, timeout_ms, NULL, &error);
+                                           interface, method, args, NULL, (GDBusCallFlags) flags,
+                                           timeout_ms, NULL, &error);
       if (reply != NULL)
         answer = g_variant_new ("(bvss)", TRUE, reply, "", "");
       else
@@ -302,8 +315,8 @@ helper_caller (const char *address)
           g_autofree char *name = g_dbus_error_get_remote_error (error);
 
           if (name == NULL)
-            name = g_strdup_printf ("(not from the bus: %s %d)",
-                                    g_quark_to_string (error->domain), error->code);
+            name = g_strdup_printf ("(not from the bus: %s %d)", g_quark_to_string (error->domain),
+                                    error->code);
           g_dbus_error_strip_remote_error (error);
           answer = g_variant_new ("(bvss)", FALSE, g_variant_new ("()"), name, error->message);
         }
@@ -319,24 +332,24 @@ helper_caller (const char *address)
 /* --- the fixture ---------------------------------------------------------------- */
 
 typedef struct {
-  uid_t         daemon_uid;
-  gboolean      debug_log;  /* G_MESSAGES_DEBUG=all for the daemon */
-  const Caller *row;        /* the matrix row, or NULL */
-  gboolean      no_polkitd; /* the bus has none */
+  uid_t daemon_uid;
+  gboolean debug_log;  /* G_MESSAGES_DEBUG=all for the daemon */
+  const Caller *row;   /* the matrix row, or NULL */
+  gboolean no_polkitd; /* the bus has none */
 } CaseSetup;
 
 typedef struct {
   ReservedTestDaemon *daemon;
-  char               *address;  /* of the bus the agents and the admin use */
-  GDBusConnection    *connection;
-  ReserveReserve1    *proxy;
-  ReservedTestClient  admin;    /* the test process, uid 0 */
-  Agent              *agents[N_CALLERS];
-  GHashTable         *placed_by;  /* order id -> uid that placed it */
-  char               *mounted[2];
+  char *address; /* of the bus the agents and the admin use */
+  GDBusConnection *connection;
+  ReserveReserve1 *proxy;
+  ReservedTestClient admin; /* the test process, uid 0 */
+  Agent *agents[N_CALLERS];
+  GHashTable *placed_by; /* order id -> uid that placed it */
+  char *mounted[2];
   ReservedTestPolkit *polkit;
-  guint64             own_order;     /* the matrix row's caller placed it */
-  guint64             others_order;  /* another uid placed it */
+  guint64 own_order;    /* the matrix row's caller placed it */
+  guint64 others_order; /* another uid placed it */
 } Fixture;
 
 static void
@@ -398,9 +411,9 @@ mount_copy_with_lines (Fixture *f, const char *system_file, const char *lines)
 
   g_file_get_contents (system_file, &contents, NULL, &error);
   g_assert_no_error (error);
-  extended = g_strconcat (contents,
-                          (*contents != '\0' && !g_str_has_suffix (contents, "\n")) ? "\n" : "",
-                          lines, NULL);
+  extended =
+    g_strconcat (contents, (*contents != '\0' && !g_str_has_suffix (contents, "\n")) ? "\n" : "",
+                 lines, NULL);
   g_file_set_contents (copy, extended, -1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (copy, 0644), ==, 0);
@@ -413,15 +426,18 @@ static void
 add_test_users (Fixture *f)
 {
   static const uid_t uids[] = { ADMIN_UID, GROUP_ADMIN_UID, BUYER_UID, BUYER_2_UID, DAEMON_UID };
-  static const gid_t gids[] = { ADMIN_GID, ADMIN_UID, GROUP_ADMIN_UID, BUYER_UID, BUYER_2_UID, DAEMON_UID };
+  static const gid_t gids[] = { ADMIN_GID, ADMIN_UID,   GROUP_ADMIN_UID,
+                                BUYER_UID, BUYER_2_UID, DAEMON_UID };
 
   /* The test's users must be exactly the ones it adds. */
   for (guint i = 0; i < G_N_ELEMENTS (uids); i++)
     if (getpwuid (uids[i]) != NULL)
-      g_error ("uid %u already has a user database entry; the tests need it unused", (guint) uids[i]);
+      g_error ("uid %u already has a user database entry; the tests need it unused",
+               (guint) uids[i]);
   for (guint i = 0; i < G_N_ELEMENTS (gids); i++)
     if (getgrgid (gids[i]) != NULL)
-      g_error ("gid %u already has a group database entry; the tests need it unused", (guint) gids[i]);
+      g_error ("gid %u already has a group database entry; the tests need it unused",
+               (guint) gids[i]);
 
   f->mounted[0] = mount_copy_with_lines (f, "/etc/passwd", TEST_PASSWD_LINES);
   f->mounted[1] = mount_copy_with_lines (f, "/etc/group", TEST_GROUP_LINES);
@@ -501,11 +517,11 @@ expect_reply (Agent *agent, GVariant *answer, const char *method, const char *re
 
   g_variant_get (answer, "(bv&s&s)", &ok, &reply, &name, &message);
   if (!ok)
-    g_error ("%s as %s (uid %u): expected success, got %s: %s",
-             method, agent->caller->name, (guint) agent->caller->uid, name, message);
+    g_error ("%s as %s (uid %u): expected success, got %s: %s", method, agent->caller->name,
+             (guint) agent->caller->uid, name, message);
   if (!g_variant_is_of_type (reply, G_VARIANT_TYPE (reply_type)))
-    g_error ("%s as %s: the reply %s is not of type %s",
-             method, agent->caller->name, g_variant_get_type_string (reply), reply_type);
+    g_error ("%s as %s: the reply %s is not of type %s", method, agent->caller->name,
+             g_variant_get_type_string (reply), reply_type);
   return reply;
 }
 
@@ -522,8 +538,8 @@ expect_error (Agent *agent, GVariant *answer, const char *method, const char *er
     {
       g_autofree char *text = g_variant_print (reply, TRUE);
 
-      g_error ("%s as %s (uid %u): expected %s, got the reply %s",
-               method, agent->caller->name, (guint) agent->caller->uid, error_name, text);
+      g_error ("%s as %s (uid %u): expected %s, got the reply %s", method, agent->caller->name,
+               (guint) agent->caller->uid, error_name, text);
     }
   g_assert_cmpstr (name, ==, error_name);
   g_assert_cmpstr (message, !=, "");
@@ -531,12 +547,17 @@ expect_error (Agent *agent, GVariant *answer, const char *method, const char *er
 }
 
 static guint64
-agent_buy (Fixture *f, Agent *agent, const char *item, const char *user, guint32 quantity,
-           const char *request_id, guint32 *remaining_out)
+agent_buy (Fixture *f,
+           Agent *agent,
+           const char *item,
+           const char *user,
+           guint32 quantity,
+           const char *request_id,
+           guint32 *remaining_out)
 {
-  g_autoptr(GVariant) answer =
-    agent_call (agent, RESERVE_INTERFACE, "Buy",
-                g_variant_new ("(ssu@a{sv})", item, user, quantity, reserved_test_options (request_id)));
+  g_autoptr(GVariant) answer = agent_call (agent, RESERVE_INTERFACE, "Buy",
+                                            g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                                           reserved_test_options (request_id)));
   g_autoptr(GVariant) reply = expect_reply (agent, answer, "Buy", "(tu)");
   guint64 order = 0;
   guint32 remaining = 0;
@@ -573,9 +594,9 @@ static GVariant *
 admin_call (Fixture *f, const char *interface, const char *method, GVariant *args)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                                 interface, method, args, NULL,
-                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  GVariant *reply =
+    g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, interface,
+                                 method, args, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
   g_assert_no_error (error);
   return reply;
@@ -588,14 +609,14 @@ admin_call (Fixture *f, const char *interface, const char *method, GVariant *arg
  * changed, and returns NULL. Otherwise asserts success and returns the
  * reply (transfer full); @before_out gets the state before the call. */
 static GVariant *
-run_cell (Fixture    *f,
-          Agent      *agent,
-          Outcome     outcome,
+run_cell (Fixture *f,
+          Agent *agent,
+          Outcome outcome,
           const char *interface,
           const char *method,
-          GVariant   *args,
+          GVariant *args,
           const char *reply_type,
-          GVariant  **before_out)
+          GVariant **before_out)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&f->admin);
   g_autoptr(GVariant) answer = agent_call (agent, interface, method, args);
@@ -620,10 +641,10 @@ static void
 cell_buy (Fixture *f, Agent *agent, Outcome outcome)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "Buy",
-              g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 2, reserved_test_options (NULL)),
-              "(tu)", NULL);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "Buy",
+                                         g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 2,
+                                                        reserved_test_options (NULL)),
+                                         "(tu)", NULL);
   guint64 order = 0;
   guint32 remaining = 0;
 
@@ -639,8 +660,8 @@ cell_buy (Fixture *f, Agent *agent, Outcome outcome)
 static void
 get_order_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 {
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetOrder", g_variant_new ("(t)", order), "(a{sv})", NULL);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetOrder",
+                                         g_variant_new ("(t)", order), "(a{sv})", NULL);
   g_autoptr(GVariant) info = NULL;
   const char *item = NULL, *user = NULL, *state = NULL;
   guint64 id = 0;
@@ -679,8 +700,8 @@ static void
 cancel_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", order), "(u)", NULL);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "Cancel",
+                                         g_variant_new ("(t)", order), "(u)", NULL);
   guint32 remaining = 0;
 
   if (reply == NULL)
@@ -711,9 +732,8 @@ static void
 cell_get_item (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autoptr(GVariant) before = NULL;
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetItem", g_variant_new ("(s)", ITEM),
-              "(a{sv})", &before);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetItem",
+                                         g_variant_new ("(s)", ITEM), "(a{sv})", &before);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
@@ -727,8 +747,8 @@ static void
 cell_list_items (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autoptr(GVariant) before = NULL;
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListItems", NULL, "(a(suu))", &before);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListItems", NULL,
+                                         "(a(suu))", &before);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
@@ -744,7 +764,8 @@ cell_list_items (Fixture *f, Agent *agent, Outcome outcome)
 static GVariant *
 orders_seen (Fixture *f, const char *user, gboolean only_uid, uid_t uid, guint *n_uids)
 {
-  g_autoptr(GVariant) reply = admin_call (f, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", user));
+  g_autoptr(GVariant) reply =
+               admin_call (f, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", user));
   g_autoptr(GVariant) orders = g_variant_get_child_value (reply, 0);
   g_autoptr(GHashTable) uids = g_hash_table_new (NULL, NULL);
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(tsuxs)"));
@@ -768,9 +789,8 @@ static void
 cell_list_orders (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autoptr(GVariant) before = NULL;
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", CUSTOMER),
-              "(a(tsuxs))", &before);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrders",
+                                         g_variant_new ("(s)", CUSTOMER), "(a(tsuxs))", &before);
   g_autoptr(GVariant) expected = NULL;
   g_autoptr(GVariant) everyone = NULL;
   guint n_uids = 0, n_everyone_uids = 0;
@@ -799,9 +819,8 @@ static void
 cell_list_every_customer (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autoptr(GVariant) before = NULL;
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", ""),
-              "(a(tsuxs))", &before);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrders",
+                                         g_variant_new ("(s)", ""), "(a(tsuxs))", &before);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
@@ -816,8 +835,9 @@ cell_create_item (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autofree char *item = g_strdup_printf ("made-by-%s", agent->caller->name);
   g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "CreateItem",
-              g_variant_new ("(su@a{sv})", item, 5, reserved_test_options (NULL)), "()", NULL);
+               run_cell (f, agent, outcome, RESERVE_INTERFACE, "CreateItem",
+                         g_variant_new ("(su@a{sv})", item, 5, reserved_test_options (NULL)), "()",
+                         NULL);
 
   if (reply == NULL)
     {
@@ -832,8 +852,8 @@ static void
 cell_restock (Fixture *f, Agent *agent, Outcome outcome)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 3), "(u)", NULL);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "Restock",
+                                         g_variant_new ("(su)", ITEM, 3), "(u)", NULL);
   ReservedTestItem after;
   guint32 remaining = 0;
 
@@ -850,12 +870,12 @@ static void
 cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
 {
   static const char *const keys[][2] = {
-    { "commits", "t" }, { "operations", "t" }, { "largest_batch", "t" },
+    { "commits", "t" },         { "operations", "t" },    { "largest_batch", "t" },
     { "calls_in_flight", "u" }, { "callers_known", "u" },
   };
   g_autoptr(GVariant) before = NULL;
-  g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetStatistics", NULL, "(a{sv})", &before);
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetStatistics",
+                                         NULL, "(a{sv})", &before);
   g_autoptr(GVariant) stats = NULL;
 
   if (reply == NULL)
@@ -863,7 +883,8 @@ cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
   stats = g_variant_get_child_value (reply, 0);
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
-      g_autoptr(GVariant) value = g_variant_lookup_value (stats, keys[i][0], G_VARIANT_TYPE (keys[i][1]));
+      g_autoptr(GVariant) value =
+                   g_variant_lookup_value (stats, keys[i][0], G_VARIANT_TYPE (keys[i][1]));
 
       if (value == NULL)
         g_error ("GetStatistics has no %s of type %s", keys[i][0], keys[i][1]);
@@ -876,8 +897,8 @@ cell_get_property (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, "org.freedesktop.DBus.Properties", "Get",
-              g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &before);
+               run_cell (f, agent, outcome, "org.freedesktop.DBus.Properties", "Get",
+                         g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &before);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
@@ -893,8 +914,8 @@ cell_get_all_properties (Fixture *f, Agent *agent, Outcome outcome)
 {
   g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply =
-    run_cell (f, agent, outcome, "org.freedesktop.DBus.Properties", "GetAll",
-              g_variant_new ("(s)", RESERVE_INTERFACE), "(a{sv})", &before);
+               run_cell (f, agent, outcome, "org.freedesktop.DBus.Properties", "GetAll",
+                         g_variant_new ("(s)", RESERVE_INTERFACE), "(a{sv})", &before);
   g_autoptr(GVariant) properties = NULL;
   const char *version = NULL, *default_item = NULL;
 
@@ -910,22 +931,22 @@ cell_get_all_properties (Fixture *f, Agent *agent, Outcome outcome)
 
 static const struct {
   const char *name;
-  void      (*run) (Fixture *f, Agent *agent, Outcome outcome);
+  void (*run) (Fixture *f, Agent *agent, Outcome outcome);
 } columns[N_COLUMNS] = {
-  [COLUMN_BUY]                 = { "Buy", cell_buy },
-  [COLUMN_GET_ORDER_OWN]       = { "GetOrder own", cell_get_order_own },
-  [COLUMN_GET_ORDER_OTHERS]    = { "GetOrder others'", cell_get_order_others },
-  [COLUMN_CANCEL_OWN]          = { "Cancel own order", cell_cancel_own },
-  [COLUMN_CANCEL_OTHERS]       = { "Cancel another uid's order", cell_cancel_others },
-  [COLUMN_GET_ITEM]            = { "GetItem", cell_get_item },
-  [COLUMN_LIST_ITEMS]          = { "ListItems", cell_list_items },
-  [COLUMN_LIST_ORDERS]         = { "ListOrders of a customer", cell_list_orders },
+  [COLUMN_BUY] = { "Buy", cell_buy },
+  [COLUMN_GET_ORDER_OWN] = { "GetOrder own", cell_get_order_own },
+  [COLUMN_GET_ORDER_OTHERS] = { "GetOrder others'", cell_get_order_others },
+  [COLUMN_CANCEL_OWN] = { "Cancel own order", cell_cancel_own },
+  [COLUMN_CANCEL_OTHERS] = { "Cancel another uid's order", cell_cancel_others },
+  [COLUMN_GET_ITEM] = { "GetItem", cell_get_item },
+  [COLUMN_LIST_ITEMS] = { "ListItems", cell_list_items },
+  [COLUMN_LIST_ORDERS] = { "ListOrders of a customer", cell_list_orders },
   [COLUMN_LIST_EVERY_CUSTOMER] = { "ListOrders of every customer", cell_list_every_customer },
-  [COLUMN_CREATE_ITEM]         = { "CreateItem", cell_create_item },
-  [COLUMN_RESTOCK]             = { "Restock", cell_restock },
-  [COLUMN_GET_STATISTICS]      = { "GetStatistics", cell_get_statistics },
-  [COLUMN_GET_PROPERTY]        = { "Properties.Get", cell_get_property },
-  [COLUMN_GET_ALL_PROPERTIES]  = { "Properties.GetAll", cell_get_all_properties },
+  [COLUMN_CREATE_ITEM] = { "CreateItem", cell_create_item },
+  [COLUMN_RESTOCK] = { "Restock", cell_restock },
+  [COLUMN_GET_STATISTICS] = { "GetStatistics", cell_get_statistics },
+  [COLUMN_GET_PROPERTY] = { "Properties.Get", cell_get_property },
+  [COLUMN_GET_ALL_PROPERTIES] = { "Properties.GetAll", cell_get_all_properties },
 };
 
 /* --- /authorization/matrix -------------------------------------------------------- */
@@ -1022,8 +1043,9 @@ test_request_id_scoped (Fixture *f, gconstpointer data)
 
   /* The check of arguments is there, for the uid's own request_id. */
   before = reserved_test_snapshot (&f->admin);
-  answer = agent_call (a, RESERVE_INTERFACE, "Buy",
-                       g_variant_new ("(ssu@a{sv})", "rid", "bob", 3, reserved_test_options ("r1")));
+  answer =
+    agent_call (a, RESERVE_INTERFACE, "Buy",
+                g_variant_new ("(ssu@a{sv})", "rid", "bob", 3, reserved_test_options ("r1")));
   expect_error (a, answer, "Buy", RESERVE_ERROR_PREFIX "InvalidArgument");
   reserved_test_assert_unchanged (&f->admin, before);
 
@@ -1065,13 +1087,13 @@ typedef enum {
 static const struct {
   const char *interface;
   const char *method;
-  Needs       needs;
+  Needs needs;
 } unknown_caller_calls[] = {
   { RESERVE_INTERFACE, "Buy", NEEDS_CALLER },
   { RESERVE_INTERFACE, "Cancel", NEEDS_CALLER },
   { RESERVE_INTERFACE, "GetOrder", NEEDS_CALLER },
-  { RESERVE_INTERFACE, "ListOrders", NEEDS_CALLER },       /* of a customer */
-  { RESERVE_INTERFACE, "ListOrders", NEEDS_CALLER },       /* of every customer */
+  { RESERVE_INTERFACE, "ListOrders", NEEDS_CALLER }, /* of a customer */
+  { RESERVE_INTERFACE, "ListOrders", NEEDS_CALLER }, /* of every customer */
   { RESERVE_INTERFACE, "CreateItem", NEEDS_CALLER },
   { RESERVE_INTERFACE, "Restock", NEEDS_CALLER },
   { RESERVE_INTERFACE, "GetItem", NO_CALLER_NEEDED },
@@ -1086,17 +1108,30 @@ unknown_caller_args (guint i, guint64 order)
 {
   switch (i)
     {
-    case 0: return g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 1, reserved_test_options ("fc"));
-    case 1: case 2: return g_variant_new ("(t)", order);
-    case 3: return g_variant_new ("(s)", CUSTOMER);
-    case 4: return g_variant_new ("(s)", "");
-    case 5: return g_variant_new ("(su@a{sv})", "made-unknown", 5, reserved_test_options (NULL));
-    case 6: return g_variant_new ("(su)", ITEM, 5);
-    case 7: return g_variant_new ("(s)", ITEM);
-    case 8: case 9: return NULL;
-    case 10: return g_variant_new ("(ss)", RESERVE_INTERFACE, "Version");
-    case 11: return g_variant_new ("(s)", RESERVE_INTERFACE);
-    default: g_assert_not_reached ();
+    case 0:
+      return g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 1, reserved_test_options ("fc"));
+    case 1:
+    case 2:
+      return g_variant_new ("(t)", order);
+    case 3:
+      return g_variant_new ("(s)", CUSTOMER);
+    case 4:
+      return g_variant_new ("(s)", "");
+    case 5:
+      return g_variant_new ("(su@a{sv})", "made-unknown", 5, reserved_test_options (NULL));
+    case 6:
+      return g_variant_new ("(su)", ITEM, 5);
+    case 7:
+      return g_variant_new ("(s)", ITEM);
+    case 8:
+    case 9:
+      return NULL;
+    case 10:
+      return g_variant_new ("(ss)", RESERVE_INTERFACE, "Version");
+    case 11:
+      return g_variant_new ("(s)", RESERVE_INTERFACE);
+    default:
+      g_assert_not_reached ();
     }
 }
 
@@ -1141,16 +1176,16 @@ test_fail_closed_bus_error (Fixture *f, gconstpointer data)
       for (guint i = 0; i < G_N_ELEMENTS (unknown_caller_calls); i++)
         {
           g_autoptr(GVariant) items_before = reserved_test_snapshot (&f->admin);
-          g_autoptr(GVariant) answer = agent_call (agent, unknown_caller_calls[i].interface,
-                                                   unknown_caller_calls[i].method,
-                                                   unknown_caller_args (i, order));
+          g_autoptr(GVariant) answer =
+                       agent_call (agent, unknown_caller_calls[i].interface,
+                                   unknown_caller_calls[i].method, unknown_caller_args (i, order));
 
           g_test_message ("%s as %s with no way to look the caller up",
                           unknown_caller_calls[i].method, agent->caller->name);
           if (unknown_caller_calls[i].needs == NEEDS_CALLER)
             {
-              const char *message = expect_error (agent, answer, unknown_caller_calls[i].method,
-                                                  PERMISSION_DENIED);
+              const char *message =
+                expect_error (agent, answer, unknown_caller_calls[i].method, PERMISSION_DENIED);
 
               if (strstr (message, "who is calling") == NULL)
                 g_error ("%s as %s: the refusal “%s” should say the caller is unknown",
@@ -1195,12 +1230,10 @@ test_fail_closed_bus_error (Fixture *f, gconstpointer data)
  * once expecting a reply and once not. */
 static const struct {
   const char *method;
-  gboolean    no_reply_expected;
+  gboolean no_reply_expected;
 } leaving_calls[] = {
-  { "Buy", FALSE }, { "Buy", TRUE },
-  { "CreateItem", FALSE }, { "CreateItem", TRUE },
-  { "Restock", FALSE }, { "Restock", TRUE },
-  { "Cancel", FALSE }, { "Cancel", TRUE },
+  { "Buy", FALSE },        { "Buy", TRUE },        { "CreateItem", FALSE }, { "CreateItem", TRUE },
+  { "Restock", FALSE },    { "Restock", TRUE },    { "Cancel", FALSE },     { "Cancel", TRUE },
   { "ListOrders", FALSE }, { "ListOrders", TRUE },
 };
 
@@ -1236,13 +1269,15 @@ helper_leave (const char *address, guint64 order, const char *round)
   for (guint i = 0; i < G_N_ELEMENTS (leaving_calls); i++)
     {
       g_autoptr(GDBusMessage) message =
-        g_dbus_message_new_method_call (RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
-                                        leaving_calls[i].method);
+                   g_dbus_message_new_method_call (RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                                   RESERVE_INTERFACE, leaving_calls[i].method);
 
-      g_dbus_message_set_body (message, leaving_call_args (leaving_calls[i].method, i, order, round));
+      g_dbus_message_set_body (message,
+                               leaving_call_args (leaving_calls[i].method, i, order, round));
       if (leaving_calls[i].no_reply_expected)
         g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
-      g_dbus_connection_send_message (connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, &error);
+      g_dbus_connection_send_message (connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+                                      &error);
       g_assert_no_error (error);
     }
   g_dbus_connection_flush_sync (connection, NULL, &error);
@@ -1280,9 +1315,11 @@ name_has_owner (Fixture *f, const char *name)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply =
-    g_dbus_connection_call_sync (f->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                 "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
-                                 G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+               g_dbus_connection_call_sync (f->connection, "org.freedesktop.DBus",
+                                            "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                            "NameHasOwner", g_variant_new ("(s)", name),
+                                            G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                            NULL, &error);
   gboolean has_owner = TRUE;
 
   g_assert_no_error (error);
@@ -1292,10 +1329,13 @@ name_has_owner (Fixture *f, const char *name)
 
 /* Waits (bounded) for @done; a condition, never a duration. */
 static void
-wait_until (Fixture *f, gboolean (*done) (Fixture *f, gconstpointer data), gconstpointer data,
+wait_until (Fixture *f,
+            gboolean (*done) (Fixture *f, gconstpointer data),
+            gconstpointer data,
             const char *what)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) reserved_test_timeout_seconds () * G_USEC_PER_SEC;
+  gint64 deadline =
+    g_get_monotonic_time () + (gint64) reserved_test_timeout_seconds () * G_USEC_PER_SEC;
 
   while (!done (f, data))
     {
@@ -1381,8 +1421,8 @@ leave_while_stopped (Fixture *f, guint round, guint64 order)
       for (guint j = 0; j < G_N_ELEMENTS (leaving_calls); j++)
         expected += g_str_equal (leaving_calls[i].method, leaving_calls[j].method);
       if (count_occurrences (log, refusal) != expected)
-        g_error ("expected %u times “%s” in the daemon's output, found %u:\n%s",
-                 expected, refusal, count_occurrences (log, refusal), log);
+        g_error ("expected %u times “%s” in the daemon's output, found %u:\n%s", expected, refusal,
+                 count_occurrences (log, refusal), log);
     }
 }
 
@@ -1407,7 +1447,8 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
   agent_buy (f, fixture_agent (f, CALLER_BUYER), ITEM, CUSTOMER, 1, NULL, &remaining);
   g_assert_cmpuint (remaining, ==, 98);
   {
-    g_autoptr(GVariant) answer = agent_call (admin, RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", order));
+    g_autoptr(GVariant) answer =
+                 agent_call (admin, RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", order));
     g_autoptr(GVariant) reply = expect_reply (admin, answer, "Cancel", "(u)");
 
     g_variant_get (reply, "(u)", &remaining);
@@ -1421,13 +1462,13 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
 
 typedef struct {
   GMainLoop *loop;
-  guint      pending;
-  char     **lines;    /* one answer per call, in sending order */
+  guint pending;
+  char **lines; /* one answer per call, in sending order */
 } Pipeline;
 
 typedef struct {
   Pipeline *pipeline;
-  guint     index;
+  guint index;
 } PipelinedCall;
 
 static void
@@ -1435,10 +1476,13 @@ on_pipelined_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   PipelinedCall *call = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr(GVariant) reply =
+               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
 
-  call->pipeline->lines[call->index] = g_strdup (reply != NULL ? "ok" : name != NULL ? name : error->message);
+  call->pipeline->lines[call->index] = g_strdup (reply != NULL  ? "ok"
+                                                 : name != NULL ? name
+                                                                : error->message);
   if (--call->pipeline->pending == 0)
     g_main_loop_quit (call->pipeline->loop);
   g_free (call);
@@ -1453,7 +1497,8 @@ send_pipelined (GDBusConnection *connection, Pipeline *pipeline, const char *met
   call->index = pipeline->pending++;
   g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
                           method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
-                          (int) reserved_test_timeout_seconds () * 1000, NULL, on_pipelined_reply, call);
+                          (int) reserved_test_timeout_seconds () * 1000, NULL, on_pipelined_reply,
+                          call);
 }
 
 /* The helper's half: on a new connection, sends every pair of CreateItem
@@ -1470,10 +1515,11 @@ helper_pipeline (const char *address)
     {
       g_autofree char *item = g_strdup_printf ("pipelined-%u", i);
 
-      send_pipelined (connection, &pipeline, "CreateItem", g_variant_new ("(su@a{sv})", item, 1u,
-                                                                         g_variant_new ("a{sv}", NULL)));
-      send_pipelined (connection, &pipeline, "Buy", g_variant_new ("(ssu@a{sv})", item, CUSTOMER, 1u,
-                                                                  g_variant_new ("a{sv}", NULL)));
+      send_pipelined (connection, &pipeline, "CreateItem",
+                      g_variant_new ("(su@a{sv})", item, 1u, g_variant_new ("a{sv}", NULL)));
+      send_pipelined (connection, &pipeline, "Buy",
+                      g_variant_new ("(ssu@a{sv})", item, CUSTOMER, 1u,
+                                     g_variant_new ("a{sv}", NULL)));
     }
   g_main_loop_run (loop);
   for (guint i = 0; pipeline.lines[i] != NULL; i++)
@@ -1522,7 +1568,8 @@ expect_refused_because (Agent *agent, GVariant *answer, const char *method, cons
   const char *message = expect_error (agent, answer, method, PERMISSION_DENIED);
 
   if (strstr (message, why) == NULL)
-    g_error ("%s as %s: the refusal “%s” should say “%s”", method, agent->caller->name, message, why);
+    g_error ("%s as %s: the refusal “%s” should say “%s”", method, agent->caller->name, message,
+             why);
 }
 
 /* The calls only an administrator may make, by one who is one when polkitd
@@ -1533,7 +1580,7 @@ refuse_admin_calls (Fixture *f, Agent *agent, guint64 others_order, const char *
   g_autoptr(GVariant) before = reserved_test_snapshot (&f->admin);
   const struct {
     const char *method;
-    GVariant   *args;
+    GVariant *args;
   } calls[] = {
     { "CreateItem", g_variant_new ("(su@a{sv})", "not-made", 5, reserved_test_options (NULL)) },
     { "Restock", g_variant_new ("(su)", ITEM, 5) },
@@ -1543,7 +1590,8 @@ refuse_admin_calls (Fixture *f, Agent *agent, guint64 others_order, const char *
 
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     {
-      g_autoptr(GVariant) answer = agent_call (agent, RESERVE_INTERFACE, calls[i].method, calls[i].args);
+      g_autoptr(GVariant) answer =
+                   agent_call (agent, RESERVE_INTERFACE, calls[i].method, calls[i].args);
 
       expect_refused_because (agent, answer, calls[i].method, why);
     }
@@ -1604,7 +1652,8 @@ test_polkit_hung (Fixture *f, gconstpointer data)
   g_assert_cmpint (kill (polkitd, SIGSTOP), ==, 0);
   g_assert_cmpint (waitpid (polkitd, &status, WUNTRACED), ==, polkitd);
   g_assert_true (WIFSTOPPED (status));
-  agent_send (admin, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1), G_DBUS_CALL_FLAGS_NONE);
+  agent_send (admin, RESERVE_INTERFACE, "Restock", g_variant_new ("(su)", ITEM, 1),
+              G_DBUS_CALL_FLAGS_NONE);
 
   /* Everyone else is served meanwhile: buyers, root, and the reads. While
    * they were, the Restock was still waiting (it is the one call in
@@ -1654,9 +1703,12 @@ test_polkit_challenge (Fixture *f, gconstpointer data)
 static int
 helper_reserve_restock (const char *address, gboolean on_tty)
 {
-  const char *argv[] = { g_getenv ("RESERVE_BINARY"), "restock", ITEM, "--quantity", "1", "--system", NULL };
+  const char *argv[] = {
+    g_getenv ("RESERVE_BINARY"), "restock", ITEM, "--quantity", "1", "--system", NULL
+  };
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
+  g_auto(GStrv) envp =
+            g_environ_setenv (g_get_environ (), "DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
   g_autofree char *err = NULL;
   int terminal = -1, stdin_fd, err_fd = -1, status = 0;
   GPid pid;
@@ -1673,8 +1725,9 @@ helper_reserve_restock (const char *address, gboolean on_tty)
   else
     stdin_fd = open ("/dev/null", O_RDONLY);
   g_assert_cmpint (stdin_fd, >=, 0);
-  g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                    stdin_fd, -1, -1, NULL, NULL, 0, &pid, NULL, NULL, &err_fd, &error);
+  g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) envp,
+                                    G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, stdin_fd, -1, -1, NULL,
+                                    NULL, 0, &pid, NULL, NULL, &err_fd, &error);
   g_assert_no_error (error);
   close (stdin_fd);
   err = reserved_test_read_all (err_fd);
@@ -1722,10 +1775,14 @@ test_polkit_cli_terminal (Fixture *f, gconstpointer data)
   on_tty = reserve_restock_as_buyer_2 (f, TRUE);
   g_test_message ("stdin not a terminal: %s", not_on_tty);
   g_test_message ("stdin a terminal: %s", on_tty);
-  if (!g_str_has_prefix (not_on_tty, "1 ") || strstr (not_on_tty, "did not allow interactive authorization") == NULL)
-    g_error ("reserve restock without a terminal: expected exit 1 and no interaction, got: %s", not_on_tty);
-  if (!g_str_has_prefix (on_tty, "1 ") || strstr (on_tty, "needs the caller to authenticate, and that did not happen") == NULL)
-    g_error ("reserve restock on a terminal: expected exit 1 after polkit could ask, got: %s", on_tty);
+  if (!g_str_has_prefix (not_on_tty, "1 ") ||
+      strstr (not_on_tty, "did not allow interactive authorization") == NULL)
+    g_error ("reserve restock without a terminal: expected exit 1 and no interaction, got: %s",
+             not_on_tty);
+  if (!g_str_has_prefix (on_tty, "1 ") ||
+      strstr (on_tty, "needs the caller to authenticate, and that did not happen") == NULL)
+    g_error ("reserve restock on a terminal: expected exit 1 after polkit could ask, got: %s",
+             on_tty);
   reserved_test_assert_unchanged (&f->admin, before);
 }
 
@@ -1770,12 +1827,8 @@ static const ReservedTestHelper helpers[] = {
 #define MATRIX_ROW(caller) [caller] = { DAEMON_UID, FALSE, &callers[caller], FALSE }
 
 static const CaseSetup matrix_rows[N_CALLERS] = {
-  MATRIX_ROW (CALLER_ROOT),
-  MATRIX_ROW (CALLER_ADMIN_USER),
-  MATRIX_ROW (CALLER_ADMIN_GROUP),
-  MATRIX_ROW (CALLER_DAEMON_USER),
-  MATRIX_ROW (CALLER_BUYER),
-  MATRIX_ROW (CALLER_BUYER_2),
+  MATRIX_ROW (CALLER_ROOT),        MATRIX_ROW (CALLER_ADMIN_USER), MATRIX_ROW (CALLER_ADMIN_GROUP),
+  MATRIX_ROW (CALLER_DAEMON_USER), MATRIX_ROW (CALLER_BUYER),      MATRIX_ROW (CALLER_BUYER_2),
   MATRIX_ROW (CALLER_NOBODY),
 };
 static const CaseSetup plain = { DAEMON_UID, FALSE, NULL, FALSE };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Group commit, proven by outcome rather than by timing.
  *
  * The test holds the database's write lock from its own SQLite connection
@@ -45,8 +46,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
 
   if (data == &WAITS_FOR_THE_TEST || data == &GIVES_UP_SOON)
     {
-      guint busy_timeout_ms = data == &WAITS_FOR_THE_TEST ? reserved_test_timeout_seconds () * 1000
-                                                          : GIVES_UP_SOON_MS;
+      guint busy_timeout_ms =
+        data == &WAITS_FOR_THE_TEST ? reserved_test_timeout_seconds () * 1000 : GIVES_UP_SOON_MS;
 
       config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", busy_timeout_ms);
     }
@@ -79,15 +80,15 @@ statistic (Fixture *f, const char *key)
 
 typedef struct {
   const char *item;
-  char       *user;
-  guint32     quantity;
-  char       *request_id;  /* nullable */
+  char *user;
+  guint32 quantity;
+  char *request_id; /* nullable */
 } Call;
 
 typedef struct {
-  int      error;      /* -1: success, else a ReserveError */
-  guint64  order;      /* for a success; 0 when a new order is expected */
-  guint32  remaining;
+  int error;     /* -1: success, else a ReserveError */
+  guint64 order; /* for a success; 0 when a new order is expected */
+  guint32 remaining;
   gboolean replayed;
 } Answer;
 
@@ -137,7 +138,8 @@ static void
 expect_answers (const Call *calls, Answer *answers)
 {
   g_autoptr(GHashTable) held = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) requests = g_hash_table_new (g_str_hash, g_str_equal);  /* id -> call index */
+  g_autoptr(GHashTable) requests =
+               g_hash_table_new (g_str_hash, g_str_equal); /* id -> call index */
   guint32 remaining = CAPACITY;
 
   for (guint i = 0; i < N_CALLS; i++)
@@ -153,11 +155,10 @@ expect_answers (const Call *calls, Answer *answers)
         {
           const Call *earlier = &calls[GPOINTER_TO_UINT (first)];
           if (g_strcmp0 (earlier->item, call->item) == 0 &&
-              g_strcmp0 (earlier->user, call->user) == 0 &&
-              earlier->quantity == call->quantity)
+              g_strcmp0 (earlier->user, call->user) == 0 && earlier->quantity == call->quantity)
             {
               answer->replayed = TRUE;
-              answer->order = GPOINTER_TO_UINT (first) + 1;  /* resolved to an id later */
+              answer->order = GPOINTER_TO_UINT (first) + 1; /* resolved to an id later */
               answer->remaining = remaining;
             }
           else
@@ -184,12 +185,12 @@ expect_answers (const Call *calls, Answer *answers)
 /* --- sending them ----------------------------------------------------------- */
 
 typedef struct {
-  Fixture  *f;
-  guint     index;
-  guint    *n_done;
+  Fixture *f;
+  guint index;
+  guint *n_done;
   GVariant *reply;
-  GError   *error;
-  gboolean  in_file_at_reply;
+  GError *error;
+  gboolean in_file_at_reply;
 } Outcome;
 
 static void
@@ -197,7 +198,8 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Outcome *outcome = user_data;
 
-  outcome->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &outcome->error);
+  outcome->reply =
+    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &outcome->error);
   if (outcome->reply != NULL)
     {
       guint64 order = 0;
@@ -207,7 +209,8 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
        * another process reading it sees it. */
       g_variant_get (outcome->reply, "(tu)", &order, &remaining);
       outcome->in_file_at_reply =
-        query_int (outcome->f->db, "SELECT count(*) FROM orders WHERE id = ?1", (gint64) order) == 1;
+        query_int (outcome->f->db, "SELECT count(*) FROM orders WHERE id = ?1", (gint64) order) ==
+        1;
     }
   (*outcome->n_done)++;
 }
@@ -224,12 +227,13 @@ send_all (Fixture *f, const Call *calls, Outcome *outcomes, guint *n_done)
       if (call->request_id != NULL)
         g_variant_builder_add (&options, "{sv}", RESERVE_OPTION_REQUEST_ID,
                                g_variant_new_string (call->request_id));
-      outcomes[i] = (Outcome) { .f = f, .index = i, .n_done = n_done };
+      outcomes[i] = (Outcome){ .f = f, .index = i, .n_done = n_done };
       g_dbus_connection_call (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                               RESERVE_INTERFACE, "Buy",
-                              g_variant_new ("(ssua{sv})", call->item, call->user, call->quantity, &options),
-                              G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
-                              -1, NULL, on_reply, &outcomes[i]);
+                              g_variant_new ("(ssua{sv})", call->item, call->user, call->quantity,
+                                             &options),
+                              G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_reply,
+                              &outcomes[i]);
     }
 }
 
@@ -262,8 +266,8 @@ assert_answers (const Call *calls, const Answer *answers, Outcome *outcomes)
           continue;
         }
       if (outcome->error != NULL)
-        g_error ("call %u (%u × %s for %s) was refused: %s", i, calls[i].quantity,
-                 calls[i].item, calls[i].user, outcome->error->message);
+        g_error ("call %u (%u × %s for %s) was refused: %s", i, calls[i].quantity, calls[i].item,
+                 calls[i].user, outcome->error->message);
       g_variant_get (outcome->reply, "(tu)", &order, &remaining);
       g_assert_true (outcome->in_file_at_reply);
       g_assert_cmpuint (remaining, ==, expected->remaining);
@@ -331,7 +335,8 @@ test_one_transaction (Fixture *f, gconstpointer data)
    * purchase that took stock was carried by a committed transaction; a
    * batch that held only refusals is rolled back and counts for nothing,
    * so how many refusals were counted depends on where the batches split. */
-  g_test_message ("%" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT " commits, largest %" G_GUINT64_FORMAT,
+  g_test_message ("%" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT
+                  " commits, largest %" G_GUINT64_FORMAT,
                   statistic (f, "operations") - operations_before,
                   statistic (f, "commits") - commits_before, statistic (f, "largest_batch"));
   g_assert_cmpuint (statistic (f, "operations") - operations_before, >=, took_stock);
@@ -391,7 +396,8 @@ test_refusals_not_committed (Fixture *f, gconstpointer data)
   for (guint i = 0; i < 10; i++)
     {
       reserved_test_buy_refused (&f->client, ITEM, "late", 1, NULL, RESERVE_ERROR_SOLD_OUT);
-      reserved_test_buy_refused (&f->client, "no-such-seats", "late", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
+      reserved_test_buy_refused (&f->client, "no-such-seats", "late", 1, NULL,
+                                 RESERVE_ERROR_NO_SUCH_ITEM);
     }
   g_assert_cmpuint (statistic (f, "commits"), ==, commits);
 
@@ -405,13 +411,12 @@ test_refusals_not_committed (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-  g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST,
-              fixture_set_up, test_one_transaction, reserved_test_fixture_tear_down);
-  g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON,
-              fixture_set_up, test_failed_commit, reserved_test_fixture_tear_down);
-  g_test_add ("/batching/refusals-not-committed", Fixture, NULL,
-              fixture_set_up, test_refusals_not_committed,
-              reserved_test_fixture_tear_down);
+  g_test_add ("/batching/one-transaction", Fixture, &WAITS_FOR_THE_TEST, fixture_set_up,
+              test_one_transaction, reserved_test_fixture_tear_down);
+  g_test_add ("/batching/failed-commit", Fixture, &GIVES_UP_SOON, fixture_set_up,
+              test_failed_commit, reserved_test_fixture_tear_down);
+  g_test_add ("/batching/refusals-not-committed", Fixture, NULL, fixture_set_up,
+              test_refusals_not_committed, reserved_test_fixture_tear_down);
 }
 
 int

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The `reserve` CLI ($RESERVE_BINARY) against the real daemon on a private
  * bus: what it prints, what --json holds, and its exit status for each kind
  * of failure, which is what scripts and people rely on.
@@ -30,11 +31,9 @@ typedef struct {
 } FixtureSetup;
 
 static const FixtureSetup default_setup = { "[reserved]\n" };
-static const FixtureSetup seat_setup = {
-  "[reserved]\n"
-  "DefaultItem=seat\n"
-  "InitialCapacity=7\n"
-};
+static const FixtureSetup seat_setup = { "[reserved]\n"
+                                         "DefaultItem=seat\n"
+                                         "InitialCapacity=7\n" };
 static const FixtureSetup no_daemon_setup = { NULL };
 
 static void
@@ -97,12 +96,9 @@ run_json (const char *first_arg, ...)
   return reserved_test_parse_json (run->out);
 }
 
-static const char *const status_keys[] = {
-  "name", "capacity", "remaining", "sold", "per_user_limit", NULL
-};
-static const char *const order_keys[] = {
-  "order", "item", "quantity", "created", "state", NULL
-};
+static const char *const status_keys[] = { "name", "capacity",       "remaining",
+                                           "sold", "per_user_limit", NULL };
+static const char *const order_keys[] = { "order", "item", "quantity", "created", "state", NULL };
 
 /* `reserve status ITEM --json`, keys checked. */
 static JsonNode *
@@ -127,9 +123,8 @@ remaining_of (const char *item)
 static JsonNode *
 orders_of (const char *user)
 {
-  JsonNode *root = user != NULL
-                   ? run_json ("orders", "--session", "--user", user, "--json", NULL)
-                   : run_json ("orders", "--session", "--all", "--json", NULL);
+  JsonNode *root = user != NULL ? run_json ("orders", "--session", "--user", user, "--json", NULL)
+                                : run_json ("orders", "--session", "--all", "--json", NULL);
   JsonArray *orders = json_node_get_array (root);
 
   g_assert_nonnull (orders);
@@ -151,7 +146,8 @@ test_buy_prints_order (Fixture *fixture, gconstpointer data)
   run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
   reserved_test_assert_exit (run, 0);
   g_assert_cmpstr (run->err, ==, "");
-  order_id = reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$", 0, run->out);
+  order_id = reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$",
+                                         0, run->out);
 
   orders = orders_of ("alice");
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
@@ -167,16 +163,14 @@ static const char awkward_user[] = "O'Brien \"🎫\" '; DROP TABLE orders;--";
 static void
 test_buy_json (Fixture *fixture, gconstpointer data)
 {
-  static const char *const buy_keys[] = {
-    "order", "item", "user", "quantity", "remaining", NULL
-  };
+  static const char *const buy_keys[] = { "order", "item", "user", "quantity", "remaining", NULL };
   g_autoptr(JsonNode) bought = NULL;
   g_autoptr(JsonNode) orders = NULL;
   JsonObject *object;
   JsonObject *order;
 
-  bought = run_json ("buy", "--session", "--user", awkward_user,
-                     "--item", "ticket", "--quantity", "2", "--json", NULL);
+  bought = run_json ("buy", "--session", "--user", awkward_user, "--item", "ticket", "--quantity",
+                     "2", "--json", NULL);
   object = json_node_get_object (bought);
   g_assert_nonnull (object);
   reserved_test_json_assert_keys (object, buy_keys);
@@ -189,7 +183,8 @@ test_buy_json (Fixture *fixture, gconstpointer data)
   orders = orders_of (awkward_user);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
   order = json_array_get_object_element (json_node_get_array (orders), 0);
-  g_assert_cmpint (reserved_test_json_int (order, "order"), ==, reserved_test_json_int (object, "order"));
+  g_assert_cmpint (reserved_test_json_int (order, "order"), ==,
+                   reserved_test_json_int (object, "order"));
 }
 
 static void
@@ -202,7 +197,8 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
 
   utf8 = reserved_test_run_reserve ("buy", "--session", "--user", awkward_user, NULL);
   reserved_test_assert_exit (utf8, 0);
-  ascii = reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
+  ascii =
+    reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
   reserved_test_assert_exit (ascii, 0);
   g_assert_nonnull (strstr (utf8->out, expected));
   g_assert_nonnull (strstr (ascii->out, expected));
@@ -235,7 +231,8 @@ test_buy_quantity (Fixture *fixture, gconstpointer data)
 
   run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
   reserved_test_assert_exit (run, 0);
-  reserved_test_match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", 0, run->out);
+  reserved_test_match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", 0,
+                              run->out);
 
   status = item_status ("ticket");
   object = json_node_get_object (status);
@@ -250,11 +247,11 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) retry = NULL;
   g_autoptr(JsonNode) orders = NULL;
 
-  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                       "--request-id", "checkout-17", NULL);
+  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
+                                     "checkout-17", NULL);
   reserved_test_assert_exit (first, 0);
-  retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                       "--request-id", "checkout-17", NULL);
+  retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
+                                     "checkout-17", NULL);
   reserved_test_assert_exit (retry, 0);
   g_assert_cmpstr (retry->out, ==, first->out);
 
@@ -289,8 +286,11 @@ test_cancel (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 
   orders = orders_of ("alice");
-  g_assert_cmpstr (reserved_test_json_string (json_array_get_object_element (json_node_get_array (orders), 0),
-                                  "state"), ==, "cancelled");
+  g_assert_cmpstr (reserved_test_json_string (json_array_get_object_element (json_node_get_array (
+                                                                               orders),
+                                                                             0),
+                                              "state"),
+                   ==, "cancelled");
 
   again = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
   assert_failure (again, 1);
@@ -311,7 +311,7 @@ test_status (Fixture *fixture, gconstpointer data)
   buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
   reserved_test_assert_exit (buy, 0);
   create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "50",
-                        "--per-user-limit", "4", NULL);
+                                      "--per-user-limit", "4", NULL);
   reserved_test_assert_exit (create, 0);
 
   text = reserved_test_run_reserve ("status", "--session", NULL);
@@ -398,7 +398,8 @@ test_orders (Fixture *fixture, gconstpointer data)
 
   first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
   reserved_test_assert_exit (first, 0);
-  second = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  second =
+    reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
   reserved_test_assert_exit (second, 0);
   other = reserved_test_run_reserve ("buy", "--session", "--user", "bob", NULL);
   reserved_test_assert_exit (other, 0);
@@ -416,14 +417,16 @@ test_orders (Fixture *fixture, gconstpointer data)
       g_assert_cmpstr (reserved_test_json_string (order, "state"), ==, "active");
       /* Microseconds since the epoch, from around now. */
       g_assert_cmpint (reserved_test_json_int (order, "created"), <=, after_buying);
-      g_assert_cmpint (reserved_test_json_int (order, "created"), >, after_buying - G_TIME_SPAN_HOUR);
+      g_assert_cmpint (reserved_test_json_int (order, "created"), >,
+                       after_buying - G_TIME_SPAN_HOUR);
     }
 
   everyone = orders_of (NULL);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (everyone)), ==, 3);
 
   /* The table shows the same orders, created in the caller's local time. */
-  table = reserved_test_run_reserve_with_env (test_zone, "orders", "--session", "--user", "alice", NULL);
+  table =
+    reserved_test_run_reserve_with_env (test_zone, "orders", "--session", "--user", "alice", NULL);
   reserved_test_assert_exit (table, 0);
   for (guint i = 0; i < 2; i++)
     {
@@ -449,7 +452,7 @@ test_create_restock (Fixture *fixture, gconstpointer data)
   JsonObject *object;
 
   create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5",
-                        "--per-user-limit", "2", NULL);
+                                      "--per-user-limit", "2", NULL);
   reserved_test_assert_exit (create, 0);
   duplicate = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
   assert_failure (duplicate, 1);
@@ -469,8 +472,8 @@ test_create_restock (Fixture *fixture, gconstpointer data)
 static void
 test_exit_sold_out (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                                    "--quantity", "101", NULL);
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("buy", "--session", "--user",
+                                                               "alice", "--quantity", "101", NULL);
 
   assert_failure (run, 1);
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
@@ -479,10 +482,12 @@ test_exit_sold_out (Fixture *fixture, gconstpointer data)
 static void
 test_exit_no_such_item (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                                    "--item", "nope", NULL);
-  g_autoptr(ReservedTestRun) status = reserved_test_run_reserve ("status", "--session", "nope", NULL);
-  g_autoptr(ReservedTestRun) restock = reserved_test_run_reserve ("restock", "--session", "nope", "--quantity", "1", NULL);
+  g_autoptr(ReservedTestRun) buy = reserved_test_run_reserve ("buy", "--session", "--user",
+                                                               "alice", "--item", "nope", NULL);
+  g_autoptr(ReservedTestRun) status =
+               reserved_test_run_reserve ("status", "--session", "nope", NULL);
+  g_autoptr(ReservedTestRun) restock =
+               reserved_test_run_reserve ("restock", "--session", "nope", "--quantity", "1", NULL);
 
   assert_failure (buy, 1);
   assert_failure (status, 1);
@@ -492,14 +497,17 @@ test_exit_no_such_item (Fixture *fixture, gconstpointer data)
 static void
 test_exit_bad_number (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) letters = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                                        "--quantity", "abc", NULL);
-  g_autoptr(ReservedTestRun) zero = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                                     "--quantity", "0", NULL);
-  g_autoptr(ReservedTestRun) negative = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                                         "--quantity", "-1", NULL);
-  g_autoptr(ReservedTestRun) capacity = reserved_test_run_reserve ("create", "--session", "concert",
-                                         "--capacity", "1000000001", NULL);
+  g_autoptr(ReservedTestRun) letters =
+               reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity",
+                                          "abc", NULL);
+  g_autoptr(ReservedTestRun) zero = reserved_test_run_reserve ("buy", "--session", "--user",
+                                                                "alice", "--quantity", "0", NULL);
+  g_autoptr(ReservedTestRun) negative =
+               reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "-1",
+                                          NULL);
+  g_autoptr(ReservedTestRun) capacity =
+               reserved_test_run_reserve ("create", "--session", "concert", "--capacity",
+                                          "1000000001", NULL);
   g_autoptr(ReservedTestRun) order = reserved_test_run_reserve ("cancel", "--session", "1x", NULL);
   g_autoptr(ReservedTestRun) concert = NULL;
 
@@ -520,9 +528,10 @@ test_exit_bad_number (Fixture *fixture, gconstpointer data)
 static void
 test_exit_unknown_flag (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) flag = reserved_test_run_reserve ("buy", "--session", "--user", "alice",
-                                     "--frobnicate", NULL);
-  g_autoptr(ReservedTestRun) extra = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "ticket", NULL);
+  g_autoptr(ReservedTestRun) flag = reserved_test_run_reserve ("buy", "--session", "--user",
+                                                                "alice", "--frobnicate", NULL);
+  g_autoptr(ReservedTestRun) extra =
+               reserved_test_run_reserve ("buy", "--session", "--user", "alice", "ticket", NULL);
   g_autoptr(ReservedTestRun) command = reserved_test_run_reserve ("frobnicate", "--session", NULL);
 
   assert_failure (flag, 2);
@@ -564,8 +573,7 @@ test_exit_bad_item_name (Fixture *fixture, gconstpointer data)
   proxy = reserved_test_proxy_new (connection);
   reserve_reserve1_call_buy_sync (proxy, bad_item, "alice", 1,
                                   g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0),
-                                  G_DBUS_CALL_FLAGS_NONE, -1,
-                                  &order, &remaining, NULL, &error);
+                                  G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
   g_dbus_error_strip_remote_error (error);
 
@@ -576,7 +584,8 @@ static void
 test_exit_no_daemon (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) items = reserved_test_run_reserve ("items", "--session", NULL);
-  g_autoptr(ReservedTestRun) buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
+  g_autoptr(ReservedTestRun) buy =
+               reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
 
   assert_failure (items, 3);
   g_assert_nonnull (strstr (items->err, "session bus"));
@@ -586,9 +595,8 @@ test_exit_no_daemon (Fixture *fixture, gconstpointer data)
 
 /* --- help ---------------------------------------------------------------- */
 
-static const char *const command_names[] = {
-  "buy", "cancel", "status", "items", "orders", "create", "restock", NULL
-};
+static const char *const command_names[] = { "buy",    "cancel", "status",  "items",
+                                             "orders", "create", "restock", NULL };
 
 static void
 test_help (Fixture *fixture, gconstpointer data)
@@ -601,7 +609,8 @@ test_help (Fixture *fixture, gconstpointer data)
   for (guint i = 0; command_names[i] != NULL; i++)
     {
       g_autofree char *listed = g_strdup_printf ("\n  %s ", command_names[i]);
-      g_autoptr(ReservedTestRun) flag = reserved_test_run_reserve (command_names[i], "--help", NULL);
+      g_autoptr(ReservedTestRun) flag =
+                   reserved_test_run_reserve (command_names[i], "--help", NULL);
       g_autoptr(ReservedTestRun) word = reserved_test_run_reserve ("help", command_names[i], NULL);
 
       g_assert_nonnull (strstr (help->out, listed));

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Many buyers at once. 32 buyer processes, each the test program run again
  * with its own bus connection, connect first and then wait on a pipe; the
  * parent closes the pipe and they all call at the same moment. What must
  * hold is the law, unique order ids, and exactly the answers that some
  * one-at-a-time order of the same calls would have given. */
-#define _GNU_SOURCE  /* F_SETPIPE_SZ */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,12 +22,12 @@ typedef ReservedTestFixture Fixture;
 
 /* What one buyer was told. */
 typedef struct {
-  guint32  quantity;
+  guint32 quantity;
   gboolean bought;
-  guint64  order;
-  guint32  remaining;
-  char    *error;           /* the API error's short name, when not bought */
-  GArray  *churn_orders;    /* (element-type guint64) for the churn case */
+  guint64 order;
+  guint32 remaining;
+  char *error;          /* the API error's short name, when not bought */
+  GArray *churn_orders; /* (element-type guint64) for the churn case */
 } Result;
 
 static void
@@ -38,20 +39,20 @@ result_clear (Result *result)
 
 typedef struct {
   const char *item;
-  const char *user;          /* NULL: "buyer<i>" */
-  const char *request_id;    /* NULL: none */
-  guint       churn_rounds;  /* 0: one Buy; else Buy+Cancel this often */
+  const char *user;       /* NULL: "buyer<i>" */
+  const char *request_id; /* NULL: none */
+  guint churn_rounds;     /* 0: one Buy; else Buy+Cancel this often */
 } Race;
 
 /* Spawns the buyers, releases them together, and collects what each was
  * told. @quantity_of gives buyer i's quantity. While they run, @watch (if
  * not NULL) is called over and over with the fixture. */
 static void
-run_race (Fixture    *f,
+run_race (Fixture *f,
           const Race *race,
-          guint32   (*quantity_of) (guint i),
-          void      (*watch) (Fixture *f),
-          Result     *results)
+          guint32 (*quantity_of) (guint i),
+          void (*watch) (Fixture *f),
+          Result *results)
 {
   GPid pids[N_BUYERS];
   int barrier[2], out[2];
@@ -67,12 +68,12 @@ run_race (Fixture    *f,
   for (guint i = 0; i < N_BUYERS; i++)
     {
       g_autofree char *index = g_strdup_printf ("%u", i);
-      g_autofree char *user = race->user != NULL ? g_strdup (race->user)
-                                                 : g_strdup_printf ("buyer%u", i);
+      g_autofree char *user =
+        race->user != NULL ? g_strdup (race->user) : g_strdup_printf ("buyer%u", i);
       g_autofree char *quantity = g_strdup_printf ("%u", quantity_of (i));
       g_autofree char *rounds = g_strdup_printf ("%u", race->churn_rounds);
       const char *args[] = {
-        "buyer", reserved_test_daemon_get_address (f->daemon), index, race->item, user,
+        "buyer",  reserved_test_daemon_get_address (f->daemon),      index,  race->item, user,
         quantity, race->request_id != NULL ? race->request_id : "-", rounds, NULL,
       };
 
@@ -131,7 +132,8 @@ run_race (Fixture    *f,
         {
           g_assert_cmpuint (g_strv_length (words), ==, 4);
           g_assert_true (g_ascii_string_to_unsigned (words[2], 10, 1, G_MAXUINT64, &order, NULL));
-          g_assert_true (g_ascii_string_to_unsigned (words[3], 10, 0, G_MAXUINT32, &remaining, NULL));
+          g_assert_true (
+            g_ascii_string_to_unsigned (words[3], 10, 0, G_MAXUINT32, &remaining, NULL));
           if (race->churn_rounds > 0)
             {
               if (result->churn_orders == NULL)
@@ -434,17 +436,18 @@ buyer (const char *address,
        const char *index,
        const char *item,
        const char *user,
-       guint32     quantity,
+       guint32 quantity,
        const char *request_id,
-       guint       churn_rounds)
+       guint churn_rounds)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
   g_autoptr(ReserveReserve1) proxy =
-    reserve_reserve1_proxy_new_sync (connection,
-                                     G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                     G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                     RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL, &error);
+               reserve_reserve1_proxy_new_sync (connection,
+                                                G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                                  G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                                RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL,
+                                                &error);
   g_autofree char *barrier = NULL;
   guint rounds = MAX (churn_rounds, 1);
 
@@ -464,14 +467,14 @@ buyer (const char *address,
 
       g_clear_error (&error);
       if (reserve_reserve1_call_buy_sync (proxy, item, user, quantity, options,
-                                          G_DBUS_CALL_FLAGS_NONE, -1,
-                                          &order, &remaining, NULL, &error))
+                                          G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL,
+                                          &error))
         {
           reserved_test_helper_say ("%s ok %" G_GUINT64_FORMAT " %u\n", index, order, remaining);
           if (churn_rounds > 0)
             {
-              reserve_reserve1_call_cancel_sync (proxy, order,
-                                                 G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL, &error);
+              reserve_reserve1_call_cancel_sync (proxy, order, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                 &remaining, NULL, &error);
               g_assert_no_error (error);
               reserved_test_helper_say ("%s cancelled %" G_GUINT64_FORMAT "\n", index, order);
             }
@@ -504,7 +507,7 @@ static const ReservedTestHelper helpers[] = { { "buyer", 7, run_buyer }, { NULL 
 static void
 add_cases (void)
 {
-#define ADD(path, func) \
+#define ADD(path, func)                                                \
   g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
               reserved_test_fixture_tear_down)
 

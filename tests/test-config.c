@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The configuration file: the defaults, every key, and a refusal for every
  * mistake an admin can make, with a message that names the file, the key
  * and the value. */
@@ -111,9 +112,12 @@ test_initial_capacity (void)
 {
   static const struct {
     const char *text;
-    guint32     value;
+    guint32 value;
   } cases[] = {
-    { "0", 0 }, { "1", 1 }, { "250", 250 }, { "1000000000", 1000000000 },
+    { "0", 0 },
+    { "1", 1 },
+    { "250", 250 },
+    { "1000000000", 1000000000 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -131,7 +135,7 @@ test_busy_timeout (void)
 {
   static const struct {
     const char *text;
-    guint32     value;
+    guint32 value;
   } cases[] = {
     { "0", 0 }, { "1", 1 }, { "2000", 2000 }, { "60000", 60000 }, { "3600000", 3600000 },
   };
@@ -154,7 +158,8 @@ static void
 test_retired_admin_users (void)
 {
   static const char *const admin_users[] = { "AdminUsers", NULL };
-  g_autoptr(ReservedConfig) config = parse_ok ("[reserved]\nAdminUsers=root;0;1234; 77 ;4294967294;\n");
+  g_autoptr(ReservedConfig) config =
+               parse_ok ("[reserved]\nAdminUsers=root;0;1234; 77 ;4294967294;\n");
 
   assert_retired (config, admin_users);
   g_assert_cmpstr (config->default_item, ==, "ticket");
@@ -166,7 +171,8 @@ test_retired_admin_groups (void)
   static const char *const both[] = { "AdminUsers", "AdminGroups", NULL };
   static const char *const admin_groups[] = { "AdminGroups", NULL };
   g_autoptr(ReservedConfig) config = parse_ok ("[reserved]\nAdminGroups=root;0;4321\n");
-  g_autoptr(ReservedConfig) with_both = parse_ok ("[reserved]\nAdminGroups=wheel\nAdminUsers=alice\n");
+  g_autoptr(ReservedConfig) with_both =
+               parse_ok ("[reserved]\nAdminGroups=wheel\nAdminUsers=alice\n");
 
   assert_retired (config, admin_groups);
   assert_retired (with_both, both);
@@ -194,10 +200,10 @@ static void
 test_every_key (void)
 {
   g_autoptr(ReservedConfig) config = parse_ok ("# reserved's configuration\n"
-                                               "[reserved]\n"
-                                               "DefaultItem = concert\n"
-                                               "InitialCapacity = 5000\n"
-                                               "BusyTimeout = 30000\n");
+                                                "[reserved]\n"
+                                                "DefaultItem = concert\n"
+                                                "InitialCapacity = 5000\n"
+                                                "BusyTimeout = 30000\n");
 
   g_assert_cmpstr (config->default_item, ==, "concert");
   g_assert_cmpuint (config->initial_capacity, ==, 5000);
@@ -236,15 +242,20 @@ test_bad_busy_timeout (void)
       assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "BusyTimeout", values[i],
                       "0 to 3600000", NULL);
     }
-  assert_refused ("[reserved]\nBusyTimeout=\n", G_KEY_FILE_ERROR_INVALID_VALUE,
-                  "BusyTimeout", "“”", "0 to 3600000", NULL);
+  assert_refused ("[reserved]\nBusyTimeout=\n", G_KEY_FILE_ERROR_INVALID_VALUE, "BusyTimeout", "“”",
+                  "0 to 3600000", NULL);
 }
 
 static void
 test_bad_default_item (void)
 {
   static const char *const values[] = {
-    "-ticket", ".ticket", "two words", "a/b", "tïcket", "semi,colon",
+    "-ticket",
+    ".ticket",
+    "two words",
+    "a/b",
+    "tïcket",
+    "semi,colon",
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
   };
 
@@ -254,15 +265,15 @@ test_bad_default_item (void)
 
       assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "DefaultItem", values[i], NULL);
     }
-  assert_refused ("[reserved]\nDefaultItem=\n", G_KEY_FILE_ERROR_INVALID_VALUE,
-                  "DefaultItem", "“”", NULL);
+  assert_refused ("[reserved]\nDefaultItem=\n", G_KEY_FILE_ERROR_INVALID_VALUE, "DefaultItem", "“”",
+                  NULL);
 }
 
 static void
 test_unknown_key (void)
 {
-  assert_refused ("[reserved]\nDefaultitem=seat\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                  "Defaultitem", NULL);
+  assert_refused ("[reserved]\nDefaultitem=seat\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND, "Defaultitem",
+                  NULL);
   assert_refused ("[reserved]\nDefaultItem=seat\nAdminUser=root\n", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                   "AdminUser", NULL);
   /* GKeyFile would keep a localized key out of sight. */
@@ -273,8 +284,8 @@ test_unknown_key (void)
 static void
 test_unknown_group (void)
 {
-  assert_refused ("[reserve]\nDefaultItem=seat\n", G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
-                  "[reserve]", NULL);
+  assert_refused ("[reserve]\nDefaultItem=seat\n", G_KEY_FILE_ERROR_GROUP_NOT_FOUND, "[reserve]",
+                  NULL);
   assert_refused ("[reserved]\nDefaultItem=seat\n[extra]\n", G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
                   "[extra]", NULL);
 }
@@ -348,7 +359,8 @@ test_load_file (Folder *f, gconstpointer data)
   g_autoptr(ReservedConfig) config = NULL;
   g_autoptr(ReservedConfig) refused = NULL;
 
-  g_assert_true (g_file_set_contents (path, "[reserved]\nDefaultItem=seat\nInitialCapacity=12\n", -1, &error));
+  g_assert_true (
+    g_file_set_contents (path, "[reserved]\nDefaultItem=seat\nInitialCapacity=12\n", -1, &error));
   g_assert_no_error (error);
   config = reserved_config_load (path, FALSE, &error);
   g_assert_no_error (error);
@@ -399,9 +411,11 @@ add_cases (void)
   g_test_add_func ("/config/bad/unknown-key", test_unknown_key);
   g_test_add_func ("/config/bad/unknown-group", test_unknown_group);
   g_test_add_func ("/config/bad/syntax", test_syntax);
-  g_test_add ("/config/load/missing", Folder, NULL, folder_set_up, test_load_missing, folder_tear_down);
+  g_test_add ("/config/load/missing", Folder, NULL, folder_set_up, test_load_missing,
+              folder_tear_down);
   g_test_add ("/config/load/file", Folder, NULL, folder_set_up, test_load_file, folder_tear_down);
-  g_test_add ("/config/load/not-a-file", Folder, NULL, folder_set_up, test_load_not_a_file, folder_tear_down);
+  g_test_add ("/config/load/not-a-file", Folder, NULL, folder_set_up, test_load_not_a_file,
+              folder_tear_down);
 }
 
 int

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kill -9 at any moment loses nothing that was acknowledged and sells
  * nothing twice.
  *
@@ -8,7 +9,7 @@
  * and restarts it on the same database a few times. Afterwards every
  * acknowledged order must be there and active, and there must be no other
  * order: a retry that created a second order would show up as one. */
-#define _GNU_SOURCE  /* F_SETPIPE_SZ */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,9 +22,9 @@
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 
-#define N_BUYERS   8
-#define N_KILLS    4
-#define CAPACITY   1000000u
+#define N_BUYERS 8
+#define N_KILLS  4
+#define CAPACITY 1000000u
 
 static void
 test_kill_while_buying (void)
@@ -52,7 +53,8 @@ test_kill_while_buying (void)
   for (guint i = 0; i < N_BUYERS; i++)
     {
       g_autofree char *index = g_strdup_printf ("%u", i);
-      const char *args[] = { "crash-buyer", reserved_test_daemon_get_address (daemon), index, NULL };
+      const char *args[] = { "crash-buyer", reserved_test_daemon_get_address (daemon), index,
+                             NULL };
 
       pids[i] = reserved_test_spawn_helper (args, (uid_t) -1, barrier[0], out[1], stop[0]);
     }
@@ -116,8 +118,8 @@ test_kill_while_buying (void)
       total++;
     }
   /* The retries show that the kills hit buyers mid-purchase. */
-  g_test_message ("%u purchases acknowledged over %u kills, %u calls retried",
-                  total, N_KILLS + 1, retries);
+  g_test_message ("%u purchases acknowledged over %u kills, %u calls retried", total, N_KILLS + 1,
+                  retries);
   g_assert_cmpuint (total, >, 0);
 
   reserved_test_admin_open (&admin, daemon);
@@ -126,7 +128,8 @@ test_kill_while_buying (void)
       /* Every purchase a buyer made was retried until acknowledged, so the
        * database must hold exactly the acknowledged orders: none lost,
        * none extra. */
-      g_autoptr(GArray) orders = reserved_test_list_acknowledged (&admin.client, i, n_acked[i], acked);
+      g_autoptr(GArray) orders =
+                   reserved_test_list_acknowledged (&admin.client, i, n_acked[i], acked);
 
       for (guint j = 0; j < orders->len; j++)
         {
@@ -137,7 +140,8 @@ test_kill_while_buying (void)
           g_assert_cmpstr (order->item, ==, "crash");
         }
     }
-  g_assert_cmpuint (reserved_test_get_item (&admin.client, "crash").remaining, ==, CAPACITY - total);
+  g_assert_cmpuint (reserved_test_get_item (&admin.client, "crash").remaining, ==,
+                    CAPACITY - total);
   reserved_test_assert_law (&admin.client);
   reserved_test_admin_close (&admin);
   reserved_test_daemon_stop (daemon);
@@ -174,7 +178,8 @@ test_ack_survives_kill (void)
           break;
         case 4:
           /* The replay of r1 after the restarts still knows the order. */
-          g_assert_cmpuint (reserved_test_buy (&admin.client, "durable", "alice", 2, "r1", NULL), ==, last);
+          g_assert_cmpuint (reserved_test_buy (&admin.client, "durable", "alice", 2, "r1", NULL),
+                            ==, last);
           last = reserved_test_buy (&admin.client, "durable", "bob", 1, NULL, NULL);
           break;
         default:
@@ -244,13 +249,13 @@ crash_buyer (char **args)
            * the proxy remembers the name's owner, and a daemon that was
            * killed and restarted has a new one. The bus routes a call to
            * the well-known name to whoever owns it now. */
-          reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                               RESERVE_INTERFACE, "Buy",
-                                               g_variant_new ("(ssu@a{sv})", "crash", user, 1,
-                                                              reserved_test_options (request_id)),
-                                               G_VARIANT_TYPE ("(tu)"),
-                                               G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                               (int) timeout_ms, NULL, &error);
+          reply =
+            g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                         RESERVE_INTERFACE, "Buy",
+                                         g_variant_new ("(ssu@a{sv})", "crash", user, 1,
+                                                        reserved_test_options (request_id)),
+                                         G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                         (int) timeout_ms, NULL, &error);
           if (reply != NULL)
             {
               guint64 order = 0;

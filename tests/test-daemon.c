@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's D-Bus API, as docs/api.md states it, tested against the real
  * reserved on a private bus: every method through the generated proxy,
  * every limit just inside and just outside, every error and the order in
@@ -35,12 +36,12 @@ options_with (const char *key, GVariant *value)
 }
 
 static void
-assert_order (GArray       *orders,
-              guint         index,
-              guint64       id,
-              const char   *item,
-              guint32       quantity,
-              gboolean      active)
+assert_order (GArray *orders,
+              guint index,
+              guint64 id,
+              const char *item,
+              guint32 quantity,
+              gboolean active)
 {
   ReservedTestOrder *order;
 
@@ -130,16 +131,16 @@ test_buy_quantity_limits (Fixture *f, gconstpointer data)
 
   /* The message says which value was wrong. */
   reserve_reserve1_call_buy_sync (f->proxy, "bigger", "alice", 10001, reserved_test_options (NULL),
-                                  G_DBUS_CALL_FLAGS_NONE, -1,
-                                  &order, &remaining_u, NULL, &error);
+                                  G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining_u, NULL, &error);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "10001"));
 }
 
 static const char *const bad_item_names[] = {
-  "", ".hidden", "-dash", "_under", ":colon", "has space", "slash/name", "semi;colon",
-  "quote'", "back\\slash", "caf\xc3\xa9", "tab\there", "new\nline", "star*", "per%cent",
-  "\xf0\x9f\x8e\x9f", "ticket ", " ticket", NULL,
+  "",           ".hidden",    "-dash",    "_under",           ":colon",      "has space",
+  "slash/name", "semi;colon", "quote'",   "back\\slash",      "caf\xc3\xa9", "tab\there",
+  "new\nline",  "star*",      "per%cent", "\xf0\x9f\x8e\x9f", "ticket ",     " ticket",
+  NULL,
 };
 
 static void
@@ -164,7 +165,8 @@ test_buy_item_name_limits (Fixture *f, gconstpointer data)
   /* A bad name is InvalidArgument everywhere, before the daemon even asks
    * whether such an item exists. */
   reserved_test_create_item_refused (&f->client, too_long, 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_buy_refused (&f->client, too_long, "alice", 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_buy_refused (&f->client, too_long, "alice", 1, NULL,
+                             RESERVE_ERROR_INVALID_ARGUMENT);
   reserved_test_get_item_refused (&f->client, too_long, RESERVE_ERROR_INVALID_ARGUMENT);
   reserved_test_restock_refused (&f->client, too_long, 1, RESERVE_ERROR_INVALID_ARGUMENT);
   for (guint i = 0; bad_item_names[i] != NULL; i++)
@@ -173,7 +175,8 @@ test_buy_item_name_limits (Fixture *f, gconstpointer data)
 
       g_test_message ("bad item name “%s”", name);
       reserved_test_create_item_refused (&f->client, name, 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
-      reserved_test_buy_refused (&f->client, name, "alice", 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
+      reserved_test_buy_refused (&f->client, name, "alice", 1, NULL,
+                                 RESERVE_ERROR_INVALID_ARGUMENT);
       reserved_test_get_item_refused (&f->client, name, RESERVE_ERROR_INVALID_ARGUMENT);
       reserved_test_restock_refused (&f->client, name, 1, RESERVE_ERROR_INVALID_ARGUMENT);
     }
@@ -190,14 +193,30 @@ test_buy_user_limits (Fixture *f, gconstpointer data)
   g_autofree char *accents_longest = repeat ("\xc3\xa9", 32);
   g_autofree char *accents_too_long = g_strconcat (accents_longest, "e", NULL);
   const char *good[] = {
-    "a", longest, emoji_longest, accents_longest,
-    "no\xc2\xa0" "break",   /* U+00A0 is the first character after the C1 controls */
-    "tilde~", "Alice Smith",
+    "a",
+    longest,
+    emoji_longest,
+    accents_longest,
+    "no\xc2\xa0"
+    "break", /* U+00A0 is the first character after the C1 controls */
+    "tilde~",
+    "Alice Smith",
   };
   const char *bad[] = {
-    "", too_long, emoji_too_long, accents_too_long,
-    "\x01", "tab\there", "new\nline", "cr\r", "esc\x1b[31m", "del\x7f",
-    "c1\xc2\x80", "nel\xc2\x85", "c1-last\xc2\x9f", "\x1f",
+    "",
+    too_long,
+    emoji_too_long,
+    accents_too_long,
+    "\x01",
+    "tab\there",
+    "new\nline",
+    "cr\r",
+    "esc\x1b[31m",
+    "del\x7f",
+    "c1\xc2\x80",
+    "nel\xc2\x85",
+    "c1-last\xc2\x9f",
+    "\x1f",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
@@ -216,7 +235,8 @@ test_buy_user_limits (Fixture *f, gconstpointer data)
       g_autofree char *described = g_strescape (bad[i], NULL);
 
       g_test_message ("bad user name “%s”", described);
-      reserved_test_buy_refused (&f->client, "ticket", bad[i], 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
+      reserved_test_buy_refused (&f->client, "ticket", bad[i], 1, NULL,
+                                 RESERVE_ERROR_INVALID_ARGUMENT);
       if (*bad[i] != '\0')
         reserved_test_list_orders_refused (&f->client, bad[i], RESERVE_ERROR_INVALID_ARGUMENT);
     }
@@ -401,13 +421,15 @@ test_buy_replay_sold_out (Fixture *f, gconstpointer data)
   first = reserved_test_buy (&f->client, "last", "alice", 1, "only", &remaining);
   g_assert_cmpuint (remaining, ==, 0);
   /* Sold out now, but the retry of a sale that happened is not a sale. */
-  g_assert_cmpuint (reserved_test_buy (&f->client, "last", "alice", 1, "only", &remaining), ==, first);
+  g_assert_cmpuint (reserved_test_buy (&f->client, "last", "alice", 1, "only", &remaining), ==,
+                    first);
   g_assert_cmpuint (remaining, ==, 0);
   reserved_test_buy_refused (&f->client, "last", "alice", 1, reserved_test_options ("another"),
                              RESERVE_ERROR_SOLD_OUT);
   /* A refused Buy does not use its request_id up. */
   reserved_test_restock (&f->client, "last", 1);
-  g_assert_cmpuint (reserved_test_buy (&f->client, "last", "bob", 1, "another", &remaining), !=, first);
+  g_assert_cmpuint (reserved_test_buy (&f->client, "last", "bob", 1, "another", &remaining), !=,
+                    first);
   g_assert_cmpuint (remaining, ==, 0);
 }
 
@@ -422,7 +444,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
 
   two = reserved_test_buy (&f->client, "limited", "alice", 2, NULL, NULL);
   reserved_test_buy_refused (&f->client, "limited", "alice", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
-  reserved_test_buy (&f->client, "limited", "alice", 1, NULL, NULL);   /* exactly at the limit */
+  reserved_test_buy (&f->client, "limited", "alice", 1, NULL, NULL); /* exactly at the limit */
   reserved_test_buy_refused (&f->client, "limited", "alice", 1, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
   /* The limit counts the user name, not the caller: the same caller buys
    * for bob, and "Alice" is not "alice". */
@@ -499,7 +521,8 @@ get_order (Fixture *f, guint64 order, GError **error)
 {
   GVariant *info = NULL;
 
-  if (!reserve_reserve1_call_get_order_sync (f->client.proxy, order, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, error))
+  if (!reserve_reserve1_call_get_order_sync (f->client.proxy, order, G_DBUS_CALL_FLAGS_NONE, -1,
+                                             &info, NULL, error))
     return NULL;
   return info;
 }
@@ -594,8 +617,8 @@ test_get_item (Fixture *f, gconstpointer data)
   ReservedTestItem item;
   guint64 order;
 
-  reserve_reserve1_call_get_item_sync (f->proxy, "ticket",
-                                       G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL, &error);
+  reserve_reserve1_call_get_item_sync (f->proxy, "ticket", G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL,
+                                       &error);
   g_assert_no_error (error);
   g_assert_true (g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT));
   {
@@ -644,8 +667,8 @@ test_list_items (Fixture *f, gconstpointer data)
     reserved_test_create_item (&f->client, names[i], 10 + i, 0);
   reserved_test_buy (&f->client, "bravo", "alice", 2, NULL, NULL);
 
-  reserve_reserve1_call_list_items_sync (f->proxy,
-                                         G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (f->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
   g_assert_no_error (error);
   g_variant_iter_init (&iter, items);
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
@@ -661,7 +684,7 @@ test_list_items (Fixture *f, gconstpointer data)
       g_assert_cmpuint (remaining, ==, item.remaining);
       n++;
     }
-  g_assert_cmpuint (n, ==, G_N_ELEMENTS (names) + 1);   /* and the default item */
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (names) + 1); /* and the default item */
   g_assert_cmpuint (reserved_test_get_item (&f->client, "bravo").remaining, ==, 10);
 }
 
@@ -754,7 +777,8 @@ test_create_item (Fixture *f, gconstpointer data)
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
-      reserved_test_create_item_refused (&f->client, "opt", 5, refused[i], RESERVE_ERROR_INVALID_ARGUMENT);
+      reserved_test_create_item_refused (&f->client, "opt", 5, refused[i],
+                                         RESERVE_ERROR_INVALID_ARGUMENT);
   }
   reserved_test_get_item_refused (&f->client, "opt", RESERVE_ERROR_NO_SUCH_ITEM);
   reserved_test_create_item (&f->client, "opt", 5, 2);
@@ -799,8 +823,8 @@ test_restock (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_restock (&f->client, "far", RESERVE_RESTOCK_QUANTITY_MAX - 1), ==,
                     RESERVE_CAPACITY_MAX);
 
-  reserve_reserve1_call_restock_sync (f->proxy, "stock", 1000001,
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &remaining_u, NULL, &error);
+  reserve_reserve1_call_restock_sync (f->proxy, "stock", 1000001, G_DBUS_CALL_FLAGS_NONE, -1,
+                                      &remaining_u, NULL, &error);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "1000001"));
 }
@@ -813,8 +837,10 @@ test_error_precedence (Fixture *f, gconstpointer data)
   guint64 order;
 
   /* InvalidArgument before NoSuchItem. */
-  reserved_test_buy_refused (&f->client, "missing", "alice", 0, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_buy_refused (&f->client, "missing", "bad\x01", 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_buy_refused (&f->client, "missing", "alice", 0, NULL,
+                             RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_buy_refused (&f->client, "missing", "bad\x01", 1, NULL,
+                             RESERVE_ERROR_INVALID_ARGUMENT);
   reserved_test_buy_refused (&f->client, "missing", "alice", 1,
                              options_with ("bogus", g_variant_new_boolean (TRUE)),
                              RESERVE_ERROR_INVALID_ARGUMENT);
@@ -878,15 +904,15 @@ test_properties_configured (Fixture *f, gconstpointer data)
   g_assert_cmpuint (info.capacity, ==, 7);
   g_assert_cmpuint (info.remaining, ==, 7);
   reserved_test_get_item_refused (&f->client, RESERVE_DEFAULT_ITEM, RESERVE_ERROR_NO_SUCH_ITEM);
-  reserve_reserve1_call_list_items_sync (f->proxy,
-                                         G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (f->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (items), ==, 1);
 }
 
 typedef struct {
-  GHashTable *last;   /* item → the last StockChanged value (GUINT_TO_POINTER (remaining + 1)) */
-  guint       n;
+  GHashTable *last; /* item → the last StockChanged value (GUINT_TO_POINTER (remaining + 1)) */
+  guint n;
 } SignalLog;
 
 static void
@@ -903,8 +929,8 @@ on_stock_changed (ReserveReserve1 *proxy, const char *item, guint remaining, gpo
 static void
 wait_for_signal (SignalLog *log, const char *item, guint32 remaining)
 {
-  gint64 deadline = g_get_monotonic_time () +
-                    (gint64) reserved_test_timeout_seconds () * G_USEC_PER_SEC;
+  gint64 deadline =
+    g_get_monotonic_time () + (gint64) reserved_test_timeout_seconds () * G_USEC_PER_SEC;
 
   while (GPOINTER_TO_UINT (g_hash_table_lookup (log->last, item)) != remaining + 1)
     {
@@ -969,8 +995,8 @@ test_introspection (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autofree char *xml_path = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "..", "dbus",
-                                                RESERVE_INTERFACE ".xml", NULL);
+  g_autofree char *xml_path =
+    g_build_filename (g_getenv ("G_TEST_SRCDIR"), "..", "dbus", RESERVE_INTERFACE ".xml", NULL);
   g_autofree char *file_xml = NULL;
   g_autoptr(GDBusNodeInfo) file_node = NULL;
   g_autoptr(GDBusNodeInfo) live_node = NULL;
@@ -983,10 +1009,10 @@ test_introspection (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   file_node = g_dbus_node_info_new_for_xml (file_xml, &error);
   g_assert_no_error (error);
-  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                       "org.freedesktop.DBus.Introspectable", "Introspect",
-                                       NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
+  reply =
+    g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                 "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
+                                 G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&s)", &live_xml);
   live_node = g_dbus_node_info_new_for_xml (live_xml, &error);
@@ -1064,8 +1090,8 @@ run_as_nobody (Fixture *f, const char *role, const char *const *args, char **out
   g_ptr_array_add (argv, NULL);
 
   g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata,
-                                    RESERVED_TEST_NOBODY_UID, -1, fds[1], -1);
+  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, -1,
+                                    fds[1], -1);
   close (fds[1]);
   {
     g_autofree char *text = reserved_test_read_all (fds[0]);
@@ -1209,7 +1235,8 @@ helper_retired_admin (const char *address, guint64 a)
   g_autoptr(ReserveReserve1) proxy = reserved_test_proxy_new (connection);
   ReservedTestClient client = { proxy, FALSE };
 
-  reserved_test_create_item_refused (&client, "by-nobody", 5, NULL, RESERVE_ERROR_PERMISSION_DENIED);
+  reserved_test_create_item_refused (&client, "by-nobody", 5, NULL,
+                                     RESERVE_ERROR_PERMISSION_DENIED);
   reserved_test_restock_refused (&client, RESERVE_DEFAULT_ITEM, 1, RESERVE_ERROR_PERMISSION_DENIED);
   reserved_test_list_orders_refused (&client, "", RESERVE_ERROR_PERMISSION_DENIED);
   reserved_test_cancel_refused (&client, a, RESERVE_ERROR_PERMISSION_DENIED);
@@ -1242,7 +1269,7 @@ static const ReservedTestHelper helpers[] = {
 static void
 add_cases (void)
 {
-#define ADD(path, func, config) \
+#define ADD(path, func, config)                                          \
   g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
               reserved_test_fixture_tear_down)
 

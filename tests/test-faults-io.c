@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The disk misbehaves under the daemon: fsync and write errors, and power
  * loss, injected by the LD_PRELOAD shim in tests/fault/ (see
  * reserved-fault.h for what it does and how it is driven).
@@ -50,16 +51,16 @@
 #include "reserved-test-main.h"
 #include "reserved-test-sqlite.h"
 
-#define ITEM     "ticket"  /* the default item, with CAPACITY units */
+#define ITEM     "ticket" /* the default item, with CAPACITY units */
 #define CAPACITY 1000000000u
 
 /* --- purchases in flight ------------------------------------------------------ */
 
 typedef struct {
-  char    *user;
-  char    *request_id;
-  guint64  order;       /* on success */
-  GError  *error;
+  char *user;
+  char *request_id;
+  guint64 order; /* on success */
+  GError *error;
   gboolean done;
 } Call;
 
@@ -76,7 +77,7 @@ on_buy_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
   g_autoptr(GVariant) reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
+               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
 
   if (reply != NULL)
     g_variant_get (reply, "(tu)", &call->order, NULL);
@@ -87,7 +88,8 @@ static void
 on_cancel_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
-  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
+  GVariant *reply =
+    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
 
   /* Only whether it failed matters. */
   g_clear_pointer (&reply, g_variant_unref);
@@ -108,8 +110,8 @@ run_calls (GDBusConnection *connection, Call *calls, guint n, const char *item)
       if (calls[i].request_id == NULL)
         g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                 RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", calls[i].order),
-                                G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                timeout_ms, NULL, on_cancel_reply, &calls[i]);
+                                G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms,
+                                NULL, on_cancel_reply, &calls[i]);
       else
         g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                 RESERVE_INTERFACE, "Buy",
@@ -149,15 +151,15 @@ orders_with_request_id (const char *path, const char *request_id)
 /* --- fixture ------------------------------------------------------------------ */
 
 typedef struct {
-  ReservedTestDaemon      *daemon;
-  ReservedTestFaultShim   *shim;
-  ReservedFaultControl    *control;
-  ReservedTestAdmin        c;
-  GRand                   *rand;
-  GHashTable              *acked;     /* order id -> ReservedTestOrderState */
-  GHashTable              *in_doubt;  /* orders whose cancellation got no answer */
-  GPtrArray               *refused;   /* request_ids answered StorageFailure */
-  char                    *last_loss; /* the power loss the disk comes from */
+  ReservedTestDaemon *daemon;
+  ReservedTestFaultShim *shim;
+  ReservedFaultControl *control;
+  ReservedTestAdmin c;
+  GRand *rand;
+  GHashTable *acked;    /* order id -> ReservedTestOrderState */
+  GHashTable *in_doubt; /* orders whose cancellation got no answer */
+  GPtrArray *refused;   /* request_ids answered StorageFailure */
+  char *last_loss;      /* the power loss the disk comes from */
 } Fixture;
 
 static void
@@ -219,7 +221,8 @@ check_after_stop (Fixture *f, const char *what)
 
       if (orders_with_request_id (reserved_test_daemon_get_database (f->daemon), request_id) != 0)
         g_error ("%s: the purchase %s was answered StorageFailure (\"nothing taken\"), "
-                 "but its order is in the database", what, request_id);
+                 "but its order is in the database",
+                 what, request_id);
     }
 
   reserved_test_fault_shim_attach (f->shim, FALSE);
@@ -307,17 +310,18 @@ run_error_rounds (Fixture *f, FaultKind kind)
 
           if (call->error != NULL && !is_storage_failure (call->error))
             g_error ("round %u: a call under injected I/O errors got neither success nor "
-                     "StorageFailure: %s", round, call->error->message);
+                     "StorageFailure: %s",
+                     round, call->error->message);
           if (call->error != NULL)
             {
               g_test_message ("round %u: refused: %s", round, call->error->message);
-              g_assert_nonnull (strstr (call->error->message,
-                                        reserved_test_daemon_get_database (f->daemon)));
+              g_assert_nonnull (
+                strstr (call->error->message, reserved_test_daemon_get_database (f->daemon)));
               n_refused++;
               if (call->request_id != NULL)
                 g_ptr_array_add (f->refused, g_strdup (call->request_id));
               else
-                g_array_append_val (active, call->order);  /* still active */
+                g_array_append_val (active, call->order); /* still active */
             }
           else if (call->request_id != NULL)
             {
@@ -336,8 +340,8 @@ run_error_rounds (Fixture *f, FaultKind kind)
       /* The faults stopped: the very next purchase goes through. */
       if (!reserved_test_fault_buy (f->c.connection, ITEM, "after", 1, after,
                                     (int) reserved_test_timeout_seconds () * 1000, &order, &error))
-        g_error ("round %u: the first purchase after the faults stopped failed: %s",
-                 round, error->message);
+        g_error ("round %u: the first purchase after the faults stopped failed: %s", round,
+                 error->message);
       reserved_test_fault_orders_set (f->acked, order, RESERVED_TEST_ORDER_ACTIVE);
       g_array_append_val (active, order);
       if (round % 10 == 0)
@@ -345,8 +349,9 @@ run_error_rounds (Fixture *f, FaultKind kind)
     }
 
   g_test_message ("%u rounds: %u purchases acknowledged, %u cancelled, %u calls refused; "
-                  "the shim failed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " syncs and %"
-                  G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " torn) of %" G_GUINT64_FORMAT " writes",
+                  "the shim failed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                  " syncs and %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                  " torn) of %" G_GUINT64_FORMAT " writes",
                   rounds, n_acked, n_cancelled, n_refused,
                   RESERVED_TEST_FAULT_GET (f->control->failed_syncs),
                   RESERVED_TEST_FAULT_GET (f->control->syncs),
@@ -355,7 +360,8 @@ run_error_rounds (Fixture *f, FaultKind kind)
                   RESERVED_TEST_FAULT_GET (f->control->writes));
   /* The faults really were injected, and really made calls fail. */
   g_assert_cmpuint (kind == FAIL_SYNCS ? RESERVED_TEST_FAULT_GET (f->control->failed_syncs)
-                                       : RESERVED_TEST_FAULT_GET (f->control->failed_writes), >, 0);
+                                       : RESERVED_TEST_FAULT_GET (f->control->failed_writes),
+                    >, 0);
   g_assert_cmpuint (n_refused, >, 0);
   g_assert_cmpuint (n_acked, >, 0);
 
@@ -384,7 +390,8 @@ test_checkpoint_at_exit (Fixture *f, gconstpointer data)
   for (guint attempt = 0; attempt < 4; attempt++)
     {
       g_autofree char *log = NULL;
-      g_autofree char *wal = g_strconcat (reserved_test_daemon_get_database (f->daemon), "-wal", NULL);
+      g_autofree char *wal =
+        g_strconcat (reserved_test_daemon_get_database (f->daemon), "-wal", NULL);
       g_autoptr(ReservedTestProcess) process = NULL;
       int status;
 
@@ -416,14 +423,16 @@ test_checkpoint_at_exit (Fixture *f, gconstpointer data)
                       RESERVED_TEST_FAULT_GET (f->control->failed_writes),
                       g_file_test (wal, G_FILE_TEST_EXISTS) ? "stayed" : "is gone", log);
       g_assert_cmpuint (RESERVED_TEST_FAULT_GET (f->control->failed_syncs) +
-                        RESERVED_TEST_FAULT_GET (f->control->failed_writes), >, 0);
+                          RESERVED_TEST_FAULT_GET (f->control->failed_writes),
+                        >, 0);
       /* A failed checkpoint loses nothing, so it is no reason to fail. */
-      reserved_test_assert_exit_status (status, 0, "reserved stopped while its checkpoint failed", log);
+      reserved_test_assert_exit_status (status, 0, "reserved stopped while its checkpoint failed",
+                                        log);
       reserved_test_daemon_wait_name_gone (f->daemon);
 
       {
         g_autoptr(GHashTable) in_file =
-          reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
+                     reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
         reserved_test_fault_assert_orders (in_file, f->acked, "failed checkpoint at exit");
       }
     }
@@ -461,8 +470,8 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
   RESERVED_TEST_FAULT_SET (f->control->files, (guint32) RESERVED_FAULT_FILE_WAL);
   RESERVED_TEST_FAULT_SET (f->control->fail_syncs, 1);
   g_assert_false (reserved_test_fault_buy (f->c.connection, ITEM, "alice", 1, "refused",
-                                           (int) reserved_test_timeout_seconds () * 1000,
-                                           &order, &error));
+                                           (int) reserved_test_timeout_seconds () * 1000, &order,
+                                           &error));
   g_test_message ("refused: %s", error->message);
   g_assert_true (is_storage_failure (error));
   g_assert_cmpuint (RESERVED_TEST_FAULT_GET (f->control->failed_syncs), ==, 1);
@@ -487,7 +496,8 @@ typedef enum { ROUND_READY, ROUND_EXITED } RoundState;
 static RoundState
 wait_ready_or_exit (ReservedTestDaemon *daemon, ReservedTestProcess *process)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) reserved_test_timeout_seconds () * G_USEC_PER_SEC;
+  gint64 deadline =
+    g_get_monotonic_time () + (gint64) reserved_test_timeout_seconds () * G_USEC_PER_SEC;
 
   for (;;)
     {
@@ -512,25 +522,26 @@ remove_database (ReservedTestDaemon *daemon)
 
   for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
     {
-      g_autofree char *path = g_strconcat (reserved_test_daemon_get_database (daemon), suffixes[i], NULL);
+      g_autofree char *path =
+        g_strconcat (reserved_test_daemon_get_database (daemon), suffixes[i], NULL);
       g_unlink (path);
     }
 }
 
 typedef struct {
-  guint64 crash_at;       /* 0: no power loss */
-  guint   keep_percent;
-  guint   n_calls;
+  guint64 crash_at; /* 0: no power loss */
+  guint keep_percent;
+  guint n_calls;
 } PowerRound;
 
 typedef struct {
-  gboolean ready;         /* it owned the bus name */
+  gboolean ready; /* it owned the bus name */
   gboolean crashed;
   gboolean during_start;
   gboolean during_exit;
-  guint64  events;
-  guint64  lost_writes;
-  guint    acked;
+  guint64 events;
+  guint64 lost_writes;
+  guint acked;
 } PowerOutcome;
 
 /* One life of the daemon with the shim in power-loss mode: start, a few
@@ -540,11 +551,11 @@ typedef struct {
  * at the power loss or, at SIGTERM, with status 0: a refusal to start on
  * what an earlier power loss left fails the test here. */
 static void
-power_round (Fixture            *f,
-             const PowerRound   *plan,
-             GArray             *active,
-             guint              *request,
-             PowerOutcome       *outcome)
+power_round (Fixture *f,
+             const PowerRound *plan,
+             GArray *active,
+             guint *request,
+             PowerOutcome *outcome)
 {
   g_autoptr(ReservedTestProcess) process = NULL;
   int status;
@@ -622,24 +633,30 @@ power_round (Fixture            *f,
   outcome->during_exit = outcome->during_exit && outcome->crashed;
   outcome->events = RESERVED_TEST_FAULT_GET (f->control->events);
   outcome->lost_writes = RESERVED_TEST_FAULT_GET (f->control->lost_writes);
-  if (!outcome->crashed || !WIFEXITED (status) || WEXITSTATUS (status) != RESERVED_FAULT_CRASH_STATUS)
+  if (!outcome->crashed || !WIFEXITED (status) ||
+      WEXITSTATUS (status) != RESERVED_FAULT_CRASH_STATUS)
     {
       g_autofree char *log = reserved_test_process_get_log (process);
       g_autofree char *what = NULL;
 
       if (!outcome->ready)
         g_error ("reserved refused to start on the database the last power loss left "
-                 "(%s); it said:\n%s", f->last_loss, log);
-      what = g_strdup_printf ("reserved, stopped with SIGTERM (power loss planned at event %"
-                              G_GUINT64_FORMAT ", after the last one)", plan->crash_at);
+                 "(%s); it said:\n%s",
+                 f->last_loss, log);
+      what = g_strdup_printf (
+        "reserved, stopped with SIGTERM (power loss planned at event %" G_GUINT64_FORMAT
+        ", after the last one)",
+        plan->crash_at);
       reserved_test_assert_exit_status (status, 0, what, log);
     }
   g_free (f->last_loss);
-  f->last_loss = outcome->crashed
-    ? g_strdup_printf ("at event %" G_GUINT64_FORMAT " of a daemon's life, keeping %u%% of the "
-                       "unsynced sectors%s", plan->crash_at, plan->keep_percent,
-                       outcome->during_start ? ", during start-up" : "")
-    : g_strdup ("none (a clean stop)");
+  f->last_loss =
+    outcome->crashed
+      ? g_strdup_printf ("at event %" G_GUINT64_FORMAT " of a daemon's life, keeping %u%% of the "
+                         "unsynced sectors%s",
+                         plan->crash_at, plan->keep_percent,
+                         outcome->during_start ? ", during start-up" : "")
+      : g_strdup ("none (a clean stop)");
   reserved_test_daemon_wait_name_gone (f->daemon);
 }
 
@@ -663,8 +680,8 @@ check_disk (Fixture *f, const char *what)
     {
       /* No database yet: nothing may have been acknowledged. */
       if (g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt) > 0)
-        g_error ("%s: the database is gone or empty, but %u orders were acknowledged",
-                 what, g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt));
+        g_error ("%s: the database is gone or empty, but %u orders were acknowledged", what,
+                 g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt));
       return;
     }
   in_file = reserved_test_fault_check_file (path);
@@ -690,7 +707,7 @@ test_power_loss (Fixture *f, gconstpointer data)
 {
   guint rounds = reserved_test_env_uint ("RESERVED_TEST_CRASH_POINTS", 400, G_MAXUINT);
   g_autoptr(GArray) active = g_array_new (FALSE, FALSE, sizeof (guint64));
-  guint64 span[8] = { 0 };    /* by calls in a round: events without a power loss */
+  guint64 span[8] = { 0 }; /* by calls in a round: events without a power loss */
   guint crashes = 0, during_start = 0, during_exit = 0, kept_rounds = 0;
   guint acked = 0, fresh_starts = 0;
   guint64 lost_writes = 0;
@@ -774,9 +791,10 @@ test_power_loss_first_start (Fixture *f, gconstpointer data)
   for (guint keep = 0; keep < 2; keep++)
     for (guint64 at = 1; at <= events; at++)
       {
-        g_autofree char *what = g_strdup_printf ("first start, power loss at event %" G_GUINT64_FORMAT
-                                                 " of %" G_GUINT64_FORMAT " (keeping %u%%)",
-                                                 at, events, keep * 50);
+        g_autofree char *what =
+          g_strdup_printf ("first start, power loss at event %" G_GUINT64_FORMAT
+                           " of %" G_GUINT64_FORMAT " (keeping %u%%)",
+                           at, events, keep * 50);
 
         remove_database (f->daemon);
         forget_orders (f, active);
@@ -811,24 +829,25 @@ test_power_loss_first_start (Fixture *f, gconstpointer data)
       }
   if (refused->len > 0)
     g_error ("after these power losses during a database's first life, the daemon refused "
-             "to start on what was left:%s", refused->str);
+             "to start on what was left:%s",
+             refused->str);
 }
 
 static void
 add_cases (void)
 {
-  g_test_add ("/faults/io-errors/fsync", Fixture, NULL,
-              fixture_set_up, test_io_errors_fsync, fixture_tear_down);
-  g_test_add ("/faults/io-errors/write", Fixture, NULL,
-              fixture_set_up, test_io_errors_write, fixture_tear_down);
-  g_test_add ("/faults/io-errors/checkpoint-at-exit", Fixture, NULL,
-              fixture_set_up, test_checkpoint_at_exit, fixture_tear_down);
-  g_test_add ("/faults/io-errors/failed-commit-then-kill", Fixture, NULL,
-              fixture_set_up, test_failed_commit_then_kill, fixture_tear_down);
-  g_test_add ("/faults/power-loss/random", Fixture, NULL,
-              fixture_set_up, test_power_loss, fixture_tear_down);
-  g_test_add ("/faults/power-loss/first-start", Fixture, NULL,
-              fixture_set_up, test_power_loss_first_start, fixture_tear_down);
+  g_test_add ("/faults/io-errors/fsync", Fixture, NULL, fixture_set_up, test_io_errors_fsync,
+              fixture_tear_down);
+  g_test_add ("/faults/io-errors/write", Fixture, NULL, fixture_set_up, test_io_errors_write,
+              fixture_tear_down);
+  g_test_add ("/faults/io-errors/checkpoint-at-exit", Fixture, NULL, fixture_set_up,
+              test_checkpoint_at_exit, fixture_tear_down);
+  g_test_add ("/faults/io-errors/failed-commit-then-kill", Fixture, NULL, fixture_set_up,
+              test_failed_commit_then_kill, fixture_tear_down);
+  g_test_add ("/faults/power-loss/random", Fixture, NULL, fixture_set_up, test_power_loss,
+              fixture_tear_down);
+  g_test_add ("/faults/power-loss/first-start", Fixture, NULL, fixture_set_up,
+              test_power_loss_first_start, fixture_tear_down);
 }
 
 int

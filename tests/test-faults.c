@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The machine misbehaves around the daemon; each case ends with the law
  * checked, PRAGMA integrity_check = ok on the file, and every acknowledged
  * order present and in the state the test left it.
@@ -34,7 +35,7 @@
  *                            1000 take about three minutes)
  *
  * Needs root: mount namespaces and another uid. */
-#define _GNU_SOURCE  /* unshare, F_SETPIPE_SZ */
+#define _GNU_SOURCE /* unshare, F_SETPIPE_SZ */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +57,7 @@
 #include "reserved-test-main.h"
 #include "reserved-test-sqlite.h"
 
-#define ITEM     "ticket"   /* the default item */
+#define ITEM     "ticket" /* the default item */
 #define CAPACITY 1000000000u
 #define N_BUYERS 8
 
@@ -81,7 +82,8 @@ has_code (const GError *error, ReserveError expected)
 static void
 check_file_and_daemon (ReservedTestDaemon *daemon, GHashTable *expected, const char *what)
 {
-  g_autoptr(GHashTable) in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (daemon));
+  g_autoptr(GHashTable) in_file =
+               reserved_test_fault_check_file (reserved_test_daemon_get_database (daemon));
   ReservedTestAdmin c = { 0 };
 
   reserved_test_fault_assert_orders (in_file, expected, what);
@@ -107,12 +109,12 @@ told_to_stop (void)
  * refusal in @error; *retried says whether it had to be sent again. */
 static GVariant *
 call_until_answered (GDBusConnection *connection,
-                     const char      *method,
-                     GVariant        *parameters,
-                     const char      *reply_type,
-                     gboolean        *retried,
-                     guint           *retries,
-                     GError         **error)
+                     const char *method,
+                     GVariant *parameters,
+                     const char *reply_type,
+                     gboolean *retried,
+                     guint *retries,
+                     GError **error)
 {
   guint timeout_ms = reserved_test_timeout_seconds () * 1000;
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 4 * 1000;
@@ -125,11 +127,11 @@ call_until_answered (GDBusConnection *connection,
       GVariant *reply;
       ReserveError code;
 
-      reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                           RESERVE_INTERFACE, method, sunk,
-                                           G_VARIANT_TYPE (reply_type),
-                                           G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                           (int) timeout_ms, NULL, &local);
+      reply =
+        g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                     RESERVE_INTERFACE, method, sunk, G_VARIANT_TYPE (reply_type),
+                                     G_DBUS_CALL_FLAGS_NO_AUTO_START, (int) timeout_ms, NULL,
+                                     &local);
       if (reply != NULL)
         return reply;
       if (reserve_error_get_code (local, &code))
@@ -181,7 +183,8 @@ kill_loop_buyer (char **args)
           return 1;
         }
       g_variant_get (reply, "(tu)", &order, NULL);
-      reserved_test_helper_say ("ack %s %u %" G_GUINT64_FORMAT " %u\n", index_text, number, order, quantity);
+      reserved_test_helper_say ("ack %s %u %" G_GUINT64_FORMAT " %u\n", index_text, number, order,
+                                quantity);
 
       if (number % 5 == 4)
         {
@@ -193,8 +196,8 @@ kill_loop_buyer (char **args)
            * that happened, and to nothing else. */
           if (cancelled == NULL && !(retried && has_code (error, RESERVE_ERROR_ALREADY_CANCELLED)))
             {
-              g_printerr ("buyer %s: cancelling %" G_GUINT64_FORMAT " refused: %s\n",
-                          index_text, order, error->message);
+              g_printerr ("buyer %s: cancelling %" G_GUINT64_FORMAT " refused: %s\n", index_text,
+                          order, error->message);
               return 1;
             }
           reserved_test_helper_say ("cancel %s %" G_GUINT64_FORMAT "\n", index_text, order);
@@ -255,7 +258,8 @@ test_kill_loop (void)
     {
       g_autofree char *index = g_strdup_printf ("%u", i);
       g_autofree char *seed = g_strdup_printf ("%u", g_rand_int (rand));
-      const char *args[] = { "kill-loop-buyer", reserved_test_daemon_get_address (daemon), index, seed, NULL };
+      const char *args[] = { "kill-loop-buyer", reserved_test_daemon_get_address (daemon), index,
+                             seed, NULL };
 
       pids[i] = reserved_test_spawn_helper (args, (uid_t) -1, barrier[0], out[1], stop[0]);
     }
@@ -338,26 +342,29 @@ test_kill_loop (void)
       {
         /* Every purchase was retried until answered, so the database holds
          * exactly the acknowledged ones: none lost, none twice. */
-        g_autoptr(GArray) orders = reserved_test_list_acknowledged (&c.client, i, n_acked[i], owner);
+        g_autoptr(GArray) orders =
+                     reserved_test_list_acknowledged (&c.client, i, n_acked[i], owner);
 
         for (guint j = 0; j < orders->len; j++)
           {
             ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
             int state = GPOINTER_TO_INT (g_hash_table_lookup (expected, &order->id));
 
-            g_assert_cmpint (state, ==, order->active ? RESERVED_TEST_ORDER_ACTIVE
-                                                      : RESERVED_TEST_ORDER_CANCELLED);
+            g_assert_cmpint (state, ==,
+                             order->active ? RESERVED_TEST_ORDER_ACTIVE
+                                           : RESERVED_TEST_ORDER_CANCELLED);
             if (order->active)
               units_active += order->quantity;
           }
         total += n_acked[i];
       }
-    g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==, CAPACITY - units_active);
+    g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==,
+                      CAPACITY - units_active);
     reserved_test_admin_close (&c);
     g_test_message ("%u kills in %.0f s: %u purchases and %u cancellations acknowledged, "
                     "%u calls retried after a kill; none lost, none twice",
-                    kills + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC,
-                    total, cancels, retries);
+                    kills + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC, total,
+                    cancels, retries);
     /* The kills really hit buyers in the middle of their calls. */
     g_assert_cmpuint (retries, >, 0);
     g_assert_cmpuint (total, >, kills);
@@ -408,7 +415,9 @@ fill_up (const char *path)
  * before each: after a failed commit the daemon empties its write-ahead log,
  * which gives some room back. */
 static void
-assert_writes_refused (ReservedTestAdmin *c, const char *path, const char *filler,
+assert_writes_refused (ReservedTestAdmin *c,
+                       const char *path,
+                       const char *filler,
                        guint64 active_order)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&c->client);
@@ -435,7 +444,8 @@ assert_writes_refused (ReservedTestAdmin *c, const char *path, const char *fille
   fill_up (filler);
   reserved_test_restock_refused (&c->client, ITEM, 10, RESERVE_ERROR_STORAGE_FAILURE);
   fill_up (filler);
-  reserved_test_create_item_refused (&c->client, "new-item", 10, NULL, RESERVE_ERROR_STORAGE_FAILURE);
+  reserved_test_create_item_refused (&c->client, "new-item", 10, NULL,
+                                     RESERVE_ERROR_STORAGE_FAILURE);
   /* Reads go on, and show that nothing changed. */
   reserved_test_assert_unchanged (&c->client, before);
   reserved_test_get_item (&c->client, ITEM);
@@ -455,11 +465,11 @@ buy_recorded (ReservedTestAdmin *c, GHashTable *expected, const char *user)
 
 typedef struct {
   ReservedTestDaemon *daemon;
-  GHashTable         *expected;
-  char               *small;     /* the tmpfs */
-  char               *path;      /* the database on it */
-  char               *filler;
-  guint64             order;     /* the last one bought, active */
+  GHashTable *expected;
+  char *small; /* the tmpfs */
+  char *path;  /* the database on it */
+  char *filler;
+  guint64 order; /* the last one bought, active */
 } DiskFull;
 
 /* A 768 KiB tmpfs in a private mount namespace, and the daemon on it with
@@ -577,7 +587,8 @@ test_disk_full_restart (void)
       if (strstr (log, d.path) == NULL ||
           (strstr (log, "full") == NULL && strstr (log, "No space left") == NULL))
         g_error ("reserved did not start on a full disk; its message should name %s and say "
-                 "the disk is full, but says: %s", d.path, log);
+                 "the disk is full, but says: %s",
+                 d.path, log);
     }
   else
     {
@@ -604,10 +615,10 @@ test_disk_full_restart (void)
 /* --- a lock held by another process ---------------------------------------------- */
 
 typedef struct {
-  gint64   sent;
-  gint64   answered;
-  guint64  order;
-  GError  *error;
+  gint64 sent;
+  gint64 answered;
+  guint64 order;
+  GError *error;
   gboolean done;
 } Timed;
 
@@ -616,7 +627,7 @@ on_timed_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Timed *timed = user_data;
   g_autoptr(GVariant) reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &timed->error);
+               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &timed->error);
 
   if (reply != NULL)
     g_variant_get (reply, "(tu)", &timed->order, NULL);
@@ -662,8 +673,8 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
     }
   else
     {
-      config = g_strdup_printf ("[reserved]\nInitialCapacity=%u\nBusyTimeout=%d\n",
-                                CAPACITY, busy_timeout_ms);
+      config = g_strdup_printf ("[reserved]\nInitialCapacity=%u\nBusyTimeout=%d\n", CAPACITY,
+                                busy_timeout_ms);
       g_test_message ("lock held %u ms, BusyTimeout=%d", hold_ms, busy_timeout_ms);
     }
   reserved_test_daemon_write_config (daemon, config);
@@ -685,15 +696,16 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
                               g_variant_new ("(ssu@a{sv})", ITEM, "bob", 1,
                                              reserved_test_options (request_id)),
                               G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
-                              (int) reserved_test_timeout_seconds () * 1000, NULL,
-                              on_timed_reply, &calls[i]);
+                              (int) reserved_test_timeout_seconds () * 1000, NULL, on_timed_reply,
+                              &calls[i]);
     }
   run_for (100);
   /* Reads do not wait for the lock. */
   read_time = g_get_monotonic_time ();
   reserved_test_get_item (&c.client, ITEM);
   read_time = g_get_monotonic_time () - read_time;
-  g_test_message ("GetItem during the lock answered in %.3f s", read_time / (double) G_USEC_PER_SEC);
+  g_test_message ("GetItem during the lock answered in %.3f s",
+                  read_time / (double) G_USEC_PER_SEC);
   g_assert_cmpint (read_time, <, 1000 * 1000);
 
   run_for (hold_ms - MIN (hold_ms, (guint) ((g_get_monotonic_time () - locked) / 1000)));
@@ -723,10 +735,12 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
        * busy timeout long) nor after the lock was gone: it gave up. */
       if (calls[i].error == NULL || !has_code (calls[i].error, RESERVE_ERROR_STORAGE_FAILURE))
         g_error ("purchase %u while the lock was held past the busy timeout: expected "
-                 "StorageFailure, got %s", i, calls[i].error != NULL ? calls[i].error->message : "success");
+                 "StorageFailure, got %s",
+                 i, calls[i].error != NULL ? calls[i].error->message : "success");
       g_assert_nonnull (strstr (calls[i].error->message, "locked"));
       g_assert_cmpint (busy_timeout_ms, >, 0);
-      g_assert_cmpint (calls[i].answered - calls[i].sent, >=, (gint64) busy_timeout_ms * 3 / 4 * 1000);
+      g_assert_cmpint (calls[i].answered - calls[i].sent, >=,
+                       (gint64) busy_timeout_ms * 3 / 4 * 1000);
       g_assert_cmpint (calls[i].answered, <, released);
       g_clear_error (&calls[i].error);
     }
@@ -738,7 +752,8 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
   check_file_and_daemon (daemon, expected, "lock");
   if (!expect_success)
     {
-      g_autoptr(GHashTable) in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (daemon));
+      g_autoptr(GHashTable) in_file =
+                   reserved_test_fault_check_file (reserved_test_daemon_get_database (daemon));
       /* alice's and carol's: none of the refused ones. */
       g_assert_cmpuint (g_hash_table_size (in_file), ==, 2);
     }
@@ -796,25 +811,30 @@ assert_refused_read_only (ReservedTestDaemon *daemon, const char *what)
   g_autoptr(ReservedTestProcess) process = reserved_test_daemon_spawn (daemon, NULL);
   int status = reserved_test_process_wait (process);
   g_autofree char *log = reserved_test_process_get_log (process);
-  const char *words[] = { "folder", "directory", "writable", "read-only", "Read-only", "ermission" };
+  const char *words[] = {
+    "folder", "directory", "writable", "read-only", "Read-only", "ermission"
+  };
   gboolean says_why = FALSE;
 
   g_test_message ("%s: %s", what, log);
   reserved_test_assert_exit_status (status, 1, what, log);
   if (strstr (log, reserved_test_daemon_get_database (daemon)) == NULL)
-    g_error ("%s: the message should name %s: %s", what, reserved_test_daemon_get_database (daemon), log);
+    g_error ("%s: the message should name %s: %s", what, reserved_test_daemon_get_database (daemon),
+             log);
   for (guint i = 0; i < G_N_ELEMENTS (words); i++)
     says_why = says_why || strstr (log, words[i]) != NULL;
   if (!says_why)
     g_error ("%s: the message should say that the folder cannot be written to (it is read-only, "
-             "or not writable for the daemon's user), but says: %s", what, log);
+             "or not writable for the daemon's user), but says: %s",
+             what, log);
 }
 
 static void
 test_read_only_folder (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "data", NULL);
+  g_autofree char *folder =
+    g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "data", NULL);
   g_autofree char *fresh = g_build_filename (folder, "fresh.db", NULL);
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
   g_autoptr(GBytes) before = NULL;
@@ -826,11 +846,14 @@ test_read_only_folder (void)
   /* The file is the daemon's to write; the folder, root's, is not: no room
    * for the -wal and -shm files. (As root, permissions stop nothing.) */
   g_assert_cmpuint (geteuid (), ==, 0);
-  g_assert_cmpint (chown (reserved_test_daemon_get_database (daemon), RESERVED_TEST_NOBODY_UID, (gid_t) -1), ==, 0);
+  g_assert_cmpint (chown (reserved_test_daemon_get_database (daemon), RESERVED_TEST_NOBODY_UID,
+                          (gid_t) -1),
+                   ==, 0);
   g_assert_cmpint (g_chmod (folder, 0755), ==, 0);
   reserved_test_daemon_set_run_as (daemon, RESERVED_TEST_NOBODY_UID);
   assert_refused_read_only (daemon, "a writable database in a folder the daemon cannot write");
-  g_assert_true (g_bytes_equal (before, reserved_test_read_bytes (reserved_test_daemon_get_database (daemon))));
+  g_assert_true (
+    g_bytes_equal (before, reserved_test_read_bytes (reserved_test_daemon_get_database (daemon))));
 
   reserved_test_daemon_set_database (daemon, fresh);
   assert_refused_read_only (daemon, "a new database in a folder the daemon cannot write");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One uid floods the daemon: many calls in flight on one connection, and
  * hundreds of connections. The daemon must hold only a bounded number of
  * them (RESERVE_CALLS_IN_FLIGHT_MAX per uid, refusing the rest at once with
@@ -56,8 +57,8 @@
 #define OTHER_CAPACITY 100u
 
 /* /flood/in-flight: the numbers. */
-#define N_PIPELINED        200
-#define N_CONNECTIONS      250
+#define N_PIPELINED          200
+#define N_CONNECTIONS        250
 #define CALLS_PER_CONNECTION 2
 
 /* /flood/cap: calls past the limit. */
@@ -71,14 +72,14 @@
  * malloc's rounding and SQLite's page cache as the file grows. Without the
  * limit, a flood of 4 × CAP held calls passes it by far (measured: 10.5 MiB
  * plain, over 20 MiB under AddressSanitizer). */
-#define BURST                    256
-#define PER_CALL_KIB_BOUND       4
-#define PER_CALL_KIB_BOUND_ASAN  10
-#define SLACK_KIB                (3 * 1024)
+#define BURST                   256
+#define PER_CALL_KIB_BOUND      4
+#define PER_CALL_KIB_BOUND_ASAN 10
+#define SLACK_KIB               (3 * 1024)
 
 typedef struct {
-  ReservedTestFixture bus;         /* the test's connection: admin, as the test runs as root */
-  gboolean            sanitized;   /* the daemon is built with AddressSanitizer */
+  ReservedTestFixture bus; /* the test's connection: admin, as the test runs as root */
+  gboolean sanitized;      /* the daemon is built with AddressSanitizer */
 } Fixture;
 
 /* --- the daemon's build ------------------------------------------------------ */
@@ -115,8 +116,8 @@ static const int MEASURE_MEMORY = 1;
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autofree char *config = g_strdup_printf ("[reserved]\nBusyTimeout=%u\n",
-                                             reserved_test_timeout_seconds () * 1000);
+  g_autofree char *config =
+    g_strdup_printf ("[reserved]\nBusyTimeout=%u\n", reserved_test_timeout_seconds () * 1000);
 
   f->bus.daemon = reserved_test_daemon_new ();
   reserved_test_daemon_write_config (f->bus.daemon, config);
@@ -189,25 +190,25 @@ wait_in_flight (Fixture *f, guint64 n, int stop_fd)
 typedef struct _Flood Flood;
 
 typedef struct {
-  Flood    *flood;
-  guint32   quantity;
+  Flood *flood;
+  guint32 quantity;
   GVariant *reply;
-  GError   *error;
-  gboolean  done;
+  GError *error;
+  gboolean done;
 } Outcome;
 
 struct _Flood {
   Outcome *outcomes;
-  guint    n_max;
-  guint    n_sent;
-  guint    n_done;
+  guint n_max;
+  guint n_sent;
+  guint n_done;
 };
 
 /* What a flood was told, every answer being a success or a documented
  * refusal. */
 typedef struct {
   guint ok;
-  guint units;             /* acknowledged */
+  guint units; /* acknowledged */
   guint sold_out;
   guint storage_failure;
   guint limits_exceeded;
@@ -238,7 +239,8 @@ on_buy_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Outcome *outcome = user_data;
 
-  outcome->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &outcome->error);
+  outcome->reply =
+    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &outcome->error);
   outcome->done = TRUE;
   outcome->flood->n_done++;
 }
@@ -255,12 +257,12 @@ flood_buy (Flood *flood, GDBusConnection *connection, const char *user, guint32 
   /* No timeout of its own: a timer per call would make every turn of the
    * test's main loop cost as much as the flood; flood_wait() bounds the
    * wait for all of them instead. */
-  g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                          RESERVE_INTERFACE, "Buy",
+  g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
+                          "Buy",
                           g_variant_new ("(ssu@a{sv})", FLOOD_ITEM, user, quantity,
                                          reserved_test_options (NULL)),
-                          G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                          G_MAXINT, NULL, on_buy_reply, outcome);
+                          G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, G_MAXINT, NULL,
+                          on_buy_reply, outcome);
 }
 
 /* Sends @n purchases of one unit on @connection. */
@@ -280,8 +282,8 @@ on_flood_deadline (gpointer user_data)
 {
   Flood *flood = user_data;
 
-  g_error ("the daemon answered %u of %u purchases in %u s",
-           flood->n_done, flood->n_sent, reserved_test_timeout_seconds ());
+  g_error ("the daemon answered %u of %u purchases in %u s", flood->n_done, flood->n_sent,
+           reserved_test_timeout_seconds ());
   return G_SOURCE_REMOVE;
 }
 
@@ -289,7 +291,8 @@ on_flood_deadline (gpointer user_data)
 static void
 flood_wait (Flood *flood, guint n)
 {
-  guint deadline_id = g_timeout_add_seconds (reserved_test_timeout_seconds (), on_flood_deadline, flood);
+  guint deadline_id =
+    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_flood_deadline, flood);
 
   while (flood->n_done < n)
     g_main_context_iteration (NULL, TRUE);
@@ -326,16 +329,19 @@ flood_tally (Flood *flood)
         tally.limits_exceeded++;
       else if (reserve_error_get_code (outcome->error, &code) && code == RESERVE_ERROR_SOLD_OUT)
         tally.sold_out++;
-      else if (reserve_error_get_code (outcome->error, &code) && code == RESERVE_ERROR_STORAGE_FAILURE)
+      else if (reserve_error_get_code (outcome->error, &code) &&
+               code == RESERVE_ERROR_STORAGE_FAILURE)
         tally.storage_failure++;
       else
         /* A lost connection or an error of GDBus: the daemon failed under load. */
         g_error ("purchase %u of the flood was answered with an error the API does not "
-                 "document for it: %s", i, outcome->error->message);
+                 "document for it: %s",
+                 i, outcome->error->message);
     }
   g_test_message ("%u purchases: %u bought (%u units), %u sold out, %u storage failures, "
-                  "%u over the limit", flood->n_sent, tally.ok, tally.units, tally.sold_out,
-                  tally.storage_failure, tally.limits_exceeded);
+                  "%u over the limit",
+                  flood->n_sent, tally.ok, tally.units, tally.sold_out, tally.storage_failure,
+                  tally.limits_exceeded);
   return tally;
 }
 
@@ -354,8 +360,8 @@ assert_sold_acknowledged (Fixture *f, guint units)
 
 typedef struct {
   GPid pid;
-  int  to;    /* its stdin */
-  int  from;  /* its stdout */
+  int to;   /* its stdin */
+  int from; /* its stdout */
 } Other;
 
 static void
@@ -403,7 +409,8 @@ other_answer (Other *other)
       if (ready == 0)
         {
           if (g_get_monotonic_time () > end)
-            g_error ("the other client did not answer within %u s", reserved_test_timeout_seconds ());
+            g_error ("the other client did not answer within %u s",
+                     reserved_test_timeout_seconds ());
           continue;
         }
       got = read (other->from, &c, 1);
@@ -456,7 +463,8 @@ count_items (Fixture *f)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) items = NULL;
 
-  reserve_reserve1_call_list_items_sync (f->bus.proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (f->bus.proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
   g_assert_no_error (error);
   return g_variant_n_children (items);
 }
@@ -504,9 +512,9 @@ test_in_flight (Fixture *f, gconstpointer data)
         flood_buy (&flood, connections[i], user, 1 + (i + j) % 3);
       }
   wait_in_flight (f, n_calls, -1);
-  g_test_message ("the daemon holds %" G_GUINT64_FORMAT " calls and knows the uid of %"
-                  G_GUINT64_FORMAT " connections", statistic (f, "calls_in_flight"),
-                  statistic (f, "callers_known"));
+  g_test_message ("the daemon holds %" G_GUINT64_FORMAT
+                  " calls and knows the uid of %" G_GUINT64_FORMAT " connections",
+                  statistic (f, "calls_in_flight"), statistic (f, "callers_known"));
   g_assert_cmpuint (statistic (f, "callers_known"), >=, N_CONNECTIONS + 1);
 
   assert_other_reads (&other, capacity, n_items);
@@ -516,7 +524,8 @@ test_in_flight (Fixture *f, gconstpointer data)
   in_flight = statistic (f, "calls_in_flight");
   if (in_flight != n_calls || flood.n_done != 0)
     g_error ("%u purchases were answered and %" G_GUINT64_FORMAT " of %u held after the other "
-             "uid's reads, while the write lock is still held", flood.n_done, in_flight, n_calls);
+             "uid's reads, while the write lock is still held",
+             flood.n_done, in_flight, n_calls);
   other_ask (&other, "buy " OTHER_ITEM " during-the-flood");
   wait_in_flight (f, n_calls + 1, other.from);
   release_write_lock (f);
@@ -549,13 +558,14 @@ test_in_flight (Fixture *f, gconstpointer data)
 static GDBusConnection *
 known_connection (Fixture *f)
 {
-  GDBusConnection *connection = reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
+  GDBusConnection *connection =
+    reserved_test_connect (reserved_test_daemon_get_address (f->bus.daemon));
   g_autoptr(GError) error = NULL;
   GVariant *reply =
     g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                 RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", "nobody-yet"),
-                                 G_VARIANT_TYPE ("(a(tsuxs))"), G_DBUS_CALL_FLAGS_NONE,
-                                 -1, NULL, &error);
+                                 RESERVE_INTERFACE, "ListOrders",
+                                 g_variant_new ("(s)", "nobody-yet"), G_VARIANT_TYPE ("(a(tsuxs))"),
+                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
   g_assert_no_error (error);
   g_variant_unref (reply);
@@ -571,8 +581,8 @@ buy_one (GDBusConnection *connection, GError **error)
                                       RESERVE_INTERFACE, "Buy",
                                       g_variant_new ("(ssu@a{sv})", FLOOD_ITEM, "one-more", 1,
                                                      reserved_test_options (NULL)),
-                                      G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
-                                      -1, NULL, error);
+                                      G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                      error);
 }
 
 static void
@@ -617,9 +627,9 @@ test_cap (Fixture *f, gconstpointer data)
       Outcome *outcome = &flood.outcomes[i];
 
       if (i < CAP && outcome->done)
-        g_error ("purchase %u of %u was answered while the limit is %u and the write lock is held: %s",
-                 i, CAP + N_EXCESS, CAP,
-                 outcome->error != NULL ? outcome->error->message : "success");
+        g_error (
+          "purchase %u of %u was answered while the limit is %u and the write lock is held: %s", i,
+          CAP + N_EXCESS, CAP, outcome->error != NULL ? outcome->error->message : "success");
       if (i >= CAP)
         {
           g_assert_true (outcome->done);
@@ -666,7 +676,7 @@ test_cap (Fixture *f, gconstpointer data)
 
 typedef struct {
   guint64 rss_kib;
-  guint64 hwm_kib;  /* the peak since the daemon started */
+  guint64 hwm_kib; /* the peak since the daemon started */
 } Memory;
 
 static Memory
@@ -684,8 +694,9 @@ daemon_memory (Fixture *f)
   lines = g_strsplit (status, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      guint64 *field = g_str_has_prefix (lines[i], "VmRSS:") ? &memory.rss_kib
-                     : g_str_has_prefix (lines[i], "VmHWM:") ? &memory.hwm_kib : NULL;
+      guint64 *field = g_str_has_prefix (lines[i], "VmRSS:")   ? &memory.rss_kib
+                       : g_str_has_prefix (lines[i], "VmHWM:") ? &memory.hwm_kib
+                                                               : NULL;
 
       if (field != NULL)
         g_assert_cmpint (sscanf (strchr (lines[i], ':') + 1, "%" G_GUINT64_FORMAT, field), ==, 1);
@@ -717,8 +728,8 @@ flood_taken_in (Fixture *f, Flood *flood)
 }
 
 typedef struct {
-  guint64 rss_kib;  /* the daemon's resident memory while it holds them */
-  guint64 held;     /* how many of the flood's purchases it holds then */
+  guint64 rss_kib; /* the daemon's resident memory while it holds them */
+  guint64 held;    /* how many of the flood's purchases it holds then */
 } Holding;
 
 /* Sends @n purchases from one uid while the lock is held, in bursts of
@@ -791,18 +802,20 @@ test_memory (Fixture *f, gconstpointer data)
   after_four = daemon_memory (f);
 
   g_test_message ("resident KiB: %" G_GUINT64_FORMAT " after the warm-up (peak %" G_GUINT64_FORMAT
-                  "); %" G_GUINT64_FORMAT " holding %" G_GUINT64_FORMAT " calls (peak %"
-                  G_GUINT64_FORMAT "); %" G_GUINT64_FORMAT " holding %" G_GUINT64_FORMAT
-                  " of %u (peak %" G_GUINT64_FORMAT "); %.1f KiB per held call; bound %"
-                  G_GUINT64_FORMAT " KiB over the warm-up",
+                  "); %" G_GUINT64_FORMAT " holding %" G_GUINT64_FORMAT
+                  " calls (peak %" G_GUINT64_FORMAT "); %" G_GUINT64_FORMAT
+                  " holding %" G_GUINT64_FORMAT " of %u (peak %" G_GUINT64_FORMAT
+                  "); %.1f KiB per held call; bound %" G_GUINT64_FORMAT " KiB over the warm-up",
                   baseline.rss_kib, baseline.hwm_kib, holding_one.rss_kib, holding_one.held,
                   after_one.hwm_kib, holding_four.rss_kib, holding_four.held, 4 * CAP,
                   after_four.hwm_kib,
-                  (double) (holding_one.rss_kib - MIN (holding_one.rss_kib, baseline.rss_kib))
-                  / MAX (holding_one.held, 1), bound);
+                  (double) (holding_one.rss_kib - MIN (holding_one.rss_kib, baseline.rss_kib)) /
+                    MAX (holding_one.held, 1),
+                  bound);
   if (after_four.hwm_kib > baseline.rss_kib + bound)
-    g_error ("the daemon's peak resident memory is %" G_GUINT64_FORMAT " KiB, more than %"
-             G_GUINT64_FORMAT " KiB over its %" G_GUINT64_FORMAT " KiB after the warm-up",
+    g_error ("the daemon's peak resident memory is %" G_GUINT64_FORMAT
+             " KiB, more than %" G_GUINT64_FORMAT " KiB over its %" G_GUINT64_FORMAT
+             " KiB after the warm-up",
              after_four.hwm_kib, bound, baseline.rss_kib);
   assert_sold_acknowledged (f, units);
   g_dbus_connection_close_sync (flooding, NULL, NULL);
@@ -811,11 +824,15 @@ test_memory (Fixture *f, gconstpointer data)
 /* --- the other client ------------------------------------------------------------ */
 
 static GVariant *
-call (GDBusConnection *connection, const char *interface, const char *method,
-      GVariant *parameters, const char *reply_type, GError **error)
+call (GDBusConnection *connection,
+      const char *interface,
+      const char *method,
+      GVariant *parameters,
+      const char *reply_type,
+      GError **error)
 {
-  return g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                      interface, method, parameters, G_VARIANT_TYPE (reply_type),
+  return g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, interface,
+                                      method, parameters, G_VARIANT_TYPE (reply_type),
                                       G_DBUS_CALL_FLAGS_NONE,
                                       (int) reserved_test_timeout_seconds () * 1000, NULL, error);
 }
@@ -835,9 +852,11 @@ other_read (GDBusConnection *connection)
 
   if ((item = call (connection, RESERVE_INTERFACE, "GetItem", g_variant_new ("(s)", FLOOD_ITEM),
                     "(a{sv})", &error)) == NULL ||
-      (items = call (connection, RESERVE_INTERFACE, "ListItems", NULL, "(a(suu))", &error)) == NULL ||
+      (items = call (connection, RESERVE_INTERFACE, "ListItems", NULL, "(a(suu))", &error)) ==
+        NULL ||
       (version = call (connection, "org.freedesktop.DBus.Properties", "Get",
-                       g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &error)) == NULL)
+                       g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &error)) ==
+        NULL)
     {
       reserved_test_helper_say ("error %s\n", error->message);
       return;
@@ -855,10 +874,10 @@ static void
 other_buy (GDBusConnection *connection, const char *item, const char *user)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call (connection, RESERVE_INTERFACE, "Buy",
-                                    g_variant_new ("(ssu@a{sv})", item, user, 1,
-                                                   reserved_test_options (NULL)),
-                                    "(tu)", &error);
+  g_autoptr(GVariant) reply =
+               call (connection, RESERVE_INTERFACE, "Buy",
+                     g_variant_new ("(ssu@a{sv})", item, user, 1, reserved_test_options (NULL)),
+                     "(tu)", &error);
   guint64 order = 0;
   guint32 remaining = 0;
 
@@ -904,7 +923,8 @@ add_cases (void)
 {
   g_test_add ("/flood/in-flight", Fixture, NULL, fixture_set_up, test_in_flight, fixture_tear_down);
   g_test_add ("/flood/cap", Fixture, NULL, fixture_set_up, test_cap, fixture_tear_down);
-  g_test_add ("/flood/memory", Fixture, &MEASURE_MEMORY, fixture_set_up, test_memory, fixture_tear_down);
+  g_test_add ("/flood/memory", Fixture, &MEASURE_MEMORY, fixture_set_up, test_memory,
+              fixture_tear_down);
 }
 
 int

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "test-model-caller.h"
 
 #include <errno.h>
@@ -14,19 +15,17 @@
 #include "reserved-test-daemon.h"
 
 struct _ModelCaller {
-  char  *name;
-  uid_t  uid;
-  GPid   pid;
-  FILE  *requests;  /* to the helper's stdin */
-  FILE  *answers;   /* from the helper's stdout */
+  char *name;
+  uid_t uid;
+  GPid pid;
+  FILE *requests; /* to the helper's stdin */
+  FILE *answers;  /* from the helper's stdout */
 };
 
 /* --- the test's side --------------------------------------------------------- */
 
 ModelCaller *
-model_caller_spawn (const char *name,
-                    const char *address,
-                    uid_t       uid)
+model_caller_spawn (const char *name, const char *address, uid_t uid)
 {
   g_autoptr(GError) error = NULL;
   ModelCaller *caller = g_new0 (ModelCaller, 1);
@@ -92,14 +91,15 @@ model_outcome_clear (ModelOutcome *outcome)
 static void
 set_failure (ModelOutcome *outcome, ModelCaller *caller, const char *what, const char *line)
 {
-  outcome->failure = g_strdup_printf ("caller %s (uid %u) %s%s%s", caller->name, (guint) caller->uid,
-                                      what, line != NULL ? ": " : "", line != NULL ? line : "");
+  outcome->failure =
+    g_strdup_printf ("caller %s (uid %u) %s%s%s", caller->name, (guint) caller->uid, what,
+                     line != NULL ? ": " : "", line != NULL ? line : "");
 }
 
 void
-model_caller_call (ModelCaller  *caller,
-                   const char   *method,
-                   GVariant     *parameters,
+model_caller_call (ModelCaller *caller,
+                   const char *method,
+                   GVariant *parameters,
                    ModelOutcome *outcome)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (parameters);
@@ -139,8 +139,8 @@ model_caller_call (ModelCaller  *caller,
       outcome->message = g_strcompress (fields[2]);
     }
   else if (g_str_equal (fields[0], "failure") && fields[1] != NULL)
-    outcome->failure = g_strdup_printf ("caller %s (uid %u): %s", caller->name,
-                                        (guint) caller->uid, line + strlen ("failure\t"));
+    outcome->failure = g_strdup_printf ("caller %s (uid %u): %s", caller->name, (guint) caller->uid,
+                                        line + strlen ("failure\t"));
   else
     set_failure (outcome, caller, "answered with an unreadable line", line);
 }
@@ -175,8 +175,7 @@ serve_one (GDBusConnection *connection, char *request)
   reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                        RESERVE_INTERFACE, request, parameters, NULL,
                                        G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                       (int) reserved_test_timeout_seconds () * 1000,
-                                       NULL, &error);
+                                       (int) reserved_test_timeout_seconds () * 1000, NULL, &error);
   if (reply != NULL)
     {
       g_autofree char *printed = g_variant_print (reply, TRUE);
@@ -196,7 +195,9 @@ serve_one (GDBusConnection *connection, char *request)
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
 
       escaped = g_strescape (error->message, NULL);
-      reserved_test_helper_say ("failure\t%s: %s\n", remote != NULL ? remote : g_quark_to_string (error->domain), escaped);
+      reserved_test_helper_say ("failure\t%s: %s\n",
+                                remote != NULL ? remote : g_quark_to_string (error->domain),
+                                escaped);
     }
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "test-model-state.h"
 
 #include <string.h>
@@ -6,16 +7,16 @@
 
 /* The API's limits, written out again rather than taken from the code
  * under test, so that a changed limit shows up as a disagreement. */
-#define BUY_QUANTITY_MAX      10000u
-#define CAPACITY_MAX          1000000000u
-#define RESTOCK_QUANTITY_MAX  1000000u
+#define BUY_QUANTITY_MAX     10000u
+#define CAPACITY_MAX         1000000000u
+#define RESTOCK_QUANTITY_MAX 1000000u
 
 struct _Model {
-  GHashTable *items;     /* name -> (owned) ModelItem */
-  GPtrArray  *orders;    /* (owned) ModelOrder, in the order they were placed */
-  GHashTable *by_id;     /* &order->id -> ModelOrder */
-  GHashTable *requests;  /* "uid:request_id" -> ModelOrder */
-  guint64     max_id;
+  GHashTable *items;    /* name -> (owned) ModelItem */
+  GPtrArray *orders;    /* (owned) ModelOrder, in the order they were placed */
+  GHashTable *by_id;    /* &order->id -> ModelOrder */
+  GHashTable *requests; /* "uid:request_id" -> ModelOrder */
+  guint64 max_id;
 };
 
 static void
@@ -167,10 +168,7 @@ compare_orders_by_id (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-model_list_orders (Model      *model,
-                   const char *user,
-                   uid_t       caller,
-                   gboolean    admin)
+model_list_orders (Model *model, const char *user, uid_t caller, gboolean admin)
 {
   GPtrArray *orders = g_ptr_array_new ();
 
@@ -222,13 +220,13 @@ predict_no_such_order (guint64 order)
  * InvalidArgument, NoSuchItem/NoSuchOrder, PermissionDenied,
  * ItemExists/AlreadyCancelled, LimitExceeded, SoldOut. */
 ModelPrediction
-model_predict_buy (Model      *model,
-                   uid_t       caller,
+model_predict_buy (Model *model,
+                   uid_t caller,
                    const char *item,
                    const char *user,
-                   guint32     quantity,
+                   guint32 quantity,
                    const char *request_id,
-                   gboolean    bad_option)
+                   gboolean bad_option)
 {
   ModelItem *found;
 
@@ -268,10 +266,7 @@ model_predict_buy (Model      *model,
 }
 
 ModelPrediction
-model_predict_cancel (Model   *model,
-                      uid_t    caller,
-                      gboolean admin,
-                      guint64  id)
+model_predict_cancel (Model *model, uid_t caller, gboolean admin, guint64 id)
 {
   ModelOrder *order = model_lookup_order (model, id);
 
@@ -290,10 +285,7 @@ model_predict_cancel (Model   *model,
 }
 
 ModelPrediction
-model_predict_restock (Model      *model,
-                       gboolean    admin,
-                       const char *item,
-                       guint32     quantity)
+model_predict_restock (Model *model, gboolean admin, const char *item, guint32 quantity)
 {
   ModelItem *found;
 
@@ -314,11 +306,11 @@ model_predict_restock (Model      *model,
 }
 
 ModelPrediction
-model_predict_create_item (Model      *model,
-                           gboolean    admin,
+model_predict_create_item (Model *model,
+                           gboolean admin,
                            const char *item,
-                           guint32     capacity,
-                           gboolean    bad_option)
+                           guint32 capacity,
+                           gboolean bad_option)
 {
   if (!reserved_test_valid_item_name (item) || capacity > CAPACITY_MAX || bad_option)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
@@ -353,12 +345,12 @@ model_predict_list_orders (Model *model, const char *user, gboolean admin)
 /* --- applying ---------------------------------------------------------------- */
 
 ModelOrder *
-model_buy (Model      *model,
-           guint64     id,
-           uid_t       caller,
+model_buy (Model *model,
+           guint64 id,
+           uid_t caller,
            const char *item,
            const char *user,
-           guint32     quantity,
+           guint32 quantity,
            const char *request_id)
 {
   ModelItem *found = model_lookup_item (model, item);
@@ -405,10 +397,7 @@ model_restock (Model *model, const char *item, guint32 quantity)
 }
 
 void
-model_create_item (Model      *model,
-                   const char *item,
-                   guint32     capacity,
-                   guint32     per_user_limit)
+model_create_item (Model *model, const char *item, guint32 capacity, guint32 per_user_limit)
 {
   ModelItem *created = g_new0 (ModelItem, 1);
 

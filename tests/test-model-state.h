@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The model of test-model.c: what docs/api.md says the daemon's state is after a
  * sequence of calls, kept in plain memory, and what it says each next call
  * must answer. It knows nothing of D-Bus or of processes: a call's caller
@@ -12,105 +13,94 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char    *name;
-  guint32  capacity;
-  guint32  remaining;
-  guint32  per_user_limit;
+  char *name;
+  guint32 capacity;
+  guint32 remaining;
+  guint32 per_user_limit;
 } ModelItem;
 
 typedef struct {
-  guint64  id;
-  char    *item;
-  char    *user;
-  guint32  quantity;
-  uid_t    caller;
+  guint64 id;
+  char *item;
+  char *user;
+  guint32 quantity;
+  uid_t caller;
   gboolean active;
   /* Not predictable: 0 until a listing shows it; from then on it must
    * never change. */
-  gint64   created;
+  gint64 created;
 } ModelOrder;
 
 typedef struct _Model Model;
 
 /* A fresh database: only the default item, with the default capacity. */
-Model *model_new  (const char *default_item, guint32 default_capacity);
-void   model_free (Model *model);
+Model *model_new (const char *default_item, guint32 default_capacity);
+void model_free (Model *model);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Model, model_free)
 
-ModelItem  *model_lookup_item  (Model *model, const char *name);
+ModelItem *model_lookup_item (Model *model, const char *name);
 ModelOrder *model_lookup_order (Model *model, guint64 id);
 /* The order @request_id is bound to for @caller: its first successful
  * Buy. NULL if none. */
 ModelOrder *model_lookup_request (Model *model, uid_t caller, const char *request_id);
 /* (element-type ModelItem) (transfer container) Sorted by name, as
  * ListItems sorts them. */
-GPtrArray  *model_list_items   (Model *model);
+GPtrArray *model_list_items (Model *model);
 /* Orders in the order they were placed. */
-guint       model_get_n_orders (Model *model);
-ModelOrder *model_get_order    (Model *model, guint index);
+guint model_get_n_orders (Model *model);
+ModelOrder *model_get_order (Model *model, guint index);
 /* The highest order id ever given out, 0 if none. */
-guint64     model_get_max_order_id (Model *model);
+guint64 model_get_max_order_id (Model *model);
 /* Units in active orders of @item, all customers. */
-guint32     model_get_sold     (Model *model, const char *item);
+guint32 model_get_sold (Model *model, const char *item);
 /* (element-type ModelOrder) (transfer container) What ListOrders(@user)
  * must show @caller (NULL user: every customer), sorted by order id. */
-GPtrArray  *model_list_orders  (Model      *model,
-                                const char *user,
-                                uid_t       caller,
-                                gboolean    admin);
+GPtrArray *model_list_orders (Model *model, const char *user, uid_t caller, gboolean admin);
 
 /* What a call must answer, as the model predicts it before the call. */
 typedef struct {
-  gboolean     ok;
-  ReserveError error;        /* when !ok */
+  gboolean ok;
+  ReserveError error; /* when !ok */
   /* when !ok and not empty: the value the error's message must name */
-  char         mentions[96];
+  char mentions[96];
   /* Buy when ok: the order a repeated request_id gives again, or NULL for
    * a new order. */
-  ModelOrder  *replayed;
+  ModelOrder *replayed;
 } ModelPrediction;
 
 /* @request_id nullable. @bad_option: the call carries an option of an
  * unknown key or a wrong type. */
-ModelPrediction model_predict_buy         (Model      *model,
-                                           uid_t       caller,
-                                           const char *item,
-                                           const char *user,
-                                           guint32     quantity,
-                                           const char *request_id,
-                                           gboolean    bad_option);
-ModelPrediction model_predict_cancel      (Model   *model,
-                                           uid_t    caller,
+ModelPrediction model_predict_buy (Model *model,
+                                   uid_t caller,
+                                   const char *item,
+                                   const char *user,
+                                   guint32 quantity,
+                                   const char *request_id,
+                                   gboolean bad_option);
+ModelPrediction model_predict_cancel (Model *model, uid_t caller, gboolean admin, guint64 order);
+ModelPrediction
+model_predict_restock (Model *model, gboolean admin, const char *item, guint32 quantity);
+ModelPrediction model_predict_create_item (Model *model,
                                            gboolean admin,
-                                           guint64  order);
-ModelPrediction model_predict_restock     (Model      *model,
-                                           gboolean    admin,
                                            const char *item,
-                                           guint32     quantity);
-ModelPrediction model_predict_create_item (Model      *model,
-                                           gboolean    admin,
-                                           const char *item,
-                                           guint32     capacity,
-                                           gboolean    bad_option);
+                                           guint32 capacity,
+                                           gboolean bad_option);
 /* GetItem and ListOrders: ok means the model's view is the answer. */
-ModelPrediction model_predict_get_item    (Model *model, const char *item);
+ModelPrediction model_predict_get_item (Model *model, const char *item);
 ModelPrediction model_predict_list_orders (Model *model, const char *user, gboolean admin);
 
 /* Applying calls that succeeded. model_buy() records a new order with the
  * id the daemon gave it (and binds @request_id to it for @caller). */
-ModelOrder *model_buy         (Model      *model,
-                               guint64     id,
-                               uid_t       caller,
-                               const char *item,
-                               const char *user,
-                               guint32     quantity,
-                               const char *request_id);
-void        model_cancel      (Model *model, ModelOrder *order);
-void        model_restock     (Model *model, const char *item, guint32 quantity);
-void        model_create_item (Model      *model,
-                               const char *item,
-                               guint32     capacity,
-                               guint32     per_user_limit);
+ModelOrder *model_buy (Model *model,
+                       guint64 id,
+                       uid_t caller,
+                       const char *item,
+                       const char *user,
+                       guint32 quantity,
+                       const char *request_id);
+void model_cancel (Model *model, ModelOrder *order);
+void model_restock (Model *model, const char *item, guint32 quantity);
+void model_create_item (Model *model, const char *item, guint32 capacity, guint32 per_user_limit);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Randomized operation sequences against a model.
  *
  * This program is the generator and the model (test-model-state.c); it
@@ -41,8 +42,8 @@
 #include "test-model-state.h"
 
 /* docs/api.md's limits, for the notes of the tally. */
-#define CAPACITY_CEILING      1000000000u
-#define RESTOCK_QUANTITY_MAX  1000000u
+#define CAPACITY_CEILING     1000000000u
+#define RESTOCK_QUANTITY_MAX 1000000u
 
 #define DEFAULT_STEPS      3000
 #define FULL_CHECK_EVERY   50
@@ -50,11 +51,11 @@
 #define RESTART_GAP_SPREAD 101
 
 typedef struct {
-  const char *name;   /* the account the caller runs as */
-  gboolean    admin;
+  const char *name; /* the account the caller runs as */
+  gboolean admin;
 } CallerSpec;
 
-#define N_CALLERS 4
+#define N_CALLERS   4
 #define DAEMON_USER "backup"
 
 static const CallerSpec caller_specs[N_CALLERS] = {
@@ -73,28 +74,28 @@ static const char *const user_names[] = { "alice", "bob", "carol", "Zoë ☕ 'qu
 
 /* A request_id a caller sent, with the purchase it last sent it with. */
 typedef struct {
-  guint    caller;
-  char    *request_id;
-  char    *item;
-  char    *user;
-  guint32  quantity;
+  guint caller;
+  char *request_id;
+  char *item;
+  char *user;
+  guint32 quantity;
 } SentRequest;
 
 typedef struct {
   ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;
-  ReservedTestClient  admin;       /* the test's own view, as root */
-  Model              *model;
-  ModelCaller        *callers[N_CALLERS];
-  uid_t               uids[N_CALLERS];
-  GRand              *rand;
-  guint32             seed;
-  guint               step;
-  GString            *doing;       /* this step's call, for failure messages */
-  GPtrArray          *sent;        /* (element-type SentRequest) */
-  GHashTable         *tally;       /* "Method outcome" -> count */
+  GDBusConnection *connection;
+  ReservedTestClient admin; /* the test's own view, as root */
+  Model *model;
+  ModelCaller *callers[N_CALLERS];
+  uid_t uids[N_CALLERS];
+  GRand *rand;
+  guint32 seed;
+  guint step;
+  GString *doing;    /* this step's call, for failure messages */
+  GPtrArray *sent;   /* (element-type SentRequest) */
+  GHashTable *tally; /* "Method outcome" -> count */
   /* Of every call made: equal digests, equal sequences. */
-  GChecksum          *sequence;
+  GChecksum *sequence;
 } Fixture;
 
 /* --- failures name the seed and the step ------------------------------------ */
@@ -113,8 +114,7 @@ on_fatal_signal (int signum)
   raise (signum);
 }
 
-static void
-set_doing (Fixture *f, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static void set_doing (Fixture *f, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 set_doing (Fixture *f, const char *format, ...)
@@ -125,25 +125,16 @@ set_doing (Fixture *f, const char *format, ...)
   g_string_vprintf (f->doing, format, args);
   va_end (args);
   g_snprintf (fatal_note, sizeof fatal_note,
-              "# failed at seed %u, step %u, %s; re-run with RESERVED_TEST_SEED=%u\n",
-              f->seed, f->step, f->doing->str, f->seed);
+              "# failed at seed %u, step %u, %s; re-run with RESERVED_TEST_SEED=%u\n", f->seed,
+              f->step, f->doing->str, f->seed);
 }
 
 G_NORETURN static void
-fail_step (Fixture    *f,
-           const char *file,
-           int         line,
-           const char *func,
-           const char *format,
-           ...) G_GNUC_PRINTF (5, 6);
+fail_step (Fixture *f, const char *file, int line, const char *func, const char *format, ...)
+  G_GNUC_PRINTF (5, 6);
 
 G_NORETURN static void
-fail_step (Fixture    *f,
-           const char *file,
-           int         line,
-           const char *func,
-           const char *format,
-           ...)
+fail_step (Fixture *f, const char *file, int line, const char *func, const char *format, ...)
 {
   g_autofree char *what = NULL;
   g_autofree char *message = NULL;
@@ -162,7 +153,12 @@ fail_step (Fixture    *f,
 
 #define STEP_FAIL(f, ...) fail_step ((f), __FILE__, __LINE__, G_STRFUNC, __VA_ARGS__)
 #define STEP_CHECK(f, condition, ...) \
-  G_STMT_START { if (!(condition)) STEP_FAIL ((f), __VA_ARGS__); } G_STMT_END
+  G_STMT_START                        \
+  {                                   \
+    if (!(condition))                 \
+      STEP_FAIL ((f), __VA_ARGS__);   \
+  }                                   \
+  G_STMT_END
 
 /* --- choices ----------------------------------------------------------------- */
 
@@ -206,7 +202,7 @@ pick_buy_quantity (Fixture *f)
   if (r < 91)
     return 6 + pick (f, 45);
   if (r < 95)
-    return 10000;      /* the most one Buy may take */
+    return 10000; /* the most one Buy may take */
   if (r < 98)
     return 10001;
   return 0;
@@ -220,7 +216,7 @@ pick_restock_quantity (Fixture *f)
   if (r < 75)
     return 1 + pick (f, 20);
   if (r < 85)
-    return 1000000;    /* the most one Restock may add */
+    return 1000000; /* the most one Restock may add */
   if (r < 90)
     return 100 + pick (f, 999901);
   if (r < 95)
@@ -240,7 +236,7 @@ pick_capacity (Fixture *f, const char *item)
   if (g_str_equal (item, "bulk"))
     return 999999900 + pick (f, 101);
   if (r < 15)
-    return 0;          /* not on sale yet */
+    return 0; /* not on sale yet */
   return 1 + pick (f, 15);
 }
 
@@ -293,8 +289,12 @@ sent_request_free (SentRequest *sent)
 }
 
 static void
-remember_sent (Fixture *f, guint caller, const char *request_id,
-               const char *item, const char *user, guint32 quantity)
+remember_sent (Fixture *f,
+               guint caller,
+               const char *request_id,
+               const char *item,
+               const char *user,
+               guint32 quantity)
 {
   SentRequest *sent = find_sent (f, caller, request_id);
 
@@ -334,12 +334,12 @@ replace_name (Fixture *f, char **name, const char *const *names, guint n_names)
  * another caller sent, which for this caller is a new key. Returns a note
  * for the tally, NULL for none. */
 static const char *
-pick_request (Fixture  *f,
-              guint     caller,
-              char    **request_id,
-              char    **item,
-              char    **user,
-              guint32  *quantity)
+pick_request (Fixture *f,
+              guint caller,
+              char **request_id,
+              char **item,
+              char **user,
+              guint32 *quantity)
 {
   g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
   guint r = pick (f, 100);
@@ -355,8 +355,9 @@ pick_request (Fixture  *f,
         SentRequest *candidate = g_ptr_array_index (f->sent, i);
 
         /* Another caller's key only while it is new to this one. */
-        if (own ? candidate->caller == caller
-                : candidate->caller != caller && find_sent (f, caller, candidate->request_id) == NULL)
+        if (own
+              ? candidate->caller == caller
+              : candidate->caller != caller && find_sent (f, caller, candidate->request_id) == NULL)
           g_ptr_array_add (candidates, candidate);
       }
   if (candidates->len == 0)
@@ -457,11 +458,11 @@ tally (Fixture *f, const char *method, const char *result, const char *note)
 }
 
 static void
-expect_error (Fixture               *f,
-              const char            *method,
-              ModelOutcome          *outcome,
+expect_error (Fixture *f,
+              const char *method,
+              ModelOutcome *outcome,
               const ModelPrediction *prediction,
-              const char            *note)
+              const char *note)
 {
   const char *name = reserve_error_to_name (prediction->error);
 
@@ -472,11 +473,13 @@ expect_error (Fixture               *f,
       g_autofree char *reply = g_variant_print (outcome->reply, TRUE);
       STEP_FAIL (f, "expected %s, got the reply %s", name, reply);
     }
-  STEP_CHECK (f, g_str_equal (outcome->error_name, name),
-              "expected %s, got %s: %s", name, outcome->error_name, outcome->message);
+  STEP_CHECK (f, g_str_equal (outcome->error_name, name), "expected %s, got %s: %s", name,
+              outcome->error_name, outcome->message);
   STEP_CHECK (f, *outcome->message != '\0', "the %s error has no message", name);
   /* docs/api.md: the message says what was wrong and with which value. */
-  STEP_CHECK (f, *prediction->mentions == '\0' || strstr (outcome->message, prediction->mentions) != NULL,
+  STEP_CHECK (f,
+              *prediction->mentions == '\0' ||
+                strstr (outcome->message, prediction->mentions) != NULL,
               "the %s message “%s” does not name %s", name, outcome->message, prediction->mentions);
   tally (f, method, name, note);
 }
@@ -489,8 +492,7 @@ expect_reply (Fixture *f, ModelOutcome *outcome, const char *type)
   if (outcome->error_name != NULL)
     STEP_FAIL (f, "expected a reply, got %s: %s", outcome->error_name, outcome->message);
   STEP_CHECK (f, g_variant_is_of_type (outcome->reply, G_VARIANT_TYPE (type)),
-              "the reply is of type %s, not %s",
-              g_variant_get_type_string (outcome->reply), type);
+              "the reply is of type %s, not %s", g_variant_get_type_string (outcome->reply), type);
   return outcome->reply;
 }
 
@@ -530,7 +532,10 @@ check_item_info (Fixture *f, GVariant *info, const ModelItem *item)
 {
   const char *keys[] = { "capacity", "remaining", "sold", "per_user_limit" };
   guint32 expected[] = {
-    item->capacity, item->remaining, model_get_sold (f->model, item->name), item->per_user_limit,
+    item->capacity,
+    item->remaining,
+    model_get_sold (f->model, item->name),
+    item->per_user_limit,
   };
   const char *name = NULL;
 
@@ -542,16 +547,16 @@ check_item_info (Fixture *f, GVariant *info, const ModelItem *item)
 
       STEP_CHECK (f, g_variant_lookup (info, keys[i], "u", &value),
                   "GetItem(%s) has no %s of type u", item->name, keys[i]);
-      STEP_CHECK (f, value == expected[i], "GetItem(%s) says %s %u, the model %u",
-                  item->name, keys[i], value, expected[i]);
+      STEP_CHECK (f, value == expected[i], "GetItem(%s) says %s %u, the model %u", item->name,
+                  keys[i], value, expected[i]);
     }
 }
 
 typedef struct {
-  guint64     id;
+  guint64 id;
   const char *item;
-  guint32     quantity;
-  gint64      created;
+  guint32 quantity;
+  gint64 created;
   const char *state;
 } ListedOrder;
 
@@ -579,16 +584,17 @@ check_orders (Fixture *f, const char *what, GVariant *orders, GPtrArray *expecte
                               &order.created, &order.state))
     {
       /* Oldest first, ties by order id. */
-      STEP_CHECK (f, listed->len == 0 || order.created > previous.created ||
-                     (order.created == previous.created && order.id > previous.id),
-                  "%s lists order %" G_GUINT64_FORMAT " (created %" G_GINT64_FORMAT ") after order %"
-                  G_GUINT64_FORMAT " (created %" G_GINT64_FORMAT ")",
+      STEP_CHECK (f,
+                  listed->len == 0 || order.created > previous.created ||
+                    (order.created == previous.created && order.id > previous.id),
+                  "%s lists order %" G_GUINT64_FORMAT " (created %" G_GINT64_FORMAT
+                  ") after order %" G_GUINT64_FORMAT " (created %" G_GINT64_FORMAT ")",
                   what, order.id, order.created, previous.id, previous.created);
       g_array_append_val (listed, order);
       previous = order;
     }
-  STEP_CHECK (f, listed->len == expected->len, "%s lists %u orders, the model has %u",
-              what, listed->len, expected->len);
+  STEP_CHECK (f, listed->len == expected->len, "%s lists %u orders, the model has %u", what,
+              listed->len, expected->len);
   g_array_sort (listed, compare_listed_by_id);
 
   for (guint i = 0; i < listed->len; i++)
@@ -597,14 +603,16 @@ check_orders (Fixture *f, const char *what, GVariant *orders, GPtrArray *expecte
       ModelOrder *want = g_ptr_array_index (expected, i);
       const char *state = want->active ? RESERVE_ORDER_STATE_ACTIVE : RESERVE_ORDER_STATE_CANCELLED;
 
-      STEP_CHECK (f, got->id == want->id && g_str_equal (got->item, want->item) &&
-                     got->quantity == want->quantity && g_str_equal (got->state, state),
-                  "%s lists (%" G_GUINT64_FORMAT ", %s, %u, %s) where the model has (%"
-                  G_GUINT64_FORMAT ", %s, %u, %s)",
-                  what, got->id, got->item, got->quantity, got->state,
-                  want->id, want->item, want->quantity, state);
-      STEP_CHECK (f, got->created > 0, "%s: order %" G_GUINT64_FORMAT " was created at %" G_GINT64_FORMAT,
-                  what, got->id, got->created);
+      STEP_CHECK (f,
+                  got->id == want->id && g_str_equal (got->item, want->item) &&
+                    got->quantity == want->quantity && g_str_equal (got->state, state),
+                  "%s lists (%" G_GUINT64_FORMAT
+                  ", %s, %u, %s) where the model has (%" G_GUINT64_FORMAT ", %s, %u, %s)",
+                  what, got->id, got->item, got->quantity, got->state, want->id, want->item,
+                  want->quantity, state);
+      STEP_CHECK (f, got->created > 0,
+                  "%s: order %" G_GUINT64_FORMAT " was created at %" G_GINT64_FORMAT, what, got->id,
+                  got->created);
       if (want->created == 0)
         want->created = got->created;
       STEP_CHECK (f, got->created == want->created,
@@ -630,8 +638,8 @@ check_everything (Fixture *f)
   while (g_main_context_iteration (NULL, FALSE))
     ;
 
-  reserve_reserve1_call_list_items_sync (f->admin.proxy, G_DBUS_CALL_FLAGS_NONE, -1,
-                                         &items, NULL, &error);
+  reserve_reserve1_call_list_items_sync (f->admin.proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
   STEP_CHECK (f, error == NULL, "ListItems failed: %s", error->message);
   check_items (f, items);
 
@@ -646,8 +654,8 @@ check_everything (Fixture *f)
       check_item_info (f, info, item);
     }
 
-  reserve_reserve1_call_list_orders_sync (f->admin.proxy, "", G_DBUS_CALL_FLAGS_NONE, -1,
-                                          &orders, NULL, &error);
+  reserve_reserve1_call_list_orders_sync (f->admin.proxy, "", G_DBUS_CALL_FLAGS_NONE, -1, &orders,
+                                          NULL, &error);
   STEP_CHECK (f, error == NULL, "ListOrders(\"\") failed: %s", error->message);
   check_orders (f, "ListOrders(\"\") as root", orders, expected);
 
@@ -657,8 +665,8 @@ check_everything (Fixture *f)
       g_autoptr(GPtrArray) expected_of_user = model_list_orders (f->model, user_names[i], 0, TRUE);
       g_autofree char *what = g_strdup_printf ("ListOrders(%s) as root", user_names[i]);
 
-      reserve_reserve1_call_list_orders_sync (f->admin.proxy, user_names[i], G_DBUS_CALL_FLAGS_NONE, -1,
-                                              &of_user, NULL, &error);
+      reserve_reserve1_call_list_orders_sync (f->admin.proxy, user_names[i], G_DBUS_CALL_FLAGS_NONE,
+                                              -1, &of_user, NULL, &error);
       STEP_CHECK (f, error == NULL, "%s failed: %s", what, error->message);
       check_orders (f, what, of_user, expected_of_user);
     }
@@ -669,17 +677,13 @@ check_everything (Fixture *f)
 /* --- the steps ---------------------------------------------------------------- */
 
 static void
-call (Fixture      *f,
-      guint         caller,
-      const char   *method,
-      GVariant     *parameters,
-      ModelOutcome *outcome)
+call (Fixture *f, guint caller, const char *method, GVariant *parameters, ModelOutcome *outcome)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (parameters);
   g_autofree char *printed = g_variant_print (owned, TRUE);
 
-  set_doing (f, "%s (uid %u) calls %s%s", caller_specs[caller].name,
-             (guint) f->uids[caller], method, printed);
+  set_doing (f, "%s (uid %u) calls %s%s", caller_specs[caller].name, (guint) f->uids[caller],
+             method, printed);
   g_checksum_update (f->sequence, (const guchar *) f->doing->str, f->doing->len + 1);
   model_caller_call (f->callers[caller], method, owned, outcome);
 }
@@ -709,7 +713,8 @@ step_buy (Fixture *f, guint caller)
   else
     options = reserved_test_options (request_id);
 
-  prediction = model_predict_buy (f->model, f->uids[caller], item, user, quantity, request_id, bad_option);
+  prediction =
+    model_predict_buy (f->model, f->uids[caller], item, user, quantity, request_id, bad_option);
   call (f, caller, "Buy", g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &outcome);
   if (request_id != NULL)
     remember_sent (f, caller, request_id, item, user, quantity);
@@ -725,10 +730,12 @@ step_buy (Fixture *f, guint caller)
     {
       /* Nothing taken: the first order again, and the stock as it is now. */
       STEP_CHECK (f, order == prediction.replayed->id,
-                  "a repeated request_id gave order %" G_GUINT64_FORMAT ", the first Buy got %" G_GUINT64_FORMAT,
+                  "a repeated request_id gave order %" G_GUINT64_FORMAT
+                  ", the first Buy got %" G_GUINT64_FORMAT,
                   order, prediction.replayed->id);
-      STEP_CHECK (f, remaining == bought->remaining, "a repeated request_id says %u remaining, the model %u",
-                  remaining, bought->remaining);
+      STEP_CHECK (f, remaining == bought->remaining,
+                  "a repeated request_id says %u remaining, the model %u", remaining,
+                  bought->remaining);
       tally (f, "Buy", "replayed", note);
       return;
     }
@@ -767,8 +774,9 @@ step_cancel (Fixture *f, guint caller)
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
   order = model_lookup_order (f->model, id);
   item = model_lookup_item (f->model, order->item);
-  STEP_CHECK (f, remaining == item->remaining + order->quantity, "Cancel says %u remaining, the model %u",
-              remaining, item->remaining + order->quantity);
+  STEP_CHECK (f, remaining == item->remaining + order->quantity,
+              "Cancel says %u remaining, the model %u", remaining,
+              item->remaining + order->quantity);
   model_cancel (f->model, order);
   tally (f, "Cancel", "ok", note);
 }
@@ -789,12 +797,14 @@ step_restock (Fixture *f, guint caller)
   call (f, caller, "Restock", g_variant_new ("(su)", item, quantity), &outcome);
   if (!prediction.ok)
     {
-      expect_error (f, "Restock", &outcome, &prediction, past_ceiling ? "past the capacity ceiling" : NULL);
+      expect_error (f, "Restock", &outcome, &prediction,
+                    past_ceiling ? "past the capacity ceiling" : NULL);
       return;
     }
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
-  STEP_CHECK (f, remaining == restocked->remaining + quantity, "Restock says %u remaining, the model %u",
-              remaining, restocked->remaining + quantity);
+  STEP_CHECK (f, remaining == restocked->remaining + quantity,
+              "Restock says %u remaining, the model %u", remaining,
+              restocked->remaining + quantity);
   model_restock (f->model, item, quantity);
   tally (f, "Restock", "ok", NULL);
 }
@@ -826,7 +836,9 @@ step_create_item (Fixture *f, guint caller)
   if (!prediction.ok)
     {
       expect_error (f, "CreateItem", &outcome, &prediction,
-                    bad_option ? "bad option" : capacity > CAPACITY_CEILING ? "capacity past the ceiling" : NULL);
+                    bad_option                    ? "bad option"
+                    : capacity > CAPACITY_CEILING ? "capacity past the ceiling"
+                                                  : NULL);
       return;
     }
   expect_reply (f, &outcome, "()");
@@ -867,14 +879,19 @@ step_list_orders (Fixture *f, guint caller)
   call (f, caller, "ListOrders", g_variant_new ("(s)", user), &outcome);
   if (!prediction.ok)
     {
-      expect_error (f, "ListOrders", &outcome, &prediction, *user == '\0' ? "every customer" : NULL);
+      expect_error (f, "ListOrders", &outcome, &prediction,
+                    *user == '\0' ? "every customer" : NULL);
       return;
     }
   orders = g_variant_get_child_value (expect_reply (f, &outcome, "(a(tsuxs))"), 0);
-  expected = model_list_orders (f->model, *user != '\0' ? user : NULL, f->uids[caller], spec->admin);
+  expected =
+    model_list_orders (f->model, *user != '\0' ? user : NULL, f->uids[caller], spec->admin);
   what = g_strdup_printf ("ListOrders as %s", spec->name);
   check_orders (f, what, orders, expected);
-  tally (f, "ListOrders", "ok", *user == '\0' ? "every customer" : spec->admin ? "as an admin" : "own orders");
+  tally (f, "ListOrders", "ok",
+         *user == '\0' ? "every customer"
+         : spec->admin ? "as an admin"
+                       : "own orders");
 }
 
 static void
@@ -977,7 +994,8 @@ run_steps (Fixture *f, guint n_steps, gboolean restarts)
 
   items = model_list_items (f->model);
   g_test_message ("seed %u: %u steps, %u orders placed, %u items, sequence digest %.16s; "
-                  "by call and outcome:", f->seed, n_steps, model_get_n_orders (f->model), items->len,
+                  "by call and outcome:",
+                  f->seed, n_steps, model_get_n_orders (f->model), items->len,
                   g_checksum_get_string (f->sequence));
   print_tally (f);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The check of a{sv} options arguments: unknown keys, wrong types and keys
  * given twice are InvalidArgument, with a message that names them. */
 #include <string.h>
@@ -77,9 +78,10 @@ test_options_valid (void)
 static void
 test_options_unknown_key (void)
 {
-  assert_options_refused ("{'requestid': <'x'>}", buy_specs, "Buy", "requestid", "Buy", "request_id", NULL);
-  assert_options_refused ("{'request_id': <'x'>}", create_specs, "CreateItem",
-                          "request_id", "CreateItem", "per_user_limit", NULL);
+  assert_options_refused ("{'requestid': <'x'>}", buy_specs, "Buy", "requestid", "Buy",
+                          "request_id", NULL);
+  assert_options_refused ("{'request_id': <'x'>}", create_specs, "CreateItem", "request_id",
+                          "CreateItem", "per_user_limit", NULL);
   assert_options_refused ("{'anything': <true>}", no_specs, "Cancel", "anything", "Cancel", NULL);
   /* A bad key after a good one. */
   assert_options_refused ("{'request_id': <'x'>, 'Request_id': <'y'>}", buy_specs, "Buy",
@@ -93,8 +95,8 @@ test_options_wrong_type (void)
   assert_options_refused ("{'request_id': <['x']>}", buy_specs, "Buy", "request_id", NULL);
   assert_options_refused ("{'per_user_limit': <int32 4>}", create_specs, "CreateItem",
                           "per_user_limit", NULL);
-  assert_options_refused ("{'per_user_limit': <'4'>}", create_specs, "CreateItem",
-                          "per_user_limit", NULL);
+  assert_options_refused ("{'per_user_limit': <'4'>}", create_specs, "CreateItem", "per_user_limit",
+                          NULL);
   assert_options_refused ("{'per_user_limit': <<uint32 4>>}", create_specs, "CreateItem",
                           "per_user_limit", NULL);
 }
@@ -105,8 +107,8 @@ test_options_duplicate_key (void)
 {
   assert_options_refused ("{'request_id': <'x'>, 'request_id': <'x'>}", buy_specs, "Buy",
                           "request_id", "more than once", NULL);
-  assert_options_refused ("{'per_user_limit': <uint32 1>, 'per_user_limit': <uint32 2>}", create_specs,
-                          "CreateItem", "per_user_limit", "more than once", NULL);
+  assert_options_refused ("{'per_user_limit': <uint32 1>, 'per_user_limit': <uint32 2>}",
+                          create_specs, "CreateItem", "per_user_limit", "more than once", NULL);
 }
 
 static void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve race` ($RESERVE_BINARY) end to end, against the real daemon on a
  * private bus: the file mode oversells on every run, the other three modes
  * sell exactly what there is, a buyer killed mid-run is reported and the
@@ -20,8 +21,8 @@
 
 typedef struct {
   ReservedTestDaemon *daemon;
-  GDBusConnection    *connection;  /* nullable: no daemon */
-  ReservedTestClient  client;      /* the daemon's own uid: an admin */
+  GDBusConnection *connection; /* nullable: no daemon */
+  ReservedTestClient client;   /* the daemon's own uid: an admin */
 } Fixture;
 
 static const gboolean with_daemon = TRUE;
@@ -76,9 +77,8 @@ assert_contains (const char *text, const char *part)
 
 /* --- JSON ----------------------------------------------------------------- */
 
-static const char *const required_keys[] = {
-  "mode", "buyers", "stock", "sold", "oversold", "seconds", NULL
-};
+static const char *const required_keys[] = { "mode",     "buyers",  "stock", "sold",
+                                             "oversold", "seconds", NULL };
 
 /* Runs `reserve race --session --json ARGS…`, asserts it completed, and
  * parses its output, checking the keys every mode's object must have. */
@@ -99,11 +99,11 @@ race_json (const char *first_arg, ...)
     g_ptr_array_add (args, (gpointer) arg);
   va_end (va);
   g_assert_cmpuint (args->len, <=, 12);
-  g_ptr_array_set_size (args, 12);  /* NULL-padded: the end of the list */
+  g_ptr_array_set_size (args, 12); /* NULL-padded: the end of the list */
 
 #define A(i) ((const char *) args->pdata[i])
-  run = reserved_test_run_reserve ("race", "--session", "--json", A (0), A (1), A (2), A (3), A (4), A (5),
-                     A (6), A (7), A (8), A (9), A (10), A (11), NULL);
+  run = reserved_test_run_reserve ("race", "--session", "--json", A (0), A (1), A (2), A (3), A (4),
+                                   A (5), A (6), A (7), A (8), A (9), A (10), A (11), NULL);
 #undef A
   assert_completed (run);
 
@@ -154,8 +154,8 @@ mode_object (JsonNode *root, const char *mode)
 static void
 assert_daemon_sold (Fixture *fixture, JsonObject *dbus, guint32 sold, guint32 remaining)
 {
-  ReservedTestItem item = reserved_test_get_item (&fixture->client,
-                                                  reserved_test_json_string (dbus, "item"));
+  ReservedTestItem item =
+    reserved_test_get_item (&fixture->client, reserved_test_json_string (dbus, "item"));
 
   g_assert_cmpuint (item.sold, ==, sold);
   g_assert_cmpuint (item.remaining, ==, remaining);
@@ -170,14 +170,15 @@ test_file_oversells (Fixture *fixture, gconstpointer data)
   /* Not by luck: the barrier releases all 30 at once on every run. */
   for (guint attempt = 0; attempt < 5; attempt++)
     {
-      g_autoptr(JsonNode) root = race_json ("--mode", "file", "--buyers", "30",
-                                            "--stock", "1", NULL);
+      g_autoptr(JsonNode) root =
+                   race_json ("--mode", "file", "--buyers", "30", "--stock", "1", NULL);
       JsonObject *file = mode_object (root, "file");
 
       g_assert_cmpint (reserved_test_json_int (file, "buyers"), ==, 30);
       g_assert_cmpint (reserved_test_json_int (file, "stock"), ==, 1);
       g_assert_cmpint (reserved_test_json_int (file, "oversold"), >, 0);
-      g_assert_cmpint (reserved_test_json_int (file, "oversold"), ==, reserved_test_json_int (file, "sold") - 1);
+      g_assert_cmpint (reserved_test_json_int (file, "oversold"), ==,
+                       reserved_test_json_int (file, "sold") - 1);
     }
 }
 
@@ -220,7 +221,7 @@ static void
 test_dbus_many_buyers (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(JsonNode) root = race_json ("--mode", "dbus", "--buyers", "500", "--stock", "200",
-                                        "--jobs", "32", NULL);
+                                         "--jobs", "32", NULL);
   JsonObject *dbus = mode_object (root, "dbus");
 
   g_assert_cmpint (reserved_test_json_int (dbus, "buyers"), ==, 500);
@@ -234,8 +235,8 @@ test_dbus_many_buyers (Fixture *fixture, gconstpointer data)
 static void
 test_dbus_item (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(JsonNode) root = race_json ("--mode", "dbus", "--item", "ticket",
-                                        "--buyers", "30", NULL);
+  g_autoptr(JsonNode) root =
+               race_json ("--mode", "dbus", "--item", "ticket", "--buyers", "30", NULL);
   JsonObject *dbus = mode_object (root, "dbus");
 
   /* The default item's 100 units, not --stock. */
@@ -252,15 +253,17 @@ test_dbus_item (Fixture *fixture, gconstpointer data)
 static void
 assert_kill_one (Fixture *fixture, const char *mode, const char *where, const char *queued)
 {
-  g_autoptr(ReservedTestRun) text = reserved_test_run_reserve ("race", "--session", "--mode", mode, "--buyers", "30",
-                                     "--stock", "10", "--kill-one", NULL);
-  g_autoptr(JsonNode) root = race_json ("--mode", mode, "--buyers", "30", "--stock", "10",
-                                        "--kill-one", NULL);
+  g_autoptr(ReservedTestRun) text =
+               reserved_test_run_reserve ("race", "--session", "--mode", mode, "--buyers", "30",
+                                          "--stock", "10", "--kill-one", NULL);
+  g_autoptr(JsonNode) root =
+               race_json ("--mode", mode, "--buyers", "30", "--stock", "10", "--kill-one", NULL);
   JsonObject *object = mode_object (root, mode);
   JsonArray *deaths = json_object_get_array_member (object, "deaths");
   JsonObject *death;
   g_autofree char *pattern = g_strdup_printf ("^%s: buyer-1 \\(pid ([0-9]+)\\) was killed by "
-                                              "signal 9 \\(SIGKILL\\) %s", mode, where);
+                                              "signal 9 \\(SIGKILL\\) %s",
+                                              mode, where);
 
   /* Reported by name, pid and signal, and the run still finished. */
   assert_completed (text);
@@ -277,8 +280,10 @@ assert_kill_one (Fixture *fixture, const char *mode, const char *where, const ch
   g_assert_true (json_object_get_boolean_member (death, "kill_one"));
 
   /* Every other buyer got its answer: the dead one wedged nobody. */
-  g_assert_cmpint (reserved_test_json_int (object, "sold") + reserved_test_json_int (object, "sold_out") +
-                   reserved_test_json_int (object, "torn_reads"), ==, 29);
+  g_assert_cmpint (reserved_test_json_int (object, "sold") +
+                     reserved_test_json_int (object, "sold_out") +
+                     reserved_test_json_int (object, "torn_reads"),
+                   ==, 29);
 }
 
 static void
@@ -354,8 +359,9 @@ test_json_per_buyer (Fixture *fixture, gconstpointer data)
 static void
 test_verbose (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("race", "--session", "--mode", "locked-file",
-                                    "--buyers", "5", "--verbose", NULL);
+  g_autoptr(ReservedTestRun) run =
+               reserved_test_run_reserve ("race", "--session", "--mode", "locked-file", "--buyers",
+                                          "5", "--verbose", NULL);
 
   assert_completed (run);
   /* The one who got the ticket read count=1, the others count=0. */
@@ -369,8 +375,9 @@ test_verbose (Fixture *fixture, gconstpointer data)
 static void
 test_timeline_fits (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("race", "--session", "--buyers", "40", "--stock", "1",
-                                    "--timeline", NULL);
+  g_autoptr(ReservedTestRun) run =
+               reserved_test_run_reserve ("race", "--session", "--buyers", "40", "--stock", "1",
+                                          "--timeline", NULL);
   g_auto(GStrv) lines = NULL;
   gboolean in_timeline = FALSE;
   guint timelines = 0;
@@ -390,8 +397,8 @@ test_timeline_fits (Fixture *fixture, gconstpointer data)
       if (!in_timeline)
         continue;
       if (g_utf8_strlen (lines[i], -1) > 80)
-        g_error ("a timeline line is %ld columns wide:\n%s",
-                 g_utf8_strlen (lines[i], -1), lines[i]);
+        g_error ("a timeline line is %ld columns wide:\n%s", g_utf8_strlen (lines[i], -1),
+                 lines[i]);
       if (g_str_has_prefix (lines[i], "buyer-"))
         rows++;
     }
@@ -416,7 +423,7 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   g_autoptr(GError) error = NULL;
 
   run = reserved_test_run_reserve ("race", "--session", "--mode", "locked-file", "--buyers", "5",
-                     "--stock", "3", "--file", path, NULL);
+                                   "--stock", "3", "--file", path, NULL);
   assert_completed (run);
   g_file_get_contents (path, &contents, NULL, &error);
   g_assert_no_error (error);
@@ -425,7 +432,8 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   /* Someone's document is not the race's to overwrite. */
   g_file_set_contents (other, "my notes\n", -1, &error);
   g_assert_no_error (error);
-  refused = reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", other, NULL);
+  refused =
+    reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", other, NULL);
   reserved_test_assert_exit (refused, 2);
   assert_contains (refused->err, "not overwriting it");
   g_clear_pointer (&contents, g_free);
@@ -433,12 +441,14 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (contents, ==, "my notes\n");
 
-  device = reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", "/dev/null", NULL);
+  device =
+    reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", "/dev/null", NULL);
   reserved_test_assert_exit (device, 2);
   assert_contains (device->err, "is not a regular file");
 
   /* A file that cannot be made is a failure to run (3), never a refusal. */
-  missing = reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", nowhere, NULL);
+  missing =
+    reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", nowhere, NULL);
   reserved_test_assert_exit (missing, 3);
   assert_contains (missing->err, nowhere);
 }
@@ -458,8 +468,8 @@ assert_usage_error (const char *message, const char *first_arg, ...)
     g_ptr_array_add (args, (gpointer) arg);
   va_end (va);
   g_ptr_array_set_size (args, 4);
-  run = reserved_test_run_reserve ("race", "--session", args->pdata[0], args->pdata[1], args->pdata[2],
-                     args->pdata[3], NULL);
+  run = reserved_test_run_reserve ("race", "--session", args->pdata[0], args->pdata[1],
+                                   args->pdata[2], args->pdata[3], NULL);
   reserved_test_assert_exit (run, 2);
   g_assert_cmpstr (run->out, ==, "");
   if (!g_str_has_prefix (run->err, line))
@@ -469,33 +479,34 @@ assert_usage_error (const char *message, const char *first_arg, ...)
 static void
 test_usage (Fixture *fixture, gconstpointer data)
 {
-  assert_usage_error ("--buyers “0” is out of range: allowed is 1 to 100000",
-                      "--buyers", "0", NULL);
-  assert_usage_error ("--buyers “100001” is out of range: allowed is 1 to 100000",
-                      "--buyers", "100001", NULL);
-  assert_usage_error ("--stock “many” is not a number: allowed is 0 to 1000000000",
-                      "--stock", "many", NULL);
-  assert_usage_error ("--stock “1000000001” is out of range: allowed is 0 to 1000000000",
-                      "--stock", "1000000001", NULL);
-  assert_usage_error ("--delay-ms “10001” is out of range: allowed is 0 to 10000",
-                      "--delay-ms", "10001", NULL);
-  assert_usage_error ("--jobs “0” is out of range: allowed is 1 to 256",
-                      "--jobs", "0", NULL);
-  assert_usage_error ("--jobs “257” is out of range: allowed is 1 to 256",
-                      "--jobs", "257", NULL);
+  assert_usage_error ("--buyers “0” is out of range: allowed is 1 to 100000", "--buyers", "0",
+                      NULL);
+  assert_usage_error ("--buyers “100001” is out of range: allowed is 1 to 100000", "--buyers",
+                      "100001", NULL);
+  assert_usage_error ("--stock “many” is not a number: allowed is 0 to 1000000000", "--stock",
+                      "many", NULL);
+  assert_usage_error ("--stock “1000000001” is out of range: allowed is 0 to 1000000000", "--stock",
+                      "1000000001", NULL);
+  assert_usage_error ("--delay-ms “10001” is out of range: allowed is 0 to 10000", "--delay-ms",
+                      "10001", NULL);
+  assert_usage_error ("--jobs “0” is out of range: allowed is 1 to 256", "--jobs", "0", NULL);
+  assert_usage_error ("--jobs “257” is out of range: allowed is 1 to 256", "--jobs", "257", NULL);
   assert_usage_error ("--mode “fast” is not a mode: allowed are all, file, locked-file, "
-                      "sqlite and dbus", "--mode", "fast", NULL);
-  assert_usage_error ("--item is for the dbus mode, which --mode sqlite does not run",
-                      "--mode", "sqlite", "--item", "ticket", NULL);
+                      "sqlite and dbus",
+                      "--mode", "fast", NULL);
+  assert_usage_error ("--item is for the dbus mode, which --mode sqlite does not run", "--mode",
+                      "sqlite", "--item", "ticket", NULL);
   assert_usage_error ("unexpected argument “now”", "now", NULL);
 }
 
 static void
 test_no_daemon (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) dbus = reserved_test_run_reserve ("race", "--session", "--mode", "dbus", NULL);
+  g_autoptr(ReservedTestRun) dbus =
+               reserved_test_run_reserve ("race", "--session", "--mode", "dbus", NULL);
   g_autoptr(ReservedTestRun) all = reserved_test_run_reserve ("race", "--session", NULL);
-  g_autoptr(ReservedTestRun) file = reserved_test_run_reserve ("race", "--session", "--mode", "file", NULL);
+  g_autoptr(ReservedTestRun) file =
+               reserved_test_run_reserve ("race", "--session", "--mode", "file", NULL);
 
   reserved_test_assert_exit (dbus, 3);
   assert_contains (dbus->err, "reserved is not running on the session bus");

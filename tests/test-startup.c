@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Start-up and shut-down: the daemon refuses, with exit status 1 and a
  * message naming the file and the cause, anything it must not serve from
  * (a file that is not its database, a damaged one, one it cannot write, a
@@ -26,16 +27,16 @@ assert_same_bytes (const char *path, GBytes *before)
   g_autoptr(GBytes) after = reserved_test_read_bytes (path);
 
   if (!g_bytes_equal (before, after))
-    g_error ("%s was modified by a daemon that refused it (%zu bytes before, %zu after)",
-             path, g_bytes_get_size (before), g_bytes_get_size (after));
+    g_error ("%s was modified by a daemon that refused it (%zu bytes before, %zu after)", path,
+             g_bytes_get_size (before), g_bytes_get_size (after));
 }
 
 /* Runs the daemon with @extra_args, expects exit status 1 and every one of
  * @needles in what it printed. */
 static void
 assert_refused (ReservedTestDaemon *daemon,
-                const char *const  *extra_args,
-                const char *const  *needles)
+                const char *const *extra_args,
+                const char *const *needles)
 {
   g_autoptr(ReservedTestProcess) process = reserved_test_daemon_spawn (daemon, extra_args);
   g_autofree char *log = NULL;
@@ -63,8 +64,10 @@ make_real_database (ReservedTestDaemon *daemon)
   reserved_test_create_item (&c.client, "filler", 100000, 0);
   for (guint i = 0; i < 300; i++)
     {
-      g_autofree char *user = g_strdup_printf ("customer-%03u-with-a-name-long-enough-to-fill-pages", i);
-      guint64 order = reserved_test_buy (&c.client, i % 10 ? "filler" : "ticket", user, 1, user, NULL);
+      g_autofree char *user =
+        g_strdup_printf ("customer-%03u-with-a-name-long-enough-to-fill-pages", i);
+      guint64 order =
+        reserved_test_buy (&c.client, i % 10 ? "filler" : "ticket", user, 1, user, NULL);
 
       if (i % 7 == 0)
         reserved_test_cancel (&c.client, order);
@@ -75,8 +78,8 @@ make_real_database (ReservedTestDaemon *daemon)
   /* Closing the database checkpoints the write-ahead log into the file, so
    * the file alone holds everything and damaging it damages the data. */
   if (g_stat (wal, &st) == 0 && st.st_size > 0)
-    g_error ("%s still holds %lld bytes after SIGTERM: the daemon did not close its database",
-             wal, (long long) st.st_size);
+    g_error ("%s still holds %lld bytes after SIGTERM: the daemon did not close its database", wal,
+             (long long) st.st_size);
 }
 
 /* --- a clean life --------------------------------------------------------- */
@@ -94,7 +97,8 @@ test_sigterm_keeps_orders (void)
   reserved_test_admin_open (&c, daemon);
   reserved_test_create_item (&c.client, "show", 50, 10);
   for (guint i = 0; i < 10; i++)
-    reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2, NULL, NULL);
+    reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2,
+                       NULL, NULL);
   order = reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL);
   reserved_test_cancel (&c.client, order);
   reserved_test_restock (&c.client, "ticket", 5);
@@ -153,7 +157,8 @@ test_version (void)
   int status = 0;
 
   g_assert_nonnull (argv[0]);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
+                &error);
   g_assert_no_error (error);
   reserved_test_assert_exit_status (status, 0, "reserved --version", out);
 
@@ -304,10 +309,9 @@ test_refuse_other_application (void)
   const char *needles[] = { path, NULL };
   g_autoptr(GBytes) before = NULL;
 
-  reserved_test_sql_exec_file (path,
-                               "PRAGMA application_id = 1234567;"
-                               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
-                               "INSERT INTO notes (body) VALUES ('not for reserved');");
+  reserved_test_sql_exec_file (path, "PRAGMA application_id = 1234567;"
+                                     "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                                     "INSERT INTO notes (body) VALUES ('not for reserved');");
   before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
@@ -323,10 +327,9 @@ test_refuse_unmarked_sqlite (void)
 
   /* No application id, and tables whose names happen to be reserved's:
    * still somebody else's data, not to be migrated. */
-  reserved_test_sql_exec_file (path,
-                               "CREATE TABLE items (name TEXT, stock INTEGER);"
-                               "CREATE TABLE orders (id INTEGER, what TEXT);"
-                               "INSERT INTO items VALUES ('flour', 3);");
+  reserved_test_sql_exec_file (path, "CREATE TABLE items (name TEXT, stock INTEGER);"
+                                     "CREATE TABLE orders (id INTEGER, what TEXT);"
+                                     "INSERT INTO items VALUES ('flour', 3);");
   before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
@@ -336,7 +339,8 @@ static void
 test_refuse_missing_folder (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "missing", NULL);
+  g_autofree char *folder =
+    g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "missing", NULL);
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
   const char *needles[] = { path, NULL };
 
@@ -364,7 +368,8 @@ test_refuse_directory (void)
 static char *
 prepare_restricted_copy (ReservedTestDaemon *daemon, guint mode, GBytes **before)
 {
-  g_autofree char *folder = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "restricted", NULL);
+  g_autofree char *folder =
+    g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "restricted", NULL);
   char *path = g_build_filename (folder, "reserved.db", NULL);
   g_autoptr(GBytes) good = NULL;
 
@@ -434,9 +439,13 @@ test_config_bad_values (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-      g_autofree char *contents = g_strdup_printf ("[reserved]\n%s=%s\n", cases[i].key, cases[i].value);
+      g_autofree char *contents =
+        g_strdup_printf ("[reserved]\n%s=%s\n", cases[i].key, cases[i].value);
       const char *needles[] = {
-        reserved_test_daemon_get_config (daemon), cases[i].key, cases[i].value, NULL,
+        reserved_test_daemon_get_config (daemon),
+        cases[i].key,
+        cases[i].value,
+        NULL,
       };
 
       g_test_message ("%s=%s", cases[i].key, cases[i].value);
@@ -480,14 +489,15 @@ static void
 test_config_limits (void)
 {
   g_autofree char *longest = g_strnfill (RESERVE_NAME_MAX_BYTES, 'x');
-  g_autofree char *at_max = g_strdup_printf ("[reserved]\nDefaultItem=%s\nInitialCapacity=1000000000\n"
-                                             "BusyTimeout=3600000\n"
-                                             "AdminUsers=root;65534\nAdminGroups=nogroup;0\n",
-                                             longest);
+  g_autofree char *at_max =
+    g_strdup_printf ("[reserved]\nDefaultItem=%s\nInitialCapacity=1000000000\n"
+                     "BusyTimeout=3600000\n"
+                     "AdminUsers=root;65534\nAdminGroups=nogroup;0\n",
+                     longest);
   const struct {
     const char *contents;
     const char *item;
-    guint32     capacity;
+    guint32 capacity;
   } cases[] = {
     { at_max, longest, RESERVE_CAPACITY_MAX },
     { "[reserved]\nInitialCapacity=0\nBusyTimeout=0\n", RESERVE_DEFAULT_ITEM, 0 },
@@ -507,7 +517,8 @@ test_config_limits (void)
       reserved_test_admin_open (&c, daemon);
       item = reserve_reserve1_dup_default_item (c.client.proxy);
       g_assert_cmpstr (item, ==, cases[i].item);
-      g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==, cases[i].capacity);
+      g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==,
+                        cases[i].capacity);
       reserved_test_admin_close (&c);
       reserved_test_daemon_stop (daemon);
     }
@@ -520,7 +531,8 @@ test_name_taken (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autofree char *first_db = g_strdup (reserved_test_daemon_get_database (daemon));
-  g_autofree char *second_db = g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "second.db", NULL);
+  g_autofree char *second_db =
+    g_build_filename (reserved_test_daemon_get_tmpdir (daemon), "second.db", NULL);
   const char *needles[] = { RESERVE_BUS_NAME, NULL };
   ReservedTestAdmin c = { 0 };
 
@@ -578,7 +590,8 @@ test_replace (void)
   g_assert_cmpint (kill (reserved_test_process_get_pid (replacement), SIGTERM), ==, 0);
   status = reserved_test_process_wait (replacement);
   new_log = reserved_test_process_get_log (replacement);
-  reserved_test_assert_exit_status (status, 0, "the replacing reserved, stopped with SIGTERM", new_log);
+  reserved_test_assert_exit_status (status, 0, "the replacing reserved, stopped with SIGTERM",
+                                    new_log);
 }
 
 static void

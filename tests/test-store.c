@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The store on its own: real SQLite files in a fresh temporary folder, no
  * bus and no mocks. Every case checks the law
  *
@@ -27,9 +28,9 @@
 #define BOB_UID   1001
 
 typedef struct {
-  char          *dir;    /* (owned) a fresh temporary folder */
-  char          *path;   /* (owned) dir/reserved.db */
-  ReservedStore *store;  /* (owned) (nullable) */
+  char *dir;            /* (owned) a fresh temporary folder */
+  char *path;           /* (owned) dir/reserved.db */
+  ReservedStore *store; /* (owned) (nullable) */
 } Fixture;
 
 /* --- files ----------------------------------------------------------------- */
@@ -108,14 +109,14 @@ fixture_reopen (Fixture *f)
 }
 
 static gboolean
-buy (ReservedStore   *store,
-     const char      *item,
-     const char      *user,
-     guint32          quantity,
-     uid_t            caller,
-     const char      *request_id,
+buy (ReservedStore *store,
+     const char *item,
+     const char *user,
+     guint32 quantity,
+     uid_t caller,
+     const char *request_id,
      ReservedReceipt *receipt,
-     GError         **error)
+     GError **error)
 {
   ReservedPurchase purchase = {
     .item = item,
@@ -125,18 +126,18 @@ buy (ReservedStore   *store,
     .request_id = request_id,
   };
 
-  *receipt = (ReservedReceipt) { .order = 0, .remaining = G_MAXUINT32, .replayed = TRUE };
+  *receipt = (ReservedReceipt){ .order = 0, .remaining = G_MAXUINT32, .replayed = TRUE };
   return reserved_store_buy (store, &purchase, receipt, error);
 }
 
 /* A purchase that must succeed, take its units and leave @remaining. */
 static guint64
 buy_ok (ReservedStore *store,
-        const char    *item,
-        const char    *user,
-        guint32        quantity,
-        uid_t          caller,
-        guint32        remaining)
+        const char *item,
+        const char *user,
+        guint32 quantity,
+        uid_t caller,
+        guint32 remaining)
 {
   g_autoptr(GError) error = NULL;
   ReservedReceipt receipt;
@@ -251,15 +252,16 @@ snapshot (ReservedStore *store)
     {
       const ReservedItem *item = &g_array_index (items, ReservedItem, i);
 
-      g_string_append_printf (out, "item %s capacity %u remaining %u limit %u\n",
-                              item->name, item->capacity, item->remaining, item->per_user_limit);
+      g_string_append_printf (out, "item %s capacity %u remaining %u limit %u\n", item->name,
+                              item->capacity, item->remaining, item->per_user_limit);
     }
   for (guint i = 0; i < orders->len; i++)
     {
       const ReservedOrder *order = &g_array_index (orders, ReservedOrder, i);
 
-      g_string_append_printf (out, "order %" G_GUINT64_FORMAT " %s × %u for %s by uid %u at %"
-                              G_GINT64_FORMAT " %s\n",
+      g_string_append_printf (out,
+                              "order %" G_GUINT64_FORMAT
+                              " %s × %u for %s by uid %u at %" G_GINT64_FORMAT " %s\n",
                               order->id, order->item, order->quantity, order->user,
                               (guint) order->caller, order->created,
                               order->cancelled ? "cancelled" : "active");
@@ -367,10 +369,12 @@ test_open_stale_log (Fixture *f, gconstpointer data)
 
   g_assert_null (f->store);
   g_assert_cmpint (sqlite3_open (other, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; "
-                                     "CREATE TABLE other_application (x); "
-                                     "INSERT INTO other_application VALUES (1);",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; "
+                                 "CREATE TABLE other_application (x); "
+                                 "INSERT INTO other_application VALUES (1);",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
   g_assert_cmpint (g_file_test (other_wal, G_FILE_TEST_EXISTS), ==, TRUE);
   copy_file (other_wal, wal);
   copy_file (other_shm, shm);
@@ -382,9 +386,10 @@ test_open_stale_log (Fixture *f, gconstpointer data)
   g_assert_cmpuint (item.capacity, ==, RESERVE_DEFAULT_CAPACITY);
   reserved_item_clear (&item);
   g_clear_object (&f->store);
-  g_assert_cmpint (sqlite_query_int (f->path,
-                                     "SELECT count(*) FROM sqlite_schema WHERE name = 'other_application'"),
-                   ==, 0);
+  g_assert_cmpint (
+    sqlite_query_int (f->path,
+                      "SELECT count(*) FROM sqlite_schema WHERE name = 'other_application'"),
+    ==, 0);
   g_assert_cmpint (sqlite_query_int (f->path, "PRAGMA application_id"), ==, 0x52535644);
 }
 
@@ -469,7 +474,10 @@ static void
 test_buy_user_verbatim (Fixture *f, gconstpointer data)
 {
   static const char *const users[] = {
-    "'; DROP TABLE orders; --", "O'Brien \"the\" %s %n", "😀 émile", "alice",
+    "'; DROP TABLE orders; --",
+    "O'Brien \"the\" %s %n",
+    "😀 émile",
+    "alice",
   };
   ReservedOrder order = { 0 };
   g_autoptr(GError) error = NULL;
@@ -534,7 +542,8 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
   assert_unchanged (f->store, before);
 
   /* The largest quantity there is. */
-  g_assert_false (buy (f->store, "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL, &receipt, &error));
+  g_assert_false (
+    buy (f->store, "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
   g_clear_error (&error);
   assert_unchanged (f->store, before);
@@ -921,7 +930,8 @@ test_list_items (Fixture *f, gconstpointer data)
   g_assert_cmpuint (items->len, ==, G_N_ELEMENTS (names) + 1);
   for (guint i = 1; i < items->len; i++)
     g_assert_cmpint (strcmp (g_array_index (items, ReservedItem, i - 1).name,
-                             g_array_index (items, ReservedItem, i).name), <, 0);
+                             g_array_index (items, ReservedItem, i).name),
+                     <, 0);
   g_assert_cmpstr (g_array_index (items, ReservedItem, 0).name, ==, "10-rows");
   g_assert_cmpstr (g_array_index (items, ReservedItem, items->len - 1).name, ==, "zeta");
   g_assert_cmpuint (g_array_index (items, ReservedItem, items->len - 1).capacity, ==, 10);
@@ -1115,8 +1125,10 @@ test_restock (Fixture *f, gconstpointer data)
 
   /* Capacity may reach 1000000000, and not one unit more. */
   create_item (f->store, "big", RESERVE_CAPACITY_MAX - RESERVE_RESTOCK_QUANTITY_MAX, 0);
-  buy_ok (f->store, "big", "alice", 1, ALICE_UID, RESERVE_CAPACITY_MAX - RESERVE_RESTOCK_QUANTITY_MAX - 1);
-  g_assert_true (reserved_store_restock (f->store, "big", RESERVE_RESTOCK_QUANTITY_MAX - 1, &remaining, &error));
+  buy_ok (f->store, "big", "alice", 1, ALICE_UID,
+          RESERVE_CAPACITY_MAX - RESERVE_RESTOCK_QUANTITY_MAX - 1);
+  g_assert_true (
+    reserved_store_restock (f->store, "big", RESERVE_RESTOCK_QUANTITY_MAX - 1, &remaining, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (remaining, ==, RESERVE_CAPACITY_MAX - 2);
   g_free (before);
@@ -1127,7 +1139,8 @@ test_restock (Fixture *f, gconstpointer data)
   reserved_test_assert_message_has (error, "1000000000");
   g_clear_error (&error);
   assert_unchanged (f->store, before);
-  g_assert_false (reserved_store_restock (f->store, "big", RESERVE_RESTOCK_QUANTITY_MAX, &remaining, &error));
+  g_assert_false (
+    reserved_store_restock (f->store, "big", RESERVE_RESTOCK_QUANTITY_MAX, &remaining, &error));
   g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   assert_unchanged (f->store, before);
@@ -1154,8 +1167,8 @@ assert_open_refused (Fixture *f, GQuark domain, int code)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) before = reserved_test_read_bytes (f->path);
-  g_autoptr(ReservedStore) store =
-    reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+  g_autoptr(ReservedStore) store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100,
+                                                         RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
   g_assert_null (store);
   g_assert_error (error, domain, code);
@@ -1205,10 +1218,9 @@ test_refuse_not_sqlite (Fixture *f, gconstpointer data)
 static void
 test_refuse_other_application (Fixture *f, gconstpointer data)
 {
-  reserved_test_sql_exec_file (f->path,
-                               "PRAGMA application_id = 1179402567;"
-                               "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
-                               "INSERT INTO notes (body) VALUES ('keep me');");
+  reserved_test_sql_exec_file (f->path, "PRAGMA application_id = 1179402567;"
+                                        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                                        "INSERT INTO notes (body) VALUES ('keep me');");
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_cmpint (sqlite_query_int (f->path, "SELECT count(*) FROM notes"), ==, 1);
 }
@@ -1240,7 +1252,8 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
 
   /* Scribble over the first page of the index of orders by customer. */
   page_size = sqlite_query_int (f->path, "PRAGMA page_size");
-  page = sqlite_query_int (f->path, "SELECT rootpage FROM sqlite_schema WHERE name = 'orders_by_customer'");
+  page = sqlite_query_int (f->path,
+                           "SELECT rootpage FROM sqlite_schema WHERE name = 'orders_by_customer'");
   g_assert_cmpint (page, >, 1);
   g_file_get_contents (f->path, &contents, &length, &error);
   g_assert_no_error (error);
@@ -1250,7 +1263,8 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   before = reserved_test_read_bytes (f->path);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
+                               &error);
   g_assert_null (store);
   g_assert_nonnull (error);
   g_test_message ("refused as expected: %s", error->message);
@@ -1282,7 +1296,8 @@ test_refuse_missing_folder (Fixture *f, gconstpointer data)
   g_autofree char *folder = g_build_filename (f->dir, "missing", NULL);
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
 
-  store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+  store =
+    reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   reserved_test_assert_message_has (error, path);
@@ -1296,7 +1311,8 @@ test_refuse_directory (Fixture *f, gconstpointer data)
   g_autoptr(ReservedStore) store = NULL;
 
   g_assert_cmpint (g_mkdir (f->path, 0700), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
+                               &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   reserved_test_assert_message_has (error, f->path);
@@ -1313,7 +1329,8 @@ test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
   g_autofree char *target = g_build_filename (f->dir, "target.db", NULL);
 
   g_assert_cmpint (symlink (target, f->path), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
+                               &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   reserved_test_assert_message_has (error, f->path);
@@ -1344,7 +1361,8 @@ open_read_only_as_unprivileged (void)
   g_assert_cmpint (access (path, R_OK), ==, 0);
   g_assert_cmpint (access (path, W_OK), !=, 0);
 
-  store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+  store =
+    reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_null (store);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
   reserved_test_assert_message_has (error, path);
@@ -1415,8 +1433,8 @@ test_open_waits_for_lock (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   releaser = g_thread_new ("release-lock", release_lock_later, other);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS * 10,
-                               &error);
+  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100,
+                               RESERVE_BUSY_TIMEOUT_DEFAULT_MS * 10, &error);
   g_assert_no_error (error);
   g_assert_nonnull (store);
   g_thread_join (releaser);
@@ -1486,8 +1504,7 @@ test_storage_locked (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 #define ADD_EMPTY(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up_empty, func, fixture_tear_down)
 

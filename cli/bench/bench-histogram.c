@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench-histogram.h"
 
 #define SUB_COUNT (1u << BENCH_HISTOGRAM_SUB_BITS)
@@ -13,8 +14,7 @@ bucket_of (guint64 usec)
   /* The highest set bit picks the power of two, the SUB_BITS bits below it
    * the bucket inside it. */
   top = g_bit_storage (usec) - 1;
-  return BENCH_HISTOGRAM_LINEAR +
-         (top - BENCH_HISTOGRAM_SUB_BITS - 1) * SUB_COUNT +
+  return BENCH_HISTOGRAM_LINEAR + (top - BENCH_HISTOGRAM_SUB_BITS - 1) * SUB_COUNT +
          (guint) ((usec >> (top - BENCH_HISTOGRAM_SUB_BITS)) - SUB_COUNT);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Latencies of many calls in a fixed-size histogram, so a buyer can send
  * all of its latencies to the parent in one message however many calls it
  * made, and the parent can add the buyers' histograms up before it reads
@@ -13,10 +14,10 @@
 G_BEGIN_DECLS
 
 #define BENCH_HISTOGRAM_SUB_BITS 5
-#define BENCH_HISTOGRAM_LINEAR   (2u << BENCH_HISTOGRAM_SUB_BITS)   /* 64 exact buckets */
-#define BENCH_HISTOGRAM_TOP_BIT  40                                 /* 2^40 µs: 12 days */
-#define BENCH_HISTOGRAM_BUCKETS  \
-  (BENCH_HISTOGRAM_LINEAR +      \
+#define BENCH_HISTOGRAM_LINEAR   (2u << BENCH_HISTOGRAM_SUB_BITS) /* 64 exact buckets */
+#define BENCH_HISTOGRAM_TOP_BIT  40                               /* 2^40 µs: 12 days */
+#define BENCH_HISTOGRAM_BUCKETS \
+  (BENCH_HISTOGRAM_LINEAR +     \
    (BENCH_HISTOGRAM_TOP_BIT - BENCH_HISTOGRAM_SUB_BITS - 1) * (1u << BENCH_HISTOGRAM_SUB_BITS))
 
 typedef struct {
@@ -25,8 +26,8 @@ typedef struct {
   guint64 max_us;
 } BenchHistogram;
 
-void    bench_histogram_record     (BenchHistogram *histogram, guint64 usec);
-void    bench_histogram_merge      (BenchHistogram *into, const BenchHistogram *from);
+void bench_histogram_record (BenchHistogram *histogram, guint64 usec);
+void bench_histogram_merge (BenchHistogram *into, const BenchHistogram *from);
 /* The latency that @percent (0 to 100) of the recorded calls did not
  * exceed: the upper end of its bucket, never above the maximum seen.
  * 0 when nothing was recorded. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench-pool.h"
 
 #include <errno.h>
@@ -15,10 +16,10 @@
  * line; rarely enough that the messages cost nothing next to the calls. */
 #define PROGRESS_INTERVAL_US (200 * 1000)
 /* Distinct kinds of error one buyer reports by name; more are "other". */
-#define MAX_ERROR_KINDS      16
+#define MAX_ERROR_KINDS 16
 /* How long a buyer that was told to exit may take before it is killed:
  * longer than one call's timeout would only matter for a hung daemon. */
-#define REAP_GRACE_US        (5 * G_USEC_PER_SEC)
+#define REAP_GRACE_US (5 * G_USEC_PER_SEC)
 
 /* --- messages ----------------------------------------------------------- */
 
@@ -31,18 +32,18 @@ typedef enum {
 typedef struct {
   guint32 kind;
   guint32 phase;
-  guint64 calls;          /* 0: timed */
-  gint64  duration_us;
-  char    item[RESERVE_NAME_MAX_BYTES + 1];
+  guint64 calls; /* 0: timed */
+  gint64 duration_us;
+  char item[RESERVE_NAME_MAX_BYTES + 1];
 } Command;
 
 /* Up a buyer's report pipe: a header, then @size bytes of payload. */
 typedef enum {
   MESSAGE_READY = 1,
-  MESSAGE_FAILED,         /* could not connect or call: FailedPayload */
-  MESSAGE_PROGRESS,       /* ProgressPayload */
-  MESSAGE_ERROR_KIND,     /* ErrorKindPayload, before the result */
-  MESSAGE_RESULT,         /* ResultPayload: the phase is over */
+  MESSAGE_FAILED,     /* could not connect or call: FailedPayload */
+  MESSAGE_PROGRESS,   /* ProgressPayload */
+  MESSAGE_ERROR_KIND, /* ErrorKindPayload, before the result */
+  MESSAGE_RESULT,     /* ResultPayload: the phase is over */
 } MessageKind;
 
 typedef struct {
@@ -52,8 +53,8 @@ typedef struct {
 
 typedef struct {
   gint32 code;
-  char   domain[64];
-  char   message[512];
+  char domain[64];
+  char message[512];
 } FailedPayload;
 
 typedef struct {
@@ -64,16 +65,16 @@ typedef struct {
 typedef struct {
   guint64 count;
   guint32 uncertain;
-  char    name[128];
-  char    message[256];
+  char name[128];
+  char message[256];
 } ErrorKindPayload;
 
 typedef struct {
-  gint64         start;   /* g_get_monotonic_time(): one clock for all processes */
-  gint64         end;
-  guint64        calls;
-  guint64        failed;
-  guint64        uncertain;
+  gint64 start; /* g_get_monotonic_time(): one clock for all processes */
+  gint64 end;
+  guint64 calls;
+  guint64 failed;
+  guint64 uncertain;
   BenchHistogram latency;
 } ResultPayload;
 
@@ -81,16 +82,16 @@ typedef struct {
 /* --- in a buyer ---------------------------------------------------------- */
 
 typedef struct {
-  guint            index;          /* from 1 */
-  int              command_fd;     /* read end */
-  int              report_fd;      /* write end */
+  guint index;    /* from 1 */
+  int command_fd; /* read end */
+  int report_fd;  /* write end */
   GDBusConnection *connection;
-  char             user[32];       /* the customer it buys for */
+  char user[32]; /* the customer it buys for */
 } Buyer;
 
 typedef struct {
   ErrorKindPayload kinds[MAX_ERROR_KINDS];
-  guint            n_kinds;
+  guint n_kinds;
 } ErrorTally;
 
 static void
@@ -170,15 +171,15 @@ call_once (Buyer *buyer, BenchPhase phase, const char *item, GError **error)
     return g_dbus_connection_call_sync (buyer->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                         "org.freedesktop.DBus.Properties", "Get",
                                         g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"),
-                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
-                                        -1, NULL, error);
+                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                        error);
   return g_dbus_connection_call_sync (buyer->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                       RESERVE_INTERFACE, "Buy",
                                       g_variant_new ("(ssu@a{sv})", item, buyer->user, 1u,
                                                      g_variant_new_array (G_VARIANT_TYPE ("{sv}"),
                                                                           NULL, 0)),
-                                      G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
-                                      -1, NULL, error);
+                                      G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                      error);
 }
 
 static void
@@ -241,7 +242,7 @@ send_failure (Buyer *buyer, const GError *error)
 }
 
 typedef struct {
-  guint    index;       /* from 1 */
+  guint index; /* from 1 */
   GBusType bus_type;
 } BuyerStart;
 
@@ -250,7 +251,9 @@ static void
 run_buyer (const PoolChildEnds *ends, gpointer data)
 {
   const BuyerStart *start = data;
-  Buyer buyer = { .index = start->index, .command_fd = ends->command_fd, .report_fd = ends->report_fd };
+  Buyer buyer = { .index = start->index,
+                  .command_fd = ends->command_fd,
+                  .report_fd = ends->report_fd };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   Command command;
@@ -283,25 +286,25 @@ run_buyer (const PoolChildEnds *ends, gpointer data)
 
 /* What the parent knows of a buyer beside its process (pool.h). */
 typedef struct {
-  GByteArray     *inbox;        /* bytes read, not yet a whole message */
-  gboolean        answered;     /* said READY or FAILED, or sent its result */
-  ProgressPayload progress;     /* of the current phase */
+  GByteArray *inbox;        /* bytes read, not yet a whole message */
+  gboolean answered;        /* said READY or FAILED, or sent its result */
+  ProgressPayload progress; /* of the current phase */
 } BuyerSlot;
 
 struct _BenchPool {
-  Pool      *processes;
+  Pool *processes;
   BuyerSlot *slots;
-  GPid      *pids;          /* of the slots, for bench_pool_get_pids() */
-  guint      n_slots;       /* forked so far */
-  gboolean   mid_phase;     /* a phase was cut short: buyers may be busy */
-  void     (*old_sigpipe) (int);
+  GPid *pids;         /* of the slots, for bench_pool_get_pids() */
+  guint n_slots;      /* forked so far */
+  gboolean mid_phase; /* a phase was cut short: buyers may be busy */
+  void (*old_sigpipe) (int);
 };
 
 static gboolean
 set_errno_error (GError **error, int saved_errno, const char *doing)
 {
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               "could not %s: %s", doing, g_strerror (saved_errno));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "could not %s: %s", doing,
+               g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -333,8 +336,8 @@ bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
 
       if (!pool_spawn (pool->processes, i, TRUE, run_buyer, &start, &fork_error))
         {
-          g_set_error (error, fork_error->domain, fork_error->code,
-                       "could not fork a buyer: %s", fork_error->message);
+          g_set_error (error, fork_error->domain, fork_error->code, "could not fork a buyer: %s",
+                       fork_error->message);
           return NULL;
         }
       pool->slots[i].inbox = g_byte_array_new ();
@@ -358,8 +361,8 @@ buyer_vanished (BenchPool *pool, guint index, GError **error)
       pool_reap (pool->processes, index, 0);
     }
   how = pool_describe_wait_status (child->wait_status);
-  g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
-               "buyer %u (pid %d) %s before it answered", index + 1, (int) child->pid, how);
+  g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED, "buyer %u (pid %d) %s before it answered",
+               index + 1, (int) child->pid, how);
   return FALSE;
 }
 
@@ -383,12 +386,12 @@ set_buyer_failure (GError **error, const guint8 *payload)
 
 /* What the parent gathers while it waits for the buyers. */
 typedef struct {
-  BenchPool        *pool;
-  BenchPhaseResult *result;       /* nullable: waiting for READY */
-  guint             pending;      /* buyers yet to answer */
-  GError           *failure;      /* the first buyer's failure to get ready */
-  gint64            first_start;  /* of any buyer's phase */
-  gint64            last_end;
+  BenchPool *pool;
+  BenchPhaseResult *result; /* nullable: waiting for READY */
+  guint pending;            /* buyers yet to answer */
+  GError *failure;          /* the first buyer's failure to get ready */
+  gint64 first_start;       /* of any buyer's phase */
+  gint64 last_end;
 } Collect;
 
 static void
@@ -590,10 +593,10 @@ bench_pool_wait_ready (BenchPool *pool, GError **error)
 }
 
 gboolean
-bench_pool_run_phase (BenchPool            *pool,
+bench_pool_run_phase (BenchPool *pool,
                       const BenchPhaseSpec *spec,
-                      BenchPhaseResult     *result,
-                      GError              **error)
+                      BenchPhaseResult *result,
+                      GError **error)
 {
   Command command = {
     .kind = COMMAND_RUN,

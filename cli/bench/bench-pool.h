@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The buyers of `reserve bench`: one forked process per buyer, each with
  * its own bus connection, calling the daemon synchronously in a loop, as
  * many separate programs would. They live for the whole run and do every
@@ -30,27 +31,27 @@ gboolean bench_pool_wait_ready (BenchPool *pool, GError **error);
 /* Called about five times a second while a phase runs: @elapsed seconds
  * since it started and the calls answered so far, over all buyers. */
 typedef void (*BenchProgressFunc) (BenchPhase phase,
-                                   gdouble    elapsed,
-                                   guint64    calls,
-                                   guint64    failed,
-                                   gpointer   user_data);
+                                   gdouble elapsed,
+                                   guint64 calls,
+                                   guint64 failed,
+                                   gpointer user_data);
 
 typedef struct {
-  BenchPhase        phase;
-  const char       *item;      /* for Buy */
-  guint             seconds;   /* each buyer calls for this long... */
-  guint64           calls;     /* ...or makes this many calls */
-  BenchProgressFunc progress;  /* nullable */
-  gpointer          user_data;
+  BenchPhase phase;
+  const char *item;           /* for Buy */
+  guint seconds;              /* each buyer calls for this long... */
+  guint64 calls;              /* ...or makes this many calls */
+  BenchProgressFunc progress; /* nullable */
+  gpointer user_data;
 } BenchPhaseSpec;
 
 /* Runs one phase in every buyer at once and adds their results up into
  * @result. Fails if a buyer dies or stops talking; a failed call is a
  * result, not a failure. */
-gboolean bench_pool_run_phase (BenchPool            *pool,
+gboolean bench_pool_run_phase (BenchPool *pool,
                                const BenchPhaseSpec *spec,
-                               BenchPhaseResult     *result,
-                               GError              **error);
+                               BenchPhaseResult *result,
+                               GError **error);
 
 /* The buyers' process ids, @n_pids of them, for looking at their CPU
  * time in /proc. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench-probe.h"
 
 #include <string.h>
@@ -9,9 +10,9 @@
 
 struct _BenchProbe {
   ReserveReserve1 *proxy;
-  GPid             daemon_pid;   /* 0: unknown */
-  GPid             bus_pid;
-  glong            ticks_per_second;
+  GPid daemon_pid; /* 0: unknown */
+  GPid bus_pid;
+  glong ticks_per_second;
 };
 
 /* The pid of @name's owner, 0 if the bus will not say (a bus on another
@@ -22,11 +23,11 @@ owner_pid (GDBusConnection *connection, const char *name)
   g_autoptr(GVariant) reply = NULL;
   guint32 pid = 0;
 
-  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
-                                       G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                       NULL, NULL);
+  reply =
+    g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                 "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                 g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
+                                 G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(u)", &pid);
   return (GPid) pid;
@@ -59,22 +60,17 @@ bench_probe_free (BenchProbe *probe)
 }
 
 gboolean
-bench_probe_create_item (BenchProbe *probe,
-                         const char *item,
-                         guint32     capacity,
-                         GError    **error)
+bench_probe_create_item (BenchProbe *probe, const char *item, guint32 capacity, GError **error)
 {
   return reserve_reserve1_call_create_item_sync (probe->proxy, item, capacity,
-                                                 g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0),
-                                                 G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                                 NULL, error);
+                                                 g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL,
+                                                                      0),
+                                                 G_DBUS_CALL_FLAGS_NONE,
+                                                 RESERVE_CLIENT_TIMEOUT_MSEC, NULL, error);
 }
 
 gboolean
-bench_probe_get_item (BenchProbe     *probe,
-                      const char     *item,
-                      BenchItemState *state,
-                      GError        **error)
+bench_probe_get_item (BenchProbe *probe, const char *item, BenchItemState *state, GError **error)
 {
   g_autoptr(GVariant) info = NULL;
 
@@ -86,17 +82,15 @@ bench_probe_get_item (BenchProbe     *probe,
 }
 
 gboolean
-bench_probe_get_counters (BenchProbe    *probe,
-                          BenchBatching *counters,
-                          GError       **error)
+bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **error)
 {
   g_autoptr(GVariant) stats = NULL;
   g_autoptr(GError) local_error = NULL;
 
   memset (counters, 0, sizeof *counters);
   if (!reserve_reserve1_call_get_statistics_sync (probe->proxy, G_DBUS_CALL_FLAGS_NONE,
-                                                  RESERVE_CLIENT_TIMEOUT_MSEC, &stats,
-                                                  NULL, &local_error))
+                                                  RESERVE_CLIENT_TIMEOUT_MSEC, &stats, NULL,
+                                                  &local_error))
     {
       /* A daemon from before GetStatistics still gets benchmarked. */
       if (g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
@@ -176,10 +170,7 @@ read_machine_busy (guint64 *busy)
 }
 
 void
-bench_probe_sample (BenchProbe  *probe,
-                    const GPid  *buyers,
-                    guint        n_buyers,
-                    BenchSample *sample)
+bench_probe_sample (BenchProbe *probe, const GPid *buyers, guint n_buyers, BenchSample *sample)
 {
   memset (sample, 0, sizeof *sample);
   sample->time = g_get_monotonic_time ();
@@ -206,20 +197,18 @@ cpu_between (gboolean known, guint64 before, guint64 after, gdouble seconds, Ben
 }
 
 void
-bench_probe_cpu_between (const BenchSample *before,
-                         const BenchSample *after,
-                         BenchCpuUse       *use)
+bench_probe_cpu_between (const BenchSample *before, const BenchSample *after, BenchCpuUse *use)
 {
   gdouble seconds = (gdouble) (after->time - before->time) / G_USEC_PER_SEC;
 
-  cpu_between (before->daemon_known && after->daemon_known,
-               before->daemon_ticks, after->daemon_ticks, seconds, &use->daemon);
-  cpu_between (before->bus_known && after->bus_known,
-               before->bus_ticks, after->bus_ticks, seconds, &use->bus);
-  cpu_between (before->buyers_known && after->buyers_known,
-               before->buyers_ticks, after->buyers_ticks, seconds, &use->buyers);
-  cpu_between (before->machine_known && after->machine_known,
-               before->machine_busy, after->machine_busy, seconds, &use->machine);
+  cpu_between (before->daemon_known && after->daemon_known, before->daemon_ticks,
+               after->daemon_ticks, seconds, &use->daemon);
+  cpu_between (before->bus_known && after->bus_known, before->bus_ticks, after->bus_ticks, seconds,
+               &use->bus);
+  cpu_between (before->buyers_known && after->buyers_known, before->buyers_ticks,
+               after->buyers_ticks, seconds, &use->buyers);
+  cpu_between (before->machine_known && after->machine_known, before->machine_busy,
+               after->machine_busy, seconds, &use->machine);
 }
 
 static gboolean
@@ -240,8 +229,7 @@ bench_probe_read_memory (BenchProbe *probe, BenchMemory *memory)
   g_autofree char *status = NULL;
 
   memset (memory, 0, sizeof *memory);
-  memory->known = probe->daemon_pid > 0 &&
-                  g_file_get_contents (path, &status, NULL, NULL) &&
+  memory->known = probe->daemon_pid > 0 && g_file_get_contents (path, &status, NULL, NULL) &&
                   status_kib (status, "\nVmRSS:", &memory->rss_kib) &&
                   status_kib (status, "\nVmHWM:", &memory->hwm_kib);
 }

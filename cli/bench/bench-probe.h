@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The parent's own look at the daemon during `reserve bench`: it creates
  * the fresh item, reads the item and the write counters before and after,
  * and samples the CPU time of the daemon, of the bus and of the whole
@@ -13,15 +14,13 @@ G_BEGIN_DECLS
 
 typedef struct _BenchProbe BenchProbe;
 
-BenchProbe *bench_probe_new  (GBusType bus_type, GError **error);
-void        bench_probe_free (BenchProbe *probe);
+BenchProbe *bench_probe_new (GBusType bus_type, GError **error);
+void bench_probe_free (BenchProbe *probe);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchProbe, bench_probe_free)
 
-gboolean bench_probe_create_item (BenchProbe *probe,
-                                  const char *item,
-                                  guint32     capacity,
-                                  GError    **error);
+gboolean
+bench_probe_create_item (BenchProbe *probe, const char *item, guint32 capacity, GError **error);
 
 typedef struct {
   guint32 capacity;
@@ -29,38 +28,31 @@ typedef struct {
   guint32 sold;
 } BenchItemState;
 
-gboolean bench_probe_get_item (BenchProbe     *probe,
-                               const char     *item,
-                               BenchItemState *state,
-                               GError        **error);
+gboolean
+bench_probe_get_item (BenchProbe *probe, const char *item, BenchItemState *state, GError **error);
 
 /* GetStatistics' counters; @counters->known is FALSE if the daemon has no
  * such method (an older one). Other failures are errors. */
-gboolean bench_probe_get_counters (BenchProbe    *probe,
-                                   BenchBatching *counters,
-                                   GError       **error);
+gboolean bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **error);
 
 /* The daemon's pid as the bus knows it, 0 if it would not say. */
 GPid bench_probe_get_daemon_pid (BenchProbe *probe);
 
 /* CPU time so far, to subtract one sample from a later one. */
 typedef struct {
-  gint64  time;             /* g_get_monotonic_time() */
+  gint64 time; /* g_get_monotonic_time() */
   gboolean daemon_known, bus_known, buyers_known, machine_known;
-  guint64 daemon_ticks;     /* utime + stime, in clock ticks */
+  guint64 daemon_ticks; /* utime + stime, in clock ticks */
   guint64 bus_ticks;
-  guint64 buyers_ticks;     /* all of them */
-  guint64 machine_busy;     /* /proc/stat: every state but idle and iowait */
+  guint64 buyers_ticks; /* all of them */
+  guint64 machine_busy; /* /proc/stat: every state but idle and iowait */
 } BenchSample;
 
-void bench_probe_sample (BenchProbe *probe,
-                         const GPid *buyers,
-                         guint       n_buyers,
-                         BenchSample *sample);
+void
+bench_probe_sample (BenchProbe *probe, const GPid *buyers, guint n_buyers, BenchSample *sample);
 
-void bench_probe_cpu_between (const BenchSample *before,
-                              const BenchSample *after,
-                              BenchCpuUse       *use);
+void
+bench_probe_cpu_between (const BenchSample *before, const BenchSample *after, BenchCpuUse *use);
 
 /* VmRSS and VmHWM of the daemon, from /proc/PID/status. */
 void bench_probe_read_memory (BenchProbe *probe, BenchMemory *memory);

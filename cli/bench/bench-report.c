@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench-report.h"
 
 #include <stdio.h>
@@ -34,21 +35,22 @@ bench_report_p99_ratio (const BenchReport *report)
 
 void
 bench_report_progress (const BenchReport *report,
-                       BenchPhase         phase,
-                       gdouble            elapsed,
-                       guint64            calls,
-                       guint64            failed)
+                       BenchPhase phase,
+                       gdouble elapsed,
+                       guint64 calls,
+                       guint64 failed)
 {
   const BenchSettings *settings = &report->settings;
-  g_autofree char *goal = settings->calls > 0
-    ? g_strdup_printf ("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " calls",
-                       calls + failed, settings->calls * settings->buyers)
-    : g_strdup_printf ("%.0f of %u s, %" G_GUINT64_FORMAT " calls",
-                       MIN (elapsed, (gdouble) settings->seconds), settings->seconds, calls);
+  g_autofree char *goal =
+    settings->calls > 0
+      ? g_strdup_printf ("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " calls", calls + failed,
+                         settings->calls * settings->buyers)
+      : g_strdup_printf ("%.0f of %u s, %" G_GUINT64_FORMAT " calls",
+                         MIN (elapsed, (gdouble) settings->seconds), settings->seconds, calls);
 
   /* \r and erase-line: one line that keeps changing. */
-  fprintf (stderr, "\r\033[K%s: %s, %.0f/s, %" G_GUINT64_FORMAT " failed",
-           bench_phase_name (phase), goal, elapsed > 0 ? (gdouble) calls / elapsed : 0.0, failed);
+  fprintf (stderr, "\r\033[K%s: %s, %.0f/s, %" G_GUINT64_FORMAT " failed", bench_phase_name (phase),
+           goal, elapsed > 0 ? (gdouble) calls / elapsed : 0.0, failed);
   fflush (stderr);
 }
 
@@ -81,15 +83,9 @@ static void
 print_phase_table (const BenchReport *report)
 {
   static const ReserveColumn columns[] = {
-    { "PHASE", FALSE },
-    { "METHOD", FALSE },
-    { "CALLS", TRUE },
-    { "CALLS/S", TRUE },
-    { "P50", TRUE },
-    { "P90", TRUE },
-    { "P99", TRUE },
-    { "MAX", TRUE },
-    { "FAILED", TRUE },
+    { "PHASE", FALSE },  { "METHOD", FALSE }, { "CALLS", TRUE },
+    { "CALLS/S", TRUE }, { "P50", TRUE },     { "P90", TRUE },
+    { "P99", TRUE },     { "MAX", TRUE },     { "FAILED", TRUE },
   };
   g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
 
@@ -102,8 +98,8 @@ print_phase_table (const BenchReport *report)
       reserve_table_add_number (table, phase->calls);
       reserve_table_take (table, g_strdup_printf ("%.0f", bench_phase_result_rate (phase)));
       for (guint p = 0; p < G_N_ELEMENTS (percentiles); p++)
-        reserve_table_take (table, format_latency (bench_histogram_percentile (&phase->latency,
-                                                                               percentiles[p])));
+        reserve_table_take (table, format_latency (
+                                     bench_histogram_percentile (&phase->latency, percentiles[p])));
       reserve_table_take (table, format_latency (phase->latency.max_us));
       reserve_table_add_number (table, phase->failed);
     }
@@ -126,8 +122,8 @@ print_errors (const BenchReport *report)
           if (!any)
             printf ("Errors:\n");
           any = TRUE;
-          printf ("  %s: %s × %" G_GUINT64_FORMAT ", first: %s\n",
-                  bench_phase_name (phase->phase), count->name, count->count, count->message);
+          printf ("  %s: %s × %" G_GUINT64_FORMAT ", first: %s\n", bench_phase_name (phase->phase),
+                  count->name, count->count, count->message);
         }
     }
   if (!any)
@@ -171,13 +167,14 @@ bench_report_print_text (const BenchReport *report)
   const BenchSettings *settings = &report->settings;
   const BenchBatching *batching = &report->batching;
   const BenchLaw *law = &report->law;
-  g_autofree char *length = settings->calls > 0
-    ? g_strdup_printf ("%" G_GUINT64_FORMAT " calls each per phase", settings->calls)
-    : g_strdup_printf ("%u s per phase", settings->seconds);
+  g_autofree char *length =
+    settings->calls > 0
+      ? g_strdup_printf ("%" G_GUINT64_FORMAT " calls each per phase", settings->calls)
+      : g_strdup_printf ("%u s per phase", settings->seconds);
 
-  printf ("%u %s, %s, on the %s bus; item %s%s\n\n",
-          settings->buyers, settings->buyers == 1 ? "buyer" : "buyers", length, bus_name (settings->bus_type), report->item,
-          report->fresh_item ? " (fresh)" : "");
+  printf ("%u %s, %s, on the %s bus; item %s%s\n\n", settings->buyers,
+          settings->buyers == 1 ? "buyer" : "buyers", length, bus_name (settings->bus_type),
+          report->item, report->fresh_item ? " (fresh)" : "");
   print_phase_table (report);
   printf ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n",
           bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
@@ -199,10 +196,9 @@ bench_report_print_text (const BenchReport *report)
   printf ("Check: remaining %u + sold %u %s capacity %u; %u sold during the run, "
           "%" G_GUINT64_FORMAT " acknowledged%s: %s\n",
           law->remaining, law->sold,
-          (guint64) law->remaining + law->sold == law->capacity ? "==" : "!=",
-          law->capacity, law->sold - MIN (law->sold, law->sold_before), law->acknowledged,
-          law->uncertain > 0 ? " (some without a verdict)" : "",
-          law->holds ? "holds" : "BROKEN");
+          (guint64) law->remaining + law->sold == law->capacity ? "==" : "!=", law->capacity,
+          law->sold - MIN (law->sold, law->sold_before), law->acknowledged,
+          law->uncertain > 0 ? " (some without a verdict)" : "", law->holds ? "holds" : "BROKEN");
   print_errors (report);
 }
 
@@ -235,7 +231,7 @@ add_phase (JsonBuilder *builder, const BenchReport *report, BenchPhase which)
   json_builder_begin_object (builder);
   for (guint p = 0; p < G_N_ELEMENTS (percentiles); p++)
     reserve_json_add_int (builder, percentile_names[p],
-                    (gint64) bench_histogram_percentile (&phase->latency, percentiles[p]));
+                          (gint64) bench_histogram_percentile (&phase->latency, percentiles[p]));
   reserve_json_add_int (builder, "max", (gint64) phase->latency.max_us);
   json_builder_end_object (builder);
 
@@ -277,8 +273,9 @@ add_batching (JsonBuilder *builder, const BenchBatching *batching)
   reserve_json_add_int (builder, "commits", (gint64) batching->commits);
   reserve_json_add_int (builder, "operations", (gint64) batching->operations);
   reserve_json_add_double (builder, "mean_batch",
-                     batching->commits > 0
-                     ? (gdouble) batching->operations / (gdouble) batching->commits : 0.0);
+                           batching->commits > 0
+                             ? (gdouble) batching->operations / (gdouble) batching->commits
+                             : 0.0);
   reserve_json_add_int (builder, "largest_batch", (gint64) batching->largest_batch);
   json_builder_end_object (builder);
 }

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench.h"
 
 #include <string.h>
 
 #include "reserve-names.h"
 
-G_DEFINE_QUARK (reserve-bench-error-quark, bench_error)
+G_DEFINE_QUARK (reserve - bench - error - quark, bench_error)
 
 static void
 error_count_clear (BenchErrorCount *count)
@@ -30,9 +31,9 @@ bench_phase_result_clear (BenchPhaseResult *result)
 
 void
 bench_phase_result_add_error (BenchPhaseResult *result,
-                              const char       *name,
-                              const char       *message,
-                              guint64           count)
+                              const char *name,
+                              const char *message,
+                              guint64 count)
 {
   BenchErrorCount added = { 0 };
 

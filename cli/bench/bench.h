@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve bench`: the words its parts share. The command (reserve-bench.c)
  * turns flags into BenchSettings and runs the phases; the buyer processes
  * (bench-pool.c) call the daemon and report each phase as a BenchPhaseResult;
@@ -41,39 +42,39 @@ typedef enum {
 #define BENCH_N_PHASES (BENCH_PHASE_BUY + 1)
 
 typedef struct {
-  guint       buyers;
-  guint       seconds;      /* per phase; 0 when counting calls */
-  guint64     calls;        /* per buyer and phase; 0 when timed */
-  guint32     stock;        /* the fresh item's capacity */
-  const char *item;         /* nullable: a fresh item is created */
-  GBusType    bus_type;
-  gboolean    progress;     /* a live line on stderr (it is a terminal) */
+  guint buyers;
+  guint seconds;    /* per phase; 0 when counting calls */
+  guint64 calls;    /* per buyer and phase; 0 when timed */
+  guint32 stock;    /* the fresh item's capacity */
+  const char *item; /* nullable: a fresh item is created */
+  GBusType bus_type;
+  gboolean progress; /* a live line on stderr (it is a terminal) */
 } BenchSettings;
 
 /* One kind of failed call and how often it happened. */
 typedef struct {
-  char   *name;             /* the D-Bus error name, or a local error's */
-  char   *message;          /* the first one seen, for people */
+  char *name;    /* the D-Bus error name, or a local error's */
+  char *message; /* the first one seen, for people */
   guint64 count;
 } BenchErrorCount;
 
 typedef struct {
-  BenchPhase      phase;
-  guint64         calls;      /* answered without error */
-  guint64         failed;
-  guint64         uncertain;  /* of those failed, the ones with no verdict (timeout, lost) */
-  gdouble         seconds;    /* the first buyer's start to the last one's end */
-  BenchHistogram  latency;    /* of the calls answered without error */
-  GArray         *errors;     /* (element-type BenchErrorCount) by first appearance */
+  BenchPhase phase;
+  guint64 calls; /* answered without error */
+  guint64 failed;
+  guint64 uncertain;      /* of those failed, the ones with no verdict (timeout, lost) */
+  gdouble seconds;        /* the first buyer's start to the last one's end */
+  BenchHistogram latency; /* of the calls answered without error */
+  GArray *errors;         /* (element-type BenchErrorCount) by first appearance */
 } BenchPhaseResult;
 
-void bench_phase_result_init  (BenchPhaseResult *result, BenchPhase phase);
+void bench_phase_result_init (BenchPhaseResult *result, BenchPhase phase);
 void bench_phase_result_clear (BenchPhaseResult *result);
 /* Adds @count failures of @name (@message kept if it is the first). */
 void bench_phase_result_add_error (BenchPhaseResult *result,
-                                   const char       *name,
-                                   const char       *message,
-                                   guint64           count);
+                                   const char *name,
+                                   const char *message,
+                                   guint64 count);
 gdouble bench_phase_result_rate (const BenchPhaseResult *result);
 
 /* What one process (the daemon, the bus) spent during a phase, read from
@@ -81,62 +82,62 @@ gdouble bench_phase_result_rate (const BenchPhaseResult *result);
  * process that hides its /proc entry). */
 typedef struct {
   gboolean known;
-  gdouble  cpu;             /* CPU seconds per second of the phase: 1.0 is one core */
+  gdouble cpu; /* CPU seconds per second of the phase: 1.0 is one core */
 } BenchCpu;
 
 /* Where the CPU went during a phase. */
 typedef struct {
-  BenchCpu daemon;          /* reserved */
-  BenchCpu bus;             /* dbus-daemon */
-  BenchCpu buyers;          /* all of them */
-  BenchCpu machine;         /* all cores busy = the number of cores */
+  BenchCpu daemon;  /* reserved */
+  BenchCpu bus;     /* dbus-daemon */
+  BenchCpu buyers;  /* all of them */
+  BenchCpu machine; /* all cores busy = the number of cores */
 } BenchCpuUse;
 
 typedef struct {
   gboolean known;
-  guint64  rss_kib;         /* VmRSS after the Buy phase */
-  guint64  hwm_kib;         /* VmHWM, the peak since it started */
+  guint64 rss_kib; /* VmRSS after the Buy phase */
+  guint64 hwm_kib; /* VmHWM, the peak since it started */
 } BenchMemory;
 
 /* The daemon's write counters (GetStatistics) across the Buy phase. */
 typedef struct {
   gboolean known;
-  guint64  commits;
-  guint64  operations;
-  guint64  largest_batch;   /* since the daemon started */
+  guint64 commits;
+  guint64 operations;
+  guint64 largest_batch; /* since the daemon started */
 } BenchBatching;
 
 /* GetItem of the item after the run, and what the buyers were told. */
 typedef struct {
-  guint32  capacity;
-  guint32  remaining;
-  guint32  sold;
-  guint32  sold_before;     /* before the Buy phase */
-  guint64  acknowledged;    /* units the buyers were told they bought */
-  guint64  uncertain;       /* Buys that failed without a verdict (timeout, lost) */
+  guint32 capacity;
+  guint32 remaining;
+  guint32 sold;
+  guint32 sold_before;  /* before the Buy phase */
+  guint64 acknowledged; /* units the buyers were told they bought */
+  guint64 uncertain;    /* Buys that failed without a verdict (timeout, lost) */
   gboolean holds;
 } BenchLaw;
 
 typedef struct {
-  BenchSettings    settings;
-  char            *item;
-  gboolean         fresh_item;
+  BenchSettings settings;
+  char *item;
+  gboolean fresh_item;
   BenchPhaseResult phases[BENCH_N_PHASES];
-  BenchCpuUse      cpu[BENCH_N_PHASES];
-  guint            cores;
-  GPid             daemon_pid;                   /* 0: unknown */
-  BenchMemory      daemon_memory;
-  BenchBatching    batching;
-  BenchLaw         law;
+  BenchCpuUse cpu[BENCH_N_PHASES];
+  guint cores;
+  GPid daemon_pid; /* 0: unknown */
+  BenchMemory daemon_memory;
+  BenchBatching batching;
+  BenchLaw law;
 } BenchReport;
 
-void bench_report_init  (BenchReport *report, const BenchSettings *settings);
+void bench_report_init (BenchReport *report, const BenchSettings *settings);
 void bench_report_clear (BenchReport *report);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BenchReport, bench_report_clear)
 
 /* The D-Bus method each phase calls, for the report. */
 const char *bench_phase_method (BenchPhase phase);
-const char *bench_phase_name   (BenchPhase phase);
+const char *bench_phase_name (BenchPhase phase);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve bench`: how many durable purchases the daemon sells per second
  * to many concurrent buyers, next to how many calls that do nothing the
  * same buyers get through the same bus in the same run. The buyers are
@@ -17,13 +18,13 @@
 
 static gboolean
 parse_settings (ReserveInvocation *invocation,
-                const char        *buyers_text,
-                const char        *seconds_text,
-                const char        *calls_text,
-                const char        *stock_text,
-                const char        *item,
-                BenchSettings     *settings,
-                GError           **error)
+                const char *buyers_text,
+                const char *seconds_text,
+                const char *calls_text,
+                const char *stock_text,
+                const char *item,
+                BenchSettings *settings,
+                GError **error)
 {
   guint64 number = 0;
 
@@ -86,11 +87,11 @@ show_progress (BenchPhase phase, gdouble elapsed, guint64 calls, guint64 failed,
 }
 
 static gboolean
-run_phase (BenchPool   *pool,
-           BenchProbe  *probe,
+run_phase (BenchPool *pool,
+           BenchProbe *probe,
            BenchReport *report,
-           BenchPhase   phase,
-           GError     **error)
+           BenchPhase phase,
+           GError **error)
 {
   const BenchSettings *settings = &report->settings;
   BenchPhaseSpec spec = {
@@ -131,8 +132,7 @@ check_law (BenchReport *report, const BenchItemState *after)
   law->uncertain = report->phases[BENCH_PHASE_BUY].uncertain;
   sold_during_run = after->sold >= law->sold_before ? after->sold - law->sold_before : 0;
   law->holds = (guint64) after->remaining + after->sold == after->capacity &&
-               after->sold >= law->sold_before &&
-               sold_during_run >= law->acknowledged &&
+               after->sold >= law->sold_before && sold_during_run >= law->acknowledged &&
                sold_during_run <= law->acknowledged + law->uncertain;
 }
 
@@ -158,8 +158,8 @@ run_bench (BenchReport *report, GError **error)
   if (settings->item == NULL)
     {
       /* Unique and recognisable, so a leftover item says where it came from. */
-      report->item = g_strdup_printf ("bench-%d-%" G_GINT64_FORMAT,
-                                      (int) getpid (), g_get_real_time () / G_USEC_PER_SEC);
+      report->item = g_strdup_printf ("bench-%d-%" G_GINT64_FORMAT, (int) getpid (),
+                                      g_get_real_time () / G_USEC_PER_SEC);
       report->fresh_item = TRUE;
       if (!bench_probe_create_item (probe, report->item, settings->stock, error))
         return FALSE;
@@ -212,8 +212,8 @@ judge (const BenchReport *report, GError **error)
                    "capacity %u, and %" G_GUINT64_FORMAT " units sold during the run against "
                    "%" G_GUINT64_FORMAT " acknowledged (%" G_GUINT64_FORMAT " without a verdict)",
                    report->item, law->remaining, law->sold, law->capacity,
-                   (guint64) (law->sold - MIN (law->sold, law->sold_before)),
-                   law->acknowledged, law->uncertain);
+                   (guint64) (law->sold - MIN (law->sold, law->sold_before)), law->acknowledged,
+                   law->uncertain);
       return FALSE;
     }
   if (failed > 0)
@@ -243,7 +243,8 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       "Instead: calls per buyer in each phase, 1 to 10000000", "C" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item,
       "Buy this existing item, which nobody else may buy meanwhile "
-      "(default: a fresh item, bench-PID-TIME; creating it needs an admin)", "ITEM" },
+      "(default: a fresh item, bench-PID-TIME; creating it needs an admin)",
+      "ITEM" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
       "Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)", "K" },
     { NULL }

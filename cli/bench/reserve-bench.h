@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve bench`, for reserve.c's list of commands. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "race-dbus.h"
 
 #include <unistd.h>
@@ -10,22 +11,22 @@
 /* --- the parent's questions, asked by a child ------------------------------ */
 
 typedef struct {
-  GBusType    bus_type;
-  const char *item;       /* the child has a copy of the parent's memory */
-  gboolean    create;
-  guint       capacity;
+  GBusType bus_type;
+  const char *item; /* the child has a copy of the parent's memory */
+  gboolean create;
+  guint capacity;
 } ItemRequest;
 
 /* A GError travels back as its domain's name, its code and its message,
  * so the parent can report it exactly as if it had made the call. */
 typedef struct {
   gboolean ok;
-  char     domain[64];
-  gint32   code;
-  char     message[1024];
-  guint32  capacity;
-  guint32  remaining;
-  guint32  sold;
+  char domain[64];
+  gint32 code;
+  char message[1024];
+  guint32 capacity;
+  guint32 remaining;
+  guint32 sold;
 } ItemAnswer;
 
 static GVariant *
@@ -71,8 +72,8 @@ ask_in_child (const ItemRequest *request, RaceItemState *state, GError **error)
 {
   ItemAnswer answer;
 
-  if (!pool_call_in_child ("talking to reserved", ask_about_item, request,
-                           &answer, sizeof answer, error))
+  if (!pool_call_in_child ("talking to reserved", ask_about_item, request, &answer, sizeof answer,
+                           error))
     return FALSE;
   if (!answer.ok)
     {
@@ -80,8 +81,7 @@ ask_in_child (const ItemRequest *request, RaceItemState *state, GError **error)
       answer.message[sizeof answer.message - 1] = '\0';
       /* The quark of a domain's name is the domain: G_DBUS_ERROR and
        * RESERVE_ERROR come back as themselves. */
-      g_set_error_literal (error, g_quark_from_string (answer.domain), answer.code,
-                           answer.message);
+      g_set_error_literal (error, g_quark_from_string (answer.domain), answer.code, answer.message);
       return FALSE;
     }
   state->capacity = answer.capacity;
@@ -100,19 +100,21 @@ explain_refusal (GError **error, const char *what, const char *hint)
 
   if (!reserve_error_get_code (refusal, &code))
     return;
-  *error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s%s", what, refusal->message,
-                        code == RESERVE_ERROR_PERMISSION_DENIED || code == RESERVE_ERROR_NO_SUCH_ITEM
-                        ? hint : "");
+  *error =
+    g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s%s", what, refusal->message,
+                 code == RESERVE_ERROR_PERMISSION_DENIED || code == RESERVE_ERROR_NO_SUCH_ITEM
+                   ? hint
+                   : "");
   g_error_free (refusal);
 }
 
 gboolean
-race_dbus_prepare_item (GBusType       bus_type,
-                        const char    *item,
-                        guint          stock,
-                        char         **item_out,
+race_dbus_prepare_item (GBusType bus_type,
+                        const char *item,
+                        guint stock,
+                        char **item_out,
                         RaceItemState *state,
-                        GError       **error)
+                        GError **error)
 {
   g_autofree char *fresh = NULL;
   g_autofree char *what = NULL;
@@ -123,8 +125,8 @@ race_dbus_prepare_item (GBusType       bus_type,
     {
       /* Unique per run, so runs never share stock; within the API's
        * 64 bytes of [A-Za-z0-9._:-]. */
-      fresh = g_strdup_printf ("race-%" G_GINT64_FORMAT "-%d",
-                               g_get_real_time () / G_USEC_PER_SEC, (int) getpid ());
+      fresh = g_strdup_printf ("race-%" G_GINT64_FORMAT "-%d", g_get_real_time () / G_USEC_PER_SEC,
+                               (int) getpid ());
       request.item = fresh;
       request.create = TRUE;
     }
@@ -182,8 +184,8 @@ race_dbus_buyer (RaceBuyer *buyer, gconstpointer data)
 
   race_buyer_note_read (buyer, -1);
   if (reserve_reserve1_call_buy_sync (proxy, dbus->item, buyer->name, 1, no_options (),
-                                      G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                      &order, &remaining, NULL, &error))
+                                      G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC, &order,
+                                      &remaining, NULL, &error))
     {
       buyer->order = order;
       buyer->seen = remaining;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "race-modes.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@
 
 typedef struct {
   const char *path;
-  guint       delay_ms;
+  guint delay_ms;
 } FileBuyerData;
 
 gboolean
@@ -109,8 +110,8 @@ buy_from_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
 
   if (!read_whole_file (fd, text, sizeof text))
     {
-      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot read %s: %s",
-                          file->path, g_strerror (errno));
+      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot read %s: %s", file->path,
+                          g_strerror (errno));
       return;
     }
   torn = !race_file_parse_count (text, &count);
@@ -135,8 +136,8 @@ buy_from_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
     }
   if (!rewrite_file (fd, count - 1))
     {
-      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot write %s: %s",
-                          file->path, g_strerror (errno));
+      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot write %s: %s", file->path,
+                          g_strerror (errno));
       return;
     }
   race_buyer_note_bought (buyer);
@@ -151,8 +152,8 @@ open_file (RaceBuyer *buyer, const FileBuyerData *file)
   int fd = open (file->path, O_RDWR | O_CLOEXEC);
 
   if (fd < 0)
-    race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot open %s: %s",
-                        file->path, g_strerror (errno));
+    race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot open %s: %s", file->path,
+                        g_strerror (errno));
   return fd;
 }
 
@@ -179,8 +180,8 @@ lock_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
     {
       if (errno != EINTR)
         {
-          race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot lock %s: %s",
-                              file->path, g_strerror (errno));
+          race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot lock %s: %s", file->path,
+                              g_strerror (errno));
           return FALSE;
         }
     }
@@ -211,15 +212,15 @@ out:
 /* --- the setup ------------------------------------------------------------- */
 
 struct _RaceSetup {
-  RaceSettings        settings;
-  char               *scratch;    /* (nullable) our folder, removed at the end */
-  char               *file;       /* (nullable) the file modes' file */
-  char               *database;   /* (nullable) the sqlite mode's database */
-  char               *item;       /* (nullable) the dbus mode's item */
-  RaceItemState       item_before;
-  FileBuyerData       file_data;
+  RaceSettings settings;
+  char *scratch;  /* (nullable) our folder, removed at the end */
+  char *file;     /* (nullable) the file modes' file */
+  char *database; /* (nullable) the sqlite mode's database */
+  char *item;     /* (nullable) the dbus mode's item */
+  RaceItemState item_before;
+  FileBuyerData file_data;
   RaceSqliteBuyerData sqlite_data;
-  RaceDbusBuyerData   dbus_data;
+  RaceDbusBuyerData dbus_data;
 };
 
 /* How long a sqlite buyer waits for the database before giving up: the
@@ -252,15 +253,14 @@ race_setup_new (const RaceSettings *settings, const gboolean *modes, GError **er
   if (modes[RACE_MODE_SQLITE])
     setup->database = g_build_filename (setup->scratch, "race.db", NULL);
   if (modes[RACE_MODE_DBUS] &&
-      !race_dbus_prepare_item (settings->bus_type, settings->item, settings->stock,
-                               &setup->item, &setup->item_before, error))
+      !race_dbus_prepare_item (settings->bus_type, settings->item, settings->stock, &setup->item,
+                               &setup->item_before, error))
     return NULL;
 
-  setup->file_data = (FileBuyerData) { setup->file, settings->delay_ms };
-  setup->sqlite_data = (RaceSqliteBuyerData) {
-    setup->database, settings->delay_ms, busy_timeout_ms (settings)
-  };
-  setup->dbus_data = (RaceDbusBuyerData) { settings->bus_type, setup->item, settings->delay_ms };
+  setup->file_data = (FileBuyerData){ setup->file, settings->delay_ms };
+  setup->sqlite_data =
+    (RaceSqliteBuyerData){ setup->database, settings->delay_ms, busy_timeout_ms (settings) };
+  setup->dbus_data = (RaceDbusBuyerData){ settings->bus_type, setup->item, settings->delay_ms };
   return g_steal_pointer (&setup);
 }
 
@@ -358,9 +358,9 @@ check_database (RaceSetup *setup, RaceRun *run, GError **error)
 
   if (!race_sqlite_count (setup->database, &sales, &remaining, error))
     return FALSE;
-  run->check = g_strdup_printf ("the database recorded %" G_GINT64_FORMAT " %s, %"
-                                G_GINT64_FORMAT " left",
-                                sales, plural ((guint64) sales, "sale", "sales"), remaining);
+  run->check =
+    g_strdup_printf ("the database recorded %" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " left",
+                     sales, plural ((guint64) sales, "sale", "sales"), remaining);
   run->consistent = sales == run->sold && remaining + run->sold == run->stock;
   return TRUE;
 }
@@ -375,8 +375,8 @@ check_daemon (RaceSetup *setup, RaceRun *run, GError **error)
   if (!race_dbus_get_item (setup->settings.bus_type, setup->item, &after, error))
     return FALSE;
   sales = after.sold - before->sold;
-  run->check = g_strdup_printf ("the daemon recorded %u %s, %u left",
-                                sales, plural (sales, "sale", "sales"), after.remaining);
+  run->check = g_strdup_printf ("the daemon recorded %u %s, %u left", sales,
+                                plural (sales, "sale", "sales"), after.remaining);
   /* What the buyers were told, what the daemon stored, and the law. */
   run->consistent = after.sold == before->sold + run->sold &&
                     after.remaining + run->sold == before->remaining &&
@@ -403,11 +403,11 @@ dbus_data (const RaceSetup *setup)
 }
 
 typedef struct {
-  RaceModeInfo    info;
-  gboolean      (*reset)      (RaceSetup *setup, GError **error);
-  RaceBuyerFunc   buyer;
+  RaceModeInfo info;
+  gboolean (*reset) (RaceSetup *setup, GError **error);
+  RaceBuyerFunc buyer;
   gconstpointer (*buyer_data) (const RaceSetup *setup);
-  gboolean      (*check)      (RaceSetup *setup, RaceRun *run, GError **error);
+  gboolean (*check) (RaceSetup *setup, RaceRun *run, GError **error);
 } ModeOps;
 
 static const ModeOps mode_ops[RACE_N_MODES] = {
@@ -479,8 +479,7 @@ race_setup_run (RaceSetup *setup, RaceMode mode, GError **error)
   };
 
   run->item = g_strdup (mode == RACE_MODE_DBUS ? setup->item : NULL);
-  if (!ops->reset (setup, error) ||
-      !race_pool_run (&spec, run->results, &run->seconds, error))
+  if (!ops->reset (setup, error) || !race_pool_run (&spec, run->results, &run->seconds, error))
     return NULL;
   race_run_count (run);
   if (!ops->check (setup, run, error))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* For sigabbrev_np(): an interruption is reported as "SIGINT". */
 #define _GNU_SOURCE
 
@@ -15,14 +16,14 @@
 
 /* How often the parent wakes up to redraw the progress line, and how long
  * a run must last before it shows one: short runs print nothing extra. */
-#define PROGRESS_INTERVAL_MS  200
-#define PROGRESS_AFTER_USEC   (1 * G_USEC_PER_SEC)
+#define PROGRESS_INTERVAL_MS 200
+#define PROGRESS_AFTER_USEC  (1 * G_USEC_PER_SEC)
 
 /* --- the messages ---------------------------------------------------------- */
 
 typedef enum {
-  MESSAGE_READY = 1,   /* prepared, waiting at the barrier */
-  MESSAGE_DYING,       /* the --kill-one buyer's last words */
+  MESSAGE_READY = 1, /* prepared, waiting at the barrier */
+  MESSAGE_DYING,     /* the --kill-one buyer's last words */
   MESSAGE_RESULT,
 } MessageKind;
 
@@ -32,16 +33,16 @@ typedef enum {
 typedef struct {
   guint32 kind;
   guint32 index;
-  gint32  pid;
+  gint32 pid;
   guint32 outcome;
-  gint64  seen;
-  gint64  start_time;
-  gint64  read_time;
-  gint64  write_time;
-  gint64  end_time;
+  gint64 seen;
+  gint64 start_time;
+  gint64 read_time;
+  gint64 write_time;
+  gint64 end_time;
   guint64 order;
   guint32 busy_retries;
-  char    detail[256];
+  char detail[256];
 } Message;
 
 G_STATIC_ASSERT (sizeof (Message) <= PIPE_BUF);
@@ -119,30 +120,30 @@ race_buyer_give_up (RaceBuyer *buyer, RaceOutcome outcome, const char *format, .
 
 /* What the parent knows of the buyer in one slot of the process pool. */
 typedef struct {
-  guint    index;      /* 0: the slot is free */
-  gboolean ready;      /* sent READY, or is gone */
-  gsize    have;       /* bytes of @message read so far */
-  Message  message;
+  guint index;    /* 0: the slot is free */
+  gboolean ready; /* sent READY, or is gone */
+  gsize have;     /* bytes of @message read so far */
+  Message message;
 } Slot;
 
 typedef struct {
   const RacePoolSpec *spec;
-  RaceBuyerResult    *results;
-  Pool               *processes;
-  Slot               *slots;         /* one per slot of @processes */
-  guint               n_slots;
-  struct pollfd      *pollfds;
-  guint              *polled;        /* the slot of each pollfd */
-  gint64              started;
-  gint64              release_time;  /* 0 until released */
-  guint               next;          /* the next buyer to fork */
-  guint               running;
-  guint               unready;       /* forked before the release, not ready yet */
-  guint               done;
-  guint               sold;
-  gint64              progress_time; /* 0: no progress line shown */
-  struct sigaction    old_sigint;
-  struct sigaction    old_sigterm;
+  RaceBuyerResult *results;
+  Pool *processes;
+  Slot *slots; /* one per slot of @processes */
+  guint n_slots;
+  struct pollfd *pollfds;
+  guint *polled; /* the slot of each pollfd */
+  gint64 started;
+  gint64 release_time; /* 0 until released */
+  guint next;          /* the next buyer to fork */
+  guint running;
+  guint unready; /* forked before the release, not ready yet */
+  guint done;
+  guint sold;
+  gint64 progress_time; /* 0: no progress line shown */
+  struct sigaction old_sigint;
+  struct sigaction old_sigterm;
 } RacePool;
 
 static volatile sig_atomic_t interrupted_by = 0;
@@ -176,7 +177,7 @@ restore_interrupts (const RacePool *pool)
 
 typedef struct {
   const RacePool *pool;
-  guint           index;
+  guint index;
 } BuyerStart;
 
 static void
@@ -209,8 +210,8 @@ spawn_buyer (RacePool *pool, guint slot, GError **error)
   if (!pool_spawn (pool->processes, slot, FALSE, run_buyer, &start, &fork_error))
     {
       g_set_error (error, fork_error->domain, fork_error->code,
-                   "cannot fork buyer-%u: %s; try a smaller --jobs",
-                   start.index, fork_error->message);
+                   "cannot fork buyer-%u: %s; try a smaller --jobs", start.index,
+                   fork_error->message);
       return FALSE;
     }
 
@@ -339,8 +340,8 @@ show_progress (RacePool *pool)
   if (!pool->spec->progress || now - pool->started < PROGRESS_AFTER_USEC ||
       now - pool->progress_time < PROGRESS_INTERVAL_MS * 1000)
     return;
-  fprintf (stderr, "\r%s: %u/%u buyers done, %u sold",
-           pool->spec->label, pool->done, pool->spec->n_buyers, pool->sold);
+  fprintf (stderr, "\r%s: %u/%u buyers done, %u sold", pool->spec->label, pool->done,
+           pool->spec->n_buyers, pool->sold);
   pool->progress_time = now;
 }
 
@@ -369,7 +370,7 @@ wait_for_buyers (RacePool *pool)
       n++;
     }
   if (poll (pool->pollfds, n, PROGRESS_INTERVAL_MS) <= 0)
-    return;  /* a timeout, or EINTR: the caller looks at the time and the signals */
+    return; /* a timeout, or EINTR: the caller looks at the time and the signals */
 
   for (guint i = 0; i < n; i++)
     {
@@ -410,10 +411,7 @@ make_times_relative (RacePool *pool)
 }
 
 gboolean
-race_pool_run (const RacePoolSpec *spec,
-               RaceBuyerResult    *results,
-               gdouble            *seconds,
-               GError            **error)
+race_pool_run (const RacePoolSpec *spec, RaceBuyerResult *results, gdouble *seconds, GError **error)
 {
   RacePool pool;
   gboolean ok = TRUE;
@@ -456,8 +454,7 @@ race_pool_run (const RacePoolSpec *spec,
       if (interrupted_by != 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                       "interrupted by SIG%s; stopped the buyers",
-                       sigabbrev_np (interrupted_by));
+                       "interrupted by SIG%s; stopped the buyers", sigabbrev_np (interrupted_by));
           ok = FALSE;
           break;
         }

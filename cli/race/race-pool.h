@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The buyers of `reserve race`: one forked process per buyer (pool.h), at
  * most `jobs` at a time, each reporting to the parent through its own pipe.
  * A buyer's locks are its own, so the kernel drops them when it dies.
@@ -17,25 +18,25 @@ G_BEGIN_DECLS
 /* --- in a buyer (the child) ----------------------------------------------- */
 
 typedef struct {
-  guint    index;           /* from 1 */
-  char     name[24];        /* "buyer-7": also its customer name in dbus mode */
-  gboolean victim;          /* --kill-one picked this buyer */
+  guint index;     /* from 1 */
+  char name[24];   /* "buyer-7": also its customer name in dbus mode */
+  gboolean victim; /* --kill-one picked this buyer */
 
   /* What the buyer reports: the mode's body fills these in, the pool sends
    * them when the body returns. Times are g_get_monotonic_time(), which is
    * the same clock in every process; 0 for what did not happen. */
   RaceOutcome outcome;
-  gint64      seen;         /* -1: read nothing */
-  gint64      start_time;
-  gint64      read_time;
-  gint64      write_time;
-  guint32     busy_retries;
-  guint64     order;
-  char        detail[256];
+  gint64 seen; /* -1: read nothing */
+  gint64 start_time;
+  gint64 read_time;
+  gint64 write_time;
+  guint32 busy_retries;
+  guint64 order;
+  char detail[256];
 
   /* The pool's. */
-  int         report_fd;
-  int         barrier_fd;
+  int report_fd;
+  int barrier_fd;
 } RaceBuyer;
 
 /* The mode's buyer: runs in the child, prepares what need not be timed
@@ -59,19 +60,17 @@ void race_buyer_critical_moment (RaceBuyer *buyer);
 
 /* Ends the buyer's attempt with @outcome (FAILED, NO_BUS, TORN_READ) and
  * a detail for the report. */
-void race_buyer_give_up (RaceBuyer  *buyer,
-                         RaceOutcome outcome,
-                         const char *format,
-                         ...) G_GNUC_PRINTF (3, 4);
+void race_buyer_give_up (RaceBuyer *buyer, RaceOutcome outcome, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
 
 /* --- in the parent -------------------------------------------------------- */
 
 typedef struct {
-  const char   *label;     /* for the progress line: the mode's name */
-  guint         n_buyers;
-  guint         jobs;
-  guint         victim;    /* the --kill-one buyer's index, 0 for none */
-  gboolean      progress;
+  const char *label; /* for the progress line: the mode's name */
+  guint n_buyers;
+  guint jobs;
+  guint victim; /* the --kill-one buyer's index, 0 for none */
+  gboolean progress;
   RaceBuyerFunc body;
   gconstpointer data;
 } RacePoolSpec;
@@ -81,8 +80,8 @@ typedef struct {
  * reaped. Fails only if buyers could not be forked at all or the run was
  * interrupted (SIGINT, SIGTERM); a buyer that fails or dies is a result. */
 gboolean race_pool_run (const RacePoolSpec *spec,
-                        RaceBuyerResult    *results,
-                        gdouble            *seconds,
-                        GError            **error);
+                        RaceBuyerResult *results,
+                        gdouble *seconds,
+                        GError **error);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "race-report.h"
 
 #include <stdio.h>
@@ -33,13 +34,19 @@ outcome_word (RaceOutcome outcome)
 {
   switch (outcome)
     {
-    case RACE_OUTCOME_BOUGHT:    return "bought";
-    case RACE_OUTCOME_SOLD_OUT:  return "sold out";
-    case RACE_OUTCOME_TORN_READ: return "torn";
-    case RACE_OUTCOME_FAILED:    return "failed";
-    case RACE_OUTCOME_NO_BUS:    return "no bus";
+    case RACE_OUTCOME_BOUGHT:
+      return "bought";
+    case RACE_OUTCOME_SOLD_OUT:
+      return "sold out";
+    case RACE_OUTCOME_TORN_READ:
+      return "torn";
+    case RACE_OUTCOME_FAILED:
+      return "failed";
+    case RACE_OUTCOME_NO_BUS:
+      return "no bus";
     case RACE_OUTCOME_NONE:
-    default:                     return "died";
+    default:
+      return "died";
     }
 }
 
@@ -48,13 +55,19 @@ outcome_json_name (RaceOutcome outcome)
 {
   switch (outcome)
     {
-    case RACE_OUTCOME_BOUGHT:    return "bought";
-    case RACE_OUTCOME_SOLD_OUT:  return "sold_out";
-    case RACE_OUTCOME_TORN_READ: return "torn_read";
-    case RACE_OUTCOME_FAILED:    return "failed";
-    case RACE_OUTCOME_NO_BUS:    return "no_bus";
+    case RACE_OUTCOME_BOUGHT:
+      return "bought";
+    case RACE_OUTCOME_SOLD_OUT:
+      return "sold_out";
+    case RACE_OUTCOME_TORN_READ:
+      return "torn_read";
+    case RACE_OUTCOME_FAILED:
+      return "failed";
+    case RACE_OUTCOME_NO_BUS:
+      return "no_bus";
     case RACE_OUTCOME_NONE:
-    default:                     return "died";
+    default:
+      return "died";
     }
 }
 
@@ -82,8 +95,9 @@ append_outcome (GString *line, const RaceRun *run, const RaceBuyerResult *result
     {
     case RACE_OUTCOME_BOUGHT:
       if (run->mode == RACE_MODE_DBUS)
-        g_string_append_printf (line, "bought order %" G_GUINT64_FORMAT ", %" G_GINT64_FORMAT
-                                " left", result->order, result->seen);
+        g_string_append_printf (line,
+                                "bought order %" G_GUINT64_FORMAT ", %" G_GINT64_FORMAT " left",
+                                result->order, result->seen);
       else
         g_string_append (line, "bought");
       break;
@@ -165,8 +179,8 @@ last_moment (const RaceBuyerResult *result)
 }
 
 typedef struct {
-  gsize  width;   /* columns of the bar */
-  gint64 span;    /* microseconds the bar covers */
+  gsize width; /* columns of the bar */
+  gint64 span; /* microseconds the bar covers */
 } Scale;
 
 static gsize
@@ -181,13 +195,18 @@ outcome_mark (RaceOutcome outcome)
 {
   switch (outcome)
     {
-    case RACE_OUTCOME_BOUGHT:    return 'W';
-    case RACE_OUTCOME_SOLD_OUT:  return 'x';
-    case RACE_OUTCOME_TORN_READ: return '!';
-    case RACE_OUTCOME_NONE:      return 'K';
+    case RACE_OUTCOME_BOUGHT:
+      return 'W';
+    case RACE_OUTCOME_SOLD_OUT:
+      return 'x';
+    case RACE_OUTCOME_TORN_READ:
+      return '!';
+    case RACE_OUTCOME_NONE:
+      return 'K';
     case RACE_OUTCOME_FAILED:
     case RACE_OUTCOME_NO_BUS:
-    default:                     return '?';
+    default:
+      return '?';
     }
 }
 
@@ -205,7 +224,7 @@ draw_bar (char *bar, const Scale *scale, const RaceBuyerResult *result)
   memset (bar, ' ', scale->width);
   bar[scale->width] = '\0';
   if (result->start < 0)
-    return;  /* it never got past the barrier */
+    return; /* it never got past the barrier */
 
   from = column_of (scale, result->start);
   read_at = column_of (scale, result->read >= 0 ? result->read : end);
@@ -252,10 +271,14 @@ print_timeline_legend (const RaceRun *run)
 
   if (info->seen == NULL)
     {
-      const char *const items[] = {
-        ". its message on the way (the pause)", "R sent Buy", "- the daemon deciding",
-        "W bought", "x sold out", "K killed", "? failed", NULL
-      };
+      const char *const items[] = { ". its message on the way (the pause)",
+                                    "R sent Buy",
+                                    "- the daemon deciding",
+                                    "W bought",
+                                    "x sold out",
+                                    "K killed",
+                                    "? failed",
+                                    NULL };
 
       print_legend (items);
       return;
@@ -264,10 +287,15 @@ print_timeline_legend (const RaceRun *run)
   waiting = info->queued_for != NULL ? g_strdup_printf (". waiting for %s", info->queued_for)
                                      : g_strdup (". waiting");
   {
-    const char *const items[] = {
-      waiting, "R read the stock", "- pausing with what it read", "W wrote one less",
-      "x sold out", "! torn read", "K killed", "? failed", NULL
-    };
+    const char *const items[] = { waiting,
+                                  "R read the stock",
+                                  "- pausing with what it read",
+                                  "W wrote one less",
+                                  "x sold out",
+                                  "! torn read",
+                                  "K killed",
+                                  "? failed",
+                                  NULL };
 
     print_legend (items);
   }
@@ -311,8 +339,8 @@ append_tickets (GString *verdict, const RaceRun *run)
   else if (run->stock == 0)
     g_string_append (verdict, "a ticket, and there were none");
   else
-    g_string_append_printf (verdict, "one of %u tickets, %u too many",
-                            run->stock, race_run_oversold (run));
+    g_string_append_printf (verdict, "one of %u tickets, %u too many", run->stock,
+                            race_run_oversold (run));
 }
 
 static void
@@ -321,24 +349,28 @@ append_correct (GString *verdict, const RaceRun *run)
   switch (run->mode)
     {
     case RACE_MODE_FILE:
-      g_string_append_printf (verdict, "no oversell this time, by luck: nothing stops the race; "
-                              "%u sold, %s", run->sold, run->check);
+      g_string_append_printf (verdict,
+                              "no oversell this time, by luck: nothing stops the race; "
+                              "%u sold, %s",
+                              run->sold, run->check);
       break;
     case RACE_MODE_LOCKED_FILE:
-      g_string_append_printf (verdict, "correct but serial: %u sold, %s; the buyers took turns "
+      g_string_append_printf (verdict,
+                              "correct but serial: %u sold, %s; the buyers took turns "
                               "at the lock, %.2f s for %u × %u ms",
                               run->sold, run->check, run->seconds, run->buyers, run->delay_ms);
       break;
     case RACE_MODE_SQLITE:
-      g_string_append_printf (verdict, "correct: %u sold, %s; the buyers queued on the "
+      g_string_append_printf (verdict,
+                              "correct: %u sold, %s; the buyers queued on the "
                               "database lock (%" G_GUINT64_FORMAT " busy %s)",
                               run->sold, run->check, run->busy_retries,
                               plural (run->busy_retries, "retry", "retries"));
       break;
     case RACE_MODE_DBUS:
     default:
-      g_string_append_printf (verdict, "correct and concurrent: %u sold, %s",
-                              run->sold, run->check);
+      g_string_append_printf (verdict, "correct and concurrent: %u sold, %s", run->sold,
+                              run->check);
       break;
     }
 }
@@ -358,8 +390,7 @@ race_report_verdict (const RaceRun *run)
   else if (!run->consistent)
     g_string_append_printf (verdict, "%s: %u %s told they got one of %u tickets, but %s",
                             file_mode ? "LOST UPDATES" : "MISMATCH", run->sold,
-                            plural (run->sold, "buyer was", "buyers were"), run->stock,
-                            run->check);
+                            plural (run->sold, "buyer was", "buyers were"), run->stock, run->check);
   else if (run->failed > 0)
     /* Buyers that never bought prove nothing about the ones that did. */
     g_string_append_printf (verdict, "INCOMPLETE: %u sold, %s", run->sold, run->check);
@@ -420,15 +451,9 @@ describe_death (const RaceRun *run, const RaceBuyerResult *result)
 }
 
 static const ReserveColumn summary_columns[] = {
-  { "MODE", FALSE },
-  { "BUYERS", TRUE },
-  { "STOCK", TRUE },
-  { "SOLD", TRUE },
-  { "OVERSOLD", TRUE },
-  { "TORN", TRUE },
-  { "BUSY RETRIES", TRUE },
-  { "DIED", TRUE },
-  { "SECONDS", TRUE },
+  { "MODE", FALSE },        { "BUYERS", TRUE },   { "STOCK", TRUE },
+  { "SOLD", TRUE },         { "OVERSOLD", TRUE }, { "TORN", TRUE },
+  { "BUSY RETRIES", TRUE }, { "DIED", TRUE },     { "SECONDS", TRUE },
 };
 
 static void
@@ -443,8 +468,8 @@ add_number_if (ReserveTable *table, gboolean applies, guint64 number)
 void
 race_report_print_summary (RaceRun *const *runs, guint n_runs)
 {
-  g_autoptr(ReserveTable) table = reserve_table_new (summary_columns,
-                                                     G_N_ELEMENTS (summary_columns));
+  g_autoptr(ReserveTable) table =
+               reserve_table_new (summary_columns, G_N_ELEMENTS (summary_columns));
   gsize name_width = 0;
 
   for (guint i = 0; i < n_runs; i++)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "race-sqlite.h"
 
 #include <unistd.h>
@@ -14,16 +15,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 /* WAL and synchronous=FULL, as the daemon runs: the comparison is between
  * ways of sharing, not between durability settings. Every sale is a row,
  * so the check can count what was recorded, not only what is left. */
-#define SCHEMA                                                       \
-  "PRAGMA journal_mode = WAL;"                                       \
-  "CREATE TABLE stock (remaining INTEGER NOT NULL);"                 \
+#define SCHEMA                                       \
+  "PRAGMA journal_mode = WAL;"                       \
+  "CREATE TABLE stock (remaining INTEGER NOT NULL);" \
   "CREATE TABLE sales (buyer TEXT NOT NULL, pid INTEGER NOT NULL);"
 
 static gboolean
 set_error_from_db (GError **error, sqlite3 *db, const char *path, const char *doing)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot %s %s: %s",
-               doing, path, db != NULL ? sqlite3_errmsg (db) : "out of memory");
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot %s %s: %s", doing, path,
+               db != NULL ? sqlite3_errmsg (db) : "out of memory");
   return FALSE;
 }
 
@@ -67,7 +68,7 @@ race_sqlite_count (const char *path, gint64 *sales, gint64 *remaining, GError **
 
 typedef struct {
   RaceBuyer *buyer;
-  gint64     deadline;
+  gint64 deadline;
 } BusyWait;
 
 /* SQLite's own busy timeout retries silently; this one counts, so the
@@ -101,12 +102,12 @@ run_sql (RaceBuyer *buyer, sqlite3 *db, const char *sql)
 }
 
 static void
-buy_in_transaction (RaceBuyer                 *buyer,
-                    sqlite3                   *db,
+buy_in_transaction (RaceBuyer *buyer,
+                    sqlite3 *db,
                     const RaceSqliteBuyerData *sqlite,
-                    sqlite3_stmt              *select,
-                    sqlite3_stmt              *update,
-                    sqlite3_stmt              *insert)
+                    sqlite3_stmt *select,
+                    sqlite3_stmt *update,
+                    sqlite3_stmt *insert)
 {
   gint64 remaining;
 
@@ -155,8 +156,7 @@ race_sqlite_buyer (RaceBuyer *buyer, gconstpointer data)
 
   /* Its own connection, opened after the fork: SQLite connections must
    * not cross a fork. */
-  if (!step_ok (buyer, db,
-                sqlite3_open_v2 (sqlite->path, &db, SQLITE_OPEN_READWRITE, NULL),
+  if (!step_ok (buyer, db, sqlite3_open_v2 (sqlite->path, &db, SQLITE_OPEN_READWRITE, NULL),
                 SQLITE_OK, "open the database"))
     return;
   sqlite3_busy_handler (db, retry_when_busy, &wait);
@@ -165,12 +165,12 @@ race_sqlite_buyer (RaceBuyer *buyer, gconstpointer data)
                 sqlite3_prepare_v2 (db, "SELECT remaining FROM stock", -1, &select, NULL),
                 SQLITE_OK, "prepare") ||
       !step_ok (buyer, db,
-                sqlite3_prepare_v2 (db, "UPDATE stock SET remaining = remaining - 1",
-                                    -1, &update, NULL),
+                sqlite3_prepare_v2 (db, "UPDATE stock SET remaining = remaining - 1", -1, &update,
+                                    NULL),
                 SQLITE_OK, "prepare") ||
       !step_ok (buyer, db,
-                sqlite3_prepare_v2 (db, "INSERT INTO sales (buyer, pid) VALUES (?, ?)",
-                                    -1, &insert, NULL),
+                sqlite3_prepare_v2 (db, "INSERT INTO sales (buyer, pid) VALUES (?, ?)", -1, &insert,
+                                    NULL),
                 SQLITE_OK, "prepare"))
     return;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve race`: the lesson reserved exists to teach, as an experiment.
  * Forked buyers share one stock four ways (a raw file, a locked file,
  * SQLite, the daemon) and the report shows which ways oversell and what
@@ -15,18 +16,18 @@
 
 /* 30 buyers for 1 ticket: the race shows on every run, and the timeline
  * still fits a terminal. */
-#define DEFAULT_BUYERS    30
-#define DEFAULT_STOCK     1
-#define DEFAULT_DELAY_MS  10
+#define DEFAULT_BUYERS   30
+#define DEFAULT_STOCK    1
+#define DEFAULT_DELAY_MS 10
 
 typedef struct {
-  char    *mode;
-  char    *buyers;
-  char    *stock;
-  char    *delay_ms;
-  char    *jobs;
-  char    *item;
-  char    *file;
+  char *mode;
+  char *buyers;
+  char *stock;
+  char *delay_ms;
+  char *jobs;
+  char *item;
+  char *file;
   gboolean kill_one;
   gboolean timeline;
   gboolean verbose;
@@ -48,8 +49,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RaceFlags, race_flags_clear)
 
 /* --- checking the flags ---------------------------------------------------- */
 
-static gboolean
-usage_error (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static gboolean usage_error (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 usage_error (GError **error, const char *format, ...)
@@ -82,13 +82,20 @@ parse_modes (const char *text, gboolean *modes, GError **error)
       return TRUE;
     }
   described = reserve_describe_text (text);
-  return usage_error (error, "--mode %s is not a mode: allowed are all, file, locked-file, "
-                      "sqlite and dbus", described);
+  return usage_error (error,
+                      "--mode %s is not a mode: allowed are all, file, locked-file, "
+                      "sqlite and dbus",
+                      described);
 }
 
 static gboolean
-parse_count (const char *flag, const char *text, guint64 min, guint64 max,
-             guint64 fallback, guint *value, GError **error)
+parse_count (const char *flag,
+             const char *text,
+             guint64 min,
+             guint64 max,
+             guint64 fallback,
+             guint *value,
+             GError **error)
 {
   guint64 number = fallback;
 
@@ -118,43 +125,49 @@ check_file_flag (const char *path, GError **error)
   if (!g_file_get_contents (path, &text, NULL, &read_error))
     return usage_error (error, "--file %s cannot be read: %s", described, read_error->message);
   if (*text != '\0' && !race_file_parse_count (text, &count))
-    return usage_error (error, "--file %s holds something other than {\"count\": N}; "
-                        "not overwriting it", described);
+    return usage_error (error,
+                        "--file %s holds something other than {\"count\": N}; "
+                        "not overwriting it",
+                        described);
   return TRUE;
 }
 
 /* A flag for a mode that will not run is a mistake worth pointing out. */
 static gboolean
-check_flag_has_mode (const char *flag, const char *value, gboolean used, const char *modes,
-                     const RaceFlags *flags, GError **error)
+check_flag_has_mode (const char *flag,
+                     const char *value,
+                     gboolean used,
+                     const char *modes,
+                     const RaceFlags *flags,
+                     GError **error)
 {
   if (value == NULL || used)
     return TRUE;
-  return usage_error (error, "%s is for the %s, which --mode %s does not run",
-                      flag, modes, flags->mode);
+  return usage_error (error, "%s is for the %s, which --mode %s does not run", flag, modes,
+                      flags->mode);
 }
 
 static gboolean
-settings_from_flags (const RaceFlags    *flags,
-                     GBusType            bus_type,
-                     RaceSettings       *settings,
-                     gboolean           *modes,
-                     GError            **error)
+settings_from_flags (const RaceFlags *flags,
+                     GBusType bus_type,
+                     RaceSettings *settings,
+                     gboolean *modes,
+                     GError **error)
 {
   if (!parse_modes (flags->mode, modes, error) ||
       !parse_count ("--buyers", flags->buyers, 1, RACE_BUYERS_MAX, DEFAULT_BUYERS,
                     &settings->buyers, error) ||
-      !parse_count ("--stock", flags->stock, 0, RACE_STOCK_MAX, DEFAULT_STOCK,
-                    &settings->stock, error) ||
+      !parse_count ("--stock", flags->stock, 0, RACE_STOCK_MAX, DEFAULT_STOCK, &settings->stock,
+                    error) ||
       !parse_count ("--delay-ms", flags->delay_ms, 0, RACE_DELAY_MS_MAX, DEFAULT_DELAY_MS,
                     &settings->delay_ms, error) ||
       !parse_count ("--jobs", flags->jobs, 1, RACE_JOBS_MAX,
                     MIN (settings->buyers, RACE_JOBS_DEFAULT), &settings->jobs, error) ||
-      !check_flag_has_mode ("--item", flags->item, modes[RACE_MODE_DBUS], "dbus mode",
-                            flags, error) ||
+      !check_flag_has_mode ("--item", flags->item, modes[RACE_MODE_DBUS], "dbus mode", flags,
+                            error) ||
       !check_flag_has_mode ("--file", flags->file,
-                            modes[RACE_MODE_FILE] || modes[RACE_MODE_LOCKED_FILE],
-                            "file modes", flags, error) ||
+                            modes[RACE_MODE_FILE] || modes[RACE_MODE_LOCKED_FILE], "file modes",
+                            flags, error) ||
       (flags->item != NULL && !reserve_check_item_name (flags->item, error)) ||
       (flags->file != NULL && !check_file_flag (flags->file, error)))
     return FALSE;
@@ -200,12 +213,13 @@ describe_trouble (const RaceRun *run, GBusType bus_type)
                                 run->no_bus, run->no_bus == 1 ? "buyer" : "buyers",
                                 bus_name (bus_type), result->index, result->detail);
       if (failed (result))
-        return g_strdup_printf ("%u %s in the %s mode failed (buyer-%u: %s)",
-                                run->failed, run->failed == 1 ? "buyer" : "buyers", mode,
-                                result->index, result->detail);
+        return g_strdup_printf ("%u %s in the %s mode failed (buyer-%u: %s)", run->failed,
+                                run->failed == 1 ? "buyer" : "buyers", mode, result->index,
+                                result->detail);
       if (race_buyer_result_died_unexpectedly (result))
         return g_strdup_printf ("buyer-%u (pid %d) of the %s mode died, and --kill-one did "
-                                "not ask for it", result->index, (int) result->pid, mode);
+                                "not ask for it",
+                                result->index, (int) result->pid, mode);
     }
   return NULL;
 }
@@ -287,8 +301,8 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   const GOptionEntry entries[] = {
     { "mode", 'm', 0, G_OPTION_ARG_FILENAME, &flags.mode,
       "all (the default), file, locked-file, sqlite or dbus", "MODE" },
-    { "buyers", 'n', 0, G_OPTION_ARG_FILENAME, &flags.buyers,
-      "Buyers, 1 to 100000 (default: 30)", "N" },
+    { "buyers", 'n', 0, G_OPTION_ARG_FILENAME, &flags.buyers, "Buyers, 1 to 100000 (default: 30)",
+      "N" },
     { "stock", 's', 0, G_OPTION_ARG_FILENAME, &flags.stock,
       "Units on sale, 0 to 1000000000 (default: 1)", "S" },
     { "delay-ms", 'd', 0, G_OPTION_ARG_FILENAME, &flags.delay_ms,
@@ -301,8 +315,8 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       "File modes: this file (overwritten), not a scratch one", "PATH" },
     { "kill-one", 0, 0, G_OPTION_ARG_NONE, &flags.kill_one,
       "buyer-1 SIGKILLs itself inside its critical section", NULL },
-    { "timeline", 't', 0, G_OPTION_ARG_NONE, &flags.timeline,
-      "Draw when each buyer read and wrote", NULL },
+    { "timeline", 't', 0, G_OPTION_ARG_NONE, &flags.timeline, "Draw when each buyer read and wrote",
+      NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &flags.verbose,
       "One line per buyer: what it read, what it was told", NULL },
     { NULL }
@@ -349,25 +363,24 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_race_command = {
   .name = "race",
   .parameters = "",
-  .summary =
-    "Race buyers for one stock four ways, and see which ways oversell.\n"
-    "\n"
-    "Each buyer is a forked process that buys one unit; the first batch (--jobs)\n"
-    "is released at once. The modes, which --mode all runs in this order:\n"
-    "  file         read {\"count\": S} from a file, pause, write back count - 1\n"
-    "  locked-file  the same inside flock(): correct, but one buyer at a time\n"
-    "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
-    "  dbus         one Buy call each to reserved, which decides in a transaction\n"
-    "The dbus mode creates a fresh item with the stock (creating items takes an\n"
-    "admin; on the session bus the daemon's own user is one) unless --item.\n"
-    "\n"
-    "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
-    "result, not a refusal):\n"
-    "  0  the run completed, even if the file mode oversold: that is the lesson\n"
-    "  2  usage error (unknown flag, bad value)\n"
-    "  3  reserved could not be reached; a buyer failed, or died without\n"
-    "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
-    "     dbus) was not",
+  .summary = "Race buyers for one stock four ways, and see which ways oversell.\n"
+             "\n"
+             "Each buyer is a forked process that buys one unit; the first batch (--jobs)\n"
+             "is released at once. The modes, which --mode all runs in this order:\n"
+             "  file         read {\"count\": S} from a file, pause, write back count - 1\n"
+             "  locked-file  the same inside flock(): correct, but one buyer at a time\n"
+             "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
+             "  dbus         one Buy call each to reserved, which decides in a transaction\n"
+             "The dbus mode creates a fresh item with the stock (creating items takes an\n"
+             "admin; on the session bus the daemon's own user is one) unless --item.\n"
+             "\n"
+             "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
+             "result, not a refusal):\n"
+             "  0  the run completed, even if the file mode oversold: that is the lesson\n"
+             "  2  usage error (unknown flag, bad value)\n"
+             "  3  reserved could not be reached; a buyer failed, or died without\n"
+             "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
+             "     dbus) was not",
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

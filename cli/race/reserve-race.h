@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `reserve race` (reserve-race.c), declared apart from the other commands
  * in reserve-command.h because its exit status differs: it never exits 1. */
 #pragma once

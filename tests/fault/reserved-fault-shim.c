@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* An LD_PRELOAD library that makes the disk under the daemon's database
  * misbehave: failed fsyncs and writes, or a power loss at a chosen point.
  * What it does is set at run time through a shared control block; see
@@ -34,8 +35,8 @@
 enum {
   KIND_UNKNOWN = 0,
   KIND_OTHER = 1,
-  KIND_DB = 2,       /* then the others: KIND_DB + file index */
-  KIND_FOLDER = KIND_DB + N_FILES,  /* the database's folder */
+  KIND_DB = 2,                     /* then the others: KIND_DB + file index */
+  KIND_FOLDER = KIND_DB + N_FILES, /* the database's folder */
 };
 /* The file index of a new database, built under its own name and renamed
  * into place. */
@@ -56,37 +57,39 @@ typedef int (*OpenFn) (const char *, int, ...);
 typedef int (*CloseFn) (int);
 
 static struct {
-  WriteFn       write;
-  PwriteFn      pwrite;
-  Pwrite64Fn    pwrite64;
-  SyncFn        fsync;
-  SyncFn        fdatasync;
-  FtruncateFn   ftruncate;
+  WriteFn write;
+  PwriteFn pwrite;
+  Pwrite64Fn pwrite64;
+  SyncFn fsync;
+  SyncFn fdatasync;
+  FtruncateFn ftruncate;
   Ftruncate64Fn ftruncate64;
-  UnlinkFn      unlink;
-  RenameFn      rename;
-  OpenFn        open;
-  OpenFn        open64;
-  CloseFn       close;
+  UnlinkFn unlink;
+  RenameFn rename;
+  OpenFn open;
+  OpenFn open64;
+  CloseFn close;
 } real;
 
 /* Calls can arrive before the constructor ran (from other libraries'
  * constructors), so each function is looked up when first needed.
  * dlsym() hands back an object pointer; a union turns it into a function
  * pointer without a cast ISO C forbids. */
-#define DEFINE_REAL(field, Type)                                  \
-  static Type                                                     \
-  real_##field (void)                                             \
-  {                                                               \
-    Type fn = __atomic_load_n (&real.field, __ATOMIC_ACQUIRE);    \
-    if (fn == NULL)                                               \
-      {                                                           \
-        union { void *object; Type fn; } u;                       \
-        u.object = dlsym (RTLD_NEXT, #field);                     \
-        fn = u.fn;                                                \
-        __atomic_store_n (&real.field, fn, __ATOMIC_RELEASE);     \
-      }                                                           \
-    return fn;                                                    \
+#define DEFINE_REAL(field, Type)                               \
+  static Type real_##field (void)                              \
+  {                                                            \
+    Type fn = __atomic_load_n (&real.field, __ATOMIC_ACQUIRE); \
+    if (fn == NULL)                                            \
+      {                                                        \
+        union {                                                \
+          void *object;                                        \
+          Type fn;                                             \
+        } u;                                                   \
+        u.object = dlsym (RTLD_NEXT, #field);                  \
+        fn = u.fn;                                             \
+        __atomic_store_n (&real.field, fn, __ATOMIC_RELEASE);  \
+      }                                                        \
+    return fn;                                                 \
   }
 
 DEFINE_REAL (write, WriteFn)
@@ -117,7 +120,7 @@ static unsigned char fd_kind[MAX_FDS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t rng_state;
 
-__attribute__((constructor)) static void
+__attribute__ ((constructor)) static void
 shim_init (void)
 {
   const char *control_path = getenv ("RESERVED_FAULT_CONTROL");
@@ -179,7 +182,8 @@ take (int32_t *budget)
   int32_t left = __atomic_load_n (budget, __ATOMIC_ACQUIRE);
 
   while (left > 0)
-    if (__atomic_compare_exchange_n (budget, &left, left - 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (__atomic_compare_exchange_n (budget, &left, left - 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
       return 1;
   return 0;
 }
@@ -258,19 +262,19 @@ fault_errno (void)
 /* --- power loss: what the disk does not have yet ------------------------------ */
 
 typedef struct {
-  int            truncate;    /* 0: a write */
-  int64_t        offset;      /* a write's position; a truncation's new size */
-  int64_t        length;      /* bytes written */
-  int64_t        old_size;    /* the file's size before */
-  unsigned char *old_data;    /* what the write covered, or the truncation cut off */
-  int64_t        old_length;
-  unsigned char *new_data;    /* what the write wrote */
+  int truncate;            /* 0: a write */
+  int64_t offset;          /* a write's position; a truncation's new size */
+  int64_t length;          /* bytes written */
+  int64_t old_size;        /* the file's size before */
+  unsigned char *old_data; /* what the write covered, or the truncation cut off */
+  int64_t old_length;
+  unsigned char *new_data; /* what the write wrote */
 } Record;
 
 static struct {
   Record *records;
-  size_t  n;
-  size_t  allocated;
+  size_t n;
+  size_t allocated;
 } unsynced[N_FILES];
 
 static void
@@ -340,7 +344,8 @@ write_all (int fd, const unsigned char *data, int64_t length, int64_t offset)
 
   while (done < length)
     {
-      ssize_t n = REAL (pwrite, "pwrite") (fd, data + done, (size_t) (length - done), offset + done);
+      ssize_t n =
+        REAL (pwrite, "pwrite") (fd, data + done, (size_t) (length - done), offset + done);
       if (n <= 0)
         break;
       done += n;
@@ -355,7 +360,7 @@ keep (void)
 
 /* The power goes: each file becomes what its last sync left on the disk,
  * plus, maybe, some of the sectors written since. */
-__attribute__((noreturn)) static void
+__attribute__ ((noreturn)) static void
 power_loss (void)
 {
   for (int file = 0; file < N_FILES; file++)
@@ -366,7 +371,7 @@ power_loss (void)
         continue;
       fd = REAL (open, "open") (paths[file], O_RDWR | O_CLOEXEC);
       if (fd < 0)
-        continue;  /* deleted since: nothing to lose */
+        continue; /* deleted since: nothing to lose */
       for (size_t i = unsynced[file].n; i-- > 0;)
         {
           Record *r = &unsynced[file].records[i];
@@ -384,8 +389,9 @@ power_loss (void)
               count (&control->lost_bytes, (uint64_t) r->length);
             }
         }
-      for (size_t i = 0; __atomic_load_n (&control->keep_percent, __ATOMIC_ACQUIRE) > 0 &&
-                         i < unsynced[file].n; i++)
+      for (size_t i = 0;
+           __atomic_load_n (&control->keep_percent, __ATOMIC_ACQUIRE) > 0 && i < unsynced[file].n;
+           i++)
         {
           Record *r = &unsynced[file].records[i];
 
@@ -414,7 +420,8 @@ power_loss (void)
     {
       REAL (rename, "rename") (paths[FILE_DB], paths[FILE_NEW]);
       if (rename_replaced)
-        REAL (close, "close") (REAL (open, "open") (paths[FILE_DB], O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        REAL (close, "close")
+      (REAL (open, "open") (paths[FILE_DB], O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     }
   __atomic_store_n (&control->crashed, 1, __ATOMIC_RELEASE);
   _exit (RESERVED_FAULT_CRASH_STATUS);
@@ -700,19 +707,18 @@ opened (int fd)
 /* open() and open64() are the same function under two names (see
  * meson.build); the mode argument is there only when a file may be
  * created. */
-#define DEFINE_OPEN(name)                                         \
-  int                                                             \
-  name (const char *path, int flags, ...)                         \
-  {                                                               \
-    mode_t create_mode = 0;                                       \
-                                                                  \
-    if (flags & (O_CREAT | O_TMPFILE))                            \
-      {                                                           \
-        va_list ap;                                               \
-        va_start (ap, flags);                                     \
-        create_mode = va_arg (ap, mode_t);                        \
-        va_end (ap);                                              \
-      }                                                           \
+#define DEFINE_OPEN(name)                                          \
+  int name (const char *path, int flags, ...)                      \
+  {                                                                \
+    mode_t create_mode = 0;                                        \
+                                                                   \
+    if (flags & (O_CREAT | O_TMPFILE))                             \
+      {                                                            \
+        va_list ap;                                                \
+        va_start (ap, flags);                                      \
+        create_mode = va_arg (ap, mode_t);                         \
+        va_end (ap);                                               \
+      }                                                            \
     return opened (REAL (name, #name) (path, flags, create_mode)); \
   }
 

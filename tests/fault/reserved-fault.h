@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The control block of the fault-injection shim (reserved-fault-shim.so),
  * shared by the shim inside the daemon and the test that drives it.
  *
@@ -44,7 +45,7 @@
 
 #include <stdint.h>
 
-#define RESERVED_FAULT_MAGIC        0x52464c54u  /* "RFLT" */
+#define RESERVED_FAULT_MAGIC        0x52464c54u /* "RFLT" */
 #define RESERVED_FAULT_CRASH_STATUS 86
 
 enum {
@@ -68,25 +69,25 @@ typedef struct {
 
   /* ERRORS: set by the test, used up by the shim. */
   uint32_t files;
-  int32_t  error;          /* errno to fail with; 0: EIO */
-  int32_t  fail_syncs;
-  int32_t  skip_writes;
-  int32_t  fail_writes;
-  uint32_t seed;           /* for torn writes and kept sectors */
+  int32_t error; /* errno to fail with; 0: EIO */
+  int32_t fail_syncs;
+  int32_t skip_writes;
+  int32_t fail_writes;
+  uint32_t seed; /* for torn writes and kept sectors */
 
   /* POWER_LOSS: set by the test. */
-  uint64_t crash_at;       /* 0: never */
+  uint64_t crash_at; /* 0: never */
   uint32_t keep_percent;
   uint32_t padding;
 
   /* Counters, written by the shim. */
-  uint64_t events;         /* writes + syncs + truncations + deletions */
+  uint64_t events; /* writes + syncs + truncations + deletions */
   uint64_t writes;
   uint64_t syncs;
   uint64_t failed_writes;
   uint64_t torn_writes;
   uint64_t failed_syncs;
-  uint64_t crashed;        /* 1 once the shim simulated the power loss */
-  uint64_t lost_writes;    /* unsynced writes undone at the crash */
+  uint64_t crashed;     /* 1 once the shim simulated the power loss */
+  uint64_t lost_writes; /* unsynced writes undone at the crash */
   uint64_t lost_bytes;
 } ReservedFaultControl;

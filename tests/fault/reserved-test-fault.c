@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-test-fault.h"
 
 #include <fcntl.h>
@@ -25,13 +26,13 @@ reserved_test_fault_rand_new (void)
 
 gboolean
 reserved_test_fault_buy (GDBusConnection *connection,
-                         const char      *item,
-                         const char      *user,
-                         guint32          quantity,
-                         const char      *request_id,
-                         int              timeout_ms,
-                         guint64         *order_out,
-                         GError         **error)
+                         const char *item,
+                         const char *user,
+                         guint32 quantity,
+                         const char *request_id,
+                         int timeout_ms,
+                         guint64 *order_out,
+                         GError **error)
 {
   g_autoptr(GVariant) reply = NULL;
 
@@ -39,8 +40,7 @@ reserved_test_fault_buy (GDBusConnection *connection,
                                        RESERVE_INTERFACE, "Buy",
                                        g_variant_new ("(ssu@a{sv})", item, user, quantity,
                                                       reserved_test_options (request_id)),
-                                       G_VARIANT_TYPE ("(tu)"),
-                                       G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                       G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
                                        timeout_ms, NULL, error);
   if (reply == NULL)
     return FALSE;
@@ -51,10 +51,10 @@ reserved_test_fault_buy (GDBusConnection *connection,
 /* --- the shim ---------------------------------------------------------------- */
 
 struct _ReservedTestFaultShim {
-  ReservedTestDaemon   *daemon;    /* not owned */
-  char                 *path;
+  ReservedTestDaemon *daemon; /* not owned */
+  char *path;
   ReservedFaultControl *control;
-  char                 *preload;   /* LD_PRELOAD, worked out once */
+  char *preload; /* LD_PRELOAD, worked out once */
 };
 
 ReservedTestFaultShim *
@@ -68,7 +68,8 @@ reserved_test_fault_shim_new (ReservedTestDaemon *daemon)
   fd = open (shim->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (ftruncate (fd, sizeof (ReservedFaultControl)), ==, 0);
-  shim->control = mmap (NULL, sizeof (ReservedFaultControl), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  shim->control =
+    mmap (NULL, sizeof (ReservedFaultControl), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close (fd);
   g_assert_true (shim->control != MAP_FAILED);
   reserved_test_fault_shim_reset (shim);
@@ -117,7 +118,8 @@ reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached)
       return;
     }
   if (library == NULL || binary == NULL)
-    g_error ("RESERVED_FAULT_SHIM and RESERVED_BINARY must be set: run the tests with `meson test`");
+    g_error (
+      "RESERVED_FAULT_SHIM and RESERVED_BINARY must be set: run the tests with `meson test`");
   if (shim->preload == NULL)
     {
       /* An ASan-built daemon or shim needs the ASan runtime first of all
@@ -126,15 +128,18 @@ reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached)
 
       if (runtime == NULL)
         runtime = reserved_test_asan_runtime (library);
-      shim->preload = runtime != NULL ? g_strdup_printf ("%s:%s", runtime, library) : g_strdup (library);
+      shim->preload =
+        runtime != NULL ? g_strdup_printf ("%s:%s", runtime, library) : g_strdup (library);
       g_test_message ("the daemon runs with LD_PRELOAD=%s", shim->preload);
     }
   database = realpath (reserved_test_daemon_get_database (shim->daemon), NULL);
   if (database == NULL)
     {
       /* Not created yet: its folder exists. */
-      g_autofree char *folder = g_path_get_dirname (reserved_test_daemon_get_database (shim->daemon));
-      g_autofree char *base = g_path_get_basename (reserved_test_daemon_get_database (shim->daemon));
+      g_autofree char *folder =
+        g_path_get_dirname (reserved_test_daemon_get_database (shim->daemon));
+      g_autofree char *base =
+        g_path_get_basename (reserved_test_daemon_get_database (shim->daemon));
       g_autofree char *real_folder = realpath (folder, NULL);
 
       g_assert_nonnull (real_folder);
@@ -185,10 +190,10 @@ reserved_test_fault_check_file (const char *path)
   reserved_test_query_start (&q, db, "BEGIN");
   reserved_test_query_next (&q);
   reserved_test_query_start (&q, db,
-               "SELECT i.name, i.capacity, i.remaining,"
-               "  (SELECT COALESCE(SUM(quantity), 0) FROM orders o"
-               "   WHERE o.item_id = i.id AND o.cancelled = 0)"
-               " FROM items i");
+                             "SELECT i.name, i.capacity, i.remaining,"
+                             "  (SELECT COALESCE(SUM(quantity), 0) FROM orders o"
+                             "   WHERE o.item_id = i.id AND o.cancelled = 0)"
+                             " FROM items i");
   while (reserved_test_query_next (&q))
     {
       gint64 capacity = sqlite3_column_int64 (q.stmt, 1);
@@ -200,12 +205,13 @@ reserved_test_fault_check_file (const char *path)
                  " + active orders %" G_GINT64_FORMAT " != capacity %" G_GINT64_FORMAT,
                  path, sqlite3_column_text (q.stmt, 0), remaining, sold, capacity);
     }
-  reserved_test_query_start (&q, db,
-                             "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
+  reserved_test_query_start (
+    &q, db, "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");
   g_assert_cmpint (reserved_test_query_int (&q), ==, 0);
-  reserved_test_query_start (&q, db,
-               "SELECT caller_uid, request_id, count(*) FROM orders WHERE request_id IS NOT NULL"
-               " GROUP BY caller_uid, request_id HAVING count(*) > 1");
+  reserved_test_query_start (
+    &q, db,
+    "SELECT caller_uid, request_id, count(*) FROM orders WHERE request_id IS NOT NULL"
+    " GROUP BY caller_uid, request_id HAVING count(*) > 1");
   while (reserved_test_query_next (&q))
     g_error ("%s: request_id %s of uid %" G_GINT64_FORMAT " bought %" G_GINT64_FORMAT " orders",
              path, sqlite3_column_text (q.stmt, 1), (gint64) sqlite3_column_int64 (q.stmt, 0),
@@ -222,9 +228,7 @@ reserved_test_fault_check_file (const char *path)
 }
 
 void
-reserved_test_fault_assert_orders (GHashTable *in_file,
-                                   GHashTable *expected,
-                                   const char *what)
+reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what)
 {
   GHashTableIter iter;
   gpointer key, value;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the fault tests share: counts and seeds from the environment, a
  * purchase sent to the well-known name, the fault-injection shim seen from
  * the test, and the check of a database file as another process reads it. */
@@ -22,9 +23,14 @@ GRand *reserved_test_fault_rand_new (void);
 
 /* Buy on @connection, sent to the well-known name (so that it reaches a
  * restarted daemon too). TRUE with *order_out set, or FALSE with @error. */
-gboolean reserved_test_fault_buy (GDBusConnection *connection, const char *item, const char *user,
-                                  guint32 quantity, const char *request_id, int timeout_ms,
-                                  guint64 *order_out, GError **error);
+gboolean reserved_test_fault_buy (GDBusConnection *connection,
+                                  const char *item,
+                                  const char *user,
+                                  guint32 quantity,
+                                  const char *request_id,
+                                  int timeout_ms,
+                                  guint64 *order_out,
+                                  GError **error);
 
 /* --- the shim ---------------------------------------------------------------- */
 
@@ -32,23 +38,20 @@ typedef struct _ReservedTestFaultShim ReservedTestFaultShim;
 
 /* A control block (mode PASS) in the daemon's test folder. No daemon
  * loads the shim until reserved_test_fault_shim_attach(). */
-ReservedTestFaultShim *reserved_test_fault_shim_new     (ReservedTestDaemon *daemon);
-void                   reserved_test_fault_shim_free    (ReservedTestFaultShim *shim);
+ReservedTestFaultShim *reserved_test_fault_shim_new (ReservedTestDaemon *daemon);
+void reserved_test_fault_shim_free (ReservedTestFaultShim *shim);
 /* Daemons spawned from now on load the shim, or not. Under a sanitizer
  * the runtime the daemon or the shim links goes first in LD_PRELOAD. */
-void                   reserved_test_fault_shim_attach  (ReservedTestFaultShim *shim,
-                                                         gboolean               attached);
+void reserved_test_fault_shim_attach (ReservedTestFaultShim *shim, gboolean attached);
 /* The block the running daemon's shim reads; change it with __atomic. */
-ReservedFaultControl  *reserved_test_fault_shim_control (ReservedTestFaultShim *shim);
+ReservedFaultControl *reserved_test_fault_shim_control (ReservedTestFaultShim *shim);
 /* Back to mode PASS with every setting and counter at zero. */
-void                   reserved_test_fault_shim_reset   (ReservedTestFaultShim *shim);
+void reserved_test_fault_shim_reset (ReservedTestFaultShim *shim);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestFaultShim, reserved_test_fault_shim_free)
 
-#define RESERVED_TEST_FAULT_SET(field, value) \
-  __atomic_store_n (&(field), (value), __ATOMIC_RELEASE)
-#define RESERVED_TEST_FAULT_GET(field) \
-  __atomic_load_n (&(field), __ATOMIC_ACQUIRE)
+#define RESERVED_TEST_FAULT_SET(field, value) __atomic_store_n (&(field), (value), __ATOMIC_RELEASE)
+#define RESERVED_TEST_FAULT_GET(field)        __atomic_load_n (&(field), __ATOMIC_ACQUIRE)
 
 /* --- the file ---------------------------------------------------------------- */
 
@@ -59,9 +62,7 @@ typedef enum {
 
 /* (transfer full) order id -> ReservedTestOrderState, to fill in. */
 GHashTable *reserved_test_fault_orders_new (void);
-void        reserved_test_fault_orders_set (GHashTable            *orders,
-                                            guint64                id,
-                                            ReservedTestOrderState state);
+void reserved_test_fault_orders_set (GHashTable *orders, guint64 id, ReservedTestOrderState state);
 
 /* Reads @path as another process would, without changing it (no
  * checkpoint when it closes), and asserts: PRAGMA integrity_check is "ok";
@@ -71,8 +72,7 @@ void        reserved_test_fault_orders_set (GHashTable            *orders,
 GHashTable *reserved_test_fault_check_file (const char *path);
 
 /* Asserts that every order of @expected is in @in_file, in its state. */
-void reserved_test_fault_assert_orders (GHashTable *in_file,
-                                        GHashTable *expected,
-                                        const char *what);
+void
+reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what);
 
 G_END_DECLS
