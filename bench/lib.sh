@@ -58,7 +58,8 @@ bench_stop_bus() {
   fi
 }
 
-# Starts reserved --session on database $1 (config $2, log $3), waits until
+# Starts reserved --session on database $1 (config $2, log $3), behind
+# $RESERVED_WRAPPER if set (valgrind, say), waits until
 # it owns org.reserved.Reserve1 and sets DAEMON_PID and STARTUP_MS: from
 # just before its exec to the bus's NameOwnerChanged, as timed by
 # dbus-monitor, so neither a polling interval nor a client's start-up is in
@@ -78,7 +79,8 @@ bench_start_daemon() {
   done
 
   ( echo "$EPOCHREALTIME" >"$log.t0"
-    exec "$RESERVED" --session --database "$database" --config "$config" ) >"$log" 2>&1 &
+    # shellcheck disable=SC2086
+    exec ${RESERVED_WRAPPER:-} "$RESERVED" --session --database "$database" --config "$config" ) >"$log" 2>&1 &
   DAEMON_PID=$!
   owned=
   for _ in $(seq 3000); do
