@@ -39,6 +39,14 @@ int reserved_test_main (int argc,
                         void (*add_cases) (void),
                         const ReservedTestHelper *helpers);
 
+/* The main() of a test program: RESERVED_TEST_MAIN (add_cases, helpers)
+ * at the end of its file. */
+#define RESERVED_TEST_MAIN(add_cases, helpers)                      \
+  int main (int argc, char **argv)                                  \
+  {                                                                 \
+    return reserved_test_main (argc, argv, (add_cases), (helpers)); \
+  }
+
 /* @text as a number between @min and @max, for a helper's arguments; a
  * malformed one ends the helper with an error (the test that spawned it
  * then fails on its exit status). */

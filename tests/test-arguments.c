@@ -1714,12 +1714,6 @@ add_cases (void)
   ADD ("/arguments/longest-strings", test_longest_strings);
   ADD ("/arguments/precedence", test_precedence);
   ADD ("/arguments/random", test_random);
-
-#undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

@@ -123,8 +123,4 @@ add_cases (void)
   g_test_add_func ("/authority/method-table", test_method_table);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -683,20 +683,6 @@ get_order_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 }
 
 static void
-cell_get_order_own (Fixture *f, Agent *agent, Outcome outcome)
-{
-  g_assert_true (uid_of (f, f->own_order) == agent->caller->uid);
-  get_order_cell (f, agent, outcome, f->own_order);
-}
-
-static void
-cell_get_order_others (Fixture *f, Agent *agent, Outcome outcome)
-{
-  g_assert_false (uid_of (f, f->others_order) == agent->caller->uid);
-  get_order_cell (f, agent, outcome, f->others_order);
-}
-
-static void
 cancel_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
@@ -712,20 +698,6 @@ cancel_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
   g_variant_get (reply, "(u)", &remaining);
   g_assert_cmpuint (remaining, ==, before.remaining + 1);
   assert_order_state (f, order, 1, FALSE);
-}
-
-static void
-cell_cancel_own (Fixture *f, Agent *agent, Outcome outcome)
-{
-  g_assert_true (uid_of (f, f->own_order) == agent->caller->uid);
-  cancel_cell (f, agent, outcome, f->own_order);
-}
-
-static void
-cell_cancel_others (Fixture *f, Agent *agent, Outcome outcome)
-{
-  g_assert_false (uid_of (f, f->others_order) == agent->caller->uid);
-  cancel_cell (f, agent, outcome, f->others_order);
 }
 
 static void
@@ -929,15 +901,24 @@ cell_get_all_properties (Fixture *f, Agent *agent, Outcome outcome)
   reserved_test_assert_unchanged (&f->admin, before);
 }
 
+/* Which of the orders test_matrix_row() placed a column's call is about. */
+typedef enum {
+  NO_ORDER,
+  OWN_ORDER,    /* the row's caller placed it */
+  OTHERS_ORDER, /* another uid placed it */
+} Target;
+
 static const struct {
   const char *name;
-  void (*run) (Fixture *f, Agent *agent, Outcome outcome);
+  void (*run) (Fixture *f, Agent *agent, Outcome outcome); /* NO_ORDER */
+  void (*run_on) (Fixture *f, Agent *agent, Outcome outcome, guint64 order);
+  Target target;
 } columns[N_COLUMNS] = {
   [COLUMN_BUY] = { "Buy", cell_buy },
-  [COLUMN_GET_ORDER_OWN] = { "GetOrder own", cell_get_order_own },
-  [COLUMN_GET_ORDER_OTHERS] = { "GetOrder others'", cell_get_order_others },
-  [COLUMN_CANCEL_OWN] = { "Cancel own order", cell_cancel_own },
-  [COLUMN_CANCEL_OTHERS] = { "Cancel another uid's order", cell_cancel_others },
+  [COLUMN_GET_ORDER_OWN] = { "GetOrder own", NULL, get_order_cell, OWN_ORDER },
+  [COLUMN_GET_ORDER_OTHERS] = { "GetOrder others'", NULL, get_order_cell, OTHERS_ORDER },
+  [COLUMN_CANCEL_OWN] = { "Cancel own order", NULL, cancel_cell, OWN_ORDER },
+  [COLUMN_CANCEL_OTHERS] = { "Cancel another uid's order", NULL, cancel_cell, OTHERS_ORDER },
   [COLUMN_GET_ITEM] = { "GetItem", cell_get_item },
   [COLUMN_LIST_ITEMS] = { "ListItems", cell_list_items },
   [COLUMN_LIST_ORDERS] = { "ListOrders of a customer", cell_list_orders },
@@ -976,9 +957,22 @@ test_matrix_row (Fixture *f, gconstpointer data)
 
   for (guint column = 0; column < N_COLUMNS; column++)
     {
+      Outcome outcome = agent->caller->outcomes[column];
+
       g_test_message ("%s as %s (uid %u)", columns[column].name, agent->caller->name,
                       (guint) agent->caller->uid);
-      columns[column].run (f, agent, agent->caller->outcomes[column]);
+      if (columns[column].target == OWN_ORDER)
+        {
+          g_assert_true (uid_of (f, f->own_order) == agent->caller->uid);
+          columns[column].run_on (f, agent, outcome, f->own_order);
+        }
+      else if (columns[column].target == OTHERS_ORDER)
+        {
+          g_assert_false (uid_of (f, f->others_order) == agent->caller->uid);
+          columns[column].run_on (f, agent, outcome, f->others_order);
+        }
+      else
+        columns[column].run (f, agent, outcome);
       reserved_test_assert_law (&f->admin);
     }
 }
@@ -1858,12 +1852,6 @@ add_cases (void)
   ADD ("/authorization/request-id/scoped", &plain, test_request_id_scoped);
   ADD ("/authorization/fail-closed/bus-error", &daemon_as_nobody, test_fail_closed_bus_error);
   ADD ("/authorization/fail-closed/disconnected", &with_debug_log, test_fail_closed_disconnected);
-
-#undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

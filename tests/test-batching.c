@@ -419,8 +419,4 @@ add_cases (void)
               test_refusals_not_committed, reserved_test_fixture_tear_down);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -653,12 +653,6 @@ add_cases (void)
   ADD ("/cli/exit/bad-item-name", &default_setup, test_exit_bad_item_name);
   ADD ("/cli/exit/no-daemon", &no_daemon_setup, test_exit_no_daemon);
   ADD ("/cli/help", &no_daemon_setup, test_help);
-
-#undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -517,12 +517,6 @@ add_cases (void)
   ADD ("/concurrency/same-request-id", test_same_request_id);
   ADD ("/concurrency/churn", test_churn);
   ADD ("/concurrency/signal-after-race", test_signal_after_race);
-
-#undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

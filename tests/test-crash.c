@@ -298,8 +298,4 @@ add_cases (void)
   g_test_add_func ("/crash/ack-survives-kill", test_ack_survives_kill);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

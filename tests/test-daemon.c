@@ -1305,12 +1305,6 @@ add_cases (void)
        "[reserved]\nAdminUsers=nobody\n");
   ADD ("/daemon/permissions/retired-admin-groups", test_permissions_retired_keys,
        "[reserved]\nAdminGroups=65534\n");
-
-#undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

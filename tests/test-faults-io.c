@@ -850,8 +850,4 @@ add_cases (void)
               test_power_loss_first_start, fixture_tear_down);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -908,8 +908,4 @@ add_cases (void)
   g_test_add_func ("/faults/read-only/mount", test_read_only_mount);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

@@ -1110,8 +1110,4 @@ add_cases (void)
   g_test_add ("/model/restarts", Fixture, NULL, fixture_set_up, test_restarts, fixture_tear_down);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

@@ -121,8 +121,4 @@ add_cases (void)
   g_test_add_func ("/options/duplicate-key", test_options_duplicate_key);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -558,12 +558,6 @@ add_cases (void)
   ADD ("/race/usage", &without_daemon, test_usage);
   ADD ("/race/no-daemon", &without_daemon, test_no_daemon);
   ADD ("/race/help", &without_daemon, test_help);
-
-#undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

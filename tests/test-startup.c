@@ -621,8 +621,4 @@ add_cases (void)
   g_test_add_func ("/startup/replace", test_replace);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)
