@@ -15,24 +15,6 @@ G_BEGIN_DECLS
  * daemon is reported instead of waited for forever. */
 #define RESERVE_CLIENT_TIMEOUT_MSEC -1
 
-/* For a call that may need an administrator, run from a terminal: polkit
- * may then ask the person at it to authenticate, and the call waits as long
- * as they take. As systemctl does, polkit's text agent (pkttyagent) is
- * started for the call when no other agent serves the session, so a shell
- * without a desktop prompts too. Elsewhere (a script, a pipe) nobody is
- * asked, and a rule that wants a password refuses. */
-typedef struct {
-  GDBusCallFlags flags;
-  int timeout_msec;
-  GPid agent; /* 0: none started */
-} ReserveAdminCall;
-
-ReserveAdminCall reserve_client_admin_call (void);
-/* Stops the agent, if one was started. */
-void reserve_client_admin_call_clear (ReserveAdminCall *call);
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReserveAdminCall, reserve_client_admin_call_clear)
-
 /* A proxy for reserved on @bus_type. It loads no properties and connects no
  * signals (a one-shot command needs neither), but may start the daemon by
  * bus activation. */

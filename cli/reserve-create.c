@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "reserve-admin-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
@@ -44,7 +45,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                                     &per_user_limit, error)))
     return FALSE;
 
-  admin = reserve_client_admin_call ();
+  admin = reserve_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
