@@ -37,7 +37,6 @@ typedef struct {
 
 struct _ReservedDispatcher {
   GObject parent_instance;
-  const ReservedMethod *methods;
   GHashTable *methods_by_name; /* name -> const ReservedMethod * */
   ReservedCallers *callers;
   ReservedAuthority *authority;
@@ -468,7 +467,6 @@ reserved_dispatcher_new (GDBusInterfaceInfo *interface_info,
       g_hash_table_insert (self->methods_by_name, (gpointer) methods[i].name,
                            (gpointer) &methods[i]);
     }
-  self->methods = methods;
   self->callers = g_object_ref (callers);
   self->authority = g_object_ref (authority);
   self->handler_object = handler_object;
