@@ -228,6 +228,38 @@ reserved_test_process_get_log (ReservedTestProcess *process)
   return contents;
 }
 
+static guint
+count_occurrences (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+void
+reserved_test_process_wait_log (ReservedTestProcess *process, const char *needle, guint count)
+{
+  gint64 deadline = deadline_after (reserved_test_timeout_seconds ());
+
+  for (;;)
+    {
+      g_autofree char *log = reserved_test_process_get_log (process);
+
+      if (count_occurrences (log, needle) >= count)
+        return;
+      if (reserved_test_process_has_exited (process))
+        g_error ("%s (pid %d) exited (wait status %d) before saying “%s” %u times; its output:\n%s",
+                 process->what, (int) process->pid, process->status, needle, count, log);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s (pid %d) did not say “%s” %u times within %u s; its output so far:\n%s",
+                 process->what, (int) process->pid, needle, count, reserved_test_timeout_seconds (),
+                 log);
+      g_usleep (POLL_INTERVAL_US);
+    }
+}
+
 void
 reserved_test_process_free (ReservedTestProcess *process)
 {
