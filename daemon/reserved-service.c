@@ -103,48 +103,68 @@ service_of (ReservedCall *call)
 /* --- Buy(s item, s user, u quantity, a{sv} options) ------------------------------ */
 
 static gboolean
-check_buy (const ReservedArg *args, GError **error)
+check_purchase (const ReservedArg *args, const char *method, GError **error)
 {
   const char *request_id;
 
   return reserve_validate_item_name (args[0].s, error) &&
          reserve_validate_user_name (args[1].s, error) &&
          reserve_validate_range ("quantity", args[2].u, 1, RESERVE_BUY_QUANTITY_MAX, error) &&
-         reserved_options_check (args[3].v, reserved_buy_options, "Buy", error) &&
+         reserved_options_check (args[3].v, reserved_buy_options, method, error) &&
          (!g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id) ||
           reserve_validate_request_id (request_id, error));
+}
+
+static gboolean
+check_buy (const ReservedArg *args, GError **error)
+{
+  return check_purchase (args, "Buy", error);
+}
+
+/* What Buy and BuyWithDetails share once the store has answered: FALSE
+ * when the call was ended with the store's refusal. */
+static gboolean
+finish_purchase (ReservedCall *call, GAsyncResult *result, ReservedReceipt *receipt)
+{
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!reserved_store_buy_finish (self->store, result, receipt, &error))
+    {
+      reserved_call_fail (call, error);
+      return FALSE;
+    }
+  if (receipt->replayed)
+    log_change (args[0].s, receipt->order,
+                "Order %" G_GUINT64_FORMAT " given again for a repeated request_id",
+                receipt->order);
+  else
+    {
+      log_change (args[0].s, receipt->order,
+                  "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left", receipt->order,
+                  args[2].u, args[0].s, (guint) reserved_call_get_caller (call),
+                  receipt->remaining);
+      stock_changed (self, args[0].s, receipt->remaining);
+    }
+  return TRUE;
 }
 
 static void
 on_bought (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ReservedCall *call = user_data;
+  /* Taken before reserved_call_end(), which may drop the call's hold on it. */
   ReservedService *self = service_of (call);
-  const ReservedArg *args = reserved_call_get_args (call);
-  g_autoptr(GError) error = NULL;
   ReservedReceipt receipt = { 0 };
 
-  if (!reserved_store_buy_finish (self->store, result, &receipt, &error))
-    {
-      reserved_call_fail (call, error);
-      return;
-    }
-  if (receipt.replayed)
-    log_change (args[0].s, receipt.order,
-                "Order %" G_GUINT64_FORMAT " given again for a repeated request_id", receipt.order);
-  else
-    {
-      log_change (args[0].s, receipt.order,
-                  "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left", receipt.order,
-                  args[2].u, args[0].s, (guint) reserved_call_get_caller (call), receipt.remaining);
-      stock_changed (self, args[0].s, receipt.remaining);
-    }
-  reserve_reserve1_complete_buy (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.order,
-                                 receipt.remaining);
+  if (finish_purchase (call, result, &receipt))
+    reserve_reserve1_complete_buy (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.order,
+                                   receipt.remaining);
 }
 
 static void
-buy (ReservedCall *call, const ReservedArg *args)
+start_purchase (ReservedCall *call, const ReservedArg *args, GAsyncReadyCallback callback)
 {
   const char *request_id = NULL;
 
@@ -157,7 +177,66 @@ buy (ReservedCall *call, const ReservedArg *args)
                               .caller = reserved_call_get_caller (call),
                               .request_id = request_id,
                             },
-                            on_bought, call);
+                            callback, call);
+}
+
+static void
+buy (ReservedCall *call, const ReservedArg *args)
+{
+  start_purchase (call, args, on_bought);
+}
+
+/* --- BuyWithDetails(s item, s user, u quantity, a{sv} options) ------------------ */
+
+/* Buy answers a repeated request_id with the first order's id whatever
+ * became of it, which a client cannot tell from a sale. This one says
+ * whether the answer is a replay and what state the order is in now. */
+static gboolean
+check_buy_with_details (const ReservedArg *args, GError **error)
+{
+  return check_purchase (args, "BuyWithDetails", error);
+}
+
+static void
+on_bought_with_details (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  ReservedReceipt receipt = { 0 };
+  ReservedOrder order = { 0 };
+  g_autoptr(GError) error = NULL;
+  GVariantDict details;
+
+  if (!finish_purchase (call, result, &receipt))
+    return;
+  /* The order exists (the store just found or made it) and orders are
+   * never deleted; only its state may have moved on since. */
+  if (!reserved_store_get_order (self->store, receipt.order, &order, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  g_variant_dict_init (&details, NULL);
+  g_variant_dict_insert (&details, "order", "t", receipt.order);
+  g_variant_dict_insert (&details, "remaining", "u", receipt.remaining);
+  g_variant_dict_insert (&details, "replayed", "b", receipt.replayed);
+  g_variant_dict_insert (&details, "state", "s",
+                         order.cancelled ? RESERVE_ORDER_STATE_CANCELLED
+                                         : RESERVE_ORDER_STATE_ACTIVE);
+  g_variant_dict_insert (&details, "item", "s", args[0].s);
+  g_variant_dict_insert (&details, "user", "s", args[1].s);
+  g_variant_dict_insert (&details, "quantity", "u", args[2].u);
+  g_variant_dict_insert (&details, "created", "x", order.created);
+  reserved_order_clear (&order);
+  reserve_reserve1_complete_buy_with_details (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                              g_variant_dict_end (&details));
+}
+
+static void
+buy_with_details (ReservedCall *call, const ReservedArg *args)
+{
+  start_purchase (call, args, on_bought_with_details);
 }
 
 /* --- Cancel(t order) ----------------------------------------------------------------- */
@@ -464,6 +543,8 @@ static const ReservedMethod methods[] = {
   { "Restock", RESERVED_ACCESS_ADMIN, ACTION_RESTOCK, "restock items (administrators only)",
     .check = check_restock, .handler = restock },
   { "GetStatistics", RESERVED_ACCESS_ANYONE, .handler = get_statistics },
+  { "BuyWithDetails", RESERVED_ACCESS_CALLER, .check = check_buy_with_details,
+    .handler = buy_with_details },
 };
 
 const ReservedMethod *

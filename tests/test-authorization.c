@@ -1101,6 +1101,7 @@ static const struct {
   { RESERVE_INTERFACE, "GetStatistics", NO_CALLER_NEEDED },
   { "org.freedesktop.DBus.Properties", "Get", NO_CALLER_NEEDED },
   { "org.freedesktop.DBus.Properties", "GetAll", NO_CALLER_NEEDED },
+  { RESERVE_INTERFACE, "BuyWithDetails", NEEDS_CALLER },
 };
 
 static GVariant *
@@ -1130,6 +1131,8 @@ unknown_caller_args (guint i, guint64 order)
       return g_variant_new ("(ss)", RESERVE_INTERFACE, "Version");
     case 11:
       return g_variant_new ("(s)", RESERVE_INTERFACE);
+    case 12:
+      return g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 1, reserved_test_options ("fc"));
     default:
       g_assert_not_reached ();
     }

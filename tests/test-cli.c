@@ -163,7 +163,8 @@ static const char awkward_user[] = "O'Brien \"🎫\" '; DROP TABLE orders;--";
 static void
 test_buy_json (Fixture *fixture, gconstpointer data)
 {
-  static const char *const buy_keys[] = { "order", "item", "user", "quantity", "remaining", NULL };
+  static const char *const buy_keys[] = { "order",     "item",     "user",  "quantity",
+                                          "remaining", "replayed", "state", NULL };
   g_autoptr(JsonNode) bought = NULL;
   g_autoptr(JsonNode) orders = NULL;
   JsonObject *object;
@@ -253,11 +254,56 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
   retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
                                      "checkout-17", NULL);
   reserved_test_assert_exit (retry, 0);
-  g_assert_cmpstr (retry->out, ==, first->out);
+  g_assert_cmpuint (reserved_test_match_number ("^Order ([0-9]+): request id checkout-17 was used "
+                                                "before; nothing new bought, alice still holds "
+                                                "1 × ticket; 99 left\\.\n$",
+                                                0, retry->out),
+                    ==,
+                    reserved_test_match_number ("^Order ([0-9]+): alice bought", 0, first->out));
 
   orders = orders_of ("alice");
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
   g_assert_cmpint (remaining_of ("ticket"), ==, 99);
+}
+
+/* A replay of a cancelled order bought nothing: it is not reported as a
+ * sale, and the exit status says the customer holds nothing. */
+static void
+test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) first = NULL;
+  g_autoptr(ReservedTestRun) cancel = NULL;
+  g_autoptr(ReservedTestRun) retry = NULL;
+  g_autoptr(ReservedTestRun) retry_json = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  g_autofree char *order_text = NULL;
+  JsonObject *object;
+
+  first =
+    reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
+  reserved_test_assert_exit (first, 0);
+  order_text =
+    g_strdup_printf ("%" G_GUINT64_FORMAT,
+                     reserved_test_match_number ("^Order ([0-9]+): dave bought", 0, first->out));
+  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
+  reserved_test_assert_exit (cancel, 0);
+
+  retry =
+    reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
+  assert_failure (retry, 1);
+  g_assert_null (strstr (retry->out, "bought"));
+  g_assert_nonnull (strstr (retry->err, order_text));
+  g_assert_nonnull (strstr (retry->err, "cancelled"));
+  g_assert_nonnull (strstr (retry->err, "nothing was bought"));
+
+  retry_json = reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id",
+                                          "k1", "--json", NULL);
+  reserved_test_assert_exit (retry_json, 1);
+  json = reserved_test_parse_json (retry_json->out);
+  object = json_node_get_object (json);
+  g_assert_true (json_object_get_boolean_member (object, "replayed"));
+  g_assert_cmpstr (reserved_test_json_string (object, "state"), ==, "cancelled");
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 }
 
 /* --- cancel -------------------------------------------------------------- */
@@ -640,6 +686,7 @@ add_cases (void)
   ADD ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
   ADD ("/cli/buy/quantity", &default_setup, test_buy_quantity);
   ADD ("/cli/buy/request-id-replay", &default_setup, test_buy_request_id_replay);
+  ADD ("/cli/buy/replay-of-cancelled", &default_setup, test_buy_replay_of_cancelled);
   ADD ("/cli/cancel", &default_setup, test_cancel);
   ADD ("/cli/status", &default_setup, test_status);
   ADD ("/cli/items", &default_setup, test_items);

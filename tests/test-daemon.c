@@ -345,6 +345,78 @@ test_buy_options (Fixture *f, gconstpointer data)
   g_assert_cmpuint (remaining, ==, 98);
 }
 
+static GVariant *
+buy_with_details (Fixture *f, const char *user, guint32 quantity, const char *request_id)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *details = NULL;
+
+  g_assert_true (reserve_reserve1_call_buy_with_details_sync (f->client.proxy, "ticket", user,
+                                                              quantity,
+                                                              reserved_test_options (request_id),
+                                                              G_DBUS_CALL_FLAGS_NONE, -1, &details,
+                                                              NULL, &error));
+  g_assert_no_error (error);
+  return details;
+}
+
+static void
+assert_details (GVariant *details,
+                guint64 order,
+                guint32 remaining,
+                gboolean replayed,
+                const char *state)
+{
+  guint64 got_order = 0;
+  guint32 got_remaining = 0, quantity = 0;
+  gboolean got_replayed = !replayed;
+  const char *got_state = NULL, *item = NULL;
+  gint64 created = 0;
+
+  g_assert_true (g_variant_lookup (details, "order", "t", &got_order));
+  g_assert_true (g_variant_lookup (details, "remaining", "u", &got_remaining));
+  g_assert_true (g_variant_lookup (details, "replayed", "b", &got_replayed));
+  g_assert_true (g_variant_lookup (details, "state", "&s", &got_state));
+  g_assert_true (g_variant_lookup (details, "item", "&s", &item));
+  g_assert_true (g_variant_lookup (details, "quantity", "u", &quantity));
+  g_assert_true (g_variant_lookup (details, "created", "x", &created));
+  if (order != 0)
+    g_assert_cmpuint (got_order, ==, order);
+  g_assert_cmpuint (got_remaining, ==, remaining);
+  g_assert_cmpint (got_replayed, ==, replayed);
+  g_assert_cmpstr (got_state, ==, state);
+  g_assert_cmpstr (item, ==, "ticket");
+  g_assert_cmpint (created, >, 0);
+}
+
+/* BuyWithDetails tells a replay from a sale, and a replayed order's state
+ * now: Buy's answer to a replay of a cancelled order looks like a sale. */
+static void
+test_buy_with_details (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GVariant) bought = buy_with_details (f, "dave", 2, "k1");
+  g_autoptr(GVariant) again = NULL;
+  g_autoptr(GVariant) after_cancel = NULL;
+  g_autoptr(GVariant) plain = NULL;
+  guint64 order = 0;
+
+  g_assert_true (g_variant_lookup (bought, "order", "t", &order));
+  assert_details (bought, order, 98, FALSE, "active");
+  again = buy_with_details (f, "dave", 2, "k1");
+  assert_details (again, order, 98, TRUE, "active");
+
+  g_assert_cmpuint (reserved_test_cancel (&f->client, order), ==, 100);
+  after_cancel = buy_with_details (f, "dave", 2, "k1");
+  assert_details (after_cancel, order, 100, TRUE, "cancelled");
+
+  /* The key is shared with Buy: both name the same first order. */
+  g_assert_cmpuint (reserved_test_buy (&f->client, "ticket", "dave", 2, "k1", NULL), ==, order);
+  plain = buy_with_details (f, "erin", 1, NULL);
+  assert_details (plain, 0, 99, FALSE, "active");
+  reserved_test_buy_refused (&f->client, "ticket", "dave", 0, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_assert_law (&f->client);
+}
+
 static void
 test_buy_replay (Fixture *f, gconstpointer data)
 {
@@ -1282,6 +1354,7 @@ add_cases (void)
   ADD ("/daemon/buy/request-id-limits", test_buy_request_id_limits, NULL);
   ADD ("/daemon/buy/options", test_buy_options, NULL);
   ADD ("/daemon/buy/replay", test_buy_replay, NULL);
+  ADD ("/daemon/buy/with-details", test_buy_with_details, NULL);
   ADD ("/daemon/buy/replay-different-args", test_buy_replay_different_args, NULL);
   ADD ("/daemon/buy/replay-sold-out", test_buy_replay_sold_out, NULL);
   ADD ("/daemon/buy/per-user-limit", test_buy_per_user_limit, NULL);
