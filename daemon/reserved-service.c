@@ -345,27 +345,59 @@ get_item (ReservedCall *call, const ReservedArg *args)
                                       g_variant_dict_end (&info));
 }
 
+/* Refuses a listing the daemon would otherwise build past its bound: the
+ * bus drops a daemon whose reply passes its message limit. */
+static gboolean
+check_listing_size (guint n_rows,
+                    const char *what,
+                    const char *method,
+                    const char *pager,
+                    GError **error)
+{
+  if (n_rows <= RESERVE_LIST_REPLY_MAX)
+    return TRUE;
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
+               "there are more than %u %s, the most one %s reply carries: read them in pages "
+               "with %s",
+               RESERVE_LIST_REPLY_MAX, what, method, pager);
+  return FALSE;
+}
+
+static GVariant *
+items_to_variant (GArray *items, guint n_items, gboolean with_limit)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE (with_limit ? "a(suuu)" : "a(suu)"));
+  for (guint i = 0; i < n_items; i++)
+    {
+      const ReservedItem *item = &g_array_index (items, ReservedItem, i);
+
+      if (with_limit)
+        g_variant_builder_add (&builder, "(suuu)", item->name, item->capacity, item->remaining,
+                               item->per_user_limit);
+      else
+        g_variant_builder_add (&builder, "(suu)", item->name, item->capacity, item->remaining);
+    }
+  return g_variant_builder_end (&builder);
+}
+
 static void
 list_items (ReservedCall *call, const ReservedArg *args)
 {
   ReservedService *self = service_of (call);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) items = reserved_store_list_items (self->store, &error);
-  GVariantBuilder builder;
+  g_autoptr(GArray) items = reserved_store_list_items_page (self->store, NULL,
+                                                             RESERVE_LIST_REPLY_MAX + 1, &error);
 
-  if (items == NULL)
+  if (items == NULL ||
+      !check_listing_size (items->len, "items", "ListItems", "ListItemsPage", &error))
     {
       reserved_call_fail (call, error);
       return;
     }
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(suu)"));
-  for (guint i = 0; i < items->len; i++)
-    {
-      const ReservedItem *item = &g_array_index (items, ReservedItem, i);
-      g_variant_builder_add (&builder, "(suu)", item->name, item->capacity, item->remaining);
-    }
   reserve_reserve1_complete_list_items (RESERVE_RESERVE1 (self), reserved_call_end (call),
-                                        g_variant_builder_end (&builder));
+                                        items_to_variant (items, items->len, FALSE));
 }
 
 static void
@@ -408,20 +440,43 @@ lists_own_orders (ReservedCall *call, gboolean *owned, GError **error)
 }
 
 static GVariant *
-orders_to_variant (GArray *orders)
+orders_to_variant (GArray *orders, guint n_orders, gboolean with_user)
 {
   GVariantBuilder builder;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tsuxs)"));
-  for (guint i = 0; i < orders->len; i++)
+  g_variant_builder_init (&builder, G_VARIANT_TYPE (with_user ? "a(tssuxs)" : "a(tsuxs)"));
+  for (guint i = 0; i < n_orders; i++)
     {
       const ReservedOrder *order = &g_array_index (orders, ReservedOrder, i);
-      g_variant_builder_add (&builder, "(tsuxs)", order->id, order->item, order->quantity,
-                             order->created,
-                             order->cancelled ? RESERVE_ORDER_STATE_CANCELLED
-                                              : RESERVE_ORDER_STATE_ACTIVE);
+      const char *state =
+        order->cancelled ? RESERVE_ORDER_STATE_CANCELLED : RESERVE_ORDER_STATE_ACTIVE;
+
+      if (with_user)
+        g_variant_builder_add (&builder, "(tssuxs)", order->id, order->item, order->user,
+                               order->quantity, order->created, state);
+      else
+        g_variant_builder_add (&builder, "(tsuxs)", order->id, order->item, order->quantity,
+                               order->created, state);
     }
   return g_variant_builder_end (&builder);
+}
+
+static void
+on_orders_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) orders = reserved_store_list_orders_finish (self->store, result, &error);
+
+  if (orders == NULL || !check_listing_size (orders->len, "orders in this listing", "ListOrders",
+                                             "ListOrdersPage", &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserve_reserve1_complete_list_orders (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                         orders_to_variant (orders, orders->len, FALSE));
 }
 
 static void
@@ -430,20 +485,198 @@ list_orders (ReservedCall *call, const ReservedArg *args)
   ReservedService *self = service_of (call);
   const char *user = args[0].s;
   uid_t caller = reserved_call_get_caller (call);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) orders = NULL;
 
   /* Order ids are not secret, but who bought what is: a caller not allowed
-   * to see everyone's sees only the orders its own uid placed. */
-  orders = reserved_store_list_orders (self->store, user[0] != '\0' ? user : NULL,
-                                       reserved_call_is_admin (call) ? NULL : &caller, &error);
+   * to see everyone's sees only the orders its own uid placed. One row
+   * past the bound says the listing is too long without reading it all. */
+  reserved_store_list_orders_async (self->store, user[0] != '\0' ? user : NULL,
+                                    reserved_call_is_admin (call) ? NULL : &caller,
+                                    RESERVE_LIST_REPLY_MAX + 1, on_orders_listed, call);
+}
+
+/* --- ListOrdersPage(a{sv} query), ListItemsPage(a{sv} query) ---------------------- */
+
+static gboolean
+check_page_limit (GVariant *query, GError **error)
+{
+  guint32 limit;
+
+  return !g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &limit) ||
+         reserve_validate_range ("limit", limit, 1, RESERVE_PAGE_LIMIT_MAX, error);
+}
+
+/* A cursor is the last order id of the page before it, as text: opaque to
+ * clients, which only hand back what they were given. */
+static gboolean
+parse_order_cursor (const char *cursor, guint64 *after, GError **error)
+{
+  if (cursor[0] == '\0')
+    {
+      *after = 0;
+      return TRUE;
+    }
+  if (g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, after, NULL))
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "cursor “%s” was not given by ListOrdersPage: pass the next_cursor of the page "
+               "before, or none for the first page",
+               cursor);
+  return FALSE;
+}
+
+static gboolean
+check_list_orders_page (const ReservedArg *args, GError **error)
+{
+  GVariant *query = args[0].v;
+  const char *text;
+  guint64 after;
+
+  if (!reserved_options_check (query, reserved_list_orders_page_query, "ListOrdersPage", error) ||
+      !check_page_limit (query, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &text) &&
+      !parse_order_cursor (text, &after, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_USER, "&s", &text) &&
+      !reserve_validate_user_name (text, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_ITEM, "&s", &text) &&
+      !reserve_validate_item_name (text, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_STATE, "&s", &text) &&
+      g_strcmp0 (text, RESERVE_ORDER_STATE_ACTIVE) != 0 &&
+      g_strcmp0 (text, RESERVE_ORDER_STATE_CANCELLED) != 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "state “%s” is not an order state: it must be “%s” or “%s”", text,
+                   RESERVE_ORDER_STATE_ACTIVE, RESERVE_ORDER_STATE_CANCELLED);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* As ListOrders: naming a customer lists the orders the caller placed for
+ * them; every customer's orders belong to no caller. */
+static gboolean
+lists_own_orders_page (ReservedCall *call, gboolean *owned, GError **error)
+{
+  *owned = g_variant_lookup (reserved_call_get_args (call)[0].v, RESERVE_QUERY_USER, "&s", NULL);
+  return TRUE;
+}
+
+typedef struct {
+  ReservedCall *call;
+  guint limit;
+} PageRead;
+
+static void
+on_orders_page_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree PageRead *read = user_data;
+  ReservedCall *call = read->call;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) orders = reserved_store_list_orders_finish (self->store, result, &error);
+  g_autofree char *next_cursor = NULL;
+  guint n_orders;
+
   if (orders == NULL)
     {
       reserved_call_fail (call, error);
       return;
     }
-  reserve_reserve1_complete_list_orders (RESERVE_RESERVE1 (self), reserved_call_end (call),
-                                         orders_to_variant (orders));
+  /* The page was read one row long: that row says there is more. */
+  n_orders = MIN (orders->len, read->limit);
+  next_cursor = orders->len > read->limit
+                  ? g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                     g_array_index (orders, ReservedOrder, n_orders - 1).id)
+                  : g_strdup ("");
+  reserve_reserve1_complete_list_orders_page (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                              orders_to_variant (orders, n_orders, TRUE),
+                                              next_cursor);
+}
+
+static void
+list_orders_page (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  GVariant *query = args[0].v;
+  uid_t caller = reserved_call_get_caller (call);
+  PageRead *read = g_new0 (PageRead, 1);
+  ReservedOrderQuery page = {
+    .limit = RESERVE_PAGE_LIMIT_DEFAULT,
+    .created_from = G_MININT64,
+    .created_before = G_MAXINT64,
+    .only_caller = reserved_call_is_admin (call) ? NULL : &caller,
+  };
+  const char *text;
+
+  g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &page.limit);
+  if (g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &text))
+    parse_order_cursor (text, &page.after_order, NULL);
+  g_variant_lookup (query, RESERVE_QUERY_USER, "&s", &page.user);
+  g_variant_lookup (query, RESERVE_QUERY_ITEM, "&s", &page.item);
+  if (g_variant_lookup (query, RESERVE_QUERY_STATE, "&s", &text))
+    page.state = g_str_equal (text, RESERVE_ORDER_STATE_ACTIVE) ? RESERVED_ORDER_STATE_ACTIVE
+                                                                : RESERVED_ORDER_STATE_CANCELLED;
+  g_variant_lookup (query, RESERVE_QUERY_CREATED_FROM, "x", &page.created_from);
+  g_variant_lookup (query, RESERVE_QUERY_CREATED_BEFORE, "x", &page.created_before);
+
+  read->call = call;
+  read->limit = page.limit;
+  page.limit++;
+  reserved_store_list_orders_page_async (self->store, &page, on_orders_page_listed, read);
+}
+
+static gboolean
+check_list_items_page (const ReservedArg *args, GError **error)
+{
+  GVariant *query = args[0].v;
+  const char *cursor;
+
+  if (!reserved_options_check (query, reserved_list_items_page_query, "ListItemsPage", error) ||
+      !check_page_limit (query, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &cursor) && cursor[0] != '\0' &&
+      !reserve_validate_item_name (cursor, NULL))
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "cursor “%s” was not given by ListItemsPage: pass the next_cursor of the page "
+                   "before, or none for the first page",
+                   cursor);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Items are few and indexed by name: a page is read on the main loop. */
+static void
+list_items_page (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  GVariant *query = args[0].v;
+  guint32 limit = RESERVE_PAGE_LIMIT_DEFAULT;
+  const char *cursor = "";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  guint n_items;
+
+  g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &limit);
+  g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &cursor);
+  items = reserved_store_list_items_page (self->store, cursor[0] != '\0' ? cursor : NULL, limit + 1,
+                                          &error);
+  if (items == NULL)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  n_items = MIN (items->len, limit);
+  reserve_reserve1_complete_list_items_page (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                             items_to_variant (items, n_items, TRUE),
+                                             items->len > limit
+                                               ? g_array_index (items, ReservedItem, n_items - 1)
+                                                   .name
+                                               : "");
 }
 
 /* --- CreateItem(s item, u capacity, a{sv} options) --------------------------------- */
@@ -545,6 +778,12 @@ static const ReservedMethod methods[] = {
   { "GetStatistics", RESERVED_ACCESS_ANYONE, .handler = get_statistics },
   { "BuyWithDetails", RESERVED_ACCESS_CALLER, .check = check_buy_with_details,
     .handler = buy_with_details },
+  { "ListOrdersPage", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS,
+    "list the orders of every customer (administrators only; name a user instead)",
+    .check = check_list_orders_page, .is_owner = lists_own_orders_page, .owner_sees_own = TRUE,
+    .handler = list_orders_page },
+  { "ListItemsPage", RESERVED_ACCESS_ANYONE, .check = check_list_items_page,
+    .handler = list_items_page },
 };
 
 const ReservedMethod *

@@ -98,7 +98,8 @@ run_json (const char *first_arg, ...)
 
 static const char *const status_keys[] = { "name", "capacity",       "remaining",
                                            "sold", "per_user_limit", NULL };
-static const char *const order_keys[] = { "order", "item", "quantity", "created", "state", NULL };
+static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
+                                          "created", "state", NULL };
 
 /* `reserve status ITEM --json`, keys checked. */
 static JsonNode *
@@ -486,6 +487,43 @@ test_orders (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (strchr (table->out, '\n') + 1, ==, expected->str);
 }
 
+/* An administrator listing every customer's orders sees who bought what. */
+static void
+test_orders_all_names_users (Fixture *fixture, gconstpointer data)
+{
+  static const char *const test_zone[] = { "TZ", TEST_ZONE_TZ, NULL };
+  static const char *const users[] = { "alice", "bob" };
+  g_autoptr(ReservedTestRun) table = NULL;
+  g_autoptr(JsonNode) everyone = NULL;
+  g_autoptr(GString) expected = g_string_new ("ORDER  ITEM    USER   QUANTITY  CREATED");
+  JsonArray *orders;
+
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_autoptr(ReservedTestRun) buy =
+                   reserved_test_run_reserve ("buy", "--session", "--user", users[i], NULL);
+      reserved_test_assert_exit (buy, 0);
+    }
+
+  everyone = orders_of (NULL);
+  orders = json_node_get_array (everyone);
+  g_assert_cmpuint (json_array_get_length (orders), ==, G_N_ELEMENTS (users));
+  table = reserved_test_run_reserve_with_env (test_zone, "orders", "--session", "--all", NULL);
+  reserved_test_assert_exit (table, 0);
+  g_assert_true (g_str_has_prefix (table->out, expected->str));
+  g_string_truncate (expected, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      JsonObject *order = json_array_get_object_element (orders, i);
+      g_autofree char *created = format_in_test_zone (reserved_test_json_int (order, "created"));
+
+      g_assert_cmpstr (reserved_test_json_string (order, "user"), ==, users[i]);
+      g_string_append_printf (expected, "%5" G_GINT64_FORMAT "  ticket  %-5s  %8u  %s  active\n",
+                              reserved_test_json_int (order, "order"), users[i], 1, created);
+    }
+  g_assert_cmpstr (strchr (table->out, '\n') + 1, ==, expected->str);
+}
+
 /* --- admin commands ------------------------------------------------------ */
 
 static void
@@ -691,6 +729,7 @@ add_cases (void)
   ADD ("/cli/status", &default_setup, test_status);
   ADD ("/cli/items", &default_setup, test_items);
   ADD ("/cli/orders", &default_setup, test_orders);
+  ADD ("/cli/orders/all-names-users", &default_setup, test_orders_all_names_users);
   ADD ("/cli/create-restock", &default_setup, test_create_restock);
   ADD ("/cli/exit/sold-out", &default_setup, test_exit_sold_out);
   ADD ("/cli/exit/no-such-item", &default_setup, test_exit_no_such_item);
