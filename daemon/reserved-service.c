@@ -8,6 +8,7 @@
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserve-validate.h"
+#include "reserved-audit.h"
 #include "reserved-call.h"
 #include "reserved-callers.h"
 #include "reserved-options.h"
@@ -33,39 +34,6 @@ G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON
 
 enum { SIGNAL_DRAINED, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-static void log_change (const char *item, guint64 order, const char *format, ...)
-  G_GNUC_PRINTF (3, 4);
-
-/* Structured so an operator can filter the journal by item or order. */
-static void
-log_change (const char *item, guint64 order, const char *format, ...)
-{
-  g_autofree char *message = NULL;
-  char order_text[24];
-  va_list args;
-  const GLogField fields[] = {
-    { "MESSAGE", NULL, -1 },
-    { "PRIORITY", "7", -1 },
-    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
-    { "RESERVED_ITEM", item, -1 },
-    { "RESERVED_ORDER", order_text, -1 },
-  };
-  GLogField with_message[G_N_ELEMENTS (fields)];
-
-  /* Formatting costs more than the rest of a purchase's bookkeeping; skip
-   * it unless someone will read it (-v, G_MESSAGES_DEBUG). */
-  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
-    return;
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_snprintf (order_text, sizeof order_text, "%" G_GUINT64_FORMAT, order);
-  memcpy (with_message, fields, sizeof fields);
-  with_message[0].value = message;
-  g_log_structured_array (G_LOG_LEVEL_DEBUG, with_message,
-                          order != 0 ? G_N_ELEMENTS (fields) : G_N_ELEMENTS (fields) - 1);
-}
 
 /* StockChanged is coalesced per main-loop turn: under load one signal per
  * item carries the latest remaining stock instead of one per purchase,
@@ -129,22 +97,34 @@ finish_purchase (ReservedCall *call, GAsyncResult *result, ReservedReceipt *rece
   ReservedService *self = service_of (call);
   const ReservedArg *args = reserved_call_get_args (call);
   g_autoptr(GError) error = NULL;
+  const char *request_id = NULL;
+  ReservedAuditRecord record;
 
+  g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
   if (!reserved_store_buy_finish (self->store, result, receipt, &error))
     {
       reserved_call_fail (call, error);
       return FALSE;
     }
+  record = (ReservedAuditRecord){
+    .customer = args[1].s,
+    .uid = reserved_call_get_caller (call),
+    .item = args[0].s,
+    .order = receipt->order,
+    .request_id = request_id,
+    .quantity = args[2].u,
+  };
   if (receipt->replayed)
-    log_change (args[0].s, receipt->order,
-                "Order %" G_GUINT64_FORMAT " given again for a repeated request_id",
-                receipt->order);
+    reserved_audit (RESERVED_AUDIT_REPLAY, &record,
+                    "Order %" G_GUINT64_FORMAT " answered again for request_id %s of uid %u; "
+                    "nothing taken",
+                    receipt->order, request_id, (guint) record.uid);
   else
     {
-      log_change (args[0].s, receipt->order,
-                  "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left", receipt->order,
-                  args[2].u, args[0].s, (guint) reserved_call_get_caller (call),
-                  receipt->remaining);
+      reserved_audit (RESERVED_AUDIT_PURCHASE, &record,
+                      "Order %" G_GUINT64_FORMAT ": %s bought %u × %s (uid %u); %u left",
+                      receipt->order, args[1].s, args[2].u, args[0].s, (guint) record.uid,
+                      receipt->remaining);
       stock_changed (self, args[0].s, receipt->remaining);
     }
   return TRUE;
@@ -265,6 +245,7 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
   guint64 order = reserved_call_get_args (call)[0].t;
   g_autoptr(GError) error = NULL;
   g_autofree char *item = NULL;
+  ReservedOrder cancelled = { 0 };
   guint32 remaining = 0;
 
   if (!reserved_store_cancel_finish (self->store, result, &item, &remaining, &error))
@@ -272,8 +253,19 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  log_change (item, order, "Order %" G_GUINT64_FORMAT " cancelled by uid %u, %s has %u left", order,
-              (guint) reserved_call_get_caller (call), item, remaining);
+  /* The customer, for the audit trail: an order's customer never changes. */
+  reserved_store_get_order (self->store, order, &cancelled, NULL);
+  reserved_audit (RESERVED_AUDIT_CANCELLATION,
+                  &(ReservedAuditRecord){
+                    .customer = cancelled.user,
+                    .uid = reserved_call_get_caller (call),
+                    .item = item,
+                    .order = order,
+                    .quantity = cancelled.quantity,
+                  },
+                  "Order %" G_GUINT64_FORMAT " cancelled by uid %u; %s has %u left", order,
+                  (guint) reserved_call_get_caller (call), item, remaining);
+  reserved_order_clear (&cancelled);
   stock_changed (self, item, remaining);
   reserve_reserve1_complete_cancel (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
 }
@@ -702,8 +694,14 @@ on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  g_info ("Item %s created by uid %u with capacity %u", args[0].s,
-          (guint) reserved_call_get_caller (call), args[1].u);
+  reserved_audit (RESERVED_AUDIT_ITEM_CREATED,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                    .quantity = args[1].u,
+                  },
+                  "Item %s created by uid %u with capacity %u", args[0].s,
+                  (guint) reserved_call_get_caller (call), args[1].u);
   stock_changed (self, args[0].s, args[1].u);
   reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
 }
@@ -741,8 +739,14 @@ on_restocked (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  g_info ("Item %s restocked by uid %u with %u units, %u left", args[0].s,
-          (guint) reserved_call_get_caller (call), args[1].u, remaining);
+  reserved_audit (RESERVED_AUDIT_RESTOCKED,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                    .quantity = args[1].u,
+                  },
+                  "Item %s restocked by uid %u with %u units; %u left", args[0].s,
+                  (guint) reserved_call_get_caller (call), args[1].u, remaining);
   stock_changed (self, args[0].s, remaining);
   reserve_reserve1_complete_restock (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
 }

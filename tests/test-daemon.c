@@ -1209,6 +1209,72 @@ test_permissions (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_cancel (&f->client, n1), ==, 9);
 }
 
+/* The audit trail: every purchase, replay, cancellation, refusal and
+ * administrator action is one record, at info level without -v, with its
+ * MESSAGE_ID and fields (the daemon's stderr is no journal here, so each
+ * is a line that carries them). */
+static void
+assert_audited (const char *log, const char *message_id, const char *const *fields)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  g_autofree char *id_field = g_strdup_printf ("MESSAGE_ID=%s", message_id);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      gboolean all = strstr (lines[i], id_field) != NULL;
+
+      for (guint j = 0; all && fields[j] != NULL; j++)
+        all = strstr (lines[i], fields[j]) != NULL;
+      if (all)
+        return;
+    }
+  {
+    g_autofree char *wanted = g_strjoinv (" ", (char **) fields);
+
+    g_error ("no record with %s and each of “%s” in the daemon's output:\n%s", id_field, wanted,
+             log);
+  }
+}
+
+static void
+test_audit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+  g_autofree char *uid = g_strdup_printf ("RESERVED_UID=%u", (guint) getuid ());
+  g_autofree char *order_field = NULL;
+  guint64 order;
+
+  reserved_test_create_item (&f->client, "gig", 3, 0);
+  reserved_test_restock (&f->client, "gig", 2);
+  order = reserved_test_buy (&f->client, "gig", "alice", 2, "k1", NULL);
+  order_field = g_strdup_printf ("RESERVED_ORDER=%" G_GUINT64_FORMAT, order);
+  reserved_test_buy (&f->client, "gig", "alice", 2, "k1", NULL);
+  reserved_test_cancel (&f->client, order);
+  reserved_test_buy_refused (&f->client, "gig", "bob", 9, NULL, RESERVE_ERROR_SOLD_OUT);
+
+  log = reserved_test_process_get_log (reserved_test_daemon_get_process (f->daemon));
+  assert_audited (log, "f347347f81db4caaa9838736a1c5152d",
+                  (const char *const[]){ "Item gig created", uid, "RESERVED_ITEM=gig", NULL });
+  assert_audited (log, "68bba6c8846443b38deab622bfe6b8c2",
+                  (const char *const[]){ "Item gig restocked", uid, "RESERVED_QUANTITY=2", NULL });
+  assert_audited (log, "48dc9d21766e4906884cd4bd68896ce7",
+                  (const char *const[]){ "RESERVED_CUSTOMER=alice", uid, order_field,
+                                         "RESERVED_REQUEST_ID=k1", NULL });
+  assert_audited (log, "14d2b2700dc14d2eb10c930c3fc61b25",
+                  (const char *const[]){ "RESERVED_CUSTOMER=alice", order_field,
+                                         "RESERVED_REQUEST_ID=k1", NULL });
+  assert_audited (log, "e799b6650aec406a883a0c874e1b1d48",
+                  (const char *const[]){ "RESERVED_CUSTOMER=alice", uid, order_field,
+                                         "RESERVED_ITEM=gig", NULL });
+  assert_audited (log, "dc7107df251841fd965f220d3b283de5",
+                  (const char *const[]){ "RESERVED_CUSTOMER=bob", uid, "RESERVED_ITEM=gig",
+                                         "RESERVED_ERROR=org.reserved.Reserve1.Error.SoldOut",
+                                         NULL });
+  /* The start-up line names the database. */
+  if (strstr (log, reserved_test_daemon_get_database (f->daemon)) == NULL)
+    g_error ("the daemon's start-up line does not name its database:\n%s", log);
+}
+
 /* The helper's half: runs as uid 65534, which is no admin. */
 static int
 helper_nobody (const char *address, guint64 a, guint64 b)
@@ -1372,6 +1438,7 @@ add_cases (void)
   ADD ("/daemon/properties/configured", test_properties_configured,
        "[reserved]\nDefaultItem=show\nInitialCapacity=7\n");
   ADD ("/daemon/signals", test_signals, NULL);
+  ADD ("/daemon/audit", test_audit, NULL);
   ADD ("/daemon/introspection", test_introspection, NULL);
   ADD ("/daemon/permissions/other-caller", test_permissions, NULL);
   ADD ("/daemon/permissions/retired-admin-users", test_permissions_retired_keys,
