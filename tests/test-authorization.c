@@ -599,7 +599,8 @@ admin_call (Fixture *f, const char *interface, const char *method, GVariant *arg
   g_autoptr(GError) error = NULL;
   GVariant *reply =
     g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, interface,
-                                 method, args, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                 method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                 (int) reserved_test_timeout_seconds () * 1000, NULL, &error);
 
   g_assert_no_error (error);
   return reply;
@@ -1418,8 +1419,9 @@ name_has_owner (Fixture *f, const char *name)
                g_dbus_connection_call_sync (f->connection, "org.freedesktop.DBus",
                                             "/org/freedesktop/DBus", "org.freedesktop.DBus",
                                             "NameHasOwner", g_variant_new ("(s)", name),
-                                            G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                            NULL, &error);
+                                            G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+                                            (int) reserved_test_timeout_seconds () * 1000, NULL,
+                                            &error);
   gboolean has_owner = TRUE;
 
   g_assert_no_error (error);

@@ -1081,10 +1081,10 @@ test_introspection (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   file_node = g_dbus_node_info_new_for_xml (file_xml, &error);
   g_assert_no_error (error);
-  reply =
-    g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                 "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
-                                 G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
+                                       G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                       (int) reserved_test_timeout_seconds () * 1000, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&s)", &live_xml);
   live_node = g_dbus_node_info_new_for_xml (live_xml, &error);

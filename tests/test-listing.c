@@ -44,6 +44,14 @@ make_many_orders (const char *database)
   reserved_test_sql_exec_file (database, sql);
 }
 
+/* Every call is bounded by the harness, not by GDBus's 25-second default:
+ * a sanitized or valgrind-wrapped daemon reads these listings slowly. */
+static int
+timeout_ms (void)
+{
+  return (int) reserved_test_timeout_seconds () * 1000;
+}
+
 typedef struct {
   GVariant *reply;
   GError *error;
@@ -69,7 +77,7 @@ call_async (GDBusConnection *connection,
 {
   g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
                           method, parameters, G_VARIANT_TYPE (reply_type), G_DBUS_CALL_FLAGS_NONE,
-                          (int) reserved_test_timeout_seconds () * 1000, NULL, on_answer, answer);
+                          timeout_ms (), NULL, on_answer, answer);
 }
 
 static void
@@ -96,7 +104,7 @@ list_orders_page (GDBusConnection *connection, GVariant *query, char **next_curs
                                             RESERVE_INTERFACE, "ListOrdersPage",
                                             g_variant_new ("(@a{sv})", query),
                                             G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            -1, NULL, &error);
+                                            timeout_ms (), NULL, &error);
   GVariant *orders = NULL;
 
   g_assert_no_error (error);
@@ -113,7 +121,7 @@ list_orders_page_refused (GDBusConnection *connection, GVariant *query, const ch
                                             RESERVE_INTERFACE, "ListOrdersPage",
                                             g_variant_new ("(@a{sv})", query),
                                             G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            -1, NULL, &error);
+                                            timeout_ms (), NULL, &error);
 
   g_assert_null (reply);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
@@ -378,8 +386,8 @@ test_items_pages (ReservedTestFixture *f, gconstpointer data)
                                                     query_new ("limit", g_variant_new_uint32 (2),
                                                                "cursor",
                                                                g_variant_new_string (cursor), NULL),
-                                                    G_DBUS_CALL_FLAGS_NONE, -1, &items, &next, NULL,
-                                                    &error));
+                                                    G_DBUS_CALL_FLAGS_NONE, timeout_ms (), &items,
+                                                    &next, NULL, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (g_variant_n_children (items), <=, 2);
       g_variant_iter_init (&iter, items);
@@ -436,7 +444,7 @@ helper_list_alice_pages (char **args)
   everyone = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                           RESERVE_INTERFACE, "ListOrdersPage",
                                           g_variant_new ("(@a{sv})", query_new (NULL)), NULL,
-                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                          G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL, &error);
   g_assert_null (everyone);
   reserved_test_assert_api_error (error, RESERVE_ERROR_PERMISSION_DENIED);
   reserved_test_helper_say ("own %zu, everyone refused\n", g_variant_n_children (own));
