@@ -654,15 +654,19 @@ read_listing (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   GArray *orders = NULL;
 
   g_mutex_lock (&self->lister_lock);
+  /* The busy timeout as it is now: a reload may have changed it. */
+  g_mutex_lock (&self->lock);
+  self->lister.busy_timeout_ms = self->busy_timeout_ms;
+  g_mutex_unlock (&self->lock);
   if (self->lister.db == NULL)
     {
       self->lister.path = self->path;
-      g_mutex_lock (&self->lock);
-      self->lister.busy_timeout_ms = self->busy_timeout_ms;
-      g_mutex_unlock (&self->lock);
       if (!store_connection_open_secondary (&self->lister, &error))
         store_connection_close (&self->lister);
     }
+  else
+    sqlite3_busy_timeout (self->lister.db,
+                          (int) MIN (self->lister.busy_timeout_ms, (guint) G_MAXINT));
   if (self->lister.db != NULL)
     orders = op->page ? store_sql_list_orders_page (&self->lister, &op->query, &error)
                       : store_sql_list_orders (&self->lister, op->query.user, op->query.only_caller,
