@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "reserve-client.h"
+#include "reserve-error.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -16,32 +17,63 @@ buy_options (const char *request_id)
   return g_variant_dict_end (&options);
 }
 
-static void
-print_order (gboolean json,
-             guint64 order,
-             const char *item,
-             const char *user,
-             guint64 quantity,
-             guint remaining)
+/* A replay buys nothing: it is told apart from a sale, and one whose order
+ * is no longer active is a failure, since the customer holds nothing. */
+static gboolean
+report_order (gboolean json, const char *request_id, GVariant *details, GError **error)
 {
   g_autoptr(JsonBuilder) builder = NULL;
+  guint64 order = 0;
+  guint32 quantity = 0;
+  guint32 remaining = 0;
+  gboolean replayed = FALSE;
+  const char *state = RESERVE_ORDER_STATE_ACTIVE;
+  const char *item = "";
+  const char *user = "";
+  gboolean active;
 
-  if (!json)
+  g_variant_lookup (details, "order", "t", &order);
+  g_variant_lookup (details, "item", "&s", &item);
+  g_variant_lookup (details, "user", "&s", &user);
+  g_variant_lookup (details, "quantity", "u", &quantity);
+  g_variant_lookup (details, "remaining", "u", &remaining);
+  g_variant_lookup (details, "replayed", "b", &replayed);
+  g_variant_lookup (details, "state", "&s", &state);
+  active = g_strcmp0 (state, RESERVE_ORDER_STATE_ACTIVE) == 0;
+
+  if (json)
     {
-      printf ("Order %" G_GUINT64_FORMAT ": %s bought %" G_GUINT64_FORMAT " × %s; %u left.\n",
-              order, user, quantity, item, remaining);
-      return;
+      builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      reserve_json_add_int (builder, "order", (gint64) order);
+      reserve_json_add_string (builder, "item", item);
+      reserve_json_add_string (builder, "user", user);
+      reserve_json_add_int (builder, "quantity", quantity);
+      reserve_json_add_int (builder, "remaining", remaining);
+      json_builder_set_member_name (builder, "replayed");
+      json_builder_add_boolean_value (builder, replayed);
+      reserve_json_add_string (builder, "state", state);
+      json_builder_end_object (builder);
+      reserve_print_json (builder);
     }
+  else if (!replayed)
+    printf ("Order %" G_GUINT64_FORMAT ": %s bought %u × %s; %u left.\n", order, user, quantity,
+            item, remaining);
+  else if (active)
+    printf ("Order %" G_GUINT64_FORMAT ": request id %s was used before; nothing new bought, "
+            "%s still holds %u × %s; %u left.\n",
+            order, request_id, user, quantity, item, remaining);
 
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  reserve_json_add_int (builder, "order", (gint64) order);
-  reserve_json_add_string (builder, "item", item);
-  reserve_json_add_string (builder, "user", user);
-  reserve_json_add_int (builder, "quantity", (gint64) quantity);
-  reserve_json_add_int (builder, "remaining", remaining);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  if (replayed && !active)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ALREADY_CANCELLED,
+                   "request id %s was used before by order %" G_GUINT64_FORMAT
+                   ", which is %s: nothing was bought and %s holds none of it "
+                   "(buy with another request id to buy again)",
+                   request_id, order, state, user);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -67,8 +99,7 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_autofree char *item = NULL;
   guint64 quantity = 1;
-  guint64 order = 0;
-  guint remaining = 0;
+  g_autoptr(GVariant) details = NULL;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
@@ -88,14 +119,14 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (item == NULL)
     return FALSE;
 
-  if (!reserve_reserve1_call_buy_sync (proxy, item, user, (guint) quantity,
-                                       buy_options (request_id), G_DBUS_CALL_FLAGS_NONE,
-                                       RESERVE_CLIENT_TIMEOUT_MSEC, &order, &remaining, NULL,
-                                       error))
+  if (!reserve_reserve1_call_buy_with_details_sync (proxy, item, user, (guint) quantity,
+                                                    buy_options (request_id),
+                                                    G_DBUS_CALL_FLAGS_NONE,
+                                                    RESERVE_CLIENT_TIMEOUT_MSEC, &details, NULL,
+                                                    error))
     return FALSE;
 
-  print_order (invocation->json, order, item, user, quantity, remaining);
-  return TRUE;
+  return report_order (invocation->json, request_id, details, error);
 }
 
 const ReserveCommand reserve_buy_command = {

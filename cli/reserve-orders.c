@@ -4,52 +4,93 @@
 #include "reserve-admin-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
+#include "reserve-names.h"
 #include "reserve-output.h"
 
-/* ListOrders' empty user name: every customer's orders. */
-#define EVERY_CUSTOMER ""
-
-/* One order of ListOrders' answer; the strings are the answer's own. */
+/* One order of a ListOrdersPage page; the strings are the page's own. */
 typedef struct {
   guint64 order;
   const char *item;
+  const char *user;
   guint quantity;
   gint64 created; /* microseconds since the Unix epoch */
   const char *state;
 } OrderRow;
 
-static gboolean
-next_order (GVariantIter *iter, OrderRow *row)
+/* The pages of a listing, read in turn; rows come out in order. */
+typedef struct {
+  GPtrArray *pages; /* of GVariant a(tssuxs) */
+  guint page;
+  GVariantIter iter;
+} OrderCursor;
+
+static void
+order_cursor_init (OrderCursor *cursor, GPtrArray *pages)
 {
-  return g_variant_iter_next (iter, "(t&sux&s)", &row->order, &row->item, &row->quantity,
-                              &row->created, &row->state);
+  cursor->pages = pages;
+  cursor->page = 0;
+  if (pages->len > 0)
+    g_variant_iter_init (&cursor->iter, g_ptr_array_index (pages, 0));
+}
+
+static gboolean
+next_order (OrderCursor *cursor, OrderRow *row)
+{
+  while (cursor->page < cursor->pages->len)
+    {
+      if (g_variant_iter_next (&cursor->iter, "(t&s&sux&s)", &row->order, &row->item, &row->user,
+                               &row->quantity, &row->created, &row->state))
+        return TRUE;
+      if (++cursor->page < cursor->pages->len)
+        g_variant_iter_init (&cursor->iter, g_ptr_array_index (cursor->pages, cursor->page));
+    }
+  return FALSE;
+}
+
+static guint
+count_orders (GPtrArray *pages)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < pages->len; i++)
+    n += g_variant_n_children (g_ptr_array_index (pages, i));
+  return n;
 }
 
 static void
-print_orders_table (GVariant *orders, const char *user)
+print_orders_table (GPtrArray *pages, const char *user)
 {
-  static const ReserveColumn columns[] = {
+  /* USER only for every customer's orders: a listing of one names them. */
+  static const ReserveColumn every_customer[] = {
+    { "ORDER", TRUE },    { "ITEM", FALSE },    { "USER", FALSE },
+    { "QUANTITY", TRUE }, { "CREATED", FALSE }, { "STATE", FALSE },
+  };
+  static const ReserveColumn one_customer[] = {
     { "ORDER", TRUE },    { "ITEM", FALSE },  { "QUANTITY", TRUE },
     { "CREATED", FALSE }, { "STATE", FALSE },
   };
-  g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
-  GVariantIter iter;
+  g_autoptr(ReserveTable) table =
+               user == NULL ? reserve_table_new (every_customer, G_N_ELEMENTS (every_customer))
+                            : reserve_table_new (one_customer, G_N_ELEMENTS (one_customer));
+  OrderCursor cursor;
   OrderRow row;
 
-  if (g_variant_n_children (orders) == 0)
+  if (count_orders (pages) == 0)
     {
-      if (*user == '\0')
+      if (user == NULL)
         puts ("No orders.");
       else
         printf ("No orders for %s.\n", user);
       return;
     }
 
-  g_variant_iter_init (&iter, orders);
-  while (next_order (&iter, &row))
+  order_cursor_init (&cursor, pages);
+  while (next_order (&cursor, &row))
     {
       reserve_table_add_number (table, row.order);
       reserve_table_add (table, row.item);
+      if (user == NULL)
+        reserve_table_add (table, row.user);
       reserve_table_add_number (table, row.quantity);
       reserve_table_take (table, reserve_format_local_time (row.created));
       reserve_table_add (table, row.state);
@@ -58,19 +99,20 @@ print_orders_table (GVariant *orders, const char *user)
 }
 
 static void
-print_orders_json (GVariant *orders)
+print_orders_json (GPtrArray *pages)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  GVariantIter iter;
+  OrderCursor cursor;
   OrderRow row;
 
   json_builder_begin_array (builder);
-  g_variant_iter_init (&iter, orders);
-  while (next_order (&iter, &row))
+  order_cursor_init (&cursor, pages);
+  while (next_order (&cursor, &row))
     {
       json_builder_begin_object (builder);
       reserve_json_add_int (builder, "order", (gint64) row.order);
       reserve_json_add_string (builder, "item", row.item);
+      reserve_json_add_string (builder, "user", row.user);
       reserve_json_add_int (builder, "quantity", row.quantity);
       reserve_json_add_int (builder, "created", row.created);
       reserve_json_add_string (builder, "state", row.state);
@@ -78,6 +120,39 @@ print_orders_json (GVariant *orders)
     }
   json_builder_end_array (builder);
   reserve_print_json (builder);
+}
+
+/* Every page of the listing (@user NULL: every customer's), read in
+ * bounded replies so that no listing is too long for the daemon to send. */
+static GPtrArray *
+read_orders (ReserveReserve1 *proxy,
+             const char *user,
+             const ReserveAdminCall *admin,
+             GError **error)
+{
+  g_autoptr(GPtrArray) pages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autofree char *cursor = g_strdup ("");
+
+  do
+    {
+      g_auto(GVariantDict) query = G_VARIANT_DICT_INIT (NULL);
+      GVariant *page = NULL;
+      g_autofree char *next_cursor = NULL;
+
+      g_variant_dict_insert (&query, RESERVE_QUERY_LIMIT, "u", RESERVE_PAGE_LIMIT_MAX);
+      g_variant_dict_insert (&query, RESERVE_QUERY_CURSOR, "s", cursor);
+      if (user != NULL)
+        g_variant_dict_insert (&query, RESERVE_QUERY_USER, "s", user);
+      if (!reserve_reserve1_call_list_orders_page_sync (proxy, g_variant_dict_end (&query),
+                                                        admin->flags, admin->timeout_msec, &page,
+                                                        &next_cursor, NULL, error))
+        return NULL;
+      g_ptr_array_add (pages, page);
+      g_free (cursor);
+      cursor = g_steal_pointer (&next_cursor);
+    }
+  while (cursor[0] != '\0');
+  return g_steal_pointer (&pages);
 }
 
 static gboolean
@@ -111,27 +186,25 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_auto(ReserveAdminCall) admin = { 0 };
-  g_autoptr(GVariant) order_list = NULL;
-  const char *customer;
+  g_autoptr(GPtrArray) pages = NULL;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
   if (!check_whose_orders (user, all, error))
     return FALSE;
-  customer = all ? EVERY_CUSTOMER : user;
 
   admin = reserve_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
-  if (!reserve_reserve1_call_list_orders_sync (proxy, customer, admin.flags, admin.timeout_msec,
-                                               &order_list, NULL, error))
+  pages = read_orders (proxy, user, &admin, error);
+  if (pages == NULL)
     return FALSE;
 
   if (invocation->json)
-    print_orders_json (order_list);
+    print_orders_json (pages);
   else
-    print_orders_table (order_list, customer);
+    print_orders_table (pages, user);
   return TRUE;
 }
 
@@ -141,7 +214,7 @@ const ReserveCommand reserve_orders_command = {
   .summary = "List a customer's orders, oldest first, with their local creation time.\n\n"
              "Admins see every caller's orders for the customer; others see the\n"
              "orders they placed themselves. --all lists every customer's orders\n"
-             "and is for admins only.",
+             "and is for admins only, with a USER column.",
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

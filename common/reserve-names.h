@@ -30,9 +30,29 @@
 #define RESERVE_DEFAULT_ITEM     "ticket"
 #define RESERVE_DEFAULT_CAPACITY 100u
 
+/* The most rows a listing the daemon builds in one reply may carry:
+ * ListOrders and ListItems refuse, with
+ * org.freedesktop.DBus.Error.LimitsExceeded, a listing longer than this.
+ * At about 110 bytes for the longest row, such a reply stays near a third
+ * of the bus's 32 MiB message limit, past which the bus would drop the
+ * daemon. Longer listings are read in pages (ListOrdersPage,
+ * ListItemsPage) of at most RESERVE_PAGE_LIMIT_MAX rows. */
+#define RESERVE_LIST_REPLY_MAX     100000u
+#define RESERVE_PAGE_LIMIT_MAX     10000u
+#define RESERVE_PAGE_LIMIT_DEFAULT 1000u
+
 /* Keys of the a{sv} arguments and of GetItem's answer. */
 #define RESERVE_OPTION_REQUEST_ID     "request_id"
 #define RESERVE_OPTION_PER_USER_LIMIT "per_user_limit"
+
+/* Keys of the query of ListOrdersPage and ListItemsPage. */
+#define RESERVE_QUERY_LIMIT          "limit"
+#define RESERVE_QUERY_CURSOR         "cursor"
+#define RESERVE_QUERY_USER           "user"
+#define RESERVE_QUERY_ITEM           "item"
+#define RESERVE_QUERY_STATE          "state"
+#define RESERVE_QUERY_CREATED_FROM   "created_from"
+#define RESERVE_QUERY_CREATED_BEFORE "created_before"
 
 #define RESERVE_ORDER_STATE_ACTIVE    "active"
 #define RESERVE_ORDER_STATE_CANCELLED "cancelled"

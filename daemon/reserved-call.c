@@ -5,6 +5,7 @@
 
 #include "reserve-error.h"
 #include "reserve-names.h"
+#include "reserved-audit.h"
 
 struct _ReservedCall {
   ReservedDispatcher *dispatcher; /* owned */
@@ -133,10 +134,54 @@ reserved_call_end (ReservedCall *call)
   return invocation;
 }
 
+/* The API's refusals go to the audit trail, with what the arguments say of
+ * the customer, item and order by their names in the XML. Other errors
+ * (LimitsExceeded, when a uid has too many calls in flight) are logged
+ * once per episode where they are decided. */
+static void
+audit_refusal (ReservedCall *call, const GError *error)
+{
+  GDBusArgInfo *const *in_args =
+    g_dbus_method_invocation_get_method_info (call->invocation)->in_args;
+  g_autofree char *error_name = g_dbus_error_encode_gerror (error);
+  ReservedAuditRecord record = {
+    .uid = call->caller,
+    .method = call->method->name,
+    .error = error_name,
+  };
+
+  for (guint i = 0; in_args != NULL && in_args[i] != NULL; i++)
+    {
+      const char *name = in_args[i]->name;
+      const char *signature = in_args[i]->signature;
+
+      if (g_str_equal (name, "item") && g_str_equal (signature, "s"))
+        record.item = call->args[i].s;
+      else if (g_str_equal (name, "user") && g_str_equal (signature, "s") &&
+               call->args[i].s[0] != '\0')
+        record.customer = call->args[i].s;
+      else if (g_str_equal (name, "order") && g_str_equal (signature, "t"))
+        record.order = call->args[i].t;
+      else if (g_str_equal (name, "quantity") && g_str_equal (signature, "u"))
+        record.quantity = call->args[i].u;
+      else if (g_str_equal (name, "options") && g_str_equal (signature, "a{sv}"))
+        g_variant_lookup (call->args[i].v, RESERVE_OPTION_REQUEST_ID, "&s", &record.request_id);
+    }
+  if (call->caller == RESERVED_AUDIT_NO_UID)
+    reserved_audit (RESERVED_AUDIT_REFUSAL, &record, "%s refused: %s", call->method->name,
+                    error->message);
+  else
+    reserved_audit (RESERVED_AUDIT_REFUSAL, &record, "%s refused for uid %u: %s",
+                    call->method->name, (guint) call->caller, error->message);
+}
+
 void
 reserved_call_fail (ReservedCall *call, const GError *error)
 {
-  g_debug ("%s refused: %s", call->method->name, error->message);
+  if (error->domain == RESERVE_ERROR)
+    audit_refusal (call, error);
+  else
+    g_debug ("%s refused: %s", call->method->name, error->message);
   g_dbus_method_invocation_return_gerror (reserved_call_end (call), error);
 }
 
@@ -413,6 +458,7 @@ reserved_dispatcher_dispatch (ReservedDispatcher *self, GDBusMethodInvocation *i
   g_object_ref (self->handler_object);
   call->method = method;
   call->invocation = invocation;
+  call->caller = RESERVED_AUDIT_NO_UID; /* until the bus says */
   self->in_flight++;
   unpack_arguments (call);
 

@@ -28,6 +28,7 @@ struct _ReservedDaemon {
   GDBusConnection *connection;
   ReservedStore *store;
   ReservedService *service;
+  ReservedConfig *config; /* the one in use */
   guint owner_id;
   gboolean name_acquired;
   gboolean name_lost;
@@ -108,14 +109,14 @@ static gboolean
 reserved_daemon_initable_init_sync (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   ReservedDaemon *self = RESERVED_DAEMON (initable);
-  g_autoptr(ReservedConfig) config = NULL;
+  ReservedConfig *config = NULL;
   g_autoptr(ReservedAuthority) authority = NULL;
   g_autoptr(GError) local_error = NULL;
 
   /* Registers the error names before the first reply can carry one. */
   (void) reserve_error_quark ();
 
-  if ((config = load_config (self, error)) == NULL)
+  if ((config = self->config = load_config (self, error)) == NULL)
     return FALSE;
 
   /* Ready before visible: the database is open, checked and migrated
@@ -208,7 +209,8 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
   ReservedDaemon *self = user_data;
 
   self->name_acquired = TRUE;
-  g_message ("Serving %s on the %s bus", name, bus_label (self->bus_type));
+  g_message ("Serving %s on the %s bus from %s", name, bus_label (self->bus_type),
+             reserved_store_get_path (self->store));
 }
 
 /* Losing the name means another reserved took over (--replace) or the bus
@@ -247,6 +249,43 @@ reserved_daemon_start (ReservedDaemon *self)
   g_signal_connect (self->service, "drained", G_CALLBACK (on_drained), self);
   self->owner_id = g_bus_own_name_on_connection (self->connection, RESERVE_BUS_NAME, flags,
                                                  on_name_acquired, on_name_lost, self, NULL);
+}
+
+static const char *
+config_origin (ReservedDaemon *self)
+{
+  return self->config_path != NULL ? self->config_path
+                                   : RESERVED_SYSCONFDIR "/reserved/reserved.conf";
+}
+
+void
+reserved_daemon_reload (ReservedDaemon *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedConfig) config = load_config (self, &error);
+  ReservedConfig *old = self->config;
+
+  if (config == NULL)
+    {
+      g_warning ("Keeping the configuration in use: the new one cannot be used: %s",
+                 error->message);
+      return;
+    }
+  reserved_store_set_busy_timeout (self->store, config->busy_timeout_ms);
+  /* The default item is made once, on a fresh database; a running daemon
+   * keeps announcing the item it made. */
+  if (g_strcmp0 (config->default_item, old->default_item) != 0 ||
+      config->initial_capacity != old->initial_capacity)
+    g_message ("DefaultItem=%s and InitialCapacity=%u only take effect on a fresh database; "
+               "this one keeps DefaultItem=%s",
+               config->default_item, config->initial_capacity, old->default_item);
+  g_message ("Reloaded the configuration from %s: BusyTimeout=%u ms", config_origin (self),
+             config->busy_timeout_ms);
+  g_free (config->default_item);
+  config->default_item = g_strdup (old->default_item);
+  config->initial_capacity = old->initial_capacity;
+  reserved_config_free (g_steal_pointer (&self->config));
+  self->config = g_steal_pointer (&config);
 }
 
 void
@@ -349,6 +388,7 @@ reserved_daemon_finalize (GObject *object)
 
   g_free (self->database);
   g_free (self->config_path);
+  g_clear_pointer (&self->config, reserved_config_free);
   G_OBJECT_CLASS (reserved_daemon_parent_class)->finalize (object);
 }
 

@@ -26,6 +26,13 @@ ReservedDaemon *reserved_daemon_new (GBusType bus_type,
 /* Asks for the bus name. */
 void reserved_daemon_start (ReservedDaemon *self);
 
+/* Reads the configuration file again (SIGHUP). What applies to a running
+ * daemon (BusyTimeout) takes effect at once; DefaultItem and
+ * InitialCapacity only shape a fresh database, so a change of them is
+ * logged and waits for one. A file that cannot be used leaves the
+ * configuration in use as it was, and the reason is logged. */
+void reserved_daemon_reload (ReservedDaemon *self);
+
 /* Stops taking calls, answers those in flight, then finishes. */
 void reserved_daemon_stop (ReservedDaemon *self);
 

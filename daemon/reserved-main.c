@@ -18,6 +18,13 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  reserved_daemon_reload (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -45,7 +52,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(ReservedDaemon) daemon = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  guint sigterm_id, sigint_id;
+  guint sigterm_id, sigint_id, sighup_id;
 
   /* Orders are nobody else's business: the database, its WAL and its
    * shared-memory file are created readable by the daemon's user only,
@@ -57,6 +64,7 @@ main (int argc, char **argv)
     context,
     "Holds inventory in SQLite and sells it to many concurrent buyers over\n"
     "D-Bus, committing every purchase to disk before acknowledging it.\n"
+    "SIGHUP reloads the configuration file.\n"
     "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot start or loses its bus name.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -93,9 +101,11 @@ main (int argc, char **argv)
   g_signal_connect_swapped (daemon, "finished", G_CALLBACK (g_main_loop_quit), loop);
   sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, daemon);
   sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, daemon);
+  sighup_id = g_unix_signal_add (SIGHUP, on_reload_signal, daemon);
   reserved_daemon_start (daemon);
   g_main_loop_run (loop);
   g_source_remove (sigterm_id);
   g_source_remove (sigint_id);
+  g_source_remove (sighup_id);
   return reserved_daemon_get_exit_status (daemon);
 }

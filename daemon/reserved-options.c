@@ -86,3 +86,14 @@ const ReservedOptionSpec reserved_buy_options[] = { { RESERVE_OPTION_REQUEST_ID,
 
 const ReservedOptionSpec reserved_create_item_options[] = { { RESERVE_OPTION_PER_USER_LIMIT, "u" },
                                                             { NULL } };
+
+const ReservedOptionSpec reserved_list_orders_page_query[] = {
+  { RESERVE_QUERY_LIMIT, "u" },          { RESERVE_QUERY_CURSOR, "s" },
+  { RESERVE_QUERY_USER, "s" },           { RESERVE_QUERY_ITEM, "s" },
+  { RESERVE_QUERY_STATE, "s" },          { RESERVE_QUERY_CREATED_FROM, "x" },
+  { RESERVE_QUERY_CREATED_BEFORE, "x" }, { NULL }
+};
+
+const ReservedOptionSpec reserved_list_items_page_query[] = { { RESERVE_QUERY_LIMIT, "u" },
+                                                              { RESERVE_QUERY_CURSOR, "s" },
+                                                              { NULL } };

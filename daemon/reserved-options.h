@@ -23,5 +23,7 @@ gboolean reserved_options_check (GVariant *options,
 /* The options each method takes (docs/api.md). */
 extern const ReservedOptionSpec reserved_buy_options[];
 extern const ReservedOptionSpec reserved_create_item_options[];
+extern const ReservedOptionSpec reserved_list_orders_page_query[];
+extern const ReservedOptionSpec reserved_list_items_page_query[];
 
 G_END_DECLS

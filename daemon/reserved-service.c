@@ -8,6 +8,7 @@
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserve-validate.h"
+#include "reserved-audit.h"
 #include "reserved-call.h"
 #include "reserved-callers.h"
 #include "reserved-options.h"
@@ -33,39 +34,6 @@ G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON
 
 enum { SIGNAL_DRAINED, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-static void log_change (const char *item, guint64 order, const char *format, ...)
-  G_GNUC_PRINTF (3, 4);
-
-/* Structured so an operator can filter the journal by item or order. */
-static void
-log_change (const char *item, guint64 order, const char *format, ...)
-{
-  g_autofree char *message = NULL;
-  char order_text[24];
-  va_list args;
-  const GLogField fields[] = {
-    { "MESSAGE", NULL, -1 },
-    { "PRIORITY", "7", -1 },
-    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
-    { "RESERVED_ITEM", item, -1 },
-    { "RESERVED_ORDER", order_text, -1 },
-  };
-  GLogField with_message[G_N_ELEMENTS (fields)];
-
-  /* Formatting costs more than the rest of a purchase's bookkeeping; skip
-   * it unless someone will read it (-v, G_MESSAGES_DEBUG). */
-  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
-    return;
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_snprintf (order_text, sizeof order_text, "%" G_GUINT64_FORMAT, order);
-  memcpy (with_message, fields, sizeof fields);
-  with_message[0].value = message;
-  g_log_structured_array (G_LOG_LEVEL_DEBUG, with_message,
-                          order != 0 ? G_N_ELEMENTS (fields) : G_N_ELEMENTS (fields) - 1);
-}
 
 /* StockChanged is coalesced per main-loop turn: under load one signal per
  * item carries the latest remaining stock instead of one per purchase,
@@ -103,48 +71,80 @@ service_of (ReservedCall *call)
 /* --- Buy(s item, s user, u quantity, a{sv} options) ------------------------------ */
 
 static gboolean
-check_buy (const ReservedArg *args, GError **error)
+check_purchase (const ReservedArg *args, const char *method, GError **error)
 {
   const char *request_id;
 
   return reserve_validate_item_name (args[0].s, error) &&
          reserve_validate_user_name (args[1].s, error) &&
          reserve_validate_range ("quantity", args[2].u, 1, RESERVE_BUY_QUANTITY_MAX, error) &&
-         reserved_options_check (args[3].v, reserved_buy_options, "Buy", error) &&
+         reserved_options_check (args[3].v, reserved_buy_options, method, error) &&
          (!g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id) ||
           reserve_validate_request_id (request_id, error));
+}
+
+static gboolean
+check_buy (const ReservedArg *args, GError **error)
+{
+  return check_purchase (args, "Buy", error);
+}
+
+/* What Buy and BuyWithDetails share once the store has answered: FALSE
+ * when the call was ended with the store's refusal. */
+static gboolean
+finish_purchase (ReservedCall *call, GAsyncResult *result, ReservedReceipt *receipt)
+{
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+  const char *request_id = NULL;
+  ReservedAuditRecord record;
+
+  g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
+  if (!reserved_store_buy_finish (self->store, result, receipt, &error))
+    {
+      reserved_call_fail (call, error);
+      return FALSE;
+    }
+  record = (ReservedAuditRecord){
+    .customer = args[1].s,
+    .uid = reserved_call_get_caller (call),
+    .item = args[0].s,
+    .order = receipt->order,
+    .request_id = request_id,
+    .quantity = args[2].u,
+  };
+  if (receipt->replayed)
+    reserved_audit (RESERVED_AUDIT_REPLAY, &record,
+                    "Order %" G_GUINT64_FORMAT " answered again for request_id %s of uid %u; "
+                    "nothing taken",
+                    receipt->order, request_id, (guint) record.uid);
+  else
+    {
+      reserved_audit (RESERVED_AUDIT_PURCHASE, &record,
+                      "Order %" G_GUINT64_FORMAT ": %s bought %u × %s (uid %u); %u left",
+                      receipt->order, args[1].s, args[2].u, args[0].s, (guint) record.uid,
+                      receipt->remaining);
+      stock_changed (self, args[0].s, receipt->remaining);
+    }
+  return TRUE;
 }
 
 static void
 on_bought (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ReservedCall *call = user_data;
+  /* Taken before reserved_call_end(), which may drop the call's hold on it. */
   ReservedService *self = service_of (call);
-  const ReservedArg *args = reserved_call_get_args (call);
-  g_autoptr(GError) error = NULL;
   ReservedReceipt receipt = { 0 };
 
-  if (!reserved_store_buy_finish (self->store, result, &receipt, &error))
-    {
-      reserved_call_fail (call, error);
-      return;
-    }
-  if (receipt.replayed)
-    log_change (args[0].s, receipt.order,
-                "Order %" G_GUINT64_FORMAT " given again for a repeated request_id", receipt.order);
-  else
-    {
-      log_change (args[0].s, receipt.order,
-                  "Order %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left", receipt.order,
-                  args[2].u, args[0].s, (guint) reserved_call_get_caller (call), receipt.remaining);
-      stock_changed (self, args[0].s, receipt.remaining);
-    }
-  reserve_reserve1_complete_buy (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.order,
-                                 receipt.remaining);
+  if (finish_purchase (call, result, &receipt))
+    reserve_reserve1_complete_buy (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.order,
+                                   receipt.remaining);
 }
 
 static void
-buy (ReservedCall *call, const ReservedArg *args)
+start_purchase (ReservedCall *call, const ReservedArg *args, GAsyncReadyCallback callback)
 {
   const char *request_id = NULL;
 
@@ -157,7 +157,66 @@ buy (ReservedCall *call, const ReservedArg *args)
                               .caller = reserved_call_get_caller (call),
                               .request_id = request_id,
                             },
-                            on_bought, call);
+                            callback, call);
+}
+
+static void
+buy (ReservedCall *call, const ReservedArg *args)
+{
+  start_purchase (call, args, on_bought);
+}
+
+/* --- BuyWithDetails(s item, s user, u quantity, a{sv} options) ------------------ */
+
+/* Buy answers a repeated request_id with the first order's id whatever
+ * became of it, which a client cannot tell from a sale. This one says
+ * whether the answer is a replay and what state the order is in now. */
+static gboolean
+check_buy_with_details (const ReservedArg *args, GError **error)
+{
+  return check_purchase (args, "BuyWithDetails", error);
+}
+
+static void
+on_bought_with_details (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  ReservedReceipt receipt = { 0 };
+  ReservedOrder order = { 0 };
+  g_autoptr(GError) error = NULL;
+  GVariantDict details;
+
+  if (!finish_purchase (call, result, &receipt))
+    return;
+  /* The order exists (the store just found or made it) and orders are
+   * never deleted; only its state may have moved on since. */
+  if (!reserved_store_get_order (self->store, receipt.order, &order, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  g_variant_dict_init (&details, NULL);
+  g_variant_dict_insert (&details, "order", "t", receipt.order);
+  g_variant_dict_insert (&details, "remaining", "u", receipt.remaining);
+  g_variant_dict_insert (&details, "replayed", "b", receipt.replayed);
+  g_variant_dict_insert (&details, "state", "s",
+                         order.cancelled ? RESERVE_ORDER_STATE_CANCELLED
+                                         : RESERVE_ORDER_STATE_ACTIVE);
+  g_variant_dict_insert (&details, "item", "s", args[0].s);
+  g_variant_dict_insert (&details, "user", "s", args[1].s);
+  g_variant_dict_insert (&details, "quantity", "u", args[2].u);
+  g_variant_dict_insert (&details, "created", "x", order.created);
+  reserved_order_clear (&order);
+  reserve_reserve1_complete_buy_with_details (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                              g_variant_dict_end (&details));
+}
+
+static void
+buy_with_details (ReservedCall *call, const ReservedArg *args)
+{
+  start_purchase (call, args, on_bought_with_details);
 }
 
 /* --- Cancel(t order) ----------------------------------------------------------------- */
@@ -186,6 +245,7 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
   guint64 order = reserved_call_get_args (call)[0].t;
   g_autoptr(GError) error = NULL;
   g_autofree char *item = NULL;
+  ReservedOrder cancelled = { 0 };
   guint32 remaining = 0;
 
   if (!reserved_store_cancel_finish (self->store, result, &item, &remaining, &error))
@@ -193,8 +253,19 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  log_change (item, order, "Order %" G_GUINT64_FORMAT " cancelled by uid %u, %s has %u left", order,
-              (guint) reserved_call_get_caller (call), item, remaining);
+  /* The customer, for the audit trail: an order's customer never changes. */
+  reserved_store_get_order (self->store, order, &cancelled, NULL);
+  reserved_audit (RESERVED_AUDIT_CANCELLATION,
+                  &(ReservedAuditRecord){
+                    .customer = cancelled.user,
+                    .uid = reserved_call_get_caller (call),
+                    .item = item,
+                    .order = order,
+                    .quantity = cancelled.quantity,
+                  },
+                  "Order %" G_GUINT64_FORMAT " cancelled by uid %u; %s has %u left", order,
+                  (guint) reserved_call_get_caller (call), item, remaining);
+  reserved_order_clear (&cancelled);
   stock_changed (self, item, remaining);
   reserve_reserve1_complete_cancel (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
 }
@@ -266,27 +337,59 @@ get_item (ReservedCall *call, const ReservedArg *args)
                                       g_variant_dict_end (&info));
 }
 
+/* Refuses a listing the daemon would otherwise build past its bound: the
+ * bus drops a daemon whose reply passes its message limit. */
+static gboolean
+check_listing_size (guint n_rows,
+                    const char *what,
+                    const char *method,
+                    const char *pager,
+                    GError **error)
+{
+  if (n_rows <= RESERVE_LIST_REPLY_MAX)
+    return TRUE;
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
+               "there are more than %u %s, the most one %s reply carries: read them in pages "
+               "with %s",
+               RESERVE_LIST_REPLY_MAX, what, method, pager);
+  return FALSE;
+}
+
+static GVariant *
+items_to_variant (GArray *items, guint n_items, gboolean with_limit)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE (with_limit ? "a(suuu)" : "a(suu)"));
+  for (guint i = 0; i < n_items; i++)
+    {
+      const ReservedItem *item = &g_array_index (items, ReservedItem, i);
+
+      if (with_limit)
+        g_variant_builder_add (&builder, "(suuu)", item->name, item->capacity, item->remaining,
+                               item->per_user_limit);
+      else
+        g_variant_builder_add (&builder, "(suu)", item->name, item->capacity, item->remaining);
+    }
+  return g_variant_builder_end (&builder);
+}
+
 static void
 list_items (ReservedCall *call, const ReservedArg *args)
 {
   ReservedService *self = service_of (call);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) items = reserved_store_list_items (self->store, &error);
-  GVariantBuilder builder;
+  g_autoptr(GArray) items = reserved_store_list_items_page (self->store, NULL,
+                                                             RESERVE_LIST_REPLY_MAX + 1, &error);
 
-  if (items == NULL)
+  if (items == NULL ||
+      !check_listing_size (items->len, "items", "ListItems", "ListItemsPage", &error))
     {
       reserved_call_fail (call, error);
       return;
     }
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(suu)"));
-  for (guint i = 0; i < items->len; i++)
-    {
-      const ReservedItem *item = &g_array_index (items, ReservedItem, i);
-      g_variant_builder_add (&builder, "(suu)", item->name, item->capacity, item->remaining);
-    }
   reserve_reserve1_complete_list_items (RESERVE_RESERVE1 (self), reserved_call_end (call),
-                                        g_variant_builder_end (&builder));
+                                        items_to_variant (items, items->len, FALSE));
 }
 
 static void
@@ -329,20 +432,43 @@ lists_own_orders (ReservedCall *call, gboolean *owned, GError **error)
 }
 
 static GVariant *
-orders_to_variant (GArray *orders)
+orders_to_variant (GArray *orders, guint n_orders, gboolean with_user)
 {
   GVariantBuilder builder;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tsuxs)"));
-  for (guint i = 0; i < orders->len; i++)
+  g_variant_builder_init (&builder, G_VARIANT_TYPE (with_user ? "a(tssuxs)" : "a(tsuxs)"));
+  for (guint i = 0; i < n_orders; i++)
     {
       const ReservedOrder *order = &g_array_index (orders, ReservedOrder, i);
-      g_variant_builder_add (&builder, "(tsuxs)", order->id, order->item, order->quantity,
-                             order->created,
-                             order->cancelled ? RESERVE_ORDER_STATE_CANCELLED
-                                              : RESERVE_ORDER_STATE_ACTIVE);
+      const char *state =
+        order->cancelled ? RESERVE_ORDER_STATE_CANCELLED : RESERVE_ORDER_STATE_ACTIVE;
+
+      if (with_user)
+        g_variant_builder_add (&builder, "(tssuxs)", order->id, order->item, order->user,
+                               order->quantity, order->created, state);
+      else
+        g_variant_builder_add (&builder, "(tsuxs)", order->id, order->item, order->quantity,
+                               order->created, state);
     }
   return g_variant_builder_end (&builder);
+}
+
+static void
+on_orders_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) orders = reserved_store_list_orders_finish (self->store, result, &error);
+
+  if (orders == NULL || !check_listing_size (orders->len, "orders in this listing", "ListOrders",
+                                             "ListOrdersPage", &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserve_reserve1_complete_list_orders (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                         orders_to_variant (orders, orders->len, FALSE));
 }
 
 static void
@@ -351,20 +477,198 @@ list_orders (ReservedCall *call, const ReservedArg *args)
   ReservedService *self = service_of (call);
   const char *user = args[0].s;
   uid_t caller = reserved_call_get_caller (call);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) orders = NULL;
 
   /* Order ids are not secret, but who bought what is: a caller not allowed
-   * to see everyone's sees only the orders its own uid placed. */
-  orders = reserved_store_list_orders (self->store, user[0] != '\0' ? user : NULL,
-                                       reserved_call_is_admin (call) ? NULL : &caller, &error);
+   * to see everyone's sees only the orders its own uid placed. One row
+   * past the bound says the listing is too long without reading it all. */
+  reserved_store_list_orders_async (self->store, user[0] != '\0' ? user : NULL,
+                                    reserved_call_is_admin (call) ? NULL : &caller,
+                                    RESERVE_LIST_REPLY_MAX + 1, on_orders_listed, call);
+}
+
+/* --- ListOrdersPage(a{sv} query), ListItemsPage(a{sv} query) ---------------------- */
+
+static gboolean
+check_page_limit (GVariant *query, GError **error)
+{
+  guint32 limit;
+
+  return !g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &limit) ||
+         reserve_validate_range ("limit", limit, 1, RESERVE_PAGE_LIMIT_MAX, error);
+}
+
+/* A cursor is the last order id of the page before it, as text: opaque to
+ * clients, which only hand back what they were given. */
+static gboolean
+parse_order_cursor (const char *cursor, guint64 *after, GError **error)
+{
+  if (cursor[0] == '\0')
+    {
+      *after = 0;
+      return TRUE;
+    }
+  if (g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, after, NULL))
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "cursor “%s” was not given by ListOrdersPage: pass the next_cursor of the page "
+               "before, or none for the first page",
+               cursor);
+  return FALSE;
+}
+
+static gboolean
+check_list_orders_page (const ReservedArg *args, GError **error)
+{
+  GVariant *query = args[0].v;
+  const char *text;
+  guint64 after;
+
+  if (!reserved_options_check (query, reserved_list_orders_page_query, "ListOrdersPage", error) ||
+      !check_page_limit (query, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &text) &&
+      !parse_order_cursor (text, &after, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_USER, "&s", &text) &&
+      !reserve_validate_user_name (text, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_ITEM, "&s", &text) &&
+      !reserve_validate_item_name (text, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_STATE, "&s", &text) &&
+      g_strcmp0 (text, RESERVE_ORDER_STATE_ACTIVE) != 0 &&
+      g_strcmp0 (text, RESERVE_ORDER_STATE_CANCELLED) != 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "state “%s” is not an order state: it must be “%s” or “%s”", text,
+                   RESERVE_ORDER_STATE_ACTIVE, RESERVE_ORDER_STATE_CANCELLED);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* As ListOrders: naming a customer lists the orders the caller placed for
+ * them; every customer's orders belong to no caller. */
+static gboolean
+lists_own_orders_page (ReservedCall *call, gboolean *owned, GError **error)
+{
+  *owned = g_variant_lookup (reserved_call_get_args (call)[0].v, RESERVE_QUERY_USER, "&s", NULL);
+  return TRUE;
+}
+
+typedef struct {
+  ReservedCall *call;
+  guint limit;
+} PageRead;
+
+static void
+on_orders_page_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree PageRead *read = user_data;
+  ReservedCall *call = read->call;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) orders = reserved_store_list_orders_finish (self->store, result, &error);
+  g_autofree char *next_cursor = NULL;
+  guint n_orders;
+
   if (orders == NULL)
     {
       reserved_call_fail (call, error);
       return;
     }
-  reserve_reserve1_complete_list_orders (RESERVE_RESERVE1 (self), reserved_call_end (call),
-                                         orders_to_variant (orders));
+  /* The page was read one row long: that row says there is more. */
+  n_orders = MIN (orders->len, read->limit);
+  next_cursor = orders->len > read->limit
+                  ? g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                     g_array_index (orders, ReservedOrder, n_orders - 1).id)
+                  : g_strdup ("");
+  reserve_reserve1_complete_list_orders_page (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                              orders_to_variant (orders, n_orders, TRUE),
+                                              next_cursor);
+}
+
+static void
+list_orders_page (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  GVariant *query = args[0].v;
+  uid_t caller = reserved_call_get_caller (call);
+  PageRead *read = g_new0 (PageRead, 1);
+  ReservedOrderQuery page = {
+    .limit = RESERVE_PAGE_LIMIT_DEFAULT,
+    .created_from = G_MININT64,
+    .created_before = G_MAXINT64,
+    .only_caller = reserved_call_is_admin (call) ? NULL : &caller,
+  };
+  const char *text;
+
+  g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &page.limit);
+  if (g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &text))
+    parse_order_cursor (text, &page.after_order, NULL);
+  g_variant_lookup (query, RESERVE_QUERY_USER, "&s", &page.user);
+  g_variant_lookup (query, RESERVE_QUERY_ITEM, "&s", &page.item);
+  if (g_variant_lookup (query, RESERVE_QUERY_STATE, "&s", &text))
+    page.state = g_str_equal (text, RESERVE_ORDER_STATE_ACTIVE) ? RESERVED_ORDER_STATE_ACTIVE
+                                                                : RESERVED_ORDER_STATE_CANCELLED;
+  g_variant_lookup (query, RESERVE_QUERY_CREATED_FROM, "x", &page.created_from);
+  g_variant_lookup (query, RESERVE_QUERY_CREATED_BEFORE, "x", &page.created_before);
+
+  read->call = call;
+  read->limit = page.limit;
+  page.limit++;
+  reserved_store_list_orders_page_async (self->store, &page, on_orders_page_listed, read);
+}
+
+static gboolean
+check_list_items_page (const ReservedArg *args, GError **error)
+{
+  GVariant *query = args[0].v;
+  const char *cursor;
+
+  if (!reserved_options_check (query, reserved_list_items_page_query, "ListItemsPage", error) ||
+      !check_page_limit (query, error))
+    return FALSE;
+  if (g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &cursor) && cursor[0] != '\0' &&
+      !reserve_validate_item_name (cursor, NULL))
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "cursor “%s” was not given by ListItemsPage: pass the next_cursor of the page "
+                   "before, or none for the first page",
+                   cursor);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Items are few and indexed by name: a page is read on the main loop. */
+static void
+list_items_page (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  GVariant *query = args[0].v;
+  guint32 limit = RESERVE_PAGE_LIMIT_DEFAULT;
+  const char *cursor = "";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  guint n_items;
+
+  g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &limit);
+  g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &cursor);
+  items = reserved_store_list_items_page (self->store, cursor[0] != '\0' ? cursor : NULL, limit + 1,
+                                          &error);
+  if (items == NULL)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  n_items = MIN (items->len, limit);
+  reserve_reserve1_complete_list_items_page (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                             items_to_variant (items, n_items, TRUE),
+                                             items->len > limit
+                                               ? g_array_index (items, ReservedItem, n_items - 1)
+                                                   .name
+                                               : "");
 }
 
 /* --- CreateItem(s item, u capacity, a{sv} options) --------------------------------- */
@@ -390,8 +694,14 @@ on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  g_info ("Item %s created by uid %u with capacity %u", args[0].s,
-          (guint) reserved_call_get_caller (call), args[1].u);
+  reserved_audit (RESERVED_AUDIT_ITEM_CREATED,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                    .quantity = args[1].u,
+                  },
+                  "Item %s created by uid %u with capacity %u", args[0].s,
+                  (guint) reserved_call_get_caller (call), args[1].u);
   stock_changed (self, args[0].s, args[1].u);
   reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
 }
@@ -429,8 +739,14 @@ on_restocked (GObject *source, GAsyncResult *result, gpointer user_data)
       reserved_call_fail (call, error);
       return;
     }
-  g_info ("Item %s restocked by uid %u with %u units, %u left", args[0].s,
-          (guint) reserved_call_get_caller (call), args[1].u, remaining);
+  reserved_audit (RESERVED_AUDIT_RESTOCKED,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                    .quantity = args[1].u,
+                  },
+                  "Item %s restocked by uid %u with %u units; %u left", args[0].s,
+                  (guint) reserved_call_get_caller (call), args[1].u, remaining);
   stock_changed (self, args[0].s, remaining);
   reserve_reserve1_complete_restock (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
 }
@@ -464,6 +780,14 @@ static const ReservedMethod methods[] = {
   { "Restock", RESERVED_ACCESS_ADMIN, ACTION_RESTOCK, "restock items (administrators only)",
     .check = check_restock, .handler = restock },
   { "GetStatistics", RESERVED_ACCESS_ANYONE, .handler = get_statistics },
+  { "BuyWithDetails", RESERVED_ACCESS_CALLER, .check = check_buy_with_details,
+    .handler = buy_with_details },
+  { "ListOrdersPage", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS,
+    "list the orders of every customer (administrators only; name a user instead)",
+    .check = check_list_orders_page, .is_owner = lists_own_orders_page, .owner_sees_own = TRUE,
+    .handler = list_orders_page },
+  { "ListItemsPage", RESERVED_ACCESS_ANYONE, .check = check_list_items_page,
+    .handler = list_items_page },
 };
 
 const ReservedMethod *

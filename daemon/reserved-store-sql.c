@@ -98,6 +98,21 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_RESTOCK] = "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
                    " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
                    " RETURNING remaining",
+  /* In order of id, which is the order orders were made in, so that the
+   * last id of a page is where the next one starts whatever is bought in
+   * between. */
+  [STMT_LIST_ORDERS_PAGE] =
+    "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled"
+    " FROM orders o JOIN items i ON i.id = o.item_id"
+    " WHERE o.id > ?1"
+    " AND (?2 IS NULL OR o.customer = ?2)"
+    " AND (?3 IS NULL OR i.name = ?3)"
+    " AND (?4 IS NULL OR o.cancelled = ?4)"
+    " AND (?5 IS NULL OR o.caller_uid = ?5)"
+    " AND o.created >= ?6 AND o.created < ?7"
+    " ORDER BY o.id LIMIT ?8",
+  [STMT_LIST_ITEMS_PAGE] = "SELECT name, capacity, remaining, per_user_limit FROM items"
+                           " WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2",
 };
 
 /* A prepared statement borrowed for one use: reset and unbound when the
@@ -975,35 +990,62 @@ store_sql_cancel (StoreConnection *c,
 }
 
 
-GArray *
-store_sql_list_orders (StoreConnection *c,
-                       const char *user,
-                       const uid_t *only_caller,
-                       GError **error)
+static GArray *
+read_orders (StoreConnection *c, sqlite3_stmt *stmt, guint max_rows, GError **error)
 {
-  g_autoptr(StoreStmt) stmt =
-               store_stmt (c, user != NULL ? STMT_LIST_ORDERS_OF_CUSTOMER : STMT_LIST_ORDERS_ALL);
   g_autoptr(GArray) orders = g_array_new (FALSE, TRUE, sizeof (ReservedOrder));
-  int rc;
+  int rc = SQLITE_DONE;
 
   g_array_set_clear_func (orders, (GDestroyNotify) reserved_order_clear);
-  if (user != NULL)
-    sqlite3_bind_text (stmt, 1, user, -1, SQLITE_STATIC);
-  if (only_caller != NULL)
-    sqlite3_bind_int64 (stmt, 2, *only_caller);
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while (orders->len < max_rows && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       ReservedOrder order = { 0 };
       read_order_row (stmt, &order);
       g_array_append_val (orders, order);
     }
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     {
       set_storage_error (c, error, "list the orders");
       return NULL;
     }
   return g_steal_pointer (&orders);
+}
+
+GArray *
+store_sql_list_orders (StoreConnection *c,
+                       const char *user,
+                       const uid_t *only_caller,
+                       guint max_rows,
+                       GError **error)
+{
+  g_autoptr(StoreStmt) stmt =
+               store_stmt (c, user != NULL ? STMT_LIST_ORDERS_OF_CUSTOMER : STMT_LIST_ORDERS_ALL);
+
+  if (user != NULL)
+    sqlite3_bind_text (stmt, 1, user, -1, SQLITE_STATIC);
+  if (only_caller != NULL)
+    sqlite3_bind_int64 (stmt, 2, *only_caller);
+  return read_orders (c, stmt, max_rows, error);
+}
+
+GArray *
+store_sql_list_orders_page (StoreConnection *c, const ReservedOrderQuery *query, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_ORDERS_PAGE);
+
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) MIN (query->after_order, (guint64) G_MAXINT64));
+  if (query->user != NULL)
+    sqlite3_bind_text (stmt, 2, query->user, -1, SQLITE_STATIC);
+  if (query->item != NULL)
+    sqlite3_bind_text (stmt, 3, query->item, -1, SQLITE_STATIC);
+  if (query->state != RESERVED_ORDER_STATE_ANY)
+    sqlite3_bind_int64 (stmt, 4, query->state == RESERVED_ORDER_STATE_CANCELLED);
+  if (query->only_caller != NULL)
+    sqlite3_bind_int64 (stmt, 5, *query->only_caller);
+  sqlite3_bind_int64 (stmt, 6, query->created_from);
+  sqlite3_bind_int64 (stmt, 7, query->created_before);
+  sqlite3_bind_int64 (stmt, 8, query->limit);
+  return read_orders (c, stmt, G_MAXUINT, error);
 }
 
 /* --- items ----------------------------------------------------------------- */
@@ -1035,10 +1077,9 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   return TRUE;
 }
 
-GArray *
-store_sql_list_items (StoreConnection *c, GError **error)
+static GArray *
+read_items (StoreConnection *c, sqlite3_stmt *stmt, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_ITEMS);
   g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (ReservedItem));
   int rc;
 
@@ -1059,6 +1100,25 @@ store_sql_list_items (StoreConnection *c, GError **error)
       return NULL;
     }
   return g_steal_pointer (&items);
+}
+
+GArray *
+store_sql_list_items (StoreConnection *c, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_ITEMS);
+
+  return read_items (c, stmt, error);
+}
+
+GArray *
+store_sql_list_items_page (StoreConnection *c, const char *after, guint limit, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_ITEMS_PAGE);
+
+  if (after != NULL)
+    sqlite3_bind_text (stmt, 1, after, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  return read_items (c, stmt, error);
 }
 
 static gboolean

@@ -32,6 +32,8 @@ typedef enum {
   STMT_LIST_ORDERS_ALL,
   STMT_INSERT_ITEM,
   STMT_RESTOCK,
+  STMT_LIST_ORDERS_PAGE,
+  STMT_LIST_ITEMS_PAGE,
   N_STMTS
 } StoreStmtId;
 
@@ -94,9 +96,17 @@ store_sql_get_order (StoreConnection *c, guint64 order, ReservedOrder *out, GErr
 gboolean
 store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GError **error);
 GArray *store_sql_list_items (StoreConnection *c, GError **error);
+/* At most @max_rows (G_MAXUINT: all) orders, so a caller that bounds its
+ * reply can ask for one past the bound and never hold more. */
 GArray *store_sql_list_orders (StoreConnection *c,
                                const char *user,
                                const uid_t *only_caller,
+                               guint max_rows,
                                GError **error);
+GArray *
+store_sql_list_orders_page (StoreConnection *c, const ReservedOrderQuery *query, GError **error);
+/* At most @limit items named after @after (NULL: from the first), by name. */
+GArray *
+store_sql_list_items_page (StoreConnection *c, const char *after, guint limit, GError **error);
 
 G_END_DECLS

@@ -40,6 +40,10 @@ struct _ReservedStore {
   StoreConnection reader; /* the thread that opened the store */
   StoreConnection writer; /* the writer thread only */
   GThread *thread;
+  /* Long listings, read off the main loop: opened by the first of them,
+   * used by one at a time. */
+  GMutex lister_lock;
+  StoreConnection lister;
 
   GMutex lock; /* guards the fields below */
   GCond wake;
@@ -593,7 +597,124 @@ reserved_store_list_orders (ReservedStore *self,
                             const uid_t *only_caller,
                             GError **error)
 {
-  return store_sql_list_orders (&self->reader, user, only_caller, error);
+  return store_sql_list_orders (&self->reader, user, only_caller, G_MAXUINT, error);
+}
+
+GArray *
+reserved_store_list_items_page (ReservedStore *self, const char *after, guint limit, GError **error)
+{
+  return store_sql_list_items_page (&self->reader, after, limit, error);
+}
+
+/* What a listing thread reads: a whole listing (page FALSE) or one page,
+ * with its strings copied since the caller's may go before it runs. */
+typedef struct {
+  gboolean page;
+  ReservedOrderQuery query;
+  guint max_rows;
+  char *user;
+  char *item;
+  uid_t only_caller;
+} ListingOp;
+
+static void
+listing_op_free (ListingOp *op)
+{
+  g_free (op->user);
+  g_free (op->item);
+  g_free (op);
+}
+
+static ListingOp *
+listing_op_new (gboolean page, const ReservedOrderQuery *query, guint max_rows)
+{
+  ListingOp *op = g_new0 (ListingOp, 1);
+
+  op->page = page;
+  op->query = *query;
+  op->max_rows = max_rows;
+  op->user = g_strdup (query->user);
+  op->item = g_strdup (query->item);
+  op->query.user = op->user;
+  op->query.item = op->item;
+  if (query->only_caller != NULL)
+    {
+      op->only_caller = *query->only_caller;
+      op->query.only_caller = &op->only_caller;
+    }
+  return op;
+}
+
+static void
+read_listing (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ReservedStore *self = source;
+  ListingOp *op = task_data;
+  GError *error = NULL;
+  GArray *orders = NULL;
+
+  g_mutex_lock (&self->lister_lock);
+  /* The busy timeout as it is now: a reload may have changed it. */
+  g_mutex_lock (&self->lock);
+  self->lister.busy_timeout_ms = self->busy_timeout_ms;
+  g_mutex_unlock (&self->lock);
+  if (self->lister.db == NULL)
+    {
+      self->lister.path = self->path;
+      if (!store_connection_open_secondary (&self->lister, &error))
+        store_connection_close (&self->lister);
+    }
+  else
+    sqlite3_busy_timeout (self->lister.db,
+                          (int) MIN (self->lister.busy_timeout_ms, (guint) G_MAXINT));
+  if (self->lister.db != NULL)
+    orders = op->page ? store_sql_list_orders_page (&self->lister, &op->query, &error)
+                      : store_sql_list_orders (&self->lister, op->query.user, op->query.only_caller,
+                                               op->max_rows, &error);
+  g_mutex_unlock (&self->lister_lock);
+
+  if (orders == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, orders, (GDestroyNotify) g_array_unref);
+}
+
+static void
+start_listing (ReservedStore *self, ListingOp *op, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_task_data (task, op, (GDestroyNotify) listing_op_free);
+  g_task_run_in_thread (task, read_listing);
+}
+
+void
+reserved_store_list_orders_async (ReservedStore *self,
+                                  const char *user,
+                                  const uid_t *only_caller,
+                                  guint max_rows,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  const ReservedOrderQuery query = { .user = user, .only_caller = only_caller };
+
+  start_listing (self, listing_op_new (FALSE, &query, max_rows), callback, user_data);
+}
+
+void
+reserved_store_list_orders_page_async (ReservedStore *self,
+                                       const ReservedOrderQuery *query,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+  start_listing (self, listing_op_new (TRUE, query, query->limit), callback, user_data);
+}
+
+GArray *
+reserved_store_list_orders_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 void
@@ -663,7 +784,9 @@ reserved_store_finalize (GObject *object)
       g_thread_join (self->thread);
     }
   store_connection_close (&self->reader);
+  store_connection_close (&self->lister);
   store_connection_close (&self->writer);
+  g_mutex_clear (&self->lister_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_clear_error (&self->uncleared_log);
@@ -682,6 +805,7 @@ static void
 reserved_store_init (ReservedStore *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->lister_lock);
   g_cond_init (&self->wake);
   g_queue_init (&self->queue);
 }

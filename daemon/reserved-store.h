@@ -57,6 +57,24 @@ typedef struct {
   gboolean replayed; /* a repeated request_id: nothing was taken */
 } ReservedReceipt;
 
+typedef enum {
+  RESERVED_ORDER_STATE_ANY,
+  RESERVED_ORDER_STATE_ACTIVE,
+  RESERVED_ORDER_STATE_CANCELLED,
+} ReservedOrderState;
+
+/* One page of orders, in order of id. */
+typedef struct {
+  guint64 after_order; /* the page starts after this id; 0: at the first */
+  guint limit;         /* at most this many orders */
+  const char *user;    /* nullable: every customer */
+  const char *item;    /* nullable: every item */
+  ReservedOrderState state;
+  gint64 created_from;      /* created >= this (G_MININT64: no bound) */
+  gint64 created_before;    /* created < this (G_MAXINT64: no bound) */
+  const uid_t *only_caller; /* nullable: placed by any uid */
+} ReservedOrderQuery;
+
 void reserved_item_clear (ReservedItem *item);
 void reserved_order_clear (ReservedOrder *order);
 
@@ -136,6 +154,38 @@ GArray *reserved_store_list_orders (ReservedStore *self,
                                     const char *user,
                                     const uid_t *only_caller,
                                     GError **error);
+
+/* Listings that may be long are read on a thread of their own, with a
+ * connection of their own, so that reading a million orders never holds up
+ * the main loop and the buyers it serves; WAL lets them read while the
+ * writer commits. One listing is read at a time. The callback runs in the
+ * caller's thread-default main context. */
+
+/* As reserved_store_list_orders(), but at most @max_rows orders: a caller
+ * that bounds its reply asks for one more than the bound to learn that the
+ * listing is longer, without ever holding more. */
+void reserved_store_list_orders_async (ReservedStore *self,
+                                       const char *user,
+                                       const uid_t *only_caller,
+                                       guint max_rows,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+/* (element-type ReservedOrder) (transfer full) */
+GArray *
+reserved_store_list_orders_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+
+/* One page; @query is copied. Finish with reserved_store_list_orders_finish(). */
+void reserved_store_list_orders_page_async (ReservedStore *self,
+                                            const ReservedOrderQuery *query,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+
+/* (element-type ReservedItem) at most @limit items named after @after
+ * (NULL: from the first), sorted by name; sold is not filled in. */
+GArray *reserved_store_list_items_page (ReservedStore *self,
+                                        const char *after,
+                                        guint limit,
+                                        GError **error);
 
 void reserved_store_create_item_async (ReservedStore *self,
                                        const char *name,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserved-test-client.h"
 
+#include "reserved-test-daemon.h"
+
 #include <string.h>
 
 GVariant *
@@ -328,8 +330,8 @@ reserved_test_get_statistic (GDBusConnection *connection, const char *key)
 
   reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                        RESERVE_INTERFACE, "GetStatistics", NULL,
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       (int) reserved_test_timeout_seconds () * 1000, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(@a{sv})", &stats);
   /* Each value is a t or a u, as the daemon sends it. */

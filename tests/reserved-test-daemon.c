@@ -228,6 +228,38 @@ reserved_test_process_get_log (ReservedTestProcess *process)
   return contents;
 }
 
+static guint
+count_occurrences (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+void
+reserved_test_process_wait_log (ReservedTestProcess *process, const char *needle, guint count)
+{
+  gint64 deadline = deadline_after (reserved_test_timeout_seconds ());
+
+  for (;;)
+    {
+      g_autofree char *log = reserved_test_process_get_log (process);
+
+      if (count_occurrences (log, needle) >= count)
+        return;
+      if (reserved_test_process_has_exited (process))
+        g_error ("%s (pid %d) exited (wait status %d) before saying “%s” %u times; its output:\n%s",
+                 process->what, (int) process->pid, process->status, needle, count, log);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s (pid %d) did not say “%s” %u times within %u s; its output so far:\n%s",
+                 process->what, (int) process->pid, needle, count, reserved_test_timeout_seconds (),
+                 log);
+      g_usleep (POLL_INTERVAL_US);
+    }
+}
+
 void
 reserved_test_process_free (ReservedTestProcess *process)
 {
@@ -537,11 +569,15 @@ owner_pid (ReservedTestDaemon *self, const char *name)
 {
   g_autofree char *bus_arg = g_strdup_printf ("--bus=%s", self->address);
   g_autofree char *name_arg = g_strdup_printf ("string:%s", name);
+  g_autofree char *reply_timeout_arg =
+    g_strdup_printf ("--reply-timeout=%u", reserved_test_timeout_seconds () * 1000);
   g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
   const char *argv[] = {
     "dbus-send",
     bus_arg,
+    reply_timeout_arg,
     "--print-reply=literal",
     "--dest=org.freedesktop.DBus",
     "/org/freedesktop/DBus",
@@ -554,11 +590,18 @@ owner_pid (ReservedTestDaemon *self, const char *name)
   guint64 pid = 0;
 
   /* A separate process, so that the test process holds no GDBus state. */
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                NULL, &out, NULL, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                &error);
   g_assert_no_error (error);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return 0; /* org.freedesktop.DBus.Error.NameHasNoOwner */
+    {
+      /* Only the bus's answer means "no owner": a dbus-send that failed
+       * otherwise (slow to connect on a loaded machine, say) must not be
+       * taken for a name that is gone, or a wait for it would end early. */
+      if (strstr (err, "org.freedesktop.DBus.Error.NameHasNoOwner") == NULL)
+        g_error ("dbus-send could not ask the bus who owns %s: %s", name, err);
+      return 0;
+    }
   /* The literal reply is "   uint32 1234". */
   g_strstrip (out);
   number = strrchr (out, ' ');

@@ -42,6 +42,10 @@ gboolean reserved_test_process_has_exited (ReservedTestProcess *process);
 int reserved_test_process_wait (ReservedTestProcess *process);
 /* (transfer full) Everything it wrote to stdout and stderr so far. */
 char *reserved_test_process_get_log (ReservedTestProcess *process);
+/* Waits (bounded) until the process has written @needle (counting from
+ * the start of its output) @count times; fails with its output if it exits
+ * first. For what a process says only in its log, such as a reload. */
+void reserved_test_process_wait_log (ReservedTestProcess *process, const char *needle, guint count);
 /* Kills the process with SIGKILL if it is still running. */
 void reserved_test_process_free (ReservedTestProcess *process);
 

@@ -133,6 +133,8 @@ enum {
   COLUMN_GET_STATISTICS,
   COLUMN_GET_PROPERTY,
   COLUMN_GET_ALL_PROPERTIES,
+  COLUMN_LIST_ORDERS_PAGE,
+  COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER,
   N_COLUMNS
 };
 
@@ -157,36 +159,37 @@ typedef struct {
  * order, GetOrder of another uid's order, Cancel of its own order,
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
- * GetStatistics, Properties.Get, Properties.GetAll. */
+ * GetStatistics, Properties.Get, Properties.GetAll, ListOrdersPage of a
+ * customer, ListOrdersPage of every customer. */
 static const Caller callers[N_CALLERS] = {
   [CALLER_ROOT] = { "root",
                     0,
                     { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                      ALLOW, ALLOW, ALLOW, ALLOW } },
+                      ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW } },
   [CALLER_ADMIN_USER] = { "admin-user",
                           ADMIN_UID,
                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                            ALLOW, ALLOW, ALLOW, ALLOW } },
+                            ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW } },
   [CALLER_ADMIN_GROUP] = { "admin-group",
                            GROUP_ADMIN_UID,
                            { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW,
-                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW } },
+                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW } },
   [CALLER_DAEMON_USER] = { "daemon-user",
                            DAEMON_UID,
                            { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY,
-                             DENY, ALLOW, ALLOW, ALLOW } },
+                             DENY, ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
   [CALLER_BUYER] = { "buyer",
                      BUYER_UID,
                      { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                       ALLOW, ALLOW, ALLOW } },
+                       ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
   [CALLER_BUYER_2] = { "buyer-2",
                        BUYER_2_UID,
                        { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                         ALLOW, ALLOW, ALLOW } },
+                         ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
   [CALLER_NOBODY] = { "nobody",
                       RESERVED_TEST_NOBODY_UID,
                       { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                        ALLOW, ALLOW, ALLOW } },
+                        ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -596,7 +599,8 @@ admin_call (Fixture *f, const char *interface, const char *method, GVariant *arg
   g_autoptr(GError) error = NULL;
   GVariant *reply =
     g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, interface,
-                                 method, args, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                 method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                 (int) reserved_test_timeout_seconds () * 1000, NULL, &error);
 
   g_assert_no_error (error);
   return reply;
@@ -802,6 +806,85 @@ cell_list_every_customer (Fixture *f, Agent *agent, Outcome outcome)
   reserved_test_assert_unchanged (&f->admin, before);
 }
 
+static int
+compare_ids (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The order ids of a ListOrders or ListOrdersPage reply (its first
+ * child), sorted: the two list the same orders in their own orders. */
+static char *
+sorted_ids (GVariant *reply)
+{
+  g_autoptr(GVariant) orders = g_variant_get_child_value (reply, 0);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (gsize i = 0; i < g_variant_n_children (orders); i++)
+    {
+      g_autoptr(GVariant) order = g_variant_get_child_value (orders, i);
+      guint64 id = 0;
+
+      g_variant_get_child (order, 0, "t", &id);
+      g_array_append_val (ids, id);
+    }
+  g_array_sort (ids, compare_ids);
+  for (guint i = 0; i < ids->len; i++)
+    g_string_append_printf (text, "%" G_GUINT64_FORMAT " ", g_array_index (ids, guint64, i));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* ListOrdersPage decides as ListOrders does: the same orders, whole in one
+ * page here. */
+static void
+run_page_cell (Fixture *f, Agent *agent, Outcome outcome, const char *user)
+{
+  g_auto(GVariantDict) query = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) expected = NULL;
+  g_autofree char *next_cursor = NULL;
+  g_autofree char *got_ids = NULL;
+  g_autofree char *expected_ids = NULL;
+  guint n_uids = 0;
+
+  if (user != NULL)
+    g_variant_dict_insert (&query, RESERVE_QUERY_USER, "s", user);
+  reply =
+    run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrdersPage",
+              g_variant_new ("(@a{sv})", g_variant_dict_end (&query)), "(a(tssuxs)s)", &before);
+  if (reply == NULL)
+    return;
+  g_variant_get_child (reply, 1, "s", &next_cursor);
+  g_assert_cmpstr (next_cursor, ==, "");
+  if (user != NULL)
+    {
+      g_assert_true (outcome == SEES_ALL || outcome == SEES_OWN);
+      expected = orders_seen (f, user, outcome == SEES_OWN, agent->caller->uid, &n_uids);
+    }
+  else
+    expected = admin_call (f, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", ""));
+  got_ids = sorted_ids (reply);
+  expected_ids = sorted_ids (expected);
+  g_assert_cmpstr (got_ids, ==, expected_ids);
+  reserved_test_assert_unchanged (&f->admin, before);
+}
+
+static void
+cell_list_orders_page (Fixture *f, Agent *agent, Outcome outcome)
+{
+  run_page_cell (f, agent, outcome, CUSTOMER);
+}
+
+static void
+cell_list_orders_page_every_customer (Fixture *f, Agent *agent, Outcome outcome)
+{
+  run_page_cell (f, agent, outcome, NULL);
+}
+
 static void
 cell_create_item (Fixture *f, Agent *agent, Outcome outcome)
 {
@@ -928,6 +1011,9 @@ static const struct {
   [COLUMN_GET_STATISTICS] = { "GetStatistics", cell_get_statistics },
   [COLUMN_GET_PROPERTY] = { "Properties.Get", cell_get_property },
   [COLUMN_GET_ALL_PROPERTIES] = { "Properties.GetAll", cell_get_all_properties },
+  [COLUMN_LIST_ORDERS_PAGE] = { "ListOrdersPage of a customer", cell_list_orders_page },
+  [COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER] = { "ListOrdersPage of every customer",
+                                               cell_list_orders_page_every_customer },
 };
 
 /* --- /authorization/matrix -------------------------------------------------------- */
@@ -1095,6 +1181,9 @@ static const struct {
   { RESERVE_INTERFACE, "GetStatistics", NO_CALLER_NEEDED },
   { "org.freedesktop.DBus.Properties", "Get", NO_CALLER_NEEDED },
   { "org.freedesktop.DBus.Properties", "GetAll", NO_CALLER_NEEDED },
+  { RESERVE_INTERFACE, "BuyWithDetails", NEEDS_CALLER },
+  { RESERVE_INTERFACE, "ListOrdersPage", NEEDS_CALLER }, /* of a customer */
+  { RESERVE_INTERFACE, "ListItemsPage", NO_CALLER_NEEDED },
 };
 
 static GVariant *
@@ -1124,6 +1213,18 @@ unknown_caller_args (guint i, guint64 order)
       return g_variant_new ("(ss)", RESERVE_INTERFACE, "Version");
     case 11:
       return g_variant_new ("(s)", RESERVE_INTERFACE);
+    case 12:
+      return g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 1, reserved_test_options ("fc"));
+    case 13:
+      {
+        GVariantDict query;
+
+        g_variant_dict_init (&query, NULL);
+        g_variant_dict_insert (&query, RESERVE_QUERY_USER, "s", CUSTOMER);
+        return g_variant_new ("(@a{sv})", g_variant_dict_end (&query));
+      }
+    case 14:
+      return g_variant_new ("(@a{sv})", reserved_test_options (NULL));
     default:
       g_assert_not_reached ();
     }
@@ -1312,8 +1413,9 @@ name_has_owner (Fixture *f, const char *name)
                g_dbus_connection_call_sync (f->connection, "org.freedesktop.DBus",
                                             "/org/freedesktop/DBus", "org.freedesktop.DBus",
                                             "NameHasOwner", g_variant_new ("(s)", name),
-                                            G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                            NULL, &error);
+                                            G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+                                            (int) reserved_test_timeout_seconds () * 1000, NULL,
+                                            &error);
   gboolean has_owner = TRUE;
 
   g_assert_no_error (error);

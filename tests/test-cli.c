@@ -98,7 +98,8 @@ run_json (const char *first_arg, ...)
 
 static const char *const status_keys[] = { "name", "capacity",       "remaining",
                                            "sold", "per_user_limit", NULL };
-static const char *const order_keys[] = { "order", "item", "quantity", "created", "state", NULL };
+static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
+                                          "created", "state", NULL };
 
 /* `reserve status ITEM --json`, keys checked. */
 static JsonNode *
@@ -163,7 +164,8 @@ static const char awkward_user[] = "O'Brien \"🎫\" '; DROP TABLE orders;--";
 static void
 test_buy_json (Fixture *fixture, gconstpointer data)
 {
-  static const char *const buy_keys[] = { "order", "item", "user", "quantity", "remaining", NULL };
+  static const char *const buy_keys[] = { "order",     "item",     "user",  "quantity",
+                                          "remaining", "replayed", "state", NULL };
   g_autoptr(JsonNode) bought = NULL;
   g_autoptr(JsonNode) orders = NULL;
   JsonObject *object;
@@ -253,11 +255,56 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
   retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
                                      "checkout-17", NULL);
   reserved_test_assert_exit (retry, 0);
-  g_assert_cmpstr (retry->out, ==, first->out);
+  g_assert_cmpuint (reserved_test_match_number ("^Order ([0-9]+): request id checkout-17 was used "
+                                                "before; nothing new bought, alice still holds "
+                                                "1 × ticket; 99 left\\.\n$",
+                                                0, retry->out),
+                    ==,
+                    reserved_test_match_number ("^Order ([0-9]+): alice bought", 0, first->out));
 
   orders = orders_of ("alice");
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
   g_assert_cmpint (remaining_of ("ticket"), ==, 99);
+}
+
+/* A replay of a cancelled order bought nothing: it is not reported as a
+ * sale, and the exit status says the customer holds nothing. */
+static void
+test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) first = NULL;
+  g_autoptr(ReservedTestRun) cancel = NULL;
+  g_autoptr(ReservedTestRun) retry = NULL;
+  g_autoptr(ReservedTestRun) retry_json = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  g_autofree char *order_text = NULL;
+  JsonObject *object;
+
+  first =
+    reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
+  reserved_test_assert_exit (first, 0);
+  order_text =
+    g_strdup_printf ("%" G_GUINT64_FORMAT,
+                     reserved_test_match_number ("^Order ([0-9]+): dave bought", 0, first->out));
+  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
+  reserved_test_assert_exit (cancel, 0);
+
+  retry =
+    reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
+  assert_failure (retry, 1);
+  g_assert_null (strstr (retry->out, "bought"));
+  g_assert_nonnull (strstr (retry->err, order_text));
+  g_assert_nonnull (strstr (retry->err, "cancelled"));
+  g_assert_nonnull (strstr (retry->err, "nothing was bought"));
+
+  retry_json = reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id",
+                                          "k1", "--json", NULL);
+  reserved_test_assert_exit (retry_json, 1);
+  json = reserved_test_parse_json (retry_json->out);
+  object = json_node_get_object (json);
+  g_assert_true (json_object_get_boolean_member (object, "replayed"));
+  g_assert_cmpstr (reserved_test_json_string (object, "state"), ==, "cancelled");
+  g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 }
 
 /* --- cancel -------------------------------------------------------------- */
@@ -437,6 +484,43 @@ test_orders (Fixture *fixture, gconstpointer data)
                               reserved_test_json_int (order, "order"), i + 1, created);
     }
   g_assert_true (g_str_has_prefix (table->out, "ORDER  ITEM    QUANTITY  CREATED"));
+  g_assert_cmpstr (strchr (table->out, '\n') + 1, ==, expected->str);
+}
+
+/* An administrator listing every customer's orders sees who bought what. */
+static void
+test_orders_all_names_users (Fixture *fixture, gconstpointer data)
+{
+  static const char *const test_zone[] = { "TZ", TEST_ZONE_TZ, NULL };
+  static const char *const users[] = { "alice", "bob" };
+  g_autoptr(ReservedTestRun) table = NULL;
+  g_autoptr(JsonNode) everyone = NULL;
+  g_autoptr(GString) expected = g_string_new ("ORDER  ITEM    USER   QUANTITY  CREATED");
+  JsonArray *orders;
+
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_autoptr(ReservedTestRun) buy =
+                   reserved_test_run_reserve ("buy", "--session", "--user", users[i], NULL);
+      reserved_test_assert_exit (buy, 0);
+    }
+
+  everyone = orders_of (NULL);
+  orders = json_node_get_array (everyone);
+  g_assert_cmpuint (json_array_get_length (orders), ==, G_N_ELEMENTS (users));
+  table = reserved_test_run_reserve_with_env (test_zone, "orders", "--session", "--all", NULL);
+  reserved_test_assert_exit (table, 0);
+  g_assert_true (g_str_has_prefix (table->out, expected->str));
+  g_string_truncate (expected, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      JsonObject *order = json_array_get_object_element (orders, i);
+      g_autofree char *created = format_in_test_zone (reserved_test_json_int (order, "created"));
+
+      g_assert_cmpstr (reserved_test_json_string (order, "user"), ==, users[i]);
+      g_string_append_printf (expected, "%5" G_GINT64_FORMAT "  ticket  %-5s  %8u  %s  active\n",
+                              reserved_test_json_int (order, "order"), users[i], 1, created);
+    }
   g_assert_cmpstr (strchr (table->out, '\n') + 1, ==, expected->str);
 }
 
@@ -640,10 +724,12 @@ add_cases (void)
   ADD ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
   ADD ("/cli/buy/quantity", &default_setup, test_buy_quantity);
   ADD ("/cli/buy/request-id-replay", &default_setup, test_buy_request_id_replay);
+  ADD ("/cli/buy/replay-of-cancelled", &default_setup, test_buy_replay_of_cancelled);
   ADD ("/cli/cancel", &default_setup, test_cancel);
   ADD ("/cli/status", &default_setup, test_status);
   ADD ("/cli/items", &default_setup, test_items);
   ADD ("/cli/orders", &default_setup, test_orders);
+  ADD ("/cli/orders/all-names-users", &default_setup, test_orders_all_names_users);
   ADD ("/cli/create-restock", &default_setup, test_create_restock);
   ADD ("/cli/exit/sold-out", &default_setup, test_exit_sold_out);
   ADD ("/cli/exit/no-such-item", &default_setup, test_exit_no_such_item);

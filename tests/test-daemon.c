@@ -345,6 +345,78 @@ test_buy_options (Fixture *f, gconstpointer data)
   g_assert_cmpuint (remaining, ==, 98);
 }
 
+static GVariant *
+buy_with_details (Fixture *f, const char *user, guint32 quantity, const char *request_id)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *details = NULL;
+
+  g_assert_true (reserve_reserve1_call_buy_with_details_sync (f->client.proxy, "ticket", user,
+                                                              quantity,
+                                                              reserved_test_options (request_id),
+                                                              G_DBUS_CALL_FLAGS_NONE, -1, &details,
+                                                              NULL, &error));
+  g_assert_no_error (error);
+  return details;
+}
+
+static void
+assert_details (GVariant *details,
+                guint64 order,
+                guint32 remaining,
+                gboolean replayed,
+                const char *state)
+{
+  guint64 got_order = 0;
+  guint32 got_remaining = 0, quantity = 0;
+  gboolean got_replayed = !replayed;
+  const char *got_state = NULL, *item = NULL;
+  gint64 created = 0;
+
+  g_assert_true (g_variant_lookup (details, "order", "t", &got_order));
+  g_assert_true (g_variant_lookup (details, "remaining", "u", &got_remaining));
+  g_assert_true (g_variant_lookup (details, "replayed", "b", &got_replayed));
+  g_assert_true (g_variant_lookup (details, "state", "&s", &got_state));
+  g_assert_true (g_variant_lookup (details, "item", "&s", &item));
+  g_assert_true (g_variant_lookup (details, "quantity", "u", &quantity));
+  g_assert_true (g_variant_lookup (details, "created", "x", &created));
+  if (order != 0)
+    g_assert_cmpuint (got_order, ==, order);
+  g_assert_cmpuint (got_remaining, ==, remaining);
+  g_assert_cmpint (got_replayed, ==, replayed);
+  g_assert_cmpstr (got_state, ==, state);
+  g_assert_cmpstr (item, ==, "ticket");
+  g_assert_cmpint (created, >, 0);
+}
+
+/* BuyWithDetails tells a replay from a sale, and a replayed order's state
+ * now: Buy's answer to a replay of a cancelled order looks like a sale. */
+static void
+test_buy_with_details (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GVariant) bought = buy_with_details (f, "dave", 2, "k1");
+  g_autoptr(GVariant) again = NULL;
+  g_autoptr(GVariant) after_cancel = NULL;
+  g_autoptr(GVariant) plain = NULL;
+  guint64 order = 0;
+
+  g_assert_true (g_variant_lookup (bought, "order", "t", &order));
+  assert_details (bought, order, 98, FALSE, "active");
+  again = buy_with_details (f, "dave", 2, "k1");
+  assert_details (again, order, 98, TRUE, "active");
+
+  g_assert_cmpuint (reserved_test_cancel (&f->client, order), ==, 100);
+  after_cancel = buy_with_details (f, "dave", 2, "k1");
+  assert_details (after_cancel, order, 100, TRUE, "cancelled");
+
+  /* The key is shared with Buy: both name the same first order. */
+  g_assert_cmpuint (reserved_test_buy (&f->client, "ticket", "dave", 2, "k1", NULL), ==, order);
+  plain = buy_with_details (f, "erin", 1, NULL);
+  assert_details (plain, 0, 99, FALSE, "active");
+  reserved_test_buy_refused (&f->client, "ticket", "dave", 0, NULL, RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_assert_law (&f->client);
+}
+
 static void
 test_buy_replay (Fixture *f, gconstpointer data)
 {
@@ -1009,10 +1081,10 @@ test_introspection (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   file_node = g_dbus_node_info_new_for_xml (file_xml, &error);
   g_assert_no_error (error);
-  reply =
-    g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                 "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
-                                 G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reply = g_dbus_connection_call_sync (f->connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
+                                       G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                       (int) reserved_test_timeout_seconds () * 1000, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&s)", &live_xml);
   live_node = g_dbus_node_info_new_for_xml (live_xml, &error);
@@ -1135,6 +1207,72 @@ test_permissions (Fixture *f, gconstpointer data)
   assert_order (alice, 0, a, "shared", 1, TRUE);
   assert_order (alice, 1, n1, "shared", 1, TRUE);
   g_assert_cmpuint (reserved_test_cancel (&f->client, n1), ==, 9);
+}
+
+/* The audit trail: every purchase, replay, cancellation, refusal and
+ * administrator action is one record, at info level without -v, with its
+ * MESSAGE_ID and fields (the daemon's stderr is no journal here, so each
+ * is a line that carries them). */
+static void
+assert_audited (const char *log, const char *message_id, const char *const *fields)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  g_autofree char *id_field = g_strdup_printf ("MESSAGE_ID=%s", message_id);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      gboolean all = strstr (lines[i], id_field) != NULL;
+
+      for (guint j = 0; all && fields[j] != NULL; j++)
+        all = strstr (lines[i], fields[j]) != NULL;
+      if (all)
+        return;
+    }
+  {
+    g_autofree char *wanted = g_strjoinv (" ", (char **) fields);
+
+    g_error ("no record with %s and each of “%s” in the daemon's output:\n%s", id_field, wanted,
+             log);
+  }
+}
+
+static void
+test_audit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+  g_autofree char *uid = g_strdup_printf ("RESERVED_UID=%u", (guint) getuid ());
+  g_autofree char *order_field = NULL;
+  guint64 order;
+
+  reserved_test_create_item (&f->client, "gig", 3, 0);
+  reserved_test_restock (&f->client, "gig", 2);
+  order = reserved_test_buy (&f->client, "gig", "alice", 2, "k1", NULL);
+  order_field = g_strdup_printf ("RESERVED_ORDER=%" G_GUINT64_FORMAT, order);
+  reserved_test_buy (&f->client, "gig", "alice", 2, "k1", NULL);
+  reserved_test_cancel (&f->client, order);
+  reserved_test_buy_refused (&f->client, "gig", "bob", 9, NULL, RESERVE_ERROR_SOLD_OUT);
+
+  log = reserved_test_process_get_log (reserved_test_daemon_get_process (f->daemon));
+  assert_audited (log, "f347347f81db4caaa9838736a1c5152d",
+                  (const char *const[]){ "Item gig created", uid, "RESERVED_ITEM=gig", NULL });
+  assert_audited (log, "68bba6c8846443b38deab622bfe6b8c2",
+                  (const char *const[]){ "Item gig restocked", uid, "RESERVED_QUANTITY=2", NULL });
+  assert_audited (log, "48dc9d21766e4906884cd4bd68896ce7",
+                  (const char *const[]){ "RESERVED_CUSTOMER=alice", uid, order_field,
+                                         "RESERVED_REQUEST_ID=k1", NULL });
+  assert_audited (log, "14d2b2700dc14d2eb10c930c3fc61b25",
+                  (const char *const[]){ "RESERVED_CUSTOMER=alice", order_field,
+                                         "RESERVED_REQUEST_ID=k1", NULL });
+  assert_audited (log, "e799b6650aec406a883a0c874e1b1d48",
+                  (const char *const[]){ "RESERVED_CUSTOMER=alice", uid, order_field,
+                                         "RESERVED_ITEM=gig", NULL });
+  assert_audited (log, "dc7107df251841fd965f220d3b283de5",
+                  (const char *const[]){ "RESERVED_CUSTOMER=bob", uid, "RESERVED_ITEM=gig",
+                                         "RESERVED_ERROR=org.reserved.Reserve1.Error.SoldOut",
+                                         NULL });
+  /* The start-up line names the database. */
+  if (strstr (log, reserved_test_daemon_get_database (f->daemon)) == NULL)
+    g_error ("the daemon's start-up line does not name its database:\n%s", log);
 }
 
 /* The helper's half: runs as uid 65534, which is no admin. */
@@ -1282,6 +1420,7 @@ add_cases (void)
   ADD ("/daemon/buy/request-id-limits", test_buy_request_id_limits, NULL);
   ADD ("/daemon/buy/options", test_buy_options, NULL);
   ADD ("/daemon/buy/replay", test_buy_replay, NULL);
+  ADD ("/daemon/buy/with-details", test_buy_with_details, NULL);
   ADD ("/daemon/buy/replay-different-args", test_buy_replay_different_args, NULL);
   ADD ("/daemon/buy/replay-sold-out", test_buy_replay_sold_out, NULL);
   ADD ("/daemon/buy/per-user-limit", test_buy_per_user_limit, NULL);
@@ -1299,6 +1438,7 @@ add_cases (void)
   ADD ("/daemon/properties/configured", test_properties_configured,
        "[reserved]\nDefaultItem=show\nInitialCapacity=7\n");
   ADD ("/daemon/signals", test_signals, NULL);
+  ADD ("/daemon/audit", test_audit, NULL);
   ADD ("/daemon/introspection", test_introspection, NULL);
   ADD ("/daemon/permissions/other-caller", test_permissions, NULL);
   ADD ("/daemon/permissions/retired-admin-users", test_permissions_retired_keys,

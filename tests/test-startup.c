@@ -145,6 +145,41 @@ test_sigint (void)
   reserved_test_daemon_stop (daemon);
 }
 
+/* SIGHUP rereads the configuration: a bad file is logged and the one in
+ * use kept, a good one applied, and the daemon serves throughout. */
+static void
+test_sighup_reloads (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  ReservedTestProcess *process;
+  ReservedTestAdmin c = { 0 };
+  GPid pid;
+
+  reserved_test_daemon_write_config (daemon, "[reserved]\nBusyTimeout=2000\n");
+  reserved_test_daemon_start (daemon);
+  process = reserved_test_daemon_get_process (daemon);
+  pid = reserved_test_process_get_pid (process);
+
+  reserved_test_daemon_write_config (daemon, "[reserved]\nBusyTimeout=forever\n");
+  g_assert_cmpint (kill (pid, SIGHUP), ==, 0);
+  reserved_test_process_wait_log (process, "Keeping the configuration in use", 1);
+  reserved_test_process_wait_log (process, "forever", 1);
+
+  reserved_test_daemon_write_config (daemon, "[reserved]\nBusyTimeout=500\nDefaultItem=seat\n");
+  g_assert_cmpint (kill (pid, SIGHUP), ==, 0);
+  reserved_test_process_wait_log (process, "Reloaded the configuration", 1);
+  reserved_test_process_wait_log (process, "BusyTimeout=500 ms", 1);
+  reserved_test_process_wait_log (process, "only take effect on a fresh database", 1);
+
+  /* Still the same process, still selling the item it made. */
+  g_assert_cmpint (reserved_test_daemon_get_owner_pid (daemon), ==, pid);
+  reserved_test_admin_open (&c, daemon);
+  reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
+  reserved_test_assert_law (&c.client);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
 static void
 test_version (void)
 {
@@ -599,6 +634,7 @@ add_cases (void)
 {
   g_test_add_func ("/startup/sigterm-keeps-orders", test_sigterm_keeps_orders);
   g_test_add_func ("/startup/sigint", test_sigint);
+  g_test_add_func ("/startup/sighup-reloads", test_sighup_reloads);
   g_test_add_func ("/startup/version", test_version);
   g_test_add_func ("/startup/empty-file-is-fresh", test_empty_file_is_fresh);
   g_test_add_func ("/startup/missing-config", test_missing_config);
