@@ -66,6 +66,7 @@ extern const ReserveCommand reserve_items_command;
 extern const ReserveCommand reserve_orders_command;
 extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
+extern const ReserveCommand reserve_watch_command;
 
 /* Every subcommand, race and bench included, in the order the help lists
  * them; NULL-terminated. */

@@ -2,6 +2,7 @@
 #include "reserve-output.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define COLUMN_GAP "  "
 
@@ -112,17 +113,44 @@ reserve_format_local_time (gint64 usec)
   return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
 }
 
-void
-reserve_print_json (JsonBuilder *builder)
+static void
+print_json (JsonBuilder *builder, gboolean pretty)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = NULL;
 
   json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_pretty (generator, pretty);
   text = json_generator_to_data (generator, NULL);
   puts (text);
+}
+
+void
+reserve_print_json (JsonBuilder *builder)
+{
+  print_json (builder, TRUE);
+}
+
+void
+reserve_print_json_line (JsonBuilder *builder)
+{
+  print_json (builder, FALSE);
+}
+
+void
+reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time)
+{
+  g_autofree char *text = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S.%f");
+  g_autofree char *offset = g_date_time_format (time, "%:z");
+  g_autofree char *stamp = NULL;
+
+  /* %f gives microseconds; milliseconds are what people and most parsers
+   * expect, and all a signal's timing is worth. */
+  text[strlen (text) - 3] = '\0';
+  json_builder_set_member_name (builder, name);
+  stamp = g_strconcat (text, offset, NULL);
+  json_builder_add_string_value (builder, stamp);
 }
 
 void

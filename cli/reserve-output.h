@@ -37,8 +37,13 @@ void reserve_json_add_int (JsonBuilder *builder, const char *name, gint64 value)
 void reserve_json_add_double (JsonBuilder *builder, const char *name, gdouble value);
 void reserve_json_add_string (JsonBuilder *builder, const char *name, const char *value);
 void reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value);
+/* @time as RFC 3339 with its UTC offset and milliseconds:
+ * "2024-05-01T14:03:27.125+02:00". */
+void reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time);
 
 /* Prints the builder's value followed by a newline. */
 void reserve_print_json (JsonBuilder *builder);
+/* Prints it on one line, for a stream of JSON lines. */
+void reserve_print_json_line (JsonBuilder *builder);
 
 G_END_DECLS

@@ -2,7 +2,7 @@
 /* Fuzz target: the command line of `reserve`, up to the point where a
  * subcommand would talk to the bus. The input is an argv: words separated
  * by NUL bytes, the first one naming the subcommand (buy, cancel, status,
- * items, orders, create, restock), the rest its arguments, as main() hands
+ * items, orders, create, restock, watch), the rest its arguments, as main() hands
  * them over.
  *
  * Each subcommand parses and checks everything it was given before its
