@@ -5,6 +5,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 static GVariant *
 buy_options (const char *request_id)
@@ -28,7 +29,7 @@ print_order (gboolean json,
 
   if (!json)
     {
-      printf ("Order %" G_GUINT64_FORMAT ": %s bought %" G_GUINT64_FORMAT " × %s; %u left.\n",
+      printf (_ ("Order %" G_GUINT64_FORMAT ": %s bought %" G_GUINT64_FORMAT " × %s; %u left.\n"),
               order, user, quantity, item, remaining);
       return;
     }
@@ -92,7 +93,10 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                        buy_options (request_id), G_DBUS_CALL_FLAGS_NONE,
                                        RESERVE_CLIENT_TIMEOUT_MSEC, &order, &remaining, NULL,
                                        error))
-    return FALSE;
+    {
+      reserve_client_explain_refusal (proxy, item, *error);
+      return FALSE;
+    }
 
   print_order (invocation->json, order, item, user, quantity, remaining);
   return TRUE;

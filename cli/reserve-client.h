@@ -41,8 +41,17 @@ ReserveReserve1 *reserve_client_connect (GBusType bus_type, GError **error);
 /* @item if given, else the daemon's DefaultItem. */
 char *reserve_client_resolve_item (ReserveReserve1 *proxy, const char *item, GError **error);
 
-/* Prints @error, from the bus or the daemon, as a `reserve: ` line that says
- * what went wrong and what to do, and returns the exit status for it. */
-ReserveExitStatus reserve_client_report_error (GBusType bus_type, GError *error);
+/* A refusal to sell @item, told as it is: an item with no capacity at all
+ * is not on sale (yet), which "sold out" would misstate. Changes the
+ * message of a SoldOut @error for such an item; leaves anything else. */
+void reserve_client_explain_refusal (ReserveReserve1 *proxy, const char *item, GError *error);
+
+/* What @error, from the bus or the daemon, means to the person who typed
+ * the command: a @message that says what went wrong and what to do, its
+ * @kind for scripts (the API's error name, as "SoldOut", or one of
+ * NotRunning, CannotStart, Timeout, Lost, Unreachable), and the exit
+ * status. */
+ReserveExitStatus
+reserve_client_describe_error (GBusType bus_type, GError *error, char **kind, char **message);
 
 G_END_DECLS

@@ -2,9 +2,80 @@
 #include "reserve-command.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "reserve-client.h"
+#include "reserve-output.h"
+#include "reserve-suggest.h"
+#include "reserve-text.h"
 #include "reserve-validate.h"
+
+#define TIMEOUT_SECONDS_MAX 86400
+
+static int call_timeout_msec = -1;
+
+int
+reserve_call_timeout_msec (void)
+{
+  return call_timeout_msec;
+}
+
+/* The long names of @entries ("--json"), added to @names. */
+static void
+add_long_names (GPtrArray *names, const GOptionEntry *entries)
+{
+  for (guint i = 0; entries != NULL && entries[i].long_name != NULL; i++)
+    g_ptr_array_add (names, g_strconcat ("--", entries[i].long_name, NULL));
+}
+
+/* GOption's "Unknown option --quantiy" becomes ours, with the option the
+ * user probably meant. @words is the command line as typed. */
+static void
+suggest_option (GError *error, char **words, const GOptionEntry *const *entry_lists, guint n_lists)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n_lists; i++)
+    add_long_names (names, entry_lists[i]);
+  g_ptr_array_add (names, NULL);
+
+  for (guint i = 1; words[i] != NULL && strcmp (words[i], "--") != 0; i++)
+    {
+      g_autofree char *name = g_strndup (words[i], strcspn (words[i], "="));
+      const char *meant;
+
+      if (!g_str_has_prefix (name, "--") ||
+          g_strv_contains ((const char *const *) names->pdata, name))
+        continue;
+      meant = reserve_suggest (name, (const char *const *) names->pdata);
+      g_free (error->message);
+      error->message = meant != NULL
+                         ? g_strdup_printf (_ ("unknown option %s; did you mean %s?"), name, meant)
+                         : g_strdup_printf (_ ("unknown option %s"), name);
+      return;
+    }
+}
+
+/* RESERVE_BUS chooses the bus when neither --session nor --system does. */
+static gboolean
+bus_from_environment (GBusType *bus_type, GError **error)
+{
+  const char *value = g_getenv ("RESERVE_BUS");
+
+  if (value == NULL || *value == '\0' || strcmp (value, "system") == 0)
+    *bus_type = G_BUS_TYPE_SYSTEM;
+  else if (strcmp (value, "session") == 0)
+    *bus_type = G_BUS_TYPE_SESSION;
+  else
+    {
+      g_autofree char *described = reserve_describe_text (value);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "RESERVE_BUS=%s: allowed are session and system", described);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static gboolean
 check_argument_count (const ReserveInvocation *invocation, GError **error)
@@ -38,10 +109,16 @@ reserve_invocation_parse (ReserveInvocation *invocation,
   gboolean session = FALSE;
   gboolean system = FALSE;
   gboolean help = FALSE;
+  g_autofree char *timeout_text = NULL;
+  g_auto(GStrv) words = g_strdupv (*argv);
+  g_autoptr(GError) parse_error = NULL;
+  guint64 timeout_seconds = 0;
   const GOptionEntry shared_entries[] = {
     { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Talk to reserved on the session bus", NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system,
       "Talk to reserved on the system bus (the default)", NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_FILENAME, &timeout_text,
+      "Seconds to wait for each answer, 1 to 86400 (default: 25)", "SECONDS" },
     { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
     { NULL }
   };
@@ -62,14 +139,30 @@ reserve_invocation_parse (ReserveInvocation *invocation,
     g_option_context_add_main_entries (context, json_entries, NULL);
   g_option_context_add_main_entries (context, shared_entries, NULL);
 
-  if (!g_option_context_parse (context, argc, argv, error))
-    return FALSE;
+  if (!g_option_context_parse (context, argc, argv, &parse_error))
+    {
+      /* A usage error of a --json command line is reported as JSON too.
+       * (GOption puts back the values it set before the error.) */
+      invocation->json =
+        command->has_json && g_strv_contains ((const char *const *) words, "--json");
+      if (g_error_matches (parse_error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+        {
+          const GOptionEntry *const entry_lists[] = { entries,
+                                                      command->has_json ? json_entries : NULL,
+                                                      shared_entries };
+
+          suggest_option (parse_error, words, entry_lists, G_N_ELEMENTS (entry_lists));
+        }
+      g_propagate_error (error, g_steal_pointer (&parse_error));
+      return FALSE;
+    }
 
   if (help)
     {
       g_autofree char *text = g_option_context_get_help (context, TRUE, NULL);
+      g_autofree char *shown = reserve_text_for_locale (text);
 
-      fputs (text, stdout);
+      fputs (shown, stdout);
       invocation->help_shown = TRUE;
       return FALSE;
     }
@@ -80,7 +173,22 @@ reserve_invocation_parse (ReserveInvocation *invocation,
                            "--session and --system cannot be used together");
       return FALSE;
     }
-  invocation->bus_type = session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM;
+  if (session)
+    invocation->bus_type = G_BUS_TYPE_SESSION;
+  else if (system)
+    invocation->bus_type = G_BUS_TYPE_SYSTEM;
+  else if (!bus_from_environment (&invocation->bus_type, error))
+    return FALSE;
+
+  invocation->timeout_msec = -1;
+  if (timeout_text != NULL)
+    {
+      if (!reserve_parse_number ("--timeout", timeout_text, 1, TIMEOUT_SECONDS_MAX,
+                                 &timeout_seconds, error))
+        return FALSE;
+      invocation->timeout_msec = (int) timeout_seconds * 1000;
+    }
+  call_timeout_msec = invocation->timeout_msec;
 
   /* argv[0] is the command itself; the rest is what GOption left over. */
   invocation->arguments = *argv + 1;
@@ -94,20 +202,61 @@ reserve_invocation_get_argument (const ReserveInvocation *invocation, guint inde
   return index < invocation->n_arguments ? invocation->arguments[index] : NULL;
 }
 
+/* Under --json a failure is one JSON object on stderr, so a script reads
+ * why as it reads the answer: {"error": KIND, "message": ..., "exit_status": N}. */
+static void
+print_error_json (const char *kind, const char *message, ReserveExitStatus status)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (builder);
+  reserve_json_add_string (builder, "error", kind);
+  reserve_json_add_string (builder, "message", message);
+  reserve_json_add_int (builder, "exit_status", status);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  fprintf (stderr, "%s\n", text);
+}
+
 ReserveExitStatus
 reserve_invocation_report (const ReserveInvocation *invocation, GError *error)
 {
+  g_autofree char *kind = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *hint = NULL;
+  ReserveExitStatus status;
+
   if (error == NULL)
     return RESERVE_EXIT_OK;
 
   if (error->domain == G_OPTION_ERROR)
     {
-      fprintf (stderr, "reserve: %s\nTry “reserve %s --help”.\n", error->message,
-               invocation->command->name);
-      return RESERVE_EXIT_USAGE;
+      kind = g_strdup ("Usage");
+      message = g_strdup (error->message);
+      hint = g_strdup_printf (_ ("Try “reserve %s --help”."), invocation->command->name);
+      status = RESERVE_EXIT_USAGE;
     }
+  else
+    status = reserve_client_describe_error (invocation->bus_type, error, &kind, &message);
 
-  return reserve_client_report_error (invocation->bus_type, error);
+  if (invocation->json)
+    {
+      print_error_json (kind, message, status);
+      return status;
+    }
+  /* A message is the CLI's words or the daemon's, not data: shown as the
+   * locale can show it. */
+  shown = reserve_text_for_locale (message);
+  fprintf (stderr, "reserve: %s\n", shown);
+  if (hint != NULL)
+    fprintf (stderr, "%s\n", hint);
+  return status;
 }
 
 gboolean

@@ -53,6 +53,7 @@ struct _ReserveCommand {
 struct _ReserveInvocation {
   const ReserveCommand *command;
   GBusType bus_type;
+  int timeout_msec; /* for each call; -1: GDBus's default of 25 s */
   gboolean json;
   gboolean help_shown; /* --help was printed: nothing more to do */
   char **arguments;    /* positional arguments, borrowed from argv */
@@ -88,6 +89,12 @@ gboolean reserve_invocation_parse (ReserveInvocation *invocation,
                                    int *argc,
                                    char ***argv,
                                    GError **error);
+
+/* The timeout the command line asked for (--timeout), in milliseconds, or
+ * -1 for GDBus's default. reserve runs one command per process, and the
+ * proxy is made from the bus type alone (reserve-client.h), so this is
+ * where it finds it. */
+int reserve_call_timeout_msec (void);
 
 /* The @index-th positional argument, or NULL if there are fewer. */
 const char *reserve_invocation_get_argument (const ReserveInvocation *invocation, guint index);

@@ -4,6 +4,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 static GVariant *
 create_options (gboolean has_limit, guint64 per_user_limit)
@@ -53,11 +54,18 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                                admin.flags, admin.timeout_msec, NULL, error))
     return FALSE;
 
-  if (per_user_limit == 0)
-    printf ("Created %s with %" G_GUINT64_FORMAT " units.\n", item, capacity);
+  if (capacity == 0)
+    printf (_ ("Created %s, not on sale yet (no units).\n"), item);
+  else if (per_user_limit == 0)
+    printf (P_ ("Created %s with %" G_GUINT64_FORMAT " unit.\n",
+                "Created %s with %" G_GUINT64_FORMAT " units.\n", capacity),
+            item, capacity);
   else
-    printf ("Created %s with %" G_GUINT64_FORMAT " units, at most %" G_GUINT64_FORMAT
-            " per customer.\n",
+    printf (P_ ("Created %s with %" G_GUINT64_FORMAT " unit, at most %" G_GUINT64_FORMAT
+                " per customer.\n",
+                "Created %s with %" G_GUINT64_FORMAT " units, at most %" G_GUINT64_FORMAT
+                " per customer.\n",
+                capacity),
             item, capacity, per_user_limit);
   return TRUE;
 }

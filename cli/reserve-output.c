@@ -175,6 +175,22 @@ reserve_json_add_string (JsonBuilder *builder, const char *name, const char *val
 }
 
 void
+reserve_json_add_null (JsonBuilder *builder, const char *name)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_null_value (builder);
+}
+
+void
+reserve_json_add_nullable_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  if (value == NULL)
+    reserve_json_add_null (builder, name);
+  else
+    reserve_json_add_string (builder, name, value);
+}
+
+void
 reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value)
 {
   json_builder_set_member_name (builder, name);

@@ -37,6 +37,9 @@ void reserve_json_add_int (JsonBuilder *builder, const char *name, gint64 value)
 void reserve_json_add_double (JsonBuilder *builder, const char *name, gdouble value);
 void reserve_json_add_string (JsonBuilder *builder, const char *name, const char *value);
 void reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value);
+/* null: "none", "not known". A NULL @value is null. */
+void reserve_json_add_null (JsonBuilder *builder, const char *name);
+void reserve_json_add_nullable_string (JsonBuilder *builder, const char *name, const char *value);
 /* @time as RFC 3339 with its UTC offset and milliseconds:
  * "2024-05-01T14:03:27.125+02:00". */
 void reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time);

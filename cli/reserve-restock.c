@@ -4,6 +4,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 static gboolean
 restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -35,7 +36,9 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                            admin.timeout_msec, &remaining, NULL, error))
     return FALSE;
 
-  printf ("Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", item, quantity, remaining);
+  printf (P_ ("Restocked %s with %" G_GUINT64_FORMAT " unit; %u left.\n",
+              "Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", quantity),
+          item, quantity, remaining);
   return TRUE;
 }
 

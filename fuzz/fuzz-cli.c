@@ -102,8 +102,14 @@ reserve_client_resolve_item (ReserveReserve1 *proxy, const char *item, GError **
   g_assert_not_reached ();
 }
 
+void
+reserve_client_explain_refusal (ReserveReserve1 *proxy, const char *item, GError *error)
+{
+  g_assert_not_reached ();
+}
+
 ReserveExitStatus
-reserve_client_report_error (GBusType bus_type, GError *error)
+reserve_client_describe_error (GBusType bus_type, GError *error, char **kind, char **message)
 {
   g_assert_not_reached ();
 }

@@ -192,6 +192,8 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
 {
   static const char *const c_locale[] = { "LC_ALL", "C", NULL };
   g_autofree char *expected = g_strdup_printf (": %s bought 1 × ticket; ", awkward_user);
+  /* Under LC_ALL=C the CLI's own words are ASCII; the name is not its own. */
+  g_autofree char *expected_ascii = g_strdup_printf (": %s bought 1 x ticket; ", awkward_user);
   g_autoptr(ReservedTestRun) utf8 = NULL;
   g_autoptr(ReservedTestRun) ascii = NULL;
 
@@ -201,7 +203,7 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
     reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
   reserved_test_assert_exit (ascii, 0);
   g_assert_nonnull (strstr (utf8->out, expected));
-  g_assert_nonnull (strstr (ascii->out, expected));
+  g_assert_nonnull (strstr (ascii->out, expected_ascii));
 }
 
 static void
@@ -280,7 +282,7 @@ test_cancel (Fixture *fixture, gconstpointer data)
 
   cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
   reserved_test_assert_exit (cancel, 0);
-  expected_start = g_strdup_printf ("Order %s cancelled; ", order_text);
+  expected_start = g_strdup_printf ("Order %s cancelled: ", order_text);
   g_assert_true (g_str_has_prefix (cancel->out, expected_start));
   g_assert_true (g_str_has_suffix (cancel->out, " 100 left.\n"));
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);

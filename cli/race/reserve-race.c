@@ -253,7 +253,7 @@ check_runs (RaceRun *const *runs, guint n_runs, GBusType bus_type, GError **erro
   return TRUE;
 }
 
-/* race never exits 1 (reserve_client_report_error()'s status for a
+/* race never exits 1 (reserve_client_describe_error()'s status for a
  * refusal): failing to run is status 3. Errors that already get 3 keep
  * their words, among them "reserved is not running … start it with …";
  * any other (a file error, a bus policy's AccessDenied) becomes a plain
