@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reserve-client.h"
+#include "reserve-json.h"
 #include "reserve-output.h"
 #include "reserve-suggest.h"
 #include "reserve-text.h"
@@ -208,7 +209,6 @@ static void
 print_error_json (const char *kind, const char *message, ReserveExitStatus status)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
 
@@ -218,8 +218,7 @@ print_error_json (const char *kind, const char *message, ReserveExitStatus statu
   reserve_json_add_int (builder, "exit_status", status);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
+  text = reserve_json_to_text (root, FALSE);
   fprintf (stderr, "%s\n", text);
 }
 

@@ -4,6 +4,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-output.h"
 #include "reserve-text.h"
 
 static GVariant *
@@ -14,6 +15,25 @@ create_options (gboolean has_limit, guint64 per_user_limit)
   if (has_limit)
     g_variant_dict_insert (&options, RESERVE_OPTION_PER_USER_LIMIT, "u", (guint) per_user_limit);
   return g_variant_dict_end (&options);
+}
+
+/* The item as created, with the keys of `reserve status --json`. */
+static void
+print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  reserve_json_add_string (builder, "item", item);
+  reserve_json_add_int (builder, "capacity", (gint64) capacity);
+  reserve_json_add_int (builder, "remaining", (gint64) capacity);
+  reserve_json_add_int (builder, "sold", 0);
+  if (per_user_limit == 0)
+    reserve_json_add_null (builder, "per_user_limit"); /* no limit */
+  else
+    reserve_json_add_int (builder, "per_user_limit", (gint64) per_user_limit);
+  json_builder_end_object (builder);
+  reserve_print_json (builder);
 }
 
 static gboolean
@@ -54,7 +74,9 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                                admin.flags, admin.timeout_msec, NULL, error))
     return FALSE;
 
-  if (capacity == 0)
+  if (invocation->json)
+    print_created_json (item, capacity, per_user_limit);
+  else if (capacity == 0)
     printf (_ ("Created %s, not on sale yet (no units).\n"), item);
   else if (per_user_limit == 0)
     printf (P_ ("Created %s with %" G_GUINT64_FORMAT " unit.\n",
@@ -76,6 +98,6 @@ const ReserveCommand reserve_create_command = {
   .summary = "Create an item with its initial stock. Admins only.",
   .min_arguments = 1,
   .max_arguments = 1,
-  .has_json = FALSE,
+  .has_json = TRUE,
   .run = create,
 };

@@ -49,7 +49,7 @@ print_items_json (GVariant *items)
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
     {
       json_builder_begin_object (builder);
-      reserve_json_add_string (builder, "name", name);
+      reserve_json_add_string (builder, "item", name);
       reserve_json_add_int (builder, "capacity", capacity);
       reserve_json_add_int (builder, "remaining", remaining);
       json_builder_end_object (builder);

@@ -71,7 +71,7 @@ print_orders_json (GVariant *orders)
       reserve_json_add_int (builder, "order", (gint64) row.order);
       reserve_json_add_string (builder, "item", row.item);
       reserve_json_add_int (builder, "quantity", row.quantity);
-      reserve_json_add_int (builder, "created", row.created);
+      reserve_json_add_usec_time (builder, "created", row.created);
       reserve_json_add_string (builder, "state", row.state);
       json_builder_end_object (builder);
     }

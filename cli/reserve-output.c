@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reserve-json.h"
+
 #define COLUMN_GAP "  "
 
 struct _ReserveTable {
@@ -116,13 +118,9 @@ reserve_format_local_time (gint64 usec)
 static void
 print_json (JsonBuilder *builder, gboolean pretty)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = NULL;
+  g_autofree char *text = reserve_json_to_text (root, pretty);
 
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, pretty);
-  text = json_generator_to_data (generator, NULL);
   puts (text);
 }
 
@@ -141,16 +139,22 @@ reserve_print_json_line (JsonBuilder *builder)
 void
 reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time)
 {
-  g_autofree char *text = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S.%f");
-  g_autofree char *offset = g_date_time_format (time, "%:z");
-  g_autofree char *stamp = NULL;
+  g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
+  g_autofree char *text = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%fZ");
 
-  /* %f gives microseconds; milliseconds are what people and most parsers
-   * expect, and all a signal's timing is worth. */
-  text[strlen (text) - 3] = '\0';
-  json_builder_set_member_name (builder, name);
-  stamp = g_strconcat (text, offset, NULL);
-  json_builder_add_string_value (builder, stamp);
+  reserve_json_add_string (builder, name, text);
+}
+
+void
+reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 usec)
+{
+  g_autoptr(GDateTime) epoch = g_date_time_new_from_unix_utc (0);
+  g_autoptr(GDateTime) time = g_date_time_add (epoch, usec);
+
+  if (time == NULL)
+    reserve_json_add_null (builder, name);
+  else
+    reserve_json_add_time (builder, name, time);
 }
 
 void

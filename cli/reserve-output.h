@@ -40,9 +40,11 @@ void reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean 
 /* null: "none", "not known". A NULL @value is null. */
 void reserve_json_add_null (JsonBuilder *builder, const char *name);
 void reserve_json_add_nullable_string (JsonBuilder *builder, const char *name, const char *value);
-/* @time as RFC 3339 with its UTC offset and milliseconds:
- * "2024-05-01T14:03:27.125+02:00". */
+/* Every time in JSON is RFC 3339 in UTC, to the microsecond the daemon
+ * keeps: "2024-05-01T12:03:27.125000Z". */
 void reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time);
+/* The same for @usec since the Unix epoch; null if GDateTime cannot hold it. */
+void reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 usec);
 
 /* Prints the builder's value followed by a newline. */
 void reserve_print_json (JsonBuilder *builder);

@@ -4,6 +4,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-output.h"
 #include "reserve-text.h"
 
 static gboolean
@@ -36,6 +37,18 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                            admin.timeout_msec, &remaining, NULL, error))
     return FALSE;
 
+  if (invocation->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      reserve_json_add_string (builder, "item", item);
+      reserve_json_add_int (builder, "quantity", (gint64) quantity);
+      reserve_json_add_int (builder, "remaining", remaining);
+      json_builder_end_object (builder);
+      reserve_print_json (builder);
+      return TRUE;
+    }
   printf (P_ ("Restocked %s with %" G_GUINT64_FORMAT " unit; %u left.\n",
               "Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", quantity),
           item, quantity, remaining);
@@ -48,6 +61,6 @@ const ReserveCommand reserve_restock_command = {
   .summary = "Add units to an item's capacity and remaining stock. Admins only.",
   .min_arguments = 1,
   .max_arguments = 1,
-  .has_json = FALSE,
+  .has_json = TRUE,
   .run = restock,
 };

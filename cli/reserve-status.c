@@ -60,11 +60,14 @@ print_status_json (const ItemStatus *status)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  reserve_json_add_string (builder, "name", status->name);
+  reserve_json_add_string (builder, "item", status->name);
   reserve_json_add_int (builder, "capacity", status->capacity);
   reserve_json_add_int (builder, "remaining", status->remaining);
   reserve_json_add_int (builder, "sold", status->sold);
-  reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
+  if (status->per_user_limit == 0)
+    reserve_json_add_null (builder, "per_user_limit"); /* no limit */
+  else
+    reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }
