@@ -346,6 +346,7 @@ check_file (RaceSetup *setup, RaceRun *run, GError **error)
       return TRUE;
     }
   run->check = g_strdup_printf ("the file says %" G_GINT64_FORMAT " left", count);
+  run->recorded = (gint64) run->stock - count;
   run->consistent = count + run->sold == run->stock;
   return TRUE;
 }
@@ -361,6 +362,7 @@ check_database (RaceSetup *setup, RaceRun *run, GError **error)
   run->check =
     g_strdup_printf ("the database recorded %" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " left",
                      sales, plural ((guint64) sales, "sale", "sales"), remaining);
+  run->recorded = sales;
   run->consistent = sales == run->sold && remaining + run->sold == run->stock;
   return TRUE;
 }
@@ -377,6 +379,7 @@ check_daemon (RaceSetup *setup, RaceRun *run, GError **error)
   sales = after.sold - before->sold;
   run->check = g_strdup_printf ("the daemon recorded %u %s, %u left", sales,
                                 plural (sales, "sale", "sales"), after.remaining);
+  run->recorded = sales;
   /* What the buyers were told, what the daemon stored, and the law. */
   run->consistent = after.sold == before->sold + run->sold &&
                     after.remaining + run->sold == before->remaining &&
@@ -499,6 +502,7 @@ race_run_new (RaceMode mode, const RaceSettings *settings, guint stock)
   run->stock = stock;
   run->delay_ms = settings->delay_ms;
   run->results = g_new0 (RaceBuyerResult, settings->buyers);
+  run->recorded = -1;
   return run;
 }
 
@@ -553,6 +557,14 @@ guint
 race_run_oversold (const RaceRun *run)
 {
   return run->sold > run->stock ? run->sold - run->stock : 0;
+}
+
+gint64
+race_run_lost_updates (const RaceRun *run)
+{
+  if (run->recorded < 0)
+    return -1;
+  return run->sold > run->recorded ? run->sold - run->recorded : 0;
 }
 
 gboolean

@@ -2,6 +2,7 @@
 #include "race-report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -301,25 +302,68 @@ print_timeline_legend (const RaceRun *run)
   }
 }
 
+gint64
+race_report_timeline_span (RaceRun *const *runs, guint n_runs)
+{
+  gint64 span = 1;
+
+  for (guint i = 0; i < n_runs; i++)
+    for (guint j = 0; j < runs[i]->buyers; j++)
+      span = MAX (span, last_moment (&runs[i]->results[j]));
+  return span;
+}
+
+/* When a buyer began its turn: its read (the R of its row), or its start
+ * if it never read; -1 if it never started. */
+static gint64
+began (const RaceBuyerResult *result)
+{
+  return result->read >= 0 ? result->read : result->start;
+}
+
+/* Who began first comes first, so the rows show the order of turns;
+ * buyers that never started come last. */
+static int
+compare_start (gconstpointer a, gconstpointer b)
+{
+  const RaceBuyerResult *x = *(const RaceBuyerResult *const *) a;
+  const RaceBuyerResult *y = *(const RaceBuyerResult *const *) b;
+
+  if ((began (x) < 0) != (began (y) < 0))
+    return began (x) < 0 ? 1 : -1;
+  if (began (x) != began (y))
+    return began (x) < began (y) ? -1 : 1;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+const RaceBuyerResult **
+race_report_buyers_by_start (const RaceRun *run)
+{
+  const RaceBuyerResult **order = g_new (const RaceBuyerResult *, run->buyers);
+
+  for (guint i = 0; i < run->buyers; i++)
+    order[i] = &run->results[i];
+  qsort (order, run->buyers, sizeof *order, compare_start);
+  return order;
+}
+
 void
-race_report_print_timeline (const RaceRun *run)
+race_report_print_timeline (const RaceRun *run, gint64 span)
 {
   g_autofree char *label_max = g_strdup_printf ("buyer-%u", run->buyers);
   gsize label_width = strlen (label_max);
-  Scale scale = { RACE_TIMELINE_COLUMNS - label_width - 4 - OUTCOME_WIDTH, 1 };
+  Scale scale = { RACE_TIMELINE_COLUMNS - label_width - 4 - OUTCOME_WIDTH, MAX (span, 1) };
   g_autofree char *bar = g_malloc (scale.width + 1);
-  g_autofree char *span_text = NULL;
-
-  for (guint i = 0; i < run->buyers; i++)
-    scale.span = MAX (scale.span, last_moment (&run->results[i]));
-  span_text = format_duration (scale.span);
+  g_autofree char *span_text = format_duration (scale.span);
+  g_autofree const RaceBuyerResult **by_start = race_report_buyers_by_start (run);
 
   printf ("%s mode, when each buyer read and wrote:\n", race_mode_get_name (run->mode));
-  /* The time axis: 0 over the bar's first column, the span over its last. */
+  /* The time axis, the same for every mode so that their lengths compare:
+   * 0 over the bar's first column, the longest mode's span over its last. */
   printf ("%*s0%*s\n", (int) label_width + 2, "", (int) (scale.width - 1), span_text);
   for (guint i = 0; i < run->buyers; i++)
     {
-      const RaceBuyerResult *result = &run->results[i];
+      const RaceBuyerResult *result = by_start[i];
       g_autofree char *label = g_strdup_printf ("buyer-%u", result->index);
 
       draw_bar (bar, &scale, result);
@@ -375,6 +419,50 @@ append_correct (GString *verdict, const RaceRun *run)
     }
 }
 
+/* Microseconds in which at least one buyer was between its start and its
+ * end: the time the run spent buying. */
+static gint64
+buying_usec (const RaceRun *run)
+{
+  g_autofree const RaceBuyerResult **by_start = race_report_buyers_by_start (run);
+  gint64 covered = 0;
+  gint64 reached = 0;
+
+  for (guint i = 0; i < run->buyers; i++)
+    {
+      if (by_start[i]->start < 0)
+        continue;
+      gint64 from = MAX (by_start[i]->start, reached);
+      gint64 to = last_moment (by_start[i]);
+
+      if (to > from)
+        covered += to - from;
+      reached = MAX (reached, to);
+    }
+  return covered;
+}
+
+/* The dbus mode's seconds include forking its buyers and connecting each
+ * to the bus, which the file modes do not pay; when that is most of the
+ * run, its time says little about the daemon, so say so. */
+static void
+append_setup_cost (GString *verdict, const RaceRun *run)
+{
+  gint64 total = (gint64) (run->seconds * G_USEC_PER_SEC);
+  gint64 buying = buying_usec (run);
+  g_autofree char *total_text = NULL;
+  g_autofree char *buying_text = NULL;
+
+  if (total <= 0 || buying * 2 >= total)
+    return;
+  total_text = format_duration (total);
+  buying_text = format_duration (buying);
+  g_string_append_printf (verdict,
+                          "; most of its %s went to forking buyers and connecting them to the "
+                          "bus, not to buying (%s)",
+                          total_text, buying_text);
+}
+
 char *
 race_report_verdict (const RaceRun *run)
 {
@@ -407,6 +495,8 @@ race_report_verdict (const RaceRun *run)
     g_string_append_printf (verdict, "; %u %s and %s not counted", run->died,
                             plural (run->died, "buyer died", "buyers died"),
                             plural (run->died, "was", "were"));
+  if (run->mode == RACE_MODE_DBUS)
+    append_setup_cost (verdict, run);
   g_string_append_c (verdict, '.');
   return g_string_free (verdict, FALSE);
 }
@@ -450,12 +540,6 @@ describe_death (const RaceRun *run, const RaceBuyerResult *result)
   return g_string_free (text, FALSE);
 }
 
-static const ReserveColumn summary_columns[] = {
-  { "MODE", FALSE },        { "BUYERS", TRUE },   { "STOCK", TRUE },
-  { "SOLD", TRUE },         { "OVERSOLD", TRUE }, { "TORN", TRUE },
-  { "BUSY RETRIES", TRUE }, { "DIED", TRUE },     { "SECONDS", TRUE },
-};
-
 static void
 add_number_if (ReserveTable *table, gboolean applies, guint64 number)
 {
@@ -465,27 +549,71 @@ add_number_if (ReserveTable *table, gboolean applies, guint64 number)
     reserve_table_add (table, "-");
 }
 
+static gboolean
+anyone_died (RaceRun *const *runs, guint n_runs)
+{
+  for (guint i = 0; i < n_runs; i++)
+    if (runs[i]->died > 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Prints "LABEL TEXT" with TEXT's words wrapped to the width of a
+ * terminal, each further line indented to start under TEXT. */
+static void
+print_wrapped (const char *label, gsize label_width, const char *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  gsize column = label_width;
+
+  printf ("%-*s", (int) label_width, label);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      gsize width = g_utf8_strlen (words[i], -1);
+
+      if (column > label_width && column + 1 + width > RACE_TIMELINE_COLUMNS)
+        {
+          printf ("\n%*s", (int) label_width, "");
+          column = label_width;
+        }
+      printf (" %s", words[i]);
+      column += 1 + width;
+    }
+  putchar ('\n');
+}
+
 void
 race_report_print_summary (RaceRun *const *runs, guint n_runs)
 {
+  /* DIED only when a buyer did (--kill-one, or a crash), so that the
+   * table fits 80 columns. */
+  gboolean show_died = anyone_died (runs, n_runs);
+  const ReserveColumn columns[] = {
+    { "MODE", FALSE },    { "BUYERS", TRUE },       { "STOCK", TRUE }, { "SOLD", TRUE },
+    { "OVERSOLD", TRUE }, { "LOST-UPDATES", TRUE }, { "TORN", TRUE },  { "RETRIES", TRUE },
+    { "SECONDS", TRUE },  { "DIED", TRUE },
+  };
   g_autoptr(ReserveTable) table =
-               reserve_table_new (summary_columns, G_N_ELEMENTS (summary_columns));
+               reserve_table_new (columns, G_N_ELEMENTS (columns) - (show_died ? 0 : 1));
   gsize name_width = 0;
 
   for (guint i = 0; i < n_runs; i++)
     {
       const RaceRun *run = runs[i];
       gboolean file_mode = run->mode == RACE_MODE_FILE || run->mode == RACE_MODE_LOCKED_FILE;
+      gint64 lost = race_run_lost_updates (run);
 
       reserve_table_add (table, race_mode_get_name (run->mode));
       reserve_table_add_number (table, run->buyers);
       reserve_table_add_number (table, run->stock);
       reserve_table_add_number (table, run->sold);
       reserve_table_add_number (table, race_run_oversold (run));
+      add_number_if (table, lost >= 0, (guint64) lost);
       add_number_if (table, file_mode, run->torn_reads);
       add_number_if (table, race_mode_get_info (run->mode)->busy_retries, run->busy_retries);
-      reserve_table_add_number (table, run->died);
       reserve_table_take (table, g_strdup_printf ("%.3f", run->seconds));
+      if (show_died)
+        reserve_table_add_number (table, run->died);
       name_width = MAX (name_width, strlen (race_mode_get_name (run->mode)));
     }
   reserve_table_print (table);
@@ -496,16 +624,18 @@ race_report_print_summary (RaceRun *const *runs, guint n_runs)
       g_autofree char *label = g_strconcat (race_mode_get_name (runs[i]->mode), ":", NULL);
       g_autofree char *verdict = race_report_verdict (runs[i]);
 
-      printf ("%-*s %s\n", (int) name_width + 1, label, verdict);
+      print_wrapped (label, name_width + 1, verdict);
     }
 
   for (guint i = 0; i < n_runs; i++)
     for (guint j = 0; j < runs[i]->buyers; j++)
       if (!ended_cleanly (&runs[i]->results[j]))
         {
+          g_autofree char *label = g_strconcat (race_mode_get_name (runs[i]->mode), ":", NULL);
           g_autofree char *death = describe_death (runs[i], &runs[i]->results[j]);
+          g_autofree char *sentence = g_strconcat (death, ".", NULL);
 
-          printf ("%s: %s.\n", race_mode_get_name (runs[i]->mode), death);
+          print_wrapped (label, name_width + 1, sentence);
         }
 }
 
@@ -579,6 +709,10 @@ add_run (JsonBuilder *builder, const RaceRun *run, gboolean per_buyer)
   reserve_json_add_int (builder, "stock", run->stock);
   reserve_json_add_int (builder, "sold", run->sold);
   reserve_json_add_int (builder, "oversold", race_run_oversold (run));
+  if (race_run_lost_updates (run) >= 0)
+    reserve_json_add_int (builder, "lost_updates", race_run_lost_updates (run));
+  else
+    reserve_json_add_null (builder, "lost_updates"); /* a torn file cannot tell */
   reserve_json_add_int (builder, "sold_out", run->sold_out);
   reserve_json_add_int (builder, "torn_reads", run->torn_reads);
   reserve_json_add_int (builder, "failed", run->failed);

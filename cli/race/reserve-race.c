@@ -10,6 +10,7 @@
 
 #include "race-modes.h"
 #include "race-report.h"
+#include "race-svg.h"
 #include "reserve-command.h"
 #include "reserve-race.h"
 #include "reserve-validate.h"
@@ -31,6 +32,7 @@ typedef struct {
   gboolean kill_one;
   gboolean timeline;
   gboolean verbose;
+  char *svg;
 } RaceFlags;
 
 static void
@@ -43,6 +45,7 @@ race_flags_clear (RaceFlags *flags)
   g_free (flags->jobs);
   g_free (flags->item);
   g_free (flags->file);
+  g_free (flags->svg);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RaceFlags, race_flags_clear)
@@ -287,7 +290,7 @@ print_report (RaceRun *const *runs, guint n_runs, const RaceFlags *flags, gboole
       if (flags->verbose)
         race_report_print_buyers (runs[i]);
       if (flags->timeline)
-        race_report_print_timeline (runs[i]);
+        race_report_print_timeline (runs[i], race_report_timeline_span (runs, n_runs));
     }
   race_report_print_summary (runs, n_runs);
 }
@@ -319,6 +322,8 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &flags.verbose,
       "One line per buyer: what it read, what it was told", NULL },
+    { "svg", 0, 0, G_OPTION_ARG_FILENAME, &flags.svg,
+      "Also draw every mode's timeline, on one time axis, as an SVG picture in FILE", "FILE" },
     { NULL }
   };
   RaceSettings settings = { 0 };
@@ -352,6 +357,9 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   /* What ran is worth seeing even when a later mode could not run. */
   if (runs->len > 0)
     print_report ((RaceRun *const *) runs->pdata, runs->len, &flags, invocation->json);
+  if (runs->len > 0 && flags.svg != NULL && run_error == NULL &&
+      !race_svg_write (flags.svg, (RaceRun *const *) runs->pdata, runs->len, &run_error))
+    g_prefix_error (&run_error, "--svg: ");
   if (run_error != NULL)
     {
       propagate_failure (error, run_error);
