@@ -29,8 +29,8 @@ print_order (gboolean json,
 
   if (!json)
     {
-      printf (_ ("Order %" G_GUINT64_FORMAT ": %s bought %" G_GUINT64_FORMAT " × %s; %u left.\n"),
-              order, user, quantity, item, remaining);
+      printf (_ ("Order %llu: %s bought %llu × %s; %u left.\n"), (unsigned long long) order, user,
+              (unsigned long long) quantity, item, remaining);
       return;
     }
 
@@ -56,13 +56,14 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *quantity_text = NULL;
   g_autofree char *request_id = NULL;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "The customer who buys (required)", "NAME" },
+    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, N_ ("The customer who buys (required)"),
+      "NAME" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item_flag,
-      "The item to buy (default: the daemon's default item)", "ITEM" },
+      N_ ("The item to buy (default: the daemon's default item)"), "ITEM" },
     { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-      "Units to buy, 1 to 10000 (default: 1)", "N" },
+      N_ ("Units to buy, 1 to 10000 (default: 1)"), "N" },
     { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &request_id,
-      "Retry key: a buy that repeats it returns the first order, buying nothing", "ID" },
+      N_ ("Retry key: a buy that repeats it returns the first order, buying nothing"), "ID" },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -105,8 +106,8 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_buy_command = {
   .name = "buy",
   .parameters = "",
-  .summary = "Buy units of an item for a customer, all or none.\n\n"
-             "Prints the order, e.g. “Order 42: alice bought 1 × ticket; 99 left.”",
+  .summary = N_ ("Buy units of an item for a customer, all or none.\n\n"
+                 "Prints the order, e.g. “Order 42: alice bought 1 × ticket; 99 left.”"),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

@@ -89,7 +89,7 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       if (invocation->json)
         print_cancelled_json (order, &cancelled, remaining);
       else
-        printf (_ ("Order %" G_GUINT64_FORMAT " cancelled; its item has %u left.\n"), order,
+        printf (_ ("Order %llu cancelled; its item has %u left.\n"), (unsigned long long) order,
                 remaining);
       return TRUE;
     }
@@ -97,18 +97,18 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (invocation->json)
     print_cancelled_json (order, &cancelled, remaining);
   else
-    printf (P_ ("Order %" G_GUINT64_FORMAT " cancelled: %u unit back in stock; %s has %u left.\n",
-                "Order %" G_GUINT64_FORMAT " cancelled: %u units back in stock; %s has %u left.\n",
+    printf (P_ ("Order %llu cancelled: %u unit back in stock; %s has %u left.\n",
+                "Order %llu cancelled: %u units back in stock; %s has %u left.\n",
                 cancelled.quantity),
-            order, cancelled.quantity, cancelled.item, remaining);
+            (unsigned long long) order, cancelled.quantity, cancelled.item, remaining);
   return TRUE;
 }
 
 const ReserveCommand reserve_cancel_command = {
   .name = "cancel",
   .parameters = "ORDER",
-  .summary = "Cancel an order and return its units to stock.\n\n"
-             "Allowed for whoever placed the order, and for admins.",
+  .summary = N_ ("Cancel an order and return its units to stock.\n\n"
+                 "Allowed for whoever placed the order, and for admins."),
   .min_arguments = 1,
   .max_arguments = 1,
   .has_json = TRUE,

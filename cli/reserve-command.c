@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "reserve-command.h"
 
 #include <stdio.h>
@@ -72,7 +74,7 @@ bus_from_environment (GBusType *bus_type, GError **error)
       g_autofree char *described = reserve_describe_text (value);
 
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "RESERVE_BUS=%s: allowed are session and system", described);
+                   _ ("RESERVE_BUS=%s: allowed are session and system"), described);
       return FALSE;
     }
   return TRUE;
@@ -85,7 +87,8 @@ check_argument_count (const ReserveInvocation *invocation, GError **error)
 
   if (invocation->n_arguments < command->min_arguments)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "missing %s", command->parameters);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("missing %s"),
+                   command->parameters);
       return FALSE;
     }
   if (invocation->n_arguments > command->max_arguments)
@@ -93,7 +96,8 @@ check_argument_count (const ReserveInvocation *invocation, GError **error)
       g_autofree char *extra =
         reserve_describe_text (invocation->arguments[command->max_arguments]);
 
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument %s", extra);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("unexpected argument %s"),
+                   extra);
       return FALSE;
     }
   return TRUE;
@@ -115,19 +119,22 @@ reserve_invocation_parse (ReserveInvocation *invocation,
   g_autoptr(GError) parse_error = NULL;
   guint64 timeout_seconds = 0;
   const GOptionEntry shared_entries[] = {
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Talk to reserved on the session bus", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &session, N_ ("Talk to reserved on the session bus"),
+      NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system,
-      "Talk to reserved on the system bus (the default)", NULL },
+      N_ ("Talk to reserved on the system bus (the default)"), NULL },
     { "timeout", 0, 0, G_OPTION_ARG_FILENAME, &timeout_text,
-      "Seconds to wait for each answer, 1 to 86400 (default: 25)", "SECONDS" },
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+      N_ ("Seconds to wait for each answer, 1 to 86400 (default: 25)"), "SECONDS" },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, N_ ("Show this help"), NULL },
     { NULL }
   };
   const GOptionEntry json_entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &invocation->json,
-                                          "Print the answer as JSON", NULL },
+                                          N_ ("Print the answer as JSON"), NULL },
                                         { NULL } };
   g_autoptr(GOptionContext) context = g_option_context_new (command->parameters);
 
+  /* GOption translates the entries, the summary and the description. */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, command->summary);
   g_option_context_set_description (context, RESERVE_EXIT_STATUS_HELP);
   /* GOption's own --help exits the process from inside the parser; ours
@@ -135,10 +142,10 @@ reserve_invocation_parse (ReserveInvocation *invocation,
    * exit. */
   g_option_context_set_help_enabled (context, FALSE);
   if (entries != NULL)
-    g_option_context_add_main_entries (context, entries, NULL);
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (command->has_json)
-    g_option_context_add_main_entries (context, json_entries, NULL);
-  g_option_context_add_main_entries (context, shared_entries, NULL);
+    g_option_context_add_main_entries (context, json_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, shared_entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, argc, argv, &parse_error))
     {
@@ -171,7 +178,7 @@ reserve_invocation_parse (ReserveInvocation *invocation,
   if (session && system)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--session and --system cannot be used together");
+                           _ ("--session and --system cannot be used together"));
       return FALSE;
     }
   if (session)
@@ -275,13 +282,15 @@ reserve_parse_number (const char *flag,
     return TRUE;
 
   described = reserve_describe_text (text);
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "%s %s %s: allowed is %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, flag, described,
-               g_error_matches (parse_error, G_NUMBER_PARSER_ERROR,
-                                G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS)
-                 ? "is out of range"
-                 : "is not a number",
-               min, max);
+  if (g_error_matches (parse_error, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS))
+    /* TRANSLATORS: "--quantity “0” is out of range: allowed is 1 to 10000" */
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 _ ("%s %s is out of range: allowed is %llu to %llu"), flag, described,
+                 (unsigned long long) min, (unsigned long long) max);
+  else
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 _ ("%s %s is not a number: allowed is %llu to %llu"), flag, described,
+                 (unsigned long long) min, (unsigned long long) max);
   return FALSE;
 }
 
@@ -290,7 +299,7 @@ reserve_require_flag (const char *flag, const char *value, GError **error)
 {
   if (value != NULL)
     return TRUE;
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s is required", flag);
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("%s is required"), flag);
   return FALSE;
 }
 

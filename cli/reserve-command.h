@@ -12,6 +12,8 @@
 
 #include <gio/gio.h>
 
+#include "reserve-text.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -21,14 +23,14 @@ typedef enum {
   RESERVE_EXIT_UNREACHABLE = 3,
 } ReserveExitStatus;
 
-#define RESERVE_EXIT_STATUS_HELP                                            \
-  "Exit status:\n"                                                          \
-  "  0  success\n"                                                          \
-  "  1  refused by reserved (sold out, no such item or order, limit\n"      \
-  "     exceeded, permission denied, invalid argument, …)\n"              \
-  "  2  usage error (unknown flag, bad value, missing or extra argument)\n" \
-  "  3  reserved could not be reached (no bus, not running, no answer)\n"   \
-  "     or could not store the change\n"
+#define RESERVE_EXIT_STATUS_HELP                                                \
+  N_ ("Exit status:\n"                                                          \
+      "  0  success\n"                                                          \
+      "  1  refused by reserved (sold out, no such item or order, limit\n"      \
+      "     exceeded, permission denied, invalid argument, …)\n"              \
+      "  2  usage error (unknown flag, bad value, missing or extra argument)\n" \
+      "  3  reserved could not be reached (no bus, not running, no answer)\n"   \
+      "     or could not store the change\n")
 
 typedef struct _ReserveCommand ReserveCommand;
 typedef struct _ReserveInvocation ReserveInvocation;

@@ -43,9 +43,9 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *limit_text = NULL;
   const GOptionEntry entries[] = {
     { "capacity", 'c', 0, G_OPTION_ARG_FILENAME, &capacity_text,
-      "Units on sale, 0 to 1000000000 (required; 0: not on sale yet)", "N" },
+      N_ ("Units on sale, 0 to 1000000000 (required; 0: not on sale yet)"), "N" },
     { "per-user-limit", 'l', 0, G_OPTION_ARG_FILENAME, &limit_text,
-      "Most units one customer may hold in active orders (default: 0, no limit)", "N" },
+      N_ ("Most units one customer may hold in active orders (default: 0, no limit)"), "N" },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -79,23 +79,19 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   else if (capacity == 0)
     printf (_ ("Created %s, not on sale yet (no units).\n"), item);
   else if (per_user_limit == 0)
-    printf (P_ ("Created %s with %" G_GUINT64_FORMAT " unit.\n",
-                "Created %s with %" G_GUINT64_FORMAT " units.\n", capacity),
-            item, capacity);
+    printf (P_ ("Created %s with %llu unit.\n", "Created %s with %llu units.\n", capacity), item,
+            (unsigned long long) capacity);
   else
-    printf (P_ ("Created %s with %" G_GUINT64_FORMAT " unit, at most %" G_GUINT64_FORMAT
-                " per customer.\n",
-                "Created %s with %" G_GUINT64_FORMAT " units, at most %" G_GUINT64_FORMAT
-                " per customer.\n",
-                capacity),
-            item, capacity, per_user_limit);
+    printf (P_ ("Created %s with %llu unit, at most %llu per customer.\n",
+                "Created %s with %llu units, at most %llu per customer.\n", capacity),
+            item, (unsigned long long) capacity, (unsigned long long) per_user_limit);
   return TRUE;
 }
 
 const ReserveCommand reserve_create_command = {
   .name = "create",
   .parameters = "ITEM",
-  .summary = "Create an item with its initial stock. Admins only.",
+  .summary = N_ ("Create an item with its initial stock. Admins only."),
   .min_arguments = 1,
   .max_arguments = 1,
   .has_json = TRUE,

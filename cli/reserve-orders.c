@@ -4,6 +4,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 /* ListOrders' empty user name: every customer's orders. */
 #define EVERY_CUSTOMER ""
@@ -38,9 +39,9 @@ print_orders_table (GVariant *orders, const char *user)
   if (g_variant_n_children (orders) == 0)
     {
       if (*user == '\0')
-        puts ("No orders.");
+        puts (_ ("No orders."));
       else
-        printf ("No orders for %s.\n", user);
+        printf (_ ("No orders for %s.\n"), user);
       return;
     }
 
@@ -85,13 +86,13 @@ check_whose_orders (const char *user, gboolean all, GError **error)
   if (user != NULL && all)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--user and --all cannot be used together");
+                           _ ("--user and --all cannot be used together"));
       return FALSE;
     }
   if (user == NULL && !all)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--user NAME or --all is required");
+                           _ ("--user NAME or --all is required"));
       return FALSE;
     }
   return user == NULL || reserve_check_user_name (user, error);
@@ -103,11 +104,11 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   /* Taken as the bytes typed, like buy's --user, so the names match. */
   g_autofree char *user = NULL;
   gboolean all = FALSE;
-  const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "The customer whose orders to list", "NAME" },
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every customer's orders (admins only)", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
+                                     N_ ("The customer whose orders to list"), "NAME" },
+                                   { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
+                                     N_ ("List every customer's orders (admins only)"), NULL },
+                                   { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_auto(ReserveAdminCall) admin = { 0 };
   g_autoptr(GVariant) order_list = NULL;
@@ -137,10 +138,10 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_orders_command = {
   .name = "orders",
   .parameters = "",
-  .summary = "List a customer's orders, oldest first, with their local creation time.\n\n"
-             "Admins see every caller's orders for the customer; others see the\n"
-             "orders they placed themselves. --all lists every customer's orders\n"
-             "and is for admins only.",
+  .summary = N_ ("List a customer's orders, oldest first, with their local creation time.\n\n"
+                 "Admins see every caller's orders for the customer; others see the\n"
+                 "orders they placed themselves. --all lists every customer's orders\n"
+                 "and is for admins only."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reserve-json.h"
+#include "reserve-text.h"
 
 #define COLUMN_GAP "  "
 
@@ -55,12 +56,12 @@ reserve_table_add_number (ReserveTable *table, guint64 number)
   reserve_table_take (table, g_strdup_printf ("%" G_GUINT64_FORMAT, number));
 }
 
-/* Characters, not bytes, so a non-ASCII cell does not push its row out of
- * line. */
+/* Columns, not bytes, so a non-ASCII cell (or a Chinese heading) does not
+ * push its row out of line. */
 static gsize
 text_width (const char *text)
 {
-  return g_utf8_strlen (text, -1);
+  return g_utf8_validate (text, -1, NULL) ? reserve_text_width (text) : strlen (text);
 }
 
 static void
@@ -89,7 +90,7 @@ reserve_table_print (const ReserveTable *table)
   g_return_if_fail (table->cells->len % table->n_columns == 0);
 
   for (guint column = 0; column < table->n_columns; column++)
-    widths[column] = text_width (table->columns[column].heading);
+    widths[column] = text_width (_ (table->columns[column].heading));
   for (guint i = 0; i < table->cells->len; i++)
     {
       guint column = i % table->n_columns;
@@ -97,7 +98,7 @@ reserve_table_print (const ReserveTable *table)
     }
 
   for (guint column = 0; column < table->n_columns; column++)
-    print_cell (table, column, table->columns[column].heading, widths);
+    print_cell (table, column, _ (table->columns[column].heading), widths);
   for (guint i = 0; i < table->cells->len; i++)
     print_cell (table, i % table->n_columns, table->cells->pdata[i], widths);
 }
@@ -111,7 +112,7 @@ reserve_format_local_time (gint64 usec)
 
   /* Out of GDateTime's range (years 1 to 9999): still say what we got. */
   if (local == NULL)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " µs since 1970", usec);
+    return g_strdup_printf (_ ("%lld µs since 1970"), (long long) usec);
   return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
 }
 

@@ -12,7 +12,7 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *quantity_text = NULL;
   const GOptionEntry entries[] = { { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-                                     "Units to add, 1 to 1000000 (required)", "N" },
+                                     N_ ("Units to add, 1 to 1000000 (required)"), "N" },
                                    { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_auto(ReserveAdminCall) admin = { 0 };
@@ -49,16 +49,16 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       reserve_print_json (builder);
       return TRUE;
     }
-  printf (P_ ("Restocked %s with %" G_GUINT64_FORMAT " unit; %u left.\n",
-              "Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", quantity),
-          item, quantity, remaining);
+  printf (P_ ("Restocked %s with %llu unit; %u left.\n", "Restocked %s with %llu units; %u left.\n",
+              quantity),
+          item, (unsigned long long) quantity, remaining);
   return TRUE;
 }
 
 const ReserveCommand reserve_restock_command = {
   .name = "restock",
   .parameters = "ITEM",
-  .summary = "Add units to an item's capacity and remaining stock. Admins only.",
+  .summary = N_ ("Add units to an item's capacity and remaining stock. Admins only."),
   .min_arguments = 1,
   .max_arguments = 1,
   .has_json = TRUE,

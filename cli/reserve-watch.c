@@ -11,6 +11,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -41,7 +42,7 @@ print_stock (const Watch *watch, const char *item, guint remaining)
     {
       g_autofree char *time = g_date_time_format (now, "%H:%M:%S");
 
-      printf ("%s  %s: %u left\n", time, item, remaining);
+      printf (_ ("%s  %s: %u left\n"), time, item, remaining);
     }
   fflush (stdout);
 }
@@ -163,7 +164,7 @@ watch (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       /* Reported as a plain message (a local failure, exit status 3): the
        * watch ran, and ended because there is nothing left to watch. */
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           "reserved left the bus; no more changes to watch");
+                           _ ("reserved left the bus; no more changes to watch"));
       return FALSE;
     }
   return TRUE;
@@ -172,9 +173,9 @@ watch (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_watch_command = {
   .name = "watch",
   .parameters = "[ITEM]",
-  .summary = "Print each change of stock as it happens, until Ctrl-C.\n\n"
-             "Starts with the stock of every item (or of ITEM), then prints one line\n"
-             "per change; ends when reserved leaves the bus.",
+  .summary = N_ ("Print each change of stock as it happens, until Ctrl-C.\n\n"
+                 "Starts with the stock of every item (or of ITEM), then prints one line\n"
+                 "per change; ends when reserved leaves the bus."),
   .min_arguments = 0,
   .max_arguments = 1,
   .has_json = TRUE,

@@ -161,6 +161,7 @@ main (int argc, char **argv)
   int status = RESERVE_EXIT_OK;
 
   setlocale (LC_ALL, "");
+  reserve_text_init ();
 
   if (argc < 2)
     {

@@ -15,6 +15,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 static gboolean
 parse_settings (ReserveInvocation *invocation,
@@ -236,17 +237,17 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *item = NULL;
   const GOptionEntry entries[] = {
     { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &buyers_text,
-      "Buyer processes, each with its own bus connection, 1 to 250 (default: 64)", "N" },
+      N_ ("Buyer processes, each with its own bus connection, 1 to 250 (default: 64)"), "N" },
     { "seconds", 's', 0, G_OPTION_ARG_FILENAME, &seconds_text,
-      "Length of each phase, 1 to 3600 seconds (default: 10)", "S" },
+      N_ ("Length of each phase, 1 to 3600 seconds (default: 10)"), "S" },
     { "calls", 'c', 0, G_OPTION_ARG_FILENAME, &calls_text,
-      "Instead: calls per buyer in each phase, 1 to 10000000", "C" },
+      N_ ("Instead: calls per buyer in each phase, 1 to 10000000"), "C" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item,
-      "Buy this existing item, which nobody else may buy meanwhile "
-      "(default: a fresh item, bench-PID-TIME; creating it needs an admin)",
+      N_ ("Buy this existing item, which nobody else may buy meanwhile "
+          "(default: a fresh item, bench-PID-TIME; creating it needs an admin)"),
       "ITEM" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
-      "Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)", "K" },
+      N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
@@ -274,15 +275,15 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_bench_command = {
   .name = "bench",
   .parameters = "",
-  .summary = "Measure durable purchases per second against a round trip that does nothing.\n\n"
-             "Forks the buyers, each with its own bus connection, each calling\n"
-             "synchronously in a loop. First they all call Properties.Get of Version\n"
-             "(a round trip through the bus and the daemon with no database), then Buy\n"
-             "of one unit. Prints calls per second, latency percentiles and errors by\n"
-             "name for both, the ratio Buy / baseline, how many purchases each commit\n"
-             "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
-             "afterwards that remaining + sold == capacity and that the units sold\n"
-             "are the units acknowledged. Exits 1 if any call failed or the check did.",
+  .summary = N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
+                 "Forks the buyers, each with its own bus connection, each calling\n"
+                 "synchronously in a loop. First they all call Properties.Get of Version\n"
+                 "(a round trip through the bus and the daemon with no database), then Buy\n"
+                 "of one unit. Prints calls per second, latency percentiles and errors by\n"
+                 "name for both, the ratio Buy / baseline, how many purchases each commit\n"
+                 "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
+                 "afterwards that remaining + sold == capacity and that the units sold\n"
+                 "are the units acknowledged. Exits 1 if any call failed or the check did."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

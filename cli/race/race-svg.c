@@ -127,9 +127,9 @@ append_mode (GString *svg, const RaceRun *run, gint64 span, double top)
   g_autofree char *lost_text =
     lost >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, lost) : g_strdup ("?");
   g_autofree char *sampled =
-    every > 1 ? g_strdup_printf (" (1 buyer in %u shown)", every) : g_strdup ("");
+    every > 1 ? g_strdup_printf (_ (" (1 buyer in %u shown)"), every) : g_strdup ("");
 
-  heading = g_strdup_printf ("%s: %u sold of %u, %u oversold, %s lost updates, %.0f ms%s",
+  heading = g_strdup_printf (_ ("%s: %u sold of %u, %u oversold, %s lost updates, %.0f ms%s"),
                              race_mode_get_name (run->mode), run->sold, run->stock,
                              race_run_oversold (run), lost_text, run->seconds * 1000, sampled);
   g_string_append_printf (svg, "<g class=\"mode\" id=\"%s\">\n", race_mode_get_name (run->mode));
@@ -172,7 +172,7 @@ append_axis (GString *svg, gint64 span, double bottom)
                    label);
     }
   append_text (svg, LEFT + PLOT_WIDTH / 2.0, bottom + 32, "text-anchor=\"middle\" font-size=\"12\"",
-               "time since the buyers were released, the same for every mode");
+               _ ("time since the buyers were released, the same for every mode"));
   g_string_append (svg, "</g>\n");
 }
 
@@ -183,9 +183,9 @@ append_legend (GString *svg, double top)
     RaceOutcome outcome;
     const char *label;
   } entries[] = {
-    { RACE_OUTCOME_BOUGHT, "bought" },  { RACE_OUTCOME_SOLD_OUT, "sold out" },
-    { RACE_OUTCOME_TORN_READ, "torn" }, { RACE_OUTCOME_NONE, "died" },
-    { RACE_OUTCOME_FAILED, "failed" },
+    { RACE_OUTCOME_BOUGHT, N_ ("bought") },  { RACE_OUTCOME_SOLD_OUT, N_ ("sold out") },
+    { RACE_OUTCOME_TORN_READ, N_ ("torn") }, { RACE_OUTCOME_NONE, N_ ("died") },
+    { RACE_OUTCOME_FAILED, N_ ("failed") },
   };
   double x = LEFT;
 
@@ -194,7 +194,7 @@ append_legend (GString *svg, double top)
                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                           "stroke=\"#cfd8dc\" stroke-width=\"2\"/>\n",
                           x, top - 4, x + 24, top - 4);
-  append_text (svg, x + 30, top, "font-size=\"12\"", "waiting");
+  append_text (svg, x + 30, top, "font-size=\"12\"", _ ("waiting"));
   x += 100;
   for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
     {
@@ -202,12 +202,12 @@ append_legend (GString *svg, double top)
                               "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"9\" "
                               "fill=\"%s\"/>\n",
                               x, top - 9, outcome_colour (entries[i].outcome));
-      append_text (svg, x + 30, top, "font-size=\"12\"", entries[i].label);
+      append_text (svg, x + 30, top, "font-size=\"12\"", _ (entries[i].label));
       x += 100;
     }
   append_text (svg, 10, top + 18, "font-size=\"11\" fill=\"#555555\"",
-               "Each row is a buyer, in the order they began; a bar runs from its read "
-               "(or its Buy call) to its write or its answer.");
+               _ ("Each row is a buyer, in the order they began; a bar runs from its read "
+                  "(or its Buy call) to its write or its answer."));
   g_string_append (svg, "</g>\n");
 }
 
@@ -234,7 +234,7 @@ race_svg_write (const char *path, RaceRun *const *runs, guint n_runs, GError **e
                            runs[0]->stock),
                        runs[0]->buyers, runs[0]->stock);
   else
-    title = g_strdup ("reserve race");
+    title = g_strdup ("reserve race"); /* no runs: nothing to say */
   g_string_append_printf (svg,
                           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
