@@ -138,6 +138,20 @@ test_race_verdicts (Fixture *fixture, gconstpointer data)
       g_error ("a line is %zu columns wide:\n%s", columns (lines[i]), lines[i]);
 }
 
+/* The benchmark's report too: its table and its check. */
+static void
+test_bench_report (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) bench =
+               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", NULL);
+
+  reserved_test_assert_exit (bench, 0);
+  assert_has (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
+  assert_has (bench->out, "阶段      方法");
+  assert_has (bench->out, "检查：剩余 ");
+  assert_has (bench->out, "：成立\n错误：无\n");
+}
+
 static void
 add_cases (void)
 {
@@ -147,6 +161,7 @@ add_cases (void)
   ADD ("/cli-i18n/help", test_help);
   ADD ("/cli-i18n/messages", test_messages);
   ADD ("/cli-i18n/race-verdicts", test_race_verdicts);
+  ADD ("/cli-i18n/bench-report", test_bench_report);
 
 #undef ADD
 }

@@ -46,8 +46,8 @@ parse_settings (ReserveInvocation *invocation,
   if (seconds_text != NULL && calls_text != NULL)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--seconds and --calls cannot be used together: "
-                           "a phase lasts either so long or so many calls");
+                           _ ("--seconds and --calls cannot be used together: "
+                              "a phase lasts either so long or so many calls"));
       return FALSE;
     }
   if (seconds_text != NULL)
@@ -70,8 +70,9 @@ parse_settings (ReserveInvocation *invocation,
       if (item != NULL)
         {
           g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                               "--stock cannot be used with --item: it is the capacity of the "
-                               "fresh item that bench creates; restock ITEM with reserve restock");
+                               _ ("--stock cannot be used with --item: it is the capacity of the "
+                                  "fresh item that bench creates; restock ITEM with reserve "
+                                  "restock"));
           return FALSE;
         }
       if (!reserve_parse_number ("--stock", stock_text, 1, RESERVE_CAPACITY_MAX, &number, error))
@@ -209,19 +210,20 @@ judge (const BenchReport *report, GError **error)
   if (!law->holds)
     {
       g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
-                   "the check after the run failed on %s: remaining %u + sold %u against "
-                   "capacity %u, and %" G_GUINT64_FORMAT " units sold during the run against "
-                   "%" G_GUINT64_FORMAT " acknowledged (%" G_GUINT64_FORMAT " without a verdict)",
+                   _ ("the check after the run failed on %s: remaining %u + sold %u against "
+                      "capacity %u, and %llu units sold during the run against %llu "
+                      "acknowledged (%llu without a verdict)"),
                    report->item, law->remaining, law->sold, law->capacity,
-                   (guint64) (law->sold - MIN (law->sold, law->sold_before)), law->acknowledged,
-                   law->uncertain);
+                   (unsigned long long) (law->sold - MIN (law->sold, law->sold_before)),
+                   (unsigned long long) law->acknowledged, (unsigned long long) law->uncertain);
       return FALSE;
     }
   if (failed > 0)
     {
       g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
-                   "%" G_GUINT64_FORMAT " calls failed during the run (see the errors above)",
-                   failed);
+                   P_ ("%llu call failed during the run (see the errors above)",
+                       "%llu calls failed during the run (see the errors above)", failed),
+                   (unsigned long long) failed);
       return FALSE;
     }
   return TRUE;
