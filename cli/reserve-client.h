@@ -11,8 +11,9 @@
 
 G_BEGIN_DECLS
 
-/* GDBus's default of 25 s: a commit under heavy load still fits, and a hung
- * daemon is reported instead of waited for forever. */
+/* The proxy's default timeout: --timeout if given, else GDBus's 25 s, in
+ * which a commit under heavy load still fits; a hung daemon is reported
+ * instead of waited for forever. */
 #define RESERVE_CLIENT_TIMEOUT_MSEC -1
 
 /* For a call that may need an administrator, run from a terminal: polkit
