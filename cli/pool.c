@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reserve-text.h"
+
 #include <gio/gio.h>
 #include <glib-unix.h>
 
@@ -302,12 +304,12 @@ pool_describe_wait_status (int status)
       const char *name = sigabbrev_np (WTERMSIG (status));
 
       if (name == NULL)
-        return g_strdup_printf ("was killed by signal %d", WTERMSIG (status));
-      return g_strdup_printf ("was killed by signal %d (SIG%s)", WTERMSIG (status), name);
+        return g_strdup_printf (_ ("was killed by signal %d"), WTERMSIG (status));
+      return g_strdup_printf (_ ("was killed by signal %d (SIG%s)"), WTERMSIG (status), name);
     }
   if (WIFEXITED (status))
-    return g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
-  return g_strdup_printf ("ended with wait status 0x%x", (guint) status);
+    return g_strdup_printf (_ ("exited with status %d"), WEXITSTATUS (status));
+  return g_strdup_printf (_ ("ended with wait status 0x%x"), (guint) status);
 }
 
 /* --- one-off children ------------------------------------------------------ */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-answer.h"
 
+#include "reserve-text.h"
+
 #include <gio/gio.h>
 
 gboolean
@@ -13,6 +15,6 @@ reserve_answer_lookup_u32 (GVariant *answer,
   if (g_variant_lookup (answer, key, "u", value))
     return TRUE;
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               "reserved's answer to %s lacks “%s” as a number", method, key);
+               _ ("reserved's answer to %s lacks “%s” as a number"), method, key);
   return FALSE;
 }

@@ -6,6 +6,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 static GVariant *
 buy_options (const char *request_id)
@@ -57,20 +58,19 @@ report_order (gboolean json, const char *request_id, GVariant *details, GError *
       reserve_print_json (builder);
     }
   else if (!replayed)
-    printf ("Order %" G_GUINT64_FORMAT ": %s bought %u × %s; %u left.\n", order, user, quantity,
-            item, remaining);
+    printf (_ ("Order %llu: %s bought %llu × %s; %u left.\n"), (unsigned long long) order, user,
+            (unsigned long long) quantity, item, remaining);
   else if (active)
-    printf ("Order %" G_GUINT64_FORMAT ": request id %s was used before; nothing new bought, "
-            "%s still holds %u × %s; %u left.\n",
-            order, request_id, user, quantity, item, remaining);
+    printf (_ ("Order %llu: request id %s was used before; nothing new bought, "
+               "%s still holds %u × %s; %u left.\n"),
+            (unsigned long long) order, request_id, user, quantity, item, remaining);
 
   if (replayed && !active)
     {
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ALREADY_CANCELLED,
-                   "request id %s was used before by order %" G_GUINT64_FORMAT
-                   ", which is %s: nothing was bought and %s holds none of it "
-                   "(buy with another request id to buy again)",
-                   request_id, order, state, user);
+                   _ ("request id %s was used before by order %llu, which is %s: nothing was "
+                      "bought and %s holds none of it (buy with another request id to buy again)"),
+                   request_id, (unsigned long long) order, state, user);
       return FALSE;
     }
   return TRUE;
@@ -87,13 +87,14 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *quantity_text = NULL;
   g_autofree char *request_id = NULL;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "The customer who buys (required)", "NAME" },
+    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, N_ ("The customer who buys (required)"),
+      "NAME" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item_flag,
-      "The item to buy (default: the daemon's default item)", "ITEM" },
+      N_ ("The item to buy (default: the daemon's default item)"), "ITEM" },
     { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-      "Units to buy, 1 to 10000 (default: 1)", "N" },
+      N_ ("Units to buy, 1 to 10000 (default: 1)"), "N" },
     { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &request_id,
-      "Retry key: a buy that repeats it returns the first order, buying nothing", "ID" },
+      N_ ("Retry key: a buy that repeats it returns the first order, buying nothing"), "ID" },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -124,7 +125,10 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                                     G_DBUS_CALL_FLAGS_NONE,
                                                     RESERVE_CLIENT_TIMEOUT_MSEC, &details, NULL,
                                                     error))
-    return FALSE;
+    {
+      reserve_client_explain_refusal (proxy, item, *error);
+      return FALSE;
+    }
 
   return report_order (invocation->json, request_id, details, error);
 }
@@ -132,8 +136,8 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_buy_command = {
   .name = "buy",
   .parameters = "",
-  .summary = "Buy units of an item for a customer, all or none.\n\n"
-             "Prints the order, e.g. “Order 42: alice bought 1 × ticket; 99 left.”",
+  .summary = N_ ("Buy units of an item for a customer, all or none.\n\n"
+                 "Prints the order, e.g. “Order 42: alice bought 1 × ticket; 99 left.”"),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

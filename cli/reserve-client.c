@@ -2,14 +2,16 @@
 #include "reserve-client.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "reserve-error.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 static const char *
 describe_bus (GBusType bus_type)
 {
-  return bus_type == G_BUS_TYPE_SESSION ? "session bus" : "system bus";
+  return bus_type == G_BUS_TYPE_SESSION ? _ ("session bus") : _ ("system bus");
 }
 
 static const char *
@@ -23,6 +25,7 @@ reserve_client_connect (GBusType bus_type, GError **error)
 {
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GError) bus_error = NULL;
+  ReserveReserve1 *proxy;
 
   /* Registers the API's error names before the first call, so the daemon's
    * errors arrive as RESERVE_ERROR codes. */
@@ -39,10 +42,15 @@ reserve_client_connect (GBusType bus_type, GError **error)
    * status, not in the SIGTERM GDBus sends by default. */
   g_dbus_connection_set_exit_on_close (connection, FALSE);
 
-  return reserve_reserve1_proxy_new_sync (connection,
-                                          G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                            G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                          RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL, error);
+  proxy = reserve_reserve1_proxy_new_sync (connection,
+                                           G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                             G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                           RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL, error);
+  /* The calls pass RESERVE_CLIENT_TIMEOUT_MSEC, which is the proxy's
+   * default: --timeout, when given. */
+  if (proxy != NULL)
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), reserve_call_timeout_msec ());
+  return proxy;
 }
 
 static char *
@@ -59,7 +67,7 @@ get_default_item (ReserveReserve1 *proxy, GError **error)
                                        "org.freedesktop.DBus.Properties", "Get",
                                        g_variant_new ("(ss)", RESERVE_INTERFACE, "DefaultItem"),
                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
-                                       RESERVE_CLIENT_TIMEOUT_MSEC, NULL, error);
+                                       g_dbus_proxy_get_default_timeout (dbus_proxy), NULL, error);
   if (reply == NULL)
     return NULL;
 
@@ -139,49 +147,92 @@ is_local_io_failure (const GError *error)
   return error->domain == G_IO_ERROR && error->code != G_IO_ERROR_DBUS_ERROR;
 }
 
+void
+reserve_client_explain_refusal (ReserveReserve1 *proxy, const char *item, GError *error)
+{
+  g_autoptr(GVariant) info = NULL;
+  guint32 capacity = 0;
+
+  if (!g_error_matches (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT) ||
+      !reserve_reserve1_call_get_item_sync (proxy, item, G_DBUS_CALL_FLAGS_NONE,
+                                            RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, NULL) ||
+      !g_variant_lookup (info, "capacity", "u", &capacity) || capacity != 0)
+    return;
+  g_free (error->message);
+  error->message = g_strdup_printf (
+    _ ("%s is not on sale: it has no units yet (an admin can add some with “reserve restock”)"),
+    item);
+}
+
+/* The API's name for a refusal, "SoldOut" for org.reserved.Reserve1.Error.SoldOut. */
+static char *
+refusal_kind (const GError *error)
+{
+  g_autofree char *name = g_dbus_error_get_remote_error (error);
+  const char *last_dot = name != NULL ? strrchr (name, '.') : NULL;
+
+  return g_strdup (last_dot != NULL ? last_dot + 1 : "Refused");
+}
+
 ReserveExitStatus
-reserve_client_report_error (GBusType bus_type, GError *error)
+reserve_client_describe_error (GBusType bus_type, GError *error, char **kind, char **message)
 {
   const char *bus = describe_bus (bus_type);
   ReserveError code;
 
-  g_dbus_error_strip_remote_error (error);
-
   if (is_not_running (error))
     {
-      fprintf (stderr,
-               "reserve: reserved is not running on the %s (%s has no owner); start it with: %s\n",
-               bus, RESERVE_BUS_NAME, start_command (bus_type));
+      *kind = g_strdup ("NotRunning");
+      *message = g_strdup_printf (
+        _ ("reserved is not running on the %s (%s has no owner); start it with: %s"), bus,
+        RESERVE_BUS_NAME, start_command (bus_type));
       return RESERVE_EXIT_UNREACHABLE;
     }
   if (is_activation_failure (error))
     {
-      fprintf (stderr, "reserve: the %s could not start reserved: %s\n", bus, error->message);
+      g_dbus_error_strip_remote_error (error);
+      *kind = g_strdup ("CannotStart");
+      *message = g_strdup_printf (_ ("the %s could not start reserved: %s"), bus, error->message);
       return RESERVE_EXIT_UNREACHABLE;
     }
   if (is_timeout (error))
     {
-      fprintf (stderr,
-               "reserve: reserved did not answer on the %s in time; the request may or may not "
-               "have taken effect\n",
-               bus);
+      int seconds = reserve_call_timeout_msec () > 0 ? reserve_call_timeout_msec () / 1000 : 25;
+
+      /* A daemon that is stopped or stuck keeps its name, so this is all a
+       * client can know; the retry key is what makes a second try safe. */
+      *kind = g_strdup ("Timeout");
+      *message = g_strdup_printf (
+        P_ ("reserved did not answer on the %s within %d second; the request may or may not "
+            "have taken effect. A buy repeated with the same --request-id buys nothing twice "
+            "and says which.",
+            "reserved did not answer on the %s within %d seconds; the request may or may not "
+            "have taken effect. A buy repeated with the same --request-id buys nothing twice "
+            "and says which.",
+            seconds),
+        bus, seconds);
       return RESERVE_EXIT_UNREACHABLE;
     }
   if (is_lost_in_flight (error))
     {
-      fprintf (stderr,
-               "reserve: lost reserved on the %s before it answered (%s); the request may or "
-               "may not have taken effect\n",
-               bus, error->message);
+      g_dbus_error_strip_remote_error (error);
+      *kind = g_strdup ("Lost");
+      *message = g_strdup_printf (
+        _ ("lost reserved on the %s before it answered (%s); the request may or may not have "
+           "taken effect"),
+        bus, error->message);
       return RESERVE_EXIT_UNREACHABLE;
     }
   if (is_local_io_failure (error))
     {
-      fprintf (stderr, "reserve: %s\n", error->message);
+      *kind = g_strdup ("Unreachable");
+      *message = g_strdup (error->message);
       return RESERVE_EXIT_UNREACHABLE;
     }
 
-  fprintf (stderr, "reserve: %s\n", error->message);
+  *kind = refusal_kind (error);
+  g_dbus_error_strip_remote_error (error);
+  *message = g_strdup (error->message);
   if (reserve_error_get_code (error, &code) && code == RESERVE_ERROR_STORAGE_FAILURE)
     return RESERVE_EXIT_UNREACHABLE;
   return RESERVE_EXIT_REFUSED;

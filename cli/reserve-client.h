@@ -11,8 +11,9 @@
 
 G_BEGIN_DECLS
 
-/* GDBus's default of 25 s: a commit under heavy load still fits, and a hung
- * daemon is reported instead of waited for forever. */
+/* The proxy's default timeout: --timeout if given, else GDBus's 25 s, in
+ * which a commit under heavy load still fits; a hung daemon is reported
+ * instead of waited for forever. */
 #define RESERVE_CLIENT_TIMEOUT_MSEC -1
 
 /* A proxy for reserved on @bus_type. It loads no properties and connects no
@@ -23,8 +24,17 @@ ReserveReserve1 *reserve_client_connect (GBusType bus_type, GError **error);
 /* @item if given, else the daemon's DefaultItem. */
 char *reserve_client_resolve_item (ReserveReserve1 *proxy, const char *item, GError **error);
 
-/* Prints @error, from the bus or the daemon, as a `reserve: ` line that says
- * what went wrong and what to do, and returns the exit status for it. */
-ReserveExitStatus reserve_client_report_error (GBusType bus_type, GError *error);
+/* A refusal to sell @item, told as it is: an item with no capacity at all
+ * is not on sale (yet), which "sold out" would misstate. Changes the
+ * message of a SoldOut @error for such an item; leaves anything else. */
+void reserve_client_explain_refusal (ReserveReserve1 *proxy, const char *item, GError *error);
+
+/* What @error, from the bus or the daemon, means to the person who typed
+ * the command: a @message that says what went wrong and what to do, its
+ * @kind for scripts (the API's error name, as "SoldOut", or one of
+ * NotRunning, CannotStart, Timeout, Lost, Unreachable), and the exit
+ * status. */
+ReserveExitStatus
+reserve_client_describe_error (GBusType bus_type, GError *error, char **kind, char **message);
 
 G_END_DECLS

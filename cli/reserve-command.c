@@ -1,10 +1,84 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "reserve-command.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "reserve-client.h"
+#include "reserve-json.h"
+#include "reserve-output.h"
+#include "reserve-suggest.h"
+#include "reserve-text.h"
 #include "reserve-validate.h"
+
+#define TIMEOUT_SECONDS_MAX 86400
+
+static int call_timeout_msec = -1;
+
+int
+reserve_call_timeout_msec (void)
+{
+  return call_timeout_msec;
+}
+
+/* The long names of @entries ("--json"), added to @names. */
+static void
+add_long_names (GPtrArray *names, const GOptionEntry *entries)
+{
+  for (guint i = 0; entries != NULL && entries[i].long_name != NULL; i++)
+    g_ptr_array_add (names, g_strconcat ("--", entries[i].long_name, NULL));
+}
+
+/* GOption's "Unknown option --quantiy" becomes ours, with the option the
+ * user probably meant. @words is the command line as typed. */
+static void
+suggest_option (GError *error, char **words, const GOptionEntry *const *entry_lists, guint n_lists)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n_lists; i++)
+    add_long_names (names, entry_lists[i]);
+  g_ptr_array_add (names, NULL);
+
+  for (guint i = 1; words[i] != NULL && strcmp (words[i], "--") != 0; i++)
+    {
+      g_autofree char *name = g_strndup (words[i], strcspn (words[i], "="));
+      const char *meant;
+
+      if (!g_str_has_prefix (name, "--") ||
+          g_strv_contains ((const char *const *) names->pdata, name))
+        continue;
+      meant = reserve_suggest (name, (const char *const *) names->pdata);
+      g_free (error->message);
+      error->message = meant != NULL
+                         ? g_strdup_printf (_ ("unknown option %s; did you mean %s?"), name, meant)
+                         : g_strdup_printf (_ ("unknown option %s"), name);
+      return;
+    }
+}
+
+/* RESERVE_BUS chooses the bus when neither --session nor --system does. */
+static gboolean
+bus_from_environment (GBusType *bus_type, GError **error)
+{
+  const char *value = g_getenv ("RESERVE_BUS");
+
+  if (value == NULL || *value == '\0' || strcmp (value, "system") == 0)
+    *bus_type = G_BUS_TYPE_SYSTEM;
+  else if (strcmp (value, "session") == 0)
+    *bus_type = G_BUS_TYPE_SESSION;
+  else
+    {
+      g_autofree char *described = reserve_describe_text (value);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("RESERVE_BUS=%s: allowed are session and system"), described);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static gboolean
 check_argument_count (const ReserveInvocation *invocation, GError **error)
@@ -13,7 +87,8 @@ check_argument_count (const ReserveInvocation *invocation, GError **error)
 
   if (invocation->n_arguments < command->min_arguments)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "missing %s", command->parameters);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("missing %s"),
+                   command->parameters);
       return FALSE;
     }
   if (invocation->n_arguments > command->max_arguments)
@@ -21,7 +96,8 @@ check_argument_count (const ReserveInvocation *invocation, GError **error)
       g_autofree char *extra =
         reserve_describe_text (invocation->arguments[command->max_arguments]);
 
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument %s", extra);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("unexpected argument %s"),
+                   extra);
       return FALSE;
     }
   return TRUE;
@@ -38,18 +114,27 @@ reserve_invocation_parse (ReserveInvocation *invocation,
   gboolean session = FALSE;
   gboolean system = FALSE;
   gboolean help = FALSE;
+  g_autofree char *timeout_text = NULL;
+  g_auto(GStrv) words = g_strdupv (*argv);
+  g_autoptr(GError) parse_error = NULL;
+  guint64 timeout_seconds = 0;
   const GOptionEntry shared_entries[] = {
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Talk to reserved on the session bus", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &session, N_ ("Talk to reserved on the session bus"),
+      NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system,
-      "Talk to reserved on the system bus (the default)", NULL },
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+      N_ ("Talk to reserved on the system bus (the default)"), NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_FILENAME, &timeout_text,
+      N_ ("Seconds to wait for each answer, 1 to 86400 (default: 25)"), "SECONDS" },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, N_ ("Show this help"), NULL },
     { NULL }
   };
   const GOptionEntry json_entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &invocation->json,
-                                          "Print the answer as JSON", NULL },
+                                          N_ ("Print the answer as JSON"), NULL },
                                         { NULL } };
   g_autoptr(GOptionContext) context = g_option_context_new (command->parameters);
 
+  /* GOption translates the entries, the summary and the description. */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, command->summary);
   g_option_context_set_description (context, RESERVE_EXIT_STATUS_HELP);
   /* GOption's own --help exits the process from inside the parser; ours
@@ -57,19 +142,35 @@ reserve_invocation_parse (ReserveInvocation *invocation,
    * exit. */
   g_option_context_set_help_enabled (context, FALSE);
   if (entries != NULL)
-    g_option_context_add_main_entries (context, entries, NULL);
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (command->has_json)
-    g_option_context_add_main_entries (context, json_entries, NULL);
-  g_option_context_add_main_entries (context, shared_entries, NULL);
+    g_option_context_add_main_entries (context, json_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, shared_entries, GETTEXT_PACKAGE);
 
-  if (!g_option_context_parse (context, argc, argv, error))
-    return FALSE;
+  if (!g_option_context_parse (context, argc, argv, &parse_error))
+    {
+      /* A usage error of a --json command line is reported as JSON too.
+       * (GOption puts back the values it set before the error.) */
+      invocation->json =
+        command->has_json && g_strv_contains ((const char *const *) words, "--json");
+      if (g_error_matches (parse_error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+        {
+          const GOptionEntry *const entry_lists[] = { entries,
+                                                      command->has_json ? json_entries : NULL,
+                                                      shared_entries };
+
+          suggest_option (parse_error, words, entry_lists, G_N_ELEMENTS (entry_lists));
+        }
+      g_propagate_error (error, g_steal_pointer (&parse_error));
+      return FALSE;
+    }
 
   if (help)
     {
       g_autofree char *text = g_option_context_get_help (context, TRUE, NULL);
+      g_autofree char *shown = reserve_text_for_locale (text);
 
-      fputs (text, stdout);
+      fputs (shown, stdout);
       invocation->help_shown = TRUE;
       return FALSE;
     }
@@ -77,10 +178,25 @@ reserve_invocation_parse (ReserveInvocation *invocation,
   if (session && system)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--session and --system cannot be used together");
+                           _ ("--session and --system cannot be used together"));
       return FALSE;
     }
-  invocation->bus_type = session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM;
+  if (session)
+    invocation->bus_type = G_BUS_TYPE_SESSION;
+  else if (system)
+    invocation->bus_type = G_BUS_TYPE_SYSTEM;
+  else if (!bus_from_environment (&invocation->bus_type, error))
+    return FALSE;
+
+  invocation->timeout_msec = -1;
+  if (timeout_text != NULL)
+    {
+      if (!reserve_parse_number ("--timeout", timeout_text, 1, TIMEOUT_SECONDS_MAX,
+                                 &timeout_seconds, error))
+        return FALSE;
+      invocation->timeout_msec = (int) timeout_seconds * 1000;
+    }
+  call_timeout_msec = invocation->timeout_msec;
 
   /* argv[0] is the command itself; the rest is what GOption left over. */
   invocation->arguments = *argv + 1;
@@ -94,20 +210,59 @@ reserve_invocation_get_argument (const ReserveInvocation *invocation, guint inde
   return index < invocation->n_arguments ? invocation->arguments[index] : NULL;
 }
 
+/* Under --json a failure is one JSON object on stderr, so a script reads
+ * why as it reads the answer: {"error": KIND, "message": ..., "exit_status": N}. */
+static void
+print_error_json (const char *kind, const char *message, ReserveExitStatus status)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (builder);
+  reserve_json_add_string (builder, "error", kind);
+  reserve_json_add_string (builder, "message", message);
+  reserve_json_add_int (builder, "exit_status", status);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = reserve_json_to_text (root, FALSE);
+  fprintf (stderr, "%s\n", text);
+}
+
 ReserveExitStatus
 reserve_invocation_report (const ReserveInvocation *invocation, GError *error)
 {
+  g_autofree char *kind = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *hint = NULL;
+  ReserveExitStatus status;
+
   if (error == NULL)
     return RESERVE_EXIT_OK;
 
   if (error->domain == G_OPTION_ERROR)
     {
-      fprintf (stderr, "reserve: %s\nTry “reserve %s --help”.\n", error->message,
-               invocation->command->name);
-      return RESERVE_EXIT_USAGE;
+      kind = g_strdup ("Usage");
+      message = g_strdup (error->message);
+      hint = g_strdup_printf (_ ("Try “reserve %s --help”."), invocation->command->name);
+      status = RESERVE_EXIT_USAGE;
     }
+  else
+    status = reserve_client_describe_error (invocation->bus_type, error, &kind, &message);
 
-  return reserve_client_report_error (invocation->bus_type, error);
+  if (invocation->json)
+    {
+      print_error_json (kind, message, status);
+      return status;
+    }
+  /* A message is the CLI's words or the daemon's, not data: shown as the
+   * locale can show it. */
+  shown = reserve_text_for_locale (message);
+  fprintf (stderr, "reserve: %s\n", shown);
+  if (hint != NULL)
+    fprintf (stderr, "%s\n", hint);
+  return status;
 }
 
 gboolean
@@ -127,13 +282,15 @@ reserve_parse_number (const char *flag,
     return TRUE;
 
   described = reserve_describe_text (text);
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "%s %s %s: allowed is %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, flag, described,
-               g_error_matches (parse_error, G_NUMBER_PARSER_ERROR,
-                                G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS)
-                 ? "is out of range"
-                 : "is not a number",
-               min, max);
+  if (g_error_matches (parse_error, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS))
+    /* TRANSLATORS: "--quantity “0” is out of range: allowed is 1 to 10000" */
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 _ ("%s %s is out of range: allowed is %llu to %llu"), flag, described,
+                 (unsigned long long) min, (unsigned long long) max);
+  else
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 _ ("%s %s is not a number: allowed is %llu to %llu"), flag, described,
+                 (unsigned long long) min, (unsigned long long) max);
   return FALSE;
 }
 
@@ -142,7 +299,7 @@ reserve_require_flag (const char *flag, const char *value, GError **error)
 {
   if (value != NULL)
     return TRUE;
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s is required", flag);
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("%s is required"), flag);
   return FALSE;
 }
 

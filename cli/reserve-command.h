@@ -12,6 +12,8 @@
 
 #include <gio/gio.h>
 
+#include "reserve-text.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -21,14 +23,14 @@ typedef enum {
   RESERVE_EXIT_UNREACHABLE = 3,
 } ReserveExitStatus;
 
-#define RESERVE_EXIT_STATUS_HELP                                            \
-  "Exit status:\n"                                                          \
-  "  0  success\n"                                                          \
-  "  1  refused by reserved (sold out, no such item or order, limit\n"      \
-  "     exceeded, permission denied, invalid argument, …)\n"              \
-  "  2  usage error (unknown flag, bad value, missing or extra argument)\n" \
-  "  3  reserved could not be reached (no bus, not running, no answer)\n"   \
-  "     or could not store the change\n"
+#define RESERVE_EXIT_STATUS_HELP                                                \
+  N_ ("Exit status:\n"                                                          \
+      "  0  success\n"                                                          \
+      "  1  refused by reserved (sold out, no such item or order, limit\n"      \
+      "     exceeded, permission denied, invalid argument, …)\n"              \
+      "  2  usage error (unknown flag, bad value, missing or extra argument)\n" \
+      "  3  reserved could not be reached (no bus, not running, no answer)\n"   \
+      "     or could not store the change\n")
 
 typedef struct _ReserveCommand ReserveCommand;
 typedef struct _ReserveInvocation ReserveInvocation;
@@ -53,6 +55,7 @@ struct _ReserveCommand {
 struct _ReserveInvocation {
   const ReserveCommand *command;
   GBusType bus_type;
+  int timeout_msec; /* for each call; -1: GDBus's default of 25 s */
   gboolean json;
   gboolean help_shown; /* --help was printed: nothing more to do */
   char **arguments;    /* positional arguments, borrowed from argv */
@@ -66,6 +69,7 @@ extern const ReserveCommand reserve_items_command;
 extern const ReserveCommand reserve_orders_command;
 extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
+extern const ReserveCommand reserve_watch_command;
 
 /* Every subcommand, race and bench included, in the order the help lists
  * them; NULL-terminated. */
@@ -87,6 +91,12 @@ gboolean reserve_invocation_parse (ReserveInvocation *invocation,
                                    int *argc,
                                    char ***argv,
                                    GError **error);
+
+/* The timeout the command line asked for (--timeout), in milliseconds, or
+ * -1 for GDBus's default. reserve runs one command per process, and the
+ * proxy is made from the bus type alone (reserve-client.h), so this is
+ * where it finds it. */
+int reserve_call_timeout_msec (void);
 
 /* The @index-th positional argument, or NULL if there are fewer. */
 const char *reserve_invocation_get_argument (const ReserveInvocation *invocation, guint index);

@@ -5,6 +5,8 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-output.h"
+#include "reserve-text.h"
 
 static GVariant *
 create_options (gboolean has_limit, guint64 per_user_limit)
@@ -16,6 +18,25 @@ create_options (gboolean has_limit, guint64 per_user_limit)
   return g_variant_dict_end (&options);
 }
 
+/* The item as created, with the keys of `reserve status --json`. */
+static void
+print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  reserve_json_add_string (builder, "item", item);
+  reserve_json_add_int (builder, "capacity", (gint64) capacity);
+  reserve_json_add_int (builder, "remaining", (gint64) capacity);
+  reserve_json_add_int (builder, "sold", 0);
+  if (per_user_limit == 0)
+    reserve_json_add_null (builder, "per_user_limit"); /* no limit */
+  else
+    reserve_json_add_int (builder, "per_user_limit", (gint64) per_user_limit);
+  json_builder_end_object (builder);
+  reserve_print_json (builder);
+}
+
 static gboolean
 create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
@@ -23,9 +44,9 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *limit_text = NULL;
   const GOptionEntry entries[] = {
     { "capacity", 'c', 0, G_OPTION_ARG_FILENAME, &capacity_text,
-      "Units on sale, 0 to 1000000000 (required; 0: not on sale yet)", "N" },
+      N_ ("Units on sale, 0 to 1000000000 (required; 0: not on sale yet)"), "N" },
     { "per-user-limit", 'l', 0, G_OPTION_ARG_FILENAME, &limit_text,
-      "Most units one customer may hold in active orders (default: 0, no limit)", "N" },
+      N_ ("Most units one customer may hold in active orders (default: 0, no limit)"), "N" },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -54,21 +75,26 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                                admin.flags, admin.timeout_msec, NULL, error))
     return FALSE;
 
-  if (per_user_limit == 0)
-    printf ("Created %s with %" G_GUINT64_FORMAT " units.\n", item, capacity);
+  if (invocation->json)
+    print_created_json (item, capacity, per_user_limit);
+  else if (capacity == 0)
+    printf (_ ("Created %s, not on sale yet (no units).\n"), item);
+  else if (per_user_limit == 0)
+    printf (P_ ("Created %s with %llu unit.\n", "Created %s with %llu units.\n", capacity), item,
+            (unsigned long long) capacity);
   else
-    printf ("Created %s with %" G_GUINT64_FORMAT " units, at most %" G_GUINT64_FORMAT
-            " per customer.\n",
-            item, capacity, per_user_limit);
+    printf (P_ ("Created %s with %llu unit, at most %llu per customer.\n",
+                "Created %s with %llu units, at most %llu per customer.\n", capacity),
+            item, (unsigned long long) capacity, (unsigned long long) per_user_limit);
   return TRUE;
 }
 
 const ReserveCommand reserve_create_command = {
   .name = "create",
   .parameters = "ITEM",
-  .summary = "Create an item with its initial stock. Admins only.",
+  .summary = N_ ("Create an item with its initial stock. Admins only."),
   .min_arguments = 1,
   .max_arguments = 1,
-  .has_json = FALSE,
+  .has_json = TRUE,
   .run = create,
 };

@@ -4,14 +4,15 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 static void
 print_items_table (GVariant *items)
 {
   static const ReserveColumn columns[] = {
-    { "ITEM", FALSE },
-    { "CAPACITY", TRUE },
-    { "REMAINING", TRUE },
+    { N_ ("ITEM"), FALSE },
+    { N_ ("CAPACITY"), TRUE },
+    { N_ ("REMAINING"), TRUE },
   };
   g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
   GVariantIter iter;
@@ -21,7 +22,7 @@ print_items_table (GVariant *items)
 
   if (g_variant_n_children (items) == 0)
     {
-      puts ("No items.");
+      puts (_ ("No items."));
       return;
     }
 
@@ -49,7 +50,7 @@ print_items_json (GVariant *items)
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
     {
       json_builder_begin_object (builder);
-      reserve_json_add_string (builder, "name", name);
+      reserve_json_add_string (builder, "item", name);
       reserve_json_add_int (builder, "capacity", capacity);
       reserve_json_add_int (builder, "remaining", remaining);
       json_builder_end_object (builder);
@@ -84,7 +85,7 @@ items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_items_command = {
   .name = "items",
   .parameters = "",
-  .summary = "List every item with its capacity and remaining stock, sorted by name.",
+  .summary = N_ ("List every item with its capacity and remaining stock, sorted by name."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

@@ -6,6 +6,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 /* One order of a ListOrdersPage page; the strings are the page's own. */
 typedef struct {
@@ -78,9 +79,9 @@ print_orders_table (GPtrArray *pages, const char *user)
   if (count_orders (pages) == 0)
     {
       if (user == NULL)
-        puts ("No orders.");
+        puts (_ ("No orders."));
       else
-        printf ("No orders for %s.\n", user);
+        printf (_ ("No orders for %s.\n"), user);
       return;
     }
 
@@ -114,7 +115,7 @@ print_orders_json (GPtrArray *pages)
       reserve_json_add_string (builder, "item", row.item);
       reserve_json_add_string (builder, "user", row.user);
       reserve_json_add_int (builder, "quantity", row.quantity);
-      reserve_json_add_int (builder, "created", row.created);
+      reserve_json_add_usec_time (builder, "created", row.created);
       reserve_json_add_string (builder, "state", row.state);
       json_builder_end_object (builder);
     }
@@ -161,13 +162,13 @@ check_whose_orders (const char *user, gboolean all, GError **error)
   if (user != NULL && all)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--user and --all cannot be used together");
+                           _ ("--user and --all cannot be used together"));
       return FALSE;
     }
   if (user == NULL && !all)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--user NAME or --all is required");
+                           _ ("--user NAME or --all is required"));
       return FALSE;
     }
   return user == NULL || reserve_check_user_name (user, error);
@@ -179,11 +180,11 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   /* Taken as the bytes typed, like buy's --user, so the names match. */
   g_autofree char *user = NULL;
   gboolean all = FALSE;
-  const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "The customer whose orders to list", "NAME" },
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every customer's orders (admins only)", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
+                                     N_ ("The customer whose orders to list"), "NAME" },
+                                   { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
+                                     N_ ("List every customer's orders (admins only)"), NULL },
+                                   { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_auto(ReserveAdminCall) admin = { 0 };
   g_autoptr(GPtrArray) pages = NULL;
@@ -211,10 +212,10 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_orders_command = {
   .name = "orders",
   .parameters = "",
-  .summary = "List a customer's orders, oldest first, with their local creation time.\n\n"
-             "Admins see every caller's orders for the customer; others see the\n"
-             "orders they placed themselves. --all lists every customer's orders\n"
-             "and is for admins only, with a USER column.",
+  .summary = N_ ("List a customer's orders, oldest first, with their local creation time.\n\n"
+                 "Admins see every caller's orders for the customer; others see the\n"
+                 "orders they placed themselves. --all lists every customer's orders\n"
+                 "and is for admins only, with a USER column."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

@@ -2,6 +2,10 @@
 #include "reserve-output.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "reserve-json.h"
+#include "reserve-text.h"
 
 #define COLUMN_GAP "  "
 
@@ -52,12 +56,12 @@ reserve_table_add_number (ReserveTable *table, guint64 number)
   reserve_table_take (table, g_strdup_printf ("%" G_GUINT64_FORMAT, number));
 }
 
-/* Characters, not bytes, so a non-ASCII cell does not push its row out of
- * line. */
+/* Columns, not bytes, so a non-ASCII cell (or a Chinese heading) does not
+ * push its row out of line. */
 static gsize
 text_width (const char *text)
 {
-  return g_utf8_strlen (text, -1);
+  return g_utf8_validate (text, -1, NULL) ? reserve_text_width (text) : strlen (text);
 }
 
 static void
@@ -86,7 +90,7 @@ reserve_table_print (const ReserveTable *table)
   g_return_if_fail (table->cells->len % table->n_columns == 0);
 
   for (guint column = 0; column < table->n_columns; column++)
-    widths[column] = text_width (table->columns[column].heading);
+    widths[column] = text_width (_ (table->columns[column].heading));
   for (guint i = 0; i < table->cells->len; i++)
     {
       guint column = i % table->n_columns;
@@ -94,7 +98,7 @@ reserve_table_print (const ReserveTable *table)
     }
 
   for (guint column = 0; column < table->n_columns; column++)
-    print_cell (table, column, table->columns[column].heading, widths);
+    print_cell (table, column, _ (table->columns[column].heading), widths);
   for (guint i = 0; i < table->cells->len; i++)
     print_cell (table, i % table->n_columns, table->cells->pdata[i], widths);
 }
@@ -108,21 +112,50 @@ reserve_format_local_time (gint64 usec)
 
   /* Out of GDateTime's range (years 1 to 9999): still say what we got. */
   if (local == NULL)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " µs since 1970", usec);
+    return g_strdup_printf (_ ("%lld µs since 1970"), (long long) usec);
   return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S%:z");
+}
+
+static void
+print_json (JsonBuilder *builder, gboolean pretty)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = reserve_json_to_text (root, pretty);
+
+  puts (text);
 }
 
 void
 reserve_print_json (JsonBuilder *builder)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = NULL;
+  print_json (builder, TRUE);
+}
 
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, NULL);
-  puts (text);
+void
+reserve_print_json_line (JsonBuilder *builder)
+{
+  print_json (builder, FALSE);
+}
+
+void
+reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time)
+{
+  g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
+  g_autofree char *text = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%fZ");
+
+  reserve_json_add_string (builder, name, text);
+}
+
+void
+reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 usec)
+{
+  g_autoptr(GDateTime) epoch = g_date_time_new_from_unix_utc (0);
+  g_autoptr(GDateTime) time = g_date_time_add (epoch, usec);
+
+  if (time == NULL)
+    reserve_json_add_null (builder, name);
+  else
+    reserve_json_add_time (builder, name, time);
 }
 
 void
@@ -144,6 +177,22 @@ reserve_json_add_string (JsonBuilder *builder, const char *name, const char *val
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_string_value (builder, value);
+}
+
+void
+reserve_json_add_null (JsonBuilder *builder, const char *name)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_null_value (builder);
+}
+
+void
+reserve_json_add_nullable_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  if (value == NULL)
+    reserve_json_add_null (builder, name);
+  else
+    reserve_json_add_string (builder, name, value);
 }
 
 void

@@ -37,8 +37,18 @@ void reserve_json_add_int (JsonBuilder *builder, const char *name, gint64 value)
 void reserve_json_add_double (JsonBuilder *builder, const char *name, gdouble value);
 void reserve_json_add_string (JsonBuilder *builder, const char *name, const char *value);
 void reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value);
+/* null: "none", "not known". A NULL @value is null. */
+void reserve_json_add_null (JsonBuilder *builder, const char *name);
+void reserve_json_add_nullable_string (JsonBuilder *builder, const char *name, const char *value);
+/* Every time in JSON is RFC 3339 in UTC, to the microsecond the daemon
+ * keeps: "2024-05-01T12:03:27.125000Z". */
+void reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time);
+/* The same for @usec since the Unix epoch; null if GDateTime cannot hold it. */
+void reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 usec);
 
 /* Prints the builder's value followed by a newline. */
 void reserve_print_json (JsonBuilder *builder);
+/* Prints it on one line, for a stream of JSON lines. */
+void reserve_print_json_line (JsonBuilder *builder);
 
 G_END_DECLS

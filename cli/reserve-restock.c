@@ -5,13 +5,15 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-output.h"
+#include "reserve-text.h"
 
 static gboolean
 restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *quantity_text = NULL;
   const GOptionEntry entries[] = { { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-                                     "Units to add, 1 to 1000000 (required)", "N" },
+                                     N_ ("Units to add, 1 to 1000000 (required)"), "N" },
                                    { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_auto(ReserveAdminCall) admin = { 0 };
@@ -36,16 +38,30 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                            admin.timeout_msec, &remaining, NULL, error))
     return FALSE;
 
-  printf ("Restocked %s with %" G_GUINT64_FORMAT " units; %u left.\n", item, quantity, remaining);
+  if (invocation->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      reserve_json_add_string (builder, "item", item);
+      reserve_json_add_int (builder, "quantity", (gint64) quantity);
+      reserve_json_add_int (builder, "remaining", remaining);
+      json_builder_end_object (builder);
+      reserve_print_json (builder);
+      return TRUE;
+    }
+  printf (P_ ("Restocked %s with %llu unit; %u left.\n", "Restocked %s with %llu units; %u left.\n",
+              quantity),
+          item, (unsigned long long) quantity, remaining);
   return TRUE;
 }
 
 const ReserveCommand reserve_restock_command = {
   .name = "restock",
   .parameters = "ITEM",
-  .summary = "Add units to an item's capacity and remaining stock. Admins only.",
+  .summary = N_ ("Add units to an item's capacity and remaining stock. Admins only."),
   .min_arguments = 1,
   .max_arguments = 1,
-  .has_json = FALSE,
+  .has_json = TRUE,
   .run = restock,
 };

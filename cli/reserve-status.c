@@ -6,6 +6,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 typedef struct {
   char *name;
@@ -29,7 +30,7 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
   if (!g_variant_lookup (info, "name", "s", &status->name))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "reserved's answer to GetItem lacks “name” as a string");
+                           _ ("reserved's answer to GetItem lacks “name” as a string"));
       return FALSE;
     }
   return reserve_answer_lookup_u32 (info, "GetItem", "capacity", &status->capacity, error) &&
@@ -43,14 +44,15 @@ static void
 print_status_text (const ItemStatus *status)
 {
   g_autofree char *limit = status->per_user_limit == 0
-                             ? g_strdup ("none")
+                             ? g_strdup (_ ("none"))
                              : g_strdup_printf ("%u", status->per_user_limit);
 
-  printf ("Item:            %s\n"
-          "Capacity:        %u\n"
-          "Remaining:       %u\n"
-          "Sold:            %u\n"
-          "Per-user limit:  %s\n",
+  /* TRANSLATORS: the values start in one column; keep them aligned. */
+  printf (_ ("Item:            %s\n"
+             "Capacity:        %u\n"
+             "Remaining:       %u\n"
+             "Sold:            %u\n"
+             "Per-user limit:  %s\n"),
           status->name, status->capacity, status->remaining, status->sold, limit);
 }
 
@@ -60,11 +62,14 @@ print_status_json (const ItemStatus *status)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  reserve_json_add_string (builder, "name", status->name);
+  reserve_json_add_string (builder, "item", status->name);
   reserve_json_add_int (builder, "capacity", status->capacity);
   reserve_json_add_int (builder, "remaining", status->remaining);
   reserve_json_add_int (builder, "sold", status->sold);
-  reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
+  if (status->per_user_limit == 0)
+    reserve_json_add_null (builder, "per_user_limit"); /* no limit */
+  else
+    reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }
@@ -106,8 +111,8 @@ status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_status_command = {
   .name = "status",
   .parameters = "[ITEM]",
-  .summary = "Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
-             "Without ITEM, shows the daemon's default item.",
+  .summary = N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
+                 "Without ITEM, shows the daemon's default item."),
   .min_arguments = 0,
   .max_arguments = 1,
   .has_json = TRUE,

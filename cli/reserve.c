@@ -9,27 +9,29 @@
 #include <string.h>
 
 #include "reserve-command.h"
+#include "reserve-suggest.h"
+#include "reserve-text.h"
 
 /* The first line of a command's summary, for the list of commands. */
 static char *
 summary_headline (const ReserveCommand *command)
 {
-  const char *end = strchr (command->summary, '\n');
+  const char *summary = _ (command->summary);
+  const char *end = strchr (summary, '\n');
 
-  return end != NULL ? g_strndup (command->summary, end - command->summary)
-                     : g_strdup (command->summary);
+  return end != NULL ? g_strndup (summary, end - summary) : g_strdup (summary);
 }
 
 static void
 print_main_help (FILE *out)
 {
-  fputs ("Usage:\n"
-         "  reserve COMMAND [OPTION…]\n"
-         "  reserve help COMMAND\n"
-         "\n"
-         "Buy and manage the limited stock that reserved sells, without overselling.\n"
-         "\n"
-         "Commands:\n",
+  fputs (_ ("Usage:\n"
+            "  reserve [OPTION…] COMMAND [OPTION…]\n"
+            "  reserve help COMMAND\n"
+            "\n"
+            "Buy and manage the limited stock that reserved sells, without overselling.\n"
+            "\n"
+            "Commands:\n"),
          out);
   for (const ReserveCommand *const *command = reserve_commands; *command != NULL; command++)
     {
@@ -37,16 +39,19 @@ print_main_help (FILE *out)
 
       fprintf (out, "  %-9s %s\n", (*command)->name, headline);
     }
-  fputs ("  help      Show a command's options\n"
-         "\n"
-         "Every command takes --session, or --system (the default), to choose the bus\n"
-         "reserved is on, and --help.\n"
-         "\n"
-         "Options:\n"
-         "  -h, --help  Show this help\n"
-         "  --version   Show the version of reserve\n"
-         "\n" RESERVE_EXIT_STATUS_HELP,
+  fputs (_ ("  help      Show a command's options\n"
+            "\n"
+            "Every command takes --session, or --system (the default), to choose the bus\n"
+            "reserved is on (RESERVE_BUS=session or system in the environment chooses it\n"
+            "too), --timeout SECONDS to wait for an answer (default 25), and --help.\n"
+            "These and --json may also come before the command.\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help  Show this help\n"
+            "  --version   Show the version of reserve\n"
+            "\n"),
          out);
+  fputs (_ (RESERVE_EXIT_STATUS_HELP), out);
 }
 
 static int usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
@@ -60,8 +65,68 @@ usage_error (const char *format, ...)
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  fprintf (stderr, "reserve: %s\nTry “reserve --help”.\n", message);
+  fprintf (stderr, "reserve: %s\n%s\n", message, _ ("Try “reserve --help”."));
   return RESERVE_EXIT_USAGE;
+}
+
+static int
+unknown_command (const char *name)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  const char *meant;
+
+  for (const ReserveCommand *const *command = reserve_commands; *command != NULL; command++)
+    g_ptr_array_add (names, (gpointer) (*command)->name);
+  g_ptr_array_add (names, (gpointer) "help");
+  g_ptr_array_add (names, NULL);
+
+  meant = reserve_suggest (name, (const char *const *) names->pdata);
+  if (meant != NULL)
+    return usage_error (_ ("unknown command “%s”; did you mean “%s”?"), name, meant);
+  return usage_error (_ ("unknown command “%s”"), name);
+}
+
+/* The options every command takes may also come before it, as with git
+ * and systemctl: `reserve --session status`. */
+static const char *const leading_options[] = { "--session", "--system", "--json", "--timeout",
+                                               NULL };
+/* Of those, the ones whose value may be the next argument. */
+#define LEADING_OPTION_WITH_VALUE "--timeout"
+
+/* Finds the command after the leading options of @argv, and returns the
+ * index of its name, or 0 after printing a usage error (*status). */
+static int
+find_command_name (int argc, char **argv, int *status)
+{
+  int i = 1;
+
+  while (i < argc && argv[i][0] == '-')
+    {
+      g_autofree char *name = g_strndup (argv[i], strcspn (argv[i], "="));
+
+      if (!g_strv_contains (leading_options, name))
+        {
+          const char *meant = reserve_suggest (name, leading_options);
+
+          if (meant != NULL)
+            *status = usage_error (_ ("unknown option %s; did you mean %s?"), name, meant);
+          else
+            *status = usage_error (
+              _ ("unknown option %s (before the command only --session, --system, --timeout and "
+                 "--json; the others go after it)"),
+              name);
+          return 0;
+        }
+      if (strcmp (name, LEADING_OPTION_WITH_VALUE) == 0 && strchr (argv[i], '=') == NULL)
+        i++;
+      i++;
+    }
+  if (i >= argc)
+    {
+      *status = usage_error ("%s", _ ("missing command"));
+      return 0;
+    }
+  return i;
 }
 
 static int
@@ -91,8 +156,12 @@ main (int argc, char **argv)
 {
   const ReserveCommand *command;
   g_autofree char *command_argv0 = NULL;
+  g_autofree char **command_argv = NULL;
+  int command_index;
+  int status = RESERVE_EXIT_OK;
 
   setlocale (LC_ALL, "");
+  reserve_text_init ();
 
   if (argc < 2)
     {
@@ -119,23 +188,29 @@ main (int argc, char **argv)
           return RESERVE_EXIT_OK;
         }
       if (argc > 3)
-        return usage_error ("unexpected argument “%s”", argv[3]);
+        return usage_error (_ ("unexpected argument “%s”"), argv[3]);
       command = reserve_find_command (argv[2]);
       if (command == NULL)
-        return usage_error ("unknown command “%s”", argv[2]);
+        return unknown_command (argv[2]);
       command_argv0 = g_strconcat ("reserve ", command->name, NULL);
       return show_command_help (command, command_argv0);
     }
 
-  if (argv[1][0] == '-')
-    return usage_error ("unknown option %s (options go after the command)", argv[1]);
-  command = reserve_find_command (argv[1]);
+  command_index = find_command_name (argc, argv, &status);
+  if (command_index == 0)
+    return status;
+  command = reserve_find_command (argv[command_index]);
   if (command == NULL)
-    return usage_error ("unknown command “%s”", argv[1]);
+    return unknown_command (argv[command_index]);
 
-  /* GOption names the program after argv[0] in the usage line:
-   * "reserve buy [OPTION…]". */
+  /* The command's own argv: its name, the options that came before it,
+   * then what followed it. GOption names the program after argv[0] in the
+   * usage line: "reserve buy [OPTION…]". */
   command_argv0 = g_strconcat ("reserve ", command->name, NULL);
-  argv[1] = command_argv0;
-  return run_command (command, argc - 1, argv + 1);
+  command_argv = g_new0 (char *, argc + 1);
+  command_argv[0] = command_argv0;
+  memcpy (command_argv + 1, argv + 1, (command_index - 1) * sizeof (char *));
+  memcpy (command_argv + command_index, argv + command_index + 1,
+          (argc - command_index - 1) * sizeof (char *));
+  return run_command (command, argc - 1, command_argv);
 }

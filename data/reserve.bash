@@ -4,7 +4,8 @@
 # The commands and their options are read from `reserve --help` and
 # `reserve COMMAND --help`, so a new command or option completes without a
 # change here. Nothing here talks to the daemon: completing a word never
-# starts reserved.
+# starts reserved. The help is read in the C locale: its headings are
+# translated in others.
 #
 # COMPREPLY=($(compgen ...)) is bash-completion's own idiom; no word offered
 # here contains a space.
@@ -13,7 +14,7 @@
 _reserve_commands()
 {
     # The indented lines between "Commands:" and the next blank line.
-    "$1" --help 2>/dev/null |
+    LC_ALL=C "$1" --help 2>/dev/null |
         awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }'
 }
 
@@ -24,6 +25,12 @@ _reserve()
 
     local i command=""
     for ((i = 1; i < cword; i++)); do
+        # The options that may come before the command; --timeout's value
+        # is no command.
+        if [[ ${words[i]} == --timeout ]]; then
+            ((i++))
+            continue
+        fi
         if [[ ${words[i]} != -* ]]; then
             command=${words[i]}
             break
@@ -32,7 +39,7 @@ _reserve()
 
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
+            COMPREPLY=($(compgen -W '--help --version --session --system --timeout --json' -- "$cur"))
         else
             COMPREPLY=($(compgen -W '$(_reserve_commands "$1")' -- "$cur"))
         fi
@@ -51,13 +58,13 @@ _reserve()
                 COMPREPLY=($(compgen -W 'all file locked-file sqlite dbus' -- "$cur"))
             return
             ;;
-        --file | -f)
+        --file | -f | --svg)
             [[ $command == race ]] && _filedir
             return
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \
             --capacity | -c | --per-user-limit | -l | --buyers | -n | -b | \
-            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls)
+            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --timeout)
             # Free text or a number: nothing to offer.
             return
             ;;
@@ -68,7 +75,7 @@ _reserve()
         # Only what looks like a flag: prose in the help text may start a
         # line with one too ("--kill-one; or ...").
         local flags
-        flags=$(_parse_help "$1" "$command --help" | grep -E '^--?[[:alnum:]][-[:alnum:]]*=?$')
+        flags=$(LC_ALL=C _parse_help "$1" "$command --help" | grep -E '^--?[[:alnum:]][-[:alnum:]]*=?$')
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
     fi

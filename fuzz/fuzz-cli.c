@@ -2,7 +2,7 @@
 /* Fuzz target: the command line of `reserve`, up to the point where a
  * subcommand would talk to the bus. The input is an argv: words separated
  * by NUL bytes, the first one naming the subcommand (buy, cancel, status,
- * items, orders, create, restock), the rest its arguments, as main() hands
+ * items, orders, create, restock, watch), the rest its arguments, as main() hands
  * them over.
  *
  * Each subcommand parses and checks everything it was given before its
@@ -102,8 +102,14 @@ reserve_client_resolve_item (ReserveReserve1 *proxy, const char *item, GError **
   g_assert_not_reached ();
 }
 
+void
+reserve_client_explain_refusal (ReserveReserve1 *proxy, const char *item, GError *error)
+{
+  g_assert_not_reached ();
+}
+
 ReserveExitStatus
-reserve_client_report_error (GBusType bus_type, GError *error)
+reserve_client_describe_error (GBusType bus_type, GError *error, char **kind, char **message)
 {
   g_assert_not_reached ();
 }

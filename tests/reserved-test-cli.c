@@ -75,6 +75,29 @@ reserved_test_run_reserve_with_env (const char *const *extra_env, const char *fi
   return run;
 }
 
+GSubprocess *
+reserved_test_spawn_reserve (const char *first_arg, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+  va_list args;
+
+  add_wrapper (argv);
+  g_ptr_array_add (argv, g_strdup (reserved_test_binary ("RESERVE_BINARY")));
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process =
+    g_subprocess_newv ((const char *const *) argv->pdata,
+                       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
 void
 reserved_test_assert_exit (const ReservedTestRun *run, int expected)
 {

@@ -36,6 +36,11 @@ ReservedTestRun *reserved_test_run_reserve_with_env (const char *const *extra_en
 /* The same without @extra_env. */
 #define reserved_test_run_reserve(...) reserved_test_run_reserve_with_env (NULL, __VA_ARGS__)
 
+/* Starts reserve with the arguments (NULL-terminated) without waiting, its
+ * stdout and stderr piped to the caller, for a command that runs until it
+ * is told to stop (`reserve watch`). */
+GSubprocess *reserved_test_spawn_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
 /* Fails with the run's output unless it exited with @expected. */
 void reserved_test_assert_exit (const ReservedTestRun *run, int expected);
 

@@ -11,6 +11,9 @@
 
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <json-glib/json-glib.h>
 
@@ -264,12 +267,16 @@ assert_kill_one (Fixture *fixture, const char *mode, const char *where, const ch
   g_autofree char *pattern = g_strdup_printf ("^%s: buyer-1 \\(pid ([0-9]+)\\) was killed by "
                                               "signal 9 \\(SIGKILL\\) %s",
                                               mode, where);
+  g_autoptr(GRegex) continuation = g_regex_new ("\n +", 0, 0, NULL);
+  g_autofree char *unwrapped = NULL;
 
-  /* Reported by name, pid and signal, and the run still finished. */
+  /* Reported by name, pid and signal, and the run still finished. The
+   * report wraps its sentences at 80 columns; they are read unwrapped. */
   assert_completed (text);
-  g_assert_cmpuint (reserved_test_match_number (pattern, G_REGEX_MULTILINE, text->out), >, 1);
+  unwrapped = g_regex_replace_literal (continuation, text->out, -1, 0, " ", 0, NULL);
+  g_assert_cmpuint (reserved_test_match_number (pattern, G_REGEX_MULTILINE, unwrapped), >, 1);
   if (queued != NULL)
-    assert_contains (text->out, queued);
+    assert_contains (unwrapped, queued);
 
   g_assert_cmpint (reserved_test_json_int (object, "died"), ==, 1);
   g_assert_cmpuint (json_array_get_length (deaths), ==, 1);
@@ -536,6 +543,247 @@ test_help (Fixture *fixture, gconstpointer data)
   assert_contains (main_help->out, "\n  race ");
 }
 
+/* --- one time axis ---------------------------------------------------------- */
+
+/* The column of the last outcome mark (W or x) in the rows of @mode's
+ * timeline in @out. */
+static gsize
+last_mark_column (const char *out, const char *mode)
+{
+  g_autofree char *heading = g_strdup_printf ("\n%s mode, when each buyer read and wrote:\n", mode);
+  const char *section = strstr (out, heading);
+  g_auto(GStrv) lines = NULL;
+  gsize last = 0;
+
+  g_assert_nonnull (section);
+  lines = g_strsplit (section + strlen (heading), "\n", -1);
+  for (guint i = 1; lines[i] != NULL && g_str_has_prefix (lines[i], "buyer-"); i++)
+    {
+      const char *bar = strchr (lines[i], '|');
+      const char *bar_end = strrchr (lines[i], '|');
+
+      for (const char *p = bar; p < bar_end; p++)
+        if (*p == 'W' || *p == 'x')
+          last = MAX (last, (gsize) (p - bar));
+    }
+  return last;
+}
+
+/* The lesson at a glance: every mode on one time axis, so the file mode's
+ * few milliseconds of overselling look short next to the locked file's
+ * queue, where each timeline drawn to its own scale made both as wide. */
+static void
+test_timeline_one_axis (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) run =
+               reserved_test_run_reserve ("race", "--session", "--buyers", "12", "--stock", "1",
+                                          "--mode", "all", "--timeline", NULL);
+  g_autofree char *with_newline = NULL;
+  gsize file_end;
+  gsize locked_end;
+
+  assert_completed (run);
+  with_newline = g_strconcat ("\n", run->out, NULL);
+  file_end = last_mark_column (with_newline, "file");
+  locked_end = last_mark_column (with_newline, "locked-file");
+  /* 12 buyers queue for the lock, one pause each; in the file mode all
+   * pause at once. */
+  if (file_end * 3 > locked_end)
+    g_error ("the file mode ends at column %zu, the locked file at %zu: not one axis:\n%s",
+             file_end, locked_end, run->out);
+}
+
+/* The rows go in the order the buyers began: in the locked-file mode the
+ * reads come one after another, down the page. */
+static void
+test_timeline_sorted (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) run =
+               reserved_test_run_reserve ("race", "--session", "--buyers", "8", "--mode",
+                                          "locked-file", "--timeline", NULL);
+  g_auto(GStrv) lines = NULL;
+  gssize previous = -1;
+  guint rows = 0;
+
+  assert_completed (run);
+  lines = g_strsplit (run->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *read_at;
+
+      if (!g_str_has_prefix (lines[i], "buyer-"))
+        continue;
+      read_at = strchr (strchr (lines[i], '|'), 'R');
+      g_assert_nonnull (read_at);
+      g_assert_cmpint (read_at - lines[i], >=, previous);
+      previous = read_at - lines[i];
+      rows++;
+    }
+  g_assert_cmpuint (rows, ==, 8);
+}
+
+/* Sales the stock does not show: the file mode's buyers overwrite each
+ * other's writes. The table and JSON count them. */
+static void
+test_lost_updates (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root =
+               race_json ("--mode", "file", "--buyers", "12", "--stock", "100", NULL);
+  g_autoptr(ReservedTestRun) table =
+               reserved_test_run_reserve ("race", "--session", "--mode", "file", "--buyers", "12",
+                                          "--stock", "100", NULL);
+  JsonObject *file = mode_object (root, "file");
+  guint64 left = reserved_test_match_number ("^the file says ([0-9]+) left$", 0,
+                                             reserved_test_json_string (file, "check"));
+  gint64 sold = reserved_test_json_int (file, "sold");
+
+  /* Nobody is oversold with 100 units for 12 buyers, yet updates are lost. */
+  g_assert_cmpint (reserved_test_json_int (file, "oversold"), ==, 0);
+  g_assert_cmpint (reserved_test_json_int (file, "lost_updates"), ==, sold - (100 - (gint64) left));
+  g_assert_cmpint (reserved_test_json_int (file, "lost_updates"), >, 0);
+
+  assert_completed (table);
+  assert_contains (table->out, "  LOST-UPDATES  ");
+}
+
+/* Every line after the table fits 80 columns, the verdicts included. */
+static void
+test_verdicts_fit (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) run = reserved_test_run_reserve ("race", "--session", "--buyers",
+                                                               "30", "--stock", "5", NULL);
+  g_auto(GStrv) lines = NULL;
+
+  assert_completed (run);
+  lines = g_strsplit (run->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_utf8_strlen (lines[i], -1) > 80)
+      g_error ("a line is %ld columns wide:\n%s", g_utf8_strlen (lines[i], -1), lines[i]);
+  assert_contains (run->out, "\nlocked-file: correct but serial: 5 sold,");
+}
+
+/* Forking buyers one at a time and connecting each to the bus costs more
+ * than their Buy calls: the dbus verdict says its time went there, exactly
+ * when the buyers' own intervals cover less than half of the run. */
+static void
+test_setup_cost (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root = race_json ("--mode", "dbus", "--buyers", "40", "--jobs", "1",
+                                         "--delay-ms", "0", "--verbose", NULL);
+  JsonObject *dbus = mode_object (root, "dbus");
+  JsonArray *results = json_object_get_array_member (dbus, "results");
+  g_autoptr(GArray) intervals = g_array_new (FALSE, FALSE, sizeof (gint64) * 2);
+  gint64 covered = 0;
+  gint64 reached = 0;
+  gint64 total = (gint64) (json_object_get_double_member (dbus, "seconds") * G_USEC_PER_SEC);
+  gboolean noted = strstr (reserved_test_json_string (dbus, "verdict"),
+                           "went to forking buyers and connecting them to the bus") != NULL;
+
+  /* The buyers one after another (--jobs 1): their start order is their
+   * index order. */
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *buyer = json_array_get_object_element (results, i);
+      gint64 from = MAX (reserved_test_json_int (buyer, "start_us"), reached);
+      gint64 to = reserved_test_json_int (buyer, "end_us");
+
+      if (to > from)
+        covered += to - from;
+      reached = MAX (reached, to);
+    }
+  g_test_message ("buying %" G_GINT64_FORMAT " µs of %" G_GINT64_FORMAT " µs", covered, total);
+  g_assert_cmpint (noted, ==, covered * 2 < total);
+}
+
+static const char *
+attribute (const char **names, const char **values, const char *name)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    if (g_str_equal (names[i], name))
+      return values[i];
+  return NULL;
+}
+
+/* Notes the <svg> root, the mode each <g class="mode"> draws, and for each
+ * mode the right end of its buyers' bars and their count. */
+static void
+note_svg_element (GMarkupParseContext *context,
+                  const char *element,
+                  const char **names,
+                  const char **values,
+                  gpointer user_data,
+                  GError **error)
+{
+  GHashTable *notes = user_data;
+  const char *class = attribute (names, values, "class");
+
+  if (g_str_equal (element, "svg"))
+    g_hash_table_insert (notes, g_strdup ("svg"), g_strdup (attribute (names, values, "xmlns")));
+  if (class != NULL && g_str_equal (class, "mode"))
+    g_hash_table_insert (notes, g_strdup ("current"), g_strdup (attribute (names, values, "id")));
+  if (class != NULL && g_str_equal (class, "buyer"))
+    {
+      g_autofree char *key =
+        g_strdup_printf ("%s-end", (const char *) g_hash_table_lookup (notes, "current"));
+      double end = g_ascii_strtod (attribute (names, values, "x"), NULL) +
+                   g_ascii_strtod (attribute (names, values, "width"), NULL);
+      double *known = g_hash_table_lookup (notes, key);
+
+      if (known == NULL)
+        {
+          known = g_new0 (double, 2);
+          g_hash_table_insert (notes, g_steal_pointer (&key), known);
+        }
+      known[0] = MAX (known[0], end);
+      known[1]++;
+    }
+}
+
+/* --svg FILE: every mode's buyers as bars on one time axis, in an SVG
+ * document a browser shows. */
+static void
+test_svg (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "race-XXXXXX.svg", NULL);
+  g_autoptr(ReservedTestRun) run = NULL;
+  g_autofree char *svg = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GMarkupParser parser = { note_svg_element, NULL, NULL, NULL, NULL };
+  g_autoptr(GMarkupParseContext) context = NULL;
+  int fd = g_mkstemp (path);
+  double *file_end;
+  double *locked_end;
+
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  run = reserved_test_run_reserve ("race", "--session", "--buyers", "12", "--stock", "1", "--svg",
+                                   path, NULL);
+  assert_completed (run);
+  g_assert_true (g_file_get_contents (path, &svg, NULL, &error));
+  g_assert_no_error (error);
+  g_unlink (path);
+
+  assert_contains (svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+  context = g_markup_parse_context_new (&parser, 0, counts, NULL);
+  /* The XML declaration is no element; GMarkup takes it as a passthrough. */
+  g_assert_true (g_markup_parse_context_parse (context, svg, -1, &error) &&
+                 g_markup_parse_context_end_parse (context, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (counts, "svg"), ==, "http://www.w3.org/2000/svg");
+
+  file_end = g_hash_table_lookup (counts, "file-end");
+  locked_end = g_hash_table_lookup (counts, "locked-file-end");
+  g_assert_nonnull (file_end);
+  g_assert_nonnull (locked_end);
+  g_assert_cmpfloat (file_end[1], ==, 12);
+  g_assert_cmpfloat (locked_end[1], ==, 12);
+  g_assert_nonnull (g_hash_table_lookup (counts, "sqlite-end"));
+  g_assert_nonnull (g_hash_table_lookup (counts, "dbus-end"));
+  /* One axis: the file mode's bars end far left of the locked file's. */
+  g_assert_cmpfloat (file_end[0] * 2, <, locked_end[0]);
+}
+
 static void
 add_cases (void)
 {
@@ -554,6 +802,12 @@ add_cases (void)
   ADD ("/race/output/json", &with_daemon, test_json_per_buyer);
   ADD ("/race/output/verbose", &without_daemon, test_verbose);
   ADD ("/race/output/timeline", &with_daemon, test_timeline_fits);
+  ADD ("/race/output/timeline-one-axis", &with_daemon, test_timeline_one_axis);
+  ADD ("/race/output/timeline-sorted", &without_daemon, test_timeline_sorted);
+  ADD ("/race/output/lost-updates", &without_daemon, test_lost_updates);
+  ADD ("/race/output/verdicts-fit", &with_daemon, test_verdicts_fit);
+  ADD ("/race/output/setup-cost", &with_daemon, test_setup_cost);
+  ADD ("/race/output/svg", &with_daemon, test_svg);
   ADD ("/race/file-flag", &without_daemon, test_file_flag);
   ADD ("/race/usage", &without_daemon, test_usage);
   ADD ("/race/no-daemon", &without_daemon, test_no_daemon);

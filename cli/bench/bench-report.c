@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 static const gdouble percentiles[] = { 50, 90, 99 };
 static const char *const percentile_names[] = { "p50", "p90", "p99" };
@@ -43,14 +44,15 @@ bench_report_progress (const BenchReport *report,
   const BenchSettings *settings = &report->settings;
   g_autofree char *goal =
     settings->calls > 0
-      ? g_strdup_printf ("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " calls", calls + failed,
-                         settings->calls * settings->buyers)
-      : g_strdup_printf ("%.0f of %u s, %" G_GUINT64_FORMAT " calls",
-                         MIN (elapsed, (gdouble) settings->seconds), settings->seconds, calls);
+      ? g_strdup_printf (_ ("%llu of %llu calls"), (unsigned long long) (calls + failed),
+                         (unsigned long long) settings->calls * settings->buyers)
+      : g_strdup_printf (_ ("%.0f of %u s, %llu calls"), MIN (elapsed, (gdouble) settings->seconds),
+                         settings->seconds, (unsigned long long) calls);
 
   /* \r and erase-line: one line that keeps changing. */
-  fprintf (stderr, "\r\033[K%s: %s, %.0f/s, %" G_GUINT64_FORMAT " failed", bench_phase_name (phase),
-           goal, elapsed > 0 ? (gdouble) calls / elapsed : 0.0, failed);
+  fprintf (stderr, "\r\033[K%s", bench_phase_name (phase));
+  fprintf (stderr, _ (": %s, %.0f/s, %llu failed"), goal,
+           elapsed > 0 ? (gdouble) calls / elapsed : 0.0, (unsigned long long) failed);
   fflush (stderr);
 }
 
@@ -83,9 +85,9 @@ static void
 print_phase_table (const BenchReport *report)
 {
   static const ReserveColumn columns[] = {
-    { "PHASE", FALSE },  { "METHOD", FALSE }, { "CALLS", TRUE },
-    { "CALLS/S", TRUE }, { "P50", TRUE },     { "P90", TRUE },
-    { "P99", TRUE },     { "MAX", TRUE },     { "FAILED", TRUE },
+    { N_ ("PHASE"), FALSE },  { N_ ("METHOD"), FALSE }, { N_ ("CALLS"), TRUE },
+    { N_ ("CALLS/S"), TRUE }, { "P50", TRUE },          { "P90", TRUE },
+    { "P99", TRUE },          { N_ ("MAX"), TRUE },     { N_ ("FAILED"), TRUE },
   };
   g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
 
@@ -120,14 +122,14 @@ print_errors (const BenchReport *report)
           const BenchErrorCount *count = &g_array_index (phase->errors, BenchErrorCount, e);
 
           if (!any)
-            printf ("Errors:\n");
+            printf (_ ("Errors:\n"));
           any = TRUE;
-          printf ("  %s: %s × %" G_GUINT64_FORMAT ", first: %s\n", bench_phase_name (phase->phase),
-                  count->name, count->count, count->message);
+          printf (_ ("  %s: %s × %llu, first: %s\n"), bench_phase_name (phase->phase), count->name,
+                  (unsigned long long) count->count, count->message);
         }
     }
   if (!any)
-    printf ("Errors: none\n");
+    printf (_ ("Errors: none\n"));
 }
 
 static char *
@@ -153,12 +155,12 @@ print_cpu (const BenchReport *report)
   const BenchCpuUse *baseline = &report->cpu[BENCH_PHASE_BASELINE];
   const BenchCpuUse *buy = &report->cpu[BENCH_PHASE_BUY];
 
-  printf ("CPU in cores, baseline / buy:");
+  printf (_ ("CPU in cores, baseline / buy:"));
   print_cpu_of ("reserved", &baseline->daemon, &buy->daemon);
   print_cpu_of ("dbus-daemon", &baseline->bus, &buy->bus);
-  print_cpu_of ("buyers", &baseline->buyers, &buy->buyers);
-  print_cpu_of ("machine", &baseline->machine, &buy->machine);
-  printf (" (of %u)\n", report->cores);
+  print_cpu_of (_ ("buyers"), &baseline->buyers, &buy->buyers);
+  print_cpu_of (_ ("machine"), &baseline->machine, &buy->machine);
+  printf (_ (" (of %u)\n"), report->cores);
 }
 
 void
@@ -169,36 +171,39 @@ bench_report_print_text (const BenchReport *report)
   const BenchLaw *law = &report->law;
   g_autofree char *length =
     settings->calls > 0
-      ? g_strdup_printf ("%" G_GUINT64_FORMAT " calls each per phase", settings->calls)
-      : g_strdup_printf ("%u s per phase", settings->seconds);
+      ? g_strdup_printf (_ ("%llu calls each per phase"), (unsigned long long) settings->calls)
+      : g_strdup_printf (_ ("%u s per phase"), settings->seconds);
 
-  printf ("%u %s, %s, on the %s bus; item %s%s\n\n", settings->buyers,
-          settings->buyers == 1 ? "buyer" : "buyers", length, bus_name (settings->bus_type),
-          report->item, report->fresh_item ? " (fresh)" : "");
+  printf (P_ ("%u buyer, %s, on the %s bus; item %s%s\n\n",
+              "%u buyers, %s, on the %s bus; item %s%s\n\n", settings->buyers),
+          settings->buyers, length, bus_name (settings->bus_type), report->item,
+          report->fresh_item ? _ (" (fresh)") : "");
   print_phase_table (report);
-  printf ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n",
+  printf (_ ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n"),
           bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
 
   if (batching->known && batching->commits > 0)
-    printf ("Batching: %" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT " commits, "
-            "%.1f per commit; largest batch since the daemon started %" G_GUINT64_FORMAT "\n",
-            batching->operations, batching->commits,
-            (gdouble) batching->operations / (gdouble) batching->commits, batching->largest_batch);
+    printf (_ ("Batching: %llu writes in %llu commits, %.1f per commit; largest batch since the "
+               "daemon started %llu\n"),
+            (unsigned long long) batching->operations, (unsigned long long) batching->commits,
+            (gdouble) batching->operations / (gdouble) batching->commits,
+            (unsigned long long) batching->largest_batch);
   else if (!batching->known)
-    printf ("Batching: unknown (the daemon has no GetStatistics)\n");
+    printf (_ ("Batching: unknown (the daemon has no GetStatistics)\n"));
 
   print_cpu (report);
   if (report->daemon_memory.known)
-    printf ("reserved (pid %d): %.1f MiB resident, peak %.1f MiB\n", (int) report->daemon_pid,
+    printf (_ ("reserved (pid %d): %.1f MiB resident, peak %.1f MiB\n"), (int) report->daemon_pid,
             (gdouble) report->daemon_memory.rss_kib / 1024.0,
             (gdouble) report->daemon_memory.hwm_kib / 1024.0);
 
-  printf ("Check: remaining %u + sold %u %s capacity %u; %u sold during the run, "
-          "%" G_GUINT64_FORMAT " acknowledged%s: %s\n",
+  printf (_ ("Check: remaining %u + sold %u %s capacity %u; %u sold during the run, "
+             "%llu acknowledged%s: %s\n"),
           law->remaining, law->sold,
           (guint64) law->remaining + law->sold == law->capacity ? "==" : "!=", law->capacity,
-          law->sold - MIN (law->sold, law->sold_before), law->acknowledged,
-          law->uncertain > 0 ? " (some without a verdict)" : "", law->holds ? "holds" : "BROKEN");
+          law->sold - MIN (law->sold, law->sold_before), (unsigned long long) law->acknowledged,
+          law->uncertain > 0 ? _ (" (some without a verdict)") : "",
+          law->holds ? _ ("holds") : _ ("BROKEN"));
   print_errors (report);
 }
 

@@ -15,6 +15,7 @@
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 static gboolean
 parse_settings (ReserveInvocation *invocation,
@@ -45,8 +46,8 @@ parse_settings (ReserveInvocation *invocation,
   if (seconds_text != NULL && calls_text != NULL)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--seconds and --calls cannot be used together: "
-                           "a phase lasts either so long or so many calls");
+                           _ ("--seconds and --calls cannot be used together: "
+                              "a phase lasts either so long or so many calls"));
       return FALSE;
     }
   if (seconds_text != NULL)
@@ -69,8 +70,9 @@ parse_settings (ReserveInvocation *invocation,
       if (item != NULL)
         {
           g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                               "--stock cannot be used with --item: it is the capacity of the "
-                               "fresh item that bench creates; restock ITEM with reserve restock");
+                               _ ("--stock cannot be used with --item: it is the capacity of the "
+                                  "fresh item that bench creates; restock ITEM with reserve "
+                                  "restock"));
           return FALSE;
         }
       if (!reserve_parse_number ("--stock", stock_text, 1, RESERVE_CAPACITY_MAX, &number, error))
@@ -208,19 +210,20 @@ judge (const BenchReport *report, GError **error)
   if (!law->holds)
     {
       g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
-                   "the check after the run failed on %s: remaining %u + sold %u against "
-                   "capacity %u, and %" G_GUINT64_FORMAT " units sold during the run against "
-                   "%" G_GUINT64_FORMAT " acknowledged (%" G_GUINT64_FORMAT " without a verdict)",
+                   _ ("the check after the run failed on %s: remaining %u + sold %u against "
+                      "capacity %u, and %llu units sold during the run against %llu "
+                      "acknowledged (%llu without a verdict)"),
                    report->item, law->remaining, law->sold, law->capacity,
-                   (guint64) (law->sold - MIN (law->sold, law->sold_before)), law->acknowledged,
-                   law->uncertain);
+                   (unsigned long long) (law->sold - MIN (law->sold, law->sold_before)),
+                   (unsigned long long) law->acknowledged, (unsigned long long) law->uncertain);
       return FALSE;
     }
   if (failed > 0)
     {
       g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
-                   "%" G_GUINT64_FORMAT " calls failed during the run (see the errors above)",
-                   failed);
+                   P_ ("%llu call failed during the run (see the errors above)",
+                       "%llu calls failed during the run (see the errors above)", failed),
+                   (unsigned long long) failed);
       return FALSE;
     }
   return TRUE;
@@ -236,17 +239,17 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *item = NULL;
   const GOptionEntry entries[] = {
     { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &buyers_text,
-      "Buyer processes, each with its own bus connection, 1 to 250 (default: 64)", "N" },
+      N_ ("Buyer processes, each with its own bus connection, 1 to 250 (default: 64)"), "N" },
     { "seconds", 's', 0, G_OPTION_ARG_FILENAME, &seconds_text,
-      "Length of each phase, 1 to 3600 seconds (default: 10)", "S" },
+      N_ ("Length of each phase, 1 to 3600 seconds (default: 10)"), "S" },
     { "calls", 'c', 0, G_OPTION_ARG_FILENAME, &calls_text,
-      "Instead: calls per buyer in each phase, 1 to 10000000", "C" },
+      N_ ("Instead: calls per buyer in each phase, 1 to 10000000"), "C" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item,
-      "Buy this existing item, which nobody else may buy meanwhile "
-      "(default: a fresh item, bench-PID-TIME; creating it needs an admin)",
+      N_ ("Buy this existing item, which nobody else may buy meanwhile "
+          "(default: a fresh item, bench-PID-TIME; creating it needs an admin)"),
       "ITEM" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
-      "Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)", "K" },
+      N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
@@ -274,15 +277,15 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_bench_command = {
   .name = "bench",
   .parameters = "",
-  .summary = "Measure durable purchases per second against a round trip that does nothing.\n\n"
-             "Forks the buyers, each with its own bus connection, each calling\n"
-             "synchronously in a loop. First they all call Properties.Get of Version\n"
-             "(a round trip through the bus and the daemon with no database), then Buy\n"
-             "of one unit. Prints calls per second, latency percentiles and errors by\n"
-             "name for both, the ratio Buy / baseline, how many purchases each commit\n"
-             "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
-             "afterwards that remaining + sold == capacity and that the units sold\n"
-             "are the units acknowledged. Exits 1 if any call failed or the check did.",
+  .summary = N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
+                 "Forks the buyers, each with its own bus connection, each calling\n"
+                 "synchronously in a loop. First they all call Properties.Get of Version\n"
+                 "(a round trip through the bus and the daemon with no database), then Buy\n"
+                 "of one unit. Prints calls per second, latency percentiles and errors by\n"
+                 "name for both, the ratio Buy / baseline, how many purchases each commit\n"
+                 "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
+                 "afterwards that remaining + sold == capacity and that the units sold\n"
+                 "are the units acknowledged. Exits 1 if any call failed or the check did."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

@@ -14,6 +14,7 @@
 #include "race-dbus.h"
 #include "race-pool.h"
 #include "race-sqlite.h"
+#include "reserve-text.h"
 
 #define FILE_FORMAT "{\"count\": %" G_GINT64_FORMAT "}\n"
 /* A buyer reads at most this much; the file is one short line. */
@@ -323,12 +324,6 @@ reset_nothing (RaceSetup *setup, GError **error)
   return TRUE;
 }
 
-static const char *
-plural (guint64 n, const char *one, const char *many)
-{
-  return n == 1 ? one : many;
-}
-
 static gboolean
 check_file (RaceSetup *setup, RaceRun *run, GError **error)
 {
@@ -341,11 +336,12 @@ check_file (RaceSetup *setup, RaceRun *run, GError **error)
   if (!race_file_parse_count (text, &count))
     {
       shown = g_strescape (text, NULL);
-      run->check = g_strdup_printf ("the file is left torn: \"%s\"", shown);
+      run->check = g_strdup_printf (_ ("the file is left torn: \"%s\""), shown);
       run->consistent = FALSE;
       return TRUE;
     }
-  run->check = g_strdup_printf ("the file says %" G_GINT64_FORMAT " left", count);
+  run->check = g_strdup_printf (_ ("the file says %lld left"), (long long) count);
+  run->recorded = (gint64) run->stock - count;
   run->consistent = count + run->sold == run->stock;
   return TRUE;
 }
@@ -358,9 +354,10 @@ check_database (RaceSetup *setup, RaceRun *run, GError **error)
 
   if (!race_sqlite_count (setup->database, &sales, &remaining, error))
     return FALSE;
-  run->check =
-    g_strdup_printf ("the database recorded %" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " left",
-                     sales, plural ((guint64) sales, "sale", "sales"), remaining);
+  run->check = g_strdup_printf (P_ ("the database recorded %lld sale, %lld left",
+                                    "the database recorded %lld sales, %lld left", (gulong) sales),
+                                (long long) sales, (long long) remaining);
+  run->recorded = sales;
   run->consistent = sales == run->sold && remaining + run->sold == run->stock;
   return TRUE;
 }
@@ -375,8 +372,10 @@ check_daemon (RaceSetup *setup, RaceRun *run, GError **error)
   if (!race_dbus_get_item (setup->settings.bus_type, setup->item, &after, error))
     return FALSE;
   sales = after.sold - before->sold;
-  run->check = g_strdup_printf ("the daemon recorded %u %s, %u left", sales,
-                                plural (sales, "sale", "sales"), after.remaining);
+  run->check = g_strdup_printf (P_ ("the daemon recorded %u sale, %u left",
+                                    "the daemon recorded %u sales, %u left", sales),
+                                sales, after.remaining);
+  run->recorded = sales;
   /* What the buyers were told, what the daemon stored, and the law. */
   run->consistent = after.sold == before->sold + run->sold &&
                     after.remaining + run->sold == before->remaining &&
@@ -412,23 +411,23 @@ typedef struct {
 
 static const ModeOps mode_ops[RACE_N_MODES] = {
   [RACE_MODE_FILE] = {
-    { "file", "count", "between its read and its write",
-      "its write never happened", NULL, FALSE },
+    { "file", "count", N_ ("between its read and its write"),
+      N_ ("its write never happened"), NULL, FALSE },
     reset_file, file_buyer, file_data, check_file,
   },
   [RACE_MODE_LOCKED_FILE] = {
-    { "locked-file", "count", "while holding the lock",
-      "the kernel released its lock", "the lock", FALSE },
+    { "locked-file", "count", N_ ("while holding the lock"),
+      N_ ("the kernel released its lock"), N_ ("the lock"), FALSE },
     reset_file, locked_file_buyer, file_data, check_file,
   },
   [RACE_MODE_SQLITE] = {
-    { "sqlite", "remaining", "inside its transaction, before COMMIT",
-      "SQLite rolled its transaction back", "the database", TRUE },
+    { "sqlite", "remaining", N_ ("inside its transaction, before COMMIT"),
+      N_ ("SQLite rolled its transaction back"), N_ ("the database"), TRUE },
     reset_database, race_sqlite_buyer, sqlite_data, check_database,
   },
   [RACE_MODE_DBUS] = {
-    { "dbus", NULL, "right before calling Buy",
-      "nothing was sold to it", NULL, FALSE },
+    { "dbus", NULL, N_ ("right before calling Buy"),
+      N_ ("nothing was sold to it"), NULL, FALSE },
     reset_nothing, race_dbus_buyer, dbus_data, check_daemon,
   },
 };
@@ -499,6 +498,7 @@ race_run_new (RaceMode mode, const RaceSettings *settings, guint stock)
   run->stock = stock;
   run->delay_ms = settings->delay_ms;
   run->results = g_new0 (RaceBuyerResult, settings->buyers);
+  run->recorded = -1;
   return run;
 }
 
@@ -553,6 +553,14 @@ guint
 race_run_oversold (const RaceRun *run)
 {
   return run->sold > run->stock ? run->sold - run->stock : 0;
+}
+
+gint64
+race_run_lost_updates (const RaceRun *run)
+{
+  if (run->recorded < 0)
+    return -1;
+  return run->sold > run->recorded ? run->sold - run->recorded : 0;
 }
 
 gboolean

@@ -2,6 +2,7 @@
 #include "race-report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -11,15 +12,10 @@
 #include "race-modes.h"
 #include "race-pool.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
 /* The widest outcome word in the timeline ("sold out"). */
 #define OUTCOME_WIDTH 8
-
-static const char *
-plural (guint64 n, const char *one, const char *many)
-{
-  return n == 1 ? one : many;
-}
 
 static gboolean
 ended_cleanly (const RaceBuyerResult *result)
@@ -35,18 +31,18 @@ outcome_word (RaceOutcome outcome)
   switch (outcome)
     {
     case RACE_OUTCOME_BOUGHT:
-      return "bought";
+      return _ ("bought");
     case RACE_OUTCOME_SOLD_OUT:
-      return "sold out";
+      return _ ("sold out");
     case RACE_OUTCOME_TORN_READ:
-      return "torn";
+      return _ ("torn");
     case RACE_OUTCOME_FAILED:
-      return "failed";
+      return _ ("failed");
     case RACE_OUTCOME_NO_BUS:
-      return "no bus";
+      return _ ("no bus");
     case RACE_OUTCOME_NONE:
     default:
-      return "died";
+      return _ ("died");
     }
 }
 
@@ -81,11 +77,11 @@ append_action (GString *line, const RaceRun *run, const RaceBuyerResult *result)
   if (result->read < 0)
     return;
   if (info->seen == NULL)
-    g_string_append (line, "called Buy");
+    g_string_append (line, _ ("called Buy"));
   else if (result->seen < 0)
-    g_string_append (line, "read a torn file");
+    g_string_append (line, _ ("read a torn file"));
   else
-    g_string_append_printf (line, "read %s=%" G_GINT64_FORMAT, info->seen, result->seen);
+    g_string_append_printf (line, _ ("read %s=%lld"), info->seen, (long long) result->seen);
 }
 
 static void
@@ -95,21 +91,20 @@ append_outcome (GString *line, const RaceRun *run, const RaceBuyerResult *result
     {
     case RACE_OUTCOME_BOUGHT:
       if (run->mode == RACE_MODE_DBUS)
-        g_string_append_printf (line,
-                                "bought order %" G_GUINT64_FORMAT ", %" G_GINT64_FORMAT " left",
-                                result->order, result->seen);
+        g_string_append_printf (line, _ ("bought order %llu, %lld left"),
+                                (unsigned long long) result->order, (long long) result->seen);
       else
-        g_string_append (line, "bought");
+        g_string_append (line, _ ("bought"));
       break;
     case RACE_OUTCOME_SOLD_OUT:
-      g_string_append (line, "sold out");
+      g_string_append (line, _ ("sold out"));
       break;
     case RACE_OUTCOME_TORN_READ:
-      g_string_append_printf (line, "torn read (%s)", result->detail);
+      g_string_append_printf (line, _ ("torn read (%s)"), result->detail);
       break;
     case RACE_OUTCOME_FAILED:
     case RACE_OUTCOME_NO_BUS:
-      g_string_append_printf (line, "failed: %s", result->detail);
+      g_string_append_printf (line, _ ("failed: %s"), result->detail);
       break;
     case RACE_OUTCOME_NONE:
     default:
@@ -132,9 +127,9 @@ describe_buyer (const RaceRun *run, const RaceBuyerResult *result)
     {
       g_autofree char *ending = pool_describe_wait_status (result->wait_status);
 
-      g_string_append_printf (line, "%s%s", line->len > before_action ? ", then " : "", ending);
+      g_string_append_printf (line, "%s%s", line->len > before_action ? _ (", then ") : "", ending);
       if (result->killed_itself)
-        g_string_append_printf (line, " %s (--kill-one)", info->critical);
+        g_string_append_printf (line, " %s (--kill-one)", _ (info->critical));
     }
   else
     {
@@ -142,15 +137,16 @@ describe_buyer (const RaceRun *run, const RaceBuyerResult *result)
       append_outcome (line, run, result);
     }
   if (info->busy_retries && result->busy_retries > 0)
-    g_string_append_printf (line, " (%u busy %s)", result->busy_retries,
-                            plural (result->busy_retries, "retry", "retries"));
+    g_string_append_printf (line,
+                            P_ (" (%u busy retry)", " (%u busy retries)", result->busy_retries),
+                            result->busy_retries);
   return g_string_free (line, FALSE);
 }
 
 void
 race_report_print_buyers (const RaceRun *run)
 {
-  printf ("%s mode, buyer by buyer:\n", race_mode_get_name (run->mode));
+  printf (_ ("%s mode, buyer by buyer:\n"), race_mode_get_name (run->mode));
   for (guint i = 0; i < run->buyers; i++)
     {
       g_autofree char *line = describe_buyer (run, &run->results[i]);
@@ -250,7 +246,8 @@ print_legend (const char *const *items)
 
   for (guint i = 0; items[i] != NULL; i++)
     {
-      if (line->len > 2 && line->len + 2 + strlen (items[i]) > RACE_TIMELINE_COLUMNS)
+      if (line->len > 2 && reserve_text_width (line->str) + 2 + reserve_text_width (items[i]) >
+                             RACE_TIMELINE_COLUMNS)
         {
           puts (line->str);
           g_string_assign (line, "  ");
@@ -271,55 +268,99 @@ print_timeline_legend (const RaceRun *run)
 
   if (info->seen == NULL)
     {
-      const char *const items[] = { ". its message on the way (the pause)",
-                                    "R sent Buy",
-                                    "- the daemon deciding",
-                                    "W bought",
-                                    "x sold out",
-                                    "K killed",
-                                    "? failed",
+      const char *const items[] = { _ (". its message on the way (the pause)"),
+                                    _ ("R sent Buy"),
+                                    _ ("- the daemon deciding"),
+                                    _ ("W bought"),
+                                    _ ("x sold out"),
+                                    _ ("K killed"),
+                                    _ ("? failed"),
                                     NULL };
 
       print_legend (items);
       return;
     }
 
-  waiting = info->queued_for != NULL ? g_strdup_printf (". waiting for %s", info->queued_for)
-                                     : g_strdup (". waiting");
+  waiting = info->queued_for != NULL
+              ? g_strdup_printf (_ (". waiting for %s"), _ (info->queued_for))
+              : g_strdup (_ (". waiting"));
   {
     const char *const items[] = { waiting,
-                                  "R read the stock",
-                                  "- pausing with what it read",
-                                  "W wrote one less",
-                                  "x sold out",
-                                  "! torn read",
-                                  "K killed",
-                                  "? failed",
+                                  _ ("R read the stock"),
+                                  _ ("- pausing with what it read"),
+                                  _ ("W wrote one less"),
+                                  _ ("x sold out"),
+                                  _ ("! torn read"),
+                                  _ ("K killed"),
+                                  _ ("? failed"),
                                   NULL };
 
     print_legend (items);
   }
 }
 
+gint64
+race_report_timeline_span (RaceRun *const *runs, guint n_runs)
+{
+  gint64 span = 1;
+
+  for (guint i = 0; i < n_runs; i++)
+    for (guint j = 0; j < runs[i]->buyers; j++)
+      span = MAX (span, last_moment (&runs[i]->results[j]));
+  return span;
+}
+
+/* When a buyer began its turn: its read (the R of its row), or its start
+ * if it never read; -1 if it never started. */
+static gint64
+began (const RaceBuyerResult *result)
+{
+  return result->read >= 0 ? result->read : result->start;
+}
+
+/* Who began first comes first, so the rows show the order of turns;
+ * buyers that never started come last. */
+static int
+compare_start (gconstpointer a, gconstpointer b)
+{
+  const RaceBuyerResult *x = *(const RaceBuyerResult *const *) a;
+  const RaceBuyerResult *y = *(const RaceBuyerResult *const *) b;
+
+  if ((began (x) < 0) != (began (y) < 0))
+    return began (x) < 0 ? 1 : -1;
+  if (began (x) != began (y))
+    return began (x) < began (y) ? -1 : 1;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+const RaceBuyerResult **
+race_report_buyers_by_start (const RaceRun *run)
+{
+  const RaceBuyerResult **order = g_new (const RaceBuyerResult *, run->buyers);
+
+  for (guint i = 0; i < run->buyers; i++)
+    order[i] = &run->results[i];
+  qsort (order, run->buyers, sizeof *order, compare_start);
+  return order;
+}
+
 void
-race_report_print_timeline (const RaceRun *run)
+race_report_print_timeline (const RaceRun *run, gint64 span)
 {
   g_autofree char *label_max = g_strdup_printf ("buyer-%u", run->buyers);
   gsize label_width = strlen (label_max);
-  Scale scale = { RACE_TIMELINE_COLUMNS - label_width - 4 - OUTCOME_WIDTH, 1 };
+  Scale scale = { RACE_TIMELINE_COLUMNS - label_width - 4 - OUTCOME_WIDTH, MAX (span, 1) };
   g_autofree char *bar = g_malloc (scale.width + 1);
-  g_autofree char *span_text = NULL;
+  g_autofree char *span_text = format_duration (scale.span);
+  g_autofree const RaceBuyerResult **by_start = race_report_buyers_by_start (run);
 
-  for (guint i = 0; i < run->buyers; i++)
-    scale.span = MAX (scale.span, last_moment (&run->results[i]));
-  span_text = format_duration (scale.span);
-
-  printf ("%s mode, when each buyer read and wrote:\n", race_mode_get_name (run->mode));
-  /* The time axis: 0 over the bar's first column, the span over its last. */
+  printf (_ ("%s mode, when each buyer read and wrote:\n"), race_mode_get_name (run->mode));
+  /* The time axis, the same for every mode so that their lengths compare:
+   * 0 over the bar's first column, the longest mode's span over its last. */
   printf ("%*s0%*s\n", (int) label_width + 2, "", (int) (scale.width - 1), span_text);
   for (guint i = 0; i < run->buyers; i++)
     {
-      const RaceBuyerResult *result = &run->results[i];
+      const RaceBuyerResult *result = by_start[i];
       g_autofree char *label = g_strdup_printf ("buyer-%u", result->index);
 
       draw_bar (bar, &scale, result);
@@ -331,16 +372,33 @@ race_report_print_timeline (const RaceRun *run)
 
 /* --- the summary ----------------------------------------------------------- */
 
+/* The verdicts are built from translated pieces; each piece that follows
+ * another starts with its own separator ("; "), so a language can use its
+ * own punctuation. */
 static void
-append_tickets (GString *verdict, const RaceRun *run)
+append_oversold (GString *verdict, const RaceRun *run)
 {
   if (run->stock == 1)
-    g_string_append (verdict, "1 ticket");
+    g_string_append_printf (verdict,
+                            P_ ("OVERSOLD: %u buyer was told they got 1 ticket",
+                                "OVERSOLD: %u buyers were told they got 1 ticket", run->sold),
+                            run->sold);
   else if (run->stock == 0)
-    g_string_append (verdict, "a ticket, and there were none");
+    g_string_append_printf (verdict,
+                            P_ ("OVERSOLD: %u buyer was told they got a ticket, and there were "
+                                "none",
+                                "OVERSOLD: %u buyers were told they got a ticket, and there were "
+                                "none",
+                                run->sold),
+                            run->sold);
   else
-    g_string_append_printf (verdict, "one of %u tickets, %u too many", run->stock,
-                            race_run_oversold (run));
+    g_string_append_printf (verdict,
+                            P_ ("OVERSOLD: %u buyer was told they got one of %u tickets, %u too "
+                                "many",
+                                "OVERSOLD: %u buyers were told they got one of %u tickets, %u too "
+                                "many",
+                                run->sold),
+                            run->sold, run->stock, race_run_oversold (run));
 }
 
 static void
@@ -350,29 +408,87 @@ append_correct (GString *verdict, const RaceRun *run)
     {
     case RACE_MODE_FILE:
       g_string_append_printf (verdict,
-                              "no oversell this time, by luck: nothing stops the race; "
-                              "%u sold, %s",
+                              _ ("no oversell this time, by luck: nothing stops the race; "
+                                 "%u sold, %s"),
                               run->sold, run->check);
       break;
     case RACE_MODE_LOCKED_FILE:
       g_string_append_printf (verdict,
-                              "correct but serial: %u sold, %s; the buyers took turns "
-                              "at the lock, %.2f s for %u × %u ms",
+                              _ ("correct but serial: %u sold, %s; the buyers took turns "
+                                 "at the lock, %.2f s for %u × %u ms"),
                               run->sold, run->check, run->seconds, run->buyers, run->delay_ms);
       break;
     case RACE_MODE_SQLITE:
       g_string_append_printf (verdict,
-                              "correct: %u sold, %s; the buyers queued on the "
-                              "database lock (%" G_GUINT64_FORMAT " busy %s)",
-                              run->sold, run->check, run->busy_retries,
-                              plural (run->busy_retries, "retry", "retries"));
+                              P_ ("correct: %u sold, %s; the buyers queued on the "
+                                  "database lock (%llu busy retry)",
+                                  "correct: %u sold, %s; the buyers queued on the "
+                                  "database lock (%llu busy retries)",
+                                  run->busy_retries),
+                              run->sold, run->check, (unsigned long long) run->busy_retries);
       break;
     case RACE_MODE_DBUS:
     default:
-      g_string_append_printf (verdict, "correct and concurrent: %u sold, %s", run->sold,
+      g_string_append_printf (verdict, _ ("correct and concurrent: %u sold, %s"), run->sold,
                               run->check);
       break;
     }
+}
+
+static int
+compare_start_only (gconstpointer a, gconstpointer b)
+{
+  gint64 x = (*(const RaceBuyerResult *const *) a)->start;
+  gint64 y = (*(const RaceBuyerResult *const *) b)->start;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Microseconds in which at least one buyer was between its start and its
+ * end: the time the run spent buying. */
+static gint64
+buying_usec (const RaceRun *run)
+{
+  g_autofree const RaceBuyerResult **by_start = g_new (const RaceBuyerResult *, run->buyers);
+  gint64 covered = 0;
+  gint64 reached = 0;
+
+  for (guint i = 0; i < run->buyers; i++)
+    by_start[i] = &run->results[i];
+  qsort (by_start, run->buyers, sizeof *by_start, compare_start_only);
+  for (guint i = 0; i < run->buyers; i++)
+    {
+      gint64 from = MAX (by_start[i]->start, reached);
+      gint64 to = last_moment (by_start[i]);
+
+      if (by_start[i]->start < 0)
+        continue;
+      if (to > from)
+        covered += to - from;
+      reached = MAX (reached, to);
+    }
+  return covered;
+}
+
+/* The dbus mode's seconds include forking its buyers and connecting each
+ * to the bus, which the file modes do not pay; when that is most of the
+ * run, its time says little about the daemon, so say so. */
+static void
+append_setup_cost (GString *verdict, const RaceRun *run)
+{
+  gint64 total = (gint64) (run->seconds * G_USEC_PER_SEC);
+  gint64 buying = buying_usec (run);
+  g_autofree char *total_text = NULL;
+  g_autofree char *buying_text = NULL;
+
+  if (total <= 0 || buying * 2 >= total)
+    return;
+  total_text = format_duration (total);
+  buying_text = format_duration (buying);
+  g_string_append_printf (verdict,
+                          _ ("; most of its %s went to forking buyers and connecting them to the "
+                             "bus, not to buying (%s)"),
+                          total_text, buying_text);
 }
 
 char *
@@ -383,31 +499,44 @@ race_report_verdict (const RaceRun *run)
 
   if (race_run_oversold (run) > 0)
     {
-      g_string_append_printf (verdict, "OVERSOLD: %u buyers were told they got ", run->sold);
-      append_tickets (verdict, run);
-      g_string_append_printf (verdict, "; %s", run->check);
+      append_oversold (verdict, run);
+      g_string_append_printf (verdict, _ ("; %s"), run->check);
     }
   else if (!run->consistent)
-    g_string_append_printf (verdict, "%s: %u %s told they got one of %u tickets, but %s",
-                            file_mode ? "LOST UPDATES" : "MISMATCH", run->sold,
-                            plural (run->sold, "buyer was", "buyers were"), run->stock, run->check);
+    g_string_append_printf (verdict,
+                            file_mode
+                              ? P_ ("LOST UPDATES: %u buyer was told they got one of %u tickets, "
+                                    "but %s",
+                                    "LOST UPDATES: %u buyers were told they got one of %u "
+                                    "tickets, but %s",
+                                    run->sold)
+                              : P_ ("MISMATCH: %u buyer was told they got one of %u tickets, "
+                                    "but %s",
+                                    "MISMATCH: %u buyers were told they got one of %u tickets, "
+                                    "but %s",
+                                    run->sold),
+                            run->sold, run->stock, run->check);
   else if (run->failed > 0)
     /* Buyers that never bought prove nothing about the ones that did. */
-    g_string_append_printf (verdict, "INCOMPLETE: %u sold, %s", run->sold, run->check);
+    g_string_append_printf (verdict, _ ("INCOMPLETE: %u sold, %s"), run->sold, run->check);
   else
     append_correct (verdict, run);
 
   if (run->torn_reads > 0)
-    g_string_append_printf (verdict, "; %u torn %s", run->torn_reads,
-                            plural (run->torn_reads, "read", "reads"));
+    g_string_append_printf (verdict, P_ ("; %u torn read", "; %u torn reads", run->torn_reads),
+                            run->torn_reads);
   if (run->failed > 0)
-    g_string_append_printf (verdict, "; %u %s failed", run->failed,
-                            plural (run->failed, "buyer", "buyers"));
+    g_string_append_printf (verdict, P_ ("; %u buyer failed", "; %u buyers failed", run->failed),
+                            run->failed);
   if (run->died > 0)
-    g_string_append_printf (verdict, "; %u %s and %s not counted", run->died,
-                            plural (run->died, "buyer died", "buyers died"),
-                            plural (run->died, "was", "were"));
-  g_string_append_c (verdict, '.');
+    g_string_append_printf (verdict,
+                            P_ ("; %u buyer died and was not counted",
+                                "; %u buyers died and were not counted", run->died),
+                            run->died);
+  if (run->mode == RACE_MODE_DBUS)
+    append_setup_cost (verdict, run);
+  /* TRANSLATORS: the end of a verdict, after its last piece. */
+  g_string_append (verdict, _ ("."));
   return g_string_free (verdict, FALSE);
 }
 
@@ -429,32 +558,34 @@ describe_death (const RaceRun *run, const RaceBuyerResult *result)
   g_autofree char *ending = pool_describe_wait_status (result->wait_status);
   GString *text = g_string_new (NULL);
 
-  g_string_append_printf (text, "buyer-%u (pid %d) %s", result->index, (int) result->pid, ending);
+  g_string_append_printf (text, _ ("buyer-%u (pid %d) %s"), result->index, (int) result->pid,
+                          ending);
   if (!result->killed_itself)
     {
-      g_string_append (text, result->outcome == RACE_OUTCOME_NONE ? " before it reported"
-                                                                  : " after it reported");
+      g_string_append (text, result->outcome == RACE_OUTCOME_NONE ? _ (" before it reported")
+                                                                  : _ (" after it reported"));
       return g_string_free (text, FALSE);
     }
 
-  g_string_append_printf (text, " %s (--kill-one): %s", info->critical, info->aftermath);
+  g_string_append_printf (text, _ (" %s (--kill-one): %s"), _ (info->critical),
+                          _ (info->aftermath));
   if (info->queued_for != NULL)
     {
       guint after = buyers_after (run, result);
 
-      g_string_append_printf (text, ", and %u %s %s after it", after,
-                              plural (after, "buyer", "buyers"),
-                              run->mode == RACE_MODE_LOCKED_FILE ? "took the lock"
-                                                                 : "got into the database");
+      if (run->mode == RACE_MODE_LOCKED_FILE)
+        g_string_append_printf (text,
+                                P_ (", and %u buyer took the lock after it",
+                                    ", and %u buyers took the lock after it", after),
+                                after);
+      else
+        g_string_append_printf (text,
+                                P_ (", and %u buyer got into the database after it",
+                                    ", and %u buyers got into the database after it", after),
+                                after);
     }
   return g_string_free (text, FALSE);
 }
-
-static const ReserveColumn summary_columns[] = {
-  { "MODE", FALSE },        { "BUYERS", TRUE },   { "STOCK", TRUE },
-  { "SOLD", TRUE },         { "OVERSOLD", TRUE }, { "TORN", TRUE },
-  { "BUSY RETRIES", TRUE }, { "DIED", TRUE },     { "SECONDS", TRUE },
-};
 
 static void
 add_number_if (ReserveTable *table, gboolean applies, guint64 number)
@@ -465,27 +596,170 @@ add_number_if (ReserveTable *table, gboolean applies, guint64 number)
     reserve_table_add (table, "-");
 }
 
+static gboolean
+anyone_died (RaceRun *const *runs, guint n_runs)
+{
+  for (guint i = 0; i < n_runs; i++)
+    if (runs[i]->died > 0)
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct {
+  char *text;
+  gboolean spaced; /* a space came before it */
+} WrapToken;
+
+static void
+wrap_token_clear (WrapToken *token)
+{
+  g_free (token->text);
+}
+
+static gboolean
+opens (gunichar c)
+{
+  GUnicodeBreakType type = g_unichar_break_type (c);
+
+  return type == G_UNICODE_BREAK_OPEN_PUNCTUATION || type == G_UNICODE_BREAK_QUOTATION;
+}
+
+static gboolean
+cannot_start_line (gunichar c)
+{
+  switch (g_unichar_break_type (c))
+    {
+    case G_UNICODE_BREAK_CLOSE_PUNCTUATION:
+    case G_UNICODE_BREAK_CLOSE_PARANTHESIS:
+    case G_UNICODE_BREAK_NON_STARTER:
+    case G_UNICODE_BREAK_EXCLAMATION:
+    case G_UNICODE_BREAK_INFIX_SEPARATOR:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* The pieces a line may break between: words between spaces, and each
+ * wide (CJK) character on its own, as Chinese has no spaces; an opening
+ * bracket stays with what follows it, a comma or closing bracket with
+ * what precedes it. */
+static GArray *
+wrap_tokens (const char *text)
+{
+  GArray *tokens = g_array_new (FALSE, TRUE, sizeof (WrapToken));
+  const char *p = text;
+
+  g_array_set_clear_func (tokens, (GDestroyNotify) wrap_token_clear);
+  while (*p != '\0')
+    {
+      WrapToken token = { NULL, FALSE };
+      const char *start;
+      gunichar first;
+
+      for (; *p == ' '; p++)
+        token.spaced = TRUE;
+      if (*p == '\0')
+        break;
+      start = p;
+      first = g_utf8_get_char (p);
+      if (g_unichar_iswide (first))
+        p = g_utf8_next_char (p);
+      else
+        while (*p != '\0' && *p != ' ' && !g_unichar_iswide (g_utf8_get_char (p)))
+          p = g_utf8_next_char (p);
+      token.text = g_strndup (start, p - start);
+
+      if (tokens->len > 0 && !token.spaced && cannot_start_line (first))
+        {
+          WrapToken *previous = &g_array_index (tokens, WrapToken, tokens->len - 1);
+          char *joined = g_strconcat (previous->text, token.text, NULL);
+
+          g_free (previous->text);
+          previous->text = joined;
+          g_free (token.text);
+          continue;
+        }
+      if (tokens->len > 0 && !token.spaced)
+        {
+          WrapToken *previous = &g_array_index (tokens, WrapToken, tokens->len - 1);
+          const char *last = g_utf8_prev_char (previous->text + strlen (previous->text));
+
+          if (opens (g_utf8_get_char (last)) && g_unichar_iswide (g_utf8_get_char (last)))
+            {
+              char *joined = g_strconcat (previous->text, token.text, NULL);
+
+              g_free (previous->text);
+              previous->text = joined;
+              g_free (token.text);
+              continue;
+            }
+        }
+      g_array_append_val (tokens, token);
+    }
+  return tokens;
+}
+
+/* Prints "LABEL TEXT" with TEXT wrapped to the width of a terminal, each
+ * further line indented to start under TEXT. */
+static void
+print_wrapped (const char *label, gsize label_width, const char *text)
+{
+  g_autoptr(GArray) tokens = wrap_tokens (text);
+  gsize column = label_width;
+
+  printf ("%s%*s", label, (int) (label_width - reserve_text_width (label)), "");
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      const WrapToken *token = &g_array_index (tokens, WrapToken, i);
+      gsize width = reserve_text_width (token->text);
+      gsize separator = token->spaced || i == 0 ? 1 : 0;
+
+      if (i > 0 && column + separator + width > RACE_TIMELINE_COLUMNS)
+        {
+          printf ("\n%*s", (int) label_width, "");
+          column = label_width;
+          separator = 1;
+        }
+      printf ("%*s%s", (int) separator, "", token->text);
+      column += separator + width;
+    }
+  putchar ('\n');
+}
+
 void
 race_report_print_summary (RaceRun *const *runs, guint n_runs)
 {
+  /* DIED only when a buyer did (--kill-one, or a crash), so that the
+   * table fits 80 columns. */
+  gboolean show_died = anyone_died (runs, n_runs);
+  const ReserveColumn columns[] = {
+    { N_ ("MODE"), FALSE }, { N_ ("BUYERS"), TRUE },   { N_ ("STOCK"), TRUE },
+    { N_ ("SOLD"), TRUE },  { N_ ("OVERSOLD"), TRUE }, { N_ ("LOST-UPDATES"), TRUE },
+    { N_ ("TORN"), TRUE },  { N_ ("RETRIES"), TRUE },  { N_ ("SECONDS"), TRUE },
+    { N_ ("DIED"), TRUE },
+  };
   g_autoptr(ReserveTable) table =
-               reserve_table_new (summary_columns, G_N_ELEMENTS (summary_columns));
+               reserve_table_new (columns, G_N_ELEMENTS (columns) - (show_died ? 0 : 1));
   gsize name_width = 0;
 
   for (guint i = 0; i < n_runs; i++)
     {
       const RaceRun *run = runs[i];
       gboolean file_mode = run->mode == RACE_MODE_FILE || run->mode == RACE_MODE_LOCKED_FILE;
+      gint64 lost = race_run_lost_updates (run);
 
       reserve_table_add (table, race_mode_get_name (run->mode));
       reserve_table_add_number (table, run->buyers);
       reserve_table_add_number (table, run->stock);
       reserve_table_add_number (table, run->sold);
       reserve_table_add_number (table, race_run_oversold (run));
+      add_number_if (table, lost >= 0, (guint64) lost);
       add_number_if (table, file_mode, run->torn_reads);
       add_number_if (table, race_mode_get_info (run->mode)->busy_retries, run->busy_retries);
-      reserve_table_add_number (table, run->died);
       reserve_table_take (table, g_strdup_printf ("%.3f", run->seconds));
+      if (show_died)
+        reserve_table_add_number (table, run->died);
       name_width = MAX (name_width, strlen (race_mode_get_name (run->mode)));
     }
   reserve_table_print (table);
@@ -496,16 +770,18 @@ race_report_print_summary (RaceRun *const *runs, guint n_runs)
       g_autofree char *label = g_strconcat (race_mode_get_name (runs[i]->mode), ":", NULL);
       g_autofree char *verdict = race_report_verdict (runs[i]);
 
-      printf ("%-*s %s\n", (int) name_width + 1, label, verdict);
+      print_wrapped (label, name_width + 1, verdict);
     }
 
   for (guint i = 0; i < n_runs; i++)
     for (guint j = 0; j < runs[i]->buyers; j++)
       if (!ended_cleanly (&runs[i]->results[j]))
         {
+          g_autofree char *label = g_strconcat (race_mode_get_name (runs[i]->mode), ":", NULL);
           g_autofree char *death = describe_death (runs[i], &runs[i]->results[j]);
+          g_autofree char *sentence = g_strconcat (death, ".", NULL);
 
-          printf ("%s: %s.\n", race_mode_get_name (runs[i]->mode), death);
+          print_wrapped (label, name_width + 1, sentence);
         }
 }
 
@@ -579,6 +855,10 @@ add_run (JsonBuilder *builder, const RaceRun *run, gboolean per_buyer)
   reserve_json_add_int (builder, "stock", run->stock);
   reserve_json_add_int (builder, "sold", run->sold);
   reserve_json_add_int (builder, "oversold", race_run_oversold (run));
+  if (race_run_lost_updates (run) >= 0)
+    reserve_json_add_int (builder, "lost_updates", race_run_lost_updates (run));
+  else
+    reserve_json_add_null (builder, "lost_updates"); /* a torn file cannot tell */
   reserve_json_add_int (builder, "sold_out", run->sold_out);
   reserve_json_add_int (builder, "torn_reads", run->torn_reads);
   reserve_json_add_int (builder, "failed", run->failed);

@@ -13,7 +13,13 @@ G_BEGIN_DECLS
 
 /* One line per buyer, by index: "buyer-7 (pid 4242) read count=1 -> bought". */
 void race_report_print_buyers (const RaceRun *run);
-void race_report_print_timeline (const RaceRun *run);
+/* The longest time any buyer of @runs took, from its run's release: the
+ * one time axis every mode's timeline and picture is drawn on. */
+gint64 race_report_timeline_span (RaceRun *const *runs, guint n_runs);
+/* @run's buyers in the order they began their turns (read the stock or
+ * sent Buy); free the array, not them. */
+const RaceBuyerResult **race_report_buyers_by_start (const RaceRun *run);
+void race_report_print_timeline (const RaceRun *run, gint64 span);
 /* The table, a verdict line per mode, and a line per dead buyer. */
 void race_report_print_summary (RaceRun *const *runs, guint n_runs);
 /* An array with one object per mode; @per_buyer adds each buyer's result. */

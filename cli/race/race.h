@@ -87,6 +87,7 @@ typedef struct {
   /* The check after the run, of the file, the database or the daemon. */
   gboolean consistent; /* it agrees with what the buyers were told */
   char *check;         /* what it found, for people */
+  gint64 recorded;     /* units it shows taken from the stock; -1: it cannot tell (torn) */
 } RaceRun;
 
 RaceRun *race_run_new (RaceMode mode, const RaceSettings *settings, guint stock);
@@ -95,6 +96,11 @@ void race_run_free (RaceRun *run);
 void race_run_count (RaceRun *run);
 /* Sold beyond the stock, 0 if none. */
 guint race_run_oversold (const RaceRun *run);
+/* Sales the stock does not show: buyers told "bought" whose write another
+ * buyer's overwrote. 0 if none, -1 if the stock cannot tell (a torn
+ * file). A race can lose updates without overselling: 12 buyers for 100
+ * units may all be told "bought" while the count went down by one. */
+gint64 race_run_lost_updates (const RaceRun *run);
 /* TRUE if the buyer ended any way but the one --kill-one asked for. */
 gboolean race_buyer_result_died_unexpectedly (const RaceBuyerResult *result);
 

@@ -10,9 +10,11 @@
 
 #include "race-modes.h"
 #include "race-report.h"
+#include "race-svg.h"
 #include "reserve-command.h"
 #include "reserve-race.h"
 #include "reserve-validate.h"
+#include "reserve-text.h"
 
 /* 30 buyers for 1 ticket: the race shows on every run, and the timeline
  * still fits a terminal. */
@@ -31,6 +33,7 @@ typedef struct {
   gboolean kill_one;
   gboolean timeline;
   gboolean verbose;
+  char *svg;
 } RaceFlags;
 
 static void
@@ -43,6 +46,7 @@ race_flags_clear (RaceFlags *flags)
   g_free (flags->jobs);
   g_free (flags->item);
   g_free (flags->file);
+  g_free (flags->svg);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RaceFlags, race_flags_clear)
@@ -83,8 +87,8 @@ parse_modes (const char *text, gboolean *modes, GError **error)
     }
   described = reserve_describe_text (text);
   return usage_error (error,
-                      "--mode %s is not a mode: allowed are all, file, locked-file, "
-                      "sqlite and dbus",
+                      _ ("--mode %s is not a mode: allowed are all, file, locked-file, "
+                         "sqlite and dbus"),
                       described);
 }
 
@@ -116,18 +120,18 @@ check_file_flag (const char *path, GError **error)
   gint64 count;
 
   if (*path == '\0')
-    return usage_error (error, "--file needs a path");
+    return usage_error (error, _ ("--file needs a path"));
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return TRUE;
   /* Not a device or a pipe: /dev/zero would never end the read below. */
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return usage_error (error, "--file %s is not a regular file", described);
+    return usage_error (error, _ ("--file %s is not a regular file"), described);
   if (!g_file_get_contents (path, &text, NULL, &read_error))
-    return usage_error (error, "--file %s cannot be read: %s", described, read_error->message);
+    return usage_error (error, _ ("--file %s cannot be read: %s"), described, read_error->message);
   if (*text != '\0' && !race_file_parse_count (text, &count))
     return usage_error (error,
-                        "--file %s holds something other than {\"count\": N}; "
-                        "not overwriting it",
+                        _ ("--file %s holds something other than {\"count\": N}; "
+                           "not overwriting it"),
                         described);
   return TRUE;
 }
@@ -143,7 +147,7 @@ check_flag_has_mode (const char *flag,
 {
   if (value == NULL || used)
     return TRUE;
-  return usage_error (error, "%s is for the %s, which --mode %s does not run", flag, modes,
+  return usage_error (error, _ ("%s is for the %s, which --mode %s does not run"), flag, modes,
                       flags->mode);
 }
 
@@ -163,10 +167,10 @@ settings_from_flags (const RaceFlags *flags,
                     &settings->delay_ms, error) ||
       !parse_count ("--jobs", flags->jobs, 1, RACE_JOBS_MAX,
                     MIN (settings->buyers, RACE_JOBS_DEFAULT), &settings->jobs, error) ||
-      !check_flag_has_mode ("--item", flags->item, modes[RACE_MODE_DBUS], "dbus mode", flags,
+      !check_flag_has_mode ("--item", flags->item, modes[RACE_MODE_DBUS], _ ("dbus mode"), flags,
                             error) ||
       !check_flag_has_mode ("--file", flags->file,
-                            modes[RACE_MODE_FILE] || modes[RACE_MODE_LOCKED_FILE], "file modes",
+                            modes[RACE_MODE_FILE] || modes[RACE_MODE_LOCKED_FILE], _ ("file modes"),
                             flags, error) ||
       (flags->item != NULL && !reserve_check_item_name (flags->item, error)) ||
       (flags->file != NULL && !check_file_flag (flags->file, error)))
@@ -186,7 +190,7 @@ settings_from_flags (const RaceFlags *flags,
 static const char *
 bus_name (GBusType bus_type)
 {
-  return bus_type == G_BUS_TYPE_SESSION ? "session bus" : "system bus";
+  return bus_type == G_BUS_TYPE_SESSION ? _ ("session bus") : _ ("system bus");
 }
 
 static gboolean
@@ -207,18 +211,21 @@ describe_trouble (const RaceRun *run, GBusType bus_type)
       const RaceBuyerResult *result = &run->results[i];
 
       if (result->outcome == RACE_OUTCOME_NO_BUS)
-        return g_strdup_printf ("%u %s could not connect to the %s (buyer-%u: %s); the bus "
-                                "limits connections per user (256 on the system bus): try a "
-                                "smaller --jobs",
-                                run->no_bus, run->no_bus == 1 ? "buyer" : "buyers",
-                                bus_name (bus_type), result->index, result->detail);
+        return g_strdup_printf (P_ ("%u buyer could not connect to the %s (buyer-%u: %s); the "
+                                    "bus limits connections per user (256 on the system bus): "
+                                    "try a smaller --jobs",
+                                    "%u buyers could not connect to the %s (buyer-%u: %s); the "
+                                    "bus limits connections per user (256 on the system bus): "
+                                    "try a smaller --jobs",
+                                    run->no_bus),
+                                run->no_bus, bus_name (bus_type), result->index, result->detail);
       if (failed (result))
-        return g_strdup_printf ("%u %s in the %s mode failed (buyer-%u: %s)", run->failed,
-                                run->failed == 1 ? "buyer" : "buyers", mode, result->index,
-                                result->detail);
+        return g_strdup_printf (P_ ("%u buyer in the %s mode failed (buyer-%u: %s)",
+                                    "%u buyers in the %s mode failed (buyer-%u: %s)", run->failed),
+                                run->failed, mode, result->index, result->detail);
       if (race_buyer_result_died_unexpectedly (result))
-        return g_strdup_printf ("buyer-%u (pid %d) of the %s mode died, and --kill-one did "
-                                "not ask for it",
+        return g_strdup_printf (_ ("buyer-%u (pid %d) of the %s mode died, and --kill-one did "
+                                   "not ask for it"),
                                 result->index, (int) result->pid, mode);
     }
   return NULL;
@@ -245,7 +252,7 @@ check_runs (RaceRun *const *runs, guint n_runs, GBusType bus_type, GError **erro
           g_autofree char *verdict = race_report_verdict (run);
 
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       "the %s mode must be correct, and was not: %s",
+                       _ ("the %s mode must be correct, and was not: %s"),
                        race_mode_get_name (run->mode), verdict);
           return FALSE;
         }
@@ -253,7 +260,7 @@ check_runs (RaceRun *const *runs, guint n_runs, GBusType bus_type, GError **erro
   return TRUE;
 }
 
-/* race never exits 1 (reserve_client_report_error()'s status for a
+/* race never exits 1 (reserve_client_describe_error()'s status for a
  * refusal): failing to run is status 3. Errors that already get 3 keep
  * their words, among them "reserved is not running … start it with …";
  * any other (a file error, a bus policy's AccessDenied) becomes a plain
@@ -287,7 +294,7 @@ print_report (RaceRun *const *runs, guint n_runs, const RaceFlags *flags, gboole
       if (flags->verbose)
         race_report_print_buyers (runs[i]);
       if (flags->timeline)
-        race_report_print_timeline (runs[i]);
+        race_report_print_timeline (runs[i], race_report_timeline_span (runs, n_runs));
     }
   race_report_print_summary (runs, n_runs);
 }
@@ -300,25 +307,27 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_auto(RaceFlags) flags = { NULL };
   const GOptionEntry entries[] = {
     { "mode", 'm', 0, G_OPTION_ARG_FILENAME, &flags.mode,
-      "all (the default), file, locked-file, sqlite or dbus", "MODE" },
-    { "buyers", 'n', 0, G_OPTION_ARG_FILENAME, &flags.buyers, "Buyers, 1 to 100000 (default: 30)",
-      "N" },
+      N_ ("all (the default), file, locked-file, sqlite or dbus"), "MODE" },
+    { "buyers", 'n', 0, G_OPTION_ARG_FILENAME, &flags.buyers,
+      N_ ("Buyers, 1 to 100000 (default: 30)"), "N" },
     { "stock", 's', 0, G_OPTION_ARG_FILENAME, &flags.stock,
-      "Units on sale, 0 to 1000000000 (default: 1)", "S" },
+      N_ ("Units on sale, 0 to 1000000000 (default: 1)"), "S" },
     { "delay-ms", 'd', 0, G_OPTION_ARG_FILENAME, &flags.delay_ms,
-      "Pause after each read, 0 to 10000 ms (default: 10)", "D" },
+      N_ ("Pause after each read, 0 to 10000 ms (default: 10)"), "D" },
     { "jobs", 'j', 0, G_OPTION_ARG_FILENAME, &flags.jobs,
-      "Buyers at once, 1 to 256 (default: buyers, at most 64)", "J" },
+      N_ ("Buyers at once, 1 to 256 (default: buyers, at most 64)"), "J" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
-      "dbus mode: race for this item, not a fresh one", "NAME" },
+      N_ ("dbus mode: race for this item, not a fresh one"), "NAME" },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME, &flags.file,
-      "File modes: this file (overwritten), not a scratch one", "PATH" },
+      N_ ("File modes: this file (overwritten), not a scratch one"), "PATH" },
     { "kill-one", 0, 0, G_OPTION_ARG_NONE, &flags.kill_one,
-      "buyer-1 SIGKILLs itself inside its critical section", NULL },
-    { "timeline", 't', 0, G_OPTION_ARG_NONE, &flags.timeline, "Draw when each buyer read and wrote",
-      NULL },
+      N_ ("buyer-1 SIGKILLs itself inside its critical section"), NULL },
+    { "timeline", 't', 0, G_OPTION_ARG_NONE, &flags.timeline,
+      N_ ("Draw when each buyer read and wrote"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &flags.verbose,
-      "One line per buyer: what it read, what it was told", NULL },
+      N_ ("One line per buyer: what it read, what it was told"), NULL },
+    { "svg", 0, 0, G_OPTION_ARG_FILENAME, &flags.svg,
+      N_ ("Also draw every mode's timeline, on one time axis, as an SVG picture in FILE"), "FILE" },
     { NULL }
   };
   RaceSettings settings = { 0 };
@@ -352,6 +361,9 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   /* What ran is worth seeing even when a later mode could not run. */
   if (runs->len > 0)
     print_report ((RaceRun *const *) runs->pdata, runs->len, &flags, invocation->json);
+  if (runs->len > 0 && flags.svg != NULL && run_error == NULL &&
+      !race_svg_write (flags.svg, (RaceRun *const *) runs->pdata, runs->len, &run_error))
+    g_prefix_error (&run_error, "--svg: ");
   if (run_error != NULL)
     {
       propagate_failure (error, run_error);
@@ -363,24 +375,24 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_race_command = {
   .name = "race",
   .parameters = "",
-  .summary = "Race buyers for one stock four ways, and see which ways oversell.\n"
-             "\n"
-             "Each buyer is a forked process that buys one unit; the first batch (--jobs)\n"
-             "is released at once. The modes, which --mode all runs in this order:\n"
-             "  file         read {\"count\": S} from a file, pause, write back count - 1\n"
-             "  locked-file  the same inside flock(): correct, but one buyer at a time\n"
-             "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
-             "  dbus         one Buy call each to reserved, which decides in a transaction\n"
-             "The dbus mode creates a fresh item with the stock (creating items takes an\n"
-             "admin; on the session bus the daemon's own user is one) unless --item.\n"
-             "\n"
-             "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
-             "result, not a refusal):\n"
-             "  0  the run completed, even if the file mode oversold: that is the lesson\n"
-             "  2  usage error (unknown flag, bad value)\n"
-             "  3  reserved could not be reached; a buyer failed, or died without\n"
-             "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
-             "     dbus) was not",
+  .summary = N_ ("Race buyers for one stock four ways, and see which ways oversell.\n"
+                 "\n"
+                 "Each buyer is a forked process that buys one unit; the first batch (--jobs)\n"
+                 "is released at once. The modes, which --mode all runs in this order:\n"
+                 "  file         read {\"count\": S} from a file, pause, write back count - 1\n"
+                 "  locked-file  the same inside flock(): correct, but one buyer at a time\n"
+                 "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
+                 "  dbus         one Buy call each to reserved, which decides in a transaction\n"
+                 "The dbus mode creates a fresh item with the stock (creating items takes an\n"
+                 "admin; on the session bus the daemon's own user is one) unless --item.\n"
+                 "\n"
+                 "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
+                 "result, not a refusal):\n"
+                 "  0  the run completed, even if the file mode oversold: that is the lesson\n"
+                 "  2  usage error (unknown flag, bad value)\n"
+                 "  3  reserved could not be reached; a buyer failed, or died without\n"
+                 "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
+                 "     dbus) was not"),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

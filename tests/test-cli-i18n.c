@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `reserve` in Chinese: run under LANG=zh_CN.UTF-8 against the real daemon
+ * on a private bus, with the zh_CN.UTF-8 locale the build compiled
+ * ($RESERVED_TEST_LOCPATH, given to reserve as LOCPATH) and the catalogues
+ * built in po/ ($RESERVE_LOCALEDIR). Its help, its messages and the race's
+ * verdicts must come out translated. */
+#include "config.h"
+
+#include <string.h>
+
+#include "reserved-test-cli.h"
+#include "reserved-test-daemon.h"
+#include "reserved-test-main.h"
+
+typedef struct {
+  ReservedTestDaemon *daemon;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *fixture, gconstpointer data)
+{
+  fixture->daemon = reserved_test_daemon_new ();
+  reserved_test_daemon_write_config (fixture->daemon, "[reserved]\n");
+  reserved_test_daemon_start (fixture->daemon);
+}
+
+static void
+fixture_tear_down (Fixture *fixture, gconstpointer data)
+{
+  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
+    reserved_test_daemon_stop (fixture->daemon);
+  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
+}
+
+static ReservedTestRun *run_chinese (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs reserve as someone whose language is Chinese. */
+static ReservedTestRun *
+run_chinese (const char *first_arg, ...)
+{
+  const char *locpath = g_getenv ("RESERVED_TEST_LOCPATH");
+  const char *const env[] = { "LANG", "zh_CN.UTF-8", "LC_ALL", "zh_CN.UTF-8", "LANGUAGE",
+                              "",     "LOCPATH",     locpath,  NULL };
+  ReservedTestRun *run;
+  va_list args;
+
+  if (locpath == NULL || g_getenv ("RESERVE_LOCALEDIR") == NULL)
+    g_error ("RESERVED_TEST_LOCPATH and RESERVE_LOCALEDIR are not set: run the tests with "
+             "`meson test`");
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (env, first_arg, args);
+  va_end (args);
+  return run;
+}
+
+static void
+assert_has (const char *text, const char *part)
+{
+  if (strstr (text, part) == NULL)
+    g_error ("“%s” not found in:\n%s", part, text);
+}
+
+/* The columns a terminal gives @line: two for a wide character. */
+static gsize
+columns (const char *line)
+{
+  gsize width = 0;
+
+  for (const char *p = line; *p != '\0'; p = g_utf8_next_char (p))
+    width += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return width;
+}
+
+static void
+test_help (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) main_help = run_chinese ("--help", NULL);
+  g_autoptr(ReservedTestRun) buy_help = run_chinese ("buy", "--help", NULL);
+
+  reserved_test_assert_exit (main_help, 0);
+  assert_has (main_help->out, "用法：\n  reserve [选项…] 命令 [选项…]\n");
+  assert_has (main_help->out,
+              "  buy       为顾客购买某商品的若干件，要么全部成功，要么全部不买。\n");
+  assert_has (main_help->out, "退出状态：\n  0  成功\n");
+  reserved_test_assert_exit (buy_help, 0);
+  assert_has (buy_help->out, "  -u, --user=NAME      购买的顾客（必填）\n");
+  assert_has (buy_help->out, "连接会话总线上的 reserved");
+}
+
+static void
+test_messages (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) buy =
+               run_chinese ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  g_autoptr(ReservedTestRun) status = run_chinese ("status", "--session", NULL);
+  g_autoptr(ReservedTestRun) mistyped = run_chinese ("stauts", NULL);
+  g_autoptr(ReservedTestRun) bad_number =
+               run_chinese ("buy", "--session", "--user", "alice", "--quantity", "0", NULL);
+  g_autoptr(ReservedTestRun) created =
+               run_chinese ("create", "--session", "gala", "--capacity", "3", NULL);
+
+  reserved_test_assert_exit (buy, 0);
+  g_assert_true (
+    g_regex_match_simple ("^订单 [0-9]+：alice 购买了 2 × ticket；剩余 98。\n$", buy->out, 0, 0));
+  reserved_test_assert_exit (status, 0);
+  g_assert_cmpstr (status->out, ==,
+                   "商品：        ticket\n"
+                   "容量：        100\n"
+                   "剩余：        98\n"
+                   "已售：        2\n"
+                   "每人限购：    无\n");
+  reserved_test_assert_exit (mistyped, 2);
+  g_assert_cmpstr (mistyped->err, ==,
+                   "reserve: 未知命令“stauts”；您是不是想输入“status”？\n试试“reserve --help”。\n");
+  reserved_test_assert_exit (bad_number, 2);
+  assert_has (bad_number->err, "reserve: --quantity “0” 超出范围：允许 1 到 10000\n");
+  reserved_test_assert_exit (created, 0);
+  g_assert_cmpstr (created->out, ==, "已创建 gala，共 3 件。\n");
+}
+
+/* The lesson in Chinese: the table, the verdicts, within 80 columns. */
+static void
+test_race_verdicts (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) race = run_chinese ("race", "--session", NULL);
+  g_auto(GStrv) lines = NULL;
+
+  reserved_test_assert_exit (race, 0);
+  assert_has (race->out, "模式         买家  库存  售出  超卖  丢失更新");
+  assert_has (race->out,
+              "file:        超卖：30 个买家被告知买到了仅有的 1 张票；文件显示剩余 0。\n");
+  assert_has (race->out, "locked-file: 正确但串行：售出 1，");
+  assert_has (race->out, "sqlite:      正确：售出 1，数据库记录了 1 笔销售，剩余 0；");
+  assert_has (race->out, "dbus:        正确且并发：售出 1，守护进程记录了 1 笔销售，剩余 0。\n");
+  lines = g_strsplit (race->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (columns (lines[i]) > 80)
+      g_error ("a line is %zu columns wide:\n%s", columns (lines[i]), lines[i]);
+}
+
+/* The benchmark's report too: its table and its check. */
+static void
+test_bench_report (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) bench =
+               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", NULL);
+
+  reserved_test_assert_exit (bench, 0);
+  assert_has (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
+  assert_has (bench->out, "阶段      方法");
+  assert_has (bench->out, "检查：剩余 ");
+  assert_has (bench->out, "：成立\n错误：无\n");
+}
+
+static void
+add_cases (void)
+{
+#define ADD(path, function) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, function, fixture_tear_down)
+
+  ADD ("/cli-i18n/help", test_help);
+  ADD ("/cli-i18n/messages", test_messages);
+  ADD ("/cli-i18n/race-verdicts", test_race_verdicts);
+  ADD ("/cli-i18n/bench-report", test_bench_report);
+
+#undef ADD
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
+}
