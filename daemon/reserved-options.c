@@ -86,3 +86,12 @@ const ReservedOptionSpec reserved_buy_options[] = { { RESERVE_OPTION_REQUEST_ID,
 
 const ReservedOptionSpec reserved_create_item_options[] = { { RESERVE_OPTION_PER_USER_LIMIT, "u" },
                                                             { NULL } };
+
+const ReservedOptionSpec reserved_hold_options[] = {
+  { RESERVE_OPTION_REQUEST_ID, "s" },
+  { RESERVE_OPTION_TTL, "u" },
+  { RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b" },
+  { NULL },
+};
+
+const ReservedOptionSpec reserved_confirm_options[] = { { RESERVE_OPTION_OR_BUY, "b" }, { NULL } };

@@ -23,5 +23,7 @@ gboolean reserved_options_check (GVariant *options,
 /* The options each method takes (docs/api.md). */
 extern const ReservedOptionSpec reserved_buy_options[];
 extern const ReservedOptionSpec reserved_create_item_options[];
+extern const ReservedOptionSpec reserved_hold_options[];
+extern const ReservedOptionSpec reserved_confirm_options[];
 
 G_END_DECLS

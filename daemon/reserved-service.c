@@ -10,6 +10,7 @@
 #include "reserve-validate.h"
 #include "reserved-call.h"
 #include "reserved-callers.h"
+#include "reserved-holds.h"
 #include "reserved-options.h"
 
 /* The polkit actions, one per thing only an administrator may do; their
@@ -27,6 +28,9 @@ struct _ReservedService {
   GHashTable *stock_changes;      /* item -> latest remaining, not yet signalled */
   guint stock_changes_id;
   gboolean stopping;
+  ReservedHolds *holds; /* from export on */
+  guint32 max_hold_seconds;
+  guint32 max_holds_per_uid;
 };
 
 G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON)
@@ -94,6 +98,8 @@ stock_changed (ReservedService *self, const char *item, guint32 remaining)
     self->stock_changes_id = g_idle_add (emit_stock_changes, self);
 }
 
+static void take_ended (ReservedService *self, GAsyncResult *result);
+
 static ReservedService *
 service_of (ReservedCall *call)
 {
@@ -102,17 +108,27 @@ service_of (ReservedCall *call)
 
 /* --- Buy(s item, s user, u quantity, a{sv} options) ------------------------------ */
 
+/* Buy's and Hold's (s item, s user, u quantity, a{sv} options). */
 static gboolean
-check_buy (const ReservedArg *args, GError **error)
+check_buy_arguments (const ReservedArg *args,
+                     const ReservedOptionSpec *options,
+                     const char *method,
+                     GError **error)
 {
   const char *request_id;
 
   return reserve_validate_item_name (args[0].s, error) &&
          reserve_validate_user_name (args[1].s, error) &&
          reserve_validate_range ("quantity", args[2].u, 1, RESERVE_BUY_QUANTITY_MAX, error) &&
-         reserved_options_check (args[3].v, reserved_buy_options, "Buy", error) &&
+         reserved_options_check (args[3].v, options, method, error) &&
          (!g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id) ||
           reserve_validate_request_id (request_id, error));
+}
+
+static gboolean
+check_buy (const ReservedArg *args, GError **error)
+{
+  return check_buy_arguments (args, reserved_buy_options, "Buy", error);
 }
 
 static void
@@ -124,6 +140,7 @@ on_bought (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   ReservedReceipt receipt = { 0 };
 
+  take_ended (self, result);
   if (!reserved_store_buy_finish (self->store, result, &receipt, &error))
     {
       reserved_call_fail (call, error);
@@ -261,6 +278,8 @@ get_item (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "remaining", "u", item.remaining);
   g_variant_dict_insert (&info, "sold", "u", item.sold);
   g_variant_dict_insert (&info, RESERVE_OPTION_PER_USER_LIMIT, "u", item.per_user_limit);
+  g_variant_dict_insert (&info, "held", "u", item.held);
+  g_variant_dict_insert (&info, "available", "u", item.available);
   reserved_item_clear (&item);
   reserve_reserve1_complete_get_item (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                       g_variant_dict_end (&info));
@@ -443,6 +462,309 @@ restock (ReservedCall *call, const ReservedArg *args)
   reserved_store_restock_async (service_of (call)->store, args[0].s, args[1].u, on_restocked, call);
 }
 
+/* --- holds ------------------------------------------------------------------------------ */
+
+/* Each hold that a committed write ended is announced once, with the
+ * stock its units went back to. */
+static void
+holds_ended (ReservedService *self, GArray *ended)
+{
+  for (guint i = 0; i < ended->len; i++)
+    {
+      const ReservedEndedHold *end = &g_array_index (ended, ReservedEndedHold, i);
+
+      log_change (end->item, 0, "Hold %" G_GUINT64_FORMAT " of %s ended (%s), %u left", end->hold,
+                  end->item, end->reason, end->remaining);
+      reserve_reserve1_emit_hold_ended (RESERVE_RESERVE1 (self), end->hold, end->item, end->reason);
+      stock_changed (self, end->item, end->remaining);
+    }
+}
+
+static void
+take_ended (ReservedService *self, GAsyncResult *result)
+{
+  g_autoptr(GArray) ended = reserved_store_take_ended_holds (self->store, result);
+
+  holds_ended (self, ended);
+}
+
+static void
+on_holds_ended (ReservedHolds *holds, GArray *ended, ReservedService *self)
+{
+  holds_ended (self, ended);
+}
+
+static gboolean
+check_ttl_in_range (ReservedService *self, guint32 ttl, GError **error)
+{
+  if (ttl <= self->max_hold_seconds)
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "ttl %u is too long: a hold lasts 1 to %u seconds (MaxHoldSeconds)", ttl,
+               self->max_hold_seconds);
+  return FALSE;
+}
+
+/* Hold(s item, s user, u quantity, a{sv} options) */
+
+static gboolean
+check_hold (const ReservedArg *args, GError **error)
+{
+  guint32 ttl = 0;
+  gboolean bound = FALSE;
+
+  if (!check_buy_arguments (args, reserved_hold_options, "Hold", error))
+    return FALSE;
+  g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
+  /* A hold with neither would never come back by itself. */
+  if (ttl == 0 && !bound)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "a hold needs a ttl of 1 second or more, or release_on_disconnect: "
+                   "otherwise nothing would ever end it (ttl was %u)",
+                   ttl);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  ReservedCall *call;
+  char *holder; /* nullable */
+} HoldCall;
+
+static void
+on_held (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HoldCall *hold_call = user_data;
+  ReservedCall *call = hold_call->call;
+  g_autofree char *holder = hold_call->holder;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+  ReservedHoldReceipt receipt = { 0 };
+
+  g_free (hold_call);
+  take_ended (self, result);
+  if (!reserved_store_hold_finish (self->store, result, &receipt, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  if (!receipt.replayed)
+    {
+      log_change (args[0].s, 0,
+                  "Hold %" G_GUINT64_FORMAT
+                  ": %u × %s by uid %u, %u left, expires %" G_GINT64_FORMAT,
+                  receipt.hold, args[2].u, args[0].s, (guint) reserved_call_get_caller (call),
+                  receipt.remaining, receipt.expires);
+      stock_changed (self, args[0].s, receipt.remaining);
+    }
+  if (holder != NULL)
+    reserved_holds_check_holder (self->holds, holder);
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_hold (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.hold,
+                                  receipt.expires, receipt.remaining);
+}
+
+static void
+hold (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  const char *request_id = NULL;
+  guint32 ttl = 0;
+  gboolean bound = FALSE;
+  HoldCall *hold_call;
+
+  g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
+  if (!check_ttl_in_range (self, ttl, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  hold_call = g_new0 (HoldCall, 1);
+  hold_call->call = call;
+  if (bound)
+    {
+      /* Watched before the write is queued: a departure seen from now on
+       * is queued behind it, and ends it. */
+      hold_call->holder = reserved_holds_holder_of (self->holds, reserved_call_get_sender (call));
+      reserved_holds_watch (self->holds, hold_call->holder);
+    }
+  reserved_store_hold_async (self->store,
+                             &(ReservedHoldRequest){
+                               .item = args[0].s,
+                               .user = args[1].s,
+                               .quantity = args[2].u,
+                               .caller = reserved_call_get_caller (call),
+                               .request_id = request_id,
+                               .ttl = ttl,
+                               .holder = hold_call->holder,
+                               .max_holds = self->max_holds_per_uid,
+                             },
+                             on_held, hold_call);
+}
+
+/* Confirm, Release, Extend (t hold, ...): the hold's maker, or an
+ * administrator. Hold ids only grow and are not secret, as order ids are
+ * not, so another caller's hold is PermissionDenied, not NoSuchHold:
+ * nothing is hidden by pretending it does not exist. */
+static gboolean
+owns_hold (ReservedCall *call, gboolean *owned, GError **error)
+{
+  g_auto(ReservedHold) hold = { 0 };
+
+  if (!reserved_store_get_hold (service_of (call)->store, reserved_call_get_args (call)[0].t, &hold,
+                                error))
+    return FALSE;
+  *owned = hold.caller == reserved_call_get_caller (call);
+  return TRUE;
+}
+
+static gboolean
+check_confirm (const ReservedArg *args, GError **error)
+{
+  return reserved_options_check (args[1].v, reserved_confirm_options, "Confirm", error);
+}
+
+static void
+on_confirmed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *item = NULL;
+  guint64 order = 0;
+  guint32 remaining = 0;
+
+  take_ended (self, result);
+  if (!reserved_store_confirm_finish (self->store, result, &order, &remaining, &item, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  stock_changed (self, item, remaining);
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_confirm (RESERVE_RESERVE1 (self), reserved_call_end (call), order,
+                                     remaining);
+}
+
+static void
+confirm (ReservedCall *call, const ReservedArg *args)
+{
+  gboolean or_buy = FALSE;
+
+  g_variant_lookup (args[1].v, RESERVE_OPTION_OR_BUY, "b", &or_buy);
+  reserved_store_confirm_async (service_of (call)->store, args[0].t, or_buy, on_confirmed, call);
+}
+
+static void
+on_released (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  guint32 remaining = 0;
+
+  take_ended (self, result);
+  if (!reserved_store_release_finish (self->store, result, &remaining, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_release (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
+}
+
+static void
+release (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_release_async (service_of (call)->store, args[0].t, on_released, call);
+}
+
+static gboolean
+check_extend (const ReservedArg *args, GError **error)
+{
+  if (args[1].u > 0)
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "ttl 0 is too short: a hold is extended by 1 second or more");
+  return FALSE;
+}
+
+static void
+on_extended (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  gint64 expires = 0;
+
+  take_ended (self, result);
+  if (!reserved_store_extend_finish (self->store, result, &expires, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_extend (RESERVE_RESERVE1 (self), reserved_call_end (call), expires);
+}
+
+static void
+extend (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!check_ttl_in_range (self, args[1].u, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_store_extend_async (self->store, args[0].t, args[1].u, self->max_hold_seconds,
+                               on_extended, call);
+}
+
+/* ListHolds(s user): everyone may list the holds they made. */
+static gboolean
+lists_own_holds (ReservedCall *call, gboolean *owned, GError **error)
+{
+  *owned = TRUE;
+  return TRUE;
+}
+
+static void
+list_holds (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  const char *user = args[0].s;
+  uid_t caller = reserved_call_get_caller (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) holds = NULL;
+  GVariantBuilder builder;
+
+  holds = reserved_store_list_holds (self->store, user[0] != '\0' ? user : NULL,
+                                     reserved_call_is_admin (call) ? NULL : &caller, &error);
+  if (holds == NULL)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tssuxx)"));
+  for (guint i = 0; i < holds->len; i++)
+    {
+      const ReservedHold *hold = &g_array_index (holds, ReservedHold, i);
+      g_variant_builder_add (&builder, "(tssuxx)", hold->id, hold->item, hold->user, hold->quantity,
+                             hold->created, hold->expires);
+    }
+  reserve_reserve1_complete_list_holds (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                        g_variant_builder_end (&builder));
+}
+
 /* --- the table ------------------------------------------------------------------------- */
 
 static const ReservedMethod methods[] = {
@@ -464,6 +786,19 @@ static const ReservedMethod methods[] = {
   { "Restock", RESERVED_ACCESS_ADMIN, ACTION_RESTOCK, "restock items (administrators only)",
     .check = check_restock, .handler = restock },
   { "GetStatistics", RESERVED_ACCESS_ANYONE, .handler = get_statistics },
+  { "Hold", RESERVED_ACCESS_CALLER, .check = check_hold, .handler = hold },
+  { "Confirm", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "confirm a hold made by another user (only its maker or an administrator may)",
+    .check = check_confirm, .is_owner = owns_hold, .handler = confirm },
+  { "Release", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "release a hold made by another user (only its maker or an administrator may)",
+    .is_owner = owns_hold, .handler = release },
+  { "Extend", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "extend a hold made by another user (only its maker or an administrator may)",
+    .check = check_extend, .is_owner = owns_hold, .handler = extend },
+  { "ListHolds", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS, "list the holds of every caller",
+    .check = check_list_orders, .is_owner = lists_own_holds, .owner_sees_own = TRUE,
+    .handler = list_holds },
 };
 
 const ReservedMethod *
@@ -516,7 +851,18 @@ reserved_service_new (ReservedStore *store, ReservedAuthority *authority, const 
   self->authority = g_object_ref (authority);
   reserve_reserve1_set_version (RESERVE_RESERVE1 (self), RESERVED_VERSION);
   reserve_reserve1_set_default_item (RESERVE_RESERVE1 (self), default_item);
+  self->max_hold_seconds = RESERVE_MAX_HOLD_SECONDS_DEFAULT;
+  self->max_holds_per_uid = RESERVE_MAX_HOLDS_PER_UID_DEFAULT;
   return self;
+}
+
+void
+reserved_service_set_hold_limits (ReservedService *self,
+                                  guint32 max_hold_seconds,
+                                  guint32 max_holds_per_uid)
+{
+  self->max_hold_seconds = max_hold_seconds;
+  self->max_holds_per_uid = max_holds_per_uid;
 }
 
 gboolean
@@ -529,6 +875,8 @@ reserved_service_export (ReservedService *self, GDBusConnection *connection, GEr
     reserved_dispatcher_new (reserve_reserve1_interface_info (), methods, G_N_ELEMENTS (methods),
                              callers, self->authority, G_OBJECT (self));
   g_signal_connect (self->dispatcher, "drained", G_CALLBACK (on_drained), self);
+  self->holds = reserved_holds_new (self->store, connection);
+  g_signal_connect (self->holds, "ended", G_CALLBACK (on_holds_ended), self);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                            RESERVE_OBJECT_PATH, error);
 }
@@ -556,6 +904,9 @@ reserved_service_dispose (GObject *object)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   if (self->dispatcher != NULL)
     g_signal_handlers_disconnect_by_data (self->dispatcher, self);
+  if (self->holds != NULL)
+    g_signal_handlers_disconnect_by_data (self->holds, self);
+  g_clear_object (&self->holds);
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_object (&self->dispatcher);

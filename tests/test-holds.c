@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Holds against the real reserved on a private bus: Hold, Confirm,
+ * Release, Extend and ListHolds as docs/api.md states them, the HoldEnded
+ * signal, expiry on a clock the test moves (the daemon's test hook,
+ * RESERVED_TEST_CLOCK_FILE: never a sleep), and holds bound to a
+ * connection that leaves the bus. Every refused call changed nothing, and
+ * each case ends with the law, remaining + held + sold == capacity. */
+#include <string.h>
+
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
+
+typedef ReservedTestFixture Fixture;
+
+#define SECOND G_GINT64_CONSTANT (1000000)
+
+/* --- calls ------------------------------------------------------------------ */
+
+static GVariant *
+hold_options (guint32 ttl, gboolean bound, const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (ttl > 0)
+    g_variant_builder_add (&builder, "{sv}", "ttl", g_variant_new_uint32 (ttl));
+  if (bound)
+    g_variant_builder_add (&builder, "{sv}", "release_on_disconnect", g_variant_new_boolean (TRUE));
+  if (request_id != NULL)
+    g_variant_builder_add (&builder, "{sv}", "request_id", g_variant_new_string (request_id));
+  return g_variant_builder_end (&builder);
+}
+
+static guint64
+hold (ReserveReserve1 *proxy,
+      const char *item,
+      const char *user,
+      guint32 quantity,
+      GVariant *options,
+      gint64 *expires_out,
+      guint32 *remaining_out)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 id = 0;
+  gint64 expires = 0;
+  guint32 remaining = 0;
+
+  reserve_reserve1_call_hold_sync (proxy, item, user, quantity, options, G_DBUS_CALL_FLAGS_NONE, -1,
+                                   &id, &expires, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, >, 0);
+  if (expires_out != NULL)
+    *expires_out = expires;
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return id;
+}
+
+/* Asserts @code, and that nothing an admin can see changed. */
+static void
+hold_refused (Fixture *f,
+              const char *item,
+              const char *user,
+              guint32 quantity,
+              GVariant *options,
+              ReserveError code,
+              const char *in_message)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
+  ReservedTestItem was = reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_hold_sync (f->proxy, item, user, quantity, options, G_DBUS_CALL_FLAGS_NONE,
+                                   -1, NULL, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, in_message);
+  reserved_test_assert_unchanged (&f->client, before);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM).held, ==, was.held);
+}
+
+static guint64
+confirm (Fixture *f, guint64 id, gboolean or_buy, guint32 *remaining_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  guint64 order = 0;
+  guint32 remaining = 0;
+
+  if (or_buy)
+    g_variant_builder_add (&builder, "{sv}", "or_buy", g_variant_new_boolean (TRUE));
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_builder_end (&builder),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return order;
+}
+
+/* Asserts @code, with @in_message in its message, and no change. */
+static void
+confirm_refused (Fixture *f, guint64 id, ReserveError code, const char *in_message)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, in_message);
+  reserved_test_assert_unchanged (&f->client, before);
+}
+
+static void
+release_refused (Fixture *f, guint64 id, ReserveError code)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  reserved_test_assert_unchanged (&f->client, before);
+}
+
+static guint32
+release (Fixture *f, guint64 id)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 remaining = 0;
+
+  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  return remaining;
+}
+
+/* (hold, item, user, quantity, created, expires) of the live holds. */
+static GVariant *
+list_holds (Fixture *f, const char *user)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *holds = NULL;
+
+  reserve_reserve1_call_list_holds_sync (f->proxy, user, G_DBUS_CALL_FLAGS_NONE, -1, &holds, NULL,
+                                         &error);
+  g_assert_no_error (error);
+  return holds;
+}
+
+/* --- HoldEnded ---------------------------------------------------------------- */
+
+typedef struct {
+  GHashTable *reasons; /* hold id -> reason */
+  guint id;
+  GDBusConnection *connection;
+} Endings;
+
+static void
+on_hold_ended (GDBusConnection *connection,
+               const char *sender,
+               const char *path,
+               const char *interface,
+               const char *signal,
+               GVariant *parameters,
+               gpointer user_data)
+{
+  Endings *endings = user_data;
+  guint64 id = 0;
+  const char *reason = NULL;
+
+  g_variant_get (parameters, "(t&s&s)", &id, NULL, &reason);
+  /* Once per hold. */
+  g_assert_false (g_hash_table_contains (endings->reasons, &id));
+  g_hash_table_insert (endings->reasons, g_memdup2 (&id, sizeof id), g_strdup (reason));
+}
+
+static void
+endings_watch (Endings *endings, GDBusConnection *connection)
+{
+  endings->reasons = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  endings->connection = g_object_ref (connection);
+  endings->id =
+    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
+                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_hold_ended, endings, NULL);
+}
+
+static void
+endings_clear (Endings *endings)
+{
+  g_dbus_connection_signal_unsubscribe (endings->connection, endings->id);
+  g_clear_object (&endings->connection);
+  g_clear_pointer (&endings->reasons, g_hash_table_unref);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits (bounded) for the HoldEnded of @id; asserts its reason. A ping to
+ * the daemon first flushes what it has sent already. */
+static void
+endings_wait (Endings *endings, guint64 id, const char *reason)
+{
+  gboolean timed_out = FALSE;
+  guint timeout =
+    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+
+  while (!g_hash_table_contains (endings->reasons, &id) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("hold %" G_GUINT64_FORMAT " did not end within %u seconds", id,
+             reserved_test_timeout_seconds ());
+  g_source_remove (timeout);
+  g_assert_cmpstr (g_hash_table_lookup (endings->reasons, &id), ==, reason);
+}
+
+/* --- cases --------------------------------------------------------------------- */
+
+static void
+test_confirm (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  guint32 remaining = 0;
+  gint64 expires = 0;
+  guint64 id, order;
+  ReservedTestItem item;
+  g_autoptr(GVariant) holds = NULL;
+  g_autoptr(GArray) orders = NULL;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "alice", 2, hold_options (60, FALSE, NULL), &expires, &remaining);
+  g_assert_cmpuint (remaining, ==, 98);
+  g_assert_cmpint (expires, >, 0);
+  item = reserved_test_get_item (&f->client, "ticket");
+  g_assert_cmpuint (item.remaining, ==, 98);
+  g_assert_cmpuint (item.held, ==, 2);
+  g_assert_cmpuint (item.available, ==, 98);
+  g_assert_cmpuint (item.sold, ==, 0);
+  reserved_test_assert_law (&f->client);
+
+  holds = list_holds (f, "");
+  g_assert_cmpuint (g_variant_n_children (holds), ==, 1);
+  {
+    guint64 listed = 0;
+    const char *listed_item = NULL, *user = NULL;
+    guint32 quantity = 0;
+    gint64 created = 0, listed_expires = 0;
+
+    g_variant_get_child (holds, 0, "(t&s&suxx)", &listed, &listed_item, &user, &quantity, &created,
+                         &listed_expires);
+    g_assert_cmpuint (listed, ==, id);
+    g_assert_cmpstr (listed_item, ==, "ticket");
+    g_assert_cmpstr (user, ==, "alice");
+    g_assert_cmpuint (quantity, ==, 2);
+    g_assert_cmpint (listed_expires, ==, expires);
+    g_assert_cmpint (expires - created, ==, 60 * SECOND);
+  }
+
+  order = confirm (f, id, FALSE, &remaining);
+  g_assert_cmpuint (remaining, ==, 98);
+  endings_wait (&endings, id, "confirmed");
+  item = reserved_test_get_item (&f->client, "ticket");
+  g_assert_cmpuint (item.held, ==, 0);
+  g_assert_cmpuint (item.sold, ==, 2);
+  orders = reserved_test_list_orders (&f->client, "alice");
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_assert_cmpuint (g_array_index (orders, ReservedTestOrder, 0).id, ==, order);
+
+  /* Confirming twice gives the same order and takes nothing. */
+  g_assert_cmpuint (confirm (f, id, FALSE, &remaining), ==, order);
+  g_assert_cmpuint (remaining, ==, 98);
+  g_assert_cmpuint (confirm (f, id, TRUE, NULL), ==, order);
+  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
+  g_assert_cmpuint (g_variant_n_children (list_holds (f, "")), ==, 0);
+  endings_clear (&endings);
+}
+
+static void
+test_release (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  guint32 remaining = 0;
+  guint64 id, order;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "bob", 3, hold_options (60, FALSE, NULL), NULL, NULL);
+  g_assert_cmpuint (release (f, id), ==, 100);
+  endings_wait (&endings, id, "released");
+  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
+  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "released");
+
+  /* or_buy: an ended hold becomes a plain Buy of the same units. */
+  order = confirm (f, id, TRUE, &remaining);
+  g_assert_cmpuint (remaining, ==, 97);
+  g_assert_cmpuint (order, >, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 3);
+  endings_clear (&endings);
+}
+
+static void
+test_or_buy_sold_out (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+
+  reserved_test_create_item (&f->client, "seat", 1, 0);
+  id = hold (f->proxy, "seat", "carol", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  release (f, id);
+  reserved_test_buy (&f->client, "seat", "dave", 1, NULL, NULL);
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <true>}"),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_SOLD_OUT);
+}
+
+static void
+test_sold_out_and_limits (Fixture *f, gconstpointer data)
+{
+  reserved_test_create_item (&f->client, "gpu", 2, 0);
+  hold (f->proxy, "gpu", "eve", 2, hold_options (60, FALSE, NULL), NULL, NULL);
+  /* Held units are not for sale. */
+  reserved_test_buy_refused (&f->client, "gpu", "frank", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+  hold_refused (f, "gpu", "frank", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_SOLD_OUT,
+                "sold out");
+
+  /* The per-user limit counts holds with orders. */
+  reserved_test_create_item (&f->client, "show", 10, 3);
+  hold (f->proxy, "show", "gina", 2, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_buy_refused (&f->client, "show", "gina", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
+  reserved_test_buy (&f->client, "show", "gina", 1, NULL, NULL);
+  hold_refused (f, "show", "gina", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
+                "gina");
+}
+
+static void
+test_max_holds_per_uid (Fixture *f, gconstpointer data)
+{
+  guint64 first;
+
+  first = hold (f->proxy, "ticket", "a", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  hold (f->proxy, "ticket", "b", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  hold_refused (f, "ticket", "c", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
+                "MaxHoldsPerUid=2");
+  /* An ended hold counts no more. */
+  release (f, first);
+  hold (f->proxy, "ticket", "c", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+}
+
+static void
+test_bad_input (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+  gint64 expires = 0;
+
+  hold_refused (f, "ticket", "alice", 0, hold_options (60, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
+  hold_refused (f, "ticket", "alice", 1, hold_options (0, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
+  hold_refused (f, "ticket", "alice", 1, hold_options (7201, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "7201");
+  hold_refused (f, "ticket", "alice", 1,
+                g_variant_new_parsed ("{'ttl': <uint32 60>, 'colour': <1>}"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "colour");
+  hold_refused (f, "ticket", "alice", 1, g_variant_new_parsed ("{'ttl': <int64 60>}"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
+  hold_refused (f, "no-such", "alice", 1, hold_options (60, FALSE, NULL),
+                RESERVE_ERROR_NO_SUCH_ITEM, "no-such");
+
+  /* A request_id replays the same hold; with other arguments it is refused. */
+  id = hold (f->proxy, "ticket", "alice", 1, hold_options (60, FALSE, "r1"), &expires, NULL);
+  g_assert_cmpuint (hold (f->proxy, "ticket", "alice", 1, hold_options (60, FALSE, "r1"), NULL,
+                          NULL),
+                    ==, id);
+  hold_refused (f, "ticket", "alice", 2, hold_options (60, FALSE, "r1"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "r1");
+
+  confirm_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD, "999999");
+  release_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD);
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <1>}"),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  reserve_reserve1_call_extend_sync (f->proxy, id, 0, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                     &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  reserve_reserve1_call_extend_sync (f->proxy, id, 7201, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                     &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  reserve_reserve1_call_extend_sync (f->proxy, 999999, 10, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                     &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_NO_SUCH_HOLD);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+}
+
+/* A connection's holds bound to it end when it leaves the bus; its other
+ * holds stay. */
+static void
+test_disconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autoptr(ReserveReserve1) other_proxy = NULL;
+  Endings endings = { 0 };
+  guint64 bound, timed;
+
+  endings_watch (&endings, f->connection);
+  other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  other_proxy = reserved_test_proxy_new (other);
+  bound = hold (other_proxy, "ticket", "hal", 2, hold_options (0, TRUE, NULL), NULL, NULL);
+  timed = hold (other_proxy, "ticket", "hal", 1, hold_options (600, FALSE, NULL), NULL, NULL);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 3);
+  g_dbus_connection_close_sync (other, NULL, NULL);
+  endings_wait (&endings, bound, "disconnected");
+  g_assert_false (g_hash_table_contains (endings.reasons, &timed));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 99);
+  endings_clear (&endings);
+}
+
+/* --- time ------------------------------------------------------------------------ */
+
+static char *
+clock_file (Fixture *f)
+{
+  return g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "clock", NULL);
+}
+
+/* Moves the daemon's clock @seconds ahead of real time. */
+static void
+set_clock (Fixture *f, gint64 seconds)
+{
+  g_autofree char *path = clock_file (f);
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT "\n", seconds * SECOND);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+set_up_with_clock (Fixture *f, gconstpointer config)
+{
+  g_autofree char *path = NULL;
+
+  f->daemon = reserved_test_daemon_new ();
+  if (config != NULL)
+    reserved_test_daemon_write_config (f->daemon, config);
+  path = clock_file (f);
+  set_clock (f, 0);
+  reserved_test_daemon_set_env (f->daemon, "RESERVED_TEST_CLOCK_FILE", path);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+}
+
+/* Never early, ended by the timer once due; Extend is capped at creation
+ * plus MaxHoldSeconds; Confirm after expiry is HoldEnded. */
+static void
+test_expiry (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  gint64 expires = 0, extended = 0, created = 0;
+  guint64 id, other;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) holds = NULL;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "ivy", 4, hold_options (3600, FALSE, NULL), &expires, NULL);
+  other = hold (f->proxy, "ticket", "jon", 1, hold_options (7200, FALSE, NULL), NULL, NULL);
+  holds = list_holds (f, "ivy");
+  g_variant_get_child (holds, 0, "(tssuxx)", NULL, NULL, NULL, NULL, &created, NULL);
+
+  /* Half way: still held, whatever the timer does. */
+  set_clock (f, 1800);
+  reserve_reserve1_call_extend_sync (f->proxy, id, 7200, G_DBUS_CALL_FLAGS_NONE, -1, &extended,
+                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (extended, ==, created + 7200 * SECOND);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 5);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").available, ==, 95);
+
+  /* Past the capped expiry: the timer ends both. */
+  set_clock (f, 7201);
+  endings_wait (&endings, id, "expired");
+  endings_wait (&endings, other, "expired");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "expired");
+  endings_clear (&endings);
+}
+
+/* The clock set back a day while the daemon is stopped does not give a
+ * hold more than the time it was granted. */
+static void
+test_clock_set_back (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GDBusConnection) listener = NULL;
+  gint64 expires = 0;
+  guint64 id;
+
+  id = hold (f->proxy, "ticket", "kim", 1, hold_options (60, FALSE, NULL), &expires, NULL);
+  listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  endings_watch (&endings, listener);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  set_clock (f, -86400);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  /* 61 seconds of the daemon's time later it has expired, although the
+   * clock reads a day before its first expiry. */
+  set_clock (f, -86400 + 61);
+  endings_wait (&endings, id, "expired");
+  endings_clear (&endings);
+}
+
+static void
+add_cases (void)
+{
+#define ADD(path, func, config)                                          \
+  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
+#define ADD_CLOCK(path, func, config) \
+  g_test_add (path, Fixture, config, set_up_with_clock, func, reserved_test_fixture_tear_down)
+
+  ADD ("/holds/confirm", test_confirm, NULL);
+  ADD ("/holds/release", test_release, NULL);
+  ADD ("/holds/or-buy-sold-out", test_or_buy_sold_out, NULL);
+  ADD ("/holds/sold-out-and-limits", test_sold_out_and_limits, NULL);
+  ADD ("/holds/max-holds-per-uid", test_max_holds_per_uid, "[reserved]\nMaxHoldsPerUid=2\n");
+  ADD ("/holds/bad-input", test_bad_input, NULL);
+  ADD ("/holds/disconnect", test_disconnect, NULL);
+  ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
+  ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
+
+#undef ADD
+#undef ADD_CLOCK
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
+}
