@@ -3,7 +3,19 @@
 
 #include "reserved-holds.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reserve-error.h"
 #include "reserved-clock.h"
+
+/* A hold bound to a descriptor records its FIFO as "fifo:PATH"; one bound
+ * to a connection records "BUS-ID UNIQUE-NAME". */
+#define FIFO_PREFIX "fifo:"
 
 /* The timer waits at most this long before looking again, so a deadline
  * far away needs no timer that could overflow. */
@@ -19,7 +31,32 @@ struct _ReservedHolds {
   guint timer_id;
   gboolean expiring; /* an expiry is with the writer */
   GFileMonitor *clock_monitor;
+  GHashTable *fifos;        /* holder -> Fifo */
+  GHashTable *fifo_of_hold; /* hold id (guint64 *) -> holder */
 };
+
+/* The read end of a hold's FIFO, watched for the moment no write end is
+ * left open anywhere. */
+typedef struct {
+  ReservedHolds *self; /* unowned: the table that owns this */
+  char *holder;
+  char *path;
+  int fd;
+  guint source;
+} Fifo;
+
+static void
+fifo_free (Fifo *fifo)
+{
+  g_clear_handle_id (&fifo->source, g_source_remove);
+  if (fifo->fd >= 0)
+    close (fifo->fd);
+  if (g_unlink (fifo->path) != 0 && errno != ENOENT)
+    g_message ("Could not remove %s: %s", fifo->path, g_strerror (errno));
+  g_free (fifo->holder);
+  g_free (fifo->path);
+  g_free (fifo);
+}
 
 G_DEFINE_TYPE (ReservedHolds, reserved_holds, G_TYPE_OBJECT)
 
@@ -124,9 +161,140 @@ on_holder_ended (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 end_holds_of (ReservedHolds *self, const char *holder)
 {
+  gboolean fifo = g_str_has_prefix (holder, FIFO_PREFIX);
+
   g_debug ("Holder %s has gone; ending its holds", holder);
-  reserved_store_end_holds_async (self->store, holder, RESERVED_HOLD_DISCONNECTED, on_holder_ended,
-                                  g_object_ref (self));
+  reserved_store_end_holds_async (self->store, holder,
+                                  fifo ? RESERVED_HOLD_CLOSED : RESERVED_HOLD_DISCONNECTED,
+                                  on_holder_ended, g_object_ref (self));
+}
+
+/* --- descriptors ------------------------------------------------------------- */
+
+static const char *
+runtime_directory (void)
+{
+  static char *folder = NULL;
+
+  if (g_once_init_enter (&folder))
+    {
+      const char *systemd = g_getenv ("RUNTIME_DIRECTORY");
+      char *chosen = systemd != NULL && systemd[0] != '\0'
+                       ? g_strdup (systemd)
+                       : g_build_filename (g_get_user_runtime_dir (), "reserved", NULL);
+
+      g_once_init_leave (&folder, chosen);
+    }
+  return folder;
+}
+
+/* Every write end closed: the FIFO's read end reports a hang-up. */
+static gboolean
+on_fifo_hangup (int fd, GIOCondition condition, gpointer user_data)
+{
+  Fifo *fifo = user_data;
+
+  fifo->source = 0;
+  end_holds_of (fifo->self, fifo->holder);
+  return G_SOURCE_REMOVE;
+}
+
+static Fifo *
+fifo_watch (ReservedHolds *self, const char *holder, int fd)
+{
+  Fifo *fifo = g_new0 (Fifo, 1);
+
+  fifo->self = self;
+  fifo->holder = g_strdup (holder);
+  fifo->path = g_strdup (holder + strlen (FIFO_PREFIX));
+  fifo->fd = fd;
+  fifo->source = g_unix_fd_add (fd, G_IO_HUP | G_IO_ERR, on_fifo_hangup, fifo);
+  g_hash_table_replace (self->fifos, fifo->holder, fifo);
+  return fifo;
+}
+
+int
+reserved_holds_open_fifo (ReservedHolds *self, char **holder_out, GError **error)
+{
+  const char *folder = runtime_directory ();
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *name = g_strdup_printf ("hold-%s.fifo", uuid);
+  g_autofree char *path = g_build_filename (folder, name, NULL);
+  int read_end = -1, write_end = -1;
+  int saved;
+
+  if (g_mkdir_with_parents (folder, 0700) != 0 || mkfifo (path, 0600) != 0)
+    goto failed;
+  /* The read end first: a write end cannot be opened without blocking
+   * until a reader exists. The daemon keeps its write end until the reply
+   * is sent, so no hang-up comes before the hold is committed. */
+  read_end = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (read_end < 0)
+    goto failed;
+  write_end = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (write_end < 0)
+    goto failed;
+  *holder_out = g_strconcat (FIFO_PREFIX, path, NULL);
+  fifo_watch (self, *holder_out, read_end);
+  return write_end;
+
+failed:
+  saved = errno;
+  if (read_end >= 0)
+    close (read_end);
+  g_unlink (path);
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+               "cannot make the descriptor of a hold, a FIFO in %s: %s", folder,
+               g_strerror (saved));
+  return -1;
+}
+
+void
+reserved_holds_fifo_bind (ReservedHolds *self, const char *holder, guint64 hold)
+{
+  guint64 *key = g_memdup2 (&hold, sizeof hold);
+
+  g_hash_table_replace (self->fifo_of_hold, key, g_strdup (holder));
+}
+
+void
+reserved_holds_fifo_abandon (ReservedHolds *self, const char *holder)
+{
+  g_hash_table_remove (self->fifos, holder);
+}
+
+void
+reserved_holds_forget (ReservedHolds *self, guint64 hold)
+{
+  const char *holder = g_hash_table_lookup (self->fifo_of_hold, &hold);
+
+  if (holder == NULL)
+    return;
+  g_hash_table_remove (self->fifos, holder);
+  g_hash_table_remove (self->fifo_of_hold, &hold);
+}
+
+/* After a restart: the FIFO is opened again. Opening and closing a write
+ * end of its own makes the read end report a hang-up at once if no one
+ * else has one open (a FIFO that never saw a writer since it was opened
+ * reports none), and otherwise when the last holder closes it. */
+static void
+watch_fifo_again (ReservedHolds *self, const char *holder)
+{
+  const char *path = holder + strlen (FIFO_PREFIX);
+  int read_end = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int write_end;
+
+  if (read_end < 0)
+    {
+      g_message ("The FIFO of a hold, %s, is gone (%s); ending the hold", path, g_strerror (errno));
+      end_holds_of (self, holder);
+      return;
+    }
+  write_end = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  fifo_watch (self, holder, read_end);
+  if (write_end >= 0)
+    close (write_end);
 }
 
 static void
@@ -217,17 +385,31 @@ static void
 check_holders (ReservedHolds *self)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) holders = reserved_store_list_holders (self->store, &error);
+  g_autoptr(GArray) holds = reserved_store_list_holds (self->store, NULL, NULL, &error);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
-  if (holders == NULL)
+  if (holds == NULL)
     {
       g_warning ("Could not list the holders of holds: %s", error->message);
       return;
     }
-  for (guint i = 0; holders[i] != NULL; i++)
+  for (guint i = 0; i < holds->len; i++)
     {
-      reserved_holds_watch (self, holders[i]);
-      reserved_holds_check_holder (self, holders[i]);
+      const ReservedHold *hold = &g_array_index (holds, ReservedHold, i);
+
+      if (hold->holder == NULL)
+        continue;
+      if (g_str_has_prefix (hold->holder, FIFO_PREFIX))
+        reserved_holds_fifo_bind (self, hold->holder, hold->id);
+      if (!g_hash_table_add (seen, hold->holder))
+        continue;
+      if (g_str_has_prefix (hold->holder, FIFO_PREFIX))
+        watch_fifo_again (self, hold->holder);
+      else
+        {
+          reserved_holds_watch (self, hold->holder);
+          reserved_holds_check_holder (self, hold->holder);
+        }
     }
 }
 
@@ -285,6 +467,25 @@ reserved_holds_dispose (GObject *object)
       self->name_owner_changed_id = 0;
     }
   g_clear_handle_id (&self->timer_id, g_source_remove);
+  /* The FIFOs stay: holds bound to them outlive the daemon. */
+  if (self->fifos != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, self->fifos);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          Fifo *fifo = value;
+          g_clear_handle_id (&fifo->source, g_source_remove);
+          close (fifo->fd);
+          fifo->fd = -1;
+          g_hash_table_iter_steal (&iter);
+          g_free (fifo->holder);
+          g_free (fifo->path);
+          g_free (fifo);
+        }
+    }
   if (self->clock_monitor != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->clock_monitor, self);
@@ -302,6 +503,8 @@ reserved_holds_finalize (GObject *object)
   ReservedHolds *self = RESERVED_HOLDS (object);
 
   g_hash_table_unref (self->watched);
+  g_hash_table_unref (self->fifos);
+  g_hash_table_unref (self->fifo_of_hold);
   g_free (self->bus_id);
   G_OBJECT_CLASS (reserved_holds_parent_class)->finalize (object);
 }
@@ -319,4 +522,6 @@ static void
 reserved_holds_init (ReservedHolds *self)
 {
   self->watched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fifos = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) fifo_free);
+  self->fifo_of_hold = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 }

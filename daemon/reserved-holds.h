@@ -33,6 +33,20 @@ void reserved_holds_watch (ReservedHolds *self, const char *holder);
  * connection have gone in the meantime. */
 void reserved_holds_check_holder (ReservedHolds *self, const char *holder);
 
+/* HoldFd: makes a FIFO under $RUNTIME_DIRECTORY (else
+ * $XDG_RUNTIME_DIR/reserved) and watches its read end; returns the write
+ * end for the caller, or -1 with @error. @holder_out (transfer full) is
+ * what the hold records. Once every copy of the write end is closed, the
+ * holds of @holder end (reason closed), before or after a restart: the
+ * FIFO stays when the daemon stops. */
+int reserved_holds_open_fifo (ReservedHolds *self, char **holder_out, GError **error);
+/* The hold @hold was committed for the FIFO of @holder. */
+void reserved_holds_fifo_bind (ReservedHolds *self, const char *holder, guint64 hold);
+/* The hold was refused: the FIFO goes. */
+void reserved_holds_fifo_abandon (ReservedHolds *self, const char *holder);
+/* @hold has ended: its FIFO, if it has one, goes. */
+void reserved_holds_forget (ReservedHolds *self, guint64 hold);
+
 /* A hold was made or its expiry moved: the timer is set again. */
 void reserved_holds_reschedule (ReservedHolds *self);
 

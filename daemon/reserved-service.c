@@ -5,6 +5,9 @@
 
 #include "reserved-service.h"
 
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
+
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserve-validate.h"
@@ -475,6 +478,7 @@ holds_ended (ReservedService *self, GArray *ended)
 
       log_change (end->item, 0, "Hold %" G_GUINT64_FORMAT " of %s ended (%s), %u left", end->hold,
                   end->item, end->reason, end->remaining);
+      reserved_holds_forget (self->holds, end->hold);
       reserve_reserve1_emit_hold_ended (RESERVE_RESERVE1 (self), end->hold, end->item, end->reason);
       stock_changed (self, end->item, end->remaining);
     }
@@ -532,6 +536,7 @@ check_hold (const ReservedArg *args, GError **error)
 typedef struct {
   ReservedCall *call;
   char *holder; /* nullable */
+  int fifo;     /* HoldFd: the write end for the caller, else -1 */
 } HoldCall;
 
 static void
@@ -545,10 +550,17 @@ on_held (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   ReservedHoldReceipt receipt = { 0 };
 
+  int fifo = hold_call->fifo;
+
   g_free (hold_call);
   take_ended (self, result);
   if (!reserved_store_hold_finish (self->store, result, &receipt, &error))
     {
+      if (fifo >= 0)
+        {
+          close (fifo);
+          reserved_holds_fifo_abandon (self->holds, holder);
+        }
       reserved_call_fail (call, error);
       return;
     }
@@ -561,15 +573,31 @@ on_held (GObject *source, GAsyncResult *result, gpointer user_data)
                   receipt.remaining, receipt.expires);
       stock_changed (self, args[0].s, receipt.remaining);
     }
+  reserved_holds_reschedule (self->holds);
+  if (fifo >= 0)
+    {
+      g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array (&fifo, 1);
+
+      /* A replayed request_id answers with a new descriptor for a hold
+       * bound to another: that one, not this, keeps the hold. */
+      if (!receipt.replayed)
+        reserved_holds_fifo_bind (self->holds, holder, receipt.hold);
+      reserve_reserve1_complete_hold_fd (RESERVE_RESERVE1 (self), reserved_call_end (call), fds,
+                                         receipt.hold, g_variant_new_handle (0), receipt.expires,
+                                         receipt.remaining);
+      /* Sent: the caller's copies alone keep the FIFO open now. */
+      if (receipt.replayed)
+        reserved_holds_fifo_abandon (self->holds, holder);
+      return;
+    }
   if (holder != NULL)
     reserved_holds_check_holder (self->holds, holder);
-  reserved_holds_reschedule (self->holds);
   reserve_reserve1_complete_hold (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.hold,
                                   receipt.expires, receipt.remaining);
 }
 
 static void
-hold (ReservedCall *call, const ReservedArg *args)
+start_hold (ReservedCall *call, const ReservedArg *args, gboolean with_fd)
 {
   ReservedService *self = service_of (call);
   g_autoptr(GError) error = NULL;
@@ -577,6 +605,8 @@ hold (ReservedCall *call, const ReservedArg *args)
   guint32 ttl = 0;
   gboolean bound = FALSE;
   HoldCall *hold_call;
+  g_autofree char *fifo_holder = NULL;
+  int fifo = -1;
 
   g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
   g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
@@ -586,9 +616,18 @@ hold (ReservedCall *call, const ReservedArg *args)
       reserved_call_fail (call, error);
       return;
     }
+  if (with_fd && (fifo = reserved_holds_open_fifo (self->holds, &fifo_holder, &error)) < 0)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
   hold_call = g_new0 (HoldCall, 1);
   hold_call->call = call;
-  if (bound)
+  hold_call->fifo = fifo;
+  /* A descriptor binds the hold; release_on_disconnect is then moot. */
+  if (with_fd)
+    hold_call->holder = g_steal_pointer (&fifo_holder);
+  else if (bound)
     {
       /* Watched before the write is queued: a departure seen from now on
        * is queued behind it, and ends it. */
@@ -607,6 +646,26 @@ hold (ReservedCall *call, const ReservedArg *args)
                                .max_holds = self->max_holds_per_uid,
                              },
                              on_held, hold_call);
+}
+
+static void
+hold (ReservedCall *call, const ReservedArg *args)
+{
+  start_hold (call, args, FALSE);
+}
+
+/* HoldFd(s item, s user, u quantity, a{sv} options): the same as Hold, and
+ * ttl may be left out, since the descriptor ends it. */
+static gboolean
+check_hold_fd (const ReservedArg *args, GError **error)
+{
+  return check_buy_arguments (args, reserved_hold_options, "HoldFd", error);
+}
+
+static void
+hold_fd (ReservedCall *call, const ReservedArg *args)
+{
+  start_hold (call, args, TRUE);
 }
 
 /* Confirm, Release, Extend (t hold, ...): the hold's maker, or an
@@ -787,6 +846,7 @@ static const ReservedMethod methods[] = {
     .check = check_restock, .handler = restock },
   { "GetStatistics", RESERVED_ACCESS_ANYONE, .handler = get_statistics },
   { "Hold", RESERVED_ACCESS_CALLER, .check = check_hold, .handler = hold },
+  { "HoldFd", RESERVED_ACCESS_CALLER, .check = check_hold_fd, .handler = hold_fd },
   { "Confirm", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
     "confirm a hold made by another user (only its maker or an administrator may)",
     .check = check_confirm, .is_owner = owns_hold, .handler = confirm },

@@ -23,7 +23,6 @@ typedef enum {
   HOLD_SET_EXPIRY,
   HOLD_LIST,
   HOLD_NEXT_EXPIRY,
-  HOLD_HOLDERS,
   HOLD_CLAMP,
   N_HOLD_STMTS
 } HoldStmtId;
@@ -69,7 +68,6 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
                 " WHERE h.ended IS NULL AND (?1 IS NULL OR h.customer = ?1)"
                 " AND (?2 IS NULL OR h.caller_uid = ?2) ORDER BY h.id",
   [HOLD_NEXT_EXPIRY] = "SELECT MIN(expires) FROM holds WHERE ended IS NULL AND expires > 0",
-  [HOLD_HOLDERS] = "SELECT DISTINCT holder FROM holds WHERE ended IS NULL AND holder IS NOT NULL",
   [HOLD_CLAMP] = "UPDATE holds SET expires = ?1 + ttl"
                  " WHERE ended IS NULL AND expires > 0 AND expires > ?1 + ttl",
 };
@@ -721,23 +719,4 @@ store_holds_next_expiry (StoreConnection *c, gint64 *expires)
     return FALSE;
   *expires = sqlite3_column_int64 (stmt, 0);
   return TRUE;
-}
-
-GStrv
-store_holds_list_holders (StoreConnection *c, GError **error)
-{
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_HOLDERS, error);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_strv_builder_add (builder, (const char *) sqlite3_column_text (stmt, 0));
-  if (rc != SQLITE_DONE)
-    {
-      store_sql_storage_error (c, error, "list the holders");
-      return NULL;
-    }
-  return g_strv_builder_end (builder);
 }

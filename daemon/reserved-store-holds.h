@@ -52,6 +52,5 @@ gboolean store_holds_get (StoreConnection *c, guint64 hold, ReservedHold *out, G
 GArray *
 store_holds_list (StoreConnection *c, const char *user, const uid_t *only_caller, GError **error);
 gboolean store_holds_next_expiry (StoreConnection *c, gint64 *expires);
-GStrv store_holds_list_holders (StoreConnection *c, GError **error);
 
 G_END_DECLS

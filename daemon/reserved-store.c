@@ -816,12 +816,6 @@ reserved_store_next_expiry (ReservedStore *self, gint64 *expires)
   return store_holds_next_expiry (&self->reader, expires);
 }
 
-GStrv
-reserved_store_list_holders (ReservedStore *self, GError **error)
-{
-  return store_holds_list_holders (&self->reader, error);
-}
-
 /* --- reads ----------------------------------------------------------------- */
 
 gboolean

@@ -293,8 +293,6 @@ GArray *reserved_store_list_holds (ReservedStore *self,
                                    GError **error);
 /* The earliest expiry of a live hold; FALSE when none expires. */
 gboolean reserved_store_next_expiry (ReservedStore *self, gint64 *expires);
-/* (transfer full) The holders of live holds. */
-GStrv reserved_store_list_holders (ReservedStore *self, GError **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReservedHold, reserved_hold_clear)
 

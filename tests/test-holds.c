@@ -5,7 +5,9 @@
  * RESERVED_TEST_CLOCK_FILE: never a sleep), and holds bound to a
  * connection that leaves the bus. Every refused call changed nothing, and
  * each case ends with the law, remaining + held + sold == capacity. */
+#include <gio/gunixfdlist.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
@@ -444,10 +446,13 @@ set_clock (Fixture *f, gint64 seconds)
   g_assert_no_error (error);
 }
 
+/* A daemon with its clock in the test's hands and its runtime folder
+ * (HoldFd's FIFOs) in the test's folder. */
 static void
 set_up_with_clock (Fixture *f, gconstpointer config)
 {
   g_autofree char *path = NULL;
+  g_autofree char *run = NULL;
 
   f->daemon = reserved_test_daemon_new ();
   if (config != NULL)
@@ -455,6 +460,8 @@ set_up_with_clock (Fixture *f, gconstpointer config)
   path = clock_file (f);
   set_clock (f, 0);
   reserved_test_daemon_set_env (f->daemon, "RESERVED_TEST_CLOCK_FILE", path);
+  run = g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "run", NULL);
+  reserved_test_daemon_set_env (f->daemon, "RUNTIME_DIRECTORY", run);
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
 }
@@ -520,6 +527,100 @@ test_clock_set_back (Fixture *f, gconstpointer data)
   endings_clear (&endings);
 }
 
+/* Confirm and expiry reach the writer in either order: whichever comes
+ * first wins, the hold ends once, and Confirm of an expired hold is
+ * HoldEnded. */
+static void
+test_confirm_racing_expiry (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "lee", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  set_clock (f, 60);
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_HOLD_ENDED);
+  g_assert_nonnull (strstr (error->message, "expired"));
+  endings_wait (&endings, id, "expired");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 0);
+  endings_clear (&endings);
+}
+
+/* --- HoldFd ------------------------------------------------------------------------ */
+
+static guint64
+hold_fd (ReserveReserve1 *proxy, const char *item, guint32 quantity, int *fd_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  guint64 id = 0;
+  gint64 expires = -1;
+
+  reserve_reserve1_call_hold_fd_sync (proxy, item, "mia", quantity, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &id, &handle, &expires,
+                                      NULL, &fds, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (expires, ==, 0);
+  *fd_out = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+/* The hold lives while any copy of the descriptor is open. */
+static void
+test_fd_copies (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  int fd = -1, copy;
+  guint64 id;
+
+  endings_watch (&endings, f->connection);
+  id = hold_fd (f->proxy, "ticket", 2, &fd);
+  copy = dup (fd);
+  g_assert_cmpint (copy, >=, 0);
+  close (fd);
+  /* A copy is open: nothing can end it. */
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 2);
+  close (copy);
+  endings_wait (&endings, id, "closed");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+  endings_clear (&endings);
+}
+
+/* A daemon restarted while the descriptor is open keeps the hold, and
+ * ends it when the descriptor is closed; one restarted after it was
+ * closed ends it at start. */
+static void
+test_fd_restart (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GDBusConnection) listener = NULL;
+  int kept = -1, dropped = -1;
+  guint64 kept_id, dropped_id;
+  g_autoptr(GVariant) holds = NULL;
+
+  kept_id = hold_fd (f->proxy, "ticket", 1, &kept);
+  dropped_id = hold_fd (f->proxy, "ticket", 3, &dropped);
+  listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  endings_watch (&endings, listener);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  close (dropped);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  endings_wait (&endings, dropped_id, "closed");
+  holds = list_holds (f, "");
+  g_assert_cmpuint (g_variant_n_children (holds), ==, 1);
+  close (kept);
+  endings_wait (&endings, kept_id, "closed");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+  endings_clear (&endings);
+}
+
 static void
 add_cases (void)
 {
@@ -538,6 +639,9 @@ add_cases (void)
   ADD ("/holds/disconnect", test_disconnect, NULL);
   ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
   ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
+  ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
+  ADD_CLOCK ("/holds/fd/copies", test_fd_copies, NULL);
+  ADD_CLOCK ("/holds/fd/restart", test_fd_restart, NULL);
 
 #undef ADD
 #undef ADD_CLOCK
