@@ -57,7 +57,8 @@ _reserve()
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \
             --capacity | -c | --per-user-limit | -l | --buyers | -n | -b | \
-            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls)
+            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | \
+            --ttl | -t)
             # Free text or a number: nothing to offer.
             return
             ;;
