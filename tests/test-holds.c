@@ -426,6 +426,126 @@ test_disconnect (Fixture *f, gconstpointer data)
   endings_clear (&endings);
 }
 
+/* Two connections of one uid: only the holds of the one that leaves end. */
+static void
+test_disconnect_one_of_two (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) first = NULL;
+  g_autoptr(GDBusConnection) second = NULL;
+  g_autoptr(ReserveReserve1) first_proxy = NULL;
+  g_autoptr(ReserveReserve1) second_proxy = NULL;
+  Endings endings = { 0 };
+  guint64 kept, ended;
+
+  endings_watch (&endings, f->connection);
+  first = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  second = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  first_proxy = reserved_test_proxy_new (first);
+  second_proxy = reserved_test_proxy_new (second);
+  kept = hold (first_proxy, "ticket", "ann", 1, hold_options (0, TRUE, NULL), NULL, NULL);
+  ended = hold (second_proxy, "ticket", "ann", 2, hold_options (0, TRUE, NULL), NULL, NULL);
+  g_dbus_connection_close_sync (second, NULL, NULL);
+  endings_wait (&endings, ended, "disconnected");
+  g_assert_false (g_hash_table_contains (endings.reasons, &kept));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  g_dbus_connection_close_sync (first, NULL, NULL);
+  endings_wait (&endings, kept, "disconnected");
+  endings_clear (&endings);
+}
+
+static void
+on_name_gone (GDBusConnection *connection,
+              const char *sender,
+              const char *path,
+              const char *interface,
+              const char *signal,
+              GVariant *parameters,
+              gpointer user_data)
+{
+  const char *new_owner = NULL;
+
+  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
+  if (new_owner[0] == '\0')
+    *(gboolean *) user_data = TRUE;
+}
+
+/* The holder leaves before the reply: either the daemon could no longer
+ * learn its uid (nothing was held) or the hold was made and then ended.
+ * Once the bus has told everyone the holder is gone, a write of the
+ * test's comes after whatever the daemon did about it. */
+static void
+test_disconnect_before_reply (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autofree char *name = NULL;
+  gboolean gone = FALSE;
+  gboolean timed_out = FALSE;
+  guint subscription, timeout;
+
+  other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  name = g_strdup (g_dbus_connection_get_unique_name (other));
+  subscription =
+    g_dbus_connection_signal_subscribe (f->connection, "org.freedesktop.DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged",
+                                        "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_name_gone, &gone, NULL);
+  /* A round trip: the match rule is in place before the holder goes. */
+  reserved_test_get_item (&f->client, "ticket");
+  g_dbus_connection_call (other, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE, "Hold",
+                          g_variant_new ("(ssu@a{sv})", "ticket", "ben", 3,
+                                         hold_options (0, TRUE, NULL)),
+                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+  g_dbus_connection_flush_sync (other, NULL, NULL);
+  g_dbus_connection_close_sync (other, NULL, NULL);
+  timeout = g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  while (!gone && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout);
+  g_dbus_connection_signal_unsubscribe (f->connection, subscription);
+
+  /* The barrier: a write, queued behind the daemon's own. */
+  release (f, hold (f->proxy, "ticket", "barrier", 1, hold_options (60, FALSE, NULL), NULL, NULL));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+}
+
+/* A restart with one holder still connected and one gone meanwhile: the
+ * gone one's hold ends at start, the other's when it leaves. */
+static void
+test_disconnect_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) live = NULL;
+  g_autoptr(GDBusConnection) vanished = NULL;
+  g_autoptr(ReserveReserve1) live_proxy = NULL;
+  g_autoptr(ReserveReserve1) vanished_proxy = NULL;
+  Endings endings = { 0 };
+  guint64 live_id, vanished_id;
+
+  live = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  vanished = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  live_proxy = reserved_test_proxy_new (live);
+  vanished_proxy = reserved_test_proxy_new (vanished);
+  live_id = hold (live_proxy, "ticket", "cy", 1, hold_options (0, TRUE, NULL), NULL, NULL);
+  vanished_id = hold (vanished_proxy, "ticket", "di", 2, hold_options (0, TRUE, NULL), NULL, NULL);
+  endings_watch (&endings, live);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  g_dbus_connection_close_sync (vanished, NULL, NULL);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  endings_wait (&endings, vanished_id, "disconnected");
+  g_assert_false (g_hash_table_contains (endings.reasons, &live_id));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  endings_clear (&endings);
+  g_dbus_connection_close_sync (live, NULL, NULL);
+  endings_watch (&endings, f->connection);
+  /* Its departure may have been handled before this subscription. */
+  if (reserved_test_get_item (&f->client, "ticket").held != 0)
+    endings_wait (&endings, live_id, "disconnected");
+  endings_clear (&endings);
+}
+
 /* --- time ------------------------------------------------------------------------ */
 
 static char *
@@ -637,6 +757,9 @@ add_cases (void)
   ADD ("/holds/max-holds-per-uid", test_max_holds_per_uid, "[reserved]\nMaxHoldsPerUid=2\n");
   ADD ("/holds/bad-input", test_bad_input, NULL);
   ADD ("/holds/disconnect", test_disconnect, NULL);
+  ADD ("/holds/disconnect/one-of-two", test_disconnect_one_of_two, NULL);
+  ADD ("/holds/disconnect/before-reply", test_disconnect_before_reply, NULL);
+  ADD ("/holds/disconnect/restart", test_disconnect_restart, NULL);
   ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
   ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
   ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
