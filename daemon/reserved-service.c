@@ -498,14 +498,20 @@ on_holds_ended (ReservedHolds *holds, GArray *ended, ReservedService *self)
   holds_ended (self, ended);
 }
 
+/* MaxHoldSeconds, for the argument checks, which run before anything of
+ * the call's service is at hand: InvalidArgument comes before every other
+ * error (docs/api.md), so a ttl past it must be refused there. Set from
+ * the configuration before the service is exported. */
+static guint32 max_hold_seconds_for_checks = RESERVE_MAX_HOLD_SECONDS_DEFAULT;
+
 static gboolean
-check_ttl_in_range (ReservedService *self, guint32 ttl, GError **error)
+check_ttl_in_range (guint32 ttl, GError **error)
 {
-  if (ttl <= self->max_hold_seconds)
+  if (ttl <= max_hold_seconds_for_checks)
     return TRUE;
   g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
                "ttl %u is too long: a hold lasts 1 to %u seconds (MaxHoldSeconds)", ttl,
-               self->max_hold_seconds);
+               max_hold_seconds_for_checks);
   return FALSE;
 }
 
@@ -521,6 +527,8 @@ check_hold (const ReservedArg *args, GError **error)
     return FALSE;
   g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
   g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
+  if (!check_ttl_in_range (ttl, error))
+    return FALSE;
   /* A hold with neither would never come back by itself. */
   if (ttl == 0 && !bound)
     {
@@ -611,11 +619,6 @@ start_hold (ReservedCall *call, const ReservedArg *args, gboolean with_fd)
   g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
   g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
   g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
-  if (!check_ttl_in_range (self, ttl, &error))
-    {
-      reserved_call_fail (call, error);
-      return;
-    }
   if (with_fd && (fifo = reserved_holds_open_fifo (self->holds, &fifo_holder, &error)) < 0)
     {
       reserved_call_fail (call, error);
@@ -659,7 +662,11 @@ hold (ReservedCall *call, const ReservedArg *args)
 static gboolean
 check_hold_fd (const ReservedArg *args, GError **error)
 {
-  return check_buy_arguments (args, reserved_hold_options, "HoldFd", error);
+  guint32 ttl = 0;
+
+  g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
+  return check_buy_arguments (args, reserved_hold_options, "HoldFd", error) &&
+         check_ttl_in_range (ttl, error);
 }
 
 static void
@@ -748,11 +755,13 @@ release (ReservedCall *call, const ReservedArg *args)
 static gboolean
 check_extend (const ReservedArg *args, GError **error)
 {
-  if (args[1].u > 0)
-    return TRUE;
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-               "ttl 0 is too short: a hold is extended by 1 second or more");
-  return FALSE;
+  if (args[1].u == 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "ttl 0 is too short: a hold is extended by 1 second or more");
+      return FALSE;
+    }
+  return check_ttl_in_range (args[1].u, error);
 }
 
 static void
@@ -777,13 +786,7 @@ static void
 extend (ReservedCall *call, const ReservedArg *args)
 {
   ReservedService *self = service_of (call);
-  g_autoptr(GError) error = NULL;
 
-  if (!check_ttl_in_range (self, args[1].u, &error))
-    {
-      reserved_call_fail (call, error);
-      return;
-    }
   reserved_store_extend_async (self->store, args[0].t, args[1].u, self->max_hold_seconds,
                                on_extended, call);
 }
@@ -922,6 +925,7 @@ reserved_service_set_hold_limits (ReservedService *self,
                                   guint32 max_holds_per_uid)
 {
   self->max_hold_seconds = max_hold_seconds;
+  max_hold_seconds_for_checks = max_hold_seconds;
   self->max_holds_per_uid = max_holds_per_uid;
 }
 
