@@ -5,6 +5,7 @@
  * as each records its start and end in one file; the command's exit
  * status is reserve's; RESERVE_HOLD is exported; the hold is released
  * when the command exits. */
+#include <signal.h>
 #include <string.h>
 
 #include "reserved-test-cli.h"
@@ -143,6 +144,64 @@ test_semaphore (Fixture *f, gconstpointer data)
 }
 
 static void
+on_hold_ended (GDBusConnection *connection,
+               const char *sender,
+               const char *path,
+               const char *interface,
+               const char *signal_name,
+               GVariant *parameters,
+               gpointer user_data)
+{
+  char **reason = user_data;
+
+  g_variant_get (parameters, "(tss)", NULL, NULL, reason);
+}
+
+/* reserve killed with SIGKILL: its descriptor closes, so the hold ends
+ * (closed), and the command, which must not go on without the hold, is
+ * stopped: the pipe it holds reaches its end. */
+static void
+test_wrapper_killed (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) wrapper = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *rest = NULL;
+  GDataInputStream *out;
+  guint subscription;
+
+  subscription =
+    g_dbus_connection_signal_subscribe (f->connection, NULL, RESERVE_INTERFACE, "HoldEnded",
+                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_hold_ended, &reason, NULL);
+  wrapper =
+    g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, g_getenv ("RESERVE_BINARY"), "hold",
+                      "--session", "--", "sh", "-c", "echo started; exec sleep 3600", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (wrapper));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "started");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+
+  g_subprocess_send_signal (wrapper, SIGKILL);
+  g_subprocess_wait (wrapper, NULL, &error);
+  g_assert_no_error (error);
+  /* The command's end: every write end of its stdout closed. */
+  rest = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (rest);
+  g_object_unref (out);
+
+  while (reason == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (reason, ==, "closed");
+  g_dbus_connection_signal_unsubscribe (f->connection, subscription);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
+}
+
+static void
 add_cases (void)
 {
 #define ADD(path, func)                                                \
@@ -152,6 +211,7 @@ add_cases (void)
   ADD ("/cli-holds/commands", test_commands);
   ADD ("/cli-holds/exit-status", test_exit_status);
   ADD ("/cli-holds/semaphore", test_semaphore);
+  ADD ("/cli-holds/wrapper-killed", test_wrapper_killed);
 
 #undef ADD
 }
