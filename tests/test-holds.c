@@ -546,6 +546,164 @@ test_disconnect_restart (Fixture *f, gconstpointer data)
   endings_clear (&endings);
 }
 
+/* --- kill -9 ------------------------------------------------------------------------ */
+
+#define KILL_ROUNDS     5
+#define HOLDS_PER_ROUND 40
+
+/* What the daemon acknowledged, round after round. */
+typedef struct {
+  Fixture *f;
+  guint pending;       /* calls not answered yet */
+  guint answers;       /* this round's */
+  GHashTable *live;    /* hold ids acknowledged held and not acknowledged ended */
+  GHashTable *ended;   /* hold ids acknowledged released or confirmed */
+  GHashTable *orders;  /* order ids acknowledged by Confirm */
+  GHashTable *unknown; /* holds whose release or confirmation got no verdict */
+} Acknowledged;
+
+typedef struct {
+  Acknowledged *acked;
+  guint64 hold;
+} Pending;
+
+static void
+on_ended_call (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *pending = user_data;
+  Acknowledged *acked = pending->acked;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, NULL);
+  guint64 *key = g_memdup2 (&pending->hold, sizeof pending->hold);
+
+  acked->pending--;
+  acked->answers++;
+  g_hash_table_remove (acked->live, &pending->hold);
+  if (reply == NULL)
+    g_hash_table_add (acked->unknown, key);
+  else
+    {
+      if (g_variant_is_of_type (reply, G_VARIANT_TYPE ("(tu)")))
+        {
+          guint64 order = 0;
+
+          g_variant_get (reply, "(tu)", &order, NULL);
+          g_hash_table_add (acked->orders, g_memdup2 (&order, sizeof order));
+        }
+      g_hash_table_add (acked->ended, key);
+    }
+  g_free (pending);
+}
+
+static void
+on_held_call (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Acknowledged *acked = user_data;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, NULL);
+  Pending *next;
+  guint64 hold = 0;
+
+  acked->pending--;
+  acked->answers++;
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(txu)", &hold, NULL, NULL);
+  g_hash_table_add (acked->live, g_memdup2 (&hold, sizeof hold));
+  /* Every other hold is ended at once, half confirmed, half released. */
+  if (hold % 2 != 0)
+    return;
+  next = g_new0 (Pending, 1);
+  next->acked = acked;
+  next->hold = hold;
+  acked->pending++;
+  if (hold % 4 == 0)
+    g_dbus_proxy_call (G_DBUS_PROXY (acked->f->proxy), "Confirm",
+                       g_variant_new ("(t@a{sv})", hold, g_variant_new ("a{sv}", NULL)),
+                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_ended_call, next);
+  else
+    g_dbus_proxy_call (G_DBUS_PROXY (acked->f->proxy), "Release", g_variant_new ("(t)", hold),
+                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_ended_call, next);
+}
+
+/* The daemon killed with SIGKILL while holds are made, confirmed and
+ * released: after each restart every acknowledged hold is still held,
+ * every acknowledged release or confirmation still stands (no hold comes
+ * back to life), every acknowledged order exists, and the law holds. */
+static void
+test_kill (Fixture *f, gconstpointer data)
+{
+  Acknowledged acked = {
+    .f = f,
+    .live = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+    .ended = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+    .orders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+    .unknown = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+  };
+
+  reserved_test_create_item (&f->client, "kit", 100000, 0);
+  for (guint round = 0; round < KILL_ROUNDS; round++)
+    {
+      g_autoptr(GVariant) holds = NULL;
+      g_autoptr(GArray) orders = NULL;
+      g_autoptr(GHashTable) listed = g_hash_table_new (g_int64_hash, g_int64_equal);
+      g_autoptr(GHashTable) ordered = g_hash_table_new (g_int64_hash, g_int64_equal);
+      GHashTableIter iter;
+      gpointer key;
+      GVariantIter holds_iter;
+      guint64 hold;
+
+      acked.answers = 0;
+      for (guint i = 0; i < HOLDS_PER_ROUND; i++)
+        {
+          acked.pending++;
+          g_dbus_proxy_call (G_DBUS_PROXY (f->proxy), "Hold",
+                             g_variant_new ("(ssu@a{sv})", "kit", "kim", 1,
+                                            hold_options (3600, FALSE, NULL)),
+                             G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_held_call, &acked);
+        }
+      /* Killed part way: once as many answers came as Holds were sent,
+       * with some of the Confirms and Releases they led to in flight. */
+      while (acked.answers < HOLDS_PER_ROUND + round * 4)
+        g_main_context_iteration (NULL, TRUE);
+      reserved_test_daemon_kill (f->daemon);
+      while (acked.pending > 0)
+        g_main_context_iteration (NULL, TRUE);
+      reserved_test_fixture_disconnect (f);
+      reserved_test_daemon_start (f->daemon);
+      reserved_test_fixture_connect (f);
+
+      holds = list_holds (f, "");
+      g_variant_iter_init (&holds_iter, holds);
+      while (g_variant_iter_next (&holds_iter, "(t&s&suxx)", &hold, NULL, NULL, NULL, NULL, NULL))
+        {
+          guint64 *id = g_memdup2 (&hold, sizeof hold);
+
+          g_hash_table_add (listed, id);
+          /* No hold comes back once its end was acknowledged. */
+          g_assert_false (g_hash_table_contains (acked.ended, &hold));
+        }
+      g_hash_table_iter_init (&iter, acked.live);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_assert_true (g_hash_table_contains (listed, key));
+      orders = reserved_test_list_orders (&f->client, "kim");
+      for (guint i = 0; i < orders->len; i++)
+        g_hash_table_add (ordered, &g_array_index (orders, ReservedTestOrder, i).id);
+      g_hash_table_iter_init (&iter, acked.orders);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_assert_true (g_hash_table_contains (ordered, key));
+      reserved_test_assert_law (&f->client);
+      g_hash_table_iter_init (&iter, listed);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_free (key);
+      g_test_message ("round %u: %u holds live, %u ended, %u orders acknowledged", round,
+                      g_hash_table_size (acked.live), g_hash_table_size (acked.ended),
+                      g_hash_table_size (acked.orders));
+    }
+  g_hash_table_unref (acked.live);
+  g_hash_table_unref (acked.ended);
+  g_hash_table_unref (acked.orders);
+  g_hash_table_unref (acked.unknown);
+}
+
 /* --- time ------------------------------------------------------------------------ */
 
 static char *
@@ -760,6 +918,7 @@ add_cases (void)
   ADD ("/holds/disconnect/one-of-two", test_disconnect_one_of_two, NULL);
   ADD ("/holds/disconnect/before-reply", test_disconnect_before_reply, NULL);
   ADD ("/holds/disconnect/restart", test_disconnect_restart, NULL);
+  ADD ("/holds/kill", test_kill, "[reserved]\nMaxHoldsPerUid=1000000\n");
   ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
   ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
   ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
