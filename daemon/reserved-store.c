@@ -166,20 +166,23 @@ fail_uncommitted (GPtrArray *ops, guint first, guint last, const GError *cause)
 static gboolean
 run_in_savepoint (StoreConnection *c, WriteOp *op, guint *kept, GError **transaction_error)
 {
+  gboolean done;
+
   if (!store_sql_savepoint (c, transaction_error))
     return FALSE;
+  /* The holds the operation ends, announced only if it stands. */
+  g_clear_pointer (&op->ended, g_array_unref);
   op->ended = g_array_new (FALSE, TRUE, sizeof (ReservedEndedHold));
   g_array_set_clear_func (op->ended, (GDestroyNotify) reserved_ended_hold_clear);
   c->ended = op->ended;
-  gboolean done = run_write (c, op);
+  done = run_write (c, op);
   c->ended = NULL;
-  if (!done)
-    g_array_set_size (op->ended, 0);
   if (done)
     {
       (*kept)++;
       return store_sql_release (c, transaction_error);
     }
+  g_array_set_size (op->ended, 0);
 
   /* An I/O error or a full disk may have made SQLite roll back the whole
    * transaction; then there is no savepoint left to return to. */
