@@ -869,6 +869,40 @@ test_fd_copies (Fixture *f, gconstpointer data)
   endings_clear (&endings);
 }
 
+/* The descriptor handed down to a grandchild keeps the hold after the
+ * caller closed its own copy; the hold ends when the grandchild, the last
+ * holder, exits. */
+static void
+test_fd_grandchild (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+               g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  Endings endings = { 0 };
+  int fd = -1;
+  guint64 id;
+
+  endings_watch (&endings, f->connection);
+  id = hold_fd (f->proxy, "ticket", 1, &fd);
+  /* The shell passes descriptor 3 on to the inner shell, which waits
+   * for its input to end. */
+  g_subprocess_launcher_take_fd (launcher, fd, 3);
+  child =
+    g_subprocess_launcher_spawn (launcher, &error, "sh", "-c", "sh -c 'read line'; exit 0", NULL);
+  g_assert_no_error (error);
+  /* The launcher keeps the descriptor it was given until it goes. */
+  g_clear_object (&launcher);
+  /* Only the grandchild and its parent hold it now. */
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (child), NULL, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (child, NULL, &error);
+  g_assert_no_error (error);
+  endings_wait (&endings, id, "closed");
+  endings_clear (&endings);
+}
+
 /* A daemon restarted while the descriptor is open keeps the hold, and
  * ends it when the descriptor is closed; one restarted after it was
  * closed ends it at start. */
@@ -924,6 +958,7 @@ add_cases (void)
   ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
   ADD_CLOCK ("/holds/fd/copies", test_fd_copies, NULL);
   ADD_CLOCK ("/holds/fd/restart", test_fd_restart, NULL);
+  ADD_CLOCK ("/holds/fd/grandchild", test_fd_grandchild, NULL);
 
 #undef ADD
 #undef ADD_CLOCK
