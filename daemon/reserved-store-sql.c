@@ -911,9 +911,15 @@ store_sql_buy (StoreConnection *c,
     return FALSE;
   if (!found)
     {
+      gint64 left = sqlite3_column_int64 (item, 1);
+
+      /* Overdue holds this purchase ended gave units back since the item
+       * was read; the last of them says how many are left. */
+      if (c->ended != NULL && c->ended->len > 0)
+        left = g_array_index (c->ended, ReservedEndedHold, c->ended->len - 1).remaining;
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", purchase->item,
-                   (gint64) sqlite3_column_int64 (item, 1), purchase->quantity);
+                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", purchase->item, left,
+                   purchase->quantity);
       return FALSE;
     }
   receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
