@@ -70,6 +70,11 @@ extern const ReserveCommand reserve_orders_command;
 extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
 extern const ReserveCommand reserve_watch_command;
+extern const ReserveCommand reserve_hold_command;
+extern const ReserveCommand reserve_confirm_command;
+extern const ReserveCommand reserve_release_command;
+extern const ReserveCommand reserve_extend_command;
+extern const ReserveCommand reserve_holds_command;
 
 /* Every subcommand, race and bench included, in the order the help lists
  * them; NULL-terminated. */

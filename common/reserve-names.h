@@ -42,8 +42,19 @@
 #define RESERVE_PAGE_LIMIT_DEFAULT 1000u
 
 /* Keys of the a{sv} arguments and of GetItem's answer. */
-#define RESERVE_OPTION_REQUEST_ID     "request_id"
-#define RESERVE_OPTION_PER_USER_LIMIT "per_user_limit"
+#define RESERVE_OPTION_REQUEST_ID            "request_id"
+#define RESERVE_OPTION_PER_USER_LIMIT        "per_user_limit"
+#define RESERVE_OPTION_TTL                   "ttl"
+#define RESERVE_OPTION_RELEASE_ON_DISCONNECT "release_on_disconnect"
+#define RESERVE_OPTION_OR_BUY                "or_buy"
+
+/* Holds: the longest a hold may live from its creation, however often it
+ * is extended (MaxHoldSeconds), and how many live holds one uid may have
+ * (MaxHoldsPerUid). */
+#define RESERVE_MAX_HOLD_SECONDS_DEFAULT  7200u
+#define RESERVE_MAX_HOLD_SECONDS_MAX      31536000u
+#define RESERVE_MAX_HOLDS_PER_UID_DEFAULT 32u
+#define RESERVE_MAX_HOLDS_PER_UID_MAX     1000000u
 
 /* Keys of the query of ListOrdersPage and ListItemsPage. */
 #define RESERVE_QUERY_LIMIT          "limit"

@@ -119,6 +119,12 @@ reserved_call_get_caller (ReservedCall *call)
   return call->caller;
 }
 
+const char *
+reserved_call_get_sender (ReservedCall *call)
+{
+  return g_dbus_method_invocation_get_sender (call->invocation);
+}
+
 gboolean
 reserved_call_is_admin (ReservedCall *call)
 {

@@ -98,6 +98,8 @@ void reserved_dispatcher_stop (ReservedDispatcher *self);
 gpointer reserved_call_get_handler_data (ReservedCall *call);
 const ReservedArg *reserved_call_get_args (ReservedCall *call);
 uid_t reserved_call_get_caller (ReservedCall *call);
+/* The unique bus name of the connection that sent the call. */
+const char *reserved_call_get_sender (ReservedCall *call);
 /* Whether the caller was allowed the method's action: always TRUE for
  * ADMIN, and for OWNER when it does not own the target. */
 gboolean reserved_call_is_admin (ReservedCall *call);

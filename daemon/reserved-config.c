@@ -13,10 +13,7 @@
 #define GROUP "reserved"
 
 static const char *const known_keys[] = {
-  "DefaultItem",
-  "InitialCapacity",
-  "BusyTimeout",
-  NULL,
+  "DefaultItem", "InitialCapacity", "BusyTimeout", "MaxHoldSeconds", "MaxHoldsPerUid", NULL,
 };
 
 ReservedConfig *
@@ -27,6 +24,8 @@ reserved_config_new_default (void)
   config->default_item = g_strdup (RESERVE_DEFAULT_ITEM);
   config->initial_capacity = RESERVE_DEFAULT_CAPACITY;
   config->busy_timeout_ms = RESERVE_BUSY_TIMEOUT_DEFAULT_MS;
+  config->max_hold_seconds = RESERVE_MAX_HOLD_SECONDS_DEFAULT;
+  config->max_holds_per_uid = RESERVE_MAX_HOLDS_PER_UID_DEFAULT;
   config->retired_keys = g_new0 (char *, 1);
   return config;
 }
@@ -53,6 +52,33 @@ bad_value (GError **error,
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                "%s: [" GROUP "] %s = %s is not valid: %s", origin, key, described, allowed);
   return FALSE;
+}
+
+/* An optional key holding a whole number of @unit from @min to @max. */
+static gboolean
+parse_whole_number (GKeyFile *keyfile,
+                    const char *origin,
+                    const char *key,
+                    guint32 min,
+                    guint32 max,
+                    const char *unit,
+                    guint32 *value,
+                    GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *allowed = NULL;
+  guint64 number = 0;
+
+  if (!g_key_file_has_key (keyfile, GROUP, key, NULL))
+    return TRUE;
+  text = g_key_file_get_value (keyfile, GROUP, key, NULL);
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, min, max, &number, NULL))
+    {
+      *value = (guint32) number;
+      return TRUE;
+    }
+  allowed = g_strdup_printf ("a whole number of %s from %u to %u", unit, min, max);
+  return bad_value (error, origin, key, text ? text : "", allowed);
 }
 
 /* Keys of earlier versions that are read no more: a file that has them
@@ -194,6 +220,12 @@ reserved_config_parse (const char *data, gsize length, const char *origin, GErro
         }
       config->busy_timeout_ms = (guint32) milliseconds;
     }
+
+  if (!parse_whole_number (keyfile, origin, "MaxHoldSeconds", 1, RESERVE_MAX_HOLD_SECONDS_MAX,
+                           "seconds", &config->max_hold_seconds, error) ||
+      !parse_whole_number (keyfile, origin, "MaxHoldsPerUid", 1, RESERVE_MAX_HOLDS_PER_UID_MAX,
+                           "holds", &config->max_holds_per_uid, error))
+    return NULL;
 
   g_strfreev (config->retired_keys);
   config->retired_keys = find_retired_keys (keyfile);

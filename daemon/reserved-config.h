@@ -12,6 +12,8 @@ typedef struct {
   char *default_item;
   guint32 initial_capacity;
   guint32 busy_timeout_ms;
+  guint32 max_hold_seconds;  /* MaxHoldSeconds */
+  guint32 max_holds_per_uid; /* MaxHoldsPerUid */
   /* Keys of earlier versions given a value, which this one does not read
    * (AdminUsers, AdminGroups: administrators are polkit's to decide). */
   char **retired_keys;

@@ -149,6 +149,8 @@ reserved_daemon_initable_init_sync (GInitable *initable, GCancellable *cancellab
   authority = self->bus_type == G_BUS_TYPE_SYSTEM ? reserved_authority_new_polkit (self->connection)
                                                   : reserved_authority_new_owner (getuid ());
   self->service = reserved_service_new (self->store, authority, config->default_item);
+  reserved_service_set_hold_limits (self->service, config->max_hold_seconds,
+                                    config->max_holds_per_uid);
   if (!reserved_service_export (self->service, self->connection, &local_error))
     {
       g_set_error (error, local_error->domain, local_error->code, "cannot export %s: %s",

@@ -97,3 +97,12 @@ const ReservedOptionSpec reserved_list_orders_page_query[] = {
 const ReservedOptionSpec reserved_list_items_page_query[] = { { RESERVE_QUERY_LIMIT, "u" },
                                                               { RESERVE_QUERY_CURSOR, "s" },
                                                               { NULL } };
+
+const ReservedOptionSpec reserved_hold_options[] = {
+  { RESERVE_OPTION_REQUEST_ID, "s" },
+  { RESERVE_OPTION_TTL, "u" },
+  { RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b" },
+  { NULL },
+};
+
+const ReservedOptionSpec reserved_confirm_options[] = { { RESERVE_OPTION_OR_BUY, "b" }, { NULL } };

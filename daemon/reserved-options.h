@@ -25,5 +25,7 @@ extern const ReservedOptionSpec reserved_buy_options[];
 extern const ReservedOptionSpec reserved_create_item_options[];
 extern const ReservedOptionSpec reserved_list_orders_page_query[];
 extern const ReservedOptionSpec reserved_list_items_page_query[];
+extern const ReservedOptionSpec reserved_hold_options[];
+extern const ReservedOptionSpec reserved_confirm_options[];
 
 G_END_DECLS

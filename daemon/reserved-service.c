@@ -5,12 +5,16 @@
 
 #include "reserved-service.h"
 
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
+
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserve-validate.h"
 #include "reserved-audit.h"
 #include "reserved-call.h"
 #include "reserved-callers.h"
+#include "reserved-holds.h"
 #include "reserved-options.h"
 
 /* The polkit actions, one per thing only an administrator may do; their
@@ -28,6 +32,9 @@ struct _ReservedService {
   GHashTable *stock_changes;      /* item -> latest remaining, not yet signalled */
   guint stock_changes_id;
   gboolean stopping;
+  ReservedHolds *holds; /* from export on */
+  guint32 max_hold_seconds;
+  guint32 max_holds_per_uid;
 };
 
 G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON)
@@ -62,6 +69,8 @@ stock_changed (ReservedService *self, const char *item, guint32 remaining)
     self->stock_changes_id = g_idle_add (emit_stock_changes, self);
 }
 
+static void take_ended (ReservedService *self, GAsyncResult *result);
+
 static ReservedService *
 service_of (ReservedCall *call)
 {
@@ -70,15 +79,19 @@ service_of (ReservedCall *call)
 
 /* --- Buy(s item, s user, u quantity, a{sv} options) ------------------------------ */
 
+/* Buy's and Hold's (s item, s user, u quantity, a{sv} options). */
 static gboolean
-check_purchase (const ReservedArg *args, const char *method, GError **error)
+check_buy_arguments (const ReservedArg *args,
+                     const ReservedOptionSpec *options,
+                     const char *method,
+                     GError **error)
 {
   const char *request_id;
 
   return reserve_validate_item_name (args[0].s, error) &&
          reserve_validate_user_name (args[1].s, error) &&
          reserve_validate_range ("quantity", args[2].u, 1, RESERVE_BUY_QUANTITY_MAX, error) &&
-         reserved_options_check (args[3].v, reserved_buy_options, method, error) &&
+         reserved_options_check (args[3].v, options, method, error) &&
          (!g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id) ||
           reserve_validate_request_id (request_id, error));
 }
@@ -86,7 +99,7 @@ check_purchase (const ReservedArg *args, const char *method, GError **error)
 static gboolean
 check_buy (const ReservedArg *args, GError **error)
 {
-  return check_purchase (args, "Buy", error);
+  return check_buy_arguments (args, reserved_buy_options, "Buy", error);
 }
 
 /* What Buy and BuyWithDetails share once the store has answered: FALSE
@@ -100,6 +113,9 @@ finish_purchase (ReservedCall *call, GAsyncResult *result, ReservedReceipt *rece
   const char *request_id = NULL;
   ReservedAuditRecord record;
 
+  /* Holds the purchase found overdue ended in its transaction, whatever
+   * became of the purchase itself. */
+  take_ended (self, result);
   g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
   if (!reserved_store_buy_finish (self->store, result, receipt, &error))
     {
@@ -174,7 +190,7 @@ buy (ReservedCall *call, const ReservedArg *args)
 static gboolean
 check_buy_with_details (const ReservedArg *args, GError **error)
 {
-  return check_purchase (args, "BuyWithDetails", error);
+  return check_buy_arguments (args, reserved_buy_options, "BuyWithDetails", error);
 }
 
 static void
@@ -332,6 +348,8 @@ get_item (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "remaining", "u", item.remaining);
   g_variant_dict_insert (&info, "sold", "u", item.sold);
   g_variant_dict_insert (&info, RESERVE_OPTION_PER_USER_LIMIT, "u", item.per_user_limit);
+  g_variant_dict_insert (&info, "held", "u", item.held);
+  g_variant_dict_insert (&info, "available", "u", item.available);
   reserved_item_clear (&item);
   reserve_reserve1_complete_get_item (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                       g_variant_dict_end (&info));
@@ -759,6 +777,366 @@ restock (ReservedCall *call, const ReservedArg *args)
   reserved_store_restock_async (service_of (call)->store, args[0].s, args[1].u, on_restocked, call);
 }
 
+/* --- holds ------------------------------------------------------------------------------ */
+
+/* Each hold that a committed write ended is announced once, with the
+ * stock its units went back to. */
+static void
+holds_ended (ReservedService *self, GArray *ended)
+{
+  for (guint i = 0; i < ended->len; i++)
+    {
+      const ReservedEndedHold *end = &g_array_index (ended, ReservedEndedHold, i);
+
+      g_debug ("Hold %" G_GUINT64_FORMAT " of %s ended (%s), %u left", end->hold, end->item,
+               end->reason, end->remaining);
+      reserved_holds_forget (self->holds, end->hold);
+      reserve_reserve1_emit_hold_ended (RESERVE_RESERVE1 (self), end->hold, end->item, end->reason);
+      stock_changed (self, end->item, end->remaining);
+    }
+}
+
+static void
+take_ended (ReservedService *self, GAsyncResult *result)
+{
+  g_autoptr(GArray) ended = reserved_store_take_ended_holds (self->store, result);
+
+  holds_ended (self, ended);
+}
+
+static void
+on_holds_ended (ReservedHolds *holds, GArray *ended, ReservedService *self)
+{
+  holds_ended (self, ended);
+}
+
+/* MaxHoldSeconds, for the argument checks, which run before anything of
+ * the call's service is at hand: InvalidArgument comes before every other
+ * error (docs/api.md), so a ttl past it must be refused there. Set from
+ * the configuration before the service is exported. */
+static guint32 max_hold_seconds_for_checks = RESERVE_MAX_HOLD_SECONDS_DEFAULT;
+
+static gboolean
+check_ttl_in_range (guint32 ttl, GError **error)
+{
+  if (ttl <= max_hold_seconds_for_checks)
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "ttl %u is too long: a hold lasts 1 to %u seconds (MaxHoldSeconds)", ttl,
+               max_hold_seconds_for_checks);
+  return FALSE;
+}
+
+/* Hold(s item, s user, u quantity, a{sv} options) */
+
+static gboolean
+check_hold (const ReservedArg *args, GError **error)
+{
+  guint32 ttl = 0;
+  gboolean bound = FALSE;
+
+  if (!check_buy_arguments (args, reserved_hold_options, "Hold", error))
+    return FALSE;
+  g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
+  if (!check_ttl_in_range (ttl, error))
+    return FALSE;
+  /* A hold with neither would never come back by itself. */
+  if (ttl == 0 && !bound)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "a hold needs a ttl of 1 second or more, or release_on_disconnect: "
+                   "otherwise nothing would ever end it (ttl was %u)",
+                   ttl);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  ReservedCall *call;
+  char *holder; /* nullable */
+  int fifo;     /* HoldFd: the write end for the caller, else -1 */
+} HoldCall;
+
+static void
+on_held (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HoldCall *hold_call = user_data;
+  ReservedCall *call = hold_call->call;
+  g_autofree char *holder = hold_call->holder;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+  ReservedHoldReceipt receipt = { 0 };
+
+  int fifo = hold_call->fifo;
+
+  g_free (hold_call);
+  take_ended (self, result);
+  if (!reserved_store_hold_finish (self->store, result, &receipt, &error))
+    {
+      if (fifo >= 0)
+        {
+          close (fifo);
+          reserved_holds_fifo_abandon (self->holds, holder);
+        }
+      reserved_call_fail (call, error);
+      return;
+    }
+  if (!receipt.replayed)
+    {
+      g_debug ("Hold %" G_GUINT64_FORMAT ": %u × %s by uid %u, %u left, expires %" G_GINT64_FORMAT,
+               receipt.hold, args[2].u, args[0].s, (guint) reserved_call_get_caller (call),
+               receipt.remaining, receipt.expires);
+      stock_changed (self, args[0].s, receipt.remaining);
+    }
+  reserved_holds_reschedule (self->holds);
+  if (fifo >= 0)
+    {
+      g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array (&fifo, 1);
+
+      /* A replayed request_id answers with a new descriptor for a hold
+       * bound to another: that one, not this, keeps the hold. */
+      if (!receipt.replayed)
+        reserved_holds_fifo_bind (self->holds, holder, receipt.hold);
+      reserve_reserve1_complete_hold_fd (RESERVE_RESERVE1 (self), reserved_call_end (call), fds,
+                                         receipt.hold, g_variant_new_handle (0), receipt.expires,
+                                         receipt.remaining);
+      /* Sent: the caller's copies alone keep the FIFO open now. */
+      if (receipt.replayed)
+        reserved_holds_fifo_abandon (self->holds, holder);
+      return;
+    }
+  if (holder != NULL)
+    reserved_holds_check_holder (self->holds, holder);
+  reserve_reserve1_complete_hold (RESERVE_RESERVE1 (self), reserved_call_end (call), receipt.hold,
+                                  receipt.expires, receipt.remaining);
+}
+
+static void
+start_hold (ReservedCall *call, const ReservedArg *args, gboolean with_fd)
+{
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  const char *request_id = NULL;
+  guint32 ttl = 0;
+  gboolean bound = FALSE;
+  HoldCall *hold_call;
+  g_autofree char *fifo_holder = NULL;
+  int fifo = -1;
+
+  g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
+  if (with_fd && (fifo = reserved_holds_open_fifo (self->holds, &fifo_holder, &error)) < 0)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  hold_call = g_new0 (HoldCall, 1);
+  hold_call->call = call;
+  hold_call->fifo = fifo;
+  /* A descriptor binds the hold; release_on_disconnect is then moot. */
+  if (with_fd)
+    hold_call->holder = g_steal_pointer (&fifo_holder);
+  else if (bound)
+    {
+      /* Watched before the write is queued: a departure seen from now on
+       * is queued behind it, and ends it. */
+      hold_call->holder = reserved_holds_holder_of (self->holds, reserved_call_get_sender (call));
+      reserved_holds_watch (self->holds, hold_call->holder);
+    }
+  reserved_store_hold_async (self->store,
+                             &(ReservedHoldRequest){
+                               .item = args[0].s,
+                               .user = args[1].s,
+                               .quantity = args[2].u,
+                               .caller = reserved_call_get_caller (call),
+                               .request_id = request_id,
+                               .ttl = ttl,
+                               .holder = hold_call->holder,
+                               .max_holds = self->max_holds_per_uid,
+                             },
+                             on_held, hold_call);
+}
+
+static void
+hold (ReservedCall *call, const ReservedArg *args)
+{
+  start_hold (call, args, FALSE);
+}
+
+/* HoldFd(s item, s user, u quantity, a{sv} options): the same as Hold, and
+ * ttl may be left out, since the descriptor ends it. */
+static gboolean
+check_hold_fd (const ReservedArg *args, GError **error)
+{
+  guint32 ttl = 0;
+
+  g_variant_lookup (args[3].v, RESERVE_OPTION_TTL, "u", &ttl);
+  return check_buy_arguments (args, reserved_hold_options, "HoldFd", error) &&
+         check_ttl_in_range (ttl, error);
+}
+
+static void
+hold_fd (ReservedCall *call, const ReservedArg *args)
+{
+  start_hold (call, args, TRUE);
+}
+
+/* Confirm, Release, Extend (t hold, ...): the hold's maker, or an
+ * administrator. Hold ids only grow and are not secret, as order ids are
+ * not, so another caller's hold is PermissionDenied, not NoSuchHold:
+ * nothing is hidden by pretending it does not exist. */
+static gboolean
+owns_hold (ReservedCall *call, gboolean *owned, GError **error)
+{
+  g_auto(ReservedHold) hold = { 0 };
+
+  if (!reserved_store_get_hold (service_of (call)->store, reserved_call_get_args (call)[0].t, &hold,
+                                error))
+    return FALSE;
+  *owned = hold.caller == reserved_call_get_caller (call);
+  return TRUE;
+}
+
+static gboolean
+check_confirm (const ReservedArg *args, GError **error)
+{
+  return reserved_options_check (args[1].v, reserved_confirm_options, "Confirm", error);
+}
+
+static void
+on_confirmed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *item = NULL;
+  guint64 order = 0;
+  guint32 remaining = 0;
+
+  take_ended (self, result);
+  if (!reserved_store_confirm_finish (self->store, result, &order, &remaining, &item, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  stock_changed (self, item, remaining);
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_confirm (RESERVE_RESERVE1 (self), reserved_call_end (call), order,
+                                     remaining);
+}
+
+static void
+confirm (ReservedCall *call, const ReservedArg *args)
+{
+  gboolean or_buy = FALSE;
+
+  g_variant_lookup (args[1].v, RESERVE_OPTION_OR_BUY, "b", &or_buy);
+  reserved_store_confirm_async (service_of (call)->store, args[0].t, or_buy, on_confirmed, call);
+}
+
+static void
+on_released (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  guint32 remaining = 0;
+
+  take_ended (self, result);
+  if (!reserved_store_release_finish (self->store, result, &remaining, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_release (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
+}
+
+static void
+release (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_release_async (service_of (call)->store, args[0].t, on_released, call);
+}
+
+static gboolean
+check_extend (const ReservedArg *args, GError **error)
+{
+  if (args[1].u == 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "ttl 0 is too short: a hold is extended by 1 second or more");
+      return FALSE;
+    }
+  return check_ttl_in_range (args[1].u, error);
+}
+
+static void
+on_extended (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  gint64 expires = 0;
+
+  take_ended (self, result);
+  if (!reserved_store_extend_finish (self->store, result, &expires, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_extend (RESERVE_RESERVE1 (self), reserved_call_end (call), expires);
+}
+
+static void
+extend (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+
+  reserved_store_extend_async (self->store, args[0].t, args[1].u, self->max_hold_seconds,
+                               on_extended, call);
+}
+
+/* ListHolds(s user): everyone may list the holds they made. */
+static gboolean
+lists_own_holds (ReservedCall *call, gboolean *owned, GError **error)
+{
+  *owned = TRUE;
+  return TRUE;
+}
+
+static void
+list_holds (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  const char *user = args[0].s;
+  uid_t caller = reserved_call_get_caller (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) holds = NULL;
+  GVariantBuilder builder;
+
+  holds = reserved_store_list_holds (self->store, user[0] != '\0' ? user : NULL,
+                                     reserved_call_is_admin (call) ? NULL : &caller, &error);
+  if (holds == NULL)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tssuxx)"));
+  for (guint i = 0; i < holds->len; i++)
+    {
+      const ReservedHold *hold = &g_array_index (holds, ReservedHold, i);
+      g_variant_builder_add (&builder, "(tssuxx)", hold->id, hold->item, hold->user, hold->quantity,
+                             hold->created, hold->expires);
+    }
+  reserve_reserve1_complete_list_holds (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                        g_variant_builder_end (&builder));
+}
+
 /* --- the table ------------------------------------------------------------------------- */
 
 static const ReservedMethod methods[] = {
@@ -788,6 +1166,20 @@ static const ReservedMethod methods[] = {
     .handler = list_orders_page },
   { "ListItemsPage", RESERVED_ACCESS_ANYONE, .check = check_list_items_page,
     .handler = list_items_page },
+  { "Hold", RESERVED_ACCESS_CALLER, .check = check_hold, .handler = hold },
+  { "HoldFd", RESERVED_ACCESS_CALLER, .check = check_hold_fd, .handler = hold_fd },
+  { "Confirm", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "confirm a hold made by another user (only its maker or an administrator may)",
+    .check = check_confirm, .is_owner = owns_hold, .handler = confirm },
+  { "Release", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "release a hold made by another user (only its maker or an administrator may)",
+    .is_owner = owns_hold, .handler = release },
+  { "Extend", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "extend a hold made by another user (only its maker or an administrator may)",
+    .check = check_extend, .is_owner = owns_hold, .handler = extend },
+  { "ListHolds", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS, "list the holds of every caller",
+    .check = check_list_orders, .is_owner = lists_own_holds, .owner_sees_own = TRUE,
+    .handler = list_holds },
 };
 
 const ReservedMethod *
@@ -840,7 +1232,19 @@ reserved_service_new (ReservedStore *store, ReservedAuthority *authority, const 
   self->authority = g_object_ref (authority);
   reserve_reserve1_set_version (RESERVE_RESERVE1 (self), RESERVED_VERSION);
   reserve_reserve1_set_default_item (RESERVE_RESERVE1 (self), default_item);
+  self->max_hold_seconds = RESERVE_MAX_HOLD_SECONDS_DEFAULT;
+  self->max_holds_per_uid = RESERVE_MAX_HOLDS_PER_UID_DEFAULT;
   return self;
+}
+
+void
+reserved_service_set_hold_limits (ReservedService *self,
+                                  guint32 max_hold_seconds,
+                                  guint32 max_holds_per_uid)
+{
+  self->max_hold_seconds = max_hold_seconds;
+  max_hold_seconds_for_checks = max_hold_seconds;
+  self->max_holds_per_uid = max_holds_per_uid;
 }
 
 gboolean
@@ -853,6 +1257,8 @@ reserved_service_export (ReservedService *self, GDBusConnection *connection, GEr
     reserved_dispatcher_new (reserve_reserve1_interface_info (), methods, G_N_ELEMENTS (methods),
                              callers, self->authority, G_OBJECT (self));
   g_signal_connect (self->dispatcher, "drained", G_CALLBACK (on_drained), self);
+  self->holds = reserved_holds_new (self->store, connection);
+  g_signal_connect (self->holds, "ended", G_CALLBACK (on_holds_ended), self);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                            RESERVE_OBJECT_PATH, error);
 }
@@ -880,6 +1286,9 @@ reserved_service_dispose (GObject *object)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   if (self->dispatcher != NULL)
     g_signal_handlers_disconnect_by_data (self->dispatcher, self);
+  if (self->holds != NULL)
+    g_signal_handlers_disconnect_by_data (self->holds, self);
+  g_clear_object (&self->holds);
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_object (&self->dispatcher);

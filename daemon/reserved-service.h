@@ -21,6 +21,11 @@ G_DECLARE_FINAL_TYPE (ReservedService, reserved_service, RESERVED, SERVICE, Rese
 ReservedService *
 reserved_service_new (ReservedStore *store, ReservedAuthority *authority, const char *default_item);
 
+/* MaxHoldSeconds and MaxHoldsPerUid. */
+void reserved_service_set_hold_limits (ReservedService *self,
+                                       guint32 max_hold_seconds,
+                                       guint32 max_holds_per_uid);
+
 gboolean
 reserved_service_export (ReservedService *self, GDBusConnection *connection, GError **error);
 

@@ -16,6 +16,8 @@
 #include "reserve-error.h"
 #include "reserve-names.h"
 #include "reserve-validate.h"
+#include "reserved-clock.h"
+#include "reserved-store-holds.h"
 
 /* "RSVD": marks a file as a reserved database, so that another
  * application's SQLite file is refused instead of migrated. */
@@ -49,6 +51,29 @@ static const char *const migrations[] = {
   /* Covers both the per-user limit and the units sold of an item. */
   "CREATE INDEX orders_active_by_item ON orders (item_id, customer, quantity)"
   "  WHERE cancelled = 0;",
+  /* 1 -> 2: holds. A hold is live while ended is NULL; expires is the
+   * daemon's time (reserved-clock.h) at which it ends, 0 for none; ttl is
+   * the span last granted, which bounds what is left after a restart. */
+  "CREATE TABLE holds ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  item_id INTEGER NOT NULL REFERENCES items (id),"
+  "  customer TEXT NOT NULL,"
+  "  quantity INTEGER NOT NULL CHECK (quantity > 0),"
+  "  caller_uid INTEGER NOT NULL,"
+  "  request_id TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  expires INTEGER NOT NULL CHECK (expires >= 0),"
+  "  ttl INTEGER NOT NULL CHECK (ttl >= 0),"
+  "  holder TEXT,"
+  "  ended TEXT CHECK (ended IN ('confirmed', 'released', 'expired', 'disconnected', 'closed')),"
+  "  order_id INTEGER REFERENCES orders (id)"
+  ") STRICT;"
+  "CREATE UNIQUE INDEX holds_by_request ON holds (caller_uid, request_id)"
+  "  WHERE request_id IS NOT NULL;"
+  "CREATE INDEX holds_live_by_item ON holds (item_id, customer, quantity) WHERE ended IS NULL;"
+  "CREATE INDEX holds_live_by_expiry ON holds (expires) WHERE ended IS NULL AND expires > 0;"
+  "CREATE INDEX holds_live_by_caller ON holds (caller_uid) WHERE ended IS NULL;"
+  "CREATE INDEX holds_live_by_holder ON holds (holder) WHERE ended IS NULL AND holder IS NOT NULL;",
 };
 
 
@@ -65,8 +90,12 @@ static const char *const statement_sql[N_STMTS] = {
                         " FROM orders o JOIN items i ON i.id = o.item_id"
                         " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
   [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, remaining, per_user_limit FROM items WHERE name = ?1",
-  [STMT_ACTIVE_UNITS_OF_CUSTOMER] = "SELECT COALESCE(SUM(quantity), 0) FROM orders"
-                                    " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0",
+  /* The per-user limit counts live holds with the orders: a hold is a
+   * purchase not yet paid for. */
+  [STMT_ACTIVE_UNITS_OF_CUSTOMER] = "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM orders"
+                                    " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0)"
+                                    " + (SELECT COALESCE(SUM(quantity), 0) FROM holds"
+                                    " WHERE item_id = ?1 AND customer = ?2 AND ended IS NULL)",
   [STMT_TAKE_STOCK] = "UPDATE items SET remaining = remaining - ?2"
                       " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
   [STMT_INSERT_ORDER] =
@@ -80,7 +109,12 @@ static const char *const statement_sql[N_STMTS] = {
     "UPDATE items SET remaining = remaining + ?2 WHERE id = ?1 RETURNING remaining",
   [STMT_GET_ITEM] = "SELECT name, capacity, remaining, per_user_limit,"
                     " (SELECT COALESCE(SUM(quantity), 0) FROM orders"
-                    "   WHERE item_id = items.id AND cancelled = 0)"
+                    "   WHERE item_id = items.id AND cancelled = 0),"
+                    " (SELECT COALESCE(SUM(quantity), 0) FROM holds"
+                    "   WHERE item_id = items.id AND ended IS NULL),"
+                    " (SELECT COALESCE(SUM(quantity), 0) FROM holds"
+                    "   WHERE item_id = items.id AND ended IS NULL AND expires > 0"
+                    "   AND expires <= ?2)"
                     " FROM items WHERE name = ?1",
   [STMT_LIST_ITEMS] = "SELECT name, capacity, remaining, per_user_limit FROM items ORDER BY name",
   [STMT_LIST_ORDERS_OF_CUSTOMER] =
@@ -768,6 +802,8 @@ store_connection_close (StoreConnection *c)
 {
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&c->stmts[i], sqlite3_finalize);
+  for (guint i = 0; i < G_N_ELEMENTS (c->hold_stmts); i++)
+    g_clear_pointer (&c->hold_stmts[i], sqlite3_finalize);
   if (c->db != NULL && sqlite3_close (c->db) != SQLITE_OK)
     g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
   c->db = NULL;
@@ -877,6 +913,8 @@ store_sql_buy (StoreConnection *c,
   item_id = sqlite3_column_int64 (item, 0);
   limit = (guint32) sqlite3_column_int64 (item, 2);
 
+  if (!store_holds_end_overdue (c, item_id, error))
+    return FALSE;
   if (limit > 0 && !check_per_user_limit (c, purchase, item_id, limit, error))
     return FALSE;
 
@@ -888,9 +926,15 @@ store_sql_buy (StoreConnection *c,
     return FALSE;
   if (!found)
     {
+      gint64 left = sqlite3_column_int64 (item, 1);
+
+      /* Overdue holds this purchase ended gave units back since the item
+       * was read; the last of them says how many are left. */
+      if (c->ended != NULL && c->ended->len > 0)
+        left = g_array_index (c->ended, ReservedEndedHold, c->ended->len - 1).remaining;
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", purchase->item,
-                   (gint64) sqlite3_column_int64 (item, 1), purchase->quantity);
+                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", purchase->item, left,
+                   purchase->quantity);
       return FALSE;
     }
   receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
@@ -1065,6 +1109,7 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   gboolean found = FALSE;
 
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, reserved_clock_now ());
   if (!step_row (c, stmt, &found, error, "look up the item"))
     return FALSE;
   if (!found)
@@ -1074,6 +1119,10 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   out->remaining = (guint32) sqlite3_column_int64 (stmt, 2);
   out->per_user_limit = (guint32) sqlite3_column_int64 (stmt, 3);
   out->sold = (guint32) sqlite3_column_int64 (stmt, 4);
+  out->held = (guint32) sqlite3_column_int64 (stmt, 5);
+  /* Holds past their expiry that no transaction has ended yet: any
+   * purchase or hold of the item ends them first, so they are for sale. */
+  out->available = out->remaining + (guint32) sqlite3_column_int64 (stmt, 6);
   return TRUE;
 }
 
@@ -1193,4 +1242,28 @@ store_sql_create_item (StoreConnection *c,
                        GError **error)
 {
   return insert_item (c, name, capacity, per_user_limit, error);
+}
+
+/* --- for the other bodies (reserved-store-holds.c) ---------------------------- */
+
+gboolean
+store_sql_step_row (StoreConnection *c,
+                    sqlite3_stmt *stmt,
+                    gboolean *found,
+                    GError **error,
+                    const char *doing)
+{
+  return step_row (c, stmt, found, error, doing);
+}
+
+gboolean
+store_sql_step_done (StoreConnection *c, sqlite3_stmt *stmt, GError **error, const char *doing)
+{
+  return step_done (c, stmt, error, doing);
+}
+
+gboolean
+store_sql_storage_error (StoreConnection *c, GError **error, const char *doing)
+{
+  return set_storage_error (c, error, doing);
 }

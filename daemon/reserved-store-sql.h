@@ -42,6 +42,10 @@ typedef struct {
   guint busy_timeout_ms; /* set before opening */
   sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
+  sqlite3_stmt *hold_stmts[24]; /* reserved-store-holds.c's, prepared on first use */
+  /* Set by the writer for the operation it runs: holds the operation
+   * ended (element-type ReservedEndedHold), kept only if it commits. */
+  GArray *ended;
 } StoreConnection;
 
 /* Opens the file for the first connection: a fresh database is first
@@ -108,5 +112,15 @@ store_sql_list_orders_page (StoreConnection *c, const ReservedOrderQuery *query,
 /* At most @limit items named after @after (NULL: from the first), by name. */
 GArray *
 store_sql_list_items_page (StoreConnection *c, const char *after, guint limit, GError **error);
+
+/* For the bodies in other files: as their static namesakes. */
+gboolean store_sql_step_row (StoreConnection *c,
+                             sqlite3_stmt *stmt,
+                             gboolean *found,
+                             GError **error,
+                             const char *doing);
+gboolean
+store_sql_step_done (StoreConnection *c, sqlite3_stmt *stmt, GError **error, const char *doing);
+gboolean store_sql_storage_error (StoreConnection *c, GError **error, const char *doing);
 
 G_END_DECLS

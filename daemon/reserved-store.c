@@ -4,6 +4,7 @@
 #include "reserved-store.h"
 
 #include "reserve-error.h"
+#include "reserved-store-holds.h"
 #include "reserved-store-sql.h"
 
 /* A batch larger than this is split: the replies of the first ones should
@@ -15,6 +16,11 @@ typedef enum {
   WRITE_CANCEL,
   WRITE_CREATE_ITEM,
   WRITE_RESTOCK,
+  WRITE_HOLD,
+  WRITE_CONFIRM,
+  WRITE_RELEASE,
+  WRITE_EXTEND,
+  WRITE_END_HOLDS,
 } WriteKind;
 
 /* One queued write: its inputs (copied, so the caller's strings may go),
@@ -32,6 +38,20 @@ typedef struct {
   guint32 remaining;
   char *item_out;
   GError *error;
+  /* holds */
+  guint64 hold;
+  guint32 ttl;
+  guint32 max;     /* MaxHoldsPerUid for a hold, MaxHoldSeconds to extend */
+  char *holder;    /* hold; end_holds: whose (NULL: the overdue ones) */
+  char *reason;    /* end_holds */
+  gboolean or_buy; /* confirm */
+  ReservedHoldReceipt hold_receipt;
+  gint64 expires;
+  GArray *ended; /* ReservedEndedHold: what it ended */
+  gboolean committed;
+  /* The answer of an operation that committed (it ended an overdue hold)
+   * and yet must tell its caller HoldEnded. */
+  GError *late;
 } WriteOp;
 
 struct _ReservedStore {
@@ -68,7 +88,11 @@ write_op_free (WriteOp *op)
   g_free (op->user);
   g_free (op->request_id);
   g_free (op->item_out);
+  g_free (op->holder);
+  g_free (op->reason);
+  g_clear_pointer (&op->ended, g_array_unref);
   g_clear_error (&op->error);
+  g_clear_error (&op->late);
   g_free (op);
 }
 
@@ -96,6 +120,31 @@ run_write (StoreConnection *c, WriteOp *op)
       return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->error);
     case WRITE_RESTOCK:
       return store_sql_restock (c, op->item, op->quantity, &op->remaining, &op->error);
+    case WRITE_HOLD:
+      {
+        const ReservedHoldRequest request = {
+          .item = op->item,
+          .user = op->user,
+          .quantity = op->quantity,
+          .caller = op->caller,
+          .request_id = op->request_id,
+          .ttl = op->ttl,
+          .holder = op->holder,
+          .max_holds = op->max,
+        };
+        return store_holds_hold (c, &request, &op->hold_receipt, &op->error);
+      }
+    case WRITE_CONFIRM:
+      return store_holds_confirm (c, op->hold, op->or_buy, &op->order, &op->remaining,
+                                  &op->item_out, &op->late, &op->error);
+    case WRITE_RELEASE:
+      return store_holds_release (c, op->hold, &op->remaining, &op->late, &op->error);
+    case WRITE_EXTEND:
+      return store_holds_extend (c, op->hold, op->ttl, op->max, &op->expires, &op->late,
+                                 &op->error);
+    case WRITE_END_HOLDS:
+      return op->holder != NULL ? store_holds_end_of_holder (c, op->holder, op->reason, &op->error)
+                                : store_holds_end_overdue (c, -1, &op->error);
     default:
       g_assert_not_reached ();
     }
@@ -121,13 +170,23 @@ fail_uncommitted (GPtrArray *ops, guint first, guint last, const GError *cause)
 static gboolean
 run_in_savepoint (StoreConnection *c, WriteOp *op, guint *kept, GError **transaction_error)
 {
+  gboolean done;
+
   if (!store_sql_savepoint (c, transaction_error))
     return FALSE;
-  if (run_write (c, op))
+  /* The holds the operation ends, announced only if it stands. */
+  g_clear_pointer (&op->ended, g_array_unref);
+  op->ended = g_array_new (FALSE, TRUE, sizeof (ReservedEndedHold));
+  g_array_set_clear_func (op->ended, (GDestroyNotify) reserved_ended_hold_clear);
+  c->ended = op->ended;
+  done = run_write (c, op);
+  c->ended = NULL;
+  if (done)
     {
       (*kept)++;
       return store_sql_release (c, transaction_error);
     }
+  g_array_set_size (op->ended, 0);
 
   /* An I/O error or a full disk may have made SQLite roll back the whole
    * transaction; then there is no savepoint left to return to. */
@@ -148,6 +207,10 @@ return_results (GPtrArray *tasks)
       GTask *task = g_ptr_array_index (tasks, i);
       WriteOp *op = g_task_get_task_data (task);
 
+      if (!op->committed && op->ended != NULL)
+        g_array_set_size (op->ended, 0);
+      if (op->error == NULL && op->late != NULL)
+        op->error = g_steal_pointer (&op->late);
       if (op->error != NULL)
         g_task_return_error (task, g_steal_pointer (&op->error));
       else
@@ -274,6 +337,8 @@ run_batch (ReservedStore *self, GPtrArray *ops)
           self->stats.operations += i - first_in_transaction;
           self->stats.largest_batch = MAX (self->stats.largest_batch, i - first_in_transaction);
           g_mutex_unlock (&self->lock);
+          for (guint j = first_in_transaction; j < i; j++)
+            ((WriteOp *) g_task_get_task_data (g_ptr_array_index (ops, j)))->committed = TRUE;
           g_debug ("Committed %u operations in one transaction", i - first_in_transaction);
           continue;
         }
@@ -571,6 +636,193 @@ reserved_store_restock (ReservedStore *self,
   return reserved_store_restock_finish (self, result, remaining, error);
 }
 
+/* --- holds ---------------------------------------------------------------- */
+
+static WriteOp *
+write_op_new (WriteKind kind)
+{
+  WriteOp *op = g_new0 (WriteOp, 1);
+
+  op->kind = kind;
+  return op;
+}
+
+void
+reserved_store_hold_async (ReservedStore *self,
+                           const ReservedHoldRequest *request,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_HOLD);
+
+  op->item = g_strdup (request->item);
+  op->user = g_strdup (request->user);
+  op->quantity = request->quantity;
+  op->caller = request->caller;
+  op->request_id = g_strdup (request->request_id);
+  op->ttl = request->ttl;
+  op->holder = g_strdup (request->holder);
+  op->max = request->max_holds;
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_hold_finish (ReservedStore *self,
+                            GAsyncResult *result,
+                            ReservedHoldReceipt *receipt,
+                            GError **error)
+{
+  WriteOp *op = finish_write (self, result, error);
+
+  if (op == NULL)
+    return FALSE;
+  *receipt = op->hold_receipt;
+  return TRUE;
+}
+
+void
+reserved_store_confirm_async (ReservedStore *self,
+                              guint64 hold,
+                              gboolean or_buy,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_CONFIRM);
+
+  op->hold = hold;
+  op->or_buy = or_buy;
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_confirm_finish (ReservedStore *self,
+                               GAsyncResult *result,
+                               guint64 *order,
+                               guint32 *remaining,
+                               char **item_out,
+                               GError **error)
+{
+  WriteOp *op = finish_write (self, result, error);
+
+  if (op == NULL)
+    return FALSE;
+  *order = op->order;
+  *remaining = op->remaining;
+  *item_out = g_steal_pointer (&op->item_out);
+  return TRUE;
+}
+
+void
+reserved_store_release_async (ReservedStore *self,
+                              guint64 hold,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_RELEASE);
+
+  op->hold = hold;
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_release_finish (ReservedStore *self,
+                               GAsyncResult *result,
+                               guint32 *remaining,
+                               GError **error)
+{
+  WriteOp *op = finish_write (self, result, error);
+
+  if (op == NULL)
+    return FALSE;
+  *remaining = op->remaining;
+  return TRUE;
+}
+
+void
+reserved_store_extend_async (ReservedStore *self,
+                             guint64 hold,
+                             guint32 ttl,
+                             guint32 max_seconds,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_EXTEND);
+
+  op->hold = hold;
+  op->ttl = ttl;
+  op->max = max_seconds;
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_extend_finish (ReservedStore *self,
+                              GAsyncResult *result,
+                              gint64 *expires,
+                              GError **error)
+{
+  WriteOp *op = finish_write (self, result, error);
+
+  if (op == NULL)
+    return FALSE;
+  *expires = op->expires;
+  return TRUE;
+}
+
+void
+reserved_store_end_holds_async (ReservedStore *self,
+                                const char *holder,
+                                const char *reason,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_END_HOLDS);
+
+  op->holder = g_strdup (holder);
+  op->reason = g_strdup (reason);
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_end_holds_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  return finish_write (self, result, error) != NULL;
+}
+
+GArray *
+reserved_store_take_ended_holds (ReservedStore *self, GAsyncResult *result)
+{
+  WriteOp *op = g_task_get_task_data (G_TASK (result));
+  GArray *ended = g_steal_pointer (&op->ended);
+
+  if (ended == NULL)
+    {
+      ended = g_array_new (FALSE, TRUE, sizeof (ReservedEndedHold));
+      g_array_set_clear_func (ended, (GDestroyNotify) reserved_ended_hold_clear);
+    }
+  return ended;
+}
+
+gboolean
+reserved_store_get_hold (ReservedStore *self, guint64 hold, ReservedHold *out, GError **error)
+{
+  return store_holds_get (&self->reader, hold, out, error);
+}
+
+GArray *
+reserved_store_list_holds (ReservedStore *self,
+                           const char *user,
+                           const uid_t *only_caller,
+                           GError **error)
+{
+  return store_holds_list (&self->reader, user, only_caller, error);
+}
+
+gboolean
+reserved_store_next_expiry (ReservedStore *self, gint64 *expires)
+{
+  return store_holds_next_expiry (&self->reader, expires);
+}
+
 /* --- reads ----------------------------------------------------------------- */
 
 gboolean
@@ -763,6 +1015,7 @@ reserved_store_open (const char *path,
   /* The writer connection checks and migrates the file before the writer
    * thread exists, so until then it is used by this thread alone. */
   if (!store_connection_open_primary (&self->writer, default_item, default_capacity, error) ||
+      !store_holds_clamp (&self->writer, error) ||
       !store_connection_open_secondary (&self->reader, error))
     return NULL;
   self->thread = g_thread_new ("reserved-writer", writer_thread, self);

@@ -31,6 +31,8 @@ typedef struct {
   guint32 remaining;
   guint32 sold;           /* units in active orders, counted from the orders */
   guint32 per_user_limit; /* 0: none */
+  guint32 held;           /* units in live holds (GetItem only) */
+  guint32 available;      /* remaining plus units of overdue holds (GetItem only) */
 } ReservedItem;
 
 typedef struct {
@@ -74,6 +76,57 @@ typedef struct {
   gint64 created_before;    /* created < this (G_MAXINT64: no bound) */
   const uid_t *only_caller; /* nullable: placed by any uid */
 } ReservedOrderQuery;
+
+/* --- holds --------------------------------------------------------------- */
+
+/* Why a hold ended: the words of the HoldEnded signal. */
+#define RESERVED_HOLD_CONFIRMED    "confirmed"
+#define RESERVED_HOLD_RELEASED     "released"
+#define RESERVED_HOLD_EXPIRED      "expired"
+#define RESERVED_HOLD_DISCONNECTED "disconnected"
+#define RESERVED_HOLD_CLOSED       "closed"
+
+typedef struct {
+  const char *item;
+  const char *user;
+  guint32 quantity;
+  uid_t caller;
+  const char *request_id; /* nullable */
+  guint32 ttl;            /* seconds; 0: no expiry, the holder binds it */
+  const char *holder;     /* nullable: ended with reason disconnected once gone */
+  guint32 max_holds;      /* live holds one uid may have (MaxHoldsPerUid) */
+} ReservedHoldRequest;
+
+typedef struct {
+  guint64 hold;
+  gint64 expires; /* microseconds since the Unix epoch; 0: none */
+  guint32 remaining;
+  gboolean replayed; /* a repeated request_id: nothing was taken */
+} ReservedHoldReceipt;
+
+typedef struct {
+  guint64 id;
+  char *item;
+  char *user;
+  guint32 quantity;
+  gint64 created;
+  gint64 expires; /* 0: none */
+  uid_t caller;
+  char *holder;  /* nullable */
+  char *ended;   /* NULL while live, else the reason */
+  guint64 order; /* the order it was confirmed into, or 0 */
+} ReservedHold;
+
+/* A hold a committed write ended, for the HoldEnded signal. */
+typedef struct {
+  guint64 hold;
+  char *item;
+  const char *reason; /* static */
+  guint32 remaining;  /* the item's stock just after */
+} ReservedEndedHold;
+
+void reserved_hold_clear (ReservedHold *hold);
+void reserved_ended_hold_clear (ReservedEndedHold *ended);
 
 void reserved_item_clear (ReservedItem *item);
 void reserved_order_clear (ReservedOrder *order);
@@ -215,5 +268,82 @@ gboolean reserved_store_restock (ReservedStore *self,
                                  guint32 quantity,
                                  guint32 *remaining,
                                  GError **error);
+
+/* Holds take units out of remaining until they are confirmed into an
+ * order, released or ended otherwise; overdue holds of an item are ended
+ * by any write that needs its units, and the rest by
+ * reserved_store_end_holds_async(). Each write's result may carry holds it
+ * ended: reserved_store_take_ended_holds(). */
+void reserved_store_hold_async (ReservedStore *self,
+                                const ReservedHoldRequest *request,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean reserved_store_hold_finish (ReservedStore *self,
+                                     GAsyncResult *result,
+                                     ReservedHoldReceipt *receipt,
+                                     GError **error);
+
+/* @or_buy: a hold that ended (but not by confirmation) gives way to a Buy
+ * of its item, user and quantity. @item_out (transfer full). */
+void reserved_store_confirm_async (ReservedStore *self,
+                                   guint64 hold,
+                                   gboolean or_buy,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean reserved_store_confirm_finish (ReservedStore *self,
+                                        GAsyncResult *result,
+                                        guint64 *order,
+                                        guint32 *remaining,
+                                        char **item_out,
+                                        GError **error);
+
+void reserved_store_release_async (ReservedStore *self,
+                                   guint64 hold,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean reserved_store_release_finish (ReservedStore *self,
+                                        GAsyncResult *result,
+                                        guint32 *remaining,
+                                        GError **error);
+
+/* The hold then expires @ttl seconds from now, but never past its
+ * creation plus @max_seconds. */
+void reserved_store_extend_async (ReservedStore *self,
+                                  guint64 hold,
+                                  guint32 ttl,
+                                  guint32 max_seconds,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean reserved_store_extend_finish (ReservedStore *self,
+                                       GAsyncResult *result,
+                                       gint64 *expires,
+                                       GError **error);
+
+/* Ends every overdue hold (@holder NULL; reason expired), or every live
+ * hold of @holder with @reason. */
+void reserved_store_end_holds_async (ReservedStore *self,
+                                     const char *holder,
+                                     const char *reason,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean
+reserved_store_end_holds_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+
+/* (element-type ReservedEndedHold) (transfer full) The holds the write
+ * behind @result ended, empty unless it committed. Any write's result. */
+GArray *reserved_store_take_ended_holds (ReservedStore *self, GAsyncResult *result);
+
+gboolean
+reserved_store_get_hold (ReservedStore *self, guint64 hold, ReservedHold *out, GError **error);
+/* (element-type ReservedHold) live holds, oldest first. @user NULL: every
+ * customer. @only_caller non-NULL: only holds that uid made. */
+GArray *reserved_store_list_holds (ReservedStore *self,
+                                   const char *user,
+                                   const uid_t *only_caller,
+                                   GError **error);
+/* The earliest expiry of a live hold; FALSE when none expires. */
+gboolean reserved_store_next_expiry (ReservedStore *self, gint64 *expires);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReservedHold, reserved_hold_clear)
 
 G_END_DECLS

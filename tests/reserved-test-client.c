@@ -176,6 +176,8 @@ reserved_test_get_item (ReservedTestClient *client, const char *item)
   out.remaining = lookup_u (info, "remaining");
   out.sold = lookup_u (info, "sold");
   out.per_user_limit = lookup_u (info, "per_user_limit");
+  out.held = lookup_u (info, "held");
+  out.available = lookup_u (info, "available");
   return out;
 }
 
@@ -278,6 +280,8 @@ reserved_test_assert_law (ReservedTestClient *client)
   g_autoptr(GArray) orders = NULL;
   g_autoptr(GHashTable) active = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GHashTable) held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GVariant) holds = NULL;
   GVariantIter iter;
   const char *name = NULL;
   guint32 capacity = 0;
@@ -297,6 +301,21 @@ reserved_test_assert_law (ReservedTestClient *client)
         g_hash_table_insert (active, order->item, GSIZE_TO_POINTER (sum + order->quantity));
     }
 
+  reserve_reserve1_call_list_holds_sync (client->proxy, "", G_DBUS_CALL_FLAGS_NONE, -1, &holds,
+                                         NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, holds);
+  {
+    const char *hold_item = NULL;
+    guint32 quantity = 0;
+
+    while (g_variant_iter_next (&iter, "(t&s&suxx)", NULL, &hold_item, NULL, &quantity, NULL, NULL))
+      {
+        guint64 sum = GPOINTER_TO_SIZE (g_hash_table_lookup (held, hold_item));
+        g_hash_table_insert (held, g_strdup (hold_item), GSIZE_TO_POINTER (sum + quantity));
+      }
+  }
+
   reserve_reserve1_call_list_items_sync (client->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
                                          &error);
   g_assert_no_error (error);
@@ -306,13 +325,16 @@ reserved_test_assert_law (ReservedTestClient *client)
       guint64 sold = GPOINTER_TO_SIZE (g_hash_table_lookup (active, name));
       ReservedTestItem item = reserved_test_get_item (client, name);
 
-      if ((guint64) remaining + sold != capacity)
-        g_error ("the law is broken for %s: remaining %u + active orders %" G_GUINT64_FORMAT
-                 " != capacity %u",
-                 name, remaining, sold, capacity);
+      if ((guint64) remaining + item.held + sold != capacity)
+        g_error ("the law is broken for %s: remaining %u + held %u + active orders "
+                 "%" G_GUINT64_FORMAT " != capacity %u",
+                 name, remaining, item.held, sold, capacity);
       g_assert_cmpuint (item.capacity, ==, capacity);
       g_assert_cmpuint (item.remaining, ==, remaining);
       g_assert_cmpuint (item.sold, ==, sold);
+      g_assert_cmpuint (item.held, ==, GPOINTER_TO_SIZE (g_hash_table_lookup (held, name)));
+      g_assert_cmpuint (item.available, >=, item.remaining);
+      g_assert_cmpuint (item.available, <=, (guint64) item.remaining + item.held);
       g_hash_table_remove (active, name);
     }
   /* Every active order is of an item that exists. */

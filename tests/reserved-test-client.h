@@ -3,7 +3,7 @@
  * it: typed calls that assert success, calls that assert one API error and
  * that nothing changed, and the check of the law
  *
- *     remaining + sum(quantity of active orders) == capacity
+ *     remaining + held + sum(quantity of active orders) == capacity
  *
  * for every item. */
 #pragma once
@@ -36,6 +36,8 @@ typedef struct {
   guint32 remaining;
   guint32 sold;
   guint32 per_user_limit;
+  guint32 held;      /* units in live holds */
+  guint32 available; /* remaining plus the units of overdue holds */
 } ReservedTestItem;
 
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */
@@ -98,8 +100,9 @@ GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
 GVariant *reserved_test_snapshot (ReservedTestClient *client);
 void reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
 
-/* Asserts the law for every item, and that GetItem agrees with ListItems
- * and with the active orders. Needs an admin client. */
+/* Asserts the law for every item, and that GetItem agrees with ListItems,
+ * with the active orders and with the live holds (ListHolds). Needs an
+ * admin client. */
 void reserved_test_assert_law (ReservedTestClient *client);
 
 /* The contract's rules for names, restated here rather than taken from

@@ -5,10 +5,13 @@
  *
  * /faults/kill-loop: 8 buyer processes buy (and now and then cancel)
  *   without pause while the daemon is killed with SIGKILL and restarted at
- *   random moments, RESERVED_TEST_KILLS times (default 200). A buyer
- *   retries a call that got no answer with the same request_id until it is
- *   answered. No purchase may happen twice (one order per request_id), none
- *   acknowledged may be lost, no cancellation acknowledged may be undone.
+ *   random moments, RESERVED_TEST_KILLS times (default 200). A third of the
+ *   purchases go through a hold (Hold with a request_id, then Confirm), and
+ *   now and then a hold is made and released. A buyer retries a call that
+ *   got no answer with the same request_id until it is answered. No
+ *   purchase may happen twice (one order per request_id, one hold per
+ *   request_id), none acknowledged may be lost, no cancellation or release
+ *   acknowledged may be undone, and no hold is left at the end.
  * /faults/disk-full/...: the database on a 768 KiB tmpfs in a private mount
  *   namespace, filled up by another file until the log cannot grow.
  *   Purchases, cancellations, restocks and new items are refused with
@@ -147,8 +150,67 @@ call_until_answered (GDBusConnection *connection,
     }
 }
 
+/* A purchase through a hold: Hold, retried with its request_id until
+ * answered (a retry gives the same hold), then Confirm, retried until
+ * answered (confirming again gives the same order). */
+static GVariant *
+buy_through_hold (GDBusConnection *connection,
+                  const char *user,
+                  guint32 quantity,
+                  const char *request_id,
+                  gboolean *retried,
+                  guint *retries,
+                  GError **error)
+{
+  g_autoptr(GVariant) held = NULL;
+  guint64 hold = 0;
+
+  held = call_until_answered (
+    connection, "Hold",
+    g_variant_new ("(ssu@a{sv})", ITEM, user, quantity,
+                   g_variant_new_parsed ("{'ttl': <uint32 3600>, 'request_id': <%s>}", request_id)),
+    "(txu)", retried, retries, error);
+  if (held == NULL)
+    return NULL;
+  g_variant_get (held, "(txu)", &hold, NULL, NULL);
+  return call_until_answered (connection, "Confirm",
+                              g_variant_new ("(t@a{sv})", hold, g_variant_new ("a{sv}", NULL)),
+                              "(tu)", retried, retries, error);
+}
+
+/* A hold made and released: a retried Release of a hold already released
+ * is told HoldEnded. Returns the hold, 0 on a refusal. */
+static guint64
+hold_and_release (GDBusConnection *connection,
+                  const char *user,
+                  const char *request_id,
+                  guint *retries,
+                  GError **error)
+{
+  g_autoptr(GVariant) held = NULL;
+  g_autoptr(GVariant) released = NULL;
+  gboolean retried = FALSE;
+  guint64 hold = 0;
+
+  held = call_until_answered (
+    connection, "Hold",
+    g_variant_new ("(ssu@a{sv})", ITEM, user, 1,
+                   g_variant_new_parsed ("{'ttl': <uint32 3600>, 'request_id': <%s>}", request_id)),
+    "(txu)", &retried, retries, error);
+  if (held == NULL)
+    return 0;
+  g_variant_get (held, "(txu)", &hold, NULL, NULL);
+  released = call_until_answered (connection, "Release", g_variant_new ("(t)", hold), "(u)",
+                                  &retried, retries, error);
+  if (released == NULL && !(retried && has_code (*error, RESERVE_ERROR_HOLD_ENDED)))
+    return 0;
+  g_clear_error (error);
+  return hold;
+}
+
 /* A buyer: buys one or two units at a time, each purchase with its own
- * request_id, and cancels every fifth order it got. Prints
+ * request_id, a third of them through a hold, releases a hold now and
+ * then, and cancels every fifth order it got. Prints
  * "ack BUYER NUMBER ORDER", "cancel BUYER ORDER", and at the end
  * "retried BUYER CALLS". */
 static int
@@ -173,10 +235,25 @@ kill_loop_buyer (char **args)
       gboolean retried = FALSE;
       guint64 order = 0;
 
-      reply = call_until_answered (connection, "Buy",
-                                   g_variant_new ("(ssu@a{sv})", ITEM, user, quantity,
-                                                  reserved_test_options (request_id)),
-                                   "(tu)", &retried, &retries, &error);
+      if (number % 7 == 3)
+        {
+          g_autofree char *release_id = g_strdup_printf ("buyer%s-%u-released", index_text, number);
+          guint64 hold = hold_and_release (connection, user, release_id, &retries, &error);
+
+          if (hold == 0)
+            {
+              g_printerr ("buyer %s: %s refused: %s\n", index_text, release_id, error->message);
+              return 1;
+            }
+        }
+      if (number % 3 == 1)
+        reply =
+          buy_through_hold (connection, user, quantity, request_id, &retried, &retries, &error);
+      else
+        reply = call_until_answered (connection, "Buy",
+                                     g_variant_new ("(ssu@a{sv})", ITEM, user, quantity,
+                                                    reserved_test_options (request_id)),
+                                     "(tu)", &retried, &retries, &error);
       if (reply == NULL)
         {
           g_printerr ("buyer %s: %s refused: %s\n", index_text, request_id, error->message);
@@ -360,6 +437,8 @@ test_kill_loop (void)
       }
     g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==,
                       CAPACITY - units_active);
+    /* Every hold was confirmed or released, and none came back. */
+    g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).held, ==, 0);
     reserved_test_admin_close (&c);
     g_test_message ("%u kills in %.0f s: %u purchases and %u cancellations acknowledged, "
                     "%u calls retried after a kill; none lost, none twice",

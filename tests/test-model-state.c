@@ -17,7 +17,19 @@ struct _Model {
   GHashTable *by_id;    /* &order->id -> ModelOrder */
   GHashTable *requests; /* "uid:request_id" -> ModelOrder */
   guint64 max_id;
+  GPtrArray *holds;          /* (owned) ModelHold, in the order they were made */
+  GHashTable *holds_by_id;   /* &hold->id -> ModelHold */
+  GHashTable *hold_requests; /* "uid:request_id" -> ModelHold */
+  guint64 max_hold_id;
 };
+
+static void
+hold_free (ModelHold *hold)
+{
+  g_free (hold->item);
+  g_free (hold->user);
+  g_free (hold);
+}
 
 static void
 item_free (ModelItem *item)
@@ -43,6 +55,9 @@ model_new (const char *default_item, guint32 default_capacity)
   model->orders = g_ptr_array_new_with_free_func ((GDestroyNotify) order_free);
   model->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   model->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  model->holds = g_ptr_array_new_with_free_func ((GDestroyNotify) hold_free);
+  model->holds_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  model->hold_requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   model_create_item (model, default_item, default_capacity, 0);
   return model;
 }
@@ -52,6 +67,9 @@ model_free (Model *model)
 {
   if (model == NULL)
     return;
+  g_hash_table_unref (model->hold_requests);
+  g_hash_table_unref (model->holds_by_id);
+  g_ptr_array_unref (model->holds);
   g_hash_table_unref (model->requests);
   g_hash_table_unref (model->by_id);
   g_ptr_array_unref (model->orders);
@@ -154,6 +172,14 @@ units_held (Model *model, const char *item, const char *user)
 
       if (order->active && g_str_equal (order->item, item) && g_str_equal (order->user, user))
         held += order->quantity;
+    }
+  /* Holds count with the orders. */
+  for (guint i = 0; i < model->holds->len; i++)
+    {
+      ModelHold *hold = g_ptr_array_index (model->holds, i);
+
+      if (hold->live && g_str_equal (hold->item, item) && g_str_equal (hold->user, user))
+        held += hold->quantity;
     }
   return (guint32) MIN (held, G_MAXUINT32);
 }
@@ -407,4 +433,232 @@ model_create_item (Model *model, const char *item, guint32 capacity, guint32 per
   created->remaining = capacity;
   created->per_user_limit = per_user_limit;
   g_hash_table_insert (model->items, created->name, created);
+}
+
+/* --- holds ---------------------------------------------------------------------- */
+
+ModelHold *
+model_lookup_hold (Model *model, guint64 id)
+{
+  return g_hash_table_lookup (model->holds_by_id, &id);
+}
+
+guint
+model_get_n_holds (Model *model)
+{
+  return model->holds->len;
+}
+
+ModelHold *
+model_get_hold (Model *model, guint index)
+{
+  return g_ptr_array_index (model->holds, index);
+}
+
+guint64
+model_get_max_hold_id (Model *model)
+{
+  return model->max_hold_id;
+}
+
+guint32
+model_get_held (Model *model, const char *item)
+{
+  guint64 held = 0;
+
+  for (guint i = 0; i < model->holds->len; i++)
+    {
+      ModelHold *hold = g_ptr_array_index (model->holds, i);
+
+      if (hold->live && g_str_equal (hold->item, item))
+        held += hold->quantity;
+    }
+  return (guint32) held;
+}
+
+GPtrArray *
+model_list_holds (Model *model, const char *user, uid_t caller, gboolean admin)
+{
+  GPtrArray *holds = g_ptr_array_new ();
+
+  for (guint i = 0; i < model->holds->len; i++)
+    {
+      ModelHold *hold = g_ptr_array_index (model->holds, i);
+
+      if (!hold->live || (user != NULL && !g_str_equal (hold->user, user)) ||
+          (!admin && hold->caller != caller))
+        continue;
+      g_ptr_array_add (holds, hold);
+    }
+  return holds;
+}
+
+static guint
+live_holds_of (Model *model, uid_t caller)
+{
+  guint live = 0;
+
+  for (guint i = 0; i < model->holds->len; i++)
+    {
+      ModelHold *hold = g_ptr_array_index (model->holds, i);
+
+      live += hold->live && hold->caller == caller;
+    }
+  return live;
+}
+
+ModelPrediction
+model_predict_hold (Model *model,
+                    uid_t caller,
+                    const char *item,
+                    const char *user,
+                    guint32 quantity,
+                    guint32 ttl,
+                    gboolean bound,
+                    const char *request_id,
+                    gboolean bad_option)
+{
+  ModelItem *found;
+
+  if (!reserved_test_valid_item_name (item) || !reserved_test_valid_user_name (user) ||
+      quantity == 0 || quantity > BUY_QUANTITY_MAX || bad_option || (ttl == 0 && !bound))
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  if (ttl > MODEL_MAX_HOLD_SECONDS)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
+  /* As Buy's, in a space of their own. */
+  if (request_id != NULL)
+    {
+      g_autofree char *key = request_key (caller, request_id);
+      ModelHold *first = g_hash_table_lookup (model->hold_requests, key);
+
+      if (first != NULL)
+        {
+          ModelPrediction prediction = predict_ok ();
+
+          if (!g_str_equal (first->item, item) || !g_str_equal (first->user, user) ||
+              first->quantity != quantity)
+            return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, request_id);
+          prediction.replayed_hold = first;
+          return prediction;
+        }
+    }
+  found = model_lookup_item (model, item);
+  if (found == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  if (found->per_user_limit > 0 &&
+      (guint64) units_held (model, item, user) + quantity > found->per_user_limit)
+    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, item);
+  if (live_holds_of (model, caller) >= MODEL_MAX_HOLDS_PER_UID)
+    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, "MaxHoldsPerUid");
+  if (found->remaining < quantity)
+    return predict_error (RESERVE_ERROR_SOLD_OUT, item);
+  return predict_ok ();
+}
+
+static ModelPrediction
+predict_hold_target (Model *model, uid_t caller, gboolean admin, guint64 id, ModelHold **hold)
+{
+  char text[24];
+
+  g_snprintf (text, sizeof text, "%" G_GUINT64_FORMAT, id);
+  *hold = model_lookup_hold (model, id);
+  if (*hold == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_HOLD, text);
+  /* Hold ids are not secret: another caller's is PermissionDenied. */
+  if ((*hold)->caller != caller && !admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_confirm (Model *model, uid_t caller, gboolean admin, guint64 id, gboolean or_buy)
+{
+  ModelHold *hold = NULL;
+  ModelPrediction prediction = predict_hold_target (model, caller, admin, id, &hold);
+
+  if (!prediction.ok || hold->live)
+    return prediction;
+  if (hold->order != 0)
+    {
+      prediction.replayed = model_lookup_order (model, hold->order);
+      return prediction;
+    }
+  if (or_buy)
+    return model_predict_buy (model, hold->caller, hold->item, hold->user, hold->quantity, NULL,
+                              FALSE);
+  return predict_error (RESERVE_ERROR_HOLD_ENDED, hold->ended);
+}
+
+ModelPrediction
+model_predict_release (Model *model, uid_t caller, gboolean admin, guint64 id)
+{
+  ModelHold *hold = NULL;
+  ModelPrediction prediction = predict_hold_target (model, caller, admin, id, &hold);
+
+  if (!prediction.ok || hold->live)
+    return prediction;
+  return predict_error (RESERVE_ERROR_HOLD_ENDED, hold->ended);
+}
+
+ModelPrediction
+model_predict_extend (Model *model, uid_t caller, gboolean admin, guint64 id, guint32 ttl)
+{
+  if (ttl == 0 || ttl > MODEL_MAX_HOLD_SECONDS)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
+  return model_predict_release (model, caller, admin, id);
+}
+
+ModelHold *
+model_hold (Model *model,
+            guint64 id,
+            uid_t caller,
+            const char *item,
+            const char *user,
+            guint32 quantity,
+            const char *request_id)
+{
+  ModelItem *found = model_lookup_item (model, item);
+  ModelHold *hold = g_new0 (ModelHold, 1);
+
+  g_assert_nonnull (found);
+  g_assert_cmpuint (found->remaining, >=, quantity);
+  g_assert_null (model_lookup_hold (model, id));
+  found->remaining -= quantity;
+  hold->id = id;
+  hold->item = g_strdup (item);
+  hold->user = g_strdup (user);
+  hold->quantity = quantity;
+  hold->caller = caller;
+  hold->live = TRUE;
+  g_ptr_array_add (model->holds, hold);
+  g_hash_table_insert (model->holds_by_id, &hold->id, hold);
+  if (request_id != NULL)
+    g_hash_table_insert (model->hold_requests, request_key (caller, request_id), hold);
+  model->max_hold_id = MAX (model->max_hold_id, id);
+  return hold;
+}
+
+void
+model_confirm (Model *model, ModelHold *hold, guint64 order)
+{
+  ModelItem *item = model_lookup_item (model, hold->item);
+
+  g_assert_true (hold->live);
+  /* The order takes the hold's units: remaining does not move. */
+  item->remaining += hold->quantity;
+  model_buy (model, order, hold->caller, hold->item, hold->user, hold->quantity, NULL);
+  hold->live = FALSE;
+  hold->ended = "confirmed";
+  hold->order = order;
+}
+
+void
+model_release (Model *model, ModelHold *hold)
+{
+  ModelItem *item = model_lookup_item (model, hold->item);
+
+  g_assert_true (hold->live);
+  hold->live = FALSE;
+  hold->ended = "released";
+  item->remaining += hold->quantity;
 }

@@ -31,6 +31,18 @@ typedef struct {
   gint64 created;
 } ModelOrder;
 
+/* A hold, live until it ends; a confirmed one names its order. */
+typedef struct {
+  guint64 id;
+  char *item;
+  char *user;
+  guint32 quantity;
+  uid_t caller;
+  gboolean live;
+  const char *ended; /* "confirmed", "released": why it is not live */
+  guint64 order;     /* confirmed: its order */
+} ModelHold;
+
 typedef struct _Model Model;
 
 /* A fresh database: only the default item, with the default capacity. */
@@ -67,6 +79,8 @@ typedef struct {
   /* Buy when ok: the order a repeated request_id gives again, or NULL for
    * a new order. */
   ModelOrder *replayed;
+  /* Hold when ok: the hold a repeated request_id gives again, or NULL. */
+  ModelHold *replayed_hold;
 } ModelPrediction;
 
 /* @request_id nullable. @bad_option: the call carries an option of an
@@ -102,5 +116,50 @@ ModelOrder *model_buy (Model *model,
 void model_cancel (Model *model, ModelOrder *order);
 void model_restock (Model *model, const char *item, guint32 quantity);
 void model_create_item (Model *model, const char *item, guint32 capacity, guint32 per_user_limit);
+
+/* --- holds (docs/api.md, Holds): none expires within a run, whose ttls are
+ * long; none is bound to a connection that leaves. */
+
+#define MODEL_MAX_HOLD_SECONDS  7200u
+#define MODEL_MAX_HOLDS_PER_UID 32u
+
+ModelHold *model_lookup_hold (Model *model, guint64 id);
+guint model_get_n_holds (Model *model);
+ModelHold *model_get_hold (Model *model, guint index);
+guint64 model_get_max_hold_id (Model *model);
+/* Units in live holds of @item. */
+guint32 model_get_held (Model *model, const char *item);
+/* (element-type ModelHold) (transfer container) What ListHolds(@user) must
+ * show @caller (NULL user: every customer), by id. */
+GPtrArray *model_list_holds (Model *model, const char *user, uid_t caller, gboolean admin);
+
+ModelPrediction model_predict_hold (Model *model,
+                                    uid_t caller,
+                                    const char *item,
+                                    const char *user,
+                                    guint32 quantity,
+                                    guint32 ttl,
+                                    gboolean bound,
+                                    const char *request_id,
+                                    gboolean bad_option);
+/* Confirm: ok with replayed set to the order of a hold confirmed before,
+ * or ok for a new order; with @or_buy a Buy's prediction for an ended
+ * hold. */
+ModelPrediction
+model_predict_confirm (Model *model, uid_t caller, gboolean admin, guint64 id, gboolean or_buy);
+ModelPrediction model_predict_release (Model *model, uid_t caller, gboolean admin, guint64 id);
+ModelPrediction
+model_predict_extend (Model *model, uid_t caller, gboolean admin, guint64 id, guint32 ttl);
+
+ModelHold *model_hold (Model *model,
+                       guint64 id,
+                       uid_t caller,
+                       const char *item,
+                       const char *user,
+                       guint32 quantity,
+                       const char *request_id);
+/* A live hold becomes order @order (its units stay taken). */
+void model_confirm (Model *model, ModelHold *hold, guint64 order);
+void model_release (Model *model, ModelHold *hold);
 
 G_END_DECLS

@@ -530,12 +530,14 @@ check_items (Fixture *f, GVariant *items)
 static void
 check_item_info (Fixture *f, GVariant *info, const ModelItem *item)
 {
-  const char *keys[] = { "capacity", "remaining", "sold", "per_user_limit" };
+  const char *keys[] = { "capacity", "remaining", "sold", "per_user_limit", "held", "available" };
   guint32 expected[] = {
     item->capacity,
     item->remaining,
     model_get_sold (f->model, item->name),
     item->per_user_limit,
+    model_get_held (f->model, item->name),
+    item->remaining, /* no hold expires within a run */
   };
   const char *name = NULL;
 
@@ -622,6 +624,45 @@ check_orders (Fixture *f, const char *what, GVariant *orders, GPtrArray *expecte
     }
 }
 
+/* @holds: a(tssuxx), as ListHolds answers; @expected: from
+ * model_list_holds(), by id. */
+static void
+check_holds (Fixture *f, const char *what, GVariant *holds, GPtrArray *expected)
+{
+  GVariantIter iter;
+  guint64 id, previous = 0;
+  const char *item, *user;
+  guint32 quantity;
+  gint64 created, expires;
+  guint i = 0;
+
+  g_variant_iter_init (&iter, holds);
+  while (
+    g_variant_iter_next (&iter, "(t&s&suxx)", &id, &item, &user, &quantity, &created, &expires))
+    {
+      ModelHold *want;
+
+      STEP_CHECK (f, id > previous, "%s lists hold %" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT,
+                  what, id, previous);
+      STEP_CHECK (f, i < expected->len, "%s lists more holds than the model's %u", what,
+                  expected->len);
+      want = g_ptr_array_index (expected, i);
+      STEP_CHECK (f,
+                  id == want->id && g_str_equal (item, want->item) &&
+                    g_str_equal (user, want->user) && quantity == want->quantity,
+                  "%s lists (%" G_GUINT64_FORMAT
+                  ", %s, %s, %u) where the model has (%" G_GUINT64_FORMAT ", %s, %s, %u)",
+                  what, id, item, user, quantity, want->id, want->item, want->user, want->quantity);
+      STEP_CHECK (f, created > 0 && expires >= 0,
+                  "%s: hold %" G_GUINT64_FORMAT " created %" G_GINT64_FORMAT
+                  ", expires %" G_GINT64_FORMAT,
+                  what, id, created, expires);
+      previous = id;
+      i++;
+    }
+  STEP_CHECK (f, i == expected->len, "%s lists %u holds, the model has %u", what, i, expected->len);
+}
+
 /* Everything an admin sees equals the model, and the law holds. */
 static void
 check_everything (Fixture *f)
@@ -670,6 +711,16 @@ check_everything (Fixture *f)
       STEP_CHECK (f, error == NULL, "%s failed: %s", what, error->message);
       check_orders (f, what, of_user, expected_of_user);
     }
+
+  {
+    g_autoptr(GVariant) holds = NULL;
+    g_autoptr(GPtrArray) expected_holds = model_list_holds (f->model, NULL, 0, TRUE);
+
+    reserve_reserve1_call_list_holds_sync (f->admin.proxy, "", G_DBUS_CALL_FLAGS_NONE, -1, &holds,
+                                           NULL, &error);
+    STEP_CHECK (f, error == NULL, "ListHolds(\"\") failed: %s", error->message);
+    check_holds (f, "ListHolds(\"\") as root", holds, expected_holds);
+  }
 
   reserved_test_assert_law (&f->admin);
 }
@@ -906,12 +957,287 @@ step_list_items (Fixture *f, guint caller)
   tally (f, "ListItems", "ok", NULL);
 }
 
+/* --- holds ------------------------------------------------------------------------ */
+
+/* Returns a note for the tally. */
+static const char *
+pick_hold_id (Fixture *f, guint caller, guint64 *id)
+{
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+  guint n_holds = model_get_n_holds (f->model);
+  guint r = pick (f, 100);
+
+  for (guint i = 0; r < 92 && i < n_holds; i++)
+    {
+      ModelHold *hold = model_get_hold (f->model, i);
+      gboolean wanted;
+
+      if (r < 60)
+        wanted = hold->caller == f->uids[caller] && hold->live;
+      else if (r < 75)
+        wanted = hold->caller != f->uids[caller];
+      else
+        wanted = !hold->live;
+      if (wanted)
+        g_ptr_array_add (candidates, hold);
+    }
+  if (candidates->len > 0)
+    {
+      ModelHold *hold = g_ptr_array_index (candidates, pick (f, candidates->len));
+
+      *id = hold->id;
+      return hold->caller != f->uids[caller] ? "another uid's hold"
+             : hold->live                    ? "own live hold"
+                                             : "own ended hold";
+    }
+  *id = chance (f, 30) ? 0 : model_get_max_hold_id (f->model) + 1 + pick (f, 3);
+  return "never issued";
+}
+
+static void
+step_hold (Fixture *f, guint caller)
+{
+  const char *item = pick_item_name (f);
+  const char *user = pick_user (f);
+  guint32 quantity = pick_buy_quantity (f);
+  guint r = pick (f, 100);
+  /* Long enough that none expires within a run; some past the maximum,
+   * some none (bound to the caller's connection, which never leaves). */
+  guint32 ttl = r < 70 ? 3600 + pick (f, 3601) : r < 80 ? 7201 + pick (f, 100) : 0;
+  gboolean bound = r >= 85 || chance (f, 10);
+  gboolean bad_option = chance (f, 2);
+  g_autofree char *request_id = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_auto(ModelOutcome) outcome = { 0 };
+  const char *note = NULL;
+  ModelPrediction prediction;
+  ModelItem *held;
+  GVariant *options;
+  guint64 id = 0;
+  gint64 expires = 0;
+  guint32 remaining = 0;
+
+  if (chance (f, 20))
+    {
+      ModelHold *earlier = model_get_n_holds (f->model) > 0 && chance (f, 60)
+                             ? model_get_hold (f->model, pick (f, model_get_n_holds (f->model)))
+                             : NULL;
+
+      /* A retry: the same key; sometimes with other arguments. */
+      request_id = g_strdup_printf ("hold-request-%u", f->step % 7);
+      note = "request_id";
+      if (earlier != NULL && earlier->caller == f->uids[caller] && chance (f, 70))
+        {
+          item = earlier->item;
+          user = earlier->user;
+          quantity = earlier->quantity;
+        }
+    }
+  if (bad_option)
+    {
+      options = bad_options (f, RESERVE_OPTION_TTL);
+      g_clear_pointer (&request_id, g_free);
+      note = "bad option";
+    }
+  else
+    {
+      if (ttl > 0)
+        g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_TTL, g_variant_new_uint32 (ttl));
+      if (bound)
+        g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_RELEASE_ON_DISCONNECT,
+                               g_variant_new_boolean (TRUE));
+      if (request_id != NULL)
+        g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
+                               g_variant_new_string (request_id));
+      options = g_variant_builder_end (&builder);
+    }
+  prediction = model_predict_hold (f->model, f->uids[caller], item, user, quantity, ttl, bound,
+                                   request_id, bad_option);
+  call (f, caller, "Hold", g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "Hold", &outcome, &prediction, note);
+      return;
+    }
+  g_variant_get (expect_reply (f, &outcome, "(txu)"), "(txu)", &id, &expires, &remaining);
+  held = model_lookup_item (f->model, item);
+  if (prediction.replayed_hold != NULL)
+    {
+      STEP_CHECK (f, id == prediction.replayed_hold->id,
+                  "a repeated request_id gave hold %" G_GUINT64_FORMAT
+                  ", the first Hold got %" G_GUINT64_FORMAT,
+                  id, prediction.replayed_hold->id);
+      STEP_CHECK (f, remaining == held->remaining,
+                  "a repeated request_id says %u remaining, the model %u", remaining,
+                  held->remaining);
+      tally (f, "Hold", "replayed", note);
+      return;
+    }
+  STEP_CHECK (f, id > model_get_max_hold_id (f->model),
+              "Hold gave hold %" G_GUINT64_FORMAT ", not above every earlier one", id);
+  STEP_CHECK (f, (expires == 0) == (ttl == 0), "Hold with ttl %u expires %" G_GINT64_FORMAT, ttl,
+              expires);
+  STEP_CHECK (f, remaining == held->remaining - quantity, "Hold says %u remaining, the model %u",
+              remaining, held->remaining - quantity);
+  model_hold (f->model, id, f->uids[caller], item, user, quantity, request_id);
+  tally (f, "Hold", "ok", note);
+}
+
+static void
+step_confirm (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  gboolean or_buy = chance (f, 30);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_auto(ModelOutcome) outcome = { 0 };
+  ModelPrediction prediction;
+  ModelHold *hold;
+  ModelItem *item;
+  const char *note;
+  guint64 id = 0, order = 0;
+  guint32 remaining = 0;
+
+  note = pick_hold_id (f, caller, &id);
+  if (or_buy)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_OR_BUY, g_variant_new_boolean (TRUE));
+  prediction = model_predict_confirm (f->model, f->uids[caller], spec->admin, id, or_buy);
+  call (f, caller, "Confirm", g_variant_new ("(t@a{sv})", id, g_variant_builder_end (&builder)),
+        &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "Confirm", &outcome, &prediction, note);
+      return;
+    }
+  g_variant_get (expect_reply (f, &outcome, "(tu)"), "(tu)", &order, &remaining);
+  hold = model_lookup_hold (f->model, id);
+  item = model_lookup_item (f->model, hold->item);
+  if (prediction.replayed != NULL)
+    {
+      STEP_CHECK (f, order == prediction.replayed->id,
+                  "confirming again gave order %" G_GUINT64_FORMAT ", the first %" G_GUINT64_FORMAT,
+                  order, prediction.replayed->id);
+      STEP_CHECK (f, remaining == item->remaining, "Confirm again says %u remaining, the model %u",
+                  remaining, item->remaining);
+      tally (f, "Confirm", "again", note);
+      return;
+    }
+  STEP_CHECK (f, order > 0 && model_lookup_order (f->model, order) == NULL,
+              "Confirm gave order %" G_GUINT64_FORMAT ", which was given before", order);
+  if (hold->live)
+    {
+      STEP_CHECK (f, remaining == item->remaining, "Confirm says %u remaining, the model %u",
+                  remaining, item->remaining);
+      model_confirm (f->model, hold, order);
+      tally (f, "Confirm", "ok", note);
+      return;
+    }
+  STEP_CHECK (f, remaining == item->remaining - hold->quantity,
+              "Confirm with or_buy says %u remaining, the model %u", remaining,
+              item->remaining - hold->quantity);
+  model_buy (f->model, order, hold->caller, hold->item, hold->user, hold->quantity, NULL);
+  tally (f, "Confirm", "bought", note);
+}
+
+static void
+step_release (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  g_auto(ModelOutcome) outcome = { 0 };
+  ModelPrediction prediction;
+  ModelHold *hold;
+  ModelItem *item;
+  const char *note;
+  guint64 id = 0;
+  guint32 remaining = 0;
+
+  note = pick_hold_id (f, caller, &id);
+  prediction = model_predict_release (f->model, f->uids[caller], spec->admin, id);
+  call (f, caller, "Release", g_variant_new ("(t)", id), &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "Release", &outcome, &prediction, note);
+      return;
+    }
+  g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
+  hold = model_lookup_hold (f->model, id);
+  item = model_lookup_item (f->model, hold->item);
+  STEP_CHECK (f, remaining == item->remaining + hold->quantity,
+              "Release says %u remaining, the model %u", remaining,
+              item->remaining + hold->quantity);
+  model_release (f->model, hold);
+  tally (f, "Release", "ok", note);
+}
+
+static void
+step_extend (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  guint32 ttl = chance (f, 10) ? (chance (f, 50) ? 0 : 7201) : 3600 + pick (f, 3601);
+  g_auto(ModelOutcome) outcome = { 0 };
+  ModelPrediction prediction;
+  const char *note;
+  guint64 id = 0;
+  gint64 expires = 0;
+
+  note = pick_hold_id (f, caller, &id);
+  prediction = model_predict_extend (f->model, f->uids[caller], spec->admin, id, ttl);
+  call (f, caller, "Extend", g_variant_new ("(tu)", id, ttl), &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "Extend", &outcome, &prediction, note);
+      return;
+    }
+  g_variant_get (expect_reply (f, &outcome, "(x)"), "(x)", &expires);
+  STEP_CHECK (f, expires > 0, "Extend says the hold expires at %" G_GINT64_FORMAT, expires);
+  tally (f, "Extend", "ok", note);
+}
+
+static void
+step_list_holds (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  const char *user = chance (f, 40) ? "" : pick_user (f);
+  g_auto(ModelOutcome) outcome = { 0 };
+  g_autoptr(GVariant) holds = NULL;
+  g_autoptr(GPtrArray) expected = NULL;
+  g_autofree char *what = NULL;
+
+  call (f, caller, "ListHolds", g_variant_new ("(s)", user), &outcome);
+  if (*user != '\0' && !reserved_test_valid_user_name (user))
+    {
+      ModelPrediction prediction = { .ok = FALSE, .error = RESERVE_ERROR_INVALID_ARGUMENT };
+
+      expect_error (f, "ListHolds", &outcome, &prediction, NULL);
+      return;
+    }
+  holds = g_variant_get_child_value (expect_reply (f, &outcome, "(a(tssuxx))"), 0);
+  expected = model_list_holds (f->model, *user != '\0' ? user : NULL, f->uids[caller], spec->admin);
+  what = g_strdup_printf ("ListHolds as %s", spec->name);
+  check_holds (f, what, holds, expected);
+  tally (f, "ListHolds", "ok", spec->admin ? "as an admin" : "own holds");
+}
+
 static void
 one_step (Fixture *f)
 {
   guint caller = pick (f, N_CALLERS);
   guint kind = pick (f, 100);
 
+  /* A third of the steps are about holds. */
+  if (chance (f, 33))
+    {
+      if (kind < 40)
+        step_hold (f, caller);
+      else if (kind < 60)
+        step_confirm (f, caller);
+      else if (kind < 80)
+        step_release (f, caller);
+      else if (kind < 90)
+        step_extend (f, caller);
+      else
+        step_list_holds (f, caller);
+      return;
+    }
   if (kind < 45)
     step_buy (f, caller);
   else if (kind < 65)

@@ -1282,7 +1282,7 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* The same file with its own version is served. */
-  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 1");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 2");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   assert_law (f->store);

@@ -78,7 +78,9 @@ format_latency (guint64 usec)
 static const char *
 short_method (BenchPhase phase)
 {
-  return phase == BENCH_PHASE_BASELINE ? "Properties.Get(Version)" : "Buy";
+  return phase == BENCH_PHASE_BASELINE ? "Properties.Get(Version)"
+         : phase == BENCH_PHASE_BUY    ? "Buy"
+                                       : "Hold+Confirm";
 }
 
 static void
@@ -95,6 +97,8 @@ print_phase_table (const BenchReport *report)
     {
       const BenchPhaseResult *phase = &report->phases[i];
 
+      if (i == BENCH_PHASE_HOLD && !report->settings.hold)
+        continue;
       reserve_table_add (table, bench_phase_name (phase->phase));
       reserve_table_add (table, short_method (phase->phase));
       reserve_table_add_number (table, phase->calls);
@@ -181,6 +185,10 @@ bench_report_print_text (const BenchReport *report)
   print_phase_table (report);
   printf (_ ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n"),
           bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
+  if (settings->hold && bench_phase_result_rate (&report->phases[BENCH_PHASE_BUY]) > 0)
+    printf ("Hold+Confirm / Buy: %.2f× the sales per second\n",
+            bench_phase_result_rate (&report->phases[BENCH_PHASE_HOLD]) /
+              bench_phase_result_rate (&report->phases[BENCH_PHASE_BUY]));
 
   if (batching->known && batching->commits > 0)
     printf (_ ("Batching: %llu writes in %llu commits, %.1f per commit; largest batch since the "
@@ -348,6 +356,8 @@ bench_report_print_json (const BenchReport *report)
 
   add_phase (builder, report, BENCH_PHASE_BASELINE);
   add_phase (builder, report, BENCH_PHASE_BUY);
+  if (settings->hold)
+    add_phase (builder, report, BENCH_PHASE_HOLD);
 
   json_builder_set_member_name (builder, "ratio");
   json_builder_begin_object (builder);

@@ -85,6 +85,8 @@ bench_phase_method (BenchPhase phase)
       return "org.freedesktop.DBus.Properties.Get(Version)";
     case BENCH_PHASE_BUY:
       return RESERVE_INTERFACE ".Buy";
+    case BENCH_PHASE_HOLD:
+      return RESERVE_INTERFACE ".Hold+Confirm";
     default:
       g_assert_not_reached ();
     }
@@ -99,6 +101,8 @@ bench_phase_name (BenchPhase phase)
       return "baseline";
     case BENCH_PHASE_BUY:
       return "buy";
+    case BENCH_PHASE_HOLD:
+      return "hold";
     default:
       g_assert_not_reached ();
     }

@@ -31,15 +31,17 @@ typedef enum {
   BENCH_ERROR_FAILED,
 } BenchError;
 
-/* Both phases run in the same processes, one after the other: first the
+/* The phases run in the same processes, one after the other: first the
  * round trip with no database, then the purchase, so the ratio compares
- * like with like. */
+ * like with like; with --hold, then Hold and Confirm of one unit, a pair
+ * per call counted. */
 typedef enum {
   BENCH_PHASE_BASELINE,
   BENCH_PHASE_BUY,
+  BENCH_PHASE_HOLD,
 } BenchPhase;
 
-#define BENCH_N_PHASES (BENCH_PHASE_BUY + 1)
+#define BENCH_N_PHASES (BENCH_PHASE_HOLD + 1)
 
 typedef struct {
   guint buyers;
@@ -49,6 +51,7 @@ typedef struct {
   const char *item; /* nullable: a fresh item is created */
   GBusType bus_type;
   gboolean progress; /* a live line on stderr (it is a terminal) */
+  gboolean hold;     /* the Hold+Confirm phase too */
 } BenchSettings;
 
 /* One kind of failed call and how often it happened. */

@@ -130,8 +130,11 @@ check_law (BenchReport *report, const BenchItemState *after)
   law->capacity = after->capacity;
   law->remaining = after->remaining;
   law->sold = after->sold;
-  law->acknowledged = report->phases[BENCH_PHASE_BUY].calls;
-  law->uncertain = report->phases[BENCH_PHASE_BUY].uncertain;
+  /* A confirmed hold sold one unit, as a Buy did. */
+  law->acknowledged =
+    report->phases[BENCH_PHASE_BUY].calls + report->phases[BENCH_PHASE_HOLD].calls;
+  law->uncertain =
+    report->phases[BENCH_PHASE_BUY].uncertain + report->phases[BENCH_PHASE_HOLD].uncertain;
   sold_during_run = after->sold >= law->sold_before ? after->sold - law->sold_before : 0;
   law->holds = (guint64) after->remaining + after->sold == after->capacity &&
                after->sold >= law->sold_before && sold_during_run >= law->acknowledged &&
@@ -187,6 +190,10 @@ run_bench (BenchReport *report, GError **error)
       !bench_probe_get_item (probe, report->item, &item_state, error))
     return FALSE;
 
+  if (settings->hold && (!run_phase (pool, probe, report, BENCH_PHASE_HOLD, error) ||
+                         !bench_probe_get_item (probe, report->item, &item_state, error)))
+    return FALSE;
+
   bench_probe_read_memory (probe, &report->daemon_memory);
   report->batching.known = counters_before.known && counters_after.known;
   report->batching.commits = counters_after.commits - counters_before.commits;
@@ -237,6 +244,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *calls_text = NULL;
   g_autofree char *stock_text = NULL;
   g_autofree char *item = NULL;
+  gboolean hold = FALSE;
   const GOptionEntry entries[] = {
     { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &buyers_text,
       N_ ("Buyer processes, each with its own bus connection, 1 to 250 (default: 64)"), "N" },
@@ -250,6 +258,8 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       "ITEM" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
       N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
+    { "hold", 0, 0, G_OPTION_ARG_NONE, &hold,
+      N_ ("A third phase: Hold of one unit then Confirm, a pair per call"), NULL },
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
@@ -260,6 +270,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, item,
                        &settings, error))
     return FALSE;
+  settings.hold = hold;
 
   bench_report_init (&report, &settings);
   if (!run_bench (&report, error))
@@ -285,7 +296,9 @@ const ReserveCommand reserve_bench_command = {
                  "name for both, the ratio Buy / baseline, how many purchases each commit\n"
                  "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
                  "afterwards that remaining + sold == capacity and that the units sold\n"
-                 "are the units acknowledged. Exits 1 if any call failed or the check did."),
+                 "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
+                 "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
+                 "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

@@ -192,18 +192,22 @@ reserved_test_fault_check_file (const char *path)
   reserved_test_query_start (&q, db,
                              "SELECT i.name, i.capacity, i.remaining,"
                              "  (SELECT COALESCE(SUM(quantity), 0) FROM orders o"
-                             "   WHERE o.item_id = i.id AND o.cancelled = 0)"
+                             "   WHERE o.item_id = i.id AND o.cancelled = 0),"
+                             "  (SELECT COALESCE(SUM(quantity), 0) FROM holds h"
+                             "   WHERE h.item_id = i.id AND h.ended IS NULL)"
                              " FROM items i");
   while (reserved_test_query_next (&q))
     {
       gint64 capacity = sqlite3_column_int64 (q.stmt, 1);
       gint64 remaining = sqlite3_column_int64 (q.stmt, 2);
       gint64 sold = sqlite3_column_int64 (q.stmt, 3);
+      gint64 held = sqlite3_column_int64 (q.stmt, 4);
 
-      if (remaining + sold != capacity)
+      if (remaining + held + sold != capacity)
         g_error ("the law is broken in %s for %s: remaining %" G_GINT64_FORMAT
-                 " + active orders %" G_GINT64_FORMAT " != capacity %" G_GINT64_FORMAT,
-                 path, sqlite3_column_text (q.stmt, 0), remaining, sold, capacity);
+                 " + held %" G_GINT64_FORMAT " + active orders %" G_GINT64_FORMAT
+                 " != capacity %" G_GINT64_FORMAT,
+                 path, sqlite3_column_text (q.stmt, 0), remaining, held, sold, capacity);
     }
   reserved_test_query_start (
     &q, db, "SELECT count(*) FROM orders WHERE item_id NOT IN (SELECT id FROM items)");

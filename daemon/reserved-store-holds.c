@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "reserved-store"
+
+#include "reserved-store-holds.h"
+
+#include "reserve-error.h"
+#include "reserve-validate.h"
+#include "reserved-clock.h"
+
+typedef enum {
+  HOLD_FIND_REQUEST,
+  HOLD_FIND_ITEM,
+  HOLD_OVERDUE,
+  HOLD_OF_HOLDER,
+  HOLD_END,
+  HOLD_RETURN_STOCK,
+  HOLD_TAKE_STOCK,
+  HOLD_UNITS_OF_CUSTOMER,
+  HOLD_LIVE_OF_CALLER,
+  HOLD_INSERT,
+  HOLD_GET,
+  HOLD_INSERT_ORDER,
+  HOLD_SET_EXPIRY,
+  HOLD_LIST,
+  HOLD_NEXT_EXPIRY,
+  HOLD_CLAMP,
+  N_HOLD_STMTS
+} HoldStmtId;
+
+G_STATIC_ASSERT (N_HOLD_STMTS <= G_N_ELEMENTS (((StoreConnection *) NULL)->hold_stmts));
+
+/* The columns HOLD_GET and HOLD_LIST share, read by read_hold(). */
+#define HOLD_COLUMNS                                                                             \
+  "h.id, i.name, h.customer, h.quantity, h.created, h.expires, h.caller_uid, h.holder, h.ended," \
+  " h.order_id, h.item_id, i.remaining, h.ttl"
+
+static const char *const hold_sql[N_HOLD_STMTS] = {
+  [HOLD_FIND_REQUEST] = "SELECT h.id, i.name, h.customer, h.quantity, i.remaining, h.expires"
+                        " FROM holds h JOIN items i ON i.id = h.item_id"
+                        " WHERE h.caller_uid = ?1 AND h.request_id = ?2",
+  [HOLD_FIND_ITEM] = "SELECT id, remaining, per_user_limit FROM items WHERE name = ?1",
+  [HOLD_OVERDUE] = "SELECT h.id, h.quantity, h.item_id, i.name"
+                   " FROM holds h JOIN items i ON i.id = h.item_id"
+                   " WHERE h.ended IS NULL AND h.expires > 0 AND h.expires <= ?1"
+                   " AND (?2 < 0 OR h.item_id = ?2) ORDER BY h.id",
+  [HOLD_OF_HOLDER] = "SELECT h.id, h.quantity, h.item_id, i.name"
+                     " FROM holds h JOIN items i ON i.id = h.item_id"
+                     " WHERE h.ended IS NULL AND h.holder = ?1 ORDER BY h.id",
+  [HOLD_END] = "UPDATE holds SET ended = ?2, order_id = ?3 WHERE id = ?1 AND ended IS NULL",
+  [HOLD_RETURN_STOCK] =
+    "UPDATE items SET remaining = remaining + ?2 WHERE id = ?1 RETURNING remaining",
+  [HOLD_TAKE_STOCK] = "UPDATE items SET remaining = remaining - ?2"
+                      " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
+  [HOLD_UNITS_OF_CUSTOMER] = "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM orders"
+                             " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0)"
+                             " + (SELECT COALESCE(SUM(quantity), 0) FROM holds"
+                             " WHERE item_id = ?1 AND customer = ?2 AND ended IS NULL)",
+  [HOLD_LIVE_OF_CALLER] = "SELECT COUNT(*) FROM holds WHERE caller_uid = ?1 AND ended IS NULL",
+  [HOLD_INSERT] = "INSERT INTO holds (item_id, customer, quantity, caller_uid, request_id,"
+                  " created, expires, ttl, holder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+  [HOLD_GET] = "SELECT " HOLD_COLUMNS " FROM holds h JOIN items i ON i.id = h.item_id"
+               " WHERE h.id = ?1",
+  [HOLD_INSERT_ORDER] =
+    "INSERT INTO orders (item_id, customer, quantity, caller_uid, request_id, created)"
+    " VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+  [HOLD_SET_EXPIRY] = "UPDATE holds SET expires = ?2, ttl = ?3 WHERE id = ?1",
+  [HOLD_LIST] = "SELECT " HOLD_COLUMNS " FROM holds h JOIN items i ON i.id = h.item_id"
+                " WHERE h.ended IS NULL AND (?1 IS NULL OR h.customer = ?1)"
+                " AND (?2 IS NULL OR h.caller_uid = ?2) ORDER BY h.id",
+  [HOLD_NEXT_EXPIRY] = "SELECT MIN(expires) FROM holds WHERE ended IS NULL AND expires > 0",
+  [HOLD_CLAMP] = "UPDATE holds SET expires = ?1 + ttl"
+                 " WHERE ended IS NULL AND expires > 0 AND expires > ?1 + ttl",
+};
+
+/* Reset and unbound when the g_autoptr holding it goes. */
+typedef sqlite3_stmt HoldStmt;
+
+static void
+hold_stmt_release (HoldStmt *stmt)
+{
+  if (stmt == NULL)
+    return;
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HoldStmt, hold_stmt_release)
+
+/* Prepared on first use, so a connection that never sees a hold pays
+ * nothing; NULL with @error set when SQLite refuses. */
+static HoldStmt *
+hold_stmt (StoreConnection *c, HoldStmtId id, GError **error)
+{
+  if (c->hold_stmts[id] == NULL &&
+      sqlite3_prepare_v3 (c->db, hold_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->hold_stmts[id],
+                          NULL) != SQLITE_OK)
+    {
+      store_sql_storage_error (c, error, "prepare a statement about holds");
+      return NULL;
+    }
+  return c->hold_stmts[id];
+}
+
+void
+reserved_hold_clear (ReservedHold *hold)
+{
+  g_clear_pointer (&hold->item, g_free);
+  g_clear_pointer (&hold->user, g_free);
+  g_clear_pointer (&hold->holder, g_free);
+  g_clear_pointer (&hold->ended, g_free);
+}
+
+void
+reserved_ended_hold_clear (ReservedEndedHold *ended)
+{
+  g_clear_pointer (&ended->item, g_free);
+}
+
+static char *
+column_text (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static void
+read_hold (sqlite3_stmt *stmt, ReservedHold *out)
+{
+  out->id = (guint64) sqlite3_column_int64 (stmt, 0);
+  out->item = column_text (stmt, 1);
+  out->user = column_text (stmt, 2);
+  out->quantity = (guint32) sqlite3_column_int64 (stmt, 3);
+  out->created = sqlite3_column_int64 (stmt, 4);
+  out->expires = sqlite3_column_int64 (stmt, 5);
+  out->caller = (uid_t) sqlite3_column_int64 (stmt, 6);
+  out->holder = column_text (stmt, 7);
+  out->ended = column_text (stmt, 8);
+  out->order = (guint64) sqlite3_column_int64 (stmt, 9);
+}
+
+static gboolean
+no_such_hold (GError **error, guint64 hold)
+{
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_HOLD,
+               "there is no hold %" G_GUINT64_FORMAT, hold);
+  return FALSE;
+}
+
+/* HoldEnded, saying why: the reason, and for a confirmed hold its order. */
+static gboolean
+hold_ended (GError **error, guint64 hold, const char *reason, guint64 order)
+{
+  if (g_strcmp0 (reason, RESERVED_HOLD_CONFIRMED) == 0)
+    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_HOLD_ENDED,
+                 "hold %" G_GUINT64_FORMAT
+                 " has ended: it was confirmed into order %" G_GUINT64_FORMAT,
+                 hold, order);
+  else
+    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_HOLD_ENDED,
+                 "hold %" G_GUINT64_FORMAT " has ended: %s", hold,
+                 g_strcmp0 (reason, RESERVED_HOLD_RELEASED) == 0       ? "it was released"
+                 : g_strcmp0 (reason, RESERVED_HOLD_EXPIRED) == 0      ? "it expired"
+                 : g_strcmp0 (reason, RESERVED_HOLD_DISCONNECTED) == 0 ? "its holder left the bus"
+                 : g_strcmp0 (reason, RESERVED_HOLD_CLOSED) == 0
+                   ? "every copy of its file descriptor was closed"
+                   : reason);
+  return FALSE;
+}
+
+static const char *
+static_reason (const char *reason)
+{
+  const char *const reasons[] = { RESERVED_HOLD_CONFIRMED, RESERVED_HOLD_RELEASED,
+                                  RESERVED_HOLD_EXPIRED, RESERVED_HOLD_DISCONNECTED,
+                                  RESERVED_HOLD_CLOSED };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    if (g_strcmp0 (reason, reasons[i]) == 0)
+      return reasons[i];
+  g_return_val_if_reached (RESERVED_HOLD_RELEASED);
+}
+
+/* Marks one live hold ended and, unless it became an order, gives its
+ * units back; records it for the HoldEnded signal. */
+static gboolean
+end_hold (StoreConnection *c,
+          guint64 hold,
+          gint64 item_id,
+          const char *item,
+          guint32 quantity,
+          const char *reason,
+          guint64 order,
+          guint32 *remaining_out,
+          GError **error)
+{
+  g_autoptr(HoldStmt) end = hold_stmt (c, HOLD_END, error);
+  g_autoptr(HoldStmt) give_back = hold_stmt (c, HOLD_RETURN_STOCK, error);
+  ReservedEndedHold ended = { 0 };
+  gboolean found = FALSE;
+
+  if (end == NULL || give_back == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (end, 1, (gint64) hold);
+  sqlite3_bind_text (end, 2, reason, -1, SQLITE_STATIC);
+  if (order != 0)
+    sqlite3_bind_int64 (end, 3, (gint64) order);
+  if (!store_sql_step_done (c, end, error, "end the hold"))
+    return FALSE;
+  /* A confirmed hold's units stay taken: they are the order's now. */
+  sqlite3_bind_int64 (give_back, 1, item_id);
+  sqlite3_bind_int64 (give_back, 2, order != 0 ? 0 : quantity);
+  if (!store_sql_step_row (c, give_back, &found, error, "return the held units"))
+    return FALSE;
+  if (!found)
+    return store_sql_storage_error (c, error, "find the hold's item");
+  ended.hold = hold;
+  ended.item = g_strdup (item);
+  ended.reason = static_reason (reason);
+  ended.remaining = (guint32) sqlite3_column_int64 (give_back, 0);
+  if (remaining_out != NULL)
+    *remaining_out = ended.remaining;
+  if (c->ended != NULL)
+    g_array_append_val (c->ended, ended);
+  else
+    reserved_ended_hold_clear (&ended);
+  return TRUE;
+}
+
+/* Ends every hold @stmt (bound already) yields as (id, quantity, item_id,
+ * item name). The rows are read first: ending one changes the table the
+ * statement walks. */
+static gboolean
+end_each (StoreConnection *c, sqlite3_stmt *stmt, const char *reason, GError **error)
+{
+  g_autoptr(GArray) found = g_array_new (FALSE, FALSE, sizeof (ReservedHold));
+  gboolean ok = TRUE;
+  int rc;
+
+  g_array_set_clear_func (found, (GDestroyNotify) reserved_hold_clear);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedHold hold = {
+        .id = (guint64) sqlite3_column_int64 (stmt, 0),
+        .quantity = (guint32) sqlite3_column_int64 (stmt, 1),
+        .order = (guint64) sqlite3_column_int64 (stmt, 2), /* here: the item's row id */
+        .item = column_text (stmt, 3),
+      };
+      g_array_append_val (found, hold);
+    }
+  if (rc != SQLITE_DONE)
+    return store_sql_storage_error (c, error, "find the holds to end");
+  sqlite3_reset (stmt);
+  for (guint i = 0; ok && i < found->len; i++)
+    {
+      ReservedHold *hold = &g_array_index (found, ReservedHold, i);
+      ok = end_hold (c, hold->id, (gint64) hold->order, hold->item, hold->quantity, reason, 0, NULL,
+                     error);
+    }
+  return ok;
+}
+
+gboolean
+store_holds_end_overdue (StoreConnection *c, gint64 item_id, GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_OVERDUE, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, reserved_clock_now ());
+  sqlite3_bind_int64 (stmt, 2, item_id);
+  return end_each (c, stmt, RESERVED_HOLD_EXPIRED, error);
+}
+
+gboolean
+store_holds_end_of_holder (StoreConnection *c,
+                           const char *holder,
+                           const char *reason,
+                           GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_OF_HOLDER, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, holder, -1, SQLITE_STATIC);
+  return end_each (c, stmt, reason, error);
+}
+
+/* --- Hold ------------------------------------------------------------------ */
+
+static gboolean
+find_hold_request (StoreConnection *c,
+                   const ReservedHoldRequest *request,
+                   ReservedHoldReceipt *receipt,
+                   gboolean *found,
+                   GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_FIND_REQUEST, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, request->caller);
+  sqlite3_bind_text (stmt, 2, request->request_id, -1, SQLITE_STATIC);
+  if (!store_sql_step_row (c, stmt, found, error, "look up the request_id"))
+    return FALSE;
+  if (!*found)
+    return TRUE;
+  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), request->item) != 0 ||
+      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), request->user) != 0 ||
+      (guint32) sqlite3_column_int64 (stmt, 3) != request->quantity)
+    {
+      g_autofree char *id = reserve_describe_text (request->request_id);
+      g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "request_id %s was already used for hold %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                   " × %s for %s); a retry must repeat the same item, user and quantity",
+                   id, (gint64) sqlite3_column_int64 (stmt, 0),
+                   (gint64) sqlite3_column_int64 (stmt, 3),
+                   (const char *) sqlite3_column_text (stmt, 1), user);
+      return FALSE;
+    }
+  receipt->hold = (guint64) sqlite3_column_int64 (stmt, 0);
+  receipt->remaining = (guint32) sqlite3_column_int64 (stmt, 4);
+  receipt->expires = sqlite3_column_int64 (stmt, 5);
+  receipt->replayed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+count_units_of_customer (StoreConnection *c,
+                         gint64 item_id,
+                         const char *user,
+                         gint64 *units,
+                         GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_UNITS_OF_CUSTOMER, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  sqlite3_bind_text (stmt, 2, user, -1, SQLITE_STATIC);
+  if (!store_sql_step_row (c, stmt, &found, error, "count the customer's units"))
+    return FALSE;
+  *units = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+static gboolean
+count_live_holds_of_caller (StoreConnection *c, uid_t caller, gint64 *count, GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_LIVE_OF_CALLER, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, caller);
+  if (!store_sql_step_row (c, stmt, &found, error, "count the caller's holds"))
+    return FALSE;
+  *count = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+gboolean
+store_holds_hold (StoreConnection *c,
+                  const ReservedHoldRequest *request,
+                  ReservedHoldReceipt *receipt,
+                  GError **error)
+{
+  g_autoptr(HoldStmt) item = hold_stmt (c, HOLD_FIND_ITEM, error);
+  g_autoptr(HoldStmt) take = hold_stmt (c, HOLD_TAKE_STOCK, error);
+  g_autoptr(HoldStmt) insert = hold_stmt (c, HOLD_INSERT, error);
+  gboolean found = FALSE;
+  gint64 item_id, units, live, now;
+  guint32 limit;
+
+  if (item == NULL || take == NULL || insert == NULL)
+    return FALSE;
+  if (request->request_id != NULL)
+    {
+      if (!find_hold_request (c, request, receipt, &found, error))
+        return FALSE;
+      if (found)
+        return TRUE;
+    }
+
+  sqlite3_bind_text (item, 1, request->item, -1, SQLITE_STATIC);
+  if (!store_sql_step_row (c, item, &found, error, "look up the item"))
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
+                   request->item);
+      return FALSE;
+    }
+  item_id = sqlite3_column_int64 (item, 0);
+  limit = (guint32) sqlite3_column_int64 (item, 2);
+  sqlite3_reset (item);
+
+  if (!store_holds_end_overdue (c, item_id, error))
+    return FALSE;
+  if (limit > 0)
+    {
+      if (!count_units_of_customer (c, item_id, request->user, &units, error))
+        return FALSE;
+      if (units + request->quantity > limit)
+        {
+          g_autofree char *user = reserve_describe_text (request->user);
+
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
+                       "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
+                       " (orders and holds) and asked for %u more",
+                       user, limit, request->item, user, units, request->quantity);
+          return FALSE;
+        }
+    }
+  if (!count_live_holds_of_caller (c, request->caller, &live, error))
+    return FALSE;
+  if (live >= request->max_holds)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
+                   "uid %u has %" G_GINT64_FORMAT
+                   " live holds, the most one uid may have (MaxHoldsPerUid=%u); confirm or "
+                   "release one first",
+                   (guint) request->caller, live, request->max_holds);
+      return FALSE;
+    }
+
+  sqlite3_bind_int64 (take, 1, item_id);
+  sqlite3_bind_int64 (take, 2, request->quantity);
+  if (!store_sql_step_row (c, take, &found, error, "take the stock"))
+    return FALSE;
+  if (!found)
+    {
+      g_autoptr(GError) ignored = NULL;
+      ReservedItem now_item = { 0 };
+
+      store_sql_get_item (c, request->item, &now_item, &ignored);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
+                   "%s is sold out: %u left, %u asked for", request->item, now_item.remaining,
+                   request->quantity);
+      reserved_item_clear (&now_item);
+      return FALSE;
+    }
+  receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
+
+  now = reserved_clock_now ();
+  receipt->expires = request->ttl > 0 ? now + (gint64) request->ttl * G_USEC_PER_SEC : 0;
+  sqlite3_bind_int64 (insert, 1, item_id);
+  sqlite3_bind_text (insert, 2, request->user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 3, request->quantity);
+  sqlite3_bind_int64 (insert, 4, request->caller);
+  if (request->request_id != NULL)
+    sqlite3_bind_text (insert, 5, request->request_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 6, now);
+  sqlite3_bind_int64 (insert, 7, receipt->expires);
+  sqlite3_bind_int64 (insert, 8, (gint64) request->ttl * G_USEC_PER_SEC);
+  if (request->holder != NULL)
+    sqlite3_bind_text (insert, 9, request->holder, -1, SQLITE_STATIC);
+  if (!store_sql_step_done (c, insert, error, "record the hold"))
+    return FALSE;
+  receipt->hold = (guint64) sqlite3_last_insert_rowid (c->db);
+  receipt->replayed = FALSE;
+  return TRUE;
+}
+
+/* --- one hold: Confirm, Release, Extend --------------------------------------- */
+
+/* Reads @hold into @out with its item's row id. An overdue hold is ended
+ * here (reason expired) and reported through @late, so the caller hears
+ * HoldEnded only once the expiry is committed. Returns FALSE with @error
+ * when there is no such hold. */
+static gboolean
+load_hold (StoreConnection *c,
+           guint64 hold,
+           ReservedHold *out,
+           gint64 *item_id,
+           gboolean *overdue,
+           GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_GET, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (hold > G_MAXINT64)
+    return no_such_hold (error, hold);
+  sqlite3_bind_int64 (stmt, 1, (gint64) hold);
+  if (!store_sql_step_row (c, stmt, &found, error, "look up the hold"))
+    return FALSE;
+  if (!found)
+    return no_such_hold (error, hold);
+  read_hold (stmt, out);
+  *item_id = sqlite3_column_int64 (stmt, 10);
+  sqlite3_reset (stmt);
+  *overdue = FALSE;
+  if (out->ended == NULL && out->expires > 0 && out->expires <= reserved_clock_now ())
+    {
+      if (!end_hold (c, out->id, *item_id, out->item, out->quantity, RESERVED_HOLD_EXPIRED, 0, NULL,
+                     error))
+        return FALSE;
+      out->ended = g_strdup (RESERVED_HOLD_EXPIRED);
+      *overdue = TRUE;
+    }
+  return TRUE;
+}
+
+/* A hold that had ended before this operation is refused (nothing
+ * changed); one that load_hold() just found overdue was ended here, which
+ * must commit, so the operation succeeds and the caller is told late. */
+static gboolean
+answer_ended (const ReservedHold *h, gboolean overdue, GError **late, GError **error)
+{
+  if (!overdue)
+    return hold_ended (error, h->id, h->ended, h->order);
+  hold_ended (late, h->id, h->ended, h->order);
+  return TRUE;
+}
+
+gboolean
+store_holds_confirm (StoreConnection *c,
+                     guint64 hold,
+                     gboolean or_buy,
+                     guint64 *order,
+                     guint32 *remaining,
+                     char **item_out,
+                     GError **late,
+                     GError **error)
+{
+  g_auto(ReservedHold) h = { 0 };
+  gint64 item_id = 0;
+  gboolean overdue = FALSE;
+
+  if (!load_hold (c, hold, &h, &item_id, &overdue, error))
+    return FALSE;
+  if (g_strcmp0 (h.ended, RESERVED_HOLD_CONFIRMED) == 0)
+    {
+      ReservedItem item = { 0 };
+
+      /* Confirming again answers with the same order, as a repeated
+       * request_id does for Buy. */
+      if (!store_sql_get_item (c, h.item, &item, error))
+        return FALSE;
+      *order = h.order;
+      *remaining = item.remaining;
+      *item_out = g_steal_pointer (&h.item);
+      reserved_item_clear (&item);
+      return TRUE;
+    }
+  if (h.ended != NULL && or_buy)
+    {
+      const ReservedPurchase purchase = {
+        .item = h.item,
+        .user = h.user,
+        .quantity = h.quantity,
+        .caller = h.caller,
+      };
+      ReservedReceipt receipt = { 0 };
+
+      if (!store_sql_buy (c, &purchase, &receipt, error))
+        return FALSE;
+      *order = receipt.order;
+      *remaining = receipt.remaining;
+      *item_out = g_steal_pointer (&h.item);
+      return TRUE;
+    }
+  if (h.ended != NULL)
+    return answer_ended (&h, overdue, late, error);
+
+  {
+    g_autoptr(HoldStmt) insert = hold_stmt (c, HOLD_INSERT_ORDER, error);
+
+    if (insert == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (insert, 1, item_id);
+    sqlite3_bind_text (insert, 2, h.user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (insert, 3, h.quantity);
+    sqlite3_bind_int64 (insert, 4, h.caller);
+    sqlite3_bind_int64 (insert, 5, reserved_clock_now ());
+    if (!store_sql_step_done (c, insert, error, "record the order"))
+      return FALSE;
+    *order = (guint64) sqlite3_last_insert_rowid (c->db);
+  }
+  if (!end_hold (c, hold, item_id, h.item, h.quantity, RESERVED_HOLD_CONFIRMED, *order, remaining,
+                 error))
+    return FALSE;
+  *item_out = g_steal_pointer (&h.item);
+  return TRUE;
+}
+
+gboolean
+store_holds_release (StoreConnection *c,
+                     guint64 hold,
+                     guint32 *remaining,
+                     GError **late,
+                     GError **error)
+{
+  g_auto(ReservedHold) h = { 0 };
+  gint64 item_id = 0;
+  gboolean overdue = FALSE;
+
+  if (!load_hold (c, hold, &h, &item_id, &overdue, error))
+    return FALSE;
+  if (h.ended != NULL)
+    return answer_ended (&h, overdue, late, error);
+  return end_hold (c, hold, item_id, h.item, h.quantity, RESERVED_HOLD_RELEASED, 0, remaining,
+                   error);
+}
+
+gboolean
+store_holds_extend (StoreConnection *c,
+                    guint64 hold,
+                    guint32 ttl,
+                    guint32 max_seconds,
+                    gint64 *expires,
+                    GError **late,
+                    GError **error)
+{
+  g_autoptr(HoldStmt) set = hold_stmt (c, HOLD_SET_EXPIRY, error);
+  g_auto(ReservedHold) h = { 0 };
+  gint64 item_id = 0;
+  gboolean overdue = FALSE;
+  gint64 now;
+
+  if (set == NULL || !load_hold (c, hold, &h, &item_id, &overdue, error))
+    return FALSE;
+  if (h.ended != NULL)
+    return answer_ended (&h, overdue, late, error);
+  now = reserved_clock_now ();
+  /* No hold outlives its creation by more than MaxHoldSeconds, however
+   * often it is extended. */
+  *expires =
+    MIN (now + (gint64) ttl * G_USEC_PER_SEC, h.created + (gint64) max_seconds * G_USEC_PER_SEC);
+  sqlite3_bind_int64 (set, 1, (gint64) hold);
+  sqlite3_bind_int64 (set, 2, *expires);
+  sqlite3_bind_int64 (set, 3, *expires - now);
+  return store_sql_step_done (c, set, error, "extend the hold");
+}
+
+/* --- start and reads ----------------------------------------------------------- */
+
+gboolean
+store_holds_clamp (StoreConnection *c, GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_CLAMP, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, reserved_clock_now ());
+  if (!store_sql_step_done (c, stmt, error, "bound the holds' expiry"))
+    return FALSE;
+  if (sqlite3_changes (c->db) > 0)
+    g_message ("%d holds expired later than the time they were granted allows: the clock was "
+               "set back; each now ends when its last granted time is up",
+               sqlite3_changes (c->db));
+  return TRUE;
+}
+
+gboolean
+store_holds_get (StoreConnection *c, guint64 hold, ReservedHold *out, GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_GET, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (hold > G_MAXINT64)
+    return no_such_hold (error, hold);
+  sqlite3_bind_int64 (stmt, 1, (gint64) hold);
+  if (!store_sql_step_row (c, stmt, &found, error, "look up the hold"))
+    return FALSE;
+  if (!found)
+    return no_such_hold (error, hold);
+  read_hold (stmt, out);
+  return TRUE;
+}
+
+GArray *
+store_holds_list (StoreConnection *c, const char *user, const uid_t *only_caller, GError **error)
+{
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_LIST, error);
+  g_autoptr(GArray) holds = g_array_new (FALSE, TRUE, sizeof (ReservedHold));
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  g_array_set_clear_func (holds, (GDestroyNotify) reserved_hold_clear);
+  if (user != NULL)
+    sqlite3_bind_text (stmt, 1, user, -1, SQLITE_STATIC);
+  if (only_caller != NULL)
+    sqlite3_bind_int64 (stmt, 2, *only_caller);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedHold hold = { 0 };
+      read_hold (stmt, &hold);
+      g_array_append_val (holds, hold);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_sql_storage_error (c, error, "list the holds");
+      return NULL;
+    }
+  return g_steal_pointer (&holds);
+}
+
+gboolean
+store_holds_next_expiry (StoreConnection *c, gint64 *expires)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_NEXT_EXPIRY, &error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL || !store_sql_step_row (c, stmt, &found, &error, "find the next expiry"))
+    {
+      /* The timer then looks again after its longest wait. */
+      g_message ("%s", error->message);
+      return FALSE;
+    }
+  if (!found || sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+    return FALSE;
+  *expires = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}

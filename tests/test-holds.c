@@ -1,0 +1,971 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Holds against the real reserved on a private bus: Hold, Confirm,
+ * Release, Extend and ListHolds as docs/api.md states them, the HoldEnded
+ * signal, expiry on a clock the test moves (the daemon's test hook,
+ * RESERVED_TEST_CLOCK_FILE: never a sleep), and holds bound to a
+ * connection that leaves the bus. Every refused call changed nothing, and
+ * each case ends with the law, remaining + held + sold == capacity. */
+#include <gio/gunixfdlist.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
+
+typedef ReservedTestFixture Fixture;
+
+#define SECOND G_GINT64_CONSTANT (1000000)
+
+/* --- calls ------------------------------------------------------------------ */
+
+static GVariant *
+hold_options (guint32 ttl, gboolean bound, const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (ttl > 0)
+    g_variant_builder_add (&builder, "{sv}", "ttl", g_variant_new_uint32 (ttl));
+  if (bound)
+    g_variant_builder_add (&builder, "{sv}", "release_on_disconnect", g_variant_new_boolean (TRUE));
+  if (request_id != NULL)
+    g_variant_builder_add (&builder, "{sv}", "request_id", g_variant_new_string (request_id));
+  return g_variant_builder_end (&builder);
+}
+
+static guint64
+hold (ReserveReserve1 *proxy,
+      const char *item,
+      const char *user,
+      guint32 quantity,
+      GVariant *options,
+      gint64 *expires_out,
+      guint32 *remaining_out)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 id = 0;
+  gint64 expires = 0;
+  guint32 remaining = 0;
+
+  reserve_reserve1_call_hold_sync (proxy, item, user, quantity, options, G_DBUS_CALL_FLAGS_NONE, -1,
+                                   &id, &expires, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, >, 0);
+  if (expires_out != NULL)
+    *expires_out = expires;
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return id;
+}
+
+/* Asserts @code, and that nothing an admin can see changed. */
+static void
+hold_refused (Fixture *f,
+              const char *item,
+              const char *user,
+              guint32 quantity,
+              GVariant *options,
+              ReserveError code,
+              const char *in_message)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
+  ReservedTestItem was = reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_hold_sync (f->proxy, item, user, quantity, options, G_DBUS_CALL_FLAGS_NONE,
+                                   -1, NULL, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, in_message);
+  reserved_test_assert_unchanged (&f->client, before);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM).held, ==, was.held);
+}
+
+static guint64
+confirm (Fixture *f, guint64 id, gboolean or_buy, guint32 *remaining_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  guint64 order = 0;
+  guint32 remaining = 0;
+
+  if (or_buy)
+    g_variant_builder_add (&builder, "{sv}", "or_buy", g_variant_new_boolean (TRUE));
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_builder_end (&builder),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
+  g_assert_no_error (error);
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return order;
+}
+
+/* Asserts @code, with @in_message in its message, and no change. */
+static void
+confirm_refused (Fixture *f, guint64 id, ReserveError code, const char *in_message)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, in_message);
+  reserved_test_assert_unchanged (&f->client, before);
+}
+
+static void
+release_refused (Fixture *f, guint64 id, ReserveError code)
+{
+  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, code);
+  reserved_test_assert_unchanged (&f->client, before);
+}
+
+static guint32
+release (Fixture *f, guint64 id)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 remaining = 0;
+
+  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  return remaining;
+}
+
+/* (hold, item, user, quantity, created, expires) of the live holds. */
+static GVariant *
+list_holds (Fixture *f, const char *user)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *holds = NULL;
+
+  reserve_reserve1_call_list_holds_sync (f->proxy, user, G_DBUS_CALL_FLAGS_NONE, -1, &holds, NULL,
+                                         &error);
+  g_assert_no_error (error);
+  return holds;
+}
+
+/* --- HoldEnded ---------------------------------------------------------------- */
+
+typedef struct {
+  GHashTable *reasons; /* hold id -> reason */
+  guint id;
+  GDBusConnection *connection;
+} Endings;
+
+static void
+on_hold_ended (GDBusConnection *connection,
+               const char *sender,
+               const char *path,
+               const char *interface,
+               const char *signal,
+               GVariant *parameters,
+               gpointer user_data)
+{
+  Endings *endings = user_data;
+  guint64 id = 0;
+  const char *reason = NULL;
+
+  g_variant_get (parameters, "(t&s&s)", &id, NULL, &reason);
+  /* Once per hold. */
+  g_assert_false (g_hash_table_contains (endings->reasons, &id));
+  g_hash_table_insert (endings->reasons, g_memdup2 (&id, sizeof id), g_strdup (reason));
+}
+
+static void
+endings_watch (Endings *endings, GDBusConnection *connection)
+{
+  endings->reasons = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  endings->connection = g_object_ref (connection);
+  endings->id =
+    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
+                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_hold_ended, endings, NULL);
+}
+
+static void
+endings_clear (Endings *endings)
+{
+  g_dbus_connection_signal_unsubscribe (endings->connection, endings->id);
+  g_clear_object (&endings->connection);
+  g_clear_pointer (&endings->reasons, g_hash_table_unref);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits (bounded) for the HoldEnded of @id; asserts its reason. A ping to
+ * the daemon first flushes what it has sent already. */
+static void
+endings_wait (Endings *endings, guint64 id, const char *reason)
+{
+  gboolean timed_out = FALSE;
+  guint timeout =
+    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+
+  while (!g_hash_table_contains (endings->reasons, &id) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("hold %" G_GUINT64_FORMAT " did not end within %u seconds", id,
+             reserved_test_timeout_seconds ());
+  g_source_remove (timeout);
+  g_assert_cmpstr (g_hash_table_lookup (endings->reasons, &id), ==, reason);
+}
+
+/* --- cases --------------------------------------------------------------------- */
+
+static void
+test_confirm (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  guint32 remaining = 0;
+  gint64 expires = 0;
+  guint64 id, order;
+  ReservedTestItem item;
+  g_autoptr(GVariant) holds = NULL;
+  g_autoptr(GArray) orders = NULL;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "alice", 2, hold_options (60, FALSE, NULL), &expires, &remaining);
+  g_assert_cmpuint (remaining, ==, 98);
+  g_assert_cmpint (expires, >, 0);
+  item = reserved_test_get_item (&f->client, "ticket");
+  g_assert_cmpuint (item.remaining, ==, 98);
+  g_assert_cmpuint (item.held, ==, 2);
+  g_assert_cmpuint (item.available, ==, 98);
+  g_assert_cmpuint (item.sold, ==, 0);
+  reserved_test_assert_law (&f->client);
+
+  holds = list_holds (f, "");
+  g_assert_cmpuint (g_variant_n_children (holds), ==, 1);
+  {
+    guint64 listed = 0;
+    const char *listed_item = NULL, *user = NULL;
+    guint32 quantity = 0;
+    gint64 created = 0, listed_expires = 0;
+
+    g_variant_get_child (holds, 0, "(t&s&suxx)", &listed, &listed_item, &user, &quantity, &created,
+                         &listed_expires);
+    g_assert_cmpuint (listed, ==, id);
+    g_assert_cmpstr (listed_item, ==, "ticket");
+    g_assert_cmpstr (user, ==, "alice");
+    g_assert_cmpuint (quantity, ==, 2);
+    g_assert_cmpint (listed_expires, ==, expires);
+    g_assert_cmpint (expires - created, ==, 60 * SECOND);
+  }
+
+  order = confirm (f, id, FALSE, &remaining);
+  g_assert_cmpuint (remaining, ==, 98);
+  endings_wait (&endings, id, "confirmed");
+  item = reserved_test_get_item (&f->client, "ticket");
+  g_assert_cmpuint (item.held, ==, 0);
+  g_assert_cmpuint (item.sold, ==, 2);
+  orders = reserved_test_list_orders (&f->client, "alice");
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_assert_cmpuint (g_array_index (orders, ReservedTestOrder, 0).id, ==, order);
+
+  /* Confirming twice gives the same order and takes nothing. */
+  g_assert_cmpuint (confirm (f, id, FALSE, &remaining), ==, order);
+  g_assert_cmpuint (remaining, ==, 98);
+  g_assert_cmpuint (confirm (f, id, TRUE, NULL), ==, order);
+  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
+  g_assert_cmpuint (g_variant_n_children (list_holds (f, "")), ==, 0);
+  endings_clear (&endings);
+}
+
+static void
+test_release (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  guint32 remaining = 0;
+  guint64 id, order;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "bob", 3, hold_options (60, FALSE, NULL), NULL, NULL);
+  g_assert_cmpuint (release (f, id), ==, 100);
+  endings_wait (&endings, id, "released");
+  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
+  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "released");
+
+  /* or_buy: an ended hold becomes a plain Buy of the same units. */
+  order = confirm (f, id, TRUE, &remaining);
+  g_assert_cmpuint (remaining, ==, 97);
+  g_assert_cmpuint (order, >, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 3);
+  endings_clear (&endings);
+}
+
+static void
+test_or_buy_sold_out (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+
+  reserved_test_create_item (&f->client, "seat", 1, 0);
+  id = hold (f->proxy, "seat", "carol", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  release (f, id);
+  reserved_test_buy (&f->client, "seat", "dave", 1, NULL, NULL);
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <true>}"),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_SOLD_OUT);
+}
+
+static void
+test_sold_out_and_limits (Fixture *f, gconstpointer data)
+{
+  reserved_test_create_item (&f->client, "gpu", 2, 0);
+  hold (f->proxy, "gpu", "eve", 2, hold_options (60, FALSE, NULL), NULL, NULL);
+  /* Held units are not for sale. */
+  reserved_test_buy_refused (&f->client, "gpu", "frank", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+  hold_refused (f, "gpu", "frank", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_SOLD_OUT,
+                "sold out");
+
+  /* The per-user limit counts holds with orders. */
+  reserved_test_create_item (&f->client, "show", 10, 3);
+  hold (f->proxy, "show", "gina", 2, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_buy_refused (&f->client, "show", "gina", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
+  reserved_test_buy (&f->client, "show", "gina", 1, NULL, NULL);
+  hold_refused (f, "show", "gina", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
+                "gina");
+}
+
+static void
+test_max_holds_per_uid (Fixture *f, gconstpointer data)
+{
+  guint64 first;
+
+  first = hold (f->proxy, "ticket", "a", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  hold (f->proxy, "ticket", "b", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  hold_refused (f, "ticket", "c", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
+                "MaxHoldsPerUid=2");
+  /* An ended hold counts no more. */
+  release (f, first);
+  hold (f->proxy, "ticket", "c", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+}
+
+static void
+test_bad_input (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+  gint64 expires = 0;
+
+  hold_refused (f, "ticket", "alice", 0, hold_options (60, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
+  hold_refused (f, "ticket", "alice", 1, hold_options (0, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
+  hold_refused (f, "ticket", "alice", 1, hold_options (7201, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "7201");
+  hold_refused (f, "ticket", "alice", 1,
+                g_variant_new_parsed ("{'ttl': <uint32 60>, 'colour': <1>}"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "colour");
+  hold_refused (f, "ticket", "alice", 1, g_variant_new_parsed ("{'ttl': <int64 60>}"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
+  hold_refused (f, "no-such", "alice", 1, hold_options (60, FALSE, NULL),
+                RESERVE_ERROR_NO_SUCH_ITEM, "no-such");
+
+  /* A request_id replays the same hold; with other arguments it is refused. */
+  id = hold (f->proxy, "ticket", "alice", 1, hold_options (60, FALSE, "r1"), &expires, NULL);
+  g_assert_cmpuint (hold (f->proxy, "ticket", "alice", 1, hold_options (60, FALSE, "r1"), NULL,
+                          NULL),
+                    ==, id);
+  hold_refused (f, "ticket", "alice", 2, hold_options (60, FALSE, "r1"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "r1");
+
+  confirm_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD, "999999");
+  release_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD);
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <1>}"),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  reserve_reserve1_call_extend_sync (f->proxy, id, 0, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                     &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  reserve_reserve1_call_extend_sync (f->proxy, id, 7201, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                     &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  reserve_reserve1_call_extend_sync (f->proxy, 999999, 10, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                     &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_NO_SUCH_HOLD);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+}
+
+/* A connection's holds bound to it end when it leaves the bus; its other
+ * holds stay. */
+static void
+test_disconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autoptr(ReserveReserve1) other_proxy = NULL;
+  Endings endings = { 0 };
+  guint64 bound, timed;
+
+  endings_watch (&endings, f->connection);
+  other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  other_proxy = reserved_test_proxy_new (other);
+  bound = hold (other_proxy, "ticket", "hal", 2, hold_options (0, TRUE, NULL), NULL, NULL);
+  timed = hold (other_proxy, "ticket", "hal", 1, hold_options (600, FALSE, NULL), NULL, NULL);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 3);
+  g_dbus_connection_close_sync (other, NULL, NULL);
+  endings_wait (&endings, bound, "disconnected");
+  g_assert_false (g_hash_table_contains (endings.reasons, &timed));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 99);
+  endings_clear (&endings);
+}
+
+/* Two connections of one uid: only the holds of the one that leaves end. */
+static void
+test_disconnect_one_of_two (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) first = NULL;
+  g_autoptr(GDBusConnection) second = NULL;
+  g_autoptr(ReserveReserve1) first_proxy = NULL;
+  g_autoptr(ReserveReserve1) second_proxy = NULL;
+  Endings endings = { 0 };
+  guint64 kept, ended;
+
+  endings_watch (&endings, f->connection);
+  first = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  second = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  first_proxy = reserved_test_proxy_new (first);
+  second_proxy = reserved_test_proxy_new (second);
+  kept = hold (first_proxy, "ticket", "ann", 1, hold_options (0, TRUE, NULL), NULL, NULL);
+  ended = hold (second_proxy, "ticket", "ann", 2, hold_options (0, TRUE, NULL), NULL, NULL);
+  g_dbus_connection_close_sync (second, NULL, NULL);
+  endings_wait (&endings, ended, "disconnected");
+  g_assert_false (g_hash_table_contains (endings.reasons, &kept));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  g_dbus_connection_close_sync (first, NULL, NULL);
+  endings_wait (&endings, kept, "disconnected");
+  endings_clear (&endings);
+}
+
+static void
+on_name_gone (GDBusConnection *connection,
+              const char *sender,
+              const char *path,
+              const char *interface,
+              const char *signal,
+              GVariant *parameters,
+              gpointer user_data)
+{
+  const char *new_owner = NULL;
+
+  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
+  if (new_owner[0] == '\0')
+    *(gboolean *) user_data = TRUE;
+}
+
+/* The holder leaves before the reply: either the daemon could no longer
+ * learn its uid (nothing was held) or the hold was made and then ended.
+ * Once the bus has told everyone the holder is gone, a write of the
+ * test's comes after whatever the daemon did about it. */
+static void
+test_disconnect_before_reply (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autofree char *name = NULL;
+  gboolean gone = FALSE;
+  gboolean timed_out = FALSE;
+  guint subscription, timeout;
+
+  other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  name = g_strdup (g_dbus_connection_get_unique_name (other));
+  subscription =
+    g_dbus_connection_signal_subscribe (f->connection, "org.freedesktop.DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged",
+                                        "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_name_gone, &gone, NULL);
+  /* A round trip: the match rule is in place before the holder goes. */
+  reserved_test_get_item (&f->client, "ticket");
+  g_dbus_connection_call (other, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE, "Hold",
+                          g_variant_new ("(ssu@a{sv})", "ticket", "ben", 3,
+                                         hold_options (0, TRUE, NULL)),
+                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+  g_dbus_connection_flush_sync (other, NULL, NULL);
+  g_dbus_connection_close_sync (other, NULL, NULL);
+  timeout = g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  while (!gone && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout);
+  g_dbus_connection_signal_unsubscribe (f->connection, subscription);
+
+  /* The barrier: a write, queued behind the daemon's own. */
+  release (f, hold (f->proxy, "ticket", "barrier", 1, hold_options (60, FALSE, NULL), NULL, NULL));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+}
+
+/* A restart with one holder still connected and one gone meanwhile: the
+ * gone one's hold ends at start, the other's when it leaves. */
+static void
+test_disconnect_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GDBusConnection) live = NULL;
+  g_autoptr(GDBusConnection) vanished = NULL;
+  g_autoptr(ReserveReserve1) live_proxy = NULL;
+  g_autoptr(ReserveReserve1) vanished_proxy = NULL;
+  Endings endings = { 0 };
+  guint64 live_id, vanished_id;
+
+  live = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  vanished = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  live_proxy = reserved_test_proxy_new (live);
+  vanished_proxy = reserved_test_proxy_new (vanished);
+  live_id = hold (live_proxy, "ticket", "cy", 1, hold_options (0, TRUE, NULL), NULL, NULL);
+  vanished_id = hold (vanished_proxy, "ticket", "di", 2, hold_options (0, TRUE, NULL), NULL, NULL);
+  endings_watch (&endings, live);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  g_dbus_connection_close_sync (vanished, NULL, NULL);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  endings_wait (&endings, vanished_id, "disconnected");
+  g_assert_false (g_hash_table_contains (endings.reasons, &live_id));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  endings_clear (&endings);
+  g_dbus_connection_close_sync (live, NULL, NULL);
+  endings_watch (&endings, f->connection);
+  /* Its departure may have been handled before this subscription. */
+  if (reserved_test_get_item (&f->client, "ticket").held != 0)
+    endings_wait (&endings, live_id, "disconnected");
+  endings_clear (&endings);
+}
+
+/* --- kill -9 ------------------------------------------------------------------------ */
+
+#define KILL_ROUNDS     5
+#define HOLDS_PER_ROUND 40
+
+/* What the daemon acknowledged, round after round. */
+typedef struct {
+  Fixture *f;
+  guint pending;       /* calls not answered yet */
+  guint answers;       /* this round's */
+  GHashTable *live;    /* hold ids acknowledged held and not acknowledged ended */
+  GHashTable *ended;   /* hold ids acknowledged released or confirmed */
+  GHashTable *orders;  /* order ids acknowledged by Confirm */
+  GHashTable *unknown; /* holds whose release or confirmation got no verdict */
+} Acknowledged;
+
+typedef struct {
+  Acknowledged *acked;
+  guint64 hold;
+} Pending;
+
+static void
+on_ended_call (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *pending = user_data;
+  Acknowledged *acked = pending->acked;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, NULL);
+  guint64 *key = g_memdup2 (&pending->hold, sizeof pending->hold);
+
+  acked->pending--;
+  acked->answers++;
+  g_hash_table_remove (acked->live, &pending->hold);
+  if (reply == NULL)
+    g_hash_table_add (acked->unknown, key);
+  else
+    {
+      if (g_variant_is_of_type (reply, G_VARIANT_TYPE ("(tu)")))
+        {
+          guint64 order = 0;
+
+          g_variant_get (reply, "(tu)", &order, NULL);
+          g_hash_table_add (acked->orders, g_memdup2 (&order, sizeof order));
+        }
+      g_hash_table_add (acked->ended, key);
+    }
+  g_free (pending);
+}
+
+static void
+on_held_call (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Acknowledged *acked = user_data;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, NULL);
+  Pending *next;
+  guint64 hold = 0;
+
+  acked->pending--;
+  acked->answers++;
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(txu)", &hold, NULL, NULL);
+  g_hash_table_add (acked->live, g_memdup2 (&hold, sizeof hold));
+  /* Every other hold is ended at once, half confirmed, half released. */
+  if (hold % 2 != 0)
+    return;
+  next = g_new0 (Pending, 1);
+  next->acked = acked;
+  next->hold = hold;
+  acked->pending++;
+  if (hold % 4 == 0)
+    g_dbus_proxy_call (G_DBUS_PROXY (acked->f->proxy), "Confirm",
+                       g_variant_new ("(t@a{sv})", hold, g_variant_new ("a{sv}", NULL)),
+                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_ended_call, next);
+  else
+    g_dbus_proxy_call (G_DBUS_PROXY (acked->f->proxy), "Release", g_variant_new ("(t)", hold),
+                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_ended_call, next);
+}
+
+/* The daemon killed with SIGKILL while holds are made, confirmed and
+ * released: after each restart every acknowledged hold is still held,
+ * every acknowledged release or confirmation still stands (no hold comes
+ * back to life), every acknowledged order exists, and the law holds. */
+static void
+test_kill (Fixture *f, gconstpointer data)
+{
+  Acknowledged acked = {
+    .f = f,
+    .live = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+    .ended = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+    .orders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+    .unknown = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL),
+  };
+
+  reserved_test_create_item (&f->client, "kit", 100000, 0);
+  for (guint round = 0; round < KILL_ROUNDS; round++)
+    {
+      g_autoptr(GVariant) holds = NULL;
+      g_autoptr(GArray) orders = NULL;
+      g_autoptr(GHashTable) listed = g_hash_table_new (g_int64_hash, g_int64_equal);
+      g_autoptr(GHashTable) ordered = g_hash_table_new (g_int64_hash, g_int64_equal);
+      GHashTableIter iter;
+      gpointer key;
+      GVariantIter holds_iter;
+      guint64 hold;
+
+      acked.answers = 0;
+      for (guint i = 0; i < HOLDS_PER_ROUND; i++)
+        {
+          acked.pending++;
+          g_dbus_proxy_call (G_DBUS_PROXY (f->proxy), "Hold",
+                             g_variant_new ("(ssu@a{sv})", "kit", "kim", 1,
+                                            hold_options (3600, FALSE, NULL)),
+                             G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_held_call, &acked);
+        }
+      /* Killed part way: once as many answers came as Holds were sent,
+       * with some of the Confirms and Releases they led to in flight. */
+      while (acked.answers < HOLDS_PER_ROUND + round * 4)
+        g_main_context_iteration (NULL, TRUE);
+      reserved_test_daemon_kill (f->daemon);
+      while (acked.pending > 0)
+        g_main_context_iteration (NULL, TRUE);
+      reserved_test_fixture_disconnect (f);
+      reserved_test_daemon_start (f->daemon);
+      reserved_test_fixture_connect (f);
+
+      holds = list_holds (f, "");
+      g_variant_iter_init (&holds_iter, holds);
+      while (g_variant_iter_next (&holds_iter, "(t&s&suxx)", &hold, NULL, NULL, NULL, NULL, NULL))
+        {
+          guint64 *id = g_memdup2 (&hold, sizeof hold);
+
+          g_hash_table_add (listed, id);
+          /* No hold comes back once its end was acknowledged. */
+          g_assert_false (g_hash_table_contains (acked.ended, &hold));
+        }
+      g_hash_table_iter_init (&iter, acked.live);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_assert_true (g_hash_table_contains (listed, key));
+      orders = reserved_test_list_orders (&f->client, "kim");
+      for (guint i = 0; i < orders->len; i++)
+        g_hash_table_add (ordered, &g_array_index (orders, ReservedTestOrder, i).id);
+      g_hash_table_iter_init (&iter, acked.orders);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_assert_true (g_hash_table_contains (ordered, key));
+      reserved_test_assert_law (&f->client);
+      g_hash_table_iter_init (&iter, listed);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_free (key);
+      g_test_message ("round %u: %u holds live, %u ended, %u orders acknowledged", round,
+                      g_hash_table_size (acked.live), g_hash_table_size (acked.ended),
+                      g_hash_table_size (acked.orders));
+    }
+  g_hash_table_unref (acked.live);
+  g_hash_table_unref (acked.ended);
+  g_hash_table_unref (acked.orders);
+  g_hash_table_unref (acked.unknown);
+}
+
+/* --- time ------------------------------------------------------------------------ */
+
+static char *
+clock_file (Fixture *f)
+{
+  return g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "clock", NULL);
+}
+
+/* Moves the daemon's clock @seconds ahead of real time. */
+static void
+set_clock (Fixture *f, gint64 seconds)
+{
+  g_autofree char *path = clock_file (f);
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT "\n", seconds * SECOND);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* A daemon with its clock in the test's hands and its runtime folder
+ * (HoldFd's FIFOs) in the test's folder. */
+static void
+set_up_with_clock (Fixture *f, gconstpointer config)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *run = NULL;
+
+  f->daemon = reserved_test_daemon_new ();
+  if (config != NULL)
+    reserved_test_daemon_write_config (f->daemon, config);
+  path = clock_file (f);
+  set_clock (f, 0);
+  reserved_test_daemon_set_env (f->daemon, "RESERVED_TEST_CLOCK_FILE", path);
+  run = g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "run", NULL);
+  reserved_test_daemon_set_env (f->daemon, "RUNTIME_DIRECTORY", run);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+}
+
+/* Never early, ended by the timer once due; Extend is capped at creation
+ * plus MaxHoldSeconds; Confirm after expiry is HoldEnded. */
+static void
+test_expiry (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  gint64 expires = 0, extended = 0, created = 0;
+  guint64 id, other;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) holds = NULL;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "ivy", 4, hold_options (3600, FALSE, NULL), &expires, NULL);
+  other = hold (f->proxy, "ticket", "jon", 1, hold_options (7200, FALSE, NULL), NULL, NULL);
+  holds = list_holds (f, "ivy");
+  g_variant_get_child (holds, 0, "(tssuxx)", NULL, NULL, NULL, NULL, &created, NULL);
+
+  /* Half way: still held, whatever the timer does. */
+  set_clock (f, 1800);
+  reserve_reserve1_call_extend_sync (f->proxy, id, 7200, G_DBUS_CALL_FLAGS_NONE, -1, &extended,
+                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (extended, ==, created + 7200 * SECOND);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 5);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").available, ==, 95);
+
+  /* Past the capped expiry: the timer ends both. */
+  set_clock (f, 7201);
+  endings_wait (&endings, id, "expired");
+  endings_wait (&endings, other, "expired");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "expired");
+  endings_clear (&endings);
+}
+
+/* The clock set back a day while the daemon is stopped does not give a
+ * hold more than the time it was granted. */
+static void
+test_clock_set_back (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GDBusConnection) listener = NULL;
+  gint64 expires = 0;
+  guint64 id;
+
+  id = hold (f->proxy, "ticket", "kim", 1, hold_options (60, FALSE, NULL), &expires, NULL);
+  listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  endings_watch (&endings, listener);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  set_clock (f, -86400);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  /* 61 seconds of the daemon's time later it has expired, although the
+   * clock reads a day before its first expiry. */
+  set_clock (f, -86400 + 61);
+  endings_wait (&endings, id, "expired");
+  endings_clear (&endings);
+}
+
+/* Confirm and expiry reach the writer in either order: whichever comes
+ * first wins, the hold ends once, and Confirm of an expired hold is
+ * HoldEnded. */
+static void
+test_confirm_racing_expiry (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+
+  endings_watch (&endings, f->connection);
+  id = hold (f->proxy, "ticket", "lee", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  set_clock (f, 60);
+  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_HOLD_ENDED);
+  g_assert_nonnull (strstr (error->message, "expired"));
+  endings_wait (&endings, id, "expired");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 0);
+  endings_clear (&endings);
+}
+
+/* --- HoldFd ------------------------------------------------------------------------ */
+
+static guint64
+hold_fd (ReserveReserve1 *proxy, const char *item, guint32 quantity, int *fd_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  guint64 id = 0;
+  gint64 expires = -1;
+
+  reserve_reserve1_call_hold_fd_sync (proxy, item, "mia", quantity, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &id, &handle, &expires,
+                                      NULL, &fds, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (expires, ==, 0);
+  *fd_out = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+/* The hold lives while any copy of the descriptor is open. */
+static void
+test_fd_copies (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  int fd = -1, copy;
+  guint64 id;
+
+  endings_watch (&endings, f->connection);
+  id = hold_fd (f->proxy, "ticket", 2, &fd);
+  copy = dup (fd);
+  g_assert_cmpint (copy, >=, 0);
+  close (fd);
+  /* A copy is open: nothing can end it. */
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 2);
+  close (copy);
+  endings_wait (&endings, id, "closed");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+  endings_clear (&endings);
+}
+
+/* The descriptor handed down to a grandchild keeps the hold after the
+ * caller closed its own copy; the hold ends when the grandchild, the last
+ * holder, exits. */
+static void
+test_fd_grandchild (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+               g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  Endings endings = { 0 };
+  int fd = -1;
+  guint64 id;
+
+  endings_watch (&endings, f->connection);
+  id = hold_fd (f->proxy, "ticket", 1, &fd);
+  /* The shell passes descriptor 3 on to the inner shell, which waits
+   * for its input to end. */
+  g_subprocess_launcher_take_fd (launcher, fd, 3);
+  child =
+    g_subprocess_launcher_spawn (launcher, &error, "sh", "-c", "sh -c 'read line'; exit 0", NULL);
+  g_assert_no_error (error);
+  /* The launcher keeps the descriptor it was given until it goes. */
+  g_clear_object (&launcher);
+  /* Only the grandchild and its parent hold it now. */
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (child), NULL, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (child, NULL, &error);
+  g_assert_no_error (error);
+  endings_wait (&endings, id, "closed");
+  endings_clear (&endings);
+}
+
+/* A daemon restarted while the descriptor is open keeps the hold, and
+ * ends it when the descriptor is closed; one restarted after it was
+ * closed ends it at start. */
+static void
+test_fd_restart (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GDBusConnection) listener = NULL;
+  int kept = -1, dropped = -1;
+  guint64 kept_id, dropped_id;
+  g_autoptr(GVariant) holds = NULL;
+
+  kept_id = hold_fd (f->proxy, "ticket", 1, &kept);
+  dropped_id = hold_fd (f->proxy, "ticket", 3, &dropped);
+  listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  endings_watch (&endings, listener);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  close (dropped);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  endings_wait (&endings, dropped_id, "closed");
+  holds = list_holds (f, "");
+  g_assert_cmpuint (g_variant_n_children (holds), ==, 1);
+  close (kept);
+  endings_wait (&endings, kept_id, "closed");
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
+  endings_clear (&endings);
+}
+
+static void
+add_cases (void)
+{
+#define ADD(path, func, config)                                          \
+  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
+#define ADD_CLOCK(path, func, config) \
+  g_test_add (path, Fixture, config, set_up_with_clock, func, reserved_test_fixture_tear_down)
+
+  ADD ("/holds/confirm", test_confirm, NULL);
+  ADD ("/holds/release", test_release, NULL);
+  ADD ("/holds/or-buy-sold-out", test_or_buy_sold_out, NULL);
+  ADD ("/holds/sold-out-and-limits", test_sold_out_and_limits, NULL);
+  ADD ("/holds/max-holds-per-uid", test_max_holds_per_uid, "[reserved]\nMaxHoldsPerUid=2\n");
+  ADD ("/holds/bad-input", test_bad_input, NULL);
+  ADD ("/holds/disconnect", test_disconnect, NULL);
+  ADD ("/holds/disconnect/one-of-two", test_disconnect_one_of_two, NULL);
+  ADD ("/holds/disconnect/before-reply", test_disconnect_before_reply, NULL);
+  ADD ("/holds/disconnect/restart", test_disconnect_restart, NULL);
+  ADD ("/holds/kill", test_kill, "[reserved]\nMaxHoldsPerUid=1000000\n");
+  ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
+  ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
+  ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
+  ADD_CLOCK ("/holds/fd/copies", test_fd_copies, NULL);
+  ADD_CLOCK ("/holds/fd/restart", test_fd_restart, NULL);
+  ADD_CLOCK ("/holds/fd/grandchild", test_fd_grandchild, NULL);
+
+#undef ADD
+#undef ADD_CLOCK
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
+}
