@@ -354,8 +354,8 @@ pool_call_in_child (const char *what,
     return FALSE;
   if (!pool_spawn (pool, 0, FALSE, answer_call, &call, &fork_error))
     {
-      g_set_error (error, fork_error->domain, fork_error->code, "cannot fork a process for %s: %s",
-                   what, fork_error->message);
+      g_set_error (error, fork_error->domain, fork_error->code,
+                   _ ("cannot fork a process for %s: %s"), _ (what), fork_error->message);
       return FALSE;
     }
   pid = pool_get_child (pool, 0)->pid;
@@ -366,6 +366,7 @@ pool_call_in_child (const char *what,
     return TRUE;
   ending = pool_describe_wait_status (status);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-               "the process for %s (pid %d) %s before it answered", what, (int) pid, ending);
+               _ ("the process for %s (pid %d) %s before it answered"), _ (what), (int) pid,
+               ending);
   return FALSE;
 }

@@ -34,7 +34,7 @@ reserve_client_connect (GBusType bus_type, GError **error)
   connection = g_bus_get_sync (bus_type, NULL, &bus_error);
   if (connection == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "cannot connect to the %s: %s",
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, _ ("cannot connect to the %s: %s"),
                    describe_bus (bus_type), bus_error->message);
       return NULL;
     }
@@ -75,7 +75,7 @@ get_default_item (ReserveReserve1 *proxy, GError **error)
   if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "reserved answered DefaultItem with a value of type %s instead of a string",
+                   _ ("reserved answered DefaultItem with a value of type %s instead of a string"),
                    g_variant_get_type_string (value));
       return NULL;
     }

@@ -11,6 +11,7 @@
 
 #include "reserve-error.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -53,8 +54,9 @@ on_hold_ended (GDBusConnection *connection,
   g_variant_get (parameters, "(t&s&s)", &hold, NULL, &reason);
   if (hold == 0 || hold != run->hold || run->child == 0 || run->exited)
     return;
-  fprintf (stderr, "reserve: hold %" G_GUINT64_FORMAT " has ended (%s); stopping the command\n",
-           hold, reason);
+  fprintf (stderr, "reserve: ");
+  fprintf (stderr, _ ("hold %llu has ended (%s); stopping the command\n"),
+           (unsigned long long) hold, reason);
   kill (run->child, SIGTERM);
 }
 
@@ -189,8 +191,11 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
       ReserveError code;
 
       if (!reserve_error_get_code (release_error, &code) || code != RESERVE_ERROR_HOLD_ENDED)
-        fprintf (stderr, "reserve: could not release hold %" G_GUINT64_FORMAT ": %s\n", run.hold,
-                 release_error->message);
+        {
+          fprintf (stderr, "reserve: ");
+          fprintf (stderr, _ ("could not release hold %llu: %s\n"), (unsigned long long) run.hold,
+                   release_error->message);
+        }
     }
   close (fd);
   status = WIFEXITED (run.status)     ? WEXITSTATUS (run.status)

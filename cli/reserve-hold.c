@@ -10,15 +10,16 @@
 #include "reserve-hold-run.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-text.h"
 
-/* "in 59 min (14:03:12)", or "never" for a hold with no expiry. */
+/* The local time the hold expires, or "never" for a hold with no expiry. */
 static char *
 describe_expiry (gint64 expires)
 {
   g_autofree char *local = NULL;
 
   if (expires == 0)
-    return g_strdup ("never (bound to this connection)");
+    return g_strdup (_ ("never (bound to this connection)"));
   local = reserve_format_local_time (expires);
   return g_strdup (local);
 }
@@ -38,8 +39,8 @@ print_hold (gboolean json,
     {
       g_autofree char *when = describe_expiry (expires);
 
-      printf ("Hold %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT " × %s for %s until %s; %u left.\n",
-              hold, quantity, item, user, when, remaining);
+      printf (_ ("Hold %llu: %llu × %s for %s until %s; %u left.\n"), (unsigned long long) hold,
+              (unsigned long long) quantity, item, user, when, remaining);
       return;
     }
   builder = json_builder_new ();
@@ -65,18 +66,19 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   gboolean wait = FALSE;
   const GOptionEntry entries[] = {
     { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
-      "The customer the units are held for (required, except before a command: the login name)",
+      N_ (
+        "The customer the units are held for (required, except before a command: the login name)"),
       "NAME" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item_flag,
-      "The item to hold (default: the daemon's default item)", "ITEM" },
+      N_ ("The item to hold (default: the daemon's default item)"), "ITEM" },
     { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-      "Units to hold, 1 to 10000 (default: 1)", "N" },
+      N_ ("Units to hold, 1 to 10000 (default: 1)"), "N" },
     { "ttl", 't', 0, G_OPTION_ARG_FILENAME, &ttl_text,
-      "Seconds until the hold expires (default: 600; before a command: none)", "S" },
+      N_ ("Seconds until the hold expires (default: 600; before a command: none)"), "S" },
     { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &request_id,
-      "Retry key: a hold that repeats it returns the first hold", "ID" },
+      N_ ("Retry key: a hold that repeats it returns the first hold"), "ID" },
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait,
-      "Before a command: wait for a unit instead of failing when none is left", NULL },
+      N_ ("Before a command: wait for a unit instead of failing when none is left"), NULL },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -95,7 +97,7 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (!run && wait)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--wait needs a command to run: reserve hold --wait -- COMMAND…");
+                           _ ("--wait needs a command to run: reserve hold --wait -- COMMAND…"));
       return FALSE;
     }
   if (run && user == NULL)
@@ -134,7 +136,7 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       if (command[0] == NULL)
         {
           g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                               "no command after “--”");
+                               _ ("no command after “--”"));
           return FALSE;
         }
       request = (ReserveHoldRun){
@@ -165,15 +167,15 @@ const ReserveCommand reserve_hold_command = {
   .name = "hold",
   .parameters = "[-- COMMAND [ARGUMENT…]]",
   .summary =
-    "Hold units of an item for a customer until confirmed, released or expired.\n\n"
-    "Prints the hold, e.g. “Hold 7: 1 × ticket for alice until 2026-12-03 14:03:12; 99 "
-    "left.”\n"
-    "With a command, holds the units while it runs (a system-wide counting semaphore): the "
-    "command\n"
-    "gets RESERVE_HOLD=ID in its environment, SIGINT and SIGTERM are passed on to it, it is "
-    "stopped\n"
-    "if the hold is lost, the hold is released when it exits, and its exit status is "
-    "reserve's.",
+    N_ ("Hold units of an item for a customer until confirmed, released or expired.\n\n"
+        "Prints the hold, e.g. “Hold 7: 1 × ticket for alice until 2026-12-03T14:03:12+00:00; "
+        "99 left.”\n"
+        "With a command, holds the units while it runs (a system-wide counting semaphore): the "
+        "command\n"
+        "gets RESERVE_HOLD=ID in its environment, SIGINT and SIGTERM are passed on to it, it is "
+        "stopped\n"
+        "if the hold is lost, the hold is released when it exits, and its exit status is "
+        "reserve's."),
   .min_arguments = 0,
   .max_arguments = G_MAXUINT,
   .has_json = TRUE,
@@ -195,7 +197,7 @@ confirm (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   gboolean or_buy = FALSE;
   const GOptionEntry entries[] = {
     { "or-buy", 0, 0, G_OPTION_ARG_NONE, &or_buy,
-      "If the hold has ended, buy the same units instead (which may be sold out)", NULL },
+      N_ ("If the hold has ended, buy the same units instead (which may be sold out)"), NULL },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -227,15 +229,15 @@ confirm (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       reserve_print_json (builder);
     }
   else
-    printf ("Hold %" G_GUINT64_FORMAT " confirmed as order %" G_GUINT64_FORMAT "; %u left.\n", id,
-            order, remaining);
+    printf (_ ("Hold %llu confirmed as order %llu; %u left.\n"), (unsigned long long) id,
+            (unsigned long long) order, remaining);
   return TRUE;
 }
 
 const ReserveCommand reserve_confirm_command = {
   .name = "confirm",
   .parameters = "HOLD",
-  .summary = "Turn a hold into an order, in one step; confirming again gives the same order.",
+  .summary = N_ ("Turn a hold into an order, in one step; confirming again gives the same order."),
   .min_arguments = 1,
   .max_arguments = 1,
   .has_json = TRUE,
@@ -258,14 +260,14 @@ release (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       !reserve_reserve1_call_release_sync (proxy, id, G_DBUS_CALL_FLAGS_NONE,
                                            RESERVE_CLIENT_TIMEOUT_MSEC, &remaining, NULL, error))
     return FALSE;
-  printf ("Hold %" G_GUINT64_FORMAT " released; its item has %u left.\n", id, remaining);
+  printf (_ ("Hold %llu released; its item has %u left.\n"), (unsigned long long) id, remaining);
   return TRUE;
 }
 
 const ReserveCommand reserve_release_command = {
   .name = "release",
   .parameters = "HOLD",
-  .summary = "Release a hold: its units go back to stock.",
+  .summary = N_ ("Release a hold: its units go back to stock."),
   .min_arguments = 1,
   .max_arguments = 1,
   .has_json = FALSE,
@@ -277,7 +279,8 @@ extend (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *ttl_text = NULL;
   const GOptionEntry entries[] = { { "ttl", 't', 0, G_OPTION_ARG_FILENAME, &ttl_text,
-                                     "Seconds from now until the hold expires (required)", "S" },
+                                     N_ ("Seconds from now until the hold expires (required)"),
+                                     "S" },
                                    { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_autofree char *when = NULL;
@@ -295,15 +298,15 @@ extend (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                           RESERVE_CLIENT_TIMEOUT_MSEC, &expires, NULL, error))
     return FALSE;
   when = describe_expiry (expires);
-  printf ("Hold %" G_GUINT64_FORMAT " now expires %s.\n", id, when);
+  printf (_ ("Hold %llu now expires %s.\n"), (unsigned long long) id, when);
   return TRUE;
 }
 
 const ReserveCommand reserve_extend_command = {
   .name = "extend",
   .parameters = "HOLD",
-  .summary = "Make a hold expire --ttl seconds from now (never past its creation plus "
-             "MaxHoldSeconds).",
+  .summary = N_ ("Make a hold expire --ttl seconds from now (never past its creation plus "
+                 "MaxHoldSeconds)."),
   .min_arguments = 1,
   .max_arguments = 1,
   .has_json = FALSE,
@@ -316,9 +319,9 @@ static gboolean
 holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *user = NULL;
-  const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, "Only this customer's holds", "NAME" }, { NULL }
-  };
+  const GOptionEntry entries[] = { { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
+                                     N_ ("Only this customer's holds"), "NAME" },
+                                   { NULL } };
   g_autoptr(ReserveReserve1) proxy = NULL;
   g_autoptr(GVariant) list = NULL;
   g_autoptr(ReserveTable) table = NULL;
@@ -348,8 +351,8 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   else
     {
       static const ReserveColumn columns[] = {
-        { "HOLD", TRUE },     { "ITEM", FALSE },    { "USER", FALSE },
-        { "QUANTITY", TRUE }, { "EXPIRES", FALSE },
+        { N_ ("HOLD"), TRUE },     { N_ ("ITEM"), FALSE },    { N_ ("USER"), FALSE },
+        { N_ ("QUANTITY"), TRUE }, { N_ ("EXPIRES"), FALSE },
       };
 
       table = reserve_table_new (columns, G_N_ELEMENTS (columns));
@@ -374,8 +377,8 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       reserve_table_add (table, item);
       reserve_table_add (table, customer);
       reserve_table_add_number (table, quantity);
-      reserve_table_take (table,
-                          expires != 0 ? reserve_format_local_time (expires) : g_strdup ("never"));
+      reserve_table_take (table, expires != 0 ? reserve_format_local_time (expires)
+                                              : g_strdup (_ ("never")));
     }
   if (builder != NULL)
     {
@@ -390,7 +393,7 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_holds_command = {
   .name = "holds",
   .parameters = "",
-  .summary = "List live holds: your own, or everyone's for administrators.",
+  .summary = N_ ("List live holds: your own, or everyone's for administrators."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,

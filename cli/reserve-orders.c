@@ -63,12 +63,12 @@ print_orders_table (GPtrArray *pages, const char *user)
 {
   /* USER only for every customer's orders: a listing of one names them. */
   static const ReserveColumn every_customer[] = {
-    { "ORDER", TRUE },    { "ITEM", FALSE },    { "USER", FALSE },
-    { "QUANTITY", TRUE }, { "CREATED", FALSE }, { "STATE", FALSE },
+    { N_ ("ORDER"), TRUE },    { N_ ("ITEM"), FALSE },    { N_ ("USER"), FALSE },
+    { N_ ("QUANTITY"), TRUE }, { N_ ("CREATED"), FALSE }, { N_ ("STATE"), FALSE },
   };
   static const ReserveColumn one_customer[] = {
-    { "ORDER", TRUE },    { "ITEM", FALSE },  { "QUANTITY", TRUE },
-    { "CREATED", FALSE }, { "STATE", FALSE },
+    { N_ ("ORDER"), TRUE },    { N_ ("ITEM"), FALSE },  { N_ ("QUANTITY"), TRUE },
+    { N_ ("CREATED"), FALSE }, { N_ ("STATE"), FALSE },
   };
   g_autoptr(ReserveTable) table =
                user == NULL ? reserve_table_new (every_customer, G_N_ELEMENTS (every_customer))

@@ -2,8 +2,8 @@
 /* `reserve` in Chinese: run under LANG=zh_CN.UTF-8 against the real daemon
  * on a private bus, with the zh_CN.UTF-8 locale the build compiled
  * ($RESERVED_TEST_LOCPATH, given to reserve as LOCPATH) and the catalogues
- * built in po/ ($RESERVE_LOCALEDIR). Its help, its messages and the race's
- * verdicts must come out translated. */
+ * built in po/ ($RESERVE_LOCALEDIR). Its help, its messages, the hold
+ * commands and the race's verdicts must come out translated. */
 #include "config.h"
 
 #include <string.h>
@@ -152,6 +152,60 @@ test_bench_report (Fixture *fixture, gconstpointer data)
   assert_has (bench->out, "：成立\n错误：无\n");
 }
 
+/* The hold commands: a hold, the list of holds, its confirmation into an
+ * order (and the orders' table), a release, and a usage error of the
+ * semaphore mode. */
+static void
+test_holds (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) held =
+               run_chinese ("hold", "--session", "--user", "alice", "--quantity", "2", NULL);
+  g_autoptr(ReservedTestRun) listed = run_chinese ("holds", "--session", NULL);
+  g_autoptr(ReservedTestRun) confirmed = NULL;
+  g_autoptr(ReservedTestRun) orders = NULL;
+  g_autoptr(ReservedTestRun) second = NULL;
+  g_autoptr(ReservedTestRun) released = NULL;
+  g_autoptr(ReservedTestRun) no_command =
+               run_chinese ("hold", "--session", "--user", "alice", "--wait", NULL);
+  g_autofree char *id = NULL;
+  g_autofree char *second_id = NULL;
+  g_autofree char *confirmed_line = NULL;
+  g_autofree char *released_line = NULL;
+
+  reserved_test_assert_exit (held, 0);
+  id = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                        reserved_test_match_number (
+                          "^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", 0, held->out));
+  assert_has (held->out, "；剩余 98。\n");
+
+  reserved_test_assert_exit (listed, 0);
+  g_assert_true (g_regex_match_simple ("^预留  商品 +顾客 +数量  过期时间\n", listed->out, 0, 0));
+  assert_has (listed->out, "alice");
+
+  confirmed = run_chinese ("confirm", "--session", id, NULL);
+  reserved_test_assert_exit (confirmed, 0);
+  confirmed_line = g_strdup_printf ("预留 %s 已确认为订单 ", id);
+  g_assert_true (g_str_has_prefix (confirmed->out, confirmed_line));
+  assert_has (confirmed->out, "；剩余 98。\n");
+
+  orders = run_chinese ("orders", "--session", "--user", "alice", NULL);
+  reserved_test_assert_exit (orders, 0);
+  g_assert_true (g_regex_match_simple ("^订单  商品 +数量  下单时间 +状态\n", orders->out, 0, 0));
+
+  second = run_chinese ("hold", "--session", "--user", "bob", NULL);
+  reserved_test_assert_exit (second, 0);
+  second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                               reserved_test_match_number ("^预留 ([0-9]+)：", 0, second->out));
+  released = run_chinese ("release", "--session", second_id, NULL);
+  reserved_test_assert_exit (released, 0);
+  released_line = g_strdup_printf ("预留 %s 已释放；其商品剩余 98。\n", second_id);
+  g_assert_cmpstr (released->out, ==, released_line);
+
+  reserved_test_assert_exit (no_command, 2);
+  assert_has (no_command->err,
+              "reserve: --wait 需要一个要运行的命令：reserve hold --wait -- 命令…\n");
+}
+
 static void
 add_cases (void)
 {
@@ -162,6 +216,7 @@ add_cases (void)
   ADD ("/cli-i18n/messages", test_messages);
   ADD ("/cli-i18n/race-verdicts", test_race_verdicts);
   ADD ("/cli-i18n/bench-report", test_bench_report);
+  ADD ("/cli-i18n/holds", test_holds);
 
 #undef ADD
 }

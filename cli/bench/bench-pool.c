@@ -11,6 +11,7 @@
 
 #include "pool.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 /* A buyer tells the parent how far it got this often, for the progress
  * line; rarely enough that the messages cost nothing next to the calls. */
@@ -329,8 +330,8 @@ struct _BenchPool {
 static gboolean
 set_errno_error (GError **error, int saved_errno, const char *doing)
 {
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "could not %s: %s", doing,
-               g_strerror (saved_errno));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), _ ("could not %s: %s"),
+               _ (doing), g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -362,8 +363,8 @@ bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
 
       if (!pool_spawn (pool->processes, i, TRUE, run_buyer, &start, &fork_error))
         {
-          g_set_error (error, fork_error->domain, fork_error->code, "could not fork a buyer: %s",
-                       fork_error->message);
+          g_set_error (error, fork_error->domain, fork_error->code,
+                       _ ("could not fork a buyer: %s"), fork_error->message);
           return NULL;
         }
       pool->slots[i].inbox = g_byte_array_new ();
@@ -387,8 +388,8 @@ buyer_vanished (BenchPool *pool, guint index, GError **error)
       pool_reap (pool->processes, index, 0);
     }
   how = pool_describe_wait_status (child->wait_status);
-  g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED, "buyer %u (pid %d) %s before it answered",
-               index + 1, (int) child->pid, how);
+  g_set_error (error, BENCH_ERROR, BENCH_ERROR_FAILED,
+               _ ("buyer %u (pid %d) %s before it answered"), index + 1, (int) child->pid, how);
   return FALSE;
 }
 
@@ -588,7 +589,7 @@ collect_answers (Collect *collect, const BenchPhaseSpec *spec, GError **error)
           }
       ready = poll (fds, n_fds, PROGRESS_INTERVAL_US / 1000);
       if (ready < 0 && errno != EINTR)
-        return set_errno_error (error, errno, "wait for the buyers");
+        return set_errno_error (error, errno, N_ ("wait for the buyers"));
 
       for (guint f = 0; ready > 0 && f < n_fds; f++)
         if (fds[f].revents != 0 && !read_reports (collect, index_of[f]))

@@ -7,6 +7,7 @@
 #include "reserve-answer.h"
 #include "reserve-client.h"
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 struct _BenchProbe {
   ReserveReserve1 *proxy;
@@ -103,8 +104,8 @@ bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **e
       !g_variant_lookup (stats, "largest_batch", "t", &counters->largest_batch))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "reserved's answer to GetStatistics lacks “commits”, “operations” "
-                           "or “largest_batch” as 64-bit numbers");
+                           _ ("reserved's answer to GetStatistics lacks “commits”, “operations” "
+                              "or “largest_batch” as 64-bit numbers"));
       return FALSE;
     }
   counters->known = TRUE;

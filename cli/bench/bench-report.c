@@ -186,7 +186,7 @@ bench_report_print_text (const BenchReport *report)
   printf (_ ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n"),
           bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
   if (settings->hold && bench_phase_result_rate (&report->phases[BENCH_PHASE_BUY]) > 0)
-    printf ("Hold+Confirm / Buy: %.2f× the sales per second\n",
+    printf (_ ("Hold+Confirm / Buy: %.2f× the sales per second\n"),
             bench_phase_result_rate (&report->phases[BENCH_PHASE_HOLD]) /
               bench_phase_result_rate (&report->phases[BENCH_PHASE_BUY]));
 

@@ -7,6 +7,7 @@
 #include "reserve-answer.h"
 #include "reserve-client.h"
 #include "reserve-error.h"
+#include "reserve-text.h"
 
 /* --- the parent's questions, asked by a child ------------------------------ */
 
@@ -72,8 +73,8 @@ ask_in_child (const ItemRequest *request, RaceItemState *state, GError **error)
 {
   ItemAnswer answer;
 
-  if (!pool_call_in_child ("talking to reserved", ask_about_item, request, &answer, sizeof answer,
-                           error))
+  if (!pool_call_in_child (N_ ("talking to reserved"), ask_about_item, request, &answer,
+                           sizeof answer, error))
     return FALSE;
   if (!answer.ok)
     {
@@ -136,12 +137,12 @@ race_dbus_prepare_item (GBusType bus_type,
       *item_out = g_strdup (request.item);
       return TRUE;
     }
-  what = request.create ? g_strdup_printf ("cannot create the race's item “%s”", request.item)
-                        : g_strdup_printf ("cannot race for “%s”", request.item);
+  what = request.create ? g_strdup_printf (_ ("cannot create the race's item “%s”"), request.item)
+                        : g_strdup_printf (_ ("cannot race for “%s”"), request.item);
   explain_refusal (&local_error, what,
-                   request.create ? "; creating items takes an admin of reserved, or race for "
-                                    "an item that has stock with --item NAME"
-                                  : "; create it first, or leave out --item for a fresh one");
+                   request.create ? _ ("; creating items takes an admin of reserved, or race for "
+                                       "an item that has stock with --item NAME")
+                                  : _ ("; create it first, or leave out --item for a fresh one"));
   g_propagate_error (error, local_error);
   return FALSE;
 }

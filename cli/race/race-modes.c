@@ -111,7 +111,7 @@ buy_from_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
 
   if (!read_whole_file (fd, text, sizeof text))
     {
-      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot read %s: %s", file->path,
+      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, _ ("cannot read %s: %s"), file->path,
                           g_strerror (errno));
       return;
     }
@@ -127,7 +127,7 @@ buy_from_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
     {
       g_autofree char *shown = g_strescape (text, NULL);
 
-      race_buyer_give_up (buyer, RACE_OUTCOME_TORN_READ, "the file held \"%s\"", shown);
+      race_buyer_give_up (buyer, RACE_OUTCOME_TORN_READ, _ ("the file held \"%s\""), shown);
       return;
     }
   if (count == 0)
@@ -137,7 +137,7 @@ buy_from_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
     }
   if (!rewrite_file (fd, count - 1))
     {
-      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot write %s: %s", file->path,
+      race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, _ ("cannot write %s: %s"), file->path,
                           g_strerror (errno));
       return;
     }
@@ -153,7 +153,7 @@ open_file (RaceBuyer *buyer, const FileBuyerData *file)
   int fd = open (file->path, O_RDWR | O_CLOEXEC);
 
   if (fd < 0)
-    race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot open %s: %s", file->path,
+    race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, _ ("cannot open %s: %s"), file->path,
                         g_strerror (errno));
   return fd;
 }
@@ -181,7 +181,7 @@ lock_file (RaceBuyer *buyer, int fd, const FileBuyerData *file)
     {
       if (errno != EINTR)
         {
-          race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot lock %s: %s", file->path,
+          race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, _ ("cannot lock %s: %s"), file->path,
                               g_strerror (errno));
           return FALSE;
         }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "reserve-text.h"
 
 /* How often the parent wakes up to redraw the progress line, and how long
  * a run must last before it shows one: short runs print nothing extra. */
@@ -210,7 +211,7 @@ spawn_buyer (RacePool *pool, guint slot, GError **error)
   if (!pool_spawn (pool->processes, slot, FALSE, run_buyer, &start, &fork_error))
     {
       g_set_error (error, fork_error->domain, fork_error->code,
-                   "cannot fork buyer-%u: %s; try a smaller --jobs", start.index,
+                   _ ("cannot fork buyer-%u: %s; try a smaller --jobs"), start.index,
                    fork_error->message);
       return FALSE;
     }
@@ -340,7 +341,8 @@ show_progress (RacePool *pool)
   if (!pool->spec->progress || now - pool->started < PROGRESS_AFTER_USEC ||
       now - pool->progress_time < PROGRESS_INTERVAL_MS * 1000)
     return;
-  fprintf (stderr, "\r%s: %u/%u buyers done, %u sold", pool->spec->label, pool->done,
+  fputc ('\r', stderr);
+  fprintf (stderr, _ ("%s: %u/%u buyers done, %u sold"), pool->spec->label, pool->done,
            pool->spec->n_buyers, pool->sold);
   pool->progress_time = now;
 }
@@ -454,7 +456,8 @@ race_pool_run (const RacePoolSpec *spec, RaceBuyerResult *results, gdouble *seco
       if (interrupted_by != 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                       "interrupted by SIG%s; stopped the buyers", sigabbrev_np (interrupted_by));
+                       _ ("interrupted by SIG%s; stopped the buyers"),
+                       sigabbrev_np (interrupted_by));
           ok = FALSE;
           break;
         }

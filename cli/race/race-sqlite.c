@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "race-sqlite.h"
+#include "reserve-text.h"
 
 #include <unistd.h>
 
@@ -23,8 +24,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 static gboolean
 set_error_from_db (GError **error, sqlite3 *db, const char *path, const char *doing)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot %s %s: %s", doing, path,
-               db != NULL ? sqlite3_errmsg (db) : "out of memory");
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("cannot %s %s: %s"), _ (doing), path,
+               db != NULL ? sqlite3_errmsg (db) : _ ("out of memory"));
   return FALSE;
 }
 
@@ -35,9 +36,9 @@ race_sqlite_create (const char *path, guint stock, GError **error)
   g_autofree char *sql = g_strdup_printf (SCHEMA "INSERT INTO stock VALUES (%u);", stock);
 
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-    return set_error_from_db (error, db, path, "create the database");
+    return set_error_from_db (error, db, path, N_ ("create the database"));
   if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return set_error_from_db (error, db, path, "set up the database");
+    return set_error_from_db (error, db, path, N_ ("set up the database"));
   return TRUE;
 }
 
@@ -91,7 +92,8 @@ step_ok (RaceBuyer *buyer, sqlite3 *db, int rc, int expected, const char *doing)
 {
   if (rc == expected)
     return TRUE;
-  race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, "cannot %s: %s", doing, sqlite3_errmsg (db));
+  race_buyer_give_up (buyer, RACE_OUTCOME_FAILED, _ ("cannot %s: %s"), _ (doing),
+                      sqlite3_errmsg (db));
   return FALSE;
 }
 
@@ -111,7 +113,7 @@ buy_in_transaction (RaceBuyer *buyer,
 {
   gint64 remaining;
 
-  if (!step_ok (buyer, db, sqlite3_step (select), SQLITE_ROW, "read the stock"))
+  if (!step_ok (buyer, db, sqlite3_step (select), SQLITE_ROW, N_ ("read the stock")))
     return;
   remaining = sqlite3_column_int64 (select, 0);
   race_buyer_note_read (buyer, remaining);
@@ -122,12 +124,12 @@ buy_in_transaction (RaceBuyer *buyer,
 
   if (remaining > 0)
     {
-      if (!step_ok (buyer, db, sqlite3_step (update), SQLITE_DONE, "update the stock") ||
+      if (!step_ok (buyer, db, sqlite3_step (update), SQLITE_DONE, N_ ("update the stock")) ||
           !step_ok (buyer, db, sqlite3_bind_text (insert, 1, buyer->name, -1, SQLITE_STATIC),
-                    SQLITE_OK, "record the sale") ||
+                    SQLITE_OK, N_ ("record the sale")) ||
           !step_ok (buyer, db, sqlite3_bind_int64 (insert, 2, getpid ()), SQLITE_OK,
-                    "record the sale") ||
-          !step_ok (buyer, db, sqlite3_step (insert), SQLITE_DONE, "record the sale"))
+                    N_ ("record the sale")) ||
+          !step_ok (buyer, db, sqlite3_step (insert), SQLITE_DONE, N_ ("record the sale")))
         return;
     }
 
@@ -157,21 +159,21 @@ race_sqlite_buyer (RaceBuyer *buyer, gconstpointer data)
   /* Its own connection, opened after the fork: SQLite connections must
    * not cross a fork. */
   if (!step_ok (buyer, db, sqlite3_open_v2 (sqlite->path, &db, SQLITE_OPEN_READWRITE, NULL),
-                SQLITE_OK, "open the database"))
+                SQLITE_OK, N_ ("open the database")))
     return;
   sqlite3_busy_handler (db, retry_when_busy, &wait);
   if (!run_sql (buyer, db, "PRAGMA synchronous = FULL") ||
       !step_ok (buyer, db,
                 sqlite3_prepare_v2 (db, "SELECT remaining FROM stock", -1, &select, NULL),
-                SQLITE_OK, "prepare") ||
+                SQLITE_OK, N_ ("prepare")) ||
       !step_ok (buyer, db,
                 sqlite3_prepare_v2 (db, "UPDATE stock SET remaining = remaining - 1", -1, &update,
                                     NULL),
-                SQLITE_OK, "prepare") ||
+                SQLITE_OK, N_ ("prepare")) ||
       !step_ok (buyer, db,
                 sqlite3_prepare_v2 (db, "INSERT INTO sales (buyer, pid) VALUES (?, ?)", -1, &insert,
                                     NULL),
-                SQLITE_OK, "prepare"))
+                SQLITE_OK, N_ ("prepare")))
     return;
 
   /* IMMEDIATE takes the write lock before the read. A plain BEGIN would let
