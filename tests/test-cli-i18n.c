@@ -138,23 +138,28 @@ test_race_verdicts (Fixture *fixture, gconstpointer data)
       g_error ("a line is %zu columns wide:\n%s", columns (lines[i]), lines[i]);
 }
 
-/* The benchmark's report too: its table and its check. */
+/* The benchmark's report too: its table and its check, with --hold too. */
 static void
 test_bench_report (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) bench =
                run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", NULL);
+  g_autoptr(ReservedTestRun) with_holds =
+               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", "--hold", NULL);
 
   reserved_test_assert_exit (bench, 0);
   assert_has (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
   assert_has (bench->out, "阶段      方法");
   assert_has (bench->out, "检查：剩余 ");
   assert_has (bench->out, "：成立\n错误：无\n");
+  reserved_test_assert_exit (with_holds, 0);
+  assert_has (with_holds->out, "Hold+Confirm / Buy：每秒销售数是 ");
+  assert_has (with_holds->out, "：成立\n错误：无\n");
 }
 
 /* The hold commands: a hold, the list of holds, its confirmation into an
- * order (and the orders' table), a release, and a usage error of the
- * semaphore mode. */
+ * order (and the orders' table), an extension, a release, and a usage
+ * error of the semaphore mode. */
 static void
 test_holds (Fixture *fixture, gconstpointer data)
 {
@@ -164,12 +169,14 @@ test_holds (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) confirmed = NULL;
   g_autoptr(ReservedTestRun) orders = NULL;
   g_autoptr(ReservedTestRun) second = NULL;
+  g_autoptr(ReservedTestRun) extended = NULL;
   g_autoptr(ReservedTestRun) released = NULL;
   g_autoptr(ReservedTestRun) no_command =
                run_chinese ("hold", "--session", "--user", "alice", "--wait", NULL);
   g_autofree char *id = NULL;
   g_autofree char *second_id = NULL;
   g_autofree char *confirmed_line = NULL;
+  g_autofree char *extended_line = NULL;
   g_autofree char *released_line = NULL;
 
   reserved_test_assert_exit (held, 0);
@@ -196,6 +203,10 @@ test_holds (Fixture *fixture, gconstpointer data)
   reserved_test_assert_exit (second, 0);
   second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
                                reserved_test_match_number ("^预留 ([0-9]+)：", 0, second->out));
+  extended = run_chinese ("extend", "--session", second_id, "--ttl", "60", NULL);
+  reserved_test_assert_exit (extended, 0);
+  extended_line = g_strdup_printf ("预留 %s 的过期时间现在是 ", second_id);
+  g_assert_true (g_str_has_prefix (extended->out, extended_line));
   released = run_chinese ("release", "--session", second_id, NULL);
   reserved_test_assert_exit (released, 0);
   released_line = g_strdup_printf ("预留 %s 已释放；其商品剩余 98。\n", second_id);
