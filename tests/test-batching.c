@@ -311,6 +311,7 @@ make_caller_known (Fixture *f)
                                             G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (reply);
 }
 
 static void

@@ -127,8 +127,9 @@ test_race_verdicts (Fixture *fixture, gconstpointer data)
 
   reserved_test_assert_exit (race, 0);
   assert_has (race->out, "模式         买家  库存  售出  超卖  丢失更新");
-  assert_has (race->out,
-              "file:        超卖：30 个买家被告知买到了仅有的 1 张票；文件显示剩余 0。\n");
+  /* How many buyers the raw file fooled depends on how the race ran. */
+  assert_has (race->out, "file:        超卖：");
+  assert_has (race->out, " 个买家被告知买到了仅有的 1 张票；文件显示剩余 ");
   assert_has (race->out, "locked-file: 正确但串行：售出 1，");
   assert_has (race->out, "sqlite:      正确：售出 1，数据库记录了 1 笔销售，剩余 0；");
   assert_has (race->out, "dbus:        正确且并发：售出 1，守护进程记录了 1 笔销售，剩余 0。\n");

@@ -139,6 +139,9 @@ test_time_rfc3339 (Fixture *fixture, gconstpointer data)
   g_autoptr(GDateTime) time = g_date_time_new_from_iso8601 (created, NULL);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
 
+  /* The order the buy made is the one listed. */
+  g_assert_cmpint (reserved_test_json_int (json_node_get_object (bought), "order"), ==,
+                   reserved_test_json_int (order, "order"));
   g_assert_nonnull (time);
   g_assert_true (g_str_has_suffix (created, "Z"));
   g_assert_cmpint (g_date_time_difference (now, time), >=, 0);

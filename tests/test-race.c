@@ -672,7 +672,6 @@ test_setup_cost (Fixture *fixture, gconstpointer data)
                                          "--delay-ms", "0", "--verbose", NULL);
   JsonObject *dbus = mode_object (root, "dbus");
   JsonArray *results = json_object_get_array_member (dbus, "results");
-  g_autoptr(GArray) intervals = g_array_new (FALSE, FALSE, sizeof (gint64) * 2);
   gint64 covered = 0;
   gint64 reached = 0;
   gint64 total = (gint64) (json_object_get_double_member (dbus, "seconds") * G_USEC_PER_SEC);
