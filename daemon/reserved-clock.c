@@ -3,20 +3,35 @@
 
 #include <stdlib.h>
 
-static gint64
-test_offset (void)
+/* The test hook's offsets: the first number of the file moves the
+ * daemon's whole time, the second (optional) the wall clock alone. */
+static void
+test_offsets (gint64 *offset, gint64 *wall_offset)
 {
   const char *path = reserved_clock_get_test_file ();
   g_autofree char *text = NULL;
-  gint64 offset = 0;
+  g_auto(GStrv) numbers = NULL;
+  gint64 *targets[] = { offset, wall_offset };
+  guint n = 0;
 
+  *offset = *wall_offset = 0;
   if (path == NULL || !g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  g_strstrip (text);
-  if (text[0] != '\0' &&
-      !g_ascii_string_to_signed (text, 10, G_MININT64 / 2, G_MAXINT64 / 2, &offset, NULL))
-    g_warning ("%s: not a number of microseconds: %s", path, text);
-  return offset;
+    return;
+  numbers = g_strsplit_set (text, " \t\r\n", -1);
+  for (guint i = 0; numbers[i] != NULL; i++)
+    {
+      if (numbers[i][0] == '\0')
+        continue;
+      if (n == G_N_ELEMENTS (targets) ||
+          !g_ascii_string_to_signed (numbers[i], 10, G_MININT64 / 4, G_MAXINT64 / 4, targets[n],
+                                     NULL))
+        {
+          g_warning ("%s: not one or two numbers of microseconds: %s", path, text);
+          *offset = *wall_offset = 0;
+          return;
+        }
+      n++;
+    }
 }
 
 gint64
@@ -24,14 +39,18 @@ reserved_clock_now (void)
 {
   static gsize started = 0;
   static gint64 wall_at_start, monotonic_at_start;
+  gint64 offset, wall_offset;
 
+  test_offsets (&offset, &wall_offset);
   if (g_once_init_enter (&started))
     {
-      wall_at_start = g_get_real_time ();
+      /* The wall clock is read here only: a jump of it (the hook's second
+       * number) once the daemon runs changes nothing. */
+      wall_at_start = g_get_real_time () + wall_offset;
       monotonic_at_start = g_get_monotonic_time ();
       g_once_init_leave (&started, 1);
     }
-  return wall_at_start + (g_get_monotonic_time () - monotonic_at_start) + test_offset ();
+  return wall_at_start + (g_get_monotonic_time () - monotonic_at_start) + offset;
 }
 
 const char *

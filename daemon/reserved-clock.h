@@ -4,11 +4,15 @@
  * setting the system clock while the daemon runs neither lengthens nor
  * shortens a hold.
  *
- * Test hook: when $RESERVED_TEST_CLOCK_FILE names a file, the signed
- * number of microseconds it holds (absent or empty: 0) is added to every
- * reading, at start as while running. Tests move time by writing that
- * file instead of sleeping; the daemon watches it (reserved-expiry.c). It
- * is not a configuration: nothing in a package sets it. */
+ * Test hook: when $RESERVED_TEST_CLOCK_FILE names a file, it holds one or
+ * two signed numbers of microseconds (absent or empty: 0). The first is
+ * added to every reading, at start as while running: it moves the
+ * daemon's whole time. The second is added to the wall clock alone, as
+ * if the system clock had been set: the daemon reads it at start only, so
+ * a change while it runs has no effect, which is what the tests show.
+ * Tests move time by writing that file instead of sleeping; the daemon
+ * watches it (reserved-holds.c). It is not a configuration: nothing in a
+ * package sets it. */
 #pragma once
 
 #include <glib.h>

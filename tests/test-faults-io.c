@@ -4,25 +4,32 @@
  * reserved-fault.h for what it does and how it is driven).
  *
  * /faults/io-errors/fsync, /faults/io-errors/write: rounds of concurrent
- *   purchases (and some cancellations) while the next fsyncs, or writes,
- *   of the database's files fail with EIO. Every call must be answered,
- *   with success or StorageFailure; the daemon must serve the next call
- *   once the faults stop. At the end, the file read after a clean stop
- *   holds every acknowledged order in the state the test left it, none of
- *   the refused ones, and passes integrity_check and the law.
+ *   purchases, some cancellations and holds (Hold, later Confirm or
+ *   Release, now and then one left live to the end) while the next
+ *   fsyncs, or writes, of the database's files fail with EIO. Every call
+ *   must be answered, with success or StorageFailure; the daemon must
+ *   serve the next call once the faults stop. At the end, the file read
+ *   after a clean stop holds every acknowledged order and hold in the
+ *   state the test left it (a hold live, or ended as its Confirm or
+ *   Release was answered: none revived), none of the refused ones, and
+ *   passes integrity_check and the law, remaining + held + sold ==
+ *   capacity.
  * /faults/io-errors/checkpoint-at-exit: the checkpoint at SIGTERM fails
  *   (fsync or write of the database file): nothing acknowledged is lost.
  * /faults/io-errors/failed-commit-then-kill: a purchase refused with
  *   StorageFailure because the log's fsync failed, then kill -9 before any
  *   other write. docs/api.md: StorageFailure means nothing was taken.
- * /faults/power-loss/random: rounds of start, a few purchases and
- *   cancellations, SIGTERM; in each, the power goes at a random write,
- *   sync, truncation or deletion of the database's files (from the first
- *   commit to the checkpoint at exit), dropping every unsynced write or, in
- *   half the rounds, a random part of the unsynced sectors. After each, the
- *   file passes integrity_check and the law and holds every acknowledged
- *   order, and the next daemon starts on it, recovering the log the power
- *   loss left. Every 50 rounds it starts over on a new database.
+ * /faults/power-loss/random: rounds of start, a few purchases,
+ *   cancellations and holds (as above), SIGTERM; in each, the power goes
+ *   at a random write, sync, truncation or deletion of the database's
+ *   files (from the first commit to the checkpoint at exit), dropping
+ *   every unsynced write or, in half the rounds, a random part of the
+ *   unsynced sectors. After each, the file passes integrity_check and the
+ *   law and holds every acknowledged order and hold as acknowledged (a
+ *   Confirm or Release the power cut off leaves its hold in doubt: there,
+ *   live or ended), and the next daemon starts on it, recovering the log
+ *   the power loss left. Every 50 rounds it starts over on a new
+ *   database.
  * /faults/power-loss/first-start: the same at every point of a new
  *   database's first life, one after the other (creation, migration, the
  *   switch to the log, the first purchase, the checkpoint at exit), once
@@ -54,12 +61,18 @@
 #define ITEM     "ticket" /* the default item, with CAPACITY units */
 #define CAPACITY 1000000000u
 
-/* --- purchases in flight ------------------------------------------------------ */
+#define HOLD_TTL 7200u /* the default MaxHoldSeconds: no hold expires in a run */
+
+/* --- calls in flight ---------------------------------------------------------- */
+
+typedef enum { CALL_BUY, CALL_CANCEL, CALL_HOLD, CALL_CONFIRM, CALL_RELEASE } CallKind;
 
 typedef struct {
+  CallKind kind;
   char *user;
-  char *request_id;
-  guint64 order; /* on success */
+  char *request_id; /* Buy's, Hold's */
+  guint64 order;    /* Cancel's; Buy's and Confirm's on success */
+  guint64 hold;     /* Confirm's, Release's; Hold's on success */
   GError *error;
   gboolean done;
 } Call;
@@ -85,6 +98,30 @@ on_buy_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+on_hold_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GVariant) reply =
+               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
+
+  if (reply != NULL)
+    g_variant_get (reply, "(txu)", &call->hold, NULL, NULL);
+  call->done = TRUE;
+}
+
+static void
+on_confirm_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GVariant) reply =
+               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
+
+  if (reply != NULL)
+    g_variant_get (reply, "(tu)", &call->order, NULL);
+  call->done = TRUE;
+}
+
+static void
 on_cancel_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
@@ -94,6 +131,17 @@ on_cancel_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Only whether it failed matters. */
   g_clear_pointer (&reply, g_variant_unref);
   call->done = TRUE;
+}
+
+static GVariant *
+hold_options (const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
+                         g_variant_new_string (request_id));
+  g_variant_builder_add (&builder, "{sv}", "ttl", g_variant_new_uint32 (HOLD_TTL));
+  return g_variant_builder_end (&builder);
 }
 
 /* Sends every call at once (so that they share transactions), then waits
@@ -106,19 +154,47 @@ run_calls (GDBusConnection *connection, Call *calls, guint n, const char *item)
 
   for (guint i = 0; i < n; i++)
     {
-      calls[i].done = FALSE;
-      if (calls[i].request_id == NULL)
-        g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", calls[i].order),
-                                G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms,
-                                NULL, on_cancel_reply, &calls[i]);
-      else
-        g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                RESERVE_INTERFACE, "Buy",
-                                g_variant_new ("(ssu@a{sv})", item, calls[i].user, 1,
-                                               reserved_test_options (calls[i].request_id)),
-                                G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                timeout_ms, NULL, on_buy_reply, &calls[i]);
+      Call *call = &calls[i];
+      const char *method = NULL;
+      GVariant *parameters = NULL;
+      const char *reply_type = "(u)";
+      GAsyncReadyCallback on_reply = on_cancel_reply;
+
+      call->done = FALSE;
+      switch (call->kind)
+        {
+        case CALL_BUY:
+          method = "Buy";
+          parameters = g_variant_new ("(ssu@a{sv})", item, call->user, 1,
+                                      reserved_test_options (call->request_id));
+          reply_type = "(tu)";
+          on_reply = on_buy_reply;
+          break;
+        case CALL_CANCEL:
+          method = "Cancel";
+          parameters = g_variant_new ("(t)", call->order);
+          break;
+        case CALL_HOLD:
+          method = "Hold";
+          parameters =
+            g_variant_new ("(ssu@a{sv})", item, call->user, 1, hold_options (call->request_id));
+          reply_type = "(txu)";
+          on_reply = on_hold_reply;
+          break;
+        case CALL_CONFIRM:
+          method = "Confirm";
+          parameters = g_variant_new ("(t@a{sv})", call->hold, g_variant_new ("a{sv}", NULL));
+          reply_type = "(tu)";
+          on_reply = on_confirm_reply;
+          break;
+        case CALL_RELEASE:
+          method = "Release";
+          parameters = g_variant_new ("(t)", call->hold);
+          break;
+        }
+      g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
+                              method, parameters, G_VARIANT_TYPE (reply_type),
+                              G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, on_reply, call);
     }
   for (guint i = 0; i < n; i++)
     while (!calls[i].done)
@@ -133,22 +209,11 @@ is_storage_failure (const GError *error)
   return reserve_error_get_code (error, &code) && code == RESERVE_ERROR_STORAGE_FAILURE;
 }
 
-/* The number of orders in the file with @request_id. */
-static gint64
-orders_with_request_id (const char *path, const char *request_id)
-{
-  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READONLY);
-  ReservedTestQuery q;
-  gint64 n;
-
-  reserved_test_query_start (&q, db, "SELECT count(*) FROM orders WHERE request_id = ?1");
-  sqlite3_bind_text (q.stmt, 1, request_id, -1, SQLITE_STATIC);
-  n = reserved_test_query_int (&q);
-  sqlite3_close (db);
-  return n;
-}
-
 /* --- fixture ------------------------------------------------------------------ */
+
+typedef struct {
+  guint made, confirmed, released, refused;
+} HoldCounts;
 
 typedef struct {
   ReservedTestDaemon *daemon;
@@ -156,16 +221,24 @@ typedef struct {
   ReservedFaultControl *control;
   ReservedTestAdmin c;
   GRand *rand;
-  GHashTable *acked;    /* order id -> ReservedTestOrderState */
-  GHashTable *in_doubt; /* orders whose cancellation got no answer */
-  GPtrArray *refused;   /* request_ids answered StorageFailure */
-  char *last_loss;      /* the power loss the disk comes from */
+  GHashTable *acked;          /* order id -> ReservedTestOrderState */
+  GHashTable *in_doubt;       /* orders whose cancellation got no answer */
+  GPtrArray *refused;         /* Buy's request_ids answered StorageFailure */
+  GHashTable *holds;          /* hold id -> ReservedTestHoldState, as acknowledged */
+  GHashTable *holds_in_doubt; /* holds whose Confirm or Release got no answer */
+  GPtrArray *refused_holds;   /* Hold's request_ids answered StorageFailure */
+  GArray *live;               /* acknowledged live holds, to confirm or release */
+  gboolean with_holds;        /* pick_call() makes holds too */
+  HoldCounts counts;
+  char *last_loss; /* the power loss the disk comes from */
 } Fixture;
 
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autofree char *config = g_strdup_printf ("[reserved]\nInitialCapacity=%u\n", CAPACITY);
+  /* Holds left live pile up over a run: no cap on them per uid. */
+  g_autofree char *config = g_strdup_printf ("[reserved]\nInitialCapacity=%u\nMaxHoldsPerUid=%u\n",
+                                             CAPACITY, RESERVE_MAX_HOLDS_PER_UID_MAX);
 
   f->rand = reserved_test_fault_rand_new ();
   f->daemon = reserved_test_daemon_new ();
@@ -175,6 +248,10 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->acked = reserved_test_fault_orders_new ();
   f->in_doubt = reserved_test_fault_orders_new ();
   f->refused = g_ptr_array_new_with_free_func (g_free);
+  f->holds = reserved_test_fault_orders_new ();
+  f->holds_in_doubt = reserved_test_fault_orders_new ();
+  f->refused_holds = g_ptr_array_new_with_free_func (g_free);
+  f->live = g_array_new (FALSE, FALSE, sizeof (guint64));
 }
 
 static void
@@ -186,8 +263,119 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->acked, g_hash_table_unref);
   g_clear_pointer (&f->in_doubt, g_hash_table_unref);
   g_clear_pointer (&f->refused, g_ptr_array_unref);
+  g_clear_pointer (&f->holds, g_hash_table_unref);
+  g_clear_pointer (&f->holds_in_doubt, g_hash_table_unref);
+  g_clear_pointer (&f->refused_holds, g_ptr_array_unref);
+  g_clear_pointer (&f->live, g_array_unref);
   g_clear_pointer (&f->rand, g_rand_free);
   g_clear_pointer (&f->last_loss, g_free);
+}
+
+static guint64
+take_one (GRand *rand, GArray *ids)
+{
+  guint at = (guint) g_rand_int_range (rand, 0, (gint32) ids->len);
+  guint64 id = g_array_index (ids, guint64, at);
+
+  g_array_remove_index_fast (ids, at);
+  return id;
+}
+
+/* Picks what @call does: one in @cancel_one_in cancels an active order;
+ * of the rest, one in four goes to holds (half of these, when a hold is
+ * live, confirm it or, one in three, release it; else a new hold, which
+ * may stay live to the end), the others buy. @request_id: (transfer full)
+ * for a Buy or a Hold. Without f->with_holds, purchases only. */
+static void
+pick_call (Fixture *f, Call *call, GArray *active, guint cancel_one_in, char *request_id)
+{
+  if (active->len > 0 && g_rand_int_range (f->rand, 0, (gint32) cancel_one_in) == 0)
+    {
+      call->kind = CALL_CANCEL;
+      call->order = take_one (f->rand, active);
+      g_free (request_id);
+    }
+  else if (f->with_holds && g_rand_int_range (f->rand, 0, 4) == 0)
+    {
+      if (f->live->len > 0 && g_rand_boolean (f->rand))
+        {
+          call->kind = g_rand_int_range (f->rand, 0, 3) == 0 ? CALL_RELEASE : CALL_CONFIRM;
+          call->hold = take_one (f->rand, f->live);
+          g_free (request_id);
+        }
+      else
+        {
+          call->kind = CALL_HOLD;
+          call->request_id = request_id;
+        }
+    }
+  else
+    {
+      call->kind = CALL_BUY;
+      call->request_id = request_id;
+    }
+}
+
+/* Records what an answered call did. Returns TRUE for an acknowledged
+ * purchase. */
+static gboolean
+record_success (Fixture *f, const Call *call, GArray *active)
+{
+  switch (call->kind)
+    {
+    case CALL_BUY:
+      reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_ACTIVE);
+      g_array_append_val (active, call->order);
+      return TRUE;
+    case CALL_CANCEL:
+      reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_CANCELLED);
+      break;
+    case CALL_HOLD:
+      g_assert_cmpuint (call->hold, >, 0);
+      g_assert_false (g_hash_table_contains (f->holds, &call->hold));
+      reserved_test_fault_orders_set (f->holds, call->hold,
+                                      (ReservedTestOrderState) RESERVED_TEST_HOLD_LIVE);
+      g_array_append_val (f->live, call->hold);
+      f->counts.made++;
+      break;
+    case CALL_CONFIRM:
+      reserved_test_fault_orders_set (f->holds, call->hold,
+                                      (ReservedTestOrderState) RESERVED_TEST_HOLD_CONFIRMED);
+      reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_ACTIVE);
+      g_array_append_val (active, call->order);
+      f->counts.confirmed++;
+      break;
+    case CALL_RELEASE:
+      reserved_test_fault_orders_set (f->holds, call->hold,
+                                      (ReservedTestOrderState) RESERVED_TEST_HOLD_RELEASED);
+      f->counts.released++;
+      break;
+    }
+  return FALSE;
+}
+
+/* Every acknowledged hold in @path as the test was told, none refused. */
+static void
+check_holds (Fixture *f, const char *path, const char *what)
+{
+  g_autoptr(GHashTable) in_file = reserved_test_fault_holds_in_file (path);
+  GHashTableIter iter;
+  gpointer id;
+
+  reserved_test_fault_assert_holds (in_file, f->holds, what);
+  g_hash_table_iter_init (&iter, f->holds_in_doubt);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    if (!g_hash_table_contains (in_file, id))
+      g_error ("%s: hold %" G_GUINT64_FORMAT " is gone", what, *(guint64 *) id);
+  for (guint i = 0; i < f->refused_holds->len; i++)
+    {
+      const char *request_id = g_ptr_array_index (f->refused_holds, i);
+
+      if (reserved_test_fault_count_request_id (path, "holds", request_id) != 0)
+        g_error ("%s: the hold %s was answered StorageFailure (\"nothing taken\"), "
+                 "but it is in the database",
+                 what, request_id);
+    }
 }
 
 static void
@@ -219,11 +407,13 @@ check_after_stop (Fixture *f, const char *what)
     {
       const char *request_id = g_ptr_array_index (f->refused, i);
 
-      if (orders_with_request_id (reserved_test_daemon_get_database (f->daemon), request_id) != 0)
+      if (reserved_test_fault_count_request_id (reserved_test_daemon_get_database (f->daemon),
+                                                "orders", request_id) != 0)
         g_error ("%s: the purchase %s was answered StorageFailure (\"nothing taken\"), "
                  "but its order is in the database",
                  what, request_id);
     }
+  check_holds (f, reserved_test_daemon_get_database (f->daemon), what);
 
   reserved_test_fault_shim_attach (f->shim, FALSE);
   reserved_test_daemon_start (f->daemon);
@@ -270,6 +460,7 @@ run_error_rounds (Fixture *f, FaultKind kind)
   g_autoptr(GArray) active = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint n_refused = 0, n_acked = 0, n_cancelled = 0;
 
+  f->with_holds = TRUE;
   start_with_shim (f, RESERVED_FAULT_MODE_ERRORS);
   /* Some history first, so that there are orders to cancel. */
   for (guint i = 0; i < 5; i++)
@@ -290,15 +481,7 @@ run_error_rounds (Fixture *f, FaultKind kind)
       for (guint i = 0; i < n; i++)
         {
           calls[i].user = g_strdup_printf ("user%u", i);
-          /* One call in four cancels an acknowledged order instead. */
-          if (active->len > 0 && g_rand_int_range (f->rand, 0, 4) == 0)
-            {
-              guint at = (guint) g_rand_int_range (f->rand, 0, (gint32) active->len);
-              calls[i].order = g_array_index (active, guint64, at);
-              g_array_remove_index_fast (active, at);
-            }
-          else
-            calls[i].request_id = g_strdup_printf ("round%u-%u", round, i);
+          pick_call (f, &calls[i], active, 4, g_strdup_printf ("round%u-%u", round, i));
         }
       arm (f, kind);
       run_calls (f->c.connection, calls, n, ITEM);
@@ -318,21 +501,29 @@ run_error_rounds (Fixture *f, FaultKind kind)
               g_assert_nonnull (
                 strstr (call->error->message, reserved_test_daemon_get_database (f->daemon)));
               n_refused++;
-              if (call->request_id != NULL)
-                g_ptr_array_add (f->refused, g_strdup (call->request_id));
-              else
-                g_array_append_val (active, call->order); /* still active */
-            }
-          else if (call->request_id != NULL)
-            {
-              reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_ACTIVE);
-              g_array_append_val (active, call->order);
-              n_acked++;
+              switch (call->kind)
+                {
+                case CALL_BUY:
+                  g_ptr_array_add (f->refused, g_strdup (call->request_id));
+                  break;
+                case CALL_HOLD:
+                  g_ptr_array_add (f->refused_holds, g_strdup (call->request_id));
+                  f->counts.refused++;
+                  break;
+                case CALL_CANCEL:
+                  g_array_append_val (active, call->order); /* still active */
+                  break;
+                case CALL_CONFIRM:
+                case CALL_RELEASE:
+                  g_array_append_val (f->live, call->hold); /* still live */
+                  f->counts.refused++;
+                  break;
+                }
             }
           else
             {
-              reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_CANCELLED);
-              n_cancelled++;
+              n_acked += record_success (f, call, active);
+              n_cancelled += call->kind == CALL_CANCEL;
             }
           call_clear (call);
         }
@@ -348,11 +539,14 @@ run_error_rounds (Fixture *f, FaultKind kind)
         reserved_test_assert_law (&f->c.client);
     }
 
-  g_test_message ("%u rounds: %u purchases acknowledged, %u cancelled, %u calls refused; "
+  g_test_message ("%u rounds: %u purchases acknowledged, %u cancelled, %u holds made, "
+                  "%u confirmed, %u released, %u left live, %u calls refused (%u of them on "
+                  "holds); "
                   "the shim failed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                   " syncs and %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                   " torn) of %" G_GUINT64_FORMAT " writes",
-                  rounds, n_acked, n_cancelled, n_refused,
+                  rounds, n_acked, n_cancelled, f->counts.made, f->counts.confirmed,
+                  f->counts.released, f->live->len, n_refused, f->counts.refused,
                   RESERVED_TEST_FAULT_GET (f->control->failed_syncs),
                   RESERVED_TEST_FAULT_GET (f->control->syncs),
                   RESERVED_TEST_FAULT_GET (f->control->failed_writes),
@@ -364,6 +558,12 @@ run_error_rounds (Fixture *f, FaultKind kind)
                     >, 0);
   g_assert_cmpuint (n_refused, >, 0);
   g_assert_cmpuint (n_acked, >, 0);
+  if (rounds >= 50)
+    {
+      g_assert_cmpuint (f->counts.made, >, 0);
+      g_assert_cmpuint (f->counts.confirmed, >, 0);
+      g_assert_cmpuint (f->counts.released, >, 0);
+    }
 
   reserved_test_assert_law (&f->c.client);
   check_after_stop (f, kind == FAIL_SYNCS ? "fsync errors" : "write errors");
@@ -480,7 +680,8 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
   reserved_test_daemon_kill (f->daemon);
   in_file = reserved_test_fault_check_file (reserved_test_daemon_get_database (f->daemon));
   reserved_test_fault_assert_orders (in_file, f->acked, "failed commit, then kill -9");
-  if (orders_with_request_id (reserved_test_daemon_get_database (f->daemon), "refused") != 0)
+  if (reserved_test_fault_count_request_id (reserved_test_daemon_get_database (f->daemon), "orders",
+                                            "refused") != 0)
     g_error ("a purchase answered StorageFailure (its commit's fsync failed) is in the database "
              "after kill -9: recovery replayed its frames from the log. A client told “nothing "
              "taken” holds an order it does not know about.");
@@ -583,14 +784,7 @@ power_round (Fixture *f,
       for (guint i = 0; i < n; i++)
         {
           calls[i].user = g_strdup_printf ("user%u", i % 3);
-          if (active->len > 0 && g_rand_int_range (f->rand, 0, 5) == 0)
-            {
-              guint at = (guint) g_rand_int_range (f->rand, 0, (gint32) active->len);
-              calls[i].order = g_array_index (active, guint64, at);
-              g_array_remove_index_fast (active, at);
-            }
-          else
-            calls[i].request_id = g_strdup_printf ("power-%u", (*request)++);
+          pick_call (f, &calls[i], active, 5, g_strdup_printf ("power-%u", (*request)++));
         }
       /* The default item: created with the database, so a fresh one needs
        * no call that could itself be lost. */
@@ -600,22 +794,23 @@ power_round (Fixture *f,
           Call *call = &calls[i];
           ReserveError code;
 
-          if (call->error == NULL && call->request_id != NULL)
-            {
-              reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_ACTIVE);
-              g_array_append_val (active, call->order);
-              outcome->acked++;
-            }
-          else if (call->error == NULL)
-            reserved_test_fault_orders_set (f->acked, call->order, RESERVED_TEST_ORDER_CANCELLED);
+          if (call->error == NULL)
+            outcome->acked += record_success (f, call, active);
           else if (reserve_error_get_code (call->error, &code))
             g_error ("the daemon refused a call: %s", call->error->message);
-          else if (call->request_id == NULL)
+          else if (call->kind == CALL_CANCEL)
             {
               /* No answer: the power went during the call. The order is
                * there, cancelled or not; it is not tried again. */
               g_hash_table_remove (f->acked, &call->order);
               reserved_test_fault_orders_set (f->in_doubt, call->order, RESERVED_TEST_ORDER_ACTIVE);
+            }
+          else if (call->kind == CALL_CONFIRM || call->kind == CALL_RELEASE)
+            {
+              /* The same for a hold: live or ended, but there. */
+              g_hash_table_remove (f->holds, &call->hold);
+              reserved_test_fault_orders_set (f->holds_in_doubt, call->hold,
+                                              RESERVED_TEST_ORDER_ACTIVE);
             }
           call_clear (call);
         }
@@ -679,9 +874,13 @@ check_disk (Fixture *f, const char *what)
   if (g_stat (path, &st) != 0 || st.st_size == 0)
     {
       /* No database yet: nothing may have been acknowledged. */
-      if (g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt) > 0)
-        g_error ("%s: the database is gone or empty, but %u orders were acknowledged", what,
-                 g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt));
+      if (g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt) +
+            g_hash_table_size (f->holds) + g_hash_table_size (f->holds_in_doubt) >
+          0)
+        g_error ("%s: the database is gone or empty, but %u orders and %u holds were "
+                 "acknowledged",
+                 what, g_hash_table_size (f->acked) + g_hash_table_size (f->in_doubt),
+                 g_hash_table_size (f->holds) + g_hash_table_size (f->holds_in_doubt));
       return;
     }
   in_file = reserved_test_fault_check_file (path);
@@ -690,6 +889,7 @@ check_disk (Fixture *f, const char *what)
   while (g_hash_table_iter_next (&iter, &id, NULL))
     if (!g_hash_table_contains (in_file, id))
       g_error ("%s: order %" G_GUINT64_FORMAT " is gone", what, *(guint64 *) id);
+  check_holds (f, path, what);
 }
 
 static void
@@ -697,7 +897,10 @@ forget_orders (Fixture *f, GArray *active)
 {
   g_hash_table_remove_all (f->acked);
   g_hash_table_remove_all (f->in_doubt);
+  g_hash_table_remove_all (f->holds);
+  g_hash_table_remove_all (f->holds_in_doubt);
   g_array_set_size (active, 0);
+  g_array_set_size (f->live, 0);
   g_free (f->last_loss);
   f->last_loss = g_strdup ("none (no database yet)");
 }
@@ -713,6 +916,7 @@ test_power_loss (Fixture *f, gconstpointer data)
   guint64 lost_writes = 0;
   guint request = 0;
 
+  f->with_holds = TRUE;
   for (guint round = 0; round < rounds; round++)
     {
       PowerRound plan = { .n_calls = (guint) g_rand_int_range (f->rand, 1, G_N_ELEMENTS (span)) };
@@ -757,11 +961,13 @@ test_power_loss (Fixture *f, gconstpointer data)
   g_test_message ("%u rounds (%u new databases): %u power losses (%u during start-up, "
                   "%u in the checkpoint at exit, %u keeping part of the unsynced sectors), "
                   "%" G_GUINT64_FORMAT " unsynced writes dropped, %u purchases acknowledged, "
-                  "none lost",
+                  "%u holds made, %u confirmed, %u released, none lost or revived",
                   rounds, fresh_starts, crashes, during_start, during_exit, kept_rounds,
-                  lost_writes, acked);
+                  lost_writes, acked, f->counts.made, f->counts.confirmed, f->counts.released);
   g_assert_cmpuint (crashes, >=, rounds / 2);
   g_assert_cmpuint (lost_writes, >, 0);
+  if (rounds >= 100)
+    g_assert_cmpuint (f->counts.made, >, 0);
   check_plain_start (f);
   check_disk (f, "the end");
 }

@@ -712,16 +712,26 @@ clock_file (Fixture *f)
   return g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "clock", NULL);
 }
 
-/* Moves the daemon's clock @seconds ahead of real time. */
+/* Moves the daemon's time @seconds ahead of real time, and the wall
+ * clock alone @wall_seconds more (the hook's second number: as if the
+ * system clock were set, which the daemon reads at start only). */
 static void
-set_clock (Fixture *f, gint64 seconds)
+set_clocks (Fixture *f, gint64 seconds, gint64 wall_seconds)
 {
   g_autofree char *path = clock_file (f);
-  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT "\n", seconds * SECOND);
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+                                           seconds * SECOND, wall_seconds * SECOND);
   g_autoptr(GError) error = NULL;
 
   g_file_set_contents (path, text, -1, &error);
   g_assert_no_error (error);
+}
+
+/* Moves the daemon's time @seconds ahead of real time. */
+static void
+set_clock (Fixture *f, gint64 seconds)
+{
+  set_clocks (f, seconds, 0);
 }
 
 /* A daemon with its clock in the test's hands and its runtime folder
@@ -802,6 +812,70 @@ test_clock_set_back (Fixture *f, gconstpointer data)
    * clock reads a day before its first expiry. */
   set_clock (f, -86400 + 61);
   endings_wait (&endings, id, "expired");
+  endings_clear (&endings);
+}
+
+/* Buys a unit of @item: its transaction ends the item's overdue holds, on
+ * the daemon's time as it reads the hook's file at that moment. Then the
+ * item has @held units held. */
+static void
+probe_held (Fixture *f, const char *item, guint32 held)
+{
+  reserved_test_buy (&f->client, item, "probe", 1, NULL, NULL);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, item).held, ==, held);
+  reserved_test_assert_law (&f->client);
+}
+
+/* The wall clock set a day forward, then a day back, while the daemon
+ * runs: a hold neither ends early (a day forward is far past its expiry
+ * on the wall clock) nor outlives its time (a day back is far before it).
+ * Then the wall clock a day forward while the daemon is stopped: the
+ * daemon cannot tell that from time passing, and ends the hold at start. */
+static void
+test_wall_clock_jump (Fixture *f, gconstpointer data)
+{
+  Endings endings = { 0 };
+  g_autoptr(GDBusConnection) listener = NULL;
+  guint64 first, second, third;
+
+  /* A connection of its own hears the endings across the restart. */
+  listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  endings_watch (&endings, listener);
+  first = hold (f->proxy, "ticket", "max", 1, hold_options (600, FALSE, NULL), NULL, NULL);
+  second = hold (f->proxy, "ticket", "max", 1, hold_options (1200, FALSE, NULL), NULL, NULL);
+
+  /* Each change of the file also resets the daemon's expiry timer. */
+  set_clocks (f, 0, 86400);
+  probe_held (f, "ticket", 2);
+  set_clocks (f, 0, -86400);
+  probe_held (f, "ticket", 2);
+  /* A minute before the first's expiry, the wall clock a day either way. */
+  set_clocks (f, 540, 86400);
+  probe_held (f, "ticket", 2);
+  set_clocks (f, 540, -86400);
+  probe_held (f, "ticket", 2);
+
+  /* Its time is up with the wall clock a day back: the timer ends it. */
+  set_clocks (f, 600, -86400);
+  endings_wait (&endings, first, "expired");
+  probe_held (f, "ticket", 1);
+  set_clocks (f, 1140, 86400);
+  probe_held (f, "ticket", 1);
+  g_assert_false (g_hash_table_contains (endings.reasons, &second));
+  set_clocks (f, 1200, 86400);
+  endings_wait (&endings, second, "expired");
+  probe_held (f, "ticket", 0);
+
+  /* Stopped, then started with the wall clock a day forward. */
+  third = hold (f->proxy, "ticket", "max", 1, hold_options (600, FALSE, NULL), NULL, NULL);
+  probe_held (f, "ticket", 1);
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  set_clocks (f, 1200, 86400);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+  endings_wait (&endings, third, "expired");
+  probe_held (f, "ticket", 0);
   endings_clear (&endings);
 }
 
@@ -955,6 +1029,7 @@ add_cases (void)
   ADD ("/holds/kill", test_kill, "[reserved]\nMaxHoldsPerUid=1000000\n");
   ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
   ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
+  ADD_CLOCK ("/holds/wall-clock-jump", test_wall_clock_jump, NULL);
   ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
   ADD_CLOCK ("/holds/fd/copies", test_fd_copies, NULL);
   ADD_CLOCK ("/holds/fd/restart", test_fd_restart, NULL);

@@ -251,3 +251,82 @@ reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, co
                  GPOINTER_TO_INT (value) == RESERVED_TEST_ORDER_ACTIVE ? "active" : "cancelled");
     }
 }
+
+static const char *const hold_state_names[] = {
+  [RESERVED_TEST_HOLD_LIVE] = "live",
+  [RESERVED_TEST_HOLD_CONFIRMED] = "confirmed",
+  [RESERVED_TEST_HOLD_RELEASED] = "released",
+  [RESERVED_TEST_HOLD_EXPIRED] = "expired",
+  [RESERVED_TEST_HOLD_DISCONNECTED] = "disconnected",
+  [RESERVED_TEST_HOLD_CLOSED] = "closed",
+};
+
+GHashTable *
+reserved_test_fault_holds_in_file (const char *path)
+{
+  g_autoptr(GHashTable) holds = reserved_test_fault_orders_new ();
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READWRITE);
+  ReservedTestQuery q;
+
+  sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+  sqlite3_busy_timeout (db, 5000);
+  reserved_test_query_start (&q, db,
+                             "SELECT h.id, h.ended, h.order_id, o.id FROM holds h"
+                             " LEFT JOIN orders o ON o.id = h.order_id");
+  while (reserved_test_query_next (&q))
+    {
+      gint64 id = sqlite3_column_int64 (q.stmt, 0);
+      const char *ended = (const char *) sqlite3_column_text (q.stmt, 1);
+      int state = RESERVED_TEST_HOLD_LIVE;
+
+      for (int s = RESERVED_TEST_HOLD_CONFIRMED; ended != NULL && s <= RESERVED_TEST_HOLD_CLOSED;
+           s++)
+        if (g_str_equal (ended, hold_state_names[s]))
+          state = s;
+      if (ended != NULL && state == RESERVED_TEST_HOLD_LIVE)
+        g_error ("%s: hold %" G_GINT64_FORMAT " ended for an unknown reason: %s", path, id, ended);
+      if (state == RESERVED_TEST_HOLD_CONFIRMED && sqlite3_column_type (q.stmt, 3) == SQLITE_NULL)
+        g_error ("%s: hold %" G_GINT64_FORMAT " is confirmed, but its order is not in the file",
+                 path, id);
+      reserved_test_fault_orders_set (holds, (guint64) id, (ReservedTestOrderState) state);
+    }
+  reserved_test_sql_close (db);
+  return g_steal_pointer (&holds);
+}
+
+void
+reserved_test_fault_assert_holds (GHashTable *in_file, GHashTable *expected, const char *what)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, expected);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      guint64 id = *(guint64 *) key;
+      int state = GPOINTER_TO_INT (g_hash_table_lookup (in_file, &id));
+
+      if (state == 0)
+        g_error ("%s: acknowledged hold %" G_GUINT64_FORMAT " is not in the database", what, id);
+      if (state != GPOINTER_TO_INT (value))
+        g_error ("%s: hold %" G_GUINT64_FORMAT " is %s in the database, but the test was told %s",
+                 what, id, hold_state_names[state], hold_state_names[GPOINTER_TO_INT (value)]);
+    }
+}
+
+gint64
+reserved_test_fault_count_request_id (const char *path, const char *table, const char *request_id)
+{
+  g_autofree char *sql = NULL;
+  sqlite3 *db = reserved_test_sql_open (path, SQLITE_OPEN_READONLY);
+  ReservedTestQuery q;
+  gint64 n;
+
+  g_assert_true (g_str_equal (table, "orders") || g_str_equal (table, "holds"));
+  sql = g_strdup_printf ("SELECT count(*) FROM %s WHERE request_id = ?1", table);
+  reserved_test_query_start (&q, db, sql);
+  sqlite3_bind_text (q.stmt, 1, request_id, -1, SQLITE_STATIC);
+  n = reserved_test_query_int (&q);
+  sqlite3_close (db);
+  return n;
+}

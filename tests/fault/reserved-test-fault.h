@@ -75,4 +75,31 @@ GHashTable *reserved_test_fault_check_file (const char *path);
 void
 reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what);
 
+/* A hold's state in a file: live, or ended and why (the holds table's
+ * "ended"). */
+typedef enum {
+  RESERVED_TEST_HOLD_LIVE = 1,
+  RESERVED_TEST_HOLD_CONFIRMED,
+  RESERVED_TEST_HOLD_RELEASED,
+  RESERVED_TEST_HOLD_EXPIRED,
+  RESERVED_TEST_HOLD_DISCONNECTED,
+  RESERVED_TEST_HOLD_CLOSED,
+} ReservedTestHoldState;
+
+/* (transfer full) Every hold in @path, id -> ReservedTestHoldState, read
+ * as reserved_test_fault_check_file() reads the file (call that first: it
+ * checks integrity and the law, which counts the live holds). A confirmed
+ * hold must name an order of the file. */
+GHashTable *reserved_test_fault_holds_in_file (const char *path);
+
+/* Asserts that every hold of @expected (id -> ReservedTestHoldState, made
+ * with reserved_test_fault_orders_new()) is in @in_file, in its state: an
+ * acknowledged hold not lost, an ended one not revived. */
+void reserved_test_fault_assert_holds (GHashTable *in_file, GHashTable *expected, const char *what);
+
+/* The number of rows of @table ("orders" or "holds") in @path with
+ * @request_id. */
+gint64
+reserved_test_fault_count_request_id (const char *path, const char *table, const char *request_id);
+
 G_END_DECLS
