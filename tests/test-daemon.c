@@ -1221,6 +1221,13 @@ test_signals (Fixture *f, gconstpointer data)
     reserved_test_buy (&f->client, "ticket", "bob", 1, NULL, NULL);
   wait_for_signal (&log, "ticket", 88);
 
+  /* Retired: nothing of it is for sale, whatever its remaining stock. */
+  reserved_test_create_item (&f->client, "leaving", 5, 0);
+  wait_for_signal (&log, "leaving", 5);
+  reserved_test_retire_item (&f->client, "leaving");
+  wait_for_signal (&log, "leaving", 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "leaving").remaining, ==, 5);
+
   g_signal_handler_disconnect (f->proxy, id);
   g_hash_table_unref (log.last);
 }
