@@ -412,6 +412,25 @@ model_cancel (Model *model, ModelOrder *order)
   g_assert_cmpuint (item->remaining, <=, item->capacity);
 }
 
+ModelPrediction
+model_predict_set_per_user_limit (Model *model, gboolean admin, const char *item, guint32 limit)
+{
+  if (!reserved_test_valid_item_name (item) || limit > CAPACITY_MAX)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  /* Authorized before the store is read, as Restock. */
+  if (!admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  if (model_lookup_item (model, item) == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  return predict_ok ();
+}
+
+void
+model_set_per_user_limit (Model *model, const char *item, guint32 limit)
+{
+  model_lookup_item (model, item)->per_user_limit = limit;
+}
+
 void
 model_restock (Model *model, const char *item, guint32 quantity)
 {

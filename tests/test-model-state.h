@@ -100,6 +100,8 @@ ModelPrediction model_predict_create_item (Model *model,
                                            const char *item,
                                            guint32 capacity,
                                            gboolean bad_option);
+ModelPrediction
+model_predict_set_per_user_limit (Model *model, gboolean admin, const char *item, guint32 limit);
 /* GetItem and ListOrders: ok means the model's view is the answer. */
 ModelPrediction model_predict_get_item (Model *model, const char *item);
 ModelPrediction model_predict_list_orders (Model *model, const char *user, gboolean admin);
@@ -115,6 +117,8 @@ ModelOrder *model_buy (Model *model,
                        const char *request_id);
 void model_cancel (Model *model, ModelOrder *order);
 void model_restock (Model *model, const char *item, guint32 quantity);
+/* Changes no order or hold: only the purchases to come are held to it. */
+void model_set_per_user_limit (Model *model, const char *item, guint32 limit);
 void model_create_item (Model *model, const char *item, guint32 capacity, guint32 per_user_limit);
 
 /* --- holds (docs/api.md, Holds): none expires within a run, whose ttls are

@@ -860,6 +860,30 @@ step_restock (Fixture *f, guint caller)
   tally (f, "Restock", "ok", NULL);
 }
 
+/* Lowered below what a customer holds, the limit refuses that customer's
+ * next purchase (step_buy, step_hold) and changes no order. */
+static void
+step_set_per_user_limit (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  const char *item = pick_item_name (f);
+  guint r = pick (f, 100);
+  guint32 limit = r < 30 ? 0 : r < 80 ? 1 + pick (f, 5) : r < 90 ? 1000000000u : 1000000001u;
+  g_auto(ModelOutcome) outcome = { 0 };
+  ModelPrediction prediction =
+    model_predict_set_per_user_limit (f->model, spec->admin, item, limit);
+
+  call (f, caller, "SetPerUserLimit", g_variant_new ("(su)", item, limit), &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "SetPerUserLimit", &outcome, &prediction, NULL);
+      return;
+    }
+  expect_reply (f, &outcome, "()");
+  model_set_per_user_limit (f->model, item, limit);
+  tally (f, "SetPerUserLimit", "ok", limit == 0 ? "none" : NULL);
+}
+
 static void
 step_create_item (Fixture *f, guint caller)
 {
@@ -1242,8 +1266,10 @@ one_step (Fixture *f)
     step_buy (f, caller);
   else if (kind < 65)
     step_cancel (f, caller);
-  else if (kind < 73)
+  else if (kind < 70)
     step_restock (f, caller);
+  else if (kind < 73)
+    step_set_per_user_limit (f, caller);
   else if (kind < 80)
     step_create_item (f, caller);
   else if (kind < 87)
