@@ -154,6 +154,45 @@ test_smoke (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (status, "remaining") +
                      reserved_test_json_int (status, "sold"),
                    ==, reserved_test_json_int (status, "capacity"));
+  /* The fresh item was retired at the end, its orders kept; a daemon with
+   * only its untouched default item was no reason to warn. */
+  g_assert_true (json_object_get_boolean_member (status, "retired"));
+  if (strstr (run->err, "warning") != NULL)
+    g_error ("bench warned on a daemon of its own: %s", run->err);
+}
+
+/* On a daemon that sells other items, bench says so on stderr before it
+ * buys, naming how many and the flags; --keep leaves its item on sale. */
+static void
+test_keep_and_warning (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) create = NULL;
+  g_autoptr(ReservedTestRun) run = NULL;
+  g_autoptr(ReservedTestRun) status_run = NULL;
+  g_autoptr(ReservedTestRun) items_run = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) status_root = NULL;
+  const char *item;
+
+  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5", NULL);
+  reserved_test_assert_exit (create, 0);
+  run = reserved_test_run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS,
+                                   "--keep", "--json", NULL);
+  reserved_test_assert_exit (run, 0);
+  if (strstr (run->err, "warning: this reserved already sells 1 other item;") == NULL ||
+      strstr (run->err, "--item") == NULL || strstr (run->err, "--keep") == NULL)
+    g_error ("expected a warning about the other item, --item and --keep; got “%s”", run->err);
+
+  root = reserved_test_parse_json (run->out);
+  item = json_object_get_string_member (json_node_get_object (root), "item");
+  status_run = reserved_test_run_reserve ("status", "--session", "--json", item, NULL);
+  reserved_test_assert_exit (status_run, 0);
+  status_root = reserved_test_parse_json (status_run->out);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (status_root), "retired"));
+  g_assert_cmpint (reserved_test_json_int (json_node_get_object (status_root), "sold"), ==, TOTAL);
+  items_run = reserved_test_run_reserve ("items", "--session", NULL);
+  reserved_test_assert_exit (items_run, 0);
+  g_assert_nonnull (strstr (items_run->out, item));
 }
 
 static void
@@ -226,6 +265,8 @@ main (int argc, char **argv)
 
   g_test_add ("/bench/smoke", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_smoke,
               fixture_tear_down);
+  g_test_add ("/bench/keep-and-warning", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_keep_and_warning, fixture_tear_down);
   g_test_add ("/bench/usage", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up, test_usage,
               fixture_tear_down);
   g_test_add ("/bench/no-daemon", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up, test_no_daemon,

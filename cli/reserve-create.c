@@ -33,6 +33,7 @@ print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
     reserve_json_add_null (builder, "per_user_limit"); /* no limit */
   else
     reserve_json_add_int (builder, "per_user_limit", (gint64) per_user_limit);
+  reserve_json_add_boolean (builder, "retired", FALSE);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }

@@ -14,6 +14,7 @@ typedef struct {
   guint remaining;
   guint sold;
   guint per_user_limit; /* 0: none */
+  gboolean retired;
 } ItemStatus;
 
 static void
@@ -33,6 +34,9 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
                            _ ("reserved's answer to GetItem lacks “name” as a string"));
       return FALSE;
     }
+  /* A daemon older than RetireItem does not say: never retired. */
+  if (!g_variant_lookup (info, "retired", "b", &status->retired))
+    status->retired = FALSE;
   return reserve_answer_lookup_u32 (info, "GetItem", "capacity", &status->capacity, error) &&
          reserve_answer_lookup_u32 (info, "GetItem", "remaining", &status->remaining, error) &&
          reserve_answer_lookup_u32 (info, "GetItem", "sold", &status->sold, error) &&
@@ -54,6 +58,8 @@ print_status_text (const ItemStatus *status)
              "Sold:            %u\n"
              "Per-user limit:  %s\n"),
           status->name, status->capacity, status->remaining, status->sold, limit);
+  if (status->retired)
+    printf (_ ("Retired:         yes, it is sold no more\n"));
 }
 
 static void
@@ -70,6 +76,7 @@ print_status_json (const ItemStatus *status)
     reserve_json_add_null (builder, "per_user_limit"); /* no limit */
   else
     reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
+  reserve_json_add_boolean (builder, "retired", status->retired);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }

@@ -24,6 +24,8 @@ typedef enum {
   RESERVED_AUDIT_REFUSAL,      /* a call refused with one of the API's errors */
   RESERVED_AUDIT_ITEM_CREATED, /* administrator action */
   RESERVED_AUDIT_RESTOCKED,    /* administrator action */
+  RESERVED_AUDIT_ITEM_RETIRED, /* administrator action */
+  RESERVED_AUDIT_LIMIT_SET,    /* administrator action: an item's per-user limit */
   RESERVED_AUDIT_N_KINDS
 } ReservedAuditKind;
 

@@ -23,6 +23,8 @@
 #define ACTION_LIST_ALL_ORDERS  "org.reserved.Reserve1.list-all-orders"
 #define ACTION_CREATE_ITEM      "org.reserved.Reserve1.create-item"
 #define ACTION_RESTOCK          "org.reserved.Reserve1.restock"
+#define ACTION_RETIRE_ITEM      "org.reserved.Reserve1.retire-item"
+#define ACTION_SET_LIMIT        "org.reserved.Reserve1.set-per-user-limit"
 
 struct _ReservedService {
   ReserveReserve1Skeleton parent_instance;
@@ -349,7 +351,9 @@ get_item (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "sold", "u", item.sold);
   g_variant_dict_insert (&info, RESERVE_OPTION_PER_USER_LIMIT, "u", item.per_user_limit);
   g_variant_dict_insert (&info, "held", "u", item.held);
-  g_variant_dict_insert (&info, "available", "u", item.available);
+  /* A retired item has nothing a Buy could take. */
+  g_variant_dict_insert (&info, "available", "u", item.retired ? 0 : item.available);
+  g_variant_dict_insert (&info, "retired", "b", item.retired);
   reserved_item_clear (&item);
   reserve_reserve1_complete_get_item (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                       g_variant_dict_end (&info));
@@ -777,6 +781,78 @@ restock (ReservedCall *call, const ReservedArg *args)
   reserved_store_restock_async (service_of (call)->store, args[0].s, args[1].u, on_restocked, call);
 }
 
+/* --- RetireItem(s item) ------------------------------------------------------------- */
+
+static void
+on_item_retired (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!reserved_store_retire_item_finish (self->store, result, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_audit (RESERVED_AUDIT_ITEM_RETIRED,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                  },
+                  "Item %s retired by uid %u", args[0].s, (guint) reserved_call_get_caller (call));
+  /* Nothing of it is for sale any more. */
+  stock_changed (self, args[0].s, 0);
+  reserve_reserve1_complete_retire_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
+}
+
+static void
+retire_item (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_retire_item_async (service_of (call)->store, args[0].s, on_item_retired, call);
+}
+
+/* --- SetPerUserLimit(s item, u limit) ------------------------------------------------ */
+
+static gboolean
+check_set_per_user_limit (const ReservedArg *args, GError **error)
+{
+  return reserve_validate_item_name (args[0].s, error) &&
+         reserve_validate_range ("limit", args[1].u, 0, RESERVE_CAPACITY_MAX, error);
+}
+
+static void
+on_per_user_limit_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!reserved_store_set_per_user_limit_finish (self->store, result, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_audit (RESERVED_AUDIT_LIMIT_SET,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                    .quantity = args[1].u,
+                  },
+                  "Per-user limit of %s set to %u by uid %u", args[0].s, args[1].u,
+                  (guint) reserved_call_get_caller (call));
+  reserve_reserve1_complete_set_per_user_limit (RESERVE_RESERVE1 (self), reserved_call_end (call));
+}
+
+static void
+set_per_user_limit (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_set_per_user_limit_async (service_of (call)->store, args[0].s, args[1].u,
+                                           on_per_user_limit_set, call);
+}
+
 /* --- holds ------------------------------------------------------------------------------ */
 
 /* Each hold that a committed write ended is announced once, with the
@@ -1180,6 +1256,11 @@ static const ReservedMethod methods[] = {
   { "ListHolds", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS, "list the holds of every caller",
     .check = check_list_orders, .is_owner = lists_own_holds, .owner_sees_own = TRUE,
     .handler = list_holds },
+  { "RetireItem", RESERVED_ACCESS_ADMIN, ACTION_RETIRE_ITEM, "retire items (administrators only)",
+    .check = check_item_name, .handler = retire_item },
+  { "SetPerUserLimit", RESERVED_ACCESS_ADMIN, ACTION_SET_LIMIT,
+    "change an item's per-user limit (administrators only)", .check = check_set_per_user_limit,
+    .handler = set_per_user_limit },
 };
 
 const ReservedMethod *

@@ -74,6 +74,10 @@ static const char *const migrations[] = {
   "CREATE INDEX holds_live_by_expiry ON holds (expires) WHERE ended IS NULL AND expires > 0;"
   "CREATE INDEX holds_live_by_caller ON holds (caller_uid) WHERE ended IS NULL;"
   "CREATE INDEX holds_live_by_holder ON holds (holder) WHERE ended IS NULL AND holder IS NOT NULL;",
+  /* 2 -> 3: retired items. A retired item is sold no more and left out of
+   * the listings; its row stays for the orders and holds that name it, and
+   * so does its name, which is never reused. */
+  "ALTER TABLE items ADD COLUMN retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1));",
 };
 
 
@@ -89,7 +93,8 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_FIND_REQUEST] = "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
                         " FROM orders o JOIN items i ON i.id = o.item_id"
                         " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
-  [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, remaining, per_user_limit FROM items WHERE name = ?1",
+  [STMT_FIND_ITEM_FOR_SALE] =
+    "SELECT id, remaining, per_user_limit, retired FROM items WHERE name = ?1",
   /* The per-user limit counts live holds with the orders: a hold is a
    * purchase not yet paid for. */
   [STMT_ACTIVE_UNITS_OF_CUSTOMER] = "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM orders"
@@ -114,9 +119,11 @@ static const char *const statement_sql[N_STMTS] = {
                     "   WHERE item_id = items.id AND ended IS NULL),"
                     " (SELECT COALESCE(SUM(quantity), 0) FROM holds"
                     "   WHERE item_id = items.id AND ended IS NULL AND expires > 0"
-                    "   AND expires <= ?2)"
+                    "   AND expires <= ?2),"
+                    " retired"
                     " FROM items WHERE name = ?1",
-  [STMT_LIST_ITEMS] = "SELECT name, capacity, remaining, per_user_limit FROM items ORDER BY name",
+  [STMT_LIST_ITEMS] = "SELECT name, capacity, remaining, per_user_limit FROM items"
+                      " WHERE retired = 0 ORDER BY name",
   [STMT_LIST_ORDERS_OF_CUSTOMER] =
     "SELECT o.id, i.name, o.customer, o.quantity, o.created, o.caller_uid, o.cancelled"
     " FROM orders o JOIN items i ON i.id = o.item_id"
@@ -146,7 +153,11 @@ static const char *const statement_sql[N_STMTS] = {
     " AND o.created >= ?6 AND o.created < ?7"
     " ORDER BY o.id LIMIT ?8",
   [STMT_LIST_ITEMS_PAGE] = "SELECT name, capacity, remaining, per_user_limit FROM items"
-                           " WHERE ?1 IS NULL OR name > ?1 ORDER BY name LIMIT ?2",
+                           " WHERE retired = 0 AND (?1 IS NULL OR name > ?1)"
+                           " ORDER BY name LIMIT ?2",
+  [STMT_RETIRE_ITEM] = "UPDATE items SET retired = 1 WHERE name = ?1 RETURNING id",
+  [STMT_SET_PER_USER_LIMIT] =
+    "UPDATE items SET per_user_limit = ?2 WHERE name = ?1 AND retired = 0 RETURNING id",
 };
 
 /* A prepared statement borrowed for one use: reset and unbound when the
@@ -910,6 +921,8 @@ store_sql_buy (StoreConnection *c,
                    purchase->item);
       return FALSE;
     }
+  if (sqlite3_column_int64 (item, 3) != 0)
+    return store_sql_retired_item (error, purchase->item);
   item_id = sqlite3_column_int64 (item, 0);
   limit = (guint32) sqlite3_column_int64 (item, 2);
 
@@ -1123,6 +1136,7 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   /* Holds past their expiry that no transaction has ended yet: any
    * purchase or hold of the item ends them first, so they are for sale. */
   out->available = out->remaining + (guint32) sqlite3_column_int64 (stmt, 6);
+  out->retired = sqlite3_column_int64 (stmt, 7) != 0;
   return TRUE;
 }
 
@@ -1190,8 +1204,21 @@ insert_item (StoreConnection *c,
   if (sqlite3_step (stmt) != SQLITE_DONE)
     set_storage_error (c, error, "create the item");
   else if (sqlite3_changes (c->db) == 0)
-    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS,
-                 "an item named “%s” already exists", name);
+    {
+      ReservedItem item = { 0 };
+      g_autoptr(GError) local_error = NULL;
+
+      /* Only a kept statement may be used to read it, and none of them
+       * is prepared on the fresh-database path, where no name exists. */
+      if (c->stmts[STMT_GET_ITEM] != NULL && store_sql_get_item (c, name, &item, &local_error) &&
+          item.retired)
+        g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS,
+                     "an item named “%s” was retired; its name is not reused", name);
+      else
+        g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS,
+                     "an item named “%s” already exists", name);
+      reserved_item_clear (&item);
+    }
   else
     ok = TRUE;
   sqlite3_finalize (stmt);
@@ -1242,6 +1269,49 @@ store_sql_create_item (StoreConnection *c,
                        GError **error)
 {
   return insert_item (c, name, capacity, per_user_limit, error);
+}
+
+gboolean
+store_sql_retired_item (GError **error, const char *name)
+{
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM,
+               "“%s” was retired and is no longer sold", name);
+  return FALSE;
+}
+
+/* Retiring a retired item changes nothing and succeeds. */
+gboolean
+store_sql_retire_item (StoreConnection *c, const char *name, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_RETIRE_ITEM);
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  if (!step_row (c, stmt, &found, error, "retire the item"))
+    return FALSE;
+  if (!found)
+    return no_such_item (error, name);
+  return TRUE;
+}
+
+gboolean
+store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limit, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_SET_PER_USER_LIMIT);
+  ReservedItem item = { 0 };
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  if (!step_row (c, stmt, &found, error, "set the per-user limit"))
+    return FALSE;
+  if (found)
+    return TRUE;
+  /* No row updated: no such item, or a retired one. */
+  if (!store_sql_get_item (c, name, &item, error))
+    return FALSE;
+  reserved_item_clear (&item);
+  return store_sql_retired_item (error, name);
 }
 
 /* --- for the other bodies (reserved-store-holds.c) ---------------------------- */

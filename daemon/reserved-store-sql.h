@@ -34,6 +34,8 @@ typedef enum {
   STMT_RESTOCK,
   STMT_LIST_ORDERS_PAGE,
   STMT_LIST_ITEMS_PAGE,
+  STMT_RETIRE_ITEM,
+  STMT_SET_PER_USER_LIMIT,
   N_STMTS
 } StoreStmtId;
 
@@ -93,6 +95,11 @@ gboolean store_sql_restock (StoreConnection *c,
                             guint32 quantity,
                             guint32 *remaining,
                             GError **error);
+gboolean store_sql_retire_item (StoreConnection *c, const char *name, GError **error);
+gboolean
+store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limit, GError **error);
+/* Sets the NoSuchItem a retired item is refused with; FALSE. */
+gboolean store_sql_retired_item (GError **error, const char *name);
 
 /* Reads: each one statement, so each sees one consistent snapshot. */
 gboolean

@@ -16,6 +16,8 @@ typedef enum {
   WRITE_CANCEL,
   WRITE_CREATE_ITEM,
   WRITE_RESTOCK,
+  WRITE_RETIRE_ITEM,
+  WRITE_SET_PER_USER_LIMIT,
   WRITE_HOLD,
   WRITE_CONFIRM,
   WRITE_RELEASE,
@@ -120,6 +122,10 @@ run_write (StoreConnection *c, WriteOp *op)
       return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->error);
     case WRITE_RESTOCK:
       return store_sql_restock (c, op->item, op->quantity, &op->remaining, &op->error);
+    case WRITE_RETIRE_ITEM:
+      return store_sql_retire_item (c, op->item, &op->error);
+    case WRITE_SET_PER_USER_LIMIT:
+      return store_sql_set_per_user_limit (c, op->item, op->per_user_limit, &op->error);
     case WRITE_HOLD:
       {
         const ReservedHoldRequest request = {
@@ -634,6 +640,69 @@ reserved_store_restock (ReservedStore *self,
   g_autoptr(GAsyncResult) result = submit_and_wait (self, restock_op_new (name, quantity));
 
   return reserved_store_restock_finish (self, result, remaining, error);
+}
+
+static WriteOp *
+item_op_new (WriteKind kind, const char *name, guint32 per_user_limit)
+{
+  WriteOp *op = g_new0 (WriteOp, 1);
+
+  op->kind = kind;
+  op->item = g_strdup (name);
+  op->per_user_limit = per_user_limit;
+  return op;
+}
+
+void
+reserved_store_retire_item_async (ReservedStore *self,
+                                  const char *name,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  submit (self, item_op_new (WRITE_RETIRE_ITEM, name, 0), callback, user_data);
+}
+
+gboolean
+reserved_store_retire_item_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  return finish_write (self, result, error) != NULL;
+}
+
+gboolean
+reserved_store_retire_item (ReservedStore *self, const char *name, GError **error)
+{
+  g_autoptr(GAsyncResult) result =
+               submit_and_wait (self, item_op_new (WRITE_RETIRE_ITEM, name, 0));
+
+  return reserved_store_retire_item_finish (self, result, error);
+}
+
+void
+reserved_store_set_per_user_limit_async (ReservedStore *self,
+                                         const char *name,
+                                         guint32 limit,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  submit (self, item_op_new (WRITE_SET_PER_USER_LIMIT, name, limit), callback, user_data);
+}
+
+gboolean
+reserved_store_set_per_user_limit_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  return finish_write (self, result, error) != NULL;
+}
+
+gboolean
+reserved_store_set_per_user_limit (ReservedStore *self,
+                                   const char *name,
+                                   guint32 limit,
+                                   GError **error)
+{
+  g_autoptr(GAsyncResult) result =
+               submit_and_wait (self, item_op_new (WRITE_SET_PER_USER_LIMIT, name, limit));
+
+  return reserved_store_set_per_user_limit_finish (self, result, error);
 }
 
 /* --- holds ---------------------------------------------------------------- */

@@ -33,6 +33,7 @@ typedef struct {
   guint32 per_user_limit; /* 0: none */
   guint32 held;           /* units in live holds (GetItem only) */
   guint32 available;      /* remaining plus units of overdue holds (GetItem only) */
+  gboolean retired;       /* sold no more (GetItem only; the listings leave it out) */
 } ReservedItem;
 
 typedef struct {
@@ -268,6 +269,33 @@ gboolean reserved_store_restock (ReservedStore *self,
                                  guint32 quantity,
                                  guint32 *remaining,
                                  GError **error);
+
+/* The item is sold no more (Buy and Hold refuse it with NoSuchItem) and
+ * the listings leave it out, while its orders and holds stay; its name is
+ * never reused. Retiring a retired item succeeds and changes nothing. */
+void reserved_store_retire_item_async (ReservedStore *self,
+                                       const char *name,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean
+reserved_store_retire_item_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+gboolean reserved_store_retire_item (ReservedStore *self, const char *name, GError **error);
+
+/* @limit: units one customer may have in active orders and live holds of
+ * the item (0: no limit); checked on each later purchase and hold, never
+ * on what is already held. Refused for a retired item. */
+void reserved_store_set_per_user_limit_async (ReservedStore *self,
+                                              const char *name,
+                                              guint32 limit,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+gboolean reserved_store_set_per_user_limit_finish (ReservedStore *self,
+                                                   GAsyncResult *result,
+                                                   GError **error);
+gboolean reserved_store_set_per_user_limit (ReservedStore *self,
+                                            const char *name,
+                                            guint32 limit,
+                                            GError **error);
 
 /* Holds take units out of remaining until they are confirmed into an
  * order, released or ended otherwise; overdue holds of an item are ended

@@ -63,7 +63,7 @@ _reserve()
             return
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \
-            --capacity | -c | --per-user-limit | -l | --buyers | -n | -b | \
+            --capacity | -c | --per-user-limit | -l | --per-user | --buyers | -n | -b | \
             --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --timeout | \
             --ttl | -t)
             # Free text or a number: nothing to offer.

@@ -38,6 +38,7 @@ typedef struct {
   guint32 per_user_limit;
   guint32 held;      /* units in live holds */
   guint32 available; /* remaining plus the units of overdue holds */
+  gboolean retired;
 } ReservedTestItem;
 
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */
@@ -75,6 +76,16 @@ void reserved_test_restock_refused (ReservedTestClient *client,
                                     const char *item,
                                     guint32 quantity,
                                     ReserveError code);
+
+void reserved_test_retire_item (ReservedTestClient *client, const char *item);
+/* Asserts @code and no change. */
+void
+reserved_test_retire_item_refused (ReservedTestClient *client, const char *item, ReserveError code);
+void reserved_test_set_per_user_limit (ReservedTestClient *client, const char *item, guint32 limit);
+void reserved_test_set_per_user_limit_refused (ReservedTestClient *client,
+                                               const char *item,
+                                               guint32 limit,
+                                               ReserveError code);
 
 ReservedTestItem reserved_test_get_item (ReservedTestClient *client, const char *item);
 void

@@ -135,6 +135,8 @@ enum {
   COLUMN_GET_ALL_PROPERTIES,
   COLUMN_LIST_ORDERS_PAGE,
   COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER,
+  COLUMN_RETIRE_ITEM,
+  COLUMN_SET_PER_USER_LIMIT,
   N_COLUMNS
 };
 
@@ -160,36 +162,36 @@ typedef struct {
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll, ListOrdersPage of a
- * customer, ListOrdersPage of every customer. */
+ * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit. */
 static const Caller callers[N_CALLERS] = {
   [CALLER_ROOT] = { "root",
                     0,
                     { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                      ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW } },
+                      ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
   [CALLER_ADMIN_USER] = { "admin-user",
                           ADMIN_UID,
                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                            ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW } },
+                            ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
   [CALLER_ADMIN_GROUP] = { "admin-group",
                            GROUP_ADMIN_UID,
                            { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW,
-                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW } },
+                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
   [CALLER_DAEMON_USER] = { "daemon-user",
                            DAEMON_UID,
                            { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY,
-                             DENY, ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
+                             DENY, ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
   [CALLER_BUYER] = { "buyer",
                      BUYER_UID,
                      { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                       ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
+                       ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
   [CALLER_BUYER_2] = { "buyer-2",
                        BUYER_2_UID,
                        { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                         ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
+                         ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
   [CALLER_NOBODY] = { "nobody",
                       RESERVED_TEST_NOBODY_UID,
                       { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                        ALLOW, ALLOW, ALLOW, SEES_OWN, DENY } },
+                        ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -921,6 +923,39 @@ cell_restock (Fixture *f, Agent *agent, Outcome outcome)
   g_assert_cmpuint (after.capacity, ==, before.capacity + 3);
 }
 
+/* Its own item, so the columns after it still find ITEM on sale; one
+ * order of it stays active. */
+static void
+cell_retire_item (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_autofree char *item = g_strdup_printf ("retired-by-%s", agent->caller->name);
+  g_autoptr(GVariant) reply = NULL;
+  ReservedTestItem after;
+
+  reserved_test_create_item (&f->admin, item, 4, 0);
+  reserved_test_buy (&f->admin, item, CUSTOMER, 1, NULL, NULL);
+  reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "RetireItem", g_variant_new ("(s)", item),
+                    "()", NULL);
+  after = reserved_test_get_item (&f->admin, item);
+  g_assert_cmpuint (after.sold, ==, 1);
+  g_assert_cmpuint (after.remaining, ==, 3);
+  g_assert_true (after.retired == (reply != NULL));
+}
+
+static void
+cell_set_per_user_limit (Fixture *f, Agent *agent, Outcome outcome)
+{
+  ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
+  guint32 limit = before.per_user_limit + 7;
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "SetPerUserLimit",
+                                         g_variant_new ("(su)", ITEM, limit), "()", NULL);
+  ReservedTestItem after = reserved_test_get_item (&f->admin, ITEM);
+
+  g_assert_cmpuint (after.per_user_limit, ==, reply != NULL ? limit : before.per_user_limit);
+  if (reply != NULL)
+    reserved_test_set_per_user_limit (&f->admin, ITEM, before.per_user_limit);
+}
+
 static void
 cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
 {
@@ -1014,6 +1049,8 @@ static const struct {
   [COLUMN_LIST_ORDERS_PAGE] = { "ListOrdersPage of a customer", cell_list_orders_page },
   [COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER] = { "ListOrdersPage of every customer",
                                                cell_list_orders_page_every_customer },
+  [COLUMN_RETIRE_ITEM] = { "RetireItem", cell_retire_item },
+  [COLUMN_SET_PER_USER_LIMIT] = { "SetPerUserLimit", cell_set_per_user_limit },
 };
 
 /* --- /authorization/matrix -------------------------------------------------------- */

@@ -57,8 +57,9 @@ assert_null (JsonObject *object, const char *name)
   g_assert_true (JSON_NODE_HOLDS_NULL (member));
 }
 
-static const char *const commands[] = { "buy",     "cancel", "status", "items", "orders", "create",
-                                        "restock", "race",   "bench",  "watch", NULL };
+static const char *const commands[] = { "buy",    "cancel",  "status", "items", "orders",
+                                        "create", "restock", "retire", "limit", "race",
+                                        "bench",  "watch",   NULL };
 
 static void
 test_every_command (Fixture *fixture, gconstpointer data)
@@ -77,8 +78,8 @@ test_every_command (Fixture *fixture, gconstpointer data)
 static void
 test_item_key (Fixture *fixture, gconstpointer data)
 {
-  static const char *const item_keys[] = { "item", "capacity",       "remaining",
-                                           "sold", "per_user_limit", NULL };
+  static const char *const item_keys[] = { "item",           "capacity", "remaining", "sold",
+                                           "per_user_limit", "retired",  NULL };
   static const char *const restock_keys[] = { "item", "quantity", "remaining", NULL };
   static const char *const cancel_keys[] = { "order", "item",      "user", "quantity",
                                              "state", "remaining", NULL };

@@ -96,8 +96,8 @@ run_json (const char *first_arg, ...)
   return reserved_test_parse_json (run->out);
 }
 
-static const char *const status_keys[] = { "item", "capacity",       "remaining",
-                                           "sold", "per_user_limit", NULL };
+static const char *const status_keys[] = { "item",           "capacity", "remaining", "sold",
+                                           "per_user_limit", "retired",  NULL };
 static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
                                           "created", "state", NULL };
 
@@ -567,6 +567,90 @@ test_create_restock (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 2);
 }
 
+static void
+test_retire_limit (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) create = NULL;
+  g_autoptr(ReservedTestRun) buy = NULL;
+  g_autoptr(ReservedTestRun) limit = NULL;
+  g_autoptr(ReservedTestRun) refused = NULL;
+  g_autoptr(ReservedTestRun) unlimited = NULL;
+  g_autoptr(ReservedTestRun) retire = NULL;
+  g_autoptr(ReservedTestRun) again = NULL;
+  g_autoptr(ReservedTestRun) after = NULL;
+  g_autoptr(ReservedTestRun) items = NULL;
+  g_autoptr(ReservedTestRun) text = NULL;
+  g_autoptr(ReservedTestRun) unknown = NULL;
+  g_autoptr(ReservedTestRun) too_high = NULL;
+  g_autoptr(ReservedTestRun) missing = NULL;
+  g_autoptr(ReservedTestRun) bad_name = NULL;
+  g_autoptr(JsonNode) limited = NULL;
+  g_autoptr(JsonNode) retired = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  JsonObject *object;
+
+  create = reserved_test_run_reserve ("create", "--session", "gala", "--capacity", "10", NULL);
+  reserved_test_assert_exit (create, 0);
+  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", "gala",
+                                   "--quantity", "3", NULL);
+  reserved_test_assert_exit (buy, 0);
+
+  limit = reserved_test_run_reserve ("limit", "--session", "gala", "--per-user", "2", NULL);
+  reserved_test_assert_exit (limit, 0);
+  g_assert_cmpstr (limit->out, ==, "At most 2 units of gala per customer now.\n");
+  refused =
+    reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", "gala", NULL);
+  assert_failure (refused, 1);
+  limited = run_json ("limit", "--session", "--json", "gala", "--per-user", "0", NULL);
+  object = json_node_get_object (limited);
+  reserved_test_json_assert_keys (object, (const char *const[]){ "item", "per_user_limit", NULL });
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (object, "per_user_limit")));
+  unlimited = reserved_test_run_reserve ("limit", "--session", "gala", "--per-user", "0", NULL);
+  reserved_test_assert_exit (unlimited, 0);
+  g_assert_cmpstr (unlimited->out, ==, "gala has no per-user limit now.\n");
+
+  retire = reserved_test_run_reserve ("retire", "--session", "gala", NULL);
+  reserved_test_assert_exit (retire, 0);
+  g_assert_cmpstr (retire->out, ==, "Retired gala: it is sold no more; its orders stay.\n");
+  retired = run_json ("retire", "--session", "--json", "gala", NULL);
+  object = json_node_get_object (retired);
+  reserved_test_json_assert_keys (object, (const char *const[]){ "item", "retired", NULL });
+  g_assert_true (json_object_get_boolean_member (object, "retired"));
+  again = reserved_test_run_reserve ("retire", "--session", "gala", NULL);
+  reserved_test_assert_exit (again, 0);
+
+  status = item_status ("gala");
+  object = json_node_get_object (status);
+  g_assert_true (json_object_get_boolean_member (object, "retired"));
+  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 7);
+  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
+  text = reserved_test_run_reserve ("status", "--session", "gala", NULL);
+  reserved_test_assert_exit (text, 0);
+  g_assert_nonnull (strstr (text->out, "Retired:         yes"));
+  items = reserved_test_run_reserve ("items", "--session", NULL);
+  reserved_test_assert_exit (items, 0);
+  g_assert_null (strstr (items->out, "gala"));
+  after = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "gala", NULL);
+  assert_failure (after, 1);
+  g_assert_nonnull (strstr (after->err, "retired"));
+  g_assert_cmpint (remaining_of ("gala"), ==, 7);
+
+  unknown = reserved_test_run_reserve ("retire", "--session", "nope", NULL);
+  assert_failure (unknown, 1);
+  too_high =
+    reserved_test_run_reserve ("limit", "--session", "ticket", "--per-user", "1000000001", NULL);
+  assert_failure (too_high, 2);
+  g_assert_nonnull (strstr (too_high->err, "--per-user"));
+  missing = reserved_test_run_reserve ("limit", "--session", "ticket", NULL);
+  assert_failure (missing, 2);
+  g_assert_nonnull (strstr (missing->err, "--per-user"));
+  bad_name = reserved_test_run_reserve ("retire", "--session", "-x-", NULL);
+  assert_failure (bad_name, 2);
+  g_clear_pointer (&status, json_node_unref);
+  status = item_status ("ticket");
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (status), "retired"));
+}
+
 /* --- exit status --------------------------------------------------------- */
 
 static void
@@ -747,6 +831,7 @@ add_cases (void)
   ADD ("/cli/orders", &default_setup, test_orders);
   ADD ("/cli/orders/all-names-users", &default_setup, test_orders_all_names_users);
   ADD ("/cli/create-restock", &default_setup, test_create_restock);
+  ADD ("/cli/retire-limit", &default_setup, test_retire_limit);
   ADD ("/cli/exit/sold-out", &default_setup, test_exit_sold_out);
   ADD ("/cli/exit/no-such-item", &default_setup, test_exit_no_such_item);
   ADD ("/cli/exit/bad-number", &default_setup, test_exit_bad_number);

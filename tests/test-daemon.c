@@ -901,6 +901,179 @@ test_restock (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "1000001"));
 }
 
+/* --- RetireItem, SetPerUserLimit ---------------------------------------- */
+
+static gboolean
+listed (ReservedTestClient *client, const char *item)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) items = NULL;
+  g_autoptr(GVariant) page = NULL;
+  g_autofree char *next = NULL;
+  gboolean in_list = FALSE, in_page = FALSE;
+  GVariantIter iter;
+  const char *name = NULL;
+
+  reserve_reserve1_call_list_items_sync (client->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
+                                         &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, items);
+  while (g_variant_iter_next (&iter, "(&suu)", &name, NULL, NULL))
+    in_list |= g_str_equal (name, item);
+  reserve_reserve1_call_list_items_page_sync (client->proxy, g_variant_new ("a{sv}", NULL),
+                                              G_DBUS_CALL_FLAGS_NONE, -1, &page, &next, NULL,
+                                              &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, page);
+  while (g_variant_iter_next (&iter, "(&suuu)", &name, NULL, NULL, NULL))
+    in_page |= g_str_equal (name, item);
+  g_assert_true (in_list == in_page);
+  return in_list;
+}
+
+static void
+assert_message (const GError *error, const char *words)
+{
+  if (strstr (error->message, words) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, words);
+}
+
+static void
+test_retire_item (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) details = NULL;
+  g_autoptr(GVariant) before = NULL;
+  guint64 alice, bob, replayed, hold_id = 0, confirmed = 0;
+  guint32 remaining = 0;
+  ReservedTestItem item;
+
+  reserved_test_create_item (&f->client, "show", 10, 0);
+  alice = reserved_test_buy (&f->client, "show", "alice", 3, NULL, NULL);
+  bob = reserved_test_buy (&f->client, "show", "bob", 2, "r1", NULL);
+  reserve_reserve1_call_hold_sync (f->proxy, "show", "carol", 1,
+                                   options_with (RESERVE_OPTION_TTL, g_variant_new_uint32 (600)),
+                                   G_DBUS_CALL_FLAGS_NONE, -1, &hold_id, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (listed (&f->client, "show"));
+
+  reserved_test_retire_item (&f->client, "show");
+  item = reserved_test_get_item (&f->client, "show");
+  g_assert_true (item.retired);
+  g_assert_cmpuint (item.capacity, ==, 10);
+  g_assert_cmpuint (item.remaining, ==, 4);
+  g_assert_cmpuint (item.sold, ==, 5);
+  g_assert_cmpuint (item.held, ==, 1);
+  g_assert_cmpuint (item.available, ==, 0);
+  g_assert_false (listed (&f->client, "show"));
+  g_assert_false (reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM).retired);
+
+  /* Sold no more, with a message that says why, and nothing changed. */
+  reserved_test_buy_refused (&f->client, "show", "dave", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM);
+  before = reserved_test_snapshot (&f->client);
+  g_assert_false (reserve_reserve1_call_buy_with_details_sync (f->proxy, "show", "dave", 1,
+                                                               g_variant_new ("a{sv}", NULL),
+                                                               G_DBUS_CALL_FLAGS_NONE, -1, &details,
+                                                               NULL, &error));
+  reserved_test_assert_api_error (error, RESERVE_ERROR_NO_SUCH_ITEM);
+  assert_message (error, "retired");
+  g_clear_error (&error);
+  g_assert_false (
+    reserve_reserve1_call_hold_sync (f->proxy, "show", "dave", 1,
+                                     options_with (RESERVE_OPTION_TTL, g_variant_new_uint32 (60)),
+                                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, NULL, &error));
+  reserved_test_assert_api_error (error, RESERVE_ERROR_NO_SUCH_ITEM);
+  assert_message (error, "retired");
+  g_clear_error (&error);
+  reserved_test_assert_unchanged (&f->client, before);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 4);
+
+  /* Its name is not reused; the message says why. */
+  reserved_test_create_item_refused (&f->client, "show", 5, NULL, RESERVE_ERROR_ITEM_EXISTS);
+  reserve_reserve1_call_create_item_sync (f->proxy, "show", 5, g_variant_new ("a{sv}", NULL),
+                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_ITEM_EXISTS);
+  assert_message (error, "retired");
+  g_clear_error (&error);
+
+  /* History stays: a replay still answers its order, a cancellation gives
+   * its units back, the live hold may be confirmed. */
+  replayed = reserved_test_buy (&f->client, "show", "bob", 2, "r1", NULL);
+  g_assert_cmpuint (replayed, ==, bob);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, alice), ==, 7);
+  reserve_reserve1_call_confirm_sync (f->proxy, hold_id, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &confirmed, &remaining, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (confirmed, >, bob);
+  g_assert_cmpuint (remaining, ==, 7);
+  item = reserved_test_get_item (&f->client, "show");
+  g_assert_cmpuint (item.remaining, ==, 7);
+  g_assert_cmpuint (item.sold, ==, 3);
+  g_assert_cmpuint (item.held, ==, 0);
+  g_assert_true (item.retired);
+  reserved_test_assert_law (&f->client);
+
+  /* Again: nothing changes, and it is no error. */
+  before = (g_variant_unref (before), reserved_test_snapshot (&f->client));
+  reserved_test_retire_item (&f->client, "show");
+  reserved_test_assert_unchanged (&f->client, before);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 7);
+
+  /* Bad input: each a clear error, nothing changed. */
+  reserved_test_retire_item_refused (&f->client, "nothing", RESERVE_ERROR_NO_SUCH_ITEM);
+  reserved_test_retire_item_refused (&f->client, "", RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_retire_item_refused (&f->client, "-dash", RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_retire_item_refused (&f->client, "white space", RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_set_per_user_limit_refused (&f->client, "show", 2, RESERVE_ERROR_NO_SUCH_ITEM);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "show").per_user_limit, ==, 0);
+}
+
+static void
+test_set_per_user_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 kept;
+
+  reserved_test_create_item (&f->client, "limited", 100, 0);
+  kept = reserved_test_buy (&f->client, "limited", "alice", 5, NULL, NULL);
+
+  /* Lowered below what alice has: her order stays, her next purchase is
+   * refused, others buy up to the limit. */
+  reserved_test_set_per_user_limit (&f->client, "limited", 3);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").per_user_limit, ==, 3);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").sold, ==, 5);
+  reserved_test_buy_refused (&f->client, "limited", "alice", 1, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
+  reserved_test_buy (&f->client, "limited", "bob", 3, NULL, NULL);
+  reserved_test_buy_refused (&f->client, "limited", "bob", 1, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").remaining, ==, 92);
+
+  /* 0: no limit. */
+  reserved_test_set_per_user_limit (&f->client, "limited", 0);
+  reserved_test_buy (&f->client, "limited", "alice", 10, NULL, NULL);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").per_user_limit, ==, 0);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, kept), ==, 87);
+
+  /* The bounds, and bad input: each a clear error, nothing changed. */
+  reserved_test_set_per_user_limit (&f->client, "limited", RESERVE_CAPACITY_MAX);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").per_user_limit, ==,
+                    RESERVE_CAPACITY_MAX);
+  reserved_test_set_per_user_limit_refused (&f->client, "limited", RESERVE_CAPACITY_MAX + 1,
+                                            RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_set_per_user_limit_refused (&f->client, "limited", G_MAXUINT32,
+                                            RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_set_per_user_limit_refused (&f->client, "nothing", 1, RESERVE_ERROR_NO_SUCH_ITEM);
+  reserved_test_set_per_user_limit_refused (&f->client, "", 1, RESERVE_ERROR_INVALID_ARGUMENT);
+  reserved_test_set_per_user_limit_refused (&f->client, "a/b", 1, RESERVE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "limited").per_user_limit, ==,
+                    RESERVE_CAPACITY_MAX);
+
+  reserve_reserve1_call_set_per_user_limit_sync (f->proxy, "limited", RESERVE_CAPACITY_MAX + 1,
+                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
+  assert_message (error, "limit");
+}
+
 /* --- errors: which one wins -------------------------------------------- */
 
 static void
@@ -1047,6 +1220,13 @@ test_signals (Fixture *f, gconstpointer data)
   for (guint i = 0; i < 20; i++)
     reserved_test_buy (&f->client, "ticket", "bob", 1, NULL, NULL);
   wait_for_signal (&log, "ticket", 88);
+
+  /* Retired: nothing of it is for sale, whatever its remaining stock. */
+  reserved_test_create_item (&f->client, "leaving", 5, 0);
+  wait_for_signal (&log, "leaving", 5);
+  reserved_test_retire_item (&f->client, "leaving");
+  wait_for_signal (&log, "leaving", 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "leaving").remaining, ==, 5);
 
   g_signal_handler_disconnect (f->proxy, id);
   g_hash_table_unref (log.last);
@@ -1251,12 +1431,19 @@ test_audit (Fixture *f, gconstpointer data)
   reserved_test_buy (&f->client, "gig", "alice", 2, "k1", NULL);
   reserved_test_cancel (&f->client, order);
   reserved_test_buy_refused (&f->client, "gig", "bob", 9, NULL, RESERVE_ERROR_SOLD_OUT);
+  reserved_test_set_per_user_limit (&f->client, "gig", 4);
+  reserved_test_retire_item (&f->client, "gig");
 
   log = reserved_test_process_get_log (reserved_test_daemon_get_process (f->daemon));
   assert_audited (log, "f347347f81db4caaa9838736a1c5152d",
                   (const char *const[]){ "Item gig created", uid, "RESERVED_ITEM=gig", NULL });
   assert_audited (log, "68bba6c8846443b38deab622bfe6b8c2",
                   (const char *const[]){ "Item gig restocked", uid, "RESERVED_QUANTITY=2", NULL });
+  assert_audited (log, "7c0823b1eec44f6491c830b89fa2261c",
+                  (const char *const[]){ "Per-user limit of gig set to 4", uid, "RESERVED_ITEM=gig",
+                                         "RESERVED_QUANTITY=4", NULL });
+  assert_audited (log, "95cb6f664c564b1ab61a4b03655f6604",
+                  (const char *const[]){ "Item gig retired", uid, "RESERVED_ITEM=gig", NULL });
   assert_audited (log, "48dc9d21766e4906884cd4bd68896ce7",
                   (const char *const[]){ "RESERVED_CUSTOMER=alice", uid, order_field,
                                          "RESERVED_REQUEST_ID=k1", NULL });
@@ -1433,6 +1620,8 @@ add_cases (void)
   ADD ("/daemon/list-orders", test_list_orders, NULL);
   ADD ("/daemon/create-item", test_create_item, NULL);
   ADD ("/daemon/restock", test_restock, NULL);
+  ADD ("/daemon/retire-item", test_retire_item, NULL);
+  ADD ("/daemon/set-per-user-limit", test_set_per_user_limit, NULL);
   ADD ("/daemon/error-precedence", test_error_precedence, NULL);
   ADD ("/daemon/properties/default", test_properties, NULL);
   ADD ("/daemon/properties/configured", test_properties_configured,

@@ -279,7 +279,8 @@ model_predict_buy (Model *model,
     }
 
   found = model_lookup_item (model, item);
-  if (found == NULL)
+  /* A retired item is sold no more: NoSuchItem, the message naming it. */
+  if (found == NULL || found->retired)
     return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
   /* The limit counts the customer's name, whoever placed the orders, and
    * cancelled orders do not count. */
@@ -410,6 +411,47 @@ model_cancel (Model *model, ModelOrder *order)
   order->active = FALSE;
   item->remaining += order->quantity;
   g_assert_cmpuint (item->remaining, <=, item->capacity);
+}
+
+ModelPrediction
+model_predict_set_per_user_limit (Model *model, gboolean admin, const char *item, guint32 limit)
+{
+  ModelItem *found;
+
+  if (!reserved_test_valid_item_name (item) || limit > CAPACITY_MAX)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  /* Authorized before the store is read, as Restock. */
+  if (!admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  found = model_lookup_item (model, item);
+  if (found == NULL || found->retired)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  return predict_ok ();
+}
+
+ModelPrediction
+model_predict_retire_item (Model *model, gboolean admin, const char *item)
+{
+  if (!reserved_test_valid_item_name (item))
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  if (!admin)
+    return predict_error (RESERVE_ERROR_PERMISSION_DENIED, NULL);
+  /* Retiring a retired item is no error. */
+  if (model_lookup_item (model, item) == NULL)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
+  return predict_ok ();
+}
+
+void
+model_retire_item (Model *model, const char *item)
+{
+  model_lookup_item (model, item)->retired = TRUE;
+}
+
+void
+model_set_per_user_limit (Model *model, const char *item, guint32 limit)
+{
+  model_lookup_item (model, item)->per_user_limit = limit;
 }
 
 void
@@ -543,7 +585,7 @@ model_predict_hold (Model *model,
         }
     }
   found = model_lookup_item (model, item);
-  if (found == NULL)
+  if (found == NULL || found->retired)
     return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
   if (found->per_user_limit > 0 &&
       (guint64) units_held (model, item, user) + quantity > found->per_user_limit)

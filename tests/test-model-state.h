@@ -17,6 +17,7 @@ typedef struct {
   guint32 capacity;
   guint32 remaining;
   guint32 per_user_limit;
+  gboolean retired; /* sold no more, not listed; its orders and holds stay */
 } ModelItem;
 
 typedef struct {
@@ -57,7 +58,7 @@ ModelOrder *model_lookup_order (Model *model, guint64 id);
  * Buy. NULL if none. */
 ModelOrder *model_lookup_request (Model *model, uid_t caller, const char *request_id);
 /* (element-type ModelItem) (transfer container) Sorted by name, as
- * ListItems sorts them. */
+ * ListItems sorts them; retired ones too, which ListItems leaves out. */
 GPtrArray *model_list_items (Model *model);
 /* Orders in the order they were placed. */
 guint model_get_n_orders (Model *model);
@@ -100,6 +101,8 @@ ModelPrediction model_predict_create_item (Model *model,
                                            const char *item,
                                            guint32 capacity,
                                            gboolean bad_option);
+ModelPrediction
+model_predict_set_per_user_limit (Model *model, gboolean admin, const char *item, guint32 limit);
 /* GetItem and ListOrders: ok means the model's view is the answer. */
 ModelPrediction model_predict_get_item (Model *model, const char *item);
 ModelPrediction model_predict_list_orders (Model *model, const char *user, gboolean admin);
@@ -115,6 +118,10 @@ ModelOrder *model_buy (Model *model,
                        const char *request_id);
 void model_cancel (Model *model, ModelOrder *order);
 void model_restock (Model *model, const char *item, guint32 quantity);
+/* Changes no order or hold: only the purchases to come are held to it. */
+void model_set_per_user_limit (Model *model, const char *item, guint32 limit);
+ModelPrediction model_predict_retire_item (Model *model, gboolean admin, const char *item);
+void model_retire_item (Model *model, const char *item);
 void model_create_item (Model *model, const char *item, guint32 capacity, guint32 per_user_limit);
 
 /* --- holds (docs/api.md, Holds): none expires within a run, whose ttls are

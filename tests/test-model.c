@@ -506,7 +506,8 @@ model_items_variant (Fixture *f)
     {
       ModelItem *item = g_ptr_array_index (items, i);
 
-      g_variant_builder_add (&builder, "(suu)", item->name, item->capacity, item->remaining);
+      if (!item->retired)
+        g_variant_builder_add (&builder, "(suu)", item->name, item->capacity, item->remaining);
     }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
@@ -537,9 +538,10 @@ check_item_info (Fixture *f, GVariant *info, const ModelItem *item)
     model_get_sold (f->model, item->name),
     item->per_user_limit,
     model_get_held (f->model, item->name),
-    item->remaining, /* no hold expires within a run */
+    item->retired ? 0 : item->remaining, /* no hold expires within a run */
   };
   const char *name = NULL;
+  gboolean retired = FALSE;
 
   STEP_CHECK (f, g_variant_lookup (info, "name", "&s", &name) && g_str_equal (name, item->name),
               "GetItem(%s) names the item %s", item->name, name != NULL ? name : "(missing)");
@@ -552,6 +554,8 @@ check_item_info (Fixture *f, GVariant *info, const ModelItem *item)
       STEP_CHECK (f, value == expected[i], "GetItem(%s) says %s %u, the model %u", item->name,
                   keys[i], value, expected[i]);
     }
+  STEP_CHECK (f, g_variant_lookup (info, "retired", "b", &retired) && retired == item->retired,
+              "GetItem(%s) says retired %d, the model %d", item->name, retired, item->retired);
 }
 
 typedef struct {
@@ -858,6 +862,53 @@ step_restock (Fixture *f, guint caller)
               restocked->remaining + quantity);
   model_restock (f->model, item, quantity);
   tally (f, "Restock", "ok", NULL);
+}
+
+/* Lowered below what a customer holds, the limit refuses that customer's
+ * next purchase (step_buy, step_hold) and changes no order. */
+static void
+step_set_per_user_limit (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  const char *item = pick_item_name (f);
+  guint r = pick (f, 100);
+  guint32 limit = r < 30 ? 0 : r < 80 ? 1 + pick (f, 5) : r < 90 ? 1000000000u : 1000000001u;
+  g_auto(ModelOutcome) outcome = { 0 };
+  ModelPrediction prediction =
+    model_predict_set_per_user_limit (f->model, spec->admin, item, limit);
+
+  call (f, caller, "SetPerUserLimit", g_variant_new ("(su)", item, limit), &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "SetPerUserLimit", &outcome, &prediction, NULL);
+      return;
+    }
+  expect_reply (f, &outcome, "()");
+  model_set_per_user_limit (f->model, item, limit);
+  tally (f, "SetPerUserLimit", "ok", limit == 0 ? "none" : NULL);
+}
+
+/* Rare, and never the default item, so that the run keeps selling. */
+static void
+step_retire_item (Fixture *f, guint caller)
+{
+  const CallerSpec *spec = &caller_specs[caller];
+  const char *item = pick_item_name (f);
+  g_auto(ModelOutcome) outcome = { 0 };
+  ModelPrediction prediction;
+
+  if (g_str_equal (item, RESERVE_DEFAULT_ITEM))
+    return;
+  prediction = model_predict_retire_item (f->model, spec->admin, item);
+  call (f, caller, "RetireItem", g_variant_new ("(s)", item), &outcome);
+  if (!prediction.ok)
+    {
+      expect_error (f, "RetireItem", &outcome, &prediction, NULL);
+      return;
+    }
+  expect_reply (f, &outcome, "()");
+  tally (f, "RetireItem", "ok", model_lookup_item (f->model, item)->retired ? "again" : NULL);
+  model_retire_item (f->model, item);
 }
 
 static void
@@ -1242,8 +1293,12 @@ one_step (Fixture *f)
     step_buy (f, caller);
   else if (kind < 65)
     step_cancel (f, caller);
-  else if (kind < 73)
+  else if (kind < 70)
     step_restock (f, caller);
+  else if (kind < 72)
+    step_set_per_user_limit (f, caller);
+  else if (kind < 73)
+    step_retire_item (f, caller);
   else if (kind < 80)
     step_create_item (f, caller);
   else if (kind < 87)

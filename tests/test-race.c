@@ -153,15 +153,39 @@ mode_object (JsonNode *root, const char *mode)
   g_error ("no “%s” in the JSON output", mode);
 }
 
-/* The daemon's own view of the item the dbus mode raced for. */
+/* The items on sale, by name, separated by spaces. */
+static char *
+items_on_sale (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) items = NULL;
+  g_autoptr(GString) names = g_string_new (NULL);
+  GVariantIter iter;
+  const char *name = NULL;
+
+  reserve_reserve1_call_list_items_sync (fixture->client.proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items,
+                                         NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, items);
+  while (g_variant_iter_next (&iter, "(&suu)", &name, NULL, NULL))
+    g_string_append_printf (names, "%s%s", names->len > 0 ? " " : "", name);
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+/* The daemon's own view of the item the dbus mode raced for: its orders
+ * stay; a fresh one is retired at the end, so the race leaves no item on
+ * sale behind it. */
 static void
 assert_daemon_sold (Fixture *fixture, JsonObject *dbus, guint32 sold, guint32 remaining)
 {
-  ReservedTestItem item =
-    reserved_test_get_item (&fixture->client, reserved_test_json_string (dbus, "item"));
+  const char *name = reserved_test_json_string (dbus, "item");
+  ReservedTestItem item = reserved_test_get_item (&fixture->client, name);
+  g_autofree char *on_sale = items_on_sale (fixture);
 
   g_assert_cmpuint (item.sold, ==, sold);
   g_assert_cmpuint (item.remaining, ==, remaining);
+  g_assert_true (item.retired == !g_str_equal (name, "ticket"));
+  g_assert_cmpstr (on_sale, ==, "ticket");
   reserved_test_assert_law (&fixture->client);
 }
 
@@ -247,6 +271,25 @@ test_dbus_item (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (dbus, "stock"), ==, 100);
   g_assert_cmpint (reserved_test_json_int (dbus, "sold"), ==, 30);
   assert_daemon_sold (fixture, dbus, 30, 70);
+}
+
+/* --keep: the fresh item stays on sale, with what the race left of it. */
+static void
+test_dbus_keep (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(JsonNode) root =
+               race_json ("--mode", "dbus", "--keep", "--buyers", "10", "--stock", "4", NULL);
+  JsonObject *dbus = mode_object (root, "dbus");
+  const char *name = reserved_test_json_string (dbus, "item");
+  ReservedTestItem item = reserved_test_get_item (&fixture->client, name);
+  g_autofree char *on_sale = items_on_sale (fixture);
+  g_autofree char *expected = g_strdup_printf ("%s ticket", name);
+
+  g_assert_true (g_str_has_prefix (name, "race-"));
+  g_assert_false (item.retired);
+  g_assert_cmpuint (item.sold, ==, 4);
+  g_assert_cmpuint (item.remaining, ==, 0);
+  g_assert_cmpstr (on_sale, ==, expected);
 }
 
 /* --- a buyer killed mid-run ------------------------------------------------ */
@@ -794,6 +837,7 @@ add_cases (void)
   ADD ("/race/correct/stock-10", &with_daemon, test_correct_stock_10);
   ADD ("/race/dbus/many-buyers", &with_daemon, test_dbus_many_buyers);
   ADD ("/race/dbus/item", &with_daemon, test_dbus_item);
+  ADD ("/race/dbus/keep", &with_daemon, test_dbus_keep);
   ADD ("/race/kill-one/file", &without_daemon, test_kill_one_file);
   ADD ("/race/kill-one/locked-file", &without_daemon, test_kill_one_locked_file);
   ADD ("/race/kill-one/sqlite", &without_daemon, test_kill_one_sqlite);

@@ -1282,10 +1282,39 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* The same file with its own version is served. */
-  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 2");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 3");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   assert_law (f->store);
+}
+
+/* A database of schema version 2, before items could be retired, is
+ * migrated: its items are on sale and may then be retired. */
+static void
+test_open_migrate_retired (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) items = NULL;
+  ReservedItem item = { 0 };
+
+  make_reserved_database (f, 3);
+  reserved_test_sql_exec_file (f->path,
+                               "ALTER TABLE items DROP COLUMN retired; PRAGMA user_version = 2");
+  f->store = open_store (f->path);
+  g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
+  get_item (f->store, "ticket", &item);
+  g_assert_false (item.retired);
+  reserved_item_clear (&item);
+  g_assert_true (reserved_store_retire_item (f->store, "ticket", &error));
+  g_assert_no_error (error);
+  get_item (f->store, "ticket", &item);
+  g_assert_true (item.retired);
+  g_assert_cmpuint (item.remaining, ==, 98);
+  g_assert_cmpuint (item.remaining + item.sold, ==, item.capacity);
+  reserved_item_clear (&item);
+  items = reserved_store_list_items (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 0);
 }
 
 static void
@@ -1534,6 +1563,7 @@ add_cases (void)
   ADD_EMPTY ("/store/refuse/unmarked-sqlite", test_refuse_unmarked_sqlite);
   ADD_EMPTY ("/store/refuse/damaged-page", test_refuse_damaged_page);
   ADD_EMPTY ("/store/refuse/newer-schema", test_refuse_newer_schema);
+  ADD_EMPTY ("/store/open/migrate-retired", test_open_migrate_retired);
   ADD_EMPTY ("/store/refuse/missing-folder", test_refuse_missing_folder);
   ADD_EMPTY ("/store/refuse/directory", test_refuse_directory);
   ADD_EMPTY ("/store/refuse/fresh-symlink", test_refuse_fresh_symlink);

@@ -71,6 +71,56 @@ bench_probe_create_item (BenchProbe *probe, const char *item, guint32 capacity, 
 }
 
 gboolean
+bench_probe_retire_item (BenchProbe *probe, const char *item, GError **error)
+{
+  return reserve_reserve1_call_retire_item_sync (probe->proxy, item, G_DBUS_CALL_FLAGS_NONE,
+                                                 RESERVE_CLIENT_TIMEOUT_MSEC, NULL, error);
+}
+
+gboolean
+bench_probe_count_other_items (BenchProbe *probe, const char *except, guint *n, GError **error)
+{
+  g_autofree char *cursor = g_strdup ("");
+  g_autofree char *default_item = reserve_client_resolve_item (probe->proxy, NULL, error);
+
+  if (default_item == NULL)
+    return FALSE;
+  *n = 0;
+  do
+    {
+      g_auto(GVariantDict) query = G_VARIANT_DICT_INIT (NULL);
+      g_autoptr(GVariant) items = NULL;
+      g_autofree char *next = NULL;
+      GVariantIter iter;
+      const char *name = NULL;
+      guint32 capacity = 0, remaining = 0;
+
+      g_variant_dict_insert (&query, RESERVE_QUERY_LIMIT, "u", RESERVE_PAGE_LIMIT_MAX);
+      if (*cursor != '\0')
+        g_variant_dict_insert (&query, RESERVE_QUERY_CURSOR, "s", cursor);
+      if (!reserve_reserve1_call_list_items_page_sync (probe->proxy, g_variant_dict_end (&query),
+                                                       G_DBUS_CALL_FLAGS_NONE,
+                                                       RESERVE_CLIENT_TIMEOUT_MSEC, &items, &next,
+                                                       NULL, error))
+        return FALSE;
+      g_variant_iter_init (&iter, items);
+      while (g_variant_iter_next (&iter, "(&suuu)", &name, &capacity, &remaining, NULL))
+        {
+          /* Every daemon starts with its default item: only once some of
+           * it is gone does it say the daemon is in use. */
+          if (g_strcmp0 (name, except) == 0 ||
+              (g_strcmp0 (name, default_item) == 0 && remaining == capacity))
+            continue;
+          (*n)++;
+        }
+      g_free (cursor);
+      cursor = g_steal_pointer (&next);
+    }
+  while (*cursor != '\0');
+  return TRUE;
+}
+
+gboolean
 bench_probe_get_item (BenchProbe *probe, const char *item, BenchItemState *state, GError **error)
 {
   g_autoptr(GVariant) info = NULL;

@@ -22,6 +22,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchProbe, bench_probe_free)
 gboolean
 bench_probe_create_item (BenchProbe *probe, const char *item, guint32 capacity, GError **error);
 
+/* RetireItem: the fresh item is sold no more once the run is over. */
+gboolean bench_probe_retire_item (BenchProbe *probe, const char *item, GError **error);
+
+/* How many items on sale are not @except (nullable), read page by page;
+ * the daemon's DefaultItem counts only once some of it is sold or held. */
+gboolean
+bench_probe_count_other_items (BenchProbe *probe, const char *except, guint *n, GError **error);
+
 typedef struct {
   guint32 capacity;
   guint32 remaining;

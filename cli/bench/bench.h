@@ -52,6 +52,7 @@ typedef struct {
   GBusType bus_type;
   gboolean progress; /* a live line on stderr (it is a terminal) */
   gboolean hold;     /* the Hold+Confirm phase too */
+  gboolean keep;     /* leave the fresh item on sale afterwards */
 } BenchSettings;
 
 /* One kind of failed call and how often it happened. */

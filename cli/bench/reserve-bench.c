@@ -141,25 +141,38 @@ check_law (BenchReport *report, const BenchItemState *after)
                sold_during_run <= law->acknowledged + law->uncertain;
 }
 
+/* Bench buys for real: on a daemon that sells other items too, that is
+ * most likely not a test daemon, so it says so before the first order. */
+static gboolean
+warn_of_other_items (BenchProbe *probe, const BenchSettings *settings, GError **error)
+{
+  guint n = 0;
+
+  if (!bench_probe_count_other_items (probe, settings->item, &n, error))
+    return FALSE;
+  if (n == 0)
+    return TRUE;
+  g_printerr (P_ ("reserve: warning: this reserved already sells %u other item; bench writes real "
+                  "orders into it (%s). Bench a daemon of its own, or choose the item with "
+                  "--item; --keep keeps the fresh item, which is otherwise retired at the end.\n",
+                  "reserve: warning: this reserved already sells %u other items; bench writes "
+                  "real orders into it (%s). Bench a daemon of its own, or choose the item with "
+                  "--item; --keep keeps the fresh item, which is otherwise retired at the end.\n",
+                  n),
+              n, settings->item != NULL ? settings->item : _ ("a fresh item"));
+  return TRUE;
+}
+
 /* Fills @report; FALSE only when the run could not be done at all. */
 static gboolean
-run_bench (BenchReport *report, GError **error)
+run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError **error)
 {
   const BenchSettings *settings = &report->settings;
-  g_autoptr(BenchPool) pool = NULL;
-  g_autoptr(BenchProbe) probe = NULL;
   BenchBatching counters_before, counters_after;
   BenchItemState item_state;
 
-  /* The buyers first: after this process has a bus connection, it must
-   * never fork again. */
-  pool = bench_pool_new (settings->buyers, settings->bus_type, error);
-  if (pool == NULL)
+  if (!warn_of_other_items (probe, settings, error))
     return FALSE;
-  probe = bench_probe_new (settings->bus_type, error);
-  if (probe == NULL)
-    return FALSE;
-
   if (settings->item == NULL)
     {
       /* Unique and recognisable, so a leftover item says where it came from. */
@@ -201,6 +214,36 @@ run_bench (BenchReport *report, GError **error)
   report->batching.largest_batch = counters_after.largest_batch;
   check_law (report, &item_state);
   return TRUE;
+}
+
+static gboolean
+run_bench (BenchReport *report, GError **error)
+{
+  const BenchSettings *settings = &report->settings;
+  g_autoptr(BenchPool) pool = NULL;
+  g_autoptr(BenchProbe) probe = NULL;
+  g_autoptr(GError) retire_error = NULL;
+  gboolean ok;
+
+  /* The buyers first: after this process has a bus connection, it must
+   * never fork again. */
+  pool = bench_pool_new (settings->buyers, settings->bus_type, error);
+  if (pool == NULL)
+    return FALSE;
+  probe = bench_probe_new (settings->bus_type, error);
+  if (probe == NULL)
+    return FALSE;
+
+  ok = run_bench_with (report, probe, pool, error);
+  /* The fresh item goes whatever became of the run; its orders stay. */
+  if (report->fresh_item && !settings->keep &&
+      !bench_probe_retire_item (probe, report->item, &retire_error))
+    {
+      g_dbus_error_strip_remote_error (retire_error);
+      g_printerr (_ ("reserve: warning: could not retire the fresh item %s: %s\n"), report->item,
+                  retire_error->message);
+    }
+  return ok;
 }
 
 /* A run that failed calls or broke the law printed its figures, but they
@@ -245,6 +288,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *stock_text = NULL;
   g_autofree char *item = NULL;
   gboolean hold = FALSE;
+  gboolean keep = FALSE;
   const GOptionEntry entries[] = {
     { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &buyers_text,
       N_ ("Buyer processes, each with its own bus connection, 1 to 250 (default: 64)"), "N" },
@@ -260,6 +304,8 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
     { "hold", 0, 0, G_OPTION_ARG_NONE, &hold,
       N_ ("A third phase: Hold of one unit then Confirm, a pair per call"), NULL },
+    { "keep", 0, 0, G_OPTION_ARG_NONE, &keep,
+      N_ ("Keep the fresh item on sale afterwards (default: it is retired)"), NULL },
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
@@ -271,6 +317,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                        &settings, error))
     return FALSE;
   settings.hold = hold;
+  settings.keep = keep;
 
   bench_report_init (&report, &settings);
   if (!run_bench (&report, error))
@@ -297,6 +344,8 @@ const ReserveCommand reserve_bench_command = {
                  "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
                  "afterwards that remaining + sold == capacity and that the units sold\n"
                  "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
+                 "The fresh item is retired at the end unless --keep (its orders stay);\n"
+                 "bench warns first when the daemon already sells other items.\n"
                  "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
                  "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."),
   .min_arguments = 0,

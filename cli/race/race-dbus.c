@@ -15,6 +15,7 @@ typedef struct {
   GBusType bus_type;
   const char *item; /* the child has a copy of the parent's memory */
   gboolean create;
+  gboolean retire;
   guint capacity;
 } ItemRequest;
 
@@ -51,6 +52,9 @@ ask_about_item (gconstpointer data, gpointer answer_data)
       (!request->create ||
        reserve_reserve1_call_create_item_sync (proxy, request->item, request->capacity,
                                                no_options (), G_DBUS_CALL_FLAGS_NONE,
+                                               RESERVE_CLIENT_TIMEOUT_MSEC, NULL, &error)) &&
+      (!request->retire ||
+       reserve_reserve1_call_retire_item_sync (proxy, request->item, G_DBUS_CALL_FLAGS_NONE,
                                                RESERVE_CLIENT_TIMEOUT_MSEC, NULL, &error)) &&
       reserve_reserve1_call_get_item_sync (proxy, request->item, G_DBUS_CALL_FLAGS_NONE,
                                            RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, &error) &&
@@ -153,6 +157,15 @@ race_dbus_get_item (GBusType bus_type, const char *item, RaceItemState *state, G
   ItemRequest request = { .bus_type = bus_type, .item = item };
 
   return ask_in_child (&request, state, error);
+}
+
+gboolean
+race_dbus_retire_item (GBusType bus_type, const char *item, GError **error)
+{
+  ItemRequest request = { .bus_type = bus_type, .item = item, .retire = TRUE };
+  RaceItemState state;
+
+  return ask_in_child (&request, &state, error);
 }
 
 /* --- the buyer ------------------------------------------------------------- */

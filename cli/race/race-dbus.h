@@ -40,6 +40,9 @@ gboolean race_dbus_prepare_item (GBusType bus_type,
 gboolean
 race_dbus_get_item (GBusType bus_type, const char *item, RaceItemState *state, GError **error);
 
+/* RetireItem, asked from a child process. */
+gboolean race_dbus_retire_item (GBusType bus_type, const char *item, GError **error);
+
 /* The buyer's body, for RacePoolSpec; @data is a RaceDbusBuyerData. */
 void race_dbus_buyer (RaceBuyer *buyer, gconstpointer data);
 

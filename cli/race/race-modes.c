@@ -214,10 +214,11 @@ out:
 
 struct _RaceSetup {
   RaceSettings settings;
-  char *scratch;  /* (nullable) our folder, removed at the end */
-  char *file;     /* (nullable) the file modes' file */
-  char *database; /* (nullable) the sqlite mode's database */
-  char *item;     /* (nullable) the dbus mode's item */
+  char *scratch;         /* (nullable) our folder, removed at the end */
+  char *file;            /* (nullable) the file modes' file */
+  char *database;        /* (nullable) the sqlite mode's database */
+  char *item;            /* (nullable) the dbus mode's item */
+  gboolean item_created; /* the dbus mode made it: retired at the end unless kept */
   RaceItemState item_before;
   FileBuyerData file_data;
   RaceSqliteBuyerData sqlite_data;
@@ -257,6 +258,7 @@ race_setup_new (const RaceSettings *settings, const gboolean *modes, GError **er
       !race_dbus_prepare_item (settings->bus_type, settings->item, settings->stock, &setup->item,
                                &setup->item_before, error))
     return NULL;
+  setup->item_created = modes[RACE_MODE_DBUS] && settings->item == NULL;
 
   setup->file_data = (FileBuyerData){ setup->file, settings->delay_ms };
   setup->sqlite_data =
@@ -286,6 +288,16 @@ race_setup_free (RaceSetup *setup)
 {
   if (setup == NULL)
     return;
+  /* Whatever became of the runs: the fresh item is sold no more, and its
+   * orders stay. */
+  if (setup->item_created && !setup->settings.keep)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!race_dbus_retire_item (setup->settings.bus_type, setup->item, &error))
+        g_printerr (_ ("reserve: warning: could not retire the race's item %s: %s\n"), setup->item,
+                    error->message);
+    }
   if (setup->scratch != NULL)
     remove_scratch (setup->scratch);
   g_free (setup->scratch);

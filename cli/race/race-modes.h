@@ -34,7 +34,8 @@ typedef struct _RaceSetup RaceSetup;
  * folder, and for the dbus mode the item (a fresh one with the stock, or
  * --item), so that a daemon out of reach stops the run before any mode. */
 RaceSetup *race_setup_new (const RaceSettings *settings, const gboolean *modes, GError **error);
-/* Removes the scratch folder. */
+/* Removes the scratch folder, and retires the dbus mode's fresh item
+ * unless settings->keep (a warning on stderr if it cannot). */
 void race_setup_free (RaceSetup *setup);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RaceSetup, race_setup_free)

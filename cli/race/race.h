@@ -44,6 +44,7 @@ typedef struct {
   guint jobs;
   gboolean kill_one; /* buyer-1 kills itself at its critical moment */
   gboolean progress; /* a live line on stderr (it is a terminal) */
+  gboolean keep;     /* the dbus mode's fresh item stays on sale afterwards */
   GBusType bus_type;
   const char *item; /* nullable: the dbus mode creates a fresh item */
   const char *file; /* nullable: the file modes use a scratch file */

@@ -31,6 +31,7 @@ typedef struct {
   char *item;
   char *file;
   gboolean kill_one;
+  gboolean keep;
   gboolean timeline;
   gboolean verbose;
   char *svg;
@@ -178,6 +179,7 @@ settings_from_flags (const RaceFlags *flags,
 
   settings->jobs = MIN (settings->jobs, settings->buyers);
   settings->kill_one = flags->kill_one;
+  settings->keep = flags->keep;
   settings->progress = isatty (STDERR_FILENO);
   settings->bus_type = bus_type;
   settings->item = flags->item;
@@ -318,6 +320,8 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("Buyers at once, 1 to 256 (default: buyers, at most 64)"), "J" },
     { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
       N_ ("dbus mode: race for this item, not a fresh one"), "NAME" },
+    { "keep", 0, 0, G_OPTION_ARG_NONE, &flags.keep,
+      N_ ("dbus mode: keep the fresh item on sale afterwards, not retire it"), NULL },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME, &flags.file,
       N_ ("File modes: this file (overwritten), not a scratch one"), "PATH" },
     { "kill-one", 0, 0, G_OPTION_ARG_NONE, &flags.kill_one,
@@ -384,7 +388,8 @@ const ReserveCommand reserve_race_command = {
                  "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
                  "  dbus         one Buy call each to reserved, which decides in a transaction\n"
                  "The dbus mode creates a fresh item with the stock (creating items takes an\n"
-                 "admin; on the session bus the daemon's own user is one) unless --item.\n"
+                 "admin; on the session bus the daemon's own user is one) unless --item,\n"
+                 "and retires it at the end (its orders stay) unless --keep.\n"
                  "\n"
                  "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
                  "result, not a refusal):\n"

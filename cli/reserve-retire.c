@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* reserve retire ITEM and reserve limit ITEM --per-user N: an item's
+ * lifecycle, for administrators. */
+#include <stdio.h>
+
+#include "reserve-admin-call.h"
+#include "reserve-client.h"
+#include "reserve-command.h"
+#include "reserve-names.h"
+#include "reserve-output.h"
+#include "reserve-text.h"
+
+static gboolean
+retire (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  const GOptionEntry entries[] = { { NULL } };
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveAdminCall) admin = { 0 };
+  const char *item = NULL;
+
+  if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+    return invocation->help_shown;
+
+  item = reserve_invocation_get_argument (invocation, 0);
+  if (!reserve_check_item_name (item, error))
+    return FALSE;
+
+  admin = reserve_admin_call ();
+  proxy = reserve_client_connect (invocation->bus_type, error);
+  if (proxy == NULL)
+    return FALSE;
+  if (!reserve_reserve1_call_retire_item_sync (proxy, item, admin.flags, admin.timeout_msec, NULL,
+                                               error))
+    return FALSE;
+
+  if (invocation->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      reserve_json_add_string (builder, "item", item);
+      reserve_json_add_boolean (builder, "retired", TRUE);
+      json_builder_end_object (builder);
+      reserve_print_json (builder);
+      return TRUE;
+    }
+  printf (_ ("Retired %s: it is sold no more; its orders stay.\n"), item);
+  return TRUE;
+}
+
+const ReserveCommand reserve_retire_command = {
+  .name = "retire",
+  .parameters = "ITEM",
+  .summary = N_ ("Stop selling an item for good, keeping its orders. Admins only."),
+  .min_arguments = 1,
+  .max_arguments = 1,
+  .has_json = TRUE,
+  .run = retire,
+};
+
+static gboolean
+limit (ReserveInvocation *invocation, int argc, char **argv, GError **error)
+{
+  g_autofree char *limit_text = NULL;
+  const GOptionEntry entries[] = { { "per-user", 0, 0, G_OPTION_ARG_FILENAME, &limit_text,
+                                     N_ ("Most units one customer may hold, 0 to 1000000000 "
+                                         "(required; 0: no limit)"),
+                                     "N" },
+                                   { NULL } };
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveAdminCall) admin = { 0 };
+  const char *item = NULL;
+  guint64 per_user = 0;
+
+  if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+    return invocation->help_shown;
+
+  item = reserve_invocation_get_argument (invocation, 0);
+  if (!reserve_check_item_name (item, error) ||
+      !reserve_parse_number ("--per-user", limit_text, 0, RESERVE_CAPACITY_MAX, &per_user, error))
+    return FALSE;
+
+  admin = reserve_admin_call ();
+  proxy = reserve_client_connect (invocation->bus_type, error);
+  if (proxy == NULL)
+    return FALSE;
+  if (!reserve_reserve1_call_set_per_user_limit_sync (proxy, item, (guint) per_user, admin.flags,
+                                                      admin.timeout_msec, NULL, error))
+    return FALSE;
+
+  if (invocation->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      reserve_json_add_string (builder, "item", item);
+      if (per_user == 0)
+        reserve_json_add_null (builder, "per_user_limit"); /* no limit */
+      else
+        reserve_json_add_int (builder, "per_user_limit", (gint64) per_user);
+      json_builder_end_object (builder);
+      reserve_print_json (builder);
+      return TRUE;
+    }
+  if (per_user == 0)
+    printf (_ ("%s has no per-user limit now.\n"), item);
+  else
+    printf (P_ ("At most %llu unit of %s per customer now.\n",
+                "At most %llu units of %s per customer now.\n", per_user),
+            (unsigned long long) per_user, item);
+  return TRUE;
+}
+
+const ReserveCommand reserve_limit_command = {
+  .name = "limit",
+  .parameters = "ITEM",
+  .summary = N_ ("Change how many units of an item one customer may hold. Admins only."),
+  .min_arguments = 1,
+  .max_arguments = 1,
+  .has_json = TRUE,
+  .run = limit,
+};
