@@ -165,3 +165,19 @@ reserved_test_json_string (JsonObject *object, const char *name)
 {
   return json_node_get_string (member (object, name, G_TYPE_STRING));
 }
+
+void
+reserved_test_cli_fixture_set_up (ReservedTestCliFixture *fixture, gconstpointer data)
+{
+  fixture->daemon = reserved_test_daemon_new ();
+  reserved_test_daemon_write_config (fixture->daemon, "[reserved]\n");
+  reserved_test_daemon_start (fixture->daemon);
+}
+
+void
+reserved_test_cli_fixture_tear_down (ReservedTestCliFixture *fixture, gconstpointer data)
+{
+  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
+    reserved_test_daemon_stop (fixture->daemon);
+  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
+}

@@ -12,6 +12,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "reserved-test-daemon.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -57,5 +59,14 @@ void reserved_test_json_assert_keys (JsonObject *object, const char *const *keys
 /* Member @name, which must exist and be an integer or a string. */
 gint64 reserved_test_json_int (JsonObject *object, const char *name);
 const char *reserved_test_json_string (JsonObject *object, const char *name);
+
+/* A real reserved on the test's private bus, started with an empty
+ * configuration file, for the tests of what reserve prints. */
+typedef struct {
+  ReservedTestDaemon *daemon;
+} ReservedTestCliFixture;
+
+void reserved_test_cli_fixture_set_up (ReservedTestCliFixture *fixture, gconstpointer data);
+void reserved_test_cli_fixture_tear_down (ReservedTestCliFixture *fixture, gconstpointer data);
 
 G_END_DECLS

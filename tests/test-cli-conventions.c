@@ -13,25 +13,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-main.h"
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *fixture, gconstpointer data)
-{
-  fixture->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_write_config (fixture->daemon, "[reserved]\n");
-  reserved_test_daemon_start (fixture->daemon);
-}
-
-static void
-fixture_tear_down (Fixture *fixture, gconstpointer data)
-{
-  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
-    reserved_test_daemon_stop (fixture->daemon);
-  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
-}
+typedef ReservedTestCliFixture Fixture;
 
 static void
 assert_out_has (const ReservedTestRun *run, const char *text)
@@ -234,8 +216,9 @@ test_ascii_in_c_locale (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, function) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, function, fixture_tear_down)
+#define ADD(path, function)                                                    \
+  g_test_add (path, Fixture, NULL, reserved_test_cli_fixture_set_up, function, \
+              reserved_test_cli_fixture_tear_down)
 
   ADD ("/cli-conventions/options-before-command", test_options_before_command);
   ADD ("/cli-conventions/bus-from-environment", test_bus_from_environment);

@@ -10,25 +10,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-main.h"
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *fixture, gconstpointer data)
-{
-  fixture->daemon = reserved_test_daemon_new ();
-  reserved_test_daemon_write_config (fixture->daemon, "[reserved]\n");
-  reserved_test_daemon_start (fixture->daemon);
-}
-
-static void
-fixture_tear_down (Fixture *fixture, gconstpointer data)
-{
-  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
-    reserved_test_daemon_stop (fixture->daemon);
-  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
-}
+typedef ReservedTestCliFixture Fixture;
 
 /* The next line the watch prints, without its newline; blocks until it
  * comes. NULL at the end of its output. */
@@ -152,8 +134,9 @@ test_watch_daemon_gone (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, function) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, function, fixture_tear_down)
+#define ADD(path, function)                                                    \
+  g_test_add (path, Fixture, NULL, reserved_test_cli_fixture_set_up, function, \
+              reserved_test_cli_fixture_tear_down)
 
   ADD ("/watch/text", test_watch_text);
   ADD ("/watch/json-lines", test_watch_json_lines);
