@@ -47,6 +47,8 @@
 #define RESERVE_OPTION_TTL                   "ttl"
 #define RESERVE_OPTION_RELEASE_ON_DISCONNECT "release_on_disconnect"
 #define RESERVE_OPTION_OR_BUY                "or_buy"
+#define RESERVE_OPTION_DEADLINE              "deadline"
+#define RESERVE_OPTION_OFFER_SECONDS         "offer_seconds"
 
 /* Holds: the longest a hold may live from its creation, however often it
  * is extended (MaxHoldSeconds), and how many live holds one uid may have

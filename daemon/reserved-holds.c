@@ -60,16 +60,20 @@ fifo_free (Fifo *fifo)
 
 G_DEFINE_TYPE (ReservedHolds, reserved_holds, G_TYPE_OBJECT)
 
-enum { SIGNAL_ENDED, N_SIGNALS };
+enum { SIGNAL_ENDED, SIGNAL_OFFERED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void
 announce (ReservedHolds *self, GAsyncResult *result)
 {
   g_autoptr(GArray) ended = reserved_store_take_ended_holds (self->store, result);
+  g_autoptr(GArray) offers = reserved_store_take_offers (self->store, result);
 
   if (ended->len > 0)
     g_signal_emit (self, signals[SIGNAL_ENDED], 0, ended);
+  /* The units those holds gave back went to the waitlist. */
+  if (offers->len > 0)
+    g_signal_emit (self, signals[SIGNAL_OFFERED], 0, offers);
 }
 
 /* --- expiry ------------------------------------------------------------------ */
@@ -156,6 +160,7 @@ on_holder_ended (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!reserved_store_end_holds_finish (self->store, result, &error))
     g_warning ("Could not end the holds of a holder that left: %s", error->message);
   announce (self, result);
+  reserved_holds_reschedule (self);
 }
 
 static void
@@ -386,12 +391,26 @@ check_holders (ReservedHolds *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) holds = reserved_store_list_holds (self->store, NULL, NULL, &error);
+  g_autoptr(GPtrArray) waiting = NULL;
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (holds == NULL)
     {
       g_warning ("Could not list the holders of holds: %s", error->message);
       return;
+    }
+  /* Waiters bound to their connection, whose offer is still to come. */
+  waiting = reserved_store_list_waiting_holders (self->store, &error);
+  if (waiting == NULL)
+    g_warning ("Could not list the waiters of the waitlist: %s", error->message);
+  for (guint i = 0; waiting != NULL && i < waiting->len; i++)
+    {
+      const char *holder = g_ptr_array_index (waiting, i);
+
+      if (!g_hash_table_add (seen, (gpointer) holder))
+        continue;
+      reserved_holds_watch (self, holder);
+      reserved_holds_check_holder (self, holder);
     }
   for (guint i = 0; i < holds->len; i++)
     {
@@ -514,6 +533,8 @@ reserved_holds_class_init (ReservedHoldsClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = reserved_holds_dispose;
   G_OBJECT_CLASS (klass)->finalize = reserved_holds_finalize;
+  signals[SIGNAL_OFFERED] = g_signal_new ("offered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
   signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }

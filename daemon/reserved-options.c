@@ -85,6 +85,7 @@ reserved_options_check (GVariant *options,
 const ReservedOptionSpec reserved_buy_options[] = { { RESERVE_OPTION_REQUEST_ID, "s" }, { NULL } };
 
 const ReservedOptionSpec reserved_create_item_options[] = { { RESERVE_OPTION_PER_USER_LIMIT, "u" },
+                                                            { RESERVE_OPTION_OFFER_SECONDS, "u" },
                                                             { NULL } };
 
 const ReservedOptionSpec reserved_list_orders_page_query[] = {
@@ -106,3 +107,10 @@ const ReservedOptionSpec reserved_hold_options[] = {
 };
 
 const ReservedOptionSpec reserved_confirm_options[] = { { RESERVE_OPTION_OR_BUY, "b" }, { NULL } };
+
+const ReservedOptionSpec reserved_join_waitlist_options[] = {
+  { RESERVE_OPTION_REQUEST_ID, "s" },
+  { RESERVE_OPTION_DEADLINE, "x" },
+  { RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b" },
+  { NULL },
+};

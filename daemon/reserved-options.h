@@ -27,5 +27,6 @@ extern const ReservedOptionSpec reserved_list_orders_page_query[];
 extern const ReservedOptionSpec reserved_list_items_page_query[];
 extern const ReservedOptionSpec reserved_hold_options[];
 extern const ReservedOptionSpec reserved_confirm_options[];
+extern const ReservedOptionSpec reserved_join_waitlist_options[];
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 #include "reserved-audit.h"
 #include "reserved-call.h"
 #include "reserved-callers.h"
+#include "reserved-clock.h"
 #include "reserved-holds.h"
 #include "reserved-options.h"
 
@@ -72,6 +73,7 @@ stock_changed (ReservedService *self, const char *item, guint32 remaining)
 }
 
 static void take_ended (ReservedService *self, GAsyncResult *result);
+static gboolean check_offer_seconds (GVariant *options, GError **error);
 
 static ReservedService *
 service_of (ReservedCall *call)
@@ -266,6 +268,8 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
   ReservedOrder cancelled = { 0 };
   guint32 remaining = 0;
 
+  /* The offers the returned units went to. */
+  take_ended (self, result);
   if (!reserved_store_cancel_finish (self->store, result, &item, &remaining, &error))
     {
       reserved_call_fail (call, error);
@@ -354,6 +358,8 @@ get_item (ReservedCall *call, const ReservedArg *args)
   /* A retired item has nothing a Buy could take. */
   g_variant_dict_insert (&info, "available", "u", item.retired ? 0 : item.available);
   g_variant_dict_insert (&info, "retired", "b", item.retired);
+  g_variant_dict_insert (&info, "waiting", "u", item.waiting);
+  g_variant_dict_insert (&info, RESERVE_OPTION_OFFER_SECONDS, "u", item.offer_seconds);
   reserved_item_clear (&item);
   reserve_reserve1_complete_get_item (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                       g_variant_dict_end (&info));
@@ -700,7 +706,8 @@ check_create_item (const ReservedArg *args, GError **error)
 {
   return reserve_validate_item_name (args[0].s, error) &&
          reserve_validate_range ("capacity", args[1].u, 0, RESERVE_CAPACITY_MAX, error) &&
-         reserved_options_check (args[2].v, reserved_create_item_options, "CreateItem", error);
+         reserved_options_check (args[2].v, reserved_create_item_options, "CreateItem", error) &&
+         check_offer_seconds (args[2].v, error);
 }
 
 static void
@@ -732,10 +739,12 @@ static void
 create_item (ReservedCall *call, const ReservedArg *args)
 {
   guint32 per_user_limit = 0;
+  guint32 offer_seconds = 0;
 
   g_variant_lookup (args[2].v, RESERVE_OPTION_PER_USER_LIMIT, "u", &per_user_limit);
+  g_variant_lookup (args[2].v, RESERVE_OPTION_OFFER_SECONDS, "u", &offer_seconds);
   reserved_store_create_item_async (service_of (call)->store, args[0].s, args[1].u, per_user_limit,
-                                    on_item_created, call);
+                                    offer_seconds, on_item_created, call);
 }
 
 /* --- Restock(s item, u quantity) --------------------------------------------------- */
@@ -756,6 +765,7 @@ on_restocked (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   guint32 remaining = 0;
 
+  take_ended (self, result);
   if (!reserved_store_restock_finish (self->store, result, &remaining, &error))
     {
       reserved_call_fail (call, error);
@@ -872,18 +882,46 @@ holds_ended (ReservedService *self, GArray *ended)
     }
 }
 
+/* Each offer a committed write made to the head of a waitlist is
+ * announced once; its hold has an expiry the timer must know. */
+static void
+waitlist_offered (ReservedService *self, GArray *offers)
+{
+  for (guint i = 0; i < offers->len; i++)
+    {
+      const ReservedOffer *offer = &g_array_index (offers, ReservedOffer, i);
+
+      g_debug ("Entry %" G_GUINT64_FORMAT " offered hold %" G_GUINT64_FORMAT " of %s, %u left",
+               offer->entry, offer->hold, offer->item, offer->remaining);
+      reserve_reserve1_emit_waitlist_offered (RESERVE_RESERVE1 (self), offer->entry, offer->hold,
+                                              offer->item, offer->expires);
+      stock_changed (self, offer->item, offer->remaining);
+    }
+  if (offers->len > 0 && self->holds != NULL)
+    reserved_holds_reschedule (self->holds);
+}
+
+/* What any write ended and offered, once it is committed. */
 static void
 take_ended (ReservedService *self, GAsyncResult *result)
 {
   g_autoptr(GArray) ended = reserved_store_take_ended_holds (self->store, result);
+  g_autoptr(GArray) offers = reserved_store_take_offers (self->store, result);
 
   holds_ended (self, ended);
+  waitlist_offered (self, offers);
 }
 
 static void
 on_holds_ended (ReservedHolds *holds, GArray *ended, ReservedService *self)
 {
   holds_ended (self, ended);
+}
+
+static void
+on_waitlist_offered (ReservedHolds *holds, GArray *offers, ReservedService *self)
+{
+  waitlist_offered (self, offers);
 }
 
 /* MaxHoldSeconds, for the argument checks, which run before anything of
@@ -901,6 +939,32 @@ check_ttl_in_range (guint32 ttl, GError **error)
                "ttl %u is too long: a hold lasts 1 to %u seconds (MaxHoldSeconds)", ttl,
                max_hold_seconds_for_checks);
   return FALSE;
+}
+
+static gboolean
+check_offer_seconds (GVariant *options, GError **error)
+{
+  guint32 seconds;
+
+  if (!g_variant_lookup (options, RESERVE_OPTION_OFFER_SECONDS, "u", &seconds))
+    return TRUE;
+  if (seconds == 0)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "offer_seconds 0 is too short: an offer lasts 1 to %u seconds "
+                   "(MaxHoldSeconds)",
+                   max_hold_seconds_for_checks);
+      return FALSE;
+    }
+  if (seconds > max_hold_seconds_for_checks)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "offer_seconds %u is too long: an offer lasts 1 to %u seconds "
+                   "(MaxHoldSeconds)",
+                   seconds, max_hold_seconds_for_checks);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Hold(s item, s user, u quantity, a{sv} options) */
@@ -1213,6 +1277,167 @@ list_holds (ReservedCall *call, const ReservedArg *args)
                                         g_variant_builder_end (&builder));
 }
 
+/* --- the waitlist ---------------------------------------------------------------------- */
+
+/* JoinWaitlist(s item, s user, u quantity, a{sv} options) */
+static gboolean
+check_join_waitlist (const ReservedArg *args, GError **error)
+{
+  gint64 deadline = 0;
+  gint64 now = reserved_clock_now ();
+
+  if (!check_buy_arguments (args, reserved_join_waitlist_options, "JoinWaitlist", error))
+    return FALSE;
+  if (g_variant_lookup (args[3].v, RESERVE_OPTION_DEADLINE, "x", &deadline) && deadline <= now)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "deadline %" G_GINT64_FORMAT " is not in the future (now is %" G_GINT64_FORMAT
+                   "): it is in microseconds since the Unix epoch, and an entry must be able to "
+                   "wait",
+                   deadline, now);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  ReservedCall *call;
+  char *holder; /* nullable */
+} JoinCall;
+
+static void
+on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree JoinCall *join_call = user_data;
+  ReservedCall *call = join_call->call;
+  g_autofree char *holder = join_call->holder;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+  ReservedJoinReceipt receipt = { 0 };
+
+  take_ended (self, result);
+  if (!reserved_store_join_waitlist_finish (self->store, result, &receipt, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  if (!receipt.replayed)
+    g_debug ("Waitlist entry %" G_GUINT64_FORMAT
+             ": %u × %s for uid %u, position %u, offer %" G_GUINT64_FORMAT,
+             receipt.entry, args[2].u, args[0].s, (guint) reserved_call_get_caller (call),
+             receipt.position, receipt.hold);
+  /* A deadline is a time the timer must wake for. */
+  reserved_holds_reschedule (self->holds);
+  if (holder != NULL)
+    reserved_holds_check_holder (self->holds, holder);
+  reserve_reserve1_complete_join_waitlist (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                           receipt.entry, receipt.position, receipt.hold);
+}
+
+static void
+join_waitlist (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  JoinCall *join_call = g_new0 (JoinCall, 1);
+  const char *request_id = NULL;
+  gint64 deadline = 0;
+  gboolean bound = FALSE;
+
+  g_variant_lookup (args[3].v, RESERVE_OPTION_REQUEST_ID, "&s", &request_id);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_DEADLINE, "x", &deadline);
+  g_variant_lookup (args[3].v, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", &bound);
+  join_call->call = call;
+  if (bound)
+    {
+      /* Watched before the write is queued, as for Hold. */
+      join_call->holder = reserved_holds_holder_of (self->holds, reserved_call_get_sender (call));
+      reserved_holds_watch (self->holds, join_call->holder);
+    }
+  reserved_store_join_waitlist_async (self->store,
+                                      &(ReservedJoinRequest){
+                                        .item = args[0].s,
+                                        .user = args[1].s,
+                                        .quantity = args[2].u,
+                                        .caller = reserved_call_get_caller (call),
+                                        .request_id = request_id,
+                                        .deadline = deadline,
+                                        .holder = join_call->holder,
+                                      },
+                                      on_joined, join_call);
+}
+
+/* LeaveWaitlist(t entry): the entry's maker, or an administrator. */
+static gboolean
+owns_entry (ReservedCall *call, gboolean *owned, GError **error)
+{
+  g_auto(ReservedEntry) entry = { 0 };
+
+  if (!reserved_store_get_entry (service_of (call)->store, reserved_call_get_args (call)[0].t,
+                                 &entry, error))
+    return FALSE;
+  *owned = entry.caller == reserved_call_get_caller (call);
+  return TRUE;
+}
+
+static void
+on_left (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+
+  take_ended (self, result);
+  if (!reserved_store_leave_waitlist_finish (self->store, result, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_holds_reschedule (self->holds);
+  reserve_reserve1_complete_leave_waitlist (RESERVE_RESERVE1 (self), reserved_call_end (call));
+}
+
+static void
+leave_waitlist (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_leave_waitlist_async (service_of (call)->store, args[0].t, on_left, call);
+}
+
+/* ListWaitlist(s item): everyone may list the entries they made. */
+static gboolean
+check_list_waitlist (const ReservedArg *args, GError **error)
+{
+  return args[0].s[0] == '\0' || reserve_validate_item_name (args[0].s, error);
+}
+
+static void
+list_waitlist (ReservedCall *call, const ReservedArg *args)
+{
+  ReservedService *self = service_of (call);
+  uid_t caller = reserved_call_get_caller (call);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) entries = NULL;
+  GVariantBuilder builder;
+
+  entries = reserved_store_list_waitlist (self->store, args[0].s[0] != '\0' ? args[0].s : NULL,
+                                          reserved_call_is_admin (call) ? NULL : &caller, &error);
+  if (entries == NULL)
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tssuuxxt)"));
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const ReservedEntry *entry = &g_array_index (entries, ReservedEntry, i);
+      g_variant_builder_add (&builder, "(tssuuxxt)", entry->id, entry->item, entry->user,
+                             entry->quantity, entry->position, entry->created, entry->deadline,
+                             entry->hold);
+    }
+  reserve_reserve1_complete_list_waitlist (RESERVE_RESERVE1 (self), reserved_call_end (call),
+                                           g_variant_builder_end (&builder));
+}
+
 /* --- the table ------------------------------------------------------------------------- */
 
 static const ReservedMethod methods[] = {
@@ -1261,6 +1486,14 @@ static const ReservedMethod methods[] = {
   { "SetPerUserLimit", RESERVED_ACCESS_ADMIN, ACTION_SET_LIMIT,
     "change an item's per-user limit (administrators only)", .check = check_set_per_user_limit,
     .handler = set_per_user_limit },
+  { "JoinWaitlist", RESERVED_ACCESS_CALLER, .check = check_join_waitlist,
+    .handler = join_waitlist },
+  { "LeaveWaitlist", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
+    "remove another user's waitlist entry (only its maker or an administrator may)",
+    .is_owner = owns_entry, .handler = leave_waitlist },
+  { "ListWaitlist", RESERVED_ACCESS_OWNER, ACTION_LIST_ALL_ORDERS,
+    "list the waitlist entries of every caller", .check = check_list_waitlist,
+    .is_owner = lists_own_holds, .owner_sees_own = TRUE, .handler = list_waitlist },
 };
 
 const ReservedMethod *
@@ -1340,6 +1573,7 @@ reserved_service_export (ReservedService *self, GDBusConnection *connection, GEr
   g_signal_connect (self->dispatcher, "drained", G_CALLBACK (on_drained), self);
   self->holds = reserved_holds_new (self->store, connection);
   g_signal_connect (self->holds, "ended", G_CALLBACK (on_holds_ended), self);
+  g_signal_connect (self->holds, "offered", G_CALLBACK (on_waitlist_offered), self);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                            RESERVE_OBJECT_PATH, error);
 }

@@ -6,6 +6,7 @@
 #include "reserve-error.h"
 #include "reserve-validate.h"
 #include "reserved-clock.h"
+#include "reserved-store-waitlist.h"
 
 typedef enum {
   HOLD_FIND_REQUEST,
@@ -15,6 +16,7 @@ typedef enum {
   HOLD_END,
   HOLD_RETURN_STOCK,
   HOLD_TAKE_STOCK,
+  HOLD_TAKE_OWED,
   HOLD_UNITS_OF_CUSTOMER,
   HOLD_LIVE_OF_CALLER,
   HOLD_INSERT,
@@ -49,12 +51,12 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
   [HOLD_END] = "UPDATE holds SET ended = ?2, order_id = ?3 WHERE id = ?1 AND ended IS NULL",
   [HOLD_RETURN_STOCK] =
     "UPDATE items SET remaining = remaining + ?2 WHERE id = ?1 RETURNING remaining",
-  [HOLD_TAKE_STOCK] = "UPDATE items SET remaining = remaining - ?2"
-                      " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
-  [HOLD_UNITS_OF_CUSTOMER] = "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM orders"
-                             " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0)"
-                             " + (SELECT COALESCE(SUM(quantity), 0) FROM holds"
-                             " WHERE item_id = ?1 AND customer = ?2 AND ended IS NULL)",
+  /* Anyone's hold takes only units not owed to the waitlist; an offer
+   * takes the units owed to its entry. */
+  [HOLD_TAKE_STOCK] = STORE_SQL_TAKE_UNOWED_STOCK,
+  [HOLD_TAKE_OWED] = "UPDATE items SET remaining = remaining - ?2"
+                     " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
+  [HOLD_UNITS_OF_CUSTOMER] = STORE_SQL_UNITS_OF_CUSTOMER,
   [HOLD_LIVE_OF_CALLER] = "SELECT COUNT(*) FROM holds WHERE caller_uid = ?1 AND ended IS NULL",
   [HOLD_INSERT] = "INSERT INTO holds (item_id, customer, quantity, caller_uid, request_id,"
                   " created, expires, ttl, holder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -67,7 +69,11 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
   [HOLD_LIST] = "SELECT " HOLD_COLUMNS " FROM holds h JOIN items i ON i.id = h.item_id"
                 " WHERE h.ended IS NULL AND (?1 IS NULL OR h.customer = ?1)"
                 " AND (?2 IS NULL OR h.caller_uid = ?2) ORDER BY h.id",
-  [HOLD_NEXT_EXPIRY] = "SELECT MIN(expires) FROM holds WHERE ended IS NULL AND expires > 0",
+  /* A waiting entry's deadline ends it like an expiry. */
+  [HOLD_NEXT_EXPIRY] = "SELECT MIN(t) FROM (SELECT MIN(expires) AS t FROM holds"
+                       " WHERE ended IS NULL AND expires > 0"
+                       " UNION ALL SELECT MIN(deadline) FROM waitlist"
+                       " WHERE ended IS NULL AND hold_id IS NULL AND deadline > 0)",
   [HOLD_CLAMP] = "UPDATE holds SET expires = ?1 + ttl"
                  " WHERE ended IS NULL AND expires > 0 AND expires > ?1 + ttl",
 };
@@ -212,10 +218,15 @@ end_hold (StoreConnection *c,
     return FALSE;
   if (!found)
     return store_sql_storage_error (c, error, "find the hold's item");
+  ended.remaining = (guint32) sqlite3_column_int64 (give_back, 0);
+  /* An offer's entry ends with its hold; the units that came back go to
+   * the next in line in this same transaction. */
+  if (!store_waitlist_hold_ended (c, hold, order != 0, error) ||
+      (order == 0 && !store_waitlist_promote (c, item_id, &ended.remaining, error)))
+    return FALSE;
   ended.hold = hold;
   ended.item = g_strdup (item);
   ended.reason = static_reason (reason);
-  ended.remaining = (guint32) sqlite3_column_int64 (give_back, 0);
   if (remaining_out != NULL)
     *remaining_out = ended.remaining;
   if (c->ended != NULL)
@@ -267,7 +278,8 @@ store_holds_end_overdue (StoreConnection *c, gint64 item_id, GError **error)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, reserved_clock_now ());
   sqlite3_bind_int64 (stmt, 2, item_id);
-  return end_each (c, stmt, RESERVED_HOLD_EXPIRED, error);
+  return end_each (c, stmt, RESERVED_HOLD_EXPIRED, error) &&
+         store_waitlist_end_overdue (c, item_id, error);
 }
 
 gboolean
@@ -281,7 +293,7 @@ store_holds_end_of_holder (StoreConnection *c,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, holder, -1, SQLITE_STATIC);
-  return end_each (c, stmt, reason, error);
+  return end_each (c, stmt, reason, error) && store_waitlist_end_of_holder (c, holder, error);
 }
 
 /* --- Hold ------------------------------------------------------------------ */
@@ -325,12 +337,12 @@ find_hold_request (StoreConnection *c,
   return TRUE;
 }
 
-static gboolean
-count_units_of_customer (StoreConnection *c,
-                         gint64 item_id,
-                         const char *user,
-                         gint64 *units,
-                         GError **error)
+gboolean
+store_holds_units_of_customer (StoreConnection *c,
+                               gint64 item_id,
+                               const char *user,
+                               gint64 *units,
+                               GError **error)
 {
   g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_UNITS_OF_CUSTOMER, error);
   gboolean found = FALSE;
@@ -367,13 +379,11 @@ store_holds_hold (StoreConnection *c,
                   GError **error)
 {
   g_autoptr(HoldStmt) item = hold_stmt (c, HOLD_FIND_ITEM, error);
-  g_autoptr(HoldStmt) take = hold_stmt (c, HOLD_TAKE_STOCK, error);
-  g_autoptr(HoldStmt) insert = hold_stmt (c, HOLD_INSERT, error);
   gboolean found = FALSE;
-  gint64 item_id, units, live, now;
+  gint64 item_id, units, live;
   guint32 limit;
 
-  if (item == NULL || take == NULL || insert == NULL)
+  if (item == NULL)
     return FALSE;
   if (request->request_id != NULL)
     {
@@ -402,7 +412,7 @@ store_holds_hold (StoreConnection *c,
     return FALSE;
   if (limit > 0)
     {
-      if (!count_units_of_customer (c, item_id, request->user, &units, error))
+      if (!store_holds_units_of_customer (c, item_id, request->user, &units, error))
         return FALSE;
       if (units + request->quantity > limit)
         {
@@ -427,22 +437,30 @@ store_holds_hold (StoreConnection *c,
       return FALSE;
     }
 
+  return store_holds_insert (c, item_id, request, FALSE, receipt, error);
+}
+
+gboolean
+store_holds_insert (StoreConnection *c,
+                    gint64 item_id,
+                    const ReservedHoldRequest *request,
+                    gboolean owed,
+                    ReservedHoldReceipt *receipt,
+                    GError **error)
+{
+  g_autoptr(HoldStmt) take = hold_stmt (c, owed ? HOLD_TAKE_OWED : HOLD_TAKE_STOCK, error);
+  g_autoptr(HoldStmt) insert = hold_stmt (c, HOLD_INSERT, error);
+  gboolean found = FALSE;
+  gint64 now;
+
+  if (take == NULL || insert == NULL)
+    return FALSE;
   sqlite3_bind_int64 (take, 1, item_id);
   sqlite3_bind_int64 (take, 2, request->quantity);
   if (!store_sql_step_row (c, take, &found, error, "take the stock"))
     return FALSE;
   if (!found)
-    {
-      g_autoptr(GError) ignored = NULL;
-      ReservedItem now_item = { 0 };
-
-      store_sql_get_item (c, request->item, &now_item, &ignored);
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                   "%s is sold out: %u left, %u asked for", request->item, now_item.remaining,
-                   request->quantity);
-      reserved_item_clear (&now_item);
-      return FALSE;
-    }
+    return store_waitlist_sold_out (c, item_id, request->item, request->quantity, error);
   receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
 
   now = reserved_clock_now ();

@@ -20,6 +20,22 @@ gboolean store_holds_hold (StoreConnection *c,
                            const ReservedHoldRequest *request,
                            ReservedHoldReceipt *receipt,
                            GError **error);
+/* Takes @request->quantity units of @item_id and records the hold (the
+ * item, limits and request_id already checked). @owed: the units may be
+ * ones owed to the waitlist (an offer); otherwise only the others. */
+gboolean store_holds_insert (StoreConnection *c,
+                             gint64 item_id,
+                             const ReservedHoldRequest *request,
+                             gboolean owed,
+                             ReservedHoldReceipt *receipt,
+                             GError **error);
+/* Units of @user's orders, live holds and waiting entries of @item_id. */
+gboolean store_holds_units_of_customer (StoreConnection *c,
+                                        gint64 item_id,
+                                        const char *user,
+                                        gint64 *units,
+                                        GError **error);
+
 /* May succeed with @late set: the hold had expired, which this committed,
  * and the caller is to be told HoldEnded. */
 gboolean store_holds_confirm (StoreConnection *c,

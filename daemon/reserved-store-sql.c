@@ -18,6 +18,7 @@
 #include "reserve-validate.h"
 #include "reserved-clock.h"
 #include "reserved-store-holds.h"
+#include "reserved-store-waitlist.h"
 
 /* "RSVD": marks a file as a reserved database, so that another
  * application's SQLite file is refused instead of migrated. */
@@ -78,6 +79,40 @@ static const char *const migrations[] = {
    * the listings; its row stays for the orders and holds that name it, and
    * so does its name, which is never reused. */
   "ALTER TABLE items ADD COLUMN retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1));",
+  /* 3 -> 4: the waitlist. An entry is live while ended is NULL: waiting
+   * while hold_id is NULL, offered once the head of its queue was given
+   * a hold (hold_id), which ends it when the hold does. deadline is the
+   * daemon's time at which a waiting entry gives up, 0 for none; holder
+   * the waiter's connection under release_on_disconnect. offer_seconds
+   * is how long an item's offers last. */
+  "ALTER TABLE items ADD COLUMN offer_seconds INTEGER NOT NULL DEFAULT 3600"
+  "  CHECK (offer_seconds > 0);"
+  "CREATE TABLE waitlist ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  item_id INTEGER NOT NULL REFERENCES items (id),"
+  "  customer TEXT NOT NULL,"
+  "  quantity INTEGER NOT NULL CHECK (quantity > 0),"
+  "  caller_uid INTEGER NOT NULL,"
+  "  request_id TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  deadline INTEGER NOT NULL CHECK (deadline >= 0),"
+  "  holder TEXT,"
+  "  hold_id INTEGER REFERENCES holds (id),"
+  "  ended TEXT CHECK (ended IN ('served', 'lapsed', 'left', 'expired', 'disconnected',"
+  "    'over_limit'))"
+  ") STRICT;"
+  "CREATE UNIQUE INDEX waitlist_by_request ON waitlist (caller_uid, request_id)"
+  "  WHERE request_id IS NOT NULL;"
+  /* One live entry per (uid, customer, item): a queue is not hoarded. */
+  "CREATE UNIQUE INDEX waitlist_live_per_customer ON waitlist (caller_uid, customer, item_id)"
+  "  WHERE ended IS NULL;"
+  "CREATE INDEX waitlist_waiting_by_item ON waitlist (item_id, id, customer, quantity)"
+  "  WHERE ended IS NULL AND hold_id IS NULL;"
+  "CREATE INDEX waitlist_live_by_hold ON waitlist (hold_id) WHERE ended IS NULL;"
+  "CREATE INDEX waitlist_waiting_by_deadline ON waitlist (deadline)"
+  "  WHERE ended IS NULL AND hold_id IS NULL AND deadline > 0;"
+  "CREATE INDEX waitlist_waiting_by_holder ON waitlist (holder)"
+  "  WHERE ended IS NULL AND hold_id IS NULL AND holder IS NOT NULL;",
 };
 
 
@@ -95,14 +130,11 @@ static const char *const statement_sql[N_STMTS] = {
                         " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
   [STMT_FIND_ITEM_FOR_SALE] =
     "SELECT id, remaining, per_user_limit, retired FROM items WHERE name = ?1",
-  /* The per-user limit counts live holds with the orders: a hold is a
-   * purchase not yet paid for. */
-  [STMT_ACTIVE_UNITS_OF_CUSTOMER] = "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM orders"
-                                    " WHERE item_id = ?1 AND customer = ?2 AND cancelled = 0)"
-                                    " + (SELECT COALESCE(SUM(quantity), 0) FROM holds"
-                                    " WHERE item_id = ?1 AND customer = ?2 AND ended IS NULL)",
-  [STMT_TAKE_STOCK] = "UPDATE items SET remaining = remaining - ?2"
-                      " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
+  /* The per-user limit counts live holds and waiting entries with the
+   * orders: a hold is a purchase not yet paid for, an entry one asked for. */
+  [STMT_ACTIVE_UNITS_OF_CUSTOMER] = STORE_SQL_UNITS_OF_CUSTOMER,
+  /* Only units not owed to the entries waiting for the item. */
+  [STMT_TAKE_STOCK] = STORE_SQL_TAKE_UNOWED_STOCK,
   [STMT_INSERT_ORDER] =
     "INSERT INTO orders (item_id, customer, quantity, caller_uid, request_id, created)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -120,7 +152,10 @@ static const char *const statement_sql[N_STMTS] = {
                     " (SELECT COALESCE(SUM(quantity), 0) FROM holds"
                     "   WHERE item_id = items.id AND ended IS NULL AND expires > 0"
                     "   AND expires <= ?2),"
-                    " retired"
+                    " retired,"
+                    " (SELECT COALESCE(SUM(quantity), 0) FROM waitlist"
+                    "   WHERE item_id = items.id AND ended IS NULL AND hold_id IS NULL),"
+                    " offer_seconds"
                     " FROM items WHERE name = ?1",
   [STMT_LIST_ITEMS] = "SELECT name, capacity, remaining, per_user_limit FROM items"
                       " WHERE retired = 0 ORDER BY name",
@@ -138,7 +173,7 @@ static const char *const statement_sql[N_STMTS] = {
                        " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (name) DO NOTHING",
   [STMT_RESTOCK] = "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
                    " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
-                   " RETURNING remaining",
+                   " RETURNING remaining, id",
   /* In order of id, which is the order orders were made in, so that the
    * last id of a page is where the next one starts whatever is bought in
    * between. */
@@ -815,6 +850,8 @@ store_connection_close (StoreConnection *c)
     g_clear_pointer (&c->stmts[i], sqlite3_finalize);
   for (guint i = 0; i < G_N_ELEMENTS (c->hold_stmts); i++)
     g_clear_pointer (&c->hold_stmts[i], sqlite3_finalize);
+  for (guint i = 0; i < G_N_ELEMENTS (c->waitlist_stmts); i++)
+    g_clear_pointer (&c->waitlist_stmts[i], sqlite3_finalize);
   if (c->db != NULL && sqlite3_close (c->db) != SQLITE_OK)
     g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
   c->db = NULL;
@@ -937,19 +974,10 @@ store_sql_buy (StoreConnection *c,
   sqlite3_bind_int64 (take, 2, purchase->quantity);
   if (!step_row (c, take, &found, error, "take the stock"))
     return FALSE;
+  /* What is left is read again: overdue holds this purchase ended, and
+   * the offers their units went to, changed it since the item was read. */
   if (!found)
-    {
-      gint64 left = sqlite3_column_int64 (item, 1);
-
-      /* Overdue holds this purchase ended gave units back since the item
-       * was read; the last of them says how many are left. */
-      if (c->ended != NULL && c->ended->len > 0)
-        left = g_array_index (c->ended, ReservedEndedHold, c->ended->len - 1).remaining;
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                   "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", purchase->item, left,
-                   purchase->quantity);
-      return FALSE;
-    }
+    return store_waitlist_sold_out (c, item_id, purchase->item, purchase->quantity, error);
   receipt->remaining = (guint32) sqlite3_column_int64 (take, 0);
 
   sqlite3_bind_int64 (insert, 1, item_id);
@@ -1043,7 +1071,9 @@ store_sql_cancel (StoreConnection *c,
     return set_storage_error (c, error, "find the order's item");
   *remaining = (guint32) sqlite3_column_int64 (give_back, 0);
   *item_out = column_strdup (get, 1);
-  return TRUE;
+  /* The units go to whoever waits for them first, in this transaction:
+   * a crash can lose neither them nor the offer. */
+  return store_waitlist_promote (c, sqlite3_column_int64 (get, 7), remaining, error);
 }
 
 
@@ -1135,7 +1165,11 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   out->held = (guint32) sqlite3_column_int64 (stmt, 5);
   /* Holds past their expiry that no transaction has ended yet: any
    * purchase or hold of the item ends them first, so they are for sale. */
+  out->waiting = (guint32) sqlite3_column_int64 (stmt, 8);
+  out->offer_seconds = (guint32) sqlite3_column_int64 (stmt, 9);
+  /* Units owed to the waitlist are not for sale to anyone else. */
   out->available = out->remaining + (guint32) sqlite3_column_int64 (stmt, 6);
+  out->available = out->available > out->waiting ? out->available - out->waiting : 0;
   out->retired = sqlite3_column_int64 (stmt, 7) != 0;
   return TRUE;
 }
@@ -1244,7 +1278,7 @@ store_sql_restock (StoreConnection *c,
   if (found)
     {
       *remaining = (guint32) sqlite3_column_int64 (stmt, 0);
-      return TRUE;
+      return store_waitlist_promote (c, sqlite3_column_int64 (stmt, 1), remaining, error);
     }
 
   /* No row updated: either there is no such item or its capacity would
@@ -1266,9 +1300,11 @@ store_sql_create_item (StoreConnection *c,
                        const char *name,
                        guint32 capacity,
                        guint32 per_user_limit,
+                       guint32 offer_seconds,
                        GError **error)
 {
-  return insert_item (c, name, capacity, per_user_limit, error);
+  return insert_item (c, name, capacity, per_user_limit, error) &&
+         (offer_seconds == 0 || store_waitlist_set_offer_seconds (c, name, offer_seconds, error));
 }
 
 gboolean

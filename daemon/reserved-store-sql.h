@@ -44,10 +44,13 @@ typedef struct {
   guint busy_timeout_ms; /* set before opening */
   sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
-  sqlite3_stmt *hold_stmts[24]; /* reserved-store-holds.c's, prepared on first use */
+  sqlite3_stmt *hold_stmts[24];     /* reserved-store-holds.c's, prepared on first use */
+  sqlite3_stmt *waitlist_stmts[24]; /* reserved-store-waitlist.c's, likewise */
   /* Set by the writer for the operation it runs: holds the operation
    * ended (element-type ReservedEndedHold), kept only if it commits. */
   GArray *ended;
+  /* Likewise, the waitlist offers it made (element-type ReservedOffer). */
+  GArray *offered;
 } StoreConnection;
 
 /* Opens the file for the first connection: a fresh database is first
@@ -89,6 +92,7 @@ gboolean store_sql_create_item (StoreConnection *c,
                                 const char *name,
                                 guint32 capacity,
                                 guint32 per_user_limit,
+                                guint32 offer_seconds,
                                 GError **error);
 gboolean store_sql_restock (StoreConnection *c,
                             const char *name,

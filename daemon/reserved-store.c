@@ -6,6 +6,7 @@
 #include "reserve-error.h"
 #include "reserved-store-holds.h"
 #include "reserved-store-sql.h"
+#include "reserved-store-waitlist.h"
 
 /* A batch larger than this is split: the replies of the first ones should
  * not wait for an unbounded queue. */
@@ -23,6 +24,8 @@ typedef enum {
   WRITE_RELEASE,
   WRITE_EXTEND,
   WRITE_END_HOLDS,
+  WRITE_JOIN_WAITLIST,
+  WRITE_LEAVE_WAITLIST,
 } WriteKind;
 
 /* One queued write: its inputs (copied, so the caller's strings may go),
@@ -50,6 +53,12 @@ typedef struct {
   ReservedHoldReceipt hold_receipt;
   gint64 expires;
   GArray *ended; /* ReservedEndedHold: what it ended */
+  /* waitlist */
+  guint32 offer_seconds; /* create */
+  gint64 deadline;       /* join */
+  guint64 entry;         /* leave */
+  ReservedJoinReceipt join_receipt;
+  GArray *offered; /* ReservedOffer: the offers it made */
   gboolean committed;
   /* The answer of an operation that committed (it ended an overdue hold)
    * and yet must tell its caller HoldEnded. */
@@ -93,6 +102,7 @@ write_op_free (WriteOp *op)
   g_free (op->holder);
   g_free (op->reason);
   g_clear_pointer (&op->ended, g_array_unref);
+  g_clear_pointer (&op->offered, g_array_unref);
   g_clear_error (&op->error);
   g_clear_error (&op->late);
   g_free (op);
@@ -119,7 +129,8 @@ run_write (StoreConnection *c, WriteOp *op)
     case WRITE_CANCEL:
       return store_sql_cancel (c, op->order, &op->item_out, &op->remaining, &op->error);
     case WRITE_CREATE_ITEM:
-      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->error);
+      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit,
+                                    op->offer_seconds, &op->error);
     case WRITE_RESTOCK:
       return store_sql_restock (c, op->item, op->quantity, &op->remaining, &op->error);
     case WRITE_RETIRE_ITEM:
@@ -151,6 +162,21 @@ run_write (StoreConnection *c, WriteOp *op)
     case WRITE_END_HOLDS:
       return op->holder != NULL ? store_holds_end_of_holder (c, op->holder, op->reason, &op->error)
                                 : store_holds_end_overdue (c, -1, &op->error);
+    case WRITE_JOIN_WAITLIST:
+      {
+        const ReservedJoinRequest request = {
+          .item = op->item,
+          .user = op->user,
+          .quantity = op->quantity,
+          .caller = op->caller,
+          .request_id = op->request_id,
+          .deadline = op->deadline,
+          .holder = op->holder,
+        };
+        return store_waitlist_join (c, &request, &op->join_receipt, &op->error);
+      }
+    case WRITE_LEAVE_WAITLIST:
+      return store_waitlist_leave (c, op->entry, &op->error);
     default:
       g_assert_not_reached ();
     }
@@ -170,6 +196,15 @@ fail_uncommitted (GPtrArray *ops, guint first, guint last, const GError *cause)
     }
 }
 
+static GArray *
+new_offers (void)
+{
+  GArray *offers = g_array_new (FALSE, TRUE, sizeof (ReservedOffer));
+
+  g_array_set_clear_func (offers, (GDestroyNotify) reserved_offer_clear);
+  return offers;
+}
+
 /* Runs one operation inside the open transaction in a savepoint of its
  * own, counting it in @kept unless it was refused. Returns FALSE when the
  * transaction itself is lost. */
@@ -184,15 +219,20 @@ run_in_savepoint (StoreConnection *c, WriteOp *op, guint *kept, GError **transac
   g_clear_pointer (&op->ended, g_array_unref);
   op->ended = g_array_new (FALSE, TRUE, sizeof (ReservedEndedHold));
   g_array_set_clear_func (op->ended, (GDestroyNotify) reserved_ended_hold_clear);
+  g_clear_pointer (&op->offered, g_array_unref);
+  op->offered = new_offers ();
   c->ended = op->ended;
+  c->offered = op->offered;
   done = run_write (c, op);
   c->ended = NULL;
+  c->offered = NULL;
   if (done)
     {
       (*kept)++;
       return store_sql_release (c, transaction_error);
     }
   g_array_set_size (op->ended, 0);
+  g_array_set_size (op->offered, 0);
 
   /* An I/O error or a full disk may have made SQLite roll back the whole
    * transaction; then there is no savepoint left to return to. */
@@ -215,6 +255,8 @@ return_results (GPtrArray *tasks)
 
       if (!op->committed && op->ended != NULL)
         g_array_set_size (op->ended, 0);
+      if (!op->committed && op->offered != NULL)
+        g_array_set_size (op->offered, 0);
       if (op->error == NULL && op->late != NULL)
         op->error = g_steal_pointer (&op->late);
       if (op->error != NULL)
@@ -554,7 +596,10 @@ reserved_store_cancel (ReservedStore *self,
 }
 
 static WriteOp *
-create_item_op_new (const char *name, guint32 capacity, guint32 per_user_limit)
+create_item_op_new (const char *name,
+                    guint32 capacity,
+                    guint32 per_user_limit,
+                    guint32 offer_seconds)
 {
   WriteOp *op = g_new0 (WriteOp, 1);
 
@@ -562,6 +607,7 @@ create_item_op_new (const char *name, guint32 capacity, guint32 per_user_limit)
   op->item = g_strdup (name);
   op->quantity = capacity;
   op->per_user_limit = per_user_limit;
+  op->offer_seconds = offer_seconds;
   return op;
 }
 
@@ -570,10 +616,12 @@ reserved_store_create_item_async (ReservedStore *self,
                                   const char *name,
                                   guint32 capacity,
                                   guint32 per_user_limit,
+                                  guint32 offer_seconds,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
-  submit (self, create_item_op_new (name, capacity, per_user_limit), callback, user_data);
+  submit (self, create_item_op_new (name, capacity, per_user_limit, offer_seconds), callback,
+          user_data);
 }
 
 gboolean
@@ -590,7 +638,7 @@ reserved_store_create_item (ReservedStore *self,
                             GError **error)
 {
   g_autoptr(GAsyncResult) result =
-               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit));
+               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit, 0));
 
   return reserved_store_create_item_finish (self, result, error);
 }
@@ -869,6 +917,88 @@ reserved_store_take_ended_holds (ReservedStore *self, GAsyncResult *result)
       g_array_set_clear_func (ended, (GDestroyNotify) reserved_ended_hold_clear);
     }
   return ended;
+}
+
+/* --- the waitlist ----------------------------------------------------------- */
+
+void
+reserved_store_join_waitlist_async (ReservedStore *self,
+                                    const ReservedJoinRequest *request,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_JOIN_WAITLIST);
+
+  op->item = g_strdup (request->item);
+  op->user = g_strdup (request->user);
+  op->quantity = request->quantity;
+  op->caller = request->caller;
+  op->request_id = g_strdup (request->request_id);
+  op->deadline = request->deadline;
+  op->holder = g_strdup (request->holder);
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_join_waitlist_finish (ReservedStore *self,
+                                     GAsyncResult *result,
+                                     ReservedJoinReceipt *receipt,
+                                     GError **error)
+{
+  WriteOp *op = finish_write (self, result, error);
+
+  if (op == NULL)
+    return FALSE;
+  *receipt = op->join_receipt;
+  return TRUE;
+}
+
+void
+reserved_store_leave_waitlist_async (ReservedStore *self,
+                                     guint64 entry,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_LEAVE_WAITLIST);
+
+  op->entry = entry;
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_leave_waitlist_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  return finish_write (self, result, error) != NULL;
+}
+
+GArray *
+reserved_store_take_offers (ReservedStore *self, GAsyncResult *result)
+{
+  WriteOp *op = g_task_get_task_data (G_TASK (result));
+  GArray *offers = g_steal_pointer (&op->offered);
+
+  return offers != NULL ? offers : new_offers ();
+}
+
+GPtrArray *
+reserved_store_list_waiting_holders (ReservedStore *self, GError **error)
+{
+  return store_waitlist_waiting_holders (&self->reader, error);
+}
+
+gboolean
+reserved_store_get_entry (ReservedStore *self, guint64 entry, ReservedEntry *out, GError **error)
+{
+  return store_waitlist_get (&self->reader, entry, out, error);
+}
+
+GArray *
+reserved_store_list_waitlist (ReservedStore *self,
+                              const char *item,
+                              const uid_t *only_caller,
+                              GError **error)
+{
+  return store_waitlist_list (&self->reader, item, only_caller, error);
 }
 
 gboolean

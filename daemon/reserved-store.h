@@ -34,6 +34,8 @@ typedef struct {
   guint32 held;           /* units in live holds (GetItem only) */
   guint32 available;      /* remaining plus units of overdue holds (GetItem only) */
   gboolean retired;       /* sold no more (GetItem only; the listings leave it out) */
+  guint32 waiting;        /* units of entries waiting on its waitlist (GetItem only) */
+  guint32 offer_seconds;  /* how long a waitlist offer lasts (GetItem only) */
 } ReservedItem;
 
 typedef struct {
@@ -241,10 +243,12 @@ GArray *reserved_store_list_items_page (ReservedStore *self,
                                         guint limit,
                                         GError **error);
 
+/* @offer_seconds: how long a waitlist offer of it lasts; 0: the default. */
 void reserved_store_create_item_async (ReservedStore *self,
                                        const char *name,
                                        guint32 capacity,
                                        guint32 per_user_limit,
+                                       guint32 offer_seconds,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data);
 gboolean
@@ -369,9 +373,109 @@ GArray *reserved_store_list_holds (ReservedStore *self,
                                    const char *user,
                                    const uid_t *only_caller,
                                    GError **error);
-/* The earliest expiry of a live hold; FALSE when none expires. */
+/* The earliest expiry of a live hold, or deadline of a waiting entry;
+ * FALSE when none comes. */
 gboolean reserved_store_next_expiry (ReservedStore *self, gint64 *expires);
 
+/* --- the waitlist ----------------------------------------------------------- */
+
+/* Why a waitlist entry ended. */
+#define RESERVED_ENTRY_SERVED       "served"       /* its offer was confirmed */
+#define RESERVED_ENTRY_LAPSED       "lapsed"       /* its offer ended unconfirmed */
+#define RESERVED_ENTRY_LEFT         "left"         /* LeaveWaitlist */
+#define RESERVED_ENTRY_EXPIRED      "expired"      /* its deadline passed while it waited */
+#define RESERVED_ENTRY_DISCONNECTED "disconnected" /* release_on_disconnect: its waiter left */
+#define RESERVED_ENTRY_OVER_LIMIT   "over_limit"   /* the per-user limit refused it at promotion */
+
+/* How long an offer lasts when the item does not say (CreateItem's
+ * offer_seconds). */
+#define RESERVED_OFFER_SECONDS_DEFAULT 3600u
+
+typedef struct {
+  const char *item;
+  const char *user;
+  guint32 quantity;
+  uid_t caller;
+  const char *request_id; /* nullable */
+  gint64 deadline;        /* the daemon's time after which it waits no more; 0: none */
+  const char *holder;     /* nullable: the entry, and its offer, end once it is gone */
+} ReservedJoinRequest;
+
+typedef struct {
+  guint64 entry;
+  guint32 position; /* 1 for the head of the queue; 0 once offered or ended */
+  guint64 hold;     /* the offer, 0 while waiting */
+  gint64 expires;   /* the offer's expiry */
+  guint32 remaining;
+  gboolean replayed;
+} ReservedJoinReceipt;
+
+typedef struct {
+  guint64 id;
+  char *item;
+  char *user;
+  guint32 quantity;
+  gint64 created;
+  gint64 deadline; /* 0: none */
+  uid_t caller;
+  guint32 position; /* 0 unless waiting */
+  guint64 hold;     /* the offer, 0 while waiting */
+  char *ended;      /* NULL while live */
+} ReservedEntry;
+
+/* An offer a committed write made: the head of a waitlist was given a
+ * hold. For the WaitlistOffered signal. */
+typedef struct {
+  guint64 entry;
+  guint64 hold;
+  char *item;
+  gint64 expires;
+  guint32 remaining; /* the item's stock just after */
+  char *holder;      /* nullable: the waiter's connection the offer is bound to */
+} ReservedOffer;
+
+void reserved_entry_clear (ReservedEntry *entry);
+void reserved_offer_clear (ReservedOffer *offer);
+
+/* Joins @request->item's waitlist. Served at once (a non-zero hold) when
+ * its units are free and nobody waits before it. */
+void reserved_store_join_waitlist_async (ReservedStore *self,
+                                         const ReservedJoinRequest *request,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+gboolean reserved_store_join_waitlist_finish (ReservedStore *self,
+                                              GAsyncResult *result,
+                                              ReservedJoinReceipt *receipt,
+                                              GError **error);
+
+/* Ends @entry (reason left); an offered entry's hold is released. Each
+ * unit it gave back is offered on at once. */
+void reserved_store_leave_waitlist_async (ReservedStore *self,
+                                          guint64 entry,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+gboolean
+reserved_store_leave_waitlist_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+
+/* (element-type ReservedOffer) (transfer full) The offers the write
+ * behind @result made, empty unless it committed. Any write's result. */
+GArray *reserved_store_take_offers (ReservedStore *self, GAsyncResult *result);
+
+gboolean
+reserved_store_get_entry (ReservedStore *self, guint64 entry, ReservedEntry *out, GError **error);
+/* (element-type ReservedEntry) live entries (waiting or offered) in order
+ * of arrival. @item NULL: of every item. @only_caller non-NULL: only that
+ * uid's. */
+GArray *reserved_store_list_waitlist (ReservedStore *self,
+                                      const char *item,
+                                      const uid_t *only_caller,
+                                      GError **error);
+
+/* (element-type utf8) the holders (release_on_disconnect) of entries that
+ * still wait, each once. */
+GPtrArray *reserved_store_list_waiting_holders (ReservedStore *self, GError **error);
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReservedHold, reserved_hold_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReservedEntry, reserved_entry_clear)
 
 G_END_DECLS

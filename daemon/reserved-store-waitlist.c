@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "reserved-store"
+
+#include "reserved-store-waitlist.h"
+
+#include "reserve-error.h"
+#include "reserve-validate.h"
+#include "reserved-clock.h"
+#include "reserved-store-holds.h"
+
+typedef enum {
+  WL_FIND_REQUEST,
+  WL_FIND_ITEM,
+  WL_LIVE_OF_CUSTOMER,
+  WL_INSERT,
+  WL_HEAD,
+  WL_END,
+  WL_OFFER,
+  WL_END_OF_HOLD,
+  WL_OVERDUE,
+  WL_OF_HOLDER,
+  WL_GET,
+  WL_LIST,
+  WL_SET_OFFER_SECONDS,
+  WL_SOLD_OUT,
+  WL_WAITING_HOLDERS,
+  N_WL_STMTS
+} WaitlistStmtId;
+
+G_STATIC_ASSERT (N_WL_STMTS <= G_N_ELEMENTS (((StoreConnection *) NULL)->waitlist_stmts));
+
+/* A waiting entry's place: 1 + the live waiting entries of its item that
+ * came before it. */
+#define ENTRY_COLUMNS                                                                      \
+  "w.id, i.name, w.customer, w.quantity, w.created, w.deadline, w.caller_uid, w.hold_id,"  \
+  " w.ended, CASE WHEN w.ended IS NULL AND w.hold_id IS NULL THEN (SELECT COUNT(*)"        \
+  " FROM waitlist v WHERE v.item_id = w.item_id AND v.ended IS NULL AND v.hold_id IS NULL" \
+  " AND v.id <= w.id) ELSE 0 END, w.item_id"
+
+static const char *const waitlist_sql[N_WL_STMTS] = {
+  [WL_FIND_REQUEST] = "SELECT w.id, i.name, w.customer, w.quantity, i.remaining"
+                      " FROM waitlist w JOIN items i ON i.id = w.item_id"
+                      " WHERE w.caller_uid = ?1 AND w.request_id = ?2",
+  [WL_FIND_ITEM] = "SELECT id, capacity, per_user_limit, retired FROM items WHERE name = ?1",
+  [WL_LIVE_OF_CUSTOMER] = "SELECT id FROM waitlist"
+                          " WHERE caller_uid = ?1 AND customer = ?2 AND item_id = ?3"
+                          " AND ended IS NULL",
+  [WL_INSERT] = "INSERT INTO waitlist (item_id, customer, quantity, caller_uid, request_id,"
+                " created, deadline, holder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+  /* The item, and the first entry waiting for it if any. */
+  [WL_HEAD] = "SELECT w.id, w.customer, w.quantity, w.caller_uid, w.holder, i.remaining,"
+              " i.per_user_limit, i.offer_seconds, i.retired, i.name"
+              " FROM items i LEFT JOIN waitlist w ON w.id = (SELECT id FROM waitlist"
+              " WHERE item_id = i.id AND ended IS NULL AND hold_id IS NULL ORDER BY id LIMIT 1)"
+              " WHERE i.id = ?1",
+  [WL_END] = "UPDATE waitlist SET ended = ?2 WHERE id = ?1 AND ended IS NULL",
+  [WL_OFFER] = "UPDATE waitlist SET hold_id = ?2 WHERE id = ?1",
+  [WL_END_OF_HOLD] = "UPDATE waitlist SET ended = ?2 WHERE hold_id = ?1 AND ended IS NULL",
+  /* RETURNING rows come once every row is updated, so the items can be
+   * promoted after the statement is done. */
+  [WL_OVERDUE] = "UPDATE waitlist SET ended = 'expired'"
+                 " WHERE ended IS NULL AND hold_id IS NULL AND deadline > 0 AND deadline <= ?1"
+                 " AND (?2 < 0 OR item_id = ?2) RETURNING item_id",
+  [WL_OF_HOLDER] = "UPDATE waitlist SET ended = 'disconnected'"
+                   " WHERE ended IS NULL AND hold_id IS NULL AND holder = ?1 RETURNING item_id",
+  [WL_GET] = "SELECT " ENTRY_COLUMNS " FROM waitlist w JOIN items i ON i.id = w.item_id"
+             " WHERE w.id = ?1",
+  [WL_LIST] = "SELECT " ENTRY_COLUMNS " FROM waitlist w JOIN items i ON i.id = w.item_id"
+              " WHERE w.ended IS NULL AND (?1 IS NULL OR i.name = ?1)"
+              " AND (?2 IS NULL OR w.caller_uid = ?2) ORDER BY w.id",
+  [WL_SET_OFFER_SECONDS] = "UPDATE items SET offer_seconds = ?2 WHERE name = ?1",
+  [WL_SOLD_OUT] = "SELECT remaining, (SELECT COALESCE(SUM(quantity), 0) FROM waitlist"
+                  " WHERE item_id = ?1 AND ended IS NULL AND hold_id IS NULL)"
+                  " FROM items WHERE id = ?1",
+  [WL_WAITING_HOLDERS] = "SELECT DISTINCT holder FROM waitlist"
+                         " WHERE ended IS NULL AND hold_id IS NULL AND holder IS NOT NULL",
+};
+
+/* Reset and unbound when the g_autoptr holding it goes. */
+typedef sqlite3_stmt WaitlistStmt;
+
+static void
+waitlist_stmt_release (WaitlistStmt *stmt)
+{
+  if (stmt == NULL)
+    return;
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WaitlistStmt, waitlist_stmt_release)
+
+/* Prepared on first use; NULL with @error set when SQLite refuses. */
+static WaitlistStmt *
+waitlist_stmt (StoreConnection *c, WaitlistStmtId id, GError **error)
+{
+  if (c->waitlist_stmts[id] == NULL &&
+      sqlite3_prepare_v3 (c->db, waitlist_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                          &c->waitlist_stmts[id], NULL) != SQLITE_OK)
+    {
+      store_sql_storage_error (c, error, "prepare a statement about the waitlist");
+      return NULL;
+    }
+  return c->waitlist_stmts[id];
+}
+
+void
+reserved_entry_clear (ReservedEntry *entry)
+{
+  g_clear_pointer (&entry->item, g_free);
+  g_clear_pointer (&entry->user, g_free);
+  g_clear_pointer (&entry->ended, g_free);
+}
+
+void
+reserved_offer_clear (ReservedOffer *offer)
+{
+  g_clear_pointer (&offer->item, g_free);
+  g_clear_pointer (&offer->holder, g_free);
+}
+
+static char *
+column_text (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static gboolean
+end_entry (StoreConnection *c, guint64 entry, const char *reason, GError **error)
+{
+  g_autoptr(WaitlistStmt) end = waitlist_stmt (c, WL_END, error);
+
+  if (end == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (end, 1, (gint64) entry);
+  sqlite3_bind_text (end, 2, reason, -1, SQLITE_STATIC);
+  return store_sql_step_done (c, end, error, "end the waitlist entry");
+}
+
+/* --- promotion ------------------------------------------------------------- */
+
+/* The head of an item's queue and what the item has, as WL_HEAD reads it. */
+typedef struct {
+  guint64 entry; /* 0: nobody waits */
+  char *user;
+  guint32 quantity;
+  uid_t caller;
+  char *holder;
+  guint32 remaining;
+  guint32 limit;
+  guint32 offer_seconds;
+  gboolean retired;
+  char *item;
+} Head;
+
+static void
+head_clear (Head *head)
+{
+  g_free (head->user);
+  g_free (head->holder);
+  g_free (head->item);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Head, head_clear)
+
+static gboolean
+read_head (StoreConnection *c, gint64 item_id, Head *head, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_HEAD, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  if (!store_sql_step_row (c, stmt, &found, error, "find the head of the waitlist"))
+    return FALSE;
+  if (!found)
+    return store_sql_storage_error (c, error, "find the waitlist's item");
+  head->entry = (guint64) sqlite3_column_int64 (stmt, 0);
+  head->user = column_text (stmt, 1);
+  head->quantity = (guint32) sqlite3_column_int64 (stmt, 2);
+  head->caller = (uid_t) sqlite3_column_int64 (stmt, 3);
+  head->holder = column_text (stmt, 4);
+  head->remaining = (guint32) sqlite3_column_int64 (stmt, 5);
+  head->limit = (guint32) sqlite3_column_int64 (stmt, 6);
+  head->offer_seconds = (guint32) sqlite3_column_int64 (stmt, 7);
+  head->retired = sqlite3_column_int64 (stmt, 8) != 0;
+  head->item = column_text (stmt, 9);
+  return TRUE;
+}
+
+/* Gives the head its hold and records the offer. */
+static gboolean
+offer (StoreConnection *c, gint64 item_id, const Head *head, guint32 *remaining, GError **error)
+{
+  g_autoptr(WaitlistStmt) mark = waitlist_stmt (c, WL_OFFER, error);
+  const ReservedHoldRequest request = {
+    .item = head->item,
+    .user = head->user,
+    .quantity = head->quantity,
+    .caller = head->caller,
+    .ttl = head->offer_seconds,
+    .holder = head->holder,
+  };
+  ReservedHoldReceipt receipt = { 0 };
+  ReservedOffer made = { 0 };
+
+  if (mark == NULL || !store_holds_insert (c, item_id, &request, TRUE, &receipt, error))
+    return FALSE;
+  sqlite3_bind_int64 (mark, 1, (gint64) head->entry);
+  sqlite3_bind_int64 (mark, 2, (gint64) receipt.hold);
+  if (!store_sql_step_done (c, mark, error, "record the offer"))
+    return FALSE;
+  *remaining = receipt.remaining;
+  made.entry = head->entry;
+  made.hold = receipt.hold;
+  made.item = g_strdup (head->item);
+  made.expires = receipt.expires;
+  made.remaining = receipt.remaining;
+  made.holder = g_strdup (head->holder);
+  if (c->offered != NULL)
+    g_array_append_val (c->offered, made);
+  else
+    reserved_offer_clear (&made);
+  return TRUE;
+}
+
+gboolean
+store_waitlist_promote (StoreConnection *c, gint64 item_id, guint32 *remaining, GError **error)
+{
+  guint32 left = 0;
+
+  for (;;)
+    {
+      g_auto(Head) head = { 0 };
+      gint64 units = 0;
+
+      if (!read_head (c, item_id, &head, error))
+        return FALSE;
+      left = head.remaining;
+      /* A retired item is sold no more, to its waiters neither. */
+      if (head.entry == 0 || head.retired)
+        break;
+      /* The limit may have been lowered, or the customer bought
+       * elsewhere, since the entry joined: the entry's own units are
+       * counted already, and the offer keeps them counted. */
+      if (head.limit > 0)
+        {
+          if (!store_holds_units_of_customer (c, item_id, head.user, &units, error))
+            return FALSE;
+          if (units > head.limit)
+            {
+              if (!end_entry (c, head.entry, RESERVED_ENTRY_OVER_LIMIT, error))
+                return FALSE;
+              continue;
+            }
+        }
+      /* All or nothing, and never past the head for a smaller entry. */
+      if (head.remaining < head.quantity)
+        break;
+      if (!offer (c, item_id, &head, &left, error))
+        return FALSE;
+    }
+  if (remaining != NULL)
+    *remaining = left;
+  return TRUE;
+}
+
+gboolean
+store_waitlist_hold_ended (StoreConnection *c, guint64 hold, gboolean confirmed, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_END_OF_HOLD, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, (gint64) hold);
+  sqlite3_bind_text (stmt, 2, confirmed ? RESERVED_ENTRY_SERVED : RESERVED_ENTRY_LAPSED, -1,
+                     SQLITE_STATIC);
+  return store_sql_step_done (c, stmt, error, "end the offer's entry");
+}
+
+/* Runs @stmt (bound already), an UPDATE returning the item of each entry
+ * it ended, then promotes each of those items once. */
+static gboolean
+end_and_promote (StoreConnection *c, sqlite3_stmt *stmt, GError **error)
+{
+  g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (gint64));
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 item_id = sqlite3_column_int64 (stmt, 0);
+      gboolean seen = FALSE;
+
+      for (guint i = 0; i < items->len && !seen; i++)
+        seen = g_array_index (items, gint64, i) == item_id;
+      if (!seen)
+        g_array_append_val (items, item_id);
+    }
+  if (rc != SQLITE_DONE)
+    return store_sql_storage_error (c, error, "end the waitlist entries");
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < items->len; i++)
+    if (!store_waitlist_promote (c, g_array_index (items, gint64, i), NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+store_waitlist_end_overdue (StoreConnection *c, gint64 item_id, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_OVERDUE, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, reserved_clock_now ());
+  sqlite3_bind_int64 (stmt, 2, item_id);
+  return end_and_promote (c, stmt, error);
+}
+
+gboolean
+store_waitlist_end_of_holder (StoreConnection *c, const char *holder, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_OF_HOLDER, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, holder, -1, SQLITE_STATIC);
+  return end_and_promote (c, stmt, error);
+}
+
+gboolean
+store_waitlist_sold_out (StoreConnection *c,
+                         gint64 item_id,
+                         const char *item,
+                         guint32 quantity,
+                         GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_SOLD_OUT, error);
+  gboolean found = FALSE;
+  gint64 left, owed;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  if (!store_sql_step_row (c, stmt, &found, error, "count what is left"))
+    return FALSE;
+  left = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  owed = found ? sqlite3_column_int64 (stmt, 1) : 0;
+  if (owed == 0)
+    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
+                 "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", item, left, quantity);
+  else
+    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
+                 "%s is sold out: %" G_GINT64_FORMAT " left, owed to the %" G_GINT64_FORMAT
+                 " units waiting on its waitlist first; %u asked for",
+                 item, left, owed, quantity);
+  return FALSE;
+}
+
+gboolean
+store_waitlist_set_offer_seconds (StoreConnection *c,
+                                  const char *item,
+                                  guint32 offer_seconds,
+                                  GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_SET_OFFER_SECONDS, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, item, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, offer_seconds);
+  return store_sql_step_done (c, stmt, error, "set how long an offer lasts");
+}
+
+/* --- JoinWaitlist, LeaveWaitlist ------------------------------------------------ */
+
+static void
+read_entry (sqlite3_stmt *stmt, ReservedEntry *out)
+{
+  out->id = (guint64) sqlite3_column_int64 (stmt, 0);
+  out->item = column_text (stmt, 1);
+  out->user = column_text (stmt, 2);
+  out->quantity = (guint32) sqlite3_column_int64 (stmt, 3);
+  out->created = sqlite3_column_int64 (stmt, 4);
+  out->deadline = sqlite3_column_int64 (stmt, 5);
+  out->caller = (uid_t) sqlite3_column_int64 (stmt, 6);
+  out->hold = (guint64) sqlite3_column_int64 (stmt, 7);
+  out->ended = column_text (stmt, 8);
+  out->position = (guint32) sqlite3_column_int64 (stmt, 9);
+}
+
+static gboolean
+no_such_entry (GError **error, guint64 entry)
+{
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ENTRY,
+               "there is no waitlist entry %" G_GUINT64_FORMAT, entry);
+  return FALSE;
+}
+
+/* @item_id (nullable) is set to the entry's item. */
+static gboolean
+get_entry (StoreConnection *c, guint64 entry, ReservedEntry *out, gint64 *item_id, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_GET, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (entry > G_MAXINT64)
+    return no_such_entry (error, entry);
+  sqlite3_bind_int64 (stmt, 1, (gint64) entry);
+  if (!store_sql_step_row (c, stmt, &found, error, "look up the waitlist entry"))
+    return FALSE;
+  if (!found)
+    return no_such_entry (error, entry);
+  read_entry (stmt, out);
+  if (item_id != NULL)
+    *item_id = sqlite3_column_int64 (stmt, 10);
+  return TRUE;
+}
+
+gboolean
+store_waitlist_get (StoreConnection *c, guint64 entry, ReservedEntry *out, GError **error)
+{
+  return get_entry (c, entry, out, NULL, error);
+}
+
+/* The receipt of @entry as it stands now. */
+static gboolean
+answer_join (StoreConnection *c, guint64 entry, ReservedJoinReceipt *receipt, GError **error)
+{
+  g_auto(ReservedEntry) now = { 0 };
+  g_auto(ReservedHold) offer_hold = { 0 };
+  ReservedItem item = { 0 };
+
+  if (!get_entry (c, entry, &now, NULL, error) || !store_sql_get_item (c, now.item, &item, error))
+    return FALSE;
+  receipt->entry = entry;
+  receipt->position = now.position;
+  receipt->hold = now.hold;
+  receipt->remaining = item.remaining;
+  reserved_item_clear (&item);
+  if (now.hold != 0)
+    {
+      if (!store_holds_get (c, now.hold, &offer_hold, error))
+        return FALSE;
+      receipt->expires = offer_hold.expires;
+    }
+  return TRUE;
+}
+
+/* A repeated request_id: the same request is answered with its entry as
+ * it stands now; a different one is refused. */
+static gboolean
+find_join_request (StoreConnection *c,
+                   const ReservedJoinRequest *request,
+                   ReservedJoinReceipt *receipt,
+                   gboolean *found,
+                   GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_FIND_REQUEST, error);
+  guint64 entry;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, request->caller);
+  sqlite3_bind_text (stmt, 2, request->request_id, -1, SQLITE_STATIC);
+  if (!store_sql_step_row (c, stmt, found, error, "look up the request_id"))
+    return FALSE;
+  if (!*found)
+    return TRUE;
+  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), request->item) != 0 ||
+      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), request->user) != 0 ||
+      (guint32) sqlite3_column_int64 (stmt, 3) != request->quantity)
+    {
+      g_autofree char *id = reserve_describe_text (request->request_id);
+      g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "request_id %s was already used for waitlist entry %" G_GINT64_FORMAT
+                   " (%" G_GINT64_FORMAT
+                   " × %s for %s); a retry must repeat the same item, user and quantity",
+                   id, (gint64) sqlite3_column_int64 (stmt, 0),
+                   (gint64) sqlite3_column_int64 (stmt, 3),
+                   (const char *) sqlite3_column_text (stmt, 1), user);
+      return FALSE;
+    }
+  entry = (guint64) sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (!answer_join (c, entry, receipt, error))
+    return FALSE;
+  receipt->replayed = TRUE;
+  return TRUE;
+}
+
+static gboolean
+check_one_entry (StoreConnection *c,
+                 const ReservedJoinRequest *request,
+                 gint64 item_id,
+                 GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_LIVE_OF_CUSTOMER, error);
+  gboolean found = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, request->caller);
+  sqlite3_bind_text (stmt, 2, request->user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, item_id);
+  if (!store_sql_step_row (c, stmt, &found, error, "look for the customer's entry"))
+    return FALSE;
+  if (found)
+    {
+      g_autofree char *user = reserve_describe_text (request->user);
+
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
+                   "%s already has entry %" G_GINT64_FORMAT
+                   " on the waitlist of %s: one entry per customer; leave it first to "
+                   "join again",
+                   user, (gint64) sqlite3_column_int64 (stmt, 0), request->item);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+store_waitlist_join (StoreConnection *c,
+                     const ReservedJoinRequest *request,
+                     ReservedJoinReceipt *receipt,
+                     GError **error)
+{
+  g_autoptr(WaitlistStmt) item = waitlist_stmt (c, WL_FIND_ITEM, error);
+  g_autoptr(WaitlistStmt) insert = waitlist_stmt (c, WL_INSERT, error);
+  gboolean found = FALSE;
+  gint64 item_id, capacity, units;
+  guint32 limit;
+  guint64 entry;
+
+  if (item == NULL || insert == NULL)
+    return FALSE;
+  if (request->request_id != NULL)
+    {
+      if (!find_join_request (c, request, receipt, &found, error))
+        return FALSE;
+      if (found)
+        return TRUE;
+    }
+
+  sqlite3_bind_text (item, 1, request->item, -1, SQLITE_STATIC);
+  if (!store_sql_step_row (c, item, &found, error, "look up the item"))
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
+                   request->item);
+      return FALSE;
+    }
+  if (sqlite3_column_int64 (item, 3) != 0)
+    return store_sql_retired_item (error, request->item);
+  item_id = sqlite3_column_int64 (item, 0);
+  capacity = sqlite3_column_int64 (item, 1);
+  limit = (guint32) sqlite3_column_int64 (item, 2);
+  sqlite3_reset (item);
+  /* An entry no restock short of a larger capacity could ever serve would
+   * block the queue behind it for good. */
+  if (request->quantity > capacity)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "quantity %u is more than the capacity of %s (%" G_GINT64_FORMAT
+                   "): such an entry could never be served",
+                   request->quantity, request->item, capacity);
+      return FALSE;
+    }
+
+  /* Those before it first: what overdue holds give back goes to them. */
+  if (!store_holds_end_overdue (c, item_id, error) || !check_one_entry (c, request, item_id, error))
+    return FALSE;
+  if (limit > 0)
+    {
+      if (!store_holds_units_of_customer (c, item_id, request->user, &units, error))
+        return FALSE;
+      if (units + request->quantity > limit)
+        {
+          g_autofree char *user = reserve_describe_text (request->user);
+
+          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
+                       "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
+                       " (orders, holds and waiting entries) and asked for %u more",
+                       user, limit, request->item, user, units, request->quantity);
+          return FALSE;
+        }
+    }
+
+  sqlite3_bind_int64 (insert, 1, item_id);
+  sqlite3_bind_text (insert, 2, request->user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 3, request->quantity);
+  sqlite3_bind_int64 (insert, 4, request->caller);
+  if (request->request_id != NULL)
+    sqlite3_bind_text (insert, 5, request->request_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 6, reserved_clock_now ());
+  sqlite3_bind_int64 (insert, 7, request->deadline);
+  if (request->holder != NULL)
+    sqlite3_bind_text (insert, 8, request->holder, -1, SQLITE_STATIC);
+  if (!store_sql_step_done (c, insert, error, "record the waitlist entry"))
+    return FALSE;
+  entry = (guint64) sqlite3_last_insert_rowid (c->db);
+  /* Served at once when its units are free and nobody waits before it:
+   * the promotion every other entry gets. */
+  if (!store_waitlist_promote (c, item_id, NULL, error) || !answer_join (c, entry, receipt, error))
+    return FALSE;
+  receipt->replayed = FALSE;
+  return TRUE;
+}
+
+gboolean
+store_waitlist_leave (StoreConnection *c, guint64 entry, GError **error)
+{
+  g_auto(ReservedEntry) e = { 0 };
+  g_autoptr(GError) late = NULL;
+  gint64 item_id = 0;
+  guint32 remaining = 0;
+
+  if (!get_entry (c, entry, &e, &item_id, error))
+    return FALSE;
+  if (e.ended != NULL)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ALREADY_CANCELLED,
+                   "waitlist entry %" G_GUINT64_FORMAT " has already ended (%s)", entry, e.ended);
+      return FALSE;
+    }
+  if (!end_entry (c, entry, RESERVED_ENTRY_LEFT, error))
+    return FALSE;
+  /* An offered entry gives its hold back, which passes the units on; a
+   * waiting one may have been what held the queue up. */
+  if (e.hold != 0)
+    return store_holds_release (c, e.hold, &remaining, &late, error);
+  return store_waitlist_promote (c, item_id, NULL, error);
+}
+
+GArray *
+store_waitlist_list (StoreConnection *c, const char *item, const uid_t *only_caller, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_LIST, error);
+  g_autoptr(GArray) entries = g_array_new (FALSE, TRUE, sizeof (ReservedEntry));
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  g_array_set_clear_func (entries, (GDestroyNotify) reserved_entry_clear);
+  if (item != NULL)
+    sqlite3_bind_text (stmt, 1, item, -1, SQLITE_STATIC);
+  if (only_caller != NULL)
+    sqlite3_bind_int64 (stmt, 2, *only_caller);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedEntry entry = { 0 };
+      read_entry (stmt, &entry);
+      g_array_append_val (entries, entry);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_sql_storage_error (c, error, "list the waitlist");
+      return NULL;
+    }
+  return g_steal_pointer (&entries);
+}
+
+GPtrArray *
+store_waitlist_waiting_holders (StoreConnection *c, GError **error)
+{
+  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_WAITING_HOLDERS, error);
+  g_autoptr(GPtrArray) holders = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (holders, column_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    {
+      store_sql_storage_error (c, error, "list the waiters");
+      return NULL;
+    }
+  return g_steal_pointer (&holders);
+}
