@@ -39,6 +39,7 @@ typedef struct {
   guint32 held;      /* units in live holds */
   guint32 available; /* remaining plus the units of overdue holds */
   gboolean retired;
+  guint32 waiting; /* units of entries waiting on its waitlist */
 } ReservedTestItem;
 
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */
@@ -105,6 +106,19 @@ GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
                                          guint buyer,
                                          guint n_acked,
                                          GHashTable *owners);
+
+/* JoinWaitlist; asserts success. @options: floating or NULL (empty).
+ * @position and @hold nullable. */
+guint64 reserved_test_join_waitlist (ReservedTestClient *client,
+                                     const char *item,
+                                     const char *user,
+                                     guint32 quantity,
+                                     GVariant *options,
+                                     guint32 *position,
+                                     guint64 *hold);
+/* ListWaitlist(@item): (entry, item, user, quantity, position, created,
+ * deadline, hold) of the live entries. (transfer full) */
+GVariant *reserved_test_list_waitlist (ReservedTestClient *client, const char *item);
 
 /* What a client can see of the whole state: ListItems, and ListOrders("")
  * for an admin. (transfer full) */

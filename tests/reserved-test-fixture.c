@@ -50,6 +50,48 @@ reserved_test_fixture_set_up (ReservedTestFixture *f, gconstpointer config)
   reserved_test_fixture_connect (f);
 }
 
+static char *
+clock_file (ReservedTestFixture *f)
+{
+  return g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "clock", NULL);
+}
+
+void
+reserved_test_fixture_set_clocks (ReservedTestFixture *f, gint64 seconds, gint64 wall_seconds)
+{
+  g_autofree char *path = clock_file (f);
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+                                           seconds * G_USEC_PER_SEC, wall_seconds * G_USEC_PER_SEC);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+void
+reserved_test_fixture_set_clock (ReservedTestFixture *f, gint64 seconds)
+{
+  reserved_test_fixture_set_clocks (f, seconds, 0);
+}
+
+void
+reserved_test_fixture_set_up_with_clock (ReservedTestFixture *f, gconstpointer config)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *run = NULL;
+
+  f->daemon = reserved_test_daemon_new ();
+  if (config != NULL)
+    reserved_test_daemon_write_config (f->daemon, config);
+  path = clock_file (f);
+  reserved_test_fixture_set_clock (f, 0);
+  reserved_test_daemon_set_env (f->daemon, "RESERVED_TEST_CLOCK_FILE", path);
+  run = g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "run", NULL);
+  reserved_test_daemon_set_env (f->daemon, "RUNTIME_DIRECTORY", run);
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+}
+
 void
 reserved_test_fixture_tear_down (ReservedTestFixture *f, gconstpointer data)
 {

@@ -46,6 +46,18 @@ void reserved_test_fixture_set_up (ReservedTestFixture *f, gconstpointer config)
  * folder. */
 void reserved_test_fixture_tear_down (ReservedTestFixture *f, gconstpointer data);
 
+/* As reserved_test_fixture_set_up(), with the daemon's clock in the
+ * test's hands (its test hook, RESERVED_TEST_CLOCK_FILE, a file in the
+ * test's folder: tests move time instead of sleeping) and its runtime
+ * folder (HoldFd's FIFOs) in the test's folder. */
+void reserved_test_fixture_set_up_with_clock (ReservedTestFixture *f, gconstpointer config);
+/* Moves the daemon's time @seconds ahead of real time, and the wall clock
+ * alone @wall_seconds more (the hook's second number: as if the system
+ * clock were set, which the daemon reads at start only). */
+void reserved_test_fixture_set_clocks (ReservedTestFixture *f, gint64 seconds, gint64 wall_seconds);
+/* Moves the daemon's time @seconds ahead of real time. */
+void reserved_test_fixture_set_clock (ReservedTestFixture *f, gint64 seconds);
+
 /* Connects to the daemon's bus (for a fixture whose daemon the test
  * started itself), and closes that connection again. */
 void reserved_test_fixture_connect (ReservedTestFixture *f);

@@ -706,54 +706,6 @@ test_kill (Fixture *f, gconstpointer data)
 
 /* --- time ------------------------------------------------------------------------ */
 
-static char *
-clock_file (Fixture *f)
-{
-  return g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "clock", NULL);
-}
-
-/* Moves the daemon's time @seconds ahead of real time, and the wall
- * clock alone @wall_seconds more (the hook's second number: as if the
- * system clock were set, which the daemon reads at start only). */
-static void
-set_clocks (Fixture *f, gint64 seconds, gint64 wall_seconds)
-{
-  g_autofree char *path = clock_file (f);
-  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
-                                           seconds * SECOND, wall_seconds * SECOND);
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
-}
-
-/* Moves the daemon's time @seconds ahead of real time. */
-static void
-set_clock (Fixture *f, gint64 seconds)
-{
-  set_clocks (f, seconds, 0);
-}
-
-/* A daemon with its clock in the test's hands and its runtime folder
- * (HoldFd's FIFOs) in the test's folder. */
-static void
-set_up_with_clock (Fixture *f, gconstpointer config)
-{
-  g_autofree char *path = NULL;
-  g_autofree char *run = NULL;
-
-  f->daemon = reserved_test_daemon_new ();
-  if (config != NULL)
-    reserved_test_daemon_write_config (f->daemon, config);
-  path = clock_file (f);
-  set_clock (f, 0);
-  reserved_test_daemon_set_env (f->daemon, "RESERVED_TEST_CLOCK_FILE", path);
-  run = g_build_filename (reserved_test_daemon_get_tmpdir (f->daemon), "run", NULL);
-  reserved_test_daemon_set_env (f->daemon, "RUNTIME_DIRECTORY", run);
-  reserved_test_daemon_start (f->daemon);
-  reserved_test_fixture_connect (f);
-}
-
 /* Never early, ended by the timer once due; Extend is capped at creation
  * plus MaxHoldSeconds; Confirm after expiry is HoldEnded. */
 static void
@@ -772,7 +724,7 @@ test_expiry (Fixture *f, gconstpointer data)
   g_variant_get_child (holds, 0, "(tssuxx)", NULL, NULL, NULL, NULL, &created, NULL);
 
   /* Half way: still held, whatever the timer does. */
-  set_clock (f, 1800);
+  reserved_test_fixture_set_clock (f, 1800);
   reserve_reserve1_call_extend_sync (f->proxy, id, 7200, G_DBUS_CALL_FLAGS_NONE, -1, &extended,
                                      NULL, &error);
   g_assert_no_error (error);
@@ -781,7 +733,7 @@ test_expiry (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").available, ==, 95);
 
   /* Past the capped expiry: the timer ends both. */
-  set_clock (f, 7201);
+  reserved_test_fixture_set_clock (f, 7201);
   endings_wait (&endings, id, "expired");
   endings_wait (&endings, other, "expired");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
@@ -805,12 +757,12 @@ test_clock_set_back (Fixture *f, gconstpointer data)
   endings_watch (&endings, listener);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
-  set_clock (f, -86400);
+  reserved_test_fixture_set_clock (f, -86400);
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
   /* 61 seconds of the daemon's time later it has expired, although the
    * clock reads a day before its first expiry. */
-  set_clock (f, -86400 + 61);
+  reserved_test_fixture_set_clock (f, -86400 + 61);
   endings_wait (&endings, id, "expired");
   endings_clear (&endings);
 }
@@ -845,24 +797,24 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
   second = hold (f->proxy, "ticket", "max", 1, hold_options (1200, FALSE, NULL), NULL, NULL);
 
   /* Each change of the file also resets the daemon's expiry timer. */
-  set_clocks (f, 0, 86400);
+  reserved_test_fixture_set_clocks (f, 0, 86400);
   probe_held (f, "ticket", 2);
-  set_clocks (f, 0, -86400);
+  reserved_test_fixture_set_clocks (f, 0, -86400);
   probe_held (f, "ticket", 2);
   /* A minute before the first's expiry, the wall clock a day either way. */
-  set_clocks (f, 540, 86400);
+  reserved_test_fixture_set_clocks (f, 540, 86400);
   probe_held (f, "ticket", 2);
-  set_clocks (f, 540, -86400);
+  reserved_test_fixture_set_clocks (f, 540, -86400);
   probe_held (f, "ticket", 2);
 
   /* Its time is up with the wall clock a day back: the timer ends it. */
-  set_clocks (f, 600, -86400);
+  reserved_test_fixture_set_clocks (f, 600, -86400);
   endings_wait (&endings, first, "expired");
   probe_held (f, "ticket", 1);
-  set_clocks (f, 1140, 86400);
+  reserved_test_fixture_set_clocks (f, 1140, 86400);
   probe_held (f, "ticket", 1);
   g_assert_false (g_hash_table_contains (endings.reasons, &second));
-  set_clocks (f, 1200, 86400);
+  reserved_test_fixture_set_clocks (f, 1200, 86400);
   endings_wait (&endings, second, "expired");
   probe_held (f, "ticket", 0);
 
@@ -871,7 +823,7 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
   probe_held (f, "ticket", 1);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
-  set_clocks (f, 1200, 86400);
+  reserved_test_fixture_set_clocks (f, 1200, 86400);
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
   endings_wait (&endings, third, "expired");
@@ -891,7 +843,7 @@ test_confirm_racing_expiry (Fixture *f, gconstpointer data)
 
   endings_watch (&endings, f->connection);
   id = hold (f->proxy, "ticket", "lee", 1, hold_options (60, FALSE, NULL), NULL, NULL);
-  set_clock (f, 60);
+  reserved_test_fixture_set_clock (f, 60);
   reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
   reserved_test_assert_api_error (error, RESERVE_ERROR_HOLD_ENDED);
@@ -1013,8 +965,9 @@ add_cases (void)
 #define ADD(path, func, config)                                          \
   g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
               reserved_test_fixture_tear_down)
-#define ADD_CLOCK(path, func, config) \
-  g_test_add (path, Fixture, config, set_up_with_clock, func, reserved_test_fixture_tear_down)
+#define ADD_CLOCK(path, func, config)                                               \
+  g_test_add (path, Fixture, config, reserved_test_fixture_set_up_with_clock, func, \
+              reserved_test_fixture_tear_down)
 
   ADD ("/holds/confirm", test_confirm, NULL);
   ADD ("/holds/release", test_release, NULL);

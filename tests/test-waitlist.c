@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The waitlist against the real reserved on a private bus: JoinWaitlist,
+ * LeaveWaitlist, ListWaitlist and WaitlistOffered as docs/api.md states
+ * them. Units that come back are offered in the reply of the call that
+ * freed them, strictly in order of arrival, all of an entry or nothing;
+ * nobody else buys units owed to a waiting entry; offers lapse and pass
+ * on, deadlines end entries, on a clock the test moves (never a sleep).
+ * Every refused call changed nothing, and each case ends with the law. */
+#include <string.h>
+
+#include "reserved-test-client.h"
+#include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
+#include "reserved-test-main.h"
+
+typedef ReservedTestFixture Fixture;
+
+/* --- calls ------------------------------------------------------------------ */
+
+static GVariant *
+join_options (gint64 deadline, gboolean bound, const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (deadline != 0)
+    g_variant_builder_add (&builder, "{sv}", "deadline", g_variant_new_int64 (deadline));
+  if (bound)
+    g_variant_builder_add (&builder, "{sv}", "release_on_disconnect", g_variant_new_boolean (TRUE));
+  if (request_id != NULL)
+    g_variant_builder_add (&builder, "{sv}", "request_id", g_variant_new_string (request_id));
+  return g_variant_builder_end (&builder);
+}
+
+/* Joins and asserts the entry waits at @position (0: offered at once). */
+static guint64
+join (Fixture *f, const char *item, const char *user, guint32 quantity, guint32 position)
+{
+  guint32 place = 0;
+  guint64 entry =
+    reserved_test_join_waitlist (&f->client, item, user, quantity, NULL, &place, NULL);
+
+  g_assert_cmpuint (place, ==, position);
+  return entry;
+}
+
+/* Everything an admin sees, the waitlist with it. (transfer full) */
+static GVariant *
+snapshot (Fixture *f)
+{
+  g_autoptr(GVariant) state = reserved_test_snapshot (&f->client);
+  g_autoptr(GVariant) entries = reserved_test_list_waitlist (&f->client, "");
+
+  return g_variant_ref_sink (
+    g_variant_new ("(@v@a(tssuuxxt))", g_variant_new_variant (state), entries));
+}
+
+static void
+assert_unchanged (Fixture *f, GVariant *before)
+{
+  g_autoptr(GVariant) after = snapshot (f);
+
+  if (!g_variant_equal (before, after))
+    g_error ("a refused call changed the state:\nbefore %s\nafter  %s",
+             g_variant_print (before, TRUE), g_variant_print (after, TRUE));
+}
+
+/* Asserts @code with @in_message in its message, and no change. */
+static void
+join_refused (Fixture *f,
+              const char *item,
+              const char *user,
+              guint32 quantity,
+              GVariant *options,
+              ReserveError code,
+              const char *in_message)
+{
+  g_autoptr(GVariant) before = snapshot (f);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_join_waitlist_sync (f->proxy, item, user, quantity,
+                                            options != NULL ? options
+                                                            : reserved_test_options (NULL),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, NULL,
+                                            &error);
+  reserved_test_assert_api_error (error, code);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, in_message);
+  assert_unchanged (f, before);
+}
+
+static void
+leave (Fixture *f, guint64 entry)
+{
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_leave_waitlist_sync (f->proxy, entry, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                             &error);
+  g_assert_no_error (error);
+}
+
+static void
+leave_refused (Fixture *f, guint64 entry, ReserveError code)
+{
+  g_autoptr(GVariant) before = snapshot (f);
+  g_autoptr(GError) error = NULL;
+
+  reserve_reserve1_call_leave_waitlist_sync (f->proxy, entry, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                             &error);
+  reserved_test_assert_api_error (error, code);
+  assert_unchanged (f, before);
+}
+
+static guint64
+confirm (Fixture *f, guint64 hold)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 order = 0;
+
+  reserve_reserve1_call_confirm_sync (f->proxy, hold, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return order;
+}
+
+static guint32
+release (Fixture *f, guint64 hold)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 remaining = 0;
+
+  reserve_reserve1_call_release_sync (f->proxy, hold, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  return remaining;
+}
+
+static void
+create_item (Fixture *f, const char *item, guint32 capacity, guint32 limit, guint32 offer_seconds)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GError) error = NULL;
+
+  if (limit > 0)
+    g_variant_builder_add (&builder, "{sv}", "per_user_limit", g_variant_new_uint32 (limit));
+  if (offer_seconds > 0)
+    g_variant_builder_add (&builder, "{sv}", "offer_seconds", g_variant_new_uint32 (offer_seconds));
+  reserve_reserve1_call_create_item_sync (f->proxy, item, capacity,
+                                          g_variant_builder_end (&builder), G_DBUS_CALL_FLAGS_NONE,
+                                          -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* The position ListWaitlist gives @entry; 0 when offered; asserts it is
+ * listed. @hold (nullable): its offer. */
+static guint32
+position_of (Fixture *f, guint64 entry, guint64 *hold)
+{
+  g_autoptr(GVariant) entries = reserved_test_list_waitlist (&f->client, "");
+
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      guint64 id = 0, offer = 0;
+      guint32 position = 0;
+
+      g_variant_get_child (entries, i, "(t&s&suuxxt)", &id, NULL, NULL, NULL, &position, NULL, NULL,
+                           &offer);
+      if (id != entry)
+        continue;
+      if (hold != NULL)
+        *hold = offer;
+      return position;
+    }
+  g_error ("entry %" G_GUINT64_FORMAT " is not listed", entry);
+}
+
+static gboolean
+is_listed (Fixture *f, guint64 entry)
+{
+  g_autoptr(GVariant) entries = reserved_test_list_waitlist (&f->client, "");
+
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      guint64 id = 0;
+
+      g_variant_get_child (entries, i, "(t&s&suuxxt)", &id, NULL, NULL, NULL, NULL, NULL, NULL,
+                           NULL);
+      if (id == entry)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Sells all of @item's @capacity to "owner" in orders of @sizes (0 ends). */
+static void
+sell_out (Fixture *f, const char *item, const guint32 *sizes, guint64 *orders)
+{
+  for (guint i = 0; sizes[i] != 0; i++)
+    orders[i] = reserved_test_buy (&f->client, item, "owner", sizes[i], NULL, NULL);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, item).remaining, ==, 0);
+}
+
+/* --- WaitlistOffered ---------------------------------------------------------- */
+
+typedef struct {
+  GHashTable *holds; /* entry -> hold of its offer */
+  guint id;
+  GDBusConnection *connection;
+} Offers;
+
+static void
+on_offered (GDBusConnection *connection,
+            const char *sender,
+            const char *path,
+            const char *interface,
+            const char *signal,
+            GVariant *parameters,
+            gpointer user_data)
+{
+  Offers *offers = user_data;
+  guint64 entry = 0, hold = 0;
+  gint64 expires = 0;
+
+  g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, &expires);
+  /* Once per entry, and an offer always has a time. */
+  g_assert_false (g_hash_table_contains (offers->holds, &entry));
+  g_assert_cmpint (expires, >, 0);
+  g_hash_table_insert (offers->holds, g_memdup2 (&entry, sizeof entry),
+                       g_memdup2 (&hold, sizeof hold));
+}
+
+static void
+offers_watch (Offers *offers, GDBusConnection *connection)
+{
+  offers->holds = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  offers->connection = g_object_ref (connection);
+  offers->id =
+    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "WaitlistOffered",
+                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_offered, offers, NULL);
+}
+
+static void
+offers_clear (Offers *offers)
+{
+  g_dbus_connection_signal_unsubscribe (offers->connection, offers->id);
+  g_clear_object (&offers->connection);
+  g_clear_pointer (&offers->holds, g_hash_table_unref);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits (bounded) for the offer to @entry; returns its hold, which must
+ * be the one ListWaitlist shows. */
+static guint64
+offers_wait (Fixture *f, Offers *offers, guint64 entry)
+{
+  gboolean timed_out = FALSE;
+  guint timeout =
+    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  guint64 hold, listed = 0;
+
+  while (!g_hash_table_contains (offers->holds, &entry) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("entry %" G_GUINT64_FORMAT " got no offer within %u seconds", entry,
+             reserved_test_timeout_seconds ());
+  g_source_remove (timeout);
+  hold = *(guint64 *) g_hash_table_lookup (offers->holds, &entry);
+  g_assert_cmpuint (position_of (f, entry, &listed), ==, 0);
+  g_assert_cmpuint (listed, ==, hold);
+  return hold;
+}
+
+/* --- cases --------------------------------------------------------------------- */
+
+/* Free units and nobody waiting: the entry is served at once, with an
+ * ordinary hold that Confirm makes an order. */
+static void
+test_served_at_once (Fixture *f, gconstpointer data)
+{
+  guint32 position = 99;
+  guint64 hold = 0, entry, order;
+  ReservedTestItem item;
+
+  entry = reserved_test_join_waitlist (&f->client, "ticket", "alice", 3, NULL, &position, &hold);
+  g_assert_cmpuint (position, ==, 0);
+  g_assert_cmpuint (hold, >, 0);
+  item = reserved_test_get_item (&f->client, "ticket");
+  g_assert_cmpuint (item.remaining, ==, 97);
+  g_assert_cmpuint (item.held, ==, 3);
+  g_assert_cmpuint (item.waiting, ==, 0);
+  g_assert_cmpuint (position_of (f, entry, NULL), ==, 0);
+  order = confirm (f, hold);
+  g_assert_cmpuint (order, >, 0);
+  /* Served: the entry is over. */
+  g_assert_false (is_listed (f, entry));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 3);
+}
+
+/* A large first entry blocks the queue: smaller ones behind it wait, and
+ * nobody else may buy or hold the units it is owed. Each Cancel, Restock
+ * and Release reply reports what is left after the offers it made. */
+static void
+test_mixed_quantities (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 3, 3, 4, 0 };
+  guint64 orders[3];
+  Offers offers = { 0 };
+  guint64 bob, carol, dave, bob_hold, carol_hold, dave_hold;
+  ReservedTestItem item;
+  g_autoptr(GError) error = NULL;
+
+  offers_watch (&offers, f->connection);
+  create_item (f, "seat", 10, 0, 0);
+  sell_out (f, "seat", sizes, orders);
+  bob = join (f, "seat", "bob", 5, 1);
+  carol = join (f, "seat", "carol", 1, 2);
+  dave = join (f, "seat", "dave", 2, 3);
+  item = reserved_test_get_item (&f->client, "seat");
+  g_assert_cmpuint (item.waiting, ==, 8);
+
+  /* 3 units back: not enough for bob, and carol may not pass him. */
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 3);
+  g_assert_cmpuint (position_of (f, bob, NULL), ==, 1);
+  g_assert_cmpuint (position_of (f, carol, NULL), ==, 2);
+  item = reserved_test_get_item (&f->client, "seat");
+  g_assert_cmpuint (item.remaining, ==, 3);
+  g_assert_cmpuint (item.available, ==, 0);
+  /* Owed: neither a Buy nor a Hold by someone else takes them. */
+  reserved_test_buy_refused (&f->client, "seat", "eve", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+  reserve_reserve1_call_hold_sync (f->proxy, "seat", "eve", 1,
+                                   g_variant_new_parsed ("{'ttl': <uint32 60>}"),
+                                   G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, NULL, &error);
+  reserved_test_assert_api_error (error, RESERVE_ERROR_SOLD_OUT);
+  g_assert_nonnull (strstr (error->message, "waitlist"));
+
+  /* 4 more: bob (5) then carol (1) are offered in the Cancel itself,
+   * dave (2) waits for the last unit's company. */
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[2]), ==, 1);
+  bob_hold = offers_wait (f, &offers, bob);
+  carol_hold = offers_wait (f, &offers, carol);
+  g_assert_cmpuint (position_of (f, dave, NULL), ==, 1);
+  item = reserved_test_get_item (&f->client, "seat");
+  g_assert_cmpuint (item.held, ==, 6);
+  g_assert_cmpuint (item.waiting, ==, 2);
+  reserved_test_assert_law (&f->client);
+
+  /* A restock of 1 makes dave's 2. */
+  g_assert_cmpuint (reserved_test_restock (&f->client, "seat", 1), ==, 0);
+  dave_hold = offers_wait (f, &offers, dave);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").waiting, ==, 0);
+
+  /* bob passes: his entry ends and, nobody waiting, the units are for sale. */
+  g_assert_cmpuint (release (f, bob_hold), ==, 5);
+  g_assert_false (is_listed (f, bob));
+  confirm (f, carol_hold);
+  confirm (f, dave_hold);
+  g_assert_false (is_listed (f, carol));
+  g_assert_false (is_listed (f, dave));
+  item = reserved_test_get_item (&f->client, "seat");
+  g_assert_cmpuint (item.sold, ==, 3 + 1 + 2);
+  g_assert_cmpuint (item.remaining, ==, 5);
+  offers_clear (&offers);
+}
+
+/* An offer not confirmed in offer_seconds lapses: its entry ends and the
+ * units go to the next entry, in the transaction that ended it. */
+static void
+test_lapse (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 2, 0 };
+  guint64 orders[1];
+  Offers offers = { 0 };
+  guint64 bob, carol, bob_hold, carol_hold;
+
+  offers_watch (&offers, f->connection);
+  create_item (f, "seat", 2, 0, 60);
+  sell_out (f, "seat", sizes, orders);
+  bob = join (f, "seat", "bob", 2, 1);
+  carol = join (f, "seat", "carol", 2, 2);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 0);
+  bob_hold = offers_wait (f, &offers, bob);
+  g_assert_cmpuint (position_of (f, carol, NULL), ==, 1);
+
+  reserved_test_fixture_set_clock (f, 59);
+  g_assert_true (is_listed (f, bob));
+  reserved_test_fixture_set_clock (f, 61);
+  carol_hold = offers_wait (f, &offers, carol);
+  g_assert_cmpuint (carol_hold, !=, bob_hold);
+  g_assert_false (is_listed (f, bob));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").held, ==, 2);
+  offers_clear (&offers);
+}
+
+/* A deadline ends a waiting entry; if it blocked the queue, the next one
+ * is offered at once. A deadline in the past is refused. */
+static void
+test_deadline (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 4, 1, 0 };
+  guint64 orders[2];
+  Offers offers = { 0 };
+  guint64 bob, carol;
+  gint64 now = g_get_real_time ();
+
+  offers_watch (&offers, f->connection);
+  create_item (f, "seat", 5, 0, 0);
+  sell_out (f, "seat", sizes, orders);
+  join_refused (f, "seat", "bob", 1, join_options (now - G_USEC_PER_SEC, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
+  bob =
+    reserved_test_join_waitlist (&f->client, "seat", "bob", 3,
+                                 join_options (now + 30 * G_USEC_PER_SEC, FALSE, NULL), NULL, NULL);
+  carol = join (f, "seat", "carol", 1, 2);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[1]), ==, 1);
+  g_assert_cmpuint (position_of (f, carol, NULL), ==, 2);
+
+  /* bob gives up at his deadline; carol's unit is there. */
+  reserved_test_fixture_set_clock (f, 31);
+  offers_wait (f, &offers, carol);
+  g_assert_false (is_listed (f, bob));
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").waiting, ==, 0);
+  offers_clear (&offers);
+}
+
+/* Leaving: positions move up, a head that leaves lets the next one have
+ * what is there, an offered entry gives its hold back; leaving twice or
+ * an unknown entry is refused. */
+static void
+test_leave (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 2, 1, 0 };
+  guint64 orders[2];
+  Offers offers = { 0 };
+  guint64 bob, carol, dave, carol_hold;
+
+  offers_watch (&offers, f->connection);
+  create_item (f, "seat", 3, 0, 0);
+  sell_out (f, "seat", sizes, orders);
+  bob = join (f, "seat", "bob", 3, 1);
+  carol = join (f, "seat", "carol", 1, 2);
+  dave = join (f, "seat", "dave", 1, 3);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[1]), ==, 1);
+
+  leave (f, bob);
+  carol_hold = offers_wait (f, &offers, carol);
+  g_assert_cmpuint (position_of (f, dave, NULL), ==, 1);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").remaining, ==, 0);
+
+  /* carol leaves with her offer: dave gets the unit. */
+  leave (f, carol);
+  offers_wait (f, &offers, dave);
+  g_assert_false (is_listed (f, carol));
+  {
+    g_autoptr(GError) error = NULL;
+
+    /* Her hold went with her. */
+    reserve_reserve1_call_release_sync (f->proxy, carol_hold, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                        NULL, &error);
+    reserved_test_assert_api_error (error, RESERVE_ERROR_HOLD_ENDED);
+  }
+  leave_refused (f, bob, RESERVE_ERROR_ALREADY_CANCELLED);
+  leave_refused (f, 999999, RESERVE_ERROR_NO_SUCH_ENTRY);
+  offers_clear (&offers);
+}
+
+/* One entry per customer; the per-user limit counts waiting units when
+ * joining, and is checked again when the entry's turn comes: an entry
+ * past a limit lowered since ends there, and the next one is served. */
+static void
+test_limits (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 4, 0 };
+  guint64 orders[1];
+  Offers offers = { 0 };
+  guint64 bob, carol;
+
+  offers_watch (&offers, f->connection);
+  create_item (f, "seat", 6, 0, 0);
+  reserved_test_buy (&f->client, "seat", "bob", 2, NULL, NULL);
+  sell_out (f, "seat", sizes, orders);
+  reserved_test_set_per_user_limit (&f->client, "seat", 3);
+  join_refused (f, "seat", "bob", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED, "waiting entries");
+  bob = join (f, "seat", "bob", 1, 1);
+  join_refused (f, "seat", "bob", 1, NULL, RESERVE_ERROR_LIMIT_EXCEEDED, "one entry per customer");
+  carol = join (f, "seat", "carol", 1, 2);
+
+  reserved_test_set_per_user_limit (&f->client, "seat", 2);
+  /* 4 units back: bob (2 bought + 1 waiting, limit now 2) is passed
+   * over for good; carol is served. */
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 3);
+  offers_wait (f, &offers, carol);
+  g_assert_false (is_listed (f, bob));
+  g_assert_cmpuint (g_hash_table_size (offers.holds), ==, 1);
+  offers_clear (&offers);
+}
+
+/* Bad input is refused with a clear error and changes nothing. */
+static void
+test_bad_input (Fixture *f, gconstpointer data)
+{
+  join_refused (f, "ticket", "bob", 101, NULL, RESERVE_ERROR_INVALID_ARGUMENT, "capacity");
+  join_refused (f, "ticket", "bob", 0, NULL, RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
+  join_refused (f, "ticket", "bob", 1, g_variant_new_parsed ("{'colour': <'red'>}"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "colour");
+  join_refused (f, "ticket", "bob", 1, g_variant_new_parsed ("{'deadline': <uint32 5>}"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
+  join_refused (f, "ticket", "bob", 1, join_options (1, FALSE, NULL),
+                RESERVE_ERROR_INVALID_ARGUMENT, "not in the future");
+  join_refused (f, "nosuch", "bob", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM, "nosuch");
+  join_refused (f, "ticket", "", 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  reserved_test_create_item_refused (&f->client, "seat", 5,
+                                     g_variant_new_parsed ("{'offer_seconds': <uint32 0>}"),
+                                     RESERVE_ERROR_INVALID_ARGUMENT);
+}
+
+/* A repeated request_id answers with its entry as it stands; the same key
+ * for another request is refused. */
+static void
+test_request_id (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 100, 0 };
+  guint64 orders[1];
+  guint64 first, again;
+  guint32 position = 0;
+
+  sell_out (f, "ticket", sizes, orders);
+  first = reserved_test_join_waitlist (&f->client, "ticket", "bob", 2,
+                                       join_options (0, FALSE, "k1"), &position, NULL);
+  g_assert_cmpuint (position, ==, 1);
+  again = reserved_test_join_waitlist (&f->client, "ticket", "bob", 2,
+                                       join_options (0, FALSE, "k1"), &position, NULL);
+  g_assert_cmpuint (again, ==, first);
+  join_refused (f, "ticket", "bob", 3, join_options (0, FALSE, "k1"),
+                RESERVE_ERROR_INVALID_ARGUMENT, "already used");
+}
+
+/* An entry bound to its connection ends when the connection goes; had it
+ * blocked the queue, the next one is offered. */
+static void
+test_disconnect (Fixture *f, gconstpointer data)
+{
+  const guint32 sizes[] = { 99, 1, 0 };
+  guint64 orders[2];
+  Offers offers = { 0 };
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 bob = 0, carol;
+  guint32 position = 0;
+
+  offers_watch (&offers, f->connection);
+  sell_out (f, "ticket", sizes, orders);
+  other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
+  proxy = reserve_reserve1_proxy_new_sync (other,
+                                           G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                             G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                           RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL, &error);
+  g_assert_no_error (error);
+  reserve_reserve1_call_join_waitlist_sync (proxy, "ticket", "bob", 5, join_options (0, TRUE, NULL),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, &bob, &position, NULL, NULL,
+                                            &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (position, ==, 1);
+  carol = join (f, "ticket", "carol", 1, 2);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, orders[1]), ==, 1);
+  g_assert_cmpuint (position_of (f, carol, NULL), ==, 2);
+
+  g_dbus_connection_close_sync (other, NULL, &error);
+  g_assert_no_error (error);
+  offers_wait (f, &offers, carol);
+  g_assert_false (is_listed (f, bob));
+  offers_clear (&offers);
+}
+
+static void
+add_cases (void)
+{
+#define ADD(path, func)                                                \
+  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
+              reserved_test_fixture_tear_down)
+#define ADD_CLOCK(path, func)                                                     \
+  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up_with_clock, func, \
+              reserved_test_fixture_tear_down)
+
+  ADD ("/waitlist/served-at-once", test_served_at_once);
+  ADD ("/waitlist/mixed-quantities", test_mixed_quantities);
+  ADD_CLOCK ("/waitlist/lapse", test_lapse);
+  ADD_CLOCK ("/waitlist/deadline", test_deadline);
+  ADD ("/waitlist/leave", test_leave);
+  ADD ("/waitlist/limits", test_limits);
+  ADD ("/waitlist/bad-input", test_bad_input);
+  ADD ("/waitlist/request-id", test_request_id);
+  ADD ("/waitlist/disconnect", test_disconnect);
+
+#undef ADD
+#undef ADD_CLOCK
+}
+
+int
+main (int argc, char **argv)
+{
+  return reserved_test_main (argc, argv, add_cases, NULL);
+}
