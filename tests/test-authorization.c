@@ -137,6 +137,9 @@ enum {
   COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER,
   COLUMN_RETIRE_ITEM,
   COLUMN_SET_PER_USER_LIMIT,
+  COLUMN_JOIN_WAITLIST,
+  COLUMN_LEAVE_WAITLIST_OTHERS,
+  COLUMN_LIST_WAITLIST_EVERY_CALLER,
   N_COLUMNS
 };
 
@@ -162,36 +165,39 @@ typedef struct {
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll, ListOrdersPage of a
- * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit. */
+ * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit,
+ * JoinWaitlist, LeaveWaitlist of another uid's entry, ListWaitlist of
+ * every item. */
 static const Caller callers[N_CALLERS] = {
-  [CALLER_ROOT] = { "root",
-                    0,
-                    { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                      ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
-  [CALLER_ADMIN_USER] = { "admin-user",
-                          ADMIN_UID,
-                          { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                            ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
+  [CALLER_ROOT] = { "root", 0, { ALLOW,    ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
+                                 SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
+                                 SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
+  [CALLER_ADMIN_USER] = { "admin-user", ADMIN_UID, { ALLOW, ALLOW,    ALLOW,    ALLOW, ALLOW, ALLOW,
+                                                     ALLOW, SEES_ALL, ALLOW,    ALLOW, ALLOW, ALLOW,
+                                                     ALLOW, ALLOW,    SEES_ALL, ALLOW, ALLOW, ALLOW,
+                                                     ALLOW, ALLOW,    SEES_ALL } },
   [CALLER_ADMIN_GROUP] = { "admin-group",
                            GROUP_ADMIN_UID,
-                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW,
-                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
+                           { ALLOW,    ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
+                             SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
+                             SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
   [CALLER_DAEMON_USER] = { "daemon-user",
                            DAEMON_UID,
-                           { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY,
-                             DENY, ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
-  [CALLER_BUYER] = { "buyer",
-                     BUYER_UID,
-                     { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                       ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
-  [CALLER_BUYER_2] = { "buyer-2",
-                       BUYER_2_UID,
-                       { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                         ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
+                           { ALLOW,    ALLOW, DENY, ALLOW, DENY,  ALLOW, ALLOW,
+                             SEES_OWN, DENY,  DENY, DENY,  ALLOW, ALLOW, ALLOW,
+                             SEES_OWN, DENY,  DENY, DENY,  ALLOW, DENY,  SEES_OWN } },
+  [CALLER_BUYER] = { "buyer", BUYER_UID, { ALLOW,    ALLOW, DENY, ALLOW, DENY,  ALLOW, ALLOW,
+                                           SEES_OWN, DENY,  DENY, DENY,  ALLOW, ALLOW, ALLOW,
+                                           SEES_OWN, DENY,  DENY, DENY,  ALLOW, DENY,  SEES_OWN } },
+  [CALLER_BUYER_2] = { "buyer-2", BUYER_2_UID, { ALLOW, ALLOW,    DENY,     ALLOW, DENY, ALLOW,
+                                                 ALLOW, SEES_OWN, DENY,     DENY,  DENY, ALLOW,
+                                                 ALLOW, ALLOW,    SEES_OWN, DENY,  DENY, DENY,
+                                                 ALLOW, DENY,     SEES_OWN } },
   [CALLER_NOBODY] = { "nobody",
                       RESERVED_TEST_NOBODY_UID,
-                      { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                        ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
+                      { ALLOW,    ALLOW, DENY, ALLOW, DENY,  ALLOW, ALLOW,
+                        SEES_OWN, DENY,  DENY, DENY,  ALLOW, ALLOW, ALLOW,
+                        SEES_OWN, DENY,  DENY, DENY,  ALLOW, DENY,  SEES_OWN } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -1019,6 +1025,78 @@ cell_get_all_properties (Fixture *f, Agent *agent, Outcome outcome)
   reserved_test_assert_unchanged (&f->admin, before);
 }
 
+/* The waitlist's item: sold out, so an entry waits. */
+#define QUEUE_ITEM "queue"
+
+static void
+cell_join_waitlist (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_autoptr(GVariant) reply =
+               run_cell (f, agent, outcome, RESERVE_INTERFACE, "JoinWaitlist",
+                         g_variant_new ("(ssu@a{sv})", QUEUE_ITEM, agent->caller->name, 1,
+                                        reserved_test_options (NULL)),
+                         "(tut)", NULL);
+  guint64 entry = 0, hold = 0;
+  guint32 position = 0;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(tut)", &entry, &position, &hold);
+  g_assert_cmpuint (position, >, 0);
+  g_assert_cmpuint (hold, ==, 0);
+  g_assert_cmpuint (reserved_test_get_item (&f->admin, QUEUE_ITEM).waiting, ==, position);
+}
+
+static void
+cell_leave_waitlist_others (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_autofree char *user = g_strdup_printf ("left-by-%s", agent->caller->name);
+  guint64 entry = reserved_test_join_waitlist (&f->admin, QUEUE_ITEM, user, 1, NULL, NULL, NULL);
+  guint32 waiting = reserved_test_get_item (&f->admin, QUEUE_ITEM).waiting;
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "LeaveWaitlist",
+                                         g_variant_new ("(t)", entry), "()", NULL);
+
+  g_assert_cmpuint (reserved_test_get_item (&f->admin, QUEUE_ITEM).waiting, ==,
+                    reply != NULL ? waiting - 1 : waiting);
+  if (reply == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      reserve_reserve1_call_leave_waitlist_sync (f->proxy, entry, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                                 &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+cell_list_waitlist_every_caller (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListWaitlist",
+                                         g_variant_new ("(s)", ""), "(a(tssuuxxt))", &before);
+  g_autoptr(GVariant) everyone = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  const char *user = NULL;
+
+  if (reply == NULL)
+    return;
+  everyone = admin_call (f, RESERVE_INTERFACE, "ListWaitlist", g_variant_new ("(s)", ""));
+  if (outcome == SEES_ALL)
+    g_assert_cmpvariant (reply, everyone);
+  else
+    {
+      /* Its own entry (JoinWaitlist's column) alone, of the several. */
+      g_assert_cmpint (outcome, ==, SEES_OWN);
+      entries = g_variant_get_child_value (reply, 0);
+      g_assert_cmpuint (g_variant_n_children (entries), ==, 1);
+      g_variant_get_child (entries, 0, "(t&s&suuxxt)", NULL, NULL, &user, NULL, NULL, NULL, NULL,
+                           NULL);
+      g_assert_cmpstr (user, ==, agent->caller->name);
+      g_assert_false (g_variant_equal (reply, everyone));
+    }
+  reserved_test_assert_unchanged (&f->admin, before);
+}
+
 /* Which of the orders test_matrix_row() placed a column's call is about. */
 typedef enum {
   NO_ORDER,
@@ -1051,6 +1129,11 @@ static const struct {
                                                cell_list_orders_page_every_customer },
   [COLUMN_RETIRE_ITEM] = { "RetireItem", cell_retire_item },
   [COLUMN_SET_PER_USER_LIMIT] = { "SetPerUserLimit", cell_set_per_user_limit },
+  [COLUMN_JOIN_WAITLIST] = { "JoinWaitlist", cell_join_waitlist },
+  [COLUMN_LEAVE_WAITLIST_OTHERS] = { "LeaveWaitlist of another uid's entry",
+                                     cell_leave_waitlist_others },
+  [COLUMN_LIST_WAITLIST_EVERY_CALLER] = { "ListWaitlist of every item",
+                                          cell_list_waitlist_every_caller },
 };
 
 /* --- /authorization/matrix -------------------------------------------------------- */
@@ -1064,6 +1147,10 @@ test_matrix_row (Fixture *f, gconstpointer data)
   Agent *agent;
 
   reserved_test_create_item (&f->admin, ITEM, 1000, 0);
+  reserved_test_create_item (&f->admin, QUEUE_ITEM, 1, 0);
+  record_order (f, reserved_test_buy (&f->admin, QUEUE_ITEM, "filler", 1, NULL, NULL), 0);
+  /* Every admin's entry waits behind another already there. */
+  reserved_test_join_waitlist (&f->admin, QUEUE_ITEM, "first", 1, NULL, NULL, NULL);
   /* Every uid has an order for the same customer name, and the row's
    * caller one for somebody else too. */
   for (guint c = 0; c < N_CALLERS; c++)
