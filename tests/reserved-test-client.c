@@ -101,6 +101,46 @@ reserved_test_list_waitlist (ReservedTestClient *client, const char *item)
   return entries;
 }
 
+GVariant *
+reserved_test_assert_waitlist_served (ReservedTestClient *client,
+                                      const char *item,
+                                      gboolean only_offers_hold)
+{
+  g_autoptr(GVariant) entries = reserved_test_list_waitlist (client, item);
+  ReservedTestItem now = reserved_test_get_item (client, item);
+  guint64 offered = 0, waiting = 0;
+  guint32 next_position = 1;
+
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      guint64 entry = 0, hold = 0;
+      guint32 quantity = 0, position = 0;
+
+      g_variant_get_child (entries, i, "(t&s&suuxxt)", &entry, NULL, NULL, &quantity, &position,
+                           NULL, NULL, &hold);
+      if (hold != 0)
+        {
+          g_assert_cmpuint (position, ==, 0);
+          offered += quantity;
+          continue;
+        }
+      /* In order of arrival, one after another. */
+      g_assert_cmpuint (position, ==, next_position);
+      next_position++;
+      waiting += quantity;
+      /* A retired item offers nothing any more. */
+      if (position == 1 && quantity <= now.remaining && !now.retired)
+        g_error ("entry %" G_GUINT64_FORMAT " heads the waitlist of %s for %u units while %u are "
+                 "left: it should have been offered them",
+                 entry, item, quantity, now.remaining);
+    }
+  g_assert_cmpuint (now.waiting, ==, waiting);
+  g_assert_cmpuint (now.held, >=, offered);
+  if (only_offers_hold)
+    g_assert_cmpuint (now.held, ==, offered);
+  return g_steal_pointer (&entries);
+}
+
 guint32
 reserved_test_cancel (ReservedTestClient *client, guint64 order)
 {

@@ -120,6 +120,14 @@ guint64 reserved_test_join_waitlist (ReservedTestClient *client,
  * deadline, hold) of the live entries. (transfer full) */
 GVariant *reserved_test_list_waitlist (ReservedTestClient *client, const char *item);
 
+/* The waitlist's promise for @item, as an admin sees it: the head of the
+ * queue asks for more than is left (else it would have been offered), and
+ * every unit held is in an offer when @only_offers_hold (no other holds
+ * were made). Returns the live entries (transfer full). */
+GVariant *reserved_test_assert_waitlist_served (ReservedTestClient *client,
+                                                const char *item,
+                                                gboolean only_offers_hold);
+
 /* What a client can see of the whole state: ListItems, and ListOrders("")
  * for an admin. (transfer full) */
 GVariant *reserved_test_snapshot (ReservedTestClient *client);
