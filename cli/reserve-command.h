@@ -77,6 +77,9 @@ extern const ReserveCommand reserve_confirm_command;
 extern const ReserveCommand reserve_release_command;
 extern const ReserveCommand reserve_extend_command;
 extern const ReserveCommand reserve_holds_command;
+extern const ReserveCommand reserve_wait_command;
+extern const ReserveCommand reserve_waitlist_command;
+extern const ReserveCommand reserve_leave_command;
 
 /* Every subcommand, race and bench included, in the order the help lists
  * them; NULL-terminated. */

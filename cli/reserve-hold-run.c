@@ -18,6 +18,7 @@ typedef struct {
   const char *item;
   guint64 hold; /* 0 until taken */
   gboolean stock_moved;
+  guint64 entry; /* on the waitlist, waiting for an offer */
   GPid child;
   gboolean exited;
   int status;
@@ -35,6 +36,25 @@ on_stock_changed (GDBusConnection *connection,
   Run *run = user_data;
 
   run->stock_moved = TRUE;
+  g_main_loop_quit (run->loop);
+}
+
+static void
+on_offered (GDBusConnection *connection,
+            const char *sender,
+            const char *path,
+            const char *interface,
+            const char *signal,
+            GVariant *parameters,
+            gpointer user_data)
+{
+  Run *run = user_data;
+  guint64 entry = 0, hold = 0;
+
+  g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, NULL);
+  if (run->entry == 0 || entry != run->entry)
+    return;
+  run->hold = hold;
   g_main_loop_quit (run->loop);
 }
 
@@ -103,13 +123,55 @@ stop_with_parent (gpointer user_data)
     raise (SIGTERM);
 }
 
-/* Takes the hold, waiting for stock if asked to. Returns the descriptor
- * (close-on-exec) or -1. */
-static int
-take_hold (ReserveReserve1 *proxy, const ReserveHoldRun *request, Run *run, GError **error)
+/* Queues on the item's waitlist, bound to this connection (should reserve
+ * die, the entry and its offer end with it), and waits for the offer.
+ * FALSE with @error, or with nothing set when the customer already has an
+ * entry (another wrapper of theirs waits): then stock is waited for. */
+static gboolean
+wait_on_waitlist (ReserveReserve1 *proxy,
+                  const ReserveHoldRun *request,
+                  Run *run,
+                  gboolean *queued,
+                  GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
+  ReserveError code;
+  guint32 position = 0;
+  guint64 hold = 0;
+
+  g_variant_dict_insert (&options, RESERVE_OPTION_RELEASE_ON_DISCONNECT, "b", TRUE);
+  if (!reserve_reserve1_call_join_waitlist_sync (proxy, request->item, request->user,
+                                                 request->quantity, g_variant_dict_end (&options),
+                                                 G_DBUS_CALL_FLAGS_NONE, -1, &run->entry, &position,
+                                                 &hold, NULL, &local_error))
+    {
+      if (reserve_error_get_code (local_error, &code) && code == RESERVE_ERROR_LIMIT_EXCEEDED)
+        {
+          *queued = FALSE;
+          return TRUE;
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  *queued = TRUE;
+  run->hold = hold;
+  /* WaitlistOffered was subscribed to before joining: none is missed. */
+  while (run->hold == 0)
+    g_main_loop_run (run->loop);
+  return TRUE;
+}
+
+/* Takes the hold, waiting on the waitlist (or, failing that, for stock)
+ * if asked to. Sets @fd to the hold's descriptor (close-on-exec), or -1
+ * for an offer, which is bound to this connection instead. */
+static gboolean
+take_hold (ReserveReserve1 *proxy, const ReserveHoldRun *request, Run *run, int *fd, GError **error)
 {
   g_autoptr(GVariant) options = g_variant_ref_sink (request->options);
+  gboolean tried_waitlist = FALSE;
 
+  *fd = -1;
   for (;;)
     {
       g_autoptr(GError) local_error = NULL;
@@ -118,18 +180,32 @@ take_hold (ReserveReserve1 *proxy, const ReserveHoldRun *request, Run *run, GErr
       ReserveError code;
       gint64 expires = 0;
       guint remaining = 0;
+      gboolean queued = FALSE;
 
       run->stock_moved = FALSE;
       if (reserve_reserve1_call_hold_fd_sync (proxy, request->item, request->user,
                                               request->quantity, options, G_DBUS_CALL_FLAGS_NONE,
                                               -1, NULL, &run->hold, &handle, &expires, &remaining,
                                               &fds, NULL, &local_error))
-        return g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);
+        {
+          *fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);
+          return *fd >= 0;
+        }
       if (!request->wait || !reserve_error_get_code (local_error, &code) ||
           code != RESERVE_ERROR_SOLD_OUT)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
-          return -1;
+          return FALSE;
+        }
+      /* First come, first served: the units that come back go to the
+       * first who asked. */
+      if (!tried_waitlist)
+        {
+          tried_waitlist = TRUE;
+          if (!wait_on_waitlist (proxy, request, run, &queued, error))
+            return FALSE;
+          if (queued)
+            return TRUE;
         }
       /* The signal was subscribed to before the call, so a change since
        * the refusal is already queued: no wake-up is missed. */
@@ -147,8 +223,8 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
   g_auto(GStrv) environment = NULL;
   g_autoptr(GError) release_error = NULL;
   g_autofree char *hold_text = NULL;
-  guint stock_id, ended_id, sigint_id, sigterm_id;
-  int fd, status = -1;
+  guint stock_id, ended_id, offered_id, sigint_id, sigterm_id;
+  int fd = -1, status = -1;
   guint remaining = 0;
 
   stock_id =
@@ -159,11 +235,14 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
     g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
                                         "HoldEnded", RESERVE_OBJECT_PATH, NULL,
                                         G_DBUS_SIGNAL_FLAGS_NONE, on_hold_ended, &run, NULL);
+  offered_id =
+    g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
+                                        "WaitlistOffered", RESERVE_OBJECT_PATH, NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_offered, &run, NULL);
   sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
 
-  fd = take_hold (proxy, request, &run, error);
-  if (fd < 0)
+  if (!take_hold (proxy, request, &run, &fd, error))
     goto out;
   hold_text = g_strdup_printf ("%" G_GUINT64_FORMAT, run.hold);
   environment = g_environ_setenv (g_get_environ (), "RESERVE_HOLD", hold_text, TRUE);
@@ -176,7 +255,8 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
     {
       reserve_reserve1_call_release_sync (proxy, run.hold, G_DBUS_CALL_FLAGS_NONE, -1, &remaining,
                                           NULL, NULL);
-      close (fd);
+      if (fd >= 0)
+        close (fd);
       goto out;
     }
   g_child_watch_add (run.child, on_child_exited, &run);
@@ -197,7 +277,8 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
                    release_error->message);
         }
     }
-  close (fd);
+  if (fd >= 0)
+    close (fd);
   status = WIFEXITED (run.status)     ? WEXITSTATUS (run.status)
            : WIFSIGNALED (run.status) ? 128 + WTERMSIG (run.status)
                                       : 1;
@@ -207,5 +288,6 @@ out:
   g_source_remove (sigterm_id);
   g_dbus_connection_signal_unsubscribe (connection, stock_id);
   g_dbus_connection_signal_unsubscribe (connection, ended_id);
+  g_dbus_connection_signal_unsubscribe (connection, offered_id);
   return status;
 }

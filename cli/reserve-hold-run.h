@@ -6,7 +6,13 @@
  * RESERVE_HOLD=ID in its environment; SIGINT and SIGTERM are passed on to
  * it; it is stopped (SIGTERM) if the hold is lost, and also if reserve
  * itself dies (its descriptor then closes, which ends the hold); the hold
- * is released when the command exits. */
+ * is released when the command exits.
+ *
+ * With --wait, when nothing is left, it queues on the item's waitlist
+ * (JoinWaitlist, bound to reserve's connection): the units that come back
+ * go to the first who asked, and the offer, a hold bound to the same
+ * connection, is what the command runs under. A customer already queued
+ * (another wrapper of theirs) waits for stock to come back instead. */
 #pragma once
 
 #include "reserve-generated.h"
@@ -18,7 +24,7 @@ typedef struct {
   const char *user;
   guint32 quantity;
   GVariant *options; /* HoldFd's, floating or not */
-  gboolean wait;     /* when sold out, wait for a unit instead of failing */
+  gboolean wait;     /* when sold out, wait on the waitlist instead of failing */
   const char *const *argv;
 } ReserveHoldRun;
 

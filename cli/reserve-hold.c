@@ -78,7 +78,7 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &request_id,
       N_ ("Retry key: a hold that repeats it returns the first hold"), "ID" },
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait,
-      N_ ("Before a command: wait for a unit instead of failing when none is left"), NULL },
+      N_ ("Before a command: queue on the waitlist instead of failing when none is left"), NULL },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;

@@ -199,7 +199,9 @@ offer (StoreConnection *c, gint64 item_id, const Head *head, guint32 *remaining,
     .user = head->user,
     .quantity = head->quantity,
     .caller = head->caller,
-    .ttl = head->offer_seconds,
+    /* Bound to the waiter's connection, the offer lasts as long as it:
+     * the waiter is there to take it. */
+    .ttl = head->holder != NULL ? 0 : head->offer_seconds,
     .holder = head->holder,
   };
   ReservedHoldReceipt receipt = { 0 };

@@ -8,8 +8,8 @@
  * freed them, to the entries waiting for the item: strictly in order of
  * arrival, all of an entry's quantity or nothing, the first entry never
  * passed over for a later one that would fit. An offer is an ordinary hold
- * lasting the item's offer_seconds (and bound to the waiter's connection
- * under release_on_disconnect); confirming it serves the entry, any other
+ * lasting the item's offer_seconds, or, under release_on_disconnect, bound
+ * to the waiter's connection instead; confirming it serves the entry, any other
  * end lapses the entry and its units pass on at once. Buy and Hold take
  * only units not owed to waiting entries. */
 #pragma once

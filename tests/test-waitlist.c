@@ -221,7 +221,7 @@ on_offered (GDBusConnection *connection,
   gint64 expires = 0;
 
   g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, &expires);
-  /* Once per entry, and an offer always has a time. */
+  /* Once per entry; no offer here is bound to a connection, so each expires. */
   g_assert_false (g_hash_table_contains (offers->holds, &entry));
   g_assert_cmpint (expires, >, 0);
   g_hash_table_insert (offers->holds, g_memdup2 (&entry, sizeof entry),
