@@ -156,6 +156,12 @@ wait_on_waitlist (ReserveReserve1 *proxy,
     }
   *queued = TRUE;
   run->hold = hold;
+  if (hold == 0)
+    {
+      fprintf (stderr, "reserve: ");
+      fprintf (stderr, _ ("none left; waiting on the waitlist of %s, number %u in the queue\n"),
+               request->item, position);
+    }
   /* WaitlistOffered was subscribed to before joining: none is missed. */
   while (run->hold == 0)
     g_main_loop_run (run->loop);

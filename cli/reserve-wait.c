@@ -213,6 +213,8 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
     goto out;
   if (hold == 0)
     print_position (invocation->json && !follow_flag, entry, position, item, user, quantity);
+  /* Seen at once by whoever reads it while the offer is awaited. */
+  fflush (stdout);
   if (follow_flag && hold == 0)
     {
       follow.entry = entry;
