@@ -128,9 +128,12 @@ column_text (sqlite3_stmt *stmt, int column)
   return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
+/* A StoreReadRow. */
 static void
-read_hold (sqlite3_stmt *stmt, ReservedHold *out)
+read_hold (sqlite3_stmt *stmt, gpointer element)
 {
+  ReservedHold *out = element;
+
   out->id = (guint64) sqlite3_column_int64 (stmt, 0);
   out->item = column_text (stmt, 1);
   out->user = column_text (stmt, 2);
@@ -315,21 +318,8 @@ find_hold_request (StoreConnection *c,
     return FALSE;
   if (!*found)
     return TRUE;
-  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), request->item) != 0 ||
-      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), request->user) != 0 ||
-      (guint32) sqlite3_column_int64 (stmt, 3) != request->quantity)
-    {
-      g_autofree char *id = reserve_describe_text (request->request_id);
-      g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
-
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-                   "request_id %s was already used for hold %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                   " × %s for %s); a retry must repeat the same item, user and quantity",
-                   id, (gint64) sqlite3_column_int64 (stmt, 0),
-                   (gint64) sqlite3_column_int64 (stmt, 3),
-                   (const char *) sqlite3_column_text (stmt, 1), user);
-      return FALSE;
-    }
+  if (!store_sql_same_request (stmt, request->item, request->user, request->quantity))
+    return store_sql_request_reused (stmt, request->request_id, "hold", error);
   receipt->hold = (guint64) sqlite3_column_int64 (stmt, 0);
   receipt->remaining = (guint32) sqlite3_column_int64 (stmt, 4);
   receipt->expires = sqlite3_column_int64 (stmt, 5);
@@ -698,28 +688,15 @@ GArray *
 store_holds_list (StoreConnection *c, const char *user, const uid_t *only_caller, GError **error)
 {
   g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_LIST, error);
-  g_autoptr(GArray) holds = g_array_new (FALSE, TRUE, sizeof (ReservedHold));
-  int rc;
 
   if (stmt == NULL)
     return NULL;
-  g_array_set_clear_func (holds, (GDestroyNotify) reserved_hold_clear);
   if (user != NULL)
     sqlite3_bind_text (stmt, 1, user, -1, SQLITE_STATIC);
   if (only_caller != NULL)
     sqlite3_bind_int64 (stmt, 2, *only_caller);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      ReservedHold hold = { 0 };
-      read_hold (stmt, &hold);
-      g_array_append_val (holds, hold);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      store_sql_storage_error (c, error, "list the holds");
-      return NULL;
-    }
-  return g_steal_pointer (&holds);
+  return store_sql_read_rows (c, stmt, sizeof (ReservedHold), (GDestroyNotify) reserved_hold_clear,
+                              read_hold, G_MAXUINT, "list the holds", error);
 }
 
 gboolean

@@ -877,22 +877,8 @@ find_request (StoreConnection *c,
   if (!*found)
     return TRUE;
 
-  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), purchase->item) != 0 ||
-      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), purchase->user) != 0 ||
-      (guint32) sqlite3_column_int64 (stmt, 3) != purchase->quantity)
-    {
-      g_autofree char *id = reserve_describe_text (purchase->request_id);
-      g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
-
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-                   "request_id %s was already used for order %" G_GINT64_FORMAT
-                   " (%" G_GINT64_FORMAT
-                   " × %s for %s); a retry must repeat the same item, user and quantity",
-                   id, (gint64) sqlite3_column_int64 (stmt, 0),
-                   (gint64) sqlite3_column_int64 (stmt, 3),
-                   (const char *) sqlite3_column_text (stmt, 1), user);
-      return FALSE;
-    }
+  if (!store_sql_same_request (stmt, purchase->item, purchase->user, purchase->quantity))
+    return store_sql_request_reused (stmt, purchase->request_id, "order", error);
   receipt->order = (guint64) sqlite3_column_int64 (stmt, 0);
   receipt->remaining = (guint32) sqlite3_column_int64 (stmt, 4);
   receipt->replayed = TRUE;
@@ -997,9 +983,12 @@ store_sql_buy (StoreConnection *c,
 
 /* --- orders ---------------------------------------------------------------- */
 
+/* A StoreReadRow. */
 static void
-read_order_row (sqlite3_stmt *stmt, ReservedOrder *out)
+read_order_row (sqlite3_stmt *stmt, gpointer element)
 {
+  ReservedOrder *out = element;
+
   out->id = (guint64) sqlite3_column_int64 (stmt, 0);
   out->item = column_strdup (stmt, 1);
   out->user = column_strdup (stmt, 2);
@@ -1077,25 +1066,39 @@ store_sql_cancel (StoreConnection *c,
 }
 
 
-static GArray *
-read_orders (StoreConnection *c, sqlite3_stmt *stmt, guint max_rows, GError **error)
+GArray *
+store_sql_read_rows (StoreConnection *c,
+                     sqlite3_stmt *stmt,
+                     guint element_size,
+                     GDestroyNotify clear,
+                     StoreReadRow read_row,
+                     guint max_rows,
+                     const char *doing,
+                     GError **error)
 {
-  g_autoptr(GArray) orders = g_array_new (FALSE, TRUE, sizeof (ReservedOrder));
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, element_size);
   int rc = SQLITE_DONE;
 
-  g_array_set_clear_func (orders, (GDestroyNotify) reserved_order_clear);
-  while (orders->len < max_rows && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  g_array_set_clear_func (rows, clear);
+  while (rows->len < max_rows && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      ReservedOrder order = { 0 };
-      read_order_row (stmt, &order);
-      g_array_append_val (orders, order);
+      g_array_set_size (rows, rows->len + 1);
+      read_row (stmt, rows->data + (gsize) (rows->len - 1) * element_size);
     }
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     {
-      set_storage_error (c, error, "list the orders");
+      set_storage_error (c, error, doing);
       return NULL;
     }
-  return g_steal_pointer (&orders);
+  return g_steal_pointer (&rows);
+}
+
+static GArray *
+read_orders (StoreConnection *c, sqlite3_stmt *stmt, guint max_rows, GError **error)
+{
+  return store_sql_read_rows (c, stmt, sizeof (ReservedOrder),
+                              (GDestroyNotify) reserved_order_clear, read_order_row, max_rows,
+                              "list the orders", error);
 }
 
 GArray *
@@ -1351,6 +1354,33 @@ store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limi
 }
 
 /* --- for the other bodies (reserved-store-holds.c) ---------------------------- */
+
+gboolean
+store_sql_same_request (sqlite3_stmt *stmt, const char *item, const char *user, guint32 quantity)
+{
+  return g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), item) == 0 &&
+         g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), user) == 0 &&
+         (guint32) sqlite3_column_int64 (stmt, 3) == quantity;
+}
+
+/* A reused key is refused so that it cannot buy (or hold, or queue) twice. */
+gboolean
+store_sql_request_reused (sqlite3_stmt *stmt,
+                          const char *request_id,
+                          const char *what,
+                          GError **error)
+{
+  g_autofree char *id = reserve_describe_text (request_id);
+  g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
+
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "request_id %s was already used for %s %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+               " × %s for %s); a retry must repeat the same item, user and quantity",
+               id, what, (gint64) sqlite3_column_int64 (stmt, 0),
+               (gint64) sqlite3_column_int64 (stmt, 3),
+               (const char *) sqlite3_column_text (stmt, 1), user);
+  return FALSE;
+}
 
 gboolean
 store_sql_step_row (StoreConnection *c,

@@ -124,6 +124,31 @@ store_sql_list_orders_page (StoreConnection *c, const ReservedOrderQuery *query,
 GArray *
 store_sql_list_items_page (StoreConnection *c, const char *after, guint limit, GError **error);
 
+/* Steps @stmt (bound already) to its end, reading each row with
+ * @read_row into a new element of an array of @element_size bytes whose
+ * elements @clear frees; at most @max_rows (G_MAXUINT: all). NULL with
+ * @error (saying it could not @doing) when SQLite fails. */
+typedef void (*StoreReadRow) (sqlite3_stmt *stmt, gpointer element);
+GArray *store_sql_read_rows (StoreConnection *c,
+                             sqlite3_stmt *stmt,
+                             guint element_size,
+                             GDestroyNotify clear,
+                             StoreReadRow read_row,
+                             guint max_rows,
+                             const char *doing,
+                             GError **error);
+
+/* A repeated request_id, whose first request @stmt is on, with columns
+ * (id, item, user, quantity): whether this request is the same one. */
+gboolean
+store_sql_same_request (sqlite3_stmt *stmt, const char *item, const char *user, guint32 quantity);
+/* Sets the InvalidArgument of @request_id reused for another request than
+ * its first @what ("order", "hold"), which @stmt is on; FALSE. */
+gboolean store_sql_request_reused (sqlite3_stmt *stmt,
+                                   const char *request_id,
+                                   const char *what,
+                                   GError **error);
+
 /* For the bodies in other files: as their static namesakes. */
 gboolean store_sql_step_row (StoreConnection *c,
                              sqlite3_stmt *stmt,

@@ -377,9 +377,12 @@ store_waitlist_set_offer_seconds (StoreConnection *c,
 
 /* --- JoinWaitlist, LeaveWaitlist ------------------------------------------------ */
 
+/* A StoreReadRow. */
 static void
-read_entry (sqlite3_stmt *stmt, ReservedEntry *out)
+read_entry (sqlite3_stmt *stmt, gpointer element)
 {
+  ReservedEntry *out = element;
+
   out->id = (guint64) sqlite3_column_int64 (stmt, 0);
   out->item = column_text (stmt, 1);
   out->user = column_text (stmt, 2);
@@ -472,22 +475,8 @@ find_join_request (StoreConnection *c,
     return FALSE;
   if (!*found)
     return TRUE;
-  if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), request->item) != 0 ||
-      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 2), request->user) != 0 ||
-      (guint32) sqlite3_column_int64 (stmt, 3) != request->quantity)
-    {
-      g_autofree char *id = reserve_describe_text (request->request_id);
-      g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
-
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-                   "request_id %s was already used for waitlist entry %" G_GINT64_FORMAT
-                   " (%" G_GINT64_FORMAT
-                   " × %s for %s); a retry must repeat the same item, user and quantity",
-                   id, (gint64) sqlite3_column_int64 (stmt, 0),
-                   (gint64) sqlite3_column_int64 (stmt, 3),
-                   (const char *) sqlite3_column_text (stmt, 1), user);
-      return FALSE;
-    }
+  if (!store_sql_same_request (stmt, request->item, request->user, request->quantity))
+    return store_sql_request_reused (stmt, request->request_id, "waitlist entry", error);
   entry = (guint64) sqlite3_column_int64 (stmt, 0);
   sqlite3_reset (stmt);
   if (!answer_join (c, entry, receipt, error))
@@ -644,28 +633,16 @@ GArray *
 store_waitlist_list (StoreConnection *c, const char *item, const uid_t *only_caller, GError **error)
 {
   g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_LIST, error);
-  g_autoptr(GArray) entries = g_array_new (FALSE, TRUE, sizeof (ReservedEntry));
-  int rc;
 
   if (stmt == NULL)
     return NULL;
-  g_array_set_clear_func (entries, (GDestroyNotify) reserved_entry_clear);
   if (item != NULL)
     sqlite3_bind_text (stmt, 1, item, -1, SQLITE_STATIC);
   if (only_caller != NULL)
     sqlite3_bind_int64 (stmt, 2, *only_caller);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      ReservedEntry entry = { 0 };
-      read_entry (stmt, &entry);
-      g_array_append_val (entries, entry);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      store_sql_storage_error (c, error, "list the waitlist");
-      return NULL;
-    }
-  return g_steal_pointer (&entries);
+  return store_sql_read_rows (c, stmt, sizeof (ReservedEntry),
+                              (GDestroyNotify) reserved_entry_clear, read_entry, G_MAXUINT,
+                              "list the waitlist", error);
 }
 
 GPtrArray *
