@@ -78,33 +78,10 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
                  " WHERE ended IS NULL AND expires > 0 AND expires > ?1 + ttl",
 };
 
-/* Reset and unbound when the g_autoptr holding it goes. */
-typedef sqlite3_stmt HoldStmt;
-
-static void
-hold_stmt_release (HoldStmt *stmt)
-{
-  if (stmt == NULL)
-    return;
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HoldStmt, hold_stmt_release)
-
-/* Prepared on first use, so a connection that never sees a hold pays
- * nothing; NULL with @error set when SQLite refuses. */
-static HoldStmt *
+static StoreStmt *
 hold_stmt (StoreConnection *c, HoldStmtId id, GError **error)
 {
-  if (c->hold_stmts[id] == NULL &&
-      sqlite3_prepare_v3 (c->db, hold_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->hold_stmts[id],
-                          NULL) != SQLITE_OK)
-    {
-      store_sql_storage_error (c, error, "prepare a statement about holds");
-      return NULL;
-    }
-  return c->hold_stmts[id];
+  return store_sql_prepare_lazily (c, &c->hold_stmts[id], hold_sql[id], error);
 }
 
 void
@@ -201,8 +178,8 @@ end_hold (StoreConnection *c,
           guint32 *remaining_out,
           GError **error)
 {
-  g_autoptr(HoldStmt) end = hold_stmt (c, HOLD_END, error);
-  g_autoptr(HoldStmt) give_back = hold_stmt (c, HOLD_RETURN_STOCK, error);
+  g_autoptr(StoreStmt) end = hold_stmt (c, HOLD_END, error);
+  g_autoptr(StoreStmt) give_back = hold_stmt (c, HOLD_RETURN_STOCK, error);
   ReservedEndedHold ended = { 0 };
   gboolean found = FALSE;
 
@@ -275,7 +252,7 @@ end_each (StoreConnection *c, sqlite3_stmt *stmt, const char *reason, GError **e
 gboolean
 store_holds_end_overdue (StoreConnection *c, gint64 item_id, GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_OVERDUE, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_OVERDUE, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -291,7 +268,7 @@ store_holds_end_of_holder (StoreConnection *c,
                            const char *reason,
                            GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_OF_HOLDER, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_OF_HOLDER, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -308,7 +285,7 @@ find_hold_request (StoreConnection *c,
                    gboolean *found,
                    GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_FIND_REQUEST, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_FIND_REQUEST, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -334,7 +311,7 @@ store_holds_units_of_customer (StoreConnection *c,
                                gint64 *units,
                                GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_UNITS_OF_CUSTOMER, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_UNITS_OF_CUSTOMER, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -350,7 +327,7 @@ store_holds_units_of_customer (StoreConnection *c,
 static gboolean
 count_live_holds_of_caller (StoreConnection *c, uid_t caller, gint64 *count, GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_LIVE_OF_CALLER, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_LIVE_OF_CALLER, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -368,7 +345,7 @@ store_holds_hold (StoreConnection *c,
                   ReservedHoldReceipt *receipt,
                   GError **error)
 {
-  g_autoptr(HoldStmt) item = hold_stmt (c, HOLD_FIND_ITEM, error);
+  g_autoptr(StoreStmt) item = hold_stmt (c, HOLD_FIND_ITEM, error);
   gboolean found = FALSE;
   gint64 item_id, units, live;
   guint32 limit;
@@ -438,8 +415,8 @@ store_holds_insert (StoreConnection *c,
                     ReservedHoldReceipt *receipt,
                     GError **error)
 {
-  g_autoptr(HoldStmt) take = hold_stmt (c, owed ? HOLD_TAKE_OWED : HOLD_TAKE_STOCK, error);
-  g_autoptr(HoldStmt) insert = hold_stmt (c, HOLD_INSERT, error);
+  g_autoptr(StoreStmt) take = hold_stmt (c, owed ? HOLD_TAKE_OWED : HOLD_TAKE_STOCK, error);
+  g_autoptr(StoreStmt) insert = hold_stmt (c, HOLD_INSERT, error);
   gboolean found = FALSE;
   gint64 now;
 
@@ -487,7 +464,7 @@ load_hold (StoreConnection *c,
            gboolean *overdue,
            GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_GET, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_GET, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -577,7 +554,7 @@ store_holds_confirm (StoreConnection *c,
     return answer_ended (&h, overdue, late, error);
 
   {
-    g_autoptr(HoldStmt) insert = hold_stmt (c, HOLD_INSERT_ORDER, error);
+    g_autoptr(StoreStmt) insert = hold_stmt (c, HOLD_INSERT_ORDER, error);
 
     if (insert == NULL)
       return FALSE;
@@ -625,7 +602,7 @@ store_holds_extend (StoreConnection *c,
                     GError **late,
                     GError **error)
 {
-  g_autoptr(HoldStmt) set = hold_stmt (c, HOLD_SET_EXPIRY, error);
+  g_autoptr(StoreStmt) set = hold_stmt (c, HOLD_SET_EXPIRY, error);
   g_auto(ReservedHold) h = { 0 };
   gint64 item_id = 0;
   gboolean overdue = FALSE;
@@ -651,7 +628,7 @@ store_holds_extend (StoreConnection *c,
 gboolean
 store_holds_clamp (StoreConnection *c, GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_CLAMP, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_CLAMP, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -668,7 +645,7 @@ store_holds_clamp (StoreConnection *c, GError **error)
 gboolean
 store_holds_get (StoreConnection *c, guint64 hold, ReservedHold *out, GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_GET, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_GET, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -687,7 +664,7 @@ store_holds_get (StoreConnection *c, guint64 hold, ReservedHold *out, GError **e
 GArray *
 store_holds_list (StoreConnection *c, const char *user, const uid_t *only_caller, GError **error)
 {
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_LIST, error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -703,7 +680,7 @@ gboolean
 store_holds_next_expiry (StoreConnection *c, gint64 *expires)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HoldStmt) stmt = hold_stmt (c, HOLD_NEXT_EXPIRY, &error);
+  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_NEXT_EXPIRY, &error);
   gboolean found = FALSE;
 
   if (stmt == NULL || !store_sql_step_row (c, stmt, &found, &error, "find the next expiry"))

@@ -195,18 +195,24 @@ static const char *const statement_sql[N_STMTS] = {
     "UPDATE items SET per_user_limit = ?2 WHERE name = ?1 AND retired = 0 RETURNING id",
 };
 
-/* A prepared statement borrowed for one use: reset and unbound when the
- * g_autoptr holding it goes out of scope, so no path can leave it busy. */
-typedef sqlite3_stmt StoreStmt;
-
-static void
+void
 store_stmt_release (StoreStmt *stmt)
 {
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
+StoreStmt *
+store_sql_prepare_lazily (StoreConnection *c, sqlite3_stmt **slot, const char *sql, GError **error)
+{
+  if (*slot == NULL &&
+      sqlite3_prepare_v3 (c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK)
+    {
+      store_sql_storage_error (c, error, "prepare a statement");
+      return NULL;
+    }
+  return *slot;
+}
 
 static StoreStmt *
 store_stmt (StoreConnection *c, StoreStmtId id)

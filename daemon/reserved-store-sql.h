@@ -53,6 +53,18 @@ typedef struct {
   GArray *offered;
 } StoreConnection;
 
+/* A prepared statement borrowed for one use: reset and unbound when the
+ * g_autoptr holding it goes out of scope, so no path can leave it busy. */
+typedef sqlite3_stmt StoreStmt;
+void store_stmt_release (StoreStmt *stmt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
+
+/* The statement of @sql kept in @slot, prepared on first use so that a
+ * connection pays only for what it runs; NULL with @error set when SQLite
+ * refuses it. */
+StoreStmt *
+store_sql_prepare_lazily (StoreConnection *c, sqlite3_stmt **slot, const char *sql, GError **error);
+
 /* Opens the file for the first connection: a fresh database is first
  * built whole (schema, mark, default item, WAL) and renamed into place; an
  * existing file is checked without writing to it, then migrated. */

@@ -76,32 +76,10 @@ static const char *const waitlist_sql[N_WL_STMTS] = {
                          " WHERE ended IS NULL AND hold_id IS NULL AND holder IS NOT NULL",
 };
 
-/* Reset and unbound when the g_autoptr holding it goes. */
-typedef sqlite3_stmt WaitlistStmt;
-
-static void
-waitlist_stmt_release (WaitlistStmt *stmt)
-{
-  if (stmt == NULL)
-    return;
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (WaitlistStmt, waitlist_stmt_release)
-
-/* Prepared on first use; NULL with @error set when SQLite refuses. */
-static WaitlistStmt *
+static StoreStmt *
 waitlist_stmt (StoreConnection *c, WaitlistStmtId id, GError **error)
 {
-  if (c->waitlist_stmts[id] == NULL &&
-      sqlite3_prepare_v3 (c->db, waitlist_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                          &c->waitlist_stmts[id], NULL) != SQLITE_OK)
-    {
-      store_sql_storage_error (c, error, "prepare a statement about the waitlist");
-      return NULL;
-    }
-  return c->waitlist_stmts[id];
+  return store_sql_prepare_lazily (c, &c->waitlist_stmts[id], waitlist_sql[id], error);
 }
 
 void
@@ -128,7 +106,7 @@ column_text (sqlite3_stmt *stmt, int column)
 static gboolean
 end_entry (StoreConnection *c, guint64 entry, const char *reason, GError **error)
 {
-  g_autoptr(WaitlistStmt) end = waitlist_stmt (c, WL_END, error);
+  g_autoptr(StoreStmt) end = waitlist_stmt (c, WL_END, error);
 
   if (end == NULL)
     return FALSE;
@@ -166,7 +144,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Head, head_clear)
 static gboolean
 read_head (StoreConnection *c, gint64 item_id, Head *head, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_HEAD, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_HEAD, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -193,7 +171,7 @@ read_head (StoreConnection *c, gint64 item_id, Head *head, GError **error)
 static gboolean
 offer (StoreConnection *c, gint64 item_id, const Head *head, guint32 *remaining, GError **error)
 {
-  g_autoptr(WaitlistStmt) mark = waitlist_stmt (c, WL_OFFER, error);
+  g_autoptr(StoreStmt) mark = waitlist_stmt (c, WL_OFFER, error);
   const ReservedHoldRequest request = {
     .item = head->item,
     .user = head->user,
@@ -271,7 +249,7 @@ store_waitlist_promote (StoreConnection *c, gint64 item_id, guint32 *remaining, 
 gboolean
 store_waitlist_hold_ended (StoreConnection *c, guint64 hold, gboolean confirmed, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_END_OF_HOLD, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_END_OF_HOLD, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -311,7 +289,7 @@ end_and_promote (StoreConnection *c, sqlite3_stmt *stmt, GError **error)
 gboolean
 store_waitlist_end_overdue (StoreConnection *c, gint64 item_id, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_OVERDUE, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_OVERDUE, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -323,7 +301,7 @@ store_waitlist_end_overdue (StoreConnection *c, gint64 item_id, GError **error)
 gboolean
 store_waitlist_end_of_holder (StoreConnection *c, const char *holder, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_OF_HOLDER, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_OF_HOLDER, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -338,7 +316,7 @@ store_waitlist_sold_out (StoreConnection *c,
                          guint32 quantity,
                          GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_SOLD_OUT, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_SOLD_OUT, error);
   gboolean found = FALSE;
   gint64 left, owed;
 
@@ -366,7 +344,7 @@ store_waitlist_set_offer_seconds (StoreConnection *c,
                                   guint32 offer_seconds,
                                   GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_SET_OFFER_SECONDS, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_SET_OFFER_SECONDS, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -407,7 +385,7 @@ no_such_entry (GError **error, guint64 entry)
 static gboolean
 get_entry (StoreConnection *c, guint64 entry, ReservedEntry *out, gint64 *item_id, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_GET, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_GET, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -464,7 +442,7 @@ find_join_request (StoreConnection *c,
                    gboolean *found,
                    GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_FIND_REQUEST, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_FIND_REQUEST, error);
   guint64 entry;
 
   if (stmt == NULL)
@@ -491,7 +469,7 @@ check_one_entry (StoreConnection *c,
                  gint64 item_id,
                  GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_LIVE_OF_CUSTOMER, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_LIVE_OF_CUSTOMER, error);
   gboolean found = FALSE;
 
   if (stmt == NULL)
@@ -521,8 +499,8 @@ store_waitlist_join (StoreConnection *c,
                      ReservedJoinReceipt *receipt,
                      GError **error)
 {
-  g_autoptr(WaitlistStmt) item = waitlist_stmt (c, WL_FIND_ITEM, error);
-  g_autoptr(WaitlistStmt) insert = waitlist_stmt (c, WL_INSERT, error);
+  g_autoptr(StoreStmt) item = waitlist_stmt (c, WL_FIND_ITEM, error);
+  g_autoptr(StoreStmt) insert = waitlist_stmt (c, WL_INSERT, error);
   gboolean found = FALSE;
   gint64 item_id, capacity, units;
   guint32 limit;
@@ -632,7 +610,7 @@ store_waitlist_leave (StoreConnection *c, guint64 entry, GError **error)
 GArray *
 store_waitlist_list (StoreConnection *c, const char *item, const uid_t *only_caller, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_LIST, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_LIST, error);
 
   if (stmt == NULL)
     return NULL;
@@ -648,7 +626,7 @@ store_waitlist_list (StoreConnection *c, const char *item, const uid_t *only_cal
 GPtrArray *
 store_waitlist_waiting_holders (StoreConnection *c, GError **error)
 {
-  g_autoptr(WaitlistStmt) stmt = waitlist_stmt (c, WL_WAITING_HOLDERS, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_WAITING_HOLDERS, error);
   g_autoptr(GPtrArray) holders = g_ptr_array_new_with_free_func (g_free);
   int rc;
 
