@@ -2,8 +2,8 @@
 /* Fuzz target: the command line of `reserve`, up to the point where a
  * subcommand would talk to the bus. The input is an argv: words separated
  * by NUL bytes, the first one naming the subcommand (buy, cancel, status,
- * items, orders, create, restock, retire, limit, watch), the rest its arguments, as main() hands
- * them over.
+ * items, orders, create, restock, retire, limit, watch, wait, waitlist,
+ * leave), the rest its arguments, as main() hands them over.
  *
  * Each subcommand parses and checks everything it was given before its
  * first call to reserve_client_connect(). This target links the real
@@ -77,11 +77,12 @@ assert_checked_arguments (const ReserveInvocation *invocation)
   for (guint i = 0; i < invocation->n_arguments; i++)
     g_assert_true (is_one_of_the_words (invocation->arguments[i]));
 
-  if (command == &reserve_cancel_command)
+  if (command == &reserve_cancel_command || command == &reserve_leave_command)
     g_assert_true (g_ascii_string_to_unsigned (first, 10, 1, G_MAXUINT64, NULL, NULL));
   else if (command == &reserve_create_command || command == &reserve_restock_command ||
            command == &reserve_retire_command || command == &reserve_limit_command ||
-           (command == &reserve_status_command && first != NULL))
+           ((command == &reserve_status_command || command == &reserve_waitlist_command) &&
+            first != NULL))
     g_assert_true (reserve_validate_item_name (first, NULL));
 }
 
