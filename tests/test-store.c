@@ -1288,6 +1288,29 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
   assert_law (f->store);
 }
 
+/* A database of schema version 3, before the waitlist, is migrated: its
+ * orders stay, its items' offers last the default hour, nobody waits, and
+ * units are sold as before. */
+static void
+test_open_migrate_waitlist (Fixture *f, gconstpointer data)
+{
+  ReservedItem item = { 0 };
+
+  make_reserved_database (f, 3);
+  reserved_test_sql_exec_file (f->path, "DROP TABLE waitlist; ALTER TABLE items DROP COLUMN "
+                                        "offer_seconds; PRAGMA user_version = 3");
+  f->store = open_store (f->path);
+  get_item (f->store, "ticket", &item);
+  g_assert_cmpuint (item.remaining, ==, 98);
+  g_assert_cmpuint (item.remaining + item.sold, ==, item.capacity);
+  g_assert_cmpuint (item.waiting, ==, 0);
+  g_assert_cmpuint (item.offer_seconds, ==, 3600);
+  g_assert_cmpuint (item.available, ==, 98);
+  reserved_item_clear (&item);
+  buy_ok (f->store, "ticket", "after", 1, ALICE_UID, 97);
+  assert_law (f->store);
+}
+
 /* A database of schema version 2, before items could be retired, is
  * migrated: its items are on sale and may then be retired. */
 static void
@@ -1565,6 +1588,7 @@ add_cases (void)
   ADD_EMPTY ("/store/refuse/damaged-page", test_refuse_damaged_page);
   ADD_EMPTY ("/store/refuse/newer-schema", test_refuse_newer_schema);
   ADD_EMPTY ("/store/open/migrate-retired", test_open_migrate_retired);
+  ADD_EMPTY ("/store/open/migrate-waitlist", test_open_migrate_waitlist);
   ADD_EMPTY ("/store/refuse/missing-folder", test_refuse_missing_folder);
   ADD_EMPTY ("/store/refuse/directory", test_refuse_directory);
   ADD_EMPTY ("/store/refuse/fresh-symlink", test_refuse_fresh_symlink);
