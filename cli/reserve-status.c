@@ -15,6 +15,7 @@ typedef struct {
   guint sold;
   guint per_user_limit; /* 0: none */
   gboolean retired;
+  guint waiting; /* units of waitlist entries still waiting */
 } ItemStatus;
 
 static void
@@ -37,6 +38,9 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
   /* A daemon older than RetireItem does not say: never retired. */
   if (!g_variant_lookup (info, "retired", "b", &status->retired))
     status->retired = FALSE;
+  /* Nor does one older than the waitlist: nobody waits. */
+  if (!g_variant_lookup (info, "waiting", "u", &status->waiting))
+    status->waiting = 0;
   return reserve_answer_lookup_u32 (info, "GetItem", "capacity", &status->capacity, error) &&
          reserve_answer_lookup_u32 (info, "GetItem", "remaining", &status->remaining, error) &&
          reserve_answer_lookup_u32 (info, "GetItem", "sold", &status->sold, error) &&
@@ -60,6 +64,9 @@ print_status_text (const ItemStatus *status)
           status->name, status->capacity, status->remaining, status->sold, limit);
   if (status->retired)
     printf (_ ("Retired:         yes, it is sold no more\n"));
+  if (status->waiting > 0)
+    printf (_ ("Waiting:         %u on its waitlist, owed before anyone else buys\n"),
+            status->waiting);
 }
 
 static void

@@ -41,6 +41,7 @@ test_commands (Fixture *f, gconstpointer data)
   g_autoptr(ReservedTestRun) bad_deadline = NULL;
   g_autoptr(ReservedTestRun) past = NULL;
   g_autoptr(ReservedTestRun) too_many = NULL;
+  g_autoptr(ReservedTestRun) status = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *carol_id = NULL;
   JsonObject *object;
@@ -93,6 +94,9 @@ test_commands (Fixture *f, gconstpointer data)
   reserved_test_assert_exit (too_many, 1);
   g_assert_nonnull (strstr (too_many->err, "capacity"));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").waiting, ==, 3);
+  status = reserved_test_run_reserve ("status", "--session", NULL);
+  reserved_test_assert_exit (status, 0);
+  g_assert_nonnull (strstr (status->out, "Waiting:         3 on its waitlist"));
 }
 
 /* `reserve wait --follow --confirm` prints its place, waits, and buys the
