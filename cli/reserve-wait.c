@@ -278,11 +278,13 @@ out:
 const ReserveCommand reserve_wait_command = {
   .name = "wait",
   .parameters = "",
-  .summary = N_ (
-    "Join an item's waitlist: units that come back go to those who asked first, all of an\n"
-    "entry's quantity or none. Prints the position in the queue, e.g. “Entry 4: 2 × ticket for\n"
-    "bob, number 3 in the queue.”, or the hold it was offered at once. With --follow, waits\n"
-    "for the offer (a hold to confirm), and with --confirm confirms it."),
+  .summary = N_ ("Join an item's waitlist: what comes back goes to those who asked first.\n\n"
+                 "All of an entry's quantity or none, in order of arrival. Prints the position "
+                 "in the queue,\n"
+                 "e.g. “Entry 4: 2 × ticket for bob, number 3 in the queue.”, or the hold it "
+                 "was offered at once.\n"
+                 "With --follow, waits for the offer (a hold to confirm); with --confirm too, "
+                 "buys it."),
   .min_arguments = 0,
   .max_arguments = 0,
   .has_json = TRUE,
@@ -379,8 +381,7 @@ waitlist (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 const ReserveCommand reserve_waitlist_command = {
   .name = "waitlist",
   .parameters = "[ITEM]",
-  .summary = N_ ("List waitlist entries in order of arrival with their positions: your own, or "
-                 "everyone's for administrators."),
+  .summary = N_ ("List waitlist entries and their positions: yours, or everyone's for admins."),
   .min_arguments = 0,
   .max_arguments = 1,
   .has_json = TRUE,
