@@ -379,7 +379,7 @@ test_lapse (Fixture *f, gconstpointer data)
   guint64 bob, carol, bob_hold, carol_hold;
 
   offers_watch (&offers, f->connection);
-  create_item (f, "seat", 2, 0, 60);
+  create_item (f, "seat", 2, 0, 600);
   sell_out (f, "seat", sizes, orders);
   bob = join (f, "seat", "bob", 2, 1);
   carol = join (f, "seat", "carol", 2, 2);
@@ -387,9 +387,10 @@ test_lapse (Fixture *f, gconstpointer data)
   bob_hold = offers_wait (f, &offers, bob);
   g_assert_cmpuint (position_of (f, carol, NULL), ==, 1);
 
-  reserved_test_fixture_set_clock (f, 59);
+  /* Halfway through its time the offer stands; past it, it has lapsed. */
+  reserved_test_fixture_set_clock (f, 300);
   g_assert_true (is_listed (f, bob));
-  reserved_test_fixture_set_clock (f, 61);
+  reserved_test_fixture_set_clock (f, 601);
   carol_hold = offers_wait (f, &offers, carol);
   g_assert_cmpuint (carol_hold, !=, bob_hold);
   g_assert_false (is_listed (f, bob));
