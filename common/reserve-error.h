@@ -20,9 +20,10 @@ typedef enum {
   RESERVE_ERROR_STORAGE_FAILURE,
   RESERVE_ERROR_NO_SUCH_HOLD,
   RESERVE_ERROR_HOLD_ENDED,
+  RESERVE_ERROR_NOT_ON_SALE,
 } ReserveError;
 
-#define RESERVE_ERROR_N_CODES (RESERVE_ERROR_HOLD_ENDED + 1)
+#define RESERVE_ERROR_N_CODES (RESERVE_ERROR_NOT_ON_SALE + 1)
 
 #define RESERVE_ERROR (reserve_error_quark ())
 GQuark reserve_error_quark (void);

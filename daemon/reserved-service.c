@@ -16,6 +16,7 @@
 #include "reserved-callers.h"
 #include "reserved-holds.h"
 #include "reserved-options.h"
+#include "reserved-sale.h"
 
 /* The polkit actions, one per thing only an administrator may do; their
  * defaults and texts are in data/org.reserved.Reserve1.policy. */
@@ -25,6 +26,7 @@
 #define ACTION_RESTOCK          "org.reserved.Reserve1.restock"
 #define ACTION_RETIRE_ITEM      "org.reserved.Reserve1.retire-item"
 #define ACTION_SET_LIMIT        "org.reserved.Reserve1.set-per-user-limit"
+#define ACTION_SET_SALE_WINDOW  "org.reserved.Reserve1.set-sale-window"
 
 struct _ReservedService {
   ReserveReserve1Skeleton parent_instance;
@@ -37,6 +39,7 @@ struct _ReservedService {
   ReservedHolds *holds; /* from export on */
   guint32 max_hold_seconds;
   guint32 max_holds_per_uid;
+  ReservedSale *sale; /* from export on */
 };
 
 G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON)
@@ -351,9 +354,15 @@ get_item (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "sold", "u", item.sold);
   g_variant_dict_insert (&info, RESERVE_OPTION_PER_USER_LIMIT, "u", item.per_user_limit);
   g_variant_dict_insert (&info, "held", "u", item.held);
-  /* A retired item has nothing a Buy could take. */
-  g_variant_dict_insert (&info, "available", "u", item.retired ? 0 : item.available);
+  /* A retired item, or one not on sale now, has nothing a Buy could take. */
+  g_variant_dict_insert (&info, "available", "u",
+                         item.retired || !item.on_sale ? 0 : item.available);
   g_variant_dict_insert (&info, "retired", "b", item.retired);
+  g_variant_dict_insert (&info, "on_sale", "b", item.on_sale);
+  if (item.sale.start != 0)
+    g_variant_dict_insert (&info, RESERVE_OPTION_SALE_START, "x", item.sale.start);
+  if (item.sale.end != 0)
+    g_variant_dict_insert (&info, RESERVE_OPTION_SALE_END, "x", item.sale.end);
   reserved_item_clear (&item);
   reserve_reserve1_complete_get_item (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                       g_variant_dict_end (&info));
@@ -695,12 +704,130 @@ list_items_page (ReservedCall *call, const ReservedArg *args)
 
 /* --- CreateItem(s item, u capacity, a{sv} options) --------------------------------- */
 
+/* --- sale windows ------------------------------------------------------------------ */
+
+static gboolean
+check_sale_time (const char *name, gint64 value, const char *unbounded, GError **error)
+{
+  if (value >= 0 && value <= RESERVE_SALE_TIME_MAX)
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "%s %" G_GINT64_FORMAT " is not a time of a sale window: it must be 0 (%s) or "
+               "microseconds since the Unix epoch, 1 to %" G_GINT64_FORMAT
+               " (the end of year 9999)",
+               name, value, unbounded, RESERVE_SALE_TIME_MAX);
+  return FALSE;
+}
+
+/* CreateItem's options and SetSaleWindow's arguments alike. */
+static gboolean
+check_sale_window (const ReservedSaleWindow *window,
+                   const char *start_name,
+                   const char *end_name,
+                   GError **error)
+{
+  if (!check_sale_time (start_name, window->start, "no start", error) ||
+      !check_sale_time (end_name, window->end, "no end", error))
+    return FALSE;
+  if (window->start != 0 && window->end != 0 && window->start >= window->end)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "%s %" G_GINT64_FORMAT " is not before %s %" G_GINT64_FORMAT
+                   ": a sale window opens before it closes (0 leaves either bound open)",
+                   start_name, window->start, end_name, window->end);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The hook every opening of a sale window goes through: the window's
+ * start passed (on the timer, or the wall clock was set forward), a
+ * change of the window made the item on sale now, or the daemon started
+ * while it was open. Clients watching the item learn it is on sale from
+ * StockChanged. The waitlist will promote the entries waiting for the
+ * item here, as far as its stock goes, once a window opens. */
+static void
+on_sale_window_opened (ReservedService *self, const char *item)
+{
+  ReservedItem now = { 0 };
+
+  if (reserved_store_get_item (self->store, item, &now, NULL))
+    stock_changed (self, item, now.remaining);
+  reserved_item_clear (&now);
+}
+
+/* A window closed: its remaining stock is as it was, but watchers learn
+ * that it can no longer be bought. */
+static void
+on_sale_window_closed (ReservedService *self, const char *item)
+{
+  ReservedItem now = { 0 };
+
+  if (reserved_store_get_item (self->store, item, &now, NULL))
+    stock_changed (self, item, now.remaining);
+  reserved_item_clear (&now);
+}
+
+static void
+sale_window_from_options (GVariant *options, ReservedSaleWindow *window)
+{
+  *window = (ReservedSaleWindow){ 0 };
+  g_variant_lookup (options, RESERVE_OPTION_SALE_START, "x", &window->start);
+  g_variant_lookup (options, RESERVE_OPTION_SALE_END, "x", &window->end);
+}
+
+static gboolean
+check_set_sale_window (const ReservedArg *args, GError **error)
+{
+  return reserve_validate_item_name (args[0].s, error) &&
+         check_sale_window (&(ReservedSaleWindow){ .start = args[1].x, .end = args[2].x }, "start",
+                            "end", error);
+}
+
+static void
+on_sale_window_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!reserved_store_set_sale_window_finish (self->store, result, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_audit (RESERVED_AUDIT_SALE_WINDOW_SET,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                  },
+                  "Sale window of %s set to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") by uid %u",
+                  args[0].s, args[1].x, args[2].x, (guint) reserved_call_get_caller (call));
+  reserved_sale_check (self->sale);
+  reserve_reserve1_complete_set_sale_window (RESERVE_RESERVE1 (self), reserved_call_end (call));
+}
+
+static void
+set_sale_window (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_set_sale_window_async (service_of (call)->store, args[0].s,
+                                        &(ReservedSaleWindow){ .start = args[1].x,
+                                                               .end = args[2].x },
+                                        on_sale_window_set, call);
+}
+
 static gboolean
 check_create_item (const ReservedArg *args, GError **error)
 {
-  return reserve_validate_item_name (args[0].s, error) &&
-         reserve_validate_range ("capacity", args[1].u, 0, RESERVE_CAPACITY_MAX, error) &&
-         reserved_options_check (args[2].v, reserved_create_item_options, "CreateItem", error);
+  ReservedSaleWindow window;
+
+  if (!reserve_validate_item_name (args[0].s, error) ||
+      !reserve_validate_range ("capacity", args[1].u, 0, RESERVE_CAPACITY_MAX, error) ||
+      !reserved_options_check (args[2].v, reserved_create_item_options, "CreateItem", error))
+    return FALSE;
+  sale_window_from_options (args[2].v, &window);
+  return check_sale_window (&window, RESERVE_OPTION_SALE_START, RESERVE_OPTION_SALE_END, error);
 }
 
 static void
@@ -725,6 +852,7 @@ on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
                   "Item %s created by uid %u with capacity %u", args[0].s,
                   (guint) reserved_call_get_caller (call), args[1].u);
   stock_changed (self, args[0].s, args[1].u);
+  reserved_sale_check (self->sale);
   reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
 }
 
@@ -732,10 +860,12 @@ static void
 create_item (ReservedCall *call, const ReservedArg *args)
 {
   guint32 per_user_limit = 0;
+  ReservedSaleWindow window;
 
   g_variant_lookup (args[2].v, RESERVE_OPTION_PER_USER_LIMIT, "u", &per_user_limit);
+  sale_window_from_options (args[2].v, &window);
   reserved_store_create_item_async (service_of (call)->store, args[0].s, args[1].u, per_user_limit,
-                                    on_item_created, call);
+                                    &window, on_item_created, call);
 }
 
 /* --- Restock(s item, u quantity) --------------------------------------------------- */
@@ -1261,6 +1391,9 @@ static const ReservedMethod methods[] = {
   { "SetPerUserLimit", RESERVED_ACCESS_ADMIN, ACTION_SET_LIMIT,
     "change an item's per-user limit (administrators only)", .check = check_set_per_user_limit,
     .handler = set_per_user_limit },
+  { "SetSaleWindow", RESERVED_ACCESS_ADMIN, ACTION_SET_SALE_WINDOW,
+    "change when an item is on sale (administrators only)", .check = check_set_sale_window,
+    .handler = set_sale_window },
 };
 
 const ReservedMethod *
@@ -1340,6 +1473,10 @@ reserved_service_export (ReservedService *self, GDBusConnection *connection, GEr
   g_signal_connect (self->dispatcher, "drained", G_CALLBACK (on_drained), self);
   self->holds = reserved_holds_new (self->store, connection);
   g_signal_connect (self->holds, "ended", G_CALLBACK (on_holds_ended), self);
+  self->sale = reserved_sale_new (self->store);
+  g_signal_connect_swapped (self->sale, "opened", G_CALLBACK (on_sale_window_opened), self);
+  g_signal_connect_swapped (self->sale, "closed", G_CALLBACK (on_sale_window_closed), self);
+  reserved_sale_check (self->sale);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                            RESERVE_OBJECT_PATH, error);
 }
@@ -1370,6 +1507,9 @@ reserved_service_dispose (GObject *object)
   if (self->holds != NULL)
     g_signal_handlers_disconnect_by_data (self->holds, self);
   g_clear_object (&self->holds);
+  if (self->sale != NULL)
+    g_signal_handlers_disconnect_by_data (self->sale, self);
+  g_clear_object (&self->sale);
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_object (&self->dispatcher);

@@ -78,6 +78,11 @@ static const char *const migrations[] = {
    * the listings; its row stays for the orders and holds that name it, and
    * so does its name, which is never reused. */
   "ALTER TABLE items ADD COLUMN retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1));",
+  /* 3 -> 4: sale windows. Calendar times in microseconds since the Unix
+   * epoch; 0 is no bound. Outside [sale_start, sale_end) the item is not
+   * sold or held; the daemon checks that start comes before end. */
+  "ALTER TABLE items ADD COLUMN sale_start INTEGER NOT NULL DEFAULT 0 CHECK (sale_start >= 0);"
+  "ALTER TABLE items ADD COLUMN sale_end INTEGER NOT NULL DEFAULT 0 CHECK (sale_end >= 0);",
 };
 
 
@@ -93,8 +98,8 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_FIND_REQUEST] = "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
                         " FROM orders o JOIN items i ON i.id = o.item_id"
                         " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
-  [STMT_FIND_ITEM_FOR_SALE] =
-    "SELECT id, remaining, per_user_limit, retired FROM items WHERE name = ?1",
+  [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, remaining, per_user_limit, retired, sale_start, sale_end"
+                              " FROM items WHERE name = ?1",
   /* The per-user limit counts live holds with the orders: a hold is a
    * purchase not yet paid for. */
   [STMT_ACTIVE_UNITS_OF_CUSTOMER] = "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM orders"
@@ -120,7 +125,7 @@ static const char *const statement_sql[N_STMTS] = {
                     " (SELECT COALESCE(SUM(quantity), 0) FROM holds"
                     "   WHERE item_id = items.id AND ended IS NULL AND expires > 0"
                     "   AND expires <= ?2),"
-                    " retired"
+                    " retired, sale_start, sale_end"
                     " FROM items WHERE name = ?1",
   [STMT_LIST_ITEMS] = "SELECT name, capacity, remaining, per_user_limit FROM items"
                       " WHERE retired = 0 ORDER BY name",
@@ -134,8 +139,9 @@ static const char *const statement_sql[N_STMTS] = {
     " FROM orders o JOIN items i ON i.id = o.item_id"
     " WHERE ?2 IS NULL OR o.caller_uid = ?2"
     " ORDER BY o.created, o.id",
-  [STMT_INSERT_ITEM] = "INSERT INTO items (name, capacity, remaining, per_user_limit)"
-                       " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (name) DO NOTHING",
+  [STMT_INSERT_ITEM] =
+    "INSERT INTO items (name, capacity, remaining, per_user_limit, sale_start, sale_end)"
+    " VALUES (?1, ?2, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
   [STMT_RESTOCK] = "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
                    " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
                    " RETURNING remaining",
@@ -158,6 +164,11 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_RETIRE_ITEM] = "UPDATE items SET retired = 1 WHERE name = ?1 RETURNING id",
   [STMT_SET_PER_USER_LIMIT] =
     "UPDATE items SET per_user_limit = ?2 WHERE name = ?1 AND retired = 0 RETURNING id",
+  [STMT_SET_SALE_WINDOW] = "UPDATE items SET sale_start = ?2, sale_end = ?3"
+                           " WHERE name = ?1 AND retired = 0 RETURNING id",
+  [STMT_LIST_SALE_WINDOWS] =
+    "SELECT name, sale_start, sale_end FROM items"
+    " WHERE retired = 0 AND (sale_start > 0 OR sale_end > 0) ORDER BY name",
 };
 
 /* A prepared statement borrowed for one use: reset and unbound when the
@@ -536,6 +547,7 @@ static gboolean insert_item (StoreConnection *c,
                              const char *name,
                              guint32 capacity,
                              guint32 per_user_limit,
+                             const ReservedSaleWindow *window,
                              GError **error);
 
 /* Runs the migrations the file lacks in one transaction, so a crash
@@ -570,7 +582,7 @@ migrate (StoreConnection *c,
       g_autofree char *set_id =
         g_strdup_printf ("PRAGMA application_id = %d", RESERVED_APPLICATION_ID);
       ok = exec_sql (c, set_id, error, "mark the database as reserved's") &&
-           insert_item (c, default_item, default_capacity, 0, error);
+           insert_item (c, default_item, default_capacity, 0, NULL, error);
     }
   if (!ok)
     {
@@ -923,6 +935,11 @@ store_sql_buy (StoreConnection *c,
     }
   if (sqlite3_column_int64 (item, 3) != 0)
     return store_sql_retired_item (error, purchase->item);
+  if (!store_sql_check_on_sale (purchase->item,
+                                &(ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
+                                                       .end = sqlite3_column_int64 (item, 5) },
+                                error))
+    return FALSE;
   item_id = sqlite3_column_int64 (item, 0);
   limit = (guint32) sqlite3_column_int64 (item, 2);
 
@@ -1137,6 +1154,9 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
    * purchase or hold of the item ends them first, so they are for sale. */
   out->available = out->remaining + (guint32) sqlite3_column_int64 (stmt, 6);
   out->retired = sqlite3_column_int64 (stmt, 7) != 0;
+  out->sale.start = sqlite3_column_int64 (stmt, 8);
+  out->sale.end = sqlite3_column_int64 (stmt, 9);
+  out->on_sale = reserved_sale_window_contains (&out->sale, reserved_clock_wall_now ());
   return TRUE;
 }
 
@@ -1189,6 +1209,7 @@ insert_item (StoreConnection *c,
              const char *name,
              guint32 capacity,
              guint32 per_user_limit,
+             const ReservedSaleWindow *window,
              GError **error)
 {
   sqlite3_stmt *stmt = NULL;
@@ -1201,6 +1222,8 @@ insert_item (StoreConnection *c,
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, capacity);
   sqlite3_bind_int64 (stmt, 3, per_user_limit);
+  sqlite3_bind_int64 (stmt, 4, window != NULL ? window->start : 0);
+  sqlite3_bind_int64 (stmt, 5, window != NULL ? window->end : 0);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     set_storage_error (c, error, "create the item");
   else if (sqlite3_changes (c->db) == 0)
@@ -1266,9 +1289,10 @@ store_sql_create_item (StoreConnection *c,
                        const char *name,
                        guint32 capacity,
                        guint32 per_user_limit,
+                       const ReservedSaleWindow *window,
                        GError **error)
 {
-  return insert_item (c, name, capacity, per_user_limit, error);
+  return insert_item (c, name, capacity, per_user_limit, window, error);
 }
 
 gboolean
@@ -1312,6 +1336,95 @@ store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limi
     return FALSE;
   reserved_item_clear (&item);
   return store_sql_retired_item (error, name);
+}
+
+/* --- sale windows -------------------------------------------------------------- */
+
+gboolean
+reserved_sale_window_contains (const ReservedSaleWindow *window, gint64 when)
+{
+  return (window->start == 0 || when >= window->start) && (window->end == 0 || when < window->end);
+}
+
+/* For messages: UTC, as ISO 8601, which every reader can convert. */
+static char *
+format_calendar_time (gint64 usec)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+
+  if (time == NULL)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " µs since the epoch", usec);
+  return g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+gboolean
+store_sql_check_on_sale (const char *name, const ReservedSaleWindow *window, GError **error)
+{
+  gint64 now = reserved_clock_wall_now ();
+  g_autofree char *start = NULL;
+  g_autofree char *end = NULL;
+
+  if (reserved_sale_window_contains (window, now))
+    return TRUE;
+  if (window->start != 0 && now < window->start)
+    {
+      start = format_calendar_time (window->start);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NOT_ON_SALE,
+                   "%s is not on sale yet: its sale opens at %s", name, start);
+      return FALSE;
+    }
+  end = format_calendar_time (window->end);
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NOT_ON_SALE,
+               "%s is no longer on sale: its sale closed at %s", name, end);
+  return FALSE;
+}
+
+gboolean
+store_sql_set_sale_window (StoreConnection *c,
+                           const char *name,
+                           const ReservedSaleWindow *window,
+                           GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_SET_SALE_WINDOW);
+  ReservedItem item = { 0 };
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, window->start);
+  sqlite3_bind_int64 (stmt, 3, window->end);
+  if (!step_row (c, stmt, &found, error, "set the sale window"))
+    return FALSE;
+  if (found)
+    return TRUE;
+  /* No row updated: no such item, or a retired one. */
+  if (!store_sql_get_item (c, name, &item, error))
+    return FALSE;
+  reserved_item_clear (&item);
+  return store_sql_retired_item (error, name);
+}
+
+GArray *
+store_sql_list_sale_windows (StoreConnection *c, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_SALE_WINDOWS);
+  g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (ReservedItem));
+  int rc;
+
+  g_array_set_clear_func (items, (GDestroyNotify) reserved_item_clear);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedItem item = {
+        .name = column_strdup (stmt, 0),
+        .sale = { .start = sqlite3_column_int64 (stmt, 1), .end = sqlite3_column_int64 (stmt, 2) },
+      };
+      g_array_append_val (items, item);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_storage_error (c, error, "list the sale windows");
+      return NULL;
+    }
+  return g_steal_pointer (&items);
 }
 
 /* --- for the other bodies (reserved-store-holds.c) ---------------------------- */

@@ -36,6 +36,8 @@ typedef enum {
   STMT_LIST_ITEMS_PAGE,
   STMT_RETIRE_ITEM,
   STMT_SET_PER_USER_LIMIT,
+  STMT_SET_SALE_WINDOW,
+  STMT_LIST_SALE_WINDOWS,
   N_STMTS
 } StoreStmtId;
 
@@ -89,6 +91,7 @@ gboolean store_sql_create_item (StoreConnection *c,
                                 const char *name,
                                 guint32 capacity,
                                 guint32 per_user_limit,
+                                const ReservedSaleWindow *window, /* nullable */
                                 GError **error);
 gboolean store_sql_restock (StoreConnection *c,
                             const char *name,
@@ -98,6 +101,17 @@ gboolean store_sql_restock (StoreConnection *c,
 gboolean store_sql_retire_item (StoreConnection *c, const char *name, GError **error);
 gboolean
 store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limit, GError **error);
+gboolean store_sql_set_sale_window (StoreConnection *c,
+                                    const char *name,
+                                    const ReservedSaleWindow *window,
+                                    GError **error);
+/* NotOnSale, with when the sale opens or closed, unless @window holds the
+ * wall clock's now (reserved_clock_wall_now()). */
+gboolean
+store_sql_check_on_sale (const char *name, const ReservedSaleWindow *window, GError **error);
+/* (element-type ReservedItem) the items not retired that have a window:
+ * name and sale only. */
+GArray *store_sql_list_sale_windows (StoreConnection *c, GError **error);
 /* Sets the NoSuchItem a retired item is refused with; FALSE. */
 gboolean store_sql_retired_item (GError **error, const char *name);
 

@@ -18,6 +18,7 @@ typedef enum {
   WRITE_RESTOCK,
   WRITE_RETIRE_ITEM,
   WRITE_SET_PER_USER_LIMIT,
+  WRITE_SET_SALE_WINDOW,
   WRITE_HOLD,
   WRITE_CONFIRM,
   WRITE_RELEASE,
@@ -34,6 +35,7 @@ typedef struct {
   char *request_id;
   guint32 quantity; /* buy, restock; capacity for create */
   guint32 per_user_limit;
+  ReservedSaleWindow sale; /* create, set_sale_window */
   uid_t caller;
   guint64 order;
   ReservedReceipt receipt;
@@ -119,13 +121,16 @@ run_write (StoreConnection *c, WriteOp *op)
     case WRITE_CANCEL:
       return store_sql_cancel (c, op->order, &op->item_out, &op->remaining, &op->error);
     case WRITE_CREATE_ITEM:
-      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->error);
+      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->sale,
+                                    &op->error);
     case WRITE_RESTOCK:
       return store_sql_restock (c, op->item, op->quantity, &op->remaining, &op->error);
     case WRITE_RETIRE_ITEM:
       return store_sql_retire_item (c, op->item, &op->error);
     case WRITE_SET_PER_USER_LIMIT:
       return store_sql_set_per_user_limit (c, op->item, op->per_user_limit, &op->error);
+    case WRITE_SET_SALE_WINDOW:
+      return store_sql_set_sale_window (c, op->item, &op->sale, &op->error);
     case WRITE_HOLD:
       {
         const ReservedHoldRequest request = {
@@ -554,7 +559,10 @@ reserved_store_cancel (ReservedStore *self,
 }
 
 static WriteOp *
-create_item_op_new (const char *name, guint32 capacity, guint32 per_user_limit)
+create_item_op_new (const char *name,
+                    guint32 capacity,
+                    guint32 per_user_limit,
+                    const ReservedSaleWindow *window)
 {
   WriteOp *op = g_new0 (WriteOp, 1);
 
@@ -562,6 +570,8 @@ create_item_op_new (const char *name, guint32 capacity, guint32 per_user_limit)
   op->item = g_strdup (name);
   op->quantity = capacity;
   op->per_user_limit = per_user_limit;
+  if (window != NULL)
+    op->sale = *window;
   return op;
 }
 
@@ -570,10 +580,11 @@ reserved_store_create_item_async (ReservedStore *self,
                                   const char *name,
                                   guint32 capacity,
                                   guint32 per_user_limit,
+                                  const ReservedSaleWindow *window,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
-  submit (self, create_item_op_new (name, capacity, per_user_limit), callback, user_data);
+  submit (self, create_item_op_new (name, capacity, per_user_limit, window), callback, user_data);
 }
 
 gboolean
@@ -590,7 +601,7 @@ reserved_store_create_item (ReservedStore *self,
                             GError **error)
 {
   g_autoptr(GAsyncResult) result =
-               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit));
+               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit, NULL));
 
   return reserved_store_create_item_finish (self, result, error);
 }
@@ -703,6 +714,42 @@ reserved_store_set_per_user_limit (ReservedStore *self,
                submit_and_wait (self, item_op_new (WRITE_SET_PER_USER_LIMIT, name, limit));
 
   return reserved_store_set_per_user_limit_finish (self, result, error);
+}
+
+static WriteOp *
+sale_window_op_new (const char *name, const ReservedSaleWindow *window)
+{
+  WriteOp *op = item_op_new (WRITE_SET_SALE_WINDOW, name, 0);
+
+  op->sale = *window;
+  return op;
+}
+
+void
+reserved_store_set_sale_window_async (ReservedStore *self,
+                                      const char *name,
+                                      const ReservedSaleWindow *window,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  submit (self, sale_window_op_new (name, window), callback, user_data);
+}
+
+gboolean
+reserved_store_set_sale_window_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  return finish_write (self, result, error) != NULL;
+}
+
+gboolean
+reserved_store_set_sale_window (ReservedStore *self,
+                                const char *name,
+                                const ReservedSaleWindow *window,
+                                GError **error)
+{
+  g_autoptr(GAsyncResult) result = submit_and_wait (self, sale_window_op_new (name, window));
+
+  return reserved_store_set_sale_window_finish (self, result, error);
 }
 
 /* --- holds ---------------------------------------------------------------- */
@@ -910,6 +957,12 @@ GArray *
 reserved_store_list_items (ReservedStore *self, GError **error)
 {
   return store_sql_list_items (&self->reader, error);
+}
+
+GArray *
+reserved_store_list_sale_windows (ReservedStore *self, GError **error)
+{
+  return store_sql_list_sale_windows (&self->reader, error);
 }
 
 GArray *

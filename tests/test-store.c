@@ -1282,7 +1282,7 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* The same file with its own version is served. */
-  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 3");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 4");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   assert_law (f->store);
@@ -1298,8 +1298,10 @@ test_open_migrate_retired (Fixture *f, gconstpointer data)
   ReservedItem item = { 0 };
 
   make_reserved_database (f, 3);
-  reserved_test_sql_exec_file (f->path,
-                               "ALTER TABLE items DROP COLUMN retired; PRAGMA user_version = 2");
+  reserved_test_sql_exec_file (f->path, "ALTER TABLE items DROP COLUMN sale_end;"
+                                        " ALTER TABLE items DROP COLUMN sale_start;"
+                                        " ALTER TABLE items DROP COLUMN retired;"
+                                        " PRAGMA user_version = 2");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   get_item (f->store, "ticket", &item);
