@@ -227,6 +227,13 @@ reserved_test_get_item (ReservedTestClient *client, const char *item)
   out.available = lookup_u (info, "available");
   if (!g_variant_lookup (info, "retired", "b", &out.retired))
     g_error ("GetItem's answer %s has no key retired of type b", g_variant_print (info, TRUE));
+  if (!g_variant_lookup (info, "on_sale", "b", &out.on_sale))
+    g_error ("GetItem's answer %s has no key on_sale of type b", g_variant_print (info, TRUE));
+  /* Each only when set, and never set to 0. */
+  if (g_variant_lookup (info, RESERVE_OPTION_SALE_START, "x", &out.sale_start))
+    g_assert_cmpint (out.sale_start, >, 0);
+  if (g_variant_lookup (info, RESERVE_OPTION_SALE_END, "x", &out.sale_end))
+    g_assert_cmpint (out.sale_end, >, 0);
   return out;
 }
 
@@ -382,8 +389,14 @@ reserved_test_assert_law (ReservedTestClient *client)
       g_assert_cmpuint (item.remaining, ==, remaining);
       g_assert_cmpuint (item.sold, ==, sold);
       g_assert_cmpuint (item.held, ==, GPOINTER_TO_SIZE (g_hash_table_lookup (held, name)));
-      g_assert_cmpuint (item.available, >=, item.remaining);
-      g_assert_cmpuint (item.available, <=, (guint64) item.remaining + item.held);
+      /* Nothing is for sale outside an item's sale window. */
+      if (item.on_sale)
+        {
+          g_assert_cmpuint (item.available, >=, item.remaining);
+          g_assert_cmpuint (item.available, <=, (guint64) item.remaining + item.held);
+        }
+      else
+        g_assert_cmpuint (item.available, ==, 0);
       g_assert_false (item.retired);
       g_hash_table_remove (active, name);
       g_hash_table_remove (held, name);

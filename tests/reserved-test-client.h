@@ -39,6 +39,9 @@ typedef struct {
   guint32 held;      /* units in live holds */
   guint32 available; /* remaining plus the units of overdue holds */
   gboolean retired;
+  gboolean on_sale;  /* inside its sale window now (always without one) */
+  gint64 sale_start; /* 0: none */
+  gint64 sale_end;   /* 0: none */
 } ReservedTestItem;
 
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */

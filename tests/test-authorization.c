@@ -137,6 +137,7 @@ enum {
   COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER,
   COLUMN_RETIRE_ITEM,
   COLUMN_SET_PER_USER_LIMIT,
+  COLUMN_SET_SALE_WINDOW,
   N_COLUMNS
 };
 
@@ -162,36 +163,38 @@ typedef struct {
  * Cancel of another uid's order, GetItem, ListItems, ListOrders of a
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll, ListOrdersPage of a
- * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit. */
+ * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit,
+ * SetSaleWindow. */
 static const Caller callers[N_CALLERS] = {
   [CALLER_ROOT] = { "root",
                     0,
                     { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                      ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
+                      ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW } },
   [CALLER_ADMIN_USER] = { "admin-user",
                           ADMIN_UID,
                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW,
-                            ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
+                            ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW } },
   [CALLER_ADMIN_GROUP] = { "admin-group",
                            GROUP_ADMIN_UID,
                            { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW,
-                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW } },
+                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW,
+                             ALLOW } },
   [CALLER_DAEMON_USER] = { "daemon-user",
                            DAEMON_UID,
                            { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY,
-                             DENY, ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
+                             DENY, ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY, DENY } },
   [CALLER_BUYER] = { "buyer",
                      BUYER_UID,
                      { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                       ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
+                       ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY, DENY } },
   [CALLER_BUYER_2] = { "buyer-2",
                        BUYER_2_UID,
                        { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                         ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
+                         ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY, DENY } },
   [CALLER_NOBODY] = { "nobody",
                       RESERVED_TEST_NOBODY_UID,
                       { ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY,
-                        ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY } },
+                        ALLOW, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY, DENY } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -956,6 +959,28 @@ cell_set_per_user_limit (Fixture *f, Agent *agent, Outcome outcome)
     reserved_test_set_per_user_limit (&f->admin, ITEM, before.per_user_limit);
 }
 
+/* Its own item, so the columns after it still find ITEM on sale: a window
+ * that has not opened yet. */
+static void
+cell_set_sale_window (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_autofree char *item = g_strdup_printf ("windowed-by-%s", agent->caller->name);
+  gint64 start = g_get_real_time () + (gint64) 3600 * G_USEC_PER_SEC;
+  g_autoptr(GVariant) reply = NULL;
+  ReservedTestItem after;
+
+  reserved_test_create_item (&f->admin, item, 4, 0);
+  reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "SetSaleWindow",
+                    g_variant_new ("(sxx)", item, start, (gint64) 0), "()", NULL);
+  after = reserved_test_get_item (&f->admin, item);
+  g_assert_cmpint (after.sale_start, ==, reply != NULL ? start : 0);
+  g_assert_cmpint (after.sale_end, ==, 0);
+  g_assert_true (after.on_sale == (reply == NULL));
+  if (reply == NULL)
+    return;
+  reserved_test_buy_refused (&f->admin, item, CUSTOMER, 1, NULL, RESERVE_ERROR_NOT_ON_SALE);
+}
+
 static void
 cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
 {
@@ -1051,6 +1076,7 @@ static const struct {
                                                cell_list_orders_page_every_customer },
   [COLUMN_RETIRE_ITEM] = { "RetireItem", cell_retire_item },
   [COLUMN_SET_PER_USER_LIMIT] = { "SetPerUserLimit", cell_set_per_user_limit },
+  [COLUMN_SET_SALE_WINDOW] = { "SetSaleWindow", cell_set_sale_window },
 };
 
 /* --- /authorization/matrix -------------------------------------------------------- */
