@@ -71,6 +71,7 @@ extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
 extern const ReserveCommand reserve_retire_command;
 extern const ReserveCommand reserve_limit_command;
+extern const ReserveCommand reserve_sale_window_command;
 extern const ReserveCommand reserve_watch_command;
 extern const ReserveCommand reserve_hold_command;
 extern const ReserveCommand reserve_confirm_command;

@@ -6,21 +6,30 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-sale-window.h"
 #include "reserve-text.h"
 
 static GVariant *
-create_options (gboolean has_limit, guint64 per_user_limit)
+create_options (gboolean has_limit, guint64 per_user_limit, gint64 sale_start, gint64 sale_end)
 {
   g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
 
   if (has_limit)
     g_variant_dict_insert (&options, RESERVE_OPTION_PER_USER_LIMIT, "u", (guint) per_user_limit);
+  if (sale_start != 0)
+    g_variant_dict_insert (&options, RESERVE_OPTION_SALE_START, "x", sale_start);
+  if (sale_end != 0)
+    g_variant_dict_insert (&options, RESERVE_OPTION_SALE_END, "x", sale_end);
   return g_variant_dict_end (&options);
 }
 
 /* The item as created, with the keys of `reserve status --json`. */
 static void
-print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
+print_created_json (const char *item,
+                    guint64 capacity,
+                    guint64 per_user_limit,
+                    gint64 sale_start,
+                    gint64 sale_end)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
@@ -34,6 +43,8 @@ print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
   else
     reserve_json_add_int (builder, "per_user_limit", (gint64) per_user_limit);
   reserve_json_add_boolean (builder, "retired", FALSE);
+  reserve_json_add_sale_window (builder, sale_start, sale_end,
+                                reserve_sale_window_open_now (sale_start, sale_end));
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }
@@ -43,11 +54,18 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *capacity_text = NULL;
   g_autofree char *limit_text = NULL;
+  g_autofree char *start_text = NULL;
+  g_autofree char *end_text = NULL;
+  g_autofree char *window = NULL;
   const GOptionEntry entries[] = {
     { "capacity", 'c', 0, G_OPTION_ARG_FILENAME, &capacity_text,
       N_ ("Units on sale, 0 to 1000000000 (required; 0: not on sale yet)"), "N" },
     { "per-user-limit", 'l', 0, G_OPTION_ARG_FILENAME, &limit_text,
       N_ ("Most units one customer may hold in active orders (default: 0, no limit)"), "N" },
+    { "sale-start", 0, 0, G_OPTION_ARG_FILENAME, &start_text,
+      N_ ("When the sale opens, in local time (default: on sale at once)"), "TIME" },
+    { "sale-end", 0, 0, G_OPTION_ARG_FILENAME, &end_text,
+      N_ ("When the sale closes, in local time (default: never)"), "TIME" },
     { NULL }
   };
   g_autoptr(ReserveReserve1) proxy = NULL;
@@ -55,6 +73,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   const char *item = NULL;
   guint64 capacity = 0;
   guint64 per_user_limit = 0;
+  gint64 sale_start = 0, sale_end = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
@@ -64,21 +83,36 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX, &capacity,
                              error) ||
       (limit_text != NULL && !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
-                                                    &per_user_limit, error)))
+                                                    &per_user_limit, error)) ||
+      (start_text != NULL &&
+       !reserve_parse_sale_time ("--sale-start", start_text, &sale_start, error)) ||
+      (end_text != NULL && !reserve_parse_sale_time ("--sale-end", end_text, &sale_end, error)))
     return FALSE;
+  if (sale_start != 0 && sale_end != 0 && sale_start >= sale_end)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("--sale-start %s is not before --sale-end %s: a sale opens before it "
+                      "closes"),
+                   start_text, end_text);
+      return FALSE;
+    }
 
   admin = reserve_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);
   if (proxy == NULL)
     return FALSE;
   if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
-                                               create_options (limit_text != NULL, per_user_limit),
+                                               create_options (limit_text != NULL, per_user_limit,
+                                                               sale_start, sale_end),
                                                admin.flags, admin.timeout_msec, NULL, error))
     return FALSE;
 
   if (invocation->json)
-    print_created_json (item, capacity, per_user_limit);
-  else if (capacity == 0)
+    {
+      print_created_json (item, capacity, per_user_limit, sale_start, sale_end);
+      return TRUE;
+    }
+  if (capacity == 0)
     printf (_ ("Created %s, not on sale yet (no units).\n"), item);
   else if (per_user_limit == 0)
     printf (P_ ("Created %s with %llu unit.\n", "Created %s with %llu units.\n", capacity), item,
@@ -87,6 +121,10 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     printf (P_ ("Created %s with %llu unit, at most %llu per customer.\n",
                 "Created %s with %llu units, at most %llu per customer.\n", capacity),
             item, (unsigned long long) capacity, (unsigned long long) per_user_limit);
+  window = reserve_describe_sale_window (sale_start, sale_end);
+  if (window != NULL)
+    /* TRANSLATORS: "On sale from 2026-12-24T10:00:00+01:00 until …" */
+    printf (_ ("On sale %s.\n"), window);
   return TRUE;
 }
 

@@ -6,6 +6,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-sale-window.h"
 #include "reserve-text.h"
 
 typedef struct {
@@ -15,6 +16,9 @@ typedef struct {
   guint sold;
   guint per_user_limit; /* 0: none */
   gboolean retired;
+  gint64 sale_start; /* 0: none */
+  gint64 sale_end;   /* 0: none */
+  gboolean on_sale;
 } ItemStatus;
 
 static void
@@ -37,6 +41,7 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
   /* A daemon older than RetireItem does not say: never retired. */
   if (!g_variant_lookup (info, "retired", "b", &status->retired))
     status->retired = FALSE;
+  reserve_sale_window_from_info (info, &status->sale_start, &status->sale_end, &status->on_sale);
   return reserve_answer_lookup_u32 (info, "GetItem", "capacity", &status->capacity, error) &&
          reserve_answer_lookup_u32 (info, "GetItem", "remaining", &status->remaining, error) &&
          reserve_answer_lookup_u32 (info, "GetItem", "sold", &status->sold, error) &&
@@ -47,6 +52,7 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
 static void
 print_status_text (const ItemStatus *status)
 {
+  g_autofree char *window = reserve_describe_sale_window (status->sale_start, status->sale_end);
   g_autofree char *limit = status->per_user_limit == 0
                              ? g_strdup (_ ("none"))
                              : g_strdup_printf ("%u", status->per_user_limit);
@@ -60,6 +66,10 @@ print_status_text (const ItemStatus *status)
           status->name, status->capacity, status->remaining, status->sold, limit);
   if (status->retired)
     printf (_ ("Retired:         yes, it is sold no more\n"));
+  if (window != NULL)
+    printf (_ ("Sale window:     %s\n"
+               "On sale now:     %s\n"),
+            window, status->on_sale ? _ ("yes") : _ ("no"));
 }
 
 static void
@@ -77,6 +87,7 @@ print_status_json (const ItemStatus *status)
   else
     reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   reserve_json_add_boolean (builder, "retired", status->retired);
+  reserve_json_add_sale_window (builder, status->sale_start, status->sale_end, status->on_sale);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }

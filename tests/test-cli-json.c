@@ -40,8 +40,8 @@ assert_null (JsonObject *object, const char *name)
 }
 
 static const char *const commands[] = { "buy",    "cancel",  "status", "items", "orders",
-                                        "create", "restock", "retire", "limit", "race",
-                                        "bench",  "watch",   NULL };
+                                        "create", "restock", "retire", "limit", "sale-window",
+                                        "race",   "bench",   "watch",  NULL };
 
 static void
 test_every_command (Fixture *fixture, gconstpointer data)
@@ -60,8 +60,9 @@ test_every_command (Fixture *fixture, gconstpointer data)
 static void
 test_item_key (Fixture *fixture, gconstpointer data)
 {
-  static const char *const item_keys[] = { "item",           "capacity", "remaining", "sold",
-                                           "per_user_limit", "retired",  NULL };
+  static const char *const item_keys[] = { "item",           "capacity", "remaining",  "sold",
+                                           "per_user_limit", "retired",  "sale_start", "sale_end",
+                                           "on_sale",        NULL };
   static const char *const restock_keys[] = { "item", "quantity", "remaining", NULL };
   static const char *const cancel_keys[] = { "order", "item",      "user", "quantity",
                                              "state", "remaining", NULL };

@@ -96,8 +96,9 @@ run_json (const char *first_arg, ...)
   return reserved_test_parse_json (run->out);
 }
 
-static const char *const status_keys[] = { "item",           "capacity", "remaining", "sold",
-                                           "per_user_limit", "retired",  NULL };
+static const char *const status_keys[] = { "item",           "capacity", "remaining",  "sold",
+                                           "per_user_limit", "retired",  "sale_start", "sale_end",
+                                           "on_sale",        NULL };
 static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
                                           "created", "state", NULL };
 
@@ -384,7 +385,8 @@ test_status (Fixture *fixture, gconstpointer data)
 static void
 test_items (Fixture *fixture, gconstpointer data)
 {
-  static const char *const item_keys[] = { "item", "capacity", "remaining", NULL };
+  static const char *const item_keys[] = { "item",     "capacity", "remaining", "sale_start",
+                                           "sale_end", "on_sale",  NULL };
   g_autoptr(ReservedTestRun) create = NULL;
   g_autoptr(ReservedTestRun) buy = NULL;
   g_autoptr(ReservedTestRun) table = NULL;
