@@ -19,23 +19,24 @@
   N_ (                  \
     "“now”, a local time such as “2026-12-24 10:00”, or ISO 8601 with an optional zone such as “2026-12-24T10:00:00+01:00”")
 
-/* ISO 8601 as GDateTime reads it: a space between date and time is taken
- * for the "T", and a date alone is its midnight. */
+/* ISO 8601 as GDateTime reads it, which wants seconds: a space between
+ * date and time is taken for the "T", a time without seconds gets ":00",
+ * and a date alone is its midnight. */
 static GDateTime *
 parse_local (const char *text)
 {
   g_autoptr(GTimeZone) local = g_time_zone_new_local ();
-  g_autofree char *iso = g_strdup (text);
-  size_t length = strlen (iso);
+  g_autoptr(GString) iso = g_string_new (text);
 
-  if (length == 10)
-    {
-      g_free (iso);
-      iso = g_strconcat (text, "T00:00:00", NULL);
-    }
-  else if (length > 10 && iso[10] == ' ')
-    iso[10] = 'T';
-  return g_date_time_new_from_iso8601 (iso, local);
+  if (iso->len == 10)
+    g_string_append (iso, "T00:00:00");
+  else if (iso->len > 10 && iso->str[10] == ' ')
+    iso->str[10] = 'T';
+  /* "YYYY-MM-DDThh:mm" and then the end or a zone. */
+  if (iso->len >= 16 && iso->str[10] == 'T' && iso->str[13] == ':' &&
+      (iso->len == 16 || strchr ("Z+-", iso->str[16]) != NULL))
+    g_string_insert (iso, 16, ":00");
+  return g_date_time_new_from_iso8601 (iso->str, local);
 }
 
 gboolean
