@@ -2,7 +2,7 @@
 /* Fuzz target: the command line of `reserve`, up to the point where a
  * subcommand would talk to the bus. The input is an argv: words separated
  * by NUL bytes, the first one naming the subcommand (buy, cancel, status,
- * items, orders, create, restock, retire, limit, watch), the rest its arguments, as main() hands
+ * items, orders, create, restock, retire, limit, sale-window, watch), the rest its arguments, as main() hands
  * them over.
  *
  * Each subcommand parses and checks everything it was given before its
@@ -81,6 +81,7 @@ assert_checked_arguments (const ReserveInvocation *invocation)
     g_assert_true (g_ascii_string_to_unsigned (first, 10, 1, G_MAXUINT64, NULL, NULL));
   else if (command == &reserve_create_command || command == &reserve_restock_command ||
            command == &reserve_retire_command || command == &reserve_limit_command ||
+           command == &reserve_sale_window_command ||
            (command == &reserve_status_command && first != NULL))
     g_assert_true (reserve_validate_item_name (first, NULL));
 }
