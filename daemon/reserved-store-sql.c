@@ -81,8 +81,9 @@ static const char *const migrations[] = {
   /* 3 -> 4: sale windows. Calendar times in microseconds since the Unix
    * epoch; 0 is no bound. Outside [sale_start, sale_end) the item is not
    * sold or held; the daemon checks that start comes before end. */
-  "ALTER TABLE items ADD COLUMN sale_start INTEGER NOT NULL DEFAULT 0 CHECK (sale_start >= 0);"
-  "ALTER TABLE items ADD COLUMN sale_end INTEGER NOT NULL DEFAULT 0 CHECK (sale_end >= 0);",
+  /* In parentheses: one entry of two statements, not two entries. */
+  ("ALTER TABLE items ADD COLUMN sale_start INTEGER NOT NULL DEFAULT 0 CHECK (sale_start >= 0);"
+   "ALTER TABLE items ADD COLUMN sale_end INTEGER NOT NULL DEFAULT 0 CHECK (sale_end >= 0);"),
 };
 
 
