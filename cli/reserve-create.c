@@ -73,7 +73,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   const char *item = NULL;
   guint64 capacity = 0;
   guint64 per_user_limit = 0;
-  gint64 sale_start = 0, sale_end = 0;
+  gint64 sale_start, sale_end;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
@@ -84,18 +84,9 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                              error) ||
       (limit_text != NULL && !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
                                                     &per_user_limit, error)) ||
-      (start_text != NULL &&
-       !reserve_parse_sale_time ("--sale-start", start_text, &sale_start, error)) ||
-      (end_text != NULL && !reserve_parse_sale_time ("--sale-end", end_text, &sale_end, error)))
+      !reserve_parse_sale_window ("--sale-start", start_text, "--sale-end", end_text, &sale_start,
+                                  &sale_end, error))
     return FALSE;
-  if (sale_start != 0 && sale_end != 0 && sale_start >= sale_end)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _ ("--sale-start %s is not before --sale-end %s: a sale opens before it "
-                      "closes"),
-                   start_text, end_text);
-      return FALSE;
-    }
 
   admin = reserve_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);

@@ -66,6 +66,28 @@ reserve_parse_sale_time (const char *flag, const char *text, gint64 *usec, GErro
   return FALSE;
 }
 
+gboolean
+reserve_parse_sale_window (const char *start_flag,
+                           const char *start_text,
+                           const char *end_flag,
+                           const char *end_text,
+                           gint64 *start,
+                           gint64 *end,
+                           GError **error)
+{
+  *start = *end = 0;
+  if ((start_text != NULL && !reserve_parse_sale_time (start_flag, start_text, start, error)) ||
+      (end_text != NULL && !reserve_parse_sale_time (end_flag, end_text, end, error)))
+    return FALSE;
+  if (*start == 0 || *end == 0 || *start < *end)
+    return TRUE;
+  /* TRANSLATORS: "--start 2030-01-02 is not before --end 2030-01-01: …" */
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _ ("%s %s is not before %s %s: a sale opens before it closes"), start_flag,
+               start_text, end_flag, end_text);
+  return FALSE;
+}
+
 char *
 reserve_describe_sale_window (gint64 start, gint64 end)
 {
@@ -133,7 +155,7 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
   g_auto(ReserveAdminCall) admin = { 0 };
   g_autofree char *described = NULL;
   const char *item = NULL;
-  gint64 start = 0, end = 0;
+  gint64 start, end;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
@@ -149,16 +171,8 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
                                  : _ ("give --start, --end or both, or --clear"));
       return FALSE;
     }
-  if ((start_text != NULL && !reserve_parse_sale_time ("--start", start_text, &start, error)) ||
-      (end_text != NULL && !reserve_parse_sale_time ("--end", end_text, &end, error)))
+  if (!reserve_parse_sale_window ("--start", start_text, "--end", end_text, &start, &end, error))
     return FALSE;
-  if (start != 0 && end != 0 && start >= end)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _ ("--start %s is not before --end %s: a sale opens before it closes"),
-                   start_text, end_text);
-      return FALSE;
-    }
 
   admin = reserve_admin_call ();
   proxy = reserve_client_connect (invocation->bus_type, error);

@@ -16,6 +16,17 @@ G_BEGIN_DECLS
  * names @flag, the value and the accepted forms. */
 gboolean reserve_parse_sale_time (const char *flag, const char *text, gint64 *usec, GError **error);
 
+/* Both bounds of a window, each given (non-NULL text) or 0 for none, as
+ * reserve_parse_sale_time() reads them; when both are given the start must
+ * come before the end. */
+gboolean reserve_parse_sale_window (const char *start_flag,
+                                    const char *start_text,
+                                    const char *end_flag,
+                                    const char *end_text,
+                                    gint64 *start,
+                                    gint64 *end,
+                                    GError **error);
+
 /* "from START until END", "from START" or "until END" in local time; NULL
  * when both are 0 (no window). (transfer full) */
 char *reserve_describe_sale_window (gint64 start, gint64 end);

@@ -1319,24 +1319,30 @@ store_sql_retire_item (StoreConnection *c, const char *name, GError **error)
   return TRUE;
 }
 
+/* An update of a live item changed no row: there is no such item, or it
+ * was retired; says which. FALSE. */
+static gboolean
+refuse_unchanged_item (StoreConnection *c, const char *name, GError **error)
+{
+  ReservedItem item = { 0 };
+
+  if (!store_sql_get_item (c, name, &item, error))
+    return FALSE;
+  reserved_item_clear (&item);
+  return store_sql_retired_item (error, name);
+}
+
 gboolean
 store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limit, GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_SET_PER_USER_LIMIT);
-  ReservedItem item = { 0 };
   gboolean found = FALSE;
 
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, limit);
   if (!step_row (c, stmt, &found, error, "set the per-user limit"))
     return FALSE;
-  if (found)
-    return TRUE;
-  /* No row updated: no such item, or a retired one. */
-  if (!store_sql_get_item (c, name, &item, error))
-    return FALSE;
-  reserved_item_clear (&item);
-  return store_sql_retired_item (error, name);
+  return found || refuse_unchanged_item (c, name, error);
 }
 
 /* --- sale windows -------------------------------------------------------------- */
@@ -1387,7 +1393,6 @@ store_sql_set_sale_window (StoreConnection *c,
                            GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_SET_SALE_WINDOW);
-  ReservedItem item = { 0 };
   gboolean found = FALSE;
 
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
@@ -1395,13 +1400,7 @@ store_sql_set_sale_window (StoreConnection *c,
   sqlite3_bind_int64 (stmt, 3, window->end);
   if (!step_row (c, stmt, &found, error, "set the sale window"))
     return FALSE;
-  if (found)
-    return TRUE;
-  /* No row updated: no such item, or a retired one. */
-  if (!store_sql_get_item (c, name, &item, error))
-    return FALSE;
-  reserved_item_clear (&item);
-  return store_sql_retired_item (error, name);
+  return found || refuse_unchanged_item (c, name, error);
 }
 
 GArray *
