@@ -63,6 +63,27 @@ deadline_after (guint seconds)
   return g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
 }
 
+static gboolean
+on_iterate_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+reserved_test_iterate_until (gboolean (*done) (gpointer data), gpointer data, const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout =
+    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_iterate_timeout, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("%s did not happen within %u seconds", what, reserved_test_timeout_seconds ());
+  g_source_remove (timeout);
+}
+
 char *
 reserved_test_read_all (int fd)
 {

@@ -31,6 +31,12 @@ G_BEGIN_DECLS
  * hanging the whole suite; no test asserts how fast anything is. */
 guint reserved_test_timeout_seconds (void);
 
+/* Runs the thread-default main context until @done (@data) is TRUE, for
+ * what a test waits on (a signal, a reply); fails naming @what after
+ * reserved_test_timeout_seconds(). */
+void
+reserved_test_iterate_until (gboolean (*done) (gpointer data), gpointer data, const char *what);
+
 /* One spawned process (a daemon, or a helper) whose output goes to a log
  * file in the test's folder. */
 typedef struct _ReservedTestProcess ReservedTestProcess;

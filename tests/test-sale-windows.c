@@ -171,26 +171,27 @@ watch_clear (Watch *watch)
   g_clear_pointer (&watch->seen, g_hash_table_unref);
 }
 
+typedef struct {
+  Watch *watch;
+  const char *item;
+} Awaited;
+
 static gboolean
-on_wait_timeout (gpointer user_data)
+seen (gpointer data)
 {
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
+  Awaited *awaited = data;
+
+  return g_hash_table_contains (awaited->watch->seen, awaited->item);
 }
 
 /* Waits (bounded) for the next StockChanged of @item, and forgets it. */
 static void
 watch_wait (Watch *watch, const char *item)
 {
-  gboolean timed_out = FALSE;
-  guint timeout =
-    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  Awaited awaited = { watch, item };
+  g_autofree char *what = g_strdup_printf ("StockChanged for %s", item);
 
-  while (!g_hash_table_contains (watch->seen, item) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("no StockChanged for %s within %u seconds", item, reserved_test_timeout_seconds ());
-  g_source_remove (timeout);
+  reserved_test_iterate_until (seen, &awaited, what);
   g_hash_table_remove (watch->seen, item);
 }
 
