@@ -9,6 +9,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "reserve-names.h"
 #include "reserved-clock.h"
 
 struct _ReservedSale {
@@ -110,6 +111,11 @@ reserved_sale_check (ReservedSale *self)
         g_hash_table_iter_remove (&iter);
         check_gone (self, item, GPOINTER_TO_INT (was) != 0);
       }
+  /* Windows whose bounds have all passed still want to hear of the clock
+   * being set back: a timer that will not fire before year 9999 is still
+   * cancelled by that. */
+  if (next == 0 && windows->len > 0)
+    next = RESERVE_SALE_TIME_MAX;
   arm (self, next);
 }
 
