@@ -13,8 +13,9 @@
  *
  * Errors are RESERVE_ERROR codes, so they reach clients under their API
  * names: NoSuchItem, NoSuchOrder, AlreadyCancelled, ItemExists,
- * InvalidArgument, LimitExceeded, SoldOut, and StorageFailure for anything
- * the database itself refused (disk full, I/O error, locked). */
+ * InvalidArgument, NotOnSale, LimitExceeded, SoldOut, and StorageFailure
+ * for anything the database itself refused (disk full, I/O error,
+ * locked). */
 #pragma once
 
 #include <gio/gio.h>
