@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "reserve-admin-call.h"
-#include "reserve-client.h"
+#include "reserve-call.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -22,9 +21,8 @@ create_options (gboolean has_limit, guint64 per_user_limit)
 static void
 print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-  json_builder_begin_object (builder);
   reserve_json_add_string (builder, "item", item);
   reserve_json_add_int (builder, "capacity", (gint64) capacity);
   reserve_json_add_int (builder, "remaining", (gint64) capacity);
@@ -34,8 +32,7 @@ print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
   else
     reserve_json_add_int (builder, "per_user_limit", (gint64) per_user_limit);
   reserve_json_add_boolean (builder, "retired", FALSE);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_print_json_object (builder);
 }
 
 static gboolean
@@ -50,30 +47,22 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("Most units one customer may hold in active orders (default: 0, no limit)"), "N" },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   const char *item = NULL;
   guint64 capacity = 0;
   guint64 per_user_limit = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-
-  item = reserve_invocation_get_argument (invocation, 0);
-  if (!reserve_check_item_name (item, error) ||
+  if (!reserve_invocation_get_item (invocation, &item, error) ||
       !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX, &capacity,
                              error) ||
-      (limit_text != NULL && !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
-                                                    &per_user_limit, error)))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
+      !reserve_parse_optional_number ("--per-user-limit", limit_text, 0, G_MAXUINT32, 0,
+                                      &per_user_limit, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_create_item_sync (call.proxy, item, (guint) capacity,
                                                create_options (limit_text != NULL, per_user_limit),
-                                               admin.flags, admin.timeout_msec, NULL, error))
+                                               call.flags, call.timeout_msec, NULL, error))
     return FALSE;
 
   if (invocation->json)
@@ -94,8 +83,6 @@ const ReserveCommand reserve_create_command = {
   .name = "create",
   .parameters = "ITEM",
   .summary = N_ ("Create an item with its initial stock. Admins only."),
-  .min_arguments = 1,
-  .max_arguments = 1,
   .has_json = TRUE,
   .run = create,
 };

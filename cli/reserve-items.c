@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-output.h"
@@ -62,17 +63,14 @@ print_items_json (GVariant *items)
 static gboolean
 items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autoptr(GVariant) item_list = NULL;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_list_items_sync (proxy, G_DBUS_CALL_FLAGS_NONE,
-                                              RESERVE_CLIENT_TIMEOUT_MSEC, &item_list, NULL, error))
+  if (!reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
+      !reserve_reserve1_call_list_items_sync (call.proxy, call.flags, call.timeout_msec, &item_list,
+                                              NULL, error))
     return FALSE;
 
   if (invocation->json)
@@ -86,8 +84,6 @@ const ReserveCommand reserve_items_command = {
   .name = "items",
   .parameters = "",
   .summary = N_ ("List every item with its capacity and remaining stock, sorted by name."),
-  .min_arguments = 0,
-  .max_arguments = 0,
   .has_json = TRUE,
   .run = items,
 };

@@ -348,8 +348,6 @@ const ReserveCommand reserve_bench_command = {
                  "bench warns first when the daemon already sells other items.\n"
                  "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
                  "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."),
-  .min_arguments = 0,
-  .max_arguments = 0,
   .has_json = TRUE,
   .run = bench,
 };

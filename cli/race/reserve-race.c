@@ -398,8 +398,6 @@ const ReserveCommand reserve_race_command = {
                  "  3  reserved could not be reached; a buyer failed, or died without\n"
                  "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
                  "     dbus) was not"),
-  .min_arguments = 0,
-  .max_arguments = 0,
   .has_json = TRUE,
   .run = race,
 };
