@@ -108,11 +108,9 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return report_order (invocation->json, flags.request_id, details, error);
 }
 
-const ReserveCommand reserve_buy_command = {
-  .name = "buy",
-  .parameters = "",
-  .summary = N_ ("Buy units of an item for a customer, all or none.\n\n"
-                 "Prints the order, e.g. “Order 42: alice bought 1 × ticket; 99 left.”"),
-  .has_json = TRUE,
-  .run = buy,
-};
+RESERVE_DEFINE_COMMAND (
+  buy,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("Buy units of an item for a customer, all or none.\n\n"
+      "Prints the order, e.g. “Order 42: alice bought 1 × ticket; 99 left.”"));

@@ -89,11 +89,8 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_cancel_command = {
-  .name = "cancel",
-  .parameters = "ORDER",
-  .summary = N_ ("Cancel an order and return its units to stock.\n\n"
-                 "Allowed for whoever placed the order, and for admins."),
-  .has_json = TRUE,
-  .run = cancel,
-};
+RESERVE_DEFINE_COMMAND (cancel,
+                        "ORDER",
+                        RESERVE_WITH_JSON,
+                        N_ ("Cancel an order and return its units to stock.\n\n"
+                            "Allowed for whoever placed the order, and for admins."));

@@ -63,6 +63,21 @@ struct _ReserveInvocation {
   guint n_arguments;
 };
 
+#define RESERVE_WITH_JSON    TRUE
+#define RESERVE_WITHOUT_JSON FALSE
+
+/* Defines reserve_NAME_command: `reserve NAME`, run by the function NAME,
+ * with its @PARAMETERS, whether it takes --json (RESERVE_WITH_JSON or
+ * RESERVE_WITHOUT_JSON) and its translatable @SUMMARY (N_()). */
+#define RESERVE_DEFINE_COMMAND(NAME, PARAMETERS, JSON, SUMMARY) \
+  const ReserveCommand reserve_##NAME##_command = {             \
+    .name = #NAME,                                              \
+    .parameters = PARAMETERS,                                   \
+    .summary = SUMMARY,                                         \
+    .has_json = JSON,                                           \
+    .run = NAME,                                                \
+  }
+
 extern const ReserveCommand reserve_buy_command;
 extern const ReserveCommand reserve_cancel_command;
 extern const ReserveCommand reserve_status_command;

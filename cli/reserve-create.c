@@ -79,10 +79,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_create_command = {
-  .name = "create",
-  .parameters = "ITEM",
-  .summary = N_ ("Create an item with its initial stock. Admins only."),
-  .has_json = TRUE,
-  .run = create,
-};
+RESERVE_DEFINE_COMMAND (create,
+                        "ITEM",
+                        RESERVE_WITH_JSON,
+                        N_ ("Create an item with its initial stock. Admins only."));

@@ -164,22 +164,19 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_hold_command = {
-  .name = "hold",
-  .parameters = "[-- COMMAND [ARGUMENT…]]",
-  .summary =
-    N_ ("Hold units of an item for a customer until confirmed, released or expired.\n\n"
-        "Prints the hold, e.g. “Hold 7: 1 × ticket for alice until 2026-12-03T14:03:12+00:00; "
-        "99 left.”\n"
-        "With a command, holds the units while it runs (a system-wide counting semaphore): the "
-        "command\n"
-        "gets RESERVE_HOLD=ID in its environment, SIGINT and SIGTERM are passed on to it, it is "
-        "stopped\n"
-        "if the hold is lost, the hold is released when it exits, and its exit status is "
-        "reserve's."),
-  .has_json = TRUE,
-  .run = hold,
-};
+RESERVE_DEFINE_COMMAND (
+  hold,
+  "[-- COMMAND [ARGUMENT…]]",
+  RESERVE_WITH_JSON,
+  N_ ("Hold units of an item for a customer until confirmed, released or expired.\n\n"
+      "Prints the hold, e.g. “Hold 7: 1 × ticket for alice until 2026-12-03T14:03:12+00:00; "
+      "99 left.”\n"
+      "With a command, holds the units while it runs (a system-wide counting semaphore): the "
+      "command\n"
+      "gets RESERVE_HOLD=ID in its environment, SIGINT and SIGTERM are passed on to it, it is "
+      "stopped\n"
+      "if the hold is lost, the hold is released when it exits, and its exit status is "
+      "reserve's."));
 
 /* --- one hold by id ------------------------------------------------------------- */
 
@@ -222,13 +219,11 @@ confirm (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_confirm_command = {
-  .name = "confirm",
-  .parameters = "HOLD",
-  .summary = N_ ("Turn a hold into an order, in one step; confirming again gives the same order."),
-  .has_json = TRUE,
-  .run = confirm,
-};
+RESERVE_DEFINE_COMMAND (
+  confirm,
+  "HOLD",
+  RESERVE_WITH_JSON,
+  N_ ("Turn a hold into an order, in one step; confirming again gives the same order."));
 
 static gboolean
 release (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -248,13 +243,10 @@ release (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_release_command = {
-  .name = "release",
-  .parameters = "HOLD",
-  .summary = N_ ("Release a hold: its units go back to stock."),
-  .has_json = FALSE,
-  .run = release,
-};
+RESERVE_DEFINE_COMMAND (release,
+                        "HOLD",
+                        RESERVE_WITHOUT_JSON,
+                        N_ ("Release a hold: its units go back to stock."));
 
 static gboolean
 extend (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -282,14 +274,12 @@ extend (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_extend_command = {
-  .name = "extend",
-  .parameters = "HOLD",
-  .summary = N_ ("Make a hold expire --ttl seconds from now (never past its creation plus "
-                 "MaxHoldSeconds)."),
-  .has_json = FALSE,
-  .run = extend,
-};
+RESERVE_DEFINE_COMMAND (
+  extend,
+  "HOLD",
+  RESERVE_WITHOUT_JSON,
+  N_ ("Make a hold expire --ttl seconds from now (never past its creation plus "
+      "MaxHoldSeconds)."));
 
 /* --- holds ----------------------------------------------------------------------- */
 
@@ -365,10 +355,7 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_holds_command = {
-  .name = "holds",
-  .parameters = "",
-  .summary = N_ ("List live holds: your own, or everyone's for administrators."),
-  .has_json = TRUE,
-  .run = holds,
-};
+RESERVE_DEFINE_COMMAND (holds,
+                        "",
+                        RESERVE_WITH_JSON,
+                        N_ ("List live holds: your own, or everyone's for administrators."));

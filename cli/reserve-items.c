@@ -80,10 +80,8 @@ items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_items_command = {
-  .name = "items",
-  .parameters = "",
-  .summary = N_ ("List every item with its capacity and remaining stock, sorted by name."),
-  .has_json = TRUE,
-  .run = items,
-};
+RESERVE_DEFINE_COMMAND (
+  items,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("List every item with its capacity and remaining stock, sorted by name."));

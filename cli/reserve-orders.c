@@ -201,13 +201,11 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_orders_command = {
-  .name = "orders",
-  .parameters = "",
-  .summary = N_ ("List a customer's orders, oldest first, with their local creation time.\n\n"
-                 "Admins see every caller's orders for the customer; others see the\n"
-                 "orders they placed themselves. --all lists every customer's orders\n"
-                 "and is for admins only, with a USER column."),
-  .has_json = TRUE,
-  .run = orders,
-};
+RESERVE_DEFINE_COMMAND (
+  orders,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("List a customer's orders, oldest first, with their local creation time.\n\n"
+      "Admins see every caller's orders for the customer; others see the\n"
+      "orders they placed themselves. --all lists every customer's orders\n"
+      "and is for admins only, with a USER column."));

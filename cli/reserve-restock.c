@@ -45,10 +45,7 @@ restock (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_restock_command = {
-  .name = "restock",
-  .parameters = "ITEM",
-  .summary = N_ ("Add units to an item's capacity and remaining stock. Admins only."),
-  .has_json = TRUE,
-  .run = restock,
-};
+RESERVE_DEFINE_COMMAND (restock,
+                        "ITEM",
+                        RESERVE_WITH_JSON,
+                        N_ ("Add units to an item's capacity and remaining stock. Admins only."));

@@ -36,13 +36,10 @@ retire (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_retire_command = {
-  .name = "retire",
-  .parameters = "ITEM",
-  .summary = N_ ("Stop selling an item for good, keeping its orders. Admins only."),
-  .has_json = TRUE,
-  .run = retire,
-};
+RESERVE_DEFINE_COMMAND (retire,
+                        "ITEM",
+                        RESERVE_WITH_JSON,
+                        N_ ("Stop selling an item for good, keeping its orders. Admins only."));
 
 static void
 print_limit (const char *item, guint64 per_user)
@@ -97,10 +94,8 @@ limit (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_limit_command = {
-  .name = "limit",
-  .parameters = "ITEM",
-  .summary = N_ ("Change how many units of an item one customer may hold. Admins only."),
-  .has_json = TRUE,
-  .run = limit,
-};
+RESERVE_DEFINE_COMMAND (
+  limit,
+  "ITEM",
+  RESERVE_WITH_JSON,
+  N_ ("Change how many units of an item one customer may hold. Admins only."));

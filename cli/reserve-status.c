@@ -108,11 +108,9 @@ status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_status_command = {
-  .name = "status",
-  .parameters = "[ITEM]",
-  .summary = N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
-                 "Without ITEM, shows the daemon's default item."),
-  .has_json = TRUE,
-  .run = status,
-};
+RESERVE_DEFINE_COMMAND (
+  status,
+  "[ITEM]",
+  RESERVE_WITH_JSON,
+  N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
+      "Without ITEM, shows the daemon's default item."));

@@ -154,12 +154,10 @@ watch (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_watch_command = {
-  .name = "watch",
-  .parameters = "[ITEM]",
-  .summary = N_ ("Print each change of stock as it happens, until Ctrl-C.\n\n"
-                 "Starts with the stock of every item (or of ITEM), then prints one line\n"
-                 "per change; ends when reserved leaves the bus."),
-  .has_json = TRUE,
-  .run = watch,
-};
+RESERVE_DEFINE_COMMAND (
+  watch,
+  "[ITEM]",
+  RESERVE_WITH_JSON,
+  N_ ("Print each change of stock as it happens, until Ctrl-C.\n\n"
+      "Starts with the stock of every item (or of ITEM), then prints one line\n"
+      "per change; ends when reserved leaves the bus."));

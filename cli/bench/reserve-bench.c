@@ -332,22 +332,20 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return judge (&report, error);
 }
 
-const ReserveCommand reserve_bench_command = {
-  .name = "bench",
-  .parameters = "",
-  .summary = N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
-                 "Forks the buyers, each with its own bus connection, each calling\n"
-                 "synchronously in a loop. First they all call Properties.Get of Version\n"
-                 "(a round trip through the bus and the daemon with no database), then Buy\n"
-                 "of one unit. Prints calls per second, latency percentiles and errors by\n"
-                 "name for both, the ratio Buy / baseline, how many purchases each commit\n"
-                 "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
-                 "afterwards that remaining + sold == capacity and that the units sold\n"
-                 "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
-                 "The fresh item is retired at the end unless --keep (its orders stay);\n"
-                 "bench warns first when the daemon already sells other items.\n"
-                 "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
-                 "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."),
-  .has_json = TRUE,
-  .run = bench,
-};
+RESERVE_DEFINE_COMMAND (
+  bench,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
+      "Forks the buyers, each with its own bus connection, each calling\n"
+      "synchronously in a loop. First they all call Properties.Get of Version\n"
+      "(a round trip through the bus and the daemon with no database), then Buy\n"
+      "of one unit. Prints calls per second, latency percentiles and errors by\n"
+      "name for both, the ratio Buy / baseline, how many purchases each commit\n"
+      "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
+      "afterwards that remaining + sold == capacity and that the units sold\n"
+      "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
+      "The fresh item is retired at the end unless --keep (its orders stay);\n"
+      "bench warns first when the daemon already sells other items.\n"
+      "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
+      "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."));
