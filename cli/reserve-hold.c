@@ -283,6 +283,11 @@ RESERVE_DEFINE_COMMAND (
 
 /* --- holds ----------------------------------------------------------------------- */
 
+static const ReserveColumn holds_columns[] = {
+  { N_ ("HOLD"), TRUE },     { N_ ("ITEM"), FALSE },    { N_ ("USER"), FALSE },
+  { N_ ("QUANTITY"), TRUE }, { N_ ("EXPIRES"), FALSE },
+};
+
 static gboolean
 holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
@@ -293,7 +298,6 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_auto(ReserveCall) call = { 0 };
   g_autoptr(GVariant) list = NULL;
   g_autoptr(ReserveTable) table = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
   GVariantIter iter;
   guint64 id;
   const char *item, *customer;
@@ -310,34 +314,18 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 
   if (invocation->json)
     {
-      builder = json_builder_new ();
-      json_builder_begin_array (builder);
-    }
-  else
-    {
-      static const ReserveColumn columns[] = {
-        { N_ ("HOLD"), TRUE },     { N_ ("ITEM"), FALSE },    { N_ ("USER"), FALSE },
-        { N_ ("QUANTITY"), TRUE }, { N_ ("EXPIRES"), FALSE },
-      };
+      static const char *const names[] = { "hold",    "item",    "user", "quantity",
+                                           "created", "expires", NULL };
 
-      table = reserve_table_new (columns, G_N_ELEMENTS (columns));
+      reserve_print_json_rows (list, names);
+      return TRUE;
     }
+
+  table = reserve_table_new (holds_columns, G_N_ELEMENTS (holds_columns));
   g_variant_iter_init (&iter, list);
   while (
     g_variant_iter_next (&iter, "(t&s&suxx)", &id, &item, &customer, &quantity, &created, &expires))
     {
-      if (builder != NULL)
-        {
-          json_builder_begin_object (builder);
-          reserve_json_add_int (builder, "hold", (gint64) id);
-          reserve_json_add_string (builder, "item", item);
-          reserve_json_add_string (builder, "user", customer);
-          reserve_json_add_int (builder, "quantity", quantity);
-          reserve_json_add_int (builder, "created", created);
-          reserve_json_add_int (builder, "expires", expires);
-          json_builder_end_object (builder);
-          continue;
-        }
       reserve_table_add_number (table, id);
       reserve_table_add (table, item);
       reserve_table_add (table, customer);
@@ -345,13 +333,7 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       reserve_table_take (table, expires != 0 ? reserve_format_local_time (expires)
                                               : g_strdup (_ ("never")));
     }
-  if (builder != NULL)
-    {
-      json_builder_end_array (builder);
-      reserve_print_json (builder);
-    }
-  else
-    reserve_table_print (table);
+  reserve_table_print (table);
   return TRUE;
 }
 

@@ -40,24 +40,9 @@ print_items_table (GVariant *items)
 static void
 print_items_json (GVariant *items)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  GVariantIter iter;
-  const char *name;
-  guint capacity;
-  guint remaining;
+  static const char *const names[] = { "item", "capacity", "remaining", NULL };
 
-  json_builder_begin_array (builder);
-  g_variant_iter_init (&iter, items);
-  while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
-    {
-      json_builder_begin_object (builder);
-      reserve_json_add_string (builder, "item", name);
-      reserve_json_add_int (builder, "capacity", capacity);
-      reserve_json_add_int (builder, "remaining", remaining);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-  reserve_print_json (builder);
+  reserve_print_json_rows (items, names);
 }
 
 static gboolean

@@ -153,6 +153,44 @@ reserve_print_json_object (JsonBuilder *builder)
   reserve_print_json (builder);
 }
 
+static gint64
+variant_to_int (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return (gint64) g_variant_get_uint64 (value);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+    return g_variant_get_int64 (value);
+  return g_variant_get_uint32 (value);
+}
+
+void
+reserve_print_json_rows (GVariant *rows, const char *const *names)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  GVariantIter iter;
+  GVariant *row;
+
+  json_builder_begin_array (builder);
+  g_variant_iter_init (&iter, rows);
+  while ((row = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      json_builder_begin_object (builder);
+      for (gsize i = 0; names[i] != NULL; i++)
+        {
+          g_autoptr(GVariant) value = g_variant_get_child_value (row, i);
+
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+            reserve_json_add_string (builder, names[i], g_variant_get_string (value, NULL));
+          else
+            reserve_json_add_int (builder, names[i], variant_to_int (value));
+        }
+      json_builder_end_object (builder);
+      g_variant_unref (row);
+    }
+  json_builder_end_array (builder);
+  reserve_print_json (builder);
+}
+
 /* Every member goes through here: its name, then its value (taken). */
 static void
 add_member (JsonBuilder *builder, const char *name, JsonNode *value)
