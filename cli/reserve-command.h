@@ -70,12 +70,18 @@ struct _ReserveInvocation {
  * with its @PARAMETERS, whether it takes --json (RESERVE_WITH_JSON or
  * RESERVE_WITHOUT_JSON) and its translatable @SUMMARY (N_()). */
 #define RESERVE_DEFINE_COMMAND(NAME, PARAMETERS, JSON, SUMMARY) \
-  const ReserveCommand reserve_##NAME##_command = {             \
-    .name = #NAME,                                              \
-    .parameters = PARAMETERS,                                   \
-    .summary = SUMMARY,                                         \
-    .has_json = JSON,                                           \
-    .run = NAME,                                                \
+  RESERVE_DEFINE_NAMED_COMMAND (NAME, #NAME, PARAMETERS, JSON, SUMMARY)
+
+/* The same for a command whose name is no C identifier:
+ * RESERVE_DEFINE_NAMED_COMMAND (sale_window, "sale-window", …) defines
+ * reserve_sale_window_command, `reserve sale-window`, run by sale_window. */
+#define RESERVE_DEFINE_NAMED_COMMAND(ID, NAME, PARAMETERS, JSON, SUMMARY) \
+  const ReserveCommand reserve_##ID##_command = {                         \
+    .name = NAME,                                                         \
+    .parameters = PARAMETERS,                                             \
+    .summary = SUMMARY,                                                   \
+    .has_json = JSON,                                                     \
+    .run = ID,                                                            \
   }
 
 extern const ReserveCommand reserve_buy_command;
