@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "reserve-admin-call.h"
-#include "reserve-client.h"
+#include "reserve-call.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -31,9 +30,8 @@ print_created_json (const char *item,
                     gint64 sale_start,
                     gint64 sale_end)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-  json_builder_begin_object (builder);
   reserve_json_add_string (builder, "item", item);
   reserve_json_add_int (builder, "capacity", (gint64) capacity);
   reserve_json_add_int (builder, "remaining", (gint64) capacity);
@@ -45,8 +43,7 @@ print_created_json (const char *item,
   reserve_json_add_boolean (builder, "retired", FALSE);
   reserve_json_add_sale_window (builder, sale_start, sale_end,
                                 reserve_sale_window_open_now (sale_start, sale_end));
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_print_json_object (builder);
 }
 
 static gboolean
@@ -68,8 +65,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("When the sale closes, in local time (default: never)"), "TIME" },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   const char *item = NULL;
   guint64 capacity = 0;
   guint64 per_user_limit = 0;
@@ -77,25 +73,18 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-
-  item = reserve_invocation_get_argument (invocation, 0);
-  if (!reserve_check_item_name (item, error) ||
+  if (!reserve_invocation_get_item (invocation, &item, error) ||
       !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX, &capacity,
                              error) ||
-      (limit_text != NULL && !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
-                                                    &per_user_limit, error)) ||
+      !reserve_parse_optional_number ("--per-user-limit", limit_text, 0, G_MAXUINT32, 0,
+                                      &per_user_limit, error) ||
       !reserve_parse_sale_window ("--sale-start", start_text, "--sale-end", end_text, &sale_start,
-                                  &sale_end, error))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
+                                  &sale_end, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_create_item_sync (call.proxy, item, (guint) capacity,
                                                create_options (limit_text != NULL, per_user_limit,
                                                                sale_start, sale_end),
-                                               admin.flags, admin.timeout_msec, NULL, error))
+                                               call.flags, call.timeout_msec, NULL, error))
     return FALSE;
 
   if (invocation->json)
@@ -119,12 +108,7 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_create_command = {
-  .name = "create",
-  .parameters = "ITEM",
-  .summary = N_ ("Create an item with its initial stock. Admins only."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = create,
-};
+RESERVE_DEFINE_COMMAND (create,
+                        "ITEM",
+                        RESERVE_WITH_JSON,
+                        N_ ("Create an item with its initial stock. Admins only."));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-output.h"
@@ -103,15 +104,13 @@ print_items_json (GVariant *items, GHashTable *windows)
   g_variant_iter_init (&iter, items);
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
     {
+      const SaleWindow *window = g_hash_table_lookup (windows, name);
+
       json_builder_begin_object (builder);
       reserve_json_add_string (builder, "item", name);
       reserve_json_add_int (builder, "capacity", capacity);
       reserve_json_add_int (builder, "remaining", remaining);
-      {
-        const SaleWindow *window = g_hash_table_lookup (windows, name);
-
-        reserve_json_add_sale_window (builder, window->start, window->end, window->on_sale);
-      }
+      reserve_json_add_sale_window (builder, window->start, window->end, window->on_sale);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -121,20 +120,17 @@ print_items_json (GVariant *items, GHashTable *windows)
 static gboolean
 items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autoptr(GVariant) item_list = NULL;
   g_autoptr(GHashTable) windows = NULL;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
+  if (!reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
+      !reserve_reserve1_call_list_items_sync (call.proxy, call.flags, call.timeout_msec, &item_list,
+                                              NULL, error))
     return FALSE;
-  if (!reserve_reserve1_call_list_items_sync (proxy, G_DBUS_CALL_FLAGS_NONE,
-                                              RESERVE_CLIENT_TIMEOUT_MSEC, &item_list, NULL, error))
-    return FALSE;
-  windows = read_sale_windows (proxy, item_list, error);
+  windows = read_sale_windows (call.proxy, item_list, error);
   if (windows == NULL)
     return FALSE;
 
@@ -145,12 +141,8 @@ items (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_items_command = {
-  .name = "items",
-  .parameters = "",
-  .summary = N_ ("List every item with its capacity and remaining stock, sorted by name."),
-  .min_arguments = 0,
-  .max_arguments = 0,
-  .has_json = TRUE,
-  .run = items,
-};
+RESERVE_DEFINE_COMMAND (
+  items,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("List every item with its capacity and remaining stock, sorted by name."));

@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reserve-admin-call.h"
-#include "reserve-client.h"
+#include "reserve-call.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -151,8 +150,7 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
       N_ ("Remove the window: on sale whenever it has stock"), NULL },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   g_autofree char *described = NULL;
   const char *item = NULL;
   gint64 start, end;
@@ -160,8 +158,7 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
 
-  item = reserve_invocation_get_argument (invocation, 0);
-  if (!reserve_check_item_name (item, error))
+  if (!reserve_invocation_get_item (invocation, &item, error))
     return FALSE;
   if (clear == (start_text != NULL || end_text != NULL))
     {
@@ -171,26 +168,19 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
                                  : _ ("give --start, --end or both, or --clear"));
       return FALSE;
     }
-  if (!reserve_parse_sale_window ("--start", start_text, "--end", end_text, &start, &end, error))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_set_sale_window_sync (proxy, item, start, end, admin.flags,
-                                                   admin.timeout_msec, NULL, error))
+  if (!reserve_parse_sale_window ("--start", start_text, "--end", end_text, &start, &end, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_set_sale_window_sync (call.proxy, item, start, end, call.flags,
+                                                   call.timeout_msec, NULL, error))
     return FALSE;
 
   if (invocation->json)
     {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-      json_builder_begin_object (builder);
       reserve_json_add_string (builder, "item", item);
       reserve_json_add_sale_window (builder, start, end, reserve_sale_window_open_now (start, end));
-      json_builder_end_object (builder);
-      reserve_print_json (builder);
+      reserve_print_json_object (builder);
       return TRUE;
     }
   described = reserve_describe_sale_window (start, end);
@@ -202,12 +192,9 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
   return TRUE;
 }
 
-const ReserveCommand reserve_sale_window_command = {
-  .name = "sale-window",
-  .parameters = "ITEM",
-  .summary = N_ ("Set when an item is on sale, in local time, or --clear it. Admins only."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = sale_window,
-};
+RESERVE_DEFINE_NAMED_COMMAND (sale_window,
+                              "sale-window",
+                              "ITEM",
+                              RESERVE_WITH_JSON,
+                              N_ ("Set when an item is on sale, in local time, or --clear it. "
+                                  "Admins only."));

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "reserve-answer.h"
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
@@ -75,9 +76,8 @@ print_status_text (const ItemStatus *status)
 static void
 print_status_json (const ItemStatus *status)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-  json_builder_begin_object (builder);
   reserve_json_add_string (builder, "item", status->name);
   reserve_json_add_int (builder, "capacity", status->capacity);
   reserve_json_add_int (builder, "remaining", status->remaining);
@@ -88,34 +88,27 @@ print_status_json (const ItemStatus *status)
     reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   reserve_json_add_boolean (builder, "retired", status->retired);
   reserve_json_add_sale_window (builder, status->sale_start, status->sale_end, status->on_sale);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_print_json_object (builder);
 }
 
 static gboolean
 status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   const char *item_argument = NULL;
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autofree char *item = NULL;
   g_autoptr(GVariant) info = NULL;
   g_auto(ItemStatus) item_status = { 0 };
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-
-  item_argument = reserve_invocation_get_argument (invocation, 0);
-  if (item_argument != NULL && !reserve_check_item_name (item_argument, error))
+  if (!reserve_invocation_get_item (invocation, &item_argument, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
     return FALSE;
-
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  item = reserve_client_resolve_item (proxy, item_argument, error);
-  if (item == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_get_item_sync (proxy, item, G_DBUS_CALL_FLAGS_NONE,
-                                            RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, error) ||
+  item = reserve_client_resolve_item (call.proxy, item_argument, error);
+  if (item == NULL ||
+      !reserve_reserve1_call_get_item_sync (call.proxy, item, call.flags, call.timeout_msec, &info,
+                                            NULL, error) ||
       !parse_item_info (info, &item_status, error))
     return FALSE;
 
@@ -126,13 +119,9 @@ status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_status_command = {
-  .name = "status",
-  .parameters = "[ITEM]",
-  .summary = N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
-                 "Without ITEM, shows the daemon's default item."),
-  .min_arguments = 0,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = status,
-};
+RESERVE_DEFINE_COMMAND (
+  status,
+  "[ITEM]",
+  RESERVE_WITH_JSON,
+  N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
+      "Without ITEM, shows the daemon's default item."));

@@ -17,68 +17,69 @@
 #include "reserve-names.h"
 #include "reserve-text.h"
 
+/* The flags as typed, before they are checked. */
+typedef struct {
+  const char *buyers;
+  const char *seconds;
+  const char *calls;
+  const char *stock;
+  const char *item; /* nullable: a fresh item */
+} BenchFlags;
+
 static gboolean
-parse_settings (ReserveInvocation *invocation,
-                const char *buyers_text,
-                const char *seconds_text,
-                const char *calls_text,
-                const char *stock_text,
-                const char *item,
-                BenchSettings *settings,
-                GError **error)
+check_exclusive_flags (const BenchFlags *flags, GError **error)
 {
-  guint64 number = 0;
-
-  settings->bus_type = invocation->bus_type;
-  settings->buyers = BENCH_BUYERS_DEFAULT;
-  settings->seconds = BENCH_SECONDS_DEFAULT;
-  settings->stock = RESERVE_CAPACITY_MAX;
-  settings->item = item;
-  /* Progress is for a person watching; a script reads the result. */
-  settings->progress = isatty (STDERR_FILENO);
-
-  if (buyers_text != NULL)
-    {
-      if (!reserve_parse_number ("--buyers", buyers_text, 1, BENCH_BUYERS_MAX, &number, error))
-        return FALSE;
-      settings->buyers = (guint) number;
-    }
-  if (seconds_text != NULL && calls_text != NULL)
+  if (flags->seconds != NULL && flags->calls != NULL)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                            _ ("--seconds and --calls cannot be used together: "
                               "a phase lasts either so long or so many calls"));
       return FALSE;
     }
-  if (seconds_text != NULL)
+  return TRUE;
+}
+
+static gboolean
+check_stock_flag (const BenchFlags *flags, GError **error)
+{
+  if (flags->stock != NULL && flags->item != NULL)
     {
-      if (!reserve_parse_number ("--seconds", seconds_text, 1, BENCH_SECONDS_MAX, &number, error))
-        return FALSE;
-      settings->seconds = (guint) number;
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           _ ("--stock cannot be used with --item: it is the capacity of the "
+                              "fresh item that bench creates; restock ITEM with reserve "
+                              "restock"));
+      return FALSE;
     }
-  if (calls_text != NULL)
-    {
-      if (!reserve_parse_number ("--calls", calls_text, 1, BENCH_CALLS_MAX, &number, error))
-        return FALSE;
-      settings->calls = number;
-      settings->seconds = 0;
-    }
-  if (item != NULL && !reserve_check_item_name (item, error))
+  return TRUE;
+}
+
+/* In the order of the help, so the first mistake there is the one told. */
+static gboolean
+parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error)
+{
+  guint64 buyers, seconds, calls, stock;
+
+  if (!reserve_parse_optional_number ("--buyers", flags->buyers, 1, BENCH_BUYERS_MAX,
+                                      BENCH_BUYERS_DEFAULT, &buyers, error) ||
+      !check_exclusive_flags (flags, error) ||
+      !reserve_parse_optional_number ("--seconds", flags->seconds, 1, BENCH_SECONDS_MAX,
+                                      BENCH_SECONDS_DEFAULT, &seconds, error) ||
+      !reserve_parse_optional_number ("--calls", flags->calls, 1, BENCH_CALLS_MAX, 0, &calls,
+                                      error) ||
+      (flags->item != NULL && !reserve_check_item_name (flags->item, error)) ||
+      !check_stock_flag (flags, error) ||
+      !reserve_parse_optional_number ("--stock", flags->stock, 1, RESERVE_CAPACITY_MAX,
+                                      RESERVE_CAPACITY_MAX, &stock, error))
     return FALSE;
-  if (stock_text != NULL)
-    {
-      if (item != NULL)
-        {
-          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                               _ ("--stock cannot be used with --item: it is the capacity of the "
-                                  "fresh item that bench creates; restock ITEM with reserve "
-                                  "restock"));
-          return FALSE;
-        }
-      if (!reserve_parse_number ("--stock", stock_text, 1, RESERVE_CAPACITY_MAX, &number, error))
-        return FALSE;
-      settings->stock = (guint32) number;
-    }
+
+  settings->buyers = (guint) buyers;
+  /* A phase lasts so long, or so many calls. */
+  settings->seconds = calls > 0 ? 0 : (guint) seconds;
+  settings->calls = calls;
+  settings->stock = (guint32) stock;
+  settings->item = flags->item;
+  /* Progress is for a person watching; a script reads the result. */
+  settings->progress = isatty (STDERR_FILENO);
   return TRUE;
 }
 
@@ -310,12 +311,14 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   };
   g_auto(BenchReport) report = { 0 };
   BenchSettings settings = { 0 };
+  BenchFlags flags = { 0 };
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, item,
-                       &settings, error))
+  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text, item };
+  if (!parse_settings (&flags, &settings, error))
     return FALSE;
+  settings.bus_type = invocation->bus_type;
   settings.hold = hold;
   settings.keep = keep;
 
@@ -332,24 +335,20 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return judge (&report, error);
 }
 
-const ReserveCommand reserve_bench_command = {
-  .name = "bench",
-  .parameters = "",
-  .summary = N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
-                 "Forks the buyers, each with its own bus connection, each calling\n"
-                 "synchronously in a loop. First they all call Properties.Get of Version\n"
-                 "(a round trip through the bus and the daemon with no database), then Buy\n"
-                 "of one unit. Prints calls per second, latency percentiles and errors by\n"
-                 "name for both, the ratio Buy / baseline, how many purchases each commit\n"
-                 "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
-                 "afterwards that remaining + sold == capacity and that the units sold\n"
-                 "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
-                 "The fresh item is retired at the end unless --keep (its orders stay);\n"
-                 "bench warns first when the daemon already sells other items.\n"
-                 "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
-                 "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."),
-  .min_arguments = 0,
-  .max_arguments = 0,
-  .has_json = TRUE,
-  .run = bench,
-};
+RESERVE_DEFINE_COMMAND (
+  bench,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
+      "Forks the buyers, each with its own bus connection, each calling\n"
+      "synchronously in a loop. First they all call Properties.Get of Version\n"
+      "(a round trip through the bus and the daemon with no database), then Buy\n"
+      "of one unit. Prints calls per second, latency percentiles and errors by\n"
+      "name for both, the ratio Buy / baseline, how many purchases each commit\n"
+      "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
+      "afterwards that remaining + sold == capacity and that the units sold\n"
+      "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
+      "The fresh item is retired at the end unless --keep (its orders stay);\n"
+      "bench warns first when the daemon already sells other items.\n"
+      "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
+      "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."));
