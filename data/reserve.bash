@@ -64,7 +64,8 @@ _reserve()
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \
             --capacity | -c | --per-user-limit | -l | --per-user | --buyers | -n | -b | \
-            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --timeout | \
+            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --warmup | -w | \
+            --timeout | \
             --ttl | -t)
             # Free text or a number: nothing to offer.
             return

@@ -23,6 +23,7 @@ parse_settings (ReserveInvocation *invocation,
                 const char *seconds_text,
                 const char *calls_text,
                 const char *stock_text,
+                const char *warmup_text,
                 const char *item,
                 BenchSettings *settings,
                 GError **error)
@@ -62,6 +63,13 @@ parse_settings (ReserveInvocation *invocation,
         return FALSE;
       settings->calls = number;
       settings->seconds = 0;
+    }
+  settings->warmup = settings->calls > 0 ? 0 : BENCH_WARMUP_DEFAULT;
+  if (warmup_text != NULL)
+    {
+      if (!reserve_parse_number ("--warmup", warmup_text, 0, BENCH_WARMUP_MAX, &number, error))
+        return FALSE;
+      settings->warmup = (guint) number;
     }
   if (item != NULL && !reserve_check_item_name (item, error))
     return FALSE;
@@ -115,6 +123,33 @@ run_phase (BenchPool *pool,
   bench_probe_cpu_between (&before, &after, &report->cpu[phase]);
   if (settings->progress)
     bench_report_progress_done (report, phase);
+  return TRUE;
+}
+
+/* The baseline's calls, then Buys, for a while before either is counted:
+ * connections, caches and the write-ahead log reach the state they keep
+ * for the rest of the run. Their figures are dropped. */
+static gboolean
+warm_up (BenchPool *pool, BenchReport *report, GError **error)
+{
+  const BenchPhase phases[] = { BENCH_PHASE_BASELINE, BENCH_PHASE_BUY };
+
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    {
+      const BenchPhaseSpec spec = {
+        .phase = phases[i],
+        .item = report->item,
+        .seconds = report->settings.warmup,
+      };
+      BenchPhaseResult dropped;
+      gboolean ok;
+
+      bench_phase_result_init (&dropped, phases[i]);
+      ok = bench_pool_run_phase (pool, &spec, &dropped, error);
+      bench_phase_result_clear (&dropped);
+      if (!ok)
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -188,9 +223,12 @@ run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError 
       !bench_pool_wait_ready (pool, error))
     return FALSE;
   report->daemon_pid = bench_probe_get_daemon_pid (probe);
+  report->daemon_version = bench_probe_get_daemon_version (probe);
   report->cores = g_get_num_processors ();
+  report->load_known = bench_probe_read_load (report->load_average);
 
-  if (!run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
+  if ((settings->warmup > 0 && !warm_up (pool, report, error)) ||
+      !run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
     return FALSE;
 
   if (!bench_probe_get_counters (probe, &counters_before, error) ||
@@ -286,6 +324,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *seconds_text = NULL;
   g_autofree char *calls_text = NULL;
   g_autofree char *stock_text = NULL;
+  g_autofree char *warmup_text = NULL;
   g_autofree char *item = NULL;
   gboolean hold = FALSE;
   gboolean keep = FALSE;
@@ -300,6 +339,10 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("Buy this existing item, which nobody else may buy meanwhile "
           "(default: a fresh item, bench-PID-TIME; creating it needs an admin)"),
       "ITEM" },
+    { "warmup", 'w', 0, G_OPTION_ARG_FILENAME, &warmup_text,
+      N_ ("Seconds of the baseline and of Buy before each is counted, 0 to 60 "
+          "(default: 1, or 0 with --calls)"),
+      "S" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
       N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
     { "hold", 0, 0, G_OPTION_ARG_NONE, &hold,
@@ -309,20 +352,25 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
+  g_autoptr(GPtrArray) warnings = NULL;
   BenchSettings settings = { 0 };
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, item,
-                       &settings, error))
+  if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, warmup_text,
+                       item, &settings, error))
     return FALSE;
   settings.hold = hold;
   settings.keep = keep;
 
   bench_report_init (&report, &settings);
+  report.started = g_get_real_time ();
   if (!run_bench (&report, error))
     return FALSE;
 
+  warnings = bench_report_warnings (&report);
+  for (guint i = 0; i < warnings->len; i++)
+    g_printerr (_ ("reserve: warning: %s\n"), (const char *) g_ptr_array_index (warnings, i));
   if (invocation->json)
     bench_report_print_json (&report);
   else
