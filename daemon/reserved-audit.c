@@ -20,6 +20,10 @@ static const char *const message_ids[RESERVED_AUDIT_N_KINDS] = {
 
 #define MAX_FIELDS 12
 
+/* 0 until the first record: g_once_init_enter() wants it so. */
+enum { STDERR_JOURNAL = 1, STDERR_OTHER };
+static gsize stderr_kind;
+
 const char *
 reserved_audit_message_id (ReservedAuditKind kind)
 {
@@ -96,8 +100,13 @@ reserved_audit (ReservedAuditKind kind, const ReservedAuditRecord *record, const
   add_field (fields, &n, "RESERVED_ERROR", record->error);
 
   /* GLib's default writer drops info messages unless debugging is on;
-   * the audit trail is written whatever the debug setting. */
-  if (g_log_writer_is_journald (fileno (stderr)) &&
+   * the audit trail is written whatever the debug setting. Where stderr
+   * leads does not change while the daemon runs, so it is asked once, not
+   * with a system call per purchase. */
+  if (g_once_init_enter (&stderr_kind))
+    g_once_init_leave (&stderr_kind,
+                       g_log_writer_is_journald (fileno (stderr)) ? STDERR_JOURNAL : STDERR_OTHER);
+  if (stderr_kind == STDERR_JOURNAL &&
       g_log_writer_journald (G_LOG_LEVEL_INFO, fields, n, NULL) == G_LOG_WRITER_HANDLED)
     return;
   write_line (fields, n);
