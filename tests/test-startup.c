@@ -554,21 +554,30 @@ test_kill_runs_full_check (void)
   reserved_test_daemon_stop (daemon);
 }
 
+/* Damages the last page in place, and expects the daemon to refuse the
+ * file, naming it and its integrity check, and to leave it as it was. */
+static void
+assert_damage_refused (ReservedTestDaemon *daemon)
+{
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, "integrity check", NULL };
+  g_autoptr(GBytes) before = NULL;
+
+  damage_last_page_in_place (path);
+  before = reserved_test_read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
 /* Damage done after a clean stop, in place and at once, is still found:
  * the record of the stop no longer matches the file. */
 static void
 test_refuse_damaged_after_clean_stop (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, "integrity check", NULL };
-  g_autoptr(GBytes) before = NULL;
 
   make_real_database (daemon);
-  damage_last_page_in_place (path);
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
+  assert_damage_refused (daemon);
 }
 
 /* A file damaged after kill -9 is refused as any damaged file is. */
@@ -576,19 +585,13 @@ static void
 test_refuse_damaged_after_kill (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, "integrity check", NULL };
-  g_autoptr(GBytes) before = NULL;
 
   /* Everything is in the file itself (a clean stop checkpointed it), and
    * the life after it ends with kill -9. */
   make_real_database (daemon);
   reserved_test_daemon_start (daemon);
   reserved_test_daemon_kill (daemon);
-  damage_last_page_in_place (path);
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
+  assert_damage_refused (daemon);
 }
 
 /* --- configuration ---------------------------------------------------------- */
