@@ -554,6 +554,36 @@ test_kill_runs_full_check (void)
   reserved_test_daemon_stop (daemon);
 }
 
+/* A life that met a storage error does not vouch for its file, however
+ * it stopped: here a purchase refused while another process held the
+ * write lock (BusyTimeout=0), then SIGTERM. */
+static void
+test_storage_error_runs_full_check (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *log = NULL;
+  ReservedTestAdmin c = { 0 };
+  sqlite3 *lock;
+
+  reserved_test_daemon_write_config (daemon, "[reserved]\nBusyTimeout=0\n");
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  lock = reserved_test_sql_open (reserved_test_daemon_get_database (daemon), SQLITE_OPEN_READWRITE);
+  reserved_test_sql_exec (lock, "BEGIN IMMEDIATE");
+  reserved_test_buy_refused (&c.client, "filler", "frank", 1, NULL, RESERVE_ERROR_STORAGE_FAILURE);
+  reserved_test_sql_exec (lock, "ROLLBACK");
+  reserved_test_sql_close (lock);
+  reserved_test_buy (&c.client, "filler", "frank", 1, NULL, NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  reserved_test_daemon_start (daemon);
+  log = start_log (daemon);
+  assert_log_says (log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
+  reserved_test_daemon_stop (daemon);
+}
+
 /* Damages the last page in place, and expects the daemon to refuse the
  * file, naming it and its integrity check, and to leave it as it was. */
 static void
@@ -797,6 +827,8 @@ add_cases (void)
   g_test_add_func ("/startup/refuse/unreadable", test_refuse_unreadable);
   g_test_add_func ("/startup/clean-stop/skips-full-check", test_clean_stop_skips_full_check);
   g_test_add_func ("/startup/clean-stop/kill-runs-full-check", test_kill_runs_full_check);
+  g_test_add_func ("/startup/clean-stop/storage-error-runs-full-check",
+                   test_storage_error_runs_full_check);
   g_test_add_func ("/startup/refuse/damaged-after-clean-stop",
                    test_refuse_damaged_after_clean_stop);
   g_test_add_func ("/startup/refuse/damaged-after-kill", test_refuse_damaged_after_kill);
