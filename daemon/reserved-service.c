@@ -35,6 +35,7 @@ struct _ReservedService {
   ReservedDispatcher *dispatcher; /* from export on */
   GHashTable *stock_changes;      /* item -> latest remaining, not yet signalled */
   guint stock_changes_id;
+  gint64 stock_changes_sent; /* monotonic µs of the last StockChanged */
   gboolean stopping;
   ReservedHolds *holds; /* from export on */
   guint32 max_hold_seconds;
@@ -47,9 +48,13 @@ G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON
 enum { SIGNAL_DRAINED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* StockChanged is coalesced per main-loop turn: under load one signal per
- * item carries the latest remaining stock instead of one per purchase,
- * which would cost the bus as much as the purchases themselves. */
+/* StockChanged is coalesced: a change after a quiet spell is sent at the
+ * end of the main loop's turn, and the changes that follow within
+ * STOCK_CHANGED_INTERVAL_US are merged into one signal per item with the
+ * latest remaining stock. A signal per purchase would cost the daemon about
+ * as much as the reply, and the bus as much as the purchases themselves. */
+#define STOCK_CHANGED_INTERVAL_US (50 * 1000)
+
 static gboolean
 emit_stock_changes (gpointer user_data)
 {
@@ -63,15 +68,31 @@ emit_stock_changes (gpointer user_data)
                                          GPOINTER_TO_UINT (remaining));
   g_hash_table_remove_all (self->stock_changes);
   self->stock_changes_id = 0;
+  self->stock_changes_sent = g_get_monotonic_time ();
   return G_SOURCE_REMOVE;
 }
 
 static void
 stock_changed (ReservedService *self, const char *item, guint32 remaining)
 {
+  gint64 wait_us = self->stock_changes_sent + STOCK_CHANGED_INTERVAL_US - g_get_monotonic_time ();
+
   g_hash_table_insert (self->stock_changes, g_strdup (item), GUINT_TO_POINTER (remaining));
+  if (self->stock_changes_id != 0)
+    return;
+  self->stock_changes_id =
+    wait_us <= 0 ? g_idle_add (emit_stock_changes, self)
+                 : g_timeout_add ((guint) ((wait_us + 999) / 1000), emit_stock_changes, self);
+}
+
+/* What is still to be said goes out before the object leaves the bus. */
+static void
+flush_stock_changes (ReservedService *self)
+{
   if (self->stock_changes_id == 0)
-    self->stock_changes_id = g_idle_add (emit_stock_changes, self);
+    return;
+  g_clear_handle_id (&self->stock_changes_id, g_source_remove);
+  emit_stock_changes (self);
 }
 
 static void take_ended (ReservedService *self, GAsyncResult *result);
@@ -1487,6 +1508,7 @@ reserved_service_stop (ReservedService *self)
   if (self->stopping)
     return;
   self->stopping = TRUE;
+  flush_stock_changes (self);
   if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   if (self->dispatcher != NULL)

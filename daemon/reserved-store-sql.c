@@ -17,6 +17,7 @@
 #include "reserve-names.h"
 #include "reserve-validate.h"
 #include "reserved-clock.h"
+#include "reserved-store-clean.h"
 #include "reserved-store-holds.h"
 
 /* "RSVD": marks a file as a reserved database, so that another
@@ -228,6 +229,7 @@ set_storage_error (StoreConnection *c, GError **error, const char *doing)
   int code = sqlite3_extended_errcode (c->db);
   g_autofree char *why = describe_sqlite_error (c->db);
 
+  c->failed = TRUE;
   g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
                "could not %s in %s: %s (SQLite error %d)", doing, c->path, why, code);
   return FALSE;
@@ -313,8 +315,8 @@ store_sql_commit (StoreConnection *c, GError **error)
   return TRUE;
 }
 
-static gboolean
-sync_path (const char *path, int flags, GError **error)
+gboolean
+store_sql_sync_path (const char *path, int flags, GError **error)
 {
   int fd = open (path, flags | O_CLOEXEC);
 
@@ -357,7 +359,7 @@ store_sql_clear_log (StoreConnection *c, GError **error)
   if (ok)
     {
       g_autofree char *log = g_strconcat (c->path, "-wal", NULL);
-      ok = sync_path (log, O_RDONLY, error);
+      ok = store_sql_sync_path (log, O_RDONLY, error);
     }
   return ok;
 }
@@ -488,9 +490,11 @@ probe_file (const char *path, gboolean *fresh, GError **error)
 }
 
 /* Checks an existing file without writing to it: ours, not from a newer
- * reserved, and structurally sound. */
+ * reserved, and structurally sound: every page of it when @full, else
+ * what opening it reads (its header and schema) and the table of items,
+ * which every purchase reads. */
 static gboolean
-check_existing (StoreConnection *c, GError **error)
+check_existing (StoreConnection *c, gboolean full, GError **error)
 {
   gint64 application_id = 0;
   gint64 version = 0;
@@ -519,7 +523,8 @@ check_existing (StoreConnection *c, GError **error)
       return FALSE;
     }
 
-  rc = sqlite3_prepare_v2 (c->db, "PRAGMA quick_check", -1, &stmt, NULL);
+  rc = sqlite3_prepare_v2 (c->db, full ? "PRAGMA quick_check" : "PRAGMA quick_check(items)", -1,
+                           &stmt, NULL);
   while (rc == SQLITE_OK || rc == SQLITE_ROW)
     {
       if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
@@ -777,7 +782,7 @@ create_database (const char *path,
   /* Everything was committed with the rollback journal before the switch
    * to WAL, so closing leaves the one file holding all of it. */
   store_connection_close (&c);
-  ok = ok && sync_path (building, O_RDONLY, error);
+  ok = ok && store_sql_sync_path (building, O_RDONLY, error);
   if (ok && rename (building, path) != 0)
     {
       int saved = errno;
@@ -788,7 +793,7 @@ create_database (const char *path,
     }
   /* The rename, and the removals, must reach the disk before the first
    * order does. */
-  ok = ok && sync_path (folder, O_RDONLY | O_DIRECTORY, error);
+  ok = ok && store_sql_sync_path (folder, O_RDONLY | O_DIRECTORY, error);
   close (lock);
   return ok;
 }
@@ -800,14 +805,29 @@ store_connection_open_primary (StoreConnection *c,
                                GError **error)
 {
   gboolean fresh = FALSE;
+  gboolean clean = FALSE;
+  g_autofree char *unclean = NULL;
+  gint64 started;
 
   if (!probe_file (c->path, &fresh, error))
     return FALSE;
   if (fresh &&
       !create_database (c->path, c->busy_timeout_ms, default_item, default_capacity, error))
     return FALSE;
-  if (!open_connection (c, 0, error) || !check_existing (c, error) ||
-      !migrate (c, FALSE, default_item, default_capacity, error) ||
+  if (!store_clean_take (c->path, &clean, &unclean, error))
+    return FALSE;
+  /* Reading every page of a large file takes long, and after a clean stop
+   * it finds what the last one found; after any other it is the one way
+   * to tell that a crash or a disk left the file whole. */
+  started = g_get_monotonic_time ();
+  if (!open_connection (c, 0, error) || !check_existing (c, fresh || !clean, error))
+    return FALSE;
+  if (clean)
+    g_message ("Checked the structure of %s: it was closed cleanly and not changed since", c->path);
+  else if (!fresh)
+    g_message ("Checked every page of %s in %" G_GINT64_FORMAT " ms: %s", c->path,
+               (g_get_monotonic_time () - started) / 1000, unclean);
+  if (!migrate (c, FALSE, default_item, default_capacity, error) ||
       !configure_connection (c, error) || !prepare_statements (c, error))
     return FALSE;
   g_debug ("Opened %s%s", c->path, fresh ? " (new)" : "");
@@ -821,16 +841,22 @@ store_connection_open_secondary (StoreConnection *c, GError **error)
          prepare_statements (c, error);
 }
 
-void
+gboolean
 store_connection_close (StoreConnection *c)
 {
+  gboolean closed = TRUE;
+
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&c->stmts[i], sqlite3_finalize);
   for (guint i = 0; i < G_N_ELEMENTS (c->hold_stmts); i++)
     g_clear_pointer (&c->hold_stmts[i], sqlite3_finalize);
   if (c->db != NULL && sqlite3_close (c->db) != SQLITE_OK)
-    g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
+    {
+      g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
+      closed = FALSE;
+    }
   c->db = NULL;
+  return closed && !c->failed;
 }
 
 /* --- buying ---------------------------------------------------------------- */

@@ -50,6 +50,9 @@ typedef struct {
   /* Set by the writer for the operation it runs: holds the operation
    * ended (element-type ReservedEndedHold), kept only if it commits. */
   GArray *ended;
+  /* Some statement failed (an I/O error, a damaged page, a lock): this
+   * life does not vouch for the file at its end. */
+  gboolean failed;
 } StoreConnection;
 
 /* Opens the file for the first connection: a fresh database is first
@@ -61,7 +64,10 @@ gboolean store_connection_open_primary (StoreConnection *c,
                                         GError **error);
 /* Opens a further connection to a database the primary one prepared. */
 gboolean store_connection_open_secondary (StoreConnection *c, GError **error);
-void store_connection_close (StoreConnection *c);
+/* TRUE if it closed, and nothing it ran failed. */
+gboolean store_connection_close (StoreConnection *c);
+/* fsync()s the file or folder at @path, opened with @flags. */
+gboolean store_sql_sync_path (const char *path, int flags, GError **error);
 
 /* Transactions and savepoints. rollback ignores a transaction SQLite
  * already ended itself (after an I/O error, say). */

@@ -4,6 +4,7 @@
 #include "reserved-store.h"
 
 #include "reserve-error.h"
+#include "reserved-store-clean.h"
 #include "reserved-store-holds.h"
 #include "reserved-store-sql.h"
 
@@ -1148,6 +1149,7 @@ static void
 reserved_store_finalize (GObject *object)
 {
   ReservedStore *self = RESERVED_STORE (object);
+  gboolean clean = self->thread != NULL;
 
   /* The thread commits what is still queued, then ends. */
   if (self->thread != NULL)
@@ -1158,9 +1160,17 @@ reserved_store_finalize (GObject *object)
       g_mutex_unlock (&self->lock);
       g_thread_join (self->thread);
     }
-  store_connection_close (&self->reader);
-  store_connection_close (&self->lister);
-  store_connection_close (&self->writer);
+  clean = clean && self->uncleared_log == NULL;
+
+  /* The threads are gone: their connections can be looked at from here.
+   * The writer goes last, so its close checkpoints the log and removes it;
+   * only then is the stop recorded as clean, and only if this life saw no
+   * storage error that could have left the file damaged. */
+  clean = store_connection_close (&self->reader) && clean;
+  clean = store_connection_close (&self->lister) && clean;
+  clean = store_connection_close (&self->writer) && clean;
+  if (clean)
+    store_clean_record (self->path);
   g_mutex_clear (&self->lister_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);

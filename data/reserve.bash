@@ -64,8 +64,8 @@ _reserve()
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \
             --capacity | -c | --per-user-limit | -l | --per-user | --buyers | -n | -b | \
-            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --timeout | \
-            --ttl | -t | --sale-start | --sale-end | --start | --end | -e)
+            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --warmup | -w | \
+            --timeout | --ttl | -t | --sale-start | --sale-end | --start | --end | -e)
             # Free text, a number or a time: nothing to offer.
             return
             ;;

@@ -5,6 +5,7 @@
  * bad configuration, a bus name someone else owns), and never modifies a
  * file it refused. SIGTERM and SIGINT stop it with status 0, and the next
  * start finds every order. */
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -447,6 +448,182 @@ test_refuse_unreadable (void)
   assert_same_bytes (path, before);
 }
 
+/* --- the check after a clean stop, and after any other ----------------------- */
+
+#define CHECKED_STRUCTURE  "Checked the structure of"
+#define CHECKED_EVERY_PAGE "Checked every page of"
+
+/* The log of the managed daemon so far, which says how it checked its file
+ * (it says so before it owns its name). */
+static char *
+start_log (ReservedTestDaemon *daemon)
+{
+  return reserved_test_process_get_log (reserved_test_daemon_get_process (daemon));
+}
+
+static void
+assert_log_says (const char *log, const char *says, const char *not_says)
+{
+  if (strstr (log, says) == NULL || strstr (log, not_says) != NULL)
+    g_error ("reserved should have said “%s” and not “%s”, but said:\n%s", says, not_says, log);
+}
+
+/* Overwrites the last page of the file where it lies, as a failing disk
+ * would: the same file, the same size. */
+static void
+damage_last_page_in_place (const char *path)
+{
+  g_autoptr(GBytes) good = reserved_test_read_bytes (path);
+  gsize page_size = page_size_of (good);
+  gsize n_pages = g_bytes_get_size (good) / page_size;
+  g_autofree guint8 *junk = g_malloc (page_size);
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+  g_assert_cmpuint (n_pages, >=, 4);
+  g_assert_cmpint (fd, >=, 0);
+  memset (junk, 0xa5, page_size);
+  g_assert_cmpint (pwrite (fd, junk, page_size, (off_t) ((n_pages - 1) * page_size)), ==,
+                   (gssize) page_size);
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+/* A clean stop spares the next start the reading of every page; it still
+ * checks the structure, and serves every order. */
+static void
+test_clean_stop_skips_full_check (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *log = NULL;
+  ReservedTestAdmin c = { 0 };
+  guint32 remaining;
+  guint64 order;
+
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  remaining = reserved_test_get_item (&c.client, "filler").remaining;
+  order = reserved_test_buy (&c.client, "filler", "dave", 2, "after-the-stop", NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  /* Stopped cleanly after a purchase, too. */
+  reserved_test_daemon_start (daemon);
+  log = start_log (daemon);
+  assert_log_says (log, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
+  reserved_test_admin_open (&c, daemon);
+  g_assert_cmpuint (reserved_test_get_item (&c.client, "filler").remaining, ==, remaining - 2);
+  g_assert_cmpuint (reserved_test_buy (&c.client, "filler", "dave", 2, "after-the-stop", NULL), ==,
+                    order);
+  reserved_test_assert_law (&c.client);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+/* After kill -9 nothing vouches for the file: every page is read, the
+ * next clean stop vouches again. */
+static void
+test_kill_runs_full_check (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *killed_log = NULL;
+  g_autofree char *clean_log = NULL;
+  ReservedTestAdmin c = { 0 };
+  guint64 order;
+
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  order = reserved_test_buy (&c.client, "filler", "erin", 3, "before-the-kill", NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_kill (daemon);
+
+  reserved_test_daemon_start (daemon);
+  killed_log = start_log (daemon);
+  assert_log_says (killed_log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
+  assert_log_says (killed_log, "no clean stop was recorded", CHECKED_STRUCTURE);
+  reserved_test_admin_open (&c, daemon);
+  g_assert_cmpuint (reserved_test_buy (&c.client, "filler", "erin", 3, "before-the-kill", NULL), ==,
+                    order);
+  reserved_test_assert_law (&c.client);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  reserved_test_daemon_start (daemon);
+  clean_log = start_log (daemon);
+  assert_log_says (clean_log, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
+  reserved_test_daemon_stop (daemon);
+}
+
+/* A life that met a storage error does not vouch for its file, however
+ * it stopped: here a purchase refused while another process held the
+ * write lock (BusyTimeout=0), then SIGTERM. */
+static void
+test_storage_error_runs_full_check (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *log = NULL;
+  ReservedTestAdmin c = { 0 };
+  sqlite3 *lock;
+
+  reserved_test_daemon_write_config (daemon, "[reserved]\nBusyTimeout=0\n");
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  lock = reserved_test_sql_open (reserved_test_daemon_get_database (daemon), SQLITE_OPEN_READWRITE);
+  reserved_test_sql_exec (lock, "BEGIN IMMEDIATE");
+  reserved_test_buy_refused (&c.client, "filler", "frank", 1, NULL, RESERVE_ERROR_STORAGE_FAILURE);
+  reserved_test_sql_exec (lock, "ROLLBACK");
+  reserved_test_sql_close (lock);
+  reserved_test_buy (&c.client, "filler", "frank", 1, NULL, NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  reserved_test_daemon_start (daemon);
+  log = start_log (daemon);
+  assert_log_says (log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
+  reserved_test_daemon_stop (daemon);
+}
+
+/* Damages the last page in place, and expects the daemon to refuse the
+ * file, naming it and its integrity check, and to leave it as it was. */
+static void
+assert_damage_refused (ReservedTestDaemon *daemon)
+{
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, "integrity check", NULL };
+  g_autoptr(GBytes) before = NULL;
+
+  damage_last_page_in_place (path);
+  before = reserved_test_read_bytes (path);
+  assert_refused (daemon, NULL, needles);
+  assert_same_bytes (path, before);
+}
+
+/* Damage done after a clean stop, in place and at once, is still found:
+ * the record of the stop no longer matches the file. */
+static void
+test_refuse_damaged_after_clean_stop (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+
+  make_real_database (daemon);
+  assert_damage_refused (daemon);
+}
+
+/* A file damaged after kill -9 is refused as any damaged file is. */
+static void
+test_refuse_damaged_after_kill (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+
+  /* Everything is in the file itself (a clean stop checkpointed it), and
+   * the life after it ends with kill -9. */
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_daemon_kill (daemon);
+  assert_damage_refused (daemon);
+}
+
 /* --- configuration ---------------------------------------------------------- */
 
 static void
@@ -648,6 +825,13 @@ add_cases (void)
   g_test_add_func ("/startup/refuse/directory", test_refuse_directory);
   g_test_add_func ("/startup/refuse/read-only", test_refuse_read_only);
   g_test_add_func ("/startup/refuse/unreadable", test_refuse_unreadable);
+  g_test_add_func ("/startup/clean-stop/skips-full-check", test_clean_stop_skips_full_check);
+  g_test_add_func ("/startup/clean-stop/kill-runs-full-check", test_kill_runs_full_check);
+  g_test_add_func ("/startup/clean-stop/storage-error-runs-full-check",
+                   test_storage_error_runs_full_check);
+  g_test_add_func ("/startup/refuse/damaged-after-clean-stop",
+                   test_refuse_damaged_after_clean_stop);
+  g_test_add_func ("/startup/refuse/damaged-after-kill", test_refuse_damaged_after_kill);
   g_test_add_func ("/startup/config/bad-values", test_config_bad_values);
   g_test_add_func ("/startup/config/unknown-key", test_config_unknown_key);
   g_test_add_func ("/startup/config/unknown-group", test_config_unknown_group);

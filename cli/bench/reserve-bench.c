@@ -23,6 +23,7 @@ typedef struct {
   const char *seconds;
   const char *calls;
   const char *stock;
+  const char *warmup;
   const char *item; /* nullable: a fresh item */
 } BenchFlags;
 
@@ -57,7 +58,7 @@ check_stock_flag (const BenchFlags *flags, GError **error)
 static gboolean
 parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error)
 {
-  guint64 buyers, seconds, calls, stock;
+  guint64 buyers, seconds, calls, warmup, stock;
 
   if (!reserve_parse_optional_number ("--buyers", flags->buyers, 1, BENCH_BUYERS_MAX,
                                       BENCH_BUYERS_DEFAULT, &buyers, error) ||
@@ -66,6 +67,9 @@ parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error
                                       BENCH_SECONDS_DEFAULT, &seconds, error) ||
       !reserve_parse_optional_number ("--calls", flags->calls, 1, BENCH_CALLS_MAX, 0, &calls,
                                       error) ||
+      /* No warm-up by default when a phase is so many calls: they are counted exactly. */
+      !reserve_parse_optional_number ("--warmup", flags->warmup, 0, BENCH_WARMUP_MAX,
+                                      calls > 0 ? 0 : BENCH_WARMUP_DEFAULT, &warmup, error) ||
       (flags->item != NULL && !reserve_check_item_name (flags->item, error)) ||
       !check_stock_flag (flags, error) ||
       !reserve_parse_optional_number ("--stock", flags->stock, 1, RESERVE_CAPACITY_MAX,
@@ -76,6 +80,7 @@ parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error
   /* A phase lasts so long, or so many calls. */
   settings->seconds = calls > 0 ? 0 : (guint) seconds;
   settings->calls = calls;
+  settings->warmup = (guint) warmup;
   settings->stock = (guint32) stock;
   settings->item = flags->item;
   /* Progress is for a person watching; a script reads the result. */
@@ -116,6 +121,33 @@ run_phase (BenchPool *pool,
   bench_probe_cpu_between (&before, &after, &report->cpu[phase]);
   if (settings->progress)
     bench_report_progress_done (report, phase);
+  return TRUE;
+}
+
+/* The baseline's calls, then Buys, for a while before either is counted:
+ * connections, caches and the write-ahead log reach the state they keep
+ * for the rest of the run. Their figures are dropped. */
+static gboolean
+warm_up (BenchPool *pool, BenchReport *report, GError **error)
+{
+  const BenchPhase phases[] = { BENCH_PHASE_BASELINE, BENCH_PHASE_BUY };
+
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    {
+      const BenchPhaseSpec spec = {
+        .phase = phases[i],
+        .item = report->item,
+        .seconds = report->settings.warmup,
+      };
+      BenchPhaseResult dropped;
+      gboolean ok;
+
+      bench_phase_result_init (&dropped, phases[i]);
+      ok = bench_pool_run_phase (pool, &spec, &dropped, error);
+      bench_phase_result_clear (&dropped);
+      if (!ok)
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -189,9 +221,12 @@ run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError 
       !bench_pool_wait_ready (pool, error))
     return FALSE;
   report->daemon_pid = bench_probe_get_daemon_pid (probe);
+  report->daemon_version = bench_probe_get_daemon_version (probe);
   report->cores = g_get_num_processors ();
+  report->load_known = bench_probe_read_load (report->load_average);
 
-  if (!run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
+  if ((settings->warmup > 0 && !warm_up (pool, report, error)) ||
+      !run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
     return FALSE;
 
   if (!bench_probe_get_counters (probe, &counters_before, error) ||
@@ -287,6 +322,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *seconds_text = NULL;
   g_autofree char *calls_text = NULL;
   g_autofree char *stock_text = NULL;
+  g_autofree char *warmup_text = NULL;
   g_autofree char *item = NULL;
   gboolean hold = FALSE;
   gboolean keep = FALSE;
@@ -301,6 +337,10 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("Buy this existing item, which nobody else may buy meanwhile "
           "(default: a fresh item, bench-PID-TIME; creating it needs an admin)"),
       "ITEM" },
+    { "warmup", 'w', 0, G_OPTION_ARG_FILENAME, &warmup_text,
+      N_ ("Seconds of the baseline and of Buy before each is counted, 0 to 60 "
+          "(default: 1, or 0 with --calls)"),
+      "S" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
       N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
     { "hold", 0, 0, G_OPTION_ARG_NONE, &hold,
@@ -310,12 +350,13 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
+  g_autoptr(GPtrArray) warnings = NULL;
   BenchSettings settings = { 0 };
   BenchFlags flags = { 0 };
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text, item };
+  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text, warmup_text, item };
   if (!parse_settings (&flags, &settings, error))
     return FALSE;
   settings.bus_type = invocation->bus_type;
@@ -323,9 +364,13 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   settings.keep = keep;
 
   bench_report_init (&report, &settings);
+  report.started = g_get_real_time ();
   if (!run_bench (&report, error))
     return FALSE;
 
+  warnings = bench_report_warnings (&report);
+  for (guint i = 0; i < warnings->len; i++)
+    g_printerr (_ ("reserve: warning: %s\n"), (const char *) g_ptr_array_index (warnings, i));
   if (invocation->json)
     bench_report_print_json (&report);
   else
