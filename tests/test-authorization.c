@@ -61,6 +61,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-main.h"
 #include "reserved-test-polkit.h"
+#include "reserved-test-reply.h"
 
 /* An administrator because the test's polkit rule names the user. */
 #define ADMIN_UID ((uid_t) 4242)
@@ -1593,45 +1594,16 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
 
 #define PIPELINED_PAIRS 20
 
-typedef struct {
-  GMainLoop *loop;
-  guint pending;
-  char **lines; /* one answer per call, in sending order */
-} Pipeline;
-
-typedef struct {
-  Pipeline *pipeline;
-  guint index;
-} PipelinedCall;
-
 static void
-on_pipelined_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+send_pipelined (GDBusConnection *connection,
+                const char *method,
+                GVariant *args,
+                ReservedTestReply *answer)
 {
-  PipelinedCall *call = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
-
-  call->pipeline->lines[call->index] = g_strdup (reply != NULL  ? "ok"
-                                                 : name != NULL ? name
-                                                                : error->message);
-  if (--call->pipeline->pending == 0)
-    g_main_loop_quit (call->pipeline->loop);
-  g_free (call);
-}
-
-static void
-send_pipelined (GDBusConnection *connection, Pipeline *pipeline, const char *method, GVariant *args)
-{
-  PipelinedCall *call = g_new0 (PipelinedCall, 1);
-
-  call->pipeline = pipeline;
-  call->index = pipeline->pending++;
   g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
                           method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
-                          (int) reserved_test_timeout_seconds () * 1000, NULL, on_pipelined_reply,
-                          call);
+                          (int) reserved_test_timeout_seconds () * 1000, NULL,
+                          reserved_test_reply_ready, answer);
 }
 
 /* The helper's half: on a new connection, sends every pair of CreateItem
@@ -1641,23 +1613,31 @@ static int
 helper_pipeline (const char *address)
 {
   g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Pipeline pipeline = { loop, 0, g_new0 (char *, 2 * PIPELINED_PAIRS + 1) };
+  ReservedTestReply answers[2 * PIPELINED_PAIRS] = { { 0 } };
 
   for (guint i = 0; i < PIPELINED_PAIRS; i++)
     {
       g_autofree char *item = g_strdup_printf ("pipelined-%u", i);
 
-      send_pipelined (connection, &pipeline, "CreateItem",
-                      g_variant_new ("(su@a{sv})", item, 1u, g_variant_new ("a{sv}", NULL)));
-      send_pipelined (connection, &pipeline, "Buy",
+      send_pipelined (connection, "CreateItem",
+                      g_variant_new ("(su@a{sv})", item, 1u, g_variant_new ("a{sv}", NULL)),
+                      &answers[2 * i]);
+      send_pipelined (connection, "Buy",
                       g_variant_new ("(ssu@a{sv})", item, CUSTOMER, 1u,
-                                     g_variant_new ("a{sv}", NULL)));
+                                     g_variant_new ("a{sv}", NULL)),
+                      &answers[2 * i + 1]);
     }
-  g_main_loop_run (loop);
-  for (guint i = 0; pipeline.lines[i] != NULL; i++)
-    printf ("%s\n", pipeline.lines[i]);
-  g_strfreev (pipeline.lines);
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
+    {
+      const GError *error = NULL;
+      g_autofree char *name = NULL;
+
+      reserved_test_reply_wait (&answers[i]);
+      error = answers[i].error;
+      name = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
+      printf ("%s\n", answers[i].reply != NULL ? "ok" : name != NULL ? name : error->message);
+      reserved_test_reply_clear (&answers[i]);
+    }
   g_dbus_connection_close_sync (connection, NULL, NULL);
   return 0;
 }

@@ -58,6 +58,7 @@
 #include "reserved-test-fault.h"
 #include "reserved-test-files.h"
 #include "reserved-test-main.h"
+#include "reserved-test-reply.h"
 #include "reserved-test-sqlite.h"
 
 #define ITEM     "ticket" /* the default item */
@@ -693,26 +694,12 @@ test_disk_full_restart (void)
 
 /* --- a lock held by another process ---------------------------------------------- */
 
+/* A purchase sent while the lock is held: when it was sent, and its
+ * answer. */
 typedef struct {
   gint64 sent;
-  gint64 answered;
-  guint64 order;
-  GError *error;
-  gboolean done;
+  ReservedTestReply answer;
 } Timed;
-
-static void
-on_timed_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Timed *timed = user_data;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &timed->error);
-
-  if (reply != NULL)
-    g_variant_get (reply, "(tu)", &timed->order, NULL);
-  timed->answered = g_get_monotonic_time ();
-  timed->done = TRUE;
-}
 
 /* Runs the main loop for @ms milliseconds. */
 static void
@@ -775,8 +762,8 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
                               g_variant_new ("(ssu@a{sv})", ITEM, "bob", 1,
                                              reserved_test_options (request_id)),
                               G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
-                              (int) reserved_test_timeout_seconds () * 1000, NULL, on_timed_reply,
-                              &calls[i]);
+                              (int) reserved_test_timeout_seconds () * 1000, NULL,
+                              reserved_test_reply_ready, &calls[i].answer);
     }
   run_for (100);
   /* Reads do not wait for the lock. */
@@ -790,38 +777,42 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
   run_for (hold_ms - MIN (hold_ms, (guint) ((g_get_monotonic_time () - locked) / 1000)));
   if (expect_success)
     for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
-      if (calls[i].done)
+      if (calls[i].answer.done)
         g_error ("purchase %u was answered while another process held the write lock: %s", i,
-                 calls[i].error != NULL ? calls[i].error->message : "success");
+                 calls[i].answer.error != NULL ? calls[i].answer.error->message : "success");
   reserved_test_sql_exec (db, "ROLLBACK");
   released = g_get_monotonic_time ();
 
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     {
-      while (!calls[i].done)
-        g_main_context_iteration (NULL, TRUE);
+      ReservedTestReply *answer = &calls[i].answer;
+      guint64 order = 0;
+
+      reserved_test_reply_wait (answer);
       g_test_message ("purchase %u: answered after %.3f s: %s", i,
-                      (calls[i].answered - calls[i].sent) / (double) G_USEC_PER_SEC,
-                      calls[i].error != NULL ? calls[i].error->message : "bought");
+                      (answer->answered - calls[i].sent) / (double) G_USEC_PER_SEC,
+                      answer->error != NULL ? answer->error->message : "bought");
       if (expect_success)
         {
-          g_assert_no_error (calls[i].error);
-          g_assert_cmpint (calls[i].answered, >=, released);
-          reserved_test_fault_orders_set (expected, calls[i].order, RESERVED_TEST_ORDER_ACTIVE);
+          g_assert_no_error (answer->error);
+          g_assert_cmpint (answer->answered, >=, released);
+          g_variant_get (answer->reply, "(tu)", &order, NULL);
+          reserved_test_fault_orders_set (expected, order, RESERVED_TEST_ORDER_ACTIVE);
+          reserved_test_reply_clear (answer);
           continue;
         }
       /* Refused, and neither at once (the daemon waited for the lock its
        * busy timeout long) nor after the lock was gone: it gave up. */
-      if (calls[i].error == NULL || !has_code (calls[i].error, RESERVE_ERROR_STORAGE_FAILURE))
+      if (answer->error == NULL || !has_code (answer->error, RESERVE_ERROR_STORAGE_FAILURE))
         g_error ("purchase %u while the lock was held past the busy timeout: expected "
                  "StorageFailure, got %s",
-                 i, calls[i].error != NULL ? calls[i].error->message : "success");
-      g_assert_nonnull (strstr (calls[i].error->message, "locked"));
+                 i, answer->error != NULL ? answer->error->message : "success");
+      g_assert_nonnull (strstr (answer->error->message, "locked"));
       g_assert_cmpint (busy_timeout_ms, >, 0);
-      g_assert_cmpint (calls[i].answered - calls[i].sent, >=,
+      g_assert_cmpint (answer->answered - calls[i].sent, >=,
                        (gint64) busy_timeout_ms * 3 / 4 * 1000);
-      g_assert_cmpint (calls[i].answered, <, released);
-      g_clear_error (&calls[i].error);
+      g_assert_cmpint (answer->answered, <, released);
+      reserved_test_reply_clear (answer);
     }
   g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 

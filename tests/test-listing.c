@@ -13,6 +13,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-reply.h"
 #include "reserved-test-sqlite.h"
 
 /* Enough rows of a 64-byte item name that ListOrders' a(tsuxs) reply
@@ -52,46 +53,16 @@ timeout_ms (void)
   return (int) reserved_test_timeout_seconds () * 1000;
 }
 
-typedef struct {
-  GVariant *reply;
-  GError *error;
-  gboolean done;
-} Answer;
-
-static void
-on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Answer *answer = user_data;
-
-  answer->reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &answer->error);
-  answer->done = TRUE;
-}
-
 static void
 call_async (GDBusConnection *connection,
             const char *method,
             GVariant *parameters,
             const char *reply_type,
-            Answer *answer)
+            ReservedTestReply *answer)
 {
   g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
                           method, parameters, G_VARIANT_TYPE (reply_type), G_DBUS_CALL_FLAGS_NONE,
-                          timeout_ms (), NULL, on_answer, answer);
-}
-
-static void
-wait_answer (Answer *answer)
-{
-  while (!answer->done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-answer_clear (Answer *answer)
-{
-  g_clear_pointer (&answer->reply, g_variant_unref);
-  g_clear_error (&answer->error);
+                          timeout_ms (), NULL, reserved_test_reply_ready, answer);
 }
 
 /* (transfer full) One page, asserting success; @next_cursor (transfer full). */
@@ -225,7 +196,7 @@ test_too_long_for_one_reply (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GDBusConnection) lister = NULL;
   g_autoptr(GDBusConnection) buyer = NULL;
-  Answer listing = { 0 }, bought = { 0 }, items = { 0 };
+  ReservedTestReply listing = { 0 }, bought = { 0 }, items = { 0 };
   GPid pid;
 
   /* A fresh database made by the daemon, then filled as another program
@@ -245,9 +216,9 @@ test_too_long_for_one_reply (void)
               g_variant_new ("(ssu@a{sv})", "ticket", "alice", 1, reserved_test_options (NULL)),
               "(tu)", &bought);
   call_async (lister, "ListItems", NULL, "(a(suu))", &items);
-  wait_answer (&bought);
-  wait_answer (&listing);
-  wait_answer (&items);
+  reserved_test_reply_wait (&bought);
+  reserved_test_reply_wait (&listing);
+  reserved_test_reply_wait (&items);
 
   g_assert_no_error (bought.error);
   g_assert_no_error (items.error);
@@ -279,9 +250,9 @@ test_too_long_for_one_reply (void)
     g_assert_cmpint (reserved_test_query_int (&q), ==, 0);
     reserved_test_sql_close (db);
   }
-  answer_clear (&listing);
-  answer_clear (&bought);
-  answer_clear (&items);
+  reserved_test_reply_clear (&listing);
+  reserved_test_reply_clear (&bought);
+  reserved_test_reply_clear (&items);
   reserved_test_daemon_stop (daemon);
 }
 
