@@ -50,6 +50,14 @@ guint64 reserved_test_buy (ReservedTestClient *client,
                            guint32 quantity,
                            const char *request_id,
                            guint32 *remaining_out);
+/* The arguments of Buy (floating), options with @request_id when non-NULL. */
+GVariant *reserved_test_buy_args (const char *item,
+                                  const char *user,
+                                  guint32 quantity,
+                                  const char *request_id);
+/* The order of Buy's @reply, asserting it is one; its remaining units in
+ * @remaining_out (nullable). */
+guint64 reserved_test_bought (GVariant *reply, guint32 *remaining_out);
 /* @options: floating or NULL (empty). Asserts @code and no change. */
 void reserved_test_buy_refused (ReservedTestClient *client,
                                 const char *item,

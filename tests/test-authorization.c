@@ -561,18 +561,12 @@ agent_buy (Fixture *f,
            const char *request_id,
            guint32 *remaining_out)
 {
-  g_autoptr(GVariant) answer = agent_call (agent, RESERVE_INTERFACE, "Buy",
-                                            g_variant_new ("(ssu@a{sv})", item, user, quantity,
-                                                           reserved_test_options (request_id)));
+  g_autoptr(GVariant) answer =
+               agent_call (agent, RESERVE_INTERFACE, "Buy",
+                           reserved_test_buy_args (item, user, quantity, request_id));
   g_autoptr(GVariant) reply = expect_reply (agent, answer, "Buy", "(tu)");
-  guint64 order = 0;
-  guint32 remaining = 0;
 
-  g_variant_get (reply, "(tu)", &order, &remaining);
-  g_assert_cmpuint (order, >, 0);
-  if (remaining_out != NULL)
-    *remaining_out = remaining;
-  return order;
+  return reserved_test_bought (reply, remaining_out);
 }
 
 static ReservedTestOrder *

@@ -529,8 +529,7 @@ run_error_rounds (Fixture *f, FaultKind kind)
         }
 
       /* The faults stopped: the very next purchase goes through. */
-      if (!reserved_test_fault_buy (f->c.connection, ITEM, "after", 1, after,
-                                    (int) reserved_test_timeout_seconds () * 1000, &order, &error))
+      if (!reserved_test_fault_buy (f->c.connection, "after", after, &order, &error))
         g_error ("round %u: the first purchase after the faults stopped failed: %s", round,
                  error->message);
       reserved_test_fault_orders_set (f->acked, order, RESERVED_TEST_ORDER_ACTIVE);
@@ -669,9 +668,7 @@ test_failed_commit_then_kill (Fixture *f, gconstpointer data)
 
   RESERVED_TEST_FAULT_SET (f->control->files, (guint32) RESERVED_FAULT_FILE_WAL);
   RESERVED_TEST_FAULT_SET (f->control->fail_syncs, 1);
-  g_assert_false (reserved_test_fault_buy (f->c.connection, ITEM, "alice", 1, "refused",
-                                           (int) reserved_test_timeout_seconds () * 1000, &order,
-                                           &error));
+  g_assert_false (reserved_test_fault_buy (f->c.connection, "alice", "refused", &order, &error));
   g_test_message ("refused: %s", error->message);
   g_assert_true (is_storage_failure (error));
   g_assert_cmpuint (RESERVED_TEST_FAULT_GET (f->control->failed_syncs), ==, 1);

@@ -510,8 +510,7 @@ assert_writes_refused (ReservedTestAdmin *c,
       guint64 order = 0;
 
       fill_up (filler);
-      if (reserved_test_fault_buy (c->connection, ITEM, "carol", 1, request_id,
-                                   (int) reserved_test_timeout_seconds () * 1000, &order, &error))
+      if (reserved_test_fault_buy (c->connection, "carol", request_id, &order, &error))
         g_error ("a purchase succeeded on a full disk (order %" G_GUINT64_FORMAT ")", order);
       g_test_message ("refused: %s", error->message);
       if (!has_code (error, RESERVE_ERROR_STORAGE_FAILURE))

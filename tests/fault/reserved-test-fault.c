@@ -26,11 +26,8 @@ reserved_test_fault_rand_new (void)
 
 gboolean
 reserved_test_fault_buy (GDBusConnection *connection,
-                         const char *item,
                          const char *user,
-                         guint32 quantity,
                          const char *request_id,
-                         int timeout_ms,
                          guint64 *order_out,
                          GError **error)
 {
@@ -38,10 +35,10 @@ reserved_test_fault_buy (GDBusConnection *connection,
 
   reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                        RESERVE_INTERFACE, "Buy",
-                                       g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                       g_variant_new ("(ssu@a{sv})", RESERVE_DEFAULT_ITEM, user, 1u,
                                                       reserved_test_options (request_id)),
                                        G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                       timeout_ms, NULL, error);
+                                       (int) reserved_test_timeout_seconds () * 1000, NULL, error);
   if (reply == NULL)
     return FALSE;
   g_variant_get (reply, "(tu)", order_out, NULL);
