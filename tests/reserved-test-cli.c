@@ -75,6 +75,34 @@ reserved_test_run_reserve_with_env (const char *const *extra_env, const char *fi
   return run;
 }
 
+ReservedTestRun *
+reserved_test_run_ok (const char *first_arg, ...)
+{
+  va_list args;
+  ReservedTestRun *run;
+
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  reserved_test_assert_exit (run, 0);
+  return run;
+}
+
+JsonNode *
+reserved_test_run_json (const char *first_arg, ...)
+{
+  g_autoptr(ReservedTestRun) run = NULL;
+  va_list args;
+
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  reserved_test_assert_exit (run, 0);
+  if (run->err[0] != '\0')
+    g_error ("%s wrote on stderr:\n%s", run->command_line, run->err);
+  return reserved_test_parse_json (run->out);
+}
+
 GSubprocess *
 reserved_test_spawn_reserve (const char *first_arg, ...)
 {

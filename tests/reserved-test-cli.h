@@ -38,6 +38,15 @@ ReservedTestRun *reserved_test_run_reserve_with_env (const char *const *extra_en
 /* The same without @extra_env. */
 #define reserved_test_run_reserve(...) reserved_test_run_reserve_with_env (NULL, __VA_ARGS__)
 
+/* Runs reserve like reserved_test_run_reserve () and fails, with its
+ * output, unless it exits 0. */
+ReservedTestRun *reserved_test_run_ok (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+/* The same for a command whose output the test does not read. */
+#define reserved_test_reserve_ok(...) reserved_test_run_free (reserved_test_run_ok (__VA_ARGS__))
+/* (transfer full) Runs reserve, fails unless it exits 0 with nothing on
+ * stderr, and parses its stdout as JSON. */
+JsonNode *reserved_test_run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
 /* Starts reserve with the arguments (NULL-terminated) without waiting, its
  * stdout and stderr piped to the caller, for a command that runs until it
  * is told to stop (`reserve watch`). */
@@ -68,5 +77,11 @@ typedef struct {
 
 void reserved_test_cli_fixture_set_up (ReservedTestCliFixture *fixture, gconstpointer data);
 void reserved_test_cli_fixture_tear_down (ReservedTestCliFixture *fixture, gconstpointer data);
+
+/* Registers @function as the case @path (a string literal, which
+ * tests/meson.build reads) with the fixture above. */
+#define RESERVED_TEST_CLI_ADD(path, function)                                                     \
+  g_test_add ((path), ReservedTestCliFixture, NULL, reserved_test_cli_fixture_set_up, (function), \
+              reserved_test_cli_fixture_tear_down)
 
 G_END_DECLS

@@ -26,7 +26,6 @@ test_commands (Fixture *f, gconstpointer data)
   g_autoptr(ReservedTestRun) confirmed = NULL;
   g_autoptr(ReservedTestRun) again = NULL;
   g_autoptr(ReservedTestRun) second = NULL;
-  g_autoptr(ReservedTestRun) extended = NULL;
   g_autoptr(ReservedTestRun) released = NULL;
   g_autoptr(ReservedTestRun) released_twice = NULL;
   g_autoptr(ReservedTestRun) too_long = NULL;
@@ -34,35 +33,28 @@ test_commands (Fixture *f, gconstpointer data)
   g_autofree char *second_id = NULL;
   g_autofree char *order_line = NULL;
 
-  held = reserved_test_run_reserve ("hold", "--session", "--user", "alice", "--quantity", "2",
-                                    "--ttl", "900", NULL);
-  reserved_test_assert_exit (held, 0);
+  held = reserved_test_run_ok ("hold", "--session", "--user", "alice", "--quantity", "2", "--ttl",
+                               "900", NULL);
   id = g_strdup_printf ("%" G_GUINT64_FORMAT,
                         reserved_test_match_number ("^Hold ([0-9]+): 2 × ticket for alice until ",
                                                     0, held->out));
   g_assert_nonnull (strstr (held->out, "; 98 left."));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 2);
 
-  listed = reserved_test_run_reserve ("holds", "--session", NULL);
-  reserved_test_assert_exit (listed, 0);
+  listed = reserved_test_run_ok ("holds", "--session", NULL);
   g_assert_nonnull (strstr (listed->out, "alice"));
 
-  confirmed = reserved_test_run_reserve ("confirm", "--session", id, NULL);
-  reserved_test_assert_exit (confirmed, 0);
+  confirmed = reserved_test_run_ok ("confirm", "--session", id, NULL);
   order_line = g_strdup_printf ("Hold %s confirmed as order ", id);
   g_assert_true (g_str_has_prefix (confirmed->out, order_line));
-  again = reserved_test_run_reserve ("confirm", "--session", id, NULL);
-  reserved_test_assert_exit (again, 0);
+  again = reserved_test_run_ok ("confirm", "--session", id, NULL);
   g_assert_cmpstr (again->out, ==, confirmed->out);
 
-  second = reserved_test_run_reserve ("hold", "--session", "--user", "bob", NULL);
-  reserved_test_assert_exit (second, 0);
+  second = reserved_test_run_ok ("hold", "--session", "--user", "bob", NULL);
   second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
                                reserved_test_match_number ("^Hold ([0-9]+):", 0, second->out));
-  extended = reserved_test_run_reserve ("extend", "--session", second_id, "--ttl", "60", NULL);
-  reserved_test_assert_exit (extended, 0);
-  released = reserved_test_run_reserve ("release", "--session", second_id, NULL);
-  reserved_test_assert_exit (released, 0);
+  reserved_test_reserve_ok ("extend", "--session", second_id, "--ttl", "60", NULL);
+  released = reserved_test_run_ok ("release", "--session", second_id, NULL);
   released_twice = reserved_test_run_reserve ("release", "--session", second_id, NULL);
   reserved_test_assert_exit (released_twice, 1);
   g_assert_nonnull (strstr (released_twice->err, "released"));

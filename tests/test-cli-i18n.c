@@ -14,11 +14,13 @@
 
 typedef ReservedTestCliFixture Fixture;
 
-static ReservedTestRun *run_chinese (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-/* Runs reserve as someone whose language is Chinese. */
 static ReservedTestRun *
-run_chinese (const char *first_arg, ...)
+run_chinese (int expected_exit, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs reserve as someone whose language is Chinese; fails unless it
+ * exits with @expected_exit. */
+static ReservedTestRun *
+run_chinese (int expected_exit, const char *first_arg, ...)
 {
   const char *locpath = g_getenv ("RESERVED_TEST_LOCPATH");
   const char *const env[] = { "LANG", "zh_CN.UTF-8", "LC_ALL", "zh_CN.UTF-8", "LANGUAGE",
@@ -32,6 +34,7 @@ run_chinese (const char *first_arg, ...)
   va_start (args, first_arg);
   run = reserved_test_run_reserve_va (env, first_arg, args);
   va_end (args);
+  reserved_test_assert_exit (run, expected_exit);
   return run;
 }
 
@@ -56,15 +59,13 @@ columns (const char *line)
 static void
 test_help (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) main_help = run_chinese ("--help", NULL);
-  g_autoptr(ReservedTestRun) buy_help = run_chinese ("buy", "--help", NULL);
+  g_autoptr(ReservedTestRun) main_help = run_chinese (0, "--help", NULL);
+  g_autoptr(ReservedTestRun) buy_help = run_chinese (0, "buy", "--help", NULL);
 
-  reserved_test_assert_exit (main_help, 0);
   assert_has (main_help->out, "用法：\n  reserve [选项…] 命令 [选项…]\n");
   assert_has (main_help->out,
               "  buy       为顾客购买某商品的若干件，要么全部成功，要么全部不买。\n");
   assert_has (main_help->out, "退出状态：\n  0  成功\n");
-  reserved_test_assert_exit (buy_help, 0);
   assert_has (buy_help->out, "  -u, --user=NAME      购买的顾客（必填）\n");
   assert_has (buy_help->out, "连接会话总线上的 reserved");
 }
@@ -73,30 +74,25 @@ static void
 test_messages (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) buy =
-               run_chinese ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  g_autoptr(ReservedTestRun) status = run_chinese ("status", "--session", NULL);
-  g_autoptr(ReservedTestRun) mistyped = run_chinese ("stauts", NULL);
+               run_chinese (0, "buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  g_autoptr(ReservedTestRun) status = run_chinese (0, "status", "--session", NULL);
+  g_autoptr(ReservedTestRun) mistyped = run_chinese (2, "stauts", NULL);
   g_autoptr(ReservedTestRun) bad_number =
-               run_chinese ("buy", "--session", "--user", "alice", "--quantity", "0", NULL);
+               run_chinese (2, "buy", "--session", "--user", "alice", "--quantity", "0", NULL);
   g_autoptr(ReservedTestRun) created =
-               run_chinese ("create", "--session", "gala", "--capacity", "3", NULL);
+               run_chinese (0, "create", "--session", "gala", "--capacity", "3", NULL);
 
-  reserved_test_assert_exit (buy, 0);
   g_assert_true (
     g_regex_match_simple ("^订单 [0-9]+：alice 购买了 2 × ticket；剩余 98。\n$", buy->out, 0, 0));
-  reserved_test_assert_exit (status, 0);
   g_assert_cmpstr (status->out, ==,
                    "商品：        ticket\n"
                    "容量：        100\n"
                    "剩余：        98\n"
                    "已售：        2\n"
                    "每人限购：    无\n");
-  reserved_test_assert_exit (mistyped, 2);
   g_assert_cmpstr (mistyped->err, ==,
                    "reserve: 未知命令“stauts”；您是不是想输入“status”？\n试试“reserve --help”。\n");
-  reserved_test_assert_exit (bad_number, 2);
   assert_has (bad_number->err, "reserve: --quantity “0” 超出范围：允许 1 到 10000\n");
-  reserved_test_assert_exit (created, 0);
   g_assert_cmpstr (created->out, ==, "已创建 gala，共 3 件。\n");
 }
 
@@ -104,10 +100,9 @@ test_messages (Fixture *fixture, gconstpointer data)
 static void
 test_race_verdicts (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) race = run_chinese ("race", "--session", NULL);
+  g_autoptr(ReservedTestRun) race = run_chinese (0, "race", "--session", NULL);
   g_auto(GStrv) lines = NULL;
 
-  reserved_test_assert_exit (race, 0);
   assert_has (race->out, "模式         买家  库存  售出  超卖  丢失更新");
   /* How many buyers the raw file fooled depends on how the race ran. */
   assert_has (race->out, "file:        超卖：");
@@ -126,16 +121,14 @@ static void
 test_bench_report (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) bench =
-               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", NULL);
-  g_autoptr(ReservedTestRun) with_holds =
-               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", "--hold", NULL);
+               run_chinese (0, "bench", "--session", "--buyers", "1", "--calls", "5", NULL);
+  g_autoptr(ReservedTestRun) with_holds = run_chinese (0, "bench", "--session", "--buyers", "1",
+                                                        "--calls", "5", "--hold", NULL);
 
-  reserved_test_assert_exit (bench, 0);
   assert_has (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
   assert_has (bench->out, "阶段      方法");
   assert_has (bench->out, "检查：剩余 ");
   assert_has (bench->out, "：成立\n错误：无\n");
-  reserved_test_assert_exit (with_holds, 0);
   assert_has (with_holds->out, "Hold+Confirm / Buy：每秒销售数是 ");
   assert_has (with_holds->out, "：成立\n错误：无\n");
 }
@@ -147,55 +140,47 @@ static void
 test_holds (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) held =
-               run_chinese ("hold", "--session", "--user", "alice", "--quantity", "2", NULL);
-  g_autoptr(ReservedTestRun) listed = run_chinese ("holds", "--session", NULL);
+               run_chinese (0, "hold", "--session", "--user", "alice", "--quantity", "2", NULL);
+  g_autoptr(ReservedTestRun) listed = run_chinese (0, "holds", "--session", NULL);
   g_autoptr(ReservedTestRun) confirmed = NULL;
   g_autoptr(ReservedTestRun) orders = NULL;
   g_autoptr(ReservedTestRun) second = NULL;
   g_autoptr(ReservedTestRun) extended = NULL;
   g_autoptr(ReservedTestRun) released = NULL;
   g_autoptr(ReservedTestRun) no_command =
-               run_chinese ("hold", "--session", "--user", "alice", "--wait", NULL);
+               run_chinese (2, "hold", "--session", "--user", "alice", "--wait", NULL);
   g_autofree char *id = NULL;
   g_autofree char *second_id = NULL;
   g_autofree char *confirmed_line = NULL;
   g_autofree char *extended_line = NULL;
   g_autofree char *released_line = NULL;
 
-  reserved_test_assert_exit (held, 0);
   id = g_strdup_printf ("%" G_GUINT64_FORMAT,
                         reserved_test_match_number (
                           "^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", 0, held->out));
   assert_has (held->out, "；剩余 98。\n");
 
-  reserved_test_assert_exit (listed, 0);
   g_assert_true (g_regex_match_simple ("^预留  商品 +顾客 +数量  过期时间\n", listed->out, 0, 0));
   assert_has (listed->out, "alice");
 
-  confirmed = run_chinese ("confirm", "--session", id, NULL);
-  reserved_test_assert_exit (confirmed, 0);
+  confirmed = run_chinese (0, "confirm", "--session", id, NULL);
   confirmed_line = g_strdup_printf ("预留 %s 已确认为订单 ", id);
   g_assert_true (g_str_has_prefix (confirmed->out, confirmed_line));
   assert_has (confirmed->out, "；剩余 98。\n");
 
-  orders = run_chinese ("orders", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (orders, 0);
+  orders = run_chinese (0, "orders", "--session", "--user", "alice", NULL);
   g_assert_true (g_regex_match_simple ("^订单  商品 +数量  下单时间 +状态\n", orders->out, 0, 0));
 
-  second = run_chinese ("hold", "--session", "--user", "bob", NULL);
-  reserved_test_assert_exit (second, 0);
+  second = run_chinese (0, "hold", "--session", "--user", "bob", NULL);
   second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
                                reserved_test_match_number ("^预留 ([0-9]+)：", 0, second->out));
-  extended = run_chinese ("extend", "--session", second_id, "--ttl", "60", NULL);
-  reserved_test_assert_exit (extended, 0);
+  extended = run_chinese (0, "extend", "--session", second_id, "--ttl", "60", NULL);
   extended_line = g_strdup_printf ("预留 %s 的过期时间现在是 ", second_id);
   g_assert_true (g_str_has_prefix (extended->out, extended_line));
-  released = run_chinese ("release", "--session", second_id, NULL);
-  reserved_test_assert_exit (released, 0);
+  released = run_chinese (0, "release", "--session", second_id, NULL);
   released_line = g_strdup_printf ("预留 %s 已释放；其商品剩余 98。\n", second_id);
   g_assert_cmpstr (released->out, ==, released_line);
 
-  reserved_test_assert_exit (no_command, 2);
   assert_has (no_command->err,
               "reserve: --wait 需要一个要运行的命令：reserve hold --wait -- 命令…\n");
 }
@@ -203,9 +188,7 @@ test_holds (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, function)                                                    \
-  g_test_add (path, Fixture, NULL, reserved_test_cli_fixture_set_up, function, \
-              reserved_test_cli_fixture_tear_down)
+#define ADD RESERVED_TEST_CLI_ADD
 
   ADD ("/cli-i18n/help", test_help);
   ADD ("/cli-i18n/messages", test_messages);

@@ -21,16 +21,15 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-main.h"
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-} Fixture;
+/* Most cases run against the shared fixture, a daemon with an empty
+ * configuration; the others say which configuration a daemon starts with,
+ * or NULL for no daemon. */
+typedef ReservedTestCliFixture Fixture;
 
-/* The configuration a fixture starts the daemon with, or NULL for none. */
 typedef struct {
   const char *config;
 } FixtureSetup;
 
-static const FixtureSetup default_setup = { "[reserved]\n" };
 static const FixtureSetup seat_setup = { "[reserved]\n"
                                          "DefaultItem=seat\n"
                                          "InitialCapacity=7\n" };
@@ -46,14 +45,6 @@ fixture_set_up (Fixture *fixture, gconstpointer data)
     return;
   reserved_test_daemon_write_config (fixture->daemon, setup->config);
   reserved_test_daemon_start (fixture->daemon);
-}
-
-static void
-fixture_tear_down (Fixture *fixture, gconstpointer data)
-{
-  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
-    reserved_test_daemon_stop (fixture->daemon);
-  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
 }
 
 /* --- running reserve ----------------------------------------------------- */
@@ -79,23 +70,6 @@ assert_usage_error (const ReservedTestRun *run, const char *message)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-static JsonNode *run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-/* Runs reserve, asserts success, and parses its output as JSON. */
-static JsonNode *
-run_json (const char *first_arg, ...)
-{
-  g_autoptr(ReservedTestRun) run = NULL;
-  va_list args;
-
-  va_start (args, first_arg);
-  run = reserved_test_run_reserve_va (NULL, first_arg, args);
-  va_end (args);
-  reserved_test_assert_exit (run, 0);
-  g_assert_cmpstr (run->err, ==, "");
-  return reserved_test_parse_json (run->out);
-}
-
 static const char *const status_keys[] = { "item",           "capacity", "remaining", "sold",
                                            "per_user_limit", "retired",  NULL };
 static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
@@ -105,7 +79,7 @@ static const char *const order_keys[] = { "order",   "item",  "user", "quantity"
 static JsonNode *
 item_status (const char *item)
 {
-  JsonNode *root = run_json ("status", "--session", "--json", item, NULL);
+  JsonNode *root = reserved_test_run_json ("status", "--session", "--json", item, NULL);
 
   reserved_test_json_assert_keys (json_node_get_object (root), status_keys);
   return root;
@@ -124,8 +98,9 @@ remaining_of (const char *item)
 static JsonNode *
 orders_of (const char *user)
 {
-  JsonNode *root = user != NULL ? run_json ("orders", "--session", "--user", user, "--json", NULL)
-                                : run_json ("orders", "--session", "--all", "--json", NULL);
+  JsonNode *root =
+    user != NULL ? reserved_test_run_json ("orders", "--session", "--user", user, "--json", NULL)
+                 : reserved_test_run_json ("orders", "--session", "--all", "--json", NULL);
   JsonArray *orders = json_node_get_array (root);
 
   g_assert_nonnull (orders);
@@ -144,8 +119,7 @@ test_buy_prints_order (Fixture *fixture, gconstpointer data)
   JsonObject *order;
   guint64 order_id;
 
-  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (run, 0);
+  run = reserved_test_run_ok ("buy", "--session", "--user", "alice", NULL);
   g_assert_cmpstr (run->err, ==, "");
   order_id = reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$",
                                          0, run->out);
@@ -171,8 +145,8 @@ test_buy_json (Fixture *fixture, gconstpointer data)
   JsonObject *object;
   JsonObject *order;
 
-  bought = run_json ("buy", "--session", "--user", awkward_user, "--item", "ticket", "--quantity",
-                     "2", "--json", NULL);
+  bought = reserved_test_run_json ("buy", "--session", "--user", awkward_user, "--item", "ticket",
+                                   "--quantity", "2", "--json", NULL);
   object = json_node_get_object (bought);
   g_assert_nonnull (object);
   reserved_test_json_assert_keys (object, buy_keys);
@@ -199,8 +173,7 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) utf8 = NULL;
   g_autoptr(ReservedTestRun) ascii = NULL;
 
-  utf8 = reserved_test_run_reserve ("buy", "--session", "--user", awkward_user, NULL);
-  reserved_test_assert_exit (utf8, 0);
+  utf8 = reserved_test_run_ok ("buy", "--session", "--user", awkward_user, NULL);
   ascii =
     reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
   reserved_test_assert_exit (ascii, 0);
@@ -215,11 +188,10 @@ test_buy_default_item (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (run, 0);
+  run = reserved_test_run_ok ("buy", "--session", "--user", "alice", NULL);
   reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × seat; 6 left\\.\n$", 0, run->out);
 
-  status = run_json ("status", "--session", "--json", NULL);
+  status = reserved_test_run_json ("status", "--session", "--json", NULL);
   object = json_node_get_object (status);
   reserved_test_json_assert_keys (object, status_keys);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "seat");
@@ -233,8 +205,7 @@ test_buy_quantity (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
-  reserved_test_assert_exit (run, 0);
+  run = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
   reserved_test_match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", 0,
                               run->out);
 
@@ -251,12 +222,10 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) retry = NULL;
   g_autoptr(JsonNode) orders = NULL;
 
-  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
-                                     "checkout-17", NULL);
-  reserved_test_assert_exit (first, 0);
-  retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
-                                     "checkout-17", NULL);
-  reserved_test_assert_exit (retry, 0);
+  first = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--request-id",
+                                "checkout-17", NULL);
+  retry = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--request-id",
+                                "checkout-17", NULL);
   g_assert_cmpuint (reserved_test_match_number ("^Order ([0-9]+): request id checkout-17 was used "
                                                 "before; nothing new bought, alice still holds "
                                                 "1 × ticket; 99 left\\.\n$",
@@ -282,14 +251,11 @@ test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
   g_autofree char *order_text = NULL;
   JsonObject *object;
 
-  first =
-    reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
-  reserved_test_assert_exit (first, 0);
+  first = reserved_test_run_ok ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
   order_text =
     g_strdup_printf ("%" G_GUINT64_FORMAT,
                      reserved_test_match_number ("^Order ([0-9]+): dave bought", 0, first->out));
-  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
-  reserved_test_assert_exit (cancel, 0);
+  cancel = reserved_test_run_ok ("cancel", "--session", order_text, NULL);
 
   retry =
     reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
@@ -322,13 +288,11 @@ test_cancel (Fixture *fixture, gconstpointer data)
   g_autofree char *expected_start = NULL;
   guint64 order_id;
 
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
-  reserved_test_assert_exit (buy, 0);
+  buy = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
   order_id = reserved_test_match_number ("^Order ([0-9]+):", 0, buy->out);
   order_text = g_strdup_printf ("%" G_GUINT64_FORMAT, order_id);
 
-  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
-  reserved_test_assert_exit (cancel, 0);
+  cancel = reserved_test_run_ok ("cancel", "--session", order_text, NULL);
   expected_start = g_strdup_printf ("Order %s cancelled: ", order_text);
   g_assert_true (g_str_has_prefix (cancel->out, expected_start));
   g_assert_true (g_str_has_suffix (cancel->out, " 100 left.\n"));
@@ -357,14 +321,11 @@ test_status (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) json = NULL;
   JsonObject *object;
 
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  reserved_test_assert_exit (buy, 0);
-  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "50",
-                                      "--per-user-limit", "4", NULL);
-  reserved_test_assert_exit (create, 0);
+  buy = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  create = reserved_test_run_ok ("create", "--session", "concert", "--capacity", "50",
+                                 "--per-user-limit", "4", NULL);
 
-  text = reserved_test_run_reserve ("status", "--session", NULL);
-  reserved_test_assert_exit (text, 0);
+  text = reserved_test_run_ok ("status", "--session", NULL);
   g_assert_cmpstr (text->out, ==,
                    "Item:            ticket\n"
                    "Capacity:        100\n"
@@ -392,19 +353,16 @@ test_items (Fixture *fixture, gconstpointer data)
   JsonArray *items;
   JsonObject *concert;
 
-  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5", NULL);
-  reserved_test_assert_exit (create, 0);
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
-  reserved_test_assert_exit (buy, 0);
+  create = reserved_test_run_ok ("create", "--session", "concert", "--capacity", "5", NULL);
+  buy = reserved_test_run_ok ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
 
-  table = reserved_test_run_reserve ("items", "--session", NULL);
-  reserved_test_assert_exit (table, 0);
+  table = reserved_test_run_ok ("items", "--session", NULL);
   g_assert_cmpstr (table->out, ==,
                    "ITEM     CAPACITY  REMAINING\n"
                    "concert         5          4\n"
                    "ticket        100        100\n");
 
-  json = run_json ("items", "--session", "--json", NULL);
+  json = reserved_test_run_json ("items", "--session", "--json", NULL);
   items = json_node_get_array (json);
   g_assert_nonnull (items);
   g_assert_cmpuint (json_array_get_length (items), ==, 2);
@@ -450,9 +408,6 @@ static void
 test_orders (Fixture *fixture, gconstpointer data)
 {
   static const char *const test_zone[] = { "TZ", TEST_ZONE_TZ, NULL };
-  g_autoptr(ReservedTestRun) first = NULL;
-  g_autoptr(ReservedTestRun) second = NULL;
-  g_autoptr(ReservedTestRun) other = NULL;
   g_autoptr(ReservedTestRun) table = NULL;
   g_autoptr(JsonNode) alice = NULL;
   g_autoptr(JsonNode) everyone = NULL;
@@ -460,13 +415,9 @@ test_orders (Fixture *fixture, gconstpointer data)
   gint64 after_buying;
   JsonArray *orders;
 
-  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (first, 0);
-  second =
-    reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  reserved_test_assert_exit (second, 0);
-  other = reserved_test_run_reserve ("buy", "--session", "--user", "bob", NULL);
-  reserved_test_assert_exit (other, 0);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", NULL);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "bob", NULL);
   after_buying = g_get_real_time ();
 
   alice = orders_of ("alice");
@@ -517,8 +468,7 @@ test_orders_all_names_users (Fixture *fixture, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (users); i++)
     {
       g_autoptr(ReservedTestRun) buy =
-                   reserved_test_run_reserve ("buy", "--session", "--user", users[i], NULL);
-      reserved_test_assert_exit (buy, 0);
+                   reserved_test_run_ok ("buy", "--session", "--user", users[i], NULL);
     }
 
   everyone = orders_of (NULL);
@@ -551,13 +501,11 @@ test_create_restock (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5",
-                                      "--per-user-limit", "2", NULL);
-  reserved_test_assert_exit (create, 0);
+  create = reserved_test_run_ok ("create", "--session", "concert", "--capacity", "5",
+                                 "--per-user-limit", "2", NULL);
   duplicate = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
   assert_failure (duplicate, 1);
-  restock = reserved_test_run_reserve ("restock", "--session", "concert", "--quantity", "10", NULL);
-  reserved_test_assert_exit (restock, 0);
+  restock = reserved_test_run_ok ("restock", "--session", "concert", "--quantity", "10", NULL);
   g_assert_nonnull (strstr (restock->out, "15 left"));
 
   status = item_status ("concert");
@@ -576,7 +524,6 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) refused = NULL;
   g_autoptr(ReservedTestRun) unlimited = NULL;
   g_autoptr(ReservedTestRun) retire = NULL;
-  g_autoptr(ReservedTestRun) again = NULL;
   g_autoptr(ReservedTestRun) after = NULL;
   g_autoptr(ReservedTestRun) items = NULL;
   g_autoptr(ReservedTestRun) text = NULL;
@@ -589,46 +536,39 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  create = reserved_test_run_reserve ("create", "--session", "gala", "--capacity", "10", NULL);
-  reserved_test_assert_exit (create, 0);
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", "gala",
-                                   "--quantity", "3", NULL);
-  reserved_test_assert_exit (buy, 0);
+  create = reserved_test_run_ok ("create", "--session", "gala", "--capacity", "10", NULL);
+  buy = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--item", "gala", "--quantity",
+                              "3", NULL);
 
-  limit = reserved_test_run_reserve ("limit", "--session", "gala", "--per-user", "2", NULL);
-  reserved_test_assert_exit (limit, 0);
+  limit = reserved_test_run_ok ("limit", "--session", "gala", "--per-user", "2", NULL);
   g_assert_cmpstr (limit->out, ==, "At most 2 units of gala per customer now.\n");
   refused =
     reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", "gala", NULL);
   assert_failure (refused, 1);
-  limited = run_json ("limit", "--session", "--json", "gala", "--per-user", "0", NULL);
+  limited =
+    reserved_test_run_json ("limit", "--session", "--json", "gala", "--per-user", "0", NULL);
   object = json_node_get_object (limited);
   reserved_test_json_assert_keys (object, (const char *const[]){ "item", "per_user_limit", NULL });
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (object, "per_user_limit")));
-  unlimited = reserved_test_run_reserve ("limit", "--session", "gala", "--per-user", "0", NULL);
-  reserved_test_assert_exit (unlimited, 0);
+  unlimited = reserved_test_run_ok ("limit", "--session", "gala", "--per-user", "0", NULL);
   g_assert_cmpstr (unlimited->out, ==, "gala has no per-user limit now.\n");
 
-  retire = reserved_test_run_reserve ("retire", "--session", "gala", NULL);
-  reserved_test_assert_exit (retire, 0);
+  retire = reserved_test_run_ok ("retire", "--session", "gala", NULL);
   g_assert_cmpstr (retire->out, ==, "Retired gala: it is sold no more; its orders stay.\n");
-  retired = run_json ("retire", "--session", "--json", "gala", NULL);
+  retired = reserved_test_run_json ("retire", "--session", "--json", "gala", NULL);
   object = json_node_get_object (retired);
   reserved_test_json_assert_keys (object, (const char *const[]){ "item", "retired", NULL });
   g_assert_true (json_object_get_boolean_member (object, "retired"));
-  again = reserved_test_run_reserve ("retire", "--session", "gala", NULL);
-  reserved_test_assert_exit (again, 0);
+  reserved_test_reserve_ok ("retire", "--session", "gala", NULL);
 
   status = item_status ("gala");
   object = json_node_get_object (status);
   g_assert_true (json_object_get_boolean_member (object, "retired"));
   g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 7);
   g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
-  text = reserved_test_run_reserve ("status", "--session", "gala", NULL);
-  reserved_test_assert_exit (text, 0);
+  text = reserved_test_run_ok ("status", "--session", "gala", NULL);
   g_assert_nonnull (strstr (text->out, "Retired:         yes"));
-  items = reserved_test_run_reserve ("items", "--session", NULL);
-  reserved_test_assert_exit (items, 0);
+  items = reserved_test_run_ok ("items", "--session", NULL);
   g_assert_null (strstr (items->out, "gala"));
   after = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "gala", NULL);
   assert_failure (after, 1);
@@ -815,31 +755,32 @@ test_help (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, setup, function) \
-  g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
+#define ADD RESERVED_TEST_CLI_ADD
+#define ADD_SETUP(path, setup, function) \
+  g_test_add (path, Fixture, setup, fixture_set_up, function, reserved_test_cli_fixture_tear_down)
 
-  ADD ("/cli/buy/prints-order", &default_setup, test_buy_prints_order);
-  ADD ("/cli/buy/json", &default_setup, test_buy_json);
-  ADD ("/cli/buy/user-verbatim", &default_setup, test_buy_user_verbatim);
-  ADD ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
-  ADD ("/cli/buy/quantity", &default_setup, test_buy_quantity);
-  ADD ("/cli/buy/request-id-replay", &default_setup, test_buy_request_id_replay);
-  ADD ("/cli/buy/replay-of-cancelled", &default_setup, test_buy_replay_of_cancelled);
-  ADD ("/cli/cancel", &default_setup, test_cancel);
-  ADD ("/cli/status", &default_setup, test_status);
-  ADD ("/cli/items", &default_setup, test_items);
-  ADD ("/cli/orders", &default_setup, test_orders);
-  ADD ("/cli/orders/all-names-users", &default_setup, test_orders_all_names_users);
-  ADD ("/cli/create-restock", &default_setup, test_create_restock);
-  ADD ("/cli/retire-limit", &default_setup, test_retire_limit);
-  ADD ("/cli/exit/sold-out", &default_setup, test_exit_sold_out);
-  ADD ("/cli/exit/no-such-item", &default_setup, test_exit_no_such_item);
-  ADD ("/cli/exit/bad-number", &default_setup, test_exit_bad_number);
-  ADD ("/cli/exit/unknown-flag", &default_setup, test_exit_unknown_flag);
-  ADD ("/cli/exit/missing-user", &default_setup, test_exit_missing_user);
-  ADD ("/cli/exit/bad-item-name", &default_setup, test_exit_bad_item_name);
-  ADD ("/cli/exit/no-daemon", &no_daemon_setup, test_exit_no_daemon);
-  ADD ("/cli/help", &no_daemon_setup, test_help);
+  ADD ("/cli/buy/prints-order", test_buy_prints_order);
+  ADD ("/cli/buy/json", test_buy_json);
+  ADD ("/cli/buy/user-verbatim", test_buy_user_verbatim);
+  ADD_SETUP ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
+  ADD ("/cli/buy/quantity", test_buy_quantity);
+  ADD ("/cli/buy/request-id-replay", test_buy_request_id_replay);
+  ADD ("/cli/buy/replay-of-cancelled", test_buy_replay_of_cancelled);
+  ADD ("/cli/cancel", test_cancel);
+  ADD ("/cli/status", test_status);
+  ADD ("/cli/items", test_items);
+  ADD ("/cli/orders", test_orders);
+  ADD ("/cli/orders/all-names-users", test_orders_all_names_users);
+  ADD ("/cli/create-restock", test_create_restock);
+  ADD ("/cli/retire-limit", test_retire_limit);
+  ADD ("/cli/exit/sold-out", test_exit_sold_out);
+  ADD ("/cli/exit/no-such-item", test_exit_no_such_item);
+  ADD ("/cli/exit/bad-number", test_exit_bad_number);
+  ADD ("/cli/exit/unknown-flag", test_exit_unknown_flag);
+  ADD ("/cli/exit/missing-user", test_exit_missing_user);
+  ADD ("/cli/exit/bad-item-name", test_exit_bad_item_name);
+  ADD_SETUP ("/cli/exit/no-daemon", &no_daemon_setup, test_exit_no_daemon);
+  ADD_SETUP ("/cli/help", &no_daemon_setup, test_help);
 }
 
 RESERVED_TEST_MAIN (add_cases, NULL)

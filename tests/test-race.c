@@ -829,32 +829,34 @@ test_svg (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, setup, function) \
-  g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
+#define ADD(path, function) \
+  g_test_add (path, Fixture, &with_daemon, fixture_set_up, function, fixture_tear_down)
+#define ADD_NO_DAEMON(path, function) \
+  g_test_add (path, Fixture, &without_daemon, fixture_set_up, function, fixture_tear_down)
 
-  ADD ("/race/file/oversells", &without_daemon, test_file_oversells);
-  ADD ("/race/correct/stock-1", &with_daemon, test_correct_stock_1);
-  ADD ("/race/correct/stock-10", &with_daemon, test_correct_stock_10);
-  ADD ("/race/dbus/many-buyers", &with_daemon, test_dbus_many_buyers);
-  ADD ("/race/dbus/item", &with_daemon, test_dbus_item);
-  ADD ("/race/dbus/keep", &with_daemon, test_dbus_keep);
-  ADD ("/race/kill-one/file", &without_daemon, test_kill_one_file);
-  ADD ("/race/kill-one/locked-file", &without_daemon, test_kill_one_locked_file);
-  ADD ("/race/kill-one/sqlite", &without_daemon, test_kill_one_sqlite);
-  ADD ("/race/kill-one/dbus", &with_daemon, test_kill_one_dbus);
-  ADD ("/race/output/json", &with_daemon, test_json_per_buyer);
-  ADD ("/race/output/verbose", &without_daemon, test_verbose);
-  ADD ("/race/output/timeline", &with_daemon, test_timeline_fits);
-  ADD ("/race/output/timeline-one-axis", &with_daemon, test_timeline_one_axis);
-  ADD ("/race/output/timeline-sorted", &without_daemon, test_timeline_sorted);
-  ADD ("/race/output/lost-updates", &without_daemon, test_lost_updates);
-  ADD ("/race/output/verdicts-fit", &with_daemon, test_verdicts_fit);
-  ADD ("/race/output/setup-cost", &with_daemon, test_setup_cost);
-  ADD ("/race/output/svg", &with_daemon, test_svg);
-  ADD ("/race/file-flag", &without_daemon, test_file_flag);
-  ADD ("/race/usage", &without_daemon, test_usage);
-  ADD ("/race/no-daemon", &without_daemon, test_no_daemon);
-  ADD ("/race/help", &without_daemon, test_help);
+  ADD_NO_DAEMON ("/race/file/oversells", test_file_oversells);
+  ADD ("/race/correct/stock-1", test_correct_stock_1);
+  ADD ("/race/correct/stock-10", test_correct_stock_10);
+  ADD ("/race/dbus/many-buyers", test_dbus_many_buyers);
+  ADD ("/race/dbus/item", test_dbus_item);
+  ADD ("/race/dbus/keep", test_dbus_keep);
+  ADD_NO_DAEMON ("/race/kill-one/file", test_kill_one_file);
+  ADD_NO_DAEMON ("/race/kill-one/locked-file", test_kill_one_locked_file);
+  ADD_NO_DAEMON ("/race/kill-one/sqlite", test_kill_one_sqlite);
+  ADD ("/race/kill-one/dbus", test_kill_one_dbus);
+  ADD ("/race/output/json", test_json_per_buyer);
+  ADD_NO_DAEMON ("/race/output/verbose", test_verbose);
+  ADD ("/race/output/timeline", test_timeline_fits);
+  ADD ("/race/output/timeline-one-axis", test_timeline_one_axis);
+  ADD_NO_DAEMON ("/race/output/timeline-sorted", test_timeline_sorted);
+  ADD_NO_DAEMON ("/race/output/lost-updates", test_lost_updates);
+  ADD ("/race/output/verdicts-fit", test_verdicts_fit);
+  ADD ("/race/output/setup-cost", test_setup_cost);
+  ADD ("/race/output/svg", test_svg);
+  ADD_NO_DAEMON ("/race/file-flag", test_file_flag);
+  ADD_NO_DAEMON ("/race/usage", test_usage);
+  ADD_NO_DAEMON ("/race/no-daemon", test_no_daemon);
+  ADD_NO_DAEMON ("/race/help", test_help);
 }
 
 RESERVED_TEST_MAIN (add_cases, NULL)
