@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include "reserved-test-error.h"
 #include "reserved-test-main.h"
 
 void
@@ -154,11 +155,8 @@ JsonNode *
 reserved_test_parse_json (const char *text)
 {
   g_autoptr(GError) error = NULL;
-  JsonNode *root = json_from_string (text, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (root);
-  return root;
+  return reserved_test_ok (json_from_string (text, &error), &error);
 }
 
 void

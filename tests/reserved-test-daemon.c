@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 
 #include "reserved-test-files.h"
@@ -320,6 +321,24 @@ reserved_test_wait_helper (GPid pid, const char *what)
   g_spawn_close_pid (pid);
   /* The helper's own output went straight to the test's stderr. */
   reserved_test_assert_exit_status (status, 0, what, "(see above)");
+}
+
+char *
+reserved_test_run_helper (const char *const *args, uid_t run_as, const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  int out[2];
+  GPid pid;
+  char *output;
+
+  g_unix_open_pipe (out, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  pid = reserved_test_spawn_helper (args, run_as, -1, out[1], -1);
+  close (out[1]);
+  output = reserved_test_read_all (out[0]);
+  close (out[0]);
+  reserved_test_wait_helper (pid, what);
+  return output;
 }
 
 /* --- the bus ------------------------------------------------------------- */

@@ -157,6 +157,10 @@ GPid reserved_test_spawn_helper (const char *const *args,
 /* Waits (bounded) for a helper and asserts it exited with status 0. */
 void reserved_test_wait_helper (GPid pid, const char *what);
 
+/* (transfer full) Runs a helper as @run_as to its end, asserting it exited
+ * with status 0 (@what names it in messages); returns what it printed. */
+char *reserved_test_run_helper (const char *const *args, uid_t run_as, const char *what);
+
 /* (transfer full) Reads @fd to its end. */
 char *reserved_test_read_all (int fd);
 

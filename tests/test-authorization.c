@@ -1506,21 +1506,14 @@ leave_while_stopped (Fixture *f, guint round, guint64 order)
   const char *args[] = { "leave", f->address, NULL, round_text, NULL };
   g_autofree char *order_text = g_strdup_printf ("%" G_GUINT64_FORMAT, order);
   guint32 callers_known = stat_u (f, "callers_known");
-  int fds[2];
   int status = 0;
-  GPid pid;
 
   args[2] = order_text;
   g_assert_cmpint (kill (daemon_pid, SIGSTOP), ==, 0);
   g_assert_cmpint (waitpid (daemon_pid, &status, WUNTRACED), ==, daemon_pid);
   g_assert_true (WIFSTOPPED (status));
 
-  g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper (args, ADMIN_UID, -1, fds[1], -1);
-  close (fds[1]);
-  name = reserved_test_read_all (fds[0]);
-  close (fds[0]);
-  reserved_test_wait_helper (pid, "leaving caller");
+  name = reserved_test_run_helper (args, ADMIN_UID, "leaving caller");
   g_strstrip (name);
   g_assert_true (g_dbus_is_unique_name (name));
   /* The bus has read all of its calls (queued for the stopped daemon)
@@ -1644,19 +1637,9 @@ static void
 test_admin_group_in_order (Fixture *f, gconstpointer data)
 {
   const char *args[] = { "pipeline", f->address, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *output = NULL;
+  g_autofree char *output =
+    reserved_test_run_helper (args, GROUP_ADMIN_UID, "pipelining admin by group");
   g_auto(GStrv) lines = NULL;
-  int out[2];
-  GPid pid;
-
-  g_unix_open_pipe (out, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  pid = reserved_test_spawn_helper (args, GROUP_ADMIN_UID, -1, out[1], -1);
-  close (out[1]);
-  output = reserved_test_read_all (out[0]);
-  close (out[0]);
-  reserved_test_wait_helper (pid, "pipelining admin by group");
 
   lines = g_strsplit (output, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 2 * PIPELINED_PAIRS + 1);
@@ -1852,19 +1835,8 @@ static char *
 reserve_restock_as_buyer_2 (Fixture *f, gboolean on_tty)
 {
   const char *args[] = { "reserve-restock", f->address, on_tty ? "tty" : "no-tty", NULL };
-  g_autoptr(GError) error = NULL;
-  int out[2];
-  char *output;
-  GPid pid;
 
-  g_unix_open_pipe (out, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  pid = reserved_test_spawn_helper (args, BUYER_2_UID, -1, out[1], -1);
-  close (out[1]);
-  output = reserved_test_read_all (out[0]);
-  close (out[0]);
-  reserved_test_wait_helper (pid, "reserve restock as buyer-2");
-  return output;
+  return reserved_test_run_helper (args, BUYER_2_UID, "reserve restock as buyer-2");
 }
 
 /* From a terminal, reserve lets polkit ask for a password (here nobody can

@@ -23,11 +23,8 @@ static ReservedConfig *
 parse_ok (const char *text)
 {
   g_autoptr(GError) error = NULL;
-  ReservedConfig *config = parse (text, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (config);
-  return config;
+  return reserved_test_ok (parse (text, &error), &error);
 }
 
 /* @text is refused with @code; the message names the origin and each of

@@ -387,16 +387,10 @@ test_other_caller (ReservedTestFixture *f, gconstpointer data)
 {
   g_autofree char *output = NULL;
   const char *args[] = { "list-alice-pages", reserved_test_daemon_get_address (f->daemon), NULL };
-  int pipe_fds[2];
-  GPid pid;
 
   reserved_test_buy (&f->client, "ticket", "alice", 2, NULL, NULL);
-  g_assert_cmpint (pipe (pipe_fds), ==, 0);
-  pid = reserved_test_spawn_helper (args, RESERVED_TEST_NOBODY_UID, -1, pipe_fds[1], -1);
-  close (pipe_fds[1]);
-  output = reserved_test_read_all (pipe_fds[0]);
-  close (pipe_fds[0]);
-  reserved_test_wait_helper (pid, "ListOrdersPage as another uid");
+  output =
+    reserved_test_run_helper (args, RESERVED_TEST_NOBODY_UID, "ListOrdersPage as another uid");
   g_assert_cmpstr (output, ==, "own 0, everyone refused\n");
 }
 

@@ -67,12 +67,11 @@ static ReservedStore *
 open_store (const char *path)
 {
   g_autoptr(GError) error = NULL;
-  ReservedStore *store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY,
-                                              RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
+  return reserved_test_ok (reserved_store_open (path, RESERVE_DEFAULT_ITEM,
+                                                RESERVE_DEFAULT_CAPACITY,
+                                                RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error),
+                           &error);
 }
 
 static void
@@ -184,22 +183,16 @@ static GArray *
 list_orders (ReservedStore *store, const char *user, const uid_t *only_caller)
 {
   g_autoptr(GError) error = NULL;
-  GArray *orders = reserved_store_list_orders (store, user, only_caller, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (orders);
-  return orders;
+  return reserved_test_ok (reserved_store_list_orders (store, user, only_caller, &error), &error);
 }
 
 static GArray *
 list_items (ReservedStore *store)
 {
   g_autoptr(GError) error = NULL;
-  GArray *items = reserved_store_list_items (store, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (items);
-  return items;
+  return reserved_test_ok (reserved_store_list_items (store, &error), &error);
 }
 
 /* The law, for every item: its remaining units plus the units of its active
