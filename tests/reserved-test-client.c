@@ -476,19 +476,32 @@ reserved_test_valid_user_name (const char *name)
 
 GArray *
 reserved_test_list_acknowledged (ReservedTestClient *client,
-                                 guint buyer,
-                                 guint n_acked,
+                                 guint n_buyers,
+                                 const guint *n_acked,
                                  GHashTable *owners)
 {
-  g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
-  GArray *orders = reserved_test_list_orders (client, user);
+  GArray *all = g_array_new (FALSE, TRUE, sizeof (ReservedTestOrder));
 
-  g_assert_cmpuint (orders->len, ==, n_acked);
-  for (guint j = 0; j < orders->len; j++)
+  g_array_set_clear_func (all, order_clear);
+  for (guint buyer = 0; buyer < n_buyers; buyer++)
     {
-      const ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+      g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
+      g_autoptr(GArray) orders = reserved_test_list_orders (client, user);
 
-      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (owners, &order->id)), ==, buyer + 1);
+      if (orders->len != n_acked[buyer])
+        g_error ("%s has %u orders, but was told of %u", user, orders->len, n_acked[buyer]);
+      for (guint j = 0; j < orders->len; j++)
+        {
+          ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+          guint owner = GPOINTER_TO_UINT (g_hash_table_lookup (owners, &order->id));
+
+          if (owner != buyer + 1)
+            g_error ("order %" G_GUINT64_FORMAT " of %s was not acknowledged to it", order->id,
+                     user);
+          g_array_append_val (all, *order);
+          /* Moved into @all. */
+          order->item = NULL;
+        }
     }
-  return orders;
+  return all;
 }

@@ -104,14 +104,14 @@ GArray *reserved_test_list_orders (ReservedTestClient *client, const char *user)
 void
 reserved_test_list_orders_refused (ReservedTestClient *client, const char *user, ReserveError code);
 
-/* The orders of the customer "buyerN" (N = @buyer), whose purchases were
- * each retried until acknowledged: asserts they are exactly the @n_acked
- * orders that @owners (order id -> GUINT_TO_POINTER (buyer + 1), every
- * acknowledged order) gives to @buyer, none lost and none extra.
- * (element-type ReservedTestOrder) (transfer full) */
+/* The orders of the customers "buyer0" to "buyerN-1" (N = @n_buyers),
+ * whose purchases were each retried until acknowledged: asserts that
+ * buyer I has exactly the @n_acked[I] orders that @owners (order id ->
+ * GUINT_TO_POINTER (I + 1), every acknowledged order) gives it, none lost
+ * and none extra. (element-type ReservedTestOrder) (transfer full) */
 GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
-                                         guint buyer,
-                                         guint n_acked,
+                                         guint n_buyers,
+                                         const guint *n_acked,
                                          GHashTable *owners);
 
 /* What a client can see of the whole state: ListItems, and ListOrders("")

@@ -229,8 +229,8 @@ reserved_test_process_get_log (ReservedTestProcess *process)
   return contents;
 }
 
-static guint
-count_occurrences (const char *text, const char *needle)
+guint
+reserved_test_count_occurrences (const char *text, const char *needle)
 {
   guint n = 0;
 
@@ -248,7 +248,7 @@ reserved_test_process_wait_log (ReservedTestProcess *process, const char *needle
     {
       g_autofree char *log = reserved_test_process_get_log (process);
 
-      if (count_occurrences (log, needle) >= count)
+      if (reserved_test_count_occurrences (log, needle) >= count)
         return;
       if (reserved_test_process_has_exited (process))
         g_error ("%s (pid %d) exited (wait status %d) before saying “%s” %u times; its output:\n%s",

@@ -42,6 +42,8 @@ gboolean reserved_test_process_has_exited (ReservedTestProcess *process);
 int reserved_test_process_wait (ReservedTestProcess *process);
 /* (transfer full) Everything it wrote to stdout and stderr so far. */
 char *reserved_test_process_get_log (ReservedTestProcess *process);
+/* How many times @needle stands in @text (a log), overlapping ones too. */
+guint reserved_test_count_occurrences (const char *text, const char *needle);
 /* Waits (bounded) until the process has written @needle (counting from
  * the start of its output) @count times; fails with its output if it exits
  * first. For what a process says only in its log, such as a reload. */

@@ -1485,16 +1485,6 @@ nothing_in_flight (Fixture *f, gconstpointer data)
   return stat_u (f, "calls_in_flight") == 0;
 }
 
-static guint
-count_occurrences (const char *text, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
-    n++;
-  return n;
-}
-
 static void
 leave_while_stopped (Fixture *f, guint round, guint64 order)
 {
@@ -1541,9 +1531,9 @@ leave_while_stopped (Fixture *f, guint round, guint64 order)
 
       for (guint j = 0; j < G_N_ELEMENTS (leaving_calls); j++)
         expected += g_str_equal (leaving_calls[i].method, leaving_calls[j].method);
-      if (count_occurrences (log, refusal) != expected)
+      if (reserved_test_count_occurrences (log, refusal) != expected)
         g_error ("expected %u times “%s” in the daemon's output, found %u:\n%s", expected, refusal,
-                 count_occurrences (log, refusal), log);
+                 reserved_test_count_occurrences (log, refusal), log);
     }
 }
 

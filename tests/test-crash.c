@@ -34,6 +34,7 @@ test_kill_while_buying (void)
   g_autoptr(GHashTable) acked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
+  g_autoptr(GArray) orders = NULL;
   guint n_acked[N_BUYERS] = { 0 };
   GPid pids[N_BUYERS];
   int barrier[2], stop[2], out[2];
@@ -123,22 +124,17 @@ test_kill_while_buying (void)
   g_assert_cmpuint (total, >, 0);
 
   reserved_test_admin_open (&admin, daemon);
-  for (guint i = 0; i < N_BUYERS; i++)
+  /* Every purchase a buyer made was retried until acknowledged, so the
+   * database must hold exactly the acknowledged orders: none lost, none
+   * extra. */
+  orders = reserved_test_list_acknowledged (&admin.client, N_BUYERS, n_acked, acked);
+  for (guint j = 0; j < orders->len; j++)
     {
-      /* Every purchase a buyer made was retried until acknowledged, so the
-       * database must hold exactly the acknowledged orders: none lost,
-       * none extra. */
-      g_autoptr(GArray) orders =
-                   reserved_test_list_acknowledged (&admin.client, i, n_acked[i], acked);
+      ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
 
-      for (guint j = 0; j < orders->len; j++)
-        {
-          ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
-
-          g_assert_true (order->active);
-          g_assert_cmpuint (order->quantity, ==, 1);
-          g_assert_cmpstr (order->item, ==, "crash");
-        }
+      g_assert_true (order->active);
+      g_assert_cmpuint (order->quantity, ==, 1);
+      g_assert_cmpstr (order->item, ==, "crash");
     }
   g_assert_cmpuint (reserved_test_get_item (&admin.client, "crash").remaining, ==,
                     CAPACITY - total);

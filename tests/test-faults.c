@@ -413,29 +413,26 @@ test_kill_loop (void)
 
   {
     ReservedTestAdmin c = { 0 };
+    g_autoptr(GArray) orders = NULL;
     guint total = 0;
 
     reserved_test_admin_open (&c, daemon);
-    for (guint i = 0; i < N_BUYERS; i++)
+    /* Every purchase was retried until answered, so the database holds
+     * exactly the acknowledged ones: none lost, none twice. */
+    orders = reserved_test_list_acknowledged (&c.client, N_BUYERS, n_acked, owner);
+    for (guint j = 0; j < orders->len; j++)
       {
-        /* Every purchase was retried until answered, so the database holds
-         * exactly the acknowledged ones: none lost, none twice. */
-        g_autoptr(GArray) orders =
-                     reserved_test_list_acknowledged (&c.client, i, n_acked[i], owner);
+        ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+        int state = GPOINTER_TO_INT (g_hash_table_lookup (expected, &order->id));
 
-        for (guint j = 0; j < orders->len; j++)
-          {
-            ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
-            int state = GPOINTER_TO_INT (g_hash_table_lookup (expected, &order->id));
-
-            g_assert_cmpint (state, ==,
-                             order->active ? RESERVED_TEST_ORDER_ACTIVE
-                                           : RESERVED_TEST_ORDER_CANCELLED);
-            if (order->active)
-              units_active += order->quantity;
-          }
-        total += n_acked[i];
+        g_assert_cmpint (state, ==,
+                         order->active ? RESERVED_TEST_ORDER_ACTIVE
+                                       : RESERVED_TEST_ORDER_CANCELLED);
+        if (order->active)
+          units_active += order->quantity;
       }
+    for (guint i = 0; i < N_BUYERS; i++)
+      total += n_acked[i];
     g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==,
                       CAPACITY - units_active);
     /* Every hold was confirmed or released, and none came back. */

@@ -65,17 +65,23 @@ call_async (GDBusConnection *connection,
                           timeout_ms (), NULL, reserved_test_reply_ready, answer);
 }
 
+/* (transfer full) ListOrdersPage with @query (floating). */
+static GVariant *
+call_list_orders_page (GDBusConnection *connection, GVariant *query, GError **error)
+{
+  return g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                      RESERVE_INTERFACE, "ListOrdersPage",
+                                      g_variant_new ("(@a{sv})", query),
+                                      G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
+                                      timeout_ms (), NULL, error);
+}
+
 /* (transfer full) One page, asserting success; @next_cursor (transfer full). */
 static GVariant *
 list_orders_page (GDBusConnection *connection, GVariant *query, char **next_cursor)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                            RESERVE_INTERFACE, "ListOrdersPage",
-                                            g_variant_new ("(@a{sv})", query),
-                                            G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            timeout_ms (), NULL, &error);
+  g_autoptr(GVariant) reply = call_list_orders_page (connection, query, &error);
   GVariant *orders = NULL;
 
   g_assert_no_error (error);
@@ -87,12 +93,7 @@ static void
 list_orders_page_refused (GDBusConnection *connection, GVariant *query, const char *needle)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                            RESERVE_INTERFACE, "ListOrdersPage",
-                                            g_variant_new ("(@a{sv})", query),
-                                            G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            timeout_ms (), NULL, &error);
+  g_autoptr(GVariant) reply = call_list_orders_page (connection, query, &error);
 
   g_assert_null (reply);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
