@@ -228,8 +228,19 @@ reserved_test_fault_check_file (const char *path)
   return g_steal_pointer (&orders);
 }
 
-void
-reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what)
+static const char *const order_state_names[] = {
+  [RESERVED_TEST_ORDER_ACTIVE] = "active",
+  [RESERVED_TEST_ORDER_CANCELLED] = "cancelled",
+};
+
+/* Every row of @expected (id -> state) is in @in_file, in its state; @kind
+ * ("order", "hold") and @state_names for the messages. */
+static void
+assert_rows (GHashTable *in_file,
+             GHashTable *expected,
+             const char *kind,
+             const char *const *state_names,
+             const char *what)
 {
   GHashTableIter iter;
   gpointer key, value;
@@ -241,12 +252,18 @@ reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, co
       int state = GPOINTER_TO_INT (g_hash_table_lookup (in_file, &id));
 
       if (state == 0)
-        g_error ("%s: acknowledged order %" G_GUINT64_FORMAT " is not in the database", what, id);
+        g_error ("%s: acknowledged %s %" G_GUINT64_FORMAT " is not in the database", what, kind,
+                 id);
       if (state != GPOINTER_TO_INT (value))
-        g_error ("%s: order %" G_GUINT64_FORMAT " is %s, but the test made it %s", what, id,
-                 state == RESERVED_TEST_ORDER_ACTIVE ? "active" : "cancelled",
-                 GPOINTER_TO_INT (value) == RESERVED_TEST_ORDER_ACTIVE ? "active" : "cancelled");
+        g_error ("%s: %s %" G_GUINT64_FORMAT " is %s in the database, but the test made it %s",
+                 what, kind, id, state_names[state], state_names[GPOINTER_TO_INT (value)]);
     }
+}
+
+void
+reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what)
+{
+  assert_rows (in_file, expected, "order", order_state_names, what);
 }
 
 static const char *const hold_state_names[] = {
@@ -294,21 +311,7 @@ reserved_test_fault_holds_in_file (const char *path)
 void
 reserved_test_fault_assert_holds (GHashTable *in_file, GHashTable *expected, const char *what)
 {
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, expected);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      guint64 id = *(guint64 *) key;
-      int state = GPOINTER_TO_INT (g_hash_table_lookup (in_file, &id));
-
-      if (state == 0)
-        g_error ("%s: acknowledged hold %" G_GUINT64_FORMAT " is not in the database", what, id);
-      if (state != GPOINTER_TO_INT (value))
-        g_error ("%s: hold %" G_GUINT64_FORMAT " is %s in the database, but the test was told %s",
-                 what, id, hold_state_names[state], hold_state_names[GPOINTER_TO_INT (value)]);
-    }
+  assert_rows (in_file, expected, "hold", hold_state_names, what);
 }
 
 gint64
