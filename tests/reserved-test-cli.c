@@ -151,6 +151,12 @@ reserved_test_match_number (const char *pattern, GRegexCompileFlags flags, const
   return number;
 }
 
+char *
+reserved_test_match_id (const char *pattern, const char *text)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, reserved_test_match_number (pattern, 0, text));
+}
+
 JsonNode *
 reserved_test_parse_json (const char *text)
 {

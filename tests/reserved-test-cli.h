@@ -60,6 +60,9 @@ void reserved_test_assert_exit (const ReservedTestRun *run, int expected);
 guint64
 reserved_test_match_number (const char *pattern, GRegexCompileFlags flags, const char *text);
 
+/* (transfer full) The same number as text, as a command line takes it. */
+char *reserved_test_match_id (const char *pattern, const char *text);
+
 /* (transfer full) @text as JSON; fails unless it parses. */
 JsonNode *reserved_test_parse_json (const char *text);
 /* Fails unless @object has exactly @keys (NULL-terminated), no more and

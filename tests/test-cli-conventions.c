@@ -139,8 +139,7 @@ test_cancel_names_item (Fixture *fixture, gconstpointer data)
   g_autofree char *expected = NULL;
 
   reserved_test_assert_exit (buy, 0);
-  order = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                           reserved_test_match_number ("^Order ([0-9]+):", 0, buy->out));
+  order = reserved_test_match_id ("^Order ([0-9]+):", buy->out);
   cancel = reserved_test_run_ok ("cancel", "--session", order, NULL);
   expected =
     g_strdup_printf ("Order %s cancelled: 4 units back in stock; ticket has 100 left.\n", order);

@@ -35,9 +35,7 @@ test_commands (Fixture *f, gconstpointer data)
 
   held = reserved_test_run_ok ("hold", "--session", "--user", "alice", "--quantity", "2", "--ttl",
                                "900", NULL);
-  id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                        reserved_test_match_number ("^Hold ([0-9]+): 2 × ticket for alice until ",
-                                                    0, held->out));
+  id = reserved_test_match_id ("^Hold ([0-9]+): 2 × ticket for alice until ", held->out);
   g_assert_nonnull (strstr (held->out, "; 98 left."));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 2);
 
@@ -51,8 +49,7 @@ test_commands (Fixture *f, gconstpointer data)
   g_assert_cmpstr (again->out, ==, confirmed->out);
 
   second = reserved_test_run_ok ("hold", "--session", "--user", "bob", NULL);
-  second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                               reserved_test_match_number ("^Hold ([0-9]+):", 0, second->out));
+  second_id = reserved_test_match_id ("^Hold ([0-9]+):", second->out);
   reserved_test_reserve_ok ("extend", "--session", second_id, "--ttl", "60", NULL);
   released = reserved_test_run_ok ("release", "--session", second_id, NULL);
   released_twice = reserved_test_run_reserve ("release", "--session", second_id, NULL);

@@ -155,9 +155,7 @@ test_holds (Fixture *fixture, gconstpointer data)
   g_autofree char *extended_line = NULL;
   g_autofree char *released_line = NULL;
 
-  id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                        reserved_test_match_number (
-                          "^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", 0, held->out));
+  id = reserved_test_match_id ("^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", held->out);
   assert_has (held->out, "；剩余 98。\n");
 
   g_assert_true (g_regex_match_simple ("^预留  商品 +顾客 +数量  过期时间\n", listed->out, 0, 0));
@@ -172,8 +170,7 @@ test_holds (Fixture *fixture, gconstpointer data)
   g_assert_true (g_regex_match_simple ("^订单  商品 +数量  下单时间 +状态\n", orders->out, 0, 0));
 
   second = run_chinese (0, "hold", "--session", "--user", "bob", NULL);
-  second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                               reserved_test_match_number ("^预留 ([0-9]+)：", 0, second->out));
+  second_id = reserved_test_match_id ("^预留 ([0-9]+)：", second->out);
   extended = run_chinese (0, "extend", "--session", second_id, "--ttl", "60", NULL);
   extended_line = g_strdup_printf ("预留 %s 的过期时间现在是 ", second_id);
   g_assert_true (g_str_has_prefix (extended->out, extended_line));

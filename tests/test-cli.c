@@ -252,9 +252,7 @@ test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
   JsonObject *object;
 
   first = reserved_test_run_ok ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
-  order_text =
-    g_strdup_printf ("%" G_GUINT64_FORMAT,
-                     reserved_test_match_number ("^Order ([0-9]+): dave bought", 0, first->out));
+  order_text = reserved_test_match_id ("^Order ([0-9]+): dave bought", first->out);
   cancel = reserved_test_run_ok ("cancel", "--session", order_text, NULL);
 
   retry =
