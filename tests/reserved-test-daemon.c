@@ -323,6 +323,30 @@ reserved_test_wait_helper (GPid pid, const char *what)
   reserved_test_assert_exit_status (status, 0, what, "(see above)");
 }
 
+GPid
+reserved_test_spawn_conversation (const char *const *args,
+                                  uid_t run_as,
+                                  FILE **requests,
+                                  FILE **answers)
+{
+  g_autoptr(GError) error = NULL;
+  int to_helper[2], from_helper[2];
+  GPid pid;
+
+  g_unix_open_pipe (to_helper, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  g_unix_open_pipe (from_helper, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  pid = reserved_test_spawn_helper (args, run_as, to_helper[0], from_helper[1], -1);
+  close (to_helper[0]);
+  close (from_helper[1]);
+  *requests = fdopen (to_helper[1], "w");
+  *answers = fdopen (from_helper[0], "r");
+  g_assert_nonnull (*requests);
+  g_assert_nonnull (*answers);
+  return pid;
+}
+
 char *
 reserved_test_run_helper (const char *const *args, uid_t run_as, const char *what)
 {

@@ -17,6 +17,8 @@
  * status 0, turns the wrapper's findings into test failures. */
 #pragma once
 
+#include <stdio.h>
+
 #include <gio/gio.h>
 #include <sys/types.h>
 
@@ -158,6 +160,15 @@ GPid reserved_test_spawn_helper (const char *const *args,
                                  int fd3);
 /* Waits (bounded) for a helper and asserts it exited with status 0. */
 void reserved_test_wait_helper (GPid pid, const char *what);
+
+/* Spawns a helper as @run_as that reads requests on its stdin and answers
+ * on its stdout: the test writes to *@requests and reads *@answers. The
+ * pipes are close-on-exec, so that no other child (another helper, a
+ * restarted daemon) holds them open and hides the helper's exit. */
+GPid reserved_test_spawn_conversation (const char *const *args,
+                                       uid_t run_as,
+                                       FILE **requests,
+                                       FILE **answers);
 
 /* (transfer full) Runs a helper as @run_as to its end, asserting it exited
  * with status 0 (@what names it in messages); returns what it printed. */

@@ -59,6 +59,7 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 #include "reserved-test-polkit.h"
 #include "reserved-test-reply.h"
@@ -211,24 +212,12 @@ typedef struct {
 static Agent *
 agent_start (const Caller *caller, const char *address)
 {
-  g_autoptr(GError) error = NULL;
   const char *args[] = { "caller", address, NULL };
   Agent *agent = g_new0 (Agent, 1);
-  int calls[2], answers[2];
 
-  g_unix_open_pipe (calls, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  g_unix_open_pipe (answers, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
   agent->caller = caller;
-  agent->pid = reserved_test_spawn_helper (args, caller->uid == 0 ? (uid_t) -1 : caller->uid,
-                                           calls[0], answers[1], -1);
-  close (calls[0]);
-  close (answers[1]);
-  agent->calls = fdopen (calls[1], "w");
-  agent->answers = fdopen (answers[0], "r");
-  g_assert_nonnull (agent->calls);
-  g_assert_nonnull (agent->answers);
+  agent->pid = reserved_test_spawn_conversation (args, caller->uid == 0 ? (uid_t) -1 : caller->uid,
+                                                 &agent->calls, &agent->answers);
   return agent;
 }
 
@@ -361,20 +350,16 @@ typedef struct {
 static void
 fixture_connect (Fixture *f)
 {
-  f->connection = reserved_test_connect (f->address);
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->admin.proxy = f->proxy;
-  f->admin.admin = TRUE;
+  reserved_test_connect_admin (f->address, &f->connection, &f->admin);
+  f->proxy = f->admin.proxy;
 }
 
 static void
 fixture_disconnect (Fixture *f)
 {
-  g_clear_object (&f->proxy);
-  if (f->connection != NULL)
-    g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  f->admin.proxy = NULL;
+  /* f->proxy is f->admin.proxy, owned there. */
+  f->proxy = NULL;
+  reserved_test_disconnect_admin (&f->connection, &f->admin);
 }
 
 static Agent *
@@ -475,11 +460,8 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   fixture_stop_agents (f);
-  if (!g_test_failed () && f->proxy != NULL)
-    reserved_test_assert_law (&f->admin);
-  fixture_disconnect (f);
-  if (reserved_test_daemon_get_process (f->daemon) != NULL)
-    reserved_test_daemon_stop (f->daemon);
+  f->proxy = NULL;
+  reserved_test_finish (f->daemon, &f->connection, &f->admin);
   g_clear_pointer (&f->polkit, reserved_test_polkit_free);
   for (guint i = 0; i < G_N_ELEMENTS (f->mounted); i++)
     if (f->mounted[i] != NULL)

@@ -38,7 +38,7 @@
  *                            1000 take about three minutes)
  *
  * Needs root: mount namespaces and another uid. */
-#define _GNU_SOURCE /* unshare, F_SETPIPE_SZ */
+#define _GNU_SOURCE /* unshare */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +53,7 @@
 
 #include <glib/gstdio.h>
 
+#include "reserved-test-buyers.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
@@ -294,17 +295,6 @@ static const ReservedTestHelper helpers[] = {
 
 /* Appends what @fd (non-blocking) holds now to @text. */
 static void
-drain (int fd, GString *text)
-{
-  char buf[65536];
-  ssize_t got;
-
-  while ((got = read (fd, buf, sizeof buf)) > 0)
-    g_string_append_len (text, buf, got);
-  g_assert_true (got == 0 || errno == EAGAIN || errno == EINTR);
-}
-
-static void
 test_kill_loop (void)
 {
   g_autoptr(GRand) rand = reserved_test_fault_rand_new ();
@@ -312,39 +302,22 @@ test_kill_loop (void)
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
   g_autoptr(GHashTable) owner = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   guint kills = reserved_test_env_uint ("RESERVED_TEST_KILLS", 200, G_MAXUINT);
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
   guint n_acked[N_BUYERS] = { 0 };
   guint64 units[N_BUYERS] = { 0 };
   guint64 units_active = 0;
-  GPid pids[N_BUYERS];
-  int barrier[2], stop[2], out[2];
+  ReservedTestBuyers buyers;
   guint retries = 0, cancels = 0;
   gint64 started = g_get_monotonic_time ();
 
   write_capacity_config (daemon);
   reserved_test_daemon_start (daemon);
 
-  g_assert_cmpint (pipe (barrier), ==, 0);
-  g_assert_cmpint (pipe (stop), ==, 0);
-  g_assert_cmpint (pipe (out), ==, 0);
   /* The buyers must never block on a full pipe while the test kills: it
    * is emptied after every kill. */
-  fcntl (out[0], F_SETPIPE_SZ, 1 << 20);
-  g_assert_cmpint (fcntl (out[0], F_SETFL, O_NONBLOCK), ==, 0);
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      g_autofree char *index = g_strdup_printf ("%u", i);
-      g_autofree char *seed = g_strdup_printf ("%u", g_rand_int (rand));
-      const char *args[] = { "kill-loop-buyer", reserved_test_daemon_get_address (daemon), index,
-                             seed, NULL };
-
-      pids[i] = reserved_test_spawn_helper (args, (uid_t) -1, barrier[0], out[1], stop[0]);
-    }
-  close (barrier[0]);
-  close (stop[0]);
-  close (out[1]);
-  close (barrier[1]);
+  reserved_test_buyers_spawn (&buyers, N_BUYERS, "kill-loop-buyer",
+                              reserved_test_daemon_get_address (daemon), rand, TRUE);
 
   for (guint k = 0; k < kills; k++)
     {
@@ -355,27 +328,19 @@ test_kill_loop (void)
       if (g_rand_int_range (rand, 0, 4) == 0)
         g_usleep ((gulong) g_rand_int_range (rand, 0, 50) * 1000);
       reserved_test_daemon_start (daemon);
-      drain (out[0], text);
+      reserved_test_buyers_drain (&buyers);
       if (k % 50 == 49)
         g_test_message ("%u kills after %.0f s", k + 1,
                         (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
     }
   g_usleep (100 * 1000);
   /* Each buyer finishes the purchase it is making, then exits. */
-  close (stop[1]);
-  g_assert_cmpint (fcntl (out[0], F_SETFL, 0), ==, 0);
-  {
-    g_autofree char *rest = reserved_test_read_all (out[0]);
-    g_string_append (text, rest);
-  }
-  close (out[0]);
-  for (guint i = 0; i < N_BUYERS; i++)
-    reserved_test_wait_helper (pids[i], "kill-loop-buyer");
+  text = reserved_test_buyers_finish (&buyers);
   /* And once more right after the last answers. */
   reserved_test_daemon_kill (daemon);
   reserved_test_daemon_start (daemon);
 
-  lines = g_strsplit (text->str, "\n", -1);
+  lines = g_strsplit (text, "\n", -1);
   for (guint l = 0; lines[l] != NULL; l++)
     {
       g_auto(GStrv) words = g_strsplit (lines[l], " ", -1);
@@ -740,8 +705,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
       g_test_message ("lock held %u ms, BusyTimeout=%d", hold_ms, busy_timeout_ms);
     }
   reserved_test_daemon_write_config (daemon, config);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   buy_recorded (&c, expected, "alice");
   db = reserved_test_sql_open (reserved_test_daemon_get_database (daemon),
                                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -861,12 +825,10 @@ make_database_in (ReservedTestDaemon *daemon, const char *folder)
 
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
   reserved_test_daemon_set_database (daemon, path);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, ITEM, "alice", 1, NULL, NULL);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 /* The daemon must refuse to start, name the database, and say what is

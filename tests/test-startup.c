@@ -59,8 +59,7 @@ make_real_database (ReservedTestDaemon *daemon)
   ReservedTestAdmin c = { 0 };
   GStatBuf st;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   reserved_test_create_item (&c.client, "filler", 100000, 0);
   for (guint i = 0; i < 300; i++)
     {
@@ -72,8 +71,7 @@ make_real_database (ReservedTestDaemon *daemon)
       if (i % 7 == 0)
         reserved_test_cancel (&c.client, order);
     }
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 
   /* Closing the database checkpoints the write-ahead log into the file, so
    * the file alone holds everything and damaging it damages the data. */
@@ -93,8 +91,7 @@ test_sigterm_keeps_orders (void)
   ReservedTestAdmin c = { 0 };
   guint64 order;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   reserved_test_create_item (&c.client, "show", 50, 10);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2,
@@ -107,14 +104,12 @@ test_sigterm_keeps_orders (void)
 
   /* Exit status 0 (asserted by the harness), then the same state. */
   reserved_test_daemon_stop (daemon);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   after = reserved_test_snapshot (&c.client);
   g_assert_cmpvariant (before, after);
   g_assert_cmpuint (reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL), ==, order);
   reserved_test_assert_law (&c.client);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -126,8 +121,7 @@ test_sigint (void)
   ReservedTestAdmin c = { 0 };
   int status;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 3, NULL, NULL);
   reserved_test_admin_close (&c);
 
@@ -138,11 +132,9 @@ test_sigint (void)
   reserved_test_assert_exit_status (status, 0, "reserved stopped with SIGINT", log);
   reserved_test_daemon_wait_name_gone (daemon);
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, "ticket").remaining, ==, 97);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 /* SIGHUP rereads the configuration: a bad file is logged and the one in
@@ -176,8 +168,7 @@ test_sighup_reloads (void)
   reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
   reserved_test_assert_law (&c.client);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -198,14 +189,12 @@ test_version (void)
   reserved_test_assert_exit_status (status, 0, "reserved --version", out);
 
   /* The same version as the property, MAJOR.MINOR.PATCH. */
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   property = reserve_reserve1_dup_version (c.client.proxy);
   g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$", property, 0, 0));
   if (strstr (out, property) == NULL)
     g_error ("reserved --version says “%s”, the Version property “%s”", g_strstrip (out), property);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -215,12 +204,10 @@ test_empty_file_is_fresh (void)
   ReservedTestAdmin c = { 0 };
 
   reserved_test_write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, RESERVE_DEFAULT_ITEM).capacity, ==,
                     RESERVE_DEFAULT_CAPACITY);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -522,14 +509,12 @@ test_config_limits (void)
 
       g_test_message ("config: %s", cases[i].contents);
       reserved_test_daemon_write_config (daemon, cases[i].contents);
-      reserved_test_daemon_start (daemon);
-      reserved_test_admin_open (&c, daemon);
+      reserved_test_admin_start (&c, daemon);
       item = reserve_reserve1_dup_default_item (c.client.proxy);
       g_assert_cmpstr (item, ==, cases[i].item);
       g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==,
                         cases[i].capacity);
-      reserved_test_admin_close (&c);
-      reserved_test_daemon_stop (daemon);
+      reserved_test_admin_stop (&c, daemon);
     }
 }
 
@@ -555,8 +540,7 @@ test_name_taken (void)
                    reserved_test_process_get_pid (reserved_test_daemon_get_process (daemon)));
   reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -573,8 +557,7 @@ test_replace (void)
   guint64 first;
   int status;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   first = reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
   reserved_test_admin_close (&c);
 
