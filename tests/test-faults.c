@@ -293,7 +293,6 @@ static const ReservedTestHelper helpers[] = {
   { NULL },
 };
 
-/* Appends what @fd (non-blocking) holds now to @text. */
 static void
 test_kill_loop (void)
 {
