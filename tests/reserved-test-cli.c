@@ -4,6 +4,7 @@
 
 #include "reserved-test-cli.h"
 
+#include <string.h>
 #include <sys/wait.h>
 
 #include "reserved-test-error.h"
@@ -133,6 +134,13 @@ reserved_test_assert_exit (const ReservedTestRun *run, int expected)
   if (run->exit_status != expected)
     g_error ("%s: expected exit status %d, got %d\nstdout:\n%sstderr:\n%s", run->command_line,
              expected, run->exit_status, run->out, run->err);
+}
+
+void
+reserved_test_assert_contains (const char *text, const char *part)
+{
+  if (strstr (text, part) == NULL)
+    g_error ("“%s” not found in:\n%s", part, text);
 }
 
 guint64

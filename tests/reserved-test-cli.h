@@ -55,6 +55,9 @@ GSubprocess *reserved_test_spawn_reserve (const char *first_arg, ...) G_GNUC_NUL
 /* Fails with the run's output unless it exited with @expected. */
 void reserved_test_assert_exit (const ReservedTestRun *run, int expected);
 
+/* Fails, with @text, unless @text contains @part. */
+void reserved_test_assert_contains (const char *text, const char *part);
+
 /* The number in group 1 of the first match of @pattern (compiled with
  * @flags) in @text; fails with @text if there is none. */
 guint64

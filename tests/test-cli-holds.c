@@ -39,7 +39,7 @@ test_commands (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 2);
 
   listed = reserved_test_run_ok ("holds", "--session", NULL);
-  g_assert_nonnull (strstr (listed->out, "alice"));
+  reserved_test_assert_contains (listed->out, "alice");
 
   confirmed = reserved_test_run_ok ("confirm", "--session", id, NULL);
   order_line = g_strdup_printf ("Hold %s confirmed as order ", id);
@@ -53,11 +53,11 @@ test_commands (Fixture *f, gconstpointer data)
   reserved_test_reserve_ok ("release", "--session", second_id, NULL);
   released_twice = reserved_test_run_reserve ("release", "--session", second_id, NULL);
   reserved_test_assert_exit (released_twice, 1);
-  g_assert_nonnull (strstr (released_twice->err, "released"));
+  reserved_test_assert_contains (released_twice->err, "released");
   too_long =
     reserved_test_run_reserve ("hold", "--session", "--user", "carol", "--ttl", "7201", NULL);
   reserved_test_assert_exit (too_long, 1);
-  g_assert_nonnull (strstr (too_long->err, "7201"));
+  reserved_test_assert_contains (too_long->err, "7201");
 }
 
 static void

@@ -38,13 +38,6 @@ run_chinese (int expected_exit, const char *first_arg, ...)
   return run;
 }
 
-static void
-assert_has (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("“%s” not found in:\n%s", part, text);
-}
-
 /* The columns a terminal gives @line: two for a wide character. */
 static gsize
 columns (const char *line)
@@ -62,12 +55,12 @@ test_help (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) main_help = run_chinese (0, "--help", NULL);
   g_autoptr(ReservedTestRun) buy_help = run_chinese (0, "buy", "--help", NULL);
 
-  assert_has (main_help->out, "用法：\n  reserve [选项…] 命令 [选项…]\n");
-  assert_has (main_help->out,
-              "  buy       为顾客购买某商品的若干件，要么全部成功，要么全部不买。\n");
-  assert_has (main_help->out, "退出状态：\n  0  成功\n");
-  assert_has (buy_help->out, "  -u, --user=NAME      购买的顾客（必填）\n");
-  assert_has (buy_help->out, "连接会话总线上的 reserved");
+  reserved_test_assert_contains (main_help->out, "用法：\n  reserve [选项…] 命令 [选项…]\n");
+  reserved_test_assert_contains (
+    main_help->out, "  buy       为顾客购买某商品的若干件，要么全部成功，要么全部不买。\n");
+  reserved_test_assert_contains (main_help->out, "退出状态：\n  0  成功\n");
+  reserved_test_assert_contains (buy_help->out, "  -u, --user=NAME      购买的顾客（必填）\n");
+  reserved_test_assert_contains (buy_help->out, "连接会话总线上的 reserved");
 }
 
 static void
@@ -92,7 +85,8 @@ test_messages (Fixture *fixture, gconstpointer data)
                    "每人限购：    无\n");
   g_assert_cmpstr (mistyped->err, ==,
                    "reserve: 未知命令“stauts”；您是不是想输入“status”？\n试试“reserve --help”。\n");
-  assert_has (bad_number->err, "reserve: --quantity “0” 超出范围：允许 1 到 10000\n");
+  reserved_test_assert_contains (bad_number->err,
+                                 "reserve: --quantity “0” 超出范围：允许 1 到 10000\n");
   g_assert_cmpstr (created->out, ==, "已创建 gala，共 3 件。\n");
 }
 
@@ -103,13 +97,15 @@ test_race_verdicts (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) race = run_chinese (0, "race", "--session", NULL);
   g_auto(GStrv) lines = NULL;
 
-  assert_has (race->out, "模式         买家  库存  售出  超卖  丢失更新");
+  reserved_test_assert_contains (race->out, "模式         买家  库存  售出  超卖  丢失更新");
   /* How many buyers the raw file fooled depends on how the race ran. */
-  assert_has (race->out, "file:        超卖：");
-  assert_has (race->out, " 个买家被告知买到了仅有的 1 张票；文件显示剩余 ");
-  assert_has (race->out, "locked-file: 正确但串行：售出 1，");
-  assert_has (race->out, "sqlite:      正确：售出 1，数据库记录了 1 笔销售，剩余 0；");
-  assert_has (race->out, "dbus:        正确且并发：售出 1，守护进程记录了 1 笔销售，剩余 0。\n");
+  reserved_test_assert_contains (race->out, "file:        超卖：");
+  reserved_test_assert_contains (race->out, " 个买家被告知买到了仅有的 1 张票；文件显示剩余 ");
+  reserved_test_assert_contains (race->out, "locked-file: 正确但串行：售出 1，");
+  reserved_test_assert_contains (race->out,
+                                 "sqlite:      正确：售出 1，数据库记录了 1 笔销售，剩余 0；");
+  reserved_test_assert_contains (
+    race->out, "dbus:        正确且并发：售出 1，守护进程记录了 1 笔销售，剩余 0。\n");
   lines = g_strsplit (race->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (columns (lines[i]) > 80)
@@ -125,12 +121,12 @@ test_bench_report (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) with_holds = run_chinese (0, "bench", "--session", "--buyers", "1",
                                                         "--calls", "5", "--hold", NULL);
 
-  assert_has (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
-  assert_has (bench->out, "阶段      方法");
-  assert_has (bench->out, "检查：剩余 ");
-  assert_has (bench->out, "：成立\n错误：无\n");
-  assert_has (with_holds->out, "Hold+Confirm / Buy：每秒销售数是 ");
-  assert_has (with_holds->out, "：成立\n错误：无\n");
+  reserved_test_assert_contains (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
+  reserved_test_assert_contains (bench->out, "阶段      方法");
+  reserved_test_assert_contains (bench->out, "检查：剩余 ");
+  reserved_test_assert_contains (bench->out, "：成立\n错误：无\n");
+  reserved_test_assert_contains (with_holds->out, "Hold+Confirm / Buy：每秒销售数是 ");
+  reserved_test_assert_contains (with_holds->out, "：成立\n错误：无\n");
 }
 
 /* The hold commands: a hold, the list of holds, its confirmation into an
@@ -156,15 +152,15 @@ test_holds (Fixture *fixture, gconstpointer data)
   g_autofree char *released_line = NULL;
 
   id = reserved_test_match_id ("^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", held->out);
-  assert_has (held->out, "；剩余 98。\n");
+  reserved_test_assert_contains (held->out, "；剩余 98。\n");
 
   g_assert_true (g_regex_match_simple ("^预留  商品 +顾客 +数量  过期时间\n", listed->out, 0, 0));
-  assert_has (listed->out, "alice");
+  reserved_test_assert_contains (listed->out, "alice");
 
   confirmed = run_chinese (0, "confirm", "--session", id, NULL);
   confirmed_line = g_strdup_printf ("预留 %s 已确认为订单 ", id);
   g_assert_true (g_str_has_prefix (confirmed->out, confirmed_line));
-  assert_has (confirmed->out, "；剩余 98。\n");
+  reserved_test_assert_contains (confirmed->out, "；剩余 98。\n");
 
   orders = run_chinese (0, "orders", "--session", "--user", "alice", NULL);
   g_assert_true (g_regex_match_simple ("^订单  商品 +数量  下单时间 +状态\n", orders->out, 0, 0));
@@ -178,8 +174,8 @@ test_holds (Fixture *fixture, gconstpointer data)
   released_line = g_strdup_printf ("预留 %s 已释放；其商品剩余 98。\n", second_id);
   g_assert_cmpstr (released->out, ==, released_line);
 
-  assert_has (no_command->err,
-              "reserve: --wait 需要一个要运行的命令：reserve hold --wait -- 命令…\n");
+  reserved_test_assert_contains (
+    no_command->err, "reserve: --wait 需要一个要运行的命令：reserve hold --wait -- 命令…\n");
 }
 
 static void

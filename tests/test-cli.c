@@ -177,8 +177,8 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
   ascii =
     reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
   reserved_test_assert_exit (ascii, 0);
-  g_assert_nonnull (strstr (utf8->out, expected));
-  g_assert_nonnull (strstr (ascii->out, expected_ascii));
+  reserved_test_assert_contains (utf8->out, expected);
+  reserved_test_assert_contains (ascii->out, expected_ascii);
 }
 
 static void
@@ -258,9 +258,9 @@ test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
     reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
   assert_failure (retry, 1);
   g_assert_null (strstr (retry->out, "bought"));
-  g_assert_nonnull (strstr (retry->err, order_text));
-  g_assert_nonnull (strstr (retry->err, "cancelled"));
-  g_assert_nonnull (strstr (retry->err, "nothing was bought"));
+  reserved_test_assert_contains (retry->err, order_text);
+  reserved_test_assert_contains (retry->err, "cancelled");
+  reserved_test_assert_contains (retry->err, "nothing was bought");
 
   retry_json = reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id",
                                           "k1", "--json", NULL);
@@ -495,7 +495,7 @@ test_create_restock (Fixture *fixture, gconstpointer data)
   duplicate = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
   assert_failure (duplicate, 1);
   restock = reserved_test_run_ok ("restock", "--session", "concert", "--quantity", "10", NULL);
-  g_assert_nonnull (strstr (restock->out, "15 left"));
+  reserved_test_assert_contains (restock->out, "15 left");
 
   status = item_status ("concert");
   object = json_node_get_object (status);
@@ -554,12 +554,12 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 7);
   g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
   text = reserved_test_run_ok ("status", "--session", "gala", NULL);
-  g_assert_nonnull (strstr (text->out, "Retired:         yes"));
+  reserved_test_assert_contains (text->out, "Retired:         yes");
   items = reserved_test_run_ok ("items", "--session", NULL);
   g_assert_null (strstr (items->out, "gala"));
   after = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "gala", NULL);
   assert_failure (after, 1);
-  g_assert_nonnull (strstr (after->err, "retired"));
+  reserved_test_assert_contains (after->err, "retired");
   g_assert_cmpint (remaining_of ("gala"), ==, 7);
 
   unknown = reserved_test_run_reserve ("retire", "--session", "nope", NULL);
@@ -567,10 +567,10 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   too_high =
     reserved_test_run_reserve ("limit", "--session", "ticket", "--per-user", "1000000001", NULL);
   assert_failure (too_high, 2);
-  g_assert_nonnull (strstr (too_high->err, "--per-user"));
+  reserved_test_assert_contains (too_high->err, "--per-user");
   missing = reserved_test_run_reserve ("limit", "--session", "ticket", NULL);
   assert_failure (missing, 2);
-  g_assert_nonnull (strstr (missing->err, "--per-user"));
+  reserved_test_assert_contains (missing->err, "--per-user");
   bad_name = reserved_test_run_reserve ("retire", "--session", "-x-", NULL);
   assert_failure (bad_name, 2);
   g_clear_pointer (&status, json_node_unref);
@@ -628,7 +628,7 @@ test_exit_bad_number (Fixture *fixture, gconstpointer data)
   assert_usage_error (capacity,
                       "--capacity “1000000001” is out of range: allowed is 0 to 1000000000");
   assert_failure (order, 2);
-  g_assert_nonnull (strstr (order->err, "“1x” is not a number"));
+  reserved_test_assert_contains (order->err, "“1x” is not a number");
 
   /* Refused before reaching the daemon: nothing was bought or created. */
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
@@ -646,9 +646,9 @@ test_exit_unknown_flag (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) command = reserved_test_run_reserve ("frobnicate", "--session", NULL);
 
   assert_failure (flag, 2);
-  g_assert_nonnull (strstr (flag->err, "--frobnicate"));
+  reserved_test_assert_contains (flag->err, "--frobnicate");
   assert_failure (extra, 2);
-  g_assert_nonnull (strstr (extra->err, "“ticket”"));
+  reserved_test_assert_contains (extra->err, "“ticket”");
   assert_failure (command, 2);
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 }
@@ -661,7 +661,7 @@ test_exit_missing_user (Fixture *fixture, gconstpointer data)
 
   assert_usage_error (buy, "--user is required");
   assert_failure (orders, 2);
-  g_assert_nonnull (strstr (orders->err, "--user"));
+  reserved_test_assert_contains (orders->err, "--user");
 }
 
 /* The CLI refuses a bad name itself, in the daemon's words. */
@@ -699,8 +699,8 @@ test_exit_no_daemon (Fixture *fixture, gconstpointer data)
                reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
 
   assert_failure (items, 3);
-  g_assert_nonnull (strstr (items->err, "session bus"));
-  g_assert_nonnull (strstr (items->err, "reserved --session"));
+  reserved_test_assert_contains (items->err, "session bus");
+  reserved_test_assert_contains (items->err, "reserved --session");
   assert_failure (buy, 3);
 }
 
@@ -724,14 +724,14 @@ test_help (Fixture *fixture, gconstpointer data)
                    reserved_test_run_reserve (command_names[i], "--help", NULL);
       g_autoptr(ReservedTestRun) word = reserved_test_run_reserve ("help", command_names[i], NULL);
 
-      g_assert_nonnull (strstr (help->out, listed));
+      reserved_test_assert_contains (help->out, listed);
       reserved_test_assert_exit (flag, 0);
       reserved_test_assert_exit (word, 0);
       g_assert_cmpstr (word->out, ==, flag->out);
       /* Every command documents the exit status and the bus choice. */
-      g_assert_nonnull (strstr (flag->out, "Exit status:"));
-      g_assert_nonnull (strstr (flag->out, "  3  "));
-      g_assert_nonnull (strstr (flag->out, "--session"));
+      reserved_test_assert_contains (flag->out, "Exit status:");
+      reserved_test_assert_contains (flag->out, "  3  ");
+      reserved_test_assert_contains (flag->out, "--session");
     }
 
   reserved_test_assert_exit (version, 0);

@@ -71,13 +71,6 @@ assert_completed (const ReservedTestRun *run)
   g_assert_cmpstr (run->err, ==, "");
 }
 
-static void
-assert_contains (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("“%s” not found in:\n%s", part, text);
-}
-
 /* --- JSON ----------------------------------------------------------------- */
 
 static const char *const required_keys[] = { "mode",     "buyers",  "stock", "sold",
@@ -319,7 +312,7 @@ assert_kill_one (Fixture *fixture, const char *mode, const char *where, const ch
   unwrapped = g_regex_replace_literal (continuation, text->out, -1, 0, " ", 0, NULL);
   g_assert_cmpuint (reserved_test_match_number (pattern, G_REGEX_MULTILINE, unwrapped), >, 1);
   if (queued != NULL)
-    assert_contains (unwrapped, queued);
+    reserved_test_assert_contains (unwrapped, queued);
 
   g_assert_cmpint (reserved_test_json_int (object, "died"), ==, 1);
   g_assert_cmpuint (json_array_get_length (deaths), ==, 1);
@@ -419,7 +412,7 @@ test_verbose (Fixture *fixture, gconstpointer data)
                               G_REGEX_MULTILINE, run->out);
   reserved_test_match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=0 -> sold out$",
                               G_REGEX_MULTILINE, run->out);
-  assert_contains (run->out, "locked-file: correct but serial: 1 sold");
+  reserved_test_assert_contains (run->out, "locked-file: correct but serial: 1 sold");
 }
 
 static void
@@ -455,7 +448,7 @@ test_timeline_fits (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (timelines, ==, 4);
   g_assert_cmpuint (rows, ==, 4 * 40);
   /* The file mode's picture shows what went wrong: everyone wrote. */
-  assert_contains (run->out, "file:        OVERSOLD: ");
+  reserved_test_assert_contains (run->out, "file:        OVERSOLD: ");
 }
 
 static void
@@ -485,7 +478,7 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   refused =
     reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", other, NULL);
   reserved_test_assert_exit (refused, 2);
-  assert_contains (refused->err, "not overwriting it");
+  reserved_test_assert_contains (refused->err, "not overwriting it");
   g_clear_pointer (&contents, g_free);
   g_file_get_contents (other, &contents, NULL, &error);
   g_assert_no_error (error);
@@ -494,13 +487,13 @@ test_file_flag (Fixture *fixture, gconstpointer data)
   device =
     reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", "/dev/null", NULL);
   reserved_test_assert_exit (device, 2);
-  assert_contains (device->err, "is not a regular file");
+  reserved_test_assert_contains (device->err, "is not a regular file");
 
   /* A file that cannot be made is a failure to run (3), never a refusal. */
   missing =
     reserved_test_run_reserve ("race", "--session", "--mode", "file", "--file", nowhere, NULL);
   reserved_test_assert_exit (missing, 3);
-  assert_contains (missing->err, nowhere);
+  reserved_test_assert_contains (missing->err, nowhere);
 }
 
 /* --- failures -------------------------------------------------------------- */
@@ -559,13 +552,13 @@ test_no_daemon (Fixture *fixture, gconstpointer data)
                reserved_test_run_reserve ("race", "--session", "--mode", "file", NULL);
 
   reserved_test_assert_exit (dbus, 3);
-  assert_contains (dbus->err, "reserved is not running on the session bus");
+  reserved_test_assert_contains (dbus->err, "reserved is not running on the session bus");
   /* Found out before any mode runs. */
   reserved_test_assert_exit (all, 3);
   g_assert_cmpstr (all->out, ==, "");
   /* The modes without a daemon do not need one. */
   assert_completed (file);
-  assert_contains (file->out, "file: OVERSOLD: ");
+  reserved_test_assert_contains (file->out, "file: OVERSOLD: ");
 }
 
 static void
@@ -578,12 +571,13 @@ test_help (Fixture *fixture, gconstpointer data)
   assert_completed (flag);
   assert_completed (word);
   g_assert_cmpstr (word->out, ==, flag->out);
-  assert_contains (flag->out, "Exit status of race");
-  assert_contains (flag->out, "  0  the run completed, even if the file mode oversold");
-  assert_contains (flag->out, "  3  reserved could not be reached");
-  assert_contains (flag->out, "--kill-one");
-  assert_contains (flag->out, "--session");
-  assert_contains (main_help->out, "\n  race ");
+  reserved_test_assert_contains (flag->out, "Exit status of race");
+  reserved_test_assert_contains (flag->out,
+                                 "  0  the run completed, even if the file mode oversold");
+  reserved_test_assert_contains (flag->out, "  3  reserved could not be reached");
+  reserved_test_assert_contains (flag->out, "--kill-one");
+  reserved_test_assert_contains (flag->out, "--session");
+  reserved_test_assert_contains (main_help->out, "\n  race ");
 }
 
 /* --- one time axis ---------------------------------------------------------- */
@@ -686,7 +680,7 @@ test_lost_updates (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (file, "lost_updates"), >, 0);
 
   assert_completed (table);
-  assert_contains (table->out, "  LOST-UPDATES  ");
+  reserved_test_assert_contains (table->out, "  LOST-UPDATES  ");
 }
 
 /* Every line after the table fits 80 columns, the verdicts included. */
@@ -702,7 +696,7 @@ test_verdicts_fit (Fixture *fixture, gconstpointer data)
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_utf8_strlen (lines[i], -1) > 80)
       g_error ("a line is %ld columns wide:\n%s", g_utf8_strlen (lines[i], -1), lines[i]);
-  assert_contains (run->out, "\nlocked-file: correct but serial: 5 sold,");
+  reserved_test_assert_contains (run->out, "\nlocked-file: correct but serial: 5 sold,");
 }
 
 /* Forking buyers one at a time and connecting each to the bus costs more
@@ -806,7 +800,7 @@ test_svg (Fixture *fixture, gconstpointer data)
   g_assert_no_error (error);
   g_unlink (path);
 
-  assert_contains (svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+  reserved_test_assert_contains (svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
   context = g_markup_parse_context_new (&parser, 0, counts, NULL);
   /* The XML declaration is no element; GMarkup takes it as a passthrough. */
   g_assert_true (g_markup_parse_context_parse (context, svg, -1, &error) &&
