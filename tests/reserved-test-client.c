@@ -505,3 +505,38 @@ reserved_test_list_acknowledged (ReservedTestClient *client,
     }
   return all;
 }
+
+typedef struct {
+  ReservedTestHoldEndedFunc func;
+  gpointer user_data;
+} HoldEndedWatch;
+
+static void
+on_hold_ended (GDBusConnection *connection,
+               const char *sender,
+               const char *path,
+               const char *interface,
+               const char *signal,
+               GVariant *parameters,
+               gpointer user_data)
+{
+  HoldEndedWatch *watch = user_data;
+  guint64 hold = 0;
+  const char *item = NULL, *reason = NULL;
+
+  g_variant_get (parameters, "(t&s&s)", &hold, &item, &reason);
+  watch->func (hold, item, reason, watch->user_data);
+}
+
+guint
+reserved_test_watch_hold_ended (GDBusConnection *connection,
+                                ReservedTestHoldEndedFunc func,
+                                gpointer user_data)
+{
+  HoldEndedWatch *watch = g_new (HoldEndedWatch, 1);
+
+  *watch = (HoldEndedWatch){ func, user_data };
+  return g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
+                                             RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                             on_hold_ended, watch, g_free);
+}

@@ -135,6 +135,18 @@ gboolean reserved_test_valid_user_name (const char *name);
  * that owns the well-known name; asserts it is there. */
 guint64 reserved_test_get_statistic (GDBusConnection *connection, const char *key);
 
+/* A HoldEnded signal: which hold, of which item, and why it ended. */
+typedef void (*ReservedTestHoldEndedFunc) (guint64 hold,
+                                           const char *item,
+                                           const char *reason,
+                                           gpointer user_data);
+/* Calls @func for every HoldEnded signal @connection receives from the
+ * daemon's object; returns the subscription, for
+ * g_dbus_connection_signal_unsubscribe (). */
+guint reserved_test_watch_hold_ended (GDBusConnection *connection,
+                                      ReservedTestHoldEndedFunc func,
+                                      gpointer user_data);
+
 /* Asserts @error is the API error @code (and not, say, a D-Bus timeout). */
 #define reserved_test_assert_api_error(error, code) \
   g_assert_error ((error), RESERVE_ERROR, (int) (code))

@@ -132,17 +132,11 @@ test_semaphore (Fixture *f, gconstpointer data)
 }
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal_name,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (guint64 hold, const char *item, const char *reason, gpointer user_data)
 {
-  char **reason = user_data;
+  char **reason_out = user_data;
 
-  g_variant_get (parameters, "(tss)", NULL, NULL, reason);
+  *reason_out = g_strdup (reason);
 }
 
 /* reserve killed with SIGKILL: its descriptor closes, so the hold ends
@@ -159,10 +153,7 @@ test_wrapper_killed (Fixture *f, gconstpointer data)
   GDataInputStream *out;
   guint subscription;
 
-  subscription =
-    g_dbus_connection_signal_subscribe (f->connection, NULL, RESERVE_INTERFACE, "HoldEnded",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_hold_ended, &reason, NULL);
+  subscription = reserved_test_watch_hold_ended (f->connection, on_hold_ended, &reason);
   wrapper =
     g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, g_getenv ("RESERVE_BINARY"), "hold",
                       "--session", "--", "sh", "-c", "echo started; exec sleep 3600", NULL);
