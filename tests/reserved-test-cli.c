@@ -221,3 +221,20 @@ reserved_test_cli_fixture_tear_down (ReservedTestCliFixture *fixture, gconstpoin
     reserved_test_daemon_stop (fixture->daemon);
   g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
 }
+
+void
+reserved_test_json_assert_ints (JsonObject *object, const char *first_name, ...)
+{
+  va_list args;
+
+  va_start (args, first_name);
+  for (const char *name = first_name; name != NULL; name = va_arg (args, const char *))
+    {
+      int expected = va_arg (args, int);
+      gint64 value = reserved_test_json_int (object, name);
+
+      if (value != expected)
+        g_error ("“%s” is %" G_GINT64_FORMAT ", expected %d", name, value, expected);
+    }
+  va_end (args);
+}

@@ -74,6 +74,11 @@ void reserved_test_json_assert_keys (JsonObject *object, const char *const *keys
 /* Member @name, which must exist and be an integer or a string. */
 gint64 reserved_test_json_int (JsonObject *object, const char *name);
 const char *reserved_test_json_string (JsonObject *object, const char *name);
+/* Fails, naming the member, unless each integer member named (NULL-
+ * terminated pairs of a name and an int) has that value. */
+void reserved_test_json_assert_ints (JsonObject *object,
+                                     const char *first_name,
+                                     ...) G_GNUC_NULL_TERMINATED;
 
 /* A real reserved on the test's private bus, started with an empty
  * configuration file, for the tests of what reserve prints. */

@@ -194,8 +194,7 @@ test_file_oversells (Fixture *fixture, gconstpointer data)
                    race_json ("--mode", "file", "--buyers", "30", "--stock", "1", NULL);
       JsonObject *file = mode_object (root, "file");
 
-      g_assert_cmpint (reserved_test_json_int (file, "buyers"), ==, 30);
-      g_assert_cmpint (reserved_test_json_int (file, "stock"), ==, 1);
+      reserved_test_json_assert_ints (file, "buyers", 30, "stock", 1, NULL);
       g_assert_cmpint (reserved_test_json_int (file, "oversold"), >, 0);
       g_assert_cmpint (reserved_test_json_int (file, "oversold"), ==,
                        reserved_test_json_int (file, "sold") - 1);
@@ -216,9 +215,8 @@ assert_correct_modes (Fixture *fixture, guint stock)
     {
       JsonObject *object = mode_object (root, correct[i]);
 
-      g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, expected);
-      g_assert_cmpint (reserved_test_json_int (object, "oversold"), ==, 0);
-      g_assert_cmpint (reserved_test_json_int (object, "sold_out"), ==, 30 - expected);
+      reserved_test_json_assert_ints (object, "sold", expected, "oversold", 0, "sold_out",
+                                      30 - expected, NULL);
       g_assert_true (json_object_get_boolean_member (object, "consistent"));
     }
   assert_daemon_sold (fixture, mode_object (root, "dbus"), expected, stock - expected);
@@ -244,11 +242,8 @@ test_dbus_many_buyers (Fixture *fixture, gconstpointer data)
                                          "--jobs", "32", NULL);
   JsonObject *dbus = mode_object (root, "dbus");
 
-  g_assert_cmpint (reserved_test_json_int (dbus, "buyers"), ==, 500);
-  g_assert_cmpint (reserved_test_json_int (dbus, "sold"), ==, 200);
-  g_assert_cmpint (reserved_test_json_int (dbus, "oversold"), ==, 0);
-  g_assert_cmpint (reserved_test_json_int (dbus, "sold_out"), ==, 300);
-  g_assert_cmpint (reserved_test_json_int (dbus, "failed"), ==, 0);
+  reserved_test_json_assert_ints (dbus, "buyers", 500, "sold", 200, "oversold", 0, "sold_out", 300,
+                                  "failed", 0, NULL);
   assert_daemon_sold (fixture, dbus, 200, 0);
 }
 
@@ -261,8 +256,7 @@ test_dbus_item (Fixture *fixture, gconstpointer data)
 
   /* The default item's 100 units, not --stock. */
   g_assert_cmpstr (reserved_test_json_string (dbus, "item"), ==, "ticket");
-  g_assert_cmpint (reserved_test_json_int (dbus, "stock"), ==, 100);
-  g_assert_cmpint (reserved_test_json_int (dbus, "sold"), ==, 30);
+  reserved_test_json_assert_ints (dbus, "stock", 100, "sold", 30, NULL);
   assert_daemon_sold (fixture, dbus, 30, 70);
 }
 
@@ -350,9 +344,7 @@ test_kill_one_locked_file (Fixture *fixture, gconstpointer data)
   root = race_json ("--mode", "locked-file", "--buyers", "30", "--stock", "1", "--kill-one",
                     "--verbose", NULL);
   locked = mode_object (root, "locked-file");
-  g_assert_cmpint (reserved_test_json_int (locked, "sold"), ==, 1);
-  g_assert_cmpint (reserved_test_json_int (locked, "sold_out"), ==, 28);
-  g_assert_cmpint (reserved_test_json_int (locked, "oversold"), ==, 0);
+  reserved_test_json_assert_ints (locked, "sold", 1, "sold_out", 28, "oversold", 0, NULL);
 }
 
 static void
