@@ -153,8 +153,7 @@ test_buy_json (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (object, "order"), >, 0);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "ticket");
   g_assert_cmpstr (reserved_test_json_string (object, "user"), ==, awkward_user);
-  g_assert_cmpint (reserved_test_json_int (object, "quantity"), ==, 2);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 98);
+  reserved_test_json_assert_ints (object, "quantity", 2, "remaining", 98, NULL);
 
   orders = orders_of (awkward_user);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
@@ -211,8 +210,7 @@ test_buy_quantity (Fixture *fixture, gconstpointer data)
 
   status = item_status ("ticket");
   object = json_node_get_object (status);
-  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 97);
+  reserved_test_json_assert_ints (object, "sold", 3, "remaining", 97, NULL);
 }
 
 static void
@@ -331,10 +329,8 @@ test_status (Fixture *fixture, gconstpointer data)
   json = item_status ("concert");
   object = json_node_get_object (json);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "concert");
-  g_assert_cmpint (reserved_test_json_int (object, "capacity"), ==, 50);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 50);
-  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 0);
-  g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 4);
+  reserved_test_json_assert_ints (object, "capacity", 50, "remaining", 50, "sold", 0,
+                                  "per_user_limit", 4, NULL);
 }
 
 static void
@@ -363,8 +359,7 @@ test_items (Fixture *fixture, gconstpointer data)
     reserved_test_json_assert_keys (json_array_get_object_element (items, i), item_keys);
   concert = json_array_get_object_element (items, 0);
   g_assert_cmpstr (reserved_test_json_string (concert, "item"), ==, "concert");
-  g_assert_cmpint (reserved_test_json_int (concert, "capacity"), ==, 5);
-  g_assert_cmpint (reserved_test_json_int (concert, "remaining"), ==, 4);
+  reserved_test_json_assert_ints (concert, "capacity", 5, "remaining", 4, NULL);
 }
 
 /* A zone no test machine is in by accident, given as a POSIX TZ rule so it
@@ -499,9 +494,8 @@ test_create_restock (Fixture *fixture, gconstpointer data)
 
   status = item_status ("concert");
   object = json_node_get_object (status);
-  g_assert_cmpint (reserved_test_json_int (object, "capacity"), ==, 15);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 15);
-  g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 2);
+  reserved_test_json_assert_ints (object, "capacity", 15, "remaining", 15, "per_user_limit", 2,
+                                  NULL);
 }
 
 static void
@@ -551,8 +545,7 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   status = item_status ("gala");
   object = json_node_get_object (status);
   g_assert_true (json_object_get_boolean_member (object, "retired"));
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 7);
-  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
+  reserved_test_json_assert_ints (object, "remaining", 7, "sold", 3, NULL);
   text = reserved_test_run_ok ("status", "--session", "gala", NULL);
   reserved_test_assert_contains (text->out, "Retired:         yes");
   items = reserved_test_run_ok ("items", "--session", NULL);
