@@ -99,9 +99,7 @@ reserved_test_run_json (const char *first_arg, ...)
   va_start (args, first_arg);
   run = reserved_test_run_reserve_va (NULL, first_arg, args);
   va_end (args);
-  reserved_test_assert_exit (run, 0);
-  if (run->err[0] != '\0')
-    g_error ("%s wrote on stderr:\n%s", run->command_line, run->err);
+  reserved_test_assert_completed (run);
   return reserved_test_parse_json (run->out);
 }
 
@@ -141,6 +139,14 @@ reserved_test_assert_contains (const char *text, const char *part)
 {
   if (strstr (text, part) == NULL)
     g_error ("“%s” not found in:\n%s", part, text);
+}
+
+void
+reserved_test_assert_completed (const ReservedTestRun *run)
+{
+  reserved_test_assert_exit (run, 0);
+  if (run->err[0] != '\0')
+    g_error ("%s wrote on stderr:\n%s", run->command_line, run->err);
 }
 
 guint64

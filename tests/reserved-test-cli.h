@@ -54,6 +54,8 @@ GSubprocess *reserved_test_spawn_reserve (const char *first_arg, ...) G_GNUC_NUL
 
 /* Fails with the run's output unless it exited with @expected. */
 void reserved_test_assert_exit (const ReservedTestRun *run, int expected);
+/* Fails unless the run exited 0 with nothing on stderr. */
+void reserved_test_assert_completed (const ReservedTestRun *run);
 
 /* Fails, with @text, unless @text contains @part. */
 void reserved_test_assert_contains (const char *text, const char *part);

@@ -179,7 +179,7 @@ test_no_float_noise (Fixture *fixture, gconstpointer data)
                                           "--delay-ms", "1", NULL);
   g_autoptr(JsonNode) runs = NULL;
 
-  reserved_test_assert_exit (race, 0);
+  reserved_test_assert_completed (race);
   runs = reserved_test_parse_json (race->out);
   /* reserve(1): an array, one object per mode. */
   g_assert_true (JSON_NODE_HOLDS_ARRAY (runs));

@@ -64,13 +64,6 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
 
 /* The run completed: exit 0 and nothing on stderr (no terminal, so no
  * progress line either). */
-static void
-assert_completed (const ReservedTestRun *run)
-{
-  reserved_test_assert_exit (run, 0);
-  g_assert_cmpstr (run->err, ==, "");
-}
-
 /* --- JSON ----------------------------------------------------------------- */
 
 static const char *const required_keys[] = { "mode",     "buyers",  "stock", "sold",
@@ -101,7 +94,7 @@ race_json (const char *first_arg, ...)
   run = reserved_test_run_reserve ("race", "--session", "--json", A (0), A (1), A (2), A (3), A (4),
                                    A (5), A (6), A (7), A (8), A (9), A (10), A (11), NULL);
 #undef A
-  assert_completed (run);
+  reserved_test_assert_completed (run);
 
   root = json_from_string (run->out, &error);
   g_assert_no_error (error);
@@ -302,7 +295,7 @@ assert_kill_one (Fixture *fixture, const char *mode, const char *where, const ch
 
   /* Reported by name, pid and signal, and the run still finished. The
    * report wraps its sentences at 80 columns; they are read unwrapped. */
-  assert_completed (text);
+  reserved_test_assert_completed (text);
   unwrapped = g_regex_replace_literal (continuation, text->out, -1, 0, " ", 0, NULL);
   g_assert_cmpuint (reserved_test_match_number (pattern, G_REGEX_MULTILINE, unwrapped), >, 1);
   if (queued != NULL)
@@ -398,7 +391,7 @@ test_verbose (Fixture *fixture, gconstpointer data)
                reserved_test_run_reserve ("race", "--session", "--mode", "locked-file", "--buyers",
                                           "5", "--verbose", NULL);
 
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   /* The one who got the ticket read count=1, the others count=0. */
   reserved_test_match_number ("^  buyer-[0-9] \\(pid ([0-9]+)\\) read count=1 -> bought$",
                               G_REGEX_MULTILINE, run->out);
@@ -418,7 +411,7 @@ test_timeline_fits (Fixture *fixture, gconstpointer data)
   guint timelines = 0;
   guint rows = 0;
 
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   lines = g_strsplit (run->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -459,7 +452,7 @@ test_file_flag (Fixture *fixture, gconstpointer data)
 
   run = reserved_test_run_reserve ("race", "--session", "--mode", "locked-file", "--buyers", "5",
                                    "--stock", "3", "--file", path, NULL);
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   g_file_get_contents (path, &contents, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (contents, ==, "{\"count\": 0}\n");
@@ -549,7 +542,7 @@ test_no_daemon (Fixture *fixture, gconstpointer data)
   reserved_test_assert_exit (all, 3);
   g_assert_cmpstr (all->out, ==, "");
   /* The modes without a daemon do not need one. */
-  assert_completed (file);
+  reserved_test_assert_completed (file);
   reserved_test_assert_contains (file->out, "file: OVERSOLD: ");
 }
 
@@ -560,8 +553,8 @@ test_help (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) word = reserved_test_run_reserve ("help", "race", NULL);
   g_autoptr(ReservedTestRun) main_help = reserved_test_run_reserve ("--help", NULL);
 
-  assert_completed (flag);
-  assert_completed (word);
+  reserved_test_assert_completed (flag);
+  reserved_test_assert_completed (word);
   g_assert_cmpstr (word->out, ==, flag->out);
   reserved_test_assert_contains (flag->out, "Exit status of race");
   reserved_test_assert_contains (flag->out,
@@ -611,7 +604,7 @@ test_timeline_one_axis (Fixture *fixture, gconstpointer data)
   gsize file_end;
   gsize locked_end;
 
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   with_newline = g_strconcat ("\n", run->out, NULL);
   file_end = last_mark_column (with_newline, "file");
   locked_end = last_mark_column (with_newline, "locked-file");
@@ -634,7 +627,7 @@ test_timeline_sorted (Fixture *fixture, gconstpointer data)
   gssize previous = -1;
   guint rows = 0;
 
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   lines = g_strsplit (run->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -671,7 +664,7 @@ test_lost_updates (Fixture *fixture, gconstpointer data)
   g_assert_cmpint (reserved_test_json_int (file, "lost_updates"), ==, sold - (100 - (gint64) left));
   g_assert_cmpint (reserved_test_json_int (file, "lost_updates"), >, 0);
 
-  assert_completed (table);
+  reserved_test_assert_completed (table);
   reserved_test_assert_contains (table->out, "  LOST-UPDATES  ");
 }
 
@@ -683,7 +676,7 @@ test_verdicts_fit (Fixture *fixture, gconstpointer data)
                                                                "30", "--stock", "5", NULL);
   g_auto(GStrv) lines = NULL;
 
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   lines = g_strsplit (run->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_utf8_strlen (lines[i], -1) > 80)
@@ -787,7 +780,7 @@ test_svg (Fixture *fixture, gconstpointer data)
   close (fd);
   run = reserved_test_run_reserve ("race", "--session", "--buyers", "12", "--stock", "1", "--svg",
                                    path, NULL);
-  assert_completed (run);
+  reserved_test_assert_completed (run);
   g_assert_true (g_file_get_contents (path, &svg, NULL, &error));
   g_assert_no_error (error);
   g_unlink (path);
