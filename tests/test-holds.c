@@ -445,19 +445,9 @@ test_disconnect_one_of_two (Fixture *f, gconstpointer data)
 }
 
 static void
-on_name_gone (GDBusConnection *connection,
-              const char *sender,
-              const char *path,
-              const char *interface,
-              const char *signal,
-              GVariant *parameters,
-              gpointer user_data)
+on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
 {
-  const char *new_owner = NULL;
-
-  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
-  if (new_owner[0] == '\0')
-    *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = TRUE;
 }
 
 /* The holder leaves before the reply: either the daemon could no longer
@@ -471,16 +461,14 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
   g_autofree char *name = NULL;
   gboolean gone = FALSE;
   gboolean timed_out = FALSE;
-  guint subscription, timeout;
+  guint watch, timeout;
 
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   name = g_strdup (g_dbus_connection_get_unique_name (other));
-  subscription =
-    g_dbus_connection_signal_subscribe (f->connection, "org.freedesktop.DBus",
-                                        "org.freedesktop.DBus", "NameOwnerChanged",
-                                        "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_name_gone, &gone, NULL);
-  /* A round trip: the match rule is in place before the holder goes. */
+  watch = g_bus_watch_name_on_connection (f->connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                          on_name_vanished, &gone, NULL);
+  /* A round trip: the watch's match rule is in place before the holder
+   * goes. */
   reserved_test_get_item (&f->client, "ticket");
   g_dbus_connection_call (other, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE, "Hold",
                           g_variant_new ("(ssu@a{sv})", "ticket", "ben", 3,
@@ -493,7 +481,7 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (timed_out);
   g_source_remove (timeout);
-  g_dbus_connection_signal_unsubscribe (f->connection, subscription);
+  g_bus_unwatch_name (watch);
 
   /* The barrier: a write, queued behind the daemon's own. */
   release (f, hold (f->proxy, "ticket", "barrier", 1, hold_options (60, FALSE, NULL), NULL, NULL));
