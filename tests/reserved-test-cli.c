@@ -90,6 +90,19 @@ reserved_test_run_ok (const char *first_arg, ...)
   return run;
 }
 
+void
+reserved_test_reserve_fails (int expected_exit, const char *needle, const char *first_arg, ...)
+{
+  g_autoptr(ReservedTestRun) run = NULL;
+  va_list args;
+
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  reserved_test_assert_exit (run, expected_exit);
+  reserved_test_assert_contains (run->err, needle);
+}
+
 JsonNode *
 reserved_test_run_json (const char *first_arg, ...)
 {

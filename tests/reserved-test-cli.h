@@ -43,6 +43,10 @@ ReservedTestRun *reserved_test_run_reserve_with_env (const char *const *extra_en
 ReservedTestRun *reserved_test_run_ok (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 /* The same for a command whose output the test does not read. */
 #define reserved_test_reserve_ok(...) reserved_test_run_free (reserved_test_run_ok (__VA_ARGS__))
+/* Runs reserve and fails unless it exits with @expected_exit, saying
+ * @needle on stderr. */
+void reserved_test_reserve_fails (int expected_exit, const char *needle, const char *first_arg, ...)
+  G_GNUC_NULL_TERMINATED;
 /* (transfer full) Runs reserve, fails unless it exits 0 with nothing on
  * stderr, and parses its stdout as JSON. */
 JsonNode *reserved_test_run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
