@@ -241,15 +241,14 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
 static void
 test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) first = NULL;
+  g_autoptr(ReservedTestRun) first = reserved_test_run_ok ("buy", "--session", "--user", "dave",
+                                                            "--request-id", "k1", NULL);
+  g_autofree char *order_text = reserved_test_match_id ("^Order ([0-9]+): dave bought", first->out);
   g_autoptr(ReservedTestRun) retry = NULL;
   g_autoptr(ReservedTestRun) retry_json = NULL;
   g_autoptr(JsonNode) json = NULL;
-  g_autofree char *order_text = NULL;
   JsonObject *object;
 
-  first = reserved_test_run_ok ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
-  order_text = reserved_test_match_id ("^Order ([0-9]+): dave bought", first->out);
   reserved_test_reserve_ok ("cancel", "--session", order_text, NULL);
 
   retry =
