@@ -1452,10 +1452,8 @@ static void
 test_precedence (Fixture *f, gconstpointer data)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  int fds[2] = { -1, -1 };
   g_autofree char *out = NULL;
   guint64 helper_calls = 0;
-  GPid pid;
 
   g_variant_unref (accept (f, "CreateItem",
                            create_item_params ("tight", 1,
@@ -1546,13 +1544,8 @@ test_precedence (Fixture *f, gconstpointer data)
   g_ptr_array_add (argv, (char *) reserved_test_daemon_get_address (f->bus.daemon));
   g_ptr_array_add (argv, NULL);
   g_assert_cmpuint (geteuid (), ==, 0); /* calling as another uid needs root, as in CI */
-  g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, -1,
-                                    fds[1], -1);
-  close (fds[1]);
-  out = reserved_test_read_all (fds[0]);
-  close (fds[0]);
-  reserved_test_wait_helper (pid, "not-admin");
+  out = reserved_test_run_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID,
+                                  "not-admin");
   g_assert_true (
     g_ascii_string_to_unsigned (g_strstrip (out), 10, 1, G_MAXUINT32, &helper_calls, NULL));
   /* Every call the helper made was a refusal it checked. */
