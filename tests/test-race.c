@@ -567,28 +567,19 @@ test_help (Fixture *fixture, gconstpointer data)
 
 /* --- one time axis ---------------------------------------------------------- */
 
-/* The column of the last outcome mark (W or x) in the rows of @mode's
- * timeline in @out. */
-static gsize
-last_mark_column (const char *out, const char *mode)
+/* The time axis over @mode's timeline in @out: the line after its
+ * heading, without its leading blanks. */
+static char *
+axis_line (const char *out, const char *mode)
 {
   g_autofree char *heading = g_strdup_printf ("\n%s mode, when each buyer read and wrote:\n", mode);
   const char *section = strstr (out, heading);
-  g_auto(GStrv) lines = NULL;
-  gsize last = 0;
+  const char *axis;
 
-  g_assert_nonnull (section);
-  lines = g_strsplit (section + strlen (heading), "\n", -1);
-  for (guint i = 1; lines[i] != NULL && g_str_has_prefix (lines[i], "buyer-"); i++)
-    {
-      const char *bar = strchr (lines[i], '|');
-      const char *bar_end = strrchr (lines[i], '|');
-
-      for (const char *p = bar; p < bar_end; p++)
-        if (*p == 'W' || *p == 'x')
-          last = MAX (last, (gsize) (p - bar));
-    }
-  return last;
+  if (section == NULL)
+    g_error ("no timeline of the %s mode in:\n%s", mode, out);
+  axis = section + strlen (heading);
+  return g_strstrip (g_strndup (axis, strcspn (axis, "\n")));
 }
 
 /* The lesson at a glance: every mode on one time axis, so the file mode's
@@ -597,22 +588,29 @@ last_mark_column (const char *out, const char *mode)
 static void
 test_timeline_one_axis (Fixture *fixture, gconstpointer data)
 {
+  static const char *const modes[] = { "file", "locked-file", "sqlite", "dbus" };
   g_autoptr(ReservedTestRun) run =
                reserved_test_run_reserve ("race", "--session", "--buyers", "12", "--stock", "1",
                                           "--mode", "all", "--timeline", NULL);
   g_autofree char *with_newline = NULL;
-  gsize file_end;
-  gsize locked_end;
+  g_autofree char *first_axis = NULL;
 
   reserved_test_assert_completed (run);
   with_newline = g_strconcat ("\n", run->out, NULL);
-  file_end = last_mark_column (with_newline, "file");
-  locked_end = last_mark_column (with_newline, "locked-file");
-  /* 12 buyers queue for the lock, one pause each; in the file mode all
-   * pause at once. */
-  if (file_end * 3 > locked_end)
-    g_error ("the file mode ends at column %zu, the locked file at %zu: not one axis:\n%s",
-             file_end, locked_end, run->out);
+  /* Each mode's timeline starts with its time axis: one axis means the
+   * same line, the longest mode's span, over every mode. Timelines drawn
+   * each to its own scale would each end with their own span. */
+  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      g_autofree char *axis = axis_line (with_newline, modes[i]);
+
+      g_assert_true (g_str_has_suffix (axis, " ms") || g_str_has_suffix (axis, " s"));
+      if (first_axis == NULL)
+        first_axis = g_steal_pointer (&axis);
+      else if (!g_str_equal (axis, first_axis))
+        g_error ("the %s mode's axis is \"%s\", the file mode's \"%s\": not one axis:\n%s",
+                 modes[i], axis, first_axis, run->out);
+    }
 }
 
 /* The rows go in the order the buyers began: in the locked-file mode the
@@ -725,8 +723,15 @@ attribute (const char **names, const char **values, const char *name)
   return NULL;
 }
 
+/* The colour of the lines a mode's plot has at the axis's ticks. */
+#define GRID "#e0e0e0"
+/* Where the plot ends (960 pixels wide, less a 30-pixel margin), and
+ * past it the 1.5 pixels of a bar that began at its very end. */
+#define PLOT_RIGHT (930.0 + 1.5)
+
 /* Notes the <svg> root, the mode each <g class="mode"> draws, and for each
- * mode the right end of its buyers' bars and their count. */
+ * mode where its grid's lines stand ("MODE-grid"), the right end of its
+ * buyers' bars and their count ("MODE-end"). */
 static void
 note_svg_element (GMarkupParseContext *context,
                   const char *element,
@@ -742,6 +747,16 @@ note_svg_element (GMarkupParseContext *context,
     g_hash_table_insert (notes, g_strdup ("svg"), g_strdup (attribute (names, values, "xmlns")));
   if (class != NULL && g_str_equal (class, "mode"))
     g_hash_table_insert (notes, g_strdup ("current"), g_strdup (attribute (names, values, "id")));
+  if (g_str_equal (element, "line") && g_strcmp0 (attribute (names, values, "stroke"), GRID) == 0)
+    {
+      g_autofree char *key =
+        g_strdup_printf ("%s-grid", (const char *) g_hash_table_lookup (notes, "current"));
+      const char *known = g_hash_table_lookup (notes, key);
+
+      g_hash_table_insert (notes, g_steal_pointer (&key),
+                           g_strconcat (known != NULL ? known : "", " ",
+                                        attribute (names, values, "x1"), NULL));
+    }
   if (class != NULL && g_str_equal (class, "buyer"))
     {
       g_autofree char *key =
@@ -775,6 +790,7 @@ test_svg (Fixture *fixture, gconstpointer data)
   int fd = g_mkstemp (path);
   double *file_end;
   double *locked_end;
+  const char *file_grid;
 
   g_assert_cmpint (fd, >=, 0);
   close (fd);
@@ -801,8 +817,17 @@ test_svg (Fixture *fixture, gconstpointer data)
   g_assert_cmpfloat (locked_end[1], ==, 12);
   g_assert_nonnull (g_hash_table_lookup (counts, "sqlite-end"));
   g_assert_nonnull (g_hash_table_lookup (counts, "dbus-end"));
-  /* One axis: the file mode's bars end far left of the locked file's. */
-  g_assert_cmpfloat (file_end[0] * 2, <, locked_end[0]);
+  /* One axis: every mode's grid stands where the axis's ticks are, so the
+   * same lines in every mode; plots drawn each to its own span would
+   * have them elsewhere. */
+  file_grid = g_hash_table_lookup (counts, "file-grid");
+  g_assert_nonnull (file_grid);
+  g_assert_cmpstr (g_hash_table_lookup (counts, "locked-file-grid"), ==, file_grid);
+  g_assert_cmpstr (g_hash_table_lookup (counts, "sqlite-grid"), ==, file_grid);
+  g_assert_cmpstr (g_hash_table_lookup (counts, "dbus-grid"), ==, file_grid);
+  /* And no bar passes the axis's end. */
+  g_assert_cmpfloat (file_end[0], <=, PLOT_RIGHT);
+  g_assert_cmpfloat (locked_end[0], <=, PLOT_RIGHT);
 }
 
 static void
