@@ -112,6 +112,15 @@ bench_stop_daemon() {
   fi
 }
 
+# SIGKILL: no clean stop, as after a crash.
+bench_kill_daemon() {
+  if [ -n "${DAEMON_PID:-}" ]; then
+    kill -9 "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+    DAEMON_PID=
+  fi
+}
+
 # bench_json FILE PATH: the value at PATH ("buy.calls_per_second") in the
 # pretty-printed JSON of `reserve bench --json`, one member per line.
 bench_json() {

@@ -54,21 +54,86 @@ number_member (JsonObject *object, const char *name)
   return json_node_get_double (node);
 }
 
-static const char *const report_keys[] = { "buyers", "seconds",    "calls_per_buyer", "bus",
-                                           "item",   "fresh_item", "cores",           "baseline",
-                                           "buy",    "ratio",      "batching",        "daemon",
-                                           "law",    NULL };
+static const char *const report_keys[] = { "version",    "daemon_version",
+                                           "started",    "load_average",
+                                           "buyers",     "warmup_seconds",
+                                           "seconds",    "calls_per_buyer",
+                                           "bus",        "item",
+                                           "fresh_item", "cores",
+                                           "baseline",   "buy",
+                                           "ratio",      "batching",
+                                           "daemon",     "law",
+                                           "warnings",   NULL };
 static const char *const phase_keys[] = {
-  "method", "calls", "failed", "seconds", "calls_per_second", "latency_us", "errors", "cpu", NULL
+  "method",     "calls",  "failed", "seconds",           "calls_per_second",
+  "latency_us", "errors", "cpu",    "latency_histogram", NULL
 };
-static const char *const latency_keys[] = { "p50", "p90", "p99", "max", NULL };
-static const char *const cpu_keys[] = { "reserved", "dbus_daemon", "buyers", "machine", NULL };
+static const char *const latency_keys[] = { "p50", "p90", "p95", "p99", "p99_9", "max", NULL };
+static const char *const cpu_keys[] = { "reserved", "dbus_daemon", "buyers",
+                                        "machine",  "others",      NULL };
+static const char *const histogram_keys[] = { "from_us", "to_us", "calls", NULL };
 static const char *const ratio_keys[] = { "calls_per_second", "p99", NULL };
 static const char *const batching_keys[] = { "commits", "operations", "mean_batch", "largest_batch",
                                              NULL };
 static const char *const daemon_keys[] = { "pid", "vm_rss_kib", "vm_hwm_kib", NULL };
 static const char *const law_keys[] = { "holds",       "capacity",     "remaining", "sold",
                                         "sold_before", "acknowledged", "uncertain", NULL };
+
+/* Ranges in order, one after the other, holding every answered call, the
+ * slowest of them in the last. */
+static void
+assert_histogram (JsonArray *ranges, gint64 calls, gint64 max_us)
+{
+  gint64 sum = 0;
+  JsonObject *last = NULL;
+
+  g_assert_nonnull (ranges);
+  g_assert_cmpuint (json_array_get_length (ranges), >=, 1);
+  for (guint i = 0; i < json_array_get_length (ranges); i++)
+    {
+      JsonObject *range = json_array_get_object_element (ranges, i);
+
+      reserved_test_json_assert_keys (range, histogram_keys);
+      g_assert_cmpint (reserved_test_json_int (range, "from_us"), <,
+                       reserved_test_json_int (range, "to_us"));
+      if (last != NULL)
+        g_assert_cmpint (reserved_test_json_int (range, "from_us"), ==,
+                         reserved_test_json_int (last, "to_us"));
+      g_assert_cmpint (reserved_test_json_int (range, "calls"), >=, 0);
+      sum += reserved_test_json_int (range, "calls");
+      last = range;
+    }
+  g_assert_cmpint (sum, ==, calls);
+  g_assert_cmpint (reserved_test_json_int (json_array_get_object_element (ranges, 0), "calls"), >,
+                   0);
+  g_assert_cmpint (reserved_test_json_int (last, "calls"), >, 0);
+  g_assert_cmpint (reserved_test_json_int (last, "from_us"), <=, max_us);
+  g_assert_cmpint (reserved_test_json_int (last, "to_us"), >, max_us);
+}
+
+/* The run is dated and its versions named, for comparing runs later; the
+ * machine's load before it and any warning are there, whatever they say. */
+static void
+assert_provenance (JsonObject *report)
+{
+  g_autoptr(GDateTime) started = NULL;
+  JsonArray *load = json_object_get_array_member (report, "load_average");
+  JsonArray *warnings = json_object_get_array_member (report, "warnings");
+
+  g_assert_cmpstr (json_object_get_string_member (report, "version"), ==, RESERVED_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (report, "daemon_version"), ==, RESERVED_VERSION);
+  started = g_date_time_new_from_iso8601 (json_object_get_string_member (report, "started"), NULL);
+  g_assert_nonnull (started);
+  g_assert_cmpint (g_date_time_to_unix (started), <=, g_get_real_time () / G_USEC_PER_SEC);
+  g_assert_cmpint (g_date_time_to_unix (started), >, g_get_real_time () / G_USEC_PER_SEC - 3600);
+  g_assert_nonnull (load);
+  g_assert_cmpuint (json_array_get_length (load), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpfloat (json_array_get_double_element (load, i), >=, 0);
+  g_assert_nonnull (warnings);
+  for (guint i = 0; i < json_array_get_length (warnings); i++)
+    g_assert_cmpstr (json_array_get_string_element (warnings, i), !=, "");
+}
 
 /* Every call answered, none failed, and the latencies are in order. */
 static void
@@ -86,13 +151,13 @@ assert_phase (JsonObject *report, const char *name, const char *method)
 
   latency = json_object_get_object_member (phase, "latency_us");
   reserved_test_json_assert_keys (latency, latency_keys);
-  g_assert_cmpint (reserved_test_json_int (latency, "p50"), <=,
-                   reserved_test_json_int (latency, "p90"));
-  g_assert_cmpint (reserved_test_json_int (latency, "p90"), <=,
-                   reserved_test_json_int (latency, "p99"));
-  g_assert_cmpint (reserved_test_json_int (latency, "p99"), <=,
-                   reserved_test_json_int (latency, "max"));
+  for (guint i = 0; latency_keys[i + 1] != NULL; i++)
+    g_assert_cmpint (reserved_test_json_int (latency, latency_keys[i]), <=,
+                     reserved_test_json_int (latency, latency_keys[i + 1]));
   reserved_test_json_assert_keys (json_object_get_object_member (phase, "cpu"), cpu_keys);
+  assert_histogram (json_object_get_array_member (phase, "latency_histogram"),
+                    reserved_test_json_int (phase, "calls"),
+                    reserved_test_json_int (latency, "max"));
 }
 
 /* --- cases ---------------------------------------------------------------------- */
@@ -113,7 +178,10 @@ test_smoke (Fixture *fixture, gconstpointer data)
   root = reserved_test_parse_json (run->out);
   report = json_node_get_object (root);
   reserved_test_json_assert_keys (report, report_keys);
+  assert_provenance (report);
   g_assert_cmpint (reserved_test_json_int (report, "buyers"), ==, 4);
+  /* A run of so many calls is not warmed up unless asked. */
+  g_assert_cmpint (reserved_test_json_int (report, "warmup_seconds"), ==, 0);
   g_assert_cmpint (reserved_test_json_int (report, "calls_per_buyer"), ==, 50);
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (report, "seconds")));
   g_assert_cmpstr (json_object_get_string_member (report, "bus"), ==, "session");
@@ -157,8 +225,51 @@ test_smoke (Fixture *fixture, gconstpointer data)
   /* The fresh item was retired at the end, its orders kept; a daemon with
    * only its untouched default item was no reason to warn. */
   g_assert_true (json_object_get_boolean_member (status, "retired"));
-  if (strstr (run->err, "warning") != NULL)
+  if (strstr (run->err, "other item") != NULL)
     g_error ("bench warned on a daemon of its own: %s", run->err);
+}
+
+/* A warm-up of a second: its Buys were real, before the counted phases,
+ * and nothing of it is in their figures. The text report shows it, the
+ * percentiles up to p99.9 and the histogram. */
+static void
+test_warmup (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(ReservedTestRun) run = NULL;
+  g_autoptr(ReservedTestRun) text = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *report, *law;
+
+  run = reserved_test_run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS,
+                                   "--warmup", "1", "--json", NULL);
+  reserved_test_assert_exit (run, 0);
+  root = reserved_test_parse_json (run->out);
+  report = json_node_get_object (root);
+  reserved_test_json_assert_keys (report, report_keys);
+  g_assert_cmpint (reserved_test_json_int (report, "warmup_seconds"), ==, 1);
+  assert_phase (report, "baseline", "org.freedesktop.DBus.Properties.Get(Version)");
+  assert_phase (report, "buy", RESERVE_INTERFACE ".Buy");
+  g_assert_cmpint (reserved_test_json_int (json_object_get_object_member (report, "batching"),
+                                           "operations"),
+                   ==, TOTAL);
+  law = json_object_get_object_member (report, "law");
+  g_assert_true (json_object_get_boolean_member (law, "holds"));
+  g_assert_cmpint (reserved_test_json_int (law, "sold_before"), >, 0);
+  g_assert_cmpint (reserved_test_json_int (law, "acknowledged"), ==, TOTAL);
+  g_assert_cmpint (reserved_test_json_int (law, "sold"), ==,
+                   reserved_test_json_int (law, "sold_before") + TOTAL);
+
+  text = reserved_test_run_reserve ("bench", "--session", "--buyers", BUYERS, "--calls", CALLS,
+                                    "--warmup", "1", NULL);
+  reserved_test_assert_exit (text, 0);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *needles[] = { "Warm-up: 1 s", "P99.9",
+                                "Latency, each phase's calls by range:", "%" };
+
+      if (strstr (text->out, needles[i]) == NULL)
+        g_error ("the report should say “%s”:\n%s", needles[i], text->out);
+    }
 }
 
 /* On a daemon that sells other items, bench says so on stderr before it
@@ -237,6 +348,7 @@ test_usage (Fixture *fixture, gconstpointer data)
                       NULL);
   assert_usage_error ("--stock “1000000001” is out of range: allowed is 1 to 1000000000", "--stock",
                       "1000000001", NULL);
+  assert_usage_error ("--warmup “61” is out of range: allowed is 0 to 60", "--warmup", "61", NULL);
   assert_usage_error ("--seconds and --calls cannot be used together: "
                       "a phase lasts either so long or so many calls",
                       "--seconds", "1", "--calls", "1", NULL);
@@ -264,6 +376,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/bench/smoke", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_smoke,
+              fixture_tear_down);
+  g_test_add ("/bench/warmup", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_warmup,
               fixture_tear_down);
   g_test_add ("/bench/keep-and-warning", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
               test_keep_and_warning, fixture_tear_down);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "reserve-admin-call.h"
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-output.h"
@@ -41,9 +41,8 @@ read_order (ReserveReserve1 *proxy, guint64 order, CancelledOrder *cancelled)
 static void
 print_cancelled_json (guint64 order, const CancelledOrder *cancelled, guint remaining)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-  json_builder_begin_object (builder);
   reserve_json_add_int (builder, "order", (gint64) order);
   /* null where the order could not be read back. */
   reserve_json_add_nullable_string (builder, "item", cancelled->item);
@@ -54,49 +53,34 @@ print_cancelled_json (guint64 order, const CancelledOrder *cancelled, guint rema
     reserve_json_add_null (builder, "quantity");
   reserve_json_add_string (builder, "state", "cancelled");
   reserve_json_add_int (builder, "remaining", remaining);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_print_json_object (builder);
 }
 
 static gboolean
 cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   g_auto(CancelledOrder) cancelled = { 0 };
   guint64 order = 0;
   guint remaining = 0;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-
-  if (!reserve_parse_number ("order", reserve_invocation_get_argument (invocation, 0), 1,
-                             G_MAXUINT64, &order, error))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_cancel_sync (proxy, order, admin.flags, admin.timeout_msec, &remaining,
-                                          NULL, error))
+  if (!reserve_invocation_get_id (invocation, "order", &order, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_cancel_sync (call.proxy, order, call.flags, call.timeout_msec,
+                                          &remaining, NULL, error))
     return FALSE;
 
   /* The cancellation is done and committed: if the order cannot be read
    * back, say so without its item rather than fail. */
-  if (!read_order (proxy, order, &cancelled))
-    {
-      cancelled_order_clear (&cancelled);
-      if (invocation->json)
-        print_cancelled_json (order, &cancelled, remaining);
-      else
-        printf (_ ("Order %llu cancelled; its item has %u left.\n"), (unsigned long long) order,
-                remaining);
-      return TRUE;
-    }
-
+  if (!read_order (call.proxy, order, &cancelled))
+    cancelled_order_clear (&cancelled);
   if (invocation->json)
     print_cancelled_json (order, &cancelled, remaining);
+  else if (cancelled.item == NULL)
+    printf (_ ("Order %llu cancelled; its item has %u left.\n"), (unsigned long long) order,
+            remaining);
   else
     printf (P_ ("Order %llu cancelled: %u unit back in stock; %s has %u left.\n",
                 "Order %llu cancelled: %u units back in stock; %s has %u left.\n",
@@ -105,13 +89,8 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_cancel_command = {
-  .name = "cancel",
-  .parameters = "ORDER",
-  .summary = N_ ("Cancel an order and return its units to stock.\n\n"
-                 "Allowed for whoever placed the order, and for admins."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = cancel,
-};
+RESERVE_DEFINE_COMMAND (cancel,
+                        "ORDER",
+                        RESERVE_WITH_JSON,
+                        N_ ("Cancel an order and return its units to stock.\n\n"
+                            "Allowed for whoever placed the order, and for admins."));

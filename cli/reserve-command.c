@@ -80,21 +80,53 @@ bus_from_environment (GBusType *bus_type, GError **error)
   return TRUE;
 }
 
+void
+reserve_command_count_arguments (const ReserveCommand *command, guint *min, guint *max)
+{
+  guint depth = 0;
+  gboolean repeats = FALSE;
+
+  *min = 0;
+  *max = 0;
+  for (const char *p = command->parameters; *p != '\0';)
+    {
+      gsize length = strcspn (p, " []");
+
+      if (length == 0)
+        {
+          depth += *p == '[';
+          depth -= *p == ']';
+          p++;
+          continue;
+        }
+      if (strncmp (p, "--", length) != 0)
+        {
+          *min += depth == 0;
+          *max += 1;
+        }
+      repeats |= g_strstr_len (p, length, "…") != NULL;
+      p += length;
+    }
+  if (repeats)
+    *max = G_MAXUINT;
+}
+
 static gboolean
 check_argument_count (const ReserveInvocation *invocation, GError **error)
 {
   const ReserveCommand *command = invocation->command;
+  guint min_arguments, max_arguments;
 
-  if (invocation->n_arguments < command->min_arguments)
+  reserve_command_count_arguments (command, &min_arguments, &max_arguments);
+  if (invocation->n_arguments < min_arguments)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("missing %s"),
                    command->parameters);
       return FALSE;
     }
-  if (invocation->n_arguments > command->max_arguments)
+  if (invocation->n_arguments > max_arguments)
     {
-      g_autofree char *extra =
-        reserve_describe_text (invocation->arguments[command->max_arguments]);
+      g_autofree char *extra = reserve_describe_text (invocation->arguments[max_arguments]);
 
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("unexpected argument %s"),
                    extra);
@@ -210,6 +242,23 @@ reserve_invocation_get_argument (const ReserveInvocation *invocation, guint inde
   return index < invocation->n_arguments ? invocation->arguments[index] : NULL;
 }
 
+gboolean
+reserve_invocation_get_item (const ReserveInvocation *invocation, const char **item, GError **error)
+{
+  *item = reserve_invocation_get_argument (invocation, 0);
+  return *item == NULL || reserve_check_item_name (*item, error);
+}
+
+gboolean
+reserve_invocation_get_id (const ReserveInvocation *invocation,
+                           const char *what,
+                           guint64 *id,
+                           GError **error)
+{
+  return reserve_parse_number (what, reserve_invocation_get_argument (invocation, 0), 1,
+                               G_MAXUINT64, id, error);
+}
+
 /* Under --json a failure is one JSON object on stderr, so a script reads
  * why as it reads the answer: {"error": KIND, "message": ..., "exit_status": N}. */
 static void
@@ -292,6 +341,19 @@ reserve_parse_number (const char *flag,
                  _ ("%s %s is not a number: allowed is %llu to %llu"), flag, described,
                  (unsigned long long) min, (unsigned long long) max);
   return FALSE;
+}
+
+gboolean
+reserve_parse_optional_number (const char *flag,
+                               const char *text,
+                               guint64 min,
+                               guint64 max,
+                               guint64 fallback,
+                               guint64 *number,
+                               GError **error)
+{
+  *number = fallback;
+  return text == NULL || reserve_parse_number (flag, text, min, max, number, error);
 }
 
 gboolean

@@ -44,10 +44,11 @@ typedef gboolean (*ReserveCommandFunc) (ReserveInvocation *invocation,
 
 struct _ReserveCommand {
   const char *name;
-  const char *parameters; /* positional arguments, for the usage line */
+  /* The positional arguments, for the usage line and the count of them
+   * (reserve_command_count_arguments): "" none, "ITEM" one, "[ITEM]" one
+   * or none, "[-- COMMAND [ARGUMENT…]]" any number. */
+  const char *parameters;
   const char *summary;
-  guint min_arguments;
-  guint max_arguments;
   gboolean has_json; /* takes --json */
   ReserveCommandFunc run;
 };
@@ -62,6 +63,27 @@ struct _ReserveInvocation {
   guint n_arguments;
 };
 
+#define RESERVE_WITH_JSON    TRUE
+#define RESERVE_WITHOUT_JSON FALSE
+
+/* Defines reserve_NAME_command: `reserve NAME`, run by the function NAME,
+ * with its @PARAMETERS, whether it takes --json (RESERVE_WITH_JSON or
+ * RESERVE_WITHOUT_JSON) and its translatable @SUMMARY (N_()). */
+#define RESERVE_DEFINE_COMMAND(NAME, PARAMETERS, JSON, SUMMARY) \
+  RESERVE_DEFINE_NAMED_COMMAND (NAME, #NAME, PARAMETERS, JSON, SUMMARY)
+
+/* The same for a command whose name is no C identifier:
+ * RESERVE_DEFINE_NAMED_COMMAND (sale_window, "sale-window", …) defines
+ * reserve_sale_window_command, `reserve sale-window`, run by sale_window. */
+#define RESERVE_DEFINE_NAMED_COMMAND(ID, NAME, PARAMETERS, JSON, SUMMARY) \
+  const ReserveCommand reserve_##ID##_command = {                         \
+    .name = NAME,                                                         \
+    .parameters = PARAMETERS,                                             \
+    .summary = SUMMARY,                                                   \
+    .has_json = JSON,                                                     \
+    .run = ID,                                                            \
+  }
+
 extern const ReserveCommand reserve_buy_command;
 extern const ReserveCommand reserve_cancel_command;
 extern const ReserveCommand reserve_status_command;
@@ -71,6 +93,7 @@ extern const ReserveCommand reserve_create_command;
 extern const ReserveCommand reserve_restock_command;
 extern const ReserveCommand reserve_retire_command;
 extern const ReserveCommand reserve_limit_command;
+extern const ReserveCommand reserve_sale_window_command;
 extern const ReserveCommand reserve_watch_command;
 extern const ReserveCommand reserve_hold_command;
 extern const ReserveCommand reserve_confirm_command;
@@ -87,6 +110,11 @@ extern const ReserveCommand *const reserve_commands[];
 
 /* The subcommand called @name, or NULL. */
 const ReserveCommand *reserve_find_command (const char *name);
+
+/* How many positional arguments @command takes, as its parameters say: a
+ * word counts once, in [brackets] it is optional, and a word with "…"
+ * repeats without end (@max G_MAXUINT). "--" is no argument. */
+void reserve_command_count_arguments (const ReserveCommand *command, guint *min, guint *max);
 
 /* Parses the command's own @entries plus the shared flags, then checks the
  * number of positional arguments. FALSE when the command has nothing more
@@ -111,6 +139,20 @@ int reserve_call_timeout_msec (void);
 /* The @index-th positional argument, or NULL if there are fewer. */
 const char *reserve_invocation_get_argument (const ReserveInvocation *invocation, guint index);
 
+/* The first positional argument, an item name checked as the daemon checks
+ * it (a usage error with its words); NULL, and TRUE, when an optional
+ * [ITEM] was left out. */
+gboolean reserve_invocation_get_item (const ReserveInvocation *invocation,
+                                      const char **item,
+                                      GError **error);
+
+/* The first positional argument, an id (of an order, a hold) from 1 up;
+ * @what names it in the error: "order". */
+gboolean reserve_invocation_get_id (const ReserveInvocation *invocation,
+                                    const char *what,
+                                    guint64 *id,
+                                    GError **error);
+
 /* Prints @error (if any) the way its kind calls for and returns the exit
  * status. */
 ReserveExitStatus reserve_invocation_report (const ReserveInvocation *invocation, GError *error);
@@ -125,6 +167,15 @@ gboolean reserve_parse_number (const char *flag,
                                guint64 max,
                                guint64 *number,
                                GError **error);
+
+/* The same for a flag that may be left out: @number is then @fallback. */
+gboolean reserve_parse_optional_number (const char *flag,
+                                        const char *text,
+                                        guint64 min,
+                                        guint64 max,
+                                        guint64 fallback,
+                                        guint64 *number,
+                                        GError **error);
 
 /* A required flag that was not given is a usage error naming it. */
 gboolean reserve_require_flag (const char *flag, const char *value, GError **error);

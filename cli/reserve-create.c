@@ -1,30 +1,37 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "reserve-admin-call.h"
-#include "reserve-client.h"
+#include "reserve-call.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-sale-window.h"
 #include "reserve-text.h"
 
 static GVariant *
-create_options (gboolean has_limit, guint64 per_user_limit)
+create_options (gboolean has_limit, guint64 per_user_limit, gint64 sale_start, gint64 sale_end)
 {
   g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
 
   if (has_limit)
     g_variant_dict_insert (&options, RESERVE_OPTION_PER_USER_LIMIT, "u", (guint) per_user_limit);
+  if (sale_start != 0)
+    g_variant_dict_insert (&options, RESERVE_OPTION_SALE_START, "x", sale_start);
+  if (sale_end != 0)
+    g_variant_dict_insert (&options, RESERVE_OPTION_SALE_END, "x", sale_end);
   return g_variant_dict_end (&options);
 }
 
 /* The item as created, with the keys of `reserve status --json`. */
 static void
-print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
+print_created_json (const char *item,
+                    guint64 capacity,
+                    guint64 per_user_limit,
+                    gint64 sale_start,
+                    gint64 sale_end)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-  json_builder_begin_object (builder);
   reserve_json_add_string (builder, "item", item);
   reserve_json_add_int (builder, "capacity", (gint64) capacity);
   reserve_json_add_int (builder, "remaining", (gint64) capacity);
@@ -34,8 +41,9 @@ print_created_json (const char *item, guint64 capacity, guint64 per_user_limit)
   else
     reserve_json_add_int (builder, "per_user_limit", (gint64) per_user_limit);
   reserve_json_add_boolean (builder, "retired", FALSE);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_json_add_sale_window (builder, sale_start, sale_end,
+                                reserve_sale_window_open_now (sale_start, sale_end));
+  reserve_print_json_object (builder);
 }
 
 static gboolean
@@ -43,42 +51,48 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *capacity_text = NULL;
   g_autofree char *limit_text = NULL;
+  g_autofree char *start_text = NULL;
+  g_autofree char *end_text = NULL;
+  g_autofree char *window = NULL;
   const GOptionEntry entries[] = {
     { "capacity", 'c', 0, G_OPTION_ARG_FILENAME, &capacity_text,
       N_ ("Units on sale, 0 to 1000000000 (required; 0: not on sale yet)"), "N" },
     { "per-user-limit", 'l', 0, G_OPTION_ARG_FILENAME, &limit_text,
       N_ ("Most units one customer may hold in active orders (default: 0, no limit)"), "N" },
+    { "sale-start", 0, 0, G_OPTION_ARG_FILENAME, &start_text,
+      N_ ("When the sale opens, in local time (default: on sale at once)"), "TIME" },
+    { "sale-end", 0, 0, G_OPTION_ARG_FILENAME, &end_text,
+      N_ ("When the sale closes, in local time (default: never)"), "TIME" },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   const char *item = NULL;
   guint64 capacity = 0;
   guint64 per_user_limit = 0;
+  gint64 sale_start, sale_end;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-
-  item = reserve_invocation_get_argument (invocation, 0);
-  if (!reserve_check_item_name (item, error) ||
+  if (!reserve_invocation_get_item (invocation, &item, error) ||
       !reserve_parse_number ("--capacity", capacity_text, 0, RESERVE_CAPACITY_MAX, &capacity,
                              error) ||
-      (limit_text != NULL && !reserve_parse_number ("--per-user-limit", limit_text, 0, G_MAXUINT32,
-                                                    &per_user_limit, error)))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_create_item_sync (proxy, item, (guint) capacity,
-                                               create_options (limit_text != NULL, per_user_limit),
-                                               admin.flags, admin.timeout_msec, NULL, error))
+      !reserve_parse_optional_number ("--per-user-limit", limit_text, 0, G_MAXUINT32, 0,
+                                      &per_user_limit, error) ||
+      !reserve_parse_sale_window ("--sale-start", start_text, "--sale-end", end_text, &sale_start,
+                                  &sale_end, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_create_item_sync (call.proxy, item, (guint) capacity,
+                                               create_options (limit_text != NULL, per_user_limit,
+                                                               sale_start, sale_end),
+                                               call.flags, call.timeout_msec, NULL, error))
     return FALSE;
 
   if (invocation->json)
-    print_created_json (item, capacity, per_user_limit);
-  else if (capacity == 0)
+    {
+      print_created_json (item, capacity, per_user_limit, sale_start, sale_end);
+      return TRUE;
+    }
+  if (capacity == 0)
     printf (_ ("Created %s, not on sale yet (no units).\n"), item);
   else if (per_user_limit == 0)
     printf (P_ ("Created %s with %llu unit.\n", "Created %s with %llu units.\n", capacity), item,
@@ -87,15 +101,14 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     printf (P_ ("Created %s with %llu unit, at most %llu per customer.\n",
                 "Created %s with %llu units, at most %llu per customer.\n", capacity),
             item, (unsigned long long) capacity, (unsigned long long) per_user_limit);
+  window = reserve_describe_sale_window (sale_start, sale_end);
+  if (window != NULL)
+    /* TRANSLATORS: "On sale from 2026-12-24T10:00:00+01:00 until …" */
+    printf (_ ("On sale %s.\n"), window);
   return TRUE;
 }
 
-const ReserveCommand reserve_create_command = {
-  .name = "create",
-  .parameters = "ITEM",
-  .summary = N_ ("Create an item with its initial stock. Admins only."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = create,
-};
+RESERVE_DEFINE_COMMAND (create,
+                        "ITEM",
+                        RESERVE_WITH_JSON,
+                        N_ ("Create an item with its initial stock. Admins only."));

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reserve-bus-signal.h"
 #include "reserve-error.h"
+#include "reserve-interrupt.h"
 #include "reserve-names.h"
 #include "reserve-text.h"
 
@@ -25,13 +27,7 @@ typedef struct {
 } Run;
 
 static void
-on_stock_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_stock_changed (GVariant *parameters, gpointer user_data)
 {
   Run *run = user_data;
 
@@ -40,13 +36,7 @@ on_stock_changed (GDBusConnection *connection,
 }
 
 static void
-on_offered (GDBusConnection *connection,
-            const char *sender,
-            const char *path,
-            const char *interface,
-            const char *signal,
-            GVariant *parameters,
-            gpointer user_data)
+on_offered (GVariant *parameters, gpointer user_data)
 {
   Run *run = user_data;
   guint64 entry = 0, hold = 0;
@@ -59,13 +49,7 @@ on_offered (GDBusConnection *connection,
 }
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (GVariant *parameters, gpointer user_data)
 {
   Run *run = user_data;
   guint64 hold = 0;
@@ -80,24 +64,13 @@ on_hold_ended (GDBusConnection *connection,
   kill (run->child, SIGTERM);
 }
 
-static gboolean
-forward_signal (int signal_number, Run *run)
+static void
+forward_signal (int signal_number, gpointer user_data)
 {
+  Run *run = user_data;
+
   if (run->child != 0 && !run->exited)
     kill (run->child, signal_number);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_sigint (gpointer user_data)
-{
-  return forward_signal (SIGINT, user_data);
-}
-
-static gboolean
-on_sigterm (gpointer user_data)
-{
-  return forward_signal (SIGTERM, user_data);
 }
 
 static void
@@ -229,24 +202,16 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
   g_auto(GStrv) environment = NULL;
   g_autoptr(GError) release_error = NULL;
   g_autofree char *hold_text = NULL;
-  guint stock_id, ended_id, offered_id, sigint_id, sigterm_id;
+  ReserveInterrupts interrupts = { { 0 } };
+  guint stock_id, ended_id, offered_id;
   int fd = -1, status = -1;
   guint remaining = 0;
 
-  stock_id =
-    g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
-                                        "StockChanged", RESERVE_OBJECT_PATH, request->item,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_stock_changed, &run, NULL);
-  ended_id =
-    g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
-                                        "HoldEnded", RESERVE_OBJECT_PATH, NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_hold_ended, &run, NULL);
-  offered_id =
-    g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
-                                        "WaitlistOffered", RESERVE_OBJECT_PATH, NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_offered, &run, NULL);
-  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &run);
+  stock_id = reserve_bus_signal_subscribe (connection, "StockChanged", request->item,
+                                           on_stock_changed, &run);
+  ended_id = reserve_bus_signal_subscribe (connection, "HoldEnded", NULL, on_hold_ended, &run);
+  offered_id = reserve_bus_signal_subscribe (connection, "WaitlistOffered", NULL, on_offered, &run);
+  reserve_interrupts_add (&interrupts, forward_signal, &run);
 
   if (!take_hold (proxy, request, &run, &fd, error))
     goto out;
@@ -290,8 +255,7 @@ reserve_hold_run (ReserveReserve1 *proxy, const ReserveHoldRun *request, GError 
                                       : 1;
 
 out:
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
+  reserve_interrupts_remove (&interrupts);
   g_dbus_connection_signal_unsubscribe (connection, stock_id);
   g_dbus_connection_signal_unsubscribe (connection, ended_id);
   g_dbus_connection_signal_unsubscribe (connection, offered_id);

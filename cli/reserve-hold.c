@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-hold-run.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-purchase-flags.h"
 #include "reserve-text.h"
 
 /* The local time the hold expires, or "never" for a hold with no expiry. */
@@ -43,53 +45,76 @@ print_hold (gboolean json,
               (unsigned long long) quantity, item, user, when, remaining);
       return;
     }
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
+  builder = reserve_json_object_new ();
   reserve_json_add_int (builder, "hold", (gint64) hold);
   reserve_json_add_string (builder, "item", item);
   reserve_json_add_string (builder, "user", user);
   reserve_json_add_int (builder, "quantity", (gint64) quantity);
   reserve_json_add_int (builder, "expires", expires);
   reserve_json_add_int (builder, "remaining", remaining);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_print_json_object (builder);
+}
+
+/* reserve hold -- COMMAND…: holds while the command runs, and exits with
+ * its status, as systemd-inhibit does; returns only if it cannot. */
+static gboolean
+hold_while_running (ReserveReserve1 *proxy,
+                    const ReserveInvocation *invocation,
+                    ReserveHoldRun *request,
+                    GVariantDict *options,
+                    GError **error)
+{
+  const char *const *command = (const char *const *) invocation->arguments;
+  int status;
+
+  /* GOption may leave the "--" that ends reserve's own flags. */
+  if (g_strcmp0 (command[0], "--") == 0)
+    command++;
+  if (command[0] == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           _ ("no command after “--”"));
+      return FALSE;
+    }
+  request->argv = command;
+  request->options = g_variant_dict_end (options);
+  status = reserve_hold_run (proxy, request, error);
+  if (status < 0)
+    return FALSE;
+  exit (status);
 }
 
 static gboolean
 hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autofree char *user = NULL;
-  g_autofree char *item_flag = NULL;
-  g_autofree char *quantity_text = NULL;
+  g_auto(ReservePurchaseFlags) flags = { 0 };
   g_autofree char *ttl_text = NULL;
-  g_autofree char *request_id = NULL;
   gboolean wait = FALSE;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
+    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &flags.user,
       N_ (
         "The customer the units are held for (required, except before a command: the login name)"),
       "NAME" },
-    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item_flag,
+    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
       N_ ("The item to hold (default: the daemon's default item)"), "ITEM" },
-    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
+    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &flags.quantity_text,
       N_ ("Units to hold, 1 to 10000 (default: 1)"), "N" },
     { "ttl", 't', 0, G_OPTION_ARG_FILENAME, &ttl_text,
       N_ ("Seconds until the hold expires (default: 600; before a command: none)"), "S" },
-    { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &request_id,
+    { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &flags.request_id,
       N_ ("Retry key: a hold that repeats it returns the first hold"), "ID" },
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait,
       N_ ("Before a command: queue on the waitlist instead of failing when none is left"), NULL },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
   g_autofree char *item = NULL;
-  guint64 quantity = 1, ttl = 0;
+  guint64 ttl = 0;
   guint64 id = 0;
   gint64 expires = 0;
   guint remaining = 0;
   gboolean run = FALSE;
-  int status;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
@@ -100,96 +125,60 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                            _ ("--wait needs a command to run: reserve hold --wait -- COMMAND…"));
       return FALSE;
     }
-  if (run && user == NULL)
-    user = g_strdup (g_get_user_name ());
-  if (!reserve_require_flag ("--user", user, error) || !reserve_check_user_name (user, error) ||
-      (item_flag != NULL && !reserve_check_item_name (item_flag, error)) ||
-      (quantity_text != NULL &&
-       !reserve_parse_number ("--quantity", quantity_text, 1, RESERVE_BUY_QUANTITY_MAX, &quantity,
-                              error)) ||
-      (ttl_text != NULL &&
-       !reserve_parse_number ("--ttl", ttl_text, 1, RESERVE_MAX_HOLD_SECONDS_MAX, &ttl, error)) ||
-      (request_id != NULL && !reserve_check_request_id (request_id, error)))
+  if (run && flags.user == NULL)
+    flags.user = g_strdup (g_get_user_name ());
+  /* Without a command a hold lasts 600 s unless told; with one, as long
+   * as the command runs. */
+  if (!reserve_purchase_flags_check (&flags, error) ||
+      !reserve_parse_optional_number ("--ttl", ttl_text, 1, RESERVE_MAX_HOLD_SECONDS_MAX,
+                                      run ? 0 : 600, &ttl, error) ||
+      !reserve_purchase_flags_check_request_id (&flags, error))
     return FALSE;
-  if (!run && ttl_text == NULL)
-    ttl = 600;
   if (ttl > 0)
     g_variant_dict_insert (&options, RESERVE_OPTION_TTL, "u", (guint32) ttl);
-  if (request_id != NULL)
-    g_variant_dict_insert (&options, RESERVE_OPTION_REQUEST_ID, "s", request_id);
+  reserve_purchase_flags_add_options (&flags, &options);
 
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
+  if (!reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
     return FALSE;
-  item = reserve_client_resolve_item (proxy, item_flag, error);
+  item = reserve_client_resolve_item (call.proxy, flags.item, error);
   if (item == NULL)
     return FALSE;
 
   if (run)
     {
-      const char *const *command = (const char *const *) invocation->arguments;
-      ReserveHoldRun request;
-
-      /* GOption may leave the "--" that ends reserve's own flags. */
-      if (g_strcmp0 (command[0], "--") == 0)
-        command++;
-      if (command[0] == NULL)
-        {
-          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                               _ ("no command after “--”"));
-          return FALSE;
-        }
-      request = (ReserveHoldRun){
+      ReserveHoldRun request = {
         .item = item,
-        .user = user,
-        .quantity = (guint32) quantity,
-        .options = g_variant_dict_end (&options),
+        .user = flags.user,
+        .quantity = (guint32) flags.quantity,
         .wait = wait,
-        .argv = command,
       };
-      status = reserve_hold_run (proxy, &request, error);
-      if (status < 0)
-        return FALSE;
-      /* The command's status is the wrapper's, as systemd-inhibit does. */
-      exit (status);
+
+      return hold_while_running (call.proxy, invocation, &request, &options, error);
     }
 
-  if (!reserve_reserve1_call_hold_sync (proxy, item, user, (guint) quantity,
-                                        g_variant_dict_end (&options), G_DBUS_CALL_FLAGS_NONE,
-                                        RESERVE_CLIENT_TIMEOUT_MSEC, &id, &expires, &remaining,
-                                        NULL, error))
+  if (!reserve_reserve1_call_hold_sync (call.proxy, item, flags.user, (guint) flags.quantity,
+                                        g_variant_dict_end (&options), call.flags,
+                                        call.timeout_msec, &id, &expires, &remaining, NULL, error))
     return FALSE;
-  print_hold (invocation->json, id, item, user, quantity, expires, remaining);
+  print_hold (invocation->json, id, item, flags.user, flags.quantity, expires, remaining);
   return TRUE;
 }
 
-const ReserveCommand reserve_hold_command = {
-  .name = "hold",
-  .parameters = "[-- COMMAND [ARGUMENT…]]",
-  .summary =
-    N_ ("Hold units of an item for a customer until confirmed, released or expired.\n\n"
-        "Prints the hold, e.g. “Hold 7: 1 × ticket for alice until 2026-12-03T14:03:12+00:00; "
-        "99 left.”\n"
-        "With a command, holds the units while it runs (a system-wide counting semaphore): the "
-        "command\n"
-        "gets RESERVE_HOLD=ID in its environment, SIGINT and SIGTERM are passed on to it, it is "
-        "stopped\n"
-        "if the hold is lost, the hold is released when it exits, and its exit status is "
-        "reserve's."),
-  .min_arguments = 0,
-  .max_arguments = G_MAXUINT,
-  .has_json = TRUE,
-  .run = hold,
-};
+RESERVE_DEFINE_COMMAND (
+  hold,
+  "[-- COMMAND [ARGUMENT…]]",
+  RESERVE_WITH_JSON,
+  N_ ("Hold units of an item for a customer until confirmed, released or expired.\n\n"
+      "Prints the hold, e.g. “Hold 7: 1 × ticket for alice until 2026-12-03T14:03:12+00:00; "
+      "99 left.”\n"
+      "With a command, holds the units while it runs (a system-wide counting semaphore): the "
+      "command\n"
+      "gets RESERVE_HOLD=ID in its environment, SIGINT and SIGTERM are passed on to it, it is "
+      "stopped\n"
+      "if the hold is lost, the hold is released when it exits, and its exit status is "
+      "reserve's."));
 
 /* --- one hold by id ------------------------------------------------------------- */
-
-static gboolean
-parse_hold_id (ReserveInvocation *invocation, guint64 *id, GError **error)
-{
-  return reserve_parse_number ("hold", reserve_invocation_get_argument (invocation, 0), 1,
-                               G_MAXUINT64, id, error);
-}
 
 static gboolean
 confirm (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -200,33 +189,29 @@ confirm (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("If the hold has ended, buy the same units instead (which may be sold out)"), NULL },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
   guint64 id = 0, order = 0;
   guint remaining = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (!parse_hold_id (invocation, &id, error))
-    return FALSE;
   if (or_buy)
     g_variant_dict_insert (&options, RESERVE_OPTION_OR_BUY, "b", TRUE);
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL ||
-      !reserve_reserve1_call_confirm_sync (proxy, id, g_variant_dict_end (&options),
-                                           G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                           &order, &remaining, NULL, error))
+  if (!reserve_invocation_get_id (invocation, "hold", &id, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
+      !reserve_reserve1_call_confirm_sync (call.proxy, id, g_variant_dict_end (&options),
+                                           call.flags, call.timeout_msec, &order, &remaining, NULL,
+                                           error))
     return FALSE;
   if (invocation->json)
     {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-      json_builder_begin_object (builder);
       reserve_json_add_int (builder, "hold", (gint64) id);
       reserve_json_add_int (builder, "order", (gint64) order);
       reserve_json_add_int (builder, "remaining", remaining);
-      json_builder_end_object (builder);
-      reserve_print_json (builder);
+      reserve_print_json_object (builder);
     }
   else
     printf (_ ("Hold %llu confirmed as order %llu; %u left.\n"), (unsigned long long) id,
@@ -234,45 +219,34 @@ confirm (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_confirm_command = {
-  .name = "confirm",
-  .parameters = "HOLD",
-  .summary = N_ ("Turn a hold into an order, in one step; confirming again gives the same order."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = confirm,
-};
+RESERVE_DEFINE_COMMAND (
+  confirm,
+  "HOLD",
+  RESERVE_WITH_JSON,
+  N_ ("Turn a hold into an order, in one step; confirming again gives the same order."));
 
 static gboolean
 release (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   guint64 id = 0;
   guint remaining = 0;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-  if (!parse_hold_id (invocation, &id, error))
-    return FALSE;
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL ||
-      !reserve_reserve1_call_release_sync (proxy, id, G_DBUS_CALL_FLAGS_NONE,
-                                           RESERVE_CLIENT_TIMEOUT_MSEC, &remaining, NULL, error))
+  if (!reserve_invocation_get_id (invocation, "hold", &id, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
+      !reserve_reserve1_call_release_sync (call.proxy, id, call.flags, call.timeout_msec,
+                                           &remaining, NULL, error))
     return FALSE;
   printf (_ ("Hold %llu released; its item has %u left.\n"), (unsigned long long) id, remaining);
   return TRUE;
 }
 
-const ReserveCommand reserve_release_command = {
-  .name = "release",
-  .parameters = "HOLD",
-  .summary = N_ ("Release a hold: its units go back to stock."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = FALSE,
-  .run = release,
-};
+RESERVE_DEFINE_COMMAND (release,
+                        "HOLD",
+                        RESERVE_WITHOUT_JSON,
+                        N_ ("Release a hold: its units go back to stock."));
 
 static gboolean
 extend (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -282,38 +256,37 @@ extend (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                      N_ ("Seconds from now until the hold expires (required)"),
                                      "S" },
                                    { NULL } };
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autofree char *when = NULL;
   guint64 id = 0, ttl = 0;
   gint64 expires = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (!parse_hold_id (invocation, &id, error) ||
-      !reserve_parse_number ("--ttl", ttl_text, 1, RESERVE_MAX_HOLD_SECONDS_MAX, &ttl, error))
-    return FALSE;
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL ||
-      !reserve_reserve1_call_extend_sync (proxy, id, (guint32) ttl, G_DBUS_CALL_FLAGS_NONE,
-                                          RESERVE_CLIENT_TIMEOUT_MSEC, &expires, NULL, error))
+  if (!reserve_invocation_get_id (invocation, "hold", &id, error) ||
+      !reserve_parse_number ("--ttl", ttl_text, 1, RESERVE_MAX_HOLD_SECONDS_MAX, &ttl, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
+      !reserve_reserve1_call_extend_sync (call.proxy, id, (guint32) ttl, call.flags,
+                                          call.timeout_msec, &expires, NULL, error))
     return FALSE;
   when = describe_expiry (expires);
   printf (_ ("Hold %llu now expires %s.\n"), (unsigned long long) id, when);
   return TRUE;
 }
 
-const ReserveCommand reserve_extend_command = {
-  .name = "extend",
-  .parameters = "HOLD",
-  .summary = N_ ("Make a hold expire --ttl seconds from now (never past its creation plus "
-                 "MaxHoldSeconds)."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = FALSE,
-  .run = extend,
-};
+RESERVE_DEFINE_COMMAND (
+  extend,
+  "HOLD",
+  RESERVE_WITHOUT_JSON,
+  N_ ("Make a hold expire --ttl seconds from now (never past its creation plus "
+      "MaxHoldSeconds)."));
 
 /* --- holds ----------------------------------------------------------------------- */
+
+static const ReserveColumn holds_columns[] = {
+  { N_ ("HOLD"), TRUE },     { N_ ("ITEM"), FALSE },    { N_ ("USER"), FALSE },
+  { N_ ("QUANTITY"), TRUE }, { N_ ("EXPIRES"), FALSE },
+};
 
 static gboolean
 holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -322,10 +295,9 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   const GOptionEntry entries[] = { { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user,
                                      N_ ("Only this customer's holds"), "NAME" },
                                    { NULL } };
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autoptr(GVariant) list = NULL;
   g_autoptr(ReserveTable) table = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
   GVariantIter iter;
   guint64 id;
   const char *item, *customer;
@@ -334,45 +306,26 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (user != NULL && !reserve_check_user_name (user, error))
-    return FALSE;
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL ||
-      !reserve_reserve1_call_list_holds_sync (proxy, user != NULL ? user : "",
-                                              G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                              &list, NULL, error))
+  if ((user != NULL && !reserve_check_user_name (user, error)) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
+      !reserve_reserve1_call_list_holds_sync (call.proxy, user != NULL ? user : "", call.flags,
+                                              call.timeout_msec, &list, NULL, error))
     return FALSE;
 
   if (invocation->json)
     {
-      builder = json_builder_new ();
-      json_builder_begin_array (builder);
-    }
-  else
-    {
-      static const ReserveColumn columns[] = {
-        { N_ ("HOLD"), TRUE },     { N_ ("ITEM"), FALSE },    { N_ ("USER"), FALSE },
-        { N_ ("QUANTITY"), TRUE }, { N_ ("EXPIRES"), FALSE },
-      };
+      static const char *const names[] = { "hold",    "item",    "user", "quantity",
+                                           "created", "expires", NULL };
 
-      table = reserve_table_new (columns, G_N_ELEMENTS (columns));
+      reserve_print_json_rows (list, names);
+      return TRUE;
     }
+
+  table = reserve_table_new (holds_columns, G_N_ELEMENTS (holds_columns));
   g_variant_iter_init (&iter, list);
   while (
     g_variant_iter_next (&iter, "(t&s&suxx)", &id, &item, &customer, &quantity, &created, &expires))
     {
-      if (builder != NULL)
-        {
-          json_builder_begin_object (builder);
-          reserve_json_add_int (builder, "hold", (gint64) id);
-          reserve_json_add_string (builder, "item", item);
-          reserve_json_add_string (builder, "user", customer);
-          reserve_json_add_int (builder, "quantity", quantity);
-          reserve_json_add_int (builder, "created", created);
-          reserve_json_add_int (builder, "expires", expires);
-          json_builder_end_object (builder);
-          continue;
-        }
       reserve_table_add_number (table, id);
       reserve_table_add (table, item);
       reserve_table_add (table, customer);
@@ -380,22 +333,11 @@ holds (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       reserve_table_take (table, expires != 0 ? reserve_format_local_time (expires)
                                               : g_strdup (_ ("never")));
     }
-  if (builder != NULL)
-    {
-      json_builder_end_array (builder);
-      reserve_print_json (builder);
-    }
-  else
-    reserve_table_print (table);
+  reserve_table_print (table);
   return TRUE;
 }
 
-const ReserveCommand reserve_holds_command = {
-  .name = "holds",
-  .parameters = "",
-  .summary = N_ ("List live holds: your own, or everyone's for administrators."),
-  .min_arguments = 0,
-  .max_arguments = 0,
-  .has_json = TRUE,
-  .run = holds,
-};
+RESERVE_DEFINE_COMMAND (holds,
+                        "",
+                        RESERVE_WITH_JSON,
+                        N_ ("List live holds: your own, or everyone's for administrators."));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "reserve-admin-call.h"
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
@@ -126,10 +126,7 @@ print_orders_json (GPtrArray *pages)
 /* Every page of the listing (@user NULL: every customer's), read in
  * bounded replies so that no listing is too long for the daemon to send. */
 static GPtrArray *
-read_orders (ReserveReserve1 *proxy,
-             const char *user,
-             const ReserveAdminCall *admin,
-             GError **error)
+read_orders (const ReserveCall *call, const char *user, GError **error)
 {
   g_autoptr(GPtrArray) pages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_autofree char *cursor = g_strdup ("");
@@ -144,8 +141,8 @@ read_orders (ReserveReserve1 *proxy,
       g_variant_dict_insert (&query, RESERVE_QUERY_CURSOR, "s", cursor);
       if (user != NULL)
         g_variant_dict_insert (&query, RESERVE_QUERY_USER, "s", user);
-      if (!reserve_reserve1_call_list_orders_page_sync (proxy, g_variant_dict_end (&query),
-                                                        admin->flags, admin->timeout_msec, &page,
+      if (!reserve_reserve1_call_list_orders_page_sync (call->proxy, g_variant_dict_end (&query),
+                                                        call->flags, call->timeout_msec, &page,
                                                         &next_cursor, NULL, error))
         return NULL;
       g_ptr_array_add (pages, page);
@@ -185,20 +182,15 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                    { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
                                      N_ ("List every customer's orders (admins only)"), NULL },
                                    { NULL } };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   g_autoptr(GPtrArray) pages = NULL;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (!check_whose_orders (user, all, error))
+  if (!check_whose_orders (user, all, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error))
     return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  pages = read_orders (proxy, user, &admin, error);
+  pages = read_orders (&call, user, error);
   if (pages == NULL)
     return FALSE;
 
@@ -209,15 +201,11 @@ orders (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_orders_command = {
-  .name = "orders",
-  .parameters = "",
-  .summary = N_ ("List a customer's orders, oldest first, with their local creation time.\n\n"
-                 "Admins see every caller's orders for the customer; others see the\n"
-                 "orders they placed themselves. --all lists every customer's orders\n"
-                 "and is for admins only, with a USER column."),
-  .min_arguments = 0,
-  .max_arguments = 0,
-  .has_json = TRUE,
-  .run = orders,
-};
+RESERVE_DEFINE_COMMAND (
+  orders,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("List a customer's orders, oldest first, with their local creation time.\n\n"
+      "Admins see every caller's orders for the customer; others see the\n"
+      "orders they placed themselves. --all lists every customer's orders\n"
+      "and is for admins only, with a USER column."));

@@ -137,11 +137,80 @@ reserve_print_json_line (JsonBuilder *builder)
   print_json (builder, FALSE);
 }
 
+JsonBuilder *
+reserve_json_object_new (void)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  return builder;
+}
+
+void
+reserve_print_json_object (JsonBuilder *builder)
+{
+  json_builder_end_object (builder);
+  reserve_print_json (builder);
+}
+
+static gint64
+variant_to_int (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return (gint64) g_variant_get_uint64 (value);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+    return g_variant_get_int64 (value);
+  return g_variant_get_uint32 (value);
+}
+
+void
+reserve_print_json_rows (GVariant *rows, const char *const *names)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  GVariantIter iter;
+  GVariant *row;
+
+  json_builder_begin_array (builder);
+  g_variant_iter_init (&iter, rows);
+  while ((row = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      json_builder_begin_object (builder);
+      for (gsize i = 0; names[i] != NULL; i++)
+        {
+          g_autoptr(GVariant) value = g_variant_get_child_value (row, i);
+
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+            reserve_json_add_string (builder, names[i], g_variant_get_string (value, NULL));
+          else
+            reserve_json_add_int (builder, names[i], variant_to_int (value));
+        }
+      json_builder_end_object (builder);
+      g_variant_unref (row);
+    }
+  json_builder_end_array (builder);
+  reserve_print_json (builder);
+}
+
+/* Every member goes through here: its name, then its value (taken). */
+static void
+add_member (JsonBuilder *builder, const char *name, JsonNode *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_value (builder, value);
+}
+
+static char *
+format_utc (GDateTime *time)
+{
+  g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
+
+  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
+
 void
 reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *time)
 {
-  g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
-  g_autofree char *text = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%fZ");
+  g_autofree char *text = format_utc (time);
 
   reserve_json_add_string (builder, name, text);
 }
@@ -151,39 +220,39 @@ reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 usec)
 {
   g_autoptr(GDateTime) epoch = g_date_time_new_from_unix_utc (0);
   g_autoptr(GDateTime) time = g_date_time_add (epoch, usec);
+  g_autofree char *text = time != NULL ? format_utc (time) : NULL;
 
-  if (time == NULL)
-    reserve_json_add_null (builder, name);
-  else
-    reserve_json_add_time (builder, name, time);
+  reserve_json_add_nullable_string (builder, name, text);
 }
 
 void
 reserve_json_add_int (JsonBuilder *builder, const char *name, gint64 value)
 {
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-void
-reserve_json_add_double (JsonBuilder *builder, const char *name, gdouble value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_double_value (builder, value);
+  add_member (builder, name, json_node_init_int (json_node_alloc (), value));
 }
 
 void
 reserve_json_add_string (JsonBuilder *builder, const char *name, const char *value)
 {
-  json_builder_set_member_name (builder, name);
-  json_builder_add_string_value (builder, value);
+  add_member (builder, name, json_node_init_string (json_node_alloc (), value));
+}
+
+void
+reserve_json_add_double (JsonBuilder *builder, const char *name, gdouble value)
+{
+  add_member (builder, name, json_node_init_double (json_node_alloc (), value));
 }
 
 void
 reserve_json_add_null (JsonBuilder *builder, const char *name)
 {
-  json_builder_set_member_name (builder, name);
-  json_builder_add_null_value (builder);
+  add_member (builder, name, json_node_init_null (json_node_alloc ()));
+}
+
+void
+reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value)
+{
+  add_member (builder, name, json_node_init_boolean (json_node_alloc (), value));
 }
 
 void
@@ -193,11 +262,4 @@ reserve_json_add_nullable_string (JsonBuilder *builder, const char *name, const 
     reserve_json_add_null (builder, name);
   else
     reserve_json_add_string (builder, name, value);
-}
-
-void
-reserve_json_add_boolean (JsonBuilder *builder, const char *name, gboolean value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_boolean_value (builder, value);
 }

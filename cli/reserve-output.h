@@ -48,6 +48,14 @@ void reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 
 
 /* Prints the builder's value followed by a newline. */
 void reserve_print_json (JsonBuilder *builder);
+/* An answer that is one object: a builder with the object begun, then
+ * its members, then the object ended and printed as above. */
+JsonBuilder *reserve_json_object_new (void);
+void reserve_print_json_object (JsonBuilder *builder);
+/* A listing as the daemon sent it, an array of tuples of strings and
+ * integers: an array of objects, each member named by @names (one for each
+ * field of the tuple, NULL-terminated). */
+void reserve_print_json_rows (GVariant *rows, const char *const *names);
 /* Prints it on one line, for a stream of JSON lines. */
 void reserve_print_json_line (JsonBuilder *builder);
 

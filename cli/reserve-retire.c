@@ -3,8 +3,7 @@
  * lifecycle, for administrators. */
 #include <stdio.h>
 
-#include "reserve-admin-call.h"
-#include "reserve-client.h"
+#include "reserve-call.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -13,50 +12,58 @@
 static gboolean
 retire (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  const GOptionEntry entries[] = { { NULL } };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   const char *item = NULL;
 
-  if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
+  if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-
-  item = reserve_invocation_get_argument (invocation, 0);
-  if (!reserve_check_item_name (item, error))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_retire_item_sync (proxy, item, admin.flags, admin.timeout_msec, NULL,
-                                               error))
+  if (!reserve_invocation_get_item (invocation, &item, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_retire_item_sync (call.proxy, item, call.flags, call.timeout_msec,
+                                               NULL, error))
     return FALSE;
 
   if (invocation->json)
     {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-      json_builder_begin_object (builder);
       reserve_json_add_string (builder, "item", item);
       reserve_json_add_boolean (builder, "retired", TRUE);
-      json_builder_end_object (builder);
-      reserve_print_json (builder);
-      return TRUE;
+      reserve_print_json_object (builder);
     }
-  printf (_ ("Retired %s: it is sold no more; its orders stay.\n"), item);
+  else
+    printf (_ ("Retired %s: it is sold no more; its orders stay.\n"), item);
   return TRUE;
 }
 
-const ReserveCommand reserve_retire_command = {
-  .name = "retire",
-  .parameters = "ITEM",
-  .summary = N_ ("Stop selling an item for good, keeping its orders. Admins only."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = retire,
-};
+RESERVE_DEFINE_COMMAND (retire,
+                        "ITEM",
+                        RESERVE_WITH_JSON,
+                        N_ ("Stop selling an item for good, keeping its orders. Admins only."));
+
+static void
+print_limit (const char *item, guint64 per_user)
+{
+  if (per_user == 0)
+    printf (_ ("%s has no per-user limit now.\n"), item);
+  else
+    printf (P_ ("At most %llu unit of %s per customer now.\n",
+                "At most %llu units of %s per customer now.\n", per_user),
+            (unsigned long long) per_user, item);
+}
+
+static void
+print_limit_json (const char *item, guint64 per_user)
+{
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
+
+  reserve_json_add_string (builder, "item", item);
+  if (per_user == 0)
+    reserve_json_add_null (builder, "per_user_limit"); /* no limit */
+  else
+    reserve_json_add_int (builder, "per_user_limit", (gint64) per_user);
+  reserve_print_json_object (builder);
+}
 
 static gboolean
 limit (ReserveInvocation *invocation, int argc, char **argv, GError **error)
@@ -67,56 +74,28 @@ limit (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                                          "(required; 0: no limit)"),
                                      "N" },
                                    { NULL } };
-  g_autoptr(ReserveReserve1) proxy = NULL;
-  g_auto(ReserveAdminCall) admin = { 0 };
+  g_auto(ReserveCall) call = { 0 };
   const char *item = NULL;
   guint64 per_user = 0;
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-
-  item = reserve_invocation_get_argument (invocation, 0);
-  if (!reserve_check_item_name (item, error) ||
-      !reserve_parse_number ("--per-user", limit_text, 0, RESERVE_CAPACITY_MAX, &per_user, error))
-    return FALSE;
-
-  admin = reserve_admin_call ();
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_set_per_user_limit_sync (proxy, item, (guint) per_user, admin.flags,
-                                                      admin.timeout_msec, NULL, error))
+  if (!reserve_invocation_get_item (invocation, &item, error) ||
+      !reserve_parse_number ("--per-user", limit_text, 0, RESERVE_CAPACITY_MAX, &per_user, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
+      !reserve_reserve1_call_set_per_user_limit_sync (call.proxy, item, (guint) per_user,
+                                                      call.flags, call.timeout_msec, NULL, error))
     return FALSE;
 
   if (invocation->json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_object (builder);
-      reserve_json_add_string (builder, "item", item);
-      if (per_user == 0)
-        reserve_json_add_null (builder, "per_user_limit"); /* no limit */
-      else
-        reserve_json_add_int (builder, "per_user_limit", (gint64) per_user);
-      json_builder_end_object (builder);
-      reserve_print_json (builder);
-      return TRUE;
-    }
-  if (per_user == 0)
-    printf (_ ("%s has no per-user limit now.\n"), item);
+    print_limit_json (item, per_user);
   else
-    printf (P_ ("At most %llu unit of %s per customer now.\n",
-                "At most %llu units of %s per customer now.\n", per_user),
-            (unsigned long long) per_user, item);
+    print_limit (item, per_user);
   return TRUE;
 }
 
-const ReserveCommand reserve_limit_command = {
-  .name = "limit",
-  .parameters = "ITEM",
-  .summary = N_ ("Change how many units of an item one customer may hold. Admins only."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = limit,
-};
+RESERVE_DEFINE_COMMAND (
+  limit,
+  "ITEM",
+  RESERVE_WITH_JSON,
+  N_ ("Change how many units of an item one customer may hold. Admins only."));

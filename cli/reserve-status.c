@@ -2,10 +2,12 @@
 #include <stdio.h>
 
 #include "reserve-answer.h"
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-sale-window.h"
 #include "reserve-text.h"
 
 typedef struct {
@@ -15,6 +17,9 @@ typedef struct {
   guint sold;
   guint per_user_limit; /* 0: none */
   gboolean retired;
+  gint64 sale_start; /* 0: none */
+  gint64 sale_end;   /* 0: none */
+  gboolean on_sale;
   guint waiting; /* units of waitlist entries still waiting */
 } ItemStatus;
 
@@ -38,6 +43,7 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
   /* A daemon older than RetireItem does not say: never retired. */
   if (!g_variant_lookup (info, "retired", "b", &status->retired))
     status->retired = FALSE;
+  reserve_sale_window_from_info (info, &status->sale_start, &status->sale_end, &status->on_sale);
   /* Nor does one older than the waitlist: nobody waits. */
   if (!g_variant_lookup (info, "waiting", "u", &status->waiting))
     status->waiting = 0;
@@ -51,6 +57,7 @@ parse_item_info (GVariant *info, ItemStatus *status, GError **error)
 static void
 print_status_text (const ItemStatus *status)
 {
+  g_autofree char *window = reserve_describe_sale_window (status->sale_start, status->sale_end);
   g_autofree char *limit = status->per_user_limit == 0
                              ? g_strdup (_ ("none"))
                              : g_strdup_printf ("%u", status->per_user_limit);
@@ -64,6 +71,10 @@ print_status_text (const ItemStatus *status)
           status->name, status->capacity, status->remaining, status->sold, limit);
   if (status->retired)
     printf (_ ("Retired:         yes, it is sold no more\n"));
+  if (window != NULL)
+    printf (_ ("Sale window:     %s\n"
+               "On sale now:     %s\n"),
+            window, status->on_sale ? _ ("yes") : _ ("no"));
   if (status->waiting > 0)
     printf (_ ("Waiting:         %u on its waitlist, owed before anyone else buys\n"),
             status->waiting);
@@ -72,9 +83,8 @@ print_status_text (const ItemStatus *status)
 static void
 print_status_json (const ItemStatus *status)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
 
-  json_builder_begin_object (builder);
   reserve_json_add_string (builder, "item", status->name);
   reserve_json_add_int (builder, "capacity", status->capacity);
   reserve_json_add_int (builder, "remaining", status->remaining);
@@ -84,34 +94,28 @@ print_status_json (const ItemStatus *status)
   else
     reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   reserve_json_add_boolean (builder, "retired", status->retired);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_json_add_sale_window (builder, status->sale_start, status->sale_end, status->on_sale);
+  reserve_print_json_object (builder);
 }
 
 static gboolean
 status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   const char *item_argument = NULL;
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autofree char *item = NULL;
   g_autoptr(GVariant) info = NULL;
   g_auto(ItemStatus) item_status = { 0 };
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-
-  item_argument = reserve_invocation_get_argument (invocation, 0);
-  if (item_argument != NULL && !reserve_check_item_name (item_argument, error))
+  if (!reserve_invocation_get_item (invocation, &item_argument, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
     return FALSE;
-
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  item = reserve_client_resolve_item (proxy, item_argument, error);
-  if (item == NULL)
-    return FALSE;
-  if (!reserve_reserve1_call_get_item_sync (proxy, item, G_DBUS_CALL_FLAGS_NONE,
-                                            RESERVE_CLIENT_TIMEOUT_MSEC, &info, NULL, error) ||
+  item = reserve_client_resolve_item (call.proxy, item_argument, error);
+  if (item == NULL ||
+      !reserve_reserve1_call_get_item_sync (call.proxy, item, call.flags, call.timeout_msec, &info,
+                                            NULL, error) ||
       !parse_item_info (info, &item_status, error))
     return FALSE;
 
@@ -122,13 +126,9 @@ status (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_status_command = {
-  .name = "status",
-  .parameters = "[ITEM]",
-  .summary = N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
-                 "Without ITEM, shows the daemon's default item."),
-  .min_arguments = 0,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = status,
-};
+RESERVE_DEFINE_COMMAND (
+  status,
+  "[ITEM]",
+  RESERVE_WITH_JSON,
+  N_ ("Show an item's stock: capacity, remaining, sold and the per-user limit.\n\n"
+      "Without ITEM, shows the daemon's default item."));

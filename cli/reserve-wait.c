@@ -275,6 +275,7 @@ out:
   return ok;
 }
 
+/* Not RESERVE_DEFINE_COMMAND: its run function may not be called wait (). */
 const ReserveCommand reserve_wait_command = {
   .name = "wait",
   .parameters = "",
@@ -285,8 +286,6 @@ const ReserveCommand reserve_wait_command = {
                  "was offered at once.\n"
                  "With --follow, waits for the offer (a hold to confirm); with --confirm too, "
                  "buys it."),
-  .min_arguments = 0,
-  .max_arguments = 0,
   .has_json = TRUE,
   .run = wait_command,
 };
@@ -378,15 +377,11 @@ waitlist (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_waitlist_command = {
-  .name = "waitlist",
-  .parameters = "[ITEM]",
-  .summary = N_ ("List waitlist entries and their positions: yours, or everyone's for admins."),
-  .min_arguments = 0,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = waitlist,
-};
+RESERVE_DEFINE_COMMAND (
+  waitlist,
+  "[ITEM]",
+  RESERVE_WITH_JSON,
+  N_ ("List waitlist entries and their positions: yours, or everyone's for admins."));
 
 /* --- reserve leave ENTRY -------------------------------------------------------------- */
 
@@ -410,12 +405,8 @@ leave (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_leave_command = {
-  .name = "leave",
-  .parameters = "ENTRY",
-  .summary = N_ ("Leave the waitlist; an offer not yet confirmed goes to the next in line."),
-  .min_arguments = 1,
-  .max_arguments = 1,
-  .has_json = FALSE,
-  .run = leave,
-};
+RESERVE_DEFINE_COMMAND (
+  leave,
+  "ENTRY",
+  RESERVE_WITHOUT_JSON,
+  N_ ("Leave the waitlist; an offer not yet confirmed goes to the next in line."));

@@ -2,12 +2,12 @@
 /* `reserve watch`: the stock of every item (or one) as it changes, one
  * line per StockChanged signal, until Ctrl-C or until reserved leaves the
  * bus. */
-#include <signal.h>
 #include <stdio.h>
 
-#include <glib-unix.h>
-
+#include "reserve-bus-signal.h"
+#include "reserve-call.h"
 #include "reserve-client.h"
+#include "reserve-interrupt.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -48,13 +48,7 @@ print_stock (const Watch *watch, const char *item, guint remaining)
 }
 
 static void
-on_stock_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_stock_changed (GVariant *parameters, gpointer user_data)
 {
   Watch *watch = user_data;
   const char *item;
@@ -76,19 +70,18 @@ on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_d
   g_main_loop_quit (watch->loop);
 }
 
-static gboolean
-on_interrupt (gpointer user_data)
+static void
+on_interrupt (int signal_number, gpointer user_data)
 {
   Watch *watch = user_data;
 
   g_main_loop_quit (watch->loop);
-  return G_SOURCE_CONTINUE;
 }
 
 /* The stock as it stands when the watch begins, so each line that follows
  * is a change from something already shown. */
 static gboolean
-print_current_stock (ReserveReserve1 *proxy, const Watch *watch, GError **error)
+print_current_stock (const ReserveCall *call, const Watch *watch, GError **error)
 {
   g_autoptr(GVariant) items = NULL;
   GVariantIter iter;
@@ -96,8 +89,8 @@ print_current_stock (ReserveReserve1 *proxy, const Watch *watch, GError **error)
   guint capacity;
   guint remaining;
 
-  if (!reserve_reserve1_call_list_items_sync (proxy, G_DBUS_CALL_FLAGS_NONE,
-                                              RESERVE_CLIENT_TIMEOUT_MSEC, &items, NULL, error))
+  if (!reserve_reserve1_call_list_items_sync (call->proxy, call->flags, call->timeout_msec, &items,
+                                              NULL, error))
     return FALSE;
   g_variant_iter_init (&iter, items);
   while (g_variant_iter_next (&iter, "(&suu)", &name, &capacity, &remaining))
@@ -109,36 +102,29 @@ print_current_stock (ReserveReserve1 *proxy, const Watch *watch, GError **error)
 static gboolean
 watch (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autoptr(GMainLoop) loop = NULL;
   GDBusConnection *connection;
   Watch state = { 0 };
+  ReserveInterrupts interrupts = { { 0 } };
   guint subscription;
   guint name_watch;
-  guint interrupt_source;
-  guint terminate_source;
 
   if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
     return invocation->help_shown;
-  state.only_item = reserve_invocation_get_argument (invocation, 0);
-  if (state.only_item != NULL && !reserve_check_item_name (state.only_item, error))
+  if (!reserve_invocation_get_item (invocation, &state.only_item, error) ||
+      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
     return FALSE;
   state.json = invocation->json;
-
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (proxy));
+  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (call.proxy));
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;
 
   /* Subscribed before the current stock is read, so no change falls
    * between the two. */
   subscription =
-    g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
-                                        "StockChanged", RESERVE_OBJECT_PATH, NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_stock_changed, &state, NULL);
-  if (!print_current_stock (proxy, &state, error))
+    reserve_bus_signal_subscribe (connection, "StockChanged", NULL, on_stock_changed, &state);
+  if (!print_current_stock (&call, &state, error))
     {
       g_dbus_connection_signal_unsubscribe (connection, subscription);
       return FALSE;
@@ -149,13 +135,11 @@ watch (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   name_watch =
     g_bus_watch_name_on_connection (connection, RESERVE_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                     NULL, on_name_vanished, &state, NULL);
-  interrupt_source = g_unix_signal_add (SIGINT, on_interrupt, &state);
-  terminate_source = g_unix_signal_add (SIGTERM, on_interrupt, &state);
+  reserve_interrupts_add (&interrupts, on_interrupt, &state);
 
   g_main_loop_run (loop);
 
-  g_source_remove (interrupt_source);
-  g_source_remove (terminate_source);
+  reserve_interrupts_remove (&interrupts);
   g_bus_unwatch_name (name_watch);
   g_dbus_connection_signal_unsubscribe (connection, subscription);
 
@@ -170,14 +154,10 @@ watch (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return TRUE;
 }
 
-const ReserveCommand reserve_watch_command = {
-  .name = "watch",
-  .parameters = "[ITEM]",
-  .summary = N_ ("Print each change of stock as it happens, until Ctrl-C.\n\n"
-                 "Starts with the stock of every item (or of ITEM), then prints one line\n"
-                 "per change; ends when reserved leaves the bus."),
-  .min_arguments = 0,
-  .max_arguments = 1,
-  .has_json = TRUE,
-  .run = watch,
-};
+RESERVE_DEFINE_COMMAND (
+  watch,
+  "[ITEM]",
+  RESERVE_WITH_JSON,
+  N_ ("Print each change of stock as it happens, until Ctrl-C.\n\n"
+      "Starts with the stock of every item (or of ITEM), then prints one line\n"
+      "per change; ends when reserved leaves the bus."));

@@ -47,8 +47,16 @@
 #define RESERVE_OPTION_TTL                   "ttl"
 #define RESERVE_OPTION_RELEASE_ON_DISCONNECT "release_on_disconnect"
 #define RESERVE_OPTION_OR_BUY                "or_buy"
-#define RESERVE_OPTION_DEADLINE              "deadline"
-#define RESERVE_OPTION_OFFER_SECONDS         "offer_seconds"
+#define RESERVE_OPTION_SALE_START            "sale_start"
+#define RESERVE_OPTION_SALE_END              "sale_end"
+
+/* The latest bound of a sale window, microseconds since the Unix epoch:
+ * the end of year 9999, as far as GDateTime and ISO 8601 reach. */
+#define RESERVE_SALE_TIME_MAX G_GINT64_CONSTANT (253402300799999999)
+
+/* The waitlist's keys: JoinWaitlist's deadline, CreateItem's offer_seconds. */
+#define RESERVE_OPTION_DEADLINE      "deadline"
+#define RESERVE_OPTION_OFFER_SECONDS "offer_seconds"
 
 /* Holds: the longest a hold may live from its creation, however often it
  * is extended (MaxHoldSeconds), and how many live holds one uid may have

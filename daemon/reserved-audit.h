@@ -18,14 +18,15 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  RESERVED_AUDIT_PURCHASE,     /* a Buy took stock */
-  RESERVED_AUDIT_REPLAY,       /* a repeated request_id answered with its first order */
-  RESERVED_AUDIT_CANCELLATION, /* an order's units went back to stock */
-  RESERVED_AUDIT_REFUSAL,      /* a call refused with one of the API's errors */
-  RESERVED_AUDIT_ITEM_CREATED, /* administrator action */
-  RESERVED_AUDIT_RESTOCKED,    /* administrator action */
-  RESERVED_AUDIT_ITEM_RETIRED, /* administrator action */
-  RESERVED_AUDIT_LIMIT_SET,    /* administrator action: an item's per-user limit */
+  RESERVED_AUDIT_PURCHASE,        /* a Buy took stock */
+  RESERVED_AUDIT_REPLAY,          /* a repeated request_id answered with its first order */
+  RESERVED_AUDIT_CANCELLATION,    /* an order's units went back to stock */
+  RESERVED_AUDIT_REFUSAL,         /* a call refused with one of the API's errors */
+  RESERVED_AUDIT_ITEM_CREATED,    /* administrator action */
+  RESERVED_AUDIT_RESTOCKED,       /* administrator action */
+  RESERVED_AUDIT_ITEM_RETIRED,    /* administrator action */
+  RESERVED_AUDIT_LIMIT_SET,       /* administrator action: an item's per-user limit */
+  RESERVED_AUDIT_SALE_WINDOW_SET, /* administrator action: when an item is on sale */
   RESERVED_AUDIT_N_KINDS
 } ReservedAuditKind;
 

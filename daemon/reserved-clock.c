@@ -53,6 +53,21 @@ reserved_clock_now (void)
   return wall_at_start + (g_get_monotonic_time () - monotonic_at_start) + offset;
 }
 
+gint64
+reserved_clock_wall_shift (void)
+{
+  gint64 offset, wall_offset;
+
+  test_offsets (&offset, &wall_offset);
+  return offset + wall_offset;
+}
+
+gint64
+reserved_clock_wall_now (void)
+{
+  return g_get_real_time () + reserved_clock_wall_shift ();
+}
+
 const char *
 reserved_clock_get_test_file (void)
 {

@@ -84,9 +84,13 @@ reserved_options_check (GVariant *options,
 
 const ReservedOptionSpec reserved_buy_options[] = { { RESERVE_OPTION_REQUEST_ID, "s" }, { NULL } };
 
-const ReservedOptionSpec reserved_create_item_options[] = { { RESERVE_OPTION_PER_USER_LIMIT, "u" },
-                                                            { RESERVE_OPTION_OFFER_SECONDS, "u" },
-                                                            { NULL } };
+const ReservedOptionSpec reserved_create_item_options[] = {
+  { RESERVE_OPTION_PER_USER_LIMIT, "u" },
+  { RESERVE_OPTION_SALE_START, "x" },
+  { RESERVE_OPTION_SALE_END, "x" },
+  { RESERVE_OPTION_OFFER_SECONDS, "u" },
+  { NULL },
+};
 
 const ReservedOptionSpec reserved_list_orders_page_query[] = {
   { RESERVE_QUERY_LIMIT, "u" },          { RESERVE_QUERY_CURSOR, "s" },

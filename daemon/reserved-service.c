@@ -17,6 +17,7 @@
 #include "reserved-clock.h"
 #include "reserved-holds.h"
 #include "reserved-options.h"
+#include "reserved-sale.h"
 
 /* The polkit actions, one per thing only an administrator may do; their
  * defaults and texts are in data/org.reserved.Reserve1.policy. */
@@ -26,6 +27,7 @@
 #define ACTION_RESTOCK          "org.reserved.Reserve1.restock"
 #define ACTION_RETIRE_ITEM      "org.reserved.Reserve1.retire-item"
 #define ACTION_SET_LIMIT        "org.reserved.Reserve1.set-per-user-limit"
+#define ACTION_SET_SALE_WINDOW  "org.reserved.Reserve1.set-sale-window"
 
 struct _ReservedService {
   ReserveReserve1Skeleton parent_instance;
@@ -34,10 +36,12 @@ struct _ReservedService {
   ReservedDispatcher *dispatcher; /* from export on */
   GHashTable *stock_changes;      /* item -> latest remaining, not yet signalled */
   guint stock_changes_id;
+  gint64 stock_changes_sent; /* monotonic µs of the last StockChanged */
   gboolean stopping;
   ReservedHolds *holds; /* from export on */
   guint32 max_hold_seconds;
   guint32 max_holds_per_uid;
+  ReservedSale *sale; /* from export on */
 };
 
 G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON)
@@ -45,9 +49,13 @@ G_DEFINE_TYPE (ReservedService, reserved_service, RESERVE_TYPE_RESERVE1_SKELETON
 enum { SIGNAL_DRAINED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* StockChanged is coalesced per main-loop turn: under load one signal per
- * item carries the latest remaining stock instead of one per purchase,
- * which would cost the bus as much as the purchases themselves. */
+/* StockChanged is coalesced: a change after a quiet spell is sent at the
+ * end of the main loop's turn, and the changes that follow within
+ * STOCK_CHANGED_INTERVAL_US are merged into one signal per item with the
+ * latest remaining stock. A signal per purchase would cost the daemon about
+ * as much as the reply, and the bus as much as the purchases themselves. */
+#define STOCK_CHANGED_INTERVAL_US (50 * 1000)
+
 static gboolean
 emit_stock_changes (gpointer user_data)
 {
@@ -61,15 +69,31 @@ emit_stock_changes (gpointer user_data)
                                          GPOINTER_TO_UINT (remaining));
   g_hash_table_remove_all (self->stock_changes);
   self->stock_changes_id = 0;
+  self->stock_changes_sent = g_get_monotonic_time ();
   return G_SOURCE_REMOVE;
 }
 
 static void
 stock_changed (ReservedService *self, const char *item, guint32 remaining)
 {
+  gint64 wait_us = self->stock_changes_sent + STOCK_CHANGED_INTERVAL_US - g_get_monotonic_time ();
+
   g_hash_table_insert (self->stock_changes, g_strdup (item), GUINT_TO_POINTER (remaining));
+  if (self->stock_changes_id != 0)
+    return;
+  self->stock_changes_id =
+    wait_us <= 0 ? g_idle_add (emit_stock_changes, self)
+                 : g_timeout_add ((guint) ((wait_us + 999) / 1000), emit_stock_changes, self);
+}
+
+/* What is still to be said goes out before the object leaves the bus. */
+static void
+flush_stock_changes (ReservedService *self)
+{
   if (self->stock_changes_id == 0)
-    self->stock_changes_id = g_idle_add (emit_stock_changes, self);
+    return;
+  g_clear_handle_id (&self->stock_changes_id, g_source_remove);
+  emit_stock_changes (self);
 }
 
 static void take_ended (ReservedService *self, GAsyncResult *result);
@@ -355,9 +379,15 @@ get_item (ReservedCall *call, const ReservedArg *args)
   g_variant_dict_insert (&info, "sold", "u", item.sold);
   g_variant_dict_insert (&info, RESERVE_OPTION_PER_USER_LIMIT, "u", item.per_user_limit);
   g_variant_dict_insert (&info, "held", "u", item.held);
-  /* A retired item has nothing a Buy could take. */
-  g_variant_dict_insert (&info, "available", "u", item.retired ? 0 : item.available);
+  /* A retired item, or one not on sale now, has nothing a Buy could take. */
+  g_variant_dict_insert (&info, "available", "u",
+                         item.retired || !item.on_sale ? 0 : item.available);
   g_variant_dict_insert (&info, "retired", "b", item.retired);
+  g_variant_dict_insert (&info, "on_sale", "b", item.on_sale);
+  if (item.sale.start != 0)
+    g_variant_dict_insert (&info, RESERVE_OPTION_SALE_START, "x", item.sale.start);
+  if (item.sale.end != 0)
+    g_variant_dict_insert (&info, RESERVE_OPTION_SALE_END, "x", item.sale.end);
   g_variant_dict_insert (&info, "waiting", "u", item.waiting);
   g_variant_dict_insert (&info, RESERVE_OPTION_OFFER_SECONDS, "u", item.offer_seconds);
   reserved_item_clear (&item);
@@ -701,13 +731,159 @@ list_items_page (ReservedCall *call, const ReservedArg *args)
 
 /* --- CreateItem(s item, u capacity, a{sv} options) --------------------------------- */
 
+/* --- sale windows ------------------------------------------------------------------ */
+
+static gboolean
+check_sale_time (const char *name, gint64 value, const char *unbounded, GError **error)
+{
+  if (value >= 0 && value <= RESERVE_SALE_TIME_MAX)
+    return TRUE;
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+               "%s %" G_GINT64_FORMAT " is not a time of a sale window: it must be 0 (%s) or "
+               "microseconds since the Unix epoch, 1 to %" G_GINT64_FORMAT
+               " (the end of year 9999)",
+               name, value, unbounded, RESERVE_SALE_TIME_MAX);
+  return FALSE;
+}
+
+/* CreateItem's options and SetSaleWindow's arguments alike. */
+static gboolean
+check_sale_window (const ReservedSaleWindow *window,
+                   const char *start_name,
+                   const char *end_name,
+                   GError **error)
+{
+  if (!check_sale_time (start_name, window->start, "no start", error) ||
+      !check_sale_time (end_name, window->end, "no end", error))
+    return FALSE;
+  if (window->start != 0 && window->end != 0 && window->start >= window->end)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
+                   "%s %" G_GINT64_FORMAT " is not before %s %" G_GINT64_FORMAT
+                   ": a sale window opens before it closes (0 leaves either bound open)",
+                   start_name, window->start, end_name, window->end);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  ReservedService *self; /* owned */
+  char *item;
+} Opening;
+
+static void
+on_promoted_at_opening (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Opening *opening = user_data;
+  ReservedService *self = opening->self;
+  g_autoptr(GError) error = NULL;
+  guint32 remaining = 0;
+  ReservedItem now = { 0 };
+
+  take_ended (self, result);
+  if (!reserved_store_promote_waitlist_finish (self->store, result, &remaining, &error))
+    g_message ("Could not offer the opened sale of %s to its waitlist: %s", opening->item,
+               error->message);
+  /* StockChanged as before an opening, with what the offers left. */
+  if (reserved_store_get_item (self->store, opening->item, &now, NULL))
+    stock_changed (self, opening->item, now.remaining);
+  reserved_item_clear (&now);
+  g_object_unref (opening->self);
+  g_free (opening->item);
+  g_free (opening);
+}
+
+/* The hook every opening of a sale window goes through: the window's
+ * start passed (on the timer, or the wall clock was set forward), a
+ * change of the window made the item on sale now, or the daemon started
+ * while it was open. Clients watching the item learn it is on sale from
+ * StockChanged, after the entries waiting for the item were offered
+ * what its stock allows, in one write. */
+static void
+on_sale_window_opened (ReservedService *self, const char *item)
+{
+  Opening *opening = g_new0 (Opening, 1);
+
+  /* Those who waited for the sale are served first, in one write. */
+  opening->self = g_object_ref (self);
+  opening->item = g_strdup (item);
+  reserved_store_promote_waitlist_async (self->store, item, on_promoted_at_opening, opening);
+}
+
+/* A window closed: its remaining stock is as it was, but watchers learn
+ * that it can no longer be bought. */
+static void
+on_sale_window_closed (ReservedService *self, const char *item)
+{
+  ReservedItem now = { 0 };
+
+  if (reserved_store_get_item (self->store, item, &now, NULL))
+    stock_changed (self, item, now.remaining);
+  reserved_item_clear (&now);
+}
+
+static void
+sale_window_from_options (GVariant *options, ReservedSaleWindow *window)
+{
+  *window = (ReservedSaleWindow){ 0 };
+  g_variant_lookup (options, RESERVE_OPTION_SALE_START, "x", &window->start);
+  g_variant_lookup (options, RESERVE_OPTION_SALE_END, "x", &window->end);
+}
+
+static gboolean
+check_set_sale_window (const ReservedArg *args, GError **error)
+{
+  return reserve_validate_item_name (args[0].s, error) &&
+         check_sale_window (&(ReservedSaleWindow){ .start = args[1].x, .end = args[2].x }, "start",
+                            "end", error);
+}
+
+static void
+on_sale_window_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  const ReservedArg *args = reserved_call_get_args (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!reserved_store_set_sale_window_finish (self->store, result, &error))
+    {
+      reserved_call_fail (call, error);
+      return;
+    }
+  reserved_audit (RESERVED_AUDIT_SALE_WINDOW_SET,
+                  &(ReservedAuditRecord){
+                    .uid = reserved_call_get_caller (call),
+                    .item = args[0].s,
+                  },
+                  "Sale window of %s set to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") by uid %u",
+                  args[0].s, args[1].x, args[2].x, (guint) reserved_call_get_caller (call));
+  reserved_sale_check (self->sale);
+  reserve_reserve1_complete_set_sale_window (RESERVE_RESERVE1 (self), reserved_call_end (call));
+}
+
+static void
+set_sale_window (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_set_sale_window_async (service_of (call)->store, args[0].s,
+                                        &(ReservedSaleWindow){ .start = args[1].x,
+                                                               .end = args[2].x },
+                                        on_sale_window_set, call);
+}
+
 static gboolean
 check_create_item (const ReservedArg *args, GError **error)
 {
-  return reserve_validate_item_name (args[0].s, error) &&
-         reserve_validate_range ("capacity", args[1].u, 0, RESERVE_CAPACITY_MAX, error) &&
-         reserved_options_check (args[2].v, reserved_create_item_options, "CreateItem", error) &&
-         check_offer_seconds (args[2].v, error);
+  ReservedSaleWindow window;
+
+  if (!reserve_validate_item_name (args[0].s, error) ||
+      !reserve_validate_range ("capacity", args[1].u, 0, RESERVE_CAPACITY_MAX, error) ||
+      !reserved_options_check (args[2].v, reserved_create_item_options, "CreateItem", error) ||
+      !check_offer_seconds (args[2].v, error))
+    return FALSE;
+  sale_window_from_options (args[2].v, &window);
+  return check_sale_window (&window, RESERVE_OPTION_SALE_START, RESERVE_OPTION_SALE_END, error);
 }
 
 static void
@@ -732,6 +908,7 @@ on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
                   "Item %s created by uid %u with capacity %u", args[0].s,
                   (guint) reserved_call_get_caller (call), args[1].u);
   stock_changed (self, args[0].s, args[1].u);
+  reserved_sale_check (self->sale);
   reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
 }
 
@@ -739,12 +916,14 @@ static void
 create_item (ReservedCall *call, const ReservedArg *args)
 {
   guint32 per_user_limit = 0;
+  ReservedSaleWindow window;
   guint32 offer_seconds = 0;
 
   g_variant_lookup (args[2].v, RESERVE_OPTION_PER_USER_LIMIT, "u", &per_user_limit);
   g_variant_lookup (args[2].v, RESERVE_OPTION_OFFER_SECONDS, "u", &offer_seconds);
+  sale_window_from_options (args[2].v, &window);
   reserved_store_create_item_async (service_of (call)->store, args[0].s, args[1].u, per_user_limit,
-                                    offer_seconds, on_item_created, call);
+                                    &window, offer_seconds, on_item_created, call);
 }
 
 /* --- Restock(s item, u quantity) --------------------------------------------------- */
@@ -1486,6 +1665,9 @@ static const ReservedMethod methods[] = {
   { "SetPerUserLimit", RESERVED_ACCESS_ADMIN, ACTION_SET_LIMIT,
     "change an item's per-user limit (administrators only)", .check = check_set_per_user_limit,
     .handler = set_per_user_limit },
+  { "SetSaleWindow", RESERVED_ACCESS_ADMIN, ACTION_SET_SALE_WINDOW,
+    "change when an item is on sale (administrators only)", .check = check_set_sale_window,
+    .handler = set_sale_window },
   { "JoinWaitlist", RESERVED_ACCESS_CALLER, .check = check_join_waitlist,
     .handler = join_waitlist },
   { "LeaveWaitlist", RESERVED_ACCESS_OWNER, ACTION_CANCEL_ANY_ORDER,
@@ -1574,6 +1756,10 @@ reserved_service_export (ReservedService *self, GDBusConnection *connection, GEr
   self->holds = reserved_holds_new (self->store, connection);
   g_signal_connect (self->holds, "ended", G_CALLBACK (on_holds_ended), self);
   g_signal_connect (self->holds, "offered", G_CALLBACK (on_waitlist_offered), self);
+  self->sale = reserved_sale_new (self->store);
+  g_signal_connect_swapped (self->sale, "opened", G_CALLBACK (on_sale_window_opened), self);
+  g_signal_connect_swapped (self->sale, "closed", G_CALLBACK (on_sale_window_closed), self);
+  reserved_sale_check (self->sale);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                            RESERVE_OBJECT_PATH, error);
 }
@@ -1584,6 +1770,7 @@ reserved_service_stop (ReservedService *self)
   if (self->stopping)
     return;
   self->stopping = TRUE;
+  flush_stock_changes (self);
   if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   if (self->dispatcher != NULL)
@@ -1604,6 +1791,9 @@ reserved_service_dispose (GObject *object)
   if (self->holds != NULL)
     g_signal_handlers_disconnect_by_data (self->holds, self);
   g_clear_object (&self->holds);
+  if (self->sale != NULL)
+    g_signal_handlers_disconnect_by_data (self->sale, self);
+  g_clear_object (&self->sale);
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_object (&self->dispatcher);

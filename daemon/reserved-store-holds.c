@@ -40,7 +40,8 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
   [HOLD_FIND_REQUEST] = "SELECT h.id, i.name, h.customer, h.quantity, i.remaining, h.expires"
                         " FROM holds h JOIN items i ON i.id = h.item_id"
                         " WHERE h.caller_uid = ?1 AND h.request_id = ?2",
-  [HOLD_FIND_ITEM] = "SELECT id, remaining, per_user_limit, retired FROM items WHERE name = ?1",
+  [HOLD_FIND_ITEM] = "SELECT id, remaining, per_user_limit, retired, sale_start, sale_end"
+                     " FROM items WHERE name = ?1",
   [HOLD_OVERDUE] = "SELECT h.id, h.quantity, h.item_id, i.name"
                    " FROM holds h JOIN items i ON i.id = h.item_id"
                    " WHERE h.ended IS NULL AND h.expires > 0 AND h.expires <= ?1"
@@ -371,6 +372,11 @@ store_holds_hold (StoreConnection *c,
     }
   if (sqlite3_column_int64 (item, 3) != 0)
     return store_sql_retired_item (error, request->item);
+  if (!store_sql_check_on_sale (request->item,
+                                &(ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
+                                                       .end = sqlite3_column_int64 (item, 5) },
+                                error))
+    return FALSE;
   item_id = sqlite3_column_int64 (item, 0);
   limit = (guint32) sqlite3_column_int64 (item, 2);
   sqlite3_reset (item);

@@ -17,6 +17,7 @@
 #include "reserve-names.h"
 #include "reserve-validate.h"
 #include "reserved-clock.h"
+#include "reserved-store-clean.h"
 #include "reserved-store-holds.h"
 #include "reserved-store-waitlist.h"
 
@@ -79,7 +80,13 @@ static const char *const migrations[] = {
    * the listings; its row stays for the orders and holds that name it, and
    * so does its name, which is never reused. */
   "ALTER TABLE items ADD COLUMN retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1));",
-  /* 3 -> 4: the waitlist. An entry is live while ended is NULL: waiting
+  /* 3 -> 4: sale windows. Calendar times in microseconds since the Unix
+   * epoch; 0 is no bound. Outside [sale_start, sale_end) the item is not
+   * sold or held; the daemon checks that start comes before end. */
+  /* In parentheses: one entry of two statements, not two entries. */
+  ("ALTER TABLE items ADD COLUMN sale_start INTEGER NOT NULL DEFAULT 0 CHECK (sale_start >= 0);"
+   "ALTER TABLE items ADD COLUMN sale_end INTEGER NOT NULL DEFAULT 0 CHECK (sale_end >= 0);"),
+  /* 4 -> 5: the waitlist. An entry is live while ended is NULL: waiting
    * while hold_id is NULL, offered once the head of its queue was given
    * a hold (hold_id), which ends it when the hold does. deadline is the
    * daemon's time at which a waiting entry gives up, 0 for none; holder
@@ -128,8 +135,8 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_FIND_REQUEST] = "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
                         " FROM orders o JOIN items i ON i.id = o.item_id"
                         " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
-  [STMT_FIND_ITEM_FOR_SALE] =
-    "SELECT id, remaining, per_user_limit, retired FROM items WHERE name = ?1",
+  [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, remaining, per_user_limit, retired, sale_start, sale_end"
+                              " FROM items WHERE name = ?1",
   /* The per-user limit counts live holds and waiting entries with the
    * orders: a hold is a purchase not yet paid for, an entry one asked for. */
   [STMT_ACTIVE_UNITS_OF_CUSTOMER] = STORE_SQL_UNITS_OF_CUSTOMER,
@@ -152,7 +159,7 @@ static const char *const statement_sql[N_STMTS] = {
                     " (SELECT COALESCE(SUM(quantity), 0) FROM holds"
                     "   WHERE item_id = items.id AND ended IS NULL AND expires > 0"
                     "   AND expires <= ?2),"
-                    " retired,"
+                    " retired, sale_start, sale_end,"
                     " (SELECT COALESCE(SUM(quantity), 0) FROM waitlist"
                     "   WHERE item_id = items.id AND ended IS NULL AND hold_id IS NULL),"
                     " offer_seconds"
@@ -169,8 +176,9 @@ static const char *const statement_sql[N_STMTS] = {
     " FROM orders o JOIN items i ON i.id = o.item_id"
     " WHERE ?2 IS NULL OR o.caller_uid = ?2"
     " ORDER BY o.created, o.id",
-  [STMT_INSERT_ITEM] = "INSERT INTO items (name, capacity, remaining, per_user_limit)"
-                       " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (name) DO NOTHING",
+  [STMT_INSERT_ITEM] =
+    "INSERT INTO items (name, capacity, remaining, per_user_limit, sale_start, sale_end)"
+    " VALUES (?1, ?2, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
   [STMT_RESTOCK] = "UPDATE items SET capacity = capacity + ?2, remaining = remaining + ?2"
                    " WHERE name = ?1 AND capacity + ?2 <= 1000000000"
                    " RETURNING remaining, id",
@@ -193,6 +201,11 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_RETIRE_ITEM] = "UPDATE items SET retired = 1 WHERE name = ?1 RETURNING id",
   [STMT_SET_PER_USER_LIMIT] =
     "UPDATE items SET per_user_limit = ?2 WHERE name = ?1 AND retired = 0 RETURNING id",
+  [STMT_SET_SALE_WINDOW] = "UPDATE items SET sale_start = ?2, sale_end = ?3"
+                           " WHERE name = ?1 AND retired = 0 RETURNING id",
+  [STMT_LIST_SALE_WINDOWS] =
+    "SELECT name, sale_start, sale_end FROM items"
+    " WHERE retired = 0 AND (sale_start > 0 OR sale_end > 0) ORDER BY name",
 };
 
 void
@@ -257,6 +270,7 @@ set_storage_error (StoreConnection *c, GError **error, const char *doing)
   int code = sqlite3_extended_errcode (c->db);
   g_autofree char *why = describe_sqlite_error (c->db);
 
+  c->failed = TRUE;
   g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
                "could not %s in %s: %s (SQLite error %d)", doing, c->path, why, code);
   return FALSE;
@@ -342,8 +356,8 @@ store_sql_commit (StoreConnection *c, GError **error)
   return TRUE;
 }
 
-static gboolean
-sync_path (const char *path, int flags, GError **error)
+gboolean
+store_sql_sync_path (const char *path, int flags, GError **error)
 {
   int fd = open (path, flags | O_CLOEXEC);
 
@@ -386,7 +400,7 @@ store_sql_clear_log (StoreConnection *c, GError **error)
   if (ok)
     {
       g_autofree char *log = g_strconcat (c->path, "-wal", NULL);
-      ok = sync_path (log, O_RDONLY, error);
+      ok = store_sql_sync_path (log, O_RDONLY, error);
     }
   return ok;
 }
@@ -517,9 +531,11 @@ probe_file (const char *path, gboolean *fresh, GError **error)
 }
 
 /* Checks an existing file without writing to it: ours, not from a newer
- * reserved, and structurally sound. */
+ * reserved, and structurally sound: every page of it when @full, else
+ * what opening it reads (its header and schema) and the table of items,
+ * which every purchase reads. */
 static gboolean
-check_existing (StoreConnection *c, GError **error)
+check_existing (StoreConnection *c, gboolean full, GError **error)
 {
   gint64 application_id = 0;
   gint64 version = 0;
@@ -548,7 +564,8 @@ check_existing (StoreConnection *c, GError **error)
       return FALSE;
     }
 
-  rc = sqlite3_prepare_v2 (c->db, "PRAGMA quick_check", -1, &stmt, NULL);
+  rc = sqlite3_prepare_v2 (c->db, full ? "PRAGMA quick_check" : "PRAGMA quick_check(items)", -1,
+                           &stmt, NULL);
   while (rc == SQLITE_OK || rc == SQLITE_ROW)
     {
       if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
@@ -577,6 +594,7 @@ static gboolean insert_item (StoreConnection *c,
                              const char *name,
                              guint32 capacity,
                              guint32 per_user_limit,
+                             const ReservedSaleWindow *window,
                              GError **error);
 
 /* Runs the migrations the file lacks in one transaction, so a crash
@@ -611,7 +629,7 @@ migrate (StoreConnection *c,
       g_autofree char *set_id =
         g_strdup_printf ("PRAGMA application_id = %d", RESERVED_APPLICATION_ID);
       ok = exec_sql (c, set_id, error, "mark the database as reserved's") &&
-           insert_item (c, default_item, default_capacity, 0, error);
+           insert_item (c, default_item, default_capacity, 0, NULL, error);
     }
   if (!ok)
     {
@@ -805,7 +823,7 @@ create_database (const char *path,
   /* Everything was committed with the rollback journal before the switch
    * to WAL, so closing leaves the one file holding all of it. */
   store_connection_close (&c);
-  ok = ok && sync_path (building, O_RDONLY, error);
+  ok = ok && store_sql_sync_path (building, O_RDONLY, error);
   if (ok && rename (building, path) != 0)
     {
       int saved = errno;
@@ -816,7 +834,7 @@ create_database (const char *path,
     }
   /* The rename, and the removals, must reach the disk before the first
    * order does. */
-  ok = ok && sync_path (folder, O_RDONLY | O_DIRECTORY, error);
+  ok = ok && store_sql_sync_path (folder, O_RDONLY | O_DIRECTORY, error);
   close (lock);
   return ok;
 }
@@ -828,14 +846,29 @@ store_connection_open_primary (StoreConnection *c,
                                GError **error)
 {
   gboolean fresh = FALSE;
+  gboolean clean = FALSE;
+  g_autofree char *unclean = NULL;
+  gint64 started;
 
   if (!probe_file (c->path, &fresh, error))
     return FALSE;
   if (fresh &&
       !create_database (c->path, c->busy_timeout_ms, default_item, default_capacity, error))
     return FALSE;
-  if (!open_connection (c, 0, error) || !check_existing (c, error) ||
-      !migrate (c, FALSE, default_item, default_capacity, error) ||
+  if (!store_clean_take (c->path, &clean, &unclean, error))
+    return FALSE;
+  /* Reading every page of a large file takes long, and after a clean stop
+   * it finds what the last one found; after any other it is the one way
+   * to tell that a crash or a disk left the file whole. */
+  started = g_get_monotonic_time ();
+  if (!open_connection (c, 0, error) || !check_existing (c, fresh || !clean, error))
+    return FALSE;
+  if (clean)
+    g_message ("Checked the structure of %s: it was closed cleanly and not changed since", c->path);
+  else if (!fresh)
+    g_message ("Checked every page of %s in %" G_GINT64_FORMAT " ms: %s", c->path,
+               (g_get_monotonic_time () - started) / 1000, unclean);
+  if (!migrate (c, FALSE, default_item, default_capacity, error) ||
       !configure_connection (c, error) || !prepare_statements (c, error))
     return FALSE;
   g_debug ("Opened %s%s", c->path, fresh ? " (new)" : "");
@@ -849,9 +882,11 @@ store_connection_open_secondary (StoreConnection *c, GError **error)
          prepare_statements (c, error);
 }
 
-void
+gboolean
 store_connection_close (StoreConnection *c)
 {
+  gboolean closed = TRUE;
+
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&c->stmts[i], sqlite3_finalize);
   for (guint i = 0; i < G_N_ELEMENTS (c->hold_stmts); i++)
@@ -859,8 +894,12 @@ store_connection_close (StoreConnection *c)
   for (guint i = 0; i < G_N_ELEMENTS (c->waitlist_stmts); i++)
     g_clear_pointer (&c->waitlist_stmts[i], sqlite3_finalize);
   if (c->db != NULL && sqlite3_close (c->db) != SQLITE_OK)
-    g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
+    {
+      g_message ("Could not close %s cleanly: %s", c->path, sqlite3_errmsg (c->db));
+      closed = FALSE;
+    }
   c->db = NULL;
+  return closed && !c->failed;
 }
 
 /* --- buying ---------------------------------------------------------------- */
@@ -952,6 +991,11 @@ store_sql_buy (StoreConnection *c,
     }
   if (sqlite3_column_int64 (item, 3) != 0)
     return store_sql_retired_item (error, purchase->item);
+  if (!store_sql_check_on_sale (purchase->item,
+                                &(ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
+                                                       .end = sqlite3_column_int64 (item, 5) },
+                                error))
+    return FALSE;
   item_id = sqlite3_column_int64 (item, 0);
   limit = (guint32) sqlite3_column_int64 (item, 2);
 
@@ -1174,12 +1218,15 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   out->held = (guint32) sqlite3_column_int64 (stmt, 5);
   /* Holds past their expiry that no transaction has ended yet: any
    * purchase or hold of the item ends them first, so they are for sale. */
-  out->waiting = (guint32) sqlite3_column_int64 (stmt, 8);
-  out->offer_seconds = (guint32) sqlite3_column_int64 (stmt, 9);
+  out->waiting = (guint32) sqlite3_column_int64 (stmt, 10);
+  out->offer_seconds = (guint32) sqlite3_column_int64 (stmt, 11);
   /* Units owed to the waitlist are not for sale to anyone else. */
   out->available = out->remaining + (guint32) sqlite3_column_int64 (stmt, 6);
   out->available = out->available > out->waiting ? out->available - out->waiting : 0;
   out->retired = sqlite3_column_int64 (stmt, 7) != 0;
+  out->sale.start = sqlite3_column_int64 (stmt, 8);
+  out->sale.end = sqlite3_column_int64 (stmt, 9);
+  out->on_sale = reserved_sale_window_contains (&out->sale, reserved_clock_wall_now ());
   return TRUE;
 }
 
@@ -1232,6 +1279,7 @@ insert_item (StoreConnection *c,
              const char *name,
              guint32 capacity,
              guint32 per_user_limit,
+             const ReservedSaleWindow *window,
              GError **error)
 {
   sqlite3_stmt *stmt = NULL;
@@ -1244,6 +1292,8 @@ insert_item (StoreConnection *c,
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, capacity);
   sqlite3_bind_int64 (stmt, 3, per_user_limit);
+  sqlite3_bind_int64 (stmt, 4, window != NULL ? window->start : 0);
+  sqlite3_bind_int64 (stmt, 5, window != NULL ? window->end : 0);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     set_storage_error (c, error, "create the item");
   else if (sqlite3_changes (c->db) == 0)
@@ -1309,10 +1359,11 @@ store_sql_create_item (StoreConnection *c,
                        const char *name,
                        guint32 capacity,
                        guint32 per_user_limit,
+                       const ReservedSaleWindow *window,
                        guint32 offer_seconds,
                        GError **error)
 {
-  return insert_item (c, name, capacity, per_user_limit, error) &&
+  return insert_item (c, name, capacity, per_user_limit, window, error) &&
          (offer_seconds == 0 || store_waitlist_set_offer_seconds (c, name, offer_seconds, error));
 }
 
@@ -1339,24 +1390,112 @@ store_sql_retire_item (StoreConnection *c, const char *name, GError **error)
   return TRUE;
 }
 
+/* An update of a live item changed no row: there is no such item, or it
+ * was retired; says which. FALSE. */
+static gboolean
+refuse_unchanged_item (StoreConnection *c, const char *name, GError **error)
+{
+  ReservedItem item = { 0 };
+
+  if (!store_sql_get_item (c, name, &item, error))
+    return FALSE;
+  reserved_item_clear (&item);
+  return store_sql_retired_item (error, name);
+}
+
 gboolean
 store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limit, GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_SET_PER_USER_LIMIT);
-  ReservedItem item = { 0 };
   gboolean found = FALSE;
 
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, limit);
   if (!step_row (c, stmt, &found, error, "set the per-user limit"))
     return FALSE;
-  if (found)
+  return found || refuse_unchanged_item (c, name, error);
+}
+
+/* --- sale windows -------------------------------------------------------------- */
+
+gboolean
+reserved_sale_window_contains (const ReservedSaleWindow *window, gint64 when)
+{
+  return (window->start == 0 || when >= window->start) && (window->end == 0 || when < window->end);
+}
+
+/* For messages: UTC, as ISO 8601, which every reader can convert. */
+static char *
+format_calendar_time (gint64 usec)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+
+  if (time == NULL)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " µs since the epoch", usec);
+  return g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+gboolean
+store_sql_check_on_sale (const char *name, const ReservedSaleWindow *window, GError **error)
+{
+  gint64 now = reserved_clock_wall_now ();
+  g_autofree char *start = NULL;
+  g_autofree char *end = NULL;
+
+  if (reserved_sale_window_contains (window, now))
     return TRUE;
-  /* No row updated: no such item, or a retired one. */
-  if (!store_sql_get_item (c, name, &item, error))
+  if (window->start != 0 && now < window->start)
+    {
+      start = format_calendar_time (window->start);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NOT_ON_SALE,
+                   "%s is not on sale yet: its sale opens at %s", name, start);
+      return FALSE;
+    }
+  end = format_calendar_time (window->end);
+  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NOT_ON_SALE,
+               "%s is no longer on sale: its sale closed at %s", name, end);
+  return FALSE;
+}
+
+gboolean
+store_sql_set_sale_window (StoreConnection *c,
+                           const char *name,
+                           const ReservedSaleWindow *window,
+                           GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_SET_SALE_WINDOW);
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, window->start);
+  sqlite3_bind_int64 (stmt, 3, window->end);
+  if (!step_row (c, stmt, &found, error, "set the sale window"))
     return FALSE;
-  reserved_item_clear (&item);
-  return store_sql_retired_item (error, name);
+  return found || refuse_unchanged_item (c, name, error);
+}
+
+GArray *
+store_sql_list_sale_windows (StoreConnection *c, GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_LIST_SALE_WINDOWS);
+  g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (ReservedItem));
+  int rc;
+
+  g_array_set_clear_func (items, (GDestroyNotify) reserved_item_clear);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ReservedItem item = {
+        .name = column_strdup (stmt, 0),
+        .sale = { .start = sqlite3_column_int64 (stmt, 1), .end = sqlite3_column_int64 (stmt, 2) },
+      };
+      g_array_append_val (items, item);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_storage_error (c, error, "list the sale windows");
+      return NULL;
+    }
+  return g_steal_pointer (&items);
 }
 
 /* --- for the other bodies (reserved-store-holds.c) ---------------------------- */

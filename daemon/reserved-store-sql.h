@@ -36,6 +36,8 @@ typedef enum {
   STMT_LIST_ITEMS_PAGE,
   STMT_RETIRE_ITEM,
   STMT_SET_PER_USER_LIMIT,
+  STMT_SET_SALE_WINDOW,
+  STMT_LIST_SALE_WINDOWS,
   N_STMTS
 } StoreStmtId;
 
@@ -49,6 +51,9 @@ typedef struct {
   /* Set by the writer for the operation it runs: holds the operation
    * ended (element-type ReservedEndedHold), kept only if it commits. */
   GArray *ended;
+  /* Some statement failed (an I/O error, a damaged page, a lock): this
+   * life does not vouch for the file at its end. */
+  gboolean failed;
   /* Likewise, the waitlist offers it made (element-type ReservedOffer). */
   GArray *offered;
 } StoreConnection;
@@ -74,7 +79,10 @@ gboolean store_connection_open_primary (StoreConnection *c,
                                         GError **error);
 /* Opens a further connection to a database the primary one prepared. */
 gboolean store_connection_open_secondary (StoreConnection *c, GError **error);
-void store_connection_close (StoreConnection *c);
+/* TRUE if it closed, and nothing it ran failed. */
+gboolean store_connection_close (StoreConnection *c);
+/* fsync()s the file or folder at @path, opened with @flags. */
+gboolean store_sql_sync_path (const char *path, int flags, GError **error);
 
 /* Transactions and savepoints. rollback ignores a transaction SQLite
  * already ended itself (after an I/O error, say). */
@@ -104,6 +112,7 @@ gboolean store_sql_create_item (StoreConnection *c,
                                 const char *name,
                                 guint32 capacity,
                                 guint32 per_user_limit,
+                                const ReservedSaleWindow *window, /* nullable */
                                 guint32 offer_seconds,
                                 GError **error);
 gboolean store_sql_restock (StoreConnection *c,
@@ -114,6 +123,17 @@ gboolean store_sql_restock (StoreConnection *c,
 gboolean store_sql_retire_item (StoreConnection *c, const char *name, GError **error);
 gboolean
 store_sql_set_per_user_limit (StoreConnection *c, const char *name, guint32 limit, GError **error);
+gboolean store_sql_set_sale_window (StoreConnection *c,
+                                    const char *name,
+                                    const ReservedSaleWindow *window,
+                                    GError **error);
+/* NotOnSale, with when the sale opens or closed, unless @window holds the
+ * wall clock's now (reserved_clock_wall_now()). */
+gboolean
+store_sql_check_on_sale (const char *name, const ReservedSaleWindow *window, GError **error);
+/* (element-type ReservedItem) the items not retired that have a window:
+ * name and sale only. */
+GArray *store_sql_list_sale_windows (StoreConnection *c, GError **error);
 /* Sets the NoSuchItem a retired item is refused with; FALSE. */
 gboolean store_sql_retired_item (GError **error, const char *name);
 

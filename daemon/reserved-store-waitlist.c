@@ -49,7 +49,7 @@ static const char *const waitlist_sql[N_WL_STMTS] = {
                 " created, deadline, holder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
   /* The item, and the first entry waiting for it if any. */
   [WL_HEAD] = "SELECT w.id, w.customer, w.quantity, w.caller_uid, w.holder, i.remaining,"
-              " i.per_user_limit, i.offer_seconds, i.retired, i.name"
+              " i.per_user_limit, i.offer_seconds, i.retired, i.name, i.sale_start, i.sale_end"
               " FROM items i LEFT JOIN waitlist w ON w.id = (SELECT id FROM waitlist"
               " WHERE item_id = i.id AND ended IS NULL AND hold_id IS NULL ORDER BY id LIMIT 1)"
               " WHERE i.id = ?1",
@@ -129,6 +129,7 @@ typedef struct {
   guint32 offer_seconds;
   gboolean retired;
   char *item;
+  ReservedSaleWindow sale;
 } Head;
 
 static void
@@ -164,6 +165,8 @@ read_head (StoreConnection *c, gint64 item_id, Head *head, GError **error)
   head->offer_seconds = (guint32) sqlite3_column_int64 (stmt, 7);
   head->retired = sqlite3_column_int64 (stmt, 8) != 0;
   head->item = column_text (stmt, 9);
+  head->sale.start = sqlite3_column_int64 (stmt, 10);
+  head->sale.end = sqlite3_column_int64 (stmt, 11);
   return TRUE;
 }
 
@@ -218,8 +221,10 @@ store_waitlist_promote (StoreConnection *c, gint64 item_id, guint32 *remaining, 
       if (!read_head (c, item_id, &head, error))
         return FALSE;
       left = head.remaining;
-      /* A retired item is sold no more, to its waiters neither. */
-      if (head.entry == 0 || head.retired)
+      /* A retired item is sold no more, to its waiters neither; outside
+       * its sale window they wait for it to open (which promotes them). */
+      if (head.entry == 0 || head.retired ||
+          !reserved_sale_window_contains (&head.sale, reserved_clock_wall_now ()))
         break;
       /* The limit may have been lowered, or the customer bought
        * elsewhere, since the entry joined: the entry's own units are
@@ -244,6 +249,32 @@ store_waitlist_promote (StoreConnection *c, gint64 item_id, guint32 *remaining, 
   if (remaining != NULL)
     *remaining = left;
   return TRUE;
+}
+
+gboolean
+store_waitlist_promote_item (StoreConnection *c,
+                             const char *item,
+                             guint32 *remaining,
+                             GError **error)
+{
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_FIND_ITEM, error);
+  gboolean found = FALSE;
+  gint64 item_id;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, item, -1, SQLITE_STATIC);
+  if (!store_sql_step_row (c, stmt, &found, error, "look up the item"))
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
+                   item);
+      return FALSE;
+    }
+  item_id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return store_waitlist_promote (c, item_id, remaining, error);
 }
 
 gboolean

@@ -39,11 +39,18 @@ G_BEGIN_DECLS
 /* Offers what item @item_id has left to the entries waiting for it, in
  * order, until the first one whose quantity is not there. Ends the
  * entries it finds past their deadline first, and an entry the per-user
- * limit now refuses (reason over_limit). @remaining (nullable) is set to
- * the item's stock afterwards. Every write that gives units back calls it;
- * it may be called on its own (when more units become sellable). */
+ * limit now refuses (reason over_limit). Offers nothing for a retired
+ * item, or outside its sale window. @remaining (nullable) is set to the
+ * item's stock afterwards. Every write that gives units back calls it, and
+ * reserved_store_promote_waitlist_async() when a sale window opens. */
 gboolean
 store_waitlist_promote (StoreConnection *c, gint64 item_id, guint32 *remaining, GError **error);
+
+/* The same for the item named @item (NoSuchItem if none). */
+gboolean store_waitlist_promote_item (StoreConnection *c,
+                                      const char *item,
+                                      guint32 *remaining,
+                                      GError **error);
 
 /* Hold @hold ended: if it was an offer, its entry ends, served when
  * @confirmed, else lapsed. The caller gives the units back and promotes. */

@@ -4,6 +4,7 @@
 #include "reserved-store.h"
 
 #include "reserve-error.h"
+#include "reserved-store-clean.h"
 #include "reserved-store-holds.h"
 #include "reserved-store-sql.h"
 #include "reserved-store-waitlist.h"
@@ -19,6 +20,7 @@ typedef enum {
   WRITE_RESTOCK,
   WRITE_RETIRE_ITEM,
   WRITE_SET_PER_USER_LIMIT,
+  WRITE_SET_SALE_WINDOW,
   WRITE_HOLD,
   WRITE_CONFIRM,
   WRITE_RELEASE,
@@ -26,6 +28,7 @@ typedef enum {
   WRITE_END_HOLDS,
   WRITE_JOIN_WAITLIST,
   WRITE_LEAVE_WAITLIST,
+  WRITE_PROMOTE_WAITLIST,
 } WriteKind;
 
 /* One queued write: its inputs (copied, so the caller's strings may go),
@@ -37,6 +40,7 @@ typedef struct {
   char *request_id;
   guint32 quantity; /* buy, restock; capacity for create */
   guint32 per_user_limit;
+  ReservedSaleWindow sale; /* create, set_sale_window */
   uid_t caller;
   guint64 order;
   ReservedReceipt receipt;
@@ -129,7 +133,7 @@ run_write (StoreConnection *c, WriteOp *op)
     case WRITE_CANCEL:
       return store_sql_cancel (c, op->order, &op->item_out, &op->remaining, &op->error);
     case WRITE_CREATE_ITEM:
-      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit,
+      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->sale,
                                     op->offer_seconds, &op->error);
     case WRITE_RESTOCK:
       return store_sql_restock (c, op->item, op->quantity, &op->remaining, &op->error);
@@ -137,6 +141,8 @@ run_write (StoreConnection *c, WriteOp *op)
       return store_sql_retire_item (c, op->item, &op->error);
     case WRITE_SET_PER_USER_LIMIT:
       return store_sql_set_per_user_limit (c, op->item, op->per_user_limit, &op->error);
+    case WRITE_SET_SALE_WINDOW:
+      return store_sql_set_sale_window (c, op->item, &op->sale, &op->error);
     case WRITE_HOLD:
       {
         const ReservedHoldRequest request = {
@@ -177,6 +183,8 @@ run_write (StoreConnection *c, WriteOp *op)
       }
     case WRITE_LEAVE_WAITLIST:
       return store_waitlist_leave (c, op->entry, &op->error);
+    case WRITE_PROMOTE_WAITLIST:
+      return store_waitlist_promote_item (c, op->item, &op->remaining, &op->error);
     default:
       g_assert_not_reached ();
     }
@@ -599,6 +607,7 @@ static WriteOp *
 create_item_op_new (const char *name,
                     guint32 capacity,
                     guint32 per_user_limit,
+                    const ReservedSaleWindow *window,
                     guint32 offer_seconds)
 {
   WriteOp *op = g_new0 (WriteOp, 1);
@@ -607,6 +616,8 @@ create_item_op_new (const char *name,
   op->item = g_strdup (name);
   op->quantity = capacity;
   op->per_user_limit = per_user_limit;
+  if (window != NULL)
+    op->sale = *window;
   op->offer_seconds = offer_seconds;
   return op;
 }
@@ -616,12 +627,13 @@ reserved_store_create_item_async (ReservedStore *self,
                                   const char *name,
                                   guint32 capacity,
                                   guint32 per_user_limit,
+                                  const ReservedSaleWindow *window,
                                   guint32 offer_seconds,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
-  submit (self, create_item_op_new (name, capacity, per_user_limit, offer_seconds), callback,
-          user_data);
+  submit (self, create_item_op_new (name, capacity, per_user_limit, window, offer_seconds),
+          callback, user_data);
 }
 
 gboolean
@@ -638,7 +650,7 @@ reserved_store_create_item (ReservedStore *self,
                             GError **error)
 {
   g_autoptr(GAsyncResult) result =
-               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit, 0));
+               submit_and_wait (self, create_item_op_new (name, capacity, per_user_limit, NULL, 0));
 
   return reserved_store_create_item_finish (self, result, error);
 }
@@ -751,6 +763,42 @@ reserved_store_set_per_user_limit (ReservedStore *self,
                submit_and_wait (self, item_op_new (WRITE_SET_PER_USER_LIMIT, name, limit));
 
   return reserved_store_set_per_user_limit_finish (self, result, error);
+}
+
+static WriteOp *
+sale_window_op_new (const char *name, const ReservedSaleWindow *window)
+{
+  WriteOp *op = item_op_new (WRITE_SET_SALE_WINDOW, name, 0);
+
+  op->sale = *window;
+  return op;
+}
+
+void
+reserved_store_set_sale_window_async (ReservedStore *self,
+                                      const char *name,
+                                      const ReservedSaleWindow *window,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  submit (self, sale_window_op_new (name, window), callback, user_data);
+}
+
+gboolean
+reserved_store_set_sale_window_finish (ReservedStore *self, GAsyncResult *result, GError **error)
+{
+  return finish_write (self, result, error) != NULL;
+}
+
+gboolean
+reserved_store_set_sale_window (ReservedStore *self,
+                                const char *name,
+                                const ReservedSaleWindow *window,
+                                GError **error)
+{
+  g_autoptr(GAsyncResult) result = submit_and_wait (self, sale_window_op_new (name, window));
+
+  return reserved_store_set_sale_window_finish (self, result, error);
 }
 
 /* --- holds ---------------------------------------------------------------- */
@@ -971,6 +1019,32 @@ reserved_store_leave_waitlist_finish (ReservedStore *self, GAsyncResult *result,
   return finish_write (self, result, error) != NULL;
 }
 
+void
+reserved_store_promote_waitlist_async (ReservedStore *self,
+                                       const char *item,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+  WriteOp *op = write_op_new (WRITE_PROMOTE_WAITLIST);
+
+  op->item = g_strdup (item);
+  submit (self, op, callback, user_data);
+}
+
+gboolean
+reserved_store_promote_waitlist_finish (ReservedStore *self,
+                                        GAsyncResult *result,
+                                        guint32 *remaining,
+                                        GError **error)
+{
+  WriteOp *op = finish_write (self, result, error);
+
+  if (op == NULL)
+    return FALSE;
+  *remaining = op->remaining;
+  return TRUE;
+}
+
 GArray *
 reserved_store_take_offers (ReservedStore *self, GAsyncResult *result)
 {
@@ -1040,6 +1114,12 @@ GArray *
 reserved_store_list_items (ReservedStore *self, GError **error)
 {
   return store_sql_list_items (&self->reader, error);
+}
+
+GArray *
+reserved_store_list_sale_windows (ReservedStore *self, GError **error)
+{
+  return store_sql_list_sale_windows (&self->reader, error);
 }
 
 GArray *
@@ -1225,6 +1305,7 @@ static void
 reserved_store_finalize (GObject *object)
 {
   ReservedStore *self = RESERVED_STORE (object);
+  gboolean clean = self->thread != NULL;
 
   /* The thread commits what is still queued, then ends. */
   if (self->thread != NULL)
@@ -1235,9 +1316,17 @@ reserved_store_finalize (GObject *object)
       g_mutex_unlock (&self->lock);
       g_thread_join (self->thread);
     }
-  store_connection_close (&self->reader);
-  store_connection_close (&self->lister);
-  store_connection_close (&self->writer);
+  clean = clean && self->uncleared_log == NULL;
+
+  /* The threads are gone: their connections can be looked at from here.
+   * The writer goes last, so its close checkpoints the log and removes it;
+   * only then is the stop recorded as clean, and only if this life saw no
+   * storage error that could have left the file damaged. */
+  clean = store_connection_close (&self->reader) && clean;
+  clean = store_connection_close (&self->lister) && clean;
+  clean = store_connection_close (&self->writer) && clean;
+  if (clean)
+    store_clean_record (self->path);
   g_mutex_clear (&self->lister_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);

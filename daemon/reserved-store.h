@@ -13,8 +13,9 @@
  *
  * Errors are RESERVE_ERROR codes, so they reach clients under their API
  * names: NoSuchItem, NoSuchOrder, AlreadyCancelled, ItemExists,
- * InvalidArgument, LimitExceeded, SoldOut, and StorageFailure for anything
- * the database itself refused (disk full, I/O error, locked). */
+ * InvalidArgument, NotOnSale, LimitExceeded, SoldOut, and StorageFailure
+ * for anything the database itself refused (disk full, I/O error,
+ * locked). */
 #pragma once
 
 #include <gio/gio.h>
@@ -25,17 +26,29 @@ G_BEGIN_DECLS
 #define RESERVED_TYPE_STORE (reserved_store_get_type ())
 G_DECLARE_FINAL_TYPE (ReservedStore, reserved_store, RESERVED, STORE, GObject)
 
+/* When an item is on sale: [start, end) in microseconds since the Unix
+ * epoch, a calendar time of the wall clock; 0 is no bound. */
+typedef struct {
+  gint64 start;
+  gint64 end;
+} ReservedSaleWindow;
+
+/* Whether @when falls inside @window. */
+gboolean reserved_sale_window_contains (const ReservedSaleWindow *window, gint64 when);
+
 typedef struct {
   char *name;
   guint32 capacity;
   guint32 remaining;
-  guint32 sold;           /* units in active orders, counted from the orders */
-  guint32 per_user_limit; /* 0: none */
-  guint32 held;           /* units in live holds (GetItem only) */
-  guint32 available;      /* remaining plus units of overdue holds (GetItem only) */
-  gboolean retired;       /* sold no more (GetItem only; the listings leave it out) */
-  guint32 waiting;        /* units of entries waiting on its waitlist (GetItem only) */
-  guint32 offer_seconds;  /* how long a waitlist offer lasts (GetItem only) */
+  guint32 sold;            /* units in active orders, counted from the orders */
+  guint32 per_user_limit;  /* 0: none */
+  guint32 held;            /* units in live holds (GetItem only) */
+  guint32 available;       /* remaining plus units of overdue holds (GetItem only) */
+  gboolean retired;        /* sold no more (GetItem only; the listings leave it out) */
+  ReservedSaleWindow sale; /* GetItem and reserved_store_list_sale_windows() only */
+  gboolean on_sale;        /* inside its window now (GetItem only) */
+  guint32 waiting;         /* units of entries waiting on its waitlist (GetItem only) */
+  guint32 offer_seconds;   /* how long a waitlist offer lasts (GetItem only) */
 } ReservedItem;
 
 typedef struct {
@@ -243,11 +256,13 @@ GArray *reserved_store_list_items_page (ReservedStore *self,
                                         guint limit,
                                         GError **error);
 
-/* @offer_seconds: how long a waitlist offer of it lasts; 0: the default. */
+/* @window: nullable, none. The sync form creates an item without one.
+ * @offer_seconds: how long a waitlist offer of it lasts; 0: the default. */
 void reserved_store_create_item_async (ReservedStore *self,
                                        const char *name,
                                        guint32 capacity,
                                        guint32 per_user_limit,
+                                       const ReservedSaleWindow *window,
                                        guint32 offer_seconds,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data);
@@ -300,6 +315,25 @@ gboolean reserved_store_set_per_user_limit (ReservedStore *self,
                                             const char *name,
                                             guint32 limit,
                                             GError **error);
+
+/* Buy, BuyWithDetails and Hold of the item are refused with NotOnSale
+ * outside @window (both bounds 0: always on sale); live holds stay.
+ * Refused for a retired item. The caller checks @window is well formed. */
+void reserved_store_set_sale_window_async (ReservedStore *self,
+                                           const char *name,
+                                           const ReservedSaleWindow *window,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+gboolean
+reserved_store_set_sale_window_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+gboolean reserved_store_set_sale_window (ReservedStore *self,
+                                         const char *name,
+                                         const ReservedSaleWindow *window,
+                                         GError **error);
+
+/* (element-type ReservedItem) the items not retired that have a sale
+ * window, by name, with name and sale filled in. */
+GArray *reserved_store_list_sale_windows (ReservedStore *self, GError **error);
 
 /* Holds take units out of remaining until they are confirmed into an
  * order, released or ended otherwise; overdue holds of an item are ended
@@ -456,6 +490,18 @@ void reserved_store_leave_waitlist_async (ReservedStore *self,
                                           gpointer user_data);
 gboolean
 reserved_store_leave_waitlist_finish (ReservedStore *self, GAsyncResult *result, GError **error);
+
+/* Offers what @item has left to its waiting entries, as every write that
+ * gives units back does: for when units become sellable otherwise (its
+ * sale window opened). @remaining: the item's stock afterwards. */
+void reserved_store_promote_waitlist_async (ReservedStore *self,
+                                            const char *item,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+gboolean reserved_store_promote_waitlist_finish (ReservedStore *self,
+                                                 GAsyncResult *result,
+                                                 guint32 *remaining,
+                                                 GError **error);
 
 /* (element-type ReservedOffer) (transfer full) The offers the write
  * behind @result made, empty unless it committed. Any write's result. */

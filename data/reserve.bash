@@ -64,9 +64,9 @@ _reserve()
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \
             --capacity | -c | --per-user-limit | -l | --per-user | --buyers | -n | -b | \
-            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --timeout | \
-            --ttl | -t)
-            # Free text or a number: nothing to offer.
+            --stock | -s | --delay-ms | -d | --jobs | -j | --seconds | --calls | --warmup | -w | \
+            --timeout | --ttl | -t | --sale-start | --sale-end | --start | --end | -e)
+            # Free text, a number or a time: nothing to offer.
             return
             ;;
     esac

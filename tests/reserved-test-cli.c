@@ -4,8 +4,10 @@
 
 #include "reserved-test-cli.h"
 
+#include <string.h>
 #include <sys/wait.h>
 
+#include "reserved-test-error.h"
 #include "reserved-test-main.h"
 
 void
@@ -75,6 +77,45 @@ reserved_test_run_reserve_with_env (const char *const *extra_env, const char *fi
   return run;
 }
 
+ReservedTestRun *
+reserved_test_run_ok (const char *first_arg, ...)
+{
+  va_list args;
+  ReservedTestRun *run;
+
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  reserved_test_assert_exit (run, 0);
+  return run;
+}
+
+void
+reserved_test_reserve_fails (int expected_exit, const char *needle, const char *first_arg, ...)
+{
+  g_autoptr(ReservedTestRun) run = NULL;
+  va_list args;
+
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  reserved_test_assert_exit (run, expected_exit);
+  reserved_test_assert_contains (run->err, needle);
+}
+
+JsonNode *
+reserved_test_run_json (const char *first_arg, ...)
+{
+  g_autoptr(ReservedTestRun) run = NULL;
+  va_list args;
+
+  va_start (args, first_arg);
+  run = reserved_test_run_reserve_va (NULL, first_arg, args);
+  va_end (args);
+  reserved_test_assert_completed (run);
+  return reserved_test_parse_json (run->out);
+}
+
 GSubprocess *
 reserved_test_spawn_reserve (const char *first_arg, ...)
 {
@@ -106,6 +147,21 @@ reserved_test_assert_exit (const ReservedTestRun *run, int expected)
              expected, run->exit_status, run->out, run->err);
 }
 
+void
+reserved_test_assert_contains (const char *text, const char *part)
+{
+  if (strstr (text, part) == NULL)
+    g_error ("“%s” not found in:\n%s", part, text);
+}
+
+void
+reserved_test_assert_completed (const ReservedTestRun *run)
+{
+  reserved_test_assert_exit (run, 0);
+  if (run->err[0] != '\0')
+    g_error ("%s wrote on stderr:\n%s", run->command_line, run->err);
+}
+
 guint64
 reserved_test_match_number (const char *pattern, GRegexCompileFlags flags, const char *text)
 {
@@ -122,15 +178,18 @@ reserved_test_match_number (const char *pattern, GRegexCompileFlags flags, const
   return number;
 }
 
+char *
+reserved_test_match_id (const char *pattern, const char *text)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, reserved_test_match_number (pattern, 0, text));
+}
+
 JsonNode *
 reserved_test_parse_json (const char *text)
 {
   g_autoptr(GError) error = NULL;
-  JsonNode *root = json_from_string (text, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (root);
-  return root;
+  return reserved_test_ok (json_from_string (text, &error), &error);
 }
 
 void
@@ -180,4 +239,21 @@ reserved_test_cli_fixture_tear_down (ReservedTestCliFixture *fixture, gconstpoin
   if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
     reserved_test_daemon_stop (fixture->daemon);
   g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
+}
+
+void
+reserved_test_json_assert_ints (JsonObject *object, const char *first_name, ...)
+{
+  va_list args;
+
+  va_start (args, first_name);
+  for (const char *name = first_name; name != NULL; name = va_arg (args, const char *))
+    {
+      int expected = va_arg (args, int);
+      gint64 value = reserved_test_json_int (object, name);
+
+      if (value != expected)
+        g_error ("“%s” is %" G_GINT64_FORMAT ", expected %d", name, value, expected);
+    }
+  va_end (args);
 }

@@ -38,6 +38,19 @@ ReservedTestRun *reserved_test_run_reserve_with_env (const char *const *extra_en
 /* The same without @extra_env. */
 #define reserved_test_run_reserve(...) reserved_test_run_reserve_with_env (NULL, __VA_ARGS__)
 
+/* Runs reserve like reserved_test_run_reserve () and fails, with its
+ * output, unless it exits 0. */
+ReservedTestRun *reserved_test_run_ok (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+/* The same for a command whose output the test does not read. */
+#define reserved_test_reserve_ok(...) reserved_test_run_free (reserved_test_run_ok (__VA_ARGS__))
+/* Runs reserve and fails unless it exits with @expected_exit, saying
+ * @needle on stderr. */
+void reserved_test_reserve_fails (int expected_exit, const char *needle, const char *first_arg, ...)
+  G_GNUC_NULL_TERMINATED;
+/* (transfer full) Runs reserve, fails unless it exits 0 with nothing on
+ * stderr, and parses its stdout as JSON. */
+JsonNode *reserved_test_run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
 /* Starts reserve with the arguments (NULL-terminated) without waiting, its
  * stdout and stderr piped to the caller, for a command that runs until it
  * is told to stop (`reserve watch`). */
@@ -45,11 +58,19 @@ GSubprocess *reserved_test_spawn_reserve (const char *first_arg, ...) G_GNUC_NUL
 
 /* Fails with the run's output unless it exited with @expected. */
 void reserved_test_assert_exit (const ReservedTestRun *run, int expected);
+/* Fails unless the run exited 0 with nothing on stderr. */
+void reserved_test_assert_completed (const ReservedTestRun *run);
+
+/* Fails, with @text, unless @text contains @part. */
+void reserved_test_assert_contains (const char *text, const char *part);
 
 /* The number in group 1 of the first match of @pattern (compiled with
  * @flags) in @text; fails with @text if there is none. */
 guint64
 reserved_test_match_number (const char *pattern, GRegexCompileFlags flags, const char *text);
+
+/* (transfer full) The same number as text, as a command line takes it. */
+char *reserved_test_match_id (const char *pattern, const char *text);
 
 /* (transfer full) @text as JSON; fails unless it parses. */
 JsonNode *reserved_test_parse_json (const char *text);
@@ -59,6 +80,11 @@ void reserved_test_json_assert_keys (JsonObject *object, const char *const *keys
 /* Member @name, which must exist and be an integer or a string. */
 gint64 reserved_test_json_int (JsonObject *object, const char *name);
 const char *reserved_test_json_string (JsonObject *object, const char *name);
+/* Fails, naming the member, unless each integer member named (NULL-
+ * terminated pairs of a name and an int) has that value. */
+void reserved_test_json_assert_ints (JsonObject *object,
+                                     const char *first_name,
+                                     ...) G_GNUC_NULL_TERMINATED;
 
 /* A real reserved on the test's private bus, started with an empty
  * configuration file, for the tests of what reserve prints. */
@@ -68,5 +94,11 @@ typedef struct {
 
 void reserved_test_cli_fixture_set_up (ReservedTestCliFixture *fixture, gconstpointer data);
 void reserved_test_cli_fixture_tear_down (ReservedTestCliFixture *fixture, gconstpointer data);
+
+/* Registers @function as the case @path (a string literal, which
+ * tests/meson.build reads) with the fixture above. */
+#define RESERVED_TEST_CLI_ADD(path, function)                                                     \
+  g_test_add ((path), ReservedTestCliFixture, NULL, reserved_test_cli_fixture_set_up, (function), \
+              reserved_test_cli_fixture_tear_down)
 
 G_END_DECLS

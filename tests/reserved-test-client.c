@@ -16,6 +16,61 @@ reserved_test_options (const char *request_id)
   return g_variant_builder_end (&builder);
 }
 
+/* (transfer full) The reply of @method with @parameters (floating) on
+ * @client's proxy, which must succeed. */
+static GVariant *
+call_ok (ReservedTestClient *client, const char *method, GVariant *parameters)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (client->proxy), method, parameters,
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  if (reply == NULL)
+    g_error ("%s failed: %s", method, error->message);
+  return reply;
+}
+
+/* The one number of a reply "(u)". */
+static guint32
+reply_u (GVariant *reply)
+{
+  g_autoptr(GVariant) owned = reply;
+  guint32 value = 0;
+
+  g_variant_get (owned, "(u)", &value);
+  return value;
+}
+
+/* @options, or empty options when it is NULL. */
+static GVariant *
+options_or_empty (GVariant *options)
+{
+  return options != NULL ? options : reserved_test_options (NULL);
+}
+
+/* Calls @method with @parameters (floating) on @client's proxy and asserts
+ * that it fails with the API error @code, with a message, and that nothing
+ * the client can see changed. */
+static void
+assert_refused (ReservedTestClient *client,
+                const char *method,
+                GVariant *parameters,
+                ReserveError code)
+{
+  g_autoptr(GVariant) args = g_variant_ref_sink (parameters);
+  g_autoptr(GVariant) before = reserved_test_snapshot (client);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (client->proxy), method, args,
+                                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_autofree char *printed = g_variant_print (args, FALSE);
+
+  if (reply != NULL)
+    g_error ("%s %s succeeded; expected %s", method, printed, reserve_error_to_name (code));
+  reserved_test_assert_api_error (error, code);
+  g_assert_nonnull (error->message);
+  reserved_test_assert_unchanged (client, before);
+}
+
 guint64
 reserved_test_buy (ReservedTestClient *client,
                    const char *item,
@@ -24,14 +79,28 @@ reserved_test_buy (ReservedTestClient *client,
                    const char *request_id,
                    guint32 *remaining_out)
 {
-  g_autoptr(GError) error = NULL;
-  guint64 order = 0;
-  guint remaining = 0;
+  g_autoptr(GVariant) reply =
+               call_ok (client, "Buy", reserved_test_buy_args (item, user, quantity, request_id));
 
-  reserve_reserve1_call_buy_sync (client->proxy, item, user, quantity,
-                                  reserved_test_options (request_id), G_DBUS_CALL_FLAGS_NONE, -1,
-                                  &order, &remaining, NULL, &error);
-  g_assert_no_error (error);
+  return reserved_test_bought (reply, remaining_out);
+}
+
+GVariant *
+reserved_test_buy_args (const char *item,
+                        const char *user,
+                        guint32 quantity,
+                        const char *request_id)
+{
+  return g_variant_new ("(ssu@a{sv})", item, user, quantity, reserved_test_options (request_id));
+}
+
+guint64
+reserved_test_bought (GVariant *reply, guint32 *remaining_out)
+{
+  guint64 order = 0;
+  guint32 remaining = 0;
+
+  g_variant_get (reply, "(tu)", &order, &remaining);
   g_assert_cmpuint (order, >, 0);
   if (remaining_out != NULL)
     *remaining_out = remaining;
@@ -46,18 +115,9 @@ reserved_test_buy_refused (ReservedTestClient *client,
                            GVariant *options,
                            ReserveError code)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (client);
-  g_autoptr(GError) error = NULL;
-  guint64 order = 0;
-  guint remaining = 0;
-
-  if (options == NULL)
-    options = reserved_test_options (NULL);
-  reserve_reserve1_call_buy_sync (client->proxy, item, user, quantity, options,
-                                  G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  g_assert_nonnull (error->message);
-  reserved_test_assert_unchanged (client, before);
+  assert_refused (client, "Buy",
+                  g_variant_new ("(ssu@a{sv})", item, user, quantity, options_or_empty (options)),
+                  code);
 }
 
 guint64
@@ -144,26 +204,13 @@ reserved_test_assert_waitlist_served (ReservedTestClient *client,
 guint32
 reserved_test_cancel (ReservedTestClient *client, guint64 order)
 {
-  g_autoptr(GError) error = NULL;
-  guint remaining = 0;
-
-  reserve_reserve1_call_cancel_sync (client->proxy, order, G_DBUS_CALL_FLAGS_NONE, -1, &remaining,
-                                     NULL, &error);
-  g_assert_no_error (error);
-  return remaining;
+  return reply_u (call_ok (client, "Cancel", g_variant_new ("(t)", order)));
 }
 
 void
 reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (client);
-  g_autoptr(GError) error = NULL;
-  guint remaining = 0;
-
-  reserve_reserve1_call_cancel_sync (client->proxy, order, G_DBUS_CALL_FLAGS_NONE, -1, &remaining,
-                                     NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (client, before);
+  assert_refused (client, "Cancel", g_variant_new ("(t)", order), code);
 }
 
 void
@@ -173,15 +220,13 @@ reserved_test_create_item (ReservedTestClient *client,
                            guint32 per_user_limit)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  g_autoptr(GError) error = NULL;
 
   if (per_user_limit > 0)
     g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_PER_USER_LIMIT,
                            g_variant_new_uint32 (per_user_limit));
-  reserve_reserve1_call_create_item_sync (client->proxy, item, capacity,
-                                          g_variant_builder_end (&builder), G_DBUS_CALL_FLAGS_NONE,
-                                          -1, NULL, &error);
-  g_assert_no_error (error);
+  g_variant_unref (
+    call_ok (client, "CreateItem",
+             g_variant_new ("(su@a{sv})", item, capacity, g_variant_builder_end (&builder))));
 }
 
 void
@@ -191,27 +236,14 @@ reserved_test_create_item_refused (ReservedTestClient *client,
                                    GVariant *options,
                                    ReserveError code)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (client);
-  g_autoptr(GError) error = NULL;
-
-  if (options == NULL)
-    options = reserved_test_options (NULL);
-  reserve_reserve1_call_create_item_sync (client->proxy, item, capacity, options,
-                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (client, before);
+  assert_refused (client, "CreateItem",
+                  g_variant_new ("(su@a{sv})", item, capacity, options_or_empty (options)), code);
 }
 
 guint32
 reserved_test_restock (ReservedTestClient *client, const char *item, guint32 quantity)
 {
-  g_autoptr(GError) error = NULL;
-  guint remaining = 0;
-
-  reserve_reserve1_call_restock_sync (client->proxy, item, quantity, G_DBUS_CALL_FLAGS_NONE, -1,
-                                      &remaining, NULL, &error);
-  g_assert_no_error (error);
-  return remaining;
+  return reply_u (call_ok (client, "Restock", g_variant_new ("(su)", item, quantity)));
 }
 
 void
@@ -220,46 +252,25 @@ reserved_test_restock_refused (ReservedTestClient *client,
                                guint32 quantity,
                                ReserveError code)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (client);
-  g_autoptr(GError) error = NULL;
-  guint remaining = 0;
-
-  reserve_reserve1_call_restock_sync (client->proxy, item, quantity, G_DBUS_CALL_FLAGS_NONE, -1,
-                                      &remaining, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (client, before);
+  assert_refused (client, "Restock", g_variant_new ("(su)", item, quantity), code);
 }
 
 void
 reserved_test_retire_item (ReservedTestClient *client, const char *item)
 {
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_retire_item_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                          &error);
-  g_assert_no_error (error);
+  g_variant_unref (call_ok (client, "RetireItem", g_variant_new ("(s)", item)));
 }
 
 void
 reserved_test_retire_item_refused (ReservedTestClient *client, const char *item, ReserveError code)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (client);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_retire_item_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                          &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (client, before);
+  assert_refused (client, "RetireItem", g_variant_new ("(s)", item), code);
 }
 
 void
 reserved_test_set_per_user_limit (ReservedTestClient *client, const char *item, guint32 limit)
 {
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_set_per_user_limit_sync (client->proxy, item, limit, G_DBUS_CALL_FLAGS_NONE,
-                                                 -1, NULL, &error);
-  g_assert_no_error (error);
+  g_variant_unref (call_ok (client, "SetPerUserLimit", g_variant_new ("(su)", item, limit)));
 }
 
 void
@@ -268,13 +279,7 @@ reserved_test_set_per_user_limit_refused (ReservedTestClient *client,
                                           guint32 limit,
                                           ReserveError code)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (client);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_set_per_user_limit_sync (client->proxy, item, limit, G_DBUS_CALL_FLAGS_NONE,
-                                                 -1, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (client, before);
+  assert_refused (client, "SetPerUserLimit", g_variant_new ("(su)", item, limit), code);
 }
 
 static guint32
@@ -309,6 +314,13 @@ reserved_test_get_item (ReservedTestClient *client, const char *item)
   out.waiting = lookup_u (info, "waiting");
   if (!g_variant_lookup (info, "retired", "b", &out.retired))
     g_error ("GetItem's answer %s has no key retired of type b", g_variant_print (info, TRUE));
+  if (!g_variant_lookup (info, "on_sale", "b", &out.on_sale))
+    g_error ("GetItem's answer %s has no key on_sale of type b", g_variant_print (info, TRUE));
+  /* Each only when set, and never set to 0. */
+  if (g_variant_lookup (info, RESERVE_OPTION_SALE_START, "x", &out.sale_start))
+    g_assert_cmpint (out.sale_start, >, 0);
+  if (g_variant_lookup (info, RESERVE_OPTION_SALE_END, "x", &out.sale_end))
+    g_assert_cmpint (out.sale_end, >, 0);
   return out;
 }
 
@@ -464,9 +476,15 @@ reserved_test_assert_law (ReservedTestClient *client)
       g_assert_cmpuint (item.remaining, ==, remaining);
       g_assert_cmpuint (item.sold, ==, sold);
       g_assert_cmpuint (item.held, ==, GPOINTER_TO_SIZE (g_hash_table_lookup (held, name)));
-      /* What the waitlist is owed is not available to others. */
-      g_assert_cmpuint ((guint64) item.available + item.waiting, >=, item.remaining);
-      g_assert_cmpuint (item.available, <=, (guint64) item.remaining + item.held);
+      /* Nothing is for sale outside an item's sale window, and what the
+       * waitlist is owed is not available to others. */
+      if (item.on_sale)
+        {
+          g_assert_cmpuint ((guint64) item.available + item.waiting, >=, item.remaining);
+          g_assert_cmpuint (item.available, <=, (guint64) item.remaining + item.held);
+        }
+      else
+        g_assert_cmpuint (item.available, ==, 0);
       g_assert_false (item.retired);
       g_hash_table_remove (active, name);
       g_hash_table_remove (held, name);
@@ -554,19 +572,67 @@ reserved_test_valid_user_name (const char *name)
 
 GArray *
 reserved_test_list_acknowledged (ReservedTestClient *client,
-                                 guint buyer,
-                                 guint n_acked,
+                                 guint n_buyers,
+                                 const guint *n_acked,
                                  GHashTable *owners)
 {
-  g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
-  GArray *orders = reserved_test_list_orders (client, user);
+  GArray *all = g_array_new (FALSE, TRUE, sizeof (ReservedTestOrder));
 
-  g_assert_cmpuint (orders->len, ==, n_acked);
-  for (guint j = 0; j < orders->len; j++)
+  g_array_set_clear_func (all, order_clear);
+  for (guint buyer = 0; buyer < n_buyers; buyer++)
     {
-      const ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+      g_autofree char *user = g_strdup_printf ("buyer%u", buyer);
+      g_autoptr(GArray) orders = reserved_test_list_orders (client, user);
 
-      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (owners, &order->id)), ==, buyer + 1);
+      if (orders->len != n_acked[buyer])
+        g_error ("%s has %u orders, but was told of %u", user, orders->len, n_acked[buyer]);
+      for (guint j = 0; j < orders->len; j++)
+        {
+          ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+          guint owner = GPOINTER_TO_UINT (g_hash_table_lookup (owners, &order->id));
+
+          if (owner != buyer + 1)
+            g_error ("order %" G_GUINT64_FORMAT " of %s was not acknowledged to it", order->id,
+                     user);
+          g_array_append_val (all, *order);
+          /* Moved into @all. */
+          order->item = NULL;
+        }
     }
-  return orders;
+  return all;
+}
+
+typedef struct {
+  ReservedTestHoldEndedFunc func;
+  gpointer user_data;
+} HoldEndedWatch;
+
+static void
+on_hold_ended (GDBusConnection *connection,
+               const char *sender,
+               const char *path,
+               const char *interface,
+               const char *signal,
+               GVariant *parameters,
+               gpointer user_data)
+{
+  HoldEndedWatch *watch = user_data;
+  guint64 hold = 0;
+  const char *item = NULL, *reason = NULL;
+
+  g_variant_get (parameters, "(t&s&s)", &hold, &item, &reason);
+  watch->func (hold, item, reason, watch->user_data);
+}
+
+guint
+reserved_test_watch_hold_ended (GDBusConnection *connection,
+                                ReservedTestHoldEndedFunc func,
+                                gpointer user_data)
+{
+  HoldEndedWatch *watch = g_new (HoldEndedWatch, 1);
+
+  *watch = (HoldEndedWatch){ func, user_data };
+  return g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
+                                             RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                             on_hold_ended, watch, g_free);
 }

@@ -39,7 +39,10 @@ typedef struct {
   guint32 held;      /* units in live holds */
   guint32 available; /* remaining plus the units of overdue holds */
   gboolean retired;
-  guint32 waiting; /* units of entries waiting on its waitlist */
+  gboolean on_sale;  /* inside its sale window now (always without one) */
+  gint64 sale_start; /* 0: none */
+  gint64 sale_end;   /* 0: none */
+  guint32 waiting;   /* units of entries waiting on its waitlist */
 } ReservedTestItem;
 
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */
@@ -51,6 +54,14 @@ guint64 reserved_test_buy (ReservedTestClient *client,
                            guint32 quantity,
                            const char *request_id,
                            guint32 *remaining_out);
+/* The arguments of Buy (floating), options with @request_id when non-NULL. */
+GVariant *reserved_test_buy_args (const char *item,
+                                  const char *user,
+                                  guint32 quantity,
+                                  const char *request_id);
+/* The order of Buy's @reply, asserting it is one; its remaining units in
+ * @remaining_out (nullable). */
+guint64 reserved_test_bought (GVariant *reply, guint32 *remaining_out);
 /* @options: floating or NULL (empty). Asserts @code and no change. */
 void reserved_test_buy_refused (ReservedTestClient *client,
                                 const char *item,
@@ -97,14 +108,14 @@ GArray *reserved_test_list_orders (ReservedTestClient *client, const char *user)
 void
 reserved_test_list_orders_refused (ReservedTestClient *client, const char *user, ReserveError code);
 
-/* The orders of the customer "buyerN" (N = @buyer), whose purchases were
- * each retried until acknowledged: asserts they are exactly the @n_acked
- * orders that @owners (order id -> GUINT_TO_POINTER (buyer + 1), every
- * acknowledged order) gives to @buyer, none lost and none extra.
- * (element-type ReservedTestOrder) (transfer full) */
+/* The orders of the customers "buyer0" to "buyerN-1" (N = @n_buyers),
+ * whose purchases were each retried until acknowledged: asserts that
+ * buyer I has exactly the @n_acked[I] orders that @owners (order id ->
+ * GUINT_TO_POINTER (I + 1), every acknowledged order) gives it, none lost
+ * and none extra. (element-type ReservedTestOrder) (transfer full) */
 GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
-                                         guint buyer,
-                                         guint n_acked,
+                                         guint n_buyers,
+                                         const guint *n_acked,
                                          GHashTable *owners);
 
 /* JoinWaitlist; asserts success. @options: floating or NULL (empty).
@@ -148,6 +159,18 @@ gboolean reserved_test_valid_user_name (const char *name);
 /* The value of @key in GetStatistics, asked on @connection of the daemon
  * that owns the well-known name; asserts it is there. */
 guint64 reserved_test_get_statistic (GDBusConnection *connection, const char *key);
+
+/* A HoldEnded signal: which hold, of which item, and why it ended. */
+typedef void (*ReservedTestHoldEndedFunc) (guint64 hold,
+                                           const char *item,
+                                           const char *reason,
+                                           gpointer user_data);
+/* Calls @func for every HoldEnded signal @connection receives from the
+ * daemon's object; returns the subscription, for
+ * g_dbus_connection_signal_unsubscribe (). */
+guint reserved_test_watch_hold_ended (GDBusConnection *connection,
+                                      ReservedTestHoldEndedFunc func,
+                                      gpointer user_data);
 
 /* Asserts @error is the API error @code (and not, say, a D-Bus timeout). */
 #define reserved_test_assert_api_error(error, code) \

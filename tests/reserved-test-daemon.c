@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 
 #include "reserved-test-files.h"
@@ -61,6 +62,27 @@ static gint64
 deadline_after (guint seconds)
 {
   return g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+}
+
+static gboolean
+on_iterate_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+reserved_test_iterate_until (gboolean (*done) (gpointer data), gpointer data, const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout =
+    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_iterate_timeout, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("%s did not happen within %u seconds", what, reserved_test_timeout_seconds ());
+  g_source_remove (timeout);
 }
 
 char *
@@ -228,8 +250,8 @@ reserved_test_process_get_log (ReservedTestProcess *process)
   return contents;
 }
 
-static guint
-count_occurrences (const char *text, const char *needle)
+guint
+reserved_test_count_occurrences (const char *text, const char *needle)
 {
   guint n = 0;
 
@@ -247,7 +269,7 @@ reserved_test_process_wait_log (ReservedTestProcess *process, const char *needle
     {
       g_autofree char *log = reserved_test_process_get_log (process);
 
-      if (count_occurrences (log, needle) >= count)
+      if (reserved_test_count_occurrences (log, needle) >= count)
         return;
       if (reserved_test_process_has_exited (process))
         g_error ("%s (pid %d) exited (wait status %d) before saying “%s” %u times; its output:\n%s",
@@ -320,6 +342,48 @@ reserved_test_wait_helper (GPid pid, const char *what)
   g_spawn_close_pid (pid);
   /* The helper's own output went straight to the test's stderr. */
   reserved_test_assert_exit_status (status, 0, what, "(see above)");
+}
+
+GPid
+reserved_test_spawn_conversation (const char *const *args,
+                                  uid_t run_as,
+                                  FILE **requests,
+                                  FILE **answers)
+{
+  g_autoptr(GError) error = NULL;
+  int to_helper[2], from_helper[2];
+  GPid pid;
+
+  g_unix_open_pipe (to_helper, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  g_unix_open_pipe (from_helper, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  pid = reserved_test_spawn_helper (args, run_as, to_helper[0], from_helper[1], -1);
+  close (to_helper[0]);
+  close (from_helper[1]);
+  *requests = fdopen (to_helper[1], "w");
+  *answers = fdopen (from_helper[0], "r");
+  g_assert_nonnull (*requests);
+  g_assert_nonnull (*answers);
+  return pid;
+}
+
+char *
+reserved_test_run_helper (const char *const *args, uid_t run_as, const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  int out[2];
+  GPid pid;
+  char *output;
+
+  g_unix_open_pipe (out, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  pid = reserved_test_spawn_helper (args, run_as, -1, out[1], -1);
+  close (out[1]);
+  output = reserved_test_read_all (out[0]);
+  close (out[0]);
+  reserved_test_wait_helper (pid, what);
+  return output;
 }
 
 /* --- the bus ------------------------------------------------------------- */

@@ -17,6 +17,8 @@
  * status 0, turns the wrapper's findings into test failures. */
 #pragma once
 
+#include <stdio.h>
+
 #include <gio/gio.h>
 #include <sys/types.h>
 
@@ -31,6 +33,12 @@ G_BEGIN_DECLS
  * hanging the whole suite; no test asserts how fast anything is. */
 guint reserved_test_timeout_seconds (void);
 
+/* Runs the thread-default main context until @done (@data) is TRUE, for
+ * what a test waits on (a signal, a reply); fails naming @what after
+ * reserved_test_timeout_seconds(). */
+void
+reserved_test_iterate_until (gboolean (*done) (gpointer data), gpointer data, const char *what);
+
 /* One spawned process (a daemon, or a helper) whose output goes to a log
  * file in the test's folder. */
 typedef struct _ReservedTestProcess ReservedTestProcess;
@@ -42,6 +50,8 @@ gboolean reserved_test_process_has_exited (ReservedTestProcess *process);
 int reserved_test_process_wait (ReservedTestProcess *process);
 /* (transfer full) Everything it wrote to stdout and stderr so far. */
 char *reserved_test_process_get_log (ReservedTestProcess *process);
+/* How many times @needle stands in @text (a log), overlapping ones too. */
+guint reserved_test_count_occurrences (const char *text, const char *needle);
 /* Waits (bounded) until the process has written @needle (counting from
  * the start of its output) @count times; fails with its output if it exits
  * first. For what a process says only in its log, such as a reload. */
@@ -156,6 +166,19 @@ GPid reserved_test_spawn_helper (const char *const *args,
                                  int fd3);
 /* Waits (bounded) for a helper and asserts it exited with status 0. */
 void reserved_test_wait_helper (GPid pid, const char *what);
+
+/* Spawns a helper as @run_as that reads requests on its stdin and answers
+ * on its stdout: the test writes to *@requests and reads *@answers. The
+ * pipes are close-on-exec, so that no other child (another helper, a
+ * restarted daemon) holds them open and hides the helper's exit. */
+GPid reserved_test_spawn_conversation (const char *const *args,
+                                       uid_t run_as,
+                                       FILE **requests,
+                                       FILE **answers);
+
+/* (transfer full) Runs a helper as @run_as to its end, asserting it exited
+ * with status 0 (@what names it in messages); returns what it printed. */
+char *reserved_test_run_helper (const char *const *args, uid_t run_as, const char *what);
 
 /* (transfer full) Reads @fd to its end. */
 char *reserved_test_read_all (int fd);

@@ -10,3 +10,11 @@ reserved_test_assert_message_has (const GError *error, const char *part)
   if (strstr (error->message, part) == NULL)
     g_error ("the message “%s” does not mention “%s”", error->message, part);
 }
+
+gpointer
+reserved_test_ok (gpointer value, GError **error)
+{
+  g_assert_no_error (*error);
+  g_assert_nonnull (value);
+  return value;
+}

@@ -10,4 +10,9 @@ G_BEGIN_DECLS
 /* Fails unless there is an @error and its message contains @part. */
 void reserved_test_assert_message_has (const GError *error, const char *part);
 
+/* @value, what a call that reports failure in @error returned: fails,
+ * with the error's message, unless the call succeeded (no error and a
+ * value), as in `return reserved_test_ok (f (..., &error), &error);`. */
+gpointer reserved_test_ok (gpointer value, GError **error);
+
 G_END_DECLS

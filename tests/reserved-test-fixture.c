@@ -4,39 +4,77 @@
 #include "reserved-test-sqlite.h"
 
 void
+reserved_test_connect_admin (const char *address,
+                             GDBusConnection **connection,
+                             ReservedTestClient *client)
+{
+  *connection = reserved_test_connect (address);
+  client->proxy = reserved_test_proxy_new (*connection);
+  client->admin = TRUE;
+}
+
+void
+reserved_test_disconnect_admin (GDBusConnection **connection, ReservedTestClient *client)
+{
+  g_clear_object (&client->proxy);
+  if (*connection != NULL)
+    g_dbus_connection_close_sync (*connection, NULL, NULL);
+  g_clear_object (connection);
+}
+
+void
+reserved_test_finish (ReservedTestDaemon *daemon,
+                      GDBusConnection **connection,
+                      ReservedTestClient *client)
+{
+  if (!g_test_failed () && client->proxy != NULL)
+    reserved_test_assert_law (client);
+  reserved_test_disconnect_admin (connection, client);
+  if (reserved_test_daemon_get_process (daemon) != NULL)
+    reserved_test_daemon_stop (daemon);
+}
+
+void
 reserved_test_admin_open (ReservedTestAdmin *admin, ReservedTestDaemon *daemon)
 {
-  admin->connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
-  admin->client.proxy = reserved_test_proxy_new (admin->connection);
-  admin->client.admin = TRUE;
+  reserved_test_connect_admin (reserved_test_daemon_get_address (daemon), &admin->connection,
+                               &admin->client);
 }
 
 void
 reserved_test_admin_close (ReservedTestAdmin *admin)
 {
-  g_clear_object (&admin->client.proxy);
-  if (admin->connection != NULL)
-    g_dbus_connection_close_sync (admin->connection, NULL, NULL);
-  g_clear_object (&admin->connection);
+  reserved_test_disconnect_admin (&admin->connection, &admin->client);
+}
+
+void
+reserved_test_admin_start (ReservedTestAdmin *admin, ReservedTestDaemon *daemon)
+{
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (admin, daemon);
+}
+
+void
+reserved_test_admin_stop (ReservedTestAdmin *admin, ReservedTestDaemon *daemon)
+{
+  reserved_test_admin_close (admin);
+  reserved_test_daemon_stop (daemon);
 }
 
 void
 reserved_test_fixture_connect (ReservedTestFixture *f)
 {
-  f->connection = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->client.proxy = f->proxy;
-  f->client.admin = TRUE;
+  reserved_test_connect_admin (reserved_test_daemon_get_address (f->daemon), &f->connection,
+                               &f->client);
+  f->proxy = f->client.proxy;
 }
 
 void
 reserved_test_fixture_disconnect (ReservedTestFixture *f)
 {
-  g_clear_object (&f->proxy);
-  if (f->connection != NULL)
-    g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  f->client.proxy = NULL;
+  /* f->proxy is f->client.proxy, owned there. */
+  f->proxy = NULL;
+  reserved_test_disconnect_admin (&f->connection, &f->client);
 }
 
 void
@@ -96,11 +134,8 @@ void
 reserved_test_fixture_tear_down (ReservedTestFixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->db, reserved_test_sql_close);
-  if (!g_test_failed () && f->proxy != NULL)
-    reserved_test_assert_law (&f->client);
-  reserved_test_fixture_disconnect (f);
-  if (reserved_test_daemon_get_process (f->daemon) != NULL)
-    reserved_test_daemon_stop (f->daemon);
+  f->proxy = NULL;
+  reserved_test_finish (f->daemon, &f->connection, &f->client);
   g_clear_pointer (&f->daemon, reserved_test_daemon_free);
 }
 

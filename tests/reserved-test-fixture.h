@@ -20,10 +20,32 @@ typedef struct {
   ReservedTestClient client;
 } ReservedTestAdmin;
 
+/* Connects to the bus at @address as an admin: *@connection and
+ * @client's proxy; asserts success. */
+void reserved_test_connect_admin (const char *address,
+                                  GDBusConnection **connection,
+                                  ReservedTestClient *client);
+/* Clears @client's proxy and closes and clears *@connection (nothing if it
+ * is closed already). */
+void reserved_test_disconnect_admin (GDBusConnection **connection, ReservedTestClient *client);
+
+/* The end of a case that talked to @daemon as @client on *@connection:
+ * unless the case has failed already, and while connected, asserts the
+ * law; disconnects; stops the daemon if one runs (asserting exit status
+ * 0). */
+void reserved_test_finish (ReservedTestDaemon *daemon,
+                           GDBusConnection **connection,
+                           ReservedTestClient *client);
+
 /* Connects to @daemon's bus; asserts success. */
 void reserved_test_admin_open (ReservedTestAdmin *admin, ReservedTestDaemon *daemon);
 /* Closes the connection; nothing if it is closed already. */
 void reserved_test_admin_close (ReservedTestAdmin *admin);
+
+/* Starts @daemon and connects @admin to it. */
+void reserved_test_admin_start (ReservedTestAdmin *admin, ReservedTestDaemon *daemon);
+/* Closes @admin's connection and stops @daemon (asserting exit status 0). */
+void reserved_test_admin_stop (ReservedTestAdmin *admin, ReservedTestDaemon *daemon);
 
 typedef struct {
   ReservedTestDaemon *daemon;

@@ -972,6 +972,54 @@ test_create_item_capacity (Fixture *f, gconstpointer data)
     }
 }
 
+/* --- sale windows: SetSaleWindow and CreateItem's sale_start, sale_end --- */
+
+static void
+test_sale_window (Fixture *f, gconstpointer data)
+{
+  const gint64 refused[] = { -1, G_MININT64, RESERVE_SALE_TIME_MAX + 1, G_MAXINT64 };
+  const gint64 accepted[] = { 0, 1, RESERVE_SALE_TIME_MAX };
+  const char *const keys[] = { RESERVE_OPTION_SALE_START, RESERVE_OPTION_SALE_END };
+
+  g_variant_unref (
+    accept (f, "CreateItem", create_item_params ("window", 5, NULL), "()", "create window"));
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT, refused[i]);
+      g_autofree char *what = g_strdup_printf ("sale window bound %s", value);
+
+      refuse (f, "SetSaleWindow", g_variant_new ("(sxx)", "window", refused[i], (gint64) 0),
+              RESERVE_ERROR_INVALID_ARGUMENT, "start", value, what);
+      refuse (f, "SetSaleWindow", g_variant_new ("(sxx)", "window", (gint64) 0, refused[i]),
+              RESERVE_ERROR_INVALID_ARGUMENT, "end", value, what);
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        refuse (f, "CreateItem",
+                create_item_params ("fresh", 5,
+                                    options_with (keys[k], g_variant_new_int64 (refused[i]))),
+                RESERVE_ERROR_INVALID_ARGUMENT, keys[k], value, what);
+    }
+  /* The start must come before the end. */
+  refuse (f, "SetSaleWindow", g_variant_new ("(sxx)", "window", (gint64) 2, (gint64) 2),
+          RESERVE_ERROR_INVALID_ARGUMENT, "not before", "2", "start == end");
+  refuse (f, "SetSaleWindow", g_variant_new ("(sxx)", "window", (gint64) 3, (gint64) 2),
+          RESERVE_ERROR_INVALID_ARGUMENT, "not before", "3", "start after end");
+  refuse (f, "SetSaleWindow", g_variant_new ("(sxx)", "bad name!", (gint64) 0, (gint64) 0),
+          RESERVE_ERROR_INVALID_ARGUMENT, "item name", NULL, "bad item name");
+  assert_still_serving (f);
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
+    {
+      g_autofree char *what = g_strdup_printf ("sale window bound %" G_GINT64_FORMAT, accepted[i]);
+
+      g_variant_unref (accept (f, "SetSaleWindow",
+                               g_variant_new ("(sxx)", "window", accepted[i], (gint64) 0), "()",
+                               what));
+      g_variant_unref (accept (f, "SetSaleWindow",
+                               g_variant_new ("(sxx)", "window", (gint64) 0, accepted[i]), "()",
+                               what));
+    }
+}
+
 static void
 test_restock (Fixture *f, gconstpointer data)
 {
@@ -1123,6 +1171,10 @@ static const SignatureRow signature_rows[] = {
   { "Restock", "('probe', uint32 1, uint32 1)", "(su)" },
   { "Restock", "(uint32 1, 'probe')", "(su)" },
   { "GetStatistics", "('commits',)", "()" },
+  { "SetSaleWindow", NULL, "(sxx)" },
+  { "SetSaleWindow", "('probe', int64 1)", "(sxx)" },
+  { "SetSaleWindow", "('probe', uint64 1, int64 2)", "(sxx)" },
+  { "SetSaleWindow", "('probe', int32 1, int32 2)", "(sxx)" },
   { "GetStatistics", "(@a{sv} {},)", "()" },
 };
 
@@ -1400,10 +1452,8 @@ static void
 test_precedence (Fixture *f, gconstpointer data)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  int fds[2] = { -1, -1 };
   g_autofree char *out = NULL;
   guint64 helper_calls = 0;
-  GPid pid;
 
   g_variant_unref (accept (f, "CreateItem",
                            create_item_params ("tight", 1,
@@ -1494,13 +1544,8 @@ test_precedence (Fixture *f, gconstpointer data)
   g_ptr_array_add (argv, (char *) reserved_test_daemon_get_address (f->bus.daemon));
   g_ptr_array_add (argv, NULL);
   g_assert_cmpuint (geteuid (), ==, 0); /* calling as another uid needs root, as in CI */
-  g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, -1,
-                                    fds[1], -1);
-  close (fds[1]);
-  out = reserved_test_read_all (fds[0]);
-  close (fds[0]);
-  reserved_test_wait_helper (pid, "not-admin");
+  out = reserved_test_run_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID,
+                                  "not-admin");
   g_assert_true (
     g_ascii_string_to_unsigned (g_strstrip (out), 10, 1, G_MAXUINT32, &helper_calls, NULL));
   /* Every call the helper made was a refusal it checked. */
@@ -1708,6 +1753,7 @@ add_cases (void)
   ADD ("/arguments/options/create-item", test_options_create_item);
   ADD ("/arguments/create-item/capacity", test_create_item_capacity);
   ADD ("/arguments/restock", test_restock);
+  ADD ("/arguments/sale-window", test_sale_window);
   ADD ("/arguments/cancel/order-ids", test_cancel_order_ids);
   ADD ("/arguments/signatures", test_signatures);
   ADD ("/arguments/properties", test_properties);

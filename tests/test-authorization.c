@@ -59,8 +59,10 @@
 
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
+#include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 #include "reserved-test-polkit.h"
+#include "reserved-test-reply.h"
 
 /* An administrator because the test's polkit rule names the user. */
 #define ADMIN_UID ((uid_t) 4242)
@@ -137,6 +139,7 @@ enum {
   COLUMN_LIST_ORDERS_PAGE_EVERY_CUSTOMER,
   COLUMN_RETIRE_ITEM,
   COLUMN_SET_PER_USER_LIMIT,
+  COLUMN_SET_SALE_WINDOW,
   COLUMN_JOIN_WAITLIST,
   COLUMN_LEAVE_WAITLIST_OTHERS,
   COLUMN_LIST_WAITLIST_EVERY_CALLER,
@@ -166,38 +169,40 @@ typedef struct {
  * customer, ListOrders "" (every customer), CreateItem, Restock,
  * GetStatistics, Properties.Get, Properties.GetAll, ListOrdersPage of a
  * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit,
- * JoinWaitlist, LeaveWaitlist of another uid's entry, ListWaitlist of
- * every item. */
+ * SetSaleWindow, JoinWaitlist, LeaveWaitlist of another uid's entry,
+ * ListWaitlist of every item. */
 static const Caller callers[N_CALLERS] = {
-  [CALLER_ROOT] = { "root", 0, { ALLOW,    ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
-                                 SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
-                                 SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
-  [CALLER_ADMIN_USER] = { "admin-user", ADMIN_UID, { ALLOW, ALLOW,    ALLOW,    ALLOW, ALLOW, ALLOW,
-                                                     ALLOW, SEES_ALL, ALLOW,    ALLOW, ALLOW, ALLOW,
-                                                     ALLOW, ALLOW,    SEES_ALL, ALLOW, ALLOW, ALLOW,
-                                                     ALLOW, ALLOW,    SEES_ALL } },
+  [CALLER_ROOT] = { "root", 0, { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW,    SEES_ALL,
+                                 ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   SEES_ALL, ALLOW,
+                                 ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
+  [CALLER_ADMIN_USER] = { "admin-user",
+                          ADMIN_UID,
+                          { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW,    SEES_ALL,
+                            ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   SEES_ALL, ALLOW,
+                            ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
   [CALLER_ADMIN_GROUP] = { "admin-group",
                            GROUP_ADMIN_UID,
-                           { ALLOW,    ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
-                             SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,
-                             SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
+                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW,    SEES_ALL,
+                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   SEES_ALL, ALLOW,
+                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
   [CALLER_DAEMON_USER] = { "daemon-user",
                            DAEMON_UID,
-                           { ALLOW,    ALLOW, DENY, ALLOW, DENY,  ALLOW, ALLOW,
-                             SEES_OWN, DENY,  DENY, DENY,  ALLOW, ALLOW, ALLOW,
-                             SEES_OWN, DENY,  DENY, DENY,  ALLOW, DENY,  SEES_OWN } },
-  [CALLER_BUYER] = { "buyer", BUYER_UID, { ALLOW,    ALLOW, DENY, ALLOW, DENY,  ALLOW, ALLOW,
-                                           SEES_OWN, DENY,  DENY, DENY,  ALLOW, ALLOW, ALLOW,
-                                           SEES_OWN, DENY,  DENY, DENY,  ALLOW, DENY,  SEES_OWN } },
-  [CALLER_BUYER_2] = { "buyer-2", BUYER_2_UID, { ALLOW, ALLOW,    DENY,     ALLOW, DENY, ALLOW,
-                                                 ALLOW, SEES_OWN, DENY,     DENY,  DENY, ALLOW,
-                                                 ALLOW, ALLOW,    SEES_OWN, DENY,  DENY, DENY,
-                                                 ALLOW, DENY,     SEES_OWN } },
+                           { ALLOW, ALLOW, DENY, ALLOW, DENY,  ALLOW,   ALLOW,    SEES_OWN,
+                             DENY,  DENY,  DENY, ALLOW, ALLOW, ALLOW,   SEES_OWN, DENY,
+                             DENY,  DENY,  DENY, ALLOW, DENY,  SEES_OWN } },
+  [CALLER_BUYER] = { "buyer", BUYER_UID, { ALLOW, ALLOW,    DENY,     ALLOW,   DENY, ALLOW,
+                                           ALLOW, SEES_OWN, DENY,     DENY,    DENY, ALLOW,
+                                           ALLOW, ALLOW,    SEES_OWN, DENY,    DENY, DENY,
+                                           DENY,  ALLOW,    DENY,     SEES_OWN } },
+  [CALLER_BUYER_2] = { "buyer-2", BUYER_2_UID, { ALLOW, ALLOW,    DENY,     ALLOW,   DENY, ALLOW,
+                                                 ALLOW, SEES_OWN, DENY,     DENY,    DENY, ALLOW,
+                                                 ALLOW, ALLOW,    SEES_OWN, DENY,    DENY, DENY,
+                                                 DENY,  ALLOW,    DENY,     SEES_OWN } },
   [CALLER_NOBODY] = { "nobody",
                       RESERVED_TEST_NOBODY_UID,
-                      { ALLOW,    ALLOW, DENY, ALLOW, DENY,  ALLOW, ALLOW,
-                        SEES_OWN, DENY,  DENY, DENY,  ALLOW, ALLOW, ALLOW,
-                        SEES_OWN, DENY,  DENY, DENY,  ALLOW, DENY,  SEES_OWN } },
+                      { ALLOW, ALLOW, DENY, ALLOW, DENY,  ALLOW,   ALLOW,    SEES_OWN,
+                        DENY,  DENY,  DENY, ALLOW, ALLOW, ALLOW,   SEES_OWN, DENY,
+                        DENY,  DENY,  DENY, ALLOW, DENY,  SEES_OWN } },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
@@ -216,24 +221,12 @@ typedef struct {
 static Agent *
 agent_start (const Caller *caller, const char *address)
 {
-  g_autoptr(GError) error = NULL;
   const char *args[] = { "caller", address, NULL };
   Agent *agent = g_new0 (Agent, 1);
-  int calls[2], answers[2];
 
-  g_unix_open_pipe (calls, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  g_unix_open_pipe (answers, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
   agent->caller = caller;
-  agent->pid = reserved_test_spawn_helper (args, caller->uid == 0 ? (uid_t) -1 : caller->uid,
-                                           calls[0], answers[1], -1);
-  close (calls[0]);
-  close (answers[1]);
-  agent->calls = fdopen (calls[1], "w");
-  agent->answers = fdopen (answers[0], "r");
-  g_assert_nonnull (agent->calls);
-  g_assert_nonnull (agent->answers);
+  agent->pid = reserved_test_spawn_conversation (args, caller->uid == 0 ? (uid_t) -1 : caller->uid,
+                                                 &agent->calls, &agent->answers);
   return agent;
 }
 
@@ -366,20 +359,16 @@ typedef struct {
 static void
 fixture_connect (Fixture *f)
 {
-  f->connection = reserved_test_connect (f->address);
-  f->proxy = reserved_test_proxy_new (f->connection);
-  f->admin.proxy = f->proxy;
-  f->admin.admin = TRUE;
+  reserved_test_connect_admin (f->address, &f->connection, &f->admin);
+  f->proxy = f->admin.proxy;
 }
 
 static void
 fixture_disconnect (Fixture *f)
 {
-  g_clear_object (&f->proxy);
-  if (f->connection != NULL)
-    g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  f->admin.proxy = NULL;
+  /* f->proxy is f->admin.proxy, owned there. */
+  f->proxy = NULL;
+  reserved_test_disconnect_admin (&f->connection, &f->admin);
 }
 
 static Agent *
@@ -480,11 +469,8 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   fixture_stop_agents (f);
-  if (!g_test_failed () && f->proxy != NULL)
-    reserved_test_assert_law (&f->admin);
-  fixture_disconnect (f);
-  if (reserved_test_daemon_get_process (f->daemon) != NULL)
-    reserved_test_daemon_stop (f->daemon);
+  f->proxy = NULL;
+  reserved_test_finish (f->daemon, &f->connection, &f->admin);
   g_clear_pointer (&f->polkit, reserved_test_polkit_free);
   for (guint i = 0; i < G_N_ELEMENTS (f->mounted); i++)
     if (f->mounted[i] != NULL)
@@ -566,18 +552,12 @@ agent_buy (Fixture *f,
            const char *request_id,
            guint32 *remaining_out)
 {
-  g_autoptr(GVariant) answer = agent_call (agent, RESERVE_INTERFACE, "Buy",
-                                            g_variant_new ("(ssu@a{sv})", item, user, quantity,
-                                                           reserved_test_options (request_id)));
+  g_autoptr(GVariant) answer =
+               agent_call (agent, RESERVE_INTERFACE, "Buy",
+                           reserved_test_buy_args (item, user, quantity, request_id));
   g_autoptr(GVariant) reply = expect_reply (agent, answer, "Buy", "(tu)");
-  guint64 order = 0;
-  guint32 remaining = 0;
 
-  g_variant_get (reply, "(tu)", &order, &remaining);
-  g_assert_cmpuint (order, >, 0);
-  if (remaining_out != NULL)
-    *remaining_out = remaining;
-  return order;
+  return reserved_test_bought (reply, remaining_out);
 }
 
 static ReservedTestOrder *
@@ -962,6 +942,28 @@ cell_set_per_user_limit (Fixture *f, Agent *agent, Outcome outcome)
     reserved_test_set_per_user_limit (&f->admin, ITEM, before.per_user_limit);
 }
 
+/* Its own item, so the columns after it still find ITEM on sale: a window
+ * that has not opened yet. */
+static void
+cell_set_sale_window (Fixture *f, Agent *agent, Outcome outcome)
+{
+  g_autofree char *item = g_strdup_printf ("windowed-by-%s", agent->caller->name);
+  gint64 start = g_get_real_time () + (gint64) 3600 * G_USEC_PER_SEC;
+  g_autoptr(GVariant) reply = NULL;
+  ReservedTestItem after;
+
+  reserved_test_create_item (&f->admin, item, 4, 0);
+  reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "SetSaleWindow",
+                    g_variant_new ("(sxx)", item, start, (gint64) 0), "()", NULL);
+  after = reserved_test_get_item (&f->admin, item);
+  g_assert_cmpint (after.sale_start, ==, reply != NULL ? start : 0);
+  g_assert_cmpint (after.sale_end, ==, 0);
+  g_assert_true (after.on_sale == (reply == NULL));
+  if (reply == NULL)
+    return;
+  reserved_test_buy_refused (&f->admin, item, CUSTOMER, 1, NULL, RESERVE_ERROR_NOT_ON_SALE);
+}
+
 static void
 cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
 {
@@ -1129,6 +1131,7 @@ static const struct {
                                                cell_list_orders_page_every_customer },
   [COLUMN_RETIRE_ITEM] = { "RetireItem", cell_retire_item },
   [COLUMN_SET_PER_USER_LIMIT] = { "SetPerUserLimit", cell_set_per_user_limit },
+  [COLUMN_SET_SALE_WINDOW] = { "SetSaleWindow", cell_set_sale_window },
   [COLUMN_JOIN_WAITLIST] = { "JoinWaitlist", cell_join_waitlist },
   [COLUMN_LEAVE_WAITLIST_OTHERS] = { "LeaveWaitlist of another uid's entry",
                                      cell_leave_waitlist_others },
@@ -1577,16 +1580,6 @@ nothing_in_flight (Fixture *f, gconstpointer data)
   return stat_u (f, "calls_in_flight") == 0;
 }
 
-static guint
-count_occurrences (const char *text, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
-    n++;
-  return n;
-}
-
 static void
 leave_while_stopped (Fixture *f, guint round, guint64 order)
 {
@@ -1598,21 +1591,14 @@ leave_while_stopped (Fixture *f, guint round, guint64 order)
   const char *args[] = { "leave", f->address, NULL, round_text, NULL };
   g_autofree char *order_text = g_strdup_printf ("%" G_GUINT64_FORMAT, order);
   guint32 callers_known = stat_u (f, "callers_known");
-  int fds[2];
   int status = 0;
-  GPid pid;
 
   args[2] = order_text;
   g_assert_cmpint (kill (daemon_pid, SIGSTOP), ==, 0);
   g_assert_cmpint (waitpid (daemon_pid, &status, WUNTRACED), ==, daemon_pid);
   g_assert_true (WIFSTOPPED (status));
 
-  g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper (args, ADMIN_UID, -1, fds[1], -1);
-  close (fds[1]);
-  name = reserved_test_read_all (fds[0]);
-  close (fds[0]);
-  reserved_test_wait_helper (pid, "leaving caller");
+  name = reserved_test_run_helper (args, ADMIN_UID, "leaving caller");
   g_strstrip (name);
   g_assert_true (g_dbus_is_unique_name (name));
   /* The bus has read all of its calls (queued for the stopped daemon)
@@ -1640,9 +1626,9 @@ leave_while_stopped (Fixture *f, guint round, guint64 order)
 
       for (guint j = 0; j < G_N_ELEMENTS (leaving_calls); j++)
         expected += g_str_equal (leaving_calls[i].method, leaving_calls[j].method);
-      if (count_occurrences (log, refusal) != expected)
+      if (reserved_test_count_occurrences (log, refusal) != expected)
         g_error ("expected %u times “%s” in the daemon's output, found %u:\n%s", expected, refusal,
-                 count_occurrences (log, refusal), log);
+                 reserved_test_count_occurrences (log, refusal), log);
     }
 }
 
@@ -1680,45 +1666,16 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
 
 #define PIPELINED_PAIRS 20
 
-typedef struct {
-  GMainLoop *loop;
-  guint pending;
-  char **lines; /* one answer per call, in sending order */
-} Pipeline;
-
-typedef struct {
-  Pipeline *pipeline;
-  guint index;
-} PipelinedCall;
-
 static void
-on_pipelined_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+send_pipelined (GDBusConnection *connection,
+                const char *method,
+                GVariant *args,
+                ReservedTestReply *answer)
 {
-  PipelinedCall *call = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
-
-  call->pipeline->lines[call->index] = g_strdup (reply != NULL  ? "ok"
-                                                 : name != NULL ? name
-                                                                : error->message);
-  if (--call->pipeline->pending == 0)
-    g_main_loop_quit (call->pipeline->loop);
-  g_free (call);
-}
-
-static void
-send_pipelined (GDBusConnection *connection, Pipeline *pipeline, const char *method, GVariant *args)
-{
-  PipelinedCall *call = g_new0 (PipelinedCall, 1);
-
-  call->pipeline = pipeline;
-  call->index = pipeline->pending++;
   g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
                           method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
-                          (int) reserved_test_timeout_seconds () * 1000, NULL, on_pipelined_reply,
-                          call);
+                          (int) reserved_test_timeout_seconds () * 1000, NULL,
+                          reserved_test_reply_ready, answer);
 }
 
 /* The helper's half: on a new connection, sends every pair of CreateItem
@@ -1728,23 +1685,31 @@ static int
 helper_pipeline (const char *address)
 {
   g_autoptr(GDBusConnection) connection = reserved_test_connect (address);
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Pipeline pipeline = { loop, 0, g_new0 (char *, 2 * PIPELINED_PAIRS + 1) };
+  ReservedTestReply answers[2 * PIPELINED_PAIRS] = { { 0 } };
 
   for (guint i = 0; i < PIPELINED_PAIRS; i++)
     {
       g_autofree char *item = g_strdup_printf ("pipelined-%u", i);
 
-      send_pipelined (connection, &pipeline, "CreateItem",
-                      g_variant_new ("(su@a{sv})", item, 1u, g_variant_new ("a{sv}", NULL)));
-      send_pipelined (connection, &pipeline, "Buy",
+      send_pipelined (connection, "CreateItem",
+                      g_variant_new ("(su@a{sv})", item, 1u, g_variant_new ("a{sv}", NULL)),
+                      &answers[2 * i]);
+      send_pipelined (connection, "Buy",
                       g_variant_new ("(ssu@a{sv})", item, CUSTOMER, 1u,
-                                     g_variant_new ("a{sv}", NULL)));
+                                     g_variant_new ("a{sv}", NULL)),
+                      &answers[2 * i + 1]);
     }
-  g_main_loop_run (loop);
-  for (guint i = 0; pipeline.lines[i] != NULL; i++)
-    printf ("%s\n", pipeline.lines[i]);
-  g_strfreev (pipeline.lines);
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
+    {
+      const GError *error = NULL;
+      g_autofree char *name = NULL;
+
+      reserved_test_reply_wait (&answers[i]);
+      error = answers[i].error;
+      name = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
+      printf ("%s\n", answers[i].reply != NULL ? "ok" : name != NULL ? name : error->message);
+      reserved_test_reply_clear (&answers[i]);
+    }
   g_dbus_connection_close_sync (connection, NULL, NULL);
   return 0;
 }
@@ -1757,19 +1722,9 @@ static void
 test_admin_group_in_order (Fixture *f, gconstpointer data)
 {
   const char *args[] = { "pipeline", f->address, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *output = NULL;
+  g_autofree char *output =
+    reserved_test_run_helper (args, GROUP_ADMIN_UID, "pipelining admin by group");
   g_auto(GStrv) lines = NULL;
-  int out[2];
-  GPid pid;
-
-  g_unix_open_pipe (out, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  pid = reserved_test_spawn_helper (args, GROUP_ADMIN_UID, -1, out[1], -1);
-  close (out[1]);
-  output = reserved_test_read_all (out[0]);
-  close (out[0]);
-  reserved_test_wait_helper (pid, "pipelining admin by group");
 
   lines = g_strsplit (output, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 2 * PIPELINED_PAIRS + 1);
@@ -1965,19 +1920,8 @@ static char *
 reserve_restock_as_buyer_2 (Fixture *f, gboolean on_tty)
 {
   const char *args[] = { "reserve-restock", f->address, on_tty ? "tty" : "no-tty", NULL };
-  g_autoptr(GError) error = NULL;
-  int out[2];
-  char *output;
-  GPid pid;
 
-  g_unix_open_pipe (out, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  pid = reserved_test_spawn_helper (args, BUYER_2_UID, -1, out[1], -1);
-  close (out[1]);
-  output = reserved_test_read_all (out[0]);
-  close (out[0]);
-  reserved_test_wait_helper (pid, "reserve restock as buyer-2");
-  return output;
+  return reserved_test_run_helper (args, BUYER_2_UID, "reserve restock as buyer-2");
 }
 
 /* From a terminal, reserve lets polkit ask for a password (here nobody can

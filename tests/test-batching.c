@@ -23,6 +23,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-reply.h"
 #include "reserved-test-sqlite.h"
 
 #define ITEM           "seats"
@@ -188,8 +189,7 @@ typedef struct {
   Fixture *f;
   guint index;
   guint *n_done;
-  GVariant *reply;
-  GError *error;
+  ReservedTestReply answer;
   gboolean in_file_at_reply;
 } Outcome;
 
@@ -198,16 +198,15 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Outcome *outcome = user_data;
 
-  outcome->reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &outcome->error);
-  if (outcome->reply != NULL)
+  reserved_test_reply_take (&outcome->answer, source, result);
+  if (outcome->answer.reply != NULL)
     {
       guint64 order = 0;
       guint32 remaining = 0;
 
       /* Durable before the reply: the order is in the file already, as
        * another process reading it sees it. */
-      g_variant_get (outcome->reply, "(tu)", &order, &remaining);
+      g_variant_get (outcome->answer.reply, "(tu)", &order, &remaining);
       outcome->in_file_at_reply =
         query_int (outcome->f->db, "SELECT count(*) FROM orders WHERE id = ?1", (gint64) order) ==
         1;
@@ -258,24 +257,24 @@ assert_answers (const Call *calls, const Answer *answers, Outcome *outcomes)
 
       if (expected->error != -1)
         {
-          if (outcome->error == NULL)
+          if (outcome->answer.error == NULL)
             g_error ("call %u (%u × %s for %s) succeeded; a one-at-a-time run refuses it with %s",
                      i, calls[i].quantity, calls[i].item, calls[i].user,
                      reserve_error_to_name (expected->error));
-          reserved_test_assert_api_error (outcome->error, expected->error);
+          reserved_test_assert_api_error (outcome->answer.error, expected->error);
           continue;
         }
-      if (outcome->error != NULL)
+      if (outcome->answer.error != NULL)
         g_error ("call %u (%u × %s for %s) was refused: %s", i, calls[i].quantity, calls[i].item,
-                 calls[i].user, outcome->error->message);
-      g_variant_get (outcome->reply, "(tu)", &order, &remaining);
+                 calls[i].user, outcome->answer.error->message);
+      g_variant_get (outcome->answer.reply, "(tu)", &order, &remaining);
       g_assert_true (outcome->in_file_at_reply);
       g_assert_cmpuint (remaining, ==, expected->remaining);
       if (expected->replayed)
         {
           /* The first purchase's order, whatever happened since. */
           guint64 first_order = 0;
-          g_variant_get (outcomes[expected->order - 1].reply, "(tu)", &first_order, NULL);
+          g_variant_get (outcomes[expected->order - 1].answer.reply, "(tu)", &first_order, NULL);
           g_assert_cmpuint (order, ==, first_order);
           continue;
         }
@@ -290,10 +289,7 @@ static void
 outcomes_clear (Outcome *outcomes)
 {
   for (guint i = 0; i < N_CALLS; i++)
-    {
-      g_clear_pointer (&outcomes[i].reply, g_variant_unref);
-      g_clear_error (&outcomes[i].error);
-    }
+    reserved_test_reply_clear (&outcomes[i].answer);
 }
 
 /* A call that needs the caller waits, the first time, for the bus to say
@@ -387,8 +383,8 @@ test_failed_commit (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < N_CALLS; i++)
     {
-      g_assert_null (outcomes[i].reply);
-      reserved_test_assert_api_error (outcomes[i].error, RESERVE_ERROR_STORAGE_FAILURE);
+      g_assert_null (outcomes[i].answer.reply);
+      reserved_test_assert_api_error (outcomes[i].answer.error, RESERVE_ERROR_STORAGE_FAILURE);
     }
   g_assert_cmpint (query_int (f->db, "SELECT count(*) FROM orders", 0), ==, orders_before);
   item = reserved_test_get_item (&f->client, ITEM);

@@ -139,10 +139,8 @@ test_cancel_names_item (Fixture *fixture, gconstpointer data)
   g_autofree char *expected = NULL;
 
   reserved_test_assert_exit (buy, 0);
-  order = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                           reserved_test_match_number ("^Order ([0-9]+):", 0, buy->out));
-  cancel = reserved_test_run_reserve ("cancel", "--session", order, NULL);
-  reserved_test_assert_exit (cancel, 0);
+  order = reserved_test_match_id ("^Order ([0-9]+):", buy->out);
+  cancel = reserved_test_run_ok ("cancel", "--session", order, NULL);
   expected =
     g_strdup_printf ("Order %s cancelled: 4 units back in stock; ticket has 100 left.\n", order);
   g_assert_cmpstr (cancel->out, ==, expected);
@@ -216,9 +214,7 @@ test_ascii_in_c_locale (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, function)                                                    \
-  g_test_add (path, Fixture, NULL, reserved_test_cli_fixture_set_up, function, \
-              reserved_test_cli_fixture_tear_down)
+#define ADD RESERVED_TEST_CLI_ADD
 
   ADD ("/cli-conventions/options-before-command", test_options_before_command);
   ADD ("/cli-conventions/bus-from-environment", test_bus_from_environment);
@@ -232,8 +228,4 @@ add_cases (void)
 #undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

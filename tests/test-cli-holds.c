@@ -18,58 +18,45 @@ typedef ReservedTestFixture Fixture;
 #define RACERS   20
 #define CAPACITY 3
 
+/* A hold of bob's, extended and released; releasing it again is refused. */
+static void
+extend_and_release (void)
+{
+  g_autoptr(ReservedTestRun) held =
+               reserved_test_run_ok ("hold", "--session", "--user", "bob", NULL);
+  g_autofree char *id = reserved_test_match_id ("^Hold ([0-9]+):", held->out);
+
+  reserved_test_reserve_ok ("extend", "--session", id, "--ttl", "60", NULL);
+  reserved_test_reserve_ok ("release", "--session", id, NULL);
+  reserved_test_reserve_fails (1, "released", "release", "--session", id, NULL);
+}
+
 static void
 test_commands (Fixture *f, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) held = NULL;
+  g_autoptr(ReservedTestRun) held = reserved_test_run_ok ("hold", "--session", "--user", "alice",
+                                                           "--quantity", "2", "--ttl", "900", NULL);
+  g_autofree char *id =
+    reserved_test_match_id ("^Hold ([0-9]+): 2 × ticket for alice until ", held->out);
+  g_autofree char *order_line = g_strdup_printf ("Hold %s confirmed as order ", id);
   g_autoptr(ReservedTestRun) listed = NULL;
   g_autoptr(ReservedTestRun) confirmed = NULL;
   g_autoptr(ReservedTestRun) again = NULL;
-  g_autoptr(ReservedTestRun) second = NULL;
-  g_autoptr(ReservedTestRun) extended = NULL;
-  g_autoptr(ReservedTestRun) released = NULL;
-  g_autoptr(ReservedTestRun) released_twice = NULL;
-  g_autoptr(ReservedTestRun) too_long = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *second_id = NULL;
-  g_autofree char *order_line = NULL;
 
-  held = reserved_test_run_reserve ("hold", "--session", "--user", "alice", "--quantity", "2",
-                                    "--ttl", "900", NULL);
-  reserved_test_assert_exit (held, 0);
-  id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                        reserved_test_match_number ("^Hold ([0-9]+): 2 × ticket for alice until ",
-                                                    0, held->out));
-  g_assert_nonnull (strstr (held->out, "; 98 left."));
+  reserved_test_assert_contains (held->out, "; 98 left.");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 2);
 
-  listed = reserved_test_run_reserve ("holds", "--session", NULL);
-  reserved_test_assert_exit (listed, 0);
-  g_assert_nonnull (strstr (listed->out, "alice"));
+  listed = reserved_test_run_ok ("holds", "--session", NULL);
+  reserved_test_assert_contains (listed->out, "alice");
 
-  confirmed = reserved_test_run_reserve ("confirm", "--session", id, NULL);
-  reserved_test_assert_exit (confirmed, 0);
-  order_line = g_strdup_printf ("Hold %s confirmed as order ", id);
+  confirmed = reserved_test_run_ok ("confirm", "--session", id, NULL);
   g_assert_true (g_str_has_prefix (confirmed->out, order_line));
-  again = reserved_test_run_reserve ("confirm", "--session", id, NULL);
-  reserved_test_assert_exit (again, 0);
+  again = reserved_test_run_ok ("confirm", "--session", id, NULL);
   g_assert_cmpstr (again->out, ==, confirmed->out);
 
-  second = reserved_test_run_reserve ("hold", "--session", "--user", "bob", NULL);
-  reserved_test_assert_exit (second, 0);
-  second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                               reserved_test_match_number ("^Hold ([0-9]+):", 0, second->out));
-  extended = reserved_test_run_reserve ("extend", "--session", second_id, "--ttl", "60", NULL);
-  reserved_test_assert_exit (extended, 0);
-  released = reserved_test_run_reserve ("release", "--session", second_id, NULL);
-  reserved_test_assert_exit (released, 0);
-  released_twice = reserved_test_run_reserve ("release", "--session", second_id, NULL);
-  reserved_test_assert_exit (released_twice, 1);
-  g_assert_nonnull (strstr (released_twice->err, "released"));
-  too_long =
-    reserved_test_run_reserve ("hold", "--session", "--user", "carol", "--ttl", "7201", NULL);
-  reserved_test_assert_exit (too_long, 1);
-  g_assert_nonnull (strstr (too_long->err, "7201"));
+  extend_and_release ();
+  reserved_test_reserve_fails (1, "7201", "hold", "--session", "--user", "carol", "--ttl", "7201",
+                               NULL);
 }
 
 static void
@@ -144,17 +131,11 @@ test_semaphore (Fixture *f, gconstpointer data)
 }
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal_name,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (guint64 hold, const char *item, const char *reason, gpointer user_data)
 {
-  char **reason = user_data;
+  char **reason_out = user_data;
 
-  g_variant_get (parameters, "(tss)", NULL, NULL, reason);
+  *reason_out = g_strdup (reason);
 }
 
 /* reserve killed with SIGKILL: its descriptor closes, so the hold ends
@@ -171,10 +152,7 @@ test_wrapper_killed (Fixture *f, gconstpointer data)
   GDataInputStream *out;
   guint subscription;
 
-  subscription =
-    g_dbus_connection_signal_subscribe (f->connection, NULL, RESERVE_INTERFACE, "HoldEnded",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_hold_ended, &reason, NULL);
+  subscription = reserved_test_watch_hold_ended (f->connection, on_hold_ended, &reason);
   wrapper =
     g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, g_getenv ("RESERVE_BINARY"), "hold",
                       "--session", "--", "sh", "-c", "echo started; exec sleep 3600", NULL);
@@ -216,8 +194,4 @@ add_cases (void)
 #undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -14,11 +14,13 @@
 
 typedef ReservedTestCliFixture Fixture;
 
-static ReservedTestRun *run_chinese (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-/* Runs reserve as someone whose language is Chinese. */
 static ReservedTestRun *
-run_chinese (const char *first_arg, ...)
+run_chinese (int expected_exit, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs reserve as someone whose language is Chinese; fails unless it
+ * exits with @expected_exit. */
+static ReservedTestRun *
+run_chinese (int expected_exit, const char *first_arg, ...)
 {
   const char *locpath = g_getenv ("RESERVED_TEST_LOCPATH");
   const char *const env[] = { "LANG", "zh_CN.UTF-8", "LC_ALL", "zh_CN.UTF-8", "LANGUAGE",
@@ -32,14 +34,8 @@ run_chinese (const char *first_arg, ...)
   va_start (args, first_arg);
   run = reserved_test_run_reserve_va (env, first_arg, args);
   va_end (args);
+  reserved_test_assert_exit (run, expected_exit);
   return run;
-}
-
-static void
-assert_has (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("“%s” not found in:\n%s", part, text);
 }
 
 /* The columns a terminal gives @line: two for a wide character. */
@@ -56,47 +52,41 @@ columns (const char *line)
 static void
 test_help (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) main_help = run_chinese ("--help", NULL);
-  g_autoptr(ReservedTestRun) buy_help = run_chinese ("buy", "--help", NULL);
+  g_autoptr(ReservedTestRun) main_help = run_chinese (0, "--help", NULL);
+  g_autoptr(ReservedTestRun) buy_help = run_chinese (0, "buy", "--help", NULL);
 
-  reserved_test_assert_exit (main_help, 0);
-  assert_has (main_help->out, "用法：\n  reserve [选项…] 命令 [选项…]\n");
-  assert_has (main_help->out,
-              "  buy       为顾客购买某商品的若干件，要么全部成功，要么全部不买。\n");
-  assert_has (main_help->out, "退出状态：\n  0  成功\n");
-  reserved_test_assert_exit (buy_help, 0);
-  assert_has (buy_help->out, "  -u, --user=NAME      购买的顾客（必填）\n");
-  assert_has (buy_help->out, "连接会话总线上的 reserved");
+  reserved_test_assert_contains (main_help->out, "用法：\n  reserve [选项…] 命令 [选项…]\n");
+  reserved_test_assert_contains (
+    main_help->out, "  buy       为顾客购买某商品的若干件，要么全部成功，要么全部不买。\n");
+  reserved_test_assert_contains (main_help->out, "退出状态：\n  0  成功\n");
+  reserved_test_assert_contains (buy_help->out, "  -u, --user=NAME      购买的顾客（必填）\n");
+  reserved_test_assert_contains (buy_help->out, "连接会话总线上的 reserved");
 }
 
 static void
 test_messages (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) buy =
-               run_chinese ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  g_autoptr(ReservedTestRun) status = run_chinese ("status", "--session", NULL);
-  g_autoptr(ReservedTestRun) mistyped = run_chinese ("stauts", NULL);
+               run_chinese (0, "buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  g_autoptr(ReservedTestRun) status = run_chinese (0, "status", "--session", NULL);
+  g_autoptr(ReservedTestRun) mistyped = run_chinese (2, "stauts", NULL);
   g_autoptr(ReservedTestRun) bad_number =
-               run_chinese ("buy", "--session", "--user", "alice", "--quantity", "0", NULL);
+               run_chinese (2, "buy", "--session", "--user", "alice", "--quantity", "0", NULL);
   g_autoptr(ReservedTestRun) created =
-               run_chinese ("create", "--session", "gala", "--capacity", "3", NULL);
+               run_chinese (0, "create", "--session", "gala", "--capacity", "3", NULL);
 
-  reserved_test_assert_exit (buy, 0);
   g_assert_true (
     g_regex_match_simple ("^订单 [0-9]+：alice 购买了 2 × ticket；剩余 98。\n$", buy->out, 0, 0));
-  reserved_test_assert_exit (status, 0);
   g_assert_cmpstr (status->out, ==,
                    "商品：        ticket\n"
                    "容量：        100\n"
                    "剩余：        98\n"
                    "已售：        2\n"
                    "每人限购：    无\n");
-  reserved_test_assert_exit (mistyped, 2);
   g_assert_cmpstr (mistyped->err, ==,
                    "reserve: 未知命令“stauts”；您是不是想输入“status”？\n试试“reserve --help”。\n");
-  reserved_test_assert_exit (bad_number, 2);
-  assert_has (bad_number->err, "reserve: --quantity “0” 超出范围：允许 1 到 10000\n");
-  reserved_test_assert_exit (created, 0);
+  reserved_test_assert_contains (bad_number->err,
+                                 "reserve: --quantity “0” 超出范围：允许 1 到 10000\n");
   g_assert_cmpstr (created->out, ==, "已创建 gala，共 3 件。\n");
 }
 
@@ -104,17 +94,18 @@ test_messages (Fixture *fixture, gconstpointer data)
 static void
 test_race_verdicts (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) race = run_chinese ("race", "--session", NULL);
+  g_autoptr(ReservedTestRun) race = run_chinese (0, "race", "--session", NULL);
   g_auto(GStrv) lines = NULL;
 
-  reserved_test_assert_exit (race, 0);
-  assert_has (race->out, "模式         买家  库存  售出  超卖  丢失更新");
+  reserved_test_assert_contains (race->out, "模式         买家  库存  售出  超卖  丢失更新");
   /* How many buyers the raw file fooled depends on how the race ran. */
-  assert_has (race->out, "file:        超卖：");
-  assert_has (race->out, " 个买家被告知买到了仅有的 1 张票；文件显示剩余 ");
-  assert_has (race->out, "locked-file: 正确但串行：售出 1，");
-  assert_has (race->out, "sqlite:      正确：售出 1，数据库记录了 1 笔销售，剩余 0；");
-  assert_has (race->out, "dbus:        正确且并发：售出 1，守护进程记录了 1 笔销售，剩余 0。\n");
+  reserved_test_assert_contains (race->out, "file:        超卖：");
+  reserved_test_assert_contains (race->out, " 个买家被告知买到了仅有的 1 张票；文件显示剩余 ");
+  reserved_test_assert_contains (race->out, "locked-file: 正确但串行：售出 1，");
+  reserved_test_assert_contains (race->out,
+                                 "sqlite:      正确：售出 1，数据库记录了 1 笔销售，剩余 0；");
+  reserved_test_assert_contains (
+    race->out, "dbus:        正确且并发：售出 1，守护进程记录了 1 笔销售，剩余 0。\n");
   lines = g_strsplit (race->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (columns (lines[i]) > 80)
@@ -126,18 +117,16 @@ static void
 test_bench_report (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) bench =
-               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", NULL);
-  g_autoptr(ReservedTestRun) with_holds =
-               run_chinese ("bench", "--session", "--buyers", "1", "--calls", "5", "--hold", NULL);
+               run_chinese (0, "bench", "--session", "--buyers", "1", "--calls", "5", NULL);
+  g_autoptr(ReservedTestRun) with_holds = run_chinese (0, "bench", "--session", "--buyers", "1",
+                                                        "--calls", "5", "--hold", NULL);
 
-  reserved_test_assert_exit (bench, 0);
-  assert_has (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
-  assert_has (bench->out, "阶段      方法");
-  assert_has (bench->out, "检查：剩余 ");
-  assert_has (bench->out, "：成立\n错误：无\n");
-  reserved_test_assert_exit (with_holds, 0);
-  assert_has (with_holds->out, "Hold+Confirm / Buy：每秒销售数是 ");
-  assert_has (with_holds->out, "：成立\n错误：无\n");
+  reserved_test_assert_contains (bench->out, "1 个买家，每个阶段各调用 5 次，在 session 总线上；");
+  reserved_test_assert_contains (bench->out, "阶段      方法");
+  reserved_test_assert_contains (bench->out, "检查：剩余 ");
+  reserved_test_assert_contains (bench->out, "：成立\n错误：无\n");
+  reserved_test_assert_contains (with_holds->out, "Hold+Confirm / Buy：每秒销售数是 ");
+  reserved_test_assert_contains (with_holds->out, "：成立\n错误：无\n");
 }
 
 /* The hold commands: a hold, the list of holds, its confirmation into an
@@ -147,65 +136,52 @@ static void
 test_holds (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestRun) held =
-               run_chinese ("hold", "--session", "--user", "alice", "--quantity", "2", NULL);
-  g_autoptr(ReservedTestRun) listed = run_chinese ("holds", "--session", NULL);
+               run_chinese (0, "hold", "--session", "--user", "alice", "--quantity", "2", NULL);
+  g_autoptr(ReservedTestRun) listed = run_chinese (0, "holds", "--session", NULL);
   g_autoptr(ReservedTestRun) confirmed = NULL;
   g_autoptr(ReservedTestRun) orders = NULL;
   g_autoptr(ReservedTestRun) second = NULL;
   g_autoptr(ReservedTestRun) extended = NULL;
   g_autoptr(ReservedTestRun) released = NULL;
   g_autoptr(ReservedTestRun) no_command =
-               run_chinese ("hold", "--session", "--user", "alice", "--wait", NULL);
+               run_chinese (2, "hold", "--session", "--user", "alice", "--wait", NULL);
   g_autofree char *id = NULL;
   g_autofree char *second_id = NULL;
   g_autofree char *confirmed_line = NULL;
   g_autofree char *extended_line = NULL;
   g_autofree char *released_line = NULL;
 
-  reserved_test_assert_exit (held, 0);
-  id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                        reserved_test_match_number (
-                          "^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", 0, held->out));
-  assert_has (held->out, "；剩余 98。\n");
+  id = reserved_test_match_id ("^预留 ([0-9]+)：为 alice 预留 2 × ticket，过期时间：", held->out);
+  reserved_test_assert_contains (held->out, "；剩余 98。\n");
 
-  reserved_test_assert_exit (listed, 0);
   g_assert_true (g_regex_match_simple ("^预留  商品 +顾客 +数量  过期时间\n", listed->out, 0, 0));
-  assert_has (listed->out, "alice");
+  reserved_test_assert_contains (listed->out, "alice");
 
-  confirmed = run_chinese ("confirm", "--session", id, NULL);
-  reserved_test_assert_exit (confirmed, 0);
+  confirmed = run_chinese (0, "confirm", "--session", id, NULL);
   confirmed_line = g_strdup_printf ("预留 %s 已确认为订单 ", id);
   g_assert_true (g_str_has_prefix (confirmed->out, confirmed_line));
-  assert_has (confirmed->out, "；剩余 98。\n");
+  reserved_test_assert_contains (confirmed->out, "；剩余 98。\n");
 
-  orders = run_chinese ("orders", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (orders, 0);
+  orders = run_chinese (0, "orders", "--session", "--user", "alice", NULL);
   g_assert_true (g_regex_match_simple ("^订单  商品 +数量  下单时间 +状态\n", orders->out, 0, 0));
 
-  second = run_chinese ("hold", "--session", "--user", "bob", NULL);
-  reserved_test_assert_exit (second, 0);
-  second_id = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                               reserved_test_match_number ("^预留 ([0-9]+)：", 0, second->out));
-  extended = run_chinese ("extend", "--session", second_id, "--ttl", "60", NULL);
-  reserved_test_assert_exit (extended, 0);
+  second = run_chinese (0, "hold", "--session", "--user", "bob", NULL);
+  second_id = reserved_test_match_id ("^预留 ([0-9]+)：", second->out);
+  extended = run_chinese (0, "extend", "--session", second_id, "--ttl", "60", NULL);
   extended_line = g_strdup_printf ("预留 %s 的过期时间现在是 ", second_id);
   g_assert_true (g_str_has_prefix (extended->out, extended_line));
-  released = run_chinese ("release", "--session", second_id, NULL);
-  reserved_test_assert_exit (released, 0);
+  released = run_chinese (0, "release", "--session", second_id, NULL);
   released_line = g_strdup_printf ("预留 %s 已释放；其商品剩余 98。\n", second_id);
   g_assert_cmpstr (released->out, ==, released_line);
 
-  reserved_test_assert_exit (no_command, 2);
-  assert_has (no_command->err,
-              "reserve: --wait 需要一个要运行的命令：reserve hold --wait -- 命令…\n");
+  reserved_test_assert_contains (
+    no_command->err, "reserve: --wait 需要一个要运行的命令：reserve hold --wait -- 命令…\n");
 }
 
 static void
 add_cases (void)
 {
-#define ADD(path, function)                                                    \
-  g_test_add (path, Fixture, NULL, reserved_test_cli_fixture_set_up, function, \
-              reserved_test_cli_fixture_tear_down)
+#define ADD RESERVED_TEST_CLI_ADD
 
   ADD ("/cli-i18n/help", test_help);
   ADD ("/cli-i18n/messages", test_messages);
@@ -216,8 +192,4 @@ add_cases (void)
 #undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

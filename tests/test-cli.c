@@ -21,16 +21,15 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-main.h"
 
-typedef struct {
-  ReservedTestDaemon *daemon;
-} Fixture;
+/* Most cases run against the shared fixture, a daemon with an empty
+ * configuration; the others say which configuration a daemon starts with,
+ * or NULL for no daemon. */
+typedef ReservedTestCliFixture Fixture;
 
-/* The configuration a fixture starts the daemon with, or NULL for none. */
 typedef struct {
   const char *config;
 } FixtureSetup;
 
-static const FixtureSetup default_setup = { "[reserved]\n" };
 static const FixtureSetup seat_setup = { "[reserved]\n"
                                          "DefaultItem=seat\n"
                                          "InitialCapacity=7\n" };
@@ -46,14 +45,6 @@ fixture_set_up (Fixture *fixture, gconstpointer data)
     return;
   reserved_test_daemon_write_config (fixture->daemon, setup->config);
   reserved_test_daemon_start (fixture->daemon);
-}
-
-static void
-fixture_tear_down (Fixture *fixture, gconstpointer data)
-{
-  if (reserved_test_daemon_get_process (fixture->daemon) != NULL)
-    reserved_test_daemon_stop (fixture->daemon);
-  g_clear_pointer (&fixture->daemon, reserved_test_daemon_free);
 }
 
 /* --- running reserve ----------------------------------------------------- */
@@ -79,25 +70,9 @@ assert_usage_error (const ReservedTestRun *run, const char *message)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-static JsonNode *run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
-/* Runs reserve, asserts success, and parses its output as JSON. */
-static JsonNode *
-run_json (const char *first_arg, ...)
-{
-  g_autoptr(ReservedTestRun) run = NULL;
-  va_list args;
-
-  va_start (args, first_arg);
-  run = reserved_test_run_reserve_va (NULL, first_arg, args);
-  va_end (args);
-  reserved_test_assert_exit (run, 0);
-  g_assert_cmpstr (run->err, ==, "");
-  return reserved_test_parse_json (run->out);
-}
-
-static const char *const status_keys[] = { "item",           "capacity", "remaining", "sold",
-                                           "per_user_limit", "retired",  NULL };
+static const char *const status_keys[] = { "item",           "capacity", "remaining",  "sold",
+                                           "per_user_limit", "retired",  "sale_start", "sale_end",
+                                           "on_sale",        NULL };
 static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
                                           "created", "state", NULL };
 
@@ -105,7 +80,7 @@ static const char *const order_keys[] = { "order",   "item",  "user", "quantity"
 static JsonNode *
 item_status (const char *item)
 {
-  JsonNode *root = run_json ("status", "--session", "--json", item, NULL);
+  JsonNode *root = reserved_test_run_json ("status", "--session", "--json", item, NULL);
 
   reserved_test_json_assert_keys (json_node_get_object (root), status_keys);
   return root;
@@ -124,8 +99,9 @@ remaining_of (const char *item)
 static JsonNode *
 orders_of (const char *user)
 {
-  JsonNode *root = user != NULL ? run_json ("orders", "--session", "--user", user, "--json", NULL)
-                                : run_json ("orders", "--session", "--all", "--json", NULL);
+  JsonNode *root =
+    user != NULL ? reserved_test_run_json ("orders", "--session", "--user", user, "--json", NULL)
+                 : reserved_test_run_json ("orders", "--session", "--all", "--json", NULL);
   JsonArray *orders = json_node_get_array (root);
 
   g_assert_nonnull (orders);
@@ -144,8 +120,7 @@ test_buy_prints_order (Fixture *fixture, gconstpointer data)
   JsonObject *order;
   guint64 order_id;
 
-  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (run, 0);
+  run = reserved_test_run_ok ("buy", "--session", "--user", "alice", NULL);
   g_assert_cmpstr (run->err, ==, "");
   order_id = reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × ticket; 99 left\\.\n$",
                                          0, run->out);
@@ -171,16 +146,15 @@ test_buy_json (Fixture *fixture, gconstpointer data)
   JsonObject *object;
   JsonObject *order;
 
-  bought = run_json ("buy", "--session", "--user", awkward_user, "--item", "ticket", "--quantity",
-                     "2", "--json", NULL);
+  bought = reserved_test_run_json ("buy", "--session", "--user", awkward_user, "--item", "ticket",
+                                   "--quantity", "2", "--json", NULL);
   object = json_node_get_object (bought);
   g_assert_nonnull (object);
   reserved_test_json_assert_keys (object, buy_keys);
   g_assert_cmpint (reserved_test_json_int (object, "order"), >, 0);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "ticket");
   g_assert_cmpstr (reserved_test_json_string (object, "user"), ==, awkward_user);
-  g_assert_cmpint (reserved_test_json_int (object, "quantity"), ==, 2);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 98);
+  reserved_test_json_assert_ints (object, "quantity", 2, "remaining", 98, NULL);
 
   orders = orders_of (awkward_user);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (orders)), ==, 1);
@@ -199,13 +173,12 @@ test_buy_user_verbatim (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) utf8 = NULL;
   g_autoptr(ReservedTestRun) ascii = NULL;
 
-  utf8 = reserved_test_run_reserve ("buy", "--session", "--user", awkward_user, NULL);
-  reserved_test_assert_exit (utf8, 0);
+  utf8 = reserved_test_run_ok ("buy", "--session", "--user", awkward_user, NULL);
   ascii =
     reserved_test_run_reserve_with_env (c_locale, "buy", "--session", "--user", awkward_user, NULL);
   reserved_test_assert_exit (ascii, 0);
-  g_assert_nonnull (strstr (utf8->out, expected));
-  g_assert_nonnull (strstr (ascii->out, expected_ascii));
+  reserved_test_assert_contains (utf8->out, expected);
+  reserved_test_assert_contains (ascii->out, expected_ascii);
 }
 
 static void
@@ -215,11 +188,10 @@ test_buy_default_item (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (run, 0);
+  run = reserved_test_run_ok ("buy", "--session", "--user", "alice", NULL);
   reserved_test_match_number ("^Order ([0-9]+): alice bought 1 × seat; 6 left\\.\n$", 0, run->out);
 
-  status = run_json ("status", "--session", "--json", NULL);
+  status = reserved_test_run_json ("status", "--session", "--json", NULL);
   object = json_node_get_object (status);
   reserved_test_json_assert_keys (object, status_keys);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "seat");
@@ -233,15 +205,13 @@ test_buy_quantity (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  run = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
-  reserved_test_assert_exit (run, 0);
+  run = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--quantity", "3", NULL);
   reserved_test_match_number ("^Order ([0-9]+): alice bought 3 × ticket; 97 left\\.\n$", 0,
                               run->out);
 
   status = item_status ("ticket");
   object = json_node_get_object (status);
-  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 97);
+  reserved_test_json_assert_ints (object, "sold", 3, "remaining", 97, NULL);
 }
 
 static void
@@ -251,12 +221,10 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) retry = NULL;
   g_autoptr(JsonNode) orders = NULL;
 
-  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
-                                     "checkout-17", NULL);
-  reserved_test_assert_exit (first, 0);
-  retry = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--request-id",
-                                     "checkout-17", NULL);
-  reserved_test_assert_exit (retry, 0);
+  first = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--request-id",
+                                "checkout-17", NULL);
+  retry = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--request-id",
+                                "checkout-17", NULL);
   g_assert_cmpuint (reserved_test_match_number ("^Order ([0-9]+): request id checkout-17 was used "
                                                 "before; nothing new bought, alice still holds "
                                                 "1 × ticket; 99 left\\.\n$",
@@ -274,30 +242,23 @@ test_buy_request_id_replay (Fixture *fixture, gconstpointer data)
 static void
 test_buy_replay_of_cancelled (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) first = NULL;
-  g_autoptr(ReservedTestRun) cancel = NULL;
+  g_autoptr(ReservedTestRun) first = reserved_test_run_ok ("buy", "--session", "--user", "dave",
+                                                            "--request-id", "k1", NULL);
+  g_autofree char *order_text = reserved_test_match_id ("^Order ([0-9]+): dave bought", first->out);
   g_autoptr(ReservedTestRun) retry = NULL;
   g_autoptr(ReservedTestRun) retry_json = NULL;
   g_autoptr(JsonNode) json = NULL;
-  g_autofree char *order_text = NULL;
   JsonObject *object;
 
-  first =
-    reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
-  reserved_test_assert_exit (first, 0);
-  order_text =
-    g_strdup_printf ("%" G_GUINT64_FORMAT,
-                     reserved_test_match_number ("^Order ([0-9]+): dave bought", 0, first->out));
-  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
-  reserved_test_assert_exit (cancel, 0);
+  reserved_test_reserve_ok ("cancel", "--session", order_text, NULL);
 
   retry =
     reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id", "k1", NULL);
   assert_failure (retry, 1);
   g_assert_null (strstr (retry->out, "bought"));
-  g_assert_nonnull (strstr (retry->err, order_text));
-  g_assert_nonnull (strstr (retry->err, "cancelled"));
-  g_assert_nonnull (strstr (retry->err, "nothing was bought"));
+  reserved_test_assert_contains (retry->err, order_text);
+  reserved_test_assert_contains (retry->err, "cancelled");
+  reserved_test_assert_contains (retry->err, "nothing was bought");
 
   retry_json = reserved_test_run_reserve ("buy", "--session", "--user", "dave", "--request-id",
                                           "k1", "--json", NULL);
@@ -322,13 +283,11 @@ test_cancel (Fixture *fixture, gconstpointer data)
   g_autofree char *expected_start = NULL;
   guint64 order_id;
 
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
-  reserved_test_assert_exit (buy, 0);
+  buy = reserved_test_run_ok ("buy", "--session", "--user", "alice", "--quantity", "4", NULL);
   order_id = reserved_test_match_number ("^Order ([0-9]+):", 0, buy->out);
   order_text = g_strdup_printf ("%" G_GUINT64_FORMAT, order_id);
 
-  cancel = reserved_test_run_reserve ("cancel", "--session", order_text, NULL);
-  reserved_test_assert_exit (cancel, 0);
+  cancel = reserved_test_run_ok ("cancel", "--session", order_text, NULL);
   expected_start = g_strdup_printf ("Order %s cancelled: ", order_text);
   g_assert_true (g_str_has_prefix (cancel->out, expected_start));
   g_assert_true (g_str_has_suffix (cancel->out, " 100 left.\n"));
@@ -351,20 +310,15 @@ test_cancel (Fixture *fixture, gconstpointer data)
 static void
 test_status (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) buy = NULL;
-  g_autoptr(ReservedTestRun) create = NULL;
   g_autoptr(ReservedTestRun) text = NULL;
   g_autoptr(JsonNode) json = NULL;
   JsonObject *object;
 
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  reserved_test_assert_exit (buy, 0);
-  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "50",
-                                      "--per-user-limit", "4", NULL);
-  reserved_test_assert_exit (create, 0);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  reserved_test_reserve_ok ("create", "--session", "concert", "--capacity", "50",
+                            "--per-user-limit", "4", NULL);
 
-  text = reserved_test_run_reserve ("status", "--session", NULL);
-  reserved_test_assert_exit (text, 0);
+  text = reserved_test_run_ok ("status", "--session", NULL);
   g_assert_cmpstr (text->out, ==,
                    "Item:            ticket\n"
                    "Capacity:        100\n"
@@ -375,36 +329,30 @@ test_status (Fixture *fixture, gconstpointer data)
   json = item_status ("concert");
   object = json_node_get_object (json);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "concert");
-  g_assert_cmpint (reserved_test_json_int (object, "capacity"), ==, 50);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 50);
-  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 0);
-  g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 4);
+  reserved_test_json_assert_ints (object, "capacity", 50, "remaining", 50, "sold", 0,
+                                  "per_user_limit", 4, NULL);
 }
 
 static void
 test_items (Fixture *fixture, gconstpointer data)
 {
-  static const char *const item_keys[] = { "item", "capacity", "remaining", NULL };
-  g_autoptr(ReservedTestRun) create = NULL;
-  g_autoptr(ReservedTestRun) buy = NULL;
+  static const char *const item_keys[] = { "item",     "capacity", "remaining", "sale_start",
+                                           "sale_end", "on_sale",  NULL };
   g_autoptr(ReservedTestRun) table = NULL;
   g_autoptr(JsonNode) json = NULL;
   JsonArray *items;
   JsonObject *concert;
 
-  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5", NULL);
-  reserved_test_assert_exit (create, 0);
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
-  reserved_test_assert_exit (buy, 0);
+  reserved_test_reserve_ok ("create", "--session", "concert", "--capacity", "5", NULL);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "bob", "--item", "concert", NULL);
 
-  table = reserved_test_run_reserve ("items", "--session", NULL);
-  reserved_test_assert_exit (table, 0);
+  table = reserved_test_run_ok ("items", "--session", NULL);
   g_assert_cmpstr (table->out, ==,
                    "ITEM     CAPACITY  REMAINING\n"
                    "concert         5          4\n"
                    "ticket        100        100\n");
 
-  json = run_json ("items", "--session", "--json", NULL);
+  json = reserved_test_run_json ("items", "--session", "--json", NULL);
   items = json_node_get_array (json);
   g_assert_nonnull (items);
   g_assert_cmpuint (json_array_get_length (items), ==, 2);
@@ -412,8 +360,7 @@ test_items (Fixture *fixture, gconstpointer data)
     reserved_test_json_assert_keys (json_array_get_object_element (items, i), item_keys);
   concert = json_array_get_object_element (items, 0);
   g_assert_cmpstr (reserved_test_json_string (concert, "item"), ==, "concert");
-  g_assert_cmpint (reserved_test_json_int (concert, "capacity"), ==, 5);
-  g_assert_cmpint (reserved_test_json_int (concert, "remaining"), ==, 4);
+  reserved_test_json_assert_ints (concert, "capacity", 5, "remaining", 4, NULL);
 }
 
 /* A zone no test machine is in by accident, given as a POSIX TZ rule so it
@@ -450,9 +397,6 @@ static void
 test_orders (Fixture *fixture, gconstpointer data)
 {
   static const char *const test_zone[] = { "TZ", TEST_ZONE_TZ, NULL };
-  g_autoptr(ReservedTestRun) first = NULL;
-  g_autoptr(ReservedTestRun) second = NULL;
-  g_autoptr(ReservedTestRun) other = NULL;
   g_autoptr(ReservedTestRun) table = NULL;
   g_autoptr(JsonNode) alice = NULL;
   g_autoptr(JsonNode) everyone = NULL;
@@ -460,13 +404,9 @@ test_orders (Fixture *fixture, gconstpointer data)
   gint64 after_buying;
   JsonArray *orders;
 
-  first = reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
-  reserved_test_assert_exit (first, 0);
-  second =
-    reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
-  reserved_test_assert_exit (second, 0);
-  other = reserved_test_run_reserve ("buy", "--session", "--user", "bob", NULL);
-  reserved_test_assert_exit (other, 0);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", NULL);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", "--quantity", "2", NULL);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "bob", NULL);
   after_buying = g_get_real_time ();
 
   alice = orders_of ("alice");
@@ -515,11 +455,7 @@ test_orders_all_names_users (Fixture *fixture, gconstpointer data)
   JsonArray *orders;
 
   for (guint i = 0; i < G_N_ELEMENTS (users); i++)
-    {
-      g_autoptr(ReservedTestRun) buy =
-                   reserved_test_run_reserve ("buy", "--session", "--user", users[i], NULL);
-      reserved_test_assert_exit (buy, 0);
-    }
+    reserved_test_reserve_ok ("buy", "--session", "--user", users[i], NULL);
 
   everyone = orders_of (NULL);
   orders = json_node_get_array (everyone);
@@ -545,38 +481,31 @@ test_orders_all_names_users (Fixture *fixture, gconstpointer data)
 static void
 test_create_restock (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) create = NULL;
   g_autoptr(ReservedTestRun) duplicate = NULL;
   g_autoptr(ReservedTestRun) restock = NULL;
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  create = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "5",
-                                      "--per-user-limit", "2", NULL);
-  reserved_test_assert_exit (create, 0);
+  reserved_test_reserve_ok ("create", "--session", "concert", "--capacity", "5", "--per-user-limit",
+                            "2", NULL);
   duplicate = reserved_test_run_reserve ("create", "--session", "concert", "--capacity", "9", NULL);
   assert_failure (duplicate, 1);
-  restock = reserved_test_run_reserve ("restock", "--session", "concert", "--quantity", "10", NULL);
-  reserved_test_assert_exit (restock, 0);
-  g_assert_nonnull (strstr (restock->out, "15 left"));
+  restock = reserved_test_run_ok ("restock", "--session", "concert", "--quantity", "10", NULL);
+  reserved_test_assert_contains (restock->out, "15 left");
 
   status = item_status ("concert");
   object = json_node_get_object (status);
-  g_assert_cmpint (reserved_test_json_int (object, "capacity"), ==, 15);
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 15);
-  g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 2);
+  reserved_test_json_assert_ints (object, "capacity", 15, "remaining", 15, "per_user_limit", 2,
+                                  NULL);
 }
 
 static void
 test_retire_limit (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(ReservedTestRun) create = NULL;
-  g_autoptr(ReservedTestRun) buy = NULL;
   g_autoptr(ReservedTestRun) limit = NULL;
   g_autoptr(ReservedTestRun) refused = NULL;
   g_autoptr(ReservedTestRun) unlimited = NULL;
   g_autoptr(ReservedTestRun) retire = NULL;
-  g_autoptr(ReservedTestRun) again = NULL;
   g_autoptr(ReservedTestRun) after = NULL;
   g_autoptr(ReservedTestRun) items = NULL;
   g_autoptr(ReservedTestRun) text = NULL;
@@ -589,50 +518,42 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   g_autoptr(JsonNode) status = NULL;
   JsonObject *object;
 
-  create = reserved_test_run_reserve ("create", "--session", "gala", "--capacity", "10", NULL);
-  reserved_test_assert_exit (create, 0);
-  buy = reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", "gala",
-                                   "--quantity", "3", NULL);
-  reserved_test_assert_exit (buy, 0);
+  reserved_test_reserve_ok ("create", "--session", "gala", "--capacity", "10", NULL);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", "--item", "gala", "--quantity",
+                            "3", NULL);
 
-  limit = reserved_test_run_reserve ("limit", "--session", "gala", "--per-user", "2", NULL);
-  reserved_test_assert_exit (limit, 0);
+  limit = reserved_test_run_ok ("limit", "--session", "gala", "--per-user", "2", NULL);
   g_assert_cmpstr (limit->out, ==, "At most 2 units of gala per customer now.\n");
   refused =
     reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--item", "gala", NULL);
   assert_failure (refused, 1);
-  limited = run_json ("limit", "--session", "--json", "gala", "--per-user", "0", NULL);
+  limited =
+    reserved_test_run_json ("limit", "--session", "--json", "gala", "--per-user", "0", NULL);
   object = json_node_get_object (limited);
   reserved_test_json_assert_keys (object, (const char *const[]){ "item", "per_user_limit", NULL });
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (object, "per_user_limit")));
-  unlimited = reserved_test_run_reserve ("limit", "--session", "gala", "--per-user", "0", NULL);
-  reserved_test_assert_exit (unlimited, 0);
+  unlimited = reserved_test_run_ok ("limit", "--session", "gala", "--per-user", "0", NULL);
   g_assert_cmpstr (unlimited->out, ==, "gala has no per-user limit now.\n");
 
-  retire = reserved_test_run_reserve ("retire", "--session", "gala", NULL);
-  reserved_test_assert_exit (retire, 0);
+  retire = reserved_test_run_ok ("retire", "--session", "gala", NULL);
   g_assert_cmpstr (retire->out, ==, "Retired gala: it is sold no more; its orders stay.\n");
-  retired = run_json ("retire", "--session", "--json", "gala", NULL);
+  retired = reserved_test_run_json ("retire", "--session", "--json", "gala", NULL);
   object = json_node_get_object (retired);
   reserved_test_json_assert_keys (object, (const char *const[]){ "item", "retired", NULL });
   g_assert_true (json_object_get_boolean_member (object, "retired"));
-  again = reserved_test_run_reserve ("retire", "--session", "gala", NULL);
-  reserved_test_assert_exit (again, 0);
+  reserved_test_reserve_ok ("retire", "--session", "gala", NULL);
 
   status = item_status ("gala");
   object = json_node_get_object (status);
   g_assert_true (json_object_get_boolean_member (object, "retired"));
-  g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 7);
-  g_assert_cmpint (reserved_test_json_int (object, "sold"), ==, 3);
-  text = reserved_test_run_reserve ("status", "--session", "gala", NULL);
-  reserved_test_assert_exit (text, 0);
-  g_assert_nonnull (strstr (text->out, "Retired:         yes"));
-  items = reserved_test_run_reserve ("items", "--session", NULL);
-  reserved_test_assert_exit (items, 0);
+  reserved_test_json_assert_ints (object, "remaining", 7, "sold", 3, NULL);
+  text = reserved_test_run_ok ("status", "--session", "gala", NULL);
+  reserved_test_assert_contains (text->out, "Retired:         yes");
+  items = reserved_test_run_ok ("items", "--session", NULL);
   g_assert_null (strstr (items->out, "gala"));
   after = reserved_test_run_reserve ("buy", "--session", "--user", "bob", "--item", "gala", NULL);
   assert_failure (after, 1);
-  g_assert_nonnull (strstr (after->err, "retired"));
+  reserved_test_assert_contains (after->err, "retired");
   g_assert_cmpint (remaining_of ("gala"), ==, 7);
 
   unknown = reserved_test_run_reserve ("retire", "--session", "nope", NULL);
@@ -640,10 +561,10 @@ test_retire_limit (Fixture *fixture, gconstpointer data)
   too_high =
     reserved_test_run_reserve ("limit", "--session", "ticket", "--per-user", "1000000001", NULL);
   assert_failure (too_high, 2);
-  g_assert_nonnull (strstr (too_high->err, "--per-user"));
+  reserved_test_assert_contains (too_high->err, "--per-user");
   missing = reserved_test_run_reserve ("limit", "--session", "ticket", NULL);
   assert_failure (missing, 2);
-  g_assert_nonnull (strstr (missing->err, "--per-user"));
+  reserved_test_assert_contains (missing->err, "--per-user");
   bad_name = reserved_test_run_reserve ("retire", "--session", "-x-", NULL);
   assert_failure (bad_name, 2);
   g_clear_pointer (&status, json_node_unref);
@@ -701,7 +622,7 @@ test_exit_bad_number (Fixture *fixture, gconstpointer data)
   assert_usage_error (capacity,
                       "--capacity “1000000001” is out of range: allowed is 0 to 1000000000");
   assert_failure (order, 2);
-  g_assert_nonnull (strstr (order->err, "“1x” is not a number"));
+  reserved_test_assert_contains (order->err, "“1x” is not a number");
 
   /* Refused before reaching the daemon: nothing was bought or created. */
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
@@ -719,9 +640,9 @@ test_exit_unknown_flag (Fixture *fixture, gconstpointer data)
   g_autoptr(ReservedTestRun) command = reserved_test_run_reserve ("frobnicate", "--session", NULL);
 
   assert_failure (flag, 2);
-  g_assert_nonnull (strstr (flag->err, "--frobnicate"));
+  reserved_test_assert_contains (flag->err, "--frobnicate");
   assert_failure (extra, 2);
-  g_assert_nonnull (strstr (extra->err, "“ticket”"));
+  reserved_test_assert_contains (extra->err, "“ticket”");
   assert_failure (command, 2);
   g_assert_cmpint (remaining_of ("ticket"), ==, 100);
 }
@@ -734,7 +655,7 @@ test_exit_missing_user (Fixture *fixture, gconstpointer data)
 
   assert_usage_error (buy, "--user is required");
   assert_failure (orders, 2);
-  g_assert_nonnull (strstr (orders->err, "--user"));
+  reserved_test_assert_contains (orders->err, "--user");
 }
 
 /* The CLI refuses a bad name itself, in the daemon's words. */
@@ -772,8 +693,8 @@ test_exit_no_daemon (Fixture *fixture, gconstpointer data)
                reserved_test_run_reserve ("buy", "--session", "--user", "alice", NULL);
 
   assert_failure (items, 3);
-  g_assert_nonnull (strstr (items->err, "session bus"));
-  g_assert_nonnull (strstr (items->err, "reserved --session"));
+  reserved_test_assert_contains (items->err, "session bus");
+  reserved_test_assert_contains (items->err, "reserved --session");
   assert_failure (buy, 3);
 }
 
@@ -797,14 +718,14 @@ test_help (Fixture *fixture, gconstpointer data)
                    reserved_test_run_reserve (command_names[i], "--help", NULL);
       g_autoptr(ReservedTestRun) word = reserved_test_run_reserve ("help", command_names[i], NULL);
 
-      g_assert_nonnull (strstr (help->out, listed));
+      reserved_test_assert_contains (help->out, listed);
       reserved_test_assert_exit (flag, 0);
       reserved_test_assert_exit (word, 0);
       g_assert_cmpstr (word->out, ==, flag->out);
       /* Every command documents the exit status and the bus choice. */
-      g_assert_nonnull (strstr (flag->out, "Exit status:"));
-      g_assert_nonnull (strstr (flag->out, "  3  "));
-      g_assert_nonnull (strstr (flag->out, "--session"));
+      reserved_test_assert_contains (flag->out, "Exit status:");
+      reserved_test_assert_contains (flag->out, "  3  ");
+      reserved_test_assert_contains (flag->out, "--session");
     }
 
   reserved_test_assert_exit (version, 0);
@@ -815,31 +736,32 @@ test_help (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, setup, function) \
-  g_test_add (path, Fixture, setup, fixture_set_up, function, fixture_tear_down)
+#define ADD RESERVED_TEST_CLI_ADD
+#define ADD_SETUP(path, setup, function) \
+  g_test_add (path, Fixture, setup, fixture_set_up, function, reserved_test_cli_fixture_tear_down)
 
-  ADD ("/cli/buy/prints-order", &default_setup, test_buy_prints_order);
-  ADD ("/cli/buy/json", &default_setup, test_buy_json);
-  ADD ("/cli/buy/user-verbatim", &default_setup, test_buy_user_verbatim);
-  ADD ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
-  ADD ("/cli/buy/quantity", &default_setup, test_buy_quantity);
-  ADD ("/cli/buy/request-id-replay", &default_setup, test_buy_request_id_replay);
-  ADD ("/cli/buy/replay-of-cancelled", &default_setup, test_buy_replay_of_cancelled);
-  ADD ("/cli/cancel", &default_setup, test_cancel);
-  ADD ("/cli/status", &default_setup, test_status);
-  ADD ("/cli/items", &default_setup, test_items);
-  ADD ("/cli/orders", &default_setup, test_orders);
-  ADD ("/cli/orders/all-names-users", &default_setup, test_orders_all_names_users);
-  ADD ("/cli/create-restock", &default_setup, test_create_restock);
-  ADD ("/cli/retire-limit", &default_setup, test_retire_limit);
-  ADD ("/cli/exit/sold-out", &default_setup, test_exit_sold_out);
-  ADD ("/cli/exit/no-such-item", &default_setup, test_exit_no_such_item);
-  ADD ("/cli/exit/bad-number", &default_setup, test_exit_bad_number);
-  ADD ("/cli/exit/unknown-flag", &default_setup, test_exit_unknown_flag);
-  ADD ("/cli/exit/missing-user", &default_setup, test_exit_missing_user);
-  ADD ("/cli/exit/bad-item-name", &default_setup, test_exit_bad_item_name);
-  ADD ("/cli/exit/no-daemon", &no_daemon_setup, test_exit_no_daemon);
-  ADD ("/cli/help", &no_daemon_setup, test_help);
+  ADD ("/cli/buy/prints-order", test_buy_prints_order);
+  ADD ("/cli/buy/json", test_buy_json);
+  ADD ("/cli/buy/user-verbatim", test_buy_user_verbatim);
+  ADD_SETUP ("/cli/buy/default-item", &seat_setup, test_buy_default_item);
+  ADD ("/cli/buy/quantity", test_buy_quantity);
+  ADD ("/cli/buy/request-id-replay", test_buy_request_id_replay);
+  ADD ("/cli/buy/replay-of-cancelled", test_buy_replay_of_cancelled);
+  ADD ("/cli/cancel", test_cancel);
+  ADD ("/cli/status", test_status);
+  ADD ("/cli/items", test_items);
+  ADD ("/cli/orders", test_orders);
+  ADD ("/cli/orders/all-names-users", test_orders_all_names_users);
+  ADD ("/cli/create-restock", test_create_restock);
+  ADD ("/cli/retire-limit", test_retire_limit);
+  ADD ("/cli/exit/sold-out", test_exit_sold_out);
+  ADD ("/cli/exit/no-such-item", test_exit_no_such_item);
+  ADD ("/cli/exit/bad-number", test_exit_bad_number);
+  ADD ("/cli/exit/unknown-flag", test_exit_unknown_flag);
+  ADD ("/cli/exit/missing-user", test_exit_missing_user);
+  ADD ("/cli/exit/bad-item-name", test_exit_bad_item_name);
+  ADD_SETUP ("/cli/exit/no-daemon", &no_daemon_setup, test_exit_no_daemon);
+  ADD_SETUP ("/cli/help", &no_daemon_setup, test_help);
 }
 
 RESERVED_TEST_MAIN (add_cases, NULL)

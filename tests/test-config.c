@@ -23,11 +23,18 @@ static ReservedConfig *
 parse_ok (const char *text)
 {
   g_autoptr(GError) error = NULL;
-  ReservedConfig *config = parse (text, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (config);
-  return config;
+  return reserved_test_ok (parse (text, &error), &error);
+}
+
+/* The file that sets @key to @value, which must parse. */
+static ReservedConfig *
+parse_key_ok (const char *key, const char *value)
+{
+  g_autofree char *text = g_strdup_printf ("[reserved]\n%s=%s\n", key, value);
+
+  g_test_message ("%s", text);
+  return parse_ok (text);
 }
 
 /* @text is refused with @code; the message names the origin and each of
@@ -60,13 +67,23 @@ assert_retired (const ReservedConfig *config, const char *const *expected)
     }
 }
 
+/* @config has these values, and no retired key. */
+static void
+assert_values (const ReservedConfig *config,
+               const char *default_item,
+               guint32 initial_capacity,
+               guint32 busy_timeout_ms)
+{
+  g_assert_cmpstr (config->default_item, ==, default_item);
+  g_assert_cmpuint (config->initial_capacity, ==, initial_capacity);
+  g_assert_cmpuint (config->busy_timeout_ms, ==, busy_timeout_ms);
+  g_assert_cmpuint (g_strv_length (config->retired_keys), ==, 0);
+}
+
 static void
 assert_defaults (const ReservedConfig *config)
 {
-  g_assert_cmpstr (config->default_item, ==, "ticket");
-  g_assert_cmpuint (config->initial_capacity, ==, 100);
-  g_assert_cmpuint (config->busy_timeout_ms, ==, 2000);
-  g_assert_cmpuint (g_strv_length (config->retired_keys), ==, 0);
+  assert_values (config, "ticket", 100, 2000);
 }
 
 static void
@@ -99,11 +116,9 @@ test_default_item (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      g_autofree char *text = g_strdup_printf ("[reserved]\nDefaultItem=%s\n", names[i]);
-      g_autoptr(ReservedConfig) config = parse_ok (text);
+      g_autoptr(ReservedConfig) config = parse_key_ok ("DefaultItem", names[i]);
 
-      g_assert_cmpstr (config->default_item, ==, names[i]);
-      g_assert_cmpuint (config->initial_capacity, ==, 100);
+      assert_values (config, names[i], 100, 2000);
     }
 }
 
@@ -122,11 +137,9 @@ test_initial_capacity (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *text = g_strdup_printf ("[reserved]\nInitialCapacity=%s\n", cases[i].text);
-      g_autoptr(ReservedConfig) config = parse_ok (text);
+      g_autoptr(ReservedConfig) config = parse_key_ok ("InitialCapacity", cases[i].text);
 
-      g_assert_cmpuint (config->initial_capacity, ==, cases[i].value);
-      g_assert_cmpstr (config->default_item, ==, "ticket");
+      assert_values (config, "ticket", cases[i].value, 2000);
     }
 }
 
@@ -142,12 +155,9 @@ test_busy_timeout (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *text = g_strdup_printf ("[reserved]\nBusyTimeout=%s\n", cases[i].text);
-      g_autoptr(ReservedConfig) config = parse_ok (text);
+      g_autoptr(ReservedConfig) config = parse_key_ok ("BusyTimeout", cases[i].text);
 
-      g_assert_cmpuint (config->busy_timeout_ms, ==, cases[i].value);
-      g_assert_cmpuint (config->initial_capacity, ==, 100);
-      g_assert_cmpstr (config->default_item, ==, "ticket");
+      assert_values (config, "ticket", 100, cases[i].value);
     }
 }
 
@@ -205,10 +215,7 @@ test_every_key (void)
                                                 "InitialCapacity = 5000\n"
                                                 "BusyTimeout = 30000\n");
 
-  g_assert_cmpstr (config->default_item, ==, "concert");
-  g_assert_cmpuint (config->initial_capacity, ==, 5000);
-  g_assert_cmpuint (config->busy_timeout_ms, ==, 30000);
-  g_assert_cmpuint (g_strv_length (config->retired_keys), ==, 0);
+  assert_values (config, "concert", 5000, 30000);
 }
 
 static void

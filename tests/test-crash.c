@@ -9,14 +9,13 @@
  * and restarts it on the same database a few times. Afterwards every
  * acknowledged order must be there and active, and there must be no other
  * order: a retry that created a second order would show up as one. */
-#define _GNU_SOURCE /* F_SETPIPE_SZ */
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "reserved-test-buyers.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
@@ -34,34 +33,19 @@ test_kill_while_buying (void)
   g_autoptr(GHashTable) acked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
+  g_autoptr(GArray) orders = NULL;
   guint n_acked[N_BUYERS] = { 0 };
-  GPid pids[N_BUYERS];
-  int barrier[2], stop[2], out[2];
+  ReservedTestBuyers buyers;
   guint total = 0;
   guint retries = 0;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&admin, daemon);
+  reserved_test_admin_start (&admin, daemon);
   reserved_test_create_item (&admin.client, "crash", CAPACITY, 0);
   /* The test holds no connection while the daemon comes and goes. */
   reserved_test_admin_close (&admin);
 
-  g_assert_cmpint (pipe (barrier), ==, 0);
-  g_assert_cmpint (pipe (stop), ==, 0);
-  g_assert_cmpint (pipe (out), ==, 0);
-  fcntl (out[0], F_SETPIPE_SZ, 1 << 20);
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      g_autofree char *index = g_strdup_printf ("%u", i);
-      const char *args[] = { "crash-buyer", reserved_test_daemon_get_address (daemon), index,
-                             NULL };
-
-      pids[i] = reserved_test_spawn_helper (args, (uid_t) -1, barrier[0], out[1], stop[0]);
-    }
-  close (barrier[0]);
-  close (stop[0]);
-  close (out[1]);
-  close (barrier[1]);
+  reserved_test_buyers_spawn (&buyers, N_BUYERS, "crash-buyer",
+                              reserved_test_daemon_get_address (daemon), NULL, FALSE);
 
   for (guint round = 0; round < N_KILLS; round++)
     {
@@ -76,11 +60,7 @@ test_kill_while_buying (void)
     }
   g_usleep (200 * 1000);
   /* Buyers finish their current purchase, then exit. */
-  close (stop[1]);
-  text = reserved_test_read_all (out[0]);
-  close (out[0]);
-  for (guint i = 0; i < N_BUYERS; i++)
-    reserved_test_wait_helper (pids[i], "crash-buyer");
+  text = reserved_test_buyers_finish (&buyers);
 
   /* And once more right after the last acknowledgements. */
   reserved_test_daemon_kill (daemon);
@@ -123,28 +103,22 @@ test_kill_while_buying (void)
   g_assert_cmpuint (total, >, 0);
 
   reserved_test_admin_open (&admin, daemon);
-  for (guint i = 0; i < N_BUYERS; i++)
+  /* Every purchase a buyer made was retried until acknowledged, so the
+   * database must hold exactly the acknowledged orders: none lost, none
+   * extra. */
+  orders = reserved_test_list_acknowledged (&admin.client, N_BUYERS, n_acked, acked);
+  for (guint j = 0; j < orders->len; j++)
     {
-      /* Every purchase a buyer made was retried until acknowledged, so the
-       * database must hold exactly the acknowledged orders: none lost,
-       * none extra. */
-      g_autoptr(GArray) orders =
-                   reserved_test_list_acknowledged (&admin.client, i, n_acked[i], acked);
+      ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
 
-      for (guint j = 0; j < orders->len; j++)
-        {
-          ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
-
-          g_assert_true (order->active);
-          g_assert_cmpuint (order->quantity, ==, 1);
-          g_assert_cmpstr (order->item, ==, "crash");
-        }
+      g_assert_true (order->active);
+      g_assert_cmpuint (order->quantity, ==, 1);
+      g_assert_cmpstr (order->item, ==, "crash");
     }
   g_assert_cmpuint (reserved_test_get_item (&admin.client, "crash").remaining, ==,
                     CAPACITY - total);
   reserved_test_assert_law (&admin.client);
-  reserved_test_admin_close (&admin);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&admin, daemon);
 }
 
 static void
@@ -201,8 +175,7 @@ test_ack_survives_kill (void)
       before = reserved_test_snapshot (&admin.client);
       reserved_test_admin_close (&admin);
       reserved_test_daemon_kill (daemon);
-      reserved_test_daemon_start (daemon);
-      reserved_test_admin_open (&admin, daemon);
+      reserved_test_admin_start (&admin, daemon);
       g_clear_pointer (&after, g_variant_unref);
       after = reserved_test_snapshot (&admin.client);
       g_assert_cmpvariant (before, after);

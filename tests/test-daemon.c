@@ -1332,8 +1332,7 @@ static void
 run_as_nobody (Fixture *f, const char *role, const char *const *args, char **out)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  int fds[2] = { -1, -1 };
-  GPid pid;
+  g_autofree char *text = NULL;
 
   g_ptr_array_add (argv, (char *) role);
   g_ptr_array_add (argv, (char *) reserved_test_daemon_get_address (f->daemon));
@@ -1341,18 +1340,10 @@ run_as_nobody (Fixture *f, const char *role, const char *const *args, char **out
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  g_assert_cmpint (pipe (fds), ==, 0);
-  pid = reserved_test_spawn_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, -1,
-                                    fds[1], -1);
-  close (fds[1]);
-  {
-    g_autofree char *text = reserved_test_read_all (fds[0]);
-
-    if (out != NULL)
-      *out = g_steal_pointer (&text);
-  }
-  close (fds[0]);
-  reserved_test_wait_helper (pid, role);
+  text =
+    reserved_test_run_helper ((const char *const *) argv->pdata, RESERVED_TEST_NOBODY_UID, role);
+  if (out != NULL)
+    *out = g_steal_pointer (&text);
 }
 
 static void

@@ -38,7 +38,7 @@
  *                            1000 take about three minutes)
  *
  * Needs root: mount namespaces and another uid. */
-#define _GNU_SOURCE /* unshare, F_SETPIPE_SZ */
+#define _GNU_SOURCE /* unshare */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,11 +53,13 @@
 
 #include <glib/gstdio.h>
 
+#include "reserved-test-buyers.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
 #include "reserved-test-fault.h"
 #include "reserved-test-files.h"
 #include "reserved-test-main.h"
+#include "reserved-test-reply.h"
 #include "reserved-test-sqlite.h"
 
 #define ITEM     "ticket" /* the default item */
@@ -291,18 +293,6 @@ static const ReservedTestHelper helpers[] = {
   { NULL },
 };
 
-/* Appends what @fd (non-blocking) holds now to @text. */
-static void
-drain (int fd, GString *text)
-{
-  char buf[65536];
-  ssize_t got;
-
-  while ((got = read (fd, buf, sizeof buf)) > 0)
-    g_string_append_len (text, buf, got);
-  g_assert_true (got == 0 || errno == EAGAIN || errno == EINTR);
-}
-
 static void
 test_kill_loop (void)
 {
@@ -311,39 +301,22 @@ test_kill_loop (void)
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
   g_autoptr(GHashTable) owner = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   guint kills = reserved_test_env_uint ("RESERVED_TEST_KILLS", 200, G_MAXUINT);
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
   guint n_acked[N_BUYERS] = { 0 };
   guint64 units[N_BUYERS] = { 0 };
   guint64 units_active = 0;
-  GPid pids[N_BUYERS];
-  int barrier[2], stop[2], out[2];
+  ReservedTestBuyers buyers;
   guint retries = 0, cancels = 0;
   gint64 started = g_get_monotonic_time ();
 
   write_capacity_config (daemon);
   reserved_test_daemon_start (daemon);
 
-  g_assert_cmpint (pipe (barrier), ==, 0);
-  g_assert_cmpint (pipe (stop), ==, 0);
-  g_assert_cmpint (pipe (out), ==, 0);
   /* The buyers must never block on a full pipe while the test kills: it
    * is emptied after every kill. */
-  fcntl (out[0], F_SETPIPE_SZ, 1 << 20);
-  g_assert_cmpint (fcntl (out[0], F_SETFL, O_NONBLOCK), ==, 0);
-  for (guint i = 0; i < N_BUYERS; i++)
-    {
-      g_autofree char *index = g_strdup_printf ("%u", i);
-      g_autofree char *seed = g_strdup_printf ("%u", g_rand_int (rand));
-      const char *args[] = { "kill-loop-buyer", reserved_test_daemon_get_address (daemon), index,
-                             seed, NULL };
-
-      pids[i] = reserved_test_spawn_helper (args, (uid_t) -1, barrier[0], out[1], stop[0]);
-    }
-  close (barrier[0]);
-  close (stop[0]);
-  close (out[1]);
-  close (barrier[1]);
+  reserved_test_buyers_spawn (&buyers, N_BUYERS, "kill-loop-buyer",
+                              reserved_test_daemon_get_address (daemon), rand, TRUE);
 
   for (guint k = 0; k < kills; k++)
     {
@@ -354,27 +327,19 @@ test_kill_loop (void)
       if (g_rand_int_range (rand, 0, 4) == 0)
         g_usleep ((gulong) g_rand_int_range (rand, 0, 50) * 1000);
       reserved_test_daemon_start (daemon);
-      drain (out[0], text);
+      reserved_test_buyers_drain (&buyers);
       if (k % 50 == 49)
         g_test_message ("%u kills after %.0f s", k + 1,
                         (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
     }
   g_usleep (100 * 1000);
   /* Each buyer finishes the purchase it is making, then exits. */
-  close (stop[1]);
-  g_assert_cmpint (fcntl (out[0], F_SETFL, 0), ==, 0);
-  {
-    g_autofree char *rest = reserved_test_read_all (out[0]);
-    g_string_append (text, rest);
-  }
-  close (out[0]);
-  for (guint i = 0; i < N_BUYERS; i++)
-    reserved_test_wait_helper (pids[i], "kill-loop-buyer");
+  text = reserved_test_buyers_finish (&buyers);
   /* And once more right after the last answers. */
   reserved_test_daemon_kill (daemon);
   reserved_test_daemon_start (daemon);
 
-  lines = g_strsplit (text->str, "\n", -1);
+  lines = g_strsplit (text, "\n", -1);
   for (guint l = 0; lines[l] != NULL; l++)
     {
       g_auto(GStrv) words = g_strsplit (lines[l], " ", -1);
@@ -412,29 +377,26 @@ test_kill_loop (void)
 
   {
     ReservedTestAdmin c = { 0 };
+    g_autoptr(GArray) orders = NULL;
     guint total = 0;
 
     reserved_test_admin_open (&c, daemon);
-    for (guint i = 0; i < N_BUYERS; i++)
+    /* Every purchase was retried until answered, so the database holds
+     * exactly the acknowledged ones: none lost, none twice. */
+    orders = reserved_test_list_acknowledged (&c.client, N_BUYERS, n_acked, owner);
+    for (guint j = 0; j < orders->len; j++)
       {
-        /* Every purchase was retried until answered, so the database holds
-         * exactly the acknowledged ones: none lost, none twice. */
-        g_autoptr(GArray) orders =
-                     reserved_test_list_acknowledged (&c.client, i, n_acked[i], owner);
+        ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
+        int state = GPOINTER_TO_INT (g_hash_table_lookup (expected, &order->id));
 
-        for (guint j = 0; j < orders->len; j++)
-          {
-            ReservedTestOrder *order = &g_array_index (orders, ReservedTestOrder, j);
-            int state = GPOINTER_TO_INT (g_hash_table_lookup (expected, &order->id));
-
-            g_assert_cmpint (state, ==,
-                             order->active ? RESERVED_TEST_ORDER_ACTIVE
-                                           : RESERVED_TEST_ORDER_CANCELLED);
-            if (order->active)
-              units_active += order->quantity;
-          }
-        total += n_acked[i];
+        g_assert_cmpint (state, ==,
+                         order->active ? RESERVED_TEST_ORDER_ACTIVE
+                                       : RESERVED_TEST_ORDER_CANCELLED);
+        if (order->active)
+          units_active += order->quantity;
       }
+    for (guint i = 0; i < N_BUYERS; i++)
+      total += n_acked[i];
     g_assert_cmpuint (reserved_test_get_item (&c.client, ITEM).remaining, ==,
                       CAPACITY - units_active);
     /* Every hold was confirmed or released, and none came back. */
@@ -509,8 +471,7 @@ assert_writes_refused (ReservedTestAdmin *c,
       guint64 order = 0;
 
       fill_up (filler);
-      if (reserved_test_fault_buy (c->connection, ITEM, "carol", 1, request_id,
-                                   (int) reserved_test_timeout_seconds () * 1000, &order, &error))
+      if (reserved_test_fault_buy (c->connection, "carol", request_id, &order, &error))
         g_error ("a purchase succeeded on a full disk (order %" G_GUINT64_FORMAT ")", order);
       g_test_message ("refused: %s", error->message);
       if (!has_code (error, RESERVE_ERROR_STORAGE_FAILURE))
@@ -693,26 +654,12 @@ test_disk_full_restart (void)
 
 /* --- a lock held by another process ---------------------------------------------- */
 
+/* A purchase sent while the lock is held: when it was sent, and its
+ * answer. */
 typedef struct {
   gint64 sent;
-  gint64 answered;
-  guint64 order;
-  GError *error;
-  gboolean done;
+  ReservedTestReply answer;
 } Timed;
-
-static void
-on_timed_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Timed *timed = user_data;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &timed->error);
-
-  if (reply != NULL)
-    g_variant_get (reply, "(tu)", &timed->order, NULL);
-  timed->answered = g_get_monotonic_time ();
-  timed->done = TRUE;
-}
 
 /* Runs the main loop for @ms milliseconds. */
 static void
@@ -757,8 +704,7 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
       g_test_message ("lock held %u ms, BusyTimeout=%d", hold_ms, busy_timeout_ms);
     }
   reserved_test_daemon_write_config (daemon, config);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   buy_recorded (&c, expected, "alice");
   db = reserved_test_sql_open (reserved_test_daemon_get_database (daemon),
                                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -775,8 +721,8 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
                               g_variant_new ("(ssu@a{sv})", ITEM, "bob", 1,
                                              reserved_test_options (request_id)),
                               G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NONE,
-                              (int) reserved_test_timeout_seconds () * 1000, NULL, on_timed_reply,
-                              &calls[i]);
+                              (int) reserved_test_timeout_seconds () * 1000, NULL,
+                              reserved_test_reply_ready, &calls[i].answer);
     }
   run_for (100);
   /* Reads do not wait for the lock. */
@@ -790,38 +736,42 @@ run_lock (guint hold_ms, int busy_timeout_ms, gboolean expect_success)
   run_for (hold_ms - MIN (hold_ms, (guint) ((g_get_monotonic_time () - locked) / 1000)));
   if (expect_success)
     for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
-      if (calls[i].done)
+      if (calls[i].answer.done)
         g_error ("purchase %u was answered while another process held the write lock: %s", i,
-                 calls[i].error != NULL ? calls[i].error->message : "success");
+                 calls[i].answer.error != NULL ? calls[i].answer.error->message : "success");
   reserved_test_sql_exec (db, "ROLLBACK");
   released = g_get_monotonic_time ();
 
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     {
-      while (!calls[i].done)
-        g_main_context_iteration (NULL, TRUE);
+      ReservedTestReply *answer = &calls[i].answer;
+      guint64 order = 0;
+
+      reserved_test_reply_wait (answer);
       g_test_message ("purchase %u: answered after %.3f s: %s", i,
-                      (calls[i].answered - calls[i].sent) / (double) G_USEC_PER_SEC,
-                      calls[i].error != NULL ? calls[i].error->message : "bought");
+                      (answer->answered - calls[i].sent) / (double) G_USEC_PER_SEC,
+                      answer->error != NULL ? answer->error->message : "bought");
       if (expect_success)
         {
-          g_assert_no_error (calls[i].error);
-          g_assert_cmpint (calls[i].answered, >=, released);
-          reserved_test_fault_orders_set (expected, calls[i].order, RESERVED_TEST_ORDER_ACTIVE);
+          g_assert_no_error (answer->error);
+          g_assert_cmpint (answer->answered, >=, released);
+          g_variant_get (answer->reply, "(tu)", &order, NULL);
+          reserved_test_fault_orders_set (expected, order, RESERVED_TEST_ORDER_ACTIVE);
+          reserved_test_reply_clear (answer);
           continue;
         }
       /* Refused, and neither at once (the daemon waited for the lock its
        * busy timeout long) nor after the lock was gone: it gave up. */
-      if (calls[i].error == NULL || !has_code (calls[i].error, RESERVE_ERROR_STORAGE_FAILURE))
+      if (answer->error == NULL || !has_code (answer->error, RESERVE_ERROR_STORAGE_FAILURE))
         g_error ("purchase %u while the lock was held past the busy timeout: expected "
                  "StorageFailure, got %s",
-                 i, calls[i].error != NULL ? calls[i].error->message : "success");
-      g_assert_nonnull (strstr (calls[i].error->message, "locked"));
+                 i, answer->error != NULL ? answer->error->message : "success");
+      g_assert_nonnull (strstr (answer->error->message, "locked"));
       g_assert_cmpint (busy_timeout_ms, >, 0);
-      g_assert_cmpint (calls[i].answered - calls[i].sent, >=,
+      g_assert_cmpint (answer->answered - calls[i].sent, >=,
                        (gint64) busy_timeout_ms * 3 / 4 * 1000);
-      g_assert_cmpint (calls[i].answered, <, released);
-      g_clear_error (&calls[i].error);
+      g_assert_cmpint (answer->answered, <, released);
+      reserved_test_reply_clear (answer);
     }
   g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 
@@ -874,12 +824,10 @@ make_database_in (ReservedTestDaemon *daemon, const char *folder)
 
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
   reserved_test_daemon_set_database (daemon, path);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, ITEM, "alice", 1, NULL, NULL);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 /* The daemon must refuse to start, name the database, and say what is

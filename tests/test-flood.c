@@ -48,6 +48,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-reply.h"
 #include "reserved-test-sqlite.h"
 
 #define CAP            RESERVE_CALLS_IN_FLIGHT_MAX
@@ -190,11 +191,9 @@ wait_in_flight (Fixture *f, guint64 n, int stop_fd)
 typedef struct _Flood Flood;
 
 typedef struct {
+  ReservedTestReply answer;
   Flood *flood;
   guint32 quantity;
-  GVariant *reply;
-  GError *error;
-  gboolean done;
 } Outcome;
 
 struct _Flood {
@@ -227,10 +226,7 @@ static void
 flood_clear (Flood *flood)
 {
   for (guint i = 0; i < flood->n_sent; i++)
-    {
-      g_clear_pointer (&flood->outcomes[i].reply, g_variant_unref);
-      g_clear_error (&flood->outcomes[i].error);
-    }
+    reserved_test_reply_clear (&flood->outcomes[i].answer);
   g_clear_pointer (&flood->outcomes, g_free);
 }
 
@@ -239,9 +235,7 @@ on_buy_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Outcome *outcome = user_data;
 
-  outcome->reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &outcome->error);
-  outcome->done = TRUE;
+  reserved_test_reply_take (&outcome->answer, source, result);
   outcome->flood->n_done++;
 }
 
@@ -316,27 +310,28 @@ flood_tally (Flood *flood)
       Outcome *outcome = &flood->outcomes[i];
       ReserveError code;
 
-      if (outcome->reply != NULL)
+      if (outcome->answer.reply != NULL)
         {
           guint64 order = 0;
 
-          g_variant_get (outcome->reply, "(tu)", &order, NULL);
+          g_variant_get (outcome->answer.reply, "(tu)", &order, NULL);
           g_assert_cmpuint (order, >, 0);
           tally.ok++;
           tally.units += outcome->quantity;
         }
-      else if (is_limits_exceeded (outcome->error))
+      else if (is_limits_exceeded (outcome->answer.error))
         tally.limits_exceeded++;
-      else if (reserve_error_get_code (outcome->error, &code) && code == RESERVE_ERROR_SOLD_OUT)
+      else if (reserve_error_get_code (outcome->answer.error, &code) &&
+               code == RESERVE_ERROR_SOLD_OUT)
         tally.sold_out++;
-      else if (reserve_error_get_code (outcome->error, &code) &&
+      else if (reserve_error_get_code (outcome->answer.error, &code) &&
                code == RESERVE_ERROR_STORAGE_FAILURE)
         tally.storage_failure++;
       else
         /* A lost connection or an error of GDBus: the daemon failed under load. */
         g_error ("purchase %u of the flood was answered with an error the API does not "
                  "document for it: %s",
-                 i, outcome->error->message);
+                 i, outcome->answer.error->message);
     }
   g_test_message ("%u purchases: %u bought (%u units), %u sold out, %u storage failures, "
                   "%u over the limit",
@@ -626,15 +621,16 @@ test_cap (Fixture *f, gconstpointer data)
     {
       Outcome *outcome = &flood.outcomes[i];
 
-      if (i < CAP && outcome->done)
+      if (i < CAP && outcome->answer.done)
         g_error (
           "purchase %u of %u was answered while the limit is %u and the write lock is held: %s", i,
-          CAP + N_EXCESS, CAP, outcome->error != NULL ? outcome->error->message : "success");
+          CAP + N_EXCESS, CAP,
+          outcome->answer.error != NULL ? outcome->answer.error->message : "success");
       if (i >= CAP)
         {
-          g_assert_true (outcome->done);
-          g_assert_null (outcome->reply);
-          assert_limit_message (outcome->error);
+          g_assert_true (outcome->answer.done);
+          g_assert_null (outcome->answer.reply);
+          assert_limit_message (outcome->answer.error);
         }
     }
   g_assert_cmpuint (statistic (f, "calls_in_flight"), ==, CAP);

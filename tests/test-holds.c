@@ -160,19 +160,10 @@ typedef struct {
 } Endings;
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (guint64 id, const char *item, const char *reason, gpointer user_data)
 {
   Endings *endings = user_data;
-  guint64 id = 0;
-  const char *reason = NULL;
 
-  g_variant_get (parameters, "(t&s&s)", &id, NULL, &reason);
   /* Once per hold. */
   g_assert_false (g_hash_table_contains (endings->reasons, &id));
   g_hash_table_insert (endings->reasons, g_memdup2 (&id, sizeof id), g_strdup (reason));
@@ -183,10 +174,7 @@ endings_watch (Endings *endings, GDBusConnection *connection)
 {
   endings->reasons = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   endings->connection = g_object_ref (connection);
-  endings->id =
-    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_hold_ended, endings, NULL);
+  endings->id = reserved_test_watch_hold_ended (connection, on_hold_ended, endings);
 }
 
 static void
@@ -426,47 +414,40 @@ test_disconnect (Fixture *f, gconstpointer data)
   endings_clear (&endings);
 }
 
+/* A hold of @quantity tickets for @user, bound to the connection of
+ * @holder, which this opens. */
+static guint64
+hold_on_own_connection (Fixture *f, ReservedTestAdmin *holder, const char *user, guint32 quantity)
+{
+  reserved_test_admin_open (holder, f->daemon);
+  return hold (holder->client.proxy, "ticket", user, quantity, hold_options (0, TRUE, NULL), NULL,
+               NULL);
+}
+
 /* Two connections of one uid: only the holds of the one that leaves end. */
 static void
 test_disconnect_one_of_two (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GDBusConnection) first = NULL;
-  g_autoptr(GDBusConnection) second = NULL;
-  g_autoptr(ReserveReserve1) first_proxy = NULL;
-  g_autoptr(ReserveReserve1) second_proxy = NULL;
+  ReservedTestAdmin first = { 0 }, second = { 0 };
   Endings endings = { 0 };
   guint64 kept, ended;
 
   endings_watch (&endings, f->connection);
-  first = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  second = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  first_proxy = reserved_test_proxy_new (first);
-  second_proxy = reserved_test_proxy_new (second);
-  kept = hold (first_proxy, "ticket", "ann", 1, hold_options (0, TRUE, NULL), NULL, NULL);
-  ended = hold (second_proxy, "ticket", "ann", 2, hold_options (0, TRUE, NULL), NULL, NULL);
-  g_dbus_connection_close_sync (second, NULL, NULL);
+  kept = hold_on_own_connection (f, &first, "ann", 1);
+  ended = hold_on_own_connection (f, &second, "ann", 2);
+  reserved_test_admin_close (&second);
   endings_wait (&endings, ended, "disconnected");
   g_assert_false (g_hash_table_contains (endings.reasons, &kept));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
-  g_dbus_connection_close_sync (first, NULL, NULL);
+  reserved_test_admin_close (&first);
   endings_wait (&endings, kept, "disconnected");
   endings_clear (&endings);
 }
 
 static void
-on_name_gone (GDBusConnection *connection,
-              const char *sender,
-              const char *path,
-              const char *interface,
-              const char *signal,
-              GVariant *parameters,
-              gpointer user_data)
+on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
 {
-  const char *new_owner = NULL;
-
-  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
-  if (new_owner[0] == '\0')
-    *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = TRUE;
 }
 
 /* The holder leaves before the reply: either the daemon could no longer
@@ -480,16 +461,14 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
   g_autofree char *name = NULL;
   gboolean gone = FALSE;
   gboolean timed_out = FALSE;
-  guint subscription, timeout;
+  guint watch, timeout;
 
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   name = g_strdup (g_dbus_connection_get_unique_name (other));
-  subscription =
-    g_dbus_connection_signal_subscribe (f->connection, "org.freedesktop.DBus",
-                                        "org.freedesktop.DBus", "NameOwnerChanged",
-                                        "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_name_gone, &gone, NULL);
-  /* A round trip: the match rule is in place before the holder goes. */
+  watch = g_bus_watch_name_on_connection (f->connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                          on_name_vanished, &gone, NULL);
+  /* A round trip: the watch's match rule is in place before the holder
+   * goes. */
   reserved_test_get_item (&f->client, "ticket");
   g_dbus_connection_call (other, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE, "Hold",
                           g_variant_new ("(ssu@a{sv})", "ticket", "ben", 3,
@@ -502,7 +481,7 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (timed_out);
   g_source_remove (timeout);
-  g_dbus_connection_signal_unsubscribe (f->connection, subscription);
+  g_bus_unwatch_name (watch);
 
   /* The barrier: a write, queued behind the daemon's own. */
   release (f, hold (f->proxy, "ticket", "barrier", 1, hold_options (60, FALSE, NULL), NULL, NULL));
@@ -515,30 +494,23 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
 static void
 test_disconnect_restart (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GDBusConnection) live = NULL;
-  g_autoptr(GDBusConnection) vanished = NULL;
-  g_autoptr(ReserveReserve1) live_proxy = NULL;
-  g_autoptr(ReserveReserve1) vanished_proxy = NULL;
+  ReservedTestAdmin live = { 0 }, vanished = { 0 };
   Endings endings = { 0 };
   guint64 live_id, vanished_id;
 
-  live = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  vanished = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  live_proxy = reserved_test_proxy_new (live);
-  vanished_proxy = reserved_test_proxy_new (vanished);
-  live_id = hold (live_proxy, "ticket", "cy", 1, hold_options (0, TRUE, NULL), NULL, NULL);
-  vanished_id = hold (vanished_proxy, "ticket", "di", 2, hold_options (0, TRUE, NULL), NULL, NULL);
-  endings_watch (&endings, live);
+  live_id = hold_on_own_connection (f, &live, "cy", 1);
+  vanished_id = hold_on_own_connection (f, &vanished, "di", 2);
+  endings_watch (&endings, live.connection);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
-  g_dbus_connection_close_sync (vanished, NULL, NULL);
+  reserved_test_admin_close (&vanished);
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
   endings_wait (&endings, vanished_id, "disconnected");
   g_assert_false (g_hash_table_contains (endings.reasons, &live_id));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
   endings_clear (&endings);
-  g_dbus_connection_close_sync (live, NULL, NULL);
+  reserved_test_admin_close (&live);
   endings_watch (&endings, f->connection);
   /* Its departure may have been handled before this subscription. */
   if (reserved_test_get_item (&f->client, "ticket").held != 0)
@@ -962,38 +934,36 @@ test_fd_restart (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func, config)                                          \
+#define ADD(path, func) ADD_CONFIG (path, func, NULL)
+#define ADD_CONFIG(path, func, config)                                   \
   g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
               reserved_test_fixture_tear_down)
-#define ADD_CLOCK(path, func, config)                                               \
-  g_test_add (path, Fixture, config, reserved_test_fixture_set_up_with_clock, func, \
+#define ADD_CLOCK(path, func)                                                     \
+  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up_with_clock, func, \
               reserved_test_fixture_tear_down)
 
-  ADD ("/holds/confirm", test_confirm, NULL);
-  ADD ("/holds/release", test_release, NULL);
-  ADD ("/holds/or-buy-sold-out", test_or_buy_sold_out, NULL);
-  ADD ("/holds/sold-out-and-limits", test_sold_out_and_limits, NULL);
-  ADD ("/holds/max-holds-per-uid", test_max_holds_per_uid, "[reserved]\nMaxHoldsPerUid=2\n");
-  ADD ("/holds/bad-input", test_bad_input, NULL);
-  ADD ("/holds/disconnect", test_disconnect, NULL);
-  ADD ("/holds/disconnect/one-of-two", test_disconnect_one_of_two, NULL);
-  ADD ("/holds/disconnect/before-reply", test_disconnect_before_reply, NULL);
-  ADD ("/holds/disconnect/restart", test_disconnect_restart, NULL);
-  ADD ("/holds/kill", test_kill, "[reserved]\nMaxHoldsPerUid=1000000\n");
-  ADD_CLOCK ("/holds/expiry", test_expiry, NULL);
-  ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back, NULL);
-  ADD_CLOCK ("/holds/wall-clock-jump", test_wall_clock_jump, NULL);
-  ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry, NULL);
-  ADD_CLOCK ("/holds/fd/copies", test_fd_copies, NULL);
-  ADD_CLOCK ("/holds/fd/restart", test_fd_restart, NULL);
-  ADD_CLOCK ("/holds/fd/grandchild", test_fd_grandchild, NULL);
+  ADD ("/holds/confirm", test_confirm);
+  ADD ("/holds/release", test_release);
+  ADD ("/holds/or-buy-sold-out", test_or_buy_sold_out);
+  ADD ("/holds/sold-out-and-limits", test_sold_out_and_limits);
+  ADD_CONFIG ("/holds/max-holds-per-uid", test_max_holds_per_uid, "[reserved]\nMaxHoldsPerUid=2\n");
+  ADD ("/holds/bad-input", test_bad_input);
+  ADD ("/holds/disconnect", test_disconnect);
+  ADD ("/holds/disconnect/one-of-two", test_disconnect_one_of_two);
+  ADD ("/holds/disconnect/before-reply", test_disconnect_before_reply);
+  ADD ("/holds/disconnect/restart", test_disconnect_restart);
+  ADD_CONFIG ("/holds/kill", test_kill, "[reserved]\nMaxHoldsPerUid=1000000\n");
+  ADD_CLOCK ("/holds/expiry", test_expiry);
+  ADD_CLOCK ("/holds/clock-set-back", test_clock_set_back);
+  ADD_CLOCK ("/holds/wall-clock-jump", test_wall_clock_jump);
+  ADD_CLOCK ("/holds/confirm-racing-expiry", test_confirm_racing_expiry);
+  ADD_CLOCK ("/holds/fd/copies", test_fd_copies);
+  ADD_CLOCK ("/holds/fd/restart", test_fd_restart);
+  ADD_CLOCK ("/holds/fd/grandchild", test_fd_grandchild);
 
 #undef ADD
+#undef ADD_CONFIG
 #undef ADD_CLOCK
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -13,6 +13,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-reply.h"
 #include "reserved-test-sqlite.h"
 
 /* Enough rows of a 64-byte item name that ListOrders' a(tsuxs) reply
@@ -52,46 +53,27 @@ timeout_ms (void)
   return (int) reserved_test_timeout_seconds () * 1000;
 }
 
-typedef struct {
-  GVariant *reply;
-  GError *error;
-  gboolean done;
-} Answer;
-
-static void
-on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Answer *answer = user_data;
-
-  answer->reply =
-    g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &answer->error);
-  answer->done = TRUE;
-}
-
 static void
 call_async (GDBusConnection *connection,
             const char *method,
             GVariant *parameters,
             const char *reply_type,
-            Answer *answer)
+            ReservedTestReply *answer)
 {
   g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
                           method, parameters, G_VARIANT_TYPE (reply_type), G_DBUS_CALL_FLAGS_NONE,
-                          timeout_ms (), NULL, on_answer, answer);
+                          timeout_ms (), NULL, reserved_test_reply_ready, answer);
 }
 
-static void
-wait_answer (Answer *answer)
+/* (transfer full) ListOrdersPage with @query (floating). */
+static GVariant *
+call_list_orders_page (GDBusConnection *connection, GVariant *query, GError **error)
 {
-  while (!answer->done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-answer_clear (Answer *answer)
-{
-  g_clear_pointer (&answer->reply, g_variant_unref);
-  g_clear_error (&answer->error);
+  return g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
+                                      RESERVE_INTERFACE, "ListOrdersPage",
+                                      g_variant_new ("(@a{sv})", query),
+                                      G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
+                                      timeout_ms (), NULL, error);
 }
 
 /* (transfer full) One page, asserting success; @next_cursor (transfer full). */
@@ -99,12 +81,7 @@ static GVariant *
 list_orders_page (GDBusConnection *connection, GVariant *query, char **next_cursor)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                            RESERVE_INTERFACE, "ListOrdersPage",
-                                            g_variant_new ("(@a{sv})", query),
-                                            G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            timeout_ms (), NULL, &error);
+  g_autoptr(GVariant) reply = call_list_orders_page (connection, query, &error);
   GVariant *orders = NULL;
 
   g_assert_no_error (error);
@@ -116,12 +93,7 @@ static void
 list_orders_page_refused (GDBusConnection *connection, GVariant *query, const char *needle)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-               g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
-                                            RESERVE_INTERFACE, "ListOrdersPage",
-                                            g_variant_new ("(@a{sv})", query),
-                                            G_VARIANT_TYPE ("(a(tssuxs)s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            timeout_ms (), NULL, &error);
+  g_autoptr(GVariant) reply = call_list_orders_page (connection, query, &error);
 
   g_assert_null (reply);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
@@ -225,7 +197,7 @@ test_too_long_for_one_reply (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GDBusConnection) lister = NULL;
   g_autoptr(GDBusConnection) buyer = NULL;
-  Answer listing = { 0 }, bought = { 0 }, items = { 0 };
+  ReservedTestReply listing = { 0 }, bought = { 0 }, items = { 0 };
   GPid pid;
 
   /* A fresh database made by the daemon, then filled as another program
@@ -245,9 +217,9 @@ test_too_long_for_one_reply (void)
               g_variant_new ("(ssu@a{sv})", "ticket", "alice", 1, reserved_test_options (NULL)),
               "(tu)", &bought);
   call_async (lister, "ListItems", NULL, "(a(suu))", &items);
-  wait_answer (&bought);
-  wait_answer (&listing);
-  wait_answer (&items);
+  reserved_test_reply_wait (&bought);
+  reserved_test_reply_wait (&listing);
+  reserved_test_reply_wait (&items);
 
   g_assert_no_error (bought.error);
   g_assert_no_error (items.error);
@@ -279,9 +251,9 @@ test_too_long_for_one_reply (void)
     g_assert_cmpint (reserved_test_query_int (&q), ==, 0);
     reserved_test_sql_close (db);
   }
-  answer_clear (&listing);
-  answer_clear (&bought);
-  answer_clear (&items);
+  reserved_test_reply_clear (&listing);
+  reserved_test_reply_clear (&bought);
+  reserved_test_reply_clear (&items);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -416,16 +388,10 @@ test_other_caller (ReservedTestFixture *f, gconstpointer data)
 {
   g_autofree char *output = NULL;
   const char *args[] = { "list-alice-pages", reserved_test_daemon_get_address (f->daemon), NULL };
-  int pipe_fds[2];
-  GPid pid;
 
   reserved_test_buy (&f->client, "ticket", "alice", 2, NULL, NULL);
-  g_assert_cmpint (pipe (pipe_fds), ==, 0);
-  pid = reserved_test_spawn_helper (args, RESERVED_TEST_NOBODY_UID, -1, pipe_fds[1], -1);
-  close (pipe_fds[1]);
-  output = reserved_test_read_all (pipe_fds[0]);
-  close (pipe_fds[0]);
-  reserved_test_wait_helper (pid, "ListOrdersPage as another uid");
+  output =
+    reserved_test_run_helper (args, RESERVED_TEST_NOBODY_UID, "ListOrdersPage as another uid");
   g_assert_cmpstr (output, ==, "own 0, everyone refused\n");
 }
 
@@ -469,8 +435,4 @@ add_cases (void)
 #undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, helpers);
-}
+RESERVED_TEST_MAIN (add_cases, helpers)

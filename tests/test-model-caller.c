@@ -27,27 +27,12 @@ struct _ModelCaller {
 ModelCaller *
 model_caller_spawn (const char *name, const char *address, uid_t uid)
 {
-  g_autoptr(GError) error = NULL;
   ModelCaller *caller = g_new0 (ModelCaller, 1);
   const char *args[] = { MODEL_CALLER_HELPER, address, NULL };
-  int to_helper[2], from_helper[2];
-
-  /* Close-on-exec, so that no other child (another caller, a restarted
-   * daemon) holds these pipes open and hides a caller's exit. */
-  g_unix_open_pipe (to_helper, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
-  g_unix_open_pipe (from_helper, FD_CLOEXEC, &error);
-  g_assert_no_error (error);
 
   caller->name = g_strdup (name);
   caller->uid = uid;
-  caller->pid = reserved_test_spawn_helper (args, uid, to_helper[0], from_helper[1], -1);
-  close (to_helper[0]);
-  close (from_helper[1]);
-  caller->requests = fdopen (to_helper[1], "w");
-  caller->answers = fdopen (from_helper[0], "r");
-  g_assert_nonnull (caller->requests);
-  g_assert_nonnull (caller->answers);
+  caller->pid = reserved_test_spawn_conversation (args, uid, &caller->requests, &caller->answers);
   return caller;
 }
 

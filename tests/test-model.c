@@ -743,6 +743,24 @@ call (Fixture *f, guint caller, const char *method, GVariant *parameters, ModelO
   model_caller_call (f->callers[caller], method, owned, outcome);
 }
 
+/* call (), then, where the model predicts a refusal, expect_error ():
+ * TRUE when the call was to succeed, for the step to check its reply. */
+static gboolean
+call_predicted (Fixture *f,
+                guint caller,
+                const char *method,
+                GVariant *parameters,
+                const ModelPrediction *prediction,
+                ModelOutcome *outcome,
+                const char *note)
+{
+  call (f, caller, method, parameters, outcome);
+  if (prediction->ok)
+    return TRUE;
+  expect_error (f, method, outcome, prediction, note);
+  return FALSE;
+}
+
 static void
 step_buy (Fixture *f, guint caller)
 {
@@ -819,12 +837,8 @@ step_cancel (Fixture *f, guint caller)
 
   note = pick_order_id (f, caller, &id);
   prediction = model_predict_cancel (f->model, f->uids[caller], spec->admin, id);
-  call (f, caller, "Cancel", g_variant_new ("(t)", id), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "Cancel", &outcome, &prediction, note);
-      return;
-    }
+  if (!call_predicted (f, caller, "Cancel", g_variant_new ("(t)", id), &prediction, &outcome, note))
+    return;
 
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
   order = model_lookup_order (f->model, id);
@@ -849,13 +863,9 @@ step_restock (Fixture *f, guint caller)
                           (guint64) restocked->capacity + quantity > CAPACITY_CEILING;
   guint32 remaining = 0;
 
-  call (f, caller, "Restock", g_variant_new ("(su)", item, quantity), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "Restock", &outcome, &prediction,
-                    past_ceiling ? "past the capacity ceiling" : NULL);
-      return;
-    }
+  if (!call_predicted (f, caller, "Restock", g_variant_new ("(su)", item, quantity), &prediction,
+                       &outcome, past_ceiling ? "past the capacity ceiling" : NULL))
+    return;
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
   STEP_CHECK (f, remaining == restocked->remaining + quantity,
               "Restock says %u remaining, the model %u", remaining,
@@ -877,12 +887,9 @@ step_set_per_user_limit (Fixture *f, guint caller)
   ModelPrediction prediction =
     model_predict_set_per_user_limit (f->model, spec->admin, item, limit);
 
-  call (f, caller, "SetPerUserLimit", g_variant_new ("(su)", item, limit), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "SetPerUserLimit", &outcome, &prediction, NULL);
-      return;
-    }
+  if (!call_predicted (f, caller, "SetPerUserLimit", g_variant_new ("(su)", item, limit),
+                       &prediction, &outcome, NULL))
+    return;
   expect_reply (f, &outcome, "()");
   model_set_per_user_limit (f->model, item, limit);
   tally (f, "SetPerUserLimit", "ok", limit == 0 ? "none" : NULL);
@@ -900,12 +907,9 @@ step_retire_item (Fixture *f, guint caller)
   if (g_str_equal (item, RESERVE_DEFAULT_ITEM))
     return;
   prediction = model_predict_retire_item (f->model, spec->admin, item);
-  call (f, caller, "RetireItem", g_variant_new ("(s)", item), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "RetireItem", &outcome, &prediction, NULL);
-      return;
-    }
+  if (!call_predicted (f, caller, "RetireItem", g_variant_new ("(s)", item), &prediction, &outcome,
+                       NULL))
+    return;
   expect_reply (f, &outcome, "()");
   tally (f, "RetireItem", "ok", model_lookup_item (f->model, item)->retired ? "again" : NULL);
   model_retire_item (f->model, item);
@@ -934,15 +938,12 @@ step_create_item (Fixture *f, guint caller)
       options = g_variant_builder_end (&builder);
     }
   prediction = model_predict_create_item (f->model, spec->admin, item, capacity, bad_option);
-  call (f, caller, "CreateItem", g_variant_new ("(su@a{sv})", item, capacity, options), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "CreateItem", &outcome, &prediction,
-                    bad_option                    ? "bad option"
-                    : capacity > CAPACITY_CEILING ? "capacity past the ceiling"
-                                                  : NULL);
-      return;
-    }
+  if (!call_predicted (f, caller, "CreateItem",
+                       g_variant_new ("(su@a{sv})", item, capacity, options), &prediction, &outcome,
+                       bad_option                    ? "bad option"
+                       : capacity > CAPACITY_CEILING ? "capacity past the ceiling"
+                                                     : NULL))
+    return;
   expect_reply (f, &outcome, "()");
   model_create_item (f->model, item, capacity, bad_option ? 0 : per_user_limit);
   tally (f, "CreateItem", "ok", NULL);
@@ -956,12 +957,9 @@ step_get_item (Fixture *f, guint caller)
   ModelPrediction prediction = model_predict_get_item (f->model, item);
   g_autoptr(GVariant) info = NULL;
 
-  call (f, caller, "GetItem", g_variant_new ("(s)", item), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "GetItem", &outcome, &prediction, NULL);
-      return;
-    }
+  if (!call_predicted (f, caller, "GetItem", g_variant_new ("(s)", item), &prediction, &outcome,
+                       NULL))
+    return;
   info = g_variant_get_child_value (expect_reply (f, &outcome, "(a{sv})"), 0);
   check_item_info (f, info, model_lookup_item (f->model, item));
   tally (f, "GetItem", "ok", NULL);
@@ -978,13 +976,9 @@ step_list_orders (Fixture *f, guint caller)
   g_autoptr(GPtrArray) expected = NULL;
   g_autofree char *what = NULL;
 
-  call (f, caller, "ListOrders", g_variant_new ("(s)", user), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "ListOrders", &outcome, &prediction,
-                    *user == '\0' ? "every customer" : NULL);
-      return;
-    }
+  if (!call_predicted (f, caller, "ListOrders", g_variant_new ("(s)", user), &prediction, &outcome,
+                       *user == '\0' ? "every customer" : NULL))
+    return;
   orders = g_variant_get_child_value (expect_reply (f, &outcome, "(a(tsuxs))"), 0);
   expected =
     model_list_orders (f->model, *user != '\0' ? user : NULL, f->uids[caller], spec->admin);
@@ -1104,12 +1098,10 @@ step_hold (Fixture *f, guint caller)
     }
   prediction = model_predict_hold (f->model, f->uids[caller], item, user, quantity, ttl, bound,
                                    request_id, bad_option);
-  call (f, caller, "Hold", g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "Hold", &outcome, &prediction, note);
-      return;
-    }
+  if (!call_predicted (f, caller, "Hold",
+                       g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &prediction,
+                       &outcome, note))
+    return;
   g_variant_get (expect_reply (f, &outcome, "(txu)"), "(txu)", &id, &expires, &remaining);
   held = model_lookup_item (f->model, item);
   if (prediction.replayed_hold != NULL)
@@ -1152,13 +1144,10 @@ step_confirm (Fixture *f, guint caller)
   if (or_buy)
     g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_OR_BUY, g_variant_new_boolean (TRUE));
   prediction = model_predict_confirm (f->model, f->uids[caller], spec->admin, id, or_buy);
-  call (f, caller, "Confirm", g_variant_new ("(t@a{sv})", id, g_variant_builder_end (&builder)),
-        &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "Confirm", &outcome, &prediction, note);
-      return;
-    }
+  if (!call_predicted (f, caller, "Confirm",
+                       g_variant_new ("(t@a{sv})", id, g_variant_builder_end (&builder)),
+                       &prediction, &outcome, note))
+    return;
   g_variant_get (expect_reply (f, &outcome, "(tu)"), "(tu)", &order, &remaining);
   hold = model_lookup_hold (f->model, id);
   item = model_lookup_item (f->model, hold->item);
@@ -1203,12 +1192,9 @@ step_release (Fixture *f, guint caller)
 
   note = pick_hold_id (f, caller, &id);
   prediction = model_predict_release (f->model, f->uids[caller], spec->admin, id);
-  call (f, caller, "Release", g_variant_new ("(t)", id), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "Release", &outcome, &prediction, note);
-      return;
-    }
+  if (!call_predicted (f, caller, "Release", g_variant_new ("(t)", id), &prediction, &outcome,
+                       note))
+    return;
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
   hold = model_lookup_hold (f->model, id);
   item = model_lookup_item (f->model, hold->item);
@@ -1232,12 +1218,9 @@ step_extend (Fixture *f, guint caller)
 
   note = pick_hold_id (f, caller, &id);
   prediction = model_predict_extend (f->model, f->uids[caller], spec->admin, id, ttl);
-  call (f, caller, "Extend", g_variant_new ("(tu)", id, ttl), &outcome);
-  if (!prediction.ok)
-    {
-      expect_error (f, "Extend", &outcome, &prediction, note);
-      return;
-    }
+  if (!call_predicted (f, caller, "Extend", g_variant_new ("(tu)", id, ttl), &prediction, &outcome,
+                       note))
+    return;
   g_variant_get (expect_reply (f, &outcome, "(x)"), "(x)", &expires);
   STEP_CHECK (f, expires > 0, "Extend says the hold expires at %" G_GINT64_FORMAT, expires);
   tally (f, "Extend", "ok", note);

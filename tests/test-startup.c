@@ -5,6 +5,7 @@
  * bad configuration, a bus name someone else owns), and never modifies a
  * file it refused. SIGTERM and SIGINT stop it with status 0, and the next
  * start finds every order. */
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -59,8 +60,7 @@ make_real_database (ReservedTestDaemon *daemon)
   ReservedTestAdmin c = { 0 };
   GStatBuf st;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   reserved_test_create_item (&c.client, "filler", 100000, 0);
   for (guint i = 0; i < 300; i++)
     {
@@ -72,8 +72,7 @@ make_real_database (ReservedTestDaemon *daemon)
       if (i % 7 == 0)
         reserved_test_cancel (&c.client, order);
     }
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 
   /* Closing the database checkpoints the write-ahead log into the file, so
    * the file alone holds everything and damaging it damages the data. */
@@ -93,8 +92,7 @@ test_sigterm_keeps_orders (void)
   ReservedTestAdmin c = { 0 };
   guint64 order;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   reserved_test_create_item (&c.client, "show", 50, 10);
   for (guint i = 0; i < 10; i++)
     reserved_test_buy (&c.client, i % 2 ? "show" : "ticket", i % 3 ? "alice" : "bob", 1 + i % 2,
@@ -107,14 +105,12 @@ test_sigterm_keeps_orders (void)
 
   /* Exit status 0 (asserted by the harness), then the same state. */
   reserved_test_daemon_stop (daemon);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   after = reserved_test_snapshot (&c.client);
   g_assert_cmpvariant (before, after);
   g_assert_cmpuint (reserved_test_buy (&c.client, "show", "carol", 2, "kept", NULL), ==, order);
   reserved_test_assert_law (&c.client);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -126,8 +122,7 @@ test_sigint (void)
   ReservedTestAdmin c = { 0 };
   int status;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 3, NULL, NULL);
   reserved_test_admin_close (&c);
 
@@ -138,11 +133,9 @@ test_sigint (void)
   reserved_test_assert_exit_status (status, 0, "reserved stopped with SIGINT", log);
   reserved_test_daemon_wait_name_gone (daemon);
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, "ticket").remaining, ==, 97);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 /* SIGHUP rereads the configuration: a bad file is logged and the one in
@@ -176,8 +169,7 @@ test_sighup_reloads (void)
   reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
   reserved_test_assert_law (&c.client);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -198,14 +190,12 @@ test_version (void)
   reserved_test_assert_exit_status (status, 0, "reserved --version", out);
 
   /* The same version as the property, MAJOR.MINOR.PATCH. */
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   property = reserve_reserve1_dup_version (c.client.proxy);
   g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$", property, 0, 0));
   if (strstr (out, property) == NULL)
     g_error ("reserved --version says “%s”, the Version property “%s”", g_strstrip (out), property);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -215,12 +205,10 @@ test_empty_file_is_fresh (void)
   ReservedTestAdmin c = { 0 };
 
   reserved_test_write_bytes (reserved_test_daemon_get_database (daemon), "", 0);
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, RESERVE_DEFAULT_ITEM).capacity, ==,
                     RESERVE_DEFAULT_CAPACITY);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -238,40 +226,36 @@ test_missing_config (void)
 
 /* --- files it must refuse -------------------------------------------------- */
 
-static void
-test_refuse_random_bytes (void)
-{
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, NULL };
-  g_autoptr(GBytes) before = NULL;
-  guint8 junk[65536];
+/* A file that is not a database reserved may serve from: @write puts it
+ * at @path, the daemon's database. */
+typedef struct {
+  void (*write) (ReservedTestDaemon *daemon, const char *path);
+} BadFile;
 
-  for (gsize i = 0; i < sizeof junk; i++)
+/* @size random bytes, starting with @prefix (nullable). */
+static void
+write_junk (const char *path, gsize size, const char *prefix)
+{
+  g_autofree guint8 *junk = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
     junk[i] = (guint8) g_test_rand_int_range (0, 256);
-  reserved_test_write_bytes (path, junk, sizeof junk);
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
+  if (prefix != NULL)
+    memcpy (junk, prefix, strlen (prefix) + 1);
+  reserved_test_write_bytes (path, junk, size);
 }
 
 static void
-test_refuse_sqlite_header_garbage (void)
+write_random_bytes (ReservedTestDaemon *daemon, const char *path)
 {
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, NULL };
-  g_autoptr(GBytes) before = NULL;
-  guint8 junk[8192];
+  write_junk (path, 65536, NULL);
+}
 
+static void
+write_sqlite_header_garbage (ReservedTestDaemon *daemon, const char *path)
+{
   /* Looks like SQLite for its first 16 bytes only. */
-  for (gsize i = 0; i < sizeof junk; i++)
-    junk[i] = (guint8) g_test_rand_int_range (0, 256);
-  memcpy (junk, "SQLite format 3", 16);
-  reserved_test_write_bytes (path, junk, sizeof junk);
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
+  write_junk (path, 8192, "SQLite format 3");
 }
 
 static gsize
@@ -285,86 +269,83 @@ page_size_of (GBytes *file)
   return size == 1 ? 65536 : size;
 }
 
-static void
-test_refuse_damaged_page (void)
+/* A real database of at least 4 pages; its page size in @page_size. */
+static GBytes *
+real_database (ReservedTestDaemon *daemon, const char *path, gsize *page_size)
 {
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, NULL };
   g_autoptr(GBytes) good = NULL;
-  g_autoptr(GBytes) before = NULL;
-  g_autofree guint8 *data = NULL;
-  gsize size, page_size, n_pages;
 
   make_real_database (daemon);
   good = reserved_test_read_bytes (path);
-  size = g_bytes_get_size (good);
-  page_size = page_size_of (good);
-  n_pages = size / page_size;
-  g_assert_cmpuint (n_pages, >=, 4);
+  *page_size = page_size_of (good);
+  g_assert_cmpuint (g_bytes_get_size (good) / *page_size, >=, 4);
+  return g_steal_pointer (&good);
+}
+
+static void
+write_damaged_page (ReservedTestDaemon *daemon, const char *path)
+{
+  gsize page_size;
+  g_autoptr(GBytes) good = real_database (daemon, path, &page_size);
+  gsize size = g_bytes_get_size (good);
+  gsize n_pages = size / page_size;
+  g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), size);
 
   /* The last page holds the newest rows of some table or index, which
    * the integrity check reads. Overwrite it, header included, so it is no
    * valid b-tree page at all. */
-  data = g_memdup2 (g_bytes_get_data (good, NULL), size);
   memset (data + (n_pages - 1) * page_size, 0xa5, page_size);
   reserved_test_write_bytes (path, data, size);
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
 }
 
 static void
-test_refuse_truncated (void)
+write_truncated (ReservedTestDaemon *daemon, const char *path)
 {
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, NULL };
-  g_autoptr(GBytes) good = NULL;
-  g_autoptr(GBytes) before = NULL;
-  gsize page_size, n_pages;
+  gsize page_size;
+  g_autoptr(GBytes) good = real_database (daemon, path, &page_size);
+  gsize n_pages = g_bytes_get_size (good) / page_size;
 
   /* A copy cut short, as a full disk or a careless cp might leave it. */
-  make_real_database (daemon);
-  good = reserved_test_read_bytes (path);
-  page_size = page_size_of (good);
-  n_pages = g_bytes_get_size (good) / page_size;
-  g_assert_cmpuint (n_pages, >=, 4);
   reserved_test_write_bytes (path, g_bytes_get_data (good, NULL), (n_pages / 2) * page_size);
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
 }
 
 static void
-test_refuse_other_application (void)
+write_other_application (ReservedTestDaemon *daemon, const char *path)
 {
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, NULL };
-  g_autoptr(GBytes) before = NULL;
-
   reserved_test_sql_exec_file (path, "PRAGMA application_id = 1234567;"
                                      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
                                      "INSERT INTO notes (body) VALUES ('not for reserved');");
-  before = reserved_test_read_bytes (path);
-  assert_refused (daemon, NULL, needles);
-  assert_same_bytes (path, before);
 }
 
 static void
-test_refuse_unmarked_sqlite (void)
+write_unmarked_sqlite (ReservedTestDaemon *daemon, const char *path)
 {
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *path = reserved_test_daemon_get_database (daemon);
-  const char *needles[] = { path, NULL };
-  g_autoptr(GBytes) before = NULL;
-
   /* No application id, and tables whose names happen to be reserved's:
    * still somebody else's data, not to be migrated. */
   reserved_test_sql_exec_file (path, "CREATE TABLE items (name TEXT, stock INTEGER);"
                                      "CREATE TABLE orders (id INTEGER, what TEXT);"
                                      "INSERT INTO items VALUES ('flour', 3);");
+}
+
+static const BadFile random_bytes = { write_random_bytes };
+static const BadFile sqlite_header_garbage = { write_sqlite_header_garbage };
+static const BadFile damaged_page = { write_damaged_page };
+static const BadFile truncated = { write_truncated };
+static const BadFile other_application = { write_other_application };
+static const BadFile unmarked_sqlite = { write_unmarked_sqlite };
+
+/* The daemon refuses the BadFile @data, naming it, and leaves it as it
+ * was. */
+static void
+test_refuse_file (gconstpointer data)
+{
+  const BadFile *bad = data;
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, NULL };
+  g_autoptr(GBytes) before = NULL;
+
+  bad->write (daemon, path);
   before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
   assert_same_bytes (path, before);
@@ -420,31 +401,196 @@ prepare_restricted_copy (ReservedTestDaemon *daemon, guint mode, GBytes **before
   return path;
 }
 
+/* A copy of a real database with the mode @data: read-only, it could be
+ * read but could never commit a sale (better not to start); unreadable,
+ * it could not even be read. */
 static void
-test_refuse_read_only (void)
+test_refuse_restricted (gconstpointer data)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autoptr(GBytes) before = NULL;
-  g_autofree char *path = prepare_restricted_copy (daemon, 0444, &before);
+  g_autofree char *path = prepare_restricted_copy (daemon, GPOINTER_TO_UINT (data), &before);
   const char *needles[] = { path, NULL };
 
-  /* It could read, but could never commit a sale: better not to start. */
   assert_refused (daemon, NULL, needles);
   g_assert_cmpint (g_chmod (path, 0644), ==, 0);
   assert_same_bytes (path, before);
 }
 
+/* --- the check after a clean stop, and after any other ----------------------- */
+
+#define CHECKED_STRUCTURE  "Checked the structure of"
+#define CHECKED_EVERY_PAGE "Checked every page of"
+
+/* The log of the managed daemon so far, which says how it checked its file
+ * (it says so before it owns its name). */
+static char *
+start_log (ReservedTestDaemon *daemon)
+{
+  return reserved_test_process_get_log (reserved_test_daemon_get_process (daemon));
+}
+
 static void
-test_refuse_unreadable (void)
+assert_log_says (const char *log, const char *says, const char *not_says)
+{
+  if (strstr (log, says) == NULL || strstr (log, not_says) != NULL)
+    g_error ("reserved should have said “%s” and not “%s”, but said:\n%s", says, not_says, log);
+}
+
+/* Overwrites the last page of the file where it lies, as a failing disk
+ * would: the same file, the same size. */
+static void
+damage_last_page_in_place (const char *path)
+{
+  g_autoptr(GBytes) good = reserved_test_read_bytes (path);
+  gsize page_size = page_size_of (good);
+  gsize n_pages = g_bytes_get_size (good) / page_size;
+  g_autofree guint8 *junk = g_malloc (page_size);
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+  g_assert_cmpuint (n_pages, >=, 4);
+  g_assert_cmpint (fd, >=, 0);
+  memset (junk, 0xa5, page_size);
+  g_assert_cmpint (pwrite (fd, junk, page_size, (off_t) ((n_pages - 1) * page_size)), ==,
+                   (gssize) page_size);
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+/* A clean stop spares the next start the reading of every page; it still
+ * checks the structure, and serves every order. */
+static void
+test_clean_stop_skips_full_check (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  g_autoptr(GBytes) before = NULL;
-  g_autofree char *path = prepare_restricted_copy (daemon, 0000, &before);
-  const char *needles[] = { path, NULL };
+  g_autofree char *log = NULL;
+  ReservedTestAdmin c = { 0 };
+  guint32 remaining;
+  guint64 order;
 
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  remaining = reserved_test_get_item (&c.client, "filler").remaining;
+  order = reserved_test_buy (&c.client, "filler", "dave", 2, "after-the-stop", NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  /* Stopped cleanly after a purchase, too. */
+  reserved_test_daemon_start (daemon);
+  log = start_log (daemon);
+  assert_log_says (log, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
+  reserved_test_admin_open (&c, daemon);
+  g_assert_cmpuint (reserved_test_get_item (&c.client, "filler").remaining, ==, remaining - 2);
+  g_assert_cmpuint (reserved_test_buy (&c.client, "filler", "dave", 2, "after-the-stop", NULL), ==,
+                    order);
+  reserved_test_assert_law (&c.client);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+}
+
+/* After kill -9 nothing vouches for the file: every page is read, the
+ * next clean stop vouches again. */
+static void
+test_kill_runs_full_check (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *killed_log = NULL;
+  g_autofree char *clean_log = NULL;
+  ReservedTestAdmin c = { 0 };
+  guint64 order;
+
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  order = reserved_test_buy (&c.client, "filler", "erin", 3, "before-the-kill", NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_kill (daemon);
+
+  reserved_test_daemon_start (daemon);
+  killed_log = start_log (daemon);
+  assert_log_says (killed_log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
+  assert_log_says (killed_log, "no clean stop was recorded", CHECKED_STRUCTURE);
+  reserved_test_admin_open (&c, daemon);
+  g_assert_cmpuint (reserved_test_buy (&c.client, "filler", "erin", 3, "before-the-kill", NULL), ==,
+                    order);
+  reserved_test_assert_law (&c.client);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  reserved_test_daemon_start (daemon);
+  clean_log = start_log (daemon);
+  assert_log_says (clean_log, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
+  reserved_test_daemon_stop (daemon);
+}
+
+/* A life that met a storage error does not vouch for its file, however
+ * it stopped: here a purchase refused while another process held the
+ * write lock (BusyTimeout=0), then SIGTERM. */
+static void
+test_storage_error_runs_full_check (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autofree char *log = NULL;
+  ReservedTestAdmin c = { 0 };
+  sqlite3 *lock;
+
+  reserved_test_daemon_write_config (daemon, "[reserved]\nBusyTimeout=0\n");
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_admin_open (&c, daemon);
+  lock = reserved_test_sql_open (reserved_test_daemon_get_database (daemon), SQLITE_OPEN_READWRITE);
+  reserved_test_sql_exec (lock, "BEGIN IMMEDIATE");
+  reserved_test_buy_refused (&c.client, "filler", "frank", 1, NULL, RESERVE_ERROR_STORAGE_FAILURE);
+  reserved_test_sql_exec (lock, "ROLLBACK");
+  reserved_test_sql_close (lock);
+  reserved_test_buy (&c.client, "filler", "frank", 1, NULL, NULL);
+  reserved_test_admin_close (&c);
+  reserved_test_daemon_stop (daemon);
+
+  reserved_test_daemon_start (daemon);
+  log = start_log (daemon);
+  assert_log_says (log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
+  reserved_test_daemon_stop (daemon);
+}
+
+/* Damages the last page in place, and expects the daemon to refuse the
+ * file, naming it and its integrity check, and to leave it as it was. */
+static void
+assert_damage_refused (ReservedTestDaemon *daemon)
+{
+  const char *path = reserved_test_daemon_get_database (daemon);
+  const char *needles[] = { path, "integrity check", NULL };
+  g_autoptr(GBytes) before = NULL;
+
+  damage_last_page_in_place (path);
+  before = reserved_test_read_bytes (path);
   assert_refused (daemon, NULL, needles);
-  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
   assert_same_bytes (path, before);
+}
+
+/* Damage done after a clean stop, in place and at once, is still found:
+ * the record of the stop no longer matches the file. */
+static void
+test_refuse_damaged_after_clean_stop (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+
+  make_real_database (daemon);
+  assert_damage_refused (daemon);
+}
+
+/* A file damaged after kill -9 is refused as any damaged file is. */
+static void
+test_refuse_damaged_after_kill (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+
+  /* Everything is in the file itself (a clean stop checkpointed it), and
+   * the life after it ends with kill -9. */
+  make_real_database (daemon);
+  reserved_test_daemon_start (daemon);
+  reserved_test_daemon_kill (daemon);
+  assert_damage_refused (daemon);
 }
 
 /* --- configuration ---------------------------------------------------------- */
@@ -489,34 +635,26 @@ test_config_bad_values (void)
     }
 }
 
-static void
-test_config_unknown_key (void)
-{
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *needles[] = { reserved_test_daemon_get_config (daemon), "InitialCapasity", NULL };
+/* A configuration the daemon refuses, and what its message must name
+ * besides the file (nullable). */
+typedef struct {
+  const char *contents;
+  const char *needle;
+} BadConfig;
 
-  /* A typo must not silently mean the default. */
-  reserved_test_daemon_write_config (daemon, "[reserved]\nInitialCapasity=5\n");
-  assert_refused (daemon, NULL, needles);
-}
-
-static void
-test_config_unknown_group (void)
-{
-  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *needles[] = { reserved_test_daemon_get_config (daemon), "reserve", NULL };
-
-  reserved_test_daemon_write_config (daemon, "[reserve]\nInitialCapacity=5\n");
-  assert_refused (daemon, NULL, needles);
-}
+/* A typo must not silently mean the default. */
+static const BadConfig unknown_key = { "[reserved]\nInitialCapasity=5\n", "InitialCapasity" };
+static const BadConfig unknown_group = { "[reserve]\nInitialCapacity=5\n", "reserve" };
+static const BadConfig syntax = { "this is not a key file\n", NULL };
 
 static void
-test_config_syntax (void)
+test_config_refused (gconstpointer data)
 {
+  const BadConfig *bad = data;
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  const char *needles[] = { reserved_test_daemon_get_config (daemon), NULL };
+  const char *needles[] = { reserved_test_daemon_get_config (daemon), bad->needle, NULL };
 
-  reserved_test_daemon_write_config (daemon, "this is not a key file\n");
+  reserved_test_daemon_write_config (daemon, bad->contents);
   assert_refused (daemon, NULL, needles);
 }
 
@@ -548,14 +686,12 @@ test_config_limits (void)
 
       g_test_message ("config: %s", cases[i].contents);
       reserved_test_daemon_write_config (daemon, cases[i].contents);
-      reserved_test_daemon_start (daemon);
-      reserved_test_admin_open (&c, daemon);
+      reserved_test_admin_start (&c, daemon);
       item = reserve_reserve1_dup_default_item (c.client.proxy);
       g_assert_cmpstr (item, ==, cases[i].item);
       g_assert_cmpuint (reserved_test_get_item (&c.client, cases[i].item).capacity, ==,
                         cases[i].capacity);
-      reserved_test_admin_close (&c);
-      reserved_test_daemon_stop (daemon);
+      reserved_test_admin_stop (&c, daemon);
     }
 }
 
@@ -581,8 +717,7 @@ test_name_taken (void)
                    reserved_test_process_get_pid (reserved_test_daemon_get_process (daemon)));
   reserved_test_admin_open (&c, daemon);
   reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
-  reserved_test_admin_close (&c);
-  reserved_test_daemon_stop (daemon);
+  reserved_test_admin_stop (&c, daemon);
 }
 
 static void
@@ -599,8 +734,7 @@ test_replace (void)
   guint64 first;
   int status;
 
-  reserved_test_daemon_start (daemon);
-  reserved_test_admin_open (&c, daemon);
+  reserved_test_admin_start (&c, daemon);
   first = reserved_test_buy (&c.client, "ticket", "alice", 1, NULL, NULL);
   reserved_test_admin_close (&c);
 
@@ -638,20 +772,30 @@ add_cases (void)
   g_test_add_func ("/startup/version", test_version);
   g_test_add_func ("/startup/empty-file-is-fresh", test_empty_file_is_fresh);
   g_test_add_func ("/startup/missing-config", test_missing_config);
-  g_test_add_func ("/startup/refuse/random-bytes", test_refuse_random_bytes);
-  g_test_add_func ("/startup/refuse/sqlite-header-garbage", test_refuse_sqlite_header_garbage);
-  g_test_add_func ("/startup/refuse/damaged-page", test_refuse_damaged_page);
-  g_test_add_func ("/startup/refuse/truncated", test_refuse_truncated);
-  g_test_add_func ("/startup/refuse/other-application", test_refuse_other_application);
-  g_test_add_func ("/startup/refuse/unmarked-sqlite", test_refuse_unmarked_sqlite);
+  g_test_add_data_func ("/startup/refuse/random-bytes", &random_bytes, test_refuse_file);
+  g_test_add_data_func ("/startup/refuse/sqlite-header-garbage", &sqlite_header_garbage,
+                        test_refuse_file);
+  g_test_add_data_func ("/startup/refuse/damaged-page", &damaged_page, test_refuse_file);
+  g_test_add_data_func ("/startup/refuse/truncated", &truncated, test_refuse_file);
+  g_test_add_data_func ("/startup/refuse/other-application", &other_application, test_refuse_file);
+  g_test_add_data_func ("/startup/refuse/unmarked-sqlite", &unmarked_sqlite, test_refuse_file);
   g_test_add_func ("/startup/refuse/missing-folder", test_refuse_missing_folder);
   g_test_add_func ("/startup/refuse/directory", test_refuse_directory);
-  g_test_add_func ("/startup/refuse/read-only", test_refuse_read_only);
-  g_test_add_func ("/startup/refuse/unreadable", test_refuse_unreadable);
+  g_test_add_data_func ("/startup/refuse/read-only", GUINT_TO_POINTER (0444),
+                        test_refuse_restricted);
+  g_test_add_data_func ("/startup/refuse/unreadable", GUINT_TO_POINTER (0000),
+                        test_refuse_restricted);
+  g_test_add_func ("/startup/clean-stop/skips-full-check", test_clean_stop_skips_full_check);
+  g_test_add_func ("/startup/clean-stop/kill-runs-full-check", test_kill_runs_full_check);
+  g_test_add_func ("/startup/clean-stop/storage-error-runs-full-check",
+                   test_storage_error_runs_full_check);
+  g_test_add_func ("/startup/refuse/damaged-after-clean-stop",
+                   test_refuse_damaged_after_clean_stop);
+  g_test_add_func ("/startup/refuse/damaged-after-kill", test_refuse_damaged_after_kill);
   g_test_add_func ("/startup/config/bad-values", test_config_bad_values);
-  g_test_add_func ("/startup/config/unknown-key", test_config_unknown_key);
-  g_test_add_func ("/startup/config/unknown-group", test_config_unknown_group);
-  g_test_add_func ("/startup/config/syntax", test_config_syntax);
+  g_test_add_data_func ("/startup/config/unknown-key", &unknown_key, test_config_refused);
+  g_test_add_data_func ("/startup/config/unknown-group", &unknown_group, test_config_refused);
+  g_test_add_data_func ("/startup/config/syntax", &syntax, test_config_refused);
   g_test_add_func ("/startup/config/limits", test_config_limits);
   g_test_add_func ("/startup/name-taken", test_name_taken);
   g_test_add_func ("/startup/replace", test_replace);

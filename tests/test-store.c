@@ -67,12 +67,11 @@ static ReservedStore *
 open_store (const char *path)
 {
   g_autoptr(GError) error = NULL;
-  ReservedStore *store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY,
-                                              RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
+  return reserved_test_ok (reserved_store_open (path, RESERVE_DEFAULT_ITEM,
+                                                RESERVE_DEFAULT_CAPACITY,
+                                                RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error),
+                           &error);
 }
 
 static void
@@ -184,22 +183,16 @@ static GArray *
 list_orders (ReservedStore *store, const char *user, const uid_t *only_caller)
 {
   g_autoptr(GError) error = NULL;
-  GArray *orders = reserved_store_list_orders (store, user, only_caller, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (orders);
-  return orders;
+  return reserved_test_ok (reserved_store_list_orders (store, user, only_caller, &error), &error);
 }
 
 static GArray *
 list_items (ReservedStore *store)
 {
   g_autoptr(GError) error = NULL;
-  GArray *items = reserved_store_list_items (store, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (items);
-  return items;
+  return reserved_test_ok (reserved_store_list_items (store, &error), &error);
 }
 
 /* The law, for every item: its remaining units plus the units of its active
@@ -277,6 +270,29 @@ assert_unchanged (ReservedStore *store, const char *before)
 
   g_assert_cmpstr (after, ==, before);
   assert_law (store);
+}
+
+/* A purchase refused with @code, whose message names @needle (nullable),
+ * leaving the store as @before. */
+static void
+buy_refused (ReservedStore *store,
+             const char *before,
+             const char *item,
+             const char *user,
+             guint32 quantity,
+             uid_t caller,
+             const char *request_id,
+             int code,
+             const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  ReservedReceipt receipt;
+
+  g_assert_false (buy (store, item, user, quantity, caller, request_id, &receipt, &error));
+  g_assert_error (error, RESERVE_ERROR, code);
+  if (needle != NULL)
+    reserved_test_assert_message_has (error, needle);
+  assert_unchanged (store, before);
 }
 
 /* --- opening --------------------------------------------------------------- */
@@ -433,9 +449,8 @@ test_open_reopen (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (receipt.replayed);
   g_assert_cmpuint (receipt.order, ==, last);
-  g_assert_false (buy (f->store, "seat", "bob", 1, BOB_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "bob", 1, BOB_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
+               NULL);
 }
 
 /* --- buying ---------------------------------------------------------------- */
@@ -535,33 +550,20 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
 
   /* Two asked, one left: nothing is taken. */
-  g_assert_false (buy (f->store, "seat", "bob", 2, BOB_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  reserved_test_assert_message_has (error, "seat");
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "bob", 2, BOB_UID, NULL, RESERVE_ERROR_SOLD_OUT, "seat");
 
   /* The largest quantity there is. */
-  g_assert_false (
-    buy (f->store, "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL,
+               RESERVE_ERROR_SOLD_OUT, NULL);
 
   /* A refused purchase does not use up its request_id. */
-  g_assert_false (buy (f->store, "seat", "bob", 2, BOB_UID, "late", &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "bob", 2, BOB_UID, "late", RESERVE_ERROR_SOLD_OUT, NULL);
 
   /* An item with capacity 0 is not on sale yet. */
   create_item (f->store, "empty", 0, 0);
   g_free (before);
   before = snapshot (f->store);
-  g_assert_false (buy (f->store, "empty", "bob", 1, BOB_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "empty", "bob", 1, BOB_UID, NULL, RESERVE_ERROR_SOLD_OUT, NULL);
 
   g_assert_true (reserved_store_restock (f->store, "seat", 1, &receipt.remaining, &error));
   g_assert_no_error (error);
@@ -575,31 +577,24 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
 static void
 test_buy_exact_remaining (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *before = NULL;
-  ReservedReceipt receipt;
 
   buy_ok (f->store, "ticket", "alice", 37, ALICE_UID, 63);
   buy_ok (f->store, "ticket", "bob", 63, BOB_UID, 0);
   assert_law (f->store);
 
   before = snapshot (f->store);
-  g_assert_false (buy (f->store, "ticket", "carol", 1, ALICE_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "ticket", "carol", 1, ALICE_UID, NULL, RESERVE_ERROR_SOLD_OUT,
+               NULL);
 }
 
 static void
 test_buy_no_such_item (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *before = snapshot (f->store);
-  ReservedReceipt receipt;
 
-  g_assert_false (buy (f->store, "tickets", "alice", 1, ALICE_UID, "r", &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM);
-  reserved_test_assert_message_has (error, "tickets");
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "tickets", "alice", 1, ALICE_UID, "r", RESERVE_ERROR_NO_SUCH_ITEM,
+               "tickets");
 }
 
 static void
@@ -608,7 +603,6 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *before = NULL;
   g_autofree char *item = NULL;
-  ReservedReceipt receipt;
   guint32 remaining = 0;
   guint64 first;
 
@@ -617,26 +611,19 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
 
   /* 2 held + 2 asked > 3. */
   before = snapshot (f->store);
-  g_assert_false (buy (f->store, "seat", "alice", 2, ALICE_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  reserved_test_assert_message_has (error, "alice");
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "alice", 2, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
+               "alice");
 
   /* The limit counts the user name, whoever the caller is. */
-  g_assert_false (buy (f->store, "seat", "alice", 2, BOB_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "alice", 2, BOB_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
+               NULL);
 
   /* Exactly up to the limit is fine, from any caller; one more is not. */
   buy_ok (f->store, "seat", "alice", 1, BOB_UID, 97);
   g_free (before);
   before = snapshot (f->store);
-  g_assert_false (buy (f->store, "seat", "alice", 1, ALICE_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "alice", 1, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
+               NULL);
 
   /* Other customers and other items are not affected. */
   buy_ok (f->store, "seat", "bob", 3, ALICE_UID, 94);
@@ -647,10 +634,8 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   buy_ok (f->store, "one-each", "alice", 1, ALICE_UID, 9);
   g_free (before);
   before = snapshot (f->store);
-  g_assert_false (buy (f->store, "one-each", "alice", 1, ALICE_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "one-each", "alice", 1, ALICE_UID, NULL,
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Cancelled orders do not count. */
   g_assert_true (reserved_store_cancel (f->store, first, &item, &remaining, &error));
@@ -659,9 +644,8 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 94);
   g_free (before);
   before = snapshot (f->store);
-  g_assert_false (buy (f->store, "seat", "alice", 1, ALICE_UID, NULL, &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "alice", 1, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
+               NULL);
 }
 
 static void
@@ -790,27 +774,18 @@ test_buy_replay_different_args (Fixture *f, gconstpointer data)
   before = snapshot (f->store);
 
   /* Another item, another user, another quantity: each refused. */
-  g_assert_false (buy (f->store, "seat", "alice", 2, ALICE_UID, "key-7", &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  reserved_test_assert_message_has (error, "key-7");
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "seat", "alice", 2, ALICE_UID, "key-7",
+               RESERVE_ERROR_INVALID_ARGUMENT, "key-7");
 
-  g_assert_false (buy (f->store, "ticket", "bob", 2, ALICE_UID, "key-7", &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "ticket", "bob", 2, ALICE_UID, "key-7",
+               RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
-  g_assert_false (buy (f->store, "ticket", "alice", 3, ALICE_UID, "key-7", &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "ticket", "alice", 3, ALICE_UID, "key-7",
+               RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
   /* Even for an item that does not exist. */
-  g_assert_false (buy (f->store, "nothing", "alice", 2, ALICE_UID, "key-7", &receipt, &error));
-  g_assert_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  assert_unchanged (f->store, before);
+  buy_refused (f->store, before, "nothing", "alice", 2, ALICE_UID, "key-7",
+               RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 }
 
 /* --- cancelling ------------------------------------------------------------ */
@@ -1282,13 +1257,13 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
   assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* The same file with its own version is served. */
-  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 4");
+  reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 5");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   assert_law (f->store);
 }
 
-/* A database of schema version 3, before the waitlist, is migrated: its
+/* A database of schema version 4, before the waitlist, is migrated: its
  * orders stay, its items' offers last the default hour, nobody waits, and
  * units are sold as before. */
 static void
@@ -1298,7 +1273,7 @@ test_open_migrate_waitlist (Fixture *f, gconstpointer data)
 
   make_reserved_database (f, 3);
   reserved_test_sql_exec_file (f->path, "DROP TABLE waitlist; ALTER TABLE items DROP COLUMN "
-                                        "offer_seconds; PRAGMA user_version = 3");
+                                        "offer_seconds; PRAGMA user_version = 4");
   f->store = open_store (f->path);
   get_item (f->store, "ticket", &item);
   g_assert_cmpuint (item.remaining, ==, 98);
@@ -1321,9 +1296,12 @@ test_open_migrate_retired (Fixture *f, gconstpointer data)
   ReservedItem item = { 0 };
 
   make_reserved_database (f, 3);
-  reserved_test_sql_exec_file (f->path, "DROP TABLE waitlist; ALTER TABLE items DROP COLUMN "
-                                        "offer_seconds; ALTER TABLE items DROP COLUMN retired; "
-                                        "PRAGMA user_version = 2");
+  reserved_test_sql_exec_file (f->path, "DROP TABLE waitlist; ALTER TABLE items DROP COLUMN"
+                                        " offer_seconds;"
+                                        " ALTER TABLE items DROP COLUMN sale_end;"
+                                        " ALTER TABLE items DROP COLUMN sale_start;"
+                                        " ALTER TABLE items DROP COLUMN retired;"
+                                        " PRAGMA user_version = 2");
   f->store = open_store (f->path);
   g_assert_cmpuint (remaining_of (f->store, "ticket"), ==, 98);
   get_item (f->store, "ticket", &item);

@@ -579,6 +579,36 @@ test_disconnect (Fixture *f, gconstpointer data)
   offers_clear (&offers);
 }
 
+/* Before its sale opens an item offers nothing, free units or not: the
+ * entries wait, and are offered their units, in order, when it opens. */
+static void
+test_sale_opens (Fixture *f, gconstpointer data)
+{
+  Offers offers = { 0 };
+  g_autoptr(GError) error = NULL;
+  gint64 later = g_get_real_time () + (gint64) 3600 * G_USEC_PER_SEC;
+  guint64 bob, carol;
+
+  offers_watch (&offers, f->connection);
+  reserve_reserve1_call_create_item_sync (f->proxy, "show", 3,
+                                          g_variant_new_parsed ("{'sale_start': <%x>}", later),
+                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  bob = join (f, "show", "bob", 2, 1);
+  carol = join (f, "show", "carol", 2, 2);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 3);
+
+  reserve_reserve1_call_set_sale_window_sync (f->proxy, "show", 0, 0, G_DBUS_CALL_FLAGS_NONE, -1,
+                                              NULL, &error);
+  g_assert_no_error (error);
+  offers_wait (f, &offers, bob);
+  /* carol's 2 are not there: 1 is left, owed to her. */
+  g_assert_cmpuint (position_of (f, carol, NULL), ==, 1);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 1);
+  reserved_test_buy_refused (&f->client, "show", "eve", 1, NULL, RESERVE_ERROR_SOLD_OUT);
+  offers_clear (&offers);
+}
+
 static void
 add_cases (void)
 {
@@ -598,6 +628,7 @@ add_cases (void)
   ADD ("/waitlist/bad-input", test_bad_input);
   ADD ("/waitlist/request-id", test_request_id);
   ADD ("/waitlist/disconnect", test_disconnect);
+  ADD ("/waitlist/sale-opens", test_sale_opens);
 
 #undef ADD
 #undef ADD_CLOCK

@@ -28,11 +28,7 @@ next_line (GDataInputStream *out)
 static void
 buy (const char *quantity)
 {
-  g_autoptr(ReservedTestRun) run =
-               reserved_test_run_reserve ("buy", "--session", "--user", "alice", "--quantity",
-                                          quantity, NULL);
-
-  reserved_test_assert_exit (run, 0);
+  reserved_test_reserve_ok ("buy", "--session", "--user", "alice", "--quantity", quantity, NULL);
 }
 
 /* Reads what is left of @process's output, waits for it, and returns its
@@ -134,9 +130,7 @@ test_watch_daemon_gone (Fixture *fixture, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, function)                                                    \
-  g_test_add (path, Fixture, NULL, reserved_test_cli_fixture_set_up, function, \
-              reserved_test_cli_fixture_tear_down)
+#define ADD RESERVED_TEST_CLI_ADD
 
   ADD ("/watch/text", test_watch_text);
   ADD ("/watch/json-lines", test_watch_json_lines);
@@ -145,8 +139,4 @@ add_cases (void)
 #undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

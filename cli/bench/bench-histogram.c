@@ -72,3 +72,13 @@ bench_histogram_percentile (const BenchHistogram *histogram, gdouble percent)
     }
   return histogram->max_us;
 }
+
+guint64
+bench_histogram_count_below (const BenchHistogram *histogram, guint64 usec)
+{
+  guint64 below = 0;
+
+  for (guint i = 0; i < BENCH_HISTOGRAM_BUCKETS && bucket_upper (i) < usec; i++)
+    below += histogram->counts[i];
+  return below;
+}

@@ -32,5 +32,8 @@ void bench_histogram_merge (BenchHistogram *into, const BenchHistogram *from);
  * exceed: the upper end of its bucket, never above the maximum seen.
  * 0 when nothing was recorded. */
 guint64 bench_histogram_percentile (const BenchHistogram *histogram, gdouble percent);
+/* How many of the recorded calls took less than @usec: exact when @usec is
+ * below BENCH_HISTOGRAM_LINEAR or a power of two, where buckets begin. */
+guint64 bench_histogram_count_below (const BenchHistogram *histogram, guint64 usec);
 
 G_END_DECLS

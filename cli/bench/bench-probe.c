@@ -162,6 +162,28 @@ bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **e
   return TRUE;
 }
 
+char *
+bench_probe_get_daemon_version (BenchProbe *probe)
+{
+  GDBusProxy *proxy = G_DBUS_PROXY (probe->proxy);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+
+  /* The proxy loads no properties: asked for, as the baseline asks. */
+  reply =
+    g_dbus_connection_call_sync (g_dbus_proxy_get_connection (proxy), g_dbus_proxy_get_name (proxy),
+                                 g_dbus_proxy_get_object_path (proxy),
+                                 "org.freedesktop.DBus.Properties", "Get",
+                                 g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"),
+                                 G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                 RESERVE_CLIENT_TIMEOUT_MSEC, NULL, NULL);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) ? g_variant_dup_string (value, NULL)
+                                                             : NULL;
+}
+
 GPid
 bench_probe_get_daemon_pid (BenchProbe *probe)
 {
@@ -260,6 +282,33 @@ bench_probe_cpu_between (const BenchSample *before, const BenchSample *after, Be
                after->buyers_ticks, seconds, &use->buyers);
   cpu_between (before->machine_known && after->machine_known, before->machine_busy,
                after->machine_busy, seconds, &use->machine);
+  /* What else ran meanwhile; the ticks are counted apart, so a small
+   * negative difference is rounding. */
+  use->others.known =
+    use->machine.known && use->daemon.known && use->bus.known && use->buyers.known;
+  use->others.cpu =
+    use->others.known
+      ? MAX (0.0, use->machine.cpu - use->daemon.cpu - use->bus.cpu - use->buyers.cpu)
+      : 0.0;
+}
+
+gboolean
+bench_probe_read_load (gdouble load[3])
+{
+  g_autofree char *contents = NULL;
+  char *end = NULL;
+  const char *at;
+
+  if (!g_file_get_contents ("/proc/loadavg", &contents, NULL, NULL))
+    return FALSE;
+  at = contents;
+  for (guint i = 0; i < 3; i++, at = end)
+    {
+      load[i] = g_ascii_strtod (at, &end);
+      if (end == at)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean

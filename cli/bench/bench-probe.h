@@ -43,6 +43,9 @@ bench_probe_get_item (BenchProbe *probe, const char *item, BenchItemState *state
  * such method (an older one). Other failures are errors. */
 gboolean bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **error);
 
+/* Its Version property (transfer full), NULL if it has none. */
+char *bench_probe_get_daemon_version (BenchProbe *probe);
+
 /* The daemon's pid as the bus knows it, 0 if it would not say. */
 GPid bench_probe_get_daemon_pid (BenchProbe *probe);
 
@@ -61,6 +64,9 @@ bench_probe_sample (BenchProbe *probe, const GPid *buyers, guint n_buyers, Bench
 
 void
 bench_probe_cpu_between (const BenchSample *before, const BenchSample *after, BenchCpuUse *use);
+
+/* The load average over 1, 5 and 15 minutes, from /proc/loadavg. */
+gboolean bench_probe_read_load (gdouble load[3]);
 
 /* VmRSS and VmHWM of the daemon, from /proc/PID/status. */
 void bench_probe_read_memory (BenchProbe *probe, BenchMemory *memory);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "bench-report.h"
 
 #include <stdio.h>
@@ -6,8 +8,18 @@
 #include "reserve-output.h"
 #include "reserve-text.h"
 
-static const gdouble percentiles[] = { 50, 90, 99 };
-static const char *const percentile_names[] = { "p50", "p90", "p99" };
+/* The table shows the middle, the tail and the far tail; JSON has p90 too,
+ * which scripts read before p95 and p99.9 were added. */
+static const gdouble percentiles[] = { 50, 90, 95, 99, 99.9 };
+static const char *const percentile_names[] = { "p50", "p90", "p95", "p99", "p99_9" };
+static const gdouble table_percentiles[] = { 50, 95, 99, 99.9 };
+
+/* A phase busier than this share of every core measures the machine. */
+#define SATURATED_SHARE 0.9
+/* Other work using this many cores during a phase is worth a word. */
+#define OTHER_WORK_CORES 0.25
+/* The histogram's bar for a range that holds every call. */
+#define BAR_WIDTH 20
 
 static const char *
 bus_name (GBusType bus_type)
@@ -63,6 +75,151 @@ bench_report_progress_done (const BenchReport *report, BenchPhase phase)
   fflush (stderr);
 }
 
+/* --- the histogram and the warnings ------------------------------------------ */
+
+static gboolean
+phase_shown (const BenchReport *report, guint phase)
+{
+  return phase != BENCH_PHASE_HOLD || report->settings.hold;
+}
+
+/* The ranges of the histogram end at 2, 5, 10, 20, 50 µs and so on, the
+ * first beginning at 0: bound @i is where range @i begins. The last ends
+ * above the histogram's largest value, so the ranges hold every call. */
+#define N_BOUNDS 39
+
+static guint64
+bound (guint i)
+{
+  static const guint steps[] = { 1, 2, 5 };
+  guint64 value = steps[i % 3];
+
+  if (i == 0)
+    return 0;
+  for (guint k = 0; k < i / 3; k++)
+    value *= 10;
+  return value;
+}
+
+/* Calls of @histogram from bound @i up to bound @i + 1. */
+static guint64
+calls_in_range (const BenchHistogram *histogram, guint i)
+{
+  return bench_histogram_count_below (histogram, bound (i + 1)) -
+         bench_histogram_count_below (histogram, bound (i));
+}
+
+/* The first and last ranges that hold a call of any phase shown; FALSE
+ * when no call was answered. */
+static gboolean
+histogram_span (const BenchReport *report, guint *first, guint *last)
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; i + 1 < N_BOUNDS; i++)
+    for (guint p = 0; p < BENCH_N_PHASES; p++)
+      if (phase_shown (report, p) && calls_in_range (&report->phases[p].latency, i) > 0)
+        {
+          if (!any)
+            *first = i;
+          *last = i;
+          any = TRUE;
+        }
+  return any;
+}
+
+static char *
+format_bound (guint64 usec, gboolean unit)
+{
+  const char *name = usec < 1000 ? "µs" : usec < 1000 * 1000 ? "ms" : "s";
+  guint64 value = usec < 1000 ? usec : usec < 1000 * 1000 ? usec / 1000 : usec / (1000 * 1000);
+
+  return unit ? g_strdup_printf ("%" G_GUINT64_FORMAT " %s", value, name)
+              : g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+}
+
+/* "200–500 µs", "500 µs–1 ms". */
+static char *
+format_range (guint i)
+{
+  guint64 from = bound (i), to = bound (i + 1);
+  gboolean same_unit = (from < 1000) == (to < 1000) && (from < 1000 * 1000) == (to < 1000 * 1000);
+  g_autofree char *low = format_bound (from, !same_unit);
+  g_autofree char *high = format_bound (to, TRUE);
+
+  return g_strdup_printf ("%s–%s", low, high);
+}
+
+static void
+print_histogram (const BenchReport *report)
+{
+  ReserveColumn columns[1 + BENCH_N_PHASES] = { { N_ ("LATENCY"), FALSE } };
+  g_autoptr(ReserveTable) table = NULL;
+  guint n_columns = 1, first = 0, last = 0;
+
+  if (!histogram_span (report, &first, &last))
+    return;
+  for (guint p = 0; p < BENCH_N_PHASES; p++)
+    if (phase_shown (report, p))
+      columns[n_columns++] = (ReserveColumn){ bench_phase_name (p), FALSE };
+  table = reserve_table_new (columns, n_columns);
+  for (guint i = first; i <= last; i++)
+    {
+      reserve_table_take (table, format_range (i));
+      for (guint p = 0; p < BENCH_N_PHASES; p++)
+        {
+          const BenchHistogram *latency = &report->phases[p].latency;
+          gdouble share;
+          g_autofree char *bar = NULL;
+
+          if (!phase_shown (report, p))
+            continue;
+          share = latency->total > 0
+                    ? (gdouble) calls_in_range (latency, i) / (gdouble) latency->total
+                    : 0.0;
+          bar = g_strnfill ((gsize) (share * BAR_WIDTH + 0.5), '#');
+          reserve_table_take (table, g_strdup_printf ("%5.1f%%%s%s", share * 100,
+                                                      *bar != '\0' ? " " : "", bar));
+        }
+    }
+  printf (_ ("\nLatency, each phase's calls by range:\n"));
+  reserve_table_print (table);
+}
+
+GPtrArray *
+bench_report_warnings (const BenchReport *report)
+{
+  GPtrArray *warnings = g_ptr_array_new_with_free_func (g_free);
+
+  if (report->load_known && report->cores > 0 && report->load_average[0] >= report->cores)
+    g_ptr_array_add (warnings,
+                     g_strdup_printf (_ ("the machine was busy before the run: load average %.2f "
+                                         "on %u cores; its figures will be low and vary, the "
+                                         "ratios of one run less so"),
+                                      report->load_average[0], report->cores));
+  for (guint p = 0; p < BENCH_N_PHASES; p++)
+    {
+      const BenchCpuUse *cpu = &report->cpu[p];
+
+      if (!phase_shown (report, p) || !cpu->machine.known || report->cores == 0)
+        continue;
+      if (cpu->machine.cpu >= SATURATED_SHARE * report->cores)
+        g_ptr_array_add (
+          warnings,
+          g_strdup_printf (_ ("the %s phase kept %.0f%% of the machine's %u cores busy "
+                              "(reserved %.2f, dbus-daemon %.2f, the buyers %.2f, other work "
+                              "%.2f cores): it measures the CPU, not reserved alone"),
+                           bench_phase_name (p), cpu->machine.cpu / report->cores * 100,
+                           report->cores, cpu->daemon.cpu, cpu->bus.cpu, cpu->buyers.cpu,
+                           cpu->others.cpu));
+      else if (cpu->others.known && cpu->others.cpu >= OTHER_WORK_CORES)
+        g_ptr_array_add (warnings,
+                         g_strdup_printf (_ ("other work used %.2f cores during the %s phase"),
+                                          cpu->others.cpu, bench_phase_name (p)));
+    }
+  return warnings;
+}
+
 /* --- text -------------------------------------------------------------------- */
 
 static char *
@@ -88,8 +245,9 @@ print_phase_table (const BenchReport *report)
 {
   static const ReserveColumn columns[] = {
     { N_ ("PHASE"), FALSE },  { N_ ("METHOD"), FALSE }, { N_ ("CALLS"), TRUE },
-    { N_ ("CALLS/S"), TRUE }, { "P50", TRUE },          { "P90", TRUE },
-    { "P99", TRUE },          { N_ ("MAX"), TRUE },     { N_ ("FAILED"), TRUE },
+    { N_ ("CALLS/S"), TRUE }, { "P50", TRUE },          { "P95", TRUE },
+    { "P99", TRUE },          { "P99.9", TRUE },        { N_ ("MAX"), TRUE },
+    { N_ ("FAILED"), TRUE },
   };
   g_autoptr(ReserveTable) table = reserve_table_new (columns, G_N_ELEMENTS (columns));
 
@@ -103,9 +261,10 @@ print_phase_table (const BenchReport *report)
       reserve_table_add (table, short_method (phase->phase));
       reserve_table_add_number (table, phase->calls);
       reserve_table_take (table, g_strdup_printf ("%.0f", bench_phase_result_rate (phase)));
-      for (guint p = 0; p < G_N_ELEMENTS (percentiles); p++)
-        reserve_table_take (table, format_latency (
-                                     bench_histogram_percentile (&phase->latency, percentiles[p])));
+      for (guint p = 0; p < G_N_ELEMENTS (table_percentiles); p++)
+        reserve_table_take (table,
+                            format_latency (
+                              bench_histogram_percentile (&phase->latency, table_percentiles[p])));
       reserve_table_take (table, format_latency (phase->latency.max_us));
       reserve_table_add_number (table, phase->failed);
     }
@@ -182,7 +341,11 @@ bench_report_print_text (const BenchReport *report)
               "%u buyers, %s, on the %s bus; item %s%s\n\n", settings->buyers),
           settings->buyers, length, bus_name (settings->bus_type), report->item,
           report->fresh_item ? _ (" (fresh)") : "");
+  if (settings->warmup > 0)
+    printf (_ ("Warm-up: %u s of the baseline and of Buy first, not counted\n\n"),
+            settings->warmup);
   print_phase_table (report);
+  print_histogram (report);
   printf (_ ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n"),
           bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
   if (settings->hold && bench_phase_result_rate (&report->phases[BENCH_PHASE_BUY]) > 0)
@@ -227,6 +390,31 @@ add_member_cpu (JsonBuilder *builder, const char *name, const BenchCpu *cpu)
     json_builder_add_null_value (builder);
 }
 
+/* The ranges from the first that holds a call to the last, as the text. */
+static void
+add_histogram (JsonBuilder *builder, const BenchPhaseResult *phase)
+{
+  guint first = N_BOUNDS, last = 0;
+
+  for (guint i = 0; i + 1 < N_BOUNDS; i++)
+    if (calls_in_range (&phase->latency, i) > 0)
+      {
+        first = MIN (first, i);
+        last = i;
+      }
+  json_builder_set_member_name (builder, "latency_histogram");
+  json_builder_begin_array (builder);
+  for (guint i = first; i <= last && first < N_BOUNDS; i++)
+    {
+      json_builder_begin_object (builder);
+      reserve_json_add_int (builder, "from_us", (gint64) bound (i));
+      reserve_json_add_int (builder, "to_us", (gint64) bound (i + 1));
+      reserve_json_add_int (builder, "calls", (gint64) calls_in_range (&phase->latency, i));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
 static void
 add_phase (JsonBuilder *builder, const BenchReport *report, BenchPhase which)
 {
@@ -268,7 +456,10 @@ add_phase (JsonBuilder *builder, const BenchReport *report, BenchPhase which)
   add_member_cpu (builder, "dbus_daemon", &report->cpu[which].bus);
   add_member_cpu (builder, "buyers", &report->cpu[which].buyers);
   add_member_cpu (builder, "machine", &report->cpu[which].machine);
+  add_member_cpu (builder, "others", &report->cpu[which].others);
   json_builder_end_object (builder);
+
+  add_histogram (builder, phase);
 
   json_builder_end_object (builder);
 }
@@ -336,9 +527,24 @@ bench_report_print_json (const BenchReport *report)
 {
   const BenchSettings *settings = &report->settings;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) warnings = bench_report_warnings (report);
 
   json_builder_begin_object (builder);
+  reserve_json_add_string (builder, "version", RESERVED_VERSION);
+  reserve_json_add_nullable_string (builder, "daemon_version", report->daemon_version);
+  reserve_json_add_usec_time (builder, "started", report->started);
+  json_builder_set_member_name (builder, "load_average");
+  if (report->load_known)
+    {
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < G_N_ELEMENTS (report->load_average); i++)
+        json_builder_add_double_value (builder, report->load_average[i]);
+      json_builder_end_array (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
   reserve_json_add_int (builder, "buyers", settings->buyers);
+  reserve_json_add_int (builder, "warmup_seconds", settings->warmup);
   json_builder_set_member_name (builder, "seconds");
   if (settings->calls == 0)
     json_builder_add_int_value (builder, settings->seconds);
@@ -368,6 +574,11 @@ bench_report_print_json (const BenchReport *report)
   add_batching (builder, &report->batching);
   add_daemon (builder, report);
   add_law (builder, &report->law);
+  json_builder_set_member_name (builder, "warnings");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < warnings->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (warnings, i));
+  json_builder_end_array (builder);
   json_builder_end_object (builder);
   reserve_print_json (builder);
 }

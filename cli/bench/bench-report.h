@@ -18,6 +18,10 @@ void bench_report_progress_done (const BenchReport *report, BenchPhase phase);
 gdouble bench_report_throughput_ratio (const BenchReport *report);
 gdouble bench_report_p99_ratio (const BenchReport *report);
 
+/* What makes the figures of this run doubtful (a busy machine), as
+ * sentences for people (element-type utf8). */
+GPtrArray *bench_report_warnings (const BenchReport *report);
+
 void bench_report_print_text (const BenchReport *report);
 void bench_report_print_json (const BenchReport *report);
 

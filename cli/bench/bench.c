@@ -74,6 +74,7 @@ bench_report_clear (BenchReport *report)
   for (guint i = 0; i < BENCH_N_PHASES; i++)
     bench_phase_result_clear (&report->phases[i]);
   g_clear_pointer (&report->item, g_free);
+  g_clear_pointer (&report->daemon_version, g_free);
 }
 
 const char *

@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 #define BENCH_SECONDS_MAX     3600u
 #define BENCH_SECONDS_DEFAULT 10u
 #define BENCH_CALLS_MAX       10000000u
+#define BENCH_WARMUP_MAX      60u
+/* When timed; a run of so many calls warms up only if asked. */
+#define BENCH_WARMUP_DEFAULT 1u
 
 /* What makes a run fail although the daemon was reached: a buyer died,
  * calls failed, or the check afterwards found the law broken. The CLI
@@ -47,6 +50,7 @@ typedef struct {
   guint buyers;
   guint seconds;    /* per phase; 0 when counting calls */
   guint64 calls;    /* per buyer and phase; 0 when timed */
+  guint warmup;     /* seconds of the baseline and of Buy first, not counted */
   guint32 stock;    /* the fresh item's capacity */
   const char *item; /* nullable: a fresh item is created */
   GBusType bus_type;
@@ -95,6 +99,7 @@ typedef struct {
   BenchCpu bus;     /* dbus-daemon */
   BenchCpu buyers;  /* all of them */
   BenchCpu machine; /* all cores busy = the number of cores */
+  BenchCpu others;  /* the machine less the three above: other work */
 } BenchCpuUse;
 
 typedef struct {
@@ -124,6 +129,10 @@ typedef struct {
 
 typedef struct {
   BenchSettings settings;
+  gint64 started;       /* the wall clock when the run started, µs */
+  char *daemon_version; /* its Version property; NULL if unknown */
+  gboolean load_known;
+  gdouble load_average[3]; /* before the run: 1, 5 and 15 minutes */
   char *item;
   gboolean fresh_item;
   BenchPhaseResult phases[BENCH_N_PHASES];

@@ -17,68 +17,74 @@
 #include "reserve-names.h"
 #include "reserve-text.h"
 
+/* The flags as typed, before they are checked. */
+typedef struct {
+  const char *buyers;
+  const char *seconds;
+  const char *calls;
+  const char *stock;
+  const char *warmup;
+  const char *item; /* nullable: a fresh item */
+} BenchFlags;
+
 static gboolean
-parse_settings (ReserveInvocation *invocation,
-                const char *buyers_text,
-                const char *seconds_text,
-                const char *calls_text,
-                const char *stock_text,
-                const char *item,
-                BenchSettings *settings,
-                GError **error)
+check_exclusive_flags (const BenchFlags *flags, GError **error)
 {
-  guint64 number = 0;
-
-  settings->bus_type = invocation->bus_type;
-  settings->buyers = BENCH_BUYERS_DEFAULT;
-  settings->seconds = BENCH_SECONDS_DEFAULT;
-  settings->stock = RESERVE_CAPACITY_MAX;
-  settings->item = item;
-  /* Progress is for a person watching; a script reads the result. */
-  settings->progress = isatty (STDERR_FILENO);
-
-  if (buyers_text != NULL)
-    {
-      if (!reserve_parse_number ("--buyers", buyers_text, 1, BENCH_BUYERS_MAX, &number, error))
-        return FALSE;
-      settings->buyers = (guint) number;
-    }
-  if (seconds_text != NULL && calls_text != NULL)
+  if (flags->seconds != NULL && flags->calls != NULL)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                            _ ("--seconds and --calls cannot be used together: "
                               "a phase lasts either so long or so many calls"));
       return FALSE;
     }
-  if (seconds_text != NULL)
+  return TRUE;
+}
+
+static gboolean
+check_stock_flag (const BenchFlags *flags, GError **error)
+{
+  if (flags->stock != NULL && flags->item != NULL)
     {
-      if (!reserve_parse_number ("--seconds", seconds_text, 1, BENCH_SECONDS_MAX, &number, error))
-        return FALSE;
-      settings->seconds = (guint) number;
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           _ ("--stock cannot be used with --item: it is the capacity of the "
+                              "fresh item that bench creates; restock ITEM with reserve "
+                              "restock"));
+      return FALSE;
     }
-  if (calls_text != NULL)
-    {
-      if (!reserve_parse_number ("--calls", calls_text, 1, BENCH_CALLS_MAX, &number, error))
-        return FALSE;
-      settings->calls = number;
-      settings->seconds = 0;
-    }
-  if (item != NULL && !reserve_check_item_name (item, error))
+  return TRUE;
+}
+
+/* In the order of the help, so the first mistake there is the one told. */
+static gboolean
+parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error)
+{
+  guint64 buyers, seconds, calls, warmup, stock;
+
+  if (!reserve_parse_optional_number ("--buyers", flags->buyers, 1, BENCH_BUYERS_MAX,
+                                      BENCH_BUYERS_DEFAULT, &buyers, error) ||
+      !check_exclusive_flags (flags, error) ||
+      !reserve_parse_optional_number ("--seconds", flags->seconds, 1, BENCH_SECONDS_MAX,
+                                      BENCH_SECONDS_DEFAULT, &seconds, error) ||
+      !reserve_parse_optional_number ("--calls", flags->calls, 1, BENCH_CALLS_MAX, 0, &calls,
+                                      error) ||
+      /* No warm-up by default when a phase is so many calls: they are counted exactly. */
+      !reserve_parse_optional_number ("--warmup", flags->warmup, 0, BENCH_WARMUP_MAX,
+                                      calls > 0 ? 0 : BENCH_WARMUP_DEFAULT, &warmup, error) ||
+      (flags->item != NULL && !reserve_check_item_name (flags->item, error)) ||
+      !check_stock_flag (flags, error) ||
+      !reserve_parse_optional_number ("--stock", flags->stock, 1, RESERVE_CAPACITY_MAX,
+                                      RESERVE_CAPACITY_MAX, &stock, error))
     return FALSE;
-  if (stock_text != NULL)
-    {
-      if (item != NULL)
-        {
-          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                               _ ("--stock cannot be used with --item: it is the capacity of the "
-                                  "fresh item that bench creates; restock ITEM with reserve "
-                                  "restock"));
-          return FALSE;
-        }
-      if (!reserve_parse_number ("--stock", stock_text, 1, RESERVE_CAPACITY_MAX, &number, error))
-        return FALSE;
-      settings->stock = (guint32) number;
-    }
+
+  settings->buyers = (guint) buyers;
+  /* A phase lasts so long, or so many calls. */
+  settings->seconds = calls > 0 ? 0 : (guint) seconds;
+  settings->calls = calls;
+  settings->warmup = (guint) warmup;
+  settings->stock = (guint32) stock;
+  settings->item = flags->item;
+  /* Progress is for a person watching; a script reads the result. */
+  settings->progress = isatty (STDERR_FILENO);
   return TRUE;
 }
 
@@ -115,6 +121,33 @@ run_phase (BenchPool *pool,
   bench_probe_cpu_between (&before, &after, &report->cpu[phase]);
   if (settings->progress)
     bench_report_progress_done (report, phase);
+  return TRUE;
+}
+
+/* The baseline's calls, then Buys, for a while before either is counted:
+ * connections, caches and the write-ahead log reach the state they keep
+ * for the rest of the run. Their figures are dropped. */
+static gboolean
+warm_up (BenchPool *pool, BenchReport *report, GError **error)
+{
+  const BenchPhase phases[] = { BENCH_PHASE_BASELINE, BENCH_PHASE_BUY };
+
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    {
+      const BenchPhaseSpec spec = {
+        .phase = phases[i],
+        .item = report->item,
+        .seconds = report->settings.warmup,
+      };
+      BenchPhaseResult dropped;
+      gboolean ok;
+
+      bench_phase_result_init (&dropped, phases[i]);
+      ok = bench_pool_run_phase (pool, &spec, &dropped, error);
+      bench_phase_result_clear (&dropped);
+      if (!ok)
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -188,9 +221,12 @@ run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError 
       !bench_pool_wait_ready (pool, error))
     return FALSE;
   report->daemon_pid = bench_probe_get_daemon_pid (probe);
+  report->daemon_version = bench_probe_get_daemon_version (probe);
   report->cores = g_get_num_processors ();
+  report->load_known = bench_probe_read_load (report->load_average);
 
-  if (!run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
+  if ((settings->warmup > 0 && !warm_up (pool, report, error)) ||
+      !run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
     return FALSE;
 
   if (!bench_probe_get_counters (probe, &counters_before, error) ||
@@ -286,6 +322,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *seconds_text = NULL;
   g_autofree char *calls_text = NULL;
   g_autofree char *stock_text = NULL;
+  g_autofree char *warmup_text = NULL;
   g_autofree char *item = NULL;
   gboolean hold = FALSE;
   gboolean keep = FALSE;
@@ -300,6 +337,10 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("Buy this existing item, which nobody else may buy meanwhile "
           "(default: a fresh item, bench-PID-TIME; creating it needs an admin)"),
       "ITEM" },
+    { "warmup", 'w', 0, G_OPTION_ARG_FILENAME, &warmup_text,
+      N_ ("Seconds of the baseline and of Buy before each is counted, 0 to 60 "
+          "(default: 1, or 0 with --calls)"),
+      "S" },
     { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
       N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
     { "hold", 0, 0, G_OPTION_ARG_NONE, &hold,
@@ -309,20 +350,27 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
+  g_autoptr(GPtrArray) warnings = NULL;
   BenchSettings settings = { 0 };
+  BenchFlags flags = { 0 };
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  if (!parse_settings (invocation, buyers_text, seconds_text, calls_text, stock_text, item,
-                       &settings, error))
+  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text, warmup_text, item };
+  if (!parse_settings (&flags, &settings, error))
     return FALSE;
+  settings.bus_type = invocation->bus_type;
   settings.hold = hold;
   settings.keep = keep;
 
   bench_report_init (&report, &settings);
+  report.started = g_get_real_time ();
   if (!run_bench (&report, error))
     return FALSE;
 
+  warnings = bench_report_warnings (&report);
+  for (guint i = 0; i < warnings->len; i++)
+    g_printerr (_ ("reserve: warning: %s\n"), (const char *) g_ptr_array_index (warnings, i));
   if (invocation->json)
     bench_report_print_json (&report);
   else
@@ -332,24 +380,20 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return judge (&report, error);
 }
 
-const ReserveCommand reserve_bench_command = {
-  .name = "bench",
-  .parameters = "",
-  .summary = N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
-                 "Forks the buyers, each with its own bus connection, each calling\n"
-                 "synchronously in a loop. First they all call Properties.Get of Version\n"
-                 "(a round trip through the bus and the daemon with no database), then Buy\n"
-                 "of one unit. Prints calls per second, latency percentiles and errors by\n"
-                 "name for both, the ratio Buy / baseline, how many purchases each commit\n"
-                 "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
-                 "afterwards that remaining + sold == capacity and that the units sold\n"
-                 "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
-                 "The fresh item is retired at the end unless --keep (its orders stay);\n"
-                 "bench warns first when the daemon already sells other items.\n"
-                 "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
-                 "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."),
-  .min_arguments = 0,
-  .max_arguments = 0,
-  .has_json = TRUE,
-  .run = bench,
-};
+RESERVE_DEFINE_COMMAND (
+  bench,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("Measure durable purchases per second against a round trip that does nothing.\n\n"
+      "Forks the buyers, each with its own bus connection, each calling\n"
+      "synchronously in a loop. First they all call Properties.Get of Version\n"
+      "(a round trip through the bus and the daemon with no database), then Buy\n"
+      "of one unit. Prints calls per second, latency percentiles and errors by\n"
+      "name for both, the ratio Buy / baseline, how many purchases each commit\n"
+      "carried (GetStatistics), the daemon's CPU and memory, and checks\n"
+      "afterwards that remaining + sold == capacity and that the units sold\n"
+      "are the units acknowledged. Exits 1 if any call failed or the check did.\n"
+      "The fresh item is retired at the end unless --keep (its orders stay);\n"
+      "bench warns first when the daemon already sells other items.\n"
+      "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
+      "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."));

@@ -527,37 +527,31 @@ race_run_free (RaceRun *run)
   g_free (run);
 }
 
+/* The count of the run that each outcome adds to. */
+static const gsize outcome_counts[] = {
+  [RACE_OUTCOME_NONE] = G_STRUCT_OFFSET (RaceRun, died),
+  [RACE_OUTCOME_BOUGHT] = G_STRUCT_OFFSET (RaceRun, sold),
+  [RACE_OUTCOME_SOLD_OUT] = G_STRUCT_OFFSET (RaceRun, sold_out),
+  [RACE_OUTCOME_TORN_READ] = G_STRUCT_OFFSET (RaceRun, torn_reads),
+  [RACE_OUTCOME_FAILED] = G_STRUCT_OFFSET (RaceRun, failed),
+  [RACE_OUTCOME_NO_BUS] = G_STRUCT_OFFSET (RaceRun, no_bus),
+};
+
 void
 race_run_count (RaceRun *run)
 {
   for (guint i = 0; i < run->buyers; i++)
     {
       const RaceBuyerResult *result = &run->results[i];
+      RaceOutcome outcome = (guint) result->outcome < G_N_ELEMENTS (outcome_counts)
+                              ? result->outcome
+                              : RACE_OUTCOME_FAILED;
 
       run->busy_retries += result->busy_retries;
-      switch (result->outcome)
-        {
-        case RACE_OUTCOME_NONE:
-          run->died++;
-          break;
-        case RACE_OUTCOME_BOUGHT:
-          run->sold++;
-          break;
-        case RACE_OUTCOME_SOLD_OUT:
-          run->sold_out++;
-          break;
-        case RACE_OUTCOME_TORN_READ:
-          run->torn_reads++;
-          break;
-        case RACE_OUTCOME_NO_BUS:
-          run->no_bus++;
-          run->failed++;
-          break;
-        case RACE_OUTCOME_FAILED:
-        default:
-          run->failed++;
-          break;
-        }
+      G_STRUCT_MEMBER (guint, run, outcome_counts[outcome])++;
+      /* No bus is a failure too, counted apart for the report. */
+      if (outcome == RACE_OUTCOME_NO_BUS)
+        run->failed++;
     }
 }
 

@@ -376,30 +376,26 @@ race (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   return check_runs ((RaceRun *const *) runs->pdata, runs->len, settings.bus_type, error);
 }
 
-const ReserveCommand reserve_race_command = {
-  .name = "race",
-  .parameters = "",
-  .summary = N_ ("Race buyers for one stock four ways, and see which ways oversell.\n"
-                 "\n"
-                 "Each buyer is a forked process that buys one unit; the first batch (--jobs)\n"
-                 "is released at once. The modes, which --mode all runs in this order:\n"
-                 "  file         read {\"count\": S} from a file, pause, write back count - 1\n"
-                 "  locked-file  the same inside flock(): correct, but one buyer at a time\n"
-                 "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
-                 "  dbus         one Buy call each to reserved, which decides in a transaction\n"
-                 "The dbus mode creates a fresh item with the stock (creating items takes an\n"
-                 "admin; on the session bus the daemon's own user is one) unless --item,\n"
-                 "and retires it at the end (its orders stay) unless --keep.\n"
-                 "\n"
-                 "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
-                 "result, not a refusal):\n"
-                 "  0  the run completed, even if the file mode oversold: that is the lesson\n"
-                 "  2  usage error (unknown flag, bad value)\n"
-                 "  3  reserved could not be reached; a buyer failed, or died without\n"
-                 "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
-                 "     dbus) was not"),
-  .min_arguments = 0,
-  .max_arguments = 0,
-  .has_json = TRUE,
-  .run = race,
-};
+RESERVE_DEFINE_COMMAND (
+  race,
+  "",
+  RESERVE_WITH_JSON,
+  N_ ("Race buyers for one stock four ways, and see which ways oversell.\n"
+      "\n"
+      "Each buyer is a forked process that buys one unit; the first batch (--jobs)\n"
+      "is released at once. The modes, which --mode all runs in this order:\n"
+      "  file         read {\"count\": S} from a file, pause, write back count - 1\n"
+      "  locked-file  the same inside flock(): correct, but one buyer at a time\n"
+      "  sqlite       the same inside a SQLite BEGIN IMMEDIATE transaction\n"
+      "  dbus         one Buy call each to reserved, which decides in a transaction\n"
+      "The dbus mode creates a fresh item with the stock (creating items takes an\n"
+      "admin; on the session bus the daemon's own user is one) unless --item,\n"
+      "and retires it at the end (its orders stay) unless --keep.\n"
+      "\n"
+      "Exit status of race, which never exits 1 (a buyer told “sold out” is a\n"
+      "result, not a refusal):\n"
+      "  0  the run completed, even if the file mode oversold: that is the lesson\n"
+      "  2  usage error (unknown flag, bad value)\n"
+      "  3  reserved could not be reached; a buyer failed, or died without\n"
+      "     --kill-one; or a mode that must be correct (locked-file, sqlite,\n"
+      "     dbus) was not"));

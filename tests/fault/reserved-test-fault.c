@@ -26,11 +26,8 @@ reserved_test_fault_rand_new (void)
 
 gboolean
 reserved_test_fault_buy (GDBusConnection *connection,
-                         const char *item,
                          const char *user,
-                         guint32 quantity,
                          const char *request_id,
-                         int timeout_ms,
                          guint64 *order_out,
                          GError **error)
 {
@@ -38,10 +35,10 @@ reserved_test_fault_buy (GDBusConnection *connection,
 
   reply = g_dbus_connection_call_sync (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH,
                                        RESERVE_INTERFACE, "Buy",
-                                       g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                       g_variant_new ("(ssu@a{sv})", RESERVE_DEFAULT_ITEM, user, 1u,
                                                       reserved_test_options (request_id)),
                                        G_VARIANT_TYPE ("(tu)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                       timeout_ms, NULL, error);
+                                       (int) reserved_test_timeout_seconds () * 1000, NULL, error);
   if (reply == NULL)
     return FALSE;
   g_variant_get (reply, "(tu)", order_out, NULL);
@@ -231,8 +228,19 @@ reserved_test_fault_check_file (const char *path)
   return g_steal_pointer (&orders);
 }
 
-void
-reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what)
+static const char *const order_state_names[] = {
+  [RESERVED_TEST_ORDER_ACTIVE] = "active",
+  [RESERVED_TEST_ORDER_CANCELLED] = "cancelled",
+};
+
+/* Every row of @expected (id -> state) is in @in_file, in its state; @kind
+ * ("order", "hold") and @state_names for the messages. */
+static void
+assert_rows (GHashTable *in_file,
+             GHashTable *expected,
+             const char *kind,
+             const char *const *state_names,
+             const char *what)
 {
   GHashTableIter iter;
   gpointer key, value;
@@ -244,12 +252,18 @@ reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, co
       int state = GPOINTER_TO_INT (g_hash_table_lookup (in_file, &id));
 
       if (state == 0)
-        g_error ("%s: acknowledged order %" G_GUINT64_FORMAT " is not in the database", what, id);
+        g_error ("%s: acknowledged %s %" G_GUINT64_FORMAT " is not in the database", what, kind,
+                 id);
       if (state != GPOINTER_TO_INT (value))
-        g_error ("%s: order %" G_GUINT64_FORMAT " is %s, but the test made it %s", what, id,
-                 state == RESERVED_TEST_ORDER_ACTIVE ? "active" : "cancelled",
-                 GPOINTER_TO_INT (value) == RESERVED_TEST_ORDER_ACTIVE ? "active" : "cancelled");
+        g_error ("%s: %s %" G_GUINT64_FORMAT " is %s in the database, but the test made it %s",
+                 what, kind, id, state_names[state], state_names[GPOINTER_TO_INT (value)]);
     }
+}
+
+void
+reserved_test_fault_assert_orders (GHashTable *in_file, GHashTable *expected, const char *what)
+{
+  assert_rows (in_file, expected, "order", order_state_names, what);
 }
 
 static const char *const hold_state_names[] = {
@@ -297,21 +311,7 @@ reserved_test_fault_holds_in_file (const char *path)
 void
 reserved_test_fault_assert_holds (GHashTable *in_file, GHashTable *expected, const char *what)
 {
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, expected);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      guint64 id = *(guint64 *) key;
-      int state = GPOINTER_TO_INT (g_hash_table_lookup (in_file, &id));
-
-      if (state == 0)
-        g_error ("%s: acknowledged hold %" G_GUINT64_FORMAT " is not in the database", what, id);
-      if (state != GPOINTER_TO_INT (value))
-        g_error ("%s: hold %" G_GUINT64_FORMAT " is %s in the database, but the test was told %s",
-                 what, id, hold_state_names[state], hold_state_names[GPOINTER_TO_INT (value)]);
-    }
+  assert_rows (in_file, expected, "hold", hold_state_names, what);
 }
 
 gint64

@@ -21,14 +21,13 @@ GRand *reserved_test_fault_rand_new (void);
 
 /* --- clients ------------------------------------------------------------------ */
 
-/* Buy on @connection, sent to the well-known name (so that it reaches a
- * restarted daemon too). TRUE with *order_out set, or FALSE with @error. */
+/* Buys one unit of the default item for @user on @connection, sent to the
+ * well-known name (so that it reaches a restarted daemon too) and bounded
+ * by the harness's timeout. TRUE with *order_out set, or FALSE with
+ * @error. */
 gboolean reserved_test_fault_buy (GDBusConnection *connection,
-                                  const char *item,
                                   const char *user,
-                                  guint32 quantity,
                                   const char *request_id,
-                                  int timeout_ms,
                                   guint64 *order_out,
                                   GError **error);
 
