@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reserve-bus-signal.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
@@ -46,13 +47,7 @@ typedef struct {
 } Follow;
 
 static void
-on_offered (GDBusConnection *connection,
-            const char *sender,
-            const char *path,
-            const char *interface,
-            const char *signal,
-            GVariant *parameters,
-            gpointer user_data)
+on_offered (GVariant *parameters, gpointer user_data)
 {
   Follow *follow = user_data;
   guint64 entry = 0, hold = 0;
@@ -202,9 +197,7 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
   /* Subscribed before joining: an offer made at any moment after is seen. */
   if (follow_flag)
     offered_id =
-      g_dbus_connection_signal_subscribe (connection, RESERVE_BUS_NAME, RESERVE_INTERFACE,
-                                          "WaitlistOffered", RESERVE_OBJECT_PATH, NULL,
-                                          G_DBUS_SIGNAL_FLAGS_NONE, on_offered, &follow, NULL);
+      reserve_bus_signal_subscribe (connection, "WaitlistOffered", NULL, on_offered, &follow);
   if (!reserve_reserve1_call_join_waitlist_sync (proxy, item, user, (guint) quantity,
                                                  g_variant_dict_end (&options),
                                                  G_DBUS_CALL_FLAGS_NONE,

@@ -230,40 +230,34 @@ compare (Model *m)
 }
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (guint64 hold, const char *item, const char *reason, gpointer user_data)
 {
   Model *m = user_data;
-  guint64 id = 0;
 
-  g_variant_get (parameters, "(t&s&s)", &id, NULL, NULL);
-  g_hash_table_add (m->ended, g_memdup2 (&id, sizeof id));
+  g_hash_table_add (m->ended, g_memdup2 (&hold, sizeof hold));
 }
 
+typedef struct {
+  Model *m;
+  guint64 hold;
+} Ending;
+
 static gboolean
-on_wait_timeout (gpointer user_data)
+has_ended (gpointer data)
 {
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
+  Ending *ending = data;
+
+  return g_hash_table_contains (ending->m->ended, &ending->hold);
 }
 
 static void
-wait_ended (Model *m, guint64 id)
+wait_ended (Model *m, guint64 hold)
 {
-  gboolean timed_out = FALSE;
-  guint timeout =
-    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  Ending ending = { m, hold };
+  g_autofree char *what = g_strdup_printf ("seed %u step %u: the expiry of hold %" G_GUINT64_FORMAT,
+                                           m->seed, m->step, hold);
 
-  while (!g_hash_table_contains (m->ended, &id) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("seed %u step %u: hold %" G_GUINT64_FORMAT " did not expire", m->seed, m->step, id);
-  g_source_remove (timeout);
+  reserved_test_iterate_until (has_ended, &ending, what);
 }
 
 /* --- the steps ------------------------------------------------------------------- */
@@ -545,10 +539,7 @@ test_waitlist (Fixture *f, gconstpointer data)
   m.holds = g_ptr_array_new_with_free_func (g_free);
   m.entries = g_ptr_array_new_with_free_func (g_free);
   m.ended = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  m.ended_id =
-    g_dbus_connection_signal_subscribe (f->connection, NULL, RESERVE_INTERFACE, "HoldEnded",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_hold_ended, &m, NULL);
+  m.ended_id = reserved_test_watch_hold_ended (f->connection, on_hold_ended, &m);
   reserved_test_create_item (&f->client, ITEM, m.capacity, 0);
   /* The run starts with the queue held up: all sold, one entry waiting. */
   buy_units (&m, m.capacity);

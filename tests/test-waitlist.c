@@ -247,11 +247,17 @@ offers_clear (Offers *offers)
   g_clear_pointer (&offers->holds, g_hash_table_unref);
 }
 
+typedef struct {
+  Offers *offers;
+  guint64 entry;
+} Awaited;
+
 static gboolean
-on_wait_timeout (gpointer user_data)
+was_offered (gpointer data)
 {
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
+  Awaited *awaited = data;
+
+  return g_hash_table_contains (awaited->offers->holds, &awaited->entry);
 }
 
 /* Waits (bounded) for the offer to @entry; returns its hold, which must
@@ -259,17 +265,11 @@ on_wait_timeout (gpointer user_data)
 static guint64
 offers_wait (Fixture *f, Offers *offers, guint64 entry)
 {
-  gboolean timed_out = FALSE;
-  guint timeout =
-    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  Awaited awaited = { offers, entry };
+  g_autofree char *what = g_strdup_printf ("an offer to entry %" G_GUINT64_FORMAT, entry);
   guint64 hold, listed = 0;
 
-  while (!g_hash_table_contains (offers->holds, &entry) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("entry %" G_GUINT64_FORMAT " got no offer within %u seconds", entry,
-             reserved_test_timeout_seconds ());
-  g_source_remove (timeout);
+  reserved_test_iterate_until (was_offered, &awaited, what);
   hold = *(guint64 *) g_hash_table_lookup (offers->holds, &entry);
   g_assert_cmpuint (position_of (f, entry, &listed), ==, 0);
   g_assert_cmpuint (listed, ==, hold);
