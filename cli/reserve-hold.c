@@ -47,9 +47,7 @@ print_hold (gboolean json,
     }
   builder = reserve_json_object_new ();
   reserve_json_add_int (builder, "hold", (gint64) hold);
-  reserve_json_add_string (builder, "item", item);
-  reserve_json_add_string (builder, "user", user);
-  reserve_json_add_int (builder, "quantity", (gint64) quantity);
+  reserve_json_add_purchase (builder, item, user, quantity);
   reserve_json_add_int (builder, "expires", expires);
   reserve_json_add_int (builder, "remaining", remaining);
   reserve_print_json_object (builder);
@@ -91,18 +89,16 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *ttl_text = NULL;
   gboolean wait = FALSE;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &flags.user,
-      N_ (
-        "The customer the units are held for (required, except before a command: the login name)"),
-      "NAME" },
-    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
-      N_ ("The item to hold (default: the daemon's default item)"), "ITEM" },
-    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &flags.quantity_text,
-      N_ ("Units to hold, 1 to 10000 (default: 1)"), "N" },
+    RESERVE_PURCHASE_FLAG_ENTRIES (
+      &flags,
+      N_ ("The customer the units are held for (required, except before a command: the login "
+          "name)"),
+      N_ ("The item to hold (default: the daemon's default item)"),
+      N_ ("Units to hold, 1 to 10000 (default: 1)")),
     { "ttl", 't', 0, G_OPTION_ARG_FILENAME, &ttl_text,
       N_ ("Seconds until the hold expires (default: 600; before a command: none)"), "S" },
-    { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &flags.request_id,
-      N_ ("Retry key: a hold that repeats it returns the first hold"), "ID" },
+    RESERVE_PURCHASE_REQUEST_ID_ENTRY (
+      &flags, N_ ("Retry key: a hold that repeats it returns the first hold")),
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait,
       N_ ("Before a command: queue on the waitlist instead of failing when none is left"), NULL },
     { NULL }
