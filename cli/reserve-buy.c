@@ -83,10 +83,9 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
   if (!reserve_purchase_flags_check (&flags, error) ||
-      !reserve_purchase_flags_check_request_id (&flags, error) ||
-      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
+      !reserve_purchase_flags_check_request_id (&flags, error))
     return FALSE;
-  item = reserve_client_resolve_item (call.proxy, flags.item, error);
+  item = reserve_purchase_flags_connect (&flags, &call, invocation, error);
   if (item == NULL)
     return FALSE;
 

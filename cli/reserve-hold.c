@@ -134,9 +134,7 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     g_variant_dict_insert (&options, RESERVE_OPTION_TTL, "u", (guint32) ttl);
   reserve_purchase_flags_add_options (&flags, &options);
 
-  if (!reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
-    return FALSE;
-  item = reserve_client_resolve_item (call.proxy, flags.item, error);
+  item = reserve_purchase_flags_connect (&flags, &call, invocation, error);
   if (item == NULL)
     return FALSE;
 

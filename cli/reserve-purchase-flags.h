@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "reserve-call.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -51,5 +53,13 @@ gboolean reserve_purchase_flags_check_request_id (const ReservePurchaseFlags *fl
 
 /* The request id, if given, among the options of the call. */
 void reserve_purchase_flags_add_options (const ReservePurchaseFlags *flags, GVariantDict *options);
+
+/* Connects @call plainly (reserve-call.h) and returns the item the
+ * purchase is of: --item, or else the daemon's default item. NULL with
+ * @error set if either fails. (transfer full) */
+char *reserve_purchase_flags_connect (const ReservePurchaseFlags *flags,
+                                      ReserveCall *call,
+                                      const ReserveInvocation *invocation,
+                                      GError **error);
 
 G_END_DECLS

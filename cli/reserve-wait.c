@@ -14,22 +14,23 @@
 #include "reserve-purchase-flags.h"
 #include "reserve-text.h"
 
-/* --deadline: an ISO 8601 time with its offset ("2026-12-24T18:00:00+01:00"),
- * or +SECONDS from now. */
+/* --deadline, if given, among the options of the call: an ISO 8601 time
+ * with its offset ("2026-12-24T18:00:00+01:00"), or +SECONDS from now. */
 static gboolean
-parse_deadline (const char *text, gint64 *deadline, GError **error)
+add_deadline (const char *text, GVariantDict *options, GError **error)
 {
   g_autoptr(GDateTime) time = NULL;
   guint64 seconds = 0;
+  gint64 deadline;
 
+  if (text == NULL)
+    return TRUE;
   if (text[0] == '+' &&
       g_ascii_string_to_unsigned (text + 1, 10, 1, RESERVE_MAX_HOLD_SECONDS_MAX, &seconds, NULL))
-    {
-      *deadline = g_get_real_time () + (gint64) seconds * G_USEC_PER_SEC;
-      return TRUE;
-    }
-  time = g_date_time_new_from_iso8601 (text, NULL);
-  if (time == NULL)
+    deadline = g_get_real_time () + (gint64) seconds * G_USEC_PER_SEC;
+  else if ((time = g_date_time_new_from_iso8601 (text, NULL)) != NULL)
+    deadline = g_date_time_to_unix (time) * G_USEC_PER_SEC + g_date_time_get_microsecond (time);
+  else
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _ ("--deadline “%s” is not a time: give one such as "
@@ -37,7 +38,8 @@ parse_deadline (const char *text, gint64 *deadline, GError **error)
                    text, RESERVE_MAX_HOLD_SECONDS_MAX);
       return FALSE;
     }
-  *deadline = g_date_time_to_unix (time) * G_USEC_PER_SEC + g_date_time_get_microsecond (time);
+  if (deadline != 0) /* 0 is no deadline */
+    g_variant_dict_insert (options, RESERVE_OPTION_DEADLINE, "x", deadline);
   return TRUE;
 }
 
@@ -119,6 +121,34 @@ print_position (gboolean json,
   reserve_print_json_object (builder);
 }
 
+/* --confirm: the offered hold, bought at once. */
+static gboolean
+confirm_offer (ReserveCall *call, gboolean json, guint64 entry, guint64 hold, GError **error)
+{
+  guint64 order = 0;
+  guint remaining = 0;
+
+  if (!reserve_reserve1_call_confirm_sync (call->proxy, hold, g_variant_new ("a{sv}", NULL),
+                                           call->flags, call->timeout_msec, &order, &remaining,
+                                           NULL, error))
+    return FALSE;
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
+
+      reserve_json_add_int (builder, "entry", (gint64) entry);
+      reserve_json_add_int (builder, "hold", (gint64) hold);
+      reserve_json_add_int (builder, "order", (gint64) order);
+      reserve_json_add_int (builder, "remaining", remaining);
+      reserve_print_json_object (builder);
+    }
+  else
+    printf (_ ("Entry %llu served: hold %llu confirmed as order %llu; %u left.\n"),
+            (unsigned long long) entry, (unsigned long long) hold, (unsigned long long) order,
+            remaining);
+  return TRUE;
+}
+
 static gboolean
 wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
@@ -145,10 +175,8 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
   g_autofree char *item = NULL;
   Follow follow = { 0 };
   GDBusConnection *connection;
-  guint64 entry = 0, hold = 0, order = 0;
+  guint64 entry = 0, hold = 0;
   guint32 position = 0;
-  guint remaining = 0;
-  gint64 deadline = 0;
   guint offered_id = 0;
   gboolean ok = FALSE;
 
@@ -161,16 +189,12 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
       return FALSE;
     }
   if (!reserve_purchase_flags_check (&flags, error) ||
-      (deadline_text != NULL && !parse_deadline (deadline_text, &deadline, error)) ||
+      !add_deadline (deadline_text, &options, error) ||
       !reserve_purchase_flags_check_request_id (&flags, error))
     return FALSE;
-  if (deadline != 0)
-    g_variant_dict_insert (&options, RESERVE_OPTION_DEADLINE, "x", deadline);
   reserve_purchase_flags_add_options (&flags, &options);
 
-  if (!reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
-    return FALSE;
-  item = reserve_client_resolve_item (call.proxy, flags.item, error);
+  item = reserve_purchase_flags_connect (&flags, &call, invocation, error);
   if (item == NULL)
     return FALSE;
   connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (call.proxy));
@@ -200,24 +224,8 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
     }
   if (hold != 0 && confirm_flag)
     {
-      if (!reserve_reserve1_call_confirm_sync (call.proxy, hold, g_variant_new ("a{sv}", NULL),
-                                               call.flags, call.timeout_msec, &order, &remaining,
-                                               NULL, error))
+      if (!confirm_offer (&call, invocation->json, entry, hold, error))
         goto out;
-      if (invocation->json)
-        {
-          g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
-
-          reserve_json_add_int (builder, "entry", (gint64) entry);
-          reserve_json_add_int (builder, "hold", (gint64) hold);
-          reserve_json_add_int (builder, "order", (gint64) order);
-          reserve_json_add_int (builder, "remaining", remaining);
-          reserve_print_json_object (builder);
-        }
-      else
-        printf (_ ("Entry %llu served: hold %llu confirmed as order %llu; %u left.\n"),
-                (unsigned long long) entry, (unsigned long long) hold, (unsigned long long) order,
-                remaining);
     }
   else if (hold != 0)
     {

@@ -17,31 +17,15 @@
 #include "reserve-names.h"
 #include "reserve-text.h"
 
-/* The flags as typed, before they are checked: the table of GOptionEntry
- * points into it. */
+/* The flags as typed, before they are checked. */
 typedef struct {
-  char *buyers;
-  char *seconds;
-  char *calls;
-  char *stock;
-  char *warmup;
-  char *item; /* nullable: a fresh item */
-  gboolean hold;
-  gboolean keep;
+  const char *buyers;
+  const char *seconds;
+  const char *calls;
+  const char *stock;
+  const char *warmup;
+  const char *item; /* nullable: a fresh item */
 } BenchFlags;
-
-static void
-bench_flags_clear (BenchFlags *flags)
-{
-  g_free (flags->buyers);
-  g_free (flags->seconds);
-  g_free (flags->calls);
-  g_free (flags->stock);
-  g_free (flags->warmup);
-  g_free (flags->item);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BenchFlags, bench_flags_clear)
 
 static gboolean
 check_exclusive_flags (const BenchFlags *flags, GError **error)
@@ -334,41 +318,50 @@ judge (const BenchReport *report, GError **error)
 static gboolean
 bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_auto(BenchFlags) flags = { NULL };
+  g_autofree char *buyers_text = NULL;
+  g_autofree char *seconds_text = NULL;
+  g_autofree char *calls_text = NULL;
+  g_autofree char *stock_text = NULL;
+  g_autofree char *warmup_text = NULL;
+  g_autofree char *item = NULL;
+  gboolean hold = FALSE;
+  gboolean keep = FALSE;
   const GOptionEntry entries[] = {
-    { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &flags.buyers,
+    { "buyers", 'b', 0, G_OPTION_ARG_FILENAME, &buyers_text,
       N_ ("Buyer processes, each with its own bus connection, 1 to 250 (default: 64)"), "N" },
-    { "seconds", 's', 0, G_OPTION_ARG_FILENAME, &flags.seconds,
+    { "seconds", 's', 0, G_OPTION_ARG_FILENAME, &seconds_text,
       N_ ("Length of each phase, 1 to 3600 seconds (default: 10)"), "S" },
-    { "calls", 'c', 0, G_OPTION_ARG_FILENAME, &flags.calls,
+    { "calls", 'c', 0, G_OPTION_ARG_FILENAME, &calls_text,
       N_ ("Instead: calls per buyer in each phase, 1 to 10000000"), "C" },
-    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
+    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item,
       N_ ("Buy this existing item, which nobody else may buy meanwhile "
           "(default: a fresh item, bench-PID-TIME; creating it needs an admin)"),
       "ITEM" },
-    { "warmup", 'w', 0, G_OPTION_ARG_FILENAME, &flags.warmup,
+    { "warmup", 'w', 0, G_OPTION_ARG_FILENAME, &warmup_text,
       N_ ("Seconds of the baseline and of Buy before each is counted, 0 to 60 "
           "(default: 1, or 0 with --calls)"),
       "S" },
-    { "stock", 0, 0, G_OPTION_ARG_FILENAME, &flags.stock,
+    { "stock", 0, 0, G_OPTION_ARG_FILENAME, &stock_text,
       N_ ("Capacity of the fresh item, 1 to 1000000000 (default: 1000000000)"), "K" },
-    { "hold", 0, 0, G_OPTION_ARG_NONE, &flags.hold,
+    { "hold", 0, 0, G_OPTION_ARG_NONE, &hold,
       N_ ("A third phase: Hold of one unit then Confirm, a pair per call"), NULL },
-    { "keep", 0, 0, G_OPTION_ARG_NONE, &flags.keep,
+    { "keep", 0, 0, G_OPTION_ARG_NONE, &keep,
       N_ ("Keep the fresh item on sale afterwards (default: it is retired)"), NULL },
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
   g_autoptr(GPtrArray) warnings = NULL;
   BenchSettings settings = { 0 };
+  BenchFlags flags = { 0 };
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
+  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text, warmup_text, item };
   if (!parse_settings (&flags, &settings, error))
     return FALSE;
   settings.bus_type = invocation->bus_type;
-  settings.hold = flags.hold;
-  settings.keep = flags.keep;
+  settings.hold = hold;
+  settings.keep = keep;
 
   bench_report_init (&report, &settings);
   report.started = g_get_real_time ();
