@@ -8,6 +8,7 @@
 #include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
+#include "reserve-give-back.h"
 #include "reserve-hold-run.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -223,17 +224,12 @@ static gboolean
 release (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_auto(ReserveCall) call = { 0 };
-  guint64 id = 0;
-  guint remaining = 0;
+  ReserveGiveBack back = { "hold", RESERVE_CALL_PLAIN, reserve_reserve1_call_release_sync };
 
-  if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
+  if (!reserve_give_back (&call, invocation, argc, argv, &back, error))
     return invocation->help_shown;
-  if (!reserve_invocation_get_id (invocation, "hold", &id, error) ||
-      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
-      !reserve_reserve1_call_release_sync (call.proxy, id, call.flags, call.timeout_msec,
-                                           &remaining, NULL, error))
-    return FALSE;
-  printf (_ ("Hold %llu released; its item has %u left.\n"), (unsigned long long) id, remaining);
+  printf (_ ("Hold %llu released; its item has %u left.\n"), (unsigned long long) back.id,
+          back.remaining);
   return TRUE;
 }
 
