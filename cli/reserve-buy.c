@@ -38,9 +38,7 @@ report_order (gboolean json, const char *request_id, GVariant *details, GError *
     {
       builder = reserve_json_object_new ();
       reserve_json_add_int (builder, "order", (gint64) order);
-      reserve_json_add_string (builder, "item", item);
-      reserve_json_add_string (builder, "user", user);
-      reserve_json_add_int (builder, "quantity", quantity);
+      reserve_json_add_purchase (builder, item, user, quantity);
       reserve_json_add_int (builder, "remaining", remaining);
       reserve_json_add_boolean (builder, "replayed", replayed);
       reserve_json_add_string (builder, "state", state);
@@ -70,14 +68,11 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_auto(ReservePurchaseFlags) flags = { 0 };
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &flags.user, N_ ("The customer who buys (required)"),
-      "NAME" },
-    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
-      N_ ("The item to buy (default: the daemon's default item)"), "ITEM" },
-    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &flags.quantity_text,
-      N_ ("Units to buy, 1 to 10000 (default: 1)"), "N" },
-    { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &flags.request_id,
-      N_ ("Retry key: a buy that repeats it returns the first order, buying nothing"), "ID" },
+    RESERVE_PURCHASE_FLAG_ENTRIES (&flags, N_ ("The customer who buys (required)"),
+                                   N_ ("The item to buy (default: the daemon's default item)"),
+                                   N_ ("Units to buy, 1 to 10000 (default: 1)")),
+    RESERVE_PURCHASE_REQUEST_ID_ENTRY (
+      &flags, N_ ("Retry key: a buy that repeats it returns the first order, buying nothing")),
     { NULL }
   };
   g_auto(ReserveCall) call = { 0 };
@@ -88,10 +83,9 @@ buy (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
   if (!reserve_purchase_flags_check (&flags, error) ||
-      !reserve_purchase_flags_check_request_id (&flags, error) ||
-      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
+      !reserve_purchase_flags_check_request_id (&flags, error))
     return FALSE;
-  item = reserve_client_resolve_item (call.proxy, flags.item, error);
+  item = reserve_purchase_flags_connect (&flags, &call, invocation, error);
   if (item == NULL)
     return FALSE;
 

@@ -4,6 +4,7 @@
 #include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
+#include "reserve-give-back.h"
 #include "reserve-output.h"
 #include "reserve-text.h"
 
@@ -61,31 +62,25 @@ cancel (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_auto(ReserveCall) call = { 0 };
   g_auto(CancelledOrder) cancelled = { 0 };
-  guint64 order = 0;
-  guint remaining = 0;
+  ReserveGiveBack back = { "order", RESERVE_CALL_AS_ADMIN, reserve_reserve1_call_cancel_sync };
 
-  if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
+  if (!reserve_give_back (&call, invocation, argc, argv, &back, error))
     return invocation->help_shown;
-  if (!reserve_invocation_get_id (invocation, "order", &order, error) ||
-      !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
-      !reserve_reserve1_call_cancel_sync (call.proxy, order, call.flags, call.timeout_msec,
-                                          &remaining, NULL, error))
-    return FALSE;
 
   /* The cancellation is done and committed: if the order cannot be read
    * back, say so without its item rather than fail. */
-  if (!read_order (call.proxy, order, &cancelled))
+  if (!read_order (call.proxy, back.id, &cancelled))
     cancelled_order_clear (&cancelled);
   if (invocation->json)
-    print_cancelled_json (order, &cancelled, remaining);
+    print_cancelled_json (back.id, &cancelled, back.remaining);
   else if (cancelled.item == NULL)
-    printf (_ ("Order %llu cancelled; its item has %u left.\n"), (unsigned long long) order,
-            remaining);
+    printf (_ ("Order %llu cancelled; its item has %u left.\n"), (unsigned long long) back.id,
+            back.remaining);
   else
     printf (P_ ("Order %llu cancelled: %u unit back in stock; %s has %u left.\n",
                 "Order %llu cancelled: %u units back in stock; %s has %u left.\n",
                 cancelled.quantity),
-            (unsigned long long) order, cancelled.quantity, cancelled.item, remaining);
+            (unsigned long long) back.id, cancelled.quantity, cancelled.item, back.remaining);
   return TRUE;
 }
 

@@ -6,6 +6,7 @@
 #include "reserve-names.h"
 #include "reserve-output.h"
 #include "reserve-sale-window.h"
+#include "reserve-sale-window-flags.h"
 #include "reserve-text.h"
 
 static GVariant *
@@ -51,17 +52,16 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_autofree char *capacity_text = NULL;
   g_autofree char *limit_text = NULL;
-  g_autofree char *start_text = NULL;
-  g_autofree char *end_text = NULL;
+  g_auto(ReserveSaleWindowFlags) sale = { 0 };
   g_autofree char *window = NULL;
   const GOptionEntry entries[] = {
     { "capacity", 'c', 0, G_OPTION_ARG_FILENAME, &capacity_text,
       N_ ("Units on sale, 0 to 1000000000 (required; 0: not on sale yet)"), "N" },
     { "per-user-limit", 'l', 0, G_OPTION_ARG_FILENAME, &limit_text,
       N_ ("Most units one customer may hold in active orders (default: 0, no limit)"), "N" },
-    { "sale-start", 0, 0, G_OPTION_ARG_FILENAME, &start_text,
+    { "sale-start", 0, 0, G_OPTION_ARG_FILENAME, &sale.start,
       N_ ("When the sale opens, in local time (default: on sale at once)"), "TIME" },
-    { "sale-end", 0, 0, G_OPTION_ARG_FILENAME, &end_text,
+    { "sale-end", 0, 0, G_OPTION_ARG_FILENAME, &sale.end,
       N_ ("When the sale closes, in local time (default: never)"), "TIME" },
     { NULL }
   };
@@ -78,8 +78,8 @@ create (ReserveInvocation *invocation, int argc, char **argv, GError **error)
                              error) ||
       !reserve_parse_optional_number ("--per-user-limit", limit_text, 0, G_MAXUINT32, 0,
                                       &per_user_limit, error) ||
-      !reserve_parse_sale_window ("--sale-start", start_text, "--sale-end", end_text, &sale_start,
-                                  &sale_end, error) ||
+      !reserve_sale_window_flags_parse (&sale, "--sale-start", "--sale-end", &sale_start, &sale_end,
+                                        error) ||
       !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
       !reserve_reserve1_call_create_item_sync (call.proxy, item, (guint) capacity,
                                                create_options (limit_text != NULL, per_user_limit,

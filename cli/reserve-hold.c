@@ -8,6 +8,7 @@
 #include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
+#include "reserve-give-back.h"
 #include "reserve-hold-run.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
@@ -47,9 +48,7 @@ print_hold (gboolean json,
     }
   builder = reserve_json_object_new ();
   reserve_json_add_int (builder, "hold", (gint64) hold);
-  reserve_json_add_string (builder, "item", item);
-  reserve_json_add_string (builder, "user", user);
-  reserve_json_add_int (builder, "quantity", (gint64) quantity);
+  reserve_json_add_purchase (builder, item, user, quantity);
   reserve_json_add_int (builder, "expires", expires);
   reserve_json_add_int (builder, "remaining", remaining);
   reserve_print_json_object (builder);
@@ -91,18 +90,16 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *ttl_text = NULL;
   gboolean wait = FALSE;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &flags.user,
-      N_ (
-        "The customer the units are held for (required, except before a command: the login name)"),
-      "NAME" },
-    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &flags.item,
-      N_ ("The item to hold (default: the daemon's default item)"), "ITEM" },
-    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &flags.quantity_text,
-      N_ ("Units to hold, 1 to 10000 (default: 1)"), "N" },
+    RESERVE_PURCHASE_FLAG_ENTRIES (
+      &flags,
+      N_ ("The customer the units are held for (required, except before a command: the login "
+          "name)"),
+      N_ ("The item to hold (default: the daemon's default item)"),
+      N_ ("Units to hold, 1 to 10000 (default: 1)")),
     { "ttl", 't', 0, G_OPTION_ARG_FILENAME, &ttl_text,
       N_ ("Seconds until the hold expires (default: 600; before a command: none)"), "S" },
-    { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &flags.request_id,
-      N_ ("Retry key: a hold that repeats it returns the first hold"), "ID" },
+    RESERVE_PURCHASE_REQUEST_ID_ENTRY (
+      &flags, N_ ("Retry key: a hold that repeats it returns the first hold")),
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait,
       N_ ("Before a command: queue on the waitlist instead of failing when none is left"), NULL },
     { NULL }
@@ -138,9 +135,7 @@ hold (ReserveInvocation *invocation, int argc, char **argv, GError **error)
     g_variant_dict_insert (&options, RESERVE_OPTION_TTL, "u", (guint32) ttl);
   reserve_purchase_flags_add_options (&flags, &options);
 
-  if (!reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error))
-    return FALSE;
-  item = reserve_client_resolve_item (call.proxy, flags.item, error);
+  item = reserve_purchase_flags_connect (&flags, &call, invocation, error);
   if (item == NULL)
     return FALSE;
 
@@ -229,17 +224,12 @@ static gboolean
 release (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
   g_auto(ReserveCall) call = { 0 };
-  guint64 id = 0;
-  guint remaining = 0;
+  ReserveGiveBack back = { "hold", RESERVE_CALL_PLAIN, reserve_reserve1_call_release_sync };
 
-  if (!reserve_invocation_parse (invocation, NULL, &argc, &argv, error))
+  if (!reserve_give_back (&call, invocation, argc, argv, &back, error))
     return invocation->help_shown;
-  if (!reserve_invocation_get_id (invocation, "hold", &id, error) ||
-      !reserve_call_connect (&call, invocation, RESERVE_CALL_PLAIN, error) ||
-      !reserve_reserve1_call_release_sync (call.proxy, id, call.flags, call.timeout_msec,
-                                           &remaining, NULL, error))
-    return FALSE;
-  printf (_ ("Hold %llu released; its item has %u left.\n"), (unsigned long long) id, remaining);
+  printf (_ ("Hold %llu released; its item has %u left.\n"), (unsigned long long) back.id,
+          back.remaining);
   return TRUE;
 }
 

@@ -137,6 +137,17 @@ reserve_print_json_line (JsonBuilder *builder)
   print_json (builder, FALSE);
 }
 
+void
+reserve_json_add_purchase (JsonBuilder *builder,
+                           const char *item,
+                           const char *user,
+                           guint64 quantity)
+{
+  reserve_json_add_string (builder, "item", item);
+  reserve_json_add_string (builder, "user", user);
+  reserve_json_add_int (builder, "quantity", (gint64) quantity);
+}
+
 JsonBuilder *
 reserve_json_object_new (void)
 {

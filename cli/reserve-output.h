@@ -46,6 +46,13 @@ void reserve_json_add_time (JsonBuilder *builder, const char *name, GDateTime *t
 /* The same for @usec since the Unix epoch; null if GDateTime cannot hold it. */
 void reserve_json_add_usec_time (JsonBuilder *builder, const char *name, gint64 usec);
 
+/* The members "item", "user" and "quantity": what a customer bought,
+ * holds or waits for. */
+void reserve_json_add_purchase (JsonBuilder *builder,
+                                const char *item,
+                                const char *user,
+                                guint64 quantity);
+
 /* Prints the builder's value followed by a newline. */
 void reserve_print_json (JsonBuilder *builder);
 /* An answer that is one object: a builder with the object begun, then

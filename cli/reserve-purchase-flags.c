@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reserve-purchase-flags.h"
 
+#include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 
@@ -34,4 +35,15 @@ reserve_purchase_flags_add_options (const ReservePurchaseFlags *flags, GVariantD
 {
   if (flags->request_id != NULL)
     g_variant_dict_insert (options, RESERVE_OPTION_REQUEST_ID, "s", flags->request_id);
+}
+
+char *
+reserve_purchase_flags_connect (const ReservePurchaseFlags *flags,
+                                ReserveCall *call,
+                                const ReserveInvocation *invocation,
+                                GError **error)
+{
+  if (!reserve_call_connect (call, invocation, RESERVE_CALL_PLAIN, error))
+    return NULL;
+  return reserve_client_resolve_item (call->proxy, flags->item, error);
 }

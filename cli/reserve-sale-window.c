@@ -11,6 +11,7 @@
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-sale-window-flags.h"
 #include "reserve-text.h"
 #include "reserve-validate.h"
 
@@ -138,13 +139,12 @@ reserve_json_add_sale_window (JsonBuilder *builder, gint64 start, gint64 end, gb
 static gboolean
 sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autofree char *start_text = NULL;
-  g_autofree char *end_text = NULL;
+  g_auto(ReserveSaleWindowFlags) window = { 0 };
   gboolean clear = FALSE;
   const GOptionEntry entries[] = {
-    { "start", 's', 0, G_OPTION_ARG_FILENAME, &start_text,
+    { "start", 's', 0, G_OPTION_ARG_FILENAME, &window.start,
       N_ ("When the sale opens, in local time (default: no start)"), "TIME" },
-    { "end", 'e', 0, G_OPTION_ARG_FILENAME, &end_text,
+    { "end", 'e', 0, G_OPTION_ARG_FILENAME, &window.end,
       N_ ("When it closes, not included (default: no end)"), "TIME" },
     { "clear", 0, 0, G_OPTION_ARG_NONE, &clear,
       N_ ("Remove the window: on sale whenever it has stock"), NULL },
@@ -160,7 +160,7 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
 
   if (!reserve_invocation_get_item (invocation, &item, error))
     return FALSE;
-  if (clear == (start_text != NULL || end_text != NULL))
+  if (clear == reserve_sale_window_flags_given (&window))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            clear ? _ ("--clear removes the window: give it without --start and "
@@ -168,7 +168,7 @@ sale_window (ReserveInvocation *invocation, int argc, char **argv, GError **erro
                                  : _ ("give --start, --end or both, or --clear"));
       return FALSE;
     }
-  if (!reserve_parse_sale_window ("--start", start_text, "--end", end_text, &start, &end, error) ||
+  if (!reserve_sale_window_flags_parse (&window, "--start", "--end", &start, &end, error) ||
       !reserve_call_connect (&call, invocation, RESERVE_CALL_AS_ADMIN, error) ||
       !reserve_reserve1_call_set_sale_window_sync (call.proxy, item, start, end, call.flags,
                                                    call.timeout_msec, NULL, error))

@@ -6,28 +6,31 @@
 #include <string.h>
 
 #include "reserve-bus-signal.h"
+#include "reserve-call.h"
 #include "reserve-client.h"
 #include "reserve-command.h"
 #include "reserve-names.h"
 #include "reserve-output.h"
+#include "reserve-purchase-flags.h"
 #include "reserve-text.h"
 
-/* --deadline: an ISO 8601 time with its offset ("2026-12-24T18:00:00+01:00"),
- * or +SECONDS from now. */
+/* --deadline, if given, among the options of the call: an ISO 8601 time
+ * with its offset ("2026-12-24T18:00:00+01:00"), or +SECONDS from now. */
 static gboolean
-parse_deadline (const char *text, gint64 *deadline, GError **error)
+add_deadline (const char *text, GVariantDict *options, GError **error)
 {
   g_autoptr(GDateTime) time = NULL;
   guint64 seconds = 0;
+  gint64 deadline;
 
+  if (text == NULL)
+    return TRUE;
   if (text[0] == '+' &&
       g_ascii_string_to_unsigned (text + 1, 10, 1, RESERVE_MAX_HOLD_SECONDS_MAX, &seconds, NULL))
-    {
-      *deadline = g_get_real_time () + (gint64) seconds * G_USEC_PER_SEC;
-      return TRUE;
-    }
-  time = g_date_time_new_from_iso8601 (text, NULL);
-  if (time == NULL)
+    deadline = g_get_real_time () + (gint64) seconds * G_USEC_PER_SEC;
+  else if ((time = g_date_time_new_from_iso8601 (text, NULL)) != NULL)
+    deadline = g_date_time_to_unix (time) * G_USEC_PER_SEC + g_date_time_get_microsecond (time);
+  else
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _ ("--deadline “%s” is not a time: give one such as "
@@ -35,7 +38,8 @@ parse_deadline (const char *text, gint64 *deadline, GError **error)
                    text, RESERVE_MAX_HOLD_SECONDS_MAX);
       return FALSE;
     }
-  *deadline = g_date_time_to_unix (time) * G_USEC_PER_SEC + g_date_time_get_microsecond (time);
+  if (deadline != 0) /* 0 is no deadline */
+    g_variant_dict_insert (options, RESERVE_OPTION_DEADLINE, "x", deadline);
   return TRUE;
 }
 
@@ -81,20 +85,16 @@ print_offer (gboolean json,
               item, user, when);
       return;
     }
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
+  builder = reserve_json_object_new ();
   reserve_json_add_int (builder, "entry", (gint64) entry);
   reserve_json_add_int (builder, "position", 0);
   reserve_json_add_int (builder, "hold", (gint64) hold);
-  reserve_json_add_string (builder, "item", item);
-  reserve_json_add_string (builder, "user", user);
-  reserve_json_add_int (builder, "quantity", (gint64) quantity);
+  reserve_json_add_purchase (builder, item, user, quantity);
   if (expires != 0)
     reserve_json_add_usec_time (builder, "expires", expires);
   else
     reserve_json_add_null (builder, "expires");
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_print_json_object (builder);
 }
 
 static void
@@ -113,54 +113,70 @@ print_position (gboolean json,
               (unsigned long long) entry, (unsigned long long) quantity, item, user, position);
       return;
     }
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
+  builder = reserve_json_object_new ();
   reserve_json_add_int (builder, "entry", (gint64) entry);
   reserve_json_add_int (builder, "position", position);
   reserve_json_add_null (builder, "hold");
-  reserve_json_add_string (builder, "item", item);
-  reserve_json_add_string (builder, "user", user);
-  reserve_json_add_int (builder, "quantity", (gint64) quantity);
-  json_builder_end_object (builder);
-  reserve_print_json (builder);
+  reserve_json_add_purchase (builder, item, user, quantity);
+  reserve_print_json_object (builder);
+}
+
+/* --confirm: the offered hold, bought at once. */
+static gboolean
+confirm_offer (ReserveCall *call, gboolean json, guint64 entry, guint64 hold, GError **error)
+{
+  guint64 order = 0;
+  guint remaining = 0;
+
+  if (!reserve_reserve1_call_confirm_sync (call->proxy, hold, g_variant_new ("a{sv}", NULL),
+                                           call->flags, call->timeout_msec, &order, &remaining,
+                                           NULL, error))
+    return FALSE;
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = reserve_json_object_new ();
+
+      reserve_json_add_int (builder, "entry", (gint64) entry);
+      reserve_json_add_int (builder, "hold", (gint64) hold);
+      reserve_json_add_int (builder, "order", (gint64) order);
+      reserve_json_add_int (builder, "remaining", remaining);
+      reserve_print_json_object (builder);
+    }
+  else
+    printf (_ ("Entry %llu served: hold %llu confirmed as order %llu; %u left.\n"),
+            (unsigned long long) entry, (unsigned long long) hold, (unsigned long long) order,
+            remaining);
+  return TRUE;
 }
 
 static gboolean
 wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 {
-  g_autofree char *user = NULL;
-  g_autofree char *item_flag = NULL;
-  g_autofree char *quantity_text = NULL;
+  g_auto(ReservePurchaseFlags) flags = { 0 };
   g_autofree char *deadline_text = NULL;
-  g_autofree char *request_id = NULL;
   gboolean follow_flag = FALSE, confirm_flag = FALSE;
   const GOptionEntry entries[] = {
-    { "user", 'u', 0, G_OPTION_ARG_FILENAME, &user, N_ ("The customer who waits (required)"),
-      "NAME" },
-    { "item", 'i', 0, G_OPTION_ARG_FILENAME, &item_flag,
-      N_ ("The item to wait for (default: the daemon's default item)"), "ITEM" },
-    { "quantity", 'q', 0, G_OPTION_ARG_FILENAME, &quantity_text,
-      N_ ("Units wanted, all or none, 1 to 10000 (default: 1)"), "N" },
+    RESERVE_PURCHASE_FLAG_ENTRIES (&flags, N_ ("The customer who waits (required)"),
+                                   N_ ("The item to wait for (default: the daemon's default item)"),
+                                   N_ ("Units wanted, all or none, 1 to 10000 (default: 1)")),
     { "deadline", 0, 0, G_OPTION_ARG_FILENAME, &deadline_text,
       N_ ("Give up if not served by then: an ISO 8601 time, or +SECONDS from now"), "TIME" },
-    { "request-id", 0, 0, G_OPTION_ARG_FILENAME, &request_id,
-      N_ ("Retry key: joining again with it returns the first entry"), "ID" },
+    RESERVE_PURCHASE_REQUEST_ID_ENTRY (
+      &flags, N_ ("Retry key: joining again with it returns the first entry")),
     { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow_flag,
       N_ ("Wait for the offer and print its hold (the entry stays if interrupted)"), NULL },
     { "confirm", 'c', 0, G_OPTION_ARG_NONE, &confirm_flag,
       N_ ("With --follow: confirm the offer into an order at once"), NULL },
     { NULL }
   };
-  g_autoptr(ReserveReserve1) proxy = NULL;
+  g_auto(ReserveCall) call = { 0 };
   g_autoptr(GMainLoop) loop = NULL;
   g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
   g_autofree char *item = NULL;
   Follow follow = { 0 };
   GDBusConnection *connection;
-  guint64 quantity = 1, entry = 0, hold = 0, order = 0;
+  guint64 entry = 0, hold = 0;
   guint32 position = 0;
-  guint remaining = 0;
-  gint64 deadline = 0;
   guint offered_id = 0;
   gboolean ok = FALSE;
 
@@ -172,40 +188,31 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
                            _ ("--confirm needs --follow: reserve wait --follow --confirm …"));
       return FALSE;
     }
-  if (!reserve_require_flag ("--user", user, error) || !reserve_check_user_name (user, error) ||
-      (item_flag != NULL && !reserve_check_item_name (item_flag, error)) ||
-      (quantity_text != NULL &&
-       !reserve_parse_number ("--quantity", quantity_text, 1, RESERVE_BUY_QUANTITY_MAX, &quantity,
-                              error)) ||
-      (deadline_text != NULL && !parse_deadline (deadline_text, &deadline, error)) ||
-      (request_id != NULL && !reserve_check_request_id (request_id, error)))
+  if (!reserve_purchase_flags_check (&flags, error) ||
+      !add_deadline (deadline_text, &options, error) ||
+      !reserve_purchase_flags_check_request_id (&flags, error))
     return FALSE;
-  if (deadline != 0)
-    g_variant_dict_insert (&options, RESERVE_OPTION_DEADLINE, "x", deadline);
-  if (request_id != NULL)
-    g_variant_dict_insert (&options, RESERVE_OPTION_REQUEST_ID, "s", request_id);
+  reserve_purchase_flags_add_options (&flags, &options);
 
-  proxy = reserve_client_connect (invocation->bus_type, error);
-  if (proxy == NULL)
-    return FALSE;
-  item = reserve_client_resolve_item (proxy, item_flag, error);
+  item = reserve_purchase_flags_connect (&flags, &call, invocation, error);
   if (item == NULL)
     return FALSE;
-  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (proxy));
+  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (call.proxy));
   loop = g_main_loop_new (NULL, FALSE);
   follow.loop = loop;
   /* Subscribed before joining: an offer made at any moment after is seen. */
   if (follow_flag)
     offered_id =
       reserve_bus_signal_subscribe (connection, "WaitlistOffered", NULL, on_offered, &follow);
-  if (!reserve_reserve1_call_join_waitlist_sync (proxy, item, user, (guint) quantity,
-                                                 g_variant_dict_end (&options),
-                                                 G_DBUS_CALL_FLAGS_NONE,
-                                                 RESERVE_CLIENT_TIMEOUT_MSEC, &entry, &position,
-                                                 &hold, NULL, error))
+  if (!reserve_reserve1_call_join_waitlist_sync (call.proxy, item, flags.user,
+                                                 (guint) flags.quantity,
+                                                 g_variant_dict_end (&options), call.flags,
+                                                 call.timeout_msec, &entry, &position, &hold, NULL,
+                                                 error))
     goto out;
   if (hold == 0)
-    print_position (invocation->json && !follow_flag, entry, position, item, user, quantity);
+    print_position (invocation->json && !follow_flag, entry, position, item, flags.user,
+                    flags.quantity);
   /* Seen at once by whoever reads it while the offer is awaited. */
   fflush (stdout);
   if (follow_flag && hold == 0)
@@ -217,26 +224,8 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
     }
   if (hold != 0 && confirm_flag)
     {
-      if (!reserve_reserve1_call_confirm_sync (proxy, hold, g_variant_new ("a{sv}", NULL),
-                                               G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC,
-                                               &order, &remaining, NULL, error))
+      if (!confirm_offer (&call, invocation->json, entry, hold, error))
         goto out;
-      if (invocation->json)
-        {
-          g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-          json_builder_begin_object (builder);
-          reserve_json_add_int (builder, "entry", (gint64) entry);
-          reserve_json_add_int (builder, "hold", (gint64) hold);
-          reserve_json_add_int (builder, "order", (gint64) order);
-          reserve_json_add_int (builder, "remaining", remaining);
-          json_builder_end_object (builder);
-          reserve_print_json (builder);
-        }
-      else
-        printf (_ ("Entry %llu served: hold %llu confirmed as order %llu; %u left.\n"),
-                (unsigned long long) entry, (unsigned long long) hold, (unsigned long long) order,
-                remaining);
     }
   else if (hold != 0)
     {
@@ -246,8 +235,8 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
       /* Served at once: the reply has no expiry; the hold's listing has
        * (and without it, the offer is still printed). */
       if (follow.hold == 0 &&
-          reserve_reserve1_call_list_holds_sync (proxy, user, G_DBUS_CALL_FLAGS_NONE,
-                                                 RESERVE_CLIENT_TIMEOUT_MSEC, &holds, NULL, NULL))
+          reserve_reserve1_call_list_holds_sync (call.proxy, flags.user, call.flags,
+                                                 call.timeout_msec, &holds, NULL, NULL))
         {
           GVariantIter iter;
           guint64 id;
@@ -258,7 +247,7 @@ wait_command (ReserveInvocation *invocation, int argc, char **argv, GError **err
             if (id == hold)
               expires = listed;
         }
-      print_offer (invocation->json, entry, hold, item, user, quantity, expires);
+      print_offer (invocation->json, entry, hold, item, flags.user, flags.quantity, expires);
     }
   ok = TRUE;
 
@@ -333,9 +322,7 @@ waitlist (ReserveInvocation *invocation, int argc, char **argv, GError **error)
         {
           json_builder_begin_object (builder);
           reserve_json_add_int (builder, "entry", (gint64) entry);
-          reserve_json_add_string (builder, "item", item);
-          reserve_json_add_string (builder, "user", customer);
-          reserve_json_add_int (builder, "quantity", quantity);
+          reserve_json_add_purchase (builder, item, customer, quantity);
           reserve_json_add_int (builder, "position", position);
           reserve_json_add_usec_time (builder, "created", created);
           if (deadline != 0)
