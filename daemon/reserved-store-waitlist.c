@@ -41,7 +41,8 @@ static const char *const waitlist_sql[N_WL_STMTS] = {
   [WL_FIND_REQUEST] = "SELECT w.id, i.name, w.customer, w.quantity, i.remaining"
                       " FROM waitlist w JOIN items i ON i.id = w.item_id"
                       " WHERE w.caller_uid = ?1 AND w.request_id = ?2",
-  [WL_FIND_ITEM] = "SELECT id, capacity, per_user_limit, retired FROM items WHERE name = ?1",
+  [WL_FIND_ITEM] = "SELECT id, capacity, per_user_limit, retired, sale_start, sale_end"
+                   " FROM items WHERE name = ?1",
   [WL_LIVE_OF_CUSTOMER] = "SELECT id FROM waitlist"
                           " WHERE caller_uid = ?1 AND customer = ?2 AND item_id = ?3"
                           " AND ended IS NULL",
@@ -534,6 +535,7 @@ store_waitlist_join (StoreConnection *c,
   g_autoptr(StoreStmt) insert = waitlist_stmt (c, WL_INSERT, error);
   gboolean found = FALSE;
   gint64 item_id, capacity, units;
+  ReservedSaleWindow window;
   guint32 limit;
   guint64 entry;
 
@@ -561,6 +563,8 @@ store_waitlist_join (StoreConnection *c,
   item_id = sqlite3_column_int64 (item, 0);
   capacity = sqlite3_column_int64 (item, 1);
   limit = (guint32) sqlite3_column_int64 (item, 2);
+  window = (ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
+                                 .end = sqlite3_column_int64 (item, 5) };
   sqlite3_reset (item);
   /* An entry no restock short of a larger capacity could ever serve would
    * block the queue behind it for good. */
@@ -572,6 +576,11 @@ store_waitlist_join (StoreConnection *c,
                    request->quantity, request->item, capacity);
       return FALSE;
     }
+  /* Queueing is part of buying: outside the window there is no sale to
+   * wait for. Entries that joined while it was open keep waiting through
+   * a closed spell, and are served when it opens again. */
+  if (!store_sql_check_on_sale (request->item, &window, error))
+    return FALSE;
 
   /* Those before it first: what overdue holds give back goes to them. */
   if (!store_holds_end_overdue (c, item_id, error) || !check_one_entry (c, request, item_id, error))
