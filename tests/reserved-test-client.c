@@ -2,6 +2,7 @@
 #include "reserved-test-client.h"
 
 #include "reserved-test-daemon.h"
+#include "reserved-test-signals.h"
 
 #include <string.h>
 
@@ -608,13 +609,7 @@ typedef struct {
 } HoldEndedWatch;
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (GVariant *parameters, gpointer user_data)
 {
   HoldEndedWatch *watch = user_data;
   guint64 hold = 0;
@@ -632,7 +627,5 @@ reserved_test_watch_hold_ended (GDBusConnection *connection,
   HoldEndedWatch *watch = g_new (HoldEndedWatch, 1);
 
   *watch = (HoldEndedWatch){ func, user_data };
-  return g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
-                                             RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                             on_hold_ended, watch, g_free);
+  return reserved_test_watch_signal (connection, "HoldEnded", on_hold_ended, watch, g_free);
 }

@@ -13,6 +13,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 typedef ReservedTestFixture Fixture;
 
@@ -153,61 +154,37 @@ list_holds (Fixture *f, const char *user)
 
 /* --- HoldEnded ---------------------------------------------------------------- */
 
-typedef struct {
-  GHashTable *reasons; /* hold id -> reason */
-  guint id;
-  GDBusConnection *connection;
-} Endings;
+/* hold id -> reason */
+typedef ReservedTestSignals Endings;
 
 static void
-on_hold_ended (guint64 id, const char *item, const char *reason, gpointer user_data)
+on_hold_ended (GVariant *parameters, gpointer user_data)
 {
   Endings *endings = user_data;
+  guint64 id = 0;
+  const char *reason = NULL;
 
+  g_variant_get (parameters, "(t&s&s)", &id, NULL, &reason);
   /* Once per hold. */
-  g_assert_false (g_hash_table_contains (endings->reasons, &id));
-  g_hash_table_insert (endings->reasons, g_memdup2 (&id, sizeof id), g_strdup (reason));
+  g_assert_false (g_hash_table_contains (endings->seen, &id));
+  g_hash_table_insert (endings->seen, g_memdup2 (&id, sizeof id), g_strdup (reason));
 }
 
 static void
 endings_watch (Endings *endings, GDBusConnection *connection)
 {
-  endings->reasons = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  endings->connection = g_object_ref (connection);
-  endings->id = reserved_test_watch_hold_ended (connection, on_hold_ended, endings);
+  reserved_test_signals_watch (endings, connection, "HoldEnded",
+                               g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free),
+                               on_hold_ended);
 }
 
-static void
-endings_clear (Endings *endings)
-{
-  g_dbus_connection_signal_unsubscribe (endings->connection, endings->id);
-  g_clear_object (&endings->connection);
-  g_clear_pointer (&endings->reasons, g_hash_table_unref);
-}
-
-static gboolean
-on_wait_timeout (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Waits (bounded) for the HoldEnded of @id; asserts its reason. A ping to
- * the daemon first flushes what it has sent already. */
+/* Waits (bounded) for the HoldEnded of @id; asserts its reason. */
 static void
 endings_wait (Endings *endings, guint64 id, const char *reason)
 {
-  gboolean timed_out = FALSE;
-  guint timeout =
-    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  g_autofree char *what = g_strdup_printf ("the end of hold %" G_GUINT64_FORMAT, id);
 
-  while (!g_hash_table_contains (endings->reasons, &id) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("hold %" G_GUINT64_FORMAT " did not end within %u seconds", id,
-             reserved_test_timeout_seconds ());
-  g_source_remove (timeout);
-  g_assert_cmpstr (g_hash_table_lookup (endings->reasons, &id), ==, reason);
+  g_assert_cmpstr (reserved_test_signals_wait (endings, &id, what), ==, reason);
 }
 
 /* --- cases --------------------------------------------------------------------- */
@@ -268,7 +245,7 @@ test_confirm (Fixture *f, gconstpointer data)
   g_assert_cmpuint (confirm (f, id, TRUE, NULL), ==, order);
   release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
   g_assert_cmpuint (g_variant_n_children (list_holds (f, "")), ==, 0);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
@@ -290,7 +267,7 @@ test_release (Fixture *f, gconstpointer data)
   g_assert_cmpuint (remaining, ==, 97);
   g_assert_cmpuint (order, >, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 3);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
@@ -408,10 +385,10 @@ test_disconnect (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 3);
   g_dbus_connection_close_sync (other, NULL, NULL);
   endings_wait (&endings, bound, "disconnected");
-  g_assert_false (g_hash_table_contains (endings.reasons, &timed));
+  g_assert_false (g_hash_table_contains (endings.seen, &timed));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 99);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* A hold of @quantity tickets for @user, bound to the connection of
@@ -437,11 +414,11 @@ test_disconnect_one_of_two (Fixture *f, gconstpointer data)
   ended = hold_on_own_connection (f, &second, "ann", 2);
   reserved_test_admin_close (&second);
   endings_wait (&endings, ended, "disconnected");
-  g_assert_false (g_hash_table_contains (endings.reasons, &kept));
+  g_assert_false (g_hash_table_contains (endings.seen, &kept));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
   reserved_test_admin_close (&first);
   endings_wait (&endings, kept, "disconnected");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
@@ -454,14 +431,19 @@ on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_d
  * learn its uid (nothing was held) or the hold was made and then ended.
  * Once the bus has told everyone the holder is gone, a write of the
  * test's comes after whatever the daemon did about it. */
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
 static void
 test_disconnect_before_reply (Fixture *f, gconstpointer data)
 {
   g_autoptr(GDBusConnection) other = NULL;
   g_autofree char *name = NULL;
   gboolean gone = FALSE;
-  gboolean timed_out = FALSE;
-  guint watch, timeout;
+  guint watch;
 
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   name = g_strdup (g_dbus_connection_get_unique_name (other));
@@ -476,11 +458,7 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
                           NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
   g_dbus_connection_flush_sync (other, NULL, NULL);
   g_dbus_connection_close_sync (other, NULL, NULL);
-  timeout = g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
-  while (!gone && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout);
+  reserved_test_iterate_until (is_true, &gone, "the holder's disconnection");
   g_bus_unwatch_name (watch);
 
   /* The barrier: a write, queued behind the daemon's own. */
@@ -507,15 +485,15 @@ test_disconnect_restart (Fixture *f, gconstpointer data)
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
   endings_wait (&endings, vanished_id, "disconnected");
-  g_assert_false (g_hash_table_contains (endings.reasons, &live_id));
+  g_assert_false (g_hash_table_contains (endings.seen, &live_id));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
   reserved_test_admin_close (&live);
   endings_watch (&endings, f->connection);
   /* Its departure may have been handled before this subscription. */
   if (reserved_test_get_item (&f->client, "ticket").held != 0)
     endings_wait (&endings, live_id, "disconnected");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* --- kill -9 ------------------------------------------------------------------------ */
@@ -711,7 +689,7 @@ test_expiry (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
   confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "expired");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* The clock set back a day while the daemon is stopped does not give a
@@ -736,7 +714,7 @@ test_clock_set_back (Fixture *f, gconstpointer data)
    * clock reads a day before its first expiry. */
   reserved_test_fixture_set_clock (f, -86400 + 61);
   endings_wait (&endings, id, "expired");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* Buys a unit of @item: its transaction ends the item's overdue holds, on
@@ -785,7 +763,7 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
   probe_held (f, "ticket", 1);
   reserved_test_fixture_set_clocks (f, 1140, 86400);
   probe_held (f, "ticket", 1);
-  g_assert_false (g_hash_table_contains (endings.reasons, &second));
+  g_assert_false (g_hash_table_contains (endings.seen, &second));
   reserved_test_fixture_set_clocks (f, 1200, 86400);
   endings_wait (&endings, second, "expired");
   probe_held (f, "ticket", 0);
@@ -800,7 +778,7 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
   reserved_test_fixture_connect (f);
   endings_wait (&endings, third, "expired");
   probe_held (f, "ticket", 0);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* Confirm and expiry reach the writer in either order: whichever comes
@@ -822,7 +800,7 @@ test_confirm_racing_expiry (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "expired"));
   endings_wait (&endings, id, "expired");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 0);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* --- HoldFd ------------------------------------------------------------------------ */
@@ -864,7 +842,7 @@ test_fd_copies (Fixture *f, gconstpointer data)
   close (copy);
   endings_wait (&endings, id, "closed");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* The descriptor handed down to a grandchild keeps the hold after the
@@ -898,7 +876,7 @@ test_fd_grandchild (Fixture *f, gconstpointer data)
   g_subprocess_wait_check (child, NULL, &error);
   g_assert_no_error (error);
   endings_wait (&endings, id, "closed");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* A daemon restarted while the descriptor is open keeps the hold, and
@@ -928,7 +906,7 @@ test_fd_restart (Fixture *f, gconstpointer data)
   close (kept);
   endings_wait (&endings, kept_id, "closed");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void

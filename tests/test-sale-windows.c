@@ -15,6 +15,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 typedef ReservedTestFixture Fixture;
 
@@ -127,20 +128,11 @@ assert_not_on_sale (Fixture *f, const char *item)
 
 /* --- StockChanged ---------------------------------------------------------------- */
 
-typedef struct {
-  GDBusConnection *connection;
-  guint id;
-  GHashTable *seen; /* item -> number of StockChanged */
-} Watch;
+/* item -> number of StockChanged */
+typedef ReservedTestSignals Watch;
 
 static void
-on_stock_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_stock_changed (GVariant *parameters, gpointer user_data)
 {
   Watch *watch = user_data;
   const char *item;
@@ -155,43 +147,18 @@ on_stock_changed (GDBusConnection *connection,
 static void
 watch_start (Watch *watch, GDBusConnection *connection)
 {
-  watch->connection = g_object_ref (connection);
-  watch->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  watch->id =
-    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "StockChanged",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_stock_changed, watch, NULL);
-}
-
-static void
-watch_clear (Watch *watch)
-{
-  g_dbus_connection_signal_unsubscribe (watch->connection, watch->id);
-  g_clear_object (&watch->connection);
-  g_clear_pointer (&watch->seen, g_hash_table_unref);
-}
-
-typedef struct {
-  Watch *watch;
-  const char *item;
-} Awaited;
-
-static gboolean
-seen (gpointer data)
-{
-  Awaited *awaited = data;
-
-  return g_hash_table_contains (awaited->watch->seen, awaited->item);
+  reserved_test_signals_watch (watch, connection, "StockChanged",
+                               g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL),
+                               on_stock_changed);
 }
 
 /* Waits (bounded) for the next StockChanged of @item, and forgets it. */
 static void
 watch_wait (Watch *watch, const char *item)
 {
-  Awaited awaited = { watch, item };
   g_autofree char *what = g_strdup_printf ("StockChanged for %s", item);
 
-  reserved_test_iterate_until (seen, &awaited, what);
+  reserved_test_signals_wait (watch, item, what);
   g_hash_table_remove (watch->seen, item);
 }
 
@@ -469,7 +436,7 @@ test_wall_clock_opens (Fixture *f, gconstpointer data)
 
   set_wall_offset (f, 2 * DAY + HOUR);
   assert_not_on_sale (f, "dawn");
-  watch_clear (&watch);
+  reserved_test_signals_clear (&watch);
 }
 
 /* With no clock moved, the timer opens a window a second from now. */
@@ -485,7 +452,7 @@ test_timer_opens (Fixture *f, gconstpointer data)
     watch_wait (&watch, "soon");
   g_assert_true (reserved_test_get_item (&f->client, "soon").on_sale);
   reserved_test_buy (&f->client, "soon", "fay", 1, NULL, NULL);
-  watch_clear (&watch);
+  reserved_test_signals_clear (&watch);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 typedef ReservedTestFixture Fixture;
 
@@ -201,20 +202,11 @@ sell_out (Fixture *f, const char *item, const guint32 *sizes, guint64 *orders)
 
 /* --- WaitlistOffered ---------------------------------------------------------- */
 
-typedef struct {
-  GHashTable *holds; /* entry -> hold of its offer */
-  guint id;
-  GDBusConnection *connection;
-} Offers;
+/* entry -> hold of its offer */
+typedef ReservedTestSignals Offers;
 
 static void
-on_offered (GDBusConnection *connection,
-            const char *sender,
-            const char *path,
-            const char *interface,
-            const char *signal,
-            GVariant *parameters,
-            gpointer user_data)
+on_offered (GVariant *parameters, gpointer user_data)
 {
   Offers *offers = user_data;
   guint64 entry = 0, hold = 0;
@@ -222,42 +214,18 @@ on_offered (GDBusConnection *connection,
 
   g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, &expires);
   /* Once per entry; no offer here is bound to a connection, so each expires. */
-  g_assert_false (g_hash_table_contains (offers->holds, &entry));
+  g_assert_false (g_hash_table_contains (offers->seen, &entry));
   g_assert_cmpint (expires, >, 0);
-  g_hash_table_insert (offers->holds, g_memdup2 (&entry, sizeof entry),
+  g_hash_table_insert (offers->seen, g_memdup2 (&entry, sizeof entry),
                        g_memdup2 (&hold, sizeof hold));
 }
 
 static void
 offers_watch (Offers *offers, GDBusConnection *connection)
 {
-  offers->holds = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  offers->connection = g_object_ref (connection);
-  offers->id =
-    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "WaitlistOffered",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_offered, offers, NULL);
-}
-
-static void
-offers_clear (Offers *offers)
-{
-  g_dbus_connection_signal_unsubscribe (offers->connection, offers->id);
-  g_clear_object (&offers->connection);
-  g_clear_pointer (&offers->holds, g_hash_table_unref);
-}
-
-typedef struct {
-  Offers *offers;
-  guint64 entry;
-} Awaited;
-
-static gboolean
-was_offered (gpointer data)
-{
-  Awaited *awaited = data;
-
-  return g_hash_table_contains (awaited->offers->holds, &awaited->entry);
+  reserved_test_signals_watch (offers, connection, "WaitlistOffered",
+                               g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free),
+                               on_offered);
 }
 
 /* Waits (bounded) for the offer to @entry; returns its hold, which must
@@ -265,12 +233,10 @@ was_offered (gpointer data)
 static guint64
 offers_wait (Fixture *f, Offers *offers, guint64 entry)
 {
-  Awaited awaited = { offers, entry };
   g_autofree char *what = g_strdup_printf ("an offer to entry %" G_GUINT64_FORMAT, entry);
-  guint64 hold, listed = 0;
+  guint64 hold = *(guint64 *) reserved_test_signals_wait (offers, &entry, what);
+  guint64 listed = 0;
 
-  reserved_test_iterate_until (was_offered, &awaited, what);
-  hold = *(guint64 *) g_hash_table_lookup (offers->holds, &entry);
   g_assert_cmpuint (position_of (f, entry, &listed), ==, 0);
   g_assert_cmpuint (listed, ==, hold);
   return hold;
@@ -365,7 +331,7 @@ test_mixed_quantities (Fixture *f, gconstpointer data)
   item = reserved_test_get_item (&f->client, "seat");
   g_assert_cmpuint (item.sold, ==, 3 + 1 + 2);
   g_assert_cmpuint (item.remaining, ==, 5);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* An offer not confirmed in offer_seconds lapses: its entry ends and the
@@ -395,7 +361,7 @@ test_lapse (Fixture *f, gconstpointer data)
   g_assert_cmpuint (carol_hold, !=, bob_hold);
   g_assert_false (is_listed (f, bob));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").held, ==, 2);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* A deadline ends a waiting entry; if it blocked the queue, the next one
@@ -426,7 +392,7 @@ test_deadline (Fixture *f, gconstpointer data)
   offers_wait (f, &offers, carol);
   g_assert_false (is_listed (f, bob));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").waiting, ==, 0);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* Leaving: positions move up, a head that leaves lets the next one have
@@ -467,7 +433,7 @@ test_leave (Fixture *f, gconstpointer data)
   }
   leave_refused (f, bob, RESERVE_ERROR_ALREADY_CANCELLED);
   leave_refused (f, 999999, RESERVE_ERROR_NO_SUCH_ENTRY);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* One entry per customer; the per-user limit counts waiting units when
@@ -497,8 +463,8 @@ test_limits (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 3);
   offers_wait (f, &offers, carol);
   g_assert_false (is_listed (f, bob));
-  g_assert_cmpuint (g_hash_table_size (offers.holds), ==, 1);
-  offers_clear (&offers);
+  g_assert_cmpuint (g_hash_table_size (offers.seen), ==, 1);
+  reserved_test_signals_clear (&offers);
 }
 
 /* Bad input is refused with a clear error and changes nothing. */
@@ -576,7 +542,7 @@ test_disconnect (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   offers_wait (f, &offers, carol);
   g_assert_false (is_listed (f, bob));
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* Before its sale opens an item offers nothing, free units or not: the
@@ -606,7 +572,7 @@ test_sale_opens (Fixture *f, gconstpointer data)
   g_assert_cmpuint (position_of (f, carol, NULL), ==, 1);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 1);
   reserved_test_buy_refused (&f->client, "show", "eve", 1, NULL, RESERVE_ERROR_SOLD_OUT);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 static void
