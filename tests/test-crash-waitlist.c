@@ -128,8 +128,4 @@ add_cases (void)
                    test_kill_between_cancel_and_offer);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -912,13 +912,9 @@ test_fd_restart (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func) ADD_CONFIG (path, func, NULL)
-#define ADD_CONFIG(path, func, config)                                   \
-  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
-#define ADD_CLOCK(path, func)                                                     \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up_with_clock, func, \
-              reserved_test_fixture_tear_down)
+#define ADD        RESERVED_TEST_FIXTURE_ADD
+#define ADD_CONFIG RESERVED_TEST_FIXTURE_ADD_CONFIG
+#define ADD_CLOCK  RESERVED_TEST_FIXTURE_ADD_CLOCK
 
   ADD ("/holds/confirm", test_confirm);
   ADD ("/holds/release", test_release);

@@ -458,9 +458,7 @@ test_timer_opens (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD
 #define ADD_CLOCK(path, func) \
   g_test_add (path, Fixture, NULL, set_up_with_wall_clock, func, reserved_test_fixture_tear_down)
 
@@ -478,8 +476,4 @@ add_cases (void)
 #undef ADD_CLOCK
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

@@ -578,12 +578,8 @@ test_sale_opens (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
-#define ADD_CLOCK(path, func)                                                     \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up_with_clock, func, \
-              reserved_test_fixture_tear_down)
+#define ADD       RESERVED_TEST_FIXTURE_ADD
+#define ADD_CLOCK RESERVED_TEST_FIXTURE_ADD_CLOCK
 
   ADD ("/waitlist/served-at-once", test_served_at_once);
   ADD ("/waitlist/mixed-quantities", test_mixed_quantities);
@@ -600,8 +596,4 @@ add_cases (void)
 #undef ADD_CLOCK
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)
