@@ -50,13 +50,15 @@ options_or_empty (GVariant *options)
 }
 
 /* Calls @method with @parameters (floating) on @client's proxy and asserts
- * that it fails with the API error @code, with a message, and that nothing
- * the client can see changed. */
+ * that it fails with the API error @code, with a message that says
+ * @in_message (nullable: any), and that nothing the client can see
+ * changed. */
 static void
-assert_refused (ReservedTestClient *client,
-                const char *method,
-                GVariant *parameters,
-                ReserveError code)
+assert_refused_saying (ReservedTestClient *client,
+                       const char *method,
+                       GVariant *parameters,
+                       ReserveError code,
+                       const char *in_message)
 {
   g_autoptr(GVariant) args = g_variant_ref_sink (parameters);
   g_autoptr(GVariant) before = reserved_test_snapshot (client);
@@ -69,7 +71,18 @@ assert_refused (ReservedTestClient *client,
     g_error ("%s %s succeeded; expected %s", method, printed, reserve_error_to_name (code));
   reserved_test_assert_api_error (error, code);
   g_assert_nonnull (error->message);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("%s %s: “%s” does not say “%s”", method, printed, error->message, in_message);
   reserved_test_assert_unchanged (client, before);
+}
+
+static void
+assert_refused (ReservedTestClient *client,
+                const char *method,
+                GVariant *parameters,
+                ReserveError code)
+{
+  assert_refused_saying (client, method, parameters, code, NULL);
 }
 
 guint64
@@ -119,6 +132,48 @@ reserved_test_buy_refused (ReservedTestClient *client,
   assert_refused (client, "Buy",
                   g_variant_new ("(ssu@a{sv})", item, user, quantity, options_or_empty (options)),
                   code);
+}
+
+guint64
+reserved_test_confirm (ReservedTestClient *client,
+                       guint64 hold,
+                       GVariant *options,
+                       guint32 *remaining_out)
+{
+  g_autoptr(GVariant) reply =
+               call_ok (client, "Confirm",
+                        g_variant_new ("(t@a{sv})", hold, options_or_empty (options)));
+
+  return reserved_test_bought (reply, remaining_out);
+}
+
+void
+reserved_test_confirm_refused (ReservedTestClient *client,
+                               guint64 hold,
+                               ReserveError code,
+                               const char *in_message)
+{
+  assert_refused_saying (client, "Confirm",
+                         g_variant_new ("(t@a{sv})", hold, reserved_test_options (NULL)), code,
+                         in_message);
+}
+
+guint32
+reserved_test_release (ReservedTestClient *client, guint64 hold)
+{
+  return reply_u (call_ok (client, "Release", g_variant_new ("(t)", hold)));
+}
+
+void
+reserved_test_release_refused (ReservedTestClient *client, guint64 hold, ReserveError code)
+{
+  assert_refused (client, "Release", g_variant_new ("(t)", hold), code);
+}
+
+void
+reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry)
+{
+  g_variant_unref (call_ok (client, "LeaveWaitlist", g_variant_new ("(t)", entry)));
 }
 
 guint64

@@ -118,6 +118,25 @@ GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
                                          const guint *n_acked,
                                          GHashTable *owners);
 
+/* Confirm; asserts success, and returns the order. @options: floating or
+ * NULL (empty). @remaining_out nullable. */
+guint64 reserved_test_confirm (ReservedTestClient *client,
+                               guint64 hold,
+                               GVariant *options,
+                               guint32 *remaining_out);
+/* Asserts @code, with @in_message (nullable) in its message, and no
+ * change. */
+void reserved_test_confirm_refused (ReservedTestClient *client,
+                                    guint64 hold,
+                                    ReserveError code,
+                                    const char *in_message);
+/* Release; asserts success, and returns the units remaining. */
+guint32 reserved_test_release (ReservedTestClient *client, guint64 hold);
+void reserved_test_release_refused (ReservedTestClient *client, guint64 hold, ReserveError code);
+
+/* LeaveWaitlist; asserts success. */
+void reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry);
+
 /* JoinWaitlist; asserts success. @options: floating or NULL (empty).
  * @position and @hold nullable. */
 guint64 reserved_test_join_waitlist (ReservedTestClient *client,

@@ -86,57 +86,9 @@ hold_refused (Fixture *f,
 static guint64
 confirm (Fixture *f, guint64 id, gboolean or_buy, guint32 *remaining_out)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  guint64 order = 0;
-  guint32 remaining = 0;
-
-  if (or_buy)
-    g_variant_builder_add (&builder, "{sv}", "or_buy", g_variant_new_boolean (TRUE));
-  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_builder_end (&builder),
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
-  g_assert_no_error (error);
-  if (remaining_out != NULL)
-    *remaining_out = remaining;
-  return order;
-}
-
-/* Asserts @code, with @in_message in its message, and no change. */
-static void
-confirm_refused (Fixture *f, guint64 id, ReserveError code, const char *in_message)
-{
-  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
-                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  if (in_message != NULL && strstr (error->message, in_message) == NULL)
-    g_error ("“%s” does not say “%s”", error->message, in_message);
-  reserved_test_assert_unchanged (&f->client, before);
-}
-
-static void
-release_refused (Fixture *f, guint64 id, ReserveError code)
-{
-  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (&f->client, before);
-}
-
-static guint32
-release (Fixture *f, guint64 id)
-{
-  g_autoptr(GError) error = NULL;
-  guint32 remaining = 0;
-
-  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
-                                      &error);
-  g_assert_no_error (error);
-  return remaining;
+  return reserved_test_confirm (&f->client, id,
+                                or_buy ? g_variant_new_parsed ("{'or_buy': <true>}") : NULL,
+                                remaining_out);
 }
 
 /* (hold, item, user, quantity, created, expires) of the live holds. */
@@ -243,7 +195,7 @@ test_confirm (Fixture *f, gconstpointer data)
   g_assert_cmpuint (confirm (f, id, FALSE, &remaining), ==, order);
   g_assert_cmpuint (remaining, ==, 98);
   g_assert_cmpuint (confirm (f, id, TRUE, NULL), ==, order);
-  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
+  reserved_test_release_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED);
   g_assert_cmpuint (g_variant_n_children (list_holds (f, "")), ==, 0);
   reserved_test_signals_clear (&endings);
 }
@@ -257,10 +209,10 @@ test_release (Fixture *f, gconstpointer data)
 
   endings_watch (&endings, f->connection);
   id = hold (f->proxy, "ticket", "bob", 3, hold_options (60, FALSE, NULL), NULL, NULL);
-  g_assert_cmpuint (release (f, id), ==, 100);
+  g_assert_cmpuint (reserved_test_release (&f->client, id), ==, 100);
   endings_wait (&endings, id, "released");
-  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
-  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "released");
+  reserved_test_release_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED);
+  reserved_test_confirm_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED, "released");
 
   /* or_buy: an ended hold becomes a plain Buy of the same units. */
   order = confirm (f, id, TRUE, &remaining);
@@ -278,7 +230,7 @@ test_or_buy_sold_out (Fixture *f, gconstpointer data)
 
   reserved_test_create_item (&f->client, "seat", 1, 0);
   id = hold (f->proxy, "seat", "carol", 1, hold_options (60, FALSE, NULL), NULL, NULL);
-  release (f, id);
+  reserved_test_release (&f->client, id);
   reserved_test_buy (&f->client, "seat", "dave", 1, NULL, NULL);
   reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <true>}"),
                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
@@ -314,7 +266,7 @@ test_max_holds_per_uid (Fixture *f, gconstpointer data)
   hold_refused (f, "ticket", "c", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
                 "MaxHoldsPerUid=2");
   /* An ended hold counts no more. */
-  release (f, first);
+  reserved_test_release (&f->client, first);
   hold (f->proxy, "ticket", "c", 1, hold_options (60, FALSE, NULL), NULL, NULL);
 }
 
@@ -347,8 +299,8 @@ test_bad_input (Fixture *f, gconstpointer data)
   hold_refused (f, "ticket", "alice", 2, hold_options (60, FALSE, "r1"),
                 RESERVE_ERROR_INVALID_ARGUMENT, "r1");
 
-  confirm_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD, "999999");
-  release_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD);
+  reserved_test_confirm_refused (&f->client, 999999, RESERVE_ERROR_NO_SUCH_HOLD, "999999");
+  reserved_test_release_refused (&f->client, 999999, RESERVE_ERROR_NO_SUCH_HOLD);
   reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <1>}"),
                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
@@ -462,7 +414,8 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
   g_bus_unwatch_name (watch);
 
   /* The barrier: a write, queued behind the daemon's own. */
-  release (f, hold (f->proxy, "ticket", "barrier", 1, hold_options (60, FALSE, NULL), NULL, NULL));
+  reserved_test_release (&f->client, hold (f->proxy, "ticket", "barrier", 1,
+                                           hold_options (60, FALSE, NULL), NULL, NULL));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
 }
@@ -688,7 +641,7 @@ test_expiry (Fixture *f, gconstpointer data)
   endings_wait (&endings, other, "expired");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
-  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "expired");
+  reserved_test_confirm_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED, "expired");
   reserved_test_signals_clear (&endings);
 }
 

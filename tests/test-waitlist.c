@@ -90,16 +90,6 @@ join_refused (Fixture *f,
 }
 
 static void
-leave (Fixture *f, guint64 entry)
-{
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_leave_waitlist_sync (f->proxy, entry, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                             &error);
-  g_assert_no_error (error);
-}
-
-static void
 leave_refused (Fixture *f, guint64 entry, ReserveError code)
 {
   g_autoptr(GVariant) before = snapshot (f);
@@ -109,30 +99,6 @@ leave_refused (Fixture *f, guint64 entry, ReserveError code)
                                              &error);
   reserved_test_assert_api_error (error, code);
   assert_unchanged (f, before);
-}
-
-static guint64
-confirm (Fixture *f, guint64 hold)
-{
-  g_autoptr(GError) error = NULL;
-  guint64 order = 0;
-
-  reserve_reserve1_call_confirm_sync (f->proxy, hold, g_variant_new ("a{sv}", NULL),
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return order;
-}
-
-static guint32
-release (Fixture *f, guint64 hold)
-{
-  g_autoptr(GError) error = NULL;
-  guint32 remaining = 0;
-
-  reserve_reserve1_call_release_sync (f->proxy, hold, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
-                                      &error);
-  g_assert_no_error (error);
-  return remaining;
 }
 
 static void
@@ -261,7 +227,7 @@ test_served_at_once (Fixture *f, gconstpointer data)
   g_assert_cmpuint (item.held, ==, 3);
   g_assert_cmpuint (item.waiting, ==, 0);
   g_assert_cmpuint (position_of (f, entry, NULL), ==, 0);
-  order = confirm (f, hold);
+  order = reserved_test_confirm (&f->client, hold, NULL, NULL);
   g_assert_cmpuint (order, >, 0);
   /* Served: the entry is over. */
   g_assert_false (is_listed (f, entry));
@@ -322,10 +288,10 @@ test_mixed_quantities (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").waiting, ==, 0);
 
   /* bob passes: his entry ends and, nobody waiting, the units are for sale. */
-  g_assert_cmpuint (release (f, bob_hold), ==, 5);
+  g_assert_cmpuint (reserved_test_release (&f->client, bob_hold), ==, 5);
   g_assert_false (is_listed (f, bob));
-  confirm (f, carol_hold);
-  confirm (f, dave_hold);
+  reserved_test_confirm (&f->client, carol_hold, NULL, NULL);
+  reserved_test_confirm (&f->client, dave_hold, NULL, NULL);
   g_assert_false (is_listed (f, carol));
   g_assert_false (is_listed (f, dave));
   item = reserved_test_get_item (&f->client, "seat");
@@ -414,13 +380,13 @@ test_leave (Fixture *f, gconstpointer data)
   dave = join (f, "seat", "dave", 1, 3);
   g_assert_cmpuint (reserved_test_cancel (&f->client, orders[1]), ==, 1);
 
-  leave (f, bob);
+  reserved_test_leave_waitlist (&f->client, bob);
   carol_hold = offers_wait (f, &offers, carol);
   g_assert_cmpuint (position_of (f, dave, NULL), ==, 1);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").remaining, ==, 0);
 
   /* carol leaves with her offer: dave gets the unit. */
-  leave (f, carol);
+  reserved_test_leave_waitlist (&f->client, carol);
   offers_wait (f, &offers, dave);
   g_assert_false (is_listed (f, carol));
   {
