@@ -17,6 +17,25 @@ reserved_test_options (const char *request_id)
   return g_variant_builder_end (&builder);
 }
 
+GVariant *
+reserved_test_hold_options (const char *key,
+                            GVariant *value,
+                            gboolean bound,
+                            const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (value != NULL)
+    g_variant_builder_add (&builder, "{sv}", key, value);
+  if (bound)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_RELEASE_ON_DISCONNECT,
+                           g_variant_new_boolean (TRUE));
+  if (request_id != NULL)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
+                           g_variant_new_string (request_id));
+  return g_variant_builder_end (&builder);
+}
+
 /* (transfer full) The reply of @method with @parameters (floating) on
  * @client's proxy, which must succeed. */
 static GVariant *
@@ -40,6 +59,16 @@ reply_u (GVariant *reply)
 
   g_variant_get (owned, "(u)", &value);
   return value;
+}
+
+/* (transfer full) The one value of the reply of @method (@argument, a
+ * string), which must succeed. */
+static GVariant *
+reply_of (ReservedTestClient *client, const char *method, const char *argument)
+{
+  g_autoptr(GVariant) reply = call_ok (client, method, g_variant_new ("(s)", argument));
+
+  return g_variant_get_child_value (reply, 0);
 }
 
 /* @options, or empty options when it is NULL. */
@@ -135,6 +164,31 @@ reserved_test_buy_refused (ReservedTestClient *client,
 }
 
 guint64
+reserved_test_hold (ReservedTestClient *client,
+                    const char *item,
+                    const char *user,
+                    guint32 quantity,
+                    GVariant *options,
+                    gint64 *expires_out,
+                    guint32 *remaining_out)
+{
+  g_autoptr(GVariant) reply = call_ok (client, "Hold",
+                                        g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                                       options_or_empty (options)));
+  guint64 hold = 0;
+  gint64 expires = 0;
+  guint32 remaining = 0;
+
+  g_variant_get (reply, "(txu)", &hold, &expires, &remaining);
+  g_assert_cmpuint (hold, >, 0);
+  if (expires_out != NULL)
+    *expires_out = expires;
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return hold;
+}
+
+guint64
 reserved_test_confirm (ReservedTestClient *client,
                        guint64 hold,
                        GVariant *options,
@@ -208,13 +262,19 @@ reserved_test_join_waitlist (ReservedTestClient *client,
 GVariant *
 reserved_test_list_waitlist (ReservedTestClient *client, const char *item)
 {
-  g_autoptr(GError) error = NULL;
-  GVariant *entries = NULL;
+  return reply_of (client, "ListWaitlist", item);
+}
 
-  reserve_reserve1_call_list_waitlist_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1,
-                                            &entries, NULL, &error);
-  g_assert_no_error (error);
-  return entries;
+GVariant *
+reserved_test_list_holds (ReservedTestClient *client, const char *user)
+{
+  return reply_of (client, "ListHolds", user);
+}
+
+GVariant *
+reserved_test_get_item_info (ReservedTestClient *client, const char *item)
+{
+  return reply_of (client, "GetItem", item);
 }
 
 GVariant *
@@ -351,14 +411,10 @@ lookup_u (GVariant *info, const char *key)
 ReservedTestItem
 reserved_test_get_item (ReservedTestClient *client, const char *item)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GVariant) info = reserved_test_get_item_info (client, item);
   g_autofree char *name = NULL;
   ReservedTestItem out = { 0 };
 
-  reserve_reserve1_call_get_item_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL,
-                                       &error);
-  g_assert_no_error (error);
   g_assert_true (g_variant_lookup (info, "name", "s", &name));
   g_assert_cmpstr (name, ==, item);
   out.capacity = lookup_u (info, "capacity");
@@ -500,9 +556,7 @@ reserved_test_assert_law (ReservedTestClient *client)
         g_hash_table_insert (active, order->item, GSIZE_TO_POINTER (sum + order->quantity));
     }
 
-  reserve_reserve1_call_list_holds_sync (client->proxy, "", G_DBUS_CALL_FLAGS_NONE, -1, &holds,
-                                         NULL, &error);
-  g_assert_no_error (error);
+  holds = reserved_test_list_holds (client, "");
   g_variant_iter_init (&iter, holds);
   {
     const char *hold_item = NULL;

@@ -48,6 +48,14 @@ typedef struct {
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */
 GVariant *reserved_test_options (const char *request_id);
 
+/* a{sv} options (floating) of a hold or a waitlist entry: @value
+ * (floating, nullable: none) under @key ("ttl", "deadline"),
+ * release_on_disconnect when @bound, and request_id when non-NULL. */
+GVariant *reserved_test_hold_options (const char *key,
+                                      GVariant *value,
+                                      gboolean bound,
+                                      const char *request_id);
+
 guint64 reserved_test_buy (ReservedTestClient *client,
                            const char *item,
                            const char *user,
@@ -118,6 +126,15 @@ GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
                                          const guint *n_acked,
                                          GHashTable *owners);
 
+/* Hold; asserts success, and returns the hold. @options: floating or NULL
+ * (empty). @expires_out and @remaining_out nullable. */
+guint64 reserved_test_hold (ReservedTestClient *client,
+                            const char *item,
+                            const char *user,
+                            guint32 quantity,
+                            GVariant *options,
+                            gint64 *expires_out,
+                            guint32 *remaining_out);
 /* Confirm; asserts success, and returns the order. @options: floating or
  * NULL (empty). @remaining_out nullable. */
 guint64 reserved_test_confirm (ReservedTestClient *client,
@@ -149,6 +166,12 @@ guint64 reserved_test_join_waitlist (ReservedTestClient *client,
 /* ListWaitlist(@item): (entry, item, user, quantity, position, created,
  * deadline, hold) of the live entries. (transfer full) */
 GVariant *reserved_test_list_waitlist (ReservedTestClient *client, const char *item);
+
+/* ListHolds(@user): (hold, item, user, quantity, created, expires) of the
+ * live holds. (transfer full) */
+GVariant *reserved_test_list_holds (ReservedTestClient *client, const char *user);
+/* GetItem(@item)'s a{sv}, as it came. (transfer full) */
+GVariant *reserved_test_get_item_info (ReservedTestClient *client, const char *item);
 
 /* The waitlist's promise for @item, as an admin sees it: the head of the
  * queue asks for more than is left (else it would have been offered), and

@@ -52,11 +52,12 @@ void
 reserved_test_signals_watch (ReservedTestSignals *signals,
                              GDBusConnection *connection,
                              const char *signal,
-                             GHashTable *seen,
                              ReservedTestSignalFunc record)
 {
   signals->connection = g_object_ref (connection);
-  signals->seen = seen;
+  signals->seen =
+    g_hash_table_new_full (g_variant_hash, g_variant_equal, (GDestroyNotify) g_variant_unref,
+                           (GDestroyNotify) g_variant_unref);
   signals->id = reserved_test_watch_signal (connection, signal, record, signals, NULL);
 }
 
@@ -68,9 +69,23 @@ reserved_test_signals_clear (ReservedTestSignals *signals)
   g_clear_pointer (&signals->seen, g_hash_table_unref);
 }
 
+void
+reserved_test_signals_put (ReservedTestSignals *signals, GVariant *key, GVariant *value)
+{
+  g_hash_table_insert (signals->seen, g_variant_ref_sink (key), g_variant_ref_sink (value));
+}
+
+GVariant *
+reserved_test_signals_get (ReservedTestSignals *signals, GVariant *key)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (key);
+
+  return g_hash_table_lookup (signals->seen, owned);
+}
+
 typedef struct {
   ReservedTestSignals *signals;
-  gconstpointer key;
+  GVariant *key;
 } Awaited;
 
 static gboolean
@@ -81,11 +96,12 @@ is_seen (gpointer data)
   return g_hash_table_contains (awaited->signals->seen, awaited->key);
 }
 
-gpointer
-reserved_test_signals_wait (ReservedTestSignals *signals, gconstpointer key, const char *what)
+GVariant *
+reserved_test_signals_wait (ReservedTestSignals *signals, GVariant *key, const char *what)
 {
-  Awaited awaited = { signals, key };
+  g_autoptr(GVariant) owned = g_variant_ref_sink (key);
+  Awaited awaited = { signals, owned };
 
   reserved_test_iterate_until (is_seen, &awaited, what);
-  return g_hash_table_lookup (signals->seen, key);
+  return g_hash_table_lookup (signals->seen, owned);
 }

@@ -21,25 +21,29 @@ guint reserved_test_watch_signal (GDBusConnection *connection,
                                   gpointer user_data,
                                   GDestroyNotify destroy);
 
-/* The signals seen so far: @record (the test's) files each one in @seen. */
+/* The signals seen so far: @record (the test's) files each one with
+ * reserved_test_signals_put() under a key of what it is about. */
 typedef struct {
   GDBusConnection *connection;
   guint id;
-  GHashTable *seen;
+  GHashTable *seen; /* GVariant key -> GVariant value */
 } ReservedTestSignals;
 
 /* Starts recording @signal on @connection: @record gets the parameters and
- * @signals, and files them in @signals->seen, which is @seen (transfer
- * full). */
+ * @signals. */
 void reserved_test_signals_watch (ReservedTestSignals *signals,
                                   GDBusConnection *connection,
                                   const char *signal,
-                                  GHashTable *seen,
                                   ReservedTestSignalFunc record);
 void reserved_test_signals_clear (ReservedTestSignals *signals);
-/* Waits (bounded) until @key is in @signals->seen; returns its value.
- * Fails naming @what when it does not come. */
-gpointer
-reserved_test_signals_wait (ReservedTestSignals *signals, gconstpointer key, const char *what);
+/* Files @value under @key (each floating or not), replacing what was
+ * there. */
+void reserved_test_signals_put (ReservedTestSignals *signals, GVariant *key, GVariant *value);
+/* (nullable) (transfer none) The value under @key (floating or not). */
+GVariant *reserved_test_signals_get (ReservedTestSignals *signals, GVariant *key);
+/* Waits (bounded) until there is a value under @key (floating or not);
+ * returns it (transfer none). Fails naming @what when it does not come. */
+GVariant *
+reserved_test_signals_wait (ReservedTestSignals *signals, GVariant *key, const char *what);
 
 G_END_DECLS

@@ -21,15 +21,9 @@ typedef ReservedTestFixture Fixture;
 static GVariant *
 join_options (gint64 deadline, gboolean bound, const char *request_id)
 {
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-
-  if (deadline != 0)
-    g_variant_builder_add (&builder, "{sv}", "deadline", g_variant_new_int64 (deadline));
-  if (bound)
-    g_variant_builder_add (&builder, "{sv}", "release_on_disconnect", g_variant_new_boolean (TRUE));
-  if (request_id != NULL)
-    g_variant_builder_add (&builder, "{sv}", "request_id", g_variant_new_string (request_id));
-  return g_variant_builder_end (&builder);
+  return reserved_test_hold_options ("deadline",
+                                     deadline != 0 ? g_variant_new_int64 (deadline) : NULL, bound,
+                                     request_id);
 }
 
 /* Joins and asserts the entry waits at @position (0: offered at once). */
@@ -180,18 +174,9 @@ on_offered (GVariant *parameters, gpointer user_data)
 
   g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, &expires);
   /* Once per entry; no offer here is bound to a connection, so each expires. */
-  g_assert_false (g_hash_table_contains (offers->seen, &entry));
+  g_assert_null (reserved_test_signals_get (offers, g_variant_new_uint64 (entry)));
   g_assert_cmpint (expires, >, 0);
-  g_hash_table_insert (offers->seen, g_memdup2 (&entry, sizeof entry),
-                       g_memdup2 (&hold, sizeof hold));
-}
-
-static void
-offers_watch (Offers *offers, GDBusConnection *connection)
-{
-  reserved_test_signals_watch (offers, connection, "WaitlistOffered",
-                               g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free),
-                               on_offered);
+  reserved_test_signals_put (offers, g_variant_new_uint64 (entry), g_variant_new_uint64 (hold));
 }
 
 /* Waits (bounded) for the offer to @entry; returns its hold, which must
@@ -200,7 +185,8 @@ static guint64
 offers_wait (Fixture *f, Offers *offers, guint64 entry)
 {
   g_autofree char *what = g_strdup_printf ("an offer to entry %" G_GUINT64_FORMAT, entry);
-  guint64 hold = *(guint64 *) reserved_test_signals_wait (offers, &entry, what);
+  guint64 hold =
+    g_variant_get_uint64 (reserved_test_signals_wait (offers, g_variant_new_uint64 (entry), what));
   guint64 listed = 0;
 
   g_assert_cmpuint (position_of (f, entry, &listed), ==, 0);
@@ -247,7 +233,7 @@ test_mixed_quantities (Fixture *f, gconstpointer data)
   ReservedTestItem item;
   g_autoptr(GError) error = NULL;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   create_item (f, "seat", 10, 0, 0);
   sell_out (f, "seat", sizes, orders);
   bob = join (f, "seat", "bob", 5, 1);
@@ -310,7 +296,7 @@ test_lapse (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol, bob_hold, carol_hold;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   create_item (f, "seat", 2, 0, 600);
   sell_out (f, "seat", sizes, orders);
   bob = join (f, "seat", "bob", 2, 1);
@@ -341,7 +327,7 @@ test_deadline (Fixture *f, gconstpointer data)
   guint64 bob, carol;
   gint64 now = g_get_real_time ();
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   create_item (f, "seat", 5, 0, 0);
   sell_out (f, "seat", sizes, orders);
   join_refused (f, "seat", "bob", 1, join_options (now - G_USEC_PER_SEC, FALSE, NULL),
@@ -372,7 +358,7 @@ test_leave (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol, dave, carol_hold;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   create_item (f, "seat", 3, 0, 0);
   sell_out (f, "seat", sizes, orders);
   bob = join (f, "seat", "bob", 3, 1);
@@ -413,7 +399,7 @@ test_limits (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   create_item (f, "seat", 6, 0, 0);
   reserved_test_buy (&f->client, "seat", "bob", 2, NULL, NULL);
   sell_out (f, "seat", sizes, orders);
@@ -487,7 +473,7 @@ test_disconnect (Fixture *f, gconstpointer data)
   guint64 bob = 0, carol;
   guint32 position = 0;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   sell_out (f, "ticket", sizes, orders);
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   proxy = reserve_reserve1_proxy_new_sync (other,
@@ -521,7 +507,7 @@ test_sale_opens (Fixture *f, gconstpointer data)
   gint64 later = g_get_real_time () + (gint64) 3600 * G_USEC_PER_SEC;
   guint64 bob, carol;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   reserve_reserve1_call_create_item_sync (f->proxy, "show", 3,
                                           g_variant_new_parsed ("{'sale_start': <%x>}", later),
                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
