@@ -179,6 +179,25 @@ on_offered (GVariant *parameters, gpointer user_data)
   reserved_test_signals_put (offers, g_variant_new_uint64 (entry), g_variant_new_uint64 (hold));
 }
 
+/* Watches the offers, and creates "seat" (its offers lasting
+ * @offer_seconds; 0: the default) sold out to "owner" in orders of @sizes
+ * (0 ends). */
+static void
+sold_out_seat (Fixture *f,
+               Offers *offers,
+               guint32 offer_seconds,
+               const guint32 *sizes,
+               guint64 *orders)
+{
+  guint32 capacity = 0;
+
+  for (guint i = 0; sizes[i] != 0; i++)
+    capacity += sizes[i];
+  reserved_test_signals_watch (offers, f->connection, "WaitlistOffered", on_offered);
+  create_item (f, "seat", capacity, 0, offer_seconds);
+  sell_out (f, "seat", sizes, orders);
+}
+
 /* Waits (bounded) for the offer to @entry; returns its hold, which must
  * be the one ListWaitlist shows. */
 static guint64
@@ -233,9 +252,7 @@ test_mixed_quantities (Fixture *f, gconstpointer data)
   ReservedTestItem item;
   g_autoptr(GError) error = NULL;
 
-  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
-  create_item (f, "seat", 10, 0, 0);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 0, sizes, orders);
   bob = join (f, "seat", "bob", 5, 1);
   carol = join (f, "seat", "carol", 1, 2);
   dave = join (f, "seat", "dave", 2, 3);
@@ -296,9 +313,7 @@ test_lapse (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol, bob_hold, carol_hold;
 
-  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
-  create_item (f, "seat", 2, 0, 600);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 600, sizes, orders);
   bob = join (f, "seat", "bob", 2, 1);
   carol = join (f, "seat", "carol", 2, 2);
   g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 0);
@@ -327,9 +342,7 @@ test_deadline (Fixture *f, gconstpointer data)
   guint64 bob, carol;
   gint64 now = g_get_real_time ();
 
-  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
-  create_item (f, "seat", 5, 0, 0);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 0, sizes, orders);
   join_refused (f, "seat", "bob", 1, join_options (now - G_USEC_PER_SEC, FALSE, NULL),
                 RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
   bob =
@@ -358,9 +371,7 @@ test_leave (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol, dave, carol_hold;
 
-  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
-  create_item (f, "seat", 3, 0, 0);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 0, sizes, orders);
   bob = join (f, "seat", "bob", 3, 1);
   carol = join (f, "seat", "carol", 1, 2);
   dave = join (f, "seat", "dave", 1, 3);
@@ -375,14 +386,8 @@ test_leave (Fixture *f, gconstpointer data)
   reserved_test_leave_waitlist (&f->client, carol);
   offers_wait (f, &offers, dave);
   g_assert_false (is_listed (f, carol));
-  {
-    g_autoptr(GError) error = NULL;
-
-    /* Her hold went with her. */
-    reserve_reserve1_call_release_sync (f->proxy, carol_hold, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                        NULL, &error);
-    reserved_test_assert_api_error (error, RESERVE_ERROR_HOLD_ENDED);
-  }
+  /* Her hold went with her. */
+  reserved_test_release_refused (&f->client, carol_hold, RESERVE_ERROR_HOLD_ENDED);
   leave_refused (f, bob, RESERVE_ERROR_ALREADY_CANCELLED);
   leave_refused (f, 999999, RESERVE_ERROR_NO_SUCH_ENTRY);
   reserved_test_signals_clear (&offers);
