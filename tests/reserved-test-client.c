@@ -2,6 +2,7 @@
 #include "reserved-test-client.h"
 
 #include "reserved-test-daemon.h"
+#include "reserved-test-signals.h"
 
 #include <string.h>
 
@@ -10,6 +11,25 @@ reserved_test_options (const char *request_id)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
 
+  if (request_id != NULL)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
+                           g_variant_new_string (request_id));
+  return g_variant_builder_end (&builder);
+}
+
+GVariant *
+reserved_test_hold_options (const char *key,
+                            GVariant *value,
+                            gboolean bound,
+                            const char *request_id)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  if (value != NULL)
+    g_variant_builder_add (&builder, "{sv}", key, value);
+  if (bound)
+    g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_RELEASE_ON_DISCONNECT,
+                           g_variant_new_boolean (TRUE));
   if (request_id != NULL)
     g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
                            g_variant_new_string (request_id));
@@ -41,6 +61,16 @@ reply_u (GVariant *reply)
   return value;
 }
 
+/* (transfer full) The one value of the reply of @method (@argument, a
+ * string), which must succeed. */
+static GVariant *
+reply_of (ReservedTestClient *client, const char *method, const char *argument)
+{
+  g_autoptr(GVariant) reply = call_ok (client, method, g_variant_new ("(s)", argument));
+
+  return g_variant_get_child_value (reply, 0);
+}
+
 /* @options, or empty options when it is NULL. */
 static GVariant *
 options_or_empty (GVariant *options)
@@ -49,13 +79,15 @@ options_or_empty (GVariant *options)
 }
 
 /* Calls @method with @parameters (floating) on @client's proxy and asserts
- * that it fails with the API error @code, with a message, and that nothing
- * the client can see changed. */
+ * that it fails with the API error @code, with a message that says
+ * @in_message (nullable: any), and that nothing the client can see
+ * changed. */
 static void
-assert_refused (ReservedTestClient *client,
-                const char *method,
-                GVariant *parameters,
-                ReserveError code)
+assert_refused_saying (ReservedTestClient *client,
+                       const char *method,
+                       GVariant *parameters,
+                       ReserveError code,
+                       const char *in_message)
 {
   g_autoptr(GVariant) args = g_variant_ref_sink (parameters);
   g_autoptr(GVariant) before = reserved_test_snapshot (client);
@@ -68,7 +100,18 @@ assert_refused (ReservedTestClient *client,
     g_error ("%s %s succeeded; expected %s", method, printed, reserve_error_to_name (code));
   reserved_test_assert_api_error (error, code);
   g_assert_nonnull (error->message);
+  if (in_message != NULL && strstr (error->message, in_message) == NULL)
+    g_error ("%s %s: “%s” does not say “%s”", method, printed, error->message, in_message);
   reserved_test_assert_unchanged (client, before);
+}
+
+static void
+assert_refused (ReservedTestClient *client,
+                const char *method,
+                GVariant *parameters,
+                ReserveError code)
+{
+  assert_refused_saying (client, method, parameters, code, NULL);
 }
 
 guint64
@@ -121,6 +164,73 @@ reserved_test_buy_refused (ReservedTestClient *client,
 }
 
 guint64
+reserved_test_hold (ReservedTestClient *client,
+                    const char *item,
+                    const char *user,
+                    guint32 quantity,
+                    GVariant *options,
+                    gint64 *expires_out,
+                    guint32 *remaining_out)
+{
+  g_autoptr(GVariant) reply = call_ok (client, "Hold",
+                                        g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                                       options_or_empty (options)));
+  guint64 hold = 0;
+  gint64 expires = 0;
+  guint32 remaining = 0;
+
+  g_variant_get (reply, "(txu)", &hold, &expires, &remaining);
+  g_assert_cmpuint (hold, >, 0);
+  if (expires_out != NULL)
+    *expires_out = expires;
+  if (remaining_out != NULL)
+    *remaining_out = remaining;
+  return hold;
+}
+
+guint64
+reserved_test_confirm (ReservedTestClient *client,
+                       guint64 hold,
+                       GVariant *options,
+                       guint32 *remaining_out)
+{
+  g_autoptr(GVariant) reply =
+               call_ok (client, "Confirm",
+                        g_variant_new ("(t@a{sv})", hold, options_or_empty (options)));
+
+  return reserved_test_bought (reply, remaining_out);
+}
+
+void
+reserved_test_confirm_refused (ReservedTestClient *client,
+                               guint64 hold,
+                               ReserveError code,
+                               const char *in_message)
+{
+  assert_refused_saying (client, "Confirm",
+                         g_variant_new ("(t@a{sv})", hold, reserved_test_options (NULL)), code,
+                         in_message);
+}
+
+guint32
+reserved_test_release (ReservedTestClient *client, guint64 hold)
+{
+  return reply_u (call_ok (client, "Release", g_variant_new ("(t)", hold)));
+}
+
+void
+reserved_test_release_refused (ReservedTestClient *client, guint64 hold, ReserveError code)
+{
+  assert_refused (client, "Release", g_variant_new ("(t)", hold), code);
+}
+
+void
+reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry)
+{
+  g_variant_unref (call_ok (client, "LeaveWaitlist", g_variant_new ("(t)", entry)));
+}
+
+guint64
 reserved_test_join_waitlist (ReservedTestClient *client,
                              const char *item,
                              const char *user,
@@ -152,13 +262,19 @@ reserved_test_join_waitlist (ReservedTestClient *client,
 GVariant *
 reserved_test_list_waitlist (ReservedTestClient *client, const char *item)
 {
-  g_autoptr(GError) error = NULL;
-  GVariant *entries = NULL;
+  return reply_of (client, "ListWaitlist", item);
+}
 
-  reserve_reserve1_call_list_waitlist_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1,
-                                            &entries, NULL, &error);
-  g_assert_no_error (error);
-  return entries;
+GVariant *
+reserved_test_list_holds (ReservedTestClient *client, const char *user)
+{
+  return reply_of (client, "ListHolds", user);
+}
+
+GVariant *
+reserved_test_get_item_info (ReservedTestClient *client, const char *item)
+{
+  return reply_of (client, "GetItem", item);
 }
 
 GVariant *
@@ -295,14 +411,10 @@ lookup_u (GVariant *info, const char *key)
 ReservedTestItem
 reserved_test_get_item (ReservedTestClient *client, const char *item)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) info = NULL;
+  g_autoptr(GVariant) info = reserved_test_get_item_info (client, item);
   g_autofree char *name = NULL;
   ReservedTestItem out = { 0 };
 
-  reserve_reserve1_call_get_item_sync (client->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL,
-                                       &error);
-  g_assert_no_error (error);
   g_assert_true (g_variant_lookup (info, "name", "s", &name));
   g_assert_cmpstr (name, ==, item);
   out.capacity = lookup_u (info, "capacity");
@@ -444,9 +556,7 @@ reserved_test_assert_law (ReservedTestClient *client)
         g_hash_table_insert (active, order->item, GSIZE_TO_POINTER (sum + order->quantity));
     }
 
-  reserve_reserve1_call_list_holds_sync (client->proxy, "", G_DBUS_CALL_FLAGS_NONE, -1, &holds,
-                                         NULL, &error);
-  g_assert_no_error (error);
+  holds = reserved_test_list_holds (client, "");
   g_variant_iter_init (&iter, holds);
   {
     const char *hold_item = NULL;
@@ -608,13 +718,7 @@ typedef struct {
 } HoldEndedWatch;
 
 static void
-on_hold_ended (GDBusConnection *connection,
-               const char *sender,
-               const char *path,
-               const char *interface,
-               const char *signal,
-               GVariant *parameters,
-               gpointer user_data)
+on_hold_ended (GVariant *parameters, gpointer user_data)
 {
   HoldEndedWatch *watch = user_data;
   guint64 hold = 0;
@@ -632,7 +736,5 @@ reserved_test_watch_hold_ended (GDBusConnection *connection,
   HoldEndedWatch *watch = g_new (HoldEndedWatch, 1);
 
   *watch = (HoldEndedWatch){ func, user_data };
-  return g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "HoldEnded",
-                                             RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                             on_hold_ended, watch, g_free);
+  return reserved_test_watch_signal (connection, "HoldEnded", on_hold_ended, watch, g_free);
 }

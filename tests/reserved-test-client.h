@@ -48,6 +48,14 @@ typedef struct {
 /* a{sv} options (floating): empty, or with request_id when non-NULL. */
 GVariant *reserved_test_options (const char *request_id);
 
+/* a{sv} options (floating) of a hold or a waitlist entry: @value
+ * (floating, nullable: none) under @key ("ttl", "deadline"),
+ * release_on_disconnect when @bound, and request_id when non-NULL. */
+GVariant *reserved_test_hold_options (const char *key,
+                                      GVariant *value,
+                                      gboolean bound,
+                                      const char *request_id);
+
 guint64 reserved_test_buy (ReservedTestClient *client,
                            const char *item,
                            const char *user,
@@ -118,6 +126,34 @@ GArray *reserved_test_list_acknowledged (ReservedTestClient *client,
                                          const guint *n_acked,
                                          GHashTable *owners);
 
+/* Hold; asserts success, and returns the hold. @options: floating or NULL
+ * (empty). @expires_out and @remaining_out nullable. */
+guint64 reserved_test_hold (ReservedTestClient *client,
+                            const char *item,
+                            const char *user,
+                            guint32 quantity,
+                            GVariant *options,
+                            gint64 *expires_out,
+                            guint32 *remaining_out);
+/* Confirm; asserts success, and returns the order. @options: floating or
+ * NULL (empty). @remaining_out nullable. */
+guint64 reserved_test_confirm (ReservedTestClient *client,
+                               guint64 hold,
+                               GVariant *options,
+                               guint32 *remaining_out);
+/* Asserts @code, with @in_message (nullable) in its message, and no
+ * change. */
+void reserved_test_confirm_refused (ReservedTestClient *client,
+                                    guint64 hold,
+                                    ReserveError code,
+                                    const char *in_message);
+/* Release; asserts success, and returns the units remaining. */
+guint32 reserved_test_release (ReservedTestClient *client, guint64 hold);
+void reserved_test_release_refused (ReservedTestClient *client, guint64 hold, ReserveError code);
+
+/* LeaveWaitlist; asserts success. */
+void reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry);
+
 /* JoinWaitlist; asserts success. @options: floating or NULL (empty).
  * @position and @hold nullable. */
 guint64 reserved_test_join_waitlist (ReservedTestClient *client,
@@ -130,6 +166,12 @@ guint64 reserved_test_join_waitlist (ReservedTestClient *client,
 /* ListWaitlist(@item): (entry, item, user, quantity, position, created,
  * deadline, hold) of the live entries. (transfer full) */
 GVariant *reserved_test_list_waitlist (ReservedTestClient *client, const char *item);
+
+/* ListHolds(@user): (hold, item, user, quantity, created, expires) of the
+ * live holds. (transfer full) */
+GVariant *reserved_test_list_holds (ReservedTestClient *client, const char *user);
+/* GetItem(@item)'s a{sv}, as it came. (transfer full) */
+GVariant *reserved_test_get_item_info (ReservedTestClient *client, const char *item);
 
 /* The waitlist's promise for @item, as an admin sees it: the head of the
  * queue asks for more than is left (else it would have been offered), and

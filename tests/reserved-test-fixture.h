@@ -90,4 +90,17 @@ void reserved_test_fixture_restart (ReservedTestFixture *f);
  * write lock or read what the daemon committed. */
 void reserved_test_fixture_open_database (ReservedTestFixture *f);
 
+/* Registers @function as the case @path (a string literal, which
+ * tests/meson.build reads) with the fixture above, its daemon configured
+ * by @config (a string; NULL: none), or with the clock in the test's
+ * hands. */
+#define RESERVED_TEST_FIXTURE_ADD_CONFIG(path, function, config)                               \
+  g_test_add ((path), ReservedTestFixture, (config), reserved_test_fixture_set_up, (function), \
+              reserved_test_fixture_tear_down)
+#define RESERVED_TEST_FIXTURE_ADD(path, function) \
+  RESERVED_TEST_FIXTURE_ADD_CONFIG ((path), (function), NULL)
+#define RESERVED_TEST_FIXTURE_ADD_CLOCK(path, function)                                   \
+  g_test_add ((path), ReservedTestFixture, NULL, reserved_test_fixture_set_up_with_clock, \
+              (function), reserved_test_fixture_tear_down)
+
 G_END_DECLS

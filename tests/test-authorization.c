@@ -1510,17 +1510,6 @@ helper_leave (const char *address, guint64 order, const char *round)
   return 0;
 }
 
-static guint
-rounds (void)
-{
-  const char *value = g_getenv ("RESERVED_TEST_AUTHORIZATION_ROUNDS");
-  guint64 n = 2;
-
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 10000, &n, NULL))
-    g_error ("RESERVED_TEST_AUTHORIZATION_ROUNDS=%s is not a number from 1 to 10000", value);
-  return (guint) n;
-}
-
 static guint32
 stat_u (Fixture *f, const char *key)
 {
@@ -1638,6 +1627,7 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
   Agent *admin;
   guint64 order;
   guint32 remaining = 0;
+  guint n_rounds;
 
   reserved_test_create_item (&f->admin, ITEM, 100, 0);
   /* An order of the leaving caller's uid, placed through another
@@ -1645,7 +1635,8 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
   admin = fixture_agent (f, CALLER_ADMIN_USER);
   order = agent_buy (f, admin, ITEM, CUSTOMER, 1, NULL, NULL);
 
-  for (guint round = 0; round < rounds (); round++)
+  n_rounds = reserved_test_env_uint ("RESERVED_TEST_AUTHORIZATION_ROUNDS", 2, 10000);
+  for (guint round = 0; round < n_rounds; round++)
     leave_while_stopped (f, round, order);
 
   /* The daemon still serves: a buy, and the cancel the leaver could not

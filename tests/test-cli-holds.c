@@ -182,9 +182,7 @@ test_wrapper_killed (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD
 
   ADD ("/cli-holds/commands", test_commands);
   ADD ("/cli-holds/exit-status", test_exit_status);

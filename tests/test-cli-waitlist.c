@@ -161,9 +161,7 @@ test_hold_wait (Fixture *f, gconstpointer data)
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD
 
   ADD ("/cli-waitlist/commands", test_commands);
   ADD ("/cli-waitlist/follow", test_follow);
@@ -172,8 +170,4 @@ add_cases (void)
 #undef ADD
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

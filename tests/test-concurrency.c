@@ -507,9 +507,7 @@ static const ReservedTestHelper helpers[] = { { "buyer", 7, run_buyer }, { NULL 
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD
 
   ADD ("/concurrency/single-units", test_single_units);
   ADD ("/concurrency/mixed-quantities", test_mixed_quantities);

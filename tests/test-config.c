@@ -122,43 +122,48 @@ test_default_item (void)
     }
 }
 
+typedef struct {
+  const char *text;
+  guint32 value;
+} NumberCase;
+
+/* Each of @cases as the value of @key (InitialCapacity or BusyTimeout)
+ * parses to its number, and leaves the other keys at their defaults. */
+static void
+assert_numbers (const char *key, const NumberCase *cases, gsize n_cases)
+{
+  gboolean timeout = g_str_equal (key, "BusyTimeout");
+
+  for (gsize i = 0; i < n_cases; i++)
+    {
+      g_autoptr(ReservedConfig) config = parse_key_ok (key, cases[i].text);
+
+      assert_values (config, "ticket", timeout ? 100 : cases[i].value,
+                     timeout ? cases[i].value : 2000);
+    }
+}
+
 static void
 test_initial_capacity (void)
 {
-  static const struct {
-    const char *text;
-    guint32 value;
-  } cases[] = {
+  static const NumberCase cases[] = {
     { "0", 0 },
     { "1", 1 },
     { "250", 250 },
     { "1000000000", 1000000000 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(ReservedConfig) config = parse_key_ok ("InitialCapacity", cases[i].text);
-
-      assert_values (config, "ticket", cases[i].value, 2000);
-    }
+  assert_numbers ("InitialCapacity", cases, G_N_ELEMENTS (cases));
 }
 
 static void
 test_busy_timeout (void)
 {
-  static const struct {
-    const char *text;
-    guint32 value;
-  } cases[] = {
+  static const NumberCase cases[] = {
     { "0", 0 }, { "1", 1 }, { "2000", 2000 }, { "60000", 60000 }, { "3600000", 3600000 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(ReservedConfig) config = parse_key_ok ("BusyTimeout", cases[i].text);
-
-      assert_values (config, "ticket", 100, cases[i].value);
-    }
+  assert_numbers ("BusyTimeout", cases, G_N_ELEMENTS (cases));
 }
 
 /* AdminUsers and AdminGroups are polkit's business now: a file that still

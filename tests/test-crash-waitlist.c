@@ -16,17 +16,6 @@
 #define ITEM     "queue"
 #define CAPACITY 60u
 
-static guint
-kills (void)
-{
-  const char *value = g_getenv ("RESERVED_TEST_WAITLIST_KILLS");
-  guint64 n = 4;
-
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 100000, &n, NULL))
-    g_error ("RESERVED_TEST_WAITLIST_KILLS=%s is not a number from 1 to 100000", value);
-  return (guint) n;
-}
-
 /* Sends @method without waiting for its answer: the daemon may be killed
  * before, while or after it commits. */
 static void
@@ -83,7 +72,7 @@ test_kill_between_cancel_and_offer (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   ReservedTestAdmin admin = { 0 };
-  guint n_kills = kills ();
+  guint n_kills = reserved_test_env_uint ("RESERVED_TEST_WAITLIST_KILLS", 4, 100000);
 
   reserved_test_daemon_start (daemon);
   reserved_test_admin_open (&admin, daemon);
@@ -128,8 +117,4 @@ add_cases (void)
                    test_kill_between_cancel_and_offer);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

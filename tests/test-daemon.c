@@ -1585,9 +1585,7 @@ static const ReservedTestHelper helpers[] = {
 static void
 add_cases (void)
 {
-#define ADD(path, func, config)                                          \
-  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD_CONFIG
 
   ADD ("/daemon/buy/basic", test_buy_basic, NULL);
   ADD ("/daemon/buy/ids-never-reused", test_buy_ids_never_reused, NULL);

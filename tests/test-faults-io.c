@@ -101,15 +101,36 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   call->done = TRUE;
 }
 
-static GVariant *
-hold_options (const char *request_id)
-{
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+/* The method of each CallKind, and the type of its reply. */
+static const struct {
+  const char *method;
+  const char *reply_type;
+} call_methods[] = {
+  [CALL_BUY] = { "Buy", "(tu)" },        [CALL_CANCEL] = { "Cancel", "(u)" },
+  [CALL_HOLD] = { "Hold", "(txu)" },     [CALL_CONFIRM] = { "Confirm", "(tu)" },
+  [CALL_RELEASE] = { "Release", "(u)" },
+};
 
-  g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
-                         g_variant_new_string (request_id));
-  g_variant_builder_add (&builder, "{sv}", "ttl", g_variant_new_uint32 (HOLD_TTL));
-  return g_variant_builder_end (&builder);
+/* The arguments (floating) of @call, on @item. */
+static GVariant *
+call_parameters (const Call *call, const char *item)
+{
+  switch (call->kind)
+    {
+    case CALL_BUY:
+      return reserved_test_buy_args (item, call->user, 1, call->request_id);
+    case CALL_HOLD:
+      return g_variant_new ("(ssu@a{sv})", item, call->user, 1,
+                            reserved_test_hold_options ("ttl", g_variant_new_uint32 (HOLD_TTL),
+                                                        FALSE, call->request_id));
+    case CALL_CONFIRM:
+      return g_variant_new ("(t@a{sv})", call->hold, reserved_test_options (NULL));
+    case CALL_CANCEL:
+      return g_variant_new ("(t)", call->order);
+    case CALL_RELEASE:
+      return g_variant_new ("(t)", call->hold);
+    }
+  g_assert_not_reached ();
 }
 
 /* Sends every call at once (so that they share transactions), then waits
@@ -123,41 +144,11 @@ run_calls (GDBusConnection *connection, Call *calls, guint n, const char *item)
   for (guint i = 0; i < n; i++)
     {
       Call *call = &calls[i];
-      const char *method = NULL;
-      GVariant *parameters = NULL;
-      const char *reply_type = "(u)";
 
       call->done = FALSE;
-      switch (call->kind)
-        {
-        case CALL_BUY:
-          method = "Buy";
-          parameters = g_variant_new ("(ssu@a{sv})", item, call->user, 1,
-                                      reserved_test_options (call->request_id));
-          reply_type = "(tu)";
-          break;
-        case CALL_CANCEL:
-          method = "Cancel";
-          parameters = g_variant_new ("(t)", call->order);
-          break;
-        case CALL_HOLD:
-          method = "Hold";
-          parameters =
-            g_variant_new ("(ssu@a{sv})", item, call->user, 1, hold_options (call->request_id));
-          reply_type = "(txu)";
-          break;
-        case CALL_CONFIRM:
-          method = "Confirm";
-          parameters = g_variant_new ("(t@a{sv})", call->hold, g_variant_new ("a{sv}", NULL));
-          reply_type = "(tu)";
-          break;
-        case CALL_RELEASE:
-          method = "Release";
-          parameters = g_variant_new ("(t)", call->hold);
-          break;
-        }
       g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
-                              method, parameters, G_VARIANT_TYPE (reply_type),
+                              call_methods[call->kind].method, call_parameters (call, item),
+                              G_VARIANT_TYPE (call_methods[call->kind].reply_type),
                               G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, on_reply, call);
     }
   for (guint i = 0; i < n; i++)

@@ -13,6 +13,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 typedef ReservedTestFixture Fixture;
 
@@ -23,40 +24,8 @@ typedef ReservedTestFixture Fixture;
 static GVariant *
 hold_options (guint32 ttl, gboolean bound, const char *request_id)
 {
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-
-  if (ttl > 0)
-    g_variant_builder_add (&builder, "{sv}", "ttl", g_variant_new_uint32 (ttl));
-  if (bound)
-    g_variant_builder_add (&builder, "{sv}", "release_on_disconnect", g_variant_new_boolean (TRUE));
-  if (request_id != NULL)
-    g_variant_builder_add (&builder, "{sv}", "request_id", g_variant_new_string (request_id));
-  return g_variant_builder_end (&builder);
-}
-
-static guint64
-hold (ReserveReserve1 *proxy,
-      const char *item,
-      const char *user,
-      guint32 quantity,
-      GVariant *options,
-      gint64 *expires_out,
-      guint32 *remaining_out)
-{
-  g_autoptr(GError) error = NULL;
-  guint64 id = 0;
-  gint64 expires = 0;
-  guint32 remaining = 0;
-
-  reserve_reserve1_call_hold_sync (proxy, item, user, quantity, options, G_DBUS_CALL_FLAGS_NONE, -1,
-                                   &id, &expires, &remaining, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (id, >, 0);
-  if (expires_out != NULL)
-    *expires_out = expires;
-  if (remaining_out != NULL)
-    *remaining_out = remaining;
-  return id;
+  return reserved_test_hold_options ("ttl", ttl > 0 ? g_variant_new_uint32 (ttl) : NULL, bound,
+                                     request_id);
 }
 
 /* Asserts @code, and that nothing an admin can see changed. */
@@ -85,129 +54,43 @@ hold_refused (Fixture *f,
 static guint64
 confirm (Fixture *f, guint64 id, gboolean or_buy, guint32 *remaining_out)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  guint64 order = 0;
-  guint32 remaining = 0;
-
-  if (or_buy)
-    g_variant_builder_add (&builder, "{sv}", "or_buy", g_variant_new_boolean (TRUE));
-  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_builder_end (&builder),
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, &remaining, NULL, &error);
-  g_assert_no_error (error);
-  if (remaining_out != NULL)
-    *remaining_out = remaining;
-  return order;
-}
-
-/* Asserts @code, with @in_message in its message, and no change. */
-static void
-confirm_refused (Fixture *f, guint64 id, ReserveError code, const char *in_message)
-{
-  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
-                                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  if (in_message != NULL && strstr (error->message, in_message) == NULL)
-    g_error ("“%s” does not say “%s”", error->message, in_message);
-  reserved_test_assert_unchanged (&f->client, before);
-}
-
-static void
-release_refused (Fixture *f, guint64 id, ReserveError code)
-{
-  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  reserved_test_assert_unchanged (&f->client, before);
-}
-
-static guint32
-release (Fixture *f, guint64 id)
-{
-  g_autoptr(GError) error = NULL;
-  guint32 remaining = 0;
-
-  reserve_reserve1_call_release_sync (f->proxy, id, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
-                                      &error);
-  g_assert_no_error (error);
-  return remaining;
-}
-
-/* (hold, item, user, quantity, created, expires) of the live holds. */
-static GVariant *
-list_holds (Fixture *f, const char *user)
-{
-  g_autoptr(GError) error = NULL;
-  GVariant *holds = NULL;
-
-  reserve_reserve1_call_list_holds_sync (f->proxy, user, G_DBUS_CALL_FLAGS_NONE, -1, &holds, NULL,
-                                         &error);
-  g_assert_no_error (error);
-  return holds;
+  return reserved_test_confirm (&f->client, id,
+                                or_buy ? g_variant_new_parsed ("{'or_buy': <true>}") : NULL,
+                                remaining_out);
 }
 
 /* --- HoldEnded ---------------------------------------------------------------- */
 
-typedef struct {
-  GHashTable *reasons; /* hold id -> reason */
-  guint id;
-  GDBusConnection *connection;
-} Endings;
+/* hold id -> reason */
+typedef ReservedTestSignals Endings;
 
 static void
-on_hold_ended (guint64 id, const char *item, const char *reason, gpointer user_data)
+on_hold_ended (GVariant *parameters, gpointer user_data)
 {
   Endings *endings = user_data;
+  guint64 id = 0;
+  const char *reason = NULL;
 
+  g_variant_get (parameters, "(t&s&s)", &id, NULL, &reason);
   /* Once per hold. */
-  g_assert_false (g_hash_table_contains (endings->reasons, &id));
-  g_hash_table_insert (endings->reasons, g_memdup2 (&id, sizeof id), g_strdup (reason));
-}
-
-static void
-endings_watch (Endings *endings, GDBusConnection *connection)
-{
-  endings->reasons = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  endings->connection = g_object_ref (connection);
-  endings->id = reserved_test_watch_hold_ended (connection, on_hold_ended, endings);
-}
-
-static void
-endings_clear (Endings *endings)
-{
-  g_dbus_connection_signal_unsubscribe (endings->connection, endings->id);
-  g_clear_object (&endings->connection);
-  g_clear_pointer (&endings->reasons, g_hash_table_unref);
+  g_assert_null (reserved_test_signals_get (endings, g_variant_new_uint64 (id)));
+  reserved_test_signals_put (endings, g_variant_new_uint64 (id), g_variant_new_string (reason));
 }
 
 static gboolean
-on_wait_timeout (gpointer user_data)
+has_ended (Endings *endings, guint64 id)
 {
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
+  return reserved_test_signals_get (endings, g_variant_new_uint64 (id)) != NULL;
 }
 
-/* Waits (bounded) for the HoldEnded of @id; asserts its reason. A ping to
- * the daemon first flushes what it has sent already. */
+/* Waits (bounded) for the HoldEnded of @id; asserts its reason. */
 static void
 endings_wait (Endings *endings, guint64 id, const char *reason)
 {
-  gboolean timed_out = FALSE;
-  guint timeout =
-    g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
+  g_autofree char *what = g_strdup_printf ("the end of hold %" G_GUINT64_FORMAT, id);
+  GVariant *ended = reserved_test_signals_wait (endings, g_variant_new_uint64 (id), what);
 
-  while (!g_hash_table_contains (endings->reasons, &id) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("hold %" G_GUINT64_FORMAT " did not end within %u seconds", id,
-             reserved_test_timeout_seconds ());
-  g_source_remove (timeout);
-  g_assert_cmpstr (g_hash_table_lookup (endings->reasons, &id), ==, reason);
+  g_assert_cmpstr (g_variant_get_string (ended, NULL), ==, reason);
 }
 
 /* --- cases --------------------------------------------------------------------- */
@@ -223,8 +106,9 @@ test_confirm (Fixture *f, gconstpointer data)
   g_autoptr(GVariant) holds = NULL;
   g_autoptr(GArray) orders = NULL;
 
-  endings_watch (&endings, f->connection);
-  id = hold (f->proxy, "ticket", "alice", 2, hold_options (60, FALSE, NULL), &expires, &remaining);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
+  id = reserved_test_hold (&f->client, "ticket", "alice", 2, hold_options (60, FALSE, NULL),
+                           &expires, &remaining);
   g_assert_cmpuint (remaining, ==, 98);
   g_assert_cmpint (expires, >, 0);
   item = reserved_test_get_item (&f->client, "ticket");
@@ -234,7 +118,7 @@ test_confirm (Fixture *f, gconstpointer data)
   g_assert_cmpuint (item.sold, ==, 0);
   reserved_test_assert_law (&f->client);
 
-  holds = list_holds (f, "");
+  holds = reserved_test_list_holds (&f->client, "");
   g_assert_cmpuint (g_variant_n_children (holds), ==, 1);
   {
     guint64 listed = 0;
@@ -266,9 +150,9 @@ test_confirm (Fixture *f, gconstpointer data)
   g_assert_cmpuint (confirm (f, id, FALSE, &remaining), ==, order);
   g_assert_cmpuint (remaining, ==, 98);
   g_assert_cmpuint (confirm (f, id, TRUE, NULL), ==, order);
-  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
-  g_assert_cmpuint (g_variant_n_children (list_holds (f, "")), ==, 0);
-  endings_clear (&endings);
+  reserved_test_release_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED);
+  g_assert_cmpuint (g_variant_n_children (reserved_test_list_holds (&f->client, "")), ==, 0);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
@@ -278,19 +162,20 @@ test_release (Fixture *f, gconstpointer data)
   guint32 remaining = 0;
   guint64 id, order;
 
-  endings_watch (&endings, f->connection);
-  id = hold (f->proxy, "ticket", "bob", 3, hold_options (60, FALSE, NULL), NULL, NULL);
-  g_assert_cmpuint (release (f, id), ==, 100);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
+  id =
+    reserved_test_hold (&f->client, "ticket", "bob", 3, hold_options (60, FALSE, NULL), NULL, NULL);
+  g_assert_cmpuint (reserved_test_release (&f->client, id), ==, 100);
   endings_wait (&endings, id, "released");
-  release_refused (f, id, RESERVE_ERROR_HOLD_ENDED);
-  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "released");
+  reserved_test_release_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED);
+  reserved_test_confirm_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED, "released");
 
   /* or_buy: an ended hold becomes a plain Buy of the same units. */
   order = confirm (f, id, TRUE, &remaining);
   g_assert_cmpuint (remaining, ==, 97);
   g_assert_cmpuint (order, >, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 3);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
@@ -300,8 +185,9 @@ test_or_buy_sold_out (Fixture *f, gconstpointer data)
   guint64 id;
 
   reserved_test_create_item (&f->client, "seat", 1, 0);
-  id = hold (f->proxy, "seat", "carol", 1, hold_options (60, FALSE, NULL), NULL, NULL);
-  release (f, id);
+  id =
+    reserved_test_hold (&f->client, "seat", "carol", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_release (&f->client, id);
   reserved_test_buy (&f->client, "seat", "dave", 1, NULL, NULL);
   reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <true>}"),
                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
@@ -312,7 +198,7 @@ static void
 test_sold_out_and_limits (Fixture *f, gconstpointer data)
 {
   reserved_test_create_item (&f->client, "gpu", 2, 0);
-  hold (f->proxy, "gpu", "eve", 2, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_hold (&f->client, "gpu", "eve", 2, hold_options (60, FALSE, NULL), NULL, NULL);
   /* Held units are not for sale. */
   reserved_test_buy_refused (&f->client, "gpu", "frank", 1, NULL, RESERVE_ERROR_SOLD_OUT);
   hold_refused (f, "gpu", "frank", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_SOLD_OUT,
@@ -320,7 +206,7 @@ test_sold_out_and_limits (Fixture *f, gconstpointer data)
 
   /* The per-user limit counts holds with orders. */
   reserved_test_create_item (&f->client, "show", 10, 3);
-  hold (f->proxy, "show", "gina", 2, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_hold (&f->client, "show", "gina", 2, hold_options (60, FALSE, NULL), NULL, NULL);
   reserved_test_buy_refused (&f->client, "show", "gina", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED);
   reserved_test_buy (&f->client, "show", "gina", 1, NULL, NULL);
   hold_refused (f, "show", "gina", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
@@ -332,13 +218,14 @@ test_max_holds_per_uid (Fixture *f, gconstpointer data)
 {
   guint64 first;
 
-  first = hold (f->proxy, "ticket", "a", 1, hold_options (60, FALSE, NULL), NULL, NULL);
-  hold (f->proxy, "ticket", "b", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  first =
+    reserved_test_hold (&f->client, "ticket", "a", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_hold (&f->client, "ticket", "b", 1, hold_options (60, FALSE, NULL), NULL, NULL);
   hold_refused (f, "ticket", "c", 1, hold_options (60, FALSE, NULL), RESERVE_ERROR_LIMIT_EXCEEDED,
                 "MaxHoldsPerUid=2");
   /* An ended hold counts no more. */
-  release (f, first);
-  hold (f->proxy, "ticket", "c", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_release (&f->client, first);
+  reserved_test_hold (&f->client, "ticket", "c", 1, hold_options (60, FALSE, NULL), NULL, NULL);
 }
 
 static void
@@ -363,15 +250,16 @@ test_bad_input (Fixture *f, gconstpointer data)
                 RESERVE_ERROR_NO_SUCH_ITEM, "no-such");
 
   /* A request_id replays the same hold; with other arguments it is refused. */
-  id = hold (f->proxy, "ticket", "alice", 1, hold_options (60, FALSE, "r1"), &expires, NULL);
-  g_assert_cmpuint (hold (f->proxy, "ticket", "alice", 1, hold_options (60, FALSE, "r1"), NULL,
-                          NULL),
+  id = reserved_test_hold (&f->client, "ticket", "alice", 1, hold_options (60, FALSE, "r1"),
+                           &expires, NULL);
+  g_assert_cmpuint (reserved_test_hold (&f->client, "ticket", "alice", 1,
+                                        hold_options (60, FALSE, "r1"), NULL, NULL),
                     ==, id);
   hold_refused (f, "ticket", "alice", 2, hold_options (60, FALSE, "r1"),
                 RESERVE_ERROR_INVALID_ARGUMENT, "r1");
 
-  confirm_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD, "999999");
-  release_refused (f, 999999, RESERVE_ERROR_NO_SUCH_HOLD);
+  reserved_test_confirm_refused (&f->client, 999999, RESERVE_ERROR_NO_SUCH_HOLD, "999999");
+  reserved_test_release_refused (&f->client, 999999, RESERVE_ERROR_NO_SUCH_HOLD);
   reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new_parsed ("{'or_buy': <1>}"),
                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
   reserved_test_assert_api_error (error, RESERVE_ERROR_INVALID_ARGUMENT);
@@ -397,21 +285,25 @@ test_disconnect (Fixture *f, gconstpointer data)
 {
   g_autoptr(GDBusConnection) other = NULL;
   g_autoptr(ReserveReserve1) other_proxy = NULL;
+  ReservedTestClient other_client = { 0 };
   Endings endings = { 0 };
   guint64 bound, timed;
 
-  endings_watch (&endings, f->connection);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   other_proxy = reserved_test_proxy_new (other);
-  bound = hold (other_proxy, "ticket", "hal", 2, hold_options (0, TRUE, NULL), NULL, NULL);
-  timed = hold (other_proxy, "ticket", "hal", 1, hold_options (600, FALSE, NULL), NULL, NULL);
+  other_client.proxy = other_proxy;
+  bound = reserved_test_hold (&other_client, "ticket", "hal", 2, hold_options (0, TRUE, NULL), NULL,
+                              NULL);
+  timed = reserved_test_hold (&other_client, "ticket", "hal", 1, hold_options (600, FALSE, NULL),
+                              NULL, NULL);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 3);
   g_dbus_connection_close_sync (other, NULL, NULL);
   endings_wait (&endings, bound, "disconnected");
-  g_assert_false (g_hash_table_contains (endings.reasons, &timed));
+  g_assert_false (has_ended (&endings, timed));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 99);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* A hold of @quantity tickets for @user, bound to the connection of
@@ -420,8 +312,8 @@ static guint64
 hold_on_own_connection (Fixture *f, ReservedTestAdmin *holder, const char *user, guint32 quantity)
 {
   reserved_test_admin_open (holder, f->daemon);
-  return hold (holder->client.proxy, "ticket", user, quantity, hold_options (0, TRUE, NULL), NULL,
-               NULL);
+  return reserved_test_hold (&holder->client, "ticket", user, quantity,
+                             hold_options (0, TRUE, NULL), NULL, NULL);
 }
 
 /* Two connections of one uid: only the holds of the one that leaves end. */
@@ -432,16 +324,16 @@ test_disconnect_one_of_two (Fixture *f, gconstpointer data)
   Endings endings = { 0 };
   guint64 kept, ended;
 
-  endings_watch (&endings, f->connection);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
   kept = hold_on_own_connection (f, &first, "ann", 1);
   ended = hold_on_own_connection (f, &second, "ann", 2);
   reserved_test_admin_close (&second);
   endings_wait (&endings, ended, "disconnected");
-  g_assert_false (g_hash_table_contains (endings.reasons, &kept));
+  g_assert_false (has_ended (&endings, kept));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
   reserved_test_admin_close (&first);
   endings_wait (&endings, kept, "disconnected");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
@@ -454,14 +346,19 @@ on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_d
  * learn its uid (nothing was held) or the hold was made and then ended.
  * Once the bus has told everyone the holder is gone, a write of the
  * test's comes after whatever the daemon did about it. */
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
 static void
 test_disconnect_before_reply (Fixture *f, gconstpointer data)
 {
   g_autoptr(GDBusConnection) other = NULL;
   g_autofree char *name = NULL;
   gboolean gone = FALSE;
-  gboolean timed_out = FALSE;
-  guint watch, timeout;
+  guint watch;
 
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   name = g_strdup (g_dbus_connection_get_unique_name (other));
@@ -476,15 +373,13 @@ test_disconnect_before_reply (Fixture *f, gconstpointer data)
                           NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
   g_dbus_connection_flush_sync (other, NULL, NULL);
   g_dbus_connection_close_sync (other, NULL, NULL);
-  timeout = g_timeout_add_seconds (reserved_test_timeout_seconds (), on_wait_timeout, &timed_out);
-  while (!gone && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout);
+  reserved_test_iterate_until (is_true, &gone, "the holder's disconnection");
   g_bus_unwatch_name (watch);
 
   /* The barrier: a write, queued behind the daemon's own. */
-  release (f, hold (f->proxy, "ticket", "barrier", 1, hold_options (60, FALSE, NULL), NULL, NULL));
+  reserved_test_release (&f->client,
+                         reserved_test_hold (&f->client, "ticket", "barrier", 1,
+                                             hold_options (60, FALSE, NULL), NULL, NULL));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
 }
@@ -500,22 +395,22 @@ test_disconnect_restart (Fixture *f, gconstpointer data)
 
   live_id = hold_on_own_connection (f, &live, "cy", 1);
   vanished_id = hold_on_own_connection (f, &vanished, "di", 2);
-  endings_watch (&endings, live.connection);
+  reserved_test_signals_watch (&endings, live.connection, "HoldEnded", on_hold_ended);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
   reserved_test_admin_close (&vanished);
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
   endings_wait (&endings, vanished_id, "disconnected");
-  g_assert_false (g_hash_table_contains (endings.reasons, &live_id));
+  g_assert_false (has_ended (&endings, live_id));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 1);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
   reserved_test_admin_close (&live);
-  endings_watch (&endings, f->connection);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
   /* Its departure may have been handled before this subscription. */
   if (reserved_test_get_item (&f->client, "ticket").held != 0)
     endings_wait (&endings, live_id, "disconnected");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* --- kill -9 ------------------------------------------------------------------------ */
@@ -643,7 +538,7 @@ test_kill (Fixture *f, gconstpointer data)
       reserved_test_daemon_start (f->daemon);
       reserved_test_fixture_connect (f);
 
-      holds = list_holds (f, "");
+      holds = reserved_test_list_holds (&f->client, "");
       g_variant_iter_init (&holds_iter, holds);
       while (g_variant_iter_next (&holds_iter, "(t&s&suxx)", &hold, NULL, NULL, NULL, NULL, NULL))
         {
@@ -689,10 +584,12 @@ test_expiry (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) holds = NULL;
 
-  endings_watch (&endings, f->connection);
-  id = hold (f->proxy, "ticket", "ivy", 4, hold_options (3600, FALSE, NULL), &expires, NULL);
-  other = hold (f->proxy, "ticket", "jon", 1, hold_options (7200, FALSE, NULL), NULL, NULL);
-  holds = list_holds (f, "ivy");
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
+  id = reserved_test_hold (&f->client, "ticket", "ivy", 4, hold_options (3600, FALSE, NULL),
+                           &expires, NULL);
+  other = reserved_test_hold (&f->client, "ticket", "jon", 1, hold_options (7200, FALSE, NULL),
+                              NULL, NULL);
+  holds = reserved_test_list_holds (&f->client, "ivy");
   g_variant_get_child (holds, 0, "(tssuxx)", NULL, NULL, NULL, NULL, &created, NULL);
 
   /* Half way: still held, whatever the timer does. */
@@ -710,8 +607,8 @@ test_expiry (Fixture *f, gconstpointer data)
   endings_wait (&endings, other, "expired");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").held, ==, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
-  confirm_refused (f, id, RESERVE_ERROR_HOLD_ENDED, "expired");
-  endings_clear (&endings);
+  reserved_test_confirm_refused (&f->client, id, RESERVE_ERROR_HOLD_ENDED, "expired");
+  reserved_test_signals_clear (&endings);
 }
 
 /* The clock set back a day while the daemon is stopped does not give a
@@ -724,9 +621,10 @@ test_clock_set_back (Fixture *f, gconstpointer data)
   gint64 expires = 0;
   guint64 id;
 
-  id = hold (f->proxy, "ticket", "kim", 1, hold_options (60, FALSE, NULL), &expires, NULL);
+  id = reserved_test_hold (&f->client, "ticket", "kim", 1, hold_options (60, FALSE, NULL), &expires,
+                           NULL);
   listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  endings_watch (&endings, listener);
+  reserved_test_signals_watch (&endings, listener, "HoldEnded", on_hold_ended);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
   reserved_test_fixture_set_clock (f, -86400);
@@ -736,7 +634,7 @@ test_clock_set_back (Fixture *f, gconstpointer data)
    * clock reads a day before its first expiry. */
   reserved_test_fixture_set_clock (f, -86400 + 61);
   endings_wait (&endings, id, "expired");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* Buys a unit of @item: its transaction ends the item's overdue holds, on
@@ -764,9 +662,11 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
 
   /* A connection of its own hears the endings across the restart. */
   listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  endings_watch (&endings, listener);
-  first = hold (f->proxy, "ticket", "max", 1, hold_options (600, FALSE, NULL), NULL, NULL);
-  second = hold (f->proxy, "ticket", "max", 1, hold_options (1200, FALSE, NULL), NULL, NULL);
+  reserved_test_signals_watch (&endings, listener, "HoldEnded", on_hold_ended);
+  first = reserved_test_hold (&f->client, "ticket", "max", 1, hold_options (600, FALSE, NULL), NULL,
+                              NULL);
+  second = reserved_test_hold (&f->client, "ticket", "max", 1, hold_options (1200, FALSE, NULL),
+                               NULL, NULL);
 
   /* Each change of the file also resets the daemon's expiry timer. */
   reserved_test_fixture_set_clocks (f, 0, 86400);
@@ -785,13 +685,14 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
   probe_held (f, "ticket", 1);
   reserved_test_fixture_set_clocks (f, 1140, 86400);
   probe_held (f, "ticket", 1);
-  g_assert_false (g_hash_table_contains (endings.reasons, &second));
+  g_assert_false (has_ended (&endings, second));
   reserved_test_fixture_set_clocks (f, 1200, 86400);
   endings_wait (&endings, second, "expired");
   probe_held (f, "ticket", 0);
 
   /* Stopped, then started with the wall clock a day forward. */
-  third = hold (f->proxy, "ticket", "max", 1, hold_options (600, FALSE, NULL), NULL, NULL);
+  third = reserved_test_hold (&f->client, "ticket", "max", 1, hold_options (600, FALSE, NULL), NULL,
+                              NULL);
   probe_held (f, "ticket", 1);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
@@ -800,7 +701,7 @@ test_wall_clock_jump (Fixture *f, gconstpointer data)
   reserved_test_fixture_connect (f);
   endings_wait (&endings, third, "expired");
   probe_held (f, "ticket", 0);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* Confirm and expiry reach the writer in either order: whichever comes
@@ -813,8 +714,9 @@ test_confirm_racing_expiry (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   guint64 id;
 
-  endings_watch (&endings, f->connection);
-  id = hold (f->proxy, "ticket", "lee", 1, hold_options (60, FALSE, NULL), NULL, NULL);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
+  id =
+    reserved_test_hold (&f->client, "ticket", "lee", 1, hold_options (60, FALSE, NULL), NULL, NULL);
   reserved_test_fixture_set_clock (f, 60);
   reserve_reserve1_call_confirm_sync (f->proxy, id, g_variant_new ("a{sv}", NULL),
                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, &error);
@@ -822,7 +724,7 @@ test_confirm_racing_expiry (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "expired"));
   endings_wait (&endings, id, "expired");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 0);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* --- HoldFd ------------------------------------------------------------------------ */
@@ -854,7 +756,7 @@ test_fd_copies (Fixture *f, gconstpointer data)
   int fd = -1, copy;
   guint64 id;
 
-  endings_watch (&endings, f->connection);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
   id = hold_fd (f->proxy, "ticket", 2, &fd);
   copy = dup (fd);
   g_assert_cmpint (copy, >=, 0);
@@ -864,7 +766,7 @@ test_fd_copies (Fixture *f, gconstpointer data)
   close (copy);
   endings_wait (&endings, id, "closed");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* The descriptor handed down to a grandchild keeps the hold after the
@@ -881,7 +783,7 @@ test_fd_grandchild (Fixture *f, gconstpointer data)
   int fd = -1;
   guint64 id;
 
-  endings_watch (&endings, f->connection);
+  reserved_test_signals_watch (&endings, f->connection, "HoldEnded", on_hold_ended);
   id = hold_fd (f->proxy, "ticket", 1, &fd);
   /* The shell passes descriptor 3 on to the inner shell, which waits
    * for its input to end. */
@@ -898,7 +800,7 @@ test_fd_grandchild (Fixture *f, gconstpointer data)
   g_subprocess_wait_check (child, NULL, &error);
   g_assert_no_error (error);
   endings_wait (&endings, id, "closed");
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 /* A daemon restarted while the descriptor is open keeps the hold, and
@@ -916,31 +818,27 @@ test_fd_restart (Fixture *f, gconstpointer data)
   kept_id = hold_fd (f->proxy, "ticket", 1, &kept);
   dropped_id = hold_fd (f->proxy, "ticket", 3, &dropped);
   listener = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
-  endings_watch (&endings, listener);
+  reserved_test_signals_watch (&endings, listener, "HoldEnded", on_hold_ended);
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
   close (dropped);
   reserved_test_daemon_start (f->daemon);
   reserved_test_fixture_connect (f);
   endings_wait (&endings, dropped_id, "closed");
-  holds = list_holds (f, "");
+  holds = reserved_test_list_holds (&f->client, "");
   g_assert_cmpuint (g_variant_n_children (holds), ==, 1);
   close (kept);
   endings_wait (&endings, kept_id, "closed");
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").remaining, ==, 100);
-  endings_clear (&endings);
+  reserved_test_signals_clear (&endings);
 }
 
 static void
 add_cases (void)
 {
-#define ADD(path, func) ADD_CONFIG (path, func, NULL)
-#define ADD_CONFIG(path, func, config)                                   \
-  g_test_add (path, Fixture, config, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
-#define ADD_CLOCK(path, func)                                                     \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up_with_clock, func, \
-              reserved_test_fixture_tear_down)
+#define ADD        RESERVED_TEST_FIXTURE_ADD
+#define ADD_CONFIG RESERVED_TEST_FIXTURE_ADD_CONFIG
+#define ADD_CLOCK  RESERVED_TEST_FIXTURE_ADD_CLOCK
 
   ADD ("/holds/confirm", test_confirm);
   ADD ("/holds/release", test_release);

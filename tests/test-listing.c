@@ -425,9 +425,7 @@ static const ReservedTestHelper helpers[] = {
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                            \
-  g_test_add (path, ReservedTestFixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD
   g_test_add_func ("/listing/too-long-for-one-reply", test_too_long_for_one_reply);
   ADD ("/listing/orders-page/filters", test_filters);
   ADD ("/listing/orders-page/other-caller", test_other_caller);

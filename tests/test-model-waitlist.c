@@ -574,8 +574,4 @@ add_cases (void)
               test_waitlist, reserved_test_fixture_tear_down);
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

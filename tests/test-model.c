@@ -1052,7 +1052,6 @@ step_hold (Fixture *f, guint caller)
   gboolean bound = r >= 85 || chance (f, 10);
   gboolean bad_option = chance (f, 2);
   g_autofree char *request_id = NULL;
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_auto(ModelOutcome) outcome = { 0 };
   const char *note = NULL;
   ModelPrediction prediction;
@@ -1085,17 +1084,9 @@ step_hold (Fixture *f, guint caller)
       note = "bad option";
     }
   else
-    {
-      if (ttl > 0)
-        g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_TTL, g_variant_new_uint32 (ttl));
-      if (bound)
-        g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_RELEASE_ON_DISCONNECT,
-                               g_variant_new_boolean (TRUE));
-      if (request_id != NULL)
-        g_variant_builder_add (&builder, "{sv}", RESERVE_OPTION_REQUEST_ID,
-                               g_variant_new_string (request_id));
-      options = g_variant_builder_end (&builder);
-    }
+    options =
+      reserved_test_hold_options (RESERVE_OPTION_TTL, ttl > 0 ? g_variant_new_uint32 (ttl) : NULL,
+                                  bound, request_id);
   prediction = model_predict_hold (f->model, f->uids[caller], item, user, quantity, ttl, bound,
                                    request_id, bad_option);
   if (!call_predicted (f, caller, "Hold",

@@ -15,6 +15,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 typedef ReservedTestFixture Fixture;
 
@@ -58,18 +59,6 @@ set_window (Fixture *f, const char *item, gint64 start, gint64 end)
 }
 
 static GVariant *
-get_item_info (Fixture *f, const char *item)
-{
-  g_autoptr(GError) error = NULL;
-  GVariant *info = NULL;
-
-  reserve_reserve1_call_get_item_sync (f->proxy, item, G_DBUS_CALL_FLAGS_NONE, -1, &info, NULL,
-                                       &error);
-  g_assert_no_error (error);
-  return info;
-}
-
-static GVariant *
 hold_options (void)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
@@ -81,13 +70,7 @@ hold_options (void)
 static guint64
 hold (Fixture *f, const char *item, const char *user, guint32 quantity)
 {
-  g_autoptr(GError) error = NULL;
-  guint64 id = 0;
-
-  reserve_reserve1_call_hold_sync (f->proxy, item, user, quantity, hold_options (),
-                                   G_DBUS_CALL_FLAGS_NONE, -1, &id, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return id;
+  return reserved_test_hold (&f->client, item, user, quantity, hold_options (), NULL, NULL);
 }
 
 /* Buy, BuyWithDetails, Hold and HoldFd of @item are each refused with
@@ -96,7 +79,7 @@ static void
 assert_not_on_sale (Fixture *f, const char *item)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
-  g_autoptr(GVariant) info_before = get_item_info (f, item);
+  g_autoptr(GVariant) info_before = reserved_test_get_item_info (&f->client, item);
   g_autoptr(GVariant) info_after = NULL;
   g_autoptr(GVariant) details = NULL;
   g_autoptr(GVariant) handle = NULL;
@@ -119,7 +102,7 @@ assert_not_on_sale (Fixture *f, const char *item)
                                       &fds, NULL, &error);
   reserved_test_assert_api_error (error, RESERVE_ERROR_NOT_ON_SALE);
   reserved_test_assert_unchanged (&f->client, before);
-  info_after = get_item_info (f, item);
+  info_after = reserved_test_get_item_info (&f->client, item);
   g_assert_cmpvariant (info_after, info_before);
   g_assert_false (reserved_test_get_item (&f->client, item).on_sale);
   g_assert_cmpuint (reserved_test_get_item (&f->client, item).available, ==, 0);
@@ -127,72 +110,33 @@ assert_not_on_sale (Fixture *f, const char *item)
 
 /* --- StockChanged ---------------------------------------------------------------- */
 
-typedef struct {
-  GDBusConnection *connection;
-  guint id;
-  GHashTable *seen; /* item -> number of StockChanged */
-} Watch;
+/* item -> number of StockChanged */
+typedef ReservedTestSignals Watch;
 
 static void
-on_stock_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_stock_changed (GVariant *parameters, gpointer user_data)
 {
   Watch *watch = user_data;
   const char *item;
   guint32 remaining;
+  GVariant *count;
 
   g_variant_get (parameters, "(&su)", &item, &remaining);
-  g_hash_table_insert (watch->seen, g_strdup (item),
-                       GUINT_TO_POINTER (
-                         GPOINTER_TO_UINT (g_hash_table_lookup (watch->seen, item)) + 1));
-}
-
-static void
-watch_start (Watch *watch, GDBusConnection *connection)
-{
-  watch->connection = g_object_ref (connection);
-  watch->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  watch->id =
-    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "StockChanged",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_stock_changed, watch, NULL);
-}
-
-static void
-watch_clear (Watch *watch)
-{
-  g_dbus_connection_signal_unsubscribe (watch->connection, watch->id);
-  g_clear_object (&watch->connection);
-  g_clear_pointer (&watch->seen, g_hash_table_unref);
-}
-
-typedef struct {
-  Watch *watch;
-  const char *item;
-} Awaited;
-
-static gboolean
-seen (gpointer data)
-{
-  Awaited *awaited = data;
-
-  return g_hash_table_contains (awaited->watch->seen, awaited->item);
+  count = reserved_test_signals_get (watch, g_variant_new_string (item));
+  reserved_test_signals_put (watch, g_variant_new_string (item),
+                             g_variant_new_uint32 (
+                               (count != NULL ? g_variant_get_uint32 (count) : 0) + 1));
 }
 
 /* Waits (bounded) for the next StockChanged of @item, and forgets it. */
 static void
 watch_wait (Watch *watch, const char *item)
 {
-  Awaited awaited = { watch, item };
+  g_autoptr(GVariant) key = g_variant_ref_sink (g_variant_new_string (item));
   g_autofree char *what = g_strdup_printf ("StockChanged for %s", item);
 
-  reserved_test_iterate_until (seen, &awaited, what);
-  g_hash_table_remove (watch->seen, item);
+  reserved_test_signals_wait (watch, key, what);
+  g_hash_table_remove (watch->seen, key);
 }
 
 /* --- the wall clock ------------------------------------------------------------ */
@@ -266,7 +210,7 @@ test_create_with_window (Fixture *f, gconstpointer data)
   gboolean on_sale = TRUE;
 
   create_with_window (f, "gala", 10, start, end);
-  info = get_item_info (f, "gala");
+  info = reserved_test_get_item_info (&f->client, "gala");
   g_assert_true (g_variant_lookup (info, RESERVE_OPTION_SALE_START, "x", &value));
   g_assert_cmpint (value, ==, start);
   g_assert_true (g_variant_lookup (info, RESERVE_OPTION_SALE_END, "x", &value));
@@ -379,7 +323,7 @@ test_bad_input (Fixture *f, gconstpointer data)
 
   create_with_window (f, "fair", 10, now - HOUR, now + HOUR);
   before = reserved_test_snapshot (&f->client);
-  info = get_item_info (f, "fair");
+  info = reserved_test_get_item_info (&f->client, "fair");
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -415,7 +359,7 @@ test_bad_input (Fixture *f, gconstpointer data)
     reserved_test_assert_api_error (error, RESERVE_ERROR_NO_SUCH_ITEM);
   }
   reserved_test_assert_unchanged (&f->client, before);
-  after = get_item_info (f, "fair");
+  after = reserved_test_get_item_info (&f->client, "fair");
   g_assert_cmpvariant (after, info);
   {
     g_autoptr(GError) error = NULL;
@@ -437,9 +381,9 @@ test_restart (Fixture *f, gconstpointer data)
   g_autoptr(GVariant) again = NULL;
 
   create_with_window (f, "kept", 3, start, 0);
-  info = get_item_info (f, "kept");
+  info = reserved_test_get_item_info (&f->client, "kept");
   reserved_test_fixture_restart (f);
-  again = get_item_info (f, "kept");
+  again = reserved_test_get_item_info (&f->client, "kept");
   g_assert_cmpvariant (again, info);
   assert_not_on_sale (f, "kept");
 }
@@ -452,7 +396,7 @@ test_wall_clock_opens (Fixture *f, gconstpointer data)
   gint64 start = g_get_real_time () + DAY;
   Watch watch = { 0 };
 
-  watch_start (&watch, f->connection);
+  reserved_test_signals_watch (&watch, f->connection, "StockChanged", on_stock_changed);
   create_with_window (f, "dawn", 4, start, start + DAY);
   watch_wait (&watch, "dawn"); /* the creation's */
   assert_not_on_sale (f, "dawn");
@@ -469,7 +413,7 @@ test_wall_clock_opens (Fixture *f, gconstpointer data)
 
   set_wall_offset (f, 2 * DAY + HOUR);
   assert_not_on_sale (f, "dawn");
-  watch_clear (&watch);
+  reserved_test_signals_clear (&watch);
 }
 
 /* With no clock moved, the timer opens a window a second from now. */
@@ -478,22 +422,20 @@ test_timer_opens (Fixture *f, gconstpointer data)
 {
   Watch watch = { 0 };
 
-  watch_start (&watch, f->connection);
+  reserved_test_signals_watch (&watch, f->connection, "StockChanged", on_stock_changed);
   create_with_window (f, "soon", 4, g_get_real_time () + SECOND, 0);
   watch_wait (&watch, "soon"); /* the creation's */
   if (!reserved_test_get_item (&f->client, "soon").on_sale)
     watch_wait (&watch, "soon");
   g_assert_true (reserved_test_get_item (&f->client, "soon").on_sale);
   reserved_test_buy (&f->client, "soon", "fay", 1, NULL, NULL);
-  watch_clear (&watch);
+  reserved_test_signals_clear (&watch);
 }
 
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
+#define ADD RESERVED_TEST_FIXTURE_ADD
 #define ADD_CLOCK(path, func) \
   g_test_add (path, Fixture, NULL, set_up_with_wall_clock, func, reserved_test_fixture_tear_down)
 
@@ -511,8 +453,4 @@ add_cases (void)
 #undef ADD_CLOCK
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)

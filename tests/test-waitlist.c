@@ -12,6 +12,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 typedef ReservedTestFixture Fixture;
 
@@ -20,15 +21,9 @@ typedef ReservedTestFixture Fixture;
 static GVariant *
 join_options (gint64 deadline, gboolean bound, const char *request_id)
 {
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-
-  if (deadline != 0)
-    g_variant_builder_add (&builder, "{sv}", "deadline", g_variant_new_int64 (deadline));
-  if (bound)
-    g_variant_builder_add (&builder, "{sv}", "release_on_disconnect", g_variant_new_boolean (TRUE));
-  if (request_id != NULL)
-    g_variant_builder_add (&builder, "{sv}", "request_id", g_variant_new_string (request_id));
-  return g_variant_builder_end (&builder);
+  return reserved_test_hold_options ("deadline",
+                                     deadline != 0 ? g_variant_new_int64 (deadline) : NULL, bound,
+                                     request_id);
 }
 
 /* Joins and asserts the entry waits at @position (0: offered at once). */
@@ -89,16 +84,6 @@ join_refused (Fixture *f,
 }
 
 static void
-leave (Fixture *f, guint64 entry)
-{
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_leave_waitlist_sync (f->proxy, entry, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                             &error);
-  g_assert_no_error (error);
-}
-
-static void
 leave_refused (Fixture *f, guint64 entry, ReserveError code)
 {
   g_autoptr(GVariant) before = snapshot (f);
@@ -108,30 +93,6 @@ leave_refused (Fixture *f, guint64 entry, ReserveError code)
                                              &error);
   reserved_test_assert_api_error (error, code);
   assert_unchanged (f, before);
-}
-
-static guint64
-confirm (Fixture *f, guint64 hold)
-{
-  g_autoptr(GError) error = NULL;
-  guint64 order = 0;
-
-  reserve_reserve1_call_confirm_sync (f->proxy, hold, g_variant_new ("a{sv}", NULL),
-                                      G_DBUS_CALL_FLAGS_NONE, -1, &order, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return order;
-}
-
-static guint32
-release (Fixture *f, guint64 hold)
-{
-  g_autoptr(GError) error = NULL;
-  guint32 remaining = 0;
-
-  reserve_reserve1_call_release_sync (f->proxy, hold, G_DBUS_CALL_FLAGS_NONE, -1, &remaining, NULL,
-                                      &error);
-  g_assert_no_error (error);
-  return remaining;
 }
 
 static void
@@ -201,20 +162,11 @@ sell_out (Fixture *f, const char *item, const guint32 *sizes, guint64 *orders)
 
 /* --- WaitlistOffered ---------------------------------------------------------- */
 
-typedef struct {
-  GHashTable *holds; /* entry -> hold of its offer */
-  guint id;
-  GDBusConnection *connection;
-} Offers;
+/* entry -> hold of its offer */
+typedef ReservedTestSignals Offers;
 
 static void
-on_offered (GDBusConnection *connection,
-            const char *sender,
-            const char *path,
-            const char *interface,
-            const char *signal,
-            GVariant *parameters,
-            gpointer user_data)
+on_offered (GVariant *parameters, gpointer user_data)
 {
   Offers *offers = user_data;
   guint64 entry = 0, hold = 0;
@@ -222,42 +174,28 @@ on_offered (GDBusConnection *connection,
 
   g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, &expires);
   /* Once per entry; no offer here is bound to a connection, so each expires. */
-  g_assert_false (g_hash_table_contains (offers->holds, &entry));
+  g_assert_null (reserved_test_signals_get (offers, g_variant_new_uint64 (entry)));
   g_assert_cmpint (expires, >, 0);
-  g_hash_table_insert (offers->holds, g_memdup2 (&entry, sizeof entry),
-                       g_memdup2 (&hold, sizeof hold));
+  reserved_test_signals_put (offers, g_variant_new_uint64 (entry), g_variant_new_uint64 (hold));
 }
 
+/* Watches the offers, and creates "seat" (its offers lasting
+ * @offer_seconds; 0: the default) sold out to "owner" in orders of @sizes
+ * (0 ends). */
 static void
-offers_watch (Offers *offers, GDBusConnection *connection)
+sold_out_seat (Fixture *f,
+               Offers *offers,
+               guint32 offer_seconds,
+               const guint32 *sizes,
+               guint64 *orders)
 {
-  offers->holds = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  offers->connection = g_object_ref (connection);
-  offers->id =
-    g_dbus_connection_signal_subscribe (connection, NULL, RESERVE_INTERFACE, "WaitlistOffered",
-                                        RESERVE_OBJECT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_offered, offers, NULL);
-}
+  guint32 capacity = 0;
 
-static void
-offers_clear (Offers *offers)
-{
-  g_dbus_connection_signal_unsubscribe (offers->connection, offers->id);
-  g_clear_object (&offers->connection);
-  g_clear_pointer (&offers->holds, g_hash_table_unref);
-}
-
-typedef struct {
-  Offers *offers;
-  guint64 entry;
-} Awaited;
-
-static gboolean
-was_offered (gpointer data)
-{
-  Awaited *awaited = data;
-
-  return g_hash_table_contains (awaited->offers->holds, &awaited->entry);
+  for (guint i = 0; sizes[i] != 0; i++)
+    capacity += sizes[i];
+  reserved_test_signals_watch (offers, f->connection, "WaitlistOffered", on_offered);
+  create_item (f, "seat", capacity, 0, offer_seconds);
+  sell_out (f, "seat", sizes, orders);
 }
 
 /* Waits (bounded) for the offer to @entry; returns its hold, which must
@@ -265,12 +203,11 @@ was_offered (gpointer data)
 static guint64
 offers_wait (Fixture *f, Offers *offers, guint64 entry)
 {
-  Awaited awaited = { offers, entry };
   g_autofree char *what = g_strdup_printf ("an offer to entry %" G_GUINT64_FORMAT, entry);
-  guint64 hold, listed = 0;
+  guint64 hold =
+    g_variant_get_uint64 (reserved_test_signals_wait (offers, g_variant_new_uint64 (entry), what));
+  guint64 listed = 0;
 
-  reserved_test_iterate_until (was_offered, &awaited, what);
-  hold = *(guint64 *) g_hash_table_lookup (offers->holds, &entry);
   g_assert_cmpuint (position_of (f, entry, &listed), ==, 0);
   g_assert_cmpuint (listed, ==, hold);
   return hold;
@@ -295,7 +232,7 @@ test_served_at_once (Fixture *f, gconstpointer data)
   g_assert_cmpuint (item.held, ==, 3);
   g_assert_cmpuint (item.waiting, ==, 0);
   g_assert_cmpuint (position_of (f, entry, NULL), ==, 0);
-  order = confirm (f, hold);
+  order = reserved_test_confirm (&f->client, hold, NULL, NULL);
   g_assert_cmpuint (order, >, 0);
   /* Served: the entry is over. */
   g_assert_false (is_listed (f, entry));
@@ -315,9 +252,7 @@ test_mixed_quantities (Fixture *f, gconstpointer data)
   ReservedTestItem item;
   g_autoptr(GError) error = NULL;
 
-  offers_watch (&offers, f->connection);
-  create_item (f, "seat", 10, 0, 0);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 0, sizes, orders);
   bob = join (f, "seat", "bob", 5, 1);
   carol = join (f, "seat", "carol", 1, 2);
   dave = join (f, "seat", "dave", 2, 3);
@@ -356,16 +291,16 @@ test_mixed_quantities (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").waiting, ==, 0);
 
   /* bob passes: his entry ends and, nobody waiting, the units are for sale. */
-  g_assert_cmpuint (release (f, bob_hold), ==, 5);
+  g_assert_cmpuint (reserved_test_release (&f->client, bob_hold), ==, 5);
   g_assert_false (is_listed (f, bob));
-  confirm (f, carol_hold);
-  confirm (f, dave_hold);
+  reserved_test_confirm (&f->client, carol_hold, NULL, NULL);
+  reserved_test_confirm (&f->client, dave_hold, NULL, NULL);
   g_assert_false (is_listed (f, carol));
   g_assert_false (is_listed (f, dave));
   item = reserved_test_get_item (&f->client, "seat");
   g_assert_cmpuint (item.sold, ==, 3 + 1 + 2);
   g_assert_cmpuint (item.remaining, ==, 5);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* An offer not confirmed in offer_seconds lapses: its entry ends and the
@@ -378,9 +313,7 @@ test_lapse (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol, bob_hold, carol_hold;
 
-  offers_watch (&offers, f->connection);
-  create_item (f, "seat", 2, 0, 600);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 600, sizes, orders);
   bob = join (f, "seat", "bob", 2, 1);
   carol = join (f, "seat", "carol", 2, 2);
   g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 0);
@@ -395,7 +328,7 @@ test_lapse (Fixture *f, gconstpointer data)
   g_assert_cmpuint (carol_hold, !=, bob_hold);
   g_assert_false (is_listed (f, bob));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").held, ==, 2);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* A deadline ends a waiting entry; if it blocked the queue, the next one
@@ -409,9 +342,7 @@ test_deadline (Fixture *f, gconstpointer data)
   guint64 bob, carol;
   gint64 now = g_get_real_time ();
 
-  offers_watch (&offers, f->connection);
-  create_item (f, "seat", 5, 0, 0);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 0, sizes, orders);
   join_refused (f, "seat", "bob", 1, join_options (now - G_USEC_PER_SEC, FALSE, NULL),
                 RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
   bob =
@@ -426,7 +357,7 @@ test_deadline (Fixture *f, gconstpointer data)
   offers_wait (f, &offers, carol);
   g_assert_false (is_listed (f, bob));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").waiting, ==, 0);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* Leaving: positions move up, a head that leaves lets the next one have
@@ -440,34 +371,26 @@ test_leave (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol, dave, carol_hold;
 
-  offers_watch (&offers, f->connection);
-  create_item (f, "seat", 3, 0, 0);
-  sell_out (f, "seat", sizes, orders);
+  sold_out_seat (f, &offers, 0, sizes, orders);
   bob = join (f, "seat", "bob", 3, 1);
   carol = join (f, "seat", "carol", 1, 2);
   dave = join (f, "seat", "dave", 1, 3);
   g_assert_cmpuint (reserved_test_cancel (&f->client, orders[1]), ==, 1);
 
-  leave (f, bob);
+  reserved_test_leave_waitlist (&f->client, bob);
   carol_hold = offers_wait (f, &offers, carol);
   g_assert_cmpuint (position_of (f, dave, NULL), ==, 1);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "seat").remaining, ==, 0);
 
   /* carol leaves with her offer: dave gets the unit. */
-  leave (f, carol);
+  reserved_test_leave_waitlist (&f->client, carol);
   offers_wait (f, &offers, dave);
   g_assert_false (is_listed (f, carol));
-  {
-    g_autoptr(GError) error = NULL;
-
-    /* Her hold went with her. */
-    reserve_reserve1_call_release_sync (f->proxy, carol_hold, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                        NULL, &error);
-    reserved_test_assert_api_error (error, RESERVE_ERROR_HOLD_ENDED);
-  }
+  /* Her hold went with her. */
+  reserved_test_release_refused (&f->client, carol_hold, RESERVE_ERROR_HOLD_ENDED);
   leave_refused (f, bob, RESERVE_ERROR_ALREADY_CANCELLED);
   leave_refused (f, 999999, RESERVE_ERROR_NO_SUCH_ENTRY);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* One entry per customer; the per-user limit counts waiting units when
@@ -481,7 +404,7 @@ test_limits (Fixture *f, gconstpointer data)
   Offers offers = { 0 };
   guint64 bob, carol;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   create_item (f, "seat", 6, 0, 0);
   reserved_test_buy (&f->client, "seat", "bob", 2, NULL, NULL);
   sell_out (f, "seat", sizes, orders);
@@ -497,8 +420,8 @@ test_limits (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_cancel (&f->client, orders[0]), ==, 3);
   offers_wait (f, &offers, carol);
   g_assert_false (is_listed (f, bob));
-  g_assert_cmpuint (g_hash_table_size (offers.holds), ==, 1);
-  offers_clear (&offers);
+  g_assert_cmpuint (g_hash_table_size (offers.seen), ==, 1);
+  reserved_test_signals_clear (&offers);
 }
 
 /* Bad input is refused with a clear error and changes nothing. */
@@ -555,7 +478,7 @@ test_disconnect (Fixture *f, gconstpointer data)
   guint64 bob = 0, carol;
   guint32 position = 0;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   sell_out (f, "ticket", sizes, orders);
   other = reserved_test_connect (reserved_test_daemon_get_address (f->daemon));
   proxy = reserve_reserve1_proxy_new_sync (other,
@@ -576,7 +499,7 @@ test_disconnect (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   offers_wait (f, &offers, carol);
   g_assert_false (is_listed (f, bob));
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 /* Before its sale opens an item offers nothing, free units or not: the
@@ -589,7 +512,7 @@ test_sale_opens (Fixture *f, gconstpointer data)
   gint64 later = g_get_real_time () + (gint64) 3600 * G_USEC_PER_SEC;
   guint64 bob, carol;
 
-  offers_watch (&offers, f->connection);
+  reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
   reserve_reserve1_call_create_item_sync (f->proxy, "show", 3,
                                           g_variant_new_parsed ("{'sale_start': <%x>}", later),
                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
@@ -606,18 +529,14 @@ test_sale_opens (Fixture *f, gconstpointer data)
   g_assert_cmpuint (position_of (f, carol, NULL), ==, 1);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 1);
   reserved_test_buy_refused (&f->client, "show", "eve", 1, NULL, RESERVE_ERROR_SOLD_OUT);
-  offers_clear (&offers);
+  reserved_test_signals_clear (&offers);
 }
 
 static void
 add_cases (void)
 {
-#define ADD(path, func)                                                \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up, func, \
-              reserved_test_fixture_tear_down)
-#define ADD_CLOCK(path, func)                                                     \
-  g_test_add (path, Fixture, NULL, reserved_test_fixture_set_up_with_clock, func, \
-              reserved_test_fixture_tear_down)
+#define ADD       RESERVED_TEST_FIXTURE_ADD
+#define ADD_CLOCK RESERVED_TEST_FIXTURE_ADD_CLOCK
 
   ADD ("/waitlist/served-at-once", test_served_at_once);
   ADD ("/waitlist/mixed-quantities", test_mixed_quantities);
@@ -634,8 +553,4 @@ add_cases (void)
 #undef ADD_CLOCK
 }
 
-int
-main (int argc, char **argv)
-{
-  return reserved_test_main (argc, argv, add_cases, NULL);
-}
+RESERVED_TEST_MAIN (add_cases, NULL)
