@@ -372,6 +372,15 @@ reserved_test_restock_refused (ReservedTestClient *client,
 }
 
 void
+reserved_test_set_sale_window (ReservedTestClient *client,
+                               const char *item,
+                               gint64 start,
+                               gint64 end)
+{
+  g_variant_unref (call_ok (client, "SetSaleWindow", g_variant_new ("(sxx)", item, start, end)));
+}
+
+void
 reserved_test_retire_item (ReservedTestClient *client, const char *item)
 {
   g_variant_unref (call_ok (client, "RetireItem", g_variant_new ("(s)", item)));

@@ -97,6 +97,11 @@ void reserved_test_restock_refused (ReservedTestClient *client,
                                     guint32 quantity,
                                     ReserveError code);
 
+/* SetSaleWindow; 0 for no bound, both 0 for no window. */
+void reserved_test_set_sale_window (ReservedTestClient *client,
+                                    const char *item,
+                                    gint64 start,
+                                    gint64 end);
 void reserved_test_retire_item (ReservedTestClient *client, const char *item);
 /* Asserts @code and no change. */
 void

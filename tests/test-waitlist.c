@@ -502,28 +502,32 @@ test_disconnect (Fixture *f, gconstpointer data)
   reserved_test_signals_clear (&offers);
 }
 
-/* Before its sale opens an item offers nothing, free units or not: the
- * entries wait, and are offered their units, in order, when it opens. */
+/* Outside its sale window an item takes no new entries and offers
+ * nothing, free units or not: the entries that joined while it was open
+ * wait through the closed spell, and are offered their units, in order,
+ * when it opens again. */
 static void
 test_sale_opens (Fixture *f, gconstpointer data)
 {
   Offers offers = { 0 };
-  g_autoptr(GError) error = NULL;
   gint64 later = g_get_real_time () + (gint64) 3600 * G_USEC_PER_SEC;
-  guint64 bob, carol;
+  guint64 sold, bob, carol;
 
   reserved_test_signals_watch (&offers, f->connection, "WaitlistOffered", on_offered);
-  reserve_reserve1_call_create_item_sync (f->proxy, "show", 3,
-                                          g_variant_new_parsed ("{'sale_start': <%x>}", later),
-                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
+  reserved_test_create_item (&f->client, "show", 3, 0);
+  sold = reserved_test_buy (&f->client, "show", "alice", 3, NULL, NULL);
   bob = join (f, "show", "bob", 2, 1);
   carol = join (f, "show", "carol", 2, 2);
-  g_assert_cmpuint (reserved_test_get_item (&f->client, "show").remaining, ==, 3);
 
-  reserve_reserve1_call_set_sale_window_sync (f->proxy, "show", 0, 0, G_DBUS_CALL_FLAGS_NONE, -1,
-                                              NULL, &error);
-  g_assert_no_error (error);
+  /* Paused: alice's 3 come back and stay in stock. */
+  reserved_test_set_sale_window (&f->client, "show", later, 0);
+  g_assert_cmpuint (reserved_test_cancel (&f->client, sold), ==, 3);
+  g_assert_cmpuint (position_of (f, bob, NULL), ==, 1);
+  g_assert_cmpuint (position_of (f, carol, NULL), ==, 2);
+  join_refused (f, "show", "dave", 1, NULL, RESERVE_ERROR_NOT_ON_SALE, "not on sale");
+  reserved_test_buy_refused (&f->client, "show", "eve", 1, NULL, RESERVE_ERROR_NOT_ON_SALE);
+
+  reserved_test_set_sale_window (&f->client, "show", 0, 0);
   offers_wait (f, &offers, bob);
   /* carol's 2 are not there: 1 is left, owed to her. */
   g_assert_cmpuint (position_of (f, carol, NULL), ==, 1);
