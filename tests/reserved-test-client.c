@@ -304,8 +304,9 @@ reserved_test_assert_waitlist_served (ReservedTestClient *client,
       g_assert_cmpuint (position, ==, next_position);
       next_position++;
       waiting += quantity;
-      /* A retired item offers nothing any more. */
-      if (position == 1 && quantity <= now.remaining && !now.retired)
+      /* A retired item offers nothing any more, nor one outside its sale
+       * window. */
+      if (position == 1 && quantity <= now.remaining && !now.retired && now.on_sale)
         g_error ("entry %" G_GUINT64_FORMAT " heads the waitlist of %s for %u units while %u are "
                  "left: it should have been offered them",
                  entry, item, quantity, now.remaining);

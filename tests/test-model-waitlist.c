@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The waitlist against a model: a seeded random sequence of Buy, Cancel,
- * Hold, Confirm, Release, Restock, JoinWaitlist, LeaveWaitlist and the
- * clock jumped past every hold's expiry (offers lapse), on one item. The
+ * Hold, Confirm, Release, Restock, JoinWaitlist, LeaveWaitlist, the clock
+ * jumped past every hold's expiry (offers lapse), and the sale paused
+ * (SetSaleWindow: not yet, or over) and opened again, on one item. The
  * model predicts each answer and the promotions each call makes: strictly
  * in order of arrival, all of an entry's quantity or nothing, in the
- * transaction of the call that freed the units. After every step the
- * daemon's item (remaining, held, waiting, sold) and waitlist (entries,
- * positions, which are offered) must be the model's, the law must hold,
- * and the head of the queue must ask for more than is left: nobody else
- * could buy before it.
+ * transaction of the call that freed the units, and none while the sale is
+ * paused (Buy, Hold and JoinWaitlist are NotOnSale then; Confirm still
+ * works), then those its opening makes. After every step the daemon's item
+ * (remaining, held, waiting, sold) and waitlist (entries, positions, which
+ * are offered) must be the model's, the law must hold, and, while on sale,
+ * the head of the queue must ask for more than is left: nobody else could
+ * buy before it.
  *
  *   RESERVED_TEST_SEED=N         replay the run of seed N
  *   RESERVED_TEST_MODEL_STEPS=N  a tenth of it is this case's steps
@@ -19,6 +22,7 @@
 #include "reserved-test-daemon.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
+#include "reserved-test-signals.h"
 
 #define ITEM          "queue"
 #define LONG_TTL      3600u
@@ -64,7 +68,10 @@ typedef struct {
   guint ended_id;
   guint offers_made;
   guint lapses;
-  guint blocked; /* steps after which an entry waited */
+  guint blocked;              /* steps after which an entry waited */
+  gboolean paused;            /* outside its sale window */
+  ReservedTestSignals offers; /* WaitlistOffered, by entry */
+  guint openings_with_offers;
 } Model;
 
 /* --- the model's rules ----------------------------------------------------- */
@@ -87,6 +94,9 @@ waiting_units (Model *m)
 static void
 promote (Model *m)
 {
+  /* Outside the sale window nothing is offered; its opening promotes. */
+  if (m->paused)
+    return;
   for (guint i = 0; i < m->entries->len; i++)
     {
       Entry *e = g_ptr_array_index (m->entries, i);
@@ -273,6 +283,12 @@ buy_units (Model *m, guint32 quantity)
 {
   Order *order;
 
+  if (m->paused)
+    {
+      reserved_test_buy_refused (&m->f->client, ITEM, "buyer", quantity, NULL,
+                                 RESERVE_ERROR_NOT_ON_SALE);
+      return;
+    }
   /* Nobody buys what is owed to a waiting entry. */
   if (m->remaining < waiting_units (m) + quantity)
     {
@@ -319,6 +335,11 @@ step_hold (Model *m)
 
   reserve_reserve1_call_hold_sync (m->f->proxy, ITEM, "holder", quantity, ttl_options (),
                                    G_DBUS_CALL_FLAGS_NONE, -1, &id, NULL, &remaining, NULL, &error);
+  if (m->paused)
+    {
+      reserved_test_assert_api_error (error, RESERVE_ERROR_NOT_ON_SALE);
+      return;
+    }
   if (m->remaining < waiting_units (m) + quantity)
     {
       reserved_test_assert_api_error (error, RESERVE_ERROR_SOLD_OUT);
@@ -408,6 +429,12 @@ join_units (Model *m, guint waiter, guint32 quantity)
   reserve_reserve1_call_join_waitlist_sync (m->f->proxy, ITEM, user, quantity,
                                             g_variant_new ("a{sv}", NULL), G_DBUS_CALL_FLAGS_NONE,
                                             -1, &id, &position, &hold, NULL, &error);
+  /* No queueing outside the sale window, before anything else. */
+  if (m->paused)
+    {
+      reserved_test_assert_api_error (error, RESERVE_ERROR_NOT_ON_SALE);
+      return;
+    }
   /* One live entry per customer. */
   if (live_entry_of (m, waiter) != NULL)
     {
@@ -496,6 +523,62 @@ step_lapse (Model *m)
     }
 }
 
+/* The sale paused: its window opens a year from now, or it closed long
+ * ago. Holds and entries stay; nothing is sold, held, joined or offered. */
+static void
+step_pause (Model *m)
+{
+  gboolean not_yet = g_rand_boolean (m->rand);
+  gint64 start = g_get_real_time () + (gint64) 365 * 24 * 3600 * G_USEC_PER_SEC;
+
+  reserved_test_set_sale_window (&m->f->client, ITEM, not_yet ? start : 0, not_yet ? 0 : 1);
+  m->paused = TRUE;
+}
+
+/* The sale on again: its opening offers what the stock allows, in order,
+ * in a write of its own after the reply; the offers it makes are waited
+ * for by their WaitlistOffered. */
+static void
+step_open (Model *m)
+{
+  g_autoptr(GPtrArray) offered = g_ptr_array_new ();
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < m->entries->len; i++)
+    {
+      Entry *e = g_ptr_array_index (m->entries, i);
+      if (e->live && !e->offered)
+        g_ptr_array_add (offered, e);
+    }
+  m->paused = FALSE;
+  promote (m);
+  reserved_test_set_sale_window (&m->f->client, ITEM, 0, 0);
+  for (guint i = 0; i < offered->len; i++)
+    {
+      Entry *e = g_ptr_array_index (offered, i);
+      g_autofree char *what = NULL;
+
+      if (!e->offered)
+        continue;
+      what = g_strdup_printf ("seed %u step %u: the offer to entry %" G_GUINT64_FORMAT
+                              " at the sale's opening",
+                              m->seed, m->step, e->id);
+      reserved_test_signals_wait (&m->offers, g_variant_new_uint64 (e->id), what);
+      any = TRUE;
+    }
+  m->openings_with_offers += any;
+}
+
+static void
+on_offered (GVariant *parameters, gpointer user_data)
+{
+  ReservedTestSignals *offers = user_data;
+  guint64 entry = 0, hold = 0;
+
+  g_variant_get (parameters, "(tt&sx)", &entry, &hold, NULL, NULL);
+  reserved_test_signals_put (offers, g_variant_new_uint64 (entry), g_variant_new_uint64 (hold));
+}
+
 static guint
 steps_wanted (void)
 {
@@ -526,8 +609,24 @@ test_waitlist (Fixture *f, gconstpointer data)
   /* Buying and holding outweigh what gives units back, so that the
    * queue is held up often. */
   static void (*const steps[]) (Model *) = {
-    step_buy,     step_buy,     step_buy,  step_cancel, step_hold, step_hold,  step_release,
-    step_confirm, step_restock, step_join, step_join,   step_join, step_leave, step_lapse,
+    step_buy,
+    step_buy,
+    step_buy,
+    step_cancel,
+    step_hold,
+    step_hold,
+    step_release,
+    step_confirm,
+    step_restock,
+    step_join,
+    step_join,
+    step_join,
+    step_leave,
+    step_lapse,
+    /* Open twice as often as paused: on sale two thirds of the time. */
+    step_pause,
+    step_open,
+    step_open,
   };
   Model m = { .f = f, .capacity = 10, .remaining = 10 };
   guint n_steps = steps_wanted ();
@@ -540,6 +639,7 @@ test_waitlist (Fixture *f, gconstpointer data)
   m.entries = g_ptr_array_new_with_free_func (g_free);
   m.ended = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   m.ended_id = reserved_test_watch_hold_ended (f->connection, on_hold_ended, &m);
+  reserved_test_signals_watch (&m.offers, f->connection, "WaitlistOffered", on_offered);
   reserved_test_create_item (&f->client, ITEM, m.capacity, 0);
   /* The run starts with the queue held up: all sold, one entry waiting. */
   buy_units (&m, m.capacity);
@@ -553,12 +653,14 @@ test_waitlist (Fixture *f, gconstpointer data)
       m.blocked += waiting_units (&m) > 0;
     }
   g_test_message ("%u steps: %u orders, %u holds and offers, %u entries, %u offers made, "
-                  "%u lapsed, %u steps ended with entries waiting",
+                  "%u lapsed, %u steps ended with entries waiting, %u openings of the sale "
+                  "made offers",
                   n_steps, m.orders->len, m.holds->len, m.entries->len, m.offers_made, m.lapses,
-                  m.blocked);
+                  m.blocked, m.openings_with_offers);
   /* The sequence reached the waitlist's offers. */
   g_assert_cmpuint (m.offers_made, >, 0);
 
+  reserved_test_signals_clear (&m.offers);
   g_dbus_connection_signal_unsubscribe (f->connection, m.ended_id);
   g_hash_table_unref (m.ended);
   g_ptr_array_unref (m.entries);
