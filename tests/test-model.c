@@ -824,33 +824,6 @@ step_buy (Fixture *f, guint caller)
 }
 
 static void
-step_cancel (Fixture *f, guint caller)
-{
-  const CallerSpec *spec = &caller_specs[caller];
-  g_auto(ModelOutcome) outcome = { 0 };
-  ModelPrediction prediction;
-  ModelOrder *order;
-  ModelItem *item;
-  const char *note;
-  guint64 id = 0;
-  guint32 remaining = 0;
-
-  note = pick_order_id (f, caller, &id);
-  prediction = model_predict_cancel (f->model, f->uids[caller], spec->admin, id);
-  if (!call_predicted (f, caller, "Cancel", g_variant_new ("(t)", id), &prediction, &outcome, note))
-    return;
-
-  g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
-  order = model_lookup_order (f->model, id);
-  item = model_lookup_item (f->model, order->item);
-  STEP_CHECK (f, remaining == item->remaining + order->quantity,
-              "Cancel says %u remaining, the model %u", remaining,
-              item->remaining + order->quantity);
-  model_cancel (f->model, order);
-  tally (f, "Cancel", "ok", note);
-}
-
-static void
 step_restock (Fixture *f, guint caller)
 {
   const CallerSpec *spec = &caller_specs[caller];
@@ -1169,31 +1142,61 @@ step_confirm (Fixture *f, guint caller)
   tally (f, "Confirm", "bought", note);
 }
 
+/* Cancel and Release: the call gives an order's or a hold's units back to
+ * its item and answers the item's stock with them. */
+typedef struct {
+  const char *method;
+  const char *(*pick_id) (Fixture *f, guint caller, guint64 *id);
+  ModelPrediction (*predict) (Model *model, uid_t caller, gboolean admin, guint64 id);
+  /* Applies the call to the model; returns the item it gave units back to. */
+  ModelItem *(*give_back) (Model *model, guint64 id);
+} GiveBackCall;
+
+static ModelItem *
+cancel_order (Model *model, guint64 id)
+{
+  ModelOrder *order = model_lookup_order (model, id);
+
+  model_cancel (model, order);
+  return model_lookup_item (model, order->item);
+}
+
+static ModelItem *
+release_hold (Model *model, guint64 id)
+{
+  ModelHold *hold = model_lookup_hold (model, id);
+
+  model_release (model, hold);
+  return model_lookup_item (model, hold->item);
+}
+
+static const GiveBackCall cancel_call = { "Cancel", pick_order_id, model_predict_cancel,
+                                          cancel_order };
+static const GiveBackCall release_call = { "Release", pick_hold_id, model_predict_release,
+                                           release_hold };
+
 static void
-step_release (Fixture *f, guint caller)
+step_give_back (Fixture *f, guint caller, const GiveBackCall *kind)
 {
   const CallerSpec *spec = &caller_specs[caller];
   g_auto(ModelOutcome) outcome = { 0 };
   ModelPrediction prediction;
-  ModelHold *hold;
   ModelItem *item;
   const char *note;
   guint64 id = 0;
   guint32 remaining = 0;
 
-  note = pick_hold_id (f, caller, &id);
-  prediction = model_predict_release (f->model, f->uids[caller], spec->admin, id);
-  if (!call_predicted (f, caller, "Release", g_variant_new ("(t)", id), &prediction, &outcome,
+  note = kind->pick_id (f, caller, &id);
+  prediction = kind->predict (f->model, f->uids[caller], spec->admin, id);
+  if (!call_predicted (f, caller, kind->method, g_variant_new ("(t)", id), &prediction, &outcome,
                        note))
     return;
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
-  hold = model_lookup_hold (f->model, id);
-  item = model_lookup_item (f->model, hold->item);
-  STEP_CHECK (f, remaining == item->remaining + hold->quantity,
-              "Release says %u remaining, the model %u", remaining,
-              item->remaining + hold->quantity);
-  model_release (f->model, hold);
-  tally (f, "Release", "ok", note);
+  /* The model's stock once the units are back. */
+  item = kind->give_back (f->model, id);
+  STEP_CHECK (f, remaining == item->remaining, "%s says %u remaining, the model %u", kind->method,
+              remaining, item->remaining);
+  tally (f, kind->method, "ok", note);
 }
 
 static void
@@ -1256,7 +1259,7 @@ one_step (Fixture *f)
       else if (kind < 60)
         step_confirm (f, caller);
       else if (kind < 80)
-        step_release (f, caller);
+        step_give_back (f, caller, &release_call);
       else if (kind < 90)
         step_extend (f, caller);
       else
@@ -1266,7 +1269,7 @@ one_step (Fixture *f)
   if (kind < 45)
     step_buy (f, caller);
   else if (kind < 65)
-    step_cancel (f, caller);
+    step_give_back (f, caller, &cancel_call);
   else if (kind < 70)
     step_restock (f, caller);
   else if (kind < 72)
