@@ -772,6 +772,7 @@ step_buy (Fixture *f, guint caller)
   gboolean bad_option = chance (f, 2);
   g_auto(ModelOutcome) outcome = { 0 };
   ModelPrediction prediction;
+  ModelTake take;
   ModelItem *bought;
   GVariant *options;
   guint64 order = 0;
@@ -786,8 +787,8 @@ step_buy (Fixture *f, guint caller)
   else
     options = reserved_test_options (request_id);
 
-  prediction =
-    model_predict_buy (f->model, f->uids[caller], item, user, quantity, request_id, bad_option);
+  take = (ModelTake){ f->uids[caller], item, user, quantity, request_id };
+  prediction = model_predict_buy (f->model, &take, bad_option);
   call (f, caller, "Buy", g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &outcome);
   if (request_id != NULL)
     remember_sent (f, caller, request_id, item, user, quantity);
@@ -819,7 +820,7 @@ step_buy (Fixture *f, guint caller)
               "Buy gave order %" G_GUINT64_FORMAT ", which was given before", order);
   STEP_CHECK (f, remaining == bought->remaining - quantity, "Buy says %u remaining, the model %u",
               remaining, bought->remaining - quantity);
-  model_buy (f->model, order, f->uids[caller], item, user, quantity, request_id);
+  model_buy (f->model, order, &take);
   tally (f, "Buy", "ok", note);
 }
 
@@ -1028,6 +1029,7 @@ step_hold (Fixture *f, guint caller)
   g_auto(ModelOutcome) outcome = { 0 };
   const char *note = NULL;
   ModelPrediction prediction;
+  ModelTake take;
   ModelItem *held;
   GVariant *options;
   guint64 id = 0;
@@ -1060,8 +1062,8 @@ step_hold (Fixture *f, guint caller)
     options =
       reserved_test_hold_options (RESERVE_OPTION_TTL, ttl > 0 ? g_variant_new_uint32 (ttl) : NULL,
                                   bound, request_id);
-  prediction = model_predict_hold (f->model, f->uids[caller], item, user, quantity, ttl, bound,
-                                   request_id, bad_option);
+  take = (ModelTake){ f->uids[caller], item, user, quantity, request_id };
+  prediction = model_predict_hold (f->model, &take, ttl, bound, bad_option);
   if (!call_predicted (f, caller, "Hold",
                        g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &prediction,
                        &outcome, note))
@@ -1086,7 +1088,7 @@ step_hold (Fixture *f, guint caller)
               expires);
   STEP_CHECK (f, remaining == held->remaining - quantity, "Hold says %u remaining, the model %u",
               remaining, held->remaining - quantity);
-  model_hold (f->model, id, f->uids[caller], item, user, quantity, request_id);
+  model_hold (f->model, id, &take);
   tally (f, "Hold", "ok", note);
 }
 
@@ -1098,6 +1100,7 @@ step_confirm (Fixture *f, guint caller)
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_auto(ModelOutcome) outcome = { 0 };
   ModelPrediction prediction;
+  ModelTake take;
   ModelHold *hold;
   ModelItem *item;
   const char *note;
@@ -1138,7 +1141,8 @@ step_confirm (Fixture *f, guint caller)
   STEP_CHECK (f, remaining == item->remaining - hold->quantity,
               "Confirm with or_buy says %u remaining, the model %u", remaining,
               item->remaining - hold->quantity);
-  model_buy (f->model, order, hold->caller, hold->item, hold->user, hold->quantity, NULL);
+  take = model_hold_take (hold);
+  model_buy (f->model, order, &take);
   tally (f, "Confirm", "bought", note);
 }
 
