@@ -279,37 +279,39 @@ find_sent (Fixture *f, guint caller, const char *request_id)
   return NULL;
 }
 
+/* Sets the purchase @sent was last sent with; NULLs for none. */
 static void
-sent_request_free (SentRequest *sent)
+sent_set_purchase (SentRequest *sent, const char *item, const char *user, guint32 quantity)
 {
-  g_free (sent->request_id);
-  g_free (sent->item);
-  g_free (sent->user);
-  g_free (sent);
-}
-
-static void
-remember_sent (Fixture *f,
-               guint caller,
-               const char *request_id,
-               const char *item,
-               const char *user,
-               guint32 quantity)
-{
-  SentRequest *sent = find_sent (f, caller, request_id);
-
-  if (sent == NULL)
-    {
-      sent = g_new0 (SentRequest, 1);
-      sent->caller = caller;
-      sent->request_id = g_strdup (request_id);
-      g_ptr_array_add (f->sent, sent);
-    }
   g_free (sent->item);
   g_free (sent->user);
   sent->item = g_strdup (item);
   sent->user = g_strdup (user);
   sent->quantity = quantity;
+}
+
+static void
+sent_request_free (SentRequest *sent)
+{
+  sent_set_purchase (sent, NULL, NULL, 0);
+  g_free (sent->request_id);
+  g_free (sent);
+}
+
+/* @take was sent by @caller, with a request_id. */
+static void
+remember_sent (Fixture *f, guint caller, const ModelTake *take)
+{
+  SentRequest *sent = find_sent (f, caller, take->request_id);
+
+  if (sent == NULL)
+    {
+      sent = g_new0 (SentRequest, 1);
+      sent->caller = caller;
+      sent->request_id = g_strdup (take->request_id);
+      g_ptr_array_add (f->sent, sent);
+    }
+  sent_set_purchase (sent, take->item, take->user, take->quantity);
 }
 
 /* Replaces *@name with another one of @names. */
@@ -459,7 +461,6 @@ tally (Fixture *f, const char *method, const char *result, const char *note)
 
 static void
 expect_error (Fixture *f,
-              const char *method,
               ModelOutcome *outcome,
               const ModelPrediction *prediction,
               const char *note)
@@ -481,7 +482,7 @@ expect_error (Fixture *f,
               *prediction->mentions == '\0' ||
                 strstr (outcome->message, prediction->mentions) != NULL,
               "the %s message “%s” does not name %s", name, outcome->message, prediction->mentions);
-  tally (f, method, name, note);
+  tally (f, outcome->method, name, note);
 }
 
 static GVariant *
@@ -757,7 +758,7 @@ call_predicted (Fixture *f,
   call (f, caller, method, parameters, outcome);
   if (prediction->ok)
     return TRUE;
-  expect_error (f, method, outcome, prediction, note);
+  expect_error (f, outcome, prediction, note);
   return FALSE;
 }
 
@@ -791,10 +792,10 @@ step_buy (Fixture *f, guint caller)
   prediction = model_predict_buy (f->model, &take, bad_option);
   call (f, caller, "Buy", g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &outcome);
   if (request_id != NULL)
-    remember_sent (f, caller, request_id, item, user, quantity);
+    remember_sent (f, caller, &take);
   if (!prediction.ok)
     {
-      expect_error (f, "Buy", &outcome, &prediction, note);
+      expect_error (f, &outcome, &prediction, note);
       return;
     }
 
@@ -1239,7 +1240,7 @@ step_list_holds (Fixture *f, guint caller)
     {
       ModelPrediction prediction = { .ok = FALSE, .error = RESERVE_ERROR_INVALID_ARGUMENT };
 
-      expect_error (f, "ListHolds", &outcome, &prediction, NULL);
+      expect_error (f, &outcome, &prediction, NULL);
       return;
     }
   holds = g_variant_get_child_value (expect_reply (f, &outcome, "(a(tssuxx))"), 0);
