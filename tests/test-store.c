@@ -74,6 +74,23 @@ open_store (const char *path)
                            &error);
 }
 
+/* Opening @path with the defaults must fail with @domain/@code, the
+ * message naming the file (and @also, when not NULL). */
+static void
+assert_path_refused (const char *path, GQuark domain, int code, const char *also)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedStore) store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100,
+                                                         RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+
+  g_assert_null (store);
+  g_assert_error (error, domain, code);
+  reserved_test_assert_message_has (error, path);
+  if (also != NULL)
+    reserved_test_assert_message_has (error, also);
+  g_test_message ("refused as expected: %s", error->message);
+}
+
 static void
 fixture_set_up_empty (Fixture *f, gconstpointer data)
 {
@@ -1135,20 +1152,14 @@ test_restock (Fixture *f, gconstpointer data)
 
 /* --- refusals at open ------------------------------------------------------ */
 
-/* Opening @f->path must fail with @domain/@code, name the file, and leave
- * its bytes as they were. */
+/* Opening @f->path must fail with @domain/@code, name the file (and
+ * @also, when not NULL), and leave its bytes as they were. */
 static void
-assert_open_refused (Fixture *f, GQuark domain, int code)
+assert_open_refused (Fixture *f, GQuark domain, int code, const char *also)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) before = reserved_test_read_bytes (f->path);
-  g_autoptr(ReservedStore) store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100,
-                                                         RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
-  g_assert_null (store);
-  g_assert_error (error, domain, code);
-  reserved_test_assert_message_has (error, f->path);
-  g_test_message ("refused as expected: %s", error->message);
+  assert_path_refused (f->path, domain, code, also);
   assert_file_is (f->path, before);
 }
 
@@ -1182,12 +1193,12 @@ test_refuse_not_sqlite (Fixture *f, gconstpointer data)
 
   g_assert_true (g_file_set_contents (f->path, text, -1, &error));
   g_assert_no_error (error);
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
 
   /* Shorter than an SQLite header. */
   g_assert_true (g_file_set_contents (f->path, "SQLite", -1, &error));
   g_assert_no_error (error);
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
 }
 
 static void
@@ -1196,7 +1207,7 @@ test_refuse_other_application (Fixture *f, gconstpointer data)
   reserved_test_sql_exec_file (f->path, "PRAGMA application_id = 1179402567;"
                                         "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
                                         "INSERT INTO notes (body) VALUES ('keep me');");
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
   g_assert_cmpint (sqlite_query_int (f->path, "SELECT count(*) FROM notes"), ==, 1);
 }
 
@@ -1208,15 +1219,13 @@ test_refuse_unmarked_sqlite (Fixture *f, gconstpointer data)
                                "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
                                "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
                                "INSERT INTO items (name) VALUES ('ticket');");
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
 }
 
 static void
 test_refuse_damaged_page (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) before = NULL;
-  g_autoptr(ReservedStore) store = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
   gsize length = 0;
@@ -1237,16 +1246,7 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_file_set_contents (f->path, contents, (gssize) length, &error);
   g_assert_no_error (error);
 
-  before = reserved_test_read_bytes (f->path);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
-                               &error);
-  g_assert_null (store);
-  g_assert_nonnull (error);
-  g_test_message ("refused as expected: %s", error->message);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  reserved_test_assert_message_has (error, f->path);
-  reserved_test_assert_message_has (error, "integrity check");
-  assert_file_is (f->path, before);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "integrity check");
 }
 
 static void
@@ -1254,7 +1254,7 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
 {
   make_reserved_database (f, 3);
   reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 99");
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, NULL);
 
   /* The same file with its own version is served. */
   reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 5");
@@ -1322,31 +1322,18 @@ test_open_migrate_retired (Fixture *f, gconstpointer data)
 static void
 test_refuse_missing_folder (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
   g_autofree char *folder = g_build_filename (f->dir, "missing", NULL);
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
 
-  store =
-    reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  reserved_test_assert_message_has (error, path);
+  assert_path_refused (path, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, NULL);
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_refuse_directory (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
-
   g_assert_cmpint (g_mkdir (f->path, 0700), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
-                               &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  reserved_test_assert_message_has (error, f->path);
+  assert_path_refused (f->path, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_DIR));
 }
 
@@ -1355,17 +1342,10 @@ test_refuse_directory (Fixture *f, gconstpointer data)
 static void
 test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
   g_autofree char *target = g_build_filename (f->dir, "target.db", NULL);
 
   g_assert_cmpint (symlink (target, f->path), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
-                               &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  reserved_test_assert_message_has (error, f->path);
-  reserved_test_assert_message_has (error, "symbolic link");
+  assert_path_refused (f->path, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "symbolic link");
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_SYMLINK));
   g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
 }
@@ -1378,8 +1358,6 @@ static void
 open_read_only_as_unprivileged (void)
 {
   const char *path = g_getenv (READ_ONLY_PATH_VARIABLE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
 
   g_assert_nonnull (path);
   if (geteuid () == 0)
@@ -1392,11 +1370,7 @@ open_read_only_as_unprivileged (void)
   g_assert_cmpint (access (path, R_OK), ==, 0);
   g_assert_cmpint (access (path, W_OK), !=, 0);
 
-  store =
-    reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
-  reserved_test_assert_message_has (error, path);
+  assert_path_refused (path, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, NULL);
 }
 
 /* Without a fixture: the child, which gives its rights away, must not make
