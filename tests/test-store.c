@@ -289,23 +289,16 @@ assert_unchanged (ReservedStore *store, const char *before)
   assert_law (store);
 }
 
-/* A purchase refused with @code, whose message names @needle (nullable),
- * leaving the store as @before. */
+/* @purchase refused with @code, whose message names @needle (nullable),
+ * leaving the store as it was. */
 static void
-buy_refused (ReservedStore *store,
-             const char *before,
-             const char *item,
-             const char *user,
-             guint32 quantity,
-             uid_t caller,
-             const char *request_id,
-             int code,
-             const char *needle)
+buy_refused (ReservedStore *store, ReservedPurchase purchase, int code, const char *needle)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *before = snapshot (store);
   ReservedReceipt receipt;
 
-  g_assert_false (buy (store, item, user, quantity, caller, request_id, &receipt, &error));
+  g_assert_false (reserved_store_buy (store, &purchase, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, code);
   if (needle != NULL)
     reserved_test_assert_message_has (error, needle);
@@ -466,8 +459,8 @@ test_open_reopen (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (receipt.replayed);
   g_assert_cmpuint (receipt.order, ==, last);
-  buy_refused (f->store, before, "seat", "bob", 1, BOB_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "bob", 1, BOB_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 }
 
 /* --- buying ---------------------------------------------------------------- */
@@ -559,28 +552,28 @@ static void
 test_buy_sold_out (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *before = NULL;
   ReservedReceipt receipt;
 
   create_item (f->store, "seat", 3, 0);
   buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 1);
-  before = snapshot (f->store);
 
   /* Two asked, one left: nothing is taken. */
-  buy_refused (f->store, before, "seat", "bob", 2, BOB_UID, NULL, RESERVE_ERROR_SOLD_OUT, "seat");
+  buy_refused (f->store, (ReservedPurchase){ "seat", "bob", 2, BOB_UID, NULL },
+               RESERVE_ERROR_SOLD_OUT, "seat");
 
   /* The largest quantity there is. */
-  buy_refused (f->store, before, "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL,
+  buy_refused (f->store,
+               (ReservedPurchase){ "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL },
                RESERVE_ERROR_SOLD_OUT, NULL);
 
   /* A refused purchase does not use up its request_id. */
-  buy_refused (f->store, before, "seat", "bob", 2, BOB_UID, "late", RESERVE_ERROR_SOLD_OUT, NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "bob", 2, BOB_UID, "late" },
+               RESERVE_ERROR_SOLD_OUT, NULL);
 
   /* An item with capacity 0 is not on sale yet. */
   create_item (f->store, "empty", 0, 0);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "empty", "bob", 1, BOB_UID, NULL, RESERVE_ERROR_SOLD_OUT, NULL);
+  buy_refused (f->store, (ReservedPurchase){ "empty", "bob", 1, BOB_UID, NULL },
+               RESERVE_ERROR_SOLD_OUT, NULL);
 
   g_assert_true (reserved_store_restock (f->store, "seat", 1, &receipt.remaining, &error));
   g_assert_no_error (error);
@@ -594,31 +587,25 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
 static void
 test_buy_exact_remaining (Fixture *f, gconstpointer data)
 {
-  g_autofree char *before = NULL;
-
   buy_ok (f->store, "ticket", "alice", 37, ALICE_UID, 63);
   buy_ok (f->store, "ticket", "bob", 63, BOB_UID, 0);
   assert_law (f->store);
 
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "ticket", "carol", 1, ALICE_UID, NULL, RESERVE_ERROR_SOLD_OUT,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "ticket", "carol", 1, ALICE_UID, NULL },
+               RESERVE_ERROR_SOLD_OUT, NULL);
 }
 
 static void
 test_buy_no_such_item (Fixture *f, gconstpointer data)
 {
-  g_autofree char *before = snapshot (f->store);
-
-  buy_refused (f->store, before, "tickets", "alice", 1, ALICE_UID, "r", RESERVE_ERROR_NO_SUCH_ITEM,
-               "tickets");
+  buy_refused (f->store, (ReservedPurchase){ "tickets", "alice", 1, ALICE_UID, "r" },
+               RESERVE_ERROR_NO_SUCH_ITEM, "tickets");
 }
 
 static void
 test_buy_per_user_limit (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *before = NULL;
   g_autofree char *item = NULL;
   guint32 remaining = 0;
   guint64 first;
@@ -627,20 +614,17 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   first = buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 98);
 
   /* 2 held + 2 asked > 3. */
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "seat", "alice", 2, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               "alice");
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 2, ALICE_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, "alice");
 
   /* The limit counts the user name, whoever the caller is. */
-  buy_refused (f->store, before, "seat", "alice", 2, BOB_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 2, BOB_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Exactly up to the limit is fine, from any caller; one more is not. */
   buy_ok (f->store, "seat", "alice", 1, BOB_UID, 97);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "seat", "alice", 1, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 1, ALICE_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Other customers and other items are not affected. */
   buy_ok (f->store, "seat", "bob", 3, ALICE_UID, 94);
@@ -649,9 +633,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   /* The smallest limit there is. */
   create_item (f->store, "one-each", 10, 1);
   buy_ok (f->store, "one-each", "alice", 1, ALICE_UID, 9);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "one-each", "alice", 1, ALICE_UID, NULL,
+  buy_refused (f->store, (ReservedPurchase){ "one-each", "alice", 1, ALICE_UID, NULL },
                RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Cancelled orders do not count. */
@@ -659,10 +641,8 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (remaining, ==, 96);
   buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 94);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "seat", "alice", 1, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 1, ALICE_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 }
 
 static void
@@ -782,26 +762,24 @@ static void
 test_buy_replay_different_args (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *before = NULL;
   ReservedReceipt receipt;
 
   create_item (f->store, "seat", 10, 0);
   g_assert_true (buy (f->store, "ticket", "alice", 2, ALICE_UID, "key-7", &receipt, &error));
   g_assert_no_error (error);
-  before = snapshot (f->store);
 
   /* Another item, another user, another quantity: each refused. */
-  buy_refused (f->store, before, "seat", "alice", 2, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 2, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, "key-7");
 
-  buy_refused (f->store, before, "ticket", "bob", 2, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "ticket", "bob", 2, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
-  buy_refused (f->store, before, "ticket", "alice", 3, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "ticket", "alice", 3, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
   /* Even for an item that does not exist. */
-  buy_refused (f->store, before, "nothing", "alice", 2, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "nothing", "alice", 2, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 }
 
