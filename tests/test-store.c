@@ -305,6 +305,27 @@ buy_refused (ReservedStore *store, ReservedPurchase purchase, int code, const ch
   assert_unchanged (store, before);
 }
 
+/* @store is as a new database is: its one item @name, of @capacity, all
+ * of it left, with no limit; no orders. */
+static void
+assert_fresh (ReservedStore *store, const char *name, guint32 capacity)
+{
+  g_autoptr(GArray) items = list_items (store);
+  g_autoptr(GArray) orders = list_orders (store, NULL, NULL);
+  ReservedItem item = { 0 };
+
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpstr (g_array_index (items, ReservedItem, 0).name, ==, name);
+  get_item (store, name, &item);
+  g_assert_cmpuint (item.capacity, ==, capacity);
+  g_assert_cmpuint (item.remaining, ==, capacity);
+  g_assert_cmpuint (item.sold, ==, 0);
+  g_assert_cmpuint (item.per_user_limit, ==, 0);
+  reserved_item_clear (&item);
+  g_assert_cmpuint (orders->len, ==, 0);
+  assert_law (store);
+}
+
 /* --- opening --------------------------------------------------------------- */
 
 static void
@@ -312,19 +333,11 @@ test_open_fresh (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(ReservedStore) store = NULL;
-  g_autoptr(GArray) items = NULL;
-  g_autoptr(GArray) orders = NULL;
   g_autofree char *path = g_build_filename (f->dir, "seats.db", NULL);
-  ReservedItem item = { 0 };
 
   /* The fixture's store: the default item with the default capacity. */
-  get_item (f->store, RESERVE_DEFAULT_ITEM, &item);
-  g_assert_cmpstr (item.name, ==, "ticket");
-  g_assert_cmpuint (item.capacity, ==, 100);
-  g_assert_cmpuint (item.remaining, ==, 100);
-  g_assert_cmpuint (item.sold, ==, 0);
-  g_assert_cmpuint (item.per_user_limit, ==, 0);
-  reserved_item_clear (&item);
+  g_assert_cmpstr (RESERVE_DEFAULT_ITEM, ==, "ticket");
+  assert_fresh (f->store, "ticket", 100);
   g_assert_cmpstr (reserved_store_get_path (f->store), ==, f->path);
 
   /* A configured default item and capacity. */
@@ -332,14 +345,7 @@ test_open_fresh (Fixture *f, gconstpointer data)
   store = reserved_store_open (path, "seat", 7, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (store);
-  items = list_items (store);
-  g_assert_cmpuint (items->len, ==, 1);
-  g_assert_cmpstr (g_array_index (items, ReservedItem, 0).name, ==, "seat");
-  g_assert_cmpuint (g_array_index (items, ReservedItem, 0).capacity, ==, 7);
-  g_assert_cmpuint (g_array_index (items, ReservedItem, 0).remaining, ==, 7);
-  orders = list_orders (store, NULL, NULL);
-  g_assert_cmpuint (orders->len, ==, 0);
-  assert_law (store);
+  assert_fresh (store, "seat", 7);
 
   /* The file is marked as reserved's. */
   g_clear_object (&store);
@@ -350,7 +356,6 @@ static void
 test_open_empty_file (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  ReservedItem item = { 0 };
 
   g_assert_null (f->store);
   g_assert_true (g_file_set_contents (f->path, "", 0, &error));
@@ -359,11 +364,7 @@ test_open_empty_file (Fixture *f, gconstpointer data)
   f->store = reserved_store_open (f->path, "seat", 0, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
-  get_item (f->store, "seat", &item);
-  g_assert_cmpuint (item.capacity, ==, 0);
-  g_assert_cmpuint (item.remaining, ==, 0);
-  reserved_item_clear (&item);
-  assert_law (f->store);
+  assert_fresh (f->store, "seat", 0);
 }
 
 static void
@@ -390,7 +391,6 @@ test_open_stale_log (Fixture *f, gconstpointer data)
   g_autofree char *other_shm = g_strconcat (other, "-shm", NULL);
   g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
-  ReservedItem item = { 0 };
   sqlite3 *db = NULL;
 
   g_assert_null (f->store);
@@ -408,9 +408,7 @@ test_open_stale_log (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
 
   f->store = open_store (f->path);
-  get_item (f->store, RESERVE_DEFAULT_ITEM, &item);
-  g_assert_cmpuint (item.capacity, ==, RESERVE_DEFAULT_CAPACITY);
-  reserved_item_clear (&item);
+  assert_fresh (f->store, RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY);
   g_clear_object (&f->store);
   g_assert_cmpint (
     sqlite_query_int (f->path,
