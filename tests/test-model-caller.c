@@ -95,6 +95,7 @@ model_caller_call (ModelCaller *caller,
   ssize_t len;
 
   memset (outcome, 0, sizeof *outcome);
+  outcome->method = method;
   if (fprintf (caller->requests, "%s\t%s\n", method, text) < 0 || fflush (caller->requests) != 0)
     {
       set_failure (outcome, caller, "could not be sent the call", g_strerror (errno));

@@ -32,10 +32,11 @@ uid_t model_caller_get_uid (ModelCaller *caller);
 
 typedef struct {
   /* Exactly one of these is set. */
-  GVariant *reply;  /* ok: the reply tuple */
-  char *error_name; /* an API error: "SoldOut" ... */
-  char *failure;    /* neither: what went wrong */
-  char *message;    /* with error_name: the error's message */
+  GVariant *reply;    /* ok: the reply tuple */
+  char *error_name;   /* an API error: "SoldOut" ... */
+  char *failure;      /* neither: what went wrong */
+  char *message;      /* with error_name: the error's message */
+  const char *method; /* (not owned) what was called: a static string */
 } ModelOutcome;
 
 void model_outcome_clear (ModelOutcome *outcome);

@@ -11,16 +11,19 @@
 #define CAPACITY_MAX         1000000000u
 #define RESTOCK_QUANTITY_MAX 1000000u
 
-struct _Model {
-  GHashTable *items;    /* name -> (owned) ModelItem */
-  GPtrArray *orders;    /* (owned) ModelOrder, in the order they were placed */
-  GHashTable *by_id;    /* &order->id -> ModelOrder */
-  GHashTable *requests; /* "uid:request_id" -> ModelOrder */
+/* Orders or holds: each takes units of an item for a customer, has an
+ * id, and may be bound to a caller's request_id. */
+typedef struct {
+  GPtrArray *all;       /* (owned) in the order they were made */
+  GHashTable *by_id;    /* &entry->id -> entry */
+  GHashTable *requests; /* "uid:request_id" -> entry */
   guint64 max_id;
-  GPtrArray *holds;          /* (owned) ModelHold, in the order they were made */
-  GHashTable *holds_by_id;   /* &hold->id -> ModelHold */
-  GHashTable *hold_requests; /* "uid:request_id" -> ModelHold */
-  guint64 max_hold_id;
+} ModelBook;
+
+struct _Model {
+  GHashTable *items; /* name -> (owned) ModelItem */
+  ModelBook orders;  /* ModelOrder */
+  ModelBook holds;   /* ModelHold */
 };
 
 static void
@@ -46,18 +49,30 @@ order_free (ModelOrder *order)
   g_free (order);
 }
 
+static void
+book_init (ModelBook *book, GDestroyNotify free_entry)
+{
+  book->all = g_ptr_array_new_with_free_func (free_entry);
+  book->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  book->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void
+book_clear (ModelBook *book)
+{
+  g_hash_table_unref (book->requests);
+  g_hash_table_unref (book->by_id);
+  g_ptr_array_unref (book->all);
+}
+
 Model *
 model_new (const char *default_item, guint32 default_capacity)
 {
   Model *model = g_new0 (Model, 1);
 
   model->items = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) item_free);
-  model->orders = g_ptr_array_new_with_free_func ((GDestroyNotify) order_free);
-  model->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  model->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  model->holds = g_ptr_array_new_with_free_func ((GDestroyNotify) hold_free);
-  model->holds_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  model->hold_requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  book_init (&model->orders, (GDestroyNotify) order_free);
+  book_init (&model->holds, (GDestroyNotify) hold_free);
   model_create_item (model, default_item, default_capacity, 0);
   return model;
 }
@@ -67,12 +82,8 @@ model_free (Model *model)
 {
   if (model == NULL)
     return;
-  g_hash_table_unref (model->hold_requests);
-  g_hash_table_unref (model->holds_by_id);
-  g_ptr_array_unref (model->holds);
-  g_hash_table_unref (model->requests);
-  g_hash_table_unref (model->by_id);
-  g_ptr_array_unref (model->orders);
+  book_clear (&model->holds);
+  book_clear (&model->orders);
   g_hash_table_unref (model->items);
   g_free (model);
 }
@@ -86,7 +97,7 @@ model_lookup_item (Model *model, const char *name)
 ModelOrder *
 model_lookup_order (Model *model, guint64 id)
 {
-  return g_hash_table_lookup (model->by_id, &id);
+  return g_hash_table_lookup (model->orders.by_id, &id);
 }
 
 static char *
@@ -100,7 +111,7 @@ model_lookup_request (Model *model, uid_t caller, const char *request_id)
 {
   g_autofree char *key = request_key (caller, request_id);
 
-  return g_hash_table_lookup (model->requests, key);
+  return g_hash_table_lookup (model->orders.requests, key);
 }
 
 static int
@@ -130,19 +141,19 @@ model_list_items (Model *model)
 guint
 model_get_n_orders (Model *model)
 {
-  return model->orders->len;
+  return model->orders.all->len;
 }
 
 ModelOrder *
 model_get_order (Model *model, guint index)
 {
-  return g_ptr_array_index (model->orders, index);
+  return g_ptr_array_index (model->orders.all, index);
 }
 
 guint64
 model_get_max_order_id (Model *model)
 {
-  return model->max_id;
+  return model->orders.max_id;
 }
 
 guint32
@@ -150,9 +161,9 @@ model_get_sold (Model *model, const char *item)
 {
   guint64 sold = 0;
 
-  for (guint i = 0; i < model->orders->len; i++)
+  for (guint i = 0; i < model->orders.all->len; i++)
     {
-      ModelOrder *order = g_ptr_array_index (model->orders, i);
+      ModelOrder *order = g_ptr_array_index (model->orders.all, i);
 
       if (order->active && g_str_equal (order->item, item))
         sold += order->quantity;
@@ -166,17 +177,17 @@ units_held (Model *model, const char *item, const char *user)
 {
   guint64 held = 0;
 
-  for (guint i = 0; i < model->orders->len; i++)
+  for (guint i = 0; i < model->orders.all->len; i++)
     {
-      ModelOrder *order = g_ptr_array_index (model->orders, i);
+      ModelOrder *order = g_ptr_array_index (model->orders.all, i);
 
       if (order->active && g_str_equal (order->item, item) && g_str_equal (order->user, user))
         held += order->quantity;
     }
   /* Holds count with the orders. */
-  for (guint i = 0; i < model->holds->len; i++)
+  for (guint i = 0; i < model->holds.all->len; i++)
     {
-      ModelHold *hold = g_ptr_array_index (model->holds, i);
+      ModelHold *hold = g_ptr_array_index (model->holds.all, i);
 
       if (hold->live && g_str_equal (hold->item, item) && g_str_equal (hold->user, user))
         held += hold->quantity;
@@ -198,9 +209,9 @@ model_list_orders (Model *model, const char *user, uid_t caller, gboolean admin)
 {
   GPtrArray *orders = g_ptr_array_new ();
 
-  for (guint i = 0; i < model->orders->len; i++)
+  for (guint i = 0; i < model->orders.all->len; i++)
     {
-      ModelOrder *order = g_ptr_array_index (model->orders, i);
+      ModelOrder *order = g_ptr_array_index (model->orders.all, i);
 
       if (user != NULL && !g_str_equal (order->user, user))
         continue;
@@ -242,54 +253,82 @@ predict_no_such_order (guint64 order)
   return predict_error (RESERVE_ERROR_NO_SUCH_ORDER, id);
 }
 
+static guint
+live_holds_of (Model *model, uid_t caller)
+{
+  guint live = 0;
+
+  for (guint i = 0; i < model->holds.all->len; i++)
+    {
+      ModelHold *hold = g_ptr_array_index (model->holds.all, i);
+
+      live += hold->live && hold->caller == caller;
+    }
+  return live;
+}
+
+/* Buy's and Hold's arguments, as the daemon checks them. */
+static gboolean
+take_valid (const ModelTake *take)
+{
+  return reserved_test_valid_item_name (take->item) && reserved_test_valid_user_name (take->user) &&
+         take->quantity > 0 && take->quantity <= BUY_QUANTITY_MAX;
+}
+
+/* A repeated request_id, bound to a Buy or Hold of @item, @user and
+ * @quantity: the same arguments again are a replay, others are refused. */
+static ModelPrediction
+predict_replay (const ModelTake *take, const char *item, const char *user, guint32 quantity)
+{
+  if (!g_str_equal (item, take->item) || !g_str_equal (user, take->user) ||
+      quantity != take->quantity)
+    return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, take->request_id);
+  return predict_ok ();
+}
+
+/* What Buy and Hold (@holding) of new units answer, the arguments being
+ * valid: a retired item is sold no more (NoSuchItem, the message naming
+ * it); the limit counts the customer's name, whoever placed the orders,
+ * and cancelled orders do not count. */
+static ModelPrediction
+predict_take (Model *model, const ModelTake *take, gboolean holding)
+{
+  ModelItem *found = model_lookup_item (model, take->item);
+
+  if (found == NULL || found->retired)
+    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, take->item);
+  if (found->per_user_limit > 0 &&
+      (guint64) units_held (model, take->item, take->user) + take->quantity > found->per_user_limit)
+    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, take->item);
+  if (holding && live_holds_of (model, take->caller) >= MODEL_MAX_HOLDS_PER_UID)
+    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, "MaxHoldsPerUid");
+  if (found->remaining < take->quantity)
+    return predict_error (RESERVE_ERROR_SOLD_OUT, take->item);
+  return predict_ok ();
+}
+
 /* When several errors apply, the first of docs/api.md's order wins:
  * InvalidArgument, NoSuchItem/NoSuchOrder, PermissionDenied,
  * ItemExists/AlreadyCancelled, LimitExceeded, SoldOut. */
 ModelPrediction
-model_predict_buy (Model *model,
-                   uid_t caller,
-                   const char *item,
-                   const char *user,
-                   guint32 quantity,
-                   const char *request_id,
-                   gboolean bad_option)
+model_predict_buy (Model *model, const ModelTake *take, gboolean bad_option)
 {
-  ModelItem *found;
+  ModelOrder *first;
 
-  if (!reserved_test_valid_item_name (item) || !reserved_test_valid_user_name (user) ||
-      quantity == 0 || quantity > BUY_QUANTITY_MAX || bad_option)
+  if (!take_valid (take) || bad_option)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
-
   /* The request_id is scoped to the caller, and only a purchase that was
    * made binds it: a refused Buy took nothing and gave no order. */
-  if (request_id != NULL)
+  first =
+    take->request_id != NULL ? model_lookup_request (model, take->caller, take->request_id) : NULL;
+  if (first != NULL)
     {
-      ModelOrder *first = model_lookup_request (model, caller, request_id);
+      ModelPrediction prediction = predict_replay (take, first->item, first->user, first->quantity);
 
-      if (first != NULL)
-        {
-          ModelPrediction prediction = predict_ok ();
-
-          if (!g_str_equal (first->item, item) || !g_str_equal (first->user, user) ||
-              first->quantity != quantity)
-            return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, request_id);
-          prediction.replayed = first;
-          return prediction;
-        }
+      prediction.replayed = prediction.ok ? first : NULL;
+      return prediction;
     }
-
-  found = model_lookup_item (model, item);
-  /* A retired item is sold no more: NoSuchItem, the message naming it. */
-  if (found == NULL || found->retired)
-    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
-  /* The limit counts the customer's name, whoever placed the orders, and
-   * cancelled orders do not count. */
-  if (found->per_user_limit > 0 &&
-      (guint64) units_held (model, item, user) + quantity > found->per_user_limit)
-    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, item);
-  if (found->remaining < quantity)
-    return predict_error (RESERVE_ERROR_SOLD_OUT, item);
-  return predict_ok ();
+  return predict_take (model, take, FALSE);
 }
 
 ModelPrediction
@@ -371,34 +410,38 @@ model_predict_list_orders (Model *model, const char *user, gboolean admin)
 
 /* --- applying ---------------------------------------------------------------- */
 
-ModelOrder *
-model_buy (Model *model,
-           guint64 id,
-           uid_t caller,
-           const char *item,
-           const char *user,
-           guint32 quantity,
-           const char *request_id)
+/* The fields orders and holds share (MODEL_UNITS_FIELDS), of a new
+ * one with id @id for @take. */
+#define MODEL_UNITS_INIT(id, take)                                              \
+  .id = (id), .item = g_strdup ((take)->item), .user = g_strdup ((take)->user), \
+  .quantity = (take)->quantity, .caller = (take)->caller
+
+/* Takes @take's units for @entry, a new order or hold of @book whose id
+ * is *@id, and files it (bound to the request_id for the caller when it
+ * has one). */
+static void
+book_take (Model *model, ModelBook *book, gpointer entry, guint64 *id, const ModelTake *take)
 {
-  ModelItem *found = model_lookup_item (model, item);
-  ModelOrder *order = g_new0 (ModelOrder, 1);
+  ModelItem *found = model_lookup_item (model, take->item);
 
   g_assert_nonnull (found);
-  g_assert_cmpuint (found->remaining, >=, quantity);
-  g_assert_null (model_lookup_order (model, id));
-  found->remaining -= quantity;
+  g_assert_cmpuint (found->remaining, >=, take->quantity);
+  g_assert_null (g_hash_table_lookup (book->by_id, id));
+  found->remaining -= take->quantity;
+  g_ptr_array_add (book->all, entry);
+  g_hash_table_insert (book->by_id, id, entry);
+  if (take->request_id != NULL)
+    g_hash_table_insert (book->requests, request_key (take->caller, take->request_id), entry);
+  book->max_id = MAX (book->max_id, *id);
+}
 
-  order->id = id;
-  order->item = g_strdup (item);
-  order->user = g_strdup (user);
-  order->quantity = quantity;
-  order->caller = caller;
-  order->active = TRUE;
-  g_ptr_array_add (model->orders, order);
-  g_hash_table_insert (model->by_id, &order->id, order);
-  if (request_id != NULL)
-    g_hash_table_insert (model->requests, request_key (caller, request_id), order);
-  model->max_id = MAX (model->max_id, id);
+ModelOrder *
+model_buy (Model *model, guint64 id, const ModelTake *take)
+{
+  ModelOrder *order = g_new (ModelOrder, 1);
+
+  *order = (ModelOrder){ MODEL_UNITS_INIT (id, take), .active = TRUE };
+  book_take (model, &model->orders, order, &order->id, take);
   return order;
 }
 
@@ -482,25 +525,25 @@ model_create_item (Model *model, const char *item, guint32 capacity, guint32 per
 ModelHold *
 model_lookup_hold (Model *model, guint64 id)
 {
-  return g_hash_table_lookup (model->holds_by_id, &id);
+  return g_hash_table_lookup (model->holds.by_id, &id);
 }
 
 guint
 model_get_n_holds (Model *model)
 {
-  return model->holds->len;
+  return model->holds.all->len;
 }
 
 ModelHold *
 model_get_hold (Model *model, guint index)
 {
-  return g_ptr_array_index (model->holds, index);
+  return g_ptr_array_index (model->holds.all, index);
 }
 
 guint64
 model_get_max_hold_id (Model *model)
 {
-  return model->max_hold_id;
+  return model->holds.max_id;
 }
 
 guint32
@@ -508,9 +551,9 @@ model_get_held (Model *model, const char *item)
 {
   guint64 held = 0;
 
-  for (guint i = 0; i < model->holds->len; i++)
+  for (guint i = 0; i < model->holds.all->len; i++)
     {
-      ModelHold *hold = g_ptr_array_index (model->holds, i);
+      ModelHold *hold = g_ptr_array_index (model->holds.all, i);
 
       if (hold->live && g_str_equal (hold->item, item))
         held += hold->quantity;
@@ -523,9 +566,9 @@ model_list_holds (Model *model, const char *user, uid_t caller, gboolean admin)
 {
   GPtrArray *holds = g_ptr_array_new ();
 
-  for (guint i = 0; i < model->holds->len; i++)
+  for (guint i = 0; i < model->holds.all->len; i++)
     {
-      ModelHold *hold = g_ptr_array_index (model->holds, i);
+      ModelHold *hold = g_ptr_array_index (model->holds.all, i);
 
       if (!hold->live || (user != NULL && !g_str_equal (hold->user, user)) ||
           (!admin && hold->caller != caller))
@@ -535,66 +578,40 @@ model_list_holds (Model *model, const char *user, uid_t caller, gboolean admin)
   return holds;
 }
 
-static guint
-live_holds_of (Model *model, uid_t caller)
-{
-  guint live = 0;
-
-  for (guint i = 0; i < model->holds->len; i++)
-    {
-      ModelHold *hold = g_ptr_array_index (model->holds, i);
-
-      live += hold->live && hold->caller == caller;
-    }
-  return live;
-}
-
 ModelPrediction
 model_predict_hold (Model *model,
-                    uid_t caller,
-                    const char *item,
-                    const char *user,
-                    guint32 quantity,
+                    const ModelTake *take,
                     guint32 ttl,
                     gboolean bound,
-                    const char *request_id,
                     gboolean bad_option)
 {
-  ModelItem *found;
+  g_autofree char *key = NULL;
+  ModelHold *first = NULL;
 
-  if (!reserved_test_valid_item_name (item) || !reserved_test_valid_user_name (user) ||
-      quantity == 0 || quantity > BUY_QUANTITY_MAX || bad_option || (ttl == 0 && !bound))
+  if (!take_valid (take) || bad_option || (ttl == 0 && !bound))
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   if (ttl > MODEL_MAX_HOLD_SECONDS)
     return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, "ttl");
   /* As Buy's, in a space of their own. */
-  if (request_id != NULL)
+  if (take->request_id != NULL)
     {
-      g_autofree char *key = request_key (caller, request_id);
-      ModelHold *first = g_hash_table_lookup (model->hold_requests, key);
-
-      if (first != NULL)
-        {
-          ModelPrediction prediction = predict_ok ();
-
-          if (!g_str_equal (first->item, item) || !g_str_equal (first->user, user) ||
-              first->quantity != quantity)
-            return predict_error (RESERVE_ERROR_INVALID_ARGUMENT, request_id);
-          prediction.replayed_hold = first;
-          return prediction;
-        }
+      key = request_key (take->caller, take->request_id);
+      first = g_hash_table_lookup (model->holds.requests, key);
     }
-  found = model_lookup_item (model, item);
-  if (found == NULL || found->retired)
-    return predict_error (RESERVE_ERROR_NO_SUCH_ITEM, item);
-  if (found->per_user_limit > 0 &&
-      (guint64) units_held (model, item, user) + quantity > found->per_user_limit)
-    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, item);
-  if (live_holds_of (model, caller) >= MODEL_MAX_HOLDS_PER_UID)
-    return predict_error (RESERVE_ERROR_LIMIT_EXCEEDED, "MaxHoldsPerUid");
-  if (found->remaining < quantity)
-    return predict_error (RESERVE_ERROR_SOLD_OUT, item);
-  return predict_ok ();
+  if (first != NULL)
+    {
+      ModelPrediction prediction = predict_replay (take, first->item, first->user, first->quantity);
+
+      prediction.replayed_hold = prediction.ok ? first : NULL;
+      return prediction;
+    }
+  return predict_take (model, take, TRUE);
+}
+
+ModelTake
+model_hold_take (const ModelHold *hold)
+{
+  return (ModelTake){ hold->caller, hold->item, hold->user, hold->quantity, NULL };
 }
 
 static ModelPrediction
@@ -626,8 +643,11 @@ model_predict_confirm (Model *model, uid_t caller, gboolean admin, guint64 id, g
       return prediction;
     }
   if (or_buy)
-    return model_predict_buy (model, hold->caller, hold->item, hold->user, hold->quantity, NULL,
-                              FALSE);
+    {
+      ModelTake take = model_hold_take (hold);
+
+      return model_predict_buy (model, &take, FALSE);
+    }
   return predict_error (RESERVE_ERROR_HOLD_ENDED, hold->ended);
 }
 
@@ -651,32 +671,12 @@ model_predict_extend (Model *model, uid_t caller, gboolean admin, guint64 id, gu
 }
 
 ModelHold *
-model_hold (Model *model,
-            guint64 id,
-            uid_t caller,
-            const char *item,
-            const char *user,
-            guint32 quantity,
-            const char *request_id)
+model_hold (Model *model, guint64 id, const ModelTake *take)
 {
-  ModelItem *found = model_lookup_item (model, item);
-  ModelHold *hold = g_new0 (ModelHold, 1);
+  ModelHold *hold = g_new (ModelHold, 1);
 
-  g_assert_nonnull (found);
-  g_assert_cmpuint (found->remaining, >=, quantity);
-  g_assert_null (model_lookup_hold (model, id));
-  found->remaining -= quantity;
-  hold->id = id;
-  hold->item = g_strdup (item);
-  hold->user = g_strdup (user);
-  hold->quantity = quantity;
-  hold->caller = caller;
-  hold->live = TRUE;
-  g_ptr_array_add (model->holds, hold);
-  g_hash_table_insert (model->holds_by_id, &hold->id, hold);
-  if (request_id != NULL)
-    g_hash_table_insert (model->hold_requests, request_key (caller, request_id), hold);
-  model->max_hold_id = MAX (model->max_hold_id, id);
+  *hold = (ModelHold){ MODEL_UNITS_INIT (id, take), .live = TRUE };
+  book_take (model, &model->holds, hold, &hold->id, take);
   return hold;
 }
 
@@ -684,11 +684,12 @@ void
 model_confirm (Model *model, ModelHold *hold, guint64 order)
 {
   ModelItem *item = model_lookup_item (model, hold->item);
+  ModelTake take = model_hold_take (hold);
 
   g_assert_true (hold->live);
   /* The order takes the hold's units: remaining does not move. */
   item->remaining += hold->quantity;
-  model_buy (model, order, hold->caller, hold->item, hold->user, hold->quantity, NULL);
+  model_buy (model, order, &take);
   hold->live = FALSE;
   hold->ended = "confirmed";
   hold->order = order;

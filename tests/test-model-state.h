@@ -20,12 +20,17 @@ typedef struct {
   gboolean retired; /* sold no more, not listed; its orders and holds stay */
 } ModelItem;
 
+/* What an order and a hold both are: units of an item for a customer,
+ * taken by a caller. */
+#define MODEL_UNITS_FIELDS \
+  guint64 id;              \
+  char *item;              \
+  char *user;              \
+  guint32 quantity;        \
+  uid_t caller
+
 typedef struct {
-  guint64 id;
-  char *item;
-  char *user;
-  guint32 quantity;
-  uid_t caller;
+  MODEL_UNITS_FIELDS;
   gboolean active;
   /* Not predictable: 0 until a listing shows it; from then on it must
    * never change. */
@@ -34,17 +39,23 @@ typedef struct {
 
 /* A hold, live until it ends; a confirmed one names its order. */
 typedef struct {
-  guint64 id;
-  char *item;
-  char *user;
-  guint32 quantity;
-  uid_t caller;
+  MODEL_UNITS_FIELDS;
   gboolean live;
   const char *ended; /* "confirmed", "released": why it is not live */
   guint64 order;     /* confirmed: its order */
 } ModelHold;
 
 typedef struct _Model Model;
+
+/* A Buy or a Hold: @caller takes @quantity units of @item for @user,
+ * under @request_id (nullable). */
+typedef struct {
+  uid_t caller;
+  const char *item;
+  const char *user;
+  guint32 quantity;
+  const char *request_id;
+} ModelTake;
 
 /* A fresh database: only the default item, with the default capacity. */
 Model *model_new (const char *default_item, guint32 default_capacity);
@@ -84,15 +95,9 @@ typedef struct {
   ModelHold *replayed_hold;
 } ModelPrediction;
 
-/* @request_id nullable. @bad_option: the call carries an option of an
+/* @bad_option: the call carries an option of an
  * unknown key or a wrong type. */
-ModelPrediction model_predict_buy (Model *model,
-                                   uid_t caller,
-                                   const char *item,
-                                   const char *user,
-                                   guint32 quantity,
-                                   const char *request_id,
-                                   gboolean bad_option);
+ModelPrediction model_predict_buy (Model *model, const ModelTake *take, gboolean bad_option);
 ModelPrediction model_predict_cancel (Model *model, uid_t caller, gboolean admin, guint64 order);
 ModelPrediction
 model_predict_restock (Model *model, gboolean admin, const char *item, guint32 quantity);
@@ -108,14 +113,8 @@ ModelPrediction model_predict_get_item (Model *model, const char *item);
 ModelPrediction model_predict_list_orders (Model *model, const char *user, gboolean admin);
 
 /* Applying calls that succeeded. model_buy() records a new order with the
- * id the daemon gave it (and binds @request_id to it for @caller). */
-ModelOrder *model_buy (Model *model,
-                       guint64 id,
-                       uid_t caller,
-                       const char *item,
-                       const char *user,
-                       guint32 quantity,
-                       const char *request_id);
+ * id the daemon gave it (and binds the request_id to it for the caller). */
+ModelOrder *model_buy (Model *model, guint64 id, const ModelTake *take);
 void model_cancel (Model *model, ModelOrder *order);
 void model_restock (Model *model, const char *item, guint32 quantity);
 /* Changes no order or hold: only the purchases to come are held to it. */
@@ -141,13 +140,9 @@ guint32 model_get_held (Model *model, const char *item);
 GPtrArray *model_list_holds (Model *model, const char *user, uid_t caller, gboolean admin);
 
 ModelPrediction model_predict_hold (Model *model,
-                                    uid_t caller,
-                                    const char *item,
-                                    const char *user,
-                                    guint32 quantity,
+                                    const ModelTake *take,
                                     guint32 ttl,
                                     gboolean bound,
-                                    const char *request_id,
                                     gboolean bad_option);
 /* Confirm: ok with replayed set to the order of a hold confirmed before,
  * or ok for a new order; with @or_buy a Buy's prediction for an ended
@@ -158,13 +153,9 @@ ModelPrediction model_predict_release (Model *model, uid_t caller, gboolean admi
 ModelPrediction
 model_predict_extend (Model *model, uid_t caller, gboolean admin, guint64 id, guint32 ttl);
 
-ModelHold *model_hold (Model *model,
-                       guint64 id,
-                       uid_t caller,
-                       const char *item,
-                       const char *user,
-                       guint32 quantity,
-                       const char *request_id);
+ModelHold *model_hold (Model *model, guint64 id, const ModelTake *take);
+/* A Buy of what @hold holds, for its caller, with no request_id. */
+ModelTake model_hold_take (const ModelHold *hold);
 /* A live hold becomes order @order (its units stay taken). */
 void model_confirm (Model *model, ModelHold *hold, guint64 order);
 void model_release (Model *model, ModelHold *hold);

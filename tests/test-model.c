@@ -279,37 +279,39 @@ find_sent (Fixture *f, guint caller, const char *request_id)
   return NULL;
 }
 
+/* Sets the purchase @sent was last sent with; NULLs for none. */
 static void
-sent_request_free (SentRequest *sent)
+sent_set_purchase (SentRequest *sent, const char *item, const char *user, guint32 quantity)
 {
-  g_free (sent->request_id);
-  g_free (sent->item);
-  g_free (sent->user);
-  g_free (sent);
-}
-
-static void
-remember_sent (Fixture *f,
-               guint caller,
-               const char *request_id,
-               const char *item,
-               const char *user,
-               guint32 quantity)
-{
-  SentRequest *sent = find_sent (f, caller, request_id);
-
-  if (sent == NULL)
-    {
-      sent = g_new0 (SentRequest, 1);
-      sent->caller = caller;
-      sent->request_id = g_strdup (request_id);
-      g_ptr_array_add (f->sent, sent);
-    }
   g_free (sent->item);
   g_free (sent->user);
   sent->item = g_strdup (item);
   sent->user = g_strdup (user);
   sent->quantity = quantity;
+}
+
+static void
+sent_request_free (SentRequest *sent)
+{
+  sent_set_purchase (sent, NULL, NULL, 0);
+  g_free (sent->request_id);
+  g_free (sent);
+}
+
+/* @take was sent by @caller, with a request_id. */
+static void
+remember_sent (Fixture *f, guint caller, const ModelTake *take)
+{
+  SentRequest *sent = find_sent (f, caller, take->request_id);
+
+  if (sent == NULL)
+    {
+      sent = g_new0 (SentRequest, 1);
+      sent->caller = caller;
+      sent->request_id = g_strdup (take->request_id);
+      g_ptr_array_add (f->sent, sent);
+    }
+  sent_set_purchase (sent, take->item, take->user, take->quantity);
 }
 
 /* Replaces *@name with another one of @names. */
@@ -459,7 +461,6 @@ tally (Fixture *f, const char *method, const char *result, const char *note)
 
 static void
 expect_error (Fixture *f,
-              const char *method,
               ModelOutcome *outcome,
               const ModelPrediction *prediction,
               const char *note)
@@ -481,7 +482,7 @@ expect_error (Fixture *f,
               *prediction->mentions == '\0' ||
                 strstr (outcome->message, prediction->mentions) != NULL,
               "the %s message “%s” does not name %s", name, outcome->message, prediction->mentions);
-  tally (f, method, name, note);
+  tally (f, outcome->method, name, note);
 }
 
 static GVariant *
@@ -757,7 +758,7 @@ call_predicted (Fixture *f,
   call (f, caller, method, parameters, outcome);
   if (prediction->ok)
     return TRUE;
-  expect_error (f, method, outcome, prediction, note);
+  expect_error (f, outcome, prediction, note);
   return FALSE;
 }
 
@@ -772,6 +773,7 @@ step_buy (Fixture *f, guint caller)
   gboolean bad_option = chance (f, 2);
   g_auto(ModelOutcome) outcome = { 0 };
   ModelPrediction prediction;
+  ModelTake take;
   ModelItem *bought;
   GVariant *options;
   guint64 order = 0;
@@ -786,14 +788,14 @@ step_buy (Fixture *f, guint caller)
   else
     options = reserved_test_options (request_id);
 
-  prediction =
-    model_predict_buy (f->model, f->uids[caller], item, user, quantity, request_id, bad_option);
+  take = (ModelTake){ f->uids[caller], item, user, quantity, request_id };
+  prediction = model_predict_buy (f->model, &take, bad_option);
   call (f, caller, "Buy", g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &outcome);
   if (request_id != NULL)
-    remember_sent (f, caller, request_id, item, user, quantity);
+    remember_sent (f, caller, &take);
   if (!prediction.ok)
     {
-      expect_error (f, "Buy", &outcome, &prediction, note);
+      expect_error (f, &outcome, &prediction, note);
       return;
     }
 
@@ -819,35 +821,8 @@ step_buy (Fixture *f, guint caller)
               "Buy gave order %" G_GUINT64_FORMAT ", which was given before", order);
   STEP_CHECK (f, remaining == bought->remaining - quantity, "Buy says %u remaining, the model %u",
               remaining, bought->remaining - quantity);
-  model_buy (f->model, order, f->uids[caller], item, user, quantity, request_id);
+  model_buy (f->model, order, &take);
   tally (f, "Buy", "ok", note);
-}
-
-static void
-step_cancel (Fixture *f, guint caller)
-{
-  const CallerSpec *spec = &caller_specs[caller];
-  g_auto(ModelOutcome) outcome = { 0 };
-  ModelPrediction prediction;
-  ModelOrder *order;
-  ModelItem *item;
-  const char *note;
-  guint64 id = 0;
-  guint32 remaining = 0;
-
-  note = pick_order_id (f, caller, &id);
-  prediction = model_predict_cancel (f->model, f->uids[caller], spec->admin, id);
-  if (!call_predicted (f, caller, "Cancel", g_variant_new ("(t)", id), &prediction, &outcome, note))
-    return;
-
-  g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
-  order = model_lookup_order (f->model, id);
-  item = model_lookup_item (f->model, order->item);
-  STEP_CHECK (f, remaining == item->remaining + order->quantity,
-              "Cancel says %u remaining, the model %u", remaining,
-              item->remaining + order->quantity);
-  model_cancel (f->model, order);
-  tally (f, "Cancel", "ok", note);
 }
 
 static void
@@ -1055,6 +1030,7 @@ step_hold (Fixture *f, guint caller)
   g_auto(ModelOutcome) outcome = { 0 };
   const char *note = NULL;
   ModelPrediction prediction;
+  ModelTake take;
   ModelItem *held;
   GVariant *options;
   guint64 id = 0;
@@ -1087,8 +1063,8 @@ step_hold (Fixture *f, guint caller)
     options =
       reserved_test_hold_options (RESERVE_OPTION_TTL, ttl > 0 ? g_variant_new_uint32 (ttl) : NULL,
                                   bound, request_id);
-  prediction = model_predict_hold (f->model, f->uids[caller], item, user, quantity, ttl, bound,
-                                   request_id, bad_option);
+  take = (ModelTake){ f->uids[caller], item, user, quantity, request_id };
+  prediction = model_predict_hold (f->model, &take, ttl, bound, bad_option);
   if (!call_predicted (f, caller, "Hold",
                        g_variant_new ("(ssu@a{sv})", item, user, quantity, options), &prediction,
                        &outcome, note))
@@ -1113,7 +1089,7 @@ step_hold (Fixture *f, guint caller)
               expires);
   STEP_CHECK (f, remaining == held->remaining - quantity, "Hold says %u remaining, the model %u",
               remaining, held->remaining - quantity);
-  model_hold (f->model, id, f->uids[caller], item, user, quantity, request_id);
+  model_hold (f->model, id, &take);
   tally (f, "Hold", "ok", note);
 }
 
@@ -1125,6 +1101,7 @@ step_confirm (Fixture *f, guint caller)
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_auto(ModelOutcome) outcome = { 0 };
   ModelPrediction prediction;
+  ModelTake take;
   ModelHold *hold;
   ModelItem *item;
   const char *note;
@@ -1165,35 +1142,66 @@ step_confirm (Fixture *f, guint caller)
   STEP_CHECK (f, remaining == item->remaining - hold->quantity,
               "Confirm with or_buy says %u remaining, the model %u", remaining,
               item->remaining - hold->quantity);
-  model_buy (f->model, order, hold->caller, hold->item, hold->user, hold->quantity, NULL);
+  take = model_hold_take (hold);
+  model_buy (f->model, order, &take);
   tally (f, "Confirm", "bought", note);
 }
 
+/* Cancel and Release: the call gives an order's or a hold's units back to
+ * its item and answers the item's stock with them. */
+typedef struct {
+  const char *method;
+  const char *(*pick_id) (Fixture *f, guint caller, guint64 *id);
+  ModelPrediction (*predict) (Model *model, uid_t caller, gboolean admin, guint64 id);
+  /* Applies the call to the model; returns the item it gave units back to. */
+  ModelItem *(*give_back) (Model *model, guint64 id);
+} GiveBackCall;
+
+static ModelItem *
+cancel_order (Model *model, guint64 id)
+{
+  ModelOrder *order = model_lookup_order (model, id);
+
+  model_cancel (model, order);
+  return model_lookup_item (model, order->item);
+}
+
+static ModelItem *
+release_hold (Model *model, guint64 id)
+{
+  ModelHold *hold = model_lookup_hold (model, id);
+
+  model_release (model, hold);
+  return model_lookup_item (model, hold->item);
+}
+
+static const GiveBackCall cancel_call = { "Cancel", pick_order_id, model_predict_cancel,
+                                          cancel_order };
+static const GiveBackCall release_call = { "Release", pick_hold_id, model_predict_release,
+                                           release_hold };
+
 static void
-step_release (Fixture *f, guint caller)
+step_give_back (Fixture *f, guint caller, const GiveBackCall *kind)
 {
   const CallerSpec *spec = &caller_specs[caller];
   g_auto(ModelOutcome) outcome = { 0 };
   ModelPrediction prediction;
-  ModelHold *hold;
   ModelItem *item;
   const char *note;
   guint64 id = 0;
   guint32 remaining = 0;
 
-  note = pick_hold_id (f, caller, &id);
-  prediction = model_predict_release (f->model, f->uids[caller], spec->admin, id);
-  if (!call_predicted (f, caller, "Release", g_variant_new ("(t)", id), &prediction, &outcome,
+  note = kind->pick_id (f, caller, &id);
+  prediction = kind->predict (f->model, f->uids[caller], spec->admin, id);
+  if (!call_predicted (f, caller, kind->method, g_variant_new ("(t)", id), &prediction, &outcome,
                        note))
     return;
   g_variant_get (expect_reply (f, &outcome, "(u)"), "(u)", &remaining);
-  hold = model_lookup_hold (f->model, id);
-  item = model_lookup_item (f->model, hold->item);
-  STEP_CHECK (f, remaining == item->remaining + hold->quantity,
-              "Release says %u remaining, the model %u", remaining,
-              item->remaining + hold->quantity);
-  model_release (f->model, hold);
-  tally (f, "Release", "ok", note);
+  /* The model's stock once the units are back. */
+  item = kind->give_back (f->model, id);
+  STEP_CHECK (f, remaining == item->remaining, "%s says %u remaining, the model %u", kind->method,
+              remaining, item->remaining);
+  tally (f, kind->method, "ok", note);
 }
 
 static void
@@ -1232,7 +1240,7 @@ step_list_holds (Fixture *f, guint caller)
     {
       ModelPrediction prediction = { .ok = FALSE, .error = RESERVE_ERROR_INVALID_ARGUMENT };
 
-      expect_error (f, "ListHolds", &outcome, &prediction, NULL);
+      expect_error (f, &outcome, &prediction, NULL);
       return;
     }
   holds = g_variant_get_child_value (expect_reply (f, &outcome, "(a(tssuxx))"), 0);
@@ -1256,7 +1264,7 @@ one_step (Fixture *f)
       else if (kind < 60)
         step_confirm (f, caller);
       else if (kind < 80)
-        step_release (f, caller);
+        step_give_back (f, caller, &release_call);
       else if (kind < 90)
         step_extend (f, caller);
       else
@@ -1266,7 +1274,7 @@ one_step (Fixture *f)
   if (kind < 45)
     step_buy (f, caller);
   else if (kind < 65)
-    step_cancel (f, caller);
+    step_give_back (f, caller, &cancel_call);
   else if (kind < 70)
     step_restock (f, caller);
   else if (kind < 72)

@@ -74,6 +74,23 @@ open_store (const char *path)
                            &error);
 }
 
+/* Opening @path with the defaults must fail with @domain/@code, the
+ * message naming the file (and @also, when not NULL). */
+static void
+assert_path_refused (const char *path, GQuark domain, int code, const char *also)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ReservedStore) store = reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100,
+                                                         RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
+
+  g_assert_null (store);
+  g_assert_error (error, domain, code);
+  reserved_test_assert_message_has (error, path);
+  if (also != NULL)
+    reserved_test_assert_message_has (error, also);
+  g_test_message ("refused as expected: %s", error->message);
+}
+
 static void
 fixture_set_up_empty (Fixture *f, gconstpointer data)
 {
@@ -272,27 +289,41 @@ assert_unchanged (ReservedStore *store, const char *before)
   assert_law (store);
 }
 
-/* A purchase refused with @code, whose message names @needle (nullable),
- * leaving the store as @before. */
+/* @purchase refused with @code, whose message names @needle (nullable),
+ * leaving the store as it was. */
 static void
-buy_refused (ReservedStore *store,
-             const char *before,
-             const char *item,
-             const char *user,
-             guint32 quantity,
-             uid_t caller,
-             const char *request_id,
-             int code,
-             const char *needle)
+buy_refused (ReservedStore *store, ReservedPurchase purchase, int code, const char *needle)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *before = snapshot (store);
   ReservedReceipt receipt;
 
-  g_assert_false (buy (store, item, user, quantity, caller, request_id, &receipt, &error));
+  g_assert_false (reserved_store_buy (store, &purchase, &receipt, &error));
   g_assert_error (error, RESERVE_ERROR, code);
   if (needle != NULL)
     reserved_test_assert_message_has (error, needle);
   assert_unchanged (store, before);
+}
+
+/* @store is as a new database is: its one item @name, of @capacity, all
+ * of it left, with no limit; no orders. */
+static void
+assert_fresh (ReservedStore *store, const char *name, guint32 capacity)
+{
+  g_autoptr(GArray) items = list_items (store);
+  g_autoptr(GArray) orders = list_orders (store, NULL, NULL);
+  ReservedItem item = { 0 };
+
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpstr (g_array_index (items, ReservedItem, 0).name, ==, name);
+  get_item (store, name, &item);
+  g_assert_cmpuint (item.capacity, ==, capacity);
+  g_assert_cmpuint (item.remaining, ==, capacity);
+  g_assert_cmpuint (item.sold, ==, 0);
+  g_assert_cmpuint (item.per_user_limit, ==, 0);
+  reserved_item_clear (&item);
+  g_assert_cmpuint (orders->len, ==, 0);
+  assert_law (store);
 }
 
 /* --- opening --------------------------------------------------------------- */
@@ -302,19 +333,11 @@ test_open_fresh (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(ReservedStore) store = NULL;
-  g_autoptr(GArray) items = NULL;
-  g_autoptr(GArray) orders = NULL;
   g_autofree char *path = g_build_filename (f->dir, "seats.db", NULL);
-  ReservedItem item = { 0 };
 
   /* The fixture's store: the default item with the default capacity. */
-  get_item (f->store, RESERVE_DEFAULT_ITEM, &item);
-  g_assert_cmpstr (item.name, ==, "ticket");
-  g_assert_cmpuint (item.capacity, ==, 100);
-  g_assert_cmpuint (item.remaining, ==, 100);
-  g_assert_cmpuint (item.sold, ==, 0);
-  g_assert_cmpuint (item.per_user_limit, ==, 0);
-  reserved_item_clear (&item);
+  g_assert_cmpstr (RESERVE_DEFAULT_ITEM, ==, "ticket");
+  assert_fresh (f->store, "ticket", 100);
   g_assert_cmpstr (reserved_store_get_path (f->store), ==, f->path);
 
   /* A configured default item and capacity. */
@@ -322,14 +345,7 @@ test_open_fresh (Fixture *f, gconstpointer data)
   store = reserved_store_open (path, "seat", 7, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (store);
-  items = list_items (store);
-  g_assert_cmpuint (items->len, ==, 1);
-  g_assert_cmpstr (g_array_index (items, ReservedItem, 0).name, ==, "seat");
-  g_assert_cmpuint (g_array_index (items, ReservedItem, 0).capacity, ==, 7);
-  g_assert_cmpuint (g_array_index (items, ReservedItem, 0).remaining, ==, 7);
-  orders = list_orders (store, NULL, NULL);
-  g_assert_cmpuint (orders->len, ==, 0);
-  assert_law (store);
+  assert_fresh (store, "seat", 7);
 
   /* The file is marked as reserved's. */
   g_clear_object (&store);
@@ -340,7 +356,6 @@ static void
 test_open_empty_file (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  ReservedItem item = { 0 };
 
   g_assert_null (f->store);
   g_assert_true (g_file_set_contents (f->path, "", 0, &error));
@@ -349,11 +364,7 @@ test_open_empty_file (Fixture *f, gconstpointer data)
   f->store = reserved_store_open (f->path, "seat", 0, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
-  get_item (f->store, "seat", &item);
-  g_assert_cmpuint (item.capacity, ==, 0);
-  g_assert_cmpuint (item.remaining, ==, 0);
-  reserved_item_clear (&item);
-  assert_law (f->store);
+  assert_fresh (f->store, "seat", 0);
 }
 
 static void
@@ -380,7 +391,6 @@ test_open_stale_log (Fixture *f, gconstpointer data)
   g_autofree char *other_shm = g_strconcat (other, "-shm", NULL);
   g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
-  ReservedItem item = { 0 };
   sqlite3 *db = NULL;
 
   g_assert_null (f->store);
@@ -398,9 +408,7 @@ test_open_stale_log (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
 
   f->store = open_store (f->path);
-  get_item (f->store, RESERVE_DEFAULT_ITEM, &item);
-  g_assert_cmpuint (item.capacity, ==, RESERVE_DEFAULT_CAPACITY);
-  reserved_item_clear (&item);
+  assert_fresh (f->store, RESERVE_DEFAULT_ITEM, RESERVE_DEFAULT_CAPACITY);
   g_clear_object (&f->store);
   g_assert_cmpint (
     sqlite_query_int (f->path,
@@ -449,8 +457,8 @@ test_open_reopen (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (receipt.replayed);
   g_assert_cmpuint (receipt.order, ==, last);
-  buy_refused (f->store, before, "seat", "bob", 1, BOB_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "bob", 1, BOB_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 }
 
 /* --- buying ---------------------------------------------------------------- */
@@ -542,28 +550,28 @@ static void
 test_buy_sold_out (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *before = NULL;
   ReservedReceipt receipt;
 
   create_item (f->store, "seat", 3, 0);
   buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 1);
-  before = snapshot (f->store);
 
   /* Two asked, one left: nothing is taken. */
-  buy_refused (f->store, before, "seat", "bob", 2, BOB_UID, NULL, RESERVE_ERROR_SOLD_OUT, "seat");
+  buy_refused (f->store, (ReservedPurchase){ "seat", "bob", 2, BOB_UID, NULL },
+               RESERVE_ERROR_SOLD_OUT, "seat");
 
   /* The largest quantity there is. */
-  buy_refused (f->store, before, "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL,
+  buy_refused (f->store,
+               (ReservedPurchase){ "seat", "bob", RESERVE_BUY_QUANTITY_MAX, BOB_UID, NULL },
                RESERVE_ERROR_SOLD_OUT, NULL);
 
   /* A refused purchase does not use up its request_id. */
-  buy_refused (f->store, before, "seat", "bob", 2, BOB_UID, "late", RESERVE_ERROR_SOLD_OUT, NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "bob", 2, BOB_UID, "late" },
+               RESERVE_ERROR_SOLD_OUT, NULL);
 
   /* An item with capacity 0 is not on sale yet. */
   create_item (f->store, "empty", 0, 0);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "empty", "bob", 1, BOB_UID, NULL, RESERVE_ERROR_SOLD_OUT, NULL);
+  buy_refused (f->store, (ReservedPurchase){ "empty", "bob", 1, BOB_UID, NULL },
+               RESERVE_ERROR_SOLD_OUT, NULL);
 
   g_assert_true (reserved_store_restock (f->store, "seat", 1, &receipt.remaining, &error));
   g_assert_no_error (error);
@@ -577,31 +585,25 @@ test_buy_sold_out (Fixture *f, gconstpointer data)
 static void
 test_buy_exact_remaining (Fixture *f, gconstpointer data)
 {
-  g_autofree char *before = NULL;
-
   buy_ok (f->store, "ticket", "alice", 37, ALICE_UID, 63);
   buy_ok (f->store, "ticket", "bob", 63, BOB_UID, 0);
   assert_law (f->store);
 
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "ticket", "carol", 1, ALICE_UID, NULL, RESERVE_ERROR_SOLD_OUT,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "ticket", "carol", 1, ALICE_UID, NULL },
+               RESERVE_ERROR_SOLD_OUT, NULL);
 }
 
 static void
 test_buy_no_such_item (Fixture *f, gconstpointer data)
 {
-  g_autofree char *before = snapshot (f->store);
-
-  buy_refused (f->store, before, "tickets", "alice", 1, ALICE_UID, "r", RESERVE_ERROR_NO_SUCH_ITEM,
-               "tickets");
+  buy_refused (f->store, (ReservedPurchase){ "tickets", "alice", 1, ALICE_UID, "r" },
+               RESERVE_ERROR_NO_SUCH_ITEM, "tickets");
 }
 
 static void
 test_buy_per_user_limit (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *before = NULL;
   g_autofree char *item = NULL;
   guint32 remaining = 0;
   guint64 first;
@@ -610,20 +612,17 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   first = buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 98);
 
   /* 2 held + 2 asked > 3. */
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "seat", "alice", 2, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               "alice");
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 2, ALICE_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, "alice");
 
   /* The limit counts the user name, whoever the caller is. */
-  buy_refused (f->store, before, "seat", "alice", 2, BOB_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 2, BOB_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Exactly up to the limit is fine, from any caller; one more is not. */
   buy_ok (f->store, "seat", "alice", 1, BOB_UID, 97);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "seat", "alice", 1, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 1, ALICE_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Other customers and other items are not affected. */
   buy_ok (f->store, "seat", "bob", 3, ALICE_UID, 94);
@@ -632,9 +631,7 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   /* The smallest limit there is. */
   create_item (f->store, "one-each", 10, 1);
   buy_ok (f->store, "one-each", "alice", 1, ALICE_UID, 9);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "one-each", "alice", 1, ALICE_UID, NULL,
+  buy_refused (f->store, (ReservedPurchase){ "one-each", "alice", 1, ALICE_UID, NULL },
                RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 
   /* Cancelled orders do not count. */
@@ -642,10 +639,8 @@ test_buy_per_user_limit (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (remaining, ==, 96);
   buy_ok (f->store, "seat", "alice", 2, ALICE_UID, 94);
-  g_free (before);
-  before = snapshot (f->store);
-  buy_refused (f->store, before, "seat", "alice", 1, ALICE_UID, NULL, RESERVE_ERROR_LIMIT_EXCEEDED,
-               NULL);
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 1, ALICE_UID, NULL },
+               RESERVE_ERROR_LIMIT_EXCEEDED, NULL);
 }
 
 static void
@@ -765,26 +760,24 @@ static void
 test_buy_replay_different_args (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *before = NULL;
   ReservedReceipt receipt;
 
   create_item (f->store, "seat", 10, 0);
   g_assert_true (buy (f->store, "ticket", "alice", 2, ALICE_UID, "key-7", &receipt, &error));
   g_assert_no_error (error);
-  before = snapshot (f->store);
 
   /* Another item, another user, another quantity: each refused. */
-  buy_refused (f->store, before, "seat", "alice", 2, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "seat", "alice", 2, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, "key-7");
 
-  buy_refused (f->store, before, "ticket", "bob", 2, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "ticket", "bob", 2, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
-  buy_refused (f->store, before, "ticket", "alice", 3, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "ticket", "alice", 3, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 
   /* Even for an item that does not exist. */
-  buy_refused (f->store, before, "nothing", "alice", 2, ALICE_UID, "key-7",
+  buy_refused (f->store, (ReservedPurchase){ "nothing", "alice", 2, ALICE_UID, "key-7" },
                RESERVE_ERROR_INVALID_ARGUMENT, NULL);
 }
 
@@ -1135,20 +1128,14 @@ test_restock (Fixture *f, gconstpointer data)
 
 /* --- refusals at open ------------------------------------------------------ */
 
-/* Opening @f->path must fail with @domain/@code, name the file, and leave
- * its bytes as they were. */
+/* Opening @f->path must fail with @domain/@code, name the file (and
+ * @also, when not NULL), and leave its bytes as they were. */
 static void
-assert_open_refused (Fixture *f, GQuark domain, int code)
+assert_open_refused (Fixture *f, GQuark domain, int code, const char *also)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) before = reserved_test_read_bytes (f->path);
-  g_autoptr(ReservedStore) store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100,
-                                                         RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
 
-  g_assert_null (store);
-  g_assert_error (error, domain, code);
-  reserved_test_assert_message_has (error, f->path);
-  g_test_message ("refused as expected: %s", error->message);
+  assert_path_refused (f->path, domain, code, also);
   assert_file_is (f->path, before);
 }
 
@@ -1182,12 +1169,12 @@ test_refuse_not_sqlite (Fixture *f, gconstpointer data)
 
   g_assert_true (g_file_set_contents (f->path, text, -1, &error));
   g_assert_no_error (error);
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
 
   /* Shorter than an SQLite header. */
   g_assert_true (g_file_set_contents (f->path, "SQLite", -1, &error));
   g_assert_no_error (error);
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
 }
 
 static void
@@ -1196,7 +1183,7 @@ test_refuse_other_application (Fixture *f, gconstpointer data)
   reserved_test_sql_exec_file (f->path, "PRAGMA application_id = 1179402567;"
                                         "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
                                         "INSERT INTO notes (body) VALUES ('keep me');");
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
   g_assert_cmpint (sqlite_query_int (f->path, "SELECT count(*) FROM notes"), ==, 1);
 }
 
@@ -1208,15 +1195,13 @@ test_refuse_unmarked_sqlite (Fixture *f, gconstpointer data)
                                "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
                                "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT);"
                                "INSERT INTO items (name) VALUES ('ticket');");
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
 }
 
 static void
 test_refuse_damaged_page (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) before = NULL;
-  g_autoptr(ReservedStore) store = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
   gsize length = 0;
@@ -1237,16 +1222,7 @@ test_refuse_damaged_page (Fixture *f, gconstpointer data)
   g_file_set_contents (f->path, contents, (gssize) length, &error);
   g_assert_no_error (error);
 
-  before = reserved_test_read_bytes (f->path);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
-                               &error);
-  g_assert_null (store);
-  g_assert_nonnull (error);
-  g_test_message ("refused as expected: %s", error->message);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  reserved_test_assert_message_has (error, f->path);
-  reserved_test_assert_message_has (error, "integrity check");
-  assert_file_is (f->path, before);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "integrity check");
 }
 
 static void
@@ -1254,7 +1230,7 @@ test_refuse_newer_schema (Fixture *f, gconstpointer data)
 {
   make_reserved_database (f, 3);
   reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 99");
-  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  assert_open_refused (f, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, NULL);
 
   /* The same file with its own version is served. */
   reserved_test_sql_exec_file (f->path, "PRAGMA user_version = 5");
@@ -1322,31 +1298,18 @@ test_open_migrate_retired (Fixture *f, gconstpointer data)
 static void
 test_refuse_missing_folder (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
   g_autofree char *folder = g_build_filename (f->dir, "missing", NULL);
   g_autofree char *path = g_build_filename (folder, "reserved.db", NULL);
 
-  store =
-    reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  reserved_test_assert_message_has (error, path);
+  assert_path_refused (path, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, NULL);
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_refuse_directory (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
-
   g_assert_cmpint (g_mkdir (f->path, 0700), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
-                               &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  reserved_test_assert_message_has (error, f->path);
+  assert_path_refused (f->path, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, NULL);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_DIR));
 }
 
@@ -1355,17 +1318,10 @@ test_refuse_directory (Fixture *f, gconstpointer data)
 static void
 test_refuse_fresh_symlink (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
   g_autofree char *target = g_build_filename (f->dir, "target.db", NULL);
 
   g_assert_cmpint (symlink (target, f->path), ==, 0);
-  store = reserved_store_open (f->path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS,
-                               &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  reserved_test_assert_message_has (error, f->path);
-  reserved_test_assert_message_has (error, "symbolic link");
+  assert_path_refused (f->path, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "symbolic link");
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_SYMLINK));
   g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
 }
@@ -1378,8 +1334,6 @@ static void
 open_read_only_as_unprivileged (void)
 {
   const char *path = g_getenv (READ_ONLY_PATH_VARIABLE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedStore) store = NULL;
 
   g_assert_nonnull (path);
   if (geteuid () == 0)
@@ -1392,11 +1346,7 @@ open_read_only_as_unprivileged (void)
   g_assert_cmpint (access (path, R_OK), ==, 0);
   g_assert_cmpint (access (path, W_OK), !=, 0);
 
-  store =
-    reserved_store_open (path, RESERVE_DEFAULT_ITEM, 100, RESERVE_BUSY_TIMEOUT_DEFAULT_MS, &error);
-  g_assert_null (store);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
-  reserved_test_assert_message_has (error, path);
+  assert_path_refused (path, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, NULL);
 }
 
 /* Without a fixture: the child, which gives its rights away, must not make
