@@ -188,6 +188,21 @@ reserved_test_hold (ReservedTestClient *client,
   return hold;
 }
 
+void
+reserved_test_hold_refused (ReservedTestClient *client,
+                            const char *item,
+                            const char *user,
+                            guint32 quantity,
+                            GVariant *options,
+                            ReserveError code,
+                            const char *in_message)
+{
+  assert_refused_saying (client, "Hold",
+                         g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                        options_or_empty (options)),
+                         code, in_message);
+}
+
 guint64
 reserved_test_confirm (ReservedTestClient *client,
                        guint64 hold,
@@ -228,6 +243,27 @@ void
 reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry)
 {
   g_variant_unref (call_ok (client, "LeaveWaitlist", g_variant_new ("(t)", entry)));
+}
+
+void
+reserved_test_leave_waitlist_refused (ReservedTestClient *client, guint64 entry, ReserveError code)
+{
+  assert_refused (client, "LeaveWaitlist", g_variant_new ("(t)", entry), code);
+}
+
+void
+reserved_test_join_waitlist_refused (ReservedTestClient *client,
+                                     const char *item,
+                                     const char *user,
+                                     guint32 quantity,
+                                     GVariant *options,
+                                     ReserveError code,
+                                     const char *in_message)
+{
+  assert_refused_saying (client, "JoinWaitlist",
+                         g_variant_new ("(ssu@a{sv})", item, user, quantity,
+                                        options_or_empty (options)),
+                         code, in_message);
 }
 
 guint64
@@ -512,6 +548,7 @@ reserved_test_snapshot (ReservedTestClient *client)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) items = NULL;
   g_autoptr(GVariant) orders = NULL;
+  g_autoptr(GVariant) entries = reserved_test_list_waitlist (client, "");
 
   reserve_reserve1_call_list_items_sync (client->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
                                          &error);
@@ -524,7 +561,8 @@ reserved_test_snapshot (ReservedTestClient *client)
     }
   else
     orders = g_variant_ref_sink (g_variant_new ("a(tsuxs)", NULL));
-  return g_variant_ref_sink (g_variant_new ("(@a(suu)@a(tsuxs))", items, orders));
+  return g_variant_ref_sink (
+    g_variant_new ("(@a(suu)@a(tsuxs)@a(tssuuxxt))", items, orders, entries));
 }
 
 void

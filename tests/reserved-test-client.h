@@ -140,6 +140,15 @@ guint64 reserved_test_hold (ReservedTestClient *client,
                             GVariant *options,
                             gint64 *expires_out,
                             guint32 *remaining_out);
+/* Hold; asserts @code, with @in_message (nullable) in its message, and no
+ * change. @options: floating or NULL (empty). */
+void reserved_test_hold_refused (ReservedTestClient *client,
+                                 const char *item,
+                                 const char *user,
+                                 guint32 quantity,
+                                 GVariant *options,
+                                 ReserveError code,
+                                 const char *in_message);
 /* Confirm; asserts success, and returns the order. @options: floating or
  * NULL (empty). @remaining_out nullable. */
 guint64 reserved_test_confirm (ReservedTestClient *client,
@@ -158,6 +167,8 @@ void reserved_test_release_refused (ReservedTestClient *client, guint64 hold, Re
 
 /* LeaveWaitlist; asserts success. */
 void reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry);
+void
+reserved_test_leave_waitlist_refused (ReservedTestClient *client, guint64 entry, ReserveError code);
 
 /* JoinWaitlist; asserts success. @options: floating or NULL (empty).
  * @position and @hold nullable. */
@@ -168,6 +179,15 @@ guint64 reserved_test_join_waitlist (ReservedTestClient *client,
                                      GVariant *options,
                                      guint32 *position,
                                      guint64 *hold);
+/* Asserts @code, with @in_message (nullable) in its message, and no
+ * change. @options: floating or NULL (empty). */
+void reserved_test_join_waitlist_refused (ReservedTestClient *client,
+                                          const char *item,
+                                          const char *user,
+                                          guint32 quantity,
+                                          GVariant *options,
+                                          ReserveError code,
+                                          const char *in_message);
 /* ListWaitlist(@item): (entry, item, user, quantity, position, created,
  * deadline, hold) of the live entries. (transfer full) */
 GVariant *reserved_test_list_waitlist (ReservedTestClient *client, const char *item);
@@ -186,8 +206,9 @@ GVariant *reserved_test_assert_waitlist_served (ReservedTestClient *client,
                                                 const char *item,
                                                 gboolean only_offers_hold);
 
-/* What a client can see of the whole state: ListItems, and ListOrders("")
- * for an admin. (transfer full) */
+/* What a client can see of the whole state: ListItems, ListWaitlist("")
+ * (every caller's entries for an admin, its own for others), and
+ * ListOrders("") for an admin. (transfer full) */
 GVariant *reserved_test_snapshot (ReservedTestClient *client);
 void reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
 
