@@ -62,6 +62,12 @@ guint64 reserved_test_buy (ReservedTestClient *client,
                            guint32 quantity,
                            const char *request_id,
                            guint32 *remaining_out);
+/* The arguments (floating) of Buy, Hold or JoinWaitlist: @options
+ * (floating) or NULL (empty). */
+GVariant *reserved_test_request_args (const char *item,
+                                      const char *user,
+                                      guint32 quantity,
+                                      GVariant *options);
 /* The arguments of Buy (floating), options with @request_id when non-NULL. */
 GVariant *reserved_test_buy_args (const char *item,
                                   const char *user,
@@ -140,15 +146,6 @@ guint64 reserved_test_hold (ReservedTestClient *client,
                             GVariant *options,
                             gint64 *expires_out,
                             guint32 *remaining_out);
-/* Hold; asserts @code, with @in_message (nullable) in its message, and no
- * change. @options: floating or NULL (empty). */
-void reserved_test_hold_refused (ReservedTestClient *client,
-                                 const char *item,
-                                 const char *user,
-                                 guint32 quantity,
-                                 GVariant *options,
-                                 ReserveError code,
-                                 const char *in_message);
 /* Confirm; asserts success, and returns the order. @options: floating or
  * NULL (empty). @remaining_out nullable. */
 guint64 reserved_test_confirm (ReservedTestClient *client,
@@ -179,15 +176,6 @@ guint64 reserved_test_join_waitlist (ReservedTestClient *client,
                                      GVariant *options,
                                      guint32 *position,
                                      guint64 *hold);
-/* Asserts @code, with @in_message (nullable) in its message, and no
- * change. @options: floating or NULL (empty). */
-void reserved_test_join_waitlist_refused (ReservedTestClient *client,
-                                          const char *item,
-                                          const char *user,
-                                          guint32 quantity,
-                                          GVariant *options,
-                                          ReserveError code,
-                                          const char *in_message);
 /* ListWaitlist(@item): (entry, item, user, quantity, position, created,
  * deadline, hold) of the live entries. (transfer full) */
 GVariant *reserved_test_list_waitlist (ReservedTestClient *client, const char *item);
@@ -206,9 +194,17 @@ GVariant *reserved_test_assert_waitlist_served (ReservedTestClient *client,
                                                 const char *item,
                                                 gboolean only_offers_hold);
 
-/* What a client can see of the whole state: ListItems, ListWaitlist("")
- * (every caller's entries for an admin, its own for others), and
- * ListOrders("") for an admin. (transfer full) */
+/* Calls @method with @parameters (floating) and asserts that it fails
+ * with the API error @code, with a message that says @in_message
+ * (nullable: any), and that nothing the client can see changed. */
+void reserved_test_call_refused (ReservedTestClient *client,
+                                 const char *method,
+                                 GVariant *parameters,
+                                 ReserveError code,
+                                 const char *in_message);
+
+/* What a client can see of the whole state: ListItems, and ListOrders("")
+ * and ListWaitlist("") for an admin. (transfer full) */
 GVariant *reserved_test_snapshot (ReservedTestClient *client);
 void reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
 

@@ -41,7 +41,9 @@ hold_refused (Fixture *f,
 {
   ReservedTestItem was = reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM);
 
-  reserved_test_hold_refused (&f->client, item, user, quantity, options, code, in_message);
+  reserved_test_call_refused (&f->client, "Hold",
+                              reserved_test_request_args (item, user, quantity, options), code,
+                              in_message);
   g_assert_cmpuint (reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM).held, ==, was.held);
 }
 

@@ -286,9 +286,11 @@ test_deadline (Fixture *f, gconstpointer data)
   gint64 now = g_get_real_time ();
 
   sold_out_seat (f, &offers, 0, sizes, orders);
-  reserved_test_join_waitlist_refused (&f->client, "seat", "bob", 1,
-                                       join_options (now - G_USEC_PER_SEC, FALSE, NULL),
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("seat", "bob", 1,
+                                                          join_options (now - G_USEC_PER_SEC, FALSE,
+                                                                        NULL)),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
   bob =
     reserved_test_join_waitlist (&f->client, "seat", "bob", 3,
                                  join_options (now + 30 * G_USEC_PER_SEC, FALSE, NULL), NULL, NULL);
@@ -353,11 +355,13 @@ test_limits (Fixture *f, gconstpointer data)
   reserved_test_buy (&f->client, "seat", "bob", 2, NULL, NULL);
   sell_out (f, "seat", sizes, orders);
   reserved_test_set_per_user_limit (&f->client, "seat", 3);
-  reserved_test_join_waitlist_refused (&f->client, "seat", "bob", 2, NULL,
-                                       RESERVE_ERROR_LIMIT_EXCEEDED, "waiting entries");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("seat", "bob", 2, NULL),
+                              RESERVE_ERROR_LIMIT_EXCEEDED, "waiting entries");
   bob = join (f, "seat", "bob", 1, 1);
-  reserved_test_join_waitlist_refused (&f->client, "seat", "bob", 1, NULL,
-                                       RESERVE_ERROR_LIMIT_EXCEEDED, "one entry per customer");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("seat", "bob", 1, NULL),
+                              RESERVE_ERROR_LIMIT_EXCEEDED, "one entry per customer");
   carol = join (f, "seat", "carol", 1, 2);
 
   reserved_test_set_per_user_limit (&f->client, "seat", 2);
@@ -374,23 +378,32 @@ test_limits (Fixture *f, gconstpointer data)
 static void
 test_bad_input (Fixture *f, gconstpointer data)
 {
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "bob", 101, NULL,
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "capacity");
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "bob", 0, NULL,
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "bob", 1,
-                                       g_variant_new_parsed ("{'colour': <'red'>}"),
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "colour");
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "bob", 1,
-                                       g_variant_new_parsed ("{'deadline': <uint32 5>}"),
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "bob", 1,
-                                       join_options (1, FALSE, NULL),
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "not in the future");
-  reserved_test_join_waitlist_refused (&f->client, "nosuch", "bob", 1, NULL,
-                                       RESERVE_ERROR_NO_SUCH_ITEM, "nosuch");
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "", 1, NULL,
-                                       RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 101, NULL),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "capacity");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 0, NULL),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 1,
+                                                          g_variant_new_parsed (
+                                                            "{'colour': <'red'>}")),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "colour");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 1,
+                                                          g_variant_new_parsed (
+                                                            "{'deadline': <uint32 5>}")),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 1,
+                                                          join_options (1, FALSE, NULL)),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "not in the future");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("nosuch", "bob", 1, NULL),
+                              RESERVE_ERROR_NO_SUCH_ITEM, "nosuch");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "", 1, NULL),
+                              RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   reserved_test_create_item_refused (&f->client, "seat", 5,
                                      g_variant_new_parsed ("{'offer_seconds': <uint32 0>}"),
                                      RESERVE_ERROR_INVALID_ARGUMENT);
@@ -413,9 +426,10 @@ test_request_id (Fixture *f, gconstpointer data)
   again = reserved_test_join_waitlist (&f->client, "ticket", "bob", 2,
                                        join_options (0, FALSE, "k1"), &position, NULL);
   g_assert_cmpuint (again, ==, first);
-  reserved_test_join_waitlist_refused (&f->client, "ticket", "bob", 3,
-                                       join_options (0, FALSE, "k1"),
-                                       RESERVE_ERROR_INVALID_ARGUMENT, "already used");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 3,
+                                                          join_options (0, FALSE, "k1")),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "already used");
 }
 
 /* An entry bound to its connection ends when the connection goes; had it
@@ -478,8 +492,9 @@ test_sale_opens (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_cancel (&f->client, sold), ==, 3);
   g_assert_cmpuint (position_of (f, bob, NULL), ==, 1);
   g_assert_cmpuint (position_of (f, carol, NULL), ==, 2);
-  reserved_test_join_waitlist_refused (&f->client, "show", "dave", 1, NULL,
-                                       RESERVE_ERROR_NOT_ON_SALE, "not on sale");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("show", "dave", 1, NULL),
+                              RESERVE_ERROR_NOT_ON_SALE, "not on sale");
   reserved_test_buy_refused (&f->client, "show", "eve", 1, NULL, RESERVE_ERROR_NOT_ON_SALE);
 
   reserved_test_set_sale_window (&f->client, "show", 0, 0);
