@@ -211,17 +211,21 @@ reserved_test_confirm_refused (ReservedTestClient *client,
                               in_message);
 }
 
-guint32
-reserved_test_release (ReservedTestClient *client, guint64 hold)
-{
-  return reply_u (call_ok (client, "Release", g_variant_new ("(t)", hold)));
-}
+/* Release and Cancel: the calls "(t id) → (u remaining)", one that
+ * succeeds and one refused with @code and no change. */
+#define DEFINE_ID_CALLS(name, method)                                                             \
+  guint32 reserved_test_##name (ReservedTestClient *client, guint64 id)                           \
+  {                                                                                               \
+    return reply_u (call_ok (client, method, g_variant_new ("(t)", id)));                         \
+  }                                                                                               \
+                                                                                                  \
+  void reserved_test_##name##_refused (ReservedTestClient *client, guint64 id, ReserveError code) \
+  {                                                                                               \
+    assert_refused (client, method, g_variant_new ("(t)", id), code);                             \
+  }
 
-void
-reserved_test_release_refused (ReservedTestClient *client, guint64 hold, ReserveError code)
-{
-  assert_refused (client, "Release", g_variant_new ("(t)", hold), code);
-}
+DEFINE_ID_CALLS (release, "Release")
+DEFINE_ID_CALLS (cancel, "Cancel")
 
 void
 reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry)
@@ -321,18 +325,6 @@ reserved_test_assert_waitlist_served (ReservedTestClient *client,
   if (only_offers_hold)
     g_assert_cmpuint (now.held, ==, offered);
   return g_steal_pointer (&entries);
-}
-
-guint32
-reserved_test_cancel (ReservedTestClient *client, guint64 order)
-{
-  return reply_u (call_ok (client, "Cancel", g_variant_new ("(t)", order)));
-}
-
-void
-reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code)
-{
-  assert_refused (client, "Cancel", g_variant_new ("(t)", order), code);
 }
 
 void

@@ -543,18 +543,13 @@ expect_error (Agent *agent, GVariant *answer, const char *method, const char *er
   return message;
 }
 
+/* Buy as @agent, with @args (floating, reserved_test_buy_args ()), which
+ * must succeed: returns the order, and the units left in @remaining_out
+ * (nullable). */
 static guint64
-agent_buy (Fixture *f,
-           Agent *agent,
-           const char *item,
-           const char *user,
-           guint32 quantity,
-           const char *request_id,
-           guint32 *remaining_out)
+agent_buy (Agent *agent, GVariant *args, guint32 *remaining_out)
 {
-  g_autoptr(GVariant) answer =
-               agent_call (agent, RESERVE_INTERFACE, "Buy",
-                           reserved_test_buy_args (item, user, quantity, request_id));
+  g_autoptr(GVariant) answer = agent_call (agent, RESERVE_INTERFACE, "Buy", args);
   g_autoptr(GVariant) reply = expect_reply (agent, answer, "Buy", "(tu)");
 
   return reserved_test_bought (reply, remaining_out);
@@ -1158,14 +1153,17 @@ test_matrix_row (Fixture *f, gconstpointer data)
    * caller one for somebody else too. */
   for (guint c = 0; c < N_CALLERS; c++)
     {
-      guint64 order = agent_buy (f, fixture_agent (f, c), ITEM, CUSTOMER, 1, NULL, NULL);
+      guint64 order =
+        agent_buy (fixture_agent (f, c), reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL), NULL);
       record_order (f, order, callers[c].uid);
     }
   agent = fixture_agent (f, row);
-  record_order (f, agent_buy (f, agent, ITEM, "somebody-else", 1, NULL, NULL), agent->caller->uid);
-  f->own_order = agent_buy (f, agent, ITEM, CUSTOMER, 1, NULL, NULL);
+  record_order (f, agent_buy (agent, reserved_test_buy_args (ITEM, "somebody-else", 1, NULL), NULL),
+                agent->caller->uid);
+  f->own_order = agent_buy (agent, reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL), NULL);
   record_order (f, f->own_order, agent->caller->uid);
-  f->others_order = agent_buy (f, fixture_agent (f, other), ITEM, CUSTOMER, 1, NULL, NULL);
+  f->others_order =
+    agent_buy (fixture_agent (f, other), reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL), NULL);
   record_order (f, f->others_order, callers[other].uid);
 
   for (guint column = 0; column < N_COLUMNS; column++)
@@ -1198,7 +1196,9 @@ buy_replayed (Fixture *f, Agent *agent, const char *user, guint32 quantity, guin
   g_autoptr(GVariant) before = reserved_test_snapshot (&f->admin);
   guint32 remaining = 0;
 
-  g_assert_cmpuint (agent_buy (f, agent, "rid", user, quantity, "r1", &remaining), ==, first);
+  g_assert_cmpuint (agent_buy (agent, reserved_test_buy_args ("rid", user, quantity, "r1"),
+                               &remaining),
+                    ==, first);
   g_assert_cmpuint (remaining, ==, reserved_test_get_item (&f->admin, "rid").remaining);
   reserved_test_assert_unchanged (&f->admin, before);
 }
@@ -1218,16 +1218,16 @@ test_request_id_scoped (Fixture *f, gconstpointer data)
   guint32 remaining = 0;
 
   reserved_test_create_item (&f->admin, "rid", 100, 0);
-  a1 = agent_buy (f, a, "rid", "alice", 1, "r1", &remaining);
+  a1 = agent_buy (a, reserved_test_buy_args ("rid", "alice", 1, "r1"), &remaining);
   g_assert_cmpuint (remaining, ==, 99);
 
   /* The same request_id and arguments from other uids, admins included:
    * new orders, never A's. */
-  b1 = agent_buy (f, b, "rid", "alice", 1, "r1", &remaining);
+  b1 = agent_buy (b, reserved_test_buy_args ("rid", "alice", 1, "r1"), &remaining);
   g_assert_cmpuint (remaining, ==, 98);
-  admin1 = agent_buy (f, admin, "rid", "alice", 1, "r1", &remaining);
+  admin1 = agent_buy (admin, reserved_test_buy_args ("rid", "alice", 1, "r1"), &remaining);
   g_assert_cmpuint (remaining, ==, 97);
-  root1 = agent_buy (f, root, "rid", "alice", 1, "r1", &remaining);
+  root1 = agent_buy (root, reserved_test_buy_args ("rid", "alice", 1, "r1"), &remaining);
   g_assert_cmpuint (remaining, ==, 96);
   g_assert_cmpuint (b1, !=, a1);
   g_assert_cmpuint (admin1, !=, a1);
@@ -1238,7 +1238,7 @@ test_request_id_scoped (Fixture *f, gconstpointer data)
 
   /* Different arguments under a request_id another uid used: not
    * InvalidArgument, a purchase of its own. */
-  nobody1 = agent_buy (f, nobody, "rid", "bob", 3, "r1", &remaining);
+  nobody1 = agent_buy (nobody, reserved_test_buy_args ("rid", "bob", 3, "r1"), &remaining);
   g_assert_cmpuint (remaining, ==, 93);
 
   /* Each uid's replay returns its own first order and takes nothing. */
@@ -1372,8 +1372,10 @@ test_fail_closed_bus_error (Fixture *f, gconstpointer data)
   /* On a bus that answers, as the same uid and database: an order to try
    * to cancel, and the state that must survive. */
   reserved_test_create_item (&f->admin, ITEM, 50, 0);
-  order = agent_buy (f, fixture_agent (f, CALLER_BUYER), ITEM, CUSTOMER, 2, NULL, NULL);
-  agent_buy (f, fixture_agent (f, CALLER_ADMIN_USER), ITEM, CUSTOMER, 1, NULL, NULL);
+  order = agent_buy (fixture_agent (f, CALLER_BUYER),
+                     reserved_test_buy_args (ITEM, CUSTOMER, 2, NULL), NULL);
+  agent_buy (fixture_agent (f, CALLER_ADMIN_USER), reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL),
+             NULL);
   before = reserved_test_snapshot (&f->admin);
   fixture_stop_agents (f);
   fixture_disconnect (f);
@@ -1633,7 +1635,7 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
   /* An order of the leaving caller's uid, placed through another
    * connection: which the leaver will try to cancel. */
   admin = fixture_agent (f, CALLER_ADMIN_USER);
-  order = agent_buy (f, admin, ITEM, CUSTOMER, 1, NULL, NULL);
+  order = agent_buy (admin, reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL), NULL);
 
   n_rounds = reserved_test_env_uint ("RESERVED_TEST_AUTHORIZATION_ROUNDS", 2, 10000);
   for (guint round = 0; round < n_rounds; round++)
@@ -1641,7 +1643,8 @@ test_fail_closed_disconnected (Fixture *f, gconstpointer data)
 
   /* The daemon still serves: a buy, and the cancel the leaver could not
    * make. */
-  agent_buy (f, fixture_agent (f, CALLER_BUYER), ITEM, CUSTOMER, 1, NULL, &remaining);
+  agent_buy (fixture_agent (f, CALLER_BUYER), reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL),
+             &remaining);
   g_assert_cmpuint (remaining, ==, 98);
   {
     g_autoptr(GVariant) answer =
@@ -1779,7 +1782,7 @@ test_polkit_absent (Fixture *f, gconstpointer data)
   guint32 remaining = 0;
 
   reserved_test_create_item (&f->admin, ITEM, 10, 0);
-  order = agent_buy (f, buyer, ITEM, CUSTOMER, 1, NULL, NULL);
+  order = agent_buy (buyer, reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL), NULL);
   refuse_admin_calls (f, admin, order, "polkit could not be asked");
 
   answer = agent_call (buyer, RESERVE_INTERFACE, "Cancel", g_variant_new ("(t)", order));
@@ -1825,7 +1828,7 @@ test_polkit_hung (Fixture *f, gconstpointer data)
    * they were, the Restock was still waiting (it is the one call in
    * flight), so the daemon never waited for polkitd itself. */
   for (guint i = 0; i < 3; i++)
-    agent_buy (f, buyer, ITEM, CUSTOMER, 1, NULL, NULL);
+    agent_buy (buyer, reserved_test_buy_args (ITEM, CUSTOMER, 1, NULL), NULL);
   reserved_test_create_item (&f->admin, "made-meanwhile", 1, 0);
   g_assert_cmpuint (reserved_test_get_item (&f->admin, ITEM).remaining, ==, 8);
   g_assert_cmpuint (stat_u (f, "calls_in_flight"), ==, 1);
