@@ -593,8 +593,9 @@ admin_call (Fixture *f, const char *interface, const char *method, GVariant *arg
 
 /* Makes one call as @agent. For DENY asserts PermissionDenied with a
  * message naming the caller's uid and that admins may, and that nothing
- * changed, and returns NULL. Otherwise asserts success and returns the
- * reply (transfer full); @before_out gets the state before the call. */
+ * changed, and returns NULL. Otherwise asserts success, and when the call
+ * only @reads, that nothing changed either, and returns the reply
+ * (transfer full). */
 static GVariant *
 run_cell (Fixture *f,
           Agent *agent,
@@ -603,10 +604,11 @@ run_cell (Fixture *f,
           const char *method,
           GVariant *args,
           const char *reply_type,
-          GVariant **before_out)
+          gboolean reads)
 {
   g_autoptr(GVariant) before = reserved_test_snapshot (&f->admin);
   g_autoptr(GVariant) answer = agent_call (agent, interface, method, args);
+  GVariant *reply;
 
   if (outcome == DENY)
     {
@@ -619,9 +621,10 @@ run_cell (Fixture *f,
       reserved_test_assert_unchanged (&f->admin, before);
       return NULL;
     }
-  if (before_out != NULL)
-    *before_out = g_steal_pointer (&before);
-  return expect_reply (agent, answer, method, reply_type);
+  reply = expect_reply (agent, answer, method, reply_type);
+  if (reads)
+    reserved_test_assert_unchanged (&f->admin, before);
+  return reply;
 }
 
 static void
@@ -631,7 +634,7 @@ cell_buy (Fixture *f, Agent *agent, Outcome outcome)
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "Buy",
                                          g_variant_new ("(ssu@a{sv})", ITEM, CUSTOMER, 2,
                                                         reserved_test_options (NULL)),
-                                         "(tu)", NULL);
+                                         "(tu)", FALSE);
   guint64 order = 0;
   guint32 remaining = 0;
 
@@ -648,7 +651,7 @@ static void
 get_order_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 {
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetOrder",
-                                         g_variant_new ("(t)", order), "(a{sv})", NULL);
+                                         g_variant_new ("(t)", order), "(a{sv})", FALSE);
   g_autoptr(GVariant) info = NULL;
   const char *item = NULL, *user = NULL, *state = NULL;
   guint64 id = 0;
@@ -674,7 +677,7 @@ cancel_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "Cancel",
-                                         g_variant_new ("(t)", order), "(u)", NULL);
+                                         g_variant_new ("(t)", order), "(u)", FALSE);
   guint32 remaining = 0;
 
   if (reply == NULL)
@@ -690,31 +693,27 @@ cancel_cell (Fixture *f, Agent *agent, Outcome outcome, guint64 order)
 static void
 cell_get_item (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetItem",
-                                         g_variant_new ("(s)", ITEM), "(a{sv})", &before);
+                                         g_variant_new ("(s)", ITEM), "(a{sv})", TRUE);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
     return;
   expected = admin_call (f, RESERVE_INTERFACE, "GetItem", g_variant_new ("(s)", ITEM));
   g_assert_cmpvariant (reply, expected);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 static void
 cell_list_items (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
-  g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListItems", NULL,
-                                         "(a(suu))", &before);
+  g_autoptr(GVariant) reply =
+               run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListItems", NULL, "(a(suu))", TRUE);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
     return;
   expected = admin_call (f, RESERVE_INTERFACE, "ListItems", NULL);
   g_assert_cmpvariant (reply, expected);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 /* (transfer full) The admin's view of @user's orders as a ListOrders
@@ -747,9 +746,8 @@ orders_seen (Fixture *f, const char *user, gboolean only_uid, uid_t uid, guint *
 static void
 cell_list_orders (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrders",
-                                         g_variant_new ("(s)", CUSTOMER), "(a(tsuxs))", &before);
+                                         g_variant_new ("(s)", CUSTOMER), "(a(tsuxs))", TRUE);
   g_autoptr(GVariant) expected = NULL;
   g_autoptr(GVariant) everyone = NULL;
   guint n_uids = 0, n_everyone_uids = 0;
@@ -771,22 +769,19 @@ cell_list_orders (Fixture *f, Agent *agent, Outcome outcome)
       g_assert_false (g_variant_equal (expected, everyone));
     }
   g_assert_cmpvariant (reply, expected);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 static void
 cell_list_every_customer (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrders",
-                                         g_variant_new ("(s)", ""), "(a(tsuxs))", &before);
+                                         g_variant_new ("(s)", ""), "(a(tsuxs))", TRUE);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
     return;
   expected = admin_call (f, RESERVE_INTERFACE, "ListOrders", g_variant_new ("(s)", ""));
   g_assert_cmpvariant (reply, expected);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 static int
@@ -826,7 +821,6 @@ static void
 run_page_cell (Fixture *f, Agent *agent, Outcome outcome, const char *user)
 {
   g_auto(GVariantDict) query = G_VARIANT_DICT_INIT (NULL);
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) expected = NULL;
   g_autofree char *next_cursor = NULL;
@@ -836,9 +830,8 @@ run_page_cell (Fixture *f, Agent *agent, Outcome outcome, const char *user)
 
   if (user != NULL)
     g_variant_dict_insert (&query, RESERVE_QUERY_USER, "s", user);
-  reply =
-    run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrdersPage",
-              g_variant_new ("(@a{sv})", g_variant_dict_end (&query)), "(a(tssuxs)s)", &before);
+  reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListOrdersPage",
+                    g_variant_new ("(@a{sv})", g_variant_dict_end (&query)), "(a(tssuxs)s)", TRUE);
   if (reply == NULL)
     return;
   g_variant_get_child (reply, 1, "s", &next_cursor);
@@ -853,7 +846,6 @@ run_page_cell (Fixture *f, Agent *agent, Outcome outcome, const char *user)
   got_ids = sorted_ids (reply);
   expected_ids = sorted_ids (expected);
   g_assert_cmpstr (got_ids, ==, expected_ids);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 static void
@@ -875,7 +867,7 @@ cell_create_item (Fixture *f, Agent *agent, Outcome outcome)
   g_autoptr(GVariant) reply =
                run_cell (f, agent, outcome, RESERVE_INTERFACE, "CreateItem",
                          g_variant_new ("(su@a{sv})", item, 5, reserved_test_options (NULL)), "()",
-                         NULL);
+                         FALSE);
 
   if (reply == NULL)
     {
@@ -891,7 +883,7 @@ cell_restock (Fixture *f, Agent *agent, Outcome outcome)
 {
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "Restock",
-                                         g_variant_new ("(su)", ITEM, 3), "(u)", NULL);
+                                         g_variant_new ("(su)", ITEM, 3), "(u)", FALSE);
   ReservedTestItem after;
   guint32 remaining = 0;
 
@@ -916,7 +908,7 @@ cell_retire_item (Fixture *f, Agent *agent, Outcome outcome)
   reserved_test_create_item (&f->admin, item, 4, 0);
   reserved_test_buy (&f->admin, item, CUSTOMER, 1, NULL, NULL);
   reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "RetireItem", g_variant_new ("(s)", item),
-                    "()", NULL);
+                    "()", FALSE);
   after = reserved_test_get_item (&f->admin, item);
   g_assert_cmpuint (after.sold, ==, 1);
   g_assert_cmpuint (after.remaining, ==, 3);
@@ -929,7 +921,7 @@ cell_set_per_user_limit (Fixture *f, Agent *agent, Outcome outcome)
   ReservedTestItem before = reserved_test_get_item (&f->admin, ITEM);
   guint32 limit = before.per_user_limit + 7;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "SetPerUserLimit",
-                                         g_variant_new ("(su)", ITEM, limit), "()", NULL);
+                                         g_variant_new ("(su)", ITEM, limit), "()", FALSE);
   ReservedTestItem after = reserved_test_get_item (&f->admin, ITEM);
 
   g_assert_cmpuint (after.per_user_limit, ==, reply != NULL ? limit : before.per_user_limit);
@@ -949,7 +941,7 @@ cell_set_sale_window (Fixture *f, Agent *agent, Outcome outcome)
 
   reserved_test_create_item (&f->admin, item, 4, 0);
   reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "SetSaleWindow",
-                    g_variant_new ("(sxx)", item, start, (gint64) 0), "()", NULL);
+                    g_variant_new ("(sxx)", item, start, (gint64) 0), "()", FALSE);
   after = reserved_test_get_item (&f->admin, item);
   g_assert_cmpint (after.sale_start, ==, reply != NULL ? start : 0);
   g_assert_cmpint (after.sale_end, ==, 0);
@@ -966,9 +958,8 @@ cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
     { "commits", "t" },         { "operations", "t" },    { "largest_batch", "t" },
     { "calls_in_flight", "u" }, { "callers_known", "u" },
   };
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "GetStatistics",
-                                         NULL, "(a{sv})", &before);
+                                         NULL, "(a{sv})", TRUE);
   g_autoptr(GVariant) stats = NULL;
 
   if (reply == NULL)
@@ -982,16 +973,14 @@ cell_get_statistics (Fixture *f, Agent *agent, Outcome outcome)
       if (value == NULL)
         g_error ("GetStatistics has no %s of type %s", keys[i][0], keys[i][1]);
     }
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 static void
 cell_get_property (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply =
                run_cell (f, agent, outcome, "org.freedesktop.DBus.Properties", "Get",
-                         g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", &before);
+                         g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"), "(v)", TRUE);
   g_autoptr(GVariant) expected = NULL;
 
   if (reply == NULL)
@@ -999,16 +988,14 @@ cell_get_property (Fixture *f, Agent *agent, Outcome outcome)
   expected = admin_call (f, "org.freedesktop.DBus.Properties", "Get",
                          g_variant_new ("(ss)", RESERVE_INTERFACE, "Version"));
   g_assert_cmpvariant (reply, expected);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 static void
 cell_get_all_properties (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply =
                run_cell (f, agent, outcome, "org.freedesktop.DBus.Properties", "GetAll",
-                         g_variant_new ("(s)", RESERVE_INTERFACE), "(a{sv})", &before);
+                         g_variant_new ("(s)", RESERVE_INTERFACE), "(a{sv})", TRUE);
   g_autoptr(GVariant) properties = NULL;
   const char *version = NULL, *default_item = NULL;
 
@@ -1019,7 +1006,6 @@ cell_get_all_properties (Fixture *f, Agent *agent, Outcome outcome)
   g_assert_true (g_variant_lookup (properties, "DefaultItem", "&s", &default_item));
   g_assert_cmpstr (version, ==, reserve_reserve1_get_version (f->proxy));
   g_assert_cmpstr (default_item, ==, RESERVE_DEFAULT_ITEM);
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 /* The waitlist's item: sold out, so an entry waits. */
@@ -1032,7 +1018,7 @@ cell_join_waitlist (Fixture *f, Agent *agent, Outcome outcome)
                run_cell (f, agent, outcome, RESERVE_INTERFACE, "JoinWaitlist",
                          g_variant_new ("(ssu@a{sv})", QUEUE_ITEM, agent->caller->name, 1,
                                         reserved_test_options (NULL)),
-                         "(tut)", NULL);
+                         "(tut)", FALSE);
   guint64 entry = 0, hold = 0;
   guint32 position = 0;
 
@@ -1051,7 +1037,7 @@ cell_leave_waitlist_others (Fixture *f, Agent *agent, Outcome outcome)
   guint64 entry = reserved_test_join_waitlist (&f->admin, QUEUE_ITEM, user, 1, NULL, NULL, NULL);
   guint32 waiting = reserved_test_get_item (&f->admin, QUEUE_ITEM).waiting;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "LeaveWaitlist",
-                                         g_variant_new ("(t)", entry), "()", NULL);
+                                         g_variant_new ("(t)", entry), "()", FALSE);
 
   g_assert_cmpuint (reserved_test_get_item (&f->admin, QUEUE_ITEM).waiting, ==,
                     reply != NULL ? waiting - 1 : waiting);
@@ -1068,9 +1054,8 @@ cell_leave_waitlist_others (Fixture *f, Agent *agent, Outcome outcome)
 static void
 cell_list_waitlist_every_caller (Fixture *f, Agent *agent, Outcome outcome)
 {
-  g_autoptr(GVariant) before = NULL;
   g_autoptr(GVariant) reply = run_cell (f, agent, outcome, RESERVE_INTERFACE, "ListWaitlist",
-                                         g_variant_new ("(s)", ""), "(a(tssuuxxt))", &before);
+                                         g_variant_new ("(s)", ""), "(a(tssuuxxt))", TRUE);
   g_autoptr(GVariant) everyone = NULL;
   g_autoptr(GVariant) entries = NULL;
   const char *user = NULL;
@@ -1091,7 +1076,6 @@ cell_list_waitlist_every_caller (Fixture *f, Agent *agent, Outcome outcome)
       g_assert_cmpstr (user, ==, agent->caller->name);
       g_assert_false (g_variant_equal (reply, everyone));
     }
-  reserved_test_assert_unchanged (&f->admin, before);
 }
 
 /* Which of the orders test_matrix_row() placed a column's call is about. */
