@@ -171,38 +171,28 @@ typedef struct {
  * customer, ListOrdersPage of every customer, RetireItem, SetPerUserLimit,
  * SetSaleWindow, JoinWaitlist, LeaveWaitlist of another uid's entry,
  * ListWaitlist of every item. */
+/* An admin (root, AdminUsers, AdminGroups): everything, every caller's. */
+#define AS_ADMIN                                                                                  \
+  {                                                                                               \
+    ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, \
+      ALLOW, SEES_ALL, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL                         \
+  }
+/* Any other caller, the daemon's own user too: its own orders and
+ * entries, and the public reads; none of an admin's calls on items. */
+#define AS_CUSTOMER                                                                          \
+  {                                                                                          \
+    ALLOW, ALLOW, DENY, ALLOW, DENY, ALLOW, ALLOW, SEES_OWN, DENY, DENY, DENY, ALLOW, ALLOW, \
+      ALLOW, SEES_OWN, DENY, DENY, DENY, DENY, ALLOW, DENY, SEES_OWN                         \
+  }
+
 static const Caller callers[N_CALLERS] = {
-  [CALLER_ROOT] = { "root", 0, { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW,    SEES_ALL,
-                                 ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   SEES_ALL, ALLOW,
-                                 ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
-  [CALLER_ADMIN_USER] = { "admin-user",
-                          ADMIN_UID,
-                          { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW,    SEES_ALL,
-                            ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   SEES_ALL, ALLOW,
-                            ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
-  [CALLER_ADMIN_GROUP] = { "admin-group",
-                           GROUP_ADMIN_UID,
-                           { ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW,    SEES_ALL,
-                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   SEES_ALL, ALLOW,
-                             ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, SEES_ALL } },
-  [CALLER_DAEMON_USER] = { "daemon-user",
-                           DAEMON_UID,
-                           { ALLOW, ALLOW, DENY, ALLOW, DENY,  ALLOW,   ALLOW,    SEES_OWN,
-                             DENY,  DENY,  DENY, ALLOW, ALLOW, ALLOW,   SEES_OWN, DENY,
-                             DENY,  DENY,  DENY, ALLOW, DENY,  SEES_OWN } },
-  [CALLER_BUYER] = { "buyer", BUYER_UID, { ALLOW, ALLOW,    DENY,     ALLOW,   DENY, ALLOW,
-                                           ALLOW, SEES_OWN, DENY,     DENY,    DENY, ALLOW,
-                                           ALLOW, ALLOW,    SEES_OWN, DENY,    DENY, DENY,
-                                           DENY,  ALLOW,    DENY,     SEES_OWN } },
-  [CALLER_BUYER_2] = { "buyer-2", BUYER_2_UID, { ALLOW, ALLOW,    DENY,     ALLOW,   DENY, ALLOW,
-                                                 ALLOW, SEES_OWN, DENY,     DENY,    DENY, ALLOW,
-                                                 ALLOW, ALLOW,    SEES_OWN, DENY,    DENY, DENY,
-                                                 DENY,  ALLOW,    DENY,     SEES_OWN } },
-  [CALLER_NOBODY] = { "nobody",
-                      RESERVED_TEST_NOBODY_UID,
-                      { ALLOW, ALLOW, DENY, ALLOW, DENY,  ALLOW,   ALLOW,    SEES_OWN,
-                        DENY,  DENY,  DENY, ALLOW, ALLOW, ALLOW,   SEES_OWN, DENY,
-                        DENY,  DENY,  DENY, ALLOW, DENY,  SEES_OWN } },
+  [CALLER_ROOT] = { "root", 0, AS_ADMIN },
+  [CALLER_ADMIN_USER] = { "admin-user", ADMIN_UID, AS_ADMIN },
+  [CALLER_ADMIN_GROUP] = { "admin-group", GROUP_ADMIN_UID, AS_ADMIN },
+  [CALLER_DAEMON_USER] = { "daemon-user", DAEMON_UID, AS_CUSTOMER },
+  [CALLER_BUYER] = { "buyer", BUYER_UID, AS_CUSTOMER },
+  [CALLER_BUYER_2] = { "buyer-2", BUYER_2_UID, AS_CUSTOMER },
+  [CALLER_NOBODY] = { "nobody", RESERVED_TEST_NOBODY_UID, AS_CUSTOMER },
 };
 
 /* --- callers in their own processes ------------------------------------------ */
