@@ -73,3 +73,13 @@ reserved_test_buyers_finish (ReservedTestBuyers *buyers)
   g_clear_pointer (&buyers->pids, g_free);
   return g_string_free (g_steal_pointer (&buyers->text), FALSE);
 }
+
+GStrv
+reserved_test_buyers_finish_and_kill (ReservedTestBuyers *buyers, ReservedTestDaemon *daemon)
+{
+  g_autofree char *text = reserved_test_buyers_finish (buyers);
+
+  reserved_test_daemon_kill (daemon);
+  reserved_test_daemon_start (daemon);
+  return g_strsplit (text, "\n", -1);
+}

@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "reserved-test-daemon.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -34,5 +36,9 @@ void reserved_test_buyers_drain (ReservedTestBuyers *buyers);
  * rest of what they print, and waits for each (it must exit 0). Returns
  * (transfer full) all they printed. */
 char *reserved_test_buyers_finish (ReservedTestBuyers *buyers);
+/* reserved_test_buyers_finish (), then one more kill -9 and start of
+ * @daemon right after the last answers, which must survive it too.
+ * Returns what they said, line by line. (transfer full) */
+GStrv reserved_test_buyers_finish_and_kill (ReservedTestBuyers *buyers, ReservedTestDaemon *daemon);
 
 G_END_DECLS

@@ -139,6 +139,21 @@ reserved_test_spawn_reserve (const char *first_arg, ...)
   return process;
 }
 
+char *
+reserved_test_spawn_finish (GSubprocess *process)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  if (g_subprocess_get_exit_status (process) != 0)
+    g_error ("reserve exited with %d; its output:\n%s", g_subprocess_get_exit_status (process),
+             out);
+  return g_steal_pointer (&out);
+}
+
 void
 reserved_test_assert_exit (const ReservedTestRun *run, int expected)
 {

@@ -55,6 +55,9 @@ JsonNode *reserved_test_run_json (const char *first_arg, ...) G_GNUC_NULL_TERMIN
  * stdout and stderr piped to the caller, for a command that runs until it
  * is told to stop (`reserve watch`). */
 GSubprocess *reserved_test_spawn_reserve (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+/* Waits for the reserve that reserved_test_spawn_reserve () started, which
+ * must exit 0, and returns (transfer full) the rest of its stdout. */
+char *reserved_test_spawn_finish (GSubprocess *process);
 
 /* Fails with the run's output unless it exited with @expected. */
 void reserved_test_assert_exit (const ReservedTestRun *run, int expected);

@@ -78,16 +78,12 @@ options_or_empty (GVariant *options)
   return options != NULL ? options : reserved_test_options (NULL);
 }
 
-/* Calls @method with @parameters (floating) on @client's proxy and asserts
- * that it fails with the API error @code, with a message that says
- * @in_message (nullable: any), and that nothing the client can see
- * changed. */
-static void
-assert_refused_saying (ReservedTestClient *client,
-                       const char *method,
-                       GVariant *parameters,
-                       ReserveError code,
-                       const char *in_message)
+void
+reserved_test_call_refused (ReservedTestClient *client,
+                            const char *method,
+                            GVariant *parameters,
+                            ReserveError code,
+                            const char *in_message)
 {
   g_autoptr(GVariant) args = g_variant_ref_sink (parameters);
   g_autoptr(GVariant) before = reserved_test_snapshot (client);
@@ -111,7 +107,7 @@ assert_refused (ReservedTestClient *client,
                 GVariant *parameters,
                 ReserveError code)
 {
-  assert_refused_saying (client, method, parameters, code, NULL);
+  reserved_test_call_refused (client, method, parameters, code, NULL);
 }
 
 guint64
@@ -129,12 +125,18 @@ reserved_test_buy (ReservedTestClient *client,
 }
 
 GVariant *
+reserved_test_request_args (const char *item, const char *user, guint32 quantity, GVariant *options)
+{
+  return g_variant_new ("(ssu@a{sv})", item, user, quantity, options_or_empty (options));
+}
+
+GVariant *
 reserved_test_buy_args (const char *item,
                         const char *user,
                         guint32 quantity,
                         const char *request_id)
 {
-  return g_variant_new ("(ssu@a{sv})", item, user, quantity, reserved_test_options (request_id));
+  return reserved_test_request_args (item, user, quantity, reserved_test_options (request_id));
 }
 
 guint64
@@ -158,9 +160,7 @@ reserved_test_buy_refused (ReservedTestClient *client,
                            GVariant *options,
                            ReserveError code)
 {
-  assert_refused (client, "Buy",
-                  g_variant_new ("(ssu@a{sv})", item, user, quantity, options_or_empty (options)),
-                  code);
+  assert_refused (client, "Buy", reserved_test_request_args (item, user, quantity, options), code);
 }
 
 guint64
@@ -172,9 +172,8 @@ reserved_test_hold (ReservedTestClient *client,
                     gint64 *expires_out,
                     guint32 *remaining_out)
 {
-  g_autoptr(GVariant) reply = call_ok (client, "Hold",
-                                        g_variant_new ("(ssu@a{sv})", item, user, quantity,
-                                                       options_or_empty (options)));
+  g_autoptr(GVariant) reply =
+               call_ok (client, "Hold", reserved_test_request_args (item, user, quantity, options));
   guint64 hold = 0;
   gint64 expires = 0;
   guint32 remaining = 0;
@@ -207,27 +206,37 @@ reserved_test_confirm_refused (ReservedTestClient *client,
                                ReserveError code,
                                const char *in_message)
 {
-  assert_refused_saying (client, "Confirm",
-                         g_variant_new ("(t@a{sv})", hold, reserved_test_options (NULL)), code,
-                         in_message);
+  reserved_test_call_refused (client, "Confirm",
+                              g_variant_new ("(t@a{sv})", hold, reserved_test_options (NULL)), code,
+                              in_message);
 }
 
-guint32
-reserved_test_release (ReservedTestClient *client, guint64 hold)
-{
-  return reply_u (call_ok (client, "Release", g_variant_new ("(t)", hold)));
-}
+/* Release and Cancel: the calls "(t id) → (u remaining)", one that
+ * succeeds and one refused with @code and no change. */
+#define DEFINE_ID_CALLS(name, method)                                                             \
+  guint32 reserved_test_##name (ReservedTestClient *client, guint64 id)                           \
+  {                                                                                               \
+    return reply_u (call_ok (client, method, g_variant_new ("(t)", id)));                         \
+  }                                                                                               \
+                                                                                                  \
+  void reserved_test_##name##_refused (ReservedTestClient *client, guint64 id, ReserveError code) \
+  {                                                                                               \
+    assert_refused (client, method, g_variant_new ("(t)", id), code);                             \
+  }
 
-void
-reserved_test_release_refused (ReservedTestClient *client, guint64 hold, ReserveError code)
-{
-  assert_refused (client, "Release", g_variant_new ("(t)", hold), code);
-}
+DEFINE_ID_CALLS (release, "Release")
+DEFINE_ID_CALLS (cancel, "Cancel")
 
 void
 reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry)
 {
   g_variant_unref (call_ok (client, "LeaveWaitlist", g_variant_new ("(t)", entry)));
+}
+
+void
+reserved_test_leave_waitlist_refused (ReservedTestClient *client, guint64 entry, ReserveError code)
+{
+  assert_refused (client, "LeaveWaitlist", g_variant_new ("(t)", entry), code);
 }
 
 guint64
@@ -316,18 +325,6 @@ reserved_test_assert_waitlist_served (ReservedTestClient *client,
   if (only_offers_hold)
     g_assert_cmpuint (now.held, ==, offered);
   return g_steal_pointer (&entries);
-}
-
-guint32
-reserved_test_cancel (ReservedTestClient *client, guint64 order)
-{
-  return reply_u (call_ok (client, "Cancel", g_variant_new ("(t)", order)));
-}
-
-void
-reserved_test_cancel_refused (ReservedTestClient *client, guint64 order, ReserveError code)
-{
-  assert_refused (client, "Cancel", g_variant_new ("(t)", order), code);
 }
 
 void
@@ -512,6 +509,7 @@ reserved_test_snapshot (ReservedTestClient *client)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) items = NULL;
   g_autoptr(GVariant) orders = NULL;
+  g_autoptr(GVariant) entries = NULL;
 
   reserve_reserve1_call_list_items_sync (client->proxy, G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL,
                                          &error);
@@ -521,10 +519,15 @@ reserved_test_snapshot (ReservedTestClient *client)
       reserve_reserve1_call_list_orders_sync (client->proxy, "", G_DBUS_CALL_FLAGS_NONE, -1,
                                               &orders, NULL, &error);
       g_assert_no_error (error);
+      entries = reserved_test_list_waitlist (client, "");
     }
   else
-    orders = g_variant_ref_sink (g_variant_new ("a(tsuxs)", NULL));
-  return g_variant_ref_sink (g_variant_new ("(@a(suu)@a(tsuxs))", items, orders));
+    {
+      orders = g_variant_ref_sink (g_variant_new ("a(tsuxs)", NULL));
+      entries = g_variant_ref_sink (g_variant_new ("a(tssuuxxt)", NULL));
+    }
+  return g_variant_ref_sink (
+    g_variant_new ("(@a(suu)@a(tsuxs)@a(tssuuxxt))", items, orders, entries));
 }
 
 void

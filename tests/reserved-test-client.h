@@ -62,6 +62,12 @@ guint64 reserved_test_buy (ReservedTestClient *client,
                            guint32 quantity,
                            const char *request_id,
                            guint32 *remaining_out);
+/* The arguments (floating) of Buy, Hold or JoinWaitlist: @options
+ * (floating) or NULL (empty). */
+GVariant *reserved_test_request_args (const char *item,
+                                      const char *user,
+                                      guint32 quantity,
+                                      GVariant *options);
 /* The arguments of Buy (floating), options with @request_id when non-NULL. */
 GVariant *reserved_test_buy_args (const char *item,
                                   const char *user,
@@ -158,6 +164,8 @@ void reserved_test_release_refused (ReservedTestClient *client, guint64 hold, Re
 
 /* LeaveWaitlist; asserts success. */
 void reserved_test_leave_waitlist (ReservedTestClient *client, guint64 entry);
+void
+reserved_test_leave_waitlist_refused (ReservedTestClient *client, guint64 entry, ReserveError code);
 
 /* JoinWaitlist; asserts success. @options: floating or NULL (empty).
  * @position and @hold nullable. */
@@ -186,8 +194,17 @@ GVariant *reserved_test_assert_waitlist_served (ReservedTestClient *client,
                                                 const char *item,
                                                 gboolean only_offers_hold);
 
+/* Calls @method with @parameters (floating) and asserts that it fails
+ * with the API error @code, with a message that says @in_message
+ * (nullable: any), and that nothing the client can see changed. */
+void reserved_test_call_refused (ReservedTestClient *client,
+                                 const char *method,
+                                 GVariant *parameters,
+                                 ReserveError code,
+                                 const char *in_message);
+
 /* What a client can see of the whole state: ListItems, and ListOrders("")
- * for an admin. (transfer full) */
+ * and ListWaitlist("") for an admin. (transfer full) */
 GVariant *reserved_test_snapshot (ReservedTestClient *client);
 void reserved_test_assert_unchanged (ReservedTestClient *client, GVariant *before);
 

@@ -518,29 +518,17 @@ reserved_test_daemon_free (ReservedTestDaemon *self)
   g_free (self);
 }
 
-const char *
-reserved_test_daemon_get_tmpdir (ReservedTestDaemon *self)
-{
-  return self->tmpdir;
-}
+/* The paths and the address the harness keeps, each read as it is. */
+#define DEFINE_GETTER(field)                                              \
+  const char *reserved_test_daemon_get_##field (ReservedTestDaemon *self) \
+  {                                                                       \
+    return self->field;                                                   \
+  }
 
-const char *
-reserved_test_daemon_get_address (ReservedTestDaemon *self)
-{
-  return self->address;
-}
-
-const char *
-reserved_test_daemon_get_database (ReservedTestDaemon *self)
-{
-  return self->database;
-}
-
-const char *
-reserved_test_daemon_get_config (ReservedTestDaemon *self)
-{
-  return self->config;
-}
+DEFINE_GETTER (tmpdir)
+DEFINE_GETTER (address)
+DEFINE_GETTER (database)
+DEFINE_GETTER (config)
 
 void
 reserved_test_daemon_set_database (ReservedTestDaemon *self, const char *path)

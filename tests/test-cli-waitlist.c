@@ -105,7 +105,6 @@ static void
 test_follow (Fixture *f, gconstpointer data)
 {
   g_autoptr(GSubprocess) waiter = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *first = NULL;
   g_autofree char *rest = NULL;
   guint64 order;
@@ -116,10 +115,7 @@ test_follow (Fixture *f, gconstpointer data)
   first = read_line (g_subprocess_get_stdout_pipe (waiter));
   g_assert_nonnull (strstr (first, "number 1 in the queue"));
   g_assert_cmpuint (reserved_test_cancel (&f->client, order), ==, 97);
-  g_subprocess_communicate_utf8 (waiter, NULL, NULL, &rest, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (waiter));
-  g_assert_cmpint (g_subprocess_get_exit_status (waiter), ==, 0);
+  rest = reserved_test_spawn_finish (waiter);
   reserved_test_match_number ("served: hold [0-9]+ confirmed as order ([0-9]+); 97 left", 0, rest);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "ticket").sold, ==, 3);
 }
@@ -130,27 +126,20 @@ static void
 test_hold_wait (Fixture *f, gconstpointer data)
 {
   g_autoptr(GSubprocess) wrapper = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *said = NULL;
   g_autofree char *out = NULL;
   guint64 hold = 0;
 
   reserved_test_create_item (&f->client, "slot", 1, 0);
-  reserve_reserve1_call_hold_sync (f->proxy, "slot", "first", 1,
-                                   g_variant_new_parsed ("{'ttl': <uint32 600>}"),
-                                   G_DBUS_CALL_FLAGS_NONE, -1, &hold, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
+  hold = reserved_test_hold (&f->client, "slot", "first", 1,
+                             g_variant_new_parsed ("{'ttl': <uint32 600>}"), NULL, NULL);
   wrapper = reserved_test_spawn_reserve ("hold", "--session", "--item", "slot", "--wait", "--",
                                          "sh", "-c", "echo \"$RESERVE_HOLD\"", NULL);
   said = read_line (g_subprocess_get_stderr_pipe (wrapper));
   g_assert_nonnull (strstr (said, "waiting on the waitlist of slot, number 1"));
   g_assert_cmpuint (reserved_test_get_item (&f->client, "slot").waiting, ==, 1);
-  reserve_reserve1_call_release_sync (f->proxy, hold, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
-                                      &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (wrapper, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (wrapper), ==, 0);
+  reserved_test_release (&f->client, hold);
+  out = reserved_test_spawn_finish (wrapper);
   /* It ran under the offer, a hold of its own, and gave it back. */
   g_assert_cmpuint (g_ascii_strtoull (out, NULL, 10), >, hold);
   g_assert_cmpuint (reserved_test_get_item (&f->client, "slot").held, ==, 0);

@@ -343,23 +343,34 @@ folder_tear_down (Folder *f, gconstpointer data)
   g_clear_pointer (&f->dir, g_free);
 }
 
+/* Loading @path fails (missing files allowed as @missing_ok says), with a
+ * message that names it. Returns the error. (transfer full) */
+static GError *
+load_refused (const char *path, gboolean missing_ok)
+{
+  GError *error = NULL;
+  g_autoptr(ReservedConfig) config = reserved_config_load (path, missing_ok, &error);
+
+  g_assert_null (config);
+  g_assert_nonnull (error);
+  reserved_test_assert_message_has (error, path);
+  return error;
+}
+
 static void
 test_load_missing (Folder *f, gconstpointer data)
 {
   g_autofree char *path = g_build_filename (f->dir, "reserved.conf", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedConfig) defaults = NULL;
-  g_autoptr(ReservedConfig) refused = NULL;
+  g_autoptr(ReservedConfig) defaults = reserved_config_load (path, TRUE, &error);
+  g_autoptr(GError) refused = NULL;
 
-  defaults = reserved_config_load (path, TRUE, &error);
   g_assert_no_error (error);
   g_assert_nonnull (defaults);
   assert_defaults (defaults);
 
-  refused = reserved_config_load (path, FALSE, &error);
-  g_assert_null (refused);
-  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-  reserved_test_assert_message_has (error, path);
+  refused = load_refused (path, FALSE);
+  g_assert_error (refused, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
@@ -369,7 +380,7 @@ test_load_file (Folder *f, gconstpointer data)
   g_autofree char *path = g_build_filename (f->dir, "reserved.conf", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(ReservedConfig) config = NULL;
-  g_autoptr(ReservedConfig) refused = NULL;
+  g_autoptr(GError) refused = NULL;
 
   g_assert_true (
     g_file_set_contents (path, "[reserved]\nDefaultItem=seat\nInitialCapacity=12\n", -1, &error));
@@ -383,12 +394,10 @@ test_load_file (Folder *f, gconstpointer data)
    * would be fine, and its message names the file. */
   g_assert_true (g_file_set_contents (path, "[reserved]\nInitialCapacity=lots\n", -1, &error));
   g_assert_no_error (error);
-  refused = reserved_config_load (path, TRUE, &error);
-  g_assert_null (refused);
-  g_assert_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
-  reserved_test_assert_message_has (error, path);
-  reserved_test_assert_message_has (error, "InitialCapacity");
-  reserved_test_assert_message_has (error, "lots");
+  refused = load_refused (path, TRUE);
+  g_assert_error (refused, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+  reserved_test_assert_message_has (refused, "InitialCapacity");
+  reserved_test_assert_message_has (refused, "lots");
 }
 
 static void
@@ -396,14 +405,10 @@ test_load_not_a_file (Folder *f, gconstpointer data)
 {
   g_autofree char *path = g_build_filename (f->dir, "reserved.conf", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(ReservedConfig) config = NULL;
 
   /* Only a missing file means the defaults. */
   g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
-  config = reserved_config_load (path, TRUE, &error);
-  g_assert_null (config);
-  g_assert_nonnull (error);
-  reserved_test_assert_message_has (error, path);
+  error = load_refused (path, TRUE);
 }
 
 static void

@@ -31,7 +31,6 @@ test_kill_while_buying (void)
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   ReservedTestAdmin admin = { 0 };
   g_autoptr(GHashTable) acked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
   g_autoptr(GArray) orders = NULL;
   guint n_acked[N_BUYERS] = { 0 };
@@ -59,16 +58,11 @@ test_kill_while_buying (void)
       reserved_test_daemon_start (daemon);
     }
   g_usleep (200 * 1000);
-  /* Buyers finish their current purchase, then exit. */
-  text = reserved_test_buyers_finish (&buyers);
-
-  /* And once more right after the last acknowledgements. */
-  reserved_test_daemon_kill (daemon);
-  reserved_test_daemon_start (daemon);
-
-  /* "ack <buyer> <purchase number> <order>", and at the end of each
+  /* Buyers finish their current purchase, then exit; the daemon is
+   * killed once more right after the last acknowledgements. Their lines:
+   * "ack <buyer> <purchase number> <order>", and at the end of each
    * buyer "retried <buyer> <calls that failed and were retried>". */
-  lines = g_strsplit (text, "\n", -1);
+  lines = reserved_test_buyers_finish_and_kill (&buyers, daemon);
   for (guint l = 0; lines[l] != NULL; l++)
     {
       g_auto(GStrv) words = NULL;

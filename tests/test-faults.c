@@ -301,7 +301,6 @@ test_kill_loop (void)
   g_autoptr(GHashTable) expected = reserved_test_fault_orders_new ();
   g_autoptr(GHashTable) owner = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   guint kills = reserved_test_env_uint ("RESERVED_TEST_KILLS", 200, G_MAXUINT);
-  g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
   guint n_acked[N_BUYERS] = { 0 };
   guint64 units[N_BUYERS] = { 0 };
@@ -333,13 +332,9 @@ test_kill_loop (void)
                         (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
     }
   g_usleep (100 * 1000);
-  /* Each buyer finishes the purchase it is making, then exits. */
-  text = reserved_test_buyers_finish (&buyers);
-  /* And once more right after the last answers. */
-  reserved_test_daemon_kill (daemon);
-  reserved_test_daemon_start (daemon);
-
-  lines = g_strsplit (text, "\n", -1);
+  /* Each buyer finishes the purchase it is making, then exits; and the
+   * daemon is killed once more right after the last answers. */
+  lines = reserved_test_buyers_finish_and_kill (&buyers, daemon);
   for (guint l = 0; lines[l] != NULL; l++)
     {
       g_auto(GStrv) words = g_strsplit (lines[l], " ", -1);

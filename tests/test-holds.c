@@ -28,7 +28,8 @@ hold_options (guint32 ttl, gboolean bound, const char *request_id)
                                      request_id);
 }
 
-/* Asserts @code, and that nothing an admin can see changed. */
+/* Asserts @code, and that nothing an admin can see changed, nor the
+ * units held. */
 static void
 hold_refused (Fixture *f,
               const char *item,
@@ -38,16 +39,11 @@ hold_refused (Fixture *f,
               ReserveError code,
               const char *in_message)
 {
-  g_autoptr(GVariant) before = reserved_test_snapshot (&f->client);
   ReservedTestItem was = reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM);
-  g_autoptr(GError) error = NULL;
 
-  reserve_reserve1_call_hold_sync (f->proxy, item, user, quantity, options, G_DBUS_CALL_FLAGS_NONE,
-                                   -1, NULL, NULL, NULL, NULL, &error);
-  reserved_test_assert_api_error (error, code);
-  if (in_message != NULL && strstr (error->message, in_message) == NULL)
-    g_error ("“%s” does not say “%s”", error->message, in_message);
-  reserved_test_assert_unchanged (&f->client, before);
+  reserved_test_call_refused (&f->client, "Hold",
+                              reserved_test_request_args (item, user, quantity, options), code,
+                              in_message);
   g_assert_cmpuint (reserved_test_get_item (&f->client, RESERVE_DEFAULT_ITEM).held, ==, was.held);
 }
 

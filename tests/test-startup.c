@@ -437,6 +437,18 @@ assert_log_says (const char *log, const char *says, const char *not_says)
     g_error ("reserved should have said “%s” and not “%s”, but said:\n%s", says, not_says, log);
 }
 
+/* Starts the daemon and asserts how it checked its file: it said @says,
+ * and not @not_says. */
+static void
+start_checking (ReservedTestDaemon *daemon, const char *says, const char *not_says)
+{
+  g_autofree char *log = NULL;
+
+  reserved_test_daemon_start (daemon);
+  log = start_log (daemon);
+  assert_log_says (log, says, not_says);
+}
+
 /* Overwrites the last page of the file where it lies, as a failing disk
  * would: the same file, the same size. */
 static void
@@ -462,7 +474,6 @@ static void
 test_clean_stop_skips_full_check (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  g_autofree char *log = NULL;
   ReservedTestAdmin c = { 0 };
   guint32 remaining;
   guint64 order;
@@ -476,9 +487,7 @@ test_clean_stop_skips_full_check (void)
   reserved_test_daemon_stop (daemon);
 
   /* Stopped cleanly after a purchase, too. */
-  reserved_test_daemon_start (daemon);
-  log = start_log (daemon);
-  assert_log_says (log, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
+  start_checking (daemon, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
   reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_get_item (&c.client, "filler").remaining, ==, remaining - 2);
   g_assert_cmpuint (reserved_test_buy (&c.client, "filler", "dave", 2, "after-the-stop", NULL), ==,
@@ -495,7 +504,6 @@ test_kill_runs_full_check (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
   g_autofree char *killed_log = NULL;
-  g_autofree char *clean_log = NULL;
   ReservedTestAdmin c = { 0 };
   guint64 order;
 
@@ -506,9 +514,8 @@ test_kill_runs_full_check (void)
   reserved_test_admin_close (&c);
   reserved_test_daemon_kill (daemon);
 
-  reserved_test_daemon_start (daemon);
+  start_checking (daemon, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
   killed_log = start_log (daemon);
-  assert_log_says (killed_log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
   assert_log_says (killed_log, "no clean stop was recorded", CHECKED_STRUCTURE);
   reserved_test_admin_open (&c, daemon);
   g_assert_cmpuint (reserved_test_buy (&c.client, "filler", "erin", 3, "before-the-kill", NULL), ==,
@@ -517,9 +524,7 @@ test_kill_runs_full_check (void)
   reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 
-  reserved_test_daemon_start (daemon);
-  clean_log = start_log (daemon);
-  assert_log_says (clean_log, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
+  start_checking (daemon, CHECKED_STRUCTURE, CHECKED_EVERY_PAGE);
   reserved_test_daemon_stop (daemon);
 }
 
@@ -530,7 +535,6 @@ static void
 test_storage_error_runs_full_check (void)
 {
   g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
-  g_autofree char *log = NULL;
   ReservedTestAdmin c = { 0 };
   sqlite3 *lock;
 
@@ -547,9 +551,7 @@ test_storage_error_runs_full_check (void)
   reserved_test_admin_close (&c);
   reserved_test_daemon_stop (daemon);
 
-  reserved_test_daemon_start (daemon);
-  log = start_log (daemon);
-  assert_log_says (log, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
+  start_checking (daemon, CHECKED_EVERY_PAGE, CHECKED_STRUCTURE);
   reserved_test_daemon_stop (daemon);
 }
 

@@ -38,63 +38,6 @@ join (Fixture *f, const char *item, const char *user, guint32 quantity, guint32 
   return entry;
 }
 
-/* Everything an admin sees, the waitlist with it. (transfer full) */
-static GVariant *
-snapshot (Fixture *f)
-{
-  g_autoptr(GVariant) state = reserved_test_snapshot (&f->client);
-  g_autoptr(GVariant) entries = reserved_test_list_waitlist (&f->client, "");
-
-  return g_variant_ref_sink (
-    g_variant_new ("(@v@a(tssuuxxt))", g_variant_new_variant (state), entries));
-}
-
-static void
-assert_unchanged (Fixture *f, GVariant *before)
-{
-  g_autoptr(GVariant) after = snapshot (f);
-
-  if (!g_variant_equal (before, after))
-    g_error ("a refused call changed the state:\nbefore %s\nafter  %s",
-             g_variant_print (before, TRUE), g_variant_print (after, TRUE));
-}
-
-/* Asserts @code with @in_message in its message, and no change. */
-static void
-join_refused (Fixture *f,
-              const char *item,
-              const char *user,
-              guint32 quantity,
-              GVariant *options,
-              ReserveError code,
-              const char *in_message)
-{
-  g_autoptr(GVariant) before = snapshot (f);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_join_waitlist_sync (f->proxy, item, user, quantity,
-                                            options != NULL ? options
-                                                            : reserved_test_options (NULL),
-                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL, NULL,
-                                            &error);
-  reserved_test_assert_api_error (error, code);
-  if (in_message != NULL && strstr (error->message, in_message) == NULL)
-    g_error ("“%s” does not say “%s”", error->message, in_message);
-  assert_unchanged (f, before);
-}
-
-static void
-leave_refused (Fixture *f, guint64 entry, ReserveError code)
-{
-  g_autoptr(GVariant) before = snapshot (f);
-  g_autoptr(GError) error = NULL;
-
-  reserve_reserve1_call_leave_waitlist_sync (f->proxy, entry, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                             &error);
-  reserved_test_assert_api_error (error, code);
-  assert_unchanged (f, before);
-}
-
 static void
 create_item (Fixture *f, const char *item, guint32 capacity, guint32 limit, guint32 offer_seconds)
 {
@@ -343,8 +286,11 @@ test_deadline (Fixture *f, gconstpointer data)
   gint64 now = g_get_real_time ();
 
   sold_out_seat (f, &offers, 0, sizes, orders);
-  join_refused (f, "seat", "bob", 1, join_options (now - G_USEC_PER_SEC, FALSE, NULL),
-                RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("seat", "bob", 1,
+                                                          join_options (now - G_USEC_PER_SEC, FALSE,
+                                                                        NULL)),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
   bob =
     reserved_test_join_waitlist (&f->client, "seat", "bob", 3,
                                  join_options (now + 30 * G_USEC_PER_SEC, FALSE, NULL), NULL, NULL);
@@ -388,8 +334,8 @@ test_leave (Fixture *f, gconstpointer data)
   g_assert_false (is_listed (f, carol));
   /* Her hold went with her. */
   reserved_test_release_refused (&f->client, carol_hold, RESERVE_ERROR_HOLD_ENDED);
-  leave_refused (f, bob, RESERVE_ERROR_ALREADY_CANCELLED);
-  leave_refused (f, 999999, RESERVE_ERROR_NO_SUCH_ENTRY);
+  reserved_test_leave_waitlist_refused (&f->client, bob, RESERVE_ERROR_ALREADY_CANCELLED);
+  reserved_test_leave_waitlist_refused (&f->client, 999999, RESERVE_ERROR_NO_SUCH_ENTRY);
   reserved_test_signals_clear (&offers);
 }
 
@@ -409,9 +355,13 @@ test_limits (Fixture *f, gconstpointer data)
   reserved_test_buy (&f->client, "seat", "bob", 2, NULL, NULL);
   sell_out (f, "seat", sizes, orders);
   reserved_test_set_per_user_limit (&f->client, "seat", 3);
-  join_refused (f, "seat", "bob", 2, NULL, RESERVE_ERROR_LIMIT_EXCEEDED, "waiting entries");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("seat", "bob", 2, NULL),
+                              RESERVE_ERROR_LIMIT_EXCEEDED, "waiting entries");
   bob = join (f, "seat", "bob", 1, 1);
-  join_refused (f, "seat", "bob", 1, NULL, RESERVE_ERROR_LIMIT_EXCEEDED, "one entry per customer");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("seat", "bob", 1, NULL),
+                              RESERVE_ERROR_LIMIT_EXCEEDED, "one entry per customer");
   carol = join (f, "seat", "carol", 1, 2);
 
   reserved_test_set_per_user_limit (&f->client, "seat", 2);
@@ -428,16 +378,32 @@ test_limits (Fixture *f, gconstpointer data)
 static void
 test_bad_input (Fixture *f, gconstpointer data)
 {
-  join_refused (f, "ticket", "bob", 101, NULL, RESERVE_ERROR_INVALID_ARGUMENT, "capacity");
-  join_refused (f, "ticket", "bob", 0, NULL, RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
-  join_refused (f, "ticket", "bob", 1, g_variant_new_parsed ("{'colour': <'red'>}"),
-                RESERVE_ERROR_INVALID_ARGUMENT, "colour");
-  join_refused (f, "ticket", "bob", 1, g_variant_new_parsed ("{'deadline': <uint32 5>}"),
-                RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
-  join_refused (f, "ticket", "bob", 1, join_options (1, FALSE, NULL),
-                RESERVE_ERROR_INVALID_ARGUMENT, "not in the future");
-  join_refused (f, "nosuch", "bob", 1, NULL, RESERVE_ERROR_NO_SUCH_ITEM, "nosuch");
-  join_refused (f, "ticket", "", 1, NULL, RESERVE_ERROR_INVALID_ARGUMENT, NULL);
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 101, NULL),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "capacity");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 0, NULL),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "quantity");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 1,
+                                                          g_variant_new_parsed (
+                                                            "{'colour': <'red'>}")),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "colour");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 1,
+                                                          g_variant_new_parsed (
+                                                            "{'deadline': <uint32 5>}")),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "deadline");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 1,
+                                                          join_options (1, FALSE, NULL)),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "not in the future");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("nosuch", "bob", 1, NULL),
+                              RESERVE_ERROR_NO_SUCH_ITEM, "nosuch");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "", 1, NULL),
+                              RESERVE_ERROR_INVALID_ARGUMENT, NULL);
   reserved_test_create_item_refused (&f->client, "seat", 5,
                                      g_variant_new_parsed ("{'offer_seconds': <uint32 0>}"),
                                      RESERVE_ERROR_INVALID_ARGUMENT);
@@ -460,8 +426,10 @@ test_request_id (Fixture *f, gconstpointer data)
   again = reserved_test_join_waitlist (&f->client, "ticket", "bob", 2,
                                        join_options (0, FALSE, "k1"), &position, NULL);
   g_assert_cmpuint (again, ==, first);
-  join_refused (f, "ticket", "bob", 3, join_options (0, FALSE, "k1"),
-                RESERVE_ERROR_INVALID_ARGUMENT, "already used");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("ticket", "bob", 3,
+                                                          join_options (0, FALSE, "k1")),
+                              RESERVE_ERROR_INVALID_ARGUMENT, "already used");
 }
 
 /* An entry bound to its connection ends when the connection goes; had it
@@ -524,7 +492,9 @@ test_sale_opens (Fixture *f, gconstpointer data)
   g_assert_cmpuint (reserved_test_cancel (&f->client, sold), ==, 3);
   g_assert_cmpuint (position_of (f, bob, NULL), ==, 1);
   g_assert_cmpuint (position_of (f, carol, NULL), ==, 2);
-  join_refused (f, "show", "dave", 1, NULL, RESERVE_ERROR_NOT_ON_SALE, "not on sale");
+  reserved_test_call_refused (&f->client, "JoinWaitlist",
+                              reserved_test_request_args ("show", "dave", 1, NULL),
+                              RESERVE_ERROR_NOT_ON_SALE, "not on sale");
   reserved_test_buy_refused (&f->client, "show", "eve", 1, NULL, RESERVE_ERROR_NOT_ON_SALE);
 
   reserved_test_set_sale_window (&f->client, "show", 0, 0);
