@@ -44,6 +44,7 @@ print_created_json (const char *item,
   reserve_json_add_boolean (builder, "retired", FALSE);
   reserve_json_add_sale_window (builder, sale_start, sale_end,
                                 reserve_sale_window_open_now (sale_start, sale_end));
+  reserve_json_add_int (builder, "waiting", 0);
   reserve_print_json_object (builder);
 }
 

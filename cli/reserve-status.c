@@ -95,6 +95,7 @@ print_status_json (const ItemStatus *status)
     reserve_json_add_int (builder, "per_user_limit", status->per_user_limit);
   reserve_json_add_boolean (builder, "retired", status->retired);
   reserve_json_add_sale_window (builder, status->sale_start, status->sale_end, status->on_sale);
+  reserve_json_add_int (builder, "waiting", status->waiting);
   reserve_print_json_object (builder);
 }
 

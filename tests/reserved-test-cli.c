@@ -103,6 +103,11 @@ reserved_test_reserve_fails (int expected_exit, const char *needle, const char *
   reserved_test_assert_contains (run->err, needle);
 }
 
+const char *const reserved_test_item_status_keys[] = {
+  "item",     "capacity", "remaining", "sold", "per_user_limit", "retired", "sale_start",
+  "sale_end", "on_sale",  "waiting",   NULL
+};
+
 JsonNode *
 reserved_test_run_json (const char *first_arg, ...)
 {

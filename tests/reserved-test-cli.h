@@ -51,6 +51,10 @@ void reserved_test_reserve_fails (int expected_exit, const char *needle, const c
  * stderr, and parses its stdout as JSON. */
 JsonNode *reserved_test_run_json (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 
+/* The keys of an item as `reserve status --json` and `create --json`
+ * print it. */
+extern const char *const reserved_test_item_status_keys[];
+
 /* Starts reserve with the arguments (NULL-terminated) without waiting, its
  * stdout and stderr piped to the caller, for a command that runs until it
  * is told to stop (`reserve watch`). */

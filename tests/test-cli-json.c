@@ -42,9 +42,6 @@ test_every_command (Fixture *fixture, gconstpointer data)
 static void
 test_item_key (Fixture *fixture, gconstpointer data)
 {
-  static const char *const item_keys[] = { "item",           "capacity", "remaining",  "sold",
-                                           "per_user_limit", "retired",  "sale_start", "sale_end",
-                                           "on_sale",        NULL };
   static const char *const restock_keys[] = { "item", "quantity", "remaining", NULL };
   static const char *const cancel_keys[] = { "order", "item",      "user", "quantity",
                                              "state", "remaining", NULL };
@@ -69,14 +66,14 @@ test_item_key (Fixture *fixture, gconstpointer data)
   JsonObject *object;
 
   object = json_node_get_object (created);
-  reserved_test_json_assert_keys (object, item_keys);
+  reserved_test_json_assert_keys (object, reserved_test_item_status_keys);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "gala");
   assert_null (object, "per_user_limit");
   object = json_node_get_object (limited);
   g_assert_cmpint (reserved_test_json_int (object, "per_user_limit"), ==, 2);
 
   object = json_node_get_object (status);
-  reserved_test_json_assert_keys (object, item_keys);
+  reserved_test_json_assert_keys (object, reserved_test_item_status_keys);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "gala");
   assert_null (object, "per_user_limit");
 

@@ -42,6 +42,7 @@ test_commands (Fixture *f, gconstpointer data)
   g_autoptr(ReservedTestRun) past = NULL;
   g_autoptr(ReservedTestRun) too_many = NULL;
   g_autoptr(ReservedTestRun) status = NULL;
+  g_autoptr(JsonNode) status_json = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *carol_id = NULL;
   JsonObject *object;
@@ -97,6 +98,8 @@ test_commands (Fixture *f, gconstpointer data)
   status = reserved_test_run_reserve ("status", "--session", NULL);
   reserved_test_assert_exit (status, 0);
   g_assert_nonnull (strstr (status->out, "Waiting:         3 on its waitlist"));
+  status_json = reserved_test_run_json ("status", "--session", "--json", NULL);
+  reserved_test_json_assert_ints (json_node_get_object (status_json), "waiting", 3, NULL);
 }
 
 /* `reserve wait --follow --confirm` prints its place, waits, and buys the

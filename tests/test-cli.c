@@ -70,9 +70,6 @@ assert_usage_error (const ReservedTestRun *run, const char *message)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-static const char *const status_keys[] = { "item",           "capacity", "remaining",  "sold",
-                                           "per_user_limit", "retired",  "sale_start", "sale_end",
-                                           "on_sale",        NULL };
 static const char *const order_keys[] = { "order",   "item",  "user", "quantity",
                                           "created", "state", NULL };
 
@@ -82,7 +79,7 @@ item_status (const char *item)
 {
   JsonNode *root = reserved_test_run_json ("status", "--session", "--json", item, NULL);
 
-  reserved_test_json_assert_keys (json_node_get_object (root), status_keys);
+  reserved_test_json_assert_keys (json_node_get_object (root), reserved_test_item_status_keys);
   return root;
 }
 
@@ -193,7 +190,7 @@ test_buy_default_item (Fixture *fixture, gconstpointer data)
 
   status = reserved_test_run_json ("status", "--session", "--json", NULL);
   object = json_node_get_object (status);
-  reserved_test_json_assert_keys (object, status_keys);
+  reserved_test_json_assert_keys (object, reserved_test_item_status_keys);
   g_assert_cmpstr (reserved_test_json_string (object, "item"), ==, "seat");
   g_assert_cmpint (reserved_test_json_int (object, "remaining"), ==, 6);
 }
