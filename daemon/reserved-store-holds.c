@@ -10,7 +10,6 @@
 
 typedef enum {
   HOLD_FIND_REQUEST,
-  HOLD_FIND_ITEM,
   HOLD_OVERDUE,
   HOLD_OF_HOLDER,
   HOLD_END,
@@ -40,8 +39,6 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
   [HOLD_FIND_REQUEST] = "SELECT h.id, i.name, h.customer, h.quantity, i.remaining, h.expires"
                         " FROM holds h JOIN items i ON i.id = h.item_id"
                         " WHERE h.caller_uid = ?1 AND h.request_id = ?2",
-  [HOLD_FIND_ITEM] = "SELECT id, remaining, per_user_limit, retired, sale_start, sale_end"
-                     " FROM items WHERE name = ?1",
   [HOLD_OVERDUE] = "SELECT h.id, h.quantity, h.item_id, i.name"
                    " FROM holds h JOIN items i ON i.id = h.item_id"
                    " WHERE h.ended IS NULL AND h.expires > 0 AND h.expires <= ?1"
@@ -346,13 +343,11 @@ store_holds_hold (StoreConnection *c,
                   ReservedHoldReceipt *receipt,
                   GError **error)
 {
-  g_autoptr(StoreStmt) item = hold_stmt (c, HOLD_FIND_ITEM, error);
+  StoreSellableItem item;
   gboolean found = FALSE;
   gint64 item_id, units, live;
   guint32 limit;
 
-  if (item == NULL)
-    return FALSE;
   if (request->request_id != NULL)
     {
       if (!find_hold_request (c, request, receipt, &found, error))
@@ -361,25 +356,11 @@ store_holds_hold (StoreConnection *c,
         return TRUE;
     }
 
-  sqlite3_bind_text (item, 1, request->item, -1, SQLITE_STATIC);
-  if (!store_sql_step_row (c, item, &found, error, "look up the item"))
+  if (!store_sql_find_sellable_item (c, request->item, &item, error) ||
+      !store_sql_check_on_sale (request->item, &item.sale, error))
     return FALSE;
-  if (!found)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
-                   request->item);
-      return FALSE;
-    }
-  if (sqlite3_column_int64 (item, 3) != 0)
-    return store_sql_retired_item (error, request->item);
-  if (!store_sql_check_on_sale (request->item,
-                                &(ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
-                                                       .end = sqlite3_column_int64 (item, 5) },
-                                error))
-    return FALSE;
-  item_id = sqlite3_column_int64 (item, 0);
-  limit = (guint32) sqlite3_column_int64 (item, 2);
-  sqlite3_reset (item);
+  item_id = item.id;
+  limit = item.per_user_limit;
 
   if (!store_holds_end_overdue (c, item_id, error))
     return FALSE;

@@ -135,7 +135,7 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_FIND_REQUEST] = "SELECT o.id, i.name, o.customer, o.quantity, i.remaining"
                         " FROM orders o JOIN items i ON i.id = o.item_id"
                         " WHERE o.caller_uid = ?1 AND o.request_id = ?2",
-  [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, remaining, per_user_limit, retired, sale_start, sale_end"
+  [STMT_FIND_ITEM_FOR_SALE] = "SELECT id, capacity, per_user_limit, retired, sale_start, sale_end"
                               " FROM items WHERE name = ?1",
   /* The per-user limit counts live holds and waiting entries with the
    * orders: a hold is a purchase not yet paid for, an entry one asked for. */
@@ -960,14 +960,43 @@ check_per_user_limit (StoreConnection *c,
 }
 
 gboolean
+store_sql_find_sellable_item (StoreConnection *c,
+                              const char *name,
+                              StoreSellableItem *item,
+                              GError **error)
+{
+  g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_FIND_ITEM_FOR_SALE);
+  gboolean found = FALSE;
+
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  if (!step_row (c, stmt, &found, error, "look up the item"))
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
+                   name);
+      return FALSE;
+    }
+  if (sqlite3_column_int64 (stmt, 3) != 0)
+    return store_sql_retired_item (error, name);
+  *item = (StoreSellableItem){
+    .id = sqlite3_column_int64 (stmt, 0),
+    .capacity = sqlite3_column_int64 (stmt, 1),
+    .per_user_limit = (guint32) sqlite3_column_int64 (stmt, 2),
+    .sale = { .start = sqlite3_column_int64 (stmt, 4), .end = sqlite3_column_int64 (stmt, 5) },
+  };
+  return TRUE;
+}
+
+gboolean
 store_sql_buy (StoreConnection *c,
                const ReservedPurchase *purchase,
                ReservedReceipt *receipt,
                GError **error)
 {
-  g_autoptr(StoreStmt) item = store_stmt (c, STMT_FIND_ITEM_FOR_SALE);
   g_autoptr(StoreStmt) take = store_stmt (c, STMT_TAKE_STOCK);
   g_autoptr(StoreStmt) insert = store_stmt (c, STMT_INSERT_ORDER);
+  StoreSellableItem item;
   gboolean found = FALSE;
   gint64 item_id;
   guint32 limit;
@@ -980,24 +1009,11 @@ store_sql_buy (StoreConnection *c,
         return TRUE;
     }
 
-  sqlite3_bind_text (item, 1, purchase->item, -1, SQLITE_STATIC);
-  if (!step_row (c, item, &found, error, "look up the item"))
+  if (!store_sql_find_sellable_item (c, purchase->item, &item, error) ||
+      !store_sql_check_on_sale (purchase->item, &item.sale, error))
     return FALSE;
-  if (!found)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
-                   purchase->item);
-      return FALSE;
-    }
-  if (sqlite3_column_int64 (item, 3) != 0)
-    return store_sql_retired_item (error, purchase->item);
-  if (!store_sql_check_on_sale (purchase->item,
-                                &(ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
-                                                       .end = sqlite3_column_int64 (item, 5) },
-                                error))
-    return FALSE;
-  item_id = sqlite3_column_int64 (item, 0);
-  limit = (guint32) sqlite3_column_int64 (item, 2);
+  item_id = item.id;
+  limit = item.per_user_limit;
 
   if (!store_holds_end_overdue (c, item_id, error))
     return FALSE;

@@ -137,6 +137,23 @@ GArray *store_sql_list_sale_windows (StoreConnection *c, GError **error);
 /* Sets the NoSuchItem a retired item is refused with; FALSE. */
 gboolean store_sql_retired_item (GError **error, const char *name);
 
+/* An item as a purchase, a hold or a waitlist entry finds it. */
+typedef struct {
+  gint64 id;
+  gint64 capacity;
+  guint32 per_user_limit;
+  ReservedSaleWindow sale;
+} StoreSellableItem;
+
+/* Looks up the item a purchase, a hold or a waitlist entry is for:
+ * NoSuchItem when there is none or it is retired. Whether it is on sale
+ * now is the caller's next question (store_sql_check_on_sale), asked
+ * where the precedence of its other errors puts it. */
+gboolean store_sql_find_sellable_item (StoreConnection *c,
+                                       const char *name,
+                                       StoreSellableItem *item,
+                                       GError **error);
+
 /* Reads: each one statement, so each sees one consistent snapshot. */
 gboolean
 store_sql_get_order (StoreConnection *c, guint64 order, ReservedOrder *out, GError **error);

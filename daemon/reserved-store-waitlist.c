@@ -10,7 +10,7 @@
 
 typedef enum {
   WL_FIND_REQUEST,
-  WL_FIND_ITEM,
+  WL_ITEM_ID,
   WL_LIVE_OF_CUSTOMER,
   WL_INSERT,
   WL_HEAD,
@@ -41,8 +41,8 @@ static const char *const waitlist_sql[N_WL_STMTS] = {
   [WL_FIND_REQUEST] = "SELECT w.id, i.name, w.customer, w.quantity, i.remaining"
                       " FROM waitlist w JOIN items i ON i.id = w.item_id"
                       " WHERE w.caller_uid = ?1 AND w.request_id = ?2",
-  [WL_FIND_ITEM] = "SELECT id, capacity, per_user_limit, retired, sale_start, sale_end"
-                   " FROM items WHERE name = ?1",
+  /* Retired or not: promotion itself offers nothing for a retired item. */
+  [WL_ITEM_ID] = "SELECT id FROM items WHERE name = ?1",
   [WL_LIVE_OF_CUSTOMER] = "SELECT id FROM waitlist"
                           " WHERE caller_uid = ?1 AND customer = ?2 AND item_id = ?3"
                           " AND ended IS NULL",
@@ -258,7 +258,7 @@ store_waitlist_promote_item (StoreConnection *c,
                              guint32 *remaining,
                              GError **error)
 {
-  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_FIND_ITEM, error);
+  g_autoptr(StoreStmt) stmt = waitlist_stmt (c, WL_ITEM_ID, error);
   gboolean found = FALSE;
   gint64 item_id;
 
@@ -531,15 +531,14 @@ store_waitlist_join (StoreConnection *c,
                      ReservedJoinReceipt *receipt,
                      GError **error)
 {
-  g_autoptr(StoreStmt) item = waitlist_stmt (c, WL_FIND_ITEM, error);
   g_autoptr(StoreStmt) insert = waitlist_stmt (c, WL_INSERT, error);
+  StoreSellableItem item;
   gboolean found = FALSE;
   gint64 item_id, capacity, units;
-  ReservedSaleWindow window;
   guint32 limit;
   guint64 entry;
 
-  if (item == NULL || insert == NULL)
+  if (insert == NULL)
     return FALSE;
   if (request->request_id != NULL)
     {
@@ -549,23 +548,11 @@ store_waitlist_join (StoreConnection *c,
         return TRUE;
     }
 
-  sqlite3_bind_text (item, 1, request->item, -1, SQLITE_STATIC);
-  if (!store_sql_step_row (c, item, &found, error, "look up the item"))
+  if (!store_sql_find_sellable_item (c, request->item, &item, error))
     return FALSE;
-  if (!found)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
-                   request->item);
-      return FALSE;
-    }
-  if (sqlite3_column_int64 (item, 3) != 0)
-    return store_sql_retired_item (error, request->item);
-  item_id = sqlite3_column_int64 (item, 0);
-  capacity = sqlite3_column_int64 (item, 1);
-  limit = (guint32) sqlite3_column_int64 (item, 2);
-  window = (ReservedSaleWindow){ .start = sqlite3_column_int64 (item, 4),
-                                 .end = sqlite3_column_int64 (item, 5) };
-  sqlite3_reset (item);
+  item_id = item.id;
+  capacity = item.capacity;
+  limit = item.per_user_limit;
   /* An entry no restock short of a larger capacity could ever serve would
    * block the queue behind it for good. */
   if (request->quantity > capacity)
@@ -579,7 +566,7 @@ store_waitlist_join (StoreConnection *c,
   /* Queueing is part of buying: outside the window there is no sale to
    * wait for. Entries that joined while it was open keep waiting through
    * a closed spell, and are served when it opens again. */
-  if (!store_sql_check_on_sale (request->item, &window, error))
+  if (!store_sql_check_on_sale (request->item, &item.sale, error))
     return FALSE;
 
   /* Those before it first: what overdue holds give back goes to them. */
