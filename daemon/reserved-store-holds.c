@@ -16,7 +16,6 @@ typedef enum {
   HOLD_RETURN_STOCK,
   HOLD_TAKE_STOCK,
   HOLD_TAKE_OWED,
-  HOLD_UNITS_OF_CUSTOMER,
   HOLD_LIVE_OF_CALLER,
   HOLD_INSERT,
   HOLD_GET,
@@ -54,7 +53,6 @@ static const char *const hold_sql[N_HOLD_STMTS] = {
   [HOLD_TAKE_STOCK] = STORE_SQL_TAKE_UNOWED_STOCK,
   [HOLD_TAKE_OWED] = "UPDATE items SET remaining = remaining - ?2"
                      " WHERE id = ?1 AND remaining >= ?2 RETURNING remaining",
-  [HOLD_UNITS_OF_CUSTOMER] = STORE_SQL_UNITS_OF_CUSTOMER,
   [HOLD_LIVE_OF_CALLER] = "SELECT COUNT(*) FROM holds WHERE caller_uid = ?1 AND ended IS NULL",
   [HOLD_INSERT] = "INSERT INTO holds (item_id, customer, quantity, caller_uid, request_id,"
                   " created, expires, ttl, holder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -302,26 +300,6 @@ find_hold_request (StoreConnection *c,
   return TRUE;
 }
 
-gboolean
-store_holds_units_of_customer (StoreConnection *c,
-                               gint64 item_id,
-                               const char *user,
-                               gint64 *units,
-                               GError **error)
-{
-  g_autoptr(StoreStmt) stmt = hold_stmt (c, HOLD_UNITS_OF_CUSTOMER, error);
-  gboolean found = FALSE;
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, item_id);
-  sqlite3_bind_text (stmt, 2, user, -1, SQLITE_STATIC);
-  if (!store_sql_step_row (c, stmt, &found, error, "count the customer's units"))
-    return FALSE;
-  *units = found ? sqlite3_column_int64 (stmt, 0) : 0;
-  return TRUE;
-}
-
 static gboolean
 count_live_holds_of_caller (StoreConnection *c, uid_t caller, gint64 *count, GError **error)
 {
@@ -345,7 +323,7 @@ store_holds_hold (StoreConnection *c,
 {
   StoreSellableItem item;
   gboolean found = FALSE;
-  gint64 item_id, units, live;
+  gint64 item_id, live;
   guint32 limit;
 
   if (request->request_id != NULL)
@@ -364,21 +342,9 @@ store_holds_hold (StoreConnection *c,
 
   if (!store_holds_end_overdue (c, item_id, error))
     return FALSE;
-  if (limit > 0)
-    {
-      if (!store_holds_units_of_customer (c, item_id, request->user, &units, error))
-        return FALSE;
-      if (units + request->quantity > limit)
-        {
-          g_autofree char *user = reserve_describe_text (request->user);
-
-          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
-                       "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
-                       " (orders and holds) and asked for %u more",
-                       user, limit, request->item, user, units, request->quantity);
-          return FALSE;
-        }
-    }
+  if (!store_sql_check_per_user_limit (c, item_id, request->item, request->user, request->quantity,
+                                       limit, error))
+    return FALSE;
   if (!count_live_holds_of_caller (c, request->caller, &live, error))
     return FALSE;
   if (live >= request->max_holds)

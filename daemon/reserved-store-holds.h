@@ -29,12 +29,6 @@ gboolean store_holds_insert (StoreConnection *c,
                              gboolean owed,
                              ReservedHoldReceipt *receipt,
                              GError **error);
-/* Units of @user's orders, live holds and waiting entries of @item_id. */
-gboolean store_holds_units_of_customer (StoreConnection *c,
-                                        gint64 item_id,
-                                        const char *user,
-                                        gint64 *units,
-                                        GError **error);
 
 /* May succeed with @late set: the hold had expired, which this committed,
  * and the caller is to be told HoldEnded. */

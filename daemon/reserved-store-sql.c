@@ -930,30 +930,47 @@ find_request (StoreConnection *c,
   return TRUE;
 }
 
-static gboolean
-check_per_user_limit (StoreConnection *c,
-                      const ReservedPurchase *purchase,
-                      gint64 item_id,
-                      guint32 limit,
-                      GError **error)
+gboolean
+store_sql_units_of_customer (StoreConnection *c,
+                             gint64 item_id,
+                             const char *user,
+                             gint64 *units,
+                             GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (c, STMT_ACTIVE_UNITS_OF_CUSTOMER);
   gboolean found = FALSE;
-  gint64 held;
 
   sqlite3_bind_int64 (stmt, 1, item_id);
-  sqlite3_bind_text (stmt, 2, purchase->user, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user, -1, SQLITE_STATIC);
   if (!step_row (c, stmt, &found, error, "count the customer's units"))
     return FALSE;
-  held = found ? sqlite3_column_int64 (stmt, 0) : 0;
-  if (held + purchase->quantity > limit)
+  *units = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+gboolean
+store_sql_check_per_user_limit (StoreConnection *c,
+                                gint64 item_id,
+                                const char *item,
+                                const char *user,
+                                guint32 quantity,
+                                guint32 limit,
+                                GError **error)
+{
+  gint64 units = 0;
+
+  if (limit == 0)
+    return TRUE;
+  if (!store_sql_units_of_customer (c, item_id, user, &units, error))
+    return FALSE;
+  if (units + quantity > limit)
     {
-      g_autofree char *user = reserve_describe_text (purchase->user);
+      g_autofree char *described = reserve_describe_text (user);
 
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
                    "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
-                   " and asked for %u more",
-                   user, limit, purchase->item, user, held, purchase->quantity);
+                   " (orders, holds and waiting entries) and asked for %u more",
+                   described, limit, item, described, units, quantity);
       return FALSE;
     }
   return TRUE;
@@ -1017,7 +1034,8 @@ store_sql_buy (StoreConnection *c,
 
   if (!store_holds_end_overdue (c, item_id, error))
     return FALSE;
-  if (limit > 0 && !check_per_user_limit (c, purchase, item_id, limit, error))
+  if (!store_sql_check_per_user_limit (c, item_id, purchase->item, purchase->user,
+                                       purchase->quantity, limit, error))
     return FALSE;
 
   /* The conditional update is what makes overselling impossible: the

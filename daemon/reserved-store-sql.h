@@ -137,6 +137,23 @@ GArray *store_sql_list_sale_windows (StoreConnection *c, GError **error);
 /* Sets the NoSuchItem a retired item is refused with; FALSE. */
 gboolean store_sql_retired_item (GError **error, const char *name);
 
+/* Units of @user's orders, live holds and waiting entries of @item_id:
+ * what the per-user limit counts. */
+gboolean store_sql_units_of_customer (StoreConnection *c,
+                                      gint64 item_id,
+                                      const char *user,
+                                      gint64 *units,
+                                      GError **error);
+/* LimitExceeded when @user asking for @quantity more of @item would pass
+ * @limit (0: none). */
+gboolean store_sql_check_per_user_limit (StoreConnection *c,
+                                         gint64 item_id,
+                                         const char *item,
+                                         const char *user,
+                                         guint32 quantity,
+                                         guint32 limit,
+                                         GError **error);
+
 /* An item as a purchase, a hold or a waitlist entry finds it. */
 typedef struct {
   gint64 id;

@@ -232,7 +232,7 @@ store_waitlist_promote (StoreConnection *c, gint64 item_id, guint32 *remaining, 
        * counted already, and the offer keeps them counted. */
       if (head.limit > 0)
         {
-          if (!store_holds_units_of_customer (c, item_id, head.user, &units, error))
+          if (!store_sql_units_of_customer (c, item_id, head.user, &units, error))
             return FALSE;
           if (units > head.limit)
             {
@@ -534,7 +534,7 @@ store_waitlist_join (StoreConnection *c,
   g_autoptr(StoreStmt) insert = waitlist_stmt (c, WL_INSERT, error);
   StoreSellableItem item;
   gboolean found = FALSE;
-  gint64 item_id, capacity, units;
+  gint64 item_id, capacity;
   guint32 limit;
   guint64 entry;
 
@@ -572,21 +572,9 @@ store_waitlist_join (StoreConnection *c,
   /* Those before it first: what overdue holds give back goes to them. */
   if (!store_holds_end_overdue (c, item_id, error) || !check_one_entry (c, request, item_id, error))
     return FALSE;
-  if (limit > 0)
-    {
-      if (!store_holds_units_of_customer (c, item_id, request->user, &units, error))
-        return FALSE;
-      if (units + request->quantity > limit)
-        {
-          g_autofree char *user = reserve_describe_text (request->user);
-
-          g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
-                       "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
-                       " (orders, holds and waiting entries) and asked for %u more",
-                       user, limit, request->item, user, units, request->quantity);
-          return FALSE;
-        }
-    }
+  if (!store_sql_check_per_user_limit (c, item_id, request->item, request->user, request->quantity,
+                                       limit, error))
+    return FALSE;
 
   sqlite3_bind_int64 (insert, 1, item_id);
   sqlite3_bind_text (insert, 2, request->user, -1, SQLITE_STATIC);
