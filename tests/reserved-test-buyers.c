@@ -17,6 +17,18 @@ reserved_test_buyers_spawn (ReservedTestBuyers *buyers,
                             GRand *rand,
                             gboolean nonblocking)
 {
+  reserved_test_buyers_spawn_held (buyers, n, role, address, rand, nonblocking);
+  reserved_test_buyers_release (buyers);
+}
+
+void
+reserved_test_buyers_spawn_held (ReservedTestBuyers *buyers,
+                                 guint n,
+                                 const char *role,
+                                 const char *address,
+                                 GRand *rand,
+                                 gboolean nonblocking)
+{
   int barrier[2], stop[2], out[2];
 
   g_assert_cmpint (pipe (barrier), ==, 0);
@@ -32,6 +44,7 @@ reserved_test_buyers_spawn (ReservedTestBuyers *buyers,
     .out = out[0],
     .stop = stop[1],
     .text = g_string_new (NULL),
+    .barrier = barrier[1],
   };
   for (guint i = 0; i < n; i++)
     {
@@ -44,7 +57,14 @@ reserved_test_buyers_spawn (ReservedTestBuyers *buyers,
   close (barrier[0]);
   close (stop[0]);
   close (out[1]);
-  close (barrier[1]);
+}
+
+void
+reserved_test_buyers_release (ReservedTestBuyers *buyers)
+{
+  g_assert_cmpint (buyers->barrier, >=, 0);
+  close (buyers->barrier);
+  buyers->barrier = -1;
 }
 
 void
@@ -63,6 +83,8 @@ reserved_test_buyers_finish (ReservedTestBuyers *buyers)
 {
   g_autofree char *rest = NULL;
 
+  if (buyers->barrier >= 0)
+    reserved_test_buyers_release (buyers);
   close (buyers->stop);
   g_assert_cmpint (fcntl (buyers->out, F_SETFL, 0), ==, 0);
   rest = reserved_test_read_all (buyers->out);

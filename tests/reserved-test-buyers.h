@@ -16,6 +16,7 @@ typedef struct {
   guint n;
   int out;       /* the read end of the pipe all of them print to */
   int stop;      /* the write end of their fd 3: closing it tells them to finish */
+  int barrier;   /* the write end of their stdin until they are released, then -1 */
   GString *text; /* what they printed so far */
 } ReservedTestBuyers;
 
@@ -30,6 +31,15 @@ void reserved_test_buyers_spawn (ReservedTestBuyers *buyers,
                                  const char *address,
                                  GRand *rand,
                                  gboolean nonblocking);
+/* As reserved_test_buyers_spawn (), but they wait until
+ * reserved_test_buyers_release (): crowds started together. */
+void reserved_test_buyers_spawn_held (ReservedTestBuyers *buyers,
+                                      guint n,
+                                      const char *role,
+                                      const char *address,
+                                      GRand *rand,
+                                      gboolean nonblocking);
+void reserved_test_buyers_release (ReservedTestBuyers *buyers);
 /* Adds what the buyers printed since to buyers->text, without waiting. */
 void reserved_test_buyers_drain (ReservedTestBuyers *buyers);
 /* Tells them to finish the purchase each is making and exit, reads the

@@ -38,6 +38,7 @@ struct _ReservedTestDaemon {
   ReservedTestProcess *bus;
   ReservedTestProcess *daemon; /* the managed daemon, nullable */
   GHashTable *extra_env;       /* name -> value (NULL: unset), for later daemons */
+  GStrv prefix;                /* nullable: put before the daemon's command line */
   gboolean system_bus;         /* later daemons serve it as the system bus */
 };
 
@@ -515,6 +516,7 @@ reserved_test_daemon_free (ReservedTestDaemon *self)
   g_free (self->database);
   g_free (self->config);
   g_clear_pointer (&self->extra_env, g_hash_table_unref);
+  g_strfreev (self->prefix);
   g_free (self);
 }
 
@@ -571,6 +573,8 @@ reserved_test_daemon_spawn (ReservedTestDaemon *self, const char *const *extra_a
   g_autofree char *log_name = NULL;
   g_autofree char *log_path = NULL;
 
+  for (guint i = 0; self->prefix != NULL && self->prefix[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (self->prefix[i]));
   if (wrapper () != NULL)
     {
       g_autoptr(GError) error = NULL;
@@ -678,6 +682,13 @@ reserved_test_daemon_run_as_owner (ReservedTestDaemon *self, uid_t uid)
   g_assert_cmpint (chown (folder, uid, (gid_t) -1), ==, 0);
   reserved_test_daemon_set_database (self, database);
   reserved_test_daemon_set_run_as (self, uid);
+}
+
+void
+reserved_test_daemon_set_prefix (ReservedTestDaemon *self, const char *const *prefix)
+{
+  g_strfreev (self->prefix);
+  self->prefix = g_strdupv ((char **) prefix);
 }
 
 void

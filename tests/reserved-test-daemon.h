@@ -102,6 +102,12 @@ void reserved_test_daemon_run_as_owner (ReservedTestDaemon *self, uid_t uid);
  * NULL removes @name from it. E.g. LD_PRELOAD for a fault-injection shim. */
 void reserved_test_daemon_set_env (ReservedTestDaemon *self, const char *name, const char *value);
 
+/* Puts @prefix (e.g. "ip", "netns", "exec", NAME: the daemon on another
+ * host of a test bed) in front of the command line of the daemons spawned
+ * from now on, before any wrapper; NULL for none. The prefix must exec the
+ * daemon in its own process, which the bus then reports as the owner. */
+void reserved_test_daemon_set_prefix (ReservedTestDaemon *self, const char *const *prefix);
+
 /* The daemons spawned from now on serve the private bus as their system
  * bus (--system, with DBUS_SYSTEM_BUS_ADDRESS pointing at it), where
  * polkit decides who is an administrator; see reserved-test-polkit.h. */
