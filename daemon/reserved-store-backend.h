@@ -18,17 +18,7 @@ G_BEGIN_DECLS
 typedef struct _StoreBackend StoreBackend;
 typedef struct _StoreReader StoreReader;
 
-/* What the store asks of a backend when it opens. */
-typedef struct {
-  const char *database;     /* a file path, or a postgresql:// URI */
-  const char *default_item; /* created, with default_capacity, on a fresh database */
-  guint32 default_capacity;
-  guint busy_timeout_ms; /* how long a write waits for a lock another holds */
-  /* Who this daemon is among those sharing one database: orders, holds
-   * and waitlist entries record it beside the caller's uid, since a uid
-   * means something only on its own host. */
-  const char *node;
-} StoreSettings;
+typedef ReservedStoreSettings StoreSettings;
 
 /* Counted by run_batch, for GetStatistics. */
 typedef struct {
