@@ -27,7 +27,12 @@ struct _ReservedStore {
   gboolean closing;
   ReservedStoreStats stats;
   guint busy_timeout_ms;
+  GMainContext *owner; /* where "stock-changed" is emitted */
+  GWeakRef *relay;     /* the backend's way back to the store, while it lasts */
 };
+
+enum { SIGNAL_STOCK_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (ReservedStore, reserved_store, G_TYPE_OBJECT)
 
@@ -994,6 +999,58 @@ reserved_store_get_path (ReservedStore *self)
 
 /* --- life cycle ------------------------------------------------------------ */
 
+/* --- changes other daemons made ------------------------------------------ */
+
+typedef struct {
+  ReservedStore *self;
+  char *item;
+  guint32 remaining;
+  guint64 version;
+} StockChange;
+
+static void
+stock_change_free (StockChange *change)
+{
+  g_object_unref (change->self);
+  g_free (change->item);
+  g_free (change);
+}
+
+static gboolean
+emit_stock_change (gpointer user_data)
+{
+  StockChange *change = user_data;
+
+  g_signal_emit (change->self, signals[SIGNAL_STOCK_CHANGED], 0, change->item, change->remaining,
+                 change->version);
+  return G_SOURCE_REMOVE;
+}
+
+/* The backend's StoreChangedFunc, on whatever thread it watches from: a
+ * change that comes while the store is going is dropped. */
+static void
+on_backend_changed (gpointer relay, const char *item, guint32 remaining, guint64 version)
+{
+  ReservedStore *self = g_weak_ref_get (relay);
+  StockChange *change;
+
+  if (self == NULL)
+    return;
+  change = g_new0 (StockChange, 1);
+  change->self = self;
+  change->item = g_strdup (item);
+  change->remaining = remaining;
+  change->version = version;
+  g_main_context_invoke_full (self->owner, G_PRIORITY_DEFAULT, emit_stock_change, change,
+                              (GDestroyNotify) stock_change_free);
+}
+
+gboolean
+reserved_store_is_shared (ReservedStore *self)
+{
+  return self->backend->klass->notifies_changes;
+}
+
 ReservedStore *
 reserved_store_open_with (const StoreSettings *settings, GError **error)
 {
@@ -1006,6 +1063,15 @@ reserved_store_open_with (const StoreSettings *settings, GError **error)
   if ((self->backend = store_backend_open (settings, error)) == NULL ||
       (self->reader = self->backend->klass->open_reader (self->backend, error)) == NULL)
     return NULL;
+  self->owner = g_main_context_ref_thread_default ();
+  if (self->backend->klass->notifies_changes)
+    {
+      self->relay = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (self->relay, self);
+      self->backend->changed = on_backend_changed;
+      self->backend->changed_data = self->relay;
+      self->backend->klass->watch_changes (self->backend);
+    }
   self->thread = g_thread_new ("reserved-writer", writer_thread, self);
   return g_steal_pointer (&self);
 }
@@ -1055,6 +1121,13 @@ reserved_store_finalize (GObject *object)
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_free (self->database);
+  g_clear_pointer (&self->owner, g_main_context_unref);
+  /* The backend, closed, calls it no more. */
+  if (self->relay != NULL)
+    {
+      g_weak_ref_clear (self->relay);
+      g_free (self->relay);
+    }
 
   G_OBJECT_CLASS (reserved_store_parent_class)->finalize (object);
 }
@@ -1063,6 +1136,10 @@ static void
 reserved_store_class_init (ReservedStoreClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = reserved_store_finalize;
+
+  signals[SIGNAL_STOCK_CHANGED] =
+    g_signal_new ("stock-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT64);
 }
 
 static void

@@ -178,6 +178,14 @@ typedef struct {
  * SQLite file. */
 ReservedStore *reserved_store_open_with (const ReservedStoreSettings *settings, GError **error);
 
+/* Whether other daemons share the database. Then every change of an
+ * item's stock, by any daemon, this one's own included, is reported by
+ * the signal "stock-changed" (item, remaining, version), emitted in the
+ * main context of the thread that opened the store, where versions of an
+ * item only grow: a report whose version is not above the last one seen
+ * is older news. */
+gboolean reserved_store_is_shared (ReservedStore *self);
+
 /* The database as given when opened. */
 const char *reserved_store_get_path (ReservedStore *self);
 
