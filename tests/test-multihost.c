@@ -672,11 +672,14 @@ static int
 hot_buyer (char **args)
 {
   g_autoptr(GDBusConnection) connection = reserved_test_connect (args[0]);
-  g_autofree char *barrier = reserved_test_read_all (STDIN_FILENO);
   g_autofree char *user = g_strdup_printf ("hot%d", (int) getpid ());
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_buy (connection, "hot", user, NULL, &error);
+  g_autoptr(GVariant) reply = NULL;
   ReserveError code;
+
+  /* The barrier: its end, once all buyers run. */
+  g_free (reserved_test_read_all (STDIN_FILENO));
+  reply = call_buy (connection, "hot", user, NULL, &error);
 
   if (reply != NULL)
     {
