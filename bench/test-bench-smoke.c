@@ -398,21 +398,6 @@ static const char *const bus_keys[] = { "address",  "daemon_pid", "same_daemon_a
 static const char *const bus_phase_keys[] = { "calls", "failed", "seconds", "calls_per_second",
                                               NULL };
 
-/* `reserve bench --json` with the arguments (NULL-terminated), which must
- * pass; (transfer full) its report. */
-static JsonNode *
-run_bench_json (const char *first_arg, ...)
-{
-  g_autoptr(ReservedTestRun) run = NULL;
-  va_list list;
-
-  va_start (list, first_arg);
-  run = reserved_test_run_reserve_va (NULL, first_arg, list);
-  va_end (list);
-  reserved_test_assert_exit (run, 0);
-  return reserved_test_parse_json (run->out);
-}
-
 /* The report of a run over the --bus @addresses: the keys of a run on one
  * bus plus how many daemons and each address, every call counted on the
  * bus of the buyer that made it, and the law, over the whole run. */
@@ -478,6 +463,7 @@ static void
 test_two_daemons (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(ReservedTestDaemon) second = reserved_test_daemon_new ();
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(ReservedTestRun) text = NULL;
   ReservedTestDaemon *daemons[2] = { fixture->daemon, second };
@@ -493,8 +479,9 @@ test_two_daemons (Fixture *fixture, gconstpointer data)
     addresses[i] = reserved_test_daemon_get_address (daemons[i]);
   g_assert_cmpstr (addresses[0], !=, addresses[1]);
 
-  root = run_bench_json ("bench", "--bus", addresses[0], "--bus", addresses[1], "--buyers", BUYERS,
-                         "--calls", CALLS, "--keep", "--json", NULL);
+  run = reserved_test_run_ok ("bench", "--bus", addresses[0], "--bus", addresses[1], "--buyers",
+                              BUYERS, "--calls", CALLS, "--keep", "--json", NULL);
+  root = reserved_test_parse_json (run->out);
   report = json_node_get_object (root);
   buses = assert_buses (report, addresses, 2);
   g_assert_cmpint (reserved_test_json_int (report, "daemons"), ==, 2);
@@ -549,12 +536,14 @@ test_one_daemon_twice (Fixture *fixture, gconstpointer data)
 {
   const char *address = reserved_test_daemon_get_address (fixture->daemon);
   const char *addresses[2] = { address, address };
+  g_autoptr(ReservedTestRun) run = NULL;
   g_autoptr(JsonNode) root = NULL;
   JsonObject *report;
   JsonArray *buses;
 
-  root = run_bench_json ("bench", "--bus", address, "--bus", address, "--buyers", BUYERS, "--calls",
-                         CALLS, "--json", NULL);
+  run = reserved_test_run_ok ("bench", "--bus", address, "--bus", address, "--buyers", BUYERS,
+                              "--calls", CALLS, "--json", NULL);
+  root = reserved_test_parse_json (run->out);
   report = json_node_get_object (root);
   buses = assert_buses (report, addresses, 2);
   g_assert_cmpint (reserved_test_json_int (report, "daemons"), ==, 1);

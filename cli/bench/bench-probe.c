@@ -78,18 +78,8 @@ static ReserveReserve1 *
 connect_address (const char *address, GError **error)
 {
   g_autoptr(GDBusConnection) connection = bench_connect_address (address, error);
-  ReserveReserve1 *proxy;
 
-  if (connection == NULL)
-    return NULL;
-  proxy = reserve_reserve1_proxy_new_sync (connection,
-                                           G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                             G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                           RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, NULL, error);
-  /* The calls pass RESERVE_CLIENT_TIMEOUT_MSEC: --timeout, when given. */
-  if (proxy != NULL)
-    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), reserve_call_timeout_msec ());
-  return proxy;
+  return connection != NULL ? reserve_client_proxy_new (connection, error) : NULL;
 }
 
 BenchProbe *
