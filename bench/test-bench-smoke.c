@@ -309,11 +309,18 @@ test_keep_and_warning (Fixture *fixture, gconstpointer data)
 /* `reserve` with @args (up to 8, NULL-terminated) must exit 2 with nothing
  * on stdout and @message first on stderr. */
 static void
-assert_usage_error_of (const char *message, const char *const *args)
+assert_usage_error_of (const char *message, const char *const *given)
 {
   g_autoptr(ReservedTestRun) run = NULL;
   g_autofree char *line = g_strdup_printf ("reserve: %s\n", message);
+  const char *args[9] = { NULL };
 
+  /* Padded with NULLs: the arguments after the first NULL are not read. */
+  for (guint i = 0; given[i] != NULL; i++)
+    {
+      g_assert_cmpuint (i, <, G_N_ELEMENTS (args) - 1);
+      args[i] = given[i];
+    }
   run = reserved_test_run_reserve (args[0], args[1], args[2], args[3], args[4], args[5], args[6],
                                    args[7], NULL);
   reserved_test_assert_exit (run, 2);
