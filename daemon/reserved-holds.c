@@ -29,8 +29,8 @@ struct _ReservedHolds {
   guint name_owner_changed_id;
   GHashTable *watched; /* holders whose departure ends holds */
   guint timer_id;
-  gboolean expiring; /* an expiry is with the writer */
-  gboolean looking;  /* the next expiry is being read */
+  gboolean expiring;   /* an expiry is with the writer */
+  gboolean looking;    /* the next expiry is being read */
   gboolean look_again; /* and something changed since it was asked */
   GFileMonitor *clock_monitor;
   GHashTable *fifos;        /* holder -> Fifo */
@@ -478,8 +478,7 @@ on_waiting_holders (GObject *source, GAsyncResult *result, gpointer user_data)
   HoldersRead *read = user_data;
   g_autoptr(GError) error = NULL;
 
-  read->waiting =
-    reserved_store_list_waiting_holders_finish (read->self->store, result, &error);
+  read->waiting = reserved_store_list_waiting_holders_finish (read->self->store, result, &error);
   if (read->waiting == NULL)
     g_warning ("Could not list the waiters of the waitlist: %s", error->message);
   reserved_store_list_holds_async (read->self->store, NULL, NULL, on_live_holds, read);

@@ -17,9 +17,9 @@ typedef struct _ReadOp ReadOp;
 /* A thread that runs reads one at a time, with a connection of its own;
  * see start_read(). */
 typedef struct {
-  ReservedStore *store; /* unowned: the store drains its lanes before it goes */
-  GThreadPool *pool;    /* at most one thread */
-  StoreReader *reader;  /* the lane's, opened by its first read if need be */
+  ReservedStore *store;  /* unowned: the store drains its lanes before it goes */
+  GThreadPool *pool;     /* at most one thread */
+  StoreReader *reader;   /* the lane's, opened by its first read if need be */
   guint busy_timeout_ms; /* as last set on reader */
 } ReadLane;
 
@@ -229,10 +229,8 @@ on_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
   *out = g_object_ref (result);
 }
 
-static void start_read (ReservedStore *self,
-                        ReadOp *op,
-                        GAsyncReadyCallback callback,
-                        gpointer user_data);
+static void
+start_read (ReservedStore *self, ReadOp *op, GAsyncReadyCallback callback, gpointer user_data);
 
 /* Runs @write, or else @read. */
 static GAsyncResult *
@@ -1104,8 +1102,7 @@ reserved_store_get_order_finish (ReservedStore *self,
 gboolean
 reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error)
 {
-  g_autoptr(GAsyncResult) result =
-               read_and_wait (self, read_op_new_id (READ_GET_ORDER, order));
+  g_autoptr(GAsyncResult) result = read_and_wait (self, read_op_new_id (READ_GET_ORDER, order));
 
   return reserved_store_get_order_finish (self, result, out, error);
 }
@@ -1193,8 +1190,7 @@ reserved_store_list_waitlist_async (ReservedStore *self,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data)
 {
-  start_read (self, read_op_new (READ_LIST_WAITLIST, item, NULL, only_caller), callback,
-              user_data);
+  start_read (self, read_op_new (READ_LIST_WAITLIST, item, NULL, only_caller), callback, user_data);
 }
 
 GArray *
@@ -1208,8 +1204,7 @@ reserved_store_list_waiting_holders_async (ReservedStore *self,
                                            GAsyncReadyCallback callback,
                                            gpointer user_data)
 {
-  start_read (self, read_op_new (READ_LIST_WAITING_HOLDERS, NULL, NULL, NULL), callback,
-              user_data);
+  start_read (self, read_op_new (READ_LIST_WAITING_HOLDERS, NULL, NULL, NULL), callback, user_data);
 }
 
 GPtrArray *
