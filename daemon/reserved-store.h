@@ -271,8 +271,9 @@ gboolean reserved_store_get_order_finish (ReservedStore *self,
 gboolean
 reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error);
 
-/* (element-type ReservedItem) (transfer full) The answer of any listing
- * of items, holds or waitlist entries below, or NULL with @error. */
+/* (transfer full) The answer of any listing of items, sale windows, holds
+ * or waitlist entries below (a GArray of ReservedItem, ReservedHold or
+ * ReservedEntry), or NULL with @error. */
 GArray *reserved_store_list_finish (ReservedStore *self, GAsyncResult *result, GError **error);
 
 /* (element-type ReservedItem) sorted by name; sold is not filled in. */
