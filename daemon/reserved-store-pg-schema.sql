@@ -783,9 +783,10 @@ BEGIN
 END $$;
 
 -- Every overdue hold (@p_holder NULL), or every live hold and waiting
--- entry of @p_holder, which left.
-CREATE FUNCTION reserved_end_holds (p_key text, p_holder text, p_reason text, p_now bigint,
-  p_wall bigint) RETURNS SETOF reserved_step
+-- entry of @p_holder, which left: a connection on the bus of @p_node's
+-- daemon (another daemon's bus may have a connection of the same name).
+CREATE FUNCTION reserved_end_holds (p_key text, p_node text, p_holder text, p_reason text,
+  p_now bigint, p_wall bigint) RETURNS SETOF reserved_step
 LANGUAGE plpgsql AS $$
 DECLARE
   hold_ bigint;
@@ -794,12 +795,14 @@ BEGIN
   IF p_holder IS NULL THEN
     PERFORM reserved_end_overdue (NULL, p_now, p_wall);
   ELSE
-    FOR hold_ IN SELECT id FROM holds WHERE ended IS NULL AND holder = p_holder ORDER BY id
+    FOR hold_ IN SELECT id FROM holds
+                 WHERE ended IS NULL AND holder = p_holder AND node = p_node ORDER BY id
     LOOP
       PERFORM reserved_end_hold (hold_, p_reason, NULL, p_now, p_wall);
     END LOOP;
     PERFORM reserved_end_entries (ARRAY (
-      SELECT id FROM waitlist WHERE ended IS NULL AND hold_id IS NULL AND holder = p_holder),
+      SELECT id FROM waitlist WHERE ended IS NULL AND hold_id IS NULL AND holder = p_holder
+      AND node = p_node),
       'disconnected', p_now, p_wall);
   END IF;
   RETURN QUERY SELECT * FROM reserved_finish (reserved_result ('ok'));
