@@ -13,7 +13,8 @@
 #define GROUP "reserved"
 
 static const char *const known_keys[] = {
-  "DefaultItem", "InitialCapacity", "BusyTimeout", "MaxHoldSeconds", "MaxHoldsPerUid", NULL,
+  "DefaultItem",    "InitialCapacity", "BusyTimeout", "MaxHoldSeconds",
+  "MaxHoldsPerUid", "Database",        "Node",        NULL,
 };
 
 ReservedConfig *
@@ -36,6 +37,8 @@ reserved_config_free (ReservedConfig *config)
   if (config == NULL)
     return;
   g_free (config->default_item);
+  g_free (config->database);
+  g_free (config->node);
   g_strfreev (config->retired_keys);
   g_free (config);
 }
@@ -79,6 +82,44 @@ parse_whole_number (GKeyFile *keyfile,
     }
   allowed = g_strdup_printf ("a whole number of %s from %u to %u", unit, min, max);
   return bad_value (error, origin, key, text ? text : "", allowed);
+}
+
+/* An optional key naming an item or a node: the rules of item names. */
+static gboolean
+parse_name (GKeyFile *keyfile, const char *origin, const char *key, char **value, GError **error)
+{
+  g_autofree char *name = NULL;
+
+  if (!g_key_file_has_key (keyfile, GROUP, key, NULL))
+    return TRUE;
+  name = g_key_file_get_value (keyfile, GROUP, key, NULL);
+  if (name == NULL || !reserve_validate_item_name (name, NULL))
+    return bad_value (error, origin, key, name ? name : "",
+                      "1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-', "
+                      "starting with a letter or digit");
+  g_free (*value);
+  *value = g_steal_pointer (&name);
+  return TRUE;
+}
+
+/* Database: the SQLite file (an absolute path) or a PostgreSQL server (a
+ * libpq URI, which the store checks when it connects). */
+static gboolean
+parse_database (GKeyFile *keyfile, const char *origin, char **value, GError **error)
+{
+  g_autofree char *database = NULL;
+
+  if (!g_key_file_has_key (keyfile, GROUP, "Database", NULL))
+    return TRUE;
+  database = g_key_file_get_value (keyfile, GROUP, "Database", NULL);
+  if (database == NULL ||
+      !(g_path_is_absolute (database) || g_str_has_prefix (database, "postgresql://") ||
+        g_str_has_prefix (database, "postgres://")))
+    return bad_value (error, origin, "Database", database ? database : "",
+                      "an absolute path of a SQLite file, or a postgresql:// URI");
+  g_free (*value);
+  *value = g_steal_pointer (&database);
+  return TRUE;
 }
 
 /* Keys of earlier versions that are read no more: a file that has them
@@ -176,20 +217,10 @@ reserved_config_parse (const char *data, gsize length, const char *origin, GErro
       !check_no_localized_keys (data, length, origin, error))
     return NULL;
 
-  if (g_key_file_has_key (keyfile, GROUP, "DefaultItem", NULL))
-    {
-      g_autofree char *item = g_key_file_get_value (keyfile, GROUP, "DefaultItem", NULL);
-
-      if (item == NULL || !reserve_validate_item_name (item, NULL))
-        {
-          bad_value (error, origin, "DefaultItem", item ? item : "",
-                     "1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-', "
-                     "starting with a letter or digit");
-          return NULL;
-        }
-      g_free (config->default_item);
-      config->default_item = g_steal_pointer (&item);
-    }
+  if (!parse_name (keyfile, origin, "DefaultItem", &config->default_item, error) ||
+      !parse_name (keyfile, origin, "Node", &config->node, error) ||
+      !parse_database (keyfile, origin, &config->database, error))
+    return NULL;
 
   if (g_key_file_has_key (keyfile, GROUP, "InitialCapacity", NULL))
     {

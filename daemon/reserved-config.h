@@ -14,6 +14,8 @@ typedef struct {
   guint32 busy_timeout_ms;
   guint32 max_hold_seconds;  /* MaxHoldSeconds */
   guint32 max_holds_per_uid; /* MaxHoldsPerUid */
+  char *database;            /* Database: NULL, the bus's default file */
+  char *node;                /* Node: NULL, this host's name */
   /* Keys of earlier versions given a value, which this one does not read
    * (AdminUsers, AdminGroups: administrators are polkit's to decide). */
   char **retired_keys;

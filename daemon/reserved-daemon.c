@@ -122,11 +122,20 @@ reserved_daemon_initable_init_sync (GInitable *initable, GCancellable *cancellab
   /* Ready before visible: the database is open, checked and migrated
    * before the name is owned, so no client ever reaches a daemon that
    * cannot serve it. */
+  if (self->database == NULL)
+    self->database = g_strdup (config->database);
   if (self->database == NULL &&
       (self->database = default_database_path (self->bus_type, error)) == NULL)
     return FALSE;
-  self->store = reserved_store_open (self->database, config->default_item, config->initial_capacity,
-                                     config->busy_timeout_ms, &local_error);
+  self->store = reserved_store_open_with (
+    &(ReservedStoreSettings){
+      .database = self->database,
+      .default_item = config->default_item,
+      .default_capacity = config->initial_capacity,
+      .busy_timeout_ms = config->busy_timeout_ms,
+      .node = config->node,
+    },
+    &local_error);
   if (self->store == NULL)
     {
       g_set_error (error, local_error->domain, local_error->code, "cannot use the database: %s",
@@ -281,6 +290,10 @@ reserved_daemon_reload (ReservedDaemon *self)
     g_message ("DefaultItem=%s and InitialCapacity=%u only take effect on a fresh database; "
                "this one keeps DefaultItem=%s",
                config->default_item, config->initial_capacity, old->default_item);
+  if (g_strcmp0 (config->database, old->database) != 0 || g_strcmp0 (config->node, old->node) != 0)
+    g_message ("Database= and Node= take effect when reserved starts again; this one goes on "
+               "with %s",
+               reserved_store_get_path (self->store));
   g_message ("Reloaded the configuration from %s: BusyTimeout=%u ms", config_origin (self),
              config->busy_timeout_ms);
   g_free (config->default_item);

@@ -35,6 +35,8 @@ struct _ReservedService {
   ReservedAuthority *authority;
   ReservedDispatcher *dispatcher; /* from export on */
   GHashTable *stock_changes;      /* item -> latest remaining, not yet signalled */
+  /* A shared store: item -> the newest version of its stock reported. */
+  GHashTable *stock_versions;
   guint stock_changes_id;
   gint64 stock_changes_sent; /* monotonic µs of the last StockChanged */
   gboolean stopping;
@@ -74,7 +76,7 @@ emit_stock_changes (gpointer user_data)
 }
 
 static void
-stock_changed (ReservedService *self, const char *item, guint32 remaining)
+announce_stock (ReservedService *self, const char *item, guint32 remaining)
 {
   gint64 wait_us = self->stock_changes_sent + STOCK_CHANGED_INTERVAL_US - g_get_monotonic_time ();
 
@@ -84,6 +86,33 @@ stock_changed (ReservedService *self, const char *item, guint32 remaining)
   self->stock_changes_id =
     wait_us <= 0 ? g_idle_add (emit_stock_changes, self)
                  : g_timeout_add ((guint) ((wait_us + 999) / 1000), emit_stock_changes, self);
+}
+
+/* After a write of this daemon's. When other daemons share the database,
+ * the store reports every change in the order of its versions, this
+ * daemon's own among them (on_store_stock_changed), and that report
+ * alone is announced, so an older figure never follows a newer one. */
+static void
+stock_changed (ReservedService *self, const char *item, guint32 remaining)
+{
+  if (!reserved_store_is_shared (self->store))
+    announce_stock (self, item, remaining);
+}
+
+static void
+on_store_stock_changed (ReservedStore *store,
+                        const char *item,
+                        guint remaining,
+                        guint64 version,
+                        ReservedService *self)
+{
+  gpointer known = NULL;
+
+  if (g_hash_table_lookup_extended (self->stock_versions, item, NULL, &known) &&
+      *(guint64 *) known >= version)
+    return;
+  g_hash_table_insert (self->stock_versions, g_strdup (item), g_memdup2 (&version, sizeof version));
+  announce_stock (self, item, remaining);
 }
 
 /* What is still to be said goes out before the object leaves the bus. */
@@ -787,7 +816,7 @@ on_promoted_at_opening (GObject *source, GAsyncResult *result, gpointer user_dat
                error->message);
   /* StockChanged as before an opening, with what the offers left. */
   if (reserved_store_get_item (self->store, opening->item, &now, NULL))
-    stock_changed (self, opening->item, now.remaining);
+    announce_stock (self, opening->item, now.remaining);
   reserved_item_clear (&now);
   g_object_unref (opening->self);
   g_free (opening->item);
@@ -819,7 +848,7 @@ on_sale_window_closed (ReservedService *self, const char *item)
   ReservedItem now = { 0 };
 
   if (reserved_store_get_item (self->store, item, &now, NULL))
-    stock_changed (self, item, now.remaining);
+    announce_stock (self, item, now.remaining);
   reserved_item_clear (&now);
 }
 
@@ -1726,6 +1755,7 @@ reserved_service_new (ReservedStore *store, ReservedAuthority *authority, const 
 
   self->store = g_object_ref (store);
   self->authority = g_object_ref (authority);
+  g_signal_connect_object (store, "stock-changed", G_CALLBACK (on_store_stock_changed), self, 0);
   reserve_reserve1_set_version (RESERVE_RESERVE1 (self), RESERVED_VERSION);
   reserve_reserve1_set_default_item (RESERVE_RESERVE1 (self), default_item);
   self->max_hold_seconds = RESERVE_MAX_HOLD_SECONDS_DEFAULT;
@@ -1796,6 +1826,7 @@ reserved_service_dispose (GObject *object)
   g_clear_object (&self->sale);
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
+  g_clear_pointer (&self->stock_versions, g_hash_table_unref);
   g_clear_object (&self->dispatcher);
   g_clear_object (&self->authority);
   g_clear_object (&self->store);
@@ -1821,4 +1852,5 @@ static void
 reserved_service_init (ReservedService *self)
 {
   self->stock_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->stock_versions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }

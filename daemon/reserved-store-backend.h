@@ -18,17 +18,7 @@ G_BEGIN_DECLS
 typedef struct _StoreBackend StoreBackend;
 typedef struct _StoreReader StoreReader;
 
-/* What the store asks of a backend when it opens. */
-typedef struct {
-  const char *database;     /* a file path, or a postgresql:// URI */
-  const char *default_item; /* created, with default_capacity, on a fresh database */
-  guint32 default_capacity;
-  guint busy_timeout_ms; /* how long a write waits for a lock another holds */
-  /* Who this daemon is among those sharing one database: orders, holds
-   * and waitlist entries record it beside the caller's uid, since a uid
-   * means something only on its own host. */
-  const char *node;
-} StoreSettings;
+typedef ReservedStoreSettings StoreSettings;
 
 /* Counted by run_batch, for GetStatistics. */
 typedef struct {
@@ -39,6 +29,13 @@ typedef struct {
 
 typedef struct {
   const char *engine; /* "SQLite", "PostgreSQL": for messages */
+  /* Whether several daemons may share the database, so that its stock
+   * changes without this daemon's writes: the backend then calls
+   * StoreBackend.changed for every change, once it was committed. */
+  gboolean notifies_changes;
+  /* Called once on the store's thread after opening, when
+   * notifies_changes: start watching, calling changed from now on. */
+  void (*watch_changes) (StoreBackend *backend);
 
   /* Writer thread. Runs @ops (element-type WriteOp), in order, in as few
    * transactions as it can. Each op ends with committed set, or with
@@ -83,9 +80,22 @@ typedef struct {
   GPtrArray *(*list_waiting_holders) (StoreReader *r, GError **error);
 } StoreBackendClass;
 
+/* A change of an item's stock committed by any daemon sharing the
+ * database, numbered by the item's version, which grows with every
+ * change. Called on any thread. */
+typedef void (*StoreChangedFunc) (gpointer data,
+                                  const char *item,
+                                  guint32 remaining,
+                                  guint64 version);
+
 /* Every backend's instance starts with this. */
 struct _StoreBackend {
   const StoreBackendClass *klass;
+  /* Set by the store after opening, for a backend that learns of changes
+   * other daemons committed (notifies_changes); it then reports every
+   * change, this daemon's own included, through it. */
+  StoreChangedFunc changed;
+  gpointer changed_data;
 };
 
 /* Opens the backend @settings->database names. */

@@ -4,81 +4,22 @@
 #include "reserved-store.h"
 
 #include "reserve-error.h"
-#include "reserved-store-clean.h"
-#include "reserved-store-holds.h"
-#include "reserved-store-sql.h"
-#include "reserved-store-waitlist.h"
+#include "reserved-store-backend.h"
 
 /* A batch larger than this is split: the replies of the first ones should
  * not wait for an unbounded queue. */
 #define MAX_BATCH 512
 
-typedef enum {
-  WRITE_BUY,
-  WRITE_CANCEL,
-  WRITE_CREATE_ITEM,
-  WRITE_RESTOCK,
-  WRITE_RETIRE_ITEM,
-  WRITE_SET_PER_USER_LIMIT,
-  WRITE_SET_SALE_WINDOW,
-  WRITE_HOLD,
-  WRITE_CONFIRM,
-  WRITE_RELEASE,
-  WRITE_EXTEND,
-  WRITE_END_HOLDS,
-  WRITE_JOIN_WAITLIST,
-  WRITE_LEAVE_WAITLIST,
-  WRITE_PROMOTE_WAITLIST,
-} WriteKind;
-
-/* One queued write: its inputs (copied, so the caller's strings may go),
- * and its outcome, filled in by the writer thread. */
-typedef struct {
-  WriteKind kind;
-  char *item;
-  char *user;
-  char *request_id;
-  guint32 quantity; /* buy, restock; capacity for create */
-  guint32 per_user_limit;
-  ReservedSaleWindow sale; /* create, set_sale_window */
-  uid_t caller;
-  guint64 order;
-  ReservedReceipt receipt;
-  guint32 remaining;
-  char *item_out;
-  GError *error;
-  /* holds */
-  guint64 hold;
-  guint32 ttl;
-  guint32 max;     /* MaxHoldsPerUid for a hold, MaxHoldSeconds to extend */
-  char *holder;    /* hold; end_holds: whose (NULL: the overdue ones) */
-  char *reason;    /* end_holds */
-  gboolean or_buy; /* confirm */
-  ReservedHoldReceipt hold_receipt;
-  gint64 expires;
-  GArray *ended; /* ReservedEndedHold: what it ended */
-  /* waitlist */
-  guint32 offer_seconds; /* create */
-  gint64 deadline;       /* join */
-  guint64 entry;         /* leave */
-  ReservedJoinReceipt join_receipt;
-  GArray *offered; /* ReservedOffer: the offers it made */
-  gboolean committed;
-  /* The answer of an operation that committed (it ended an overdue hold)
-   * and yet must tell its caller HoldEnded. */
-  GError *late;
-} WriteOp;
-
 struct _ReservedStore {
   GObject parent_instance;
-  char *path;
-  StoreConnection reader; /* the thread that opened the store */
-  StoreConnection writer; /* the writer thread only */
+  char *database;        /* as given: a file path or a postgresql:// URI */
+  StoreBackend *backend; /* runs batches on the writer thread */
+  StoreReader *reader;   /* the thread that opened the store */
   GThread *thread;
   /* Long listings, read off the main loop: opened by the first of them,
    * used by one at a time. */
   GMutex lister_lock;
-  StoreConnection lister;
+  StoreReader *lister;
 
   GMutex lock; /* guards the fields below */
   GCond wake;
@@ -86,17 +27,16 @@ struct _ReservedStore {
   gboolean closing;
   ReservedStoreStats stats;
   guint busy_timeout_ms;
-  guint applied_busy_timeout_ms; /* writer thread only */
-  /* Writer thread only: a failed commit left frames in the write-ahead
-   * log that could not be cleared yet. Until they are, a crash could
-   * revive a purchase that was answered StorageFailure, so nothing else
-   * is written. */
-  GError *uncleared_log;
+  GMainContext *owner; /* where "stock-changed" is emitted */
+  GWeakRef *relay;     /* the backend's way back to the store, while it lasts */
 };
+
+enum { SIGNAL_STOCK_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (ReservedStore, reserved_store, G_TYPE_OBJECT)
 
-static void
+void
 write_op_free (WriteOp *op)
 {
   g_free (op->item);
@@ -112,100 +52,28 @@ write_op_free (WriteOp *op)
   g_free (op);
 }
 
-/* --- the writer thread ------------------------------------------------------ */
-
-static gboolean
-run_write (StoreConnection *c, WriteOp *op)
-{
-  switch (op->kind)
-    {
-    case WRITE_BUY:
-      {
-        const ReservedPurchase purchase = {
-          .item = op->item,
-          .user = op->user,
-          .quantity = op->quantity,
-          .caller = op->caller,
-          .request_id = op->request_id,
-        };
-        return store_sql_buy (c, &purchase, &op->receipt, &op->error);
-      }
-    case WRITE_CANCEL:
-      return store_sql_cancel (c, op->order, &op->item_out, &op->remaining, &op->error);
-    case WRITE_CREATE_ITEM:
-      return store_sql_create_item (c, op->item, op->quantity, op->per_user_limit, &op->sale,
-                                    op->offer_seconds, &op->error);
-    case WRITE_RESTOCK:
-      return store_sql_restock (c, op->item, op->quantity, &op->remaining, &op->error);
-    case WRITE_RETIRE_ITEM:
-      return store_sql_retire_item (c, op->item, &op->error);
-    case WRITE_SET_PER_USER_LIMIT:
-      return store_sql_set_per_user_limit (c, op->item, op->per_user_limit, &op->error);
-    case WRITE_SET_SALE_WINDOW:
-      return store_sql_set_sale_window (c, op->item, &op->sale, &op->error);
-    case WRITE_HOLD:
-      {
-        const ReservedHoldRequest request = {
-          .item = op->item,
-          .user = op->user,
-          .quantity = op->quantity,
-          .caller = op->caller,
-          .request_id = op->request_id,
-          .ttl = op->ttl,
-          .holder = op->holder,
-          .max_holds = op->max,
-        };
-        return store_holds_hold (c, &request, &op->hold_receipt, &op->error);
-      }
-    case WRITE_CONFIRM:
-      return store_holds_confirm (c, op->hold, op->or_buy, &op->order, &op->remaining,
-                                  &op->item_out, &op->late, &op->error);
-    case WRITE_RELEASE:
-      return store_holds_release (c, op->hold, &op->remaining, &op->late, &op->error);
-    case WRITE_EXTEND:
-      return store_holds_extend (c, op->hold, op->ttl, op->max, &op->expires, &op->late,
-                                 &op->error);
-    case WRITE_END_HOLDS:
-      return op->holder != NULL ? store_holds_end_of_holder (c, op->holder, op->reason, &op->error)
-                                : store_holds_end_overdue (c, -1, &op->error);
-    case WRITE_JOIN_WAITLIST:
-      {
-        const ReservedJoinRequest request = {
-          .item = op->item,
-          .user = op->user,
-          .quantity = op->quantity,
-          .caller = op->caller,
-          .request_id = op->request_id,
-          .deadline = op->deadline,
-          .holder = op->holder,
-        };
-        return store_waitlist_join (c, &request, &op->join_receipt, &op->error);
-      }
-    case WRITE_LEAVE_WAITLIST:
-      return store_waitlist_leave (c, op->entry, &op->error);
-    case WRITE_PROMOTE_WAITLIST:
-      return store_waitlist_promote_item (c, op->item, &op->remaining, &op->error);
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* The transaction that held @ops[first..last) is gone (its COMMIT failed,
- * or SQLite rolled it back after an I/O error): whatever they did was not
- * kept, so each of them fails with @cause. */
-static void
-fail_uncommitted (GPtrArray *ops, guint first, guint last, const GError *cause)
+void
+write_ops_fail (GPtrArray *ops, guint first, guint last, const GError *cause)
 {
   for (guint i = first; i < last; i++)
     {
-      WriteOp *op = g_task_get_task_data (g_ptr_array_index (ops, i));
+      WriteOp *op = g_ptr_array_index (ops, i);
       if (op->error == NULL)
         op->error = g_error_copy (cause);
     }
 }
 
-static GArray *
-new_offers (void)
+GArray *
+write_op_new_ended (void)
+{
+  GArray *ended = g_array_new (FALSE, TRUE, sizeof (ReservedEndedHold));
+
+  g_array_set_clear_func (ended, (GDestroyNotify) reserved_ended_hold_clear);
+  return ended;
+}
+
+GArray *
+write_op_new_offers (void)
 {
   GArray *offers = g_array_new (FALSE, TRUE, sizeof (ReservedOffer));
 
@@ -213,45 +81,7 @@ new_offers (void)
   return offers;
 }
 
-/* Runs one operation inside the open transaction in a savepoint of its
- * own, counting it in @kept unless it was refused. Returns FALSE when the
- * transaction itself is lost. */
-static gboolean
-run_in_savepoint (StoreConnection *c, WriteOp *op, guint *kept, GError **transaction_error)
-{
-  gboolean done;
-
-  if (!store_sql_savepoint (c, transaction_error))
-    return FALSE;
-  /* The holds the operation ends, announced only if it stands. */
-  g_clear_pointer (&op->ended, g_array_unref);
-  op->ended = g_array_new (FALSE, TRUE, sizeof (ReservedEndedHold));
-  g_array_set_clear_func (op->ended, (GDestroyNotify) reserved_ended_hold_clear);
-  g_clear_pointer (&op->offered, g_array_unref);
-  op->offered = new_offers ();
-  c->ended = op->ended;
-  c->offered = op->offered;
-  done = run_write (c, op);
-  c->ended = NULL;
-  c->offered = NULL;
-  if (done)
-    {
-      (*kept)++;
-      return store_sql_release (c, transaction_error);
-    }
-  g_array_set_size (op->ended, 0);
-  g_array_set_size (op->offered, 0);
-
-  /* An I/O error or a full disk may have made SQLite roll back the whole
-   * transaction; then there is no savepoint left to return to. */
-  if (!store_sql_in_transaction (c))
-    {
-      g_set_error_literal (transaction_error, op->error->domain, op->error->code,
-                           op->error->message);
-      return FALSE;
-    }
-  return store_sql_rollback_to (c, transaction_error) && store_sql_release (c, transaction_error);
-}
+/* --- the writer thread ------------------------------------------------------ */
 
 static void
 return_results (GPtrArray *tasks)
@@ -307,118 +137,22 @@ hand_back (GPtrArray *ops)
     }
 }
 
-/* After a failed commit: empties the log, or remembers why it could not.
- * Returns FALSE while the log holds what a crash must not revive. */
-static gboolean
-clear_failed_commit (ReservedStore *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (store_sql_clear_log (&self->writer, &error))
-    {
-      if (self->uncleared_log != NULL)
-        g_message ("The write-ahead log of %s is clear again; writes go on", self->path);
-      g_clear_error (&self->uncleared_log);
-      return TRUE;
-    }
-  if (self->uncleared_log == NULL)
-    g_warning ("After a failed commit: %s; writes are refused until it can be", error->message);
-  g_clear_error (&self->uncleared_log);
-  self->uncleared_log = g_steal_pointer (&error);
-  return FALSE;
-}
-
-/* Fails @ops[first..last), which were not attempted, while the log still
- * holds a failed commit's frames. */
+/* Runs one batch through the backend, counts it, and hands it back. */
 static void
-refuse_while_uncleared (ReservedStore *self, GPtrArray *ops, guint first, guint last)
+run_batch (ReservedStore *self, GPtrArray *tasks)
 {
-  g_autoptr(GError) refusal = g_error_new (
-    RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
-    "nothing was done: nothing can be written to %s until an earlier failed commit is "
-    "cleared from its write-ahead log: %s",
-    self->path, self->uncleared_log->message);
+  g_autoptr(GPtrArray) ops = g_ptr_array_sized_new (tasks->len);
+  StoreBatchCount count = { 0 };
 
-  fail_uncommitted (ops, first, last, refusal);
-}
-
-static void
-run_batch (ReservedStore *self, GPtrArray *ops)
-{
-  StoreConnection *c = &self->writer;
-  guint first_in_transaction = 0;
-  guint i = 0;
-
-  if (self->uncleared_log != NULL && !clear_failed_commit (self))
-    {
-      refuse_while_uncleared (self, ops, 0, ops->len);
-      hand_back (ops);
-      return;
-    }
-
-  while (i < ops->len)
-    {
-      g_autoptr(GError) transaction_error = NULL;
-      gboolean commit_failed = FALSE;
-      guint kept = 0;
-
-      first_in_transaction = i;
-      if (!store_sql_begin (c, &transaction_error))
-        {
-          fail_uncommitted (ops, i, ops->len, transaction_error);
-          break;
-        }
-      for (; i < ops->len; i++)
-        {
-          WriteOp *op = g_task_get_task_data (g_ptr_array_index (ops, i));
-          if (!run_in_savepoint (c, op, &kept, &transaction_error))
-            {
-              i++;
-              break;
-            }
-        }
-      /* Refusals alone changed nothing: there is nothing to make durable,
-       * and no reason to wait for a sync. */
-      if (transaction_error == NULL && kept == 0)
-        {
-          store_sql_rollback (c);
-          continue;
-        }
-      if (transaction_error == NULL)
-        commit_failed = !store_sql_commit (c, &transaction_error);
-      if (transaction_error == NULL)
-        {
-          g_mutex_lock (&self->lock);
-          self->stats.commits++;
-          self->stats.operations += i - first_in_transaction;
-          self->stats.largest_batch = MAX (self->stats.largest_batch, i - first_in_transaction);
-          g_mutex_unlock (&self->lock);
-          for (guint j = first_in_transaction; j < i; j++)
-            ((WriteOp *) g_task_get_task_data (g_ptr_array_index (ops, j)))->committed = TRUE;
-          g_debug ("Committed %u operations in one transaction", i - first_in_transaction);
-          continue;
-        }
-      store_sql_rollback (c);
-      g_debug ("A transaction of %u operations was not committed: %s", i - first_in_transaction,
-               transaction_error->message);
-      /* A failed COMMIT may have left its frames, commit mark and all, in
-       * the log; those answered StorageFailure must stay untaken after a
-       * crash too, so the log is cleared before they are answered. (A
-       * transaction lost before its COMMIT wrote no commit mark.) */
-      if (commit_failed && !clear_failed_commit (self))
-        {
-          g_prefix_error (&transaction_error, "%s; ", self->uncleared_log->message);
-          g_prefix_error (&transaction_error,
-                          "in doubt until reserved clears its write-ahead log, which failed: ");
-          fail_uncommitted (ops, first_in_transaction, i, transaction_error);
-          refuse_while_uncleared (self, ops, i, ops->len);
-          break;
-        }
-      fail_uncommitted (ops, first_in_transaction, i, transaction_error);
-      /* The operations after the failure start again in a new one. */
-    }
-
-  hand_back (ops);
+  for (guint i = 0; i < tasks->len; i++)
+    g_ptr_array_add (ops, g_task_get_task_data (g_ptr_array_index (tasks, i)));
+  self->backend->klass->run_batch (self->backend, ops, &count);
+  g_mutex_lock (&self->lock);
+  self->stats.commits += count.commits;
+  self->stats.operations += count.operations;
+  self->stats.largest_batch = MAX (self->stats.largest_batch, count.largest_batch);
+  g_mutex_unlock (&self->lock);
+  hand_back (tasks);
 }
 
 static gpointer
@@ -429,7 +163,6 @@ writer_thread (gpointer user_data)
   for (;;)
     {
       g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func (g_object_unref);
-      guint busy_timeout;
 
       g_mutex_lock (&self->lock);
       while (g_queue_is_empty (&self->queue) && !self->closing)
@@ -443,14 +176,8 @@ writer_thread (gpointer user_data)
        * one: a lone write is committed at once, never held back. */
       while (!g_queue_is_empty (&self->queue) && ops->len < MAX_BATCH)
         g_ptr_array_add (ops, g_queue_pop_head (&self->queue));
-      busy_timeout = self->busy_timeout_ms;
       g_mutex_unlock (&self->lock);
 
-      if (busy_timeout != self->applied_busy_timeout_ms)
-        {
-          sqlite3_busy_timeout (self->writer.db, (int) MIN (busy_timeout, (guint) G_MAXINT));
-          self->applied_busy_timeout_ms = busy_timeout;
-        }
       run_batch (self, ops);
     }
 }
@@ -1051,19 +778,19 @@ reserved_store_take_offers (ReservedStore *self, GAsyncResult *result)
   WriteOp *op = g_task_get_task_data (G_TASK (result));
   GArray *offers = g_steal_pointer (&op->offered);
 
-  return offers != NULL ? offers : new_offers ();
+  return offers != NULL ? offers : write_op_new_offers ();
 }
 
 GPtrArray *
 reserved_store_list_waiting_holders (ReservedStore *self, GError **error)
 {
-  return store_waitlist_waiting_holders (&self->reader, error);
+  return self->backend->klass->list_waiting_holders (self->reader, error);
 }
 
 gboolean
 reserved_store_get_entry (ReservedStore *self, guint64 entry, ReservedEntry *out, GError **error)
 {
-  return store_waitlist_get (&self->reader, entry, out, error);
+  return self->backend->klass->get_entry (self->reader, entry, out, error);
 }
 
 GArray *
@@ -1072,13 +799,13 @@ reserved_store_list_waitlist (ReservedStore *self,
                               const uid_t *only_caller,
                               GError **error)
 {
-  return store_waitlist_list (&self->reader, item, only_caller, error);
+  return self->backend->klass->list_waitlist (self->reader, item, only_caller, error);
 }
 
 gboolean
 reserved_store_get_hold (ReservedStore *self, guint64 hold, ReservedHold *out, GError **error)
 {
-  return store_holds_get (&self->reader, hold, out, error);
+  return self->backend->klass->get_hold (self->reader, hold, out, error);
 }
 
 GArray *
@@ -1087,13 +814,13 @@ reserved_store_list_holds (ReservedStore *self,
                            const uid_t *only_caller,
                            GError **error)
 {
-  return store_holds_list (&self->reader, user, only_caller, error);
+  return self->backend->klass->list_holds (self->reader, user, only_caller, error);
 }
 
 gboolean
 reserved_store_next_expiry (ReservedStore *self, gint64 *expires)
 {
-  return store_holds_next_expiry (&self->reader, expires);
+  return self->backend->klass->next_expiry (self->reader, expires);
 }
 
 /* --- reads ----------------------------------------------------------------- */
@@ -1101,25 +828,25 @@ reserved_store_next_expiry (ReservedStore *self, gint64 *expires)
 gboolean
 reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error)
 {
-  return store_sql_get_order (&self->reader, order, out, error);
+  return self->backend->klass->get_order (self->reader, order, out, error);
 }
 
 gboolean
 reserved_store_get_item (ReservedStore *self, const char *name, ReservedItem *out, GError **error)
 {
-  return store_sql_get_item (&self->reader, name, out, error);
+  return self->backend->klass->get_item (self->reader, name, out, error);
 }
 
 GArray *
 reserved_store_list_items (ReservedStore *self, GError **error)
 {
-  return store_sql_list_items (&self->reader, error);
+  return self->backend->klass->list_items (self->reader, error);
 }
 
 GArray *
 reserved_store_list_sale_windows (ReservedStore *self, GError **error)
 {
-  return store_sql_list_sale_windows (&self->reader, error);
+  return self->backend->klass->list_sale_windows (self->reader, error);
 }
 
 GArray *
@@ -1128,13 +855,13 @@ reserved_store_list_orders (ReservedStore *self,
                             const uid_t *only_caller,
                             GError **error)
 {
-  return store_sql_list_orders (&self->reader, user, only_caller, G_MAXUINT, error);
+  return self->backend->klass->list_orders (self->reader, user, only_caller, G_MAXUINT, error);
 }
 
 GArray *
 reserved_store_list_items_page (ReservedStore *self, const char *after, guint limit, GError **error)
 {
-  return store_sql_list_items_page (&self->reader, after, limit, error);
+  return self->backend->klass->list_items_page (self->reader, after, limit, error);
 }
 
 /* What a listing thread reads: a whole listing (page FALSE) or one page,
@@ -1181,27 +908,25 @@ read_listing (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 {
   ReservedStore *self = source;
   ListingOp *op = task_data;
+  const StoreBackendClass *klass = self->backend->klass;
   GError *error = NULL;
   GArray *orders = NULL;
+  guint busy_timeout;
 
   g_mutex_lock (&self->lister_lock);
   /* The busy timeout as it is now: a reload may have changed it. */
   g_mutex_lock (&self->lock);
-  self->lister.busy_timeout_ms = self->busy_timeout_ms;
+  busy_timeout = self->busy_timeout_ms;
   g_mutex_unlock (&self->lock);
-  if (self->lister.db == NULL)
+  if (self->lister == NULL)
+    self->lister = klass->open_reader (self->backend, &error);
+  if (self->lister != NULL)
     {
-      self->lister.path = self->path;
-      if (!store_connection_open_secondary (&self->lister, &error))
-        store_connection_close (&self->lister);
+      klass->reader_set_busy_timeout (self->lister, busy_timeout);
+      orders = op->page ? klass->list_orders_page (self->lister, &op->query, &error)
+                        : klass->list_orders (self->lister, op->query.user, op->query.only_caller,
+                                              op->max_rows, &error);
     }
-  else
-    sqlite3_busy_timeout (self->lister.db,
-                          (int) MIN (self->lister.busy_timeout_ms, (guint) G_MAXINT));
-  if (self->lister.db != NULL)
-    orders = op->page ? store_sql_list_orders_page (&self->lister, &op->query, &error)
-                      : store_sql_list_orders (&self->lister, op->query.user, op->query.only_caller,
-                                               op->max_rows, &error);
   g_mutex_unlock (&self->lister_lock);
 
   if (orders == NULL)
@@ -1262,16 +987,94 @@ reserved_store_set_busy_timeout (ReservedStore *self, guint milliseconds)
   g_mutex_lock (&self->lock);
   self->busy_timeout_ms = milliseconds;
   g_mutex_unlock (&self->lock);
-  sqlite3_busy_timeout (self->reader.db, (int) MIN (milliseconds, (guint) G_MAXINT));
+  self->backend->klass->set_busy_timeout (self->backend, milliseconds);
+  self->backend->klass->reader_set_busy_timeout (self->reader, milliseconds);
 }
 
 const char *
 reserved_store_get_path (ReservedStore *self)
 {
-  return self->path;
+  return self->database;
 }
 
 /* --- life cycle ------------------------------------------------------------ */
+
+/* --- changes other daemons made ------------------------------------------ */
+
+typedef struct {
+  ReservedStore *self;
+  char *item;
+  guint32 remaining;
+  guint64 version;
+} StockChange;
+
+static void
+stock_change_free (StockChange *change)
+{
+  g_object_unref (change->self);
+  g_free (change->item);
+  g_free (change);
+}
+
+static gboolean
+emit_stock_change (gpointer user_data)
+{
+  StockChange *change = user_data;
+
+  g_signal_emit (change->self, signals[SIGNAL_STOCK_CHANGED], 0, change->item, change->remaining,
+                 change->version);
+  return G_SOURCE_REMOVE;
+}
+
+/* The backend's StoreChangedFunc, on whatever thread it watches from: a
+ * change that comes while the store is going is dropped. */
+static void
+on_backend_changed (gpointer relay, const char *item, guint32 remaining, guint64 version)
+{
+  ReservedStore *self = g_weak_ref_get (relay);
+  StockChange *change;
+
+  if (self == NULL)
+    return;
+  change = g_new0 (StockChange, 1);
+  change->self = self;
+  change->item = g_strdup (item);
+  change->remaining = remaining;
+  change->version = version;
+  g_main_context_invoke_full (self->owner, G_PRIORITY_DEFAULT, emit_stock_change, change,
+                              (GDestroyNotify) stock_change_free);
+}
+
+gboolean
+reserved_store_is_shared (ReservedStore *self)
+{
+  return self->backend->klass->notifies_changes;
+}
+
+ReservedStore *
+reserved_store_open_with (const StoreSettings *settings, GError **error)
+{
+  g_autoptr(ReservedStore) self = g_object_new (RESERVED_TYPE_STORE, NULL);
+
+  g_return_val_if_fail (settings->database != NULL, NULL);
+
+  self->database = g_strdup (settings->database);
+  self->busy_timeout_ms = settings->busy_timeout_ms;
+  if ((self->backend = store_backend_open (settings, error)) == NULL ||
+      (self->reader = self->backend->klass->open_reader (self->backend, error)) == NULL)
+    return NULL;
+  self->owner = g_main_context_ref_thread_default ();
+  if (self->backend->klass->notifies_changes)
+    {
+      self->relay = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (self->relay, self);
+      self->backend->changed = on_backend_changed;
+      self->backend->changed_data = self->relay;
+      self->backend->klass->watch_changes (self->backend);
+    }
+  self->thread = g_thread_new ("reserved-writer", writer_thread, self);
+  return g_steal_pointer (&self);
+}
 
 ReservedStore *
 reserved_store_open (const char *path,
@@ -1280,25 +1083,14 @@ reserved_store_open (const char *path,
                      guint busy_timeout_ms,
                      GError **error)
 {
-  g_autoptr(ReservedStore) self = g_object_new (RESERVED_TYPE_STORE, NULL);
+  const StoreSettings settings = {
+    .database = path,
+    .default_item = default_item,
+    .default_capacity = default_capacity,
+    .busy_timeout_ms = busy_timeout_ms,
+  };
 
-  g_return_val_if_fail (path != NULL, NULL);
-
-  self->path = g_strdup (path);
-  self->writer.path = self->path;
-  self->reader.path = self->path;
-  self->writer.busy_timeout_ms = busy_timeout_ms;
-  self->reader.busy_timeout_ms = busy_timeout_ms;
-  self->busy_timeout_ms = busy_timeout_ms;
-  self->applied_busy_timeout_ms = busy_timeout_ms;
-  /* The writer connection checks and migrates the file before the writer
-   * thread exists, so until then it is used by this thread alone. */
-  if (!store_connection_open_primary (&self->writer, default_item, default_capacity, error) ||
-      !store_holds_clamp (&self->writer, error) ||
-      !store_connection_open_secondary (&self->reader, error))
-    return NULL;
-  self->thread = g_thread_new ("reserved-writer", writer_thread, self);
-  return g_steal_pointer (&self);
+  return reserved_store_open_with (&settings, error);
 }
 
 static void
@@ -1316,22 +1108,26 @@ reserved_store_finalize (GObject *object)
       g_mutex_unlock (&self->lock);
       g_thread_join (self->thread);
     }
-  clean = clean && self->uncleared_log == NULL;
 
-  /* The threads are gone: their connections can be looked at from here.
-   * The writer goes last, so its close checkpoints the log and removes it;
-   * only then is the stop recorded as clean, and only if this life saw no
-   * storage error that could have left the file damaged. */
-  clean = store_connection_close (&self->reader) && clean;
-  clean = store_connection_close (&self->lister) && clean;
-  clean = store_connection_close (&self->writer) && clean;
-  if (clean)
-    store_clean_record (self->path);
+  /* The threads are gone: their connections can be closed from here, the
+   * readers first and the backend's writer last. */
+  if (self->reader != NULL)
+    clean = self->backend->klass->close_reader (self->reader) && clean;
+  if (self->lister != NULL)
+    clean = self->backend->klass->close_reader (self->lister) && clean;
+  if (self->backend != NULL)
+    self->backend->klass->close (self->backend, clean);
   g_mutex_clear (&self->lister_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
-  g_clear_error (&self->uncleared_log);
-  g_free (self->path);
+  g_free (self->database);
+  g_clear_pointer (&self->owner, g_main_context_unref);
+  /* The backend, closed, calls it no more. */
+  if (self->relay != NULL)
+    {
+      g_weak_ref_clear (self->relay);
+      g_free (self->relay);
+    }
 
   G_OBJECT_CLASS (reserved_store_parent_class)->finalize (object);
 }
@@ -1340,6 +1136,10 @@ static void
 reserved_store_class_init (ReservedStoreClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = reserved_store_finalize;
+
+  signals[SIGNAL_STOCK_CHANGED] =
+    g_signal_new ("stock-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT64);
 }
 
 static void

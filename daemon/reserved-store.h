@@ -160,6 +160,33 @@ ReservedStore *reserved_store_open (const char *path,
                                     guint busy_timeout_ms,
                                     GError **error);
 
+/* How to open a store: reserved_store_open() with all there is to say. */
+typedef struct {
+  const char *database;     /* a file path, or a postgresql:// URI */
+  const char *default_item; /* created, with default_capacity, on a fresh database */
+  guint32 default_capacity;
+  guint busy_timeout_ms; /* how long a write waits for a lock another holds */
+  /* Who this daemon is among those sharing one database (NULL: this
+   * host's name): a PostgreSQL store records it beside the caller's uid
+   * of each order, hold and waitlist entry, since a uid means something
+   * only on its own host. */
+  const char *node;
+} ReservedStoreSettings;
+
+/* As reserved_store_open(); a @settings->database that is a postgresql://
+ * or postgres:// URI opens the PostgreSQL backend, anything else is a
+ * SQLite file. */
+ReservedStore *reserved_store_open_with (const ReservedStoreSettings *settings, GError **error);
+
+/* Whether other daemons share the database. Then every change of an
+ * item's stock, by any daemon, this one's own included, is reported by
+ * the signal "stock-changed" (item, remaining, version), emitted in the
+ * main context of the thread that opened the store, where versions of an
+ * item only grow: a report whose version is not above the last one seen
+ * is older news. */
+gboolean reserved_store_is_shared (ReservedStore *self);
+
+/* The database as given when opened. */
 const char *reserved_store_get_path (ReservedStore *self);
 
 /* How long a write waits for a lock held by another process before it

@@ -293,6 +293,58 @@ test_unknown_key (void)
                   "DefaultItem[de]", NULL);
 }
 
+/* Database: a SQLite file or a PostgreSQL server; Node: this daemon's
+ * name among those sharing one. */
+static void
+test_database_and_node (void)
+{
+  g_autoptr(ReservedConfig) defaults = parse_ok ("[reserved]\n");
+  g_autoptr(ReservedConfig) file = parse_key_ok ("Database", "/srv/reserved/shop.db");
+  g_autoptr(ReservedConfig) server =
+               parse_key_ok ("Database",
+                             "postgresql://db1,db2/reserved?target_session_attrs=read-write");
+  g_autoptr(ReservedConfig) short_scheme = parse_key_ok ("Database", "postgres://db1/reserved");
+  g_autoptr(ReservedConfig) node = parse_key_ok ("Node", "box-2.rack:7");
+
+  g_assert_null (defaults->database);
+  g_assert_null (defaults->node);
+  g_assert_cmpstr (file->database, ==, "/srv/reserved/shop.db");
+  g_assert_cmpstr (server->database, ==,
+                   "postgresql://db1,db2/reserved?target_session_attrs=read-write");
+  g_assert_cmpstr (short_scheme->database, ==, "postgres://db1/reserved");
+  g_assert_cmpstr (node->node, ==, "box-2.rack:7");
+}
+
+static void
+test_bad_database (void)
+{
+  static const char *const values[] = { "", "shop.db", "mysql://db1/reserved", "~/shop.db" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nDatabase=%s\n", values[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "Database", values[i],
+                      "an absolute path of a SQLite file, or a postgresql:// URI", NULL);
+    }
+}
+
+static void
+test_bad_node (void)
+{
+  static const char *const values[] = {
+    "", "-box", "box 2", "a/b", "n23456789012345678901234567890123456789012345678901234567890123456"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[reserved]\nNode=%s\n", values[i]);
+
+      assert_refused (text, G_KEY_FILE_ERROR_INVALID_VALUE, "Node", values[i], "1 to 64 characters",
+                      NULL);
+    }
+}
+
 static void
 test_unknown_group (void)
 {
@@ -426,6 +478,9 @@ add_cases (void)
   g_test_add_func ("/config/bad/busy-timeout", test_bad_busy_timeout);
   g_test_add_func ("/config/bad/default-item", test_bad_default_item);
   g_test_add_func ("/config/bad/unknown-key", test_unknown_key);
+  g_test_add_func ("/config/database-and-node", test_database_and_node);
+  g_test_add_func ("/config/bad/database", test_bad_database);
+  g_test_add_func ("/config/bad/node", test_bad_node);
   g_test_add_func ("/config/bad/unknown-group", test_unknown_group);
   g_test_add_func ("/config/bad/syntax", test_syntax);
   g_test_add ("/config/load/missing", Folder, NULL, folder_set_up, test_load_missing,
