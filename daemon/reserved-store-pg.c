@@ -430,6 +430,31 @@ report_durability (StorePgLink *link)
                where, commit);
 }
 
+/* At start: no live hold may have more time left than the span it was
+ * last granted, so a clock set back while the daemon was stopped cannot
+ * lengthen it (as store_holds_clamp does in SQLite). */
+static gboolean
+clamp_holds (StorePgLink *link, GError **error)
+{
+  g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, reserved_clock_now ());
+  const char *params[] = { now };
+  PGresult *result = exec_params (link,
+                                  "UPDATE holds SET expires = $1::bigint + ttl"
+                                  " WHERE ended IS NULL AND expires > 0"
+                                  " AND expires > $1::bigint + ttl",
+                                  1, params);
+  gboolean ok = result_ok (result);
+
+  if (!ok)
+    store_pg_storage_error (link, result, error, "bound the holds' expiry");
+  else if (g_ascii_strtoll (PQcmdTuples (result), NULL, 10) > 0)
+    g_message ("%s holds expired later than the time they were granted allows: the clock was "
+               "set back; each now ends when its last granted time is up",
+               PQcmdTuples (result));
+  PQclear (result);
+  return ok;
+}
+
 /* --- operation keys ----------------------------------------------------------- */
 
 static char *
@@ -1296,7 +1321,7 @@ store_pg_open (const StoreSettings *settings, GError **error)
 
   /* The writer's session is prepared once the schema has its types. */
   if (!store_pg_link_connect (&self->writer, error) || !prepare_schema (self, settings, error) ||
-      !prepare_writer_session (&self->writer, error))
+      !prepare_writer_session (&self->writer, error) || !clamp_holds (&self->writer, error))
     {
       pg_close (&self->parent, FALSE);
       return NULL;
