@@ -545,6 +545,13 @@ DEFINE_GETTER (config)
 void
 reserved_test_daemon_set_database (ReservedTestDaemon *self, const char *path)
 {
+  /* Its own database goes; one it is given (another daemon's) is not
+   * its to drop. */
+  if (self->postgresql && g_strcmp0 (path, self->database) != 0)
+    {
+      reserved_test_postgresql_drop (self->database);
+      self->postgresql = FALSE;
+    }
   g_free (self->database);
   self->database = g_strdup (path);
 }
