@@ -42,8 +42,33 @@ CREATE TABLE items (
   sale_start bigint NOT NULL DEFAULT 0 CHECK (sale_start >= 0),
   sale_end bigint NOT NULL DEFAULT 0 CHECK (sale_end >= 0),
   offer_seconds bigint NOT NULL DEFAULT 3600 CHECK (offer_seconds > 0),
+  -- Grows with every change of the stock the daemons announce (see
+  -- reserved_stock_changed), so that a daemon told of changes out of
+  -- order keeps the newest.
+  version bigint NOT NULL DEFAULT 0,
   op_key text DEFAULT reserved_op_key ()
 );
+
+-- Every daemon sharing the database announces every change of an item's
+-- stock, its own and the others': a change is notified on the channel
+-- reserved_stock as "VERSION STOCK NAME" when its transaction commits.
+-- The stock announced is what is left, and 0 once the item is retired.
+CREATE FUNCTION reserved_stock_changed () RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  stock bigint := CASE WHEN NEW.retired THEN 0 ELSE NEW.remaining END;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF stock = (CASE WHEN OLD.retired THEN 0 ELSE OLD.remaining END) THEN
+      RETURN NEW;
+    END IF;
+    NEW.version := OLD.version + 1;
+  END IF;
+  PERFORM pg_notify ('reserved_stock', format ('%s %s %s', NEW.version, stock, NEW.name));
+  RETURN NEW;
+END $$;
+CREATE TRIGGER items_stock_changed BEFORE INSERT OR UPDATE ON items
+  FOR EACH ROW EXECUTE FUNCTION reserved_stock_changed ();
 
 -- An identity never hands out an id twice, as AUTOINCREMENT does.
 CREATE TABLE orders (

@@ -51,6 +51,7 @@ typedef struct {
    * open, and a counter; unique across daemons and restarts. */
   char *key_prefix;
   guint64 key_counter;
+  StorePgWatch *watch;
 } StorePg;
 
 /* --- connections ------------------------------------------------------------ */
@@ -1241,12 +1242,21 @@ pg_set_busy_timeout (StoreBackend *backend, guint milliseconds)
   g_mutex_unlock (&self->lock);
 }
 
+static void
+pg_watch_changes (StoreBackend *backend)
+{
+  StorePg *self = (StorePg *) backend;
+
+  self->watch = store_pg_watch_start (backend);
+}
+
 static gboolean
 pg_close (StoreBackend *backend, gboolean clean_so_far)
 {
   StorePg *self = (StorePg *) backend;
   gboolean clean = clean_so_far && !self->writer.failed;
 
+  store_pg_watch_stop (self->watch);
   store_pg_link_close (&self->writer);
   g_free (self->writer_server);
   g_mutex_clear (&self->lock);
@@ -1283,6 +1293,9 @@ store_pg_backend_busy_timeout (StoreBackend *backend)
 
 static const StoreBackendClass pg_class = {
   .engine = "PostgreSQL",
+  /* Other daemons may share the database. */
+  .notifies_changes = TRUE,
+  .watch_changes = pg_watch_changes,
   .run_batch = pg_run_batch,
   .set_busy_timeout = pg_set_busy_timeout,
   .close = pg_close,

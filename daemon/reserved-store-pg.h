@@ -102,7 +102,13 @@ GArray *
 store_pg_list_waitlist (StoreReader *r, const char *item, const uid_t *only_caller, GError **error);
 GPtrArray *store_pg_list_waiting_holders (StoreReader *r, GError **error);
 
-/* What reserved-store-pg-reads.c needs of the backend. */
+/* The watch for changes of stock (reserved-store-pg-watch.c): a thread
+ * reporting each through @backend's changed until stopped. */
+typedef struct _StorePgWatch StorePgWatch;
+StorePgWatch *store_pg_watch_start (StoreBackend *backend);
+void store_pg_watch_stop (StorePgWatch *watch);
+
+/* What reserved-store-pg-reads.c and -watch.c need of the backend. */
 const char *store_pg_backend_uri (StoreBackend *backend);
 const char *store_pg_backend_node (StoreBackend *backend);
 guint store_pg_backend_busy_timeout (StoreBackend *backend);
