@@ -57,50 +57,23 @@ store_pg_close_reader (StoreReader *reader)
 
 /* --- parameters --------------------------------------------------------------- */
 
-/* Up to 8 text parameters, numbers printed into @owned. */
-typedef struct {
-  const char *values[8];
-  char *owned[8];
-  int n;
-} Params;
-
+/* The caller's uid on this node, or NULL for anyone: two parameters. */
 static void
-params_clear (Params *params)
-{
-  for (int i = 0; i < params->n; i++)
-    g_free (params->owned[i]);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Params, params_clear)
-
-static void
-param_text (Params *params, const char *value)
-{
-  g_assert (params->n < (int) G_N_ELEMENTS (params->values));
-  params->values[params->n++] = value;
-}
-
-static void
-param_number (Params *params, gint64 value)
-{
-  g_assert (params->n < (int) G_N_ELEMENTS (params->values));
-  params->owned[params->n] = g_strdup_printf ("%" G_GINT64_FORMAT, value);
-  params->values[params->n] = params->owned[params->n];
-  params->n++;
-}
-
-/* The caller's uid, or NULL for anyone. */
-static void
-param_caller (Params *params, const uid_t *only_caller)
+param_caller (StorePgParams *params, StoreReader *r, const uid_t *only_caller)
 {
   if (only_caller != NULL)
-    param_number (params, *only_caller);
+    store_pg_params_number (params, *only_caller);
   else
-    param_text (params, NULL);
+    store_pg_params_text (params, NULL);
+  store_pg_params_text (params, r->link.node);
 }
 
 static PGresult *
-query (StoreReader *r, const char *sql, const Params *params, const char *doing, GError **error)
+query (StoreReader *r,
+       const char *sql,
+       const StorePgParams *params,
+       const char *doing,
+       GError **error)
 {
   return store_pg_link_query (&r->link, sql, params->n, params->values, doing, error);
 }
@@ -110,7 +83,7 @@ typedef void (*ReadRow) (const PGresult *result, int row, gpointer element);
 static GArray *
 read_rows (StoreReader *r,
            const char *sql,
-           const Params *params,
+           const StorePgParams *params,
            guint element_size,
            GDestroyNotify clear,
            ReadRow read_row,
@@ -137,7 +110,7 @@ read_rows (StoreReader *r,
 static PGresult *
 read_one (StoreReader *r,
           const char *sql,
-          const Params *params,
+          const StorePgParams *params,
           gboolean *found,
           const char *doing,
           GError **error)
@@ -147,6 +120,34 @@ read_one (StoreReader *r,
   if (result != NULL)
     *found = PQntuples (result) > 0;
   return result;
+}
+
+/* The row of id @id that @sql ($1 the id) reads into @out, or the
+ * refusal there is no such row. */
+static gboolean
+get_one (StoreReader *r,
+         const char *sql,
+         guint64 id,
+         ReadRow read_row,
+         gpointer out,
+         gboolean (*refuse) (GError **error, guint64 id),
+         const char *doing,
+         GError **error)
+{
+  g_auto (StorePgParams) params = { 0 };
+  gboolean found = FALSE;
+  PGresult *result;
+
+  if (id > G_MAXINT64)
+    return refuse (error, id);
+  store_pg_params_id (&params, id);
+  result = read_one (r, sql, &params, &found, doing, error);
+  if (result == NULL)
+    return FALSE;
+  if (found)
+    read_row (result, 0, out);
+  PQclear (result);
+  return found || refuse (error, id);
 }
 
 /* --- orders ---------------------------------------------------------------------- */
@@ -172,21 +173,8 @@ read_order (const PGresult *result, int row, gpointer element)
 gboolean
 store_pg_get_order (StoreReader *r, guint64 order, ReservedOrder *out, GError **error)
 {
-  g_auto(Params) params = { 0 };
-  gboolean found = FALSE;
-  PGresult *result;
-
-  if (order > G_MAXINT64)
-    return store_refuse_no_such_order (error, order);
-  param_number (&params, (gint64) order);
-  result = read_one (r, "SELECT " ORDER_COLUMNS " WHERE o.id = $1", &params, &found,
-                     "look up the order", error);
-  if (result == NULL)
-    return FALSE;
-  if (found)
-    read_order (result, 0, out);
-  PQclear (result);
-  return found || store_refuse_no_such_order (error, order);
+  return get_one (r, "SELECT " ORDER_COLUMNS " WHERE o.id = $1", order, read_order, out,
+                  store_refuse_no_such_order, "look up the order", error);
 }
 
 GArray *
@@ -196,15 +184,14 @@ store_pg_list_orders (StoreReader *r,
                       guint max_rows,
                       GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
 
-  param_text (&params, user);
-  param_caller (&params, only_caller);
-  param_text (&params, r->link.node);
+  store_pg_params_text (&params, user);
+  param_caller (&params, r, only_caller);
   if (max_rows != G_MAXUINT)
-    param_number (&params, max_rows);
+    store_pg_params_number (&params, max_rows);
   else
-    param_text (&params, NULL);
+    store_pg_params_text (&params, NULL);
   return read_rows (r,
                     "SELECT " ORDER_COLUMNS " WHERE ($1::text IS NULL OR o.customer = $1)"
                     " AND ($2::bigint IS NULL OR (o.caller_uid = $2 AND o.node = $3))"
@@ -216,34 +203,29 @@ store_pg_list_orders (StoreReader *r,
 GArray *
 store_pg_list_orders_page (StoreReader *r, const ReservedOrderQuery *q, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
 
-  param_number (&params, (gint64) MIN (q->after_order, (guint64) G_MAXINT64));
-  param_text (&params, q->user);
-  param_text (&params, q->item);
+  store_pg_params_number (&params, (gint64) MIN (q->after_order, (guint64) G_MAXINT64));
+  store_pg_params_text (&params, q->user);
+  store_pg_params_text (&params, q->item);
   if (q->state != RESERVED_ORDER_STATE_ANY)
-    param_text (&params, q->state == RESERVED_ORDER_STATE_CANCELLED ? "true" : "false");
+    store_pg_params_text (&params, q->state == RESERVED_ORDER_STATE_CANCELLED ? "true" : "false");
   else
-    param_text (&params, NULL);
-  param_caller (&params, q->only_caller);
-  param_text (&params, r->link.node);
-  param_number (&params, q->created_from);
-  param_number (&params, q->created_before);
-  /* The eighth parameter, the limit, is written in: Params holds eight. */
-  {
-    g_autofree char *sql =
-      g_strdup_printf ("SELECT " ORDER_COLUMNS " WHERE o.id > $1"
-                       " AND ($2::text IS NULL OR o.customer = $2)"
-                       " AND ($3::text IS NULL OR i.name = $3)"
-                       " AND ($4::boolean IS NULL OR o.cancelled = $4)"
-                       " AND ($5::bigint IS NULL OR (o.caller_uid = $5 AND o.node = $6))"
-                       " AND o.created >= $7 AND o.created < $8"
-                       " ORDER BY o.id LIMIT %u",
-                       q->limit);
-
-    return read_rows (r, sql, &params, sizeof (ReservedOrder),
-                      (GDestroyNotify) reserved_order_clear, read_order, "list the orders", error);
-  }
+    store_pg_params_text (&params, NULL);
+  param_caller (&params, r, q->only_caller);
+  store_pg_params_number (&params, q->created_from);
+  store_pg_params_number (&params, q->created_before);
+  store_pg_params_number (&params, q->limit);
+  return read_rows (r,
+                    "SELECT " ORDER_COLUMNS " WHERE o.id > $1"
+                    " AND ($2::text IS NULL OR o.customer = $2)"
+                    " AND ($3::text IS NULL OR i.name = $3)"
+                    " AND ($4::boolean IS NULL OR o.cancelled = $4)"
+                    " AND ($5::bigint IS NULL OR (o.caller_uid = $5 AND o.node = $6))"
+                    " AND o.created >= $7 AND o.created < $8"
+                    " ORDER BY o.id LIMIT $9",
+                    &params, sizeof (ReservedOrder), (GDestroyNotify) reserved_order_clear,
+                    read_order, "list the orders", error);
 }
 
 /* --- items ------------------------------------------------------------------------- */
@@ -262,12 +244,12 @@ read_listed_item (const PGresult *result, int row, gpointer element)
 gboolean
 store_pg_get_item (StoreReader *r, const char *name, ReservedItem *out, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
   gboolean found = FALSE;
   PGresult *result;
 
-  param_text (&params, name);
-  param_number (&params, reserved_clock_now ());
+  store_pg_params_text (&params, name);
+  store_pg_params_number (&params, reserved_clock_now ());
   result = read_one (r,
                      "SELECT name, capacity, remaining, per_user_limit,"
                      " (SELECT COALESCE(SUM(quantity), 0) FROM orders"
@@ -310,13 +292,13 @@ store_pg_get_item (StoreReader *r, const char *name, ReservedItem *out, GError *
 GArray *
 store_pg_list_items_page (StoreReader *r, const char *after, guint limit, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
 
-  param_text (&params, after);
+  store_pg_params_text (&params, after);
   if (limit != G_MAXUINT)
-    param_number (&params, limit);
+    store_pg_params_number (&params, limit);
   else
-    param_text (&params, NULL);
+    store_pg_params_text (&params, NULL);
   return read_rows (r,
                     "SELECT name, capacity, remaining, per_user_limit FROM items"
                     " WHERE NOT retired AND ($1::text IS NULL OR name COLLATE \"C\" > $1)"
@@ -344,7 +326,7 @@ read_sale_window (const PGresult *result, int row, gpointer element)
 GArray *
 store_pg_list_sale_windows (StoreReader *r, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
 
   return read_rows (r,
                     "SELECT name, sale_start, sale_end FROM items"
@@ -380,31 +362,17 @@ read_hold (const PGresult *result, int row, gpointer element)
 gboolean
 store_pg_get_hold (StoreReader *r, guint64 hold, ReservedHold *out, GError **error)
 {
-  g_auto(Params) params = { 0 };
-  gboolean found = FALSE;
-  PGresult *result;
-
-  if (hold > G_MAXINT64)
-    return store_refuse_no_such_hold (error, hold);
-  param_number (&params, (gint64) hold);
-  result = read_one (r, "SELECT " HOLD_COLUMNS " WHERE h.id = $1", &params, &found,
-                     "look up the hold", error);
-  if (result == NULL)
-    return FALSE;
-  if (found)
-    read_hold (result, 0, out);
-  PQclear (result);
-  return found || store_refuse_no_such_hold (error, hold);
+  return get_one (r, "SELECT " HOLD_COLUMNS " WHERE h.id = $1", hold, read_hold, out,
+                  store_refuse_no_such_hold, "look up the hold", error);
 }
 
 GArray *
 store_pg_list_holds (StoreReader *r, const char *user, const uid_t *only_caller, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
 
-  param_text (&params, user);
-  param_caller (&params, only_caller);
-  param_text (&params, r->link.node);
+  store_pg_params_text (&params, user);
+  param_caller (&params, r, only_caller);
   return read_rows (r,
                     "SELECT " HOLD_COLUMNS " WHERE h.ended IS NULL"
                     " AND ($1::text IS NULL OR h.customer = $1)"
@@ -417,7 +385,7 @@ store_pg_list_holds (StoreReader *r, const char *user, const uid_t *only_caller,
 gboolean
 store_pg_next_expiry (StoreReader *r, gint64 *expires)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
   g_autoptr(GError) error = NULL;
   gboolean found = FALSE;
   gboolean some = FALSE;
@@ -469,31 +437,17 @@ read_entry (const PGresult *result, int row, gpointer element)
 gboolean
 store_pg_get_entry (StoreReader *r, guint64 entry, ReservedEntry *out, GError **error)
 {
-  g_auto(Params) params = { 0 };
-  gboolean found = FALSE;
-  PGresult *result;
-
-  if (entry > G_MAXINT64)
-    return store_refuse_no_such_entry (error, entry);
-  param_number (&params, (gint64) entry);
-  result = read_one (r, "SELECT " ENTRY_COLUMNS " WHERE w.id = $1", &params, &found,
-                     "look up the waitlist entry", error);
-  if (result == NULL)
-    return FALSE;
-  if (found)
-    read_entry (result, 0, out);
-  PQclear (result);
-  return found || store_refuse_no_such_entry (error, entry);
+  return get_one (r, "SELECT " ENTRY_COLUMNS " WHERE w.id = $1", entry, read_entry, out,
+                  store_refuse_no_such_entry, "look up the waitlist entry", error);
 }
 
 GArray *
 store_pg_list_waitlist (StoreReader *r, const char *item, const uid_t *only_caller, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
 
-  param_text (&params, item);
-  param_caller (&params, only_caller);
-  param_text (&params, r->link.node);
+  store_pg_params_text (&params, item);
+  param_caller (&params, r, only_caller);
   return read_rows (r,
                     "SELECT " ENTRY_COLUMNS " WHERE w.ended IS NULL"
                     " AND ($1::text IS NULL OR i.name = $1)"
@@ -506,12 +460,12 @@ store_pg_list_waitlist (StoreReader *r, const char *item, const uid_t *only_call
 GPtrArray *
 store_pg_list_waiting_holders (StoreReader *r, GError **error)
 {
-  g_auto(Params) params = { 0 };
+  g_auto (StorePgParams) params = { 0 };
   GPtrArray *holders;
   PGresult *result;
 
   /* Only this daemon's: a holder is a connection on its own bus. */
-  param_text (&params, r->link.node);
+  store_pg_params_text (&params, r->link.node);
   result = query (r,
                   "SELECT DISTINCT holder FROM waitlist WHERE ended IS NULL AND hold_id IS NULL"
                   " AND holder IS NOT NULL AND node = $1",

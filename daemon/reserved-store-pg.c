@@ -119,6 +119,37 @@ store_pg_text (const PGresult *result, int row, int column)
   return g_strdup (PQgetvalue (result, row, column));
 }
 
+void
+store_pg_params_clear (StorePgParams *params)
+{
+  for (int i = 0; i < params->n; i++)
+    g_clear_pointer (&params->owned[i], g_free);
+  params->n = 0;
+}
+
+void
+store_pg_params_text (StorePgParams *params, const char *value)
+{
+  g_assert (params->n < (int) G_N_ELEMENTS (params->values));
+  params->owned[params->n] = NULL;
+  params->values[params->n++] = value;
+}
+
+void
+store_pg_params_number (StorePgParams *params, gint64 value)
+{
+  g_assert (params->n < (int) G_N_ELEMENTS (params->values));
+  params->owned[params->n] = g_strdup_printf ("%" G_GINT64_FORMAT, value);
+  params->values[params->n] = params->owned[params->n];
+  params->n++;
+}
+
+void
+store_pg_params_id (StorePgParams *params, guint64 id)
+{
+  store_pg_params_number (params, (gint64) MIN (id, (guint64) G_MAXINT64));
+}
+
 gboolean
 store_pg_link_lost (StorePgLink *link)
 {
@@ -478,37 +509,40 @@ next_key (StorePg *self)
 
 /* --- one operation as a function call ------------------------------------------ */
 
-/* The text parameters of one call. */
+/* One operation's call: its statement and parameters. */
 typedef struct {
   const char *sql;
-  const char *values[12];
-  char *owned[12];
-  int n;
+  StorePgParams params;
 } Call;
-
-static void
-call_clear (Call *call)
-{
-  for (int i = 0; i < call->n; i++)
-    g_free (call->owned[i]);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Call, call_clear)
 
 static void
 add_text (Call *call, const char *value)
 {
-  g_assert (call->n < (int) G_N_ELEMENTS (call->values));
-  call->values[call->n++] = value;
+  store_pg_params_text (&call->params, value);
 }
 
 static void
 add_number (Call *call, gint64 value)
 {
-  g_assert (call->n < (int) G_N_ELEMENTS (call->values));
-  call->owned[call->n] = g_strdup_printf ("%" G_GINT64_FORMAT, value);
-  call->values[call->n] = call->owned[call->n];
-  call->n++;
+  store_pg_params_number (&call->params, value);
+}
+
+static void
+add_id (Call *call, guint64 id)
+{
+  store_pg_params_id (&call->params, id);
+}
+
+/* Who asks for what: the first parameters of a Buy, Hold and JoinWaitlist. */
+static void
+add_request (Call *call, StorePg *self, const WriteOp *op)
+{
+  add_text (call, self->node);
+  add_number (call, op->caller);
+  add_text (call, op->item);
+  add_text (call, op->user);
+  add_number (call, op->quantity);
+  add_text (call, op->request_id);
 }
 
 /* Times from the daemon's clocks, as the SQLite backend takes them: an
@@ -530,18 +564,13 @@ build_call (StorePg *self, const WriteOp *op, const char *key, Call *call)
     {
     case WRITE_BUY:
       call->sql = "SELECT * FROM reserved_buy ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-      add_text (call, self->node);
-      add_number (call, op->caller);
-      add_text (call, op->item);
-      add_text (call, op->user);
-      add_number (call, op->quantity);
-      add_text (call, op->request_id);
+      add_request (call, self, op);
       add_number (call, g_get_real_time ());
       add_times (call);
       break;
     case WRITE_CANCEL:
       call->sql = "SELECT * FROM reserved_cancel ($1, $2, $3, $4)";
-      add_number (call, (gint64) MIN (op->order, (guint64) G_MAXINT64));
+      add_id (call, op->order);
       add_times (call);
       break;
     case WRITE_CREATE_ITEM:
@@ -576,12 +605,7 @@ build_call (StorePg *self, const WriteOp *op, const char *key, Call *call)
       break;
     case WRITE_HOLD:
       call->sql = "SELECT * FROM reserved_hold ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-      add_text (call, self->node);
-      add_number (call, op->caller);
-      add_text (call, op->item);
-      add_text (call, op->user);
-      add_number (call, op->quantity);
-      add_text (call, op->request_id);
+      add_request (call, self, op);
       add_number (call, op->ttl);
       add_text (call, op->holder);
       add_number (call, op->max);
@@ -589,19 +613,19 @@ build_call (StorePg *self, const WriteOp *op, const char *key, Call *call)
       break;
     case WRITE_CONFIRM:
       call->sql = "SELECT * FROM reserved_confirm ($1, $2, $3, $4, $5, $6)";
-      add_number (call, (gint64) MIN (op->hold, (guint64) G_MAXINT64));
+      add_id (call, op->hold);
       add_text (call, op->or_buy ? "true" : "false");
       add_times (call);
       add_number (call, g_get_real_time ());
       break;
     case WRITE_RELEASE:
       call->sql = "SELECT * FROM reserved_release ($1, $2, $3, $4)";
-      add_number (call, (gint64) MIN (op->hold, (guint64) G_MAXINT64));
+      add_id (call, op->hold);
       add_times (call);
       break;
     case WRITE_EXTEND:
       call->sql = "SELECT * FROM reserved_extend ($1, $2, $3, $4, $5, $6)";
-      add_number (call, (gint64) MIN (op->hold, (guint64) G_MAXINT64));
+      add_id (call, op->hold);
       add_number (call, op->ttl);
       add_number (call, op->max);
       add_times (call);
@@ -616,19 +640,14 @@ build_call (StorePg *self, const WriteOp *op, const char *key, Call *call)
     case WRITE_JOIN_WAITLIST:
       call->sql =
         "SELECT * FROM reserved_join_waitlist ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-      add_text (call, self->node);
-      add_number (call, op->caller);
-      add_text (call, op->item);
-      add_text (call, op->user);
-      add_number (call, op->quantity);
-      add_text (call, op->request_id);
+      add_request (call, self, op);
       add_number (call, op->deadline);
       add_text (call, op->holder);
       add_times (call);
       break;
     case WRITE_LEAVE_WAITLIST:
       call->sql = "SELECT * FROM reserved_leave_waitlist ($1, $2, $3, $4)";
-      add_number (call, (gint64) MIN (op->entry, (guint64) G_MAXINT64));
+      add_id (call, op->entry);
       add_times (call);
       break;
     case WRITE_PROMOTE_WAITLIST:
@@ -699,7 +718,7 @@ batch_locks_clear (BatchLocks *locks)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BatchLocks, batch_locks_clear)
 
 static void
-add_id (GPtrArray *ids, guint64 id)
+add_lock_id (GPtrArray *ids, guint64 id)
 {
   g_ptr_array_add (ids, g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) MIN (id, G_MAXINT64)));
 }
@@ -720,11 +739,11 @@ batch_locks_init (BatchLocks *locks, GPtrArray *ops, const gboolean *pending)
       if (op->item != NULL)
         g_ptr_array_add (locks->names, g_strdup (op->item));
       if (op->kind == WRITE_CANCEL)
-        add_id (locks->orders, op->order);
+        add_lock_id (locks->orders, op->order);
       if (op->kind == WRITE_CONFIRM || op->kind == WRITE_RELEASE || op->kind == WRITE_EXTEND)
-        add_id (locks->holds, op->hold);
+        add_lock_id (locks->holds, op->hold);
       if (op->kind == WRITE_LEAVE_WAITLIST)
-        add_id (locks->entries, op->entry);
+        add_lock_id (locks->entries, op->entry);
     }
   locks->values[0] = array_literal (locks->names);
   locks->values[1] = array_literal (locks->orders);
@@ -861,12 +880,14 @@ run_transaction (StorePg *self,
                             NULL, 0) == 1;
   for (guint i = 0; sent && i < ops->len; i++)
     {
-      g_auto(Call) call = { 0 };
+      Call call = { 0 };
 
       if (!pending[i])
         continue;
       build_call (self, g_ptr_array_index (ops, i), keys[i], &call);
-      sent = PQsendQueryParams (conn, call.sql, call.n, NULL, call.values, NULL, NULL, 0) == 1;
+      sent = PQsendQueryParams (conn, call.sql, call.params.n, NULL, call.params.values, NULL, NULL,
+                                0) == 1;
+      store_pg_params_clear (&call.params);
     }
   sent = sent && PQsendQueryParams (conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
          PQpipelineSync (conn) == 1;

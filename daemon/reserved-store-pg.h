@@ -43,6 +43,23 @@ PGresult *store_pg_link_query (StorePgLink *link,
                                const char *doing,
                                GError **error);
 
+/* The text parameters of one statement; numbers are printed into
+ * strings it owns. */
+typedef struct {
+  const char *values[12];
+  char *owned[12];
+  int n;
+} StorePgParams;
+
+void store_pg_params_clear (StorePgParams *params);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StorePgParams, store_pg_params_clear)
+/* @value NULL: SQL NULL. */
+void store_pg_params_text (StorePgParams *params, const char *value);
+void store_pg_params_number (StorePgParams *params, gint64 value);
+/* An id of the API (guint64) as the bigint it is stored as; one past
+ * what a bigint holds finds nothing, as no such row exists. */
+void store_pg_params_id (StorePgParams *params, guint64 id);
+
 /* Sets StorageFailure: could not @doing, and why (@result's error, or the
  * connection's). FALSE. */
 gboolean store_pg_storage_error (StorePgLink *link,
