@@ -804,13 +804,22 @@ next_result (PGconn *conn)
   return result;
 }
 
-/* No result, or the error of a connection that went: what the server did
- * with the rest is not known. */
+/* No result, or the error of a session that is ending (severity FATAL or
+ * PANIC: terminated, the server shutting down) or of a connection that
+ * went: what the server did with the rest is not known, and is looked up
+ * rather than guessed. */
 static gboolean
 connection_went (StorePgLink *link, const PGresult *result)
 {
-  return result == NULL ||
-         (PQresultStatus (result) == PGRES_FATAL_ERROR && store_pg_link_lost (link));
+  const char *severity;
+
+  if (result == NULL)
+    return TRUE;
+  if (PQresultStatus (result) != PGRES_FATAL_ERROR)
+    return FALSE;
+  severity = PQresultErrorField (result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  return store_pg_link_lost (link) || g_strcmp0 (severity, "FATAL") == 0 ||
+         g_strcmp0 (severity, "PANIC") == 0;
 }
 
 static gboolean
@@ -904,7 +913,7 @@ run_transaction (StorePg *self,
     {
       result = next_result (conn);
       if (!aborted && connection_went (link, result))
-        goto lost;
+        goto lost_with;
       if (result == NULL)
         break;
       if (!aborted && !result_ok (result))
@@ -922,7 +931,7 @@ run_transaction (StorePg *self,
         continue;
       result = next_result (conn);
       if (!aborted && connection_went (link, result))
-        goto lost;
+        goto lost_with;
       if (result == NULL)
         break;
       if (PQresultStatus (result) == PGRES_TUPLES_OK && !aborted)
@@ -942,7 +951,7 @@ run_transaction (StorePg *self,
   /* COMMIT. */
   result = next_result (conn);
   if (!aborted && connection_went (link, result))
-    goto lost;
+    goto lost_with;
   if (!aborted && PQresultStatus (result) != PGRES_COMMAND_OK)
     {
       aborted = TRUE;
@@ -971,15 +980,12 @@ run_transaction (StorePg *self,
   attempt->fate = BATCH_COMMITTED;
   return;
 
-lost:
-  if (aborted)
-    {
-      /* An operation failed before COMMIT: nothing was committed. */
-      attempt->fate = BATCH_ROLLED_BACK;
-      return;
-    }
+lost_with:
+  /* Only ever reached before any operation failed: had one, the server
+   * would have skipped the COMMIT. */
   attempt->fate = BATCH_IN_DOUBT;
-  store_pg_storage_error (link, NULL, &attempt->error, "hear whether the batch committed");
+  store_pg_storage_error (link, result, &attempt->error, "hear whether the batch committed");
+  PQclear (result);
 }
 
 /* After a lost connection: is the session that sent the batch gone? On
