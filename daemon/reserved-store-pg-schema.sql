@@ -5,7 +5,8 @@
 --   node      beside every caller uid: a uid means something only on its
 --             own host, so request ids, MaxHoldsPerUid, one waitlist entry
 --             per caller and "own orders" go by (node, uid);
---   op_key    on every row a write creates: the operation that made it;
+--   op_key    on every row a write creates: the operation that made it
+--             (not indexed: applied_operations is what is looked up);
 --   applied_operations: each operation's key and its answer, written in
 --             the transaction of the operation, so that after a lost
 --             COMMIT the daemon can tell what committed and answer it.
@@ -86,9 +87,7 @@ CREATE TABLE orders (
 CREATE UNIQUE INDEX orders_by_request ON orders (node, caller_uid, request_id)
   WHERE request_id IS NOT NULL;
 CREATE INDEX orders_by_customer ON orders (customer, created, id);
-CREATE INDEX orders_by_created ON orders (created, id);
 CREATE INDEX orders_active_by_item ON orders (item_id, customer, quantity) WHERE NOT cancelled;
-CREATE INDEX orders_by_op ON orders (op_key);
 
 CREATE TABLE holds (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -112,7 +111,6 @@ CREATE INDEX holds_live_by_item ON holds (item_id, customer, quantity) WHERE end
 CREATE INDEX holds_live_by_expiry ON holds (expires) WHERE ended IS NULL AND expires > 0;
 CREATE INDEX holds_live_by_caller ON holds (node, caller_uid) WHERE ended IS NULL;
 CREATE INDEX holds_live_by_holder ON holds (holder) WHERE ended IS NULL AND holder IS NOT NULL;
-CREATE INDEX holds_by_op ON holds (op_key);
 
 CREATE TABLE waitlist (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -141,7 +139,6 @@ CREATE INDEX waitlist_waiting_by_deadline ON waitlist (deadline)
   WHERE ended IS NULL AND hold_id IS NULL AND deadline > 0;
 CREATE INDEX waitlist_waiting_by_holder ON waitlist (holder)
   WHERE ended IS NULL AND hold_id IS NULL AND holder IS NOT NULL;
-CREATE INDEX waitlist_by_op ON waitlist (op_key);
 
 -- One row of an operation's answer. kind: 'result', 'ended', 'offered'.
 --   result:  status; id, remaining, expires; n1..n3, t1..t2 as the
@@ -424,36 +421,28 @@ LANGUAGE sql IMMUTABLE AS $$
                                     t1 => p_first_item, t2 => p_first_user) END
 $$;
 
--- Runs @p_body (a SELECT of one reserved_step) as the operation @p_key.
--- When something overdue may be ended before a refusal, the body runs in
--- a subtransaction that a refusal rolls back, so a refused operation
--- changes nothing; otherwise (nearly always) it needs none.
-CREATE FUNCTION reserved_run (p_key text, p_now bigint, p_body text, VARIADIC p_args text[])
-RETURNS SETOF reserved_step
+-- Starts the operation @p_key: whether anything is overdue, which it may
+-- end before it is refused. Then (and only then, nearly never) the body
+-- runs in a subtransaction that reserved_undo_refusal rolls back when it
+-- refuses, so a refused operation changes nothing.
+CREATE FUNCTION reserved_begin (p_key text, p_now bigint) RETURNS boolean
+LANGUAGE sql AS $$
+  SELECT set_config ('reserved.op_key', p_key, true) IS NOT NULL
+         AND reserved_anything_overdue (p_now)
+$$;
+
+CREATE FUNCTION reserved_undo_refusal (res reserved_step) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-  res reserved_step;
 BEGIN
-  PERFORM set_config ('reserved.op_key', p_key, true);
-  IF reserved_anything_overdue (p_now) THEN
-    BEGIN
-      EXECUTE p_body INTO res USING p_args;
-      IF res.status NOT IN ('ok', 'late') THEN
-        RAISE SQLSTATE 'RSV01';
-      END IF;
-    EXCEPTION WHEN SQLSTATE 'RSV01' THEN
-      NULL; -- res keeps the refusal; what the body wrote is undone
-    END;
-  ELSE
-    EXECUTE p_body INTO res USING p_args;
+  IF res.status NOT IN ('ok', 'late') THEN
+    RAISE SQLSTATE 'RSV01'; -- caught by the caller's block, which keeps res
   END IF;
-  RETURN QUERY SELECT * FROM reserved_finish (res);
 END $$;
 
 -- --- the operations ---------------------------------------------------------
 
 CREATE FUNCTION reserved_buy_body (p_node text, p_caller bigint, p_item text, p_user text,
-  p_quantity bigint, p_request_id text, p_created bigint, p_now bigint, p_wall bigint)
+  p_quantity bigint, p_request_id text, p_created bigint, p_now bigint, p_wall bigint, p_overdue boolean)
 RETURNS reserved_step
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -477,7 +466,9 @@ BEGIN
   IF (f.refusal).status IS NOT NULL THEN
     RETURN f.refusal;
   END IF;
-  PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
+  IF p_overdue THEN
+    PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
+  END IF;
   refusal := reserved_check_limit (f.item, p_user, p_quantity);
   IF refusal.status IS NOT NULL THEN
     RETURN refusal;
@@ -499,13 +490,25 @@ END $$;
 CREATE FUNCTION reserved_buy (p_key text, p_node text, p_caller bigint, p_item text,
   p_user text, p_quantity bigint, p_request_id text, p_created bigint, p_now bigint,
   p_wall bigint) RETURNS SETOF reserved_step
-LANGUAGE sql AS $$
-  SELECT * FROM reserved_run (p_key, p_now,
-    'SELECT * FROM reserved_buy_body ($1[1], $1[2]::bigint, $1[3], $1[4], $1[5]::bigint,'
-    ' $1[6], $1[7]::bigint, $1[8]::bigint, $1[9]::bigint)',
-    p_node, p_caller::text, p_item, p_user, p_quantity::text, p_request_id, p_created::text,
-    p_now::text, p_wall::text)
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+  overdue boolean := reserved_begin (p_key, p_now);
+  res reserved_step;
+BEGIN
+  IF NOT overdue THEN
+    res := reserved_buy_body (p_node, p_caller, p_item, p_user, p_quantity, p_request_id,
+                              p_created, p_now, p_wall, false);
+  ELSE
+    BEGIN
+      res := reserved_buy_body (p_node, p_caller, p_item, p_user, p_quantity, p_request_id,
+                              p_created, p_now, p_wall, true);
+      PERFORM reserved_undo_refusal (res);
+    EXCEPTION WHEN SQLSTATE 'RSV01' THEN
+      NULL; -- res keeps the refusal; what the body wrote is undone
+    END;
+  END IF;
+  RETURN QUERY SELECT * FROM reserved_finish (res);
+END $$;
 
 -- ok: remaining, t1 the item. no_such_order, already_cancelled.
 CREATE FUNCTION reserved_cancel (p_key text, p_order bigint, p_now bigint, p_wall bigint)
@@ -627,7 +630,7 @@ END $$;
 -- purchase, and max_holds (n1 live holds, n2 the most).
 CREATE FUNCTION reserved_hold_body (p_node text, p_caller bigint, p_item text, p_user text,
   p_quantity bigint, p_request_id text, p_ttl bigint, p_holder text, p_max bigint,
-  p_now bigint, p_wall bigint) RETURNS reserved_step
+  p_now bigint, p_wall bigint, p_overdue boolean) RETURNS reserved_step
 LANGUAGE plpgsql AS $$
 DECLARE
   r record;
@@ -651,7 +654,9 @@ BEGIN
   IF (f.refusal).status IS NOT NULL THEN
     RETURN f.refusal;
   END IF;
-  PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
+  IF p_overdue THEN
+    PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
+  END IF;
   refusal := reserved_check_limit (f.item, p_user, p_quantity);
   IF refusal.status IS NOT NULL THEN
     RETURN refusal;
@@ -670,13 +675,25 @@ END $$;
 CREATE FUNCTION reserved_hold (p_key text, p_node text, p_caller bigint, p_item text,
   p_user text, p_quantity bigint, p_request_id text, p_ttl bigint, p_holder text,
   p_max bigint, p_now bigint, p_wall bigint) RETURNS SETOF reserved_step
-LANGUAGE sql AS $$
-  SELECT * FROM reserved_run (p_key, p_now,
-    'SELECT * FROM reserved_hold_body ($1[1], $1[2]::bigint, $1[3], $1[4], $1[5]::bigint,'
-    ' $1[6], $1[7]::bigint, $1[8], $1[9]::bigint, $1[10]::bigint, $1[11]::bigint)',
-    p_node, p_caller::text, p_item, p_user, p_quantity::text, p_request_id, p_ttl::text,
-    p_holder, p_max::text, p_now::text, p_wall::text)
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+  overdue boolean := reserved_begin (p_key, p_now);
+  res reserved_step;
+BEGIN
+  IF NOT overdue THEN
+    res := reserved_hold_body (p_node, p_caller, p_item, p_user, p_quantity, p_request_id,
+                               p_ttl, p_holder, p_max, p_now, p_wall, false);
+  ELSE
+    BEGIN
+      res := reserved_hold_body (p_node, p_caller, p_item, p_user, p_quantity, p_request_id,
+                               p_ttl, p_holder, p_max, p_now, p_wall, true);
+      PERFORM reserved_undo_refusal (res);
+    EXCEPTION WHEN SQLSTATE 'RSV01' THEN
+      NULL; -- res keeps the refusal; what the body wrote is undone
+    END;
+  END IF;
+  RETURN QUERY SELECT * FROM reserved_finish (res);
+END $$;
 
 -- A hold as Confirm, Release and Extend find it; a live one past its
 -- expiry is ended here (expired), and overdue says so.
@@ -709,7 +726,7 @@ $$;
 -- ok: id order, remaining, t1 item. no_such_hold, hold_ended, late, and
 -- with or_buy the refusals of a purchase.
 CREATE FUNCTION reserved_confirm_body (p_hold bigint, p_or_buy boolean, p_now bigint,
-  p_wall bigint, p_created bigint) RETURNS reserved_step
+  p_wall bigint, p_created bigint, p_overdue boolean) RETURNS reserved_step
 LANGUAGE plpgsql AS $$
 DECLARE
   l record;
@@ -727,7 +744,7 @@ BEGIN
   END IF;
   IF (l.h).ended IS NOT NULL AND p_or_buy THEN
     res := reserved_buy_body ((l.h).node, (l.h).caller_uid, l.item, (l.h).customer,
-                              (l.h).quantity, NULL, p_created, p_now, p_wall);
+                              (l.h).quantity, NULL, p_created, p_now, p_wall, p_overdue);
     -- What the answer's messages name: the hold's item, user, quantity.
     res.t1 := l.item;
     IF res.status <> 'ok' THEN
@@ -750,12 +767,23 @@ END $$;
 
 CREATE FUNCTION reserved_confirm (p_key text, p_hold bigint, p_or_buy boolean, p_now bigint,
   p_wall bigint, p_created bigint) RETURNS SETOF reserved_step
-LANGUAGE sql AS $$
-  SELECT * FROM reserved_run (p_key, p_now,
-    'SELECT * FROM reserved_confirm_body ($1[1]::bigint, $1[2]::boolean, $1[3]::bigint,'
-    ' $1[4]::bigint, $1[5]::bigint)',
-    p_hold::text, p_or_buy::text, p_now::text, p_wall::text, p_created::text)
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+  overdue boolean := reserved_begin (p_key, p_now);
+  res reserved_step;
+BEGIN
+  IF NOT overdue THEN
+    res := reserved_confirm_body (p_hold, p_or_buy, p_now, p_wall, p_created, false);
+  ELSE
+    BEGIN
+      res := reserved_confirm_body (p_hold, p_or_buy, p_now, p_wall, p_created, true);
+      PERFORM reserved_undo_refusal (res);
+    EXCEPTION WHEN SQLSTATE 'RSV01' THEN
+      NULL; -- res keeps the refusal; what the body wrote is undone
+    END;
+  END IF;
+  RETURN QUERY SELECT * FROM reserved_finish (res);
+END $$;
 
 -- ok: remaining. no_such_hold, hold_ended, late.
 CREATE FUNCTION reserved_release_body (p_hold bigint, p_now bigint, p_wall bigint)
@@ -860,7 +888,7 @@ $$;
 -- one_entry (n1 the entry there is).
 CREATE FUNCTION reserved_join_body (p_node text, p_caller bigint, p_item text, p_user text,
   p_quantity bigint, p_request_id text, p_deadline bigint, p_holder text, p_now bigint,
-  p_wall bigint) RETURNS reserved_step
+  p_wall bigint, p_overdue boolean) RETURNS reserved_step
 LANGUAGE plpgsql AS $$
 DECLARE
   r record;
@@ -891,7 +919,9 @@ BEGIN
     RETURN reserved_result ('not_on_sale', n1 => (f.item).sale_start, n2 => (f.item).sale_end,
                             expires => p_wall);
   END IF;
-  PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
+  IF p_overdue THEN
+    PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
+  END IF;
   SELECT id INTO entry_ FROM waitlist
   WHERE node = p_node AND caller_uid = p_caller AND customer = p_user
   AND item_id = (f.item).id AND ended IS NULL;
@@ -914,13 +944,25 @@ END $$;
 CREATE FUNCTION reserved_join_waitlist (p_key text, p_node text, p_caller bigint, p_item text,
   p_user text, p_quantity bigint, p_request_id text, p_deadline bigint, p_holder text,
   p_now bigint, p_wall bigint) RETURNS SETOF reserved_step
-LANGUAGE sql AS $$
-  SELECT * FROM reserved_run (p_key, p_now,
-    'SELECT * FROM reserved_join_body ($1[1], $1[2]::bigint, $1[3], $1[4], $1[5]::bigint,'
-    ' $1[6], $1[7]::bigint, $1[8], $1[9]::bigint, $1[10]::bigint)',
-    p_node, p_caller::text, p_item, p_user, p_quantity::text, p_request_id, p_deadline::text,
-    p_holder, p_now::text, p_wall::text)
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+  overdue boolean := reserved_begin (p_key, p_now);
+  res reserved_step;
+BEGIN
+  IF NOT overdue THEN
+    res := reserved_join_body (p_node, p_caller, p_item, p_user, p_quantity, p_request_id,
+                               p_deadline, p_holder, p_now, p_wall, false);
+  ELSE
+    BEGIN
+      res := reserved_join_body (p_node, p_caller, p_item, p_user, p_quantity, p_request_id,
+                               p_deadline, p_holder, p_now, p_wall, true);
+      PERFORM reserved_undo_refusal (res);
+    EXCEPTION WHEN SQLSTATE 'RSV01' THEN
+      NULL; -- res keeps the refusal; what the body wrote is undone
+    END;
+  END IF;
+  RETURN QUERY SELECT * FROM reserved_finish (res);
+END $$;
 
 -- ok. no_such_entry, entry_ended (t1 why). An offered entry gives its
 -- hold back, which passes the units on.

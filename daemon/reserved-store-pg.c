@@ -45,7 +45,10 @@ typedef struct {
   char *node;
   StorePgLink writer;  /* the writer thread only */
   char *writer_server; /* the writer's server (server_identity) */
-  GMutex lock;         /* guards busy_timeout_ms */
+  /* The kinds of operation (1 << WriteKind) whose call the writer's
+   * session has prepared: each is parsed and planned once. */
+  guint32 prepared;
+  GMutex lock; /* guards busy_timeout_ms */
   guint busy_timeout_ms;
   /* Operation keys: this daemon's node, a random 128-bit value chosen at
    * open, and a counter; unique across daemons and restarts. */
@@ -854,6 +857,44 @@ connect_writer (StorePg *self, GError **error)
     return FALSE;
   g_free (self->writer_server);
   self->writer_server = server_identity (link);
+  self->prepared = 0;
+  return TRUE;
+}
+
+/* The name of the prepared call of @kind. */
+static char *
+statement_name (WriteKind kind)
+{
+  return g_strdup_printf ("reserved_write_%d", (int) kind);
+}
+
+/* Prepares, before the pipeline, the calls of the batch's kinds that the
+ * session has not prepared yet. */
+static gboolean
+prepare_calls (StorePg *self, GPtrArray *ops, const gboolean *pending, char **keys, GError **error)
+{
+  for (guint i = 0; i < ops->len; i++)
+    {
+      const WriteOp *op = g_ptr_array_index (ops, i);
+      g_autofree char *name = NULL;
+      Call call = { 0 };
+      PGresult *result;
+      gboolean ok;
+
+      if (!pending[i] || (self->prepared & (1u << op->kind)) != 0)
+        continue;
+      build_call (self, op, keys[i], &call);
+      name = statement_name (op->kind);
+      result = PQprepare (self->writer.conn, name, call.sql, call.params.n, NULL);
+      store_pg_params_clear (&call.params);
+      ok = result_ok (result);
+      if (!ok)
+        store_pg_storage_error (&self->writer, result, error, "prepare an operation");
+      PQclear (result);
+      if (!ok)
+        return FALSE;
+      self->prepared |= 1u << op->kind;
+    }
   return TRUE;
 }
 
@@ -893,9 +934,12 @@ run_transaction (StorePg *self,
 
       if (!pending[i])
         continue;
-      build_call (self, g_ptr_array_index (ops, i), keys[i], &call);
-      sent = PQsendQueryParams (conn, call.sql, call.params.n, NULL, call.params.values, NULL, NULL,
-                                0) == 1;
+      const WriteOp *op = g_ptr_array_index (ops, i);
+      g_autofree char *name = statement_name (op->kind);
+
+      build_call (self, op, keys[i], &call);
+      sent =
+        PQsendQueryPrepared (conn, name, call.params.n, call.params.values, NULL, NULL, 0) == 1;
       store_pg_params_clear (&call.params);
     }
   sent = sent && PQsendQueryParams (conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
@@ -1190,7 +1234,8 @@ pg_run_batch (StoreBackend *backend, GPtrArray *ops, StoreBatchCount *count)
       guint kept = 0, in_transaction = 0;
 
       if ((store_pg_link_lost (link) && !connect_writer (self, &error)) ||
-          !store_pg_link_apply_busy_timeout (link, &error))
+          !store_pg_link_apply_busy_timeout (link, &error) ||
+          !prepare_calls (self, ops, pending, keys, &error))
         {
           fail_pending (ops, pending, error);
           return;
