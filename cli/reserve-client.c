@@ -25,7 +25,6 @@ reserve_client_connect (GBusType bus_type, GError **error)
 {
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GError) bus_error = NULL;
-  ReserveReserve1 *proxy;
 
   /* Registers the API's error names before the first call, so the daemon's
    * errors arrive as RESERVE_ERROR codes. */
@@ -41,6 +40,13 @@ reserve_client_connect (GBusType bus_type, GError **error)
   /* A bus that goes away mid-call should end in our error message and exit
    * status, not in the SIGTERM GDBus sends by default. */
   g_dbus_connection_set_exit_on_close (connection, FALSE);
+  return reserve_client_proxy_new (connection, error);
+}
+
+ReserveReserve1 *
+reserve_client_proxy_new (GDBusConnection *connection, GError **error)
+{
+  ReserveReserve1 *proxy;
 
   proxy = reserve_reserve1_proxy_new_sync (connection,
                                            G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |

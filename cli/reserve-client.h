@@ -20,6 +20,9 @@ G_BEGIN_DECLS
  * signals (a one-shot command needs neither), but may start the daemon by
  * bus activation. */
 ReserveReserve1 *reserve_client_connect (GBusType bus_type, GError **error);
+/* A proxy for reserved on @connection, as reserve_client_connect () makes
+ * one: no properties loaded, no signals, --timeout as its default. */
+ReserveReserve1 *reserve_client_proxy_new (GDBusConnection *connection, GError **error);
 
 /* @item if given, else the daemon's DefaultItem. */
 char *reserve_client_resolve_item (ReserveReserve1 *proxy, const char *item, GError **error);

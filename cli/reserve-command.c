@@ -213,6 +213,7 @@ reserve_invocation_parse (ReserveInvocation *invocation,
                            _ ("--session and --system cannot be used together"));
       return FALSE;
     }
+  invocation->bus_flag = session ? "--session" : system ? "--system" : NULL;
   if (session)
     invocation->bus_type = G_BUS_TYPE_SESSION;
   else if (system)

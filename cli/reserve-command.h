@@ -56,6 +56,10 @@ struct _ReserveCommand {
 struct _ReserveInvocation {
   const ReserveCommand *command;
   GBusType bus_type;
+  /* "--session" or "--system" when one was given, NULL when the bus came
+   * from RESERVE_BUS or the default: for a command with other ways to
+   * name a bus, which must not be mixed with these. */
+  const char *bus_flag;
   int timeout_msec; /* for each call; -1: GDBus's default of 25 s */
   gboolean json;
   gboolean help_shown; /* --help was printed: nothing more to do */

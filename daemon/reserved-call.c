@@ -7,6 +7,14 @@
 #include "reserve-names.h"
 #include "reserved-audit.h"
 
+/* Where step 3 stands. */
+typedef enum {
+  OWNER_UNASKED,
+  OWNER_ASKING,  /* inside the method's is_owner */
+  OWNER_WAITING, /* is_owner returned, the answer is to come */
+  OWNER_KNOWN,
+} OwnerState;
+
 struct _ReservedCall {
   ReservedDispatcher *dispatcher; /* owned */
   const ReservedMethod *method;
@@ -14,8 +22,11 @@ struct _ReservedCall {
   ReservedArg args[RESERVED_CALL_ARGS_MAX];
   GVariant *containers[RESERVED_CALL_ARGS_MAX]; /* owned refs behind args[i].v */
   uid_t caller;
-  gboolean counted;  /* in its caller's CallerState */
-  gboolean required; /* refused unless allowed the action */
+  gboolean counted; /* in its caller's CallerState */
+  OwnerState owner;
+  gboolean owned;      /* once owner is OWNER_KNOWN */
+  GError *owner_error; /* the same, when there is no such target */
+  gboolean required;   /* refused unless allowed the action */
   gboolean admin;
 };
 
@@ -93,6 +104,7 @@ call_free (ReservedCall *call)
   for (guint i = 0; i < RESERVED_CALL_ARGS_MAX; i++)
     g_clear_pointer (&call->containers[i], g_variant_unref);
   g_clear_object (&call->invocation);
+  g_clear_error (&call->owner_error);
   g_free (call);
   self->in_flight--;
   if (self->stopping && self->in_flight == 0)
@@ -258,16 +270,19 @@ refuse_permission (ReservedCall *call, const char *why)
 }
 
 /* Lets the calls that waited behind an answer go on, until one of them
- * has to ask in its turn. */
+ * has to ask in its turn. The caller's asking was cleared before the
+ * answered call went on. */
 static void
 go_on_after_answer (ReservedDispatcher *self, uid_t caller)
 {
   CallerState *state = caller_state (self, caller);
   ReservedCall *next;
 
+  /* Nothing waited, and the answered call has ended. */
+  if (state == NULL)
+    return;
   /* Its calls cannot all end while it is pinned here. */
   state->calls++;
-  state->asking = FALSE;
   while (!state->asking && (next = g_queue_pop_head (&state->waiting)) != NULL)
     proceed (next);
   state->calls--;
@@ -283,6 +298,7 @@ on_authority_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   call->admin = reserved_authority_check_finish (RESERVED_AUTHORITY (source), result, &error);
+  caller_state (self, caller)->asking = FALSE;
   if (!call->admin && call->required)
     refuse_permission (call, error->message);
   else
@@ -290,27 +306,15 @@ on_authority_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   go_on_after_answer (self, caller);
 }
 
-/* Steps 3 to 5, once the uid is known and admitted and no earlier call of
- * that uid is waiting for an answer. */
+/* Steps 4 and 5, once step 3 said whether the caller owns the target. */
 static void
-proceed (ReservedCall *call)
+authorize (ReservedCall *call, gboolean owned)
 {
   ReservedDispatcher *self = call->dispatcher;
   const ReservedMethod *method = call->method;
   g_autoptr(GError) error = NULL;
-  gboolean owned = FALSE;
   gboolean interactive;
 
-  if (method->access == RESERVED_ACCESS_CALLER)
-    {
-      run_handler (call);
-      return;
-    }
-  if (method->access == RESERVED_ACCESS_OWNER && !method->is_owner (call, &owned, &error))
-    {
-      reserved_call_fail (call, error);
-      return;
-    }
   if (owned && !method->owner_sees_own)
     {
       run_handler (call);
@@ -337,6 +341,67 @@ proceed (ReservedCall *call)
                                   g_dbus_method_invocation_get_sender (call->invocation),
                                   call->caller, method->action, interactive, on_authority_answer,
                                   call);
+}
+
+void
+reserved_call_owner_known (ReservedCall *call, gboolean owned, const GError *error)
+{
+  g_autoptr(ReservedDispatcher) self = NULL;
+  uid_t caller = call->caller;
+
+  g_return_if_fail (call->owner == OWNER_ASKING || call->owner == OWNER_WAITING);
+  /* Answered from inside is_owner: proceed() goes on with it. */
+  if (call->owner == OWNER_ASKING)
+    {
+      call->owner = OWNER_KNOWN;
+      call->owned = owned;
+      if (error != NULL)
+        call->owner_error = g_error_copy (error);
+      return;
+    }
+  call->owner = OWNER_KNOWN;
+  self = g_object_ref (call->dispatcher);
+  caller_state (self, caller)->asking = FALSE;
+  if (error != NULL)
+    reserved_call_fail (call, error);
+  else
+    authorize (call, owned);
+  go_on_after_answer (self, caller);
+}
+
+/* Steps 3 to 5, once the uid is known and admitted and no earlier call of
+ * that uid is waiting for an answer. */
+static void
+proceed (ReservedCall *call)
+{
+  if (call->method->access == RESERVED_ACCESS_CALLER)
+    {
+      run_handler (call);
+      return;
+    }
+  if (call->method->access != RESERVED_ACCESS_OWNER)
+    {
+      authorize (call, FALSE);
+      return;
+    }
+  /* The owner is read from the store, off the main loop: the caller's
+   * later calls wait behind this one meanwhile. */
+  call->owner = OWNER_ASKING;
+  call->method->is_owner (call);
+  if (call->owner == OWNER_ASKING)
+    {
+      call->owner = OWNER_WAITING;
+      caller_state (call->dispatcher, call->caller)->asking = TRUE;
+      return;
+    }
+  if (call->owner_error != NULL)
+    {
+      g_autoptr(GError) error = g_steal_pointer (&call->owner_error);
+
+      reserved_call_fail (call, error);
+      return;
+    }
+  authorize (call, call->owned);
 }
 
 /* Counts @call against its caller's limit and takes it on, or refuses it

@@ -8,15 +8,15 @@
  *      cannot say) and counted against the per-uid limit on calls in
  *      flight (LimitsExceeded past it);
  *   3. whose target it is, for methods an owner may call (NoSuchOrder
- *      before PermissionDenied);
+ *      before PermissionDenied), read off the main loop;
  *   4. whether the caller may do it, asked of ReservedAuthority before the
  *      store is touched (PermissionDenied);
  *   5. the handler, which ends the call exactly once: with
  *      reserved_call_end() handed to a generated complete function, or
  *      with reserved_call_fail().
  *
- * While one call of a uid waits for step 4, that uid's later calls wait
- * behind it, so a client's calls still run in the order it sent them (a
+ * While one call of a uid waits for step 3 or 4, that uid's later calls
+ * wait behind it, so a client's calls still run in the order it sent them (a
  * CreateItem, then a Buy of that item). */
 #pragma once
 
@@ -53,9 +53,10 @@ typedef union {
 typedef struct _ReservedCall ReservedCall;
 
 typedef gboolean (*ReservedCheckArgs) (const ReservedArg *args, GError **error);
-/* For RESERVED_ACCESS_OWNER: sets @owned to whether the caller owns the
- * call's target; FALSE with @error when there is no such target. */
-typedef gboolean (*ReservedIsOwner) (ReservedCall *call, gboolean *owned, GError **error);
+/* For RESERVED_ACCESS_OWNER: finds out whether the caller owns the call's
+ * target, and says so with reserved_call_owner_known(), at once or from a
+ * callback. */
+typedef void (*ReservedIsOwner) (ReservedCall *call);
 typedef void (*ReservedHandler) (ReservedCall *call, const ReservedArg *args);
 
 typedef struct {
@@ -103,6 +104,11 @@ const char *reserved_call_get_sender (ReservedCall *call);
 /* Whether the caller was allowed the method's action: always TRUE for
  * ADMIN, and for OWNER when it does not own the target. */
 gboolean reserved_call_is_admin (ReservedCall *call);
+
+/* The answer of the method's is_owner: whether the caller owns the
+ * target, or @error (nullable) when there is no such target, which is
+ * then the call's reply. */
+void reserved_call_owner_known (ReservedCall *call, gboolean owned, const GError *error);
 
 /* Ends @call and gives its invocation (transfer full) to reply with. */
 GDBusMethodInvocation *reserved_call_end (ReservedCall *call);

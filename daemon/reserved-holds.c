@@ -29,7 +29,9 @@ struct _ReservedHolds {
   guint name_owner_changed_id;
   GHashTable *watched; /* holders whose departure ends holds */
   guint timer_id;
-  gboolean expiring; /* an expiry is with the writer */
+  gboolean expiring;   /* an expiry is with the writer */
+  gboolean looking;    /* the next expiry is being read */
+  gboolean look_again; /* and something changed since it was asked */
   GFileMonitor *clock_monitor;
   GHashTable *fifos;        /* holder -> Fifo */
   GHashTable *fifo_of_hold; /* hold id (guint64 *) -> holder */
@@ -80,23 +82,55 @@ announce (ReservedHolds *self, GAsyncResult *result)
 
 static gboolean on_timer (gpointer user_data);
 
-void
-reserved_holds_reschedule (ReservedHolds *self)
+static void
+on_next_expiry (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr(ReservedHolds) self = user_data;
+  g_autoptr(GError) error = NULL;
   gint64 expires = 0;
+  gboolean found;
   gint64 wait_us;
   guint wait_ms;
 
-  /* The expiry under way sets the timer when it is done. */
-  if (self->expiring)
+  self->looking = FALSE;
+  found = reserved_store_next_expiry_finish (self->store, result, &expires, &error);
+  if (error != NULL)
+    g_warning ("Could not read when the next hold expires: %s; looking again at the next change",
+               error->message);
+  /* An answer already out of date is followed by a newer one; the expiry
+   * under way sets the timer when it is done. */
+  if (self->look_again)
+    {
+      self->look_again = FALSE;
+      reserved_holds_reschedule (self);
+      return;
+    }
+  if (self->expiring || error != NULL)
     return;
   g_clear_handle_id (&self->timer_id, g_source_remove);
-  if (!reserved_store_next_expiry (self->store, &expires))
+  if (!found)
     return;
   wait_us = MAX (expires - reserved_clock_now (), 0);
   /* Rounded up: the timer must not fire before the deadline. */
   wait_ms = (guint) MIN ((wait_us + 999) / 1000, (gint64) LONGEST_WAIT_MS);
   self->timer_id = g_timeout_add (wait_ms, on_timer, self);
+}
+
+/* The timer is set once the next expiry was read, off the main loop; one
+ * read at a time, and one more for whatever changed while it was read. */
+void
+reserved_holds_reschedule (ReservedHolds *self)
+{
+  /* The expiry under way sets the timer when it is done. */
+  if (self->expiring)
+    return;
+  if (self->looking)
+    {
+      self->look_again = TRUE;
+      return;
+    }
+  self->looking = TRUE;
+  reserved_store_next_expiry_async (self->store, on_next_expiry, g_object_ref (self));
 }
 
 static void
@@ -385,24 +419,30 @@ reserved_holds_check_holder (ReservedHolds *self, const char *holder)
 }
 
 /* After a restart: the holders of live holds are watched again, and those
- * already gone are ended. */
+ * already gone are ended. Read in two steps, off the main loop: the
+ * waiters bound to their connection, whose offer is still to come, then
+ * the live holds. */
+typedef struct {
+  ReservedHolds *self; /* owned */
+  GPtrArray *waiting;  /* nullable */
+} HoldersRead;
+
 static void
-check_holders (ReservedHolds *self)
+on_live_holds (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  HoldersRead *read = user_data;
+  g_autoptr(ReservedHolds) self = read->self;
+  g_autoptr(GPtrArray) waiting = read->waiting;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) holds = reserved_store_list_holds (self->store, NULL, NULL, &error);
-  g_autoptr(GPtrArray) waiting = NULL;
+  g_autoptr(GArray) holds = reserved_store_list_finish (self->store, result, &error);
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
+  g_free (read);
   if (holds == NULL)
     {
       g_warning ("Could not list the holders of holds: %s", error->message);
       return;
     }
-  /* Waiters bound to their connection, whose offer is still to come. */
-  waiting = reserved_store_list_waiting_holders (self->store, &error);
-  if (waiting == NULL)
-    g_warning ("Could not list the waiters of the waitlist: %s", error->message);
   for (guint i = 0; waiting != NULL && i < waiting->len; i++)
     {
       const char *holder = g_ptr_array_index (waiting, i);
@@ -430,6 +470,27 @@ check_holders (ReservedHolds *self)
           reserved_holds_check_holder (self, hold->holder);
         }
     }
+}
+
+static void
+on_waiting_holders (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HoldersRead *read = user_data;
+  g_autoptr(GError) error = NULL;
+
+  read->waiting = reserved_store_list_waiting_holders_finish (read->self->store, result, &error);
+  if (read->waiting == NULL)
+    g_warning ("Could not list the waiters of the waitlist: %s", error->message);
+  reserved_store_list_holds_async (read->self->store, NULL, NULL, on_live_holds, read);
+}
+
+static void
+check_holders (ReservedHolds *self)
+{
+  HoldersRead *read = g_new0 (HoldersRead, 1);
+
+  read->self = g_object_ref (self);
+  reserved_store_list_waiting_holders_async (self->store, on_waiting_holders, read);
 }
 
 /* --- life cycle ---------------------------------------------------------------- */

@@ -57,33 +57,92 @@ announce (ReservedSale *self, const char *item, gboolean on_sale)
   g_signal_emit (self, signals[on_sale ? SIGNAL_OPENED : SIGNAL_CLOSED], 0, item);
 }
 
+/* One look at every window: the GTask of reserved_sale_check_async(),
+ * done once its reads are answered. */
+typedef struct {
+  ReservedSale *self; /* owned */
+  guint reads;        /* not answered yet */
+} Look;
+
+static void
+look_free (Look *look)
+{
+  g_object_unref (look->self);
+  g_free (look);
+}
+
+static void
+look_read_done (GTask *task)
+{
+  Look *look = g_task_get_task_data (task);
+
+  if (--look->reads == 0)
+    g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+typedef struct {
+  GTask *task; /* owned */
+  char *item;
+} GoneItem;
+
+static void
+on_gone_item_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GoneItem *gone = user_data;
+  Look *look = g_task_get_task_data (gone->task);
+  ReservedItem now = { 0 };
+
+  if (reserved_store_get_item_finish (look->self->store, result, &now, NULL) && !now.retired)
+    announce (look->self, gone->item, TRUE);
+  reserved_item_clear (&now);
+  look_read_done (gone->task);
+  g_free (gone->item);
+  g_free (gone);
+}
+
 /* An item that had a window at the last look has none now, or was
  * retired: if it was off sale and is still sold, it is on sale now. */
 static void
-check_gone (ReservedSale *self, const char *item, gboolean was_on_sale)
+check_gone (GTask *task, const char *item, gboolean was_on_sale)
 {
-  ReservedItem now = { 0 };
+  Look *look = g_task_get_task_data (task);
+  GoneItem *gone;
 
-  if (!was_on_sale && reserved_store_get_item (self->store, item, &now, NULL) && !now.retired)
-    announce (self, item, TRUE);
-  reserved_item_clear (&now);
+  if (was_on_sale)
+    return;
+  gone = g_new0 (GoneItem, 1);
+  gone->task = g_object_ref (task);
+  gone->item = g_strdup (item);
+  look->reads++;
+  reserved_store_get_item_async (look->self->store, item, on_gone_item_read, gone);
 }
 
-void
-reserved_sale_check (ReservedSale *self)
+static void
+on_windows_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  GTask *task = user_data;
+  Look *look = g_task_get_task_data (task);
+  ReservedSale *self = look->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) windows = reserved_store_list_sale_windows (self->store, &error);
+  g_autoptr(GArray) windows = reserved_store_list_finish (self->store, result, &error);
   g_autoptr(GHashTable) looked = NULL;
   GHashTableIter iter;
   gpointer name, was;
   gint64 now = reserved_clock_wall_now ();
   gint64 next = 0;
 
+  /* Gone since the look was asked for. */
+  if (self->on_sale == NULL)
+    {
+      look_read_done (task);
+      return;
+    }
   if (windows == NULL)
     {
       /* The next write that changes a window looks again. */
       g_warning ("Could not read the sale windows: %s", error->message);
+      look_read_done (task);
       return;
     }
   looked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -109,7 +168,7 @@ reserved_sale_check (ReservedSale *self)
         g_autofree char *item = g_strdup (name);
 
         g_hash_table_iter_remove (&iter);
-        check_gone (self, item, GPOINTER_TO_INT (was) != 0);
+        check_gone (task, item, GPOINTER_TO_INT (was) != 0);
       }
   /* Windows whose bounds have all passed still want to hear of the clock
    * being set back: a timer that will not fire before year 9999 is still
@@ -117,6 +176,31 @@ reserved_sale_check (ReservedSale *self)
   if (next == 0 && windows->len > 0)
     next = RESERVE_SALE_TIME_MAX;
   arm (self, next);
+  look_read_done (task);
+}
+
+void
+reserved_sale_check_async (ReservedSale *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+  Look *look = g_new0 (Look, 1);
+
+  look->self = g_object_ref (self);
+  look->reads = 1;
+  g_task_set_task_data (task, look, (GDestroyNotify) look_free);
+  reserved_store_list_sale_windows_async (self->store, on_windows_read, task);
+}
+
+void
+reserved_sale_check_finish (ReservedSale *self, GAsyncResult *result)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+}
+
+void
+reserved_sale_check (ReservedSale *self)
+{
+  reserved_sale_check_async (self, NULL, NULL);
 }
 
 static gboolean

@@ -24,7 +24,12 @@ ReservedSale *reserved_sale_new (ReservedStore *store);
 
 /* Looks at every window again, announces what opened or closed since the
  * last look, and sets the timer for the next bound: after a window was
- * set, or an item created with one. */
+ * set, or an item created with one. The windows are read off the main
+ * loop; the callback runs once all is announced. */
+void
+reserved_sale_check_async (ReservedSale *self, GAsyncReadyCallback callback, gpointer user_data);
+void reserved_sale_check_finish (ReservedSale *self, GAsyncResult *result);
+/* The same, for a caller that need not know when it is done. */
 void reserved_sale_check (ReservedSale *self);
 
 G_END_DECLS

@@ -250,30 +250,31 @@ check_buy_with_details (const ReservedArg *args, GError **error)
   return check_buy_arguments (args, reserved_buy_options, "BuyWithDetails", error);
 }
 
+typedef struct {
+  ReservedCall *call;
+  ReservedReceipt receipt;
+} DetailsRead;
+
 static void
-on_bought_with_details (GObject *source, GAsyncResult *result, gpointer user_data)
+on_details_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  ReservedCall *call = user_data;
+  g_autofree DetailsRead *read = user_data;
+  ReservedCall *call = read->call;
   ReservedService *self = service_of (call);
   const ReservedArg *args = reserved_call_get_args (call);
-  ReservedReceipt receipt = { 0 };
   ReservedOrder order = { 0 };
   g_autoptr(GError) error = NULL;
   GVariantDict details;
 
-  if (!finish_purchase (call, result, &receipt))
-    return;
-  /* The order exists (the store just found or made it) and orders are
-   * never deleted; only its state may have moved on since. */
-  if (!reserved_store_get_order (self->store, receipt.order, &order, &error))
+  if (!reserved_store_get_order_finish (self->store, result, &order, &error))
     {
       reserved_call_fail (call, error);
       return;
     }
   g_variant_dict_init (&details, NULL);
-  g_variant_dict_insert (&details, "order", "t", receipt.order);
-  g_variant_dict_insert (&details, "remaining", "u", receipt.remaining);
-  g_variant_dict_insert (&details, "replayed", "b", receipt.replayed);
+  g_variant_dict_insert (&details, "order", "t", read->receipt.order);
+  g_variant_dict_insert (&details, "remaining", "u", read->receipt.remaining);
+  g_variant_dict_insert (&details, "replayed", "b", read->receipt.replayed);
   g_variant_dict_insert (&details, "state", "s",
                          order.cancelled ? RESERVE_ORDER_STATE_CANCELLED
                                          : RESERVE_ORDER_STATE_ACTIVE);
@@ -287,6 +288,25 @@ on_bought_with_details (GObject *source, GAsyncResult *result, gpointer user_dat
 }
 
 static void
+on_bought_with_details (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  DetailsRead *read = g_new0 (DetailsRead, 1);
+
+  if (!finish_purchase (call, result, &read->receipt))
+    {
+      g_free (read);
+      return;
+    }
+  /* The order exists (the store just found or made it) and orders are
+   * never deleted; only its state may have moved on since, and its
+   * creation time is the store's to say. */
+  read->call = call;
+  reserved_store_get_order_async (service_of (call)->store, read->receipt.order, on_details_read,
+                                  read);
+}
+
+static void
 buy_with_details (ReservedCall *call, const ReservedArg *args)
 {
   start_purchase (call, args, on_bought_with_details);
@@ -297,39 +317,44 @@ buy_with_details (ReservedCall *call, const ReservedArg *args)
 /* The owner is read before anything is decided because docs/api.md ranks
  * NoSuchOrder before PermissionDenied; an order's owner never changes, and
  * the cancel itself re-checks its state when it commits. */
-static gboolean
-owns_order (ReservedCall *call, gboolean *owned, GError **error)
+static void
+on_order_owner_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
+  g_autoptr(GError) error = NULL;
   ReservedOrder order = { 0 };
+  gboolean found =
+    reserved_store_get_order_finish (service_of (call)->store, result, &order, &error);
 
-  if (!reserved_store_get_order (service_of (call)->store, reserved_call_get_args (call)[0].t,
-                                 &order, error))
-    return FALSE;
-  *owned = order.caller == reserved_call_get_caller (call);
+  reserved_call_owner_known (call, found && order.caller == reserved_call_get_caller (call), error);
   reserved_order_clear (&order);
-  return TRUE;
 }
 
 static void
-on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
+owns_order (ReservedCall *call)
 {
-  ReservedCall *call = user_data;
+  reserved_store_get_order_async (service_of (call)->store, reserved_call_get_args (call)[0].t,
+                                  on_order_owner_read, call);
+}
+
+typedef struct {
+  ReservedCall *call;
+  char *item;
+  guint32 remaining;
+} Cancellation;
+
+static void
+on_cancelled_order_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree Cancellation *cancellation = user_data;
+  ReservedCall *call = cancellation->call;
   ReservedService *self = service_of (call);
   guint64 order = reserved_call_get_args (call)[0].t;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *item = NULL;
+  g_autofree char *item = cancellation->item;
+  guint32 remaining = cancellation->remaining;
   ReservedOrder cancelled = { 0 };
-  guint32 remaining = 0;
 
-  /* The offers the returned units went to. */
-  take_ended (self, result);
-  if (!reserved_store_cancel_finish (self->store, result, &item, &remaining, &error))
-    {
-      reserved_call_fail (call, error);
-      return;
-    }
-  /* The customer, for the audit trail: an order's customer never changes. */
-  reserved_store_get_order (self->store, order, &cancelled, NULL);
+  reserved_store_get_order_finish (self->store, result, &cancelled, NULL);
   reserved_audit (RESERVED_AUDIT_CANCELLATION,
                   &(ReservedAuditRecord){
                     .customer = cancelled.user,
@@ -341,8 +366,32 @@ on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
                   "Order %" G_GUINT64_FORMAT " cancelled by uid %u; %s has %u left", order,
                   (guint) reserved_call_get_caller (call), item, remaining);
   reserved_order_clear (&cancelled);
-  stock_changed (self, item, remaining);
   reserve_reserve1_complete_cancel (RESERVE_RESERVE1 (self), reserved_call_end (call), remaining);
+}
+
+static void
+on_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+  g_autoptr(GError) error = NULL;
+  Cancellation *cancellation = g_new0 (Cancellation, 1);
+
+  /* The offers the returned units went to. */
+  take_ended (self, result);
+  if (!reserved_store_cancel_finish (self->store, result, &cancellation->item,
+                                     &cancellation->remaining, &error))
+    {
+      g_free (cancellation);
+      reserved_call_fail (call, error);
+      return;
+    }
+  stock_changed (self, cancellation->item, cancellation->remaining);
+  /* The customer, for the audit trail, before the reply: an order's
+   * customer never changes. */
+  cancellation->call = call;
+  reserved_store_get_order_async (self->store, reserved_call_get_args (call)[0].t,
+                                  on_cancelled_order_read, cancellation);
 }
 
 static void
@@ -354,14 +403,15 @@ cancel (ReservedCall *call, const ReservedArg *args)
 /* --- GetOrder(t order) ---------------------------------------------------------------- */
 
 static void
-get_order (ReservedCall *call, const ReservedArg *args)
+on_order_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
   ReservedService *self = service_of (call);
   g_autoptr(GError) error = NULL;
   ReservedOrder order = { 0 };
   GVariantDict info;
 
-  if (!reserved_store_get_order (self->store, args[0].t, &order, &error))
+  if (!reserved_store_get_order_finish (self->store, result, &order, &error))
     {
       reserved_call_fail (call, error);
       return;
@@ -380,6 +430,12 @@ get_order (ReservedCall *call, const ReservedArg *args)
                                        g_variant_dict_end (&info));
 }
 
+static void
+get_order (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_get_order_async (service_of (call)->store, args[0].t, on_order_read, call);
+}
+
 /* --- GetItem(s item), ListItems(), GetStatistics(): public reads ------------------- */
 
 static gboolean
@@ -389,14 +445,15 @@ check_item_name (const ReservedArg *args, GError **error)
 }
 
 static void
-get_item (ReservedCall *call, const ReservedArg *args)
+on_item_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
   ReservedService *self = service_of (call);
   g_autoptr(GError) error = NULL;
   ReservedItem item = { 0 };
   GVariantDict info;
 
-  if (!reserved_store_get_item (self->store, args[0].s, &item, &error))
+  if (!reserved_store_get_item_finish (self->store, result, &item, &error))
     {
       reserved_call_fail (call, error);
       return;
@@ -422,6 +479,12 @@ get_item (ReservedCall *call, const ReservedArg *args)
   reserved_item_clear (&item);
   reserve_reserve1_complete_get_item (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                       g_variant_dict_end (&info));
+}
+
+static void
+get_item (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_get_item_async (service_of (call)->store, args[0].s, on_item_read, call);
 }
 
 /* Refuses a listing the daemon would otherwise build past its bound: the
@@ -462,12 +525,12 @@ items_to_variant (GArray *items, guint n_items, gboolean with_limit)
 }
 
 static void
-list_items (ReservedCall *call, const ReservedArg *args)
+on_items_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
   ReservedService *self = service_of (call);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) items = reserved_store_list_items_page (self->store, NULL,
-                                                             RESERVE_LIST_REPLY_MAX + 1, &error);
+  g_autoptr(GArray) items = reserved_store_list_finish (self->store, result, &error);
 
   if (items == NULL ||
       !check_listing_size (items->len, "items", "ListItems", "ListItemsPage", &error))
@@ -477,6 +540,13 @@ list_items (ReservedCall *call, const ReservedArg *args)
     }
   reserve_reserve1_complete_list_items (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                         items_to_variant (items, items->len, FALSE));
+}
+
+static void
+list_items (ReservedCall *call, const ReservedArg *args)
+{
+  reserved_store_list_items_page_async (service_of (call)->store, NULL, RESERVE_LIST_REPLY_MAX + 1,
+                                        on_items_listed, call);
 }
 
 static void
@@ -511,11 +581,10 @@ check_list_orders (const ReservedArg *args, GError **error)
 
 /* Anyone may list a customer's orders that they placed themselves; the
  * orders of every customer belong to no caller. */
-static gboolean
-lists_own_orders (ReservedCall *call, gboolean *owned, GError **error)
+static void
+lists_own_orders (ReservedCall *call)
 {
-  *owned = reserved_call_get_args (call)[0].s[0] != '\0';
-  return TRUE;
+  reserved_call_owner_known (call, reserved_call_get_args (call)[0].s[0] != '\0', NULL);
 }
 
 static GVariant *
@@ -636,11 +705,13 @@ check_list_orders_page (const ReservedArg *args, GError **error)
 
 /* As ListOrders: naming a customer lists the orders the caller placed for
  * them; every customer's orders belong to no caller. */
-static gboolean
-lists_own_orders_page (ReservedCall *call, gboolean *owned, GError **error)
+static void
+lists_own_orders_page (ReservedCall *call)
 {
-  *owned = g_variant_lookup (reserved_call_get_args (call)[0].v, RESERVE_QUERY_USER, "&s", NULL);
-  return TRUE;
+  reserved_call_owner_known (call,
+                             g_variant_lookup (reserved_call_get_args (call)[0].v,
+                                               RESERVE_QUERY_USER, "&s", NULL),
+                             NULL);
 }
 
 typedef struct {
@@ -728,22 +799,17 @@ check_list_items_page (const ReservedArg *args, GError **error)
   return TRUE;
 }
 
-/* Items are few and indexed by name: a page is read on the main loop. */
 static void
-list_items_page (ReservedCall *call, const ReservedArg *args)
+on_items_page_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
   ReservedService *self = service_of (call);
-  GVariant *query = args[0].v;
   guint32 limit = RESERVE_PAGE_LIMIT_DEFAULT;
-  const char *cursor = "";
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) items = NULL;
+  g_autoptr(GArray) items = reserved_store_list_finish (self->store, result, &error);
   guint n_items;
 
-  g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &limit);
-  g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &cursor);
-  items = reserved_store_list_items_page (self->store, cursor[0] != '\0' ? cursor : NULL, limit + 1,
-                                          &error);
+  g_variant_lookup (reserved_call_get_args (call)[0].v, RESERVE_QUERY_LIMIT, "u", &limit);
   if (items == NULL)
     {
       reserved_call_fail (call, error);
@@ -756,6 +822,20 @@ list_items_page (ReservedCall *call, const ReservedArg *args)
                                                ? g_array_index (items, ReservedItem, n_items - 1)
                                                    .name
                                                : "");
+}
+
+/* The page is read one row long: that row says there is more. */
+static void
+list_items_page (ReservedCall *call, const ReservedArg *args)
+{
+  GVariant *query = args[0].v;
+  guint32 limit = RESERVE_PAGE_LIMIT_DEFAULT;
+  const char *cursor = "";
+
+  g_variant_lookup (query, RESERVE_QUERY_LIMIT, "u", &limit);
+  g_variant_lookup (query, RESERVE_QUERY_CURSOR, "&s", &cursor);
+  reserved_store_list_items_page_async (service_of (call)->store, cursor[0] != '\0' ? cursor : NULL,
+                                        limit + 1, on_items_page_listed, call);
 }
 
 /* --- CreateItem(s item, u capacity, a{sv} options) --------------------------------- */
@@ -801,6 +881,39 @@ typedef struct {
   char *item;
 } Opening;
 
+static Opening *
+opening_new (ReservedService *self, const char *item)
+{
+  Opening *opening = g_new0 (Opening, 1);
+
+  opening->self = g_object_ref (self);
+  opening->item = g_strdup (item);
+  return opening;
+}
+
+static void
+opening_free (Opening *opening)
+{
+  g_object_unref (opening->self);
+  g_free (opening->item);
+  g_free (opening);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Opening, opening_free)
+
+/* StockChanged of an item whose window opened or closed, with its stock
+ * as read now. */
+static void
+on_stock_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Opening) opening = user_data;
+  ReservedItem now = { 0 };
+
+  if (reserved_store_get_item_finish (opening->self->store, result, &now, NULL))
+    announce_stock (opening->self, opening->item, now.remaining);
+  reserved_item_clear (&now);
+}
+
 static void
 on_promoted_at_opening (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -808,19 +921,13 @@ on_promoted_at_opening (GObject *source, GAsyncResult *result, gpointer user_dat
   ReservedService *self = opening->self;
   g_autoptr(GError) error = NULL;
   guint32 remaining = 0;
-  ReservedItem now = { 0 };
 
   take_ended (self, result);
   if (!reserved_store_promote_waitlist_finish (self->store, result, &remaining, &error))
     g_message ("Could not offer the opened sale of %s to its waitlist: %s", opening->item,
                error->message);
   /* StockChanged as before an opening, with what the offers left. */
-  if (reserved_store_get_item (self->store, opening->item, &now, NULL))
-    announce_stock (self, opening->item, now.remaining);
-  reserved_item_clear (&now);
-  g_object_unref (opening->self);
-  g_free (opening->item);
-  g_free (opening);
+  reserved_store_get_item_async (self->store, opening->item, on_stock_read, opening);
 }
 
 /* The hook every opening of a sale window goes through: the window's
@@ -832,12 +939,9 @@ on_promoted_at_opening (GObject *source, GAsyncResult *result, gpointer user_dat
 static void
 on_sale_window_opened (ReservedService *self, const char *item)
 {
-  Opening *opening = g_new0 (Opening, 1);
-
   /* Those who waited for the sale are served first, in one write. */
-  opening->self = g_object_ref (self);
-  opening->item = g_strdup (item);
-  reserved_store_promote_waitlist_async (self->store, item, on_promoted_at_opening, opening);
+  reserved_store_promote_waitlist_async (self->store, item, on_promoted_at_opening,
+                                         opening_new (self, item));
 }
 
 /* A window closed: its remaining stock is as it was, but watchers learn
@@ -845,11 +949,7 @@ on_sale_window_opened (ReservedService *self, const char *item)
 static void
 on_sale_window_closed (ReservedService *self, const char *item)
 {
-  ReservedItem now = { 0 };
-
-  if (reserved_store_get_item (self->store, item, &now, NULL))
-    announce_stock (self, item, now.remaining);
-  reserved_item_clear (&now);
+  reserved_store_get_item_async (self->store, item, on_stock_read, opening_new (self, item));
 }
 
 static void
@@ -866,6 +966,18 @@ check_set_sale_window (const ReservedArg *args, GError **error)
   return reserve_validate_item_name (args[0].s, error) &&
          check_sale_window (&(ReservedSaleWindow){ .start = args[1].x, .end = args[2].x }, "start",
                             "end", error);
+}
+
+/* The reply to SetSaleWindow comes once the windows were looked at again:
+ * a window that opened has had its waitlist's offers queued before. */
+static void
+on_sale_window_looked_at (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+
+  reserved_sale_check_finish (RESERVED_SALE (source), result);
+  reserve_reserve1_complete_set_sale_window (RESERVE_RESERVE1 (self), reserved_call_end (call));
 }
 
 static void
@@ -888,8 +1000,7 @@ on_sale_window_set (GObject *source, GAsyncResult *result, gpointer user_data)
                   },
                   "Sale window of %s set to [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ") by uid %u",
                   args[0].s, args[1].x, args[2].x, (guint) reserved_call_get_caller (call));
-  reserved_sale_check (self->sale);
-  reserve_reserve1_complete_set_sale_window (RESERVE_RESERVE1 (self), reserved_call_end (call));
+  reserved_sale_check_async (self->sale, on_sale_window_looked_at, call);
 }
 
 static void
@@ -915,6 +1026,17 @@ check_create_item (const ReservedArg *args, GError **error)
   return check_sale_window (&window, RESERVE_OPTION_SALE_START, RESERVE_OPTION_SALE_END, error);
 }
 
+/* As for SetSaleWindow: the reply comes once its window was looked at. */
+static void
+on_created_item_looked_at (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReservedCall *call = user_data;
+  ReservedService *self = service_of (call);
+
+  reserved_sale_check_finish (RESERVED_SALE (source), result);
+  reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
+}
+
 static void
 on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -937,8 +1059,7 @@ on_item_created (GObject *source, GAsyncResult *result, gpointer user_data)
                   "Item %s created by uid %u with capacity %u", args[0].s,
                   (guint) reserved_call_get_caller (call), args[1].u);
   stock_changed (self, args[0].s, args[1].u);
-  reserved_sale_check (self->sale);
-  reserve_reserve1_complete_create_item (RESERVE_RESERVE1 (self), reserved_call_end (call));
+  reserved_sale_check_async (self->sale, on_created_item_looked_at, call);
 }
 
 static void
@@ -1337,16 +1458,22 @@ hold_fd (ReservedCall *call, const ReservedArg *args)
  * administrator. Hold ids only grow and are not secret, as order ids are
  * not, so another caller's hold is PermissionDenied, not NoSuchHold:
  * nothing is hidden by pretending it does not exist. */
-static gboolean
-owns_hold (ReservedCall *call, gboolean *owned, GError **error)
+static void
+on_hold_owner_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
+  g_autoptr(GError) error = NULL;
   g_auto(ReservedHold) hold = { 0 };
+  gboolean found = reserved_store_get_hold_finish (service_of (call)->store, result, &hold, &error);
 
-  if (!reserved_store_get_hold (service_of (call)->store, reserved_call_get_args (call)[0].t, &hold,
-                                error))
-    return FALSE;
-  *owned = hold.caller == reserved_call_get_caller (call);
-  return TRUE;
+  reserved_call_owner_known (call, found && hold.caller == reserved_call_get_caller (call), error);
+}
+
+static void
+owns_hold (ReservedCall *call)
+{
+  reserved_store_get_hold_async (service_of (call)->store, reserved_call_get_args (call)[0].t,
+                                 on_hold_owner_read, call);
 }
 
 static gboolean
@@ -1450,25 +1577,21 @@ extend (ReservedCall *call, const ReservedArg *args)
 }
 
 /* ListHolds(s user): everyone may list the holds they made. */
-static gboolean
-lists_own_holds (ReservedCall *call, gboolean *owned, GError **error)
+static void
+lists_own_holds (ReservedCall *call)
 {
-  *owned = TRUE;
-  return TRUE;
+  reserved_call_owner_known (call, TRUE, NULL);
 }
 
 static void
-list_holds (ReservedCall *call, const ReservedArg *args)
+on_holds_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
   ReservedService *self = service_of (call);
-  const char *user = args[0].s;
-  uid_t caller = reserved_call_get_caller (call);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) holds = NULL;
+  g_autoptr(GArray) holds = reserved_store_list_finish (self->store, result, &error);
   GVariantBuilder builder;
 
-  holds = reserved_store_list_holds (self->store, user[0] != '\0' ? user : NULL,
-                                     reserved_call_is_admin (call) ? NULL : &caller, &error);
   if (holds == NULL)
     {
       reserved_call_fail (call, error);
@@ -1483,6 +1606,17 @@ list_holds (ReservedCall *call, const ReservedArg *args)
     }
   reserve_reserve1_complete_list_holds (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                         g_variant_builder_end (&builder));
+}
+
+static void
+list_holds (ReservedCall *call, const ReservedArg *args)
+{
+  const char *user = args[0].s;
+  uid_t caller = reserved_call_get_caller (call);
+
+  reserved_store_list_holds_async (service_of (call)->store, user[0] != '\0' ? user : NULL,
+                                   reserved_call_is_admin (call) ? NULL : &caller, on_holds_listed,
+                                   call);
 }
 
 /* --- the waitlist ---------------------------------------------------------------------- */
@@ -1576,16 +1710,23 @@ join_waitlist (ReservedCall *call, const ReservedArg *args)
 }
 
 /* LeaveWaitlist(t entry): the entry's maker, or an administrator. */
-static gboolean
-owns_entry (ReservedCall *call, gboolean *owned, GError **error)
+static void
+on_entry_owner_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
+  g_autoptr(GError) error = NULL;
   g_auto(ReservedEntry) entry = { 0 };
+  gboolean found =
+    reserved_store_get_entry_finish (service_of (call)->store, result, &entry, &error);
 
-  if (!reserved_store_get_entry (service_of (call)->store, reserved_call_get_args (call)[0].t,
-                                 &entry, error))
-    return FALSE;
-  *owned = entry.caller == reserved_call_get_caller (call);
-  return TRUE;
+  reserved_call_owner_known (call, found && entry.caller == reserved_call_get_caller (call), error);
+}
+
+static void
+owns_entry (ReservedCall *call)
+{
+  reserved_store_get_entry_async (service_of (call)->store, reserved_call_get_args (call)[0].t,
+                                  on_entry_owner_read, call);
 }
 
 static void
@@ -1619,16 +1760,14 @@ check_list_waitlist (const ReservedArg *args, GError **error)
 }
 
 static void
-list_waitlist (ReservedCall *call, const ReservedArg *args)
+on_waitlist_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  ReservedCall *call = user_data;
   ReservedService *self = service_of (call);
-  uid_t caller = reserved_call_get_caller (call);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) entries = NULL;
+  g_autoptr(GArray) entries = reserved_store_list_finish (self->store, result, &error);
   GVariantBuilder builder;
 
-  entries = reserved_store_list_waitlist (self->store, args[0].s[0] != '\0' ? args[0].s : NULL,
-                                          reserved_call_is_admin (call) ? NULL : &caller, &error);
   if (entries == NULL)
     {
       reserved_call_fail (call, error);
@@ -1644,6 +1783,17 @@ list_waitlist (ReservedCall *call, const ReservedArg *args)
     }
   reserve_reserve1_complete_list_waitlist (RESERVE_RESERVE1 (self), reserved_call_end (call),
                                            g_variant_builder_end (&builder));
+}
+
+static void
+list_waitlist (ReservedCall *call, const ReservedArg *args)
+{
+  uid_t caller = reserved_call_get_caller (call);
+
+  reserved_store_list_waitlist_async (service_of (call)->store,
+                                      args[0].s[0] != '\0' ? args[0].s : NULL,
+                                      reserved_call_is_admin (call) ? NULL : &caller,
+                                      on_waitlist_listed, call);
 }
 
 /* --- the table ------------------------------------------------------------------------- */

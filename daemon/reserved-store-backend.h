@@ -2,7 +2,7 @@
 /* What a database engine gives the store. The store itself keeps what
  * does not depend on the engine: the queue of writes, the batching, the
  * writer thread, handing the results back to the threads that asked, and
- * the listing thread. A backend opens and migrates its database, runs one
+ * the threads that read. A backend opens and migrates its database, runs one
  * batch of writes, and answers the reads.
  *
  * Two backends exist: SQLite (reserved-store-sqlite.c, a file on this

@@ -3,6 +3,8 @@
 
 #include "reserved-store.h"
 
+#include <string.h>
+
 #include "reserve-error.h"
 #include "reserved-store-backend.h"
 
@@ -10,16 +12,24 @@
  * not wait for an unbounded queue. */
 #define MAX_BATCH 512
 
+typedef struct _ReadOp ReadOp;
+
+/* A thread that runs reads one at a time, with a connection of its own;
+ * see start_read(). */
+typedef struct {
+  ReservedStore *store;  /* unowned: the store drains its lanes before it goes */
+  GThreadPool *pool;     /* at most one thread */
+  StoreReader *reader;   /* the lane's, opened by its first read if need be */
+  guint busy_timeout_ms; /* as last set on reader */
+} ReadLane;
+
 struct _ReservedStore {
   GObject parent_instance;
   char *database;        /* as given: a file path or a postgresql:// URI */
   StoreBackend *backend; /* runs batches on the writer thread */
-  StoreReader *reader;   /* the thread that opened the store */
   GThread *thread;
-  /* Long listings, read off the main loop: opened by the first of them,
-   * used by one at a time. */
-  GMutex lister_lock;
-  StoreReader *lister;
+  ReadLane reads;    /* every read but the listings of orders */
+  ReadLane listings; /* the listings of orders, which may be long */
 
   GMutex lock; /* guards the fields below */
   GCond wake;
@@ -197,8 +207,9 @@ submit (ReservedStore *self, WriteOp *op, GAsyncReadyCallback callback, gpointer
   g_mutex_unlock (&self->lock);
 }
 
-static WriteOp *
-finish_write (ReservedStore *self, GAsyncResult *result, GError **error)
+/* The WriteOp or ReadOp behind @result, or NULL with @error. */
+static gpointer
+finish_op (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
 
@@ -218,19 +229,38 @@ on_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
   *out = g_object_ref (result);
 }
 
+static void
+start_read (ReservedStore *self, ReadOp *op, GAsyncReadyCallback callback, gpointer user_data);
+
+/* Runs @write, or else @read. */
 static GAsyncResult *
-submit_and_wait (ReservedStore *self, WriteOp *op)
+run_and_wait (ReservedStore *self, WriteOp *write, ReadOp *read)
 {
   GMainContext *context = g_main_context_new ();
   GAsyncResult *result = NULL;
 
   g_main_context_push_thread_default (context);
-  submit (self, op, on_sync_done, &result);
+  if (write != NULL)
+    submit (self, write, on_sync_done, &result);
+  else
+    start_read (self, read, on_sync_done, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
   return result;
+}
+
+static GAsyncResult *
+submit_and_wait (ReservedStore *self, WriteOp *op)
+{
+  return run_and_wait (self, op, NULL);
+}
+
+static GAsyncResult *
+read_and_wait (ReservedStore *self, ReadOp *op)
+{
+  return run_and_wait (self, NULL, op);
 }
 
 /* --- writes ---------------------------------------------------------------- */
@@ -264,7 +294,7 @@ reserved_store_buy_finish (ReservedStore *self,
                            ReservedReceipt *receipt,
                            GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -309,7 +339,7 @@ reserved_store_cancel_finish (ReservedStore *self,
                               guint32 *remaining,
                               GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -366,7 +396,7 @@ reserved_store_create_item_async (ReservedStore *self,
 gboolean
 reserved_store_create_item_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return finish_write (self, result, error) != NULL;
+  return finish_op (result, error) != NULL;
 }
 
 gboolean
@@ -409,7 +439,7 @@ reserved_store_restock_finish (ReservedStore *self,
                                guint32 *remaining,
                                GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -452,7 +482,7 @@ reserved_store_retire_item_async (ReservedStore *self,
 gboolean
 reserved_store_retire_item_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return finish_write (self, result, error) != NULL;
+  return finish_op (result, error) != NULL;
 }
 
 gboolean
@@ -477,7 +507,7 @@ reserved_store_set_per_user_limit_async (ReservedStore *self,
 gboolean
 reserved_store_set_per_user_limit_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return finish_write (self, result, error) != NULL;
+  return finish_op (result, error) != NULL;
 }
 
 gboolean
@@ -514,7 +544,7 @@ reserved_store_set_sale_window_async (ReservedStore *self,
 gboolean
 reserved_store_set_sale_window_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return finish_write (self, result, error) != NULL;
+  return finish_op (result, error) != NULL;
 }
 
 gboolean
@@ -564,7 +594,7 @@ reserved_store_hold_finish (ReservedStore *self,
                             ReservedHoldReceipt *receipt,
                             GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -594,7 +624,7 @@ reserved_store_confirm_finish (ReservedStore *self,
                                char **item_out,
                                GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -622,7 +652,7 @@ reserved_store_release_finish (ReservedStore *self,
                                guint32 *remaining,
                                GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -652,7 +682,7 @@ reserved_store_extend_finish (ReservedStore *self,
                               gint64 *expires,
                               GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -677,7 +707,7 @@ reserved_store_end_holds_async (ReservedStore *self,
 gboolean
 reserved_store_end_holds_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return finish_write (self, result, error) != NULL;
+  return finish_op (result, error) != NULL;
 }
 
 GArray *
@@ -720,7 +750,7 @@ reserved_store_join_waitlist_finish (ReservedStore *self,
                                      ReservedJoinReceipt *receipt,
                                      GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -743,7 +773,7 @@ reserved_store_leave_waitlist_async (ReservedStore *self,
 gboolean
 reserved_store_leave_waitlist_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return finish_write (self, result, error) != NULL;
+  return finish_op (result, error) != NULL;
 }
 
 void
@@ -764,7 +794,7 @@ reserved_store_promote_waitlist_finish (ReservedStore *self,
                                         guint32 *remaining,
                                         GError **error)
 {
-  WriteOp *op = finish_write (self, result, error);
+  WriteOp *op = finish_op (result, error);
 
   if (op == NULL)
     return FALSE;
@@ -781,72 +811,430 @@ reserved_store_take_offers (ReservedStore *self, GAsyncResult *result)
   return offers != NULL ? offers : write_op_new_offers ();
 }
 
-GPtrArray *
-reserved_store_list_waiting_holders (ReservedStore *self, GError **error)
-{
-  return self->backend->klass->list_waiting_holders (self->reader, error);
-}
-
-gboolean
-reserved_store_get_entry (ReservedStore *self, guint64 entry, ReservedEntry *out, GError **error)
-{
-  return self->backend->klass->get_entry (self->reader, entry, out, error);
-}
-
-GArray *
-reserved_store_list_waitlist (ReservedStore *self,
-                              const char *item,
-                              const uid_t *only_caller,
-                              GError **error)
-{
-  return self->backend->klass->list_waitlist (self->reader, item, only_caller, error);
-}
-
-gboolean
-reserved_store_get_hold (ReservedStore *self, guint64 hold, ReservedHold *out, GError **error)
-{
-  return self->backend->klass->get_hold (self->reader, hold, out, error);
-}
-
-GArray *
-reserved_store_list_holds (ReservedStore *self,
-                           const char *user,
-                           const uid_t *only_caller,
-                           GError **error)
-{
-  return self->backend->klass->list_holds (self->reader, user, only_caller, error);
-}
-
-gboolean
-reserved_store_next_expiry (ReservedStore *self, gint64 *expires)
-{
-  return self->backend->klass->next_expiry (self->reader, expires);
-}
-
 /* --- reads ----------------------------------------------------------------- */
 
-gboolean
-reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error)
+/* Reads run on threads of the store's, never on the caller's: with the
+ * database on another host, a read on the main loop would hold up every
+ * buyer it serves for a round trip, or for a whole failover. They go in
+ * two lanes, each run by one thread at a time with a connection of its
+ * own, so that the reads of a lane are answered in the order they were
+ * asked: the listings of orders, which may be a million rows long, and
+ * every other read, which must not wait behind them. A read sees every
+ * write that completed before it was asked, since a write completes only
+ * once committed; WAL lets it read while the writer commits. */
+typedef enum {
+  READ_GET_ITEM,
+  READ_GET_ORDER,
+  READ_GET_HOLD,
+  READ_GET_ENTRY,
+  READ_LIST_ITEMS,
+  READ_LIST_ITEMS_PAGE,
+  READ_LIST_SALE_WINDOWS,
+  READ_LIST_HOLDS,
+  READ_LIST_WAITLIST,
+  READ_LIST_WAITING_HOLDERS,
+  READ_NEXT_EXPIRY,
+  /* On the lane of listings: */
+  READ_LIST_ORDERS,
+  READ_LIST_ORDERS_PAGE,
+} ReadKind;
+
+/* One read: its arguments, copied since the caller's may go before it
+ * runs, and its answer. */
+struct _ReadOp {
+  ReadKind kind;
+  guint64 id; /* the order, hold or entry */
+  /* The listings' filters; query.limit bounds a page of items, max_rows
+   * a whole listing of orders. */
+  ReservedOrderQuery query;
+  guint max_rows;
+  char *name; /* the item; a page of items starts after it */
+  char *user;
+  uid_t only_caller;
+  union {
+    ReservedItem item;
+    ReservedOrder order;
+    ReservedHold hold;
+    ReservedEntry entry;
+  } row;
+  gpointer rows; /* a GArray; a GPtrArray of the waiting holders */
+  gboolean found;
+  gint64 expires;
+};
+
+static void
+read_op_free (ReadOp *op)
 {
-  return self->backend->klass->get_order (self->reader, order, out, error);
+  switch (op->kind)
+    {
+    case READ_GET_ITEM:
+      reserved_item_clear (&op->row.item);
+      break;
+    case READ_GET_ORDER:
+      reserved_order_clear (&op->row.order);
+      break;
+    case READ_GET_HOLD:
+      reserved_hold_clear (&op->row.hold);
+      break;
+    case READ_GET_ENTRY:
+      reserved_entry_clear (&op->row.entry);
+      break;
+    case READ_LIST_WAITING_HOLDERS:
+      g_clear_pointer ((GPtrArray **) &op->rows, g_ptr_array_unref);
+      break;
+    default:
+      g_clear_pointer ((GArray **) &op->rows, g_array_unref);
+      break;
+    }
+  g_free (op->name);
+  g_free (op->user);
+  g_free (op);
+}
+
+static ReadOp *
+read_op_new (ReadKind kind, const char *name, const char *user, const uid_t *only_caller)
+{
+  ReadOp *op = g_new0 (ReadOp, 1);
+
+  op->kind = kind;
+  op->name = g_strdup (name);
+  op->user = g_strdup (user);
+  op->query.item = op->name;
+  op->query.user = op->user;
+  if (only_caller != NULL)
+    {
+      op->only_caller = *only_caller;
+      op->query.only_caller = &op->only_caller;
+    }
+  return op;
+}
+
+static ReadOp *
+read_op_new_id (ReadKind kind, guint64 id)
+{
+  ReadOp *op = read_op_new (kind, NULL, NULL, NULL);
+
+  op->id = id;
+  return op;
+}
+
+/* On the lane's thread, with its connection. */
+static gboolean
+read_op_run (const StoreBackendClass *klass, StoreReader *r, ReadOp *op, GError **error)
+{
+  const ReservedOrderQuery *q = &op->query;
+
+  switch (op->kind)
+    {
+    case READ_GET_ITEM:
+      return klass->get_item (r, op->name, &op->row.item, error);
+    case READ_GET_ORDER:
+      return klass->get_order (r, op->id, &op->row.order, error);
+    case READ_GET_HOLD:
+      return klass->get_hold (r, op->id, &op->row.hold, error);
+    case READ_GET_ENTRY:
+      return klass->get_entry (r, op->id, &op->row.entry, error);
+    case READ_LIST_ITEMS:
+      op->rows = klass->list_items (r, error);
+      break;
+    case READ_LIST_ITEMS_PAGE:
+      op->rows = klass->list_items_page (r, op->name, q->limit, error);
+      break;
+    case READ_LIST_SALE_WINDOWS:
+      op->rows = klass->list_sale_windows (r, error);
+      break;
+    case READ_LIST_HOLDS:
+      op->rows = klass->list_holds (r, q->user, q->only_caller, error);
+      break;
+    case READ_LIST_WAITLIST:
+      op->rows = klass->list_waitlist (r, q->item, q->only_caller, error);
+      break;
+    case READ_LIST_WAITING_HOLDERS:
+      op->rows = klass->list_waiting_holders (r, error);
+      break;
+    case READ_NEXT_EXPIRY:
+      op->found = klass->next_expiry (r, &op->expires);
+      return TRUE;
+    case READ_LIST_ORDERS:
+      op->rows = klass->list_orders (r, q->user, q->only_caller, op->max_rows, error);
+      break;
+    case READ_LIST_ORDERS_PAGE:
+      op->rows = klass->list_orders_page (r, q, error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  return op->rows != NULL;
+}
+
+/* A lane's GThreadPool function: @data is the read's GTask. */
+static void
+run_read (gpointer data, gpointer user_data)
+{
+  g_autoptr(GTask) task = data;
+  ReadLane *lane = user_data;
+  ReservedStore *self = lane->store;
+  const StoreBackendClass *klass = self->backend->klass;
+  GError *error = NULL;
+  guint busy_timeout;
+
+  /* The busy timeout as it is now: a reload may have changed it. */
+  g_mutex_lock (&self->lock);
+  busy_timeout = self->busy_timeout_ms;
+  g_mutex_unlock (&self->lock);
+  if (lane->reader == NULL && (lane->reader = klass->open_reader (self->backend, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (lane->busy_timeout_ms != busy_timeout)
+    {
+      klass->reader_set_busy_timeout (lane->reader, busy_timeout);
+      lane->busy_timeout_ms = busy_timeout;
+    }
+  if (read_op_run (klass, lane->reader, g_task_get_task_data (task), &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+lane_init (ReadLane *lane, ReservedStore *self)
+{
+  lane->store = self;
+  lane->busy_timeout_ms = G_MAXUINT; /* set before the first read */
+  /* One thread at a time: the reads of a lane keep their order. */
+  lane->pool = g_thread_pool_new (run_read, lane, 1, FALSE, NULL);
+}
+
+/* After this no read of the lane is left: each queued one has run. */
+static gboolean
+lane_close (ReadLane *lane, const StoreBackendClass *klass)
+{
+  gboolean clean = TRUE;
+
+  if (lane->pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&lane->pool), FALSE, TRUE);
+  if (lane->reader != NULL)
+    clean = klass->close_reader (g_steal_pointer (&lane->reader));
+  return clean;
+}
+
+static void
+start_read (ReservedStore *self, ReadOp *op, GAsyncReadyCallback callback, gpointer user_data)
+{
+  /* No source object, as for writes: a lane's thread must never drop the
+   * last reference to the store, whose finalization waits for it. */
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  ReadLane *lane = op->kind >= READ_LIST_ORDERS ? &self->listings : &self->reads;
+
+  g_task_set_task_data (task, op, (GDestroyNotify) read_op_free);
+  g_thread_pool_push (lane->pool, task, NULL);
+}
+
+/* The answer of a read of one row, moved into @out (@size bytes). */
+static gboolean
+finish_row (GAsyncResult *result, gpointer out, gsize size, GError **error)
+{
+  ReadOp *op = finish_op (result, error);
+
+  if (op == NULL)
+    return FALSE;
+  memcpy (out, &op->row, size);
+  memset (&op->row, 0, sizeof op->row);
+  return TRUE;
+}
+
+/* (transfer full) The answer of a listing. */
+static gpointer
+finish_rows (GAsyncResult *result, GError **error)
+{
+  ReadOp *op = finish_op (result, error);
+
+  return op != NULL ? g_steal_pointer (&op->rows) : NULL;
+}
+
+void
+reserved_store_get_item_async (ReservedStore *self,
+                               const char *name,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  start_read (self, read_op_new (READ_GET_ITEM, name, NULL, NULL), callback, user_data);
+}
+
+gboolean
+reserved_store_get_item_finish (ReservedStore *self,
+                                GAsyncResult *result,
+                                ReservedItem *out,
+                                GError **error)
+{
+  return finish_row (result, out, sizeof *out, error);
 }
 
 gboolean
 reserved_store_get_item (ReservedStore *self, const char *name, ReservedItem *out, GError **error)
 {
-  return self->backend->klass->get_item (self->reader, name, out, error);
+  g_autoptr(GAsyncResult) result =
+               read_and_wait (self, read_op_new (READ_GET_ITEM, name, NULL, NULL));
+
+  return reserved_store_get_item_finish (self, result, out, error);
+}
+
+void
+reserved_store_get_order_async (ReservedStore *self,
+                                guint64 order,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  start_read (self, read_op_new_id (READ_GET_ORDER, order), callback, user_data);
+}
+
+gboolean
+reserved_store_get_order_finish (ReservedStore *self,
+                                 GAsyncResult *result,
+                                 ReservedOrder *out,
+                                 GError **error)
+{
+  return finish_row (result, out, sizeof *out, error);
+}
+
+gboolean
+reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error)
+{
+  g_autoptr(GAsyncResult) result = read_and_wait (self, read_op_new_id (READ_GET_ORDER, order));
+
+  return reserved_store_get_order_finish (self, result, out, error);
+}
+
+void
+reserved_store_get_hold_async (ReservedStore *self,
+                               guint64 hold,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  start_read (self, read_op_new_id (READ_GET_HOLD, hold), callback, user_data);
+}
+
+gboolean
+reserved_store_get_hold_finish (ReservedStore *self,
+                                GAsyncResult *result,
+                                ReservedHold *out,
+                                GError **error)
+{
+  return finish_row (result, out, sizeof *out, error);
+}
+
+void
+reserved_store_get_entry_async (ReservedStore *self,
+                                guint64 entry,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  start_read (self, read_op_new_id (READ_GET_ENTRY, entry), callback, user_data);
+}
+
+gboolean
+reserved_store_get_entry_finish (ReservedStore *self,
+                                 GAsyncResult *result,
+                                 ReservedEntry *out,
+                                 GError **error)
+{
+  return finish_row (result, out, sizeof *out, error);
 }
 
 GArray *
 reserved_store_list_items (ReservedStore *self, GError **error)
 {
-  return self->backend->klass->list_items (self->reader, error);
+  g_autoptr(GAsyncResult) result =
+               read_and_wait (self, read_op_new (READ_LIST_ITEMS, NULL, NULL, NULL));
+
+  return finish_rows (result, error);
+}
+
+void
+reserved_store_list_items_page_async (ReservedStore *self,
+                                      const char *after,
+                                      guint limit,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  ReadOp *op = read_op_new (READ_LIST_ITEMS_PAGE, after, NULL, NULL);
+
+  op->query.limit = limit;
+  start_read (self, op, callback, user_data);
+}
+
+void
+reserved_store_list_sale_windows_async (ReservedStore *self,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  start_read (self, read_op_new (READ_LIST_SALE_WINDOWS, NULL, NULL, NULL), callback, user_data);
+}
+
+void
+reserved_store_list_holds_async (ReservedStore *self,
+                                 const char *user,
+                                 const uid_t *only_caller,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  start_read (self, read_op_new (READ_LIST_HOLDS, NULL, user, only_caller), callback, user_data);
+}
+
+void
+reserved_store_list_waitlist_async (ReservedStore *self,
+                                    const char *item,
+                                    const uid_t *only_caller,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  start_read (self, read_op_new (READ_LIST_WAITLIST, item, NULL, only_caller), callback, user_data);
 }
 
 GArray *
-reserved_store_list_sale_windows (ReservedStore *self, GError **error)
+reserved_store_list_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  return self->backend->klass->list_sale_windows (self->reader, error);
+  return finish_rows (result, error);
+}
+
+void
+reserved_store_list_waiting_holders_async (ReservedStore *self,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data)
+{
+  start_read (self, read_op_new (READ_LIST_WAITING_HOLDERS, NULL, NULL, NULL), callback, user_data);
+}
+
+GPtrArray *
+reserved_store_list_waiting_holders_finish (ReservedStore *self,
+                                            GAsyncResult *result,
+                                            GError **error)
+{
+  return finish_rows (result, error);
+}
+
+void
+reserved_store_next_expiry_async (ReservedStore *self,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  start_read (self, read_op_new (READ_NEXT_EXPIRY, NULL, NULL, NULL), callback, user_data);
+}
+
+gboolean
+reserved_store_next_expiry_finish (ReservedStore *self,
+                                   GAsyncResult *result,
+                                   gint64 *expires,
+                                   GError **error)
+{
+  ReadOp *op = finish_op (result, error);
+
+  if (op == NULL || !op->found)
+    return FALSE;
+  *expires = op->expires;
+  return TRUE;
 }
 
 GArray *
@@ -855,93 +1243,12 @@ reserved_store_list_orders (ReservedStore *self,
                             const uid_t *only_caller,
                             GError **error)
 {
-  return self->backend->klass->list_orders (self->reader, user, only_caller, G_MAXUINT, error);
-}
+  g_autoptr(GAsyncResult) result = NULL;
+  ReadOp *op = read_op_new (READ_LIST_ORDERS, NULL, user, only_caller);
 
-GArray *
-reserved_store_list_items_page (ReservedStore *self, const char *after, guint limit, GError **error)
-{
-  return self->backend->klass->list_items_page (self->reader, after, limit, error);
-}
-
-/* What a listing thread reads: a whole listing (page FALSE) or one page,
- * with its strings copied since the caller's may go before it runs. */
-typedef struct {
-  gboolean page;
-  ReservedOrderQuery query;
-  guint max_rows;
-  char *user;
-  char *item;
-  uid_t only_caller;
-} ListingOp;
-
-static void
-listing_op_free (ListingOp *op)
-{
-  g_free (op->user);
-  g_free (op->item);
-  g_free (op);
-}
-
-static ListingOp *
-listing_op_new (gboolean page, const ReservedOrderQuery *query, guint max_rows)
-{
-  ListingOp *op = g_new0 (ListingOp, 1);
-
-  op->page = page;
-  op->query = *query;
-  op->max_rows = max_rows;
-  op->user = g_strdup (query->user);
-  op->item = g_strdup (query->item);
-  op->query.user = op->user;
-  op->query.item = op->item;
-  if (query->only_caller != NULL)
-    {
-      op->only_caller = *query->only_caller;
-      op->query.only_caller = &op->only_caller;
-    }
-  return op;
-}
-
-static void
-read_listing (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ReservedStore *self = source;
-  ListingOp *op = task_data;
-  const StoreBackendClass *klass = self->backend->klass;
-  GError *error = NULL;
-  GArray *orders = NULL;
-  guint busy_timeout;
-
-  g_mutex_lock (&self->lister_lock);
-  /* The busy timeout as it is now: a reload may have changed it. */
-  g_mutex_lock (&self->lock);
-  busy_timeout = self->busy_timeout_ms;
-  g_mutex_unlock (&self->lock);
-  if (self->lister == NULL)
-    self->lister = klass->open_reader (self->backend, &error);
-  if (self->lister != NULL)
-    {
-      klass->reader_set_busy_timeout (self->lister, busy_timeout);
-      orders = op->page ? klass->list_orders_page (self->lister, &op->query, &error)
-                        : klass->list_orders (self->lister, op->query.user, op->query.only_caller,
-                                              op->max_rows, &error);
-    }
-  g_mutex_unlock (&self->lister_lock);
-
-  if (orders == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, orders, (GDestroyNotify) g_array_unref);
-}
-
-static void
-start_listing (ReservedStore *self, ListingOp *op, GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
-
-  g_task_set_task_data (task, op, (GDestroyNotify) listing_op_free);
-  g_task_run_in_thread (task, read_listing);
+  op->max_rows = G_MAXUINT;
+  result = read_and_wait (self, op);
+  return finish_rows (result, error);
 }
 
 void
@@ -952,9 +1259,10 @@ reserved_store_list_orders_async (ReservedStore *self,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
-  const ReservedOrderQuery query = { .user = user, .only_caller = only_caller };
+  ReadOp *op = read_op_new (READ_LIST_ORDERS, NULL, user, only_caller);
 
-  start_listing (self, listing_op_new (FALSE, &query, max_rows), callback, user_data);
+  op->max_rows = max_rows;
+  start_read (self, op, callback, user_data);
 }
 
 void
@@ -963,14 +1271,21 @@ reserved_store_list_orders_page_async (ReservedStore *self,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data)
 {
-  start_listing (self, listing_op_new (TRUE, query, query->limit), callback, user_data);
+  ReadOp *op = read_op_new (READ_LIST_ORDERS_PAGE, query->item, query->user, query->only_caller);
+  const char *item = op->query.item, *user = op->query.user;
+  const uid_t *only_caller = op->query.only_caller;
+
+  op->query = *query;
+  op->query.item = item;
+  op->query.user = user;
+  op->query.only_caller = only_caller;
+  start_read (self, op, callback, user_data);
 }
 
 GArray *
 reserved_store_list_orders_finish (ReservedStore *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return finish_rows (result, error);
 }
 
 void
@@ -987,8 +1302,8 @@ reserved_store_set_busy_timeout (ReservedStore *self, guint milliseconds)
   g_mutex_lock (&self->lock);
   self->busy_timeout_ms = milliseconds;
   g_mutex_unlock (&self->lock);
+  /* The lanes' readers take it before their next read. */
   self->backend->klass->set_busy_timeout (self->backend, milliseconds);
-  self->backend->klass->reader_set_busy_timeout (self->reader, milliseconds);
 }
 
 const char *
@@ -1060,9 +1375,13 @@ reserved_store_open_with (const StoreSettings *settings, GError **error)
 
   self->database = g_strdup (settings->database);
   self->busy_timeout_ms = settings->busy_timeout_ms;
+  /* The connection for reads is opened here, so that a database that
+   * cannot be read is refused before anyone is served. */
   if ((self->backend = store_backend_open (settings, error)) == NULL ||
-      (self->reader = self->backend->klass->open_reader (self->backend, error)) == NULL)
+      (self->reads.reader = self->backend->klass->open_reader (self->backend, error)) == NULL)
     return NULL;
+  lane_init (&self->reads, self);
+  lane_init (&self->listings, self);
   self->owner = g_main_context_ref_thread_default ();
   if (self->backend->klass->notifies_changes)
     {
@@ -1099,6 +1418,14 @@ reserved_store_finalize (GObject *object)
   ReservedStore *self = RESERVED_STORE (object);
   gboolean clean = self->thread != NULL;
 
+  /* The reads still queued are run, then the lanes' threads and their
+   * connections go. */
+  if (self->backend != NULL)
+    {
+      clean = lane_close (&self->reads, self->backend->klass) && clean;
+      clean = lane_close (&self->listings, self->backend->klass) && clean;
+    }
+
   /* The thread commits what is still queued, then ends. */
   if (self->thread != NULL)
     {
@@ -1109,15 +1436,9 @@ reserved_store_finalize (GObject *object)
       g_thread_join (self->thread);
     }
 
-  /* The threads are gone: their connections can be closed from here, the
-   * readers first and the backend's writer last. */
-  if (self->reader != NULL)
-    clean = self->backend->klass->close_reader (self->reader) && clean;
-  if (self->lister != NULL)
-    clean = self->backend->klass->close_reader (self->lister) && clean;
+  /* The writer thread is gone: the backend's writer can be closed. */
   if (self->backend != NULL)
     self->backend->klass->close (self->backend, clean);
-  g_mutex_clear (&self->lister_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_free (self->database);
@@ -1146,7 +1467,6 @@ static void
 reserved_store_init (ReservedStore *self)
 {
   g_mutex_init (&self->lock);
-  g_mutex_init (&self->lister_lock);
   g_cond_init (&self->wake);
   g_queue_init (&self->queue);
 }

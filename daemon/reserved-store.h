@@ -7,9 +7,10 @@
  * that arrive while a commit is in progress are committed together in the
  * next transaction (group commit), each in its own savepoint so that one
  * refused purchase does not touch the others, in order of arrival. Each
- * completes only after its transaction committed. Reads use a second
- * connection on the caller's thread and, thanks to WAL, never wait for a
- * commit.
+ * completes only after its transaction committed. Reads run on threads
+ * of their own with connections of their own (see "reads" below), so that
+ * the caller's main loop never waits for the database, and, thanks to WAL,
+ * never wait for a commit.
  *
  * Errors are RESERVE_ERROR codes, so they reach clients under their API
  * names: NoSuchItem, NoSuchOrder, AlreadyCancelled, ItemExists,
@@ -218,9 +219,6 @@ gboolean reserved_store_buy (ReservedStore *self,
                              ReservedReceipt *receipt,
                              GError **error);
 
-gboolean
-reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error);
-
 /* On success sets @item_out (transfer full) to the order's item and
  * @remaining to that item's stock afterwards. */
 void reserved_store_cancel_async (ReservedStore *self,
@@ -238,8 +236,45 @@ gboolean reserved_store_cancel (ReservedStore *self,
                                 guint32 *remaining,
                                 GError **error);
 
+/* --- reads ---------------------------------------------------------------- */
+
+/* Every read is asynchronous: it runs on a thread of the store's, with a
+ * connection of its own, and its callback runs in the caller's
+ * thread-default main context. A read sees every write that completed
+ * before it was asked. Reads are answered in the order they were asked,
+ * but for the listings of orders, which may be a million rows long and go
+ * on a thread of their own, one at a time, so that the other reads never
+ * wait behind them. Arguments are copied: the caller's may go at once.
+ *
+ * The synchronous forms, for tools and tests, block the caller until the
+ * answer came; a daemon's main loop must not call them. */
+
+void reserved_store_get_item_async (ReservedStore *self,
+                                    const char *name,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean reserved_store_get_item_finish (ReservedStore *self,
+                                         GAsyncResult *result,
+                                         ReservedItem *out,
+                                         GError **error);
 gboolean
 reserved_store_get_item (ReservedStore *self, const char *name, ReservedItem *out, GError **error);
+
+void reserved_store_get_order_async (ReservedStore *self,
+                                     guint64 order,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean reserved_store_get_order_finish (ReservedStore *self,
+                                          GAsyncResult *result,
+                                          ReservedOrder *out,
+                                          GError **error);
+gboolean
+reserved_store_get_order (ReservedStore *self, guint64 order, ReservedOrder *out, GError **error);
+
+/* (transfer full) The answer of any listing of items, sale windows, holds
+ * or waitlist entries below (a GArray of ReservedItem, ReservedHold or
+ * ReservedEntry), or NULL with @error. */
+GArray *reserved_store_list_finish (ReservedStore *self, GAsyncResult *result, GError **error);
 
 /* (element-type ReservedItem) sorted by name; sold is not filled in. */
 GArray *reserved_store_list_items (ReservedStore *self, GError **error);
@@ -251,11 +286,6 @@ GArray *reserved_store_list_orders (ReservedStore *self,
                                     const uid_t *only_caller,
                                     GError **error);
 
-/* Listings that may be long are read on a thread of their own, with a
- * connection of their own, so that reading a million orders never holds up
- * the main loop and the buyers it serves; WAL lets them read while the
- * writer commits. One listing is read at a time. The callback runs in the
- * caller's thread-default main context. */
 
 /* As reserved_store_list_orders(), but at most @max_rows orders: a caller
  * that bounds its reply asks for one more than the bound to learn that the
@@ -277,11 +307,13 @@ void reserved_store_list_orders_page_async (ReservedStore *self,
                                             gpointer user_data);
 
 /* (element-type ReservedItem) at most @limit items named after @after
- * (NULL: from the first), sorted by name; sold is not filled in. */
-GArray *reserved_store_list_items_page (ReservedStore *self,
-                                        const char *after,
-                                        guint limit,
-                                        GError **error);
+ * (NULL: from the first), sorted by name; sold is not filled in. Finish
+ * with reserved_store_list_finish(). */
+void reserved_store_list_items_page_async (ReservedStore *self,
+                                           const char *after,
+                                           guint limit,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
 
 /* @window: nullable, none. The sync form creates an item without one.
  * @offer_seconds: how long a waitlist offer of it lasts; 0: the default. */
@@ -359,8 +391,11 @@ gboolean reserved_store_set_sale_window (ReservedStore *self,
                                          GError **error);
 
 /* (element-type ReservedItem) the items not retired that have a sale
- * window, by name, with name and sale filled in. */
-GArray *reserved_store_list_sale_windows (ReservedStore *self, GError **error);
+ * window, by name, with name and sale filled in. Finish with
+ * reserved_store_list_finish(). */
+void reserved_store_list_sale_windows_async (ReservedStore *self,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
 
 /* Holds take units out of remaining until they are confirmed into an
  * order, released or ended otherwise; overdue holds of an item are ended
@@ -426,17 +461,31 @@ reserved_store_end_holds_finish (ReservedStore *self, GAsyncResult *result, GErr
  * behind @result ended, empty unless it committed. Any write's result. */
 GArray *reserved_store_take_ended_holds (ReservedStore *self, GAsyncResult *result);
 
-gboolean
-reserved_store_get_hold (ReservedStore *self, guint64 hold, ReservedHold *out, GError **error);
+void reserved_store_get_hold_async (ReservedStore *self,
+                                    guint64 hold,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean reserved_store_get_hold_finish (ReservedStore *self,
+                                         GAsyncResult *result,
+                                         ReservedHold *out,
+                                         GError **error);
 /* (element-type ReservedHold) live holds, oldest first. @user NULL: every
- * customer. @only_caller non-NULL: only holds that uid made. */
-GArray *reserved_store_list_holds (ReservedStore *self,
-                                   const char *user,
-                                   const uid_t *only_caller,
-                                   GError **error);
-/* The earliest expiry of a live hold, or deadline of a waiting entry;
- * FALSE when none comes. */
-gboolean reserved_store_next_expiry (ReservedStore *self, gint64 *expires);
+ * customer. @only_caller non-NULL: only holds that uid made. Finish with
+ * reserved_store_list_finish(). */
+void reserved_store_list_holds_async (ReservedStore *self,
+                                      const char *user,
+                                      const uid_t *only_caller,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data);
+/* The earliest expiry of a live hold, or deadline of a waiting entry:
+ * FALSE when none comes, or with @error when it cannot be read. */
+void reserved_store_next_expiry_async (ReservedStore *self,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean reserved_store_next_expiry_finish (ReservedStore *self,
+                                            GAsyncResult *result,
+                                            gint64 *expires,
+                                            GError **error);
 
 /* --- the waitlist ----------------------------------------------------------- */
 
@@ -534,19 +583,32 @@ gboolean reserved_store_promote_waitlist_finish (ReservedStore *self,
  * behind @result made, empty unless it committed. Any write's result. */
 GArray *reserved_store_take_offers (ReservedStore *self, GAsyncResult *result);
 
-gboolean
-reserved_store_get_entry (ReservedStore *self, guint64 entry, ReservedEntry *out, GError **error);
+void reserved_store_get_entry_async (ReservedStore *self,
+                                     guint64 entry,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean reserved_store_get_entry_finish (ReservedStore *self,
+                                          GAsyncResult *result,
+                                          ReservedEntry *out,
+                                          GError **error);
 /* (element-type ReservedEntry) live entries (waiting or offered) in order
  * of arrival. @item NULL: of every item. @only_caller non-NULL: only that
- * uid's. */
-GArray *reserved_store_list_waitlist (ReservedStore *self,
-                                      const char *item,
-                                      const uid_t *only_caller,
-                                      GError **error);
+ * uid's. Finish with reserved_store_list_finish(). */
+void reserved_store_list_waitlist_async (ReservedStore *self,
+                                         const char *item,
+                                         const uid_t *only_caller,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
 
 /* (element-type utf8) the holders (release_on_disconnect) of entries that
  * still wait, each once. */
-GPtrArray *reserved_store_list_waiting_holders (ReservedStore *self, GError **error);
+void reserved_store_list_waiting_holders_async (ReservedStore *self,
+                                                GAsyncReadyCallback callback,
+                                                gpointer user_data);
+/* (transfer full) */
+GPtrArray *reserved_store_list_waiting_holders_finish (ReservedStore *self,
+                                                       GAsyncResult *result,
+                                                       GError **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReservedHold, reserved_hold_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReservedEntry, reserved_entry_clear)

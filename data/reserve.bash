@@ -21,7 +21,8 @@ _reserve_commands()
 _reserve()
 {
     local cur prev words cword split
-    _init_completion -s || return
+    # ':' splits no word here: a D-Bus address (--bus) is one word.
+    _init_completion -s -n : || return
 
     local i command=""
     for ((i = 1; i < cword; i++)); do
@@ -60,6 +61,20 @@ _reserve()
             ;;
         --file | -f | --svg)
             [[ $command == race ]] && _filedir
+            return
+            ;;
+        --bus)
+            # A D-Bus address: its kind, then for unix:path= a socket's
+            # path. Bash itself still splits the word at ':', so the part
+            # before the last ':' is trimmed off what is offered.
+            [[ $command == bench ]] || return
+            if [[ $cur == unix:path=* ]]; then
+                COMPREPLY=($(compgen -f -P unix:path= -- "${cur#unix:path=}"))
+            else
+                COMPREPLY=($(compgen -W 'unix:path= unix:abstract= tcp:host=' -- "$cur"))
+                compopt -o nospace
+            fi
+            __ltrim_colon_completions "$cur"
             return
             ;;
         --user | -u | --item | -i | --quantity | -q | --request-id | \

@@ -4,8 +4,9 @@
  * bus's 32 MiB message limit, and the bus would drop the daemon. The
  * daemon refuses such a listing with LimitsExceeded, stays on the bus,
  * answers a Buy sent while it reads, and ListOrdersPage reads every order
- * exactly once in bounded pages; the pages' filters and checks, and
- * ListItemsPage. */
+ * exactly once in bounded pages; reads that take long (an item's stock
+ * counted over all its orders) never hold up a Buy sent after them; the
+ * pages' filters and checks, and ListItemsPage. */
 #include <string.h>
 #include <unistd.h>
 
@@ -257,6 +258,90 @@ test_too_long_for_one_reply (void)
   reserved_test_daemon_stop (daemon);
 }
 
+/* --- reads off the main loop ----------------------------------------------- */
+
+/* GetItem counts what was sold of an item over all its orders. */
+#define SLOW_READS 20
+
+/* An answer and its rank among the answers of one connection. */
+typedef struct {
+  guint *answers; /* how many came so far */
+  guint rank;
+  ReservedTestReply reply;
+} RankedReply;
+
+static void
+on_ranked_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RankedReply *ranked = user_data;
+
+  ranked->rank = ++*ranked->answers;
+  reserved_test_reply_take (&ranked->reply, source, result);
+}
+
+static void
+call_ranked (GDBusConnection *connection,
+             const char *method,
+             GVariant *parameters,
+             const char *reply_type,
+             guint *answers,
+             RankedReply *ranked)
+{
+  ranked->answers = answers;
+  g_dbus_connection_call (connection, RESERVE_BUS_NAME, RESERVE_OBJECT_PATH, RESERVE_INTERFACE,
+                          method, parameters, G_VARIANT_TYPE (reply_type), G_DBUS_CALL_FLAGS_NONE,
+                          timeout_ms (), NULL, on_ranked_reply, ranked);
+}
+
+/* Reads that take long queue up on the daemon's reader, not on its main
+ * loop: a Buy sent on the same connection after them (so the daemon
+ * receives it after them) is answered before the last of them. A daemon
+ * that read on its main loop would answer every GetItem first. */
+static void
+test_reads_do_not_hold_up_buy (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  g_autoptr(GDBusConnection) connection = NULL;
+  RankedReply reads[SLOW_READS] = { 0 }, bought = { 0 };
+  guint answers = 0;
+  guint32 sold = 0;
+
+  reserved_test_daemon_start (daemon);
+  reserved_test_daemon_stop (daemon);
+  make_many_orders (reserved_test_daemon_get_database (daemon));
+  reserved_test_daemon_start (daemon);
+  connection = reserved_test_connect (reserved_test_daemon_get_address (daemon));
+
+  for (guint i = 0; i < SLOW_READS; i++)
+    call_ranked (connection, "GetItem", g_variant_new ("(s)", LONG_ITEM), "(a{sv})", &answers,
+                 &reads[i]);
+  call_ranked (connection, "Buy",
+               g_variant_new ("(ssu@a{sv})", "ticket", "alice", 1, reserved_test_options (NULL)),
+               "(tu)", &answers, &bought);
+  for (guint i = 0; i < SLOW_READS; i++)
+    reserved_test_reply_wait (&reads[i].reply);
+  reserved_test_reply_wait (&bought.reply);
+
+  g_assert_no_error (bought.reply.error);
+  for (guint i = 0; i < SLOW_READS; i++)
+    {
+      g_autoptr(GVariant) info = NULL;
+
+      g_assert_no_error (reads[i].reply.error);
+      g_variant_get (reads[i].reply.reply, "(@a{sv})", &info);
+      g_assert_true (g_variant_lookup (info, "sold", "u", &sold));
+      g_assert_cmpuint (sold, ==, MANY_ORDERS - MANY_ORDERS / 10);
+      /* In the order they were asked. */
+      if (i > 0)
+        g_assert_cmpuint (reads[i].rank, >, reads[i - 1].rank);
+      reserved_test_reply_clear (&reads[i].reply);
+    }
+  g_test_message ("the Buy was answered %u of %u", bought.rank, SLOW_READS + 1);
+  g_assert_cmpuint (bought.rank, <, reads[SLOW_READS - 1].rank);
+  reserved_test_reply_clear (&bought.reply);
+  reserved_test_daemon_stop (daemon);
+}
+
 /* --- the pages' filters and checks, on a few orders ----------------------- */
 
 static void
@@ -427,6 +512,7 @@ add_cases (void)
 {
 #define ADD RESERVED_TEST_FIXTURE_ADD
   g_test_add_func ("/listing/too-long-for-one-reply", test_too_long_for_one_reply);
+  g_test_add_func ("/listing/reads-do-not-hold-up-buy", test_reads_do_not_hold_up_buy);
   ADD ("/listing/orders-page/filters", test_filters);
   ADD ("/listing/orders-page/other-caller", test_other_caller);
   ADD ("/listing/items-page", test_items_pages);

@@ -271,7 +271,16 @@ send_failure (Buyer *buyer, const GError *error)
 typedef struct {
   guint index; /* from 1 */
   GBusType bus_type;
+  const char *address; /* nullable: @bus_type */
 } BuyerStart;
+
+static GDBusConnection *
+connect_buyer (const BuyerStart *start, GError **error)
+{
+  if (start->address == NULL)
+    return g_bus_get_sync (start->bus_type, NULL, error);
+  return bench_connect_address (start->address, error);
+}
 
 /* The whole life of a buyer, in the forked child. */
 static void
@@ -287,7 +296,7 @@ run_buyer (const PoolChildEnds *ends, gpointer data)
 
   g_snprintf (buyer.user, sizeof buyer.user, "bench-buyer-%u", buyer.index);
 
-  buyer.connection = g_bus_get_sync (start->bus_type, NULL, &error);
+  buyer.connection = connect_buyer (start, &error);
   if (buyer.connection != NULL)
     {
       g_dbus_connection_set_exit_on_close (buyer.connection, FALSE);
@@ -297,6 +306,7 @@ run_buyer (const PoolChildEnds *ends, gpointer data)
     }
   if (reply == NULL)
     {
+      bench_error_name_address (&error, start->address);
       send_failure (&buyer, error);
       return;
     }
@@ -313,6 +323,7 @@ run_buyer (const PoolChildEnds *ends, gpointer data)
 
 /* What the parent knows of a buyer beside its process (pool.h). */
 typedef struct {
+  guint bus;                /* the index of its address */
   GByteArray *inbox;        /* bytes read, not yet a whole message */
   gboolean answered;        /* said READY or FAILED, or sent its result */
   ProgressPayload progress; /* of the current phase */
@@ -323,6 +334,7 @@ struct _BenchPool {
   BuyerSlot *slots;
   GPid *pids;         /* of the slots, for bench_pool_get_pids() */
   guint n_slots;      /* forked so far */
+  guint n_buses;      /* addresses; 0: one bus by type */
   gboolean mid_phase; /* a phase was cut short: buyers may be busy */
   void (*old_sigpipe) (int);
 };
@@ -342,7 +354,11 @@ report_fd (BenchPool *pool, guint index)
 }
 
 BenchPool *
-bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
+bench_pool_new (guint n_buyers,
+                GBusType bus_type,
+                const char *const *addresses,
+                guint n_addresses,
+                GError **error)
 {
   g_autoptr(BenchPool) pool = g_new0 (BenchPool, 1);
 
@@ -356,9 +372,13 @@ bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
     return NULL;
   pool->slots = g_new0 (BuyerSlot, n_buyers);
   pool->pids = g_new0 (GPid, n_buyers);
+  pool->n_buses = n_addresses;
   for (guint i = 0; i < n_buyers; i++)
     {
-      BuyerStart start = { .index = i + 1, .bus_type = bus_type };
+      guint bus = n_addresses > 0 ? i % n_addresses : 0;
+      BuyerStart start = { .index = i + 1,
+                           .bus_type = bus_type,
+                           .address = n_addresses > 0 ? addresses[bus] : NULL };
       g_autoptr(GError) fork_error = NULL;
 
       if (!pool_spawn (pool->processes, i, TRUE, run_buyer, &start, &fork_error))
@@ -367,6 +387,7 @@ bench_pool_new (guint n_buyers, GBusType bus_type, GError **error)
                        _ ("could not fork a buyer: %s"), fork_error->message);
           return NULL;
         }
+      pool->slots[i].bus = bus;
       pool->slots[i].inbox = g_byte_array_new ();
       pool->pids[i] = pool_get_child (pool->processes, i)->pid;
       pool->n_slots++;
@@ -419,12 +440,24 @@ typedef struct {
   GError *failure;          /* the first buyer's failure to get ready */
   gint64 first_start;       /* of any buyer's phase */
   gint64 last_end;
+  gint64 *bus_start; /* the same per address (n_buses) */
+  gint64 *bus_end;
 } Collect;
 
 static void
-add_result (Collect *collect, const ResultPayload *result)
+add_result (Collect *collect, const BuyerSlot *slot, const ResultPayload *result)
 {
   BenchPhaseResult *sum = collect->result;
+
+  if (sum->buses != NULL)
+    {
+      BenchBusShare *share = &sum->buses[slot->bus];
+
+      share->calls += result->calls;
+      share->failed += result->failed;
+      collect->bus_start[slot->bus] = MIN (collect->bus_start[slot->bus], result->start);
+      collect->bus_end[slot->bus] = MAX (collect->bus_end[slot->bus], result->end);
+    }
 
   /* The failures were added with their kinds, before the result. */
   sum->calls += result->calls;
@@ -474,7 +507,7 @@ handle_message (Collect *collect, BuyerSlot *slot, guint32 kind, const guint8 *p
 
         if (!in_phase || slot->answered)
           return FALSE;
-        add_result (collect, result);
+        add_result (collect, slot, result);
         slot->progress.calls = result->calls;
         slot->progress.failed = result->failed;
       }
@@ -632,10 +665,25 @@ bench_pool_run_phase (BenchPool *pool,
     .duration_us = (gint64) spec->seconds * G_USEC_PER_SEC,
   };
   Collect collect = { .pool = pool, .result = result };
+  g_autofree gint64 *bus_start = NULL;
+  g_autofree gint64 *bus_end = NULL;
 
   g_return_val_if_fail (spec->phase == BENCH_PHASE_BASELINE || spec->item != NULL, FALSE);
   if (spec->item != NULL)
     g_strlcpy (command.item, spec->item, sizeof command.item);
+  if (pool->n_buses > 0)
+    {
+      g_free (result->buses);
+      result->buses = g_new0 (BenchBusShare, pool->n_buses);
+      result->n_buses = pool->n_buses;
+      collect.bus_start = bus_start = g_new (gint64, pool->n_buses);
+      collect.bus_end = bus_end = g_new (gint64, pool->n_buses);
+      for (guint b = 0; b < pool->n_buses; b++)
+        {
+          bus_start[b] = G_MAXINT64;
+          bus_end[b] = G_MININT64;
+        }
+    }
 
   pool->mid_phase = TRUE;
   for (guint i = 0; i < pool->n_slots; i++)
@@ -654,6 +702,9 @@ bench_pool_run_phase (BenchPool *pool,
   pool->mid_phase = FALSE;
 
   result->seconds = (gdouble) (collect.last_end - collect.first_start) / G_USEC_PER_SEC;
+  for (guint b = 0; b < result->n_buses; b++)
+    result->buses[b].seconds =
+      bus_end[b] > bus_start[b] ? (gdouble) (bus_end[b] - bus_start[b]) / G_USEC_PER_SEC : 0.0;
   return TRUE;
 }
 

@@ -20,9 +20,15 @@ G_BEGIN_DECLS
 typedef struct _BenchPool BenchPool;
 
 /* Forks @n_buyers processes. Must be called before this process creates
- * any GDBus connection. Each buyer connects to @bus_type, makes one call
- * to check that the daemon answers, and waits for a phase. */
-BenchPool *bench_pool_new (guint n_buyers, GBusType bus_type, GError **error);
+ * any GDBus connection. Each buyer connects to @bus_type, or with
+ * @n_addresses > 0 to one of @addresses (buyer i to address i modulo
+ * @n_addresses), makes one call to check that the daemon answers, and
+ * waits for a phase. */
+BenchPool *bench_pool_new (guint n_buyers,
+                           GBusType bus_type,
+                           const char *const *addresses,
+                           guint n_addresses,
+                           GError **error);
 
 /* Waits until every buyer is ready; fails with the first buyer's error
  * (no bus, no daemon) otherwise. */
@@ -46,7 +52,7 @@ typedef struct {
 } BenchPhaseSpec;
 
 /* Runs one phase in every buyer at once and adds their results up into
- * @result. Fails if a buyer dies or stops talking; a failed call is a
+ * @result, and with addresses, per address into @result->buses. Fails if a buyer dies or stops talking; a failed call is a
  * result, not a failure. */
 gboolean bench_pool_run_phase (BenchPool *pool,
                                const BenchPhaseSpec *spec,

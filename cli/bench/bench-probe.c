@@ -9,10 +9,18 @@
 #include "reserve-names.h"
 #include "reserve-text.h"
 
-struct _BenchProbe {
+/* One bus the probe watches: the only one, or one --bus address. */
+typedef struct {
   ReserveReserve1 *proxy;
   GPid daemon_pid; /* 0: unknown */
   GPid bus_pid;
+  gboolean repeated; /* an earlier end reaches the same daemon */
+} ProbeEnd;
+
+struct _BenchProbe {
+  ReserveReserve1 *proxy; /* the first end's: the item is created and read there */
+  ProbeEnd *ends;
+  guint n_ends;
   glong ticks_per_second;
 };
 
@@ -34,19 +42,79 @@ owner_pid (GDBusConnection *connection, const char *name)
   return (GPid) pid;
 }
 
+/* A string that is the same for two ends exactly when they reach the same
+ * daemon: the bus's id and the unique name that owns reserved's name there.
+ * NULL, with @error set, if nobody owns it. */
+static char *
+daemon_identity (GDBusConnection *connection, const char *address, GError **error)
+{
+  g_autoptr(GVariant) bus_id = NULL;
+  g_autoptr(GVariant) owner = NULL;
+  const char *id = NULL, *unique = NULL;
+
+  owner =
+    g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                 "org.freedesktop.DBus", "GetNameOwner",
+                                 g_variant_new ("(s)", RESERVE_BUS_NAME), G_VARIANT_TYPE ("(s)"),
+                                 G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC, NULL, error);
+  if (owner == NULL)
+    {
+      bench_error_name_address (error, address);
+      return NULL;
+    }
+  bus_id =
+    g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                 "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE ("(s)"),
+                                 G_DBUS_CALL_FLAGS_NONE, RESERVE_CLIENT_TIMEOUT_MSEC, NULL, NULL);
+  g_variant_get (owner, "(&s)", &unique);
+  if (bus_id != NULL)
+    g_variant_get (bus_id, "(&s)", &id);
+  /* A bus that will not give its id: told apart by the address. */
+  return g_strdup_printf ("%s %s", id != NULL ? id : address, unique);
+}
+
+/* The daemon behind one --bus address, on a connection of its own. */
+static ReserveReserve1 *
+connect_address (const char *address, GError **error)
+{
+  g_autoptr(GDBusConnection) connection = bench_connect_address (address, error);
+
+  return connection != NULL ? reserve_client_proxy_new (connection, error) : NULL;
+}
+
 BenchProbe *
-bench_probe_new (GBusType bus_type, GError **error)
+bench_probe_new (GBusType bus_type, const char *const *addresses, guint n_addresses, GError **error)
 {
   g_autoptr(BenchProbe) probe = g_new0 (BenchProbe, 1);
-  GDBusConnection *connection;
+  g_autoptr(GPtrArray) identities = g_ptr_array_new_with_free_func (g_free);
 
-  probe->proxy = reserve_client_connect (bus_type, error);
-  if (probe->proxy == NULL)
-    return NULL;
-  connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (probe->proxy));
-  probe->daemon_pid = owner_pid (connection, RESERVE_BUS_NAME);
-  /* dbus-daemon answers for itself too. */
-  probe->bus_pid = owner_pid (connection, "org.freedesktop.DBus");
+  probe->n_ends = MAX (n_addresses, 1);
+  probe->ends = g_new0 (ProbeEnd, probe->n_ends);
+  for (guint i = 0; i < probe->n_ends; i++)
+    {
+      ProbeEnd *end = &probe->ends[i];
+      GDBusConnection *connection;
+
+      end->proxy = n_addresses > 0 ? connect_address (addresses[i], error)
+                                   : reserve_client_connect (bus_type, error);
+      if (end->proxy == NULL)
+        return NULL;
+      connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (end->proxy));
+      end->daemon_pid = owner_pid (connection, RESERVE_BUS_NAME);
+      /* dbus-daemon answers for itself too. */
+      end->bus_pid = owner_pid (connection, "org.freedesktop.DBus");
+      if (n_addresses > 0)
+        {
+          char *identity = daemon_identity (connection, addresses[i], error);
+
+          if (identity == NULL)
+            return NULL;
+          end->repeated =
+            g_ptr_array_find_with_equal_func (identities, identity, g_str_equal, NULL);
+          g_ptr_array_add (identities, identity);
+        }
+    }
+  probe->proxy = probe->ends[0].proxy;
   probe->ticks_per_second = sysconf (_SC_CLK_TCK);
   return g_steal_pointer (&probe);
 }
@@ -56,8 +124,26 @@ bench_probe_free (BenchProbe *probe)
 {
   if (probe == NULL)
     return;
-  g_clear_object (&probe->proxy);
+  for (guint i = 0; i < probe->n_ends; i++)
+    g_clear_object (&probe->ends[i].proxy);
+  g_free (probe->ends);
   g_free (probe);
+}
+
+guint
+bench_probe_get_n_daemons (BenchProbe *probe)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < probe->n_ends; i++)
+    n += !probe->ends[i].repeated;
+  return n;
+}
+
+gboolean
+bench_probe_is_repeated (BenchProbe *probe, guint end)
+{
+  return probe->ends[end].repeated;
 }
 
 gboolean
@@ -132,14 +218,14 @@ bench_probe_get_item (BenchProbe *probe, const char *item, BenchItemState *state
          reserve_answer_lookup_u32 (info, "GetItem", "sold", &state->sold, error);
 }
 
-gboolean
-bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **error)
+static gboolean
+get_counters_of (ReserveReserve1 *proxy, BenchBatching *counters, GError **error)
 {
   g_autoptr(GVariant) stats = NULL;
   g_autoptr(GError) local_error = NULL;
 
   memset (counters, 0, sizeof *counters);
-  if (!reserve_reserve1_call_get_statistics_sync (probe->proxy, G_DBUS_CALL_FLAGS_NONE,
+  if (!reserve_reserve1_call_get_statistics_sync (proxy, G_DBUS_CALL_FLAGS_NONE,
                                                   RESERVE_CLIENT_TIMEOUT_MSEC, &stats, NULL,
                                                   &local_error))
     {
@@ -159,6 +245,33 @@ bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **e
       return FALSE;
     }
   counters->known = TRUE;
+  return TRUE;
+}
+
+gboolean
+bench_probe_get_counters (BenchProbe *probe,
+                          BenchBatching *counters,
+                          BenchBatching *each,
+                          GError **error)
+{
+  memset (counters, 0, sizeof *counters);
+  counters->known = TRUE;
+  for (guint i = 0; i < probe->n_ends; i++)
+    {
+      BenchBatching one;
+
+      if (!get_counters_of (probe->ends[i].proxy, &one, error))
+        return FALSE;
+      if (each != NULL)
+        each[i] = one;
+      if (probe->ends[i].repeated)
+        continue;
+      /* The sum is known only if every daemon's part is. */
+      counters->known &= one.known;
+      counters->commits += one.commits;
+      counters->operations += one.operations;
+      counters->largest_batch = MAX (counters->largest_batch, one.largest_batch);
+    }
   return TRUE;
 }
 
@@ -185,9 +298,9 @@ bench_probe_get_daemon_version (BenchProbe *probe)
 }
 
 GPid
-bench_probe_get_daemon_pid (BenchProbe *probe)
+bench_probe_get_daemon_pid (BenchProbe *probe, guint end)
 {
-  return probe->daemon_pid;
+  return probe->ends[end].daemon_pid;
 }
 
 /* --- /proc ----------------------------------------------------------------- */
@@ -242,13 +355,39 @@ read_machine_busy (guint64 *busy)
   return TRUE;
 }
 
+static gboolean
+bus_seen_before (BenchProbe *probe, guint end)
+{
+  for (guint i = 0; i < end; i++)
+    if (probe->ends[i].bus_pid > 0 && probe->ends[i].bus_pid == probe->ends[end].bus_pid)
+      return TRUE;
+  return FALSE;
+}
+
 void
 bench_probe_sample (BenchProbe *probe, const GPid *buyers, guint n_buyers, BenchSample *sample)
 {
   memset (sample, 0, sizeof *sample);
   sample->time = g_get_monotonic_time ();
-  sample->daemon_known = read_process_ticks (probe->daemon_pid, &sample->daemon_ticks);
-  sample->bus_known = read_process_ticks (probe->bus_pid, &sample->bus_ticks);
+  sample->daemon_known = sample->bus_known = TRUE;
+  for (guint i = 0; i < probe->n_ends; i++)
+    {
+      const ProbeEnd *end = &probe->ends[i];
+      guint64 ticks = 0;
+
+      if (!end->repeated)
+        {
+          sample->daemon_known &= read_process_ticks (end->daemon_pid, &ticks);
+          sample->daemon_ticks += ticks;
+        }
+      /* Each bus once, however many addresses or daemons reach it. */
+      if (!bus_seen_before (probe, i))
+        {
+          ticks = 0;
+          sample->bus_known &= read_process_ticks (end->bus_pid, &ticks);
+          sample->bus_ticks += ticks;
+        }
+    }
   sample->buyers_known = TRUE;
   for (guint i = 0; i < n_buyers; i++)
     {
@@ -325,11 +464,23 @@ status_kib (const char *status, const char *key, guint64 *kib)
 void
 bench_probe_read_memory (BenchProbe *probe, BenchMemory *memory)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) probe->daemon_pid);
-  g_autofree char *status = NULL;
-
   memset (memory, 0, sizeof *memory);
-  memory->known = probe->daemon_pid > 0 && g_file_get_contents (path, &status, NULL, NULL) &&
-                  status_kib (status, "\nVmRSS:", &memory->rss_kib) &&
-                  status_kib (status, "\nVmHWM:", &memory->hwm_kib);
+  memory->known = TRUE;
+  for (guint i = 0; i < probe->n_ends && memory->known; i++)
+    {
+      const ProbeEnd *end = &probe->ends[i];
+      g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) end->daemon_pid);
+      g_autofree char *status = NULL;
+      guint64 rss = 0, hwm = 0;
+
+      if (end->repeated)
+        continue;
+      memory->known = end->daemon_pid > 0 && g_file_get_contents (path, &status, NULL, NULL) &&
+                      status_kib (status, "\nVmRSS:", &rss) &&
+                      status_kib (status, "\nVmHWM:", &hwm);
+      memory->rss_kib += rss;
+      memory->hwm_kib += hwm;
+    }
+  if (!memory->known)
+    memory->rss_kib = memory->hwm_kib = 0;
 }

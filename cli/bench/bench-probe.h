@@ -2,7 +2,7 @@
 /* The parent's own look at the daemon during `reserve bench`: it creates
  * the fresh item, reads the item and the write counters before and after,
  * and samples the CPU time of the daemon, of the bus and of the whole
- * machine from /proc, so a figure comes with where the time went.
+ * machine from /proc (of every daemon and bus, with --bus), so a figure comes with where the time went.
  *
  * It talks D-Bus, so it may only be created after every buyer was forked
  * (see bench-pool.h). */
@@ -14,7 +14,12 @@ G_BEGIN_DECLS
 
 typedef struct _BenchProbe BenchProbe;
 
-BenchProbe *bench_probe_new (GBusType bus_type, GError **error);
+/* On @bus_type, or with @n_addresses > 0 on every one of @addresses, the
+ * first being where the item is created and read. */
+BenchProbe *bench_probe_new (GBusType bus_type,
+                             const char *const *addresses,
+                             guint n_addresses,
+                             GError **error);
 void bench_probe_free (BenchProbe *probe);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchProbe, bench_probe_free)
@@ -39,15 +44,25 @@ typedef struct {
 gboolean
 bench_probe_get_item (BenchProbe *probe, const char *item, BenchItemState *state, GError **error);
 
-/* GetStatistics' counters; @counters->known is FALSE if the daemon has no
- * such method (an older one). Other failures are errors. */
-gboolean bench_probe_get_counters (BenchProbe *probe, BenchBatching *counters, GError **error);
+/* The daemons reached, each counted once. */
+guint bench_probe_get_n_daemons (BenchProbe *probe);
+/* Whether address @end reaches the daemon of an earlier one. */
+gboolean bench_probe_is_repeated (BenchProbe *probe, guint end);
+
+/* GetStatistics' counters, summed over the daemons (each once), and with
+ * @each (nullable) per address; @counters->known is FALSE if a daemon has
+ * no such method (an older one). Other failures are errors. */
+gboolean bench_probe_get_counters (BenchProbe *probe,
+                                   BenchBatching *counters,
+                                   BenchBatching *each,
+                                   GError **error);
 
 /* Its Version property (transfer full), NULL if it has none. */
 char *bench_probe_get_daemon_version (BenchProbe *probe);
 
-/* The daemon's pid as the bus knows it, 0 if it would not say. */
-GPid bench_probe_get_daemon_pid (BenchProbe *probe);
+/* The pid of the daemon at address @end (0: the only bus) as its bus
+ * knows it, 0 if it would not say. */
+GPid bench_probe_get_daemon_pid (BenchProbe *probe, guint end);
 
 /* CPU time so far, to subtract one sample from a later one. */
 typedef struct {
@@ -68,7 +83,8 @@ bench_probe_cpu_between (const BenchSample *before, const BenchSample *after, Be
 /* The load average over 1, 5 and 15 minutes, from /proc/loadavg. */
 gboolean bench_probe_read_load (gdouble load[3]);
 
-/* VmRSS and VmHWM of the daemon, from /proc/PID/status. */
+/* VmRSS and VmHWM of the daemon, from /proc/PID/status; summed over the
+ * daemons, unknown unless every one can be read. */
 void bench_probe_read_memory (BenchProbe *probe, BenchMemory *memory);
 
 G_END_DECLS

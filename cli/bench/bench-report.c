@@ -271,6 +271,62 @@ print_phase_table (const BenchReport *report)
   reserve_table_print (table);
 }
 
+/* With --bus: each address, its daemon, its buyers' rates and the writes
+ * its daemon committed during the Buy phase. */
+static void
+print_daemons (const BenchReport *report)
+{
+  ReserveColumn columns[6 + BENCH_N_PHASES] = { { N_ ("BUS"), FALSE },
+                                                { N_ ("PID"), TRUE },
+                                                { N_ ("BUYERS"), TRUE } };
+  static const char *const rate_headers[BENCH_N_PHASES] = { N_ ("BASELINE/S"), N_ ("BUY/S"),
+                                                            N_ ("HOLD/S") };
+  g_autoptr(ReserveTable) table = NULL;
+  guint n_columns = 3;
+
+  if (report->n_daemons == 0)
+    return;
+  for (guint p = 0; p < BENCH_N_PHASES; p++)
+    if (phase_shown (report, p))
+      columns[n_columns++] = (ReserveColumn){ rate_headers[p], TRUE };
+  columns[n_columns++] = (ReserveColumn){ N_ ("BUYS"), TRUE };
+  columns[n_columns++] = (ReserveColumn){ N_ ("FAILED"), TRUE };
+  columns[n_columns++] = (ReserveColumn){ N_ ("WRITES"), TRUE };
+  table = reserve_table_new (columns, n_columns);
+  for (guint i = 0; i < report->n_daemons; i++)
+    {
+      const BenchDaemon *daemon = &report->daemons[i];
+      guint64 failed = 0;
+
+      reserve_table_add (table, daemon->address);
+      reserve_table_take (table, daemon->daemon_pid > 0
+                                   ? g_strdup_printf ("%d", (int) daemon->daemon_pid)
+                                   : g_strdup ("?"));
+      reserve_table_add_number (table, daemon->buyers);
+      for (guint p = 0; p < BENCH_N_PHASES; p++)
+        {
+          if (!phase_shown (report, p))
+            continue;
+          reserve_table_take (table, g_strdup_printf ("%.0f", bench_bus_share_rate (
+                                                                &report->phases[p].buses[i])));
+          failed += report->phases[p].buses[i].failed;
+        }
+      reserve_table_add_number (table, report->phases[BENCH_PHASE_BUY].buses[i].calls);
+      reserve_table_add_number (table, failed);
+      if (daemon->batching.known)
+        reserve_table_add_number (table, daemon->batching.operations);
+      else
+        reserve_table_add (table, "?");
+    }
+  printf (P_ ("\n%u daemon sharing the database; the item was created and checked on the first "
+              "bus:\n",
+              "\n%u daemons sharing the database; the item was created and checked on the first "
+              "bus:\n",
+              report->distinct_daemons),
+          report->distinct_daemons);
+  reserve_table_print (table);
+}
+
 static void
 print_errors (const BenchReport *report)
 {
@@ -337,14 +393,20 @@ bench_report_print_text (const BenchReport *report)
       ? g_strdup_printf (_ ("%llu calls each per phase"), (unsigned long long) settings->calls)
       : g_strdup_printf (_ ("%u s per phase"), settings->seconds);
 
-  printf (P_ ("%u buyer, %s, on the %s bus; item %s%s\n\n",
-              "%u buyers, %s, on the %s bus; item %s%s\n\n", settings->buyers),
-          settings->buyers, length, bus_name (settings->bus_type), report->item,
-          report->fresh_item ? _ (" (fresh)") : "");
+  if (report->n_daemons > 0)
+    printf (P_ ("%u buyer, %s, dealt over the buses below; item %s%s\n\n",
+                "%u buyers, %s, dealt over the buses below; item %s%s\n\n", settings->buyers),
+            settings->buyers, length, report->item, report->fresh_item ? _ (" (fresh)") : "");
+  else
+    printf (P_ ("%u buyer, %s, on the %s bus; item %s%s\n\n",
+                "%u buyers, %s, on the %s bus; item %s%s\n\n", settings->buyers),
+            settings->buyers, length, bus_name (settings->bus_type), report->item,
+            report->fresh_item ? _ (" (fresh)") : "");
   if (settings->warmup > 0)
     printf (_ ("Warm-up: %u s of the baseline and of Buy first, not counted\n\n"),
             settings->warmup);
   print_phase_table (report);
+  print_daemons (report);
   print_histogram (report);
   printf (_ ("\nBuy / baseline: %.2f× the calls per second, %.2f× the p99 latency\n"),
           bench_report_throughput_ratio (report), bench_report_p99_ratio (report));
@@ -363,7 +425,11 @@ bench_report_print_text (const BenchReport *report)
     printf (_ ("Batching: unknown (the daemon has no GetStatistics)\n"));
 
   print_cpu (report);
-  if (report->daemon_memory.known)
+  if (report->daemon_memory.known && report->distinct_daemons > 1)
+    printf (_ ("reserved, %u daemons: %.1f MiB resident in all, peaks %.1f MiB\n"),
+            report->distinct_daemons, (gdouble) report->daemon_memory.rss_kib / 1024.0,
+            (gdouble) report->daemon_memory.hwm_kib / 1024.0);
+  else if (report->daemon_memory.known)
     printf (_ ("reserved (pid %d): %.1f MiB resident, peak %.1f MiB\n"), (int) report->daemon_pid,
             (gdouble) report->daemon_memory.rss_kib / 1024.0,
             (gdouble) report->daemon_memory.hwm_kib / 1024.0);
@@ -508,6 +574,47 @@ add_daemon (JsonBuilder *builder, const BenchReport *report)
 }
 
 static void
+add_bus_share (JsonBuilder *builder, BenchPhase which, const BenchBusShare *share)
+{
+  json_builder_set_member_name (builder, bench_phase_name (which));
+  json_builder_begin_object (builder);
+  reserve_json_add_int (builder, "calls", (gint64) share->calls);
+  reserve_json_add_int (builder, "failed", (gint64) share->failed);
+  reserve_json_add_double (builder, "seconds", share->seconds);
+  reserve_json_add_double (builder, "calls_per_second", bench_bus_share_rate (share));
+  json_builder_end_object (builder);
+}
+
+/* With --bus: how many daemons, and per address what its buyers got. */
+static void
+add_buses (JsonBuilder *builder, const BenchReport *report)
+{
+  reserve_json_add_int (builder, "daemons", report->distinct_daemons);
+  json_builder_set_member_name (builder, "buses");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < report->n_daemons; i++)
+    {
+      const BenchDaemon *daemon = &report->daemons[i];
+
+      json_builder_begin_object (builder);
+      reserve_json_add_string (builder, "address", daemon->address);
+      json_builder_set_member_name (builder, "daemon_pid");
+      if (daemon->daemon_pid > 0)
+        json_builder_add_int_value (builder, daemon->daemon_pid);
+      else
+        json_builder_add_null_value (builder);
+      reserve_json_add_boolean (builder, "same_daemon_as_earlier", daemon->repeated);
+      reserve_json_add_int (builder, "buyers", daemon->buyers);
+      for (guint p = 0; p < BENCH_N_PHASES; p++)
+        if (phase_shown (report, p))
+          add_bus_share (builder, (BenchPhase) p, &report->phases[p].buses[i]);
+      add_batching (builder, &daemon->batching);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+static void
 add_law (JsonBuilder *builder, const BenchLaw *law)
 {
   json_builder_set_member_name (builder, "law");
@@ -555,7 +662,8 @@ bench_report_print_json (const BenchReport *report)
     json_builder_add_int_value (builder, (gint64) settings->calls);
   else
     json_builder_add_null_value (builder);
-  reserve_json_add_string (builder, "bus", bus_name (settings->bus_type));
+  reserve_json_add_string (builder, "bus",
+                           report->n_daemons > 0 ? "address" : bus_name (settings->bus_type));
   reserve_json_add_string (builder, "item", report->item);
   reserve_json_add_boolean (builder, "fresh_item", report->fresh_item);
   reserve_json_add_int (builder, "cores", report->cores);
@@ -573,6 +681,8 @@ bench_report_print_json (const BenchReport *report)
 
   add_batching (builder, &report->batching);
   add_daemon (builder, report);
+  if (report->n_daemons > 0)
+    add_buses (builder, report);
   add_law (builder, &report->law);
   json_builder_set_member_name (builder, "warnings");
   json_builder_begin_array (builder);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "bench.h"
 
 #include <string.h>
 
 #include "reserve-names.h"
+#include "reserve-text.h"
 
 G_DEFINE_QUARK (reserve - bench - error - quark, bench_error)
 
@@ -27,6 +30,7 @@ void
 bench_phase_result_clear (BenchPhaseResult *result)
 {
   g_clear_pointer (&result->errors, g_array_unref);
+  g_clear_pointer (&result->buses, g_free);
 }
 
 void
@@ -59,6 +63,12 @@ bench_phase_result_rate (const BenchPhaseResult *result)
   return result->seconds > 0 ? (gdouble) result->calls / result->seconds : 0.0;
 }
 
+gdouble
+bench_bus_share_rate (const BenchBusShare *share)
+{
+  return share->seconds > 0 ? (gdouble) share->calls / share->seconds : 0.0;
+}
+
 void
 bench_report_init (BenchReport *report, const BenchSettings *settings)
 {
@@ -75,6 +85,9 @@ bench_report_clear (BenchReport *report)
     bench_phase_result_clear (&report->phases[i]);
   g_clear_pointer (&report->item, g_free);
   g_clear_pointer (&report->daemon_version, g_free);
+  for (guint i = 0; i < report->n_daemons; i++)
+    g_free (report->daemons[i].address);
+  g_clear_pointer (&report->daemons, g_free);
 }
 
 const char *
@@ -107,4 +120,42 @@ bench_phase_name (BenchPhase phase)
     default:
       g_assert_not_reached ();
     }
+}
+
+void
+bench_error_name_address (GError **error, const char *address)
+{
+  GError *original = *error;
+
+  if (address == NULL || original == NULL ||
+      !(g_error_matches (original, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+        g_error_matches (original, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
+    return;
+  /* A local error: the CLI tells it as a bus it could not use (exit 3). */
+  *error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                        _ ("reserved is not running on the bus at %s (%s has no owner)"), address,
+                        RESERVE_BUS_NAME);
+  g_error_free (original);
+}
+
+GDBusConnection *
+bench_connect_address (const char *address, GError **error)
+{
+  g_autoptr(GError) bus_error = NULL;
+  GDBusConnection *connection;
+
+  connection =
+    g_dbus_connection_new_for_address_sync (address,
+                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                            NULL, NULL, &bus_error);
+  if (connection == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                   _ ("cannot connect to the bus at %s: %s"), address, bus_error->message);
+      return NULL;
+    }
+  /* A bus that goes away ends in an error, not in GDBus's SIGTERM. */
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  return connection;
 }

@@ -54,6 +54,11 @@ typedef struct {
   guint32 stock;    /* the fresh item's capacity */
   const char *item; /* nullable: a fresh item is created */
   GBusType bus_type;
+  /* --bus: the buyers dealt round-robin over these D-Bus addresses, each
+   * with its own daemon selling from one shared database, instead of
+   * @bus_type; the first is the one the item is created and read on. */
+  const char *const *addresses; /* nullable */
+  guint n_addresses;
   gboolean progress; /* a live line on stderr (it is a terminal) */
   gboolean hold;     /* the Hold+Confirm phase too */
   gboolean keep;     /* leave the fresh item on sale afterwards */
@@ -66,6 +71,13 @@ typedef struct {
   guint64 count;
 } BenchErrorCount;
 
+/* What the buyers of one --bus address got in a phase. */
+typedef struct {
+  guint64 calls;
+  guint64 failed;
+  gdouble seconds; /* its first buyer's start to its last one's end */
+} BenchBusShare;
+
 typedef struct {
   BenchPhase phase;
   guint64 calls; /* answered without error */
@@ -74,6 +86,8 @@ typedef struct {
   gdouble seconds;        /* the first buyer's start to the last one's end */
   BenchHistogram latency; /* of the calls answered without error */
   GArray *errors;         /* (element-type BenchErrorCount) by first appearance */
+  BenchBusShare *buses;   /* one per --bus address, in their order; NULL without */
+  guint n_buses;
 } BenchPhaseResult;
 
 void bench_phase_result_init (BenchPhaseResult *result, BenchPhase phase);
@@ -84,6 +98,7 @@ void bench_phase_result_add_error (BenchPhaseResult *result,
                                    const char *message,
                                    guint64 count);
 gdouble bench_phase_result_rate (const BenchPhaseResult *result);
+gdouble bench_bus_share_rate (const BenchBusShare *share);
 
 /* What one process (the daemon, the bus) spent during a phase, read from
  * /proc; unknown when it could not be read (another machine's bus, a
@@ -116,6 +131,16 @@ typedef struct {
   guint64 largest_batch; /* since the daemon started */
 } BenchBatching;
 
+/* One --bus address and the daemon found there. Two addresses may reach
+ * one daemon (the same bus twice): it is then counted once in the sums. */
+typedef struct {
+  char *address;
+  guint buyers;           /* dealt to it */
+  GPid daemon_pid;        /* 0: unknown */
+  gboolean repeated;      /* an earlier address reaches the same daemon */
+  BenchBatching batching; /* of this daemon, across the Buy phase */
+} BenchDaemon;
+
 /* GetItem of the item after the run, and what the buyers were told. */
 typedef struct {
   guint32 capacity;
@@ -138,9 +163,12 @@ typedef struct {
   BenchPhaseResult phases[BENCH_N_PHASES];
   BenchCpuUse cpu[BENCH_N_PHASES];
   guint cores;
-  GPid daemon_pid; /* 0: unknown */
-  BenchMemory daemon_memory;
-  BenchBatching batching;
+  GPid daemon_pid;           /* 0: unknown; the first address's with --bus */
+  BenchMemory daemon_memory; /* with --bus, summed over the daemons */
+  BenchBatching batching;    /* with --bus, summed over the daemons */
+  BenchDaemon *daemons;      /* one per --bus address; NULL without */
+  guint n_daemons;           /* the addresses */
+  guint distinct_daemons;    /* the daemons they reach */
   BenchLaw law;
 } BenchReport;
 
@@ -152,5 +180,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BenchReport, bench_report_clear)
 /* The D-Bus method each phase calls, for the report. */
 const char *bench_phase_method (BenchPhase phase);
 const char *bench_phase_name (BenchPhase phase);
+
+/* With --bus, "reserved is not running" names the address in @error, not
+ * the session or system bus the CLI's messages would name. */
+void bench_error_name_address (GError **error, const char *address);
+
+/* A connection of its own to the bus at @address, as a separate program
+ * would have; the error names the address. */
+GDBusConnection *bench_connect_address (const char *address, GError **error);
 
 G_END_DECLS

@@ -24,8 +24,49 @@ typedef struct {
   const char *calls;
   const char *stock;
   const char *warmup;
-  const char *item; /* nullable: a fresh item */
+  const char *item;     /* nullable: a fresh item */
+  char **addresses;     /* nullable: --bus, as often as given */
+  const char *bus_flag; /* --session or --system, if given */
 } BenchFlags;
+
+/* --bus replaces the one bus of --session or --system; each address must
+ * be one GDBus can connect to, and each needs a buyer. */
+static gboolean
+check_addresses (const BenchFlags *flags, guint64 buyers, GError **error)
+{
+  guint n = flags->addresses != NULL ? g_strv_length (flags->addresses) : 0;
+
+  if (n == 0)
+    return TRUE;
+  if (flags->bus_flag != NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   _ ("--bus cannot be used with %s: the buyers go to the daemons on the "
+                      "--bus addresses instead"),
+                   flags->bus_flag);
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    if (!g_dbus_is_supported_address (flags->addresses[i], NULL))
+      {
+        g_autofree char *shown = g_strescape (flags->addresses[i], NULL);
+
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                     _ ("--bus “%s” is not a D-Bus address this reserve can connect to: "
+                        "allowed are addresses such as unix:path=/run/reserved/bus or "
+                        "tcp:host=HOST,port=PORT"),
+                     shown);
+        return FALSE;
+      }
+  if (n > buyers)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   _ ("--bus is given %u times but --buyers is %llu: every bus needs a buyer"), n,
+                   (unsigned long long) buyers);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static gboolean
 check_exclusive_flags (const BenchFlags *flags, GError **error)
@@ -73,7 +114,8 @@ parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error
       (flags->item != NULL && !reserve_check_item_name (flags->item, error)) ||
       !check_stock_flag (flags, error) ||
       !reserve_parse_optional_number ("--stock", flags->stock, 1, RESERVE_CAPACITY_MAX,
-                                      RESERVE_CAPACITY_MAX, &stock, error))
+                                      RESERVE_CAPACITY_MAX, &stock, error) ||
+      !check_addresses (flags, buyers, error))
     return FALSE;
 
   settings->buyers = (guint) buyers;
@@ -83,6 +125,8 @@ parse_settings (const BenchFlags *flags, BenchSettings *settings, GError **error
   settings->warmup = (guint) warmup;
   settings->stock = (guint32) stock;
   settings->item = flags->item;
+  settings->addresses = (const char *const *) flags->addresses;
+  settings->n_addresses = flags->addresses != NULL ? g_strv_length (flags->addresses) : 0;
   /* Progress is for a person watching; a script reads the result. */
   settings->progress = isatty (STDERR_FILENO);
   return TRUE;
@@ -196,12 +240,49 @@ warn_of_other_items (BenchProbe *probe, const BenchSettings *settings, GError **
   return TRUE;
 }
 
+static void
+batching_between (const BenchBatching *before, const BenchBatching *after, BenchBatching *batching)
+{
+  batching->known = before->known && after->known;
+  batching->commits = after->commits - before->commits;
+  batching->operations = after->operations - before->operations;
+  batching->largest_batch = after->largest_batch;
+}
+
+/* With --bus: each address, how many buyers it was dealt and the daemon
+ * it reaches. */
+static void
+describe_daemons (BenchReport *report, BenchProbe *probe)
+{
+  const BenchSettings *settings = &report->settings;
+
+  if (settings->n_addresses == 0)
+    return;
+  report->n_daemons = settings->n_addresses;
+  report->daemons = g_new0 (BenchDaemon, report->n_daemons);
+  report->distinct_daemons = bench_probe_get_n_daemons (probe);
+  for (guint i = 0; i < report->n_daemons; i++)
+    {
+      BenchDaemon *daemon = &report->daemons[i];
+
+      daemon->address = g_strdup (settings->addresses[i]);
+      /* Dealt round-robin: the first ones get one more when it does not
+       * divide evenly. */
+      daemon->buyers =
+        settings->buyers / settings->n_addresses + (i < settings->buyers % settings->n_addresses);
+      daemon->daemon_pid = bench_probe_get_daemon_pid (probe, i);
+      daemon->repeated = bench_probe_is_repeated (probe, i);
+    }
+}
+
 /* Fills @report; FALSE only when the run could not be done at all. */
 static gboolean
 run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError **error)
 {
   const BenchSettings *settings = &report->settings;
   BenchBatching counters_before, counters_after;
+  g_autofree BenchBatching *each_before = g_new0 (BenchBatching, settings->n_addresses + 1);
+  g_autofree BenchBatching *each_after = g_new0 (BenchBatching, settings->n_addresses + 1);
   BenchItemState item_state;
 
   if (!warn_of_other_items (probe, settings, error))
@@ -220,7 +301,8 @@ run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError 
   if (!bench_probe_get_item (probe, report->item, &item_state, error) ||
       !bench_pool_wait_ready (pool, error))
     return FALSE;
-  report->daemon_pid = bench_probe_get_daemon_pid (probe);
+  report->daemon_pid = bench_probe_get_daemon_pid (probe, 0);
+  describe_daemons (report, probe);
   report->daemon_version = bench_probe_get_daemon_version (probe);
   report->cores = g_get_num_processors ();
   report->load_known = bench_probe_read_load (report->load_average);
@@ -229,13 +311,13 @@ run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError 
       !run_phase (pool, probe, report, BENCH_PHASE_BASELINE, error))
     return FALSE;
 
-  if (!bench_probe_get_counters (probe, &counters_before, error) ||
+  if (!bench_probe_get_counters (probe, &counters_before, each_before, error) ||
       !bench_probe_get_item (probe, report->item, &item_state, error))
     return FALSE;
   report->law.sold_before = item_state.sold;
   if (!run_phase (pool, probe, report, BENCH_PHASE_BUY, error))
     return FALSE;
-  if (!bench_probe_get_counters (probe, &counters_after, error) ||
+  if (!bench_probe_get_counters (probe, &counters_after, each_after, error) ||
       !bench_probe_get_item (probe, report->item, &item_state, error))
     return FALSE;
 
@@ -244,10 +326,9 @@ run_bench_with (BenchReport *report, BenchProbe *probe, BenchPool *pool, GError 
     return FALSE;
 
   bench_probe_read_memory (probe, &report->daemon_memory);
-  report->batching.known = counters_before.known && counters_after.known;
-  report->batching.commits = counters_after.commits - counters_before.commits;
-  report->batching.operations = counters_after.operations - counters_before.operations;
-  report->batching.largest_batch = counters_after.largest_batch;
+  batching_between (&counters_before, &counters_after, &report->batching);
+  for (guint i = 0; i < report->n_daemons; i++)
+    batching_between (&each_before[i], &each_after[i], &report->daemons[i].batching);
   check_law (report, &item_state);
   return TRUE;
 }
@@ -263,10 +344,11 @@ run_bench (BenchReport *report, GError **error)
 
   /* The buyers first: after this process has a bus connection, it must
    * never fork again. */
-  pool = bench_pool_new (settings->buyers, settings->bus_type, error);
+  pool = bench_pool_new (settings->buyers, settings->bus_type, settings->addresses,
+                         settings->n_addresses, error);
   if (pool == NULL)
     return FALSE;
-  probe = bench_probe_new (settings->bus_type, error);
+  probe = bench_probe_new (settings->bus_type, settings->addresses, settings->n_addresses, error);
   if (probe == NULL)
     return FALSE;
 
@@ -324,6 +406,7 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
   g_autofree char *stock_text = NULL;
   g_autofree char *warmup_text = NULL;
   g_autofree char *item = NULL;
+  g_auto(GStrv) addresses = NULL;
   gboolean hold = FALSE;
   gboolean keep = FALSE;
   const GOptionEntry entries[] = {
@@ -347,6 +430,10 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
       N_ ("A third phase: Hold of one unit then Confirm, a pair per call"), NULL },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep,
       N_ ("Keep the fresh item on sale afterwards (default: it is retired)"), NULL },
+    { "bus", 0, 0, G_OPTION_ARG_STRING_ARRAY, &addresses,
+      N_ ("Instead of --session or --system: a D-Bus address of a daemon sharing the "
+          "database; repeated, the buyers are dealt over them in turn"),
+      "ADDRESS" },
     { NULL }
   };
   g_auto(BenchReport) report = { 0 };
@@ -356,7 +443,8 @@ bench (ReserveInvocation *invocation, int argc, char **argv, GError **error)
 
   if (!reserve_invocation_parse (invocation, entries, &argc, &argv, error))
     return invocation->help_shown;
-  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text, warmup_text, item };
+  flags = (BenchFlags){ buyers_text, seconds_text, calls_text, stock_text,
+                        warmup_text, item,         addresses,  invocation->bus_flag };
   if (!parse_settings (&flags, &settings, error))
     return FALSE;
   settings.bus_type = invocation->bus_type;
@@ -396,4 +484,7 @@ RESERVE_DEFINE_COMMAND (
       "The fresh item is retired at the end unless --keep (its orders stay);\n"
       "bench warns first when the daemon already sells other items.\n"
       "With --hold, a third phase calls Hold of one unit then Confirm of it; the\n"
-      "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid."));
+      "daemon's MaxHoldsPerUid must then be at least --buyers, all of one uid.\n"
+      "With --bus ADDRESS, repeated, the buyers are dealt in turn over several\n"
+      "daemons that sell from one database, each on its own bus; the item is\n"
+      "created and checked on the first, and the report gives each one's rates."));
