@@ -171,6 +171,18 @@ reconnect_budget_ms (const StorePgLink *link)
   return MAX (link->busy_timeout_ms, RECONNECT_MIN_MS);
 }
 
+static gboolean
+will_not_mend (const char *message)
+{
+  const char *const lasting[] = { "invalid", "authentication failed", "does not exist",
+                                  "no password supplied" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lasting); i++)
+    if (strstr (message, lasting[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 store_pg_link_connect (StorePgLink *link, GError **error)
 {
@@ -183,10 +195,10 @@ store_pg_link_connect (StorePgLink *link, GError **error)
       link->conn = PQconnectdb (link->uri);
       if (PQstatus (link->conn) == CONNECTION_OK)
         break;
-      /* A URI libpq cannot parse, or a refusal of the password, will not
-       * mend by waiting; a server that is down or failing over may. */
-      if (PQstatus (link->conn) == CONNECTION_BAD && PQsocket (link->conn) < 0 &&
-          strstr (PQerrorMessage (link->conn), "invalid") != NULL)
+      /* A URI libpq cannot parse, a refused password, a database or role
+       * that does not exist will not mend by waiting; a server that is
+       * down, starting or failing over may. */
+      if (will_not_mend (PQerrorMessage (link->conn)))
         break;
       if (g_get_monotonic_time () + (gint64) backoff_us > give_up)
         break;
