@@ -87,6 +87,7 @@ listen_stock (StorePgWatch *watch)
   watch->conn = PQconnectdb (uri);
   if (PQstatus (watch->conn) != CONNECTION_OK)
     return FALSE;
+  store_pg_log_notices (watch->conn);
   result = PQexec (watch->conn, "LISTEN reserved_stock");
   ok = PQresultStatus (result) == PGRES_COMMAND_OK;
   PQclear (result);
@@ -118,8 +119,9 @@ watch_thread (gpointer user_data)
         break;
       if (PQconsumeInput (watch->conn) != 1)
         {
-          g_message ("Lost the connection that watches the stock: %s; connecting again",
-                     PQerrorMessage (watch->conn));
+          g_autofree char *why = g_strstrip (g_strdup (PQerrorMessage (watch->conn)));
+
+          g_message ("Lost the connection that watches the stock: %s; connecting again", why);
           g_clear_pointer (&watch->conn, PQfinish);
           continue;
         }

@@ -171,6 +171,23 @@ reconnect_budget_ms (const StorePgLink *link)
   return MAX (link->busy_timeout_ms, RECONNECT_MIN_MS);
 }
 
+/* The server's notices (a WARNING that a commit waits for a standby, or
+ * that the session is being ended) go to the daemon's log, not to
+ * stderr as libpq would print them. */
+static void
+log_notice (void *data, const char *message)
+{
+  g_autofree char *text = g_strstrip (g_strdup (message));
+
+  g_message ("PostgreSQL: %s", text);
+}
+
+void
+store_pg_log_notices (PGconn *conn)
+{
+  PQsetNoticeProcessor (conn, log_notice, NULL);
+}
+
 static gboolean
 will_not_mend (const char *message)
 {
@@ -194,7 +211,10 @@ store_pg_link_connect (StorePgLink *link, GError **error)
       store_pg_link_close (link);
       link->conn = PQconnectdb (link->uri);
       if (PQstatus (link->conn) == CONNECTION_OK)
-        break;
+        {
+          store_pg_log_notices (link->conn);
+          break;
+        }
       /* A URI libpq cannot parse, a refused password, a database or role
        * that does not exist will not mend by waiting; a server that is
        * down, starting or failing over may. */
@@ -819,24 +839,6 @@ next_result (PGconn *conn)
   return result;
 }
 
-/* No result, or the error of a session that is ending (severity FATAL or
- * PANIC: terminated, the server shutting down) or of a connection that
- * went: what the server did with the rest is not known, and is looked up
- * rather than guessed. */
-static gboolean
-connection_went (StorePgLink *link, const PGresult *result)
-{
-  const char *severity;
-
-  if (result == NULL)
-    return TRUE;
-  if (PQresultStatus (result) != PGRES_FATAL_ERROR)
-    return FALSE;
-  severity = PQresultErrorField (result, PG_DIAG_SEVERITY_NONLOCALIZED);
-  return store_pg_link_lost (link) || g_strcmp0 (severity, "FATAL") == 0 ||
-         g_strcmp0 (severity, "PANIC") == 0;
-}
-
 static gboolean
 is_retryable (const PGresult *result)
 {
@@ -844,6 +846,47 @@ is_retryable (const PGresult *result)
 
   return g_strcmp0 (state, "40001") == 0 || g_strcmp0 (state, "40P01") == 0;
 }
+
+/* An error with which the server ended the session (severity FATAL or
+ * PANIC: terminated, shutting down): it ran nothing sent after it. */
+static gboolean
+session_ended (const PGresult *result)
+{
+  const char *severity = PQresultErrorField (result, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+  return g_strcmp0 (severity, "FATAL") == 0 || g_strcmp0 (severity, "PANIC") == 0;
+}
+
+/* No result, or an error libpq made up because the connection closed
+ * (the server's own errors carry an SQLSTATE): what the server did with
+ * what was sent is not known. An error of the server's, even one ending
+ * the session, says the rest was not run. */
+static gboolean
+connection_went (const PGresult *result)
+{
+  return result == NULL || (PQresultStatus (result) == PGRES_FATAL_ERROR &&
+                            PQresultErrorField (result, PG_DIAG_SQLSTATE) == NULL);
+}
+
+/* Records the first failure of a batch, at operation @op (-1: none of
+ * them). A session the server ended is no operation's fault: the batch
+ * runs again on a new connection, as after a deadlock. */
+static void
+note_failure (StorePgLink *link,
+              const PGresult *result,
+              int op,
+              Attempt *attempt,
+              gboolean *aborted,
+              const char *doing)
+{
+  gboolean ended = session_ended (result);
+
+  *aborted = TRUE;
+  attempt->failed_op = ended ? -1 : op;
+  attempt->retry = ended || is_retryable (result);
+  store_pg_storage_error (link, result, &attempt->error, doing);
+}
+
 
 /* The identity of the server the link is on, to tell after a reconnection
  * whether it is the same one: a postmaster's start time is its own. */
@@ -968,17 +1011,13 @@ run_transaction (StorePg *self,
   for (guint step = 0; step < 2; step++)
     {
       result = next_result (conn);
-      if (!aborted && connection_went (link, result))
+      if (!aborted && connection_went (result))
         goto lost_with;
       if (result == NULL)
         break;
       if (!aborted && !result_ok (result))
-        {
-          aborted = TRUE;
-          attempt->retry = is_retryable (result);
-          store_pg_storage_error (link, result, &attempt->error,
-                                  step == 0 ? "start a transaction" : "lock the batch's items");
-        }
+        note_failure (link, result, -1, attempt, &aborted,
+                      step == 0 ? "start a transaction" : "lock the batch's items");
       PQclear (result);
     }
   for (guint i = 0; i < ops->len; i++)
@@ -986,7 +1025,7 @@ run_transaction (StorePg *self,
       if (!pending[i])
         continue;
       result = next_result (conn);
-      if (!aborted && connection_went (link, result))
+      if (!aborted && connection_went (result))
         goto lost_with;
       if (result == NULL)
         break;
@@ -996,24 +1035,16 @@ run_transaction (StorePg *self,
           continue;
         }
       if (!aborted && PQresultStatus (result) != PGRES_PIPELINE_ABORTED)
-        {
-          aborted = TRUE;
-          attempt->failed_op = (int) i;
-          attempt->retry = is_retryable (result);
-          store_pg_storage_error (link, result, &attempt->error, "run the operation");
-        }
+        note_failure (link, result, (int) i, attempt, &aborted, "run the operation");
       PQclear (result);
     }
-  /* COMMIT. */
+  /* COMMIT. A session ended in answer to it is not taken at its word
+   * either: what it did is looked up. */
   result = next_result (conn);
-  if (!aborted && connection_went (link, result))
+  if (!aborted && (connection_went (result) || session_ended (result)))
     goto lost_with;
   if (!aborted && PQresultStatus (result) != PGRES_COMMAND_OK)
-    {
-      aborted = TRUE;
-      attempt->retry = is_retryable (result);
-      store_pg_storage_error (link, result, &attempt->error, "commit");
-    }
+    note_failure (link, result, -1, attempt, &aborted, "commit");
   PQclear (result);
   /* The Sync: COMMIT's answer came, so a lost connection now loses
    * nothing. */
@@ -1037,7 +1068,7 @@ run_transaction (StorePg *self,
   return;
 
 lost_with:
-  /* Only ever reached before any operation failed: had one, the server
+  /* Only ever reached before anything failed: had something, the server
    * would have skipped the COMMIT. */
   attempt->fate = BATCH_IN_DOUBT;
   store_pg_storage_error (link, result, &attempt->error, "hear whether the batch committed");
@@ -1245,10 +1276,18 @@ pg_run_batch (StoreBackend *backend, GPtrArray *ops, StoreBatchCount *count)
       Attempt attempt = { 0 };
       guint kept = 0, in_transaction = 0;
 
-      if ((store_pg_link_lost (link) && !connect_writer (self, &error)) ||
-          !store_pg_link_apply_busy_timeout (link, &error) ||
+      if (store_pg_link_lost (link) && !connect_writer (self, &error))
+        {
+          fail_pending (ops, pending, error);
+          return;
+        }
+      /* Before BEGIN: a connection found gone here (the server restarted
+       * while it was idle) lost nothing, and is made again. */
+      if (!store_pg_link_apply_busy_timeout (link, &error) ||
           !prepare_calls (self, ops, pending, keys, &error))
         {
+          if (store_pg_link_lost (link) && retries++ < MAX_RETRIES)
+            continue;
           fail_pending (ops, pending, error);
           return;
         }

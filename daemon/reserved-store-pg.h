@@ -27,6 +27,8 @@ typedef struct {
  * the busy timeout and 30 s while the server cannot be reached. */
 gboolean store_pg_link_connect (StorePgLink *link, GError **error);
 void store_pg_link_close (StorePgLink *link);
+/* Sends @conn's notices to the daemon's log. */
+void store_pg_log_notices (PGconn *conn);
 /* Whether the connection is gone (closed, or lost by the server). */
 gboolean store_pg_link_lost (StorePgLink *link);
 /* Sets lock_timeout to the busy timeout when it changed. */
