@@ -408,6 +408,27 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- What a Buy and a Hold ask first, in the order of their errors'
+-- precedence: the item (reserved_find_sellable), its overdue holds ended
+-- (@p_overdue: there are some), then the per-user limit.
+CREATE FUNCTION reserved_ready_to_sell (p_name text, p_user text, p_quantity bigint,
+  p_now bigint, p_wall bigint, p_overdue boolean, OUT item items, OUT refusal reserved_step)
+LANGUAGE plpgsql AS $$
+DECLARE
+  f record;
+BEGIN
+  f := reserved_find_sellable (p_name, p_wall, true);
+  item := f.item;
+  refusal := f.refusal;
+  IF refusal.status IS NOT NULL THEN
+    RETURN;
+  END IF;
+  IF p_overdue THEN
+    PERFORM reserved_end_overdue (item.id, p_now, p_wall);
+  END IF;
+  refusal := reserved_check_limit (item, p_user, p_quantity);
+END $$;
+
 -- A request_id used before by (node, uid): the same request (item, user,
 -- quantity) is answered as its first; another is request_reused (id, n1
 -- quantity, t1 item, t2 user of the first).
@@ -448,7 +469,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
   r record;
   f record;
-  refusal reserved_step;
   left_ bigint;
   order_ bigint;
 BEGIN
@@ -462,16 +482,9 @@ BEGIN
                        reserved_result ('ok', id => r.id, remaining => r.remaining, n1 => 1));
     END IF;
   END IF;
-  f := reserved_find_sellable (p_item, p_wall, true);
+  f := reserved_ready_to_sell (p_item, p_user, p_quantity, p_now, p_wall, p_overdue);
   IF (f.refusal).status IS NOT NULL THEN
     RETURN f.refusal;
-  END IF;
-  IF p_overdue THEN
-    PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
-  END IF;
-  refusal := reserved_check_limit (f.item, p_user, p_quantity);
-  IF refusal.status IS NOT NULL THEN
-    RETURN refusal;
   END IF;
   -- The conditional update is what makes overselling impossible: only
   -- units not owed to the waitlist, never below zero.
@@ -635,7 +648,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
   r record;
   f record;
-  refusal reserved_step;
   live bigint;
   res reserved_step;
 BEGIN
@@ -650,16 +662,9 @@ BEGIN
                                         expires => r.expires, n1 => 1));
     END IF;
   END IF;
-  f := reserved_find_sellable (p_item, p_wall, true);
+  f := reserved_ready_to_sell (p_item, p_user, p_quantity, p_now, p_wall, p_overdue);
   IF (f.refusal).status IS NOT NULL THEN
     RETURN f.refusal;
-  END IF;
-  IF p_overdue THEN
-    PERFORM reserved_end_overdue ((f.item).id, p_now, p_wall);
-  END IF;
-  refusal := reserved_check_limit (f.item, p_user, p_quantity);
-  IF refusal.status IS NOT NULL THEN
-    RETURN refusal;
   END IF;
   SELECT COUNT(*) INTO live FROM holds
   WHERE node = p_node AND caller_uid = p_caller AND ended IS NULL;
