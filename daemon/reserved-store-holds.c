@@ -6,6 +6,7 @@
 #include "reserve-error.h"
 #include "reserve-validate.h"
 #include "reserved-clock.h"
+#include "reserved-store-answers.h"
 #include "reserved-store-waitlist.h"
 
 typedef enum {
@@ -119,48 +120,6 @@ read_hold (sqlite3_stmt *stmt, gpointer element)
   out->order = (guint64) sqlite3_column_int64 (stmt, 9);
 }
 
-static gboolean
-no_such_hold (GError **error, guint64 hold)
-{
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_HOLD,
-               "there is no hold %" G_GUINT64_FORMAT, hold);
-  return FALSE;
-}
-
-/* HoldEnded, saying why: the reason, and for a confirmed hold its order. */
-static gboolean
-hold_ended (GError **error, guint64 hold, const char *reason, guint64 order)
-{
-  if (g_strcmp0 (reason, RESERVED_HOLD_CONFIRMED) == 0)
-    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_HOLD_ENDED,
-                 "hold %" G_GUINT64_FORMAT
-                 " has ended: it was confirmed into order %" G_GUINT64_FORMAT,
-                 hold, order);
-  else
-    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_HOLD_ENDED,
-                 "hold %" G_GUINT64_FORMAT " has ended: %s", hold,
-                 g_strcmp0 (reason, RESERVED_HOLD_RELEASED) == 0       ? "it was released"
-                 : g_strcmp0 (reason, RESERVED_HOLD_EXPIRED) == 0      ? "it expired"
-                 : g_strcmp0 (reason, RESERVED_HOLD_DISCONNECTED) == 0 ? "its holder left the bus"
-                 : g_strcmp0 (reason, RESERVED_HOLD_CLOSED) == 0
-                   ? "every copy of its file descriptor was closed"
-                   : reason);
-  return FALSE;
-}
-
-static const char *
-static_reason (const char *reason)
-{
-  const char *const reasons[] = { RESERVED_HOLD_CONFIRMED, RESERVED_HOLD_RELEASED,
-                                  RESERVED_HOLD_EXPIRED, RESERVED_HOLD_DISCONNECTED,
-                                  RESERVED_HOLD_CLOSED };
-
-  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
-    if (g_strcmp0 (reason, reasons[i]) == 0)
-      return reasons[i];
-  g_return_val_if_reached (RESERVED_HOLD_RELEASED);
-}
-
 /* Marks one live hold ended and, unless it became an order, gives its
  * units back; records it for the HoldEnded signal. */
 static gboolean
@@ -202,7 +161,7 @@ end_hold (StoreConnection *c,
     return FALSE;
   ended.hold = hold;
   ended.item = g_strdup (item);
-  ended.reason = static_reason (reason);
+  ended.reason = store_hold_reason (reason);
   if (remaining_out != NULL)
     *remaining_out = ended.remaining;
   if (c->ended != NULL)
@@ -348,14 +307,7 @@ store_holds_hold (StoreConnection *c,
   if (!count_live_holds_of_caller (c, request->caller, &live, error))
     return FALSE;
   if (live >= request->max_holds)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
-                   "uid %u has %" G_GINT64_FORMAT
-                   " live holds, the most one uid may have (MaxHoldsPerUid=%u); confirm or "
-                   "release one first",
-                   (guint) request->caller, live, request->max_holds);
-      return FALSE;
-    }
+    return store_refuse_max_holds (error, request->caller, live, request->max_holds);
 
   return store_holds_insert (c, item_id, request, FALSE, receipt, error);
 }
@@ -423,12 +375,12 @@ load_hold (StoreConnection *c,
   if (stmt == NULL)
     return FALSE;
   if (hold > G_MAXINT64)
-    return no_such_hold (error, hold);
+    return store_refuse_no_such_hold (error, hold);
   sqlite3_bind_int64 (stmt, 1, (gint64) hold);
   if (!store_sql_step_row (c, stmt, &found, error, "look up the hold"))
     return FALSE;
   if (!found)
-    return no_such_hold (error, hold);
+    return store_refuse_no_such_hold (error, hold);
   read_hold (stmt, out);
   *item_id = sqlite3_column_int64 (stmt, 10);
   sqlite3_reset (stmt);
@@ -451,8 +403,8 @@ static gboolean
 answer_ended (const ReservedHold *h, gboolean overdue, GError **late, GError **error)
 {
   if (!overdue)
-    return hold_ended (error, h->id, h->ended, h->order);
-  hold_ended (late, h->id, h->ended, h->order);
+    return store_refuse_hold_ended (error, h->id, h->ended, h->order);
+  store_refuse_hold_ended (late, h->id, h->ended, h->order);
   return TRUE;
 }
 
@@ -604,12 +556,12 @@ store_holds_get (StoreConnection *c, guint64 hold, ReservedHold *out, GError **e
   if (stmt == NULL)
     return FALSE;
   if (hold > G_MAXINT64)
-    return no_such_hold (error, hold);
+    return store_refuse_no_such_hold (error, hold);
   sqlite3_bind_int64 (stmt, 1, (gint64) hold);
   if (!store_sql_step_row (c, stmt, &found, error, "look up the hold"))
     return FALSE;
   if (!found)
-    return no_such_hold (error, hold);
+    return store_refuse_no_such_hold (error, hold);
   read_hold (stmt, out);
   return TRUE;
 }

@@ -17,6 +17,7 @@
 #include "reserve-names.h"
 #include "reserve-validate.h"
 #include "reserved-clock.h"
+#include "reserved-store-answers.h"
 #include "reserved-store-clean.h"
 #include "reserved-store-holds.h"
 #include "reserved-store-waitlist.h"
@@ -964,15 +965,7 @@ store_sql_check_per_user_limit (StoreConnection *c,
   if (!store_sql_units_of_customer (c, item_id, user, &units, error))
     return FALSE;
   if (units + quantity > limit)
-    {
-      g_autofree char *described = reserve_describe_text (user);
-
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
-                   "%s may hold at most %u × %s; %s already holds %" G_GINT64_FORMAT
-                   " (orders, holds and waiting entries) and asked for %u more",
-                   described, limit, item, described, units, quantity);
-      return FALSE;
-    }
+    return store_refuse_per_user_limit (error, item, user, limit, units, quantity);
   return TRUE;
 }
 
@@ -989,11 +982,7 @@ store_sql_find_sellable_item (StoreConnection *c,
   if (!step_row (c, stmt, &found, error, "look up the item"))
     return FALSE;
   if (!found)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
-                   name);
-      return FALSE;
-    }
+    return store_refuse_no_such_item (error, name);
   if (sqlite3_column_int64 (stmt, 3) != 0)
     return store_sql_retired_item (error, name);
   *item = (StoreSellableItem){
@@ -1082,14 +1071,6 @@ read_order_row (sqlite3_stmt *stmt, gpointer element)
   out->cancelled = sqlite3_column_int64 (stmt, 6) != 0;
 }
 
-static gboolean
-no_such_order (GError **error, guint64 order)
-{
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ORDER,
-               "there is no order %" G_GUINT64_FORMAT, order);
-  return FALSE;
-}
-
 gboolean
 store_sql_get_order (StoreConnection *c, guint64 order, ReservedOrder *out, GError **error)
 {
@@ -1097,12 +1078,12 @@ store_sql_get_order (StoreConnection *c, guint64 order, ReservedOrder *out, GErr
   gboolean found = FALSE;
 
   if (order > G_MAXINT64)
-    return no_such_order (error, order);
+    return store_refuse_no_such_order (error, order);
   sqlite3_bind_int64 (stmt, 1, (gint64) order);
   if (!step_row (c, stmt, &found, error, "look up the order"))
     return FALSE;
   if (!found)
-    return no_such_order (error, order);
+    return store_refuse_no_such_order (error, order);
   read_order_row (stmt, out);
   return TRUE;
 }
@@ -1120,18 +1101,14 @@ store_sql_cancel (StoreConnection *c,
   gboolean found = FALSE;
 
   if (order > G_MAXINT64)
-    return no_such_order (error, order);
+    return store_refuse_no_such_order (error, order);
   sqlite3_bind_int64 (get, 1, (gint64) order);
   if (!step_row (c, get, &found, error, "look up the order"))
     return FALSE;
   if (!found)
-    return no_such_order (error, order);
+    return store_refuse_no_such_order (error, order);
   if (sqlite3_column_int64 (get, 6) != 0)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ALREADY_CANCELLED,
-                   "order %" G_GUINT64_FORMAT " is already cancelled", order);
-      return FALSE;
-    }
+    return store_refuse_already_cancelled (error, order);
 
   sqlite3_bind_int64 (mark, 1, (gint64) order);
   if (!step_done (c, mark, error, "mark the order cancelled"))
@@ -1224,14 +1201,6 @@ store_sql_list_orders_page (StoreConnection *c, const ReservedOrderQuery *query,
 
 /* --- items ----------------------------------------------------------------- */
 
-static gboolean
-no_such_item (GError **error, const char *name)
-{
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
-               name);
-  return FALSE;
-}
-
 gboolean
 store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GError **error)
 {
@@ -1243,7 +1212,7 @@ store_sql_get_item (StoreConnection *c, const char *name, ReservedItem *out, GEr
   if (!step_row (c, stmt, &found, error, "look up the item"))
     return FALSE;
   if (!found)
-    return no_such_item (error, name);
+    return store_refuse_no_such_item (error, name);
   out->name = column_strdup (stmt, 0);
   out->capacity = (guint32) sqlite3_column_int64 (stmt, 1);
   out->remaining = (guint32) sqlite3_column_int64 (stmt, 2);
@@ -1337,13 +1306,10 @@ insert_item (StoreConnection *c,
 
       /* Only a kept statement may be used to read it, and none of them
        * is prepared on the fresh-database path, where no name exists. */
-      if (c->stmts[STMT_GET_ITEM] != NULL && store_sql_get_item (c, name, &item, &local_error) &&
-          item.retired)
-        g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS,
-                     "an item named “%s” was retired; its name is not reused", name);
-      else
-        g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ITEM_EXISTS,
-                     "an item named “%s” already exists", name);
+      store_refuse_item_exists (error, name,
+                                c->stmts[STMT_GET_ITEM] != NULL &&
+                                  store_sql_get_item (c, name, &item, &local_error) &&
+                                  item.retired);
       reserved_item_clear (&item);
     }
   else
@@ -1378,11 +1344,7 @@ store_sql_restock (StoreConnection *c,
    * pass the limit; say which. */
   if (!store_sql_get_item (c, name, &item, error))
     return FALSE;
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-               "restocking %s by %u would take its capacity from %u to %" G_GUINT64_FORMAT
-               "; allowed is at most %u",
-               name, quantity, item.capacity, (guint64) item.capacity + quantity,
-               RESERVE_CAPACITY_MAX);
+  store_refuse_restock (error, name, quantity, item.capacity);
   reserved_item_clear (&item);
   return FALSE;
 }
@@ -1404,9 +1366,7 @@ store_sql_create_item (StoreConnection *c,
 gboolean
 store_sql_retired_item (GError **error, const char *name)
 {
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM,
-               "“%s” was retired and is no longer sold", name);
-  return FALSE;
+  return store_refuse_retired (error, name);
 }
 
 /* Retiring a retired item changes nothing and succeeds. */
@@ -1420,7 +1380,7 @@ store_sql_retire_item (StoreConnection *c, const char *name, GError **error)
   if (!step_row (c, stmt, &found, error, "retire the item"))
     return FALSE;
   if (!found)
-    return no_such_item (error, name);
+    return store_refuse_no_such_item (error, name);
   return TRUE;
 }
 
@@ -1458,37 +1418,13 @@ reserved_sale_window_contains (const ReservedSaleWindow *window, gint64 when)
   return (window->start == 0 || when >= window->start) && (window->end == 0 || when < window->end);
 }
 
-/* For messages: UTC, as ISO 8601, which every reader can convert. */
-static char *
-format_calendar_time (gint64 usec)
-{
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
-
-  if (time == NULL)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " µs since the epoch", usec);
-  return g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ");
-}
-
 gboolean
 store_sql_check_on_sale (const char *name, const ReservedSaleWindow *window, GError **error)
 {
   gint64 now = reserved_clock_wall_now ();
-  g_autofree char *start = NULL;
-  g_autofree char *end = NULL;
 
-  if (reserved_sale_window_contains (window, now))
-    return TRUE;
-  if (window->start != 0 && now < window->start)
-    {
-      start = format_calendar_time (window->start);
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NOT_ON_SALE,
-                   "%s is not on sale yet: its sale opens at %s", name, start);
-      return FALSE;
-    }
-  end = format_calendar_time (window->end);
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NOT_ON_SALE,
-               "%s is no longer on sale: its sale closed at %s", name, end);
-  return FALSE;
+  return reserved_sale_window_contains (window, now) ||
+         store_refuse_not_on_sale (error, name, window, now);
 }
 
 gboolean
@@ -1549,16 +1485,10 @@ store_sql_request_reused (sqlite3_stmt *stmt,
                           const char *what,
                           GError **error)
 {
-  g_autofree char *id = reserve_describe_text (request_id);
-  g_autofree char *user = reserve_describe_text ((const char *) sqlite3_column_text (stmt, 2));
-
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-               "request_id %s was already used for %s %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-               " × %s for %s); a retry must repeat the same item, user and quantity",
-               id, what, (gint64) sqlite3_column_int64 (stmt, 0),
-               (gint64) sqlite3_column_int64 (stmt, 3),
-               (const char *) sqlite3_column_text (stmt, 1), user);
-  return FALSE;
+  return store_refuse_request_reused (error, request_id, what, sqlite3_column_int64 (stmt, 0),
+                                      sqlite3_column_int64 (stmt, 3),
+                                      (const char *) sqlite3_column_text (stmt, 1),
+                                      (const char *) sqlite3_column_text (stmt, 2));
 }
 
 gboolean

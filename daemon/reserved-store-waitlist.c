@@ -6,6 +6,7 @@
 #include "reserve-error.h"
 #include "reserve-validate.h"
 #include "reserved-clock.h"
+#include "reserved-store-answers.h"
 #include "reserved-store-holds.h"
 
 typedef enum {
@@ -268,11 +269,7 @@ store_waitlist_promote_item (StoreConnection *c,
   if (!store_sql_step_row (c, stmt, &found, error, "look up the item"))
     return FALSE;
   if (!found)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ITEM, "there is no item named “%s”",
-                   item);
-      return FALSE;
-    }
+    return store_refuse_no_such_item (error, item);
   item_id = sqlite3_column_int64 (stmt, 0);
   sqlite3_reset (stmt);
   return store_waitlist_promote (c, item_id, remaining, error);
@@ -359,15 +356,7 @@ store_waitlist_sold_out (StoreConnection *c,
     return FALSE;
   left = found ? sqlite3_column_int64 (stmt, 0) : 0;
   owed = found ? sqlite3_column_int64 (stmt, 1) : 0;
-  if (owed == 0)
-    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                 "%s is sold out: %" G_GINT64_FORMAT " left, %u asked for", item, left, quantity);
-  else
-    g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_SOLD_OUT,
-                 "%s is sold out: %" G_GINT64_FORMAT " left, owed to the %" G_GINT64_FORMAT
-                 " units waiting on its waitlist first; %u asked for",
-                 item, left, owed, quantity);
-  return FALSE;
+  return store_refuse_sold_out (error, item, left, owed, quantity);
 }
 
 gboolean
@@ -405,13 +394,6 @@ read_entry (sqlite3_stmt *stmt, gpointer element)
   out->position = (guint32) sqlite3_column_int64 (stmt, 9);
 }
 
-static gboolean
-no_such_entry (GError **error, guint64 entry)
-{
-  g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_NO_SUCH_ENTRY,
-               "there is no waitlist entry %" G_GUINT64_FORMAT, entry);
-  return FALSE;
-}
 
 /* @item_id (nullable) is set to the entry's item. */
 static gboolean
@@ -423,12 +405,12 @@ get_entry (StoreConnection *c, guint64 entry, ReservedEntry *out, gint64 *item_i
   if (stmt == NULL)
     return FALSE;
   if (entry > G_MAXINT64)
-    return no_such_entry (error, entry);
+    return store_refuse_no_such_entry (error, entry);
   sqlite3_bind_int64 (stmt, 1, (gint64) entry);
   if (!store_sql_step_row (c, stmt, &found, error, "look up the waitlist entry"))
     return FALSE;
   if (!found)
-    return no_such_entry (error, entry);
+    return store_refuse_no_such_entry (error, entry);
   read_entry (stmt, out);
   if (item_id != NULL)
     *item_id = sqlite3_column_int64 (stmt, 10);
@@ -512,16 +494,8 @@ check_one_entry (StoreConnection *c,
   if (!store_sql_step_row (c, stmt, &found, error, "look for the customer's entry"))
     return FALSE;
   if (found)
-    {
-      g_autofree char *user = reserve_describe_text (request->user);
-
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_LIMIT_EXCEEDED,
-                   "%s already has entry %" G_GINT64_FORMAT
-                   " on the waitlist of %s: one entry per customer; leave it first to "
-                   "join again",
-                   user, (gint64) sqlite3_column_int64 (stmt, 0), request->item);
-      return FALSE;
-    }
+    return store_refuse_one_entry (error, request->item, request->user,
+                                   sqlite3_column_int64 (stmt, 0));
   return TRUE;
 }
 
@@ -556,13 +530,7 @@ store_waitlist_join (StoreConnection *c,
   /* An entry no restock short of a larger capacity could ever serve would
    * block the queue behind it for good. */
   if (request->quantity > capacity)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_INVALID_ARGUMENT,
-                   "quantity %u is more than the capacity of %s (%" G_GINT64_FORMAT
-                   "): such an entry could never be served",
-                   request->quantity, request->item, capacity);
-      return FALSE;
-    }
+    return store_refuse_too_big (error, request->item, request->quantity, capacity);
   /* Queueing is part of buying: outside the window there is no sale to
    * wait for. Entries that joined while it was open keep waiting through
    * a closed spell, and are served when it opens again. */
@@ -608,11 +576,7 @@ store_waitlist_leave (StoreConnection *c, guint64 entry, GError **error)
   if (!get_entry (c, entry, &e, &item_id, error))
     return FALSE;
   if (e.ended != NULL)
-    {
-      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_ALREADY_CANCELLED,
-                   "waitlist entry %" G_GUINT64_FORMAT " has already ended (%s)", entry, e.ended);
-      return FALSE;
-    }
+    return store_refuse_entry_ended (error, entry, e.ended);
   if (!end_entry (c, entry, RESERVED_ENTRY_LEFT, error))
     return FALSE;
   /* An offered entry gives its hold back, which passes the units on; a

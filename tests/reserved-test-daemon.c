@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "reserved-test-files.h"
+#include "reserved-test-postgresql.h"
 
 #define POLL_INTERVAL_US (10 * 1000)
 
@@ -31,7 +32,8 @@ struct _ReservedTestProcess {
 struct _ReservedTestDaemon {
   char *tmpdir;
   char *address;
-  char *database;
+  char *database;      /* a file, or a postgresql:// URI */
+  gboolean postgresql; /* a database of its own on $RESERVED_TEST_POSTGRESQL, dropped at the end */
   char *config;
   uid_t run_as;
   guint n_spawned; /* numbers the log files */
@@ -479,7 +481,15 @@ reserved_test_daemon_new_with_bus_config (const char *bus_config)
   /* Other uids (the permission tests' callers, a daemon run as nobody)
    * must reach the bus socket in here. */
   g_assert_cmpint (g_chmod (self->tmpdir, 0755), ==, 0);
-  self->database = g_build_filename (self->tmpdir, "reserved.db", NULL);
+  if (reserved_test_postgresql_enabled ())
+    {
+      g_autofree char *tag = g_path_get_basename (self->tmpdir);
+
+      self->database = reserved_test_postgresql_create (tag);
+      self->postgresql = TRUE;
+    }
+  else
+    self->database = g_build_filename (self->tmpdir, "reserved.db", NULL);
   self->config = g_build_filename (self->tmpdir, "reserved.conf", NULL);
   self->run_as = (uid_t) -1;
 
@@ -507,6 +517,8 @@ reserved_test_daemon_free (ReservedTestDaemon *self)
       reserved_test_process_wait (self->bus);
       g_clear_pointer (&self->bus, reserved_test_process_free);
     }
+  if (self->postgresql)
+    reserved_test_postgresql_drop (self->database);
   if (g_strcmp0 (g_getenv ("RESERVED_TEST_KEEP_TMPDIR"), "1") == 0)
     g_printerr ("# kept %s\n", self->tmpdir);
   else
@@ -535,6 +547,13 @@ DEFINE_GETTER (config)
 void
 reserved_test_daemon_set_database (ReservedTestDaemon *self, const char *path)
 {
+  /* Its own database goes; one it is given (another daemon's) is not
+   * its to drop. */
+  if (self->postgresql && g_strcmp0 (path, self->database) != 0)
+    {
+      reserved_test_postgresql_drop (self->database);
+      self->postgresql = FALSE;
+    }
   g_free (self->database);
   self->database = g_strdup (path);
 }
@@ -680,7 +699,9 @@ reserved_test_daemon_run_as_owner (ReservedTestDaemon *self, uid_t uid)
 
   g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
   g_assert_cmpint (chown (folder, uid, (gid_t) -1), ==, 0);
-  reserved_test_daemon_set_database (self, database);
+  /* A server's database is not a file the uid must own. */
+  if (!self->postgresql)
+    reserved_test_daemon_set_database (self, database);
   reserved_test_daemon_set_run_as (self, uid);
 }
 

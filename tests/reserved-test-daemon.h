@@ -83,7 +83,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReservedTestDaemon, reserved_test_daemon_free)
 
 const char *reserved_test_daemon_get_tmpdir (ReservedTestDaemon *self);
 const char *reserved_test_daemon_get_address (ReservedTestDaemon *self);
-/* TMPDIR/reserved.db unless changed with set_database(). */
+/* TMPDIR/reserved.db unless changed with set_database(); under
+ * $RESERVED_TEST_POSTGRESQL, the URI of a database of its own on that
+ * server (reserved-test-postgresql.h). */
 const char *reserved_test_daemon_get_database (ReservedTestDaemon *self);
 /* TMPDIR/reserved.conf, empty until write_config(). */
 const char *reserved_test_daemon_get_config (ReservedTestDaemon *self);
