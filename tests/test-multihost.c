@@ -251,7 +251,7 @@ typedef struct {
   guint total;
   guint failures;     /* StorageFailure answers */
   guint retries;      /* calls without an answer (no reply, no daemon) */
-  GPtrArray *replays; /* "USER ORDER REQUEST_ID" of the last batch */
+  GPtrArray *replays; /* "APP USER ORDER REQUEST_ID" of the last batch */
 } Acks;
 
 static void
@@ -306,8 +306,10 @@ acks_read (Acks *acks, const char *text)
         g_error ("order %" G_GUINT64_FORMAT " was acknowledged for two purchases", order);
       g_hash_table_insert (acks->owners, g_memdup2 (&order, sizeof order),
                            GUINT_TO_POINTER (buyer + 1));
+      /* Buyers 0 to N_STOCK_BUYERS - 1 buy through app1, the others app2. */
       g_ptr_array_add (acks->replays,
-                       g_strdup_printf ("buyer%s %s %s", words[1], words[3], words[4]));
+                       g_strdup_printf ("%u buyer%s %s %s", (guint) (buyer / N_STOCK_BUYERS),
+                                        words[1], words[3], words[4]));
       acks->total++;
     }
 }
@@ -342,27 +344,29 @@ assert_acknowledged (Multihost *m, Acks *acks)
 }
 
 /* Each acknowledged purchase of the last batch, retried with its
- * request_id through either daemon, answers with its order, replayed. */
+ * request_id through the daemon that acknowledged it, answers with its
+ * order, replayed. (Request ids are kept per node and uid: through the
+ * other daemon the same id is another caller's.) */
 static void
 assert_replayed (Multihost *m, Acks *acks)
 {
   for (guint r = 0; r < acks->replays->len; r++)
     {
-      g_auto(GStrv) words = g_strsplit (acks->replays->pdata[r], " ", 3);
-      ReservedTestClient *client = &m->admins[r % N_APPS].client;
+      g_auto(GStrv) words = g_strsplit (acks->replays->pdata[r], " ", 4);
+      ReservedTestClient *client = &m->admins[g_ascii_strtoull (words[0], NULL, 10)].client;
       g_autoptr(GVariant) details = NULL;
       g_autoptr(GError) error = NULL;
       guint64 order = 0;
       gboolean replayed = FALSE;
 
-      reserve_reserve1_call_buy_with_details_sync (client->proxy, "stock", words[0], 1,
-                                                   reserved_test_options (words[2]),
+      reserve_reserve1_call_buy_with_details_sync (client->proxy, "stock", words[1], 1,
+                                                   reserved_test_options (words[3]),
                                                    G_DBUS_CALL_FLAGS_NONE, -1, &details, NULL,
                                                    &error);
       g_assert_no_error (error);
       g_assert_true (g_variant_lookup (details, "order", "t", &order));
       g_assert_true (g_variant_lookup (details, "replayed", "b", &replayed));
-      g_assert_cmpuint (order, ==, g_ascii_strtoull (words[1], NULL, 10));
+      g_assert_cmpuint (order, ==, g_ascii_strtoull (words[2], NULL, 10));
       g_assert_true (replayed);
     }
   g_ptr_array_set_size (acks->replays, 0);
