@@ -33,8 +33,8 @@
 
 #define N_APPS         2
 #define N_HOT_BUYERS   64 /* split over the daemons */
-#define HOT_UNITS      20
-#define N_STOCK_BUYERS 6 /* on each daemon */
+#define HOT_UNITS      40 /* more than one daemon's half of the buyers can take */
+#define N_STOCK_BUYERS 6  /* on each daemon */
 #define STOCK_UNITS    1000000u
 /* Purchases acknowledged before a fault, and again after it. */
 #define ACKS_PER_PHASE 20
