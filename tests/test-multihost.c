@@ -96,6 +96,13 @@ cluster_run (Multihost *m, const char *command, const char *const *args)
   return g_strdup (g_strstrip (out));
 }
 
+/* `cluster COMMAND DIR`, which says nothing worth keeping. */
+static void
+cluster_do (Multihost *m, const char *command)
+{
+  g_free (cluster_run (m, command, NULL));
+}
+
 /* What `psql` prints for @sql on the current primary (or standby). */
 static char *
 cluster_psql (Multihost *m, const char *role, const char *sql)
@@ -522,11 +529,11 @@ test_failover (Multihost *m, gconstpointer data)
       spawn_stock_buyers (m, buyers);
       for (guint i = 0; i < N_APPS; i++)
         wait_for_acks (&buyers[i], ACKS_PER_PHASE);
-      cluster_run (m, "kill-primary", NULL);
+      cluster_do (m, "kill-primary");
       for (guint i = 0; i < N_APPS; i++)
         at_kill[i] = acks_so_far (&buyers[i]);
-      cluster_run (m, "promote", NULL);
-      cluster_run (m, "rebuild-standby", NULL);
+      cluster_do (m, "promote");
+      cluster_do (m, "rebuild-standby");
       /* The buyers go on, through the new primary, on both daemons. */
       for (guint i = 0; i < N_APPS; i++)
         wait_for_acks (&buyers[i], at_kill[i] + ACKS_PER_PHASE);
@@ -558,7 +565,7 @@ test_standby_cut_off (Multihost *m, gconstpointer data)
 
   (void) data;
   reserved_test_create_item (&m->admins[0].client, "cut", 10, 0);
-  cluster_run (m, "cut-standby", NULL);
+  cluster_do (m, "cut-standby");
   g_dbus_proxy_call (G_DBUS_PROXY (m->admins[0].client.proxy), "Buy",
                      reserved_test_buy_args ("cut", "dave", 1, "cut-1"), G_DBUS_CALL_FLAGS_NONE,
                      (int) reserved_test_timeout_seconds () * 3000, NULL, reserved_test_reply_ready,
@@ -580,7 +587,7 @@ test_standby_cut_off (Multihost *m, gconstpointer data)
     }
   /* The commit waits for the standby: the buyer has no answer. */
   g_assert_false (reply.done);
-  cluster_run (m, "heal-standby", NULL);
+  cluster_do (m, "heal-standby");
   reserved_test_reply_wait (&reply);
   order = reserved_test_bought (reply.reply, NULL);
   reserved_test_reply_clear (&reply);
