@@ -464,6 +464,8 @@ start_bus (ReservedTestDaemon *self, const char *bus_config)
 
 /* --- the daemon ---------------------------------------------------------- */
 
+static ReservedTestDaemon *daemon_new (const char *parent, const char *bus_config);
+
 ReservedTestDaemon *
 reserved_test_daemon_new (void)
 {
@@ -473,10 +475,29 @@ reserved_test_daemon_new (void)
 ReservedTestDaemon *
 reserved_test_daemon_new_with_bus_config (const char *bus_config)
 {
+  return daemon_new (NULL, bus_config);
+}
+
+ReservedTestDaemon *
+reserved_test_daemon_new_in (const char *parent)
+{
+  return daemon_new (parent, "test-bus.conf");
+}
+
+/* @parent: nullable, for the system's temporary folder. */
+static ReservedTestDaemon *
+daemon_new (const char *parent, const char *bus_config)
+{
   g_autoptr(GError) error = NULL;
   ReservedTestDaemon *self = g_new0 (ReservedTestDaemon, 1);
 
-  self->tmpdir = g_dir_make_tmp ("reserved-test-XXXXXX", &error);
+  if (parent != NULL)
+    {
+      self->tmpdir = g_build_filename (parent, "reserved-test-XXXXXX", NULL);
+      g_assert_nonnull (g_mkdtemp (self->tmpdir));
+    }
+  else
+    self->tmpdir = g_dir_make_tmp ("reserved-test-XXXXXX", &error);
   g_assert_no_error (error);
   /* Other uids (the permission tests' callers, a daemon run as nobody)
    * must reach the bus socket in here. */

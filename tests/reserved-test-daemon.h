@@ -74,6 +74,9 @@ ReservedTestDaemon *reserved_test_daemon_new (void);
  * tests' data folder, instead of data/test-bus.conf (e.g. a policy that
  * refuses one uid some of the bus's own methods). */
 ReservedTestDaemon *reserved_test_daemon_new_with_bus_config (const char *bus_config);
+/* The same, with the temporary folder made in @parent (e.g. one that is
+ * removed even when the test dies). */
+ReservedTestDaemon *reserved_test_daemon_new_in (const char *parent);
 /* Kills whatever still runs (daemons, the bus) and deletes the folder,
  * unless $RESERVED_TEST_KEEP_TMPDIR is 1 (to look at a failed case's logs:
  * reserved-N.log holds the output of the Nth daemon started). */

@@ -175,7 +175,9 @@ multihost_set_up (Multihost *m, gconstpointer data)
       g_autofree char *config = g_strdup_printf ("[reserved]\nNode=%s\n", host);
       const char *prefix[] = { "ip", "netns", "exec", netns, NULL };
 
-      m->daemons[i] = reserved_test_daemon_new ();
+      /* In the cluster's folder, which `cluster hold` removes even when
+       * the test dies. */
+      m->daemons[i] = reserved_test_daemon_new_in (m->dir);
       reserved_test_daemon_set_database (m->daemons[i], m->uri);
       reserved_test_daemon_write_config (m->daemons[i], config);
       reserved_test_daemon_set_prefix (m->daemons[i], prefix);
