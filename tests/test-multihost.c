@@ -176,8 +176,10 @@ multihost_set_up (Multihost *m, gconstpointer data)
       const char *prefix[] = { "ip", "netns", "exec", netns, NULL };
 
       /* In the cluster's folder, which `cluster hold` removes even when
-       * the test dies. */
-      m->daemons[i] = reserved_test_daemon_new_in (m->dir);
+       * the test dies; unless asked to keep them, to read their logs. */
+      m->daemons[i] = g_strcmp0 (g_getenv ("RESERVED_TEST_KEEP_TMPDIR"), "1") == 0
+                        ? reserved_test_daemon_new ()
+                        : reserved_test_daemon_new_in (m->dir);
       reserved_test_daemon_set_database (m->daemons[i], m->uri);
       reserved_test_daemon_write_config (m->daemons[i], config);
       reserved_test_daemon_set_prefix (m->daemons[i], prefix);
@@ -229,10 +231,41 @@ count_lines (const char *text, const char *word)
          reserved_test_count_occurrences (text, in_middle);
 }
 
+/* What each daemon logged, for a failure's message. (transfer full) */
+static char *
+daemon_logs (Multihost *m)
+{
+  GString *logs = g_string_new (NULL);
+
+  for (guint i = 0; i < N_APPS; i++)
+    {
+      ReservedTestProcess *daemon = reserved_test_daemon_get_process (m->daemons[i]);
+      g_autofree char *log =
+        daemon != NULL ? reserved_test_process_get_log (daemon) : g_strdup ("(not running)");
+
+      g_string_append_printf (logs, "--- app%u's reserved:\n%s\n", i + 1, log);
+    }
+  return g_string_free (logs, FALSE);
+}
+
+/* Whether a daemon the harness runs has exited. */
+static gboolean
+daemon_died (Multihost *m)
+{
+  for (guint i = 0; i < N_APPS; i++)
+    {
+      ReservedTestProcess *daemon = reserved_test_daemon_get_process (m->daemons[i]);
+
+      if (daemon != NULL && reserved_test_process_has_exited (daemon))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Waits (bounded) until @buyers have printed @n lines "ack ...", reading
- * their pipe as it fills. */
+ * their pipe as it fills; fails at once if they all exited before. */
 static void
-wait_for_acks (ReservedTestBuyers *buyers, guint n)
+wait_for_acks (Multihost *m, ReservedTestBuyers *buyers, guint n)
 {
   gint64 deadline = failover_deadline ();
 
@@ -240,14 +273,30 @@ wait_for_acks (ReservedTestBuyers *buyers, guint n)
     {
       struct pollfd pfd = { buyers->out, POLLIN, 0 };
       gint64 left = deadline - g_get_monotonic_time ();
+      gboolean all_gone = FALSE;
 
       reserved_test_buyers_drain (buyers);
       if (count_lines (buyers->text->str, "ack") >= n)
         return;
-      if (left <= 0)
-        g_error ("the %s buyers were not acknowledged %u purchases in time; they said:\n%s",
-                 buyers->role, n, buyers->text->str);
-      poll (&pfd, 1, (int) (left / 1000) + 1);
+      if (left > 0)
+        {
+          /* Woken by what they print, or after a while to see whether a
+           * daemon died under them. */
+          poll (&pfd, 1, (int) MIN (left / 1000 + 1, 100));
+          /* Every buyer closed its end: nothing more will come. */
+          all_gone = (pfd.revents & POLLHUP) != 0 && (pfd.revents & POLLIN) == 0;
+        }
+      if (left <= 0 || all_gone || daemon_died (m))
+        {
+          g_autofree char *logs = daemon_logs (m);
+
+          g_error ("the %s buyers were not acknowledged %u purchases (%s); they said:\n%s\n%s",
+                   buyers->role, n,
+                   all_gone    ? "they all exited"
+                   : left <= 0 ? "in time"
+                               : "a daemon died",
+                   buyers->text->str, logs);
+        }
     }
 }
 
@@ -530,7 +579,7 @@ test_failover (Multihost *m, gconstpointer data)
       acks_start_crowd (&acks);
       spawn_stock_buyers (m, buyers);
       for (guint i = 0; i < N_APPS; i++)
-        wait_for_acks (&buyers[i], ACKS_PER_PHASE);
+        wait_for_acks (m, &buyers[i], ACKS_PER_PHASE);
       cluster_do (m, "kill-primary");
       for (guint i = 0; i < N_APPS; i++)
         at_kill[i] = acks_so_far (&buyers[i]);
@@ -538,7 +587,7 @@ test_failover (Multihost *m, gconstpointer data)
       cluster_do (m, "rebuild-standby");
       /* The buyers go on, through the new primary, on both daemons. */
       for (guint i = 0; i < N_APPS; i++)
-        wait_for_acks (&buyers[i], at_kill[i] + ACKS_PER_PHASE);
+        wait_for_acks (m, &buyers[i], at_kill[i] + ACKS_PER_PHASE);
       for (guint i = 0; i < N_APPS; i++)
         {
           g_autofree char *text = reserved_test_buyers_finish (&buyers[i]);
@@ -618,12 +667,12 @@ test_daemon_killed (Multihost *m, gconstpointer data)
   reserved_test_create_item (&m->admins[0].client, "stock", STOCK_UNITS, 0);
   spawn_stock_buyers (m, buyers);
   for (guint i = 0; i < N_APPS; i++)
-    wait_for_acks (&buyers[i], ACKS_PER_PHASE);
+    wait_for_acks (m, &buyers[i], ACKS_PER_PHASE);
   /* The test holds no connection to a daemon that goes. */
   reserved_test_admin_close (&m->admins[0]);
   reserved_test_daemon_kill (m->daemons[0]);
   at_kill = acks_so_far (&buyers[1]);
-  wait_for_acks (&buyers[1], at_kill + ACKS_PER_PHASE);
+  wait_for_acks (m, &buyers[1], at_kill + ACKS_PER_PHASE);
 
   /* What app1 acknowledged before it died, seen through app2. */
   {
