@@ -15,18 +15,15 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
-#include <glib/gstdio.h>
 
 #include "reserved-test-buyers.h"
 #include "reserved-test-client.h"
 #include "reserved-test-daemon.h"
-#include "reserved-test-files.h"
 #include "reserved-test-fixture.h"
 #include "reserved-test-main.h"
 #include "reserved-test-reply.h"
@@ -41,7 +38,7 @@
 
 /* The bound on a purchase and on a phase of the buyers, which may span a
  * failover: the primary's death, a promotion, and commits waiting until a
- * new standby is made (minutes on a loaded machine, not seconds). Only a
+ * new standby is made (most of a minute on a loaded machine). Only a
  * bound on a hung test. */
 static gint64
 failover_deadline (void)
