@@ -802,7 +802,9 @@ typedef struct {
   GError *error;      /* why it was not committed */
   PGresult **answers; /* per operation (element of ops), once committed */
   pid_t backend_pid;  /* of the session that sent it */
-  const char *server; /* which server: its postmaster's start time */
+  /* Which server: its postmaster's start time; a copy, since connecting
+   * again replaces the writer's. */
+  char *server;
 } Attempt;
 
 static void
@@ -813,6 +815,7 @@ attempt_clear (Attempt *attempt, guint n_ops)
     for (guint i = 0; i < n_ops; i++)
       g_clear_pointer (&attempt->answers[i], PQclear);
   g_clear_pointer (&attempt->answers, g_free);
+  g_clear_pointer (&attempt->server, g_free);
 }
 
 /* The result of the next query of the pipeline, and the NULL after it;
@@ -1291,7 +1294,7 @@ pg_run_batch (StoreBackend *backend, GPtrArray *ops, StoreBatchCount *count)
           fail_pending (ops, pending, error);
           return;
         }
-      attempt.server = self->writer_server;
+      attempt.server = g_strdup (self->writer_server);
       run_transaction (self, ops, pending, keys, &attempt);
       if (attempt.fate == BATCH_IN_DOUBT)
         {
