@@ -159,10 +159,14 @@ CREATE TYPE reserved_step AS (
   t2 text
 );
 
+-- Kept a day (the server's clock is good enough for that): only a batch
+-- whose COMMIT's answer was lost moments ago is ever looked up.
 CREATE TABLE applied_operations (
   op_key text PRIMARY KEY,
-  steps jsonb NOT NULL
+  steps jsonb NOT NULL,
+  applied timestamptz NOT NULL DEFAULT now ()
 );
+CREATE INDEX applied_operations_by_age ON applied_operations (applied);
 
 -- --- helpers -------------------------------------------------------------
 

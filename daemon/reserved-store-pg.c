@@ -38,6 +38,9 @@
 /* How many times a batch the server aborted for a deadlock or a
  * serialization failure is run again before its operations fail. */
 #define MAX_RETRIES 3
+/* Every this many batches, the answers kept for settling a lost COMMIT
+ * that are older than a day are deleted. */
+#define PRUNE_EVERY 4096
 
 typedef struct {
   StoreBackend parent;
@@ -48,7 +51,8 @@ typedef struct {
   /* The kinds of operation (1 << WriteKind) whose call the writer's
    * session has prepared: each is parsed and planned once. */
   guint32 prepared;
-  GMutex lock; /* guards busy_timeout_ms */
+  guint64 batches; /* since the last pruning */
+  GMutex lock;     /* guards busy_timeout_ms */
   guint busy_timeout_ms;
   /* Operation keys: this daemon's node, a random 128-bit value chosen at
    * open, and a counter; unique across daemons and restarts. */
@@ -802,7 +806,9 @@ typedef struct {
   GError *error;      /* why it was not committed */
   PGresult **answers; /* per operation (element of ops), once committed */
   pid_t backend_pid;  /* of the session that sent it */
-  const char *server; /* which server: its postmaster's start time */
+  /* Which server: its postmaster's start time; a copy, since connecting
+   * again replaces the writer's. */
+  char *server;
 } Attempt;
 
 static void
@@ -813,6 +819,7 @@ attempt_clear (Attempt *attempt, guint n_ops)
     for (guint i = 0; i < n_ops; i++)
       g_clear_pointer (&attempt->answers[i], PQclear);
   g_clear_pointer (&attempt->answers, g_free);
+  g_clear_pointer (&attempt->server, g_free);
 }
 
 /* The result of the next query of the pipeline, and the NULL after it;
@@ -1252,6 +1259,25 @@ fail_pending (GPtrArray *ops, const gboolean *pending, const GError *cause)
       }
 }
 
+/* applied_operations would grow with every operation; an answer is only
+ * needed while its batch may be in doubt, moments. A failure here costs
+ * nothing but space, and is tried again later. */
+static void
+prune_applied (StorePg *self)
+{
+  PGresult *result;
+
+  if (self->batches++ % PRUNE_EVERY != 0 || store_pg_link_lost (&self->writer))
+    return;
+  result = exec_params (&self->writer,
+                        "DELETE FROM applied_operations WHERE applied < now () - interval '1 day'",
+                        0, NULL);
+  if (!result_ok (result))
+    g_message ("Could not delete the old answers of applied operations: %s",
+               PQresultErrorMessage (result));
+  PQclear (result);
+}
+
 static void
 pg_run_batch (StoreBackend *backend, GPtrArray *ops, StoreBatchCount *count)
 {
@@ -1269,6 +1295,7 @@ pg_run_batch (StoreBackend *backend, GPtrArray *ops, StoreBatchCount *count)
   g_mutex_lock (&self->lock);
   link->busy_timeout_ms = self->busy_timeout_ms;
   g_mutex_unlock (&self->lock);
+  prune_applied (self);
 
   for (;;)
     {
@@ -1291,7 +1318,7 @@ pg_run_batch (StoreBackend *backend, GPtrArray *ops, StoreBatchCount *count)
           fail_pending (ops, pending, error);
           return;
         }
-      attempt.server = self->writer_server;
+      attempt.server = g_strdup (self->writer_server);
       run_transaction (self, ops, pending, keys, &attempt);
       if (attempt.fate == BATCH_IN_DOUBT)
         {
