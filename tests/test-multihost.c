@@ -10,7 +10,7 @@
  * test bed, which `cluster hold` removes once the case ends, also when it
  * fails: it ends when the test's end of its stdin closes.
  *
- * RESERVED_TEST_FAILOVER_ROUNDS (default 3): rounds of /multihost/failover,
+ * RESERVED_TEST_FAILOVER_ROUNDS (default 20): rounds of /multihost/failover,
  * each a kill -9 of the primary under load, a promotion and a new standby. */
 
 #include <errno.h>
@@ -561,7 +561,7 @@ test_per_user_limit (Multihost *m, gconstpointer data)
 static void
 test_failover (Multihost *m, gconstpointer data)
 {
-  guint rounds = reserved_test_env_uint ("RESERVED_TEST_FAILOVER_ROUNDS", 3, 1000);
+  guint rounds = reserved_test_env_uint ("RESERVED_TEST_FAILOVER_ROUNDS", 20, 1000);
   Acks acks;
 
   (void) data;
