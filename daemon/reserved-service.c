@@ -1974,6 +1974,9 @@ reserved_service_dispose (GObject *object)
   if (self->sale != NULL)
     g_signal_handlers_disconnect_by_data (self->sale, self);
   g_clear_object (&self->sale);
+  /* A shared store's reports may still come: none reaches a service gone. */
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
   g_clear_handle_id (&self->stock_changes_id, g_source_remove);
   g_clear_pointer (&self->stock_changes, g_hash_table_unref);
   g_clear_pointer (&self->stock_versions, g_hash_table_unref);
