@@ -119,7 +119,8 @@ watch_thread (gpointer user_data)
         break;
       if (PQconsumeInput (watch->conn) != 1)
         {
-          g_autofree char *why = g_strstrip (g_strdup (PQerrorMessage (watch->conn)));
+          g_autofree char *why =
+            store_pg_connection_message (watch->conn, store_pg_backend_uri (watch->backend));
 
           g_message ("Lost the connection that watches the stock: %s; connecting again", why);
           g_clear_pointer (&watch->conn, PQfinish);
@@ -146,8 +147,12 @@ store_pg_watch_start (StoreBackend *backend)
     g_error ("Cannot make a pipe to stop the stock watch: %s", error->message);
   /* Connected here, so the first changes after opening are not missed. */
   if (!listen_stock (watch))
-    g_message ("Cannot watch the stock yet: %s; trying again",
-               watch->conn != NULL ? PQerrorMessage (watch->conn) : "no connection");
+    {
+      g_autofree char *why =
+        store_pg_connection_message (watch->conn, store_pg_backend_uri (watch->backend));
+
+      g_message ("Cannot watch the stock yet: %s; trying again", why);
+    }
   watch->thread = g_thread_new ("reserved-pg-watch", watch_thread, watch);
   return watch;
 }

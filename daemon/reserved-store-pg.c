@@ -77,13 +77,15 @@ describe_server (PGconn *conn)
                           port != NULL && *port != '\0' ? ":" : "", port != NULL ? port : "");
 }
 
-static char *
-connection_message (PGconn *conn)
+char *
+store_pg_connection_message (PGconn *conn, const char *uri)
 {
   const char *message = conn != NULL ? PQerrorMessage (conn) : NULL;
 
-  return g_strstrip (
-    g_strdup (message != NULL && *message != '\0' ? message : "the connection was lost"));
+  /* libpq quotes a URI it cannot parse, password and all. */
+  return g_strstrip (store_backend_hide_password (uri, message != NULL && *message != '\0'
+                                                         ? message
+                                                         : "the connection was lost"));
 }
 
 gboolean
@@ -99,7 +101,7 @@ store_pg_storage_error (StorePgLink *link,
   if (result != NULL && PQresultErrorMessage (result)[0] != '\0')
     why = g_strstrip (g_strdup (PQresultErrorMessage (result)));
   else
-    why = connection_message (link->conn);
+    why = store_pg_connection_message (link->conn, link->uri);
   link->failed = TRUE;
   if (state != NULL)
     g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
@@ -209,7 +211,25 @@ store_pg_link_connect (StorePgLink *link, GError **error)
 {
   gint64 give_up = g_get_monotonic_time () + (gint64) reconnect_budget_ms (link) * 1000;
   gulong backoff_us = 50000;
+  PQconninfoOption *options;
+  char *parse_error = NULL;
 
+  /* A URI libpq cannot parse will not mend by waiting. */
+  if ((options = PQconninfoParse (link->uri, &parse_error)) == NULL)
+    {
+      g_autofree char *shown = store_backend_describe (link->uri);
+      g_autofree char *why =
+        g_strstrip (store_backend_hide_password (link->uri, parse_error != NULL ? parse_error
+                                                                                : "out of memory"));
+
+      PQfreemem (parse_error);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "%s is not a valid PostgreSQL URI (postgresql://[user@]host[:port]/database"
+                   "[?parameter=value...]): %s",
+                   shown, why);
+      return FALSE;
+    }
+  PQconninfoFree (options);
   for (;;)
     {
       store_pg_link_close (link);
@@ -231,7 +251,7 @@ store_pg_link_connect (StorePgLink *link, GError **error)
     }
   if (PQstatus (link->conn) != CONNECTION_OK)
     {
-      g_autofree char *why = connection_message (link->conn);
+      g_autofree char *why = store_pg_connection_message (link->conn, link->uri);
 
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
                    "cannot connect to the PostgreSQL server: %s", why);
