@@ -1113,14 +1113,24 @@ wait_for_old_session (StorePg *self, const Attempt *attempt, gint64 give_up, GEr
   g_autofree char *pid = g_strdup_printf ("%d", (int) attempt->backend_pid);
   const char *params[] = { pid };
 
+  /* Not knowing which server this is, the old session may be on it. */
+  if (identity == NULL)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot tell whether the server is the one the batch was sent to");
+      return FALSE;
+    }
   /* Another server (a standby promoted): the old session's transaction
-   * is on the new primary only if it committed before the old one went. */
-  if (identity == NULL || g_strcmp0 (identity, attempt->server) != 0)
+   * is on the new primary only if it committed before the old one went.
+   * When the old server is not known, its session is looked for here. */
+  if (attempt->server != NULL && g_strcmp0 (identity, attempt->server) != 0)
     return TRUE;
   for (;;)
     {
-      PGresult *result =
-        exec_params (link, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, params);
+      /* The new session may have been given the old one's pid. */
+      PGresult *result = exec_params (
+        link, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND pid <> pg_backend_pid ()", 1,
+        params);
       gboolean gone = result_ok (result) && PQntuples (result) == 0;
       gboolean failed = !result_ok (result);
 
