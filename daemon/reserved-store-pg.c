@@ -1180,7 +1180,25 @@ look_up_applied (StorePg *self,
                                 " WHERE a.op_key = ANY ($1::text[])"
                                 " ORDER BY a.op_key, s.ordinality",
                                 1, params, "look up the batch's operations", error);
-  return *found != NULL;
+  if (*found == NULL)
+    return FALSE;
+  /* An operation found committed is answered as done only once the
+   * synchronous standby has it: its session may have been ended while
+   * waiting for the standby, committed here alone. A transaction of our
+   * own committed after it waits for the standby to reach both. */
+  if (PQntuples (*found) > 0)
+    {
+      PGresult *durable = store_pg_link_query (&self->writer, "SELECT pg_current_xact_id ()", 0,
+                                               NULL, "wait for the standby", error);
+
+      if (durable == NULL)
+        {
+          g_clear_pointer (found, PQclear);
+          return FALSE;
+        }
+      PQclear (durable);
+    }
+  return TRUE;
 }
 
 /* The rows of @result (from look_up_applied) that answer @key: [*first, *end). */
