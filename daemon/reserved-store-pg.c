@@ -747,20 +747,31 @@ array_literal (GPtrArray *values)
 }
 
 /* Locks every item the batch may change, in order of id: by name, and
- * through the orders, holds and entries it names. Writes that reach other
- * items (ending every overdue hold, or a holder's) lock them as they go;
- * the server breaks the rare deadlock that leaves, and the batch runs
- * again. */
-static const char lock_items_sql[] =
-  "SELECT id FROM items WHERE name = ANY ($1::text[])"
-  " OR id IN (SELECT item_id FROM orders WHERE id = ANY ($2::bigint[]))"
-  " OR id IN (SELECT item_id FROM holds WHERE id = ANY ($3::bigint[]))"
+ * through the orders, holds and entries it names. */
+#define LOCK_ITEMS_NAMED                                                 \
+  "SELECT id FROM items WHERE name = ANY ($1::text[])"                   \
+  " OR id IN (SELECT item_id FROM orders WHERE id = ANY ($2::bigint[]))" \
+  " OR id IN (SELECT item_id FROM holds WHERE id = ANY ($3::bigint[]))"  \
   " OR id IN (SELECT item_id FROM waitlist WHERE id = ANY ($4::bigint[]))"
-  " ORDER BY id FOR UPDATE";
+static const char lock_items_sql[] = LOCK_ITEMS_NAMED " ORDER BY id FOR UPDATE";
+/* A batch that ends holds (its holders' on this node $6, or those
+ * overdue at $7) locks their items too, in the same order. Those that
+ * become overdue between this and the operation's call lock theirs there
+ * (reserved_lock_items_of); the server breaks the rare deadlock that
+ * leaves, and the batch runs again. */
+static const char lock_items_ending_sql[] =
+  LOCK_ITEMS_NAMED " OR id IN (SELECT item_id FROM holds WHERE ended IS NULL"
+                   " AND ((holder = ANY ($5::text[]) AND node = $6)"
+                   " OR ($7::bigint IS NOT NULL AND expires > 0 AND expires <= $7)))"
+                   " OR id IN (SELECT item_id FROM waitlist WHERE ended IS NULL AND hold_id IS NULL"
+                   " AND ((holder = ANY ($5::text[]) AND node = $6)"
+                   " OR ($7::bigint IS NOT NULL AND deadline > 0 AND deadline <= $7)))"
+                   " ORDER BY id FOR UPDATE";
 
 typedef struct {
-  GPtrArray *names, *orders, *holds, *entries;
-  char *values[4];
+  GPtrArray *names, *orders, *holds, *entries, *holders;
+  gboolean overdue; /* the batch ends the overdue holds */
+  char *values[7];
 } BatchLocks;
 
 static void
@@ -770,6 +781,7 @@ batch_locks_clear (BatchLocks *locks)
   g_clear_pointer (&locks->orders, g_ptr_array_unref);
   g_clear_pointer (&locks->holds, g_ptr_array_unref);
   g_clear_pointer (&locks->entries, g_ptr_array_unref);
+  g_clear_pointer (&locks->holders, g_ptr_array_unref);
   for (guint i = 0; i < G_N_ELEMENTS (locks->values); i++)
     g_clear_pointer (&locks->values[i], g_free);
 }
@@ -783,8 +795,9 @@ add_lock_id (GPtrArray *ids, guint64 id)
 }
 
 static void
-batch_locks_init (BatchLocks *locks, GPtrArray *ops, const gboolean *pending)
+batch_locks_init (BatchLocks *locks, StorePg *self, GPtrArray *ops, const gboolean *pending)
 {
+  locks->holders = g_ptr_array_new_with_free_func (g_free);
   locks->names = g_ptr_array_new_with_free_func (g_free);
   locks->orders = g_ptr_array_new_with_free_func (g_free);
   locks->holds = g_ptr_array_new_with_free_func (g_free);
@@ -803,11 +816,29 @@ batch_locks_init (BatchLocks *locks, GPtrArray *ops, const gboolean *pending)
         add_lock_id (locks->holds, op->hold);
       if (op->kind == WRITE_LEAVE_WAITLIST)
         add_lock_id (locks->entries, op->entry);
+      if (op->kind == WRITE_END_HOLDS && op->holder != NULL)
+        g_ptr_array_add (locks->holders, g_strdup (op->holder));
+      if (op->kind == WRITE_END_HOLDS && op->holder == NULL)
+        locks->overdue = TRUE;
     }
   locks->values[0] = array_literal (locks->names);
   locks->values[1] = array_literal (locks->orders);
   locks->values[2] = array_literal (locks->holds);
   locks->values[3] = array_literal (locks->entries);
+  locks->values[4] = array_literal (locks->holders);
+  locks->values[5] = g_strdup (self->node);
+  if (locks->overdue)
+    locks->values[6] = g_strdup_printf ("%" G_GINT64_FORMAT, reserved_clock_now ());
+}
+
+/* The statement that takes the batch's locks, and its parameters' count. */
+static const char *
+batch_locks_sql (const BatchLocks *locks, int *n_params)
+{
+  gboolean ending = locks->overdue || locks->holders->len > 0;
+
+  *n_params = ending ? 7 : 4;
+  return ending ? lock_items_ending_sql : lock_items_sql;
 }
 
 /* --- the batch --------------------------------------------------------------------- */
@@ -995,11 +1026,14 @@ run_transaction (StorePg *self,
   gboolean sent = TRUE;
   gboolean aborted = FALSE;
   PGresult *result;
+  const char *lock_sql;
+  int n_lock_params;
 
   attempt->failed_op = -1;
   attempt->answers = g_new0 (PGresult *, ops->len);
   attempt->backend_pid = PQbackendPID (conn);
-  batch_locks_init (&locks, ops, pending);
+  batch_locks_init (&locks, self, ops, pending);
+  lock_sql = batch_locks_sql (&locks, &n_lock_params);
 
   if (PQenterPipelineMode (conn) != 1)
     {
@@ -1008,8 +1042,8 @@ run_transaction (StorePg *self,
       return;
     }
   sent = PQsendQueryParams (conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
-         PQsendQueryParams (conn, lock_items_sql, 4, NULL, (const char *const *) locks.values, NULL,
-                            NULL, 0) == 1;
+         PQsendQueryParams (conn, lock_sql, n_lock_params, NULL, (const char *const *) locks.values,
+                            NULL, NULL, 0) == 1;
   for (guint i = 0; sent && i < ops->len; i++)
     {
       Call call = { 0 };
