@@ -24,7 +24,7 @@ struct _StorePgWatch {
   PGconn *conn;
   GThread *thread;
   int wake[2];       /* written to stop the thread */
-  gboolean listened; /* once: a later connection may have missed changes */
+  gboolean listened; /* once tried: a later connection may have missed changes */
 };
 
 /* "VERSION STOCK NAME". */
@@ -92,10 +92,11 @@ listen_stock (StorePgWatch *watch)
   ok = PQresultStatus (result) == PGRES_COMMAND_OK;
   PQclear (result);
   /* At the first connection nothing was missed: the store had just
-   * opened. */
+   * opened. Any later one reports every item as it stands. */
   ok = ok && (!watch->listened || report_all (watch));
   if (ok && watch->listened)
-    g_message ("Watching the stock again after the connection to the PostgreSQL server was lost");
+    g_message ("Watching the stock of the PostgreSQL server again; every item was reported as it "
+               "stands for the changes missed meanwhile");
   watch->listened = watch->listened || ok;
   return ok;
 }
@@ -148,6 +149,9 @@ store_pg_watch_start (StoreBackend *backend)
   /* Connected here, so the first changes after opening are not missed. */
   if (!listen_stock (watch))
     {
+      /* The changes until the thread connects are missed: it reports
+       * every item then. */
+      watch->listened = TRUE;
       g_autofree char *why =
         store_pg_connection_message (watch->conn, store_pg_backend_uri (watch->backend));
 
