@@ -84,7 +84,7 @@ listen_stock (StorePgWatch *watch)
   gboolean ok;
 
   g_clear_pointer (&watch->conn, PQfinish);
-  watch->conn = PQconnectdb (uri);
+  watch->conn = store_pg_connect (uri);
   if (PQstatus (watch->conn) != CONNECTION_OK)
     return FALSE;
   store_pg_log_notices (watch->conn);

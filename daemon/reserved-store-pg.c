@@ -171,6 +171,17 @@ store_pg_link_close (StorePgLink *link)
   g_clear_pointer (&link->conn, PQfinish);
 }
 
+PGconn *
+store_pg_connect (const char *uri)
+{
+  /* Names and users are UTF-8 whatever the environment says (a
+   * PGCLIENTENCODING), so every daemon reads what another wrote. */
+  const char *const keywords[] = { "dbname", "client_encoding", NULL };
+  const char *const values[] = { uri, "UTF8", NULL };
+
+  return PQconnectdbParams (keywords, values, 1);
+}
+
 static guint
 reconnect_budget_ms (const StorePgLink *link)
 {
@@ -233,7 +244,7 @@ store_pg_link_connect (StorePgLink *link, GError **error)
   for (;;)
     {
       store_pg_link_close (link);
-      link->conn = PQconnectdb (link->uri);
+      link->conn = store_pg_connect (link->uri);
       if (PQstatus (link->conn) == CONNECTION_OK)
         {
           store_pg_log_notices (link->conn);

@@ -1452,6 +1452,29 @@ test_log_hides_password (Fixture *f, gconstpointer data)
   reserved_test_fixture_connect (f);
 }
 
+/* Users are kept as the bytes of their UTF-8, whatever encoding the
+ * daemon's environment asks its database client to speak: another daemon
+ * (here the same one, started again without it) finds the same buyer. */
+static void
+test_names_whatever_client_encoding (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GArray) orders = NULL;
+
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_set_env (f->daemon, "PGCLIENTENCODING", "LATIN1");
+  reserved_test_daemon_restart (f->daemon);
+  reserved_test_fixture_connect (f);
+  reserved_test_create_item (&f->client, "cafe", 5, 0);
+  reserved_test_buy (&f->client, "cafe", "zoë", 2, NULL, NULL);
+
+  reserved_test_daemon_set_env (f->daemon, "PGCLIENTENCODING", NULL);
+  reserved_test_fixture_restart (f);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "cafe").remaining, ==, 3);
+  orders = reserved_test_list_orders (&f->client, "zoë");
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_assert_cmpstr (g_array_index (orders, ReservedTestOrder, 0).item, ==, "cafe");
+}
+
 static void
 test_audit (Fixture *f, gconstpointer data)
 {
@@ -1663,6 +1686,7 @@ add_cases (void)
   ADD ("/daemon/signals", test_signals, NULL);
   ADD ("/daemon/audit", test_audit, NULL);
   ADD ("/daemon/log-hides-password", test_log_hides_password, NULL);
+  ADD ("/daemon/names-whatever-client-encoding", test_names_whatever_client_encoding, NULL);
   ADD ("/daemon/introspection", test_introspection, NULL);
   ADD ("/daemon/permissions/other-caller", test_permissions, NULL);
   ADD ("/daemon/permissions/retired-admin-users", test_permissions_retired_keys,
