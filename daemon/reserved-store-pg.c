@@ -908,12 +908,20 @@ next_result (PGconn *conn)
   return result;
 }
 
+/* A deadlock, a serialization failure, or a request id another daemon
+ * of the same node committed meanwhile for another item (whose lock this
+ * batch did not take): run again, the operation finds it and answers as
+ * the SQLite backend does, with the first request's answer or
+ * RequestReused. */
 static gboolean
 is_retryable (const PGresult *result)
 {
   const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+  const char *constraint = PQresultErrorField (result, PG_DIAG_CONSTRAINT_NAME);
 
-  return g_strcmp0 (state, "40001") == 0 || g_strcmp0 (state, "40P01") == 0;
+  return g_strcmp0 (state, "40001") == 0 || g_strcmp0 (state, "40P01") == 0 ||
+         (g_strcmp0 (state, "23505") == 0 && constraint != NULL &&
+          g_str_has_suffix (constraint, "_by_request"));
 }
 
 /* An error with which the server ended the session (severity FATAL or
