@@ -1432,6 +1432,7 @@ test_log_hides_password (Fixture *f, gconstpointer data)
   const char *extra[] = { "--database", with_password, NULL };
   g_autoptr(ReservedTestProcess) process = NULL;
   g_autofree char *log = NULL;
+  int status;
 
   reserved_test_fixture_disconnect (f);
   reserved_test_daemon_stop (f->daemon);
@@ -1439,9 +1440,9 @@ test_log_hides_password (Fixture *f, gconstpointer data)
   reserved_test_daemon_wait_ready (f->daemon, process);
   reserved_test_process_wait_log (process, "Serving ", 1);
   kill (reserved_test_process_get_pid (process), SIGTERM);
-  reserved_test_assert_exit_status (reserved_test_process_wait (process), 0, "reserved",
-                                    reserved_test_process_get_log (process));
+  status = reserved_test_process_wait (process);
   log = reserved_test_process_get_log (process);
+  reserved_test_assert_exit_status (status, 0, "reserved", log);
   if (strstr (log, "s3cret-pw") != NULL)
     g_error ("reserved logged the database's password:\n%s", log);
   if (g_str_has_prefix (database, "postgres"))
