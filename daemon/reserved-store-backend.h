@@ -107,4 +107,11 @@ StoreBackend *store_pg_open (const StoreSettings *settings, GError **error);
 /* Whether @database names a PostgreSQL server rather than a file. */
 gboolean store_backend_is_postgresql (const char *database);
 
+/* (transfer full) @database as messages may name it: a URI's password,
+ * in its user part or a password= parameter, replaced by "***". */
+char *store_backend_describe (const char *database);
+/* (transfer full) @text (a message of libpq's, which may quote the URI
+ * or a part of it) with every password @database holds hidden. */
+char *store_backend_hide_password (const char *database, const char *text);
+
 G_END_DECLS

@@ -359,13 +359,36 @@ BEGIN
   END LOOP;
 END $$;
 
+-- Locks, in order of id, the items of the live holds and waiting entries
+-- that @p_holder (of @p_node) has, or (@p_holder NULL) that are overdue.
+-- Every change of a hold or an entry is made under its item's lock, so
+-- once these are held, what was read of them stays true: another daemon
+-- ending the same holds, or offering an entry the units, has committed.
+CREATE FUNCTION reserved_lock_items_of (p_node text, p_holder text, p_now bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  -- PERFORM reads every row, so each is locked.
+  PERFORM 1 FROM items WHERE id IN (
+    SELECT item_id FROM holds WHERE ended IS NULL
+    AND CASE WHEN p_holder IS NULL THEN expires > 0 AND expires <= p_now
+             ELSE holder = p_holder AND node = p_node END
+    UNION
+    SELECT item_id FROM waitlist WHERE ended IS NULL AND hold_id IS NULL
+    AND CASE WHEN p_holder IS NULL THEN deadline > 0 AND deadline <= p_now
+             ELSE holder = p_holder AND node = p_node END)
+  ORDER BY id FOR UPDATE;
+END $$;
+
 -- Ends the overdue holds and waiting entries of @p_item (NULL: of every
--- item).
+-- item, whose items it locks first).
 CREATE FUNCTION reserved_end_overdue (p_item bigint, p_now bigint, p_wall bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   hold_ bigint;
 BEGIN
+  IF p_item IS NULL THEN
+    PERFORM reserved_lock_items_of (NULL, NULL, p_now);
+  END IF;
   FOR hold_ IN
     SELECT id FROM holds WHERE ended IS NULL AND expires > 0 AND expires <= p_now
     AND (p_item IS NULL OR item_id = p_item) ORDER BY id
@@ -860,6 +883,7 @@ BEGIN
   IF p_holder IS NULL THEN
     PERFORM reserved_end_overdue (NULL, p_now, p_wall);
   ELSE
+    PERFORM reserved_lock_items_of (p_node, p_holder, p_now);
     FOR hold_ IN SELECT id FROM holds
                  WHERE ended IS NULL AND holder = p_holder AND node = p_node ORDER BY id
     LOOP

@@ -24,7 +24,7 @@ struct _StorePgWatch {
   PGconn *conn;
   GThread *thread;
   int wake[2];       /* written to stop the thread */
-  gboolean listened; /* once: a later connection may have missed changes */
+  gboolean listened; /* once tried: a later connection may have missed changes */
 };
 
 /* "VERSION STOCK NAME". */
@@ -84,7 +84,7 @@ listen_stock (StorePgWatch *watch)
   gboolean ok;
 
   g_clear_pointer (&watch->conn, PQfinish);
-  watch->conn = PQconnectdb (uri);
+  watch->conn = store_pg_connect (uri);
   if (PQstatus (watch->conn) != CONNECTION_OK)
     return FALSE;
   store_pg_log_notices (watch->conn);
@@ -92,10 +92,11 @@ listen_stock (StorePgWatch *watch)
   ok = PQresultStatus (result) == PGRES_COMMAND_OK;
   PQclear (result);
   /* At the first connection nothing was missed: the store had just
-   * opened. */
+   * opened. Any later one reports every item as it stands. */
   ok = ok && (!watch->listened || report_all (watch));
   if (ok && watch->listened)
-    g_message ("Watching the stock again after the connection to the PostgreSQL server was lost");
+    g_message ("Watching the stock of the PostgreSQL server again; every item was reported as it "
+               "stands for the changes missed meanwhile");
   watch->listened = watch->listened || ok;
   return ok;
 }
@@ -119,7 +120,8 @@ watch_thread (gpointer user_data)
         break;
       if (PQconsumeInput (watch->conn) != 1)
         {
-          g_autofree char *why = g_strstrip (g_strdup (PQerrorMessage (watch->conn)));
+          g_autofree char *why =
+            store_pg_connection_message (watch->conn, store_pg_backend_uri (watch->backend));
 
           g_message ("Lost the connection that watches the stock: %s; connecting again", why);
           g_clear_pointer (&watch->conn, PQfinish);
@@ -146,8 +148,15 @@ store_pg_watch_start (StoreBackend *backend)
     g_error ("Cannot make a pipe to stop the stock watch: %s", error->message);
   /* Connected here, so the first changes after opening are not missed. */
   if (!listen_stock (watch))
-    g_message ("Cannot watch the stock yet: %s; trying again",
-               watch->conn != NULL ? PQerrorMessage (watch->conn) : "no connection");
+    {
+      /* The changes until the thread connects are missed: it reports
+       * every item then. */
+      watch->listened = TRUE;
+      g_autofree char *why =
+        store_pg_connection_message (watch->conn, store_pg_backend_uri (watch->backend));
+
+      g_message ("Cannot watch the stock yet: %s; trying again", why);
+    }
   watch->thread = g_thread_new ("reserved-pg-watch", watch_thread, watch);
   return watch;
 }

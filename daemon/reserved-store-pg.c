@@ -77,13 +77,15 @@ describe_server (PGconn *conn)
                           port != NULL && *port != '\0' ? ":" : "", port != NULL ? port : "");
 }
 
-static char *
-connection_message (PGconn *conn)
+char *
+store_pg_connection_message (PGconn *conn, const char *uri)
 {
   const char *message = conn != NULL ? PQerrorMessage (conn) : NULL;
 
-  return g_strstrip (
-    g_strdup (message != NULL && *message != '\0' ? message : "the connection was lost"));
+  /* libpq quotes a URI it cannot parse, password and all. */
+  return g_strstrip (store_backend_hide_password (uri, message != NULL && *message != '\0'
+                                                         ? message
+                                                         : "the connection was lost"));
 }
 
 gboolean
@@ -99,7 +101,7 @@ store_pg_storage_error (StorePgLink *link,
   if (result != NULL && PQresultErrorMessage (result)[0] != '\0')
     why = g_strstrip (g_strdup (PQresultErrorMessage (result)));
   else
-    why = connection_message (link->conn);
+    why = store_pg_connection_message (link->conn, link->uri);
   link->failed = TRUE;
   if (state != NULL)
     g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
@@ -169,6 +171,17 @@ store_pg_link_close (StorePgLink *link)
   g_clear_pointer (&link->conn, PQfinish);
 }
 
+PGconn *
+store_pg_connect (const char *uri)
+{
+  /* Names and users are UTF-8 whatever the environment says (a
+   * PGCLIENTENCODING), so every daemon reads what another wrote. */
+  const char *const keywords[] = { "dbname", "client_encoding", NULL };
+  const char *const values[] = { uri, "UTF8", NULL };
+
+  return PQconnectdbParams (keywords, values, 1);
+}
+
 static guint
 reconnect_budget_ms (const StorePgLink *link)
 {
@@ -209,11 +222,29 @@ store_pg_link_connect (StorePgLink *link, GError **error)
 {
   gint64 give_up = g_get_monotonic_time () + (gint64) reconnect_budget_ms (link) * 1000;
   gulong backoff_us = 50000;
+  PQconninfoOption *options;
+  char *parse_error = NULL;
 
+  /* A URI libpq cannot parse will not mend by waiting. */
+  if ((options = PQconninfoParse (link->uri, &parse_error)) == NULL)
+    {
+      g_autofree char *shown = store_backend_describe (link->uri);
+      g_autofree char *why =
+        g_strstrip (store_backend_hide_password (link->uri, parse_error != NULL ? parse_error
+                                                                                : "out of memory"));
+
+      PQfreemem (parse_error);
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "%s is not a valid PostgreSQL URI (postgresql://[user@]host[:port]/database"
+                   "[?parameter=value...]): %s",
+                   shown, why);
+      return FALSE;
+    }
+  PQconninfoFree (options);
   for (;;)
     {
       store_pg_link_close (link);
-      link->conn = PQconnectdb (link->uri);
+      link->conn = store_pg_connect (link->uri);
       if (PQstatus (link->conn) == CONNECTION_OK)
         {
           store_pg_log_notices (link->conn);
@@ -231,7 +262,7 @@ store_pg_link_connect (StorePgLink *link, GError **error)
     }
   if (PQstatus (link->conn) != CONNECTION_OK)
     {
-      g_autofree char *why = connection_message (link->conn);
+      g_autofree char *why = store_pg_connection_message (link->conn, link->uri);
 
       g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
                    "cannot connect to the PostgreSQL server: %s", why);
@@ -727,20 +758,31 @@ array_literal (GPtrArray *values)
 }
 
 /* Locks every item the batch may change, in order of id: by name, and
- * through the orders, holds and entries it names. Writes that reach other
- * items (ending every overdue hold, or a holder's) lock them as they go;
- * the server breaks the rare deadlock that leaves, and the batch runs
- * again. */
-static const char lock_items_sql[] =
-  "SELECT id FROM items WHERE name = ANY ($1::text[])"
-  " OR id IN (SELECT item_id FROM orders WHERE id = ANY ($2::bigint[]))"
-  " OR id IN (SELECT item_id FROM holds WHERE id = ANY ($3::bigint[]))"
+ * through the orders, holds and entries it names. */
+#define LOCK_ITEMS_NAMED                                                 \
+  "SELECT id FROM items WHERE name = ANY ($1::text[])"                   \
+  " OR id IN (SELECT item_id FROM orders WHERE id = ANY ($2::bigint[]))" \
+  " OR id IN (SELECT item_id FROM holds WHERE id = ANY ($3::bigint[]))"  \
   " OR id IN (SELECT item_id FROM waitlist WHERE id = ANY ($4::bigint[]))"
-  " ORDER BY id FOR UPDATE";
+static const char lock_items_sql[] = LOCK_ITEMS_NAMED " ORDER BY id FOR UPDATE";
+/* A batch that ends holds (its holders' on this node $6, or those
+ * overdue at $7) locks their items too, in the same order. Those that
+ * become overdue between this and the operation's call lock theirs there
+ * (reserved_lock_items_of); the server breaks the rare deadlock that
+ * leaves, and the batch runs again. */
+static const char lock_items_ending_sql[] =
+  LOCK_ITEMS_NAMED " OR id IN (SELECT item_id FROM holds WHERE ended IS NULL"
+                   " AND ((holder = ANY ($5::text[]) AND node = $6)"
+                   " OR ($7::bigint IS NOT NULL AND expires > 0 AND expires <= $7)))"
+                   " OR id IN (SELECT item_id FROM waitlist WHERE ended IS NULL AND hold_id IS NULL"
+                   " AND ((holder = ANY ($5::text[]) AND node = $6)"
+                   " OR ($7::bigint IS NOT NULL AND deadline > 0 AND deadline <= $7)))"
+                   " ORDER BY id FOR UPDATE";
 
 typedef struct {
-  GPtrArray *names, *orders, *holds, *entries;
-  char *values[4];
+  GPtrArray *names, *orders, *holds, *entries, *holders;
+  gboolean overdue; /* the batch ends the overdue holds */
+  char *values[7];
 } BatchLocks;
 
 static void
@@ -750,6 +792,7 @@ batch_locks_clear (BatchLocks *locks)
   g_clear_pointer (&locks->orders, g_ptr_array_unref);
   g_clear_pointer (&locks->holds, g_ptr_array_unref);
   g_clear_pointer (&locks->entries, g_ptr_array_unref);
+  g_clear_pointer (&locks->holders, g_ptr_array_unref);
   for (guint i = 0; i < G_N_ELEMENTS (locks->values); i++)
     g_clear_pointer (&locks->values[i], g_free);
 }
@@ -763,8 +806,9 @@ add_lock_id (GPtrArray *ids, guint64 id)
 }
 
 static void
-batch_locks_init (BatchLocks *locks, GPtrArray *ops, const gboolean *pending)
+batch_locks_init (BatchLocks *locks, StorePg *self, GPtrArray *ops, const gboolean *pending)
 {
+  locks->holders = g_ptr_array_new_with_free_func (g_free);
   locks->names = g_ptr_array_new_with_free_func (g_free);
   locks->orders = g_ptr_array_new_with_free_func (g_free);
   locks->holds = g_ptr_array_new_with_free_func (g_free);
@@ -783,11 +827,29 @@ batch_locks_init (BatchLocks *locks, GPtrArray *ops, const gboolean *pending)
         add_lock_id (locks->holds, op->hold);
       if (op->kind == WRITE_LEAVE_WAITLIST)
         add_lock_id (locks->entries, op->entry);
+      if (op->kind == WRITE_END_HOLDS && op->holder != NULL)
+        g_ptr_array_add (locks->holders, g_strdup (op->holder));
+      if (op->kind == WRITE_END_HOLDS && op->holder == NULL)
+        locks->overdue = TRUE;
     }
   locks->values[0] = array_literal (locks->names);
   locks->values[1] = array_literal (locks->orders);
   locks->values[2] = array_literal (locks->holds);
   locks->values[3] = array_literal (locks->entries);
+  locks->values[4] = array_literal (locks->holders);
+  locks->values[5] = g_strdup (self->node);
+  if (locks->overdue)
+    locks->values[6] = g_strdup_printf ("%" G_GINT64_FORMAT, reserved_clock_now ());
+}
+
+/* The statement that takes the batch's locks, and its parameters' count. */
+static const char *
+batch_locks_sql (const BatchLocks *locks, int *n_params)
+{
+  gboolean ending = locks->overdue || locks->holders->len > 0;
+
+  *n_params = ending ? 7 : 4;
+  return ending ? lock_items_ending_sql : lock_items_sql;
 }
 
 /* --- the batch --------------------------------------------------------------------- */
@@ -846,12 +908,20 @@ next_result (PGconn *conn)
   return result;
 }
 
+/* A deadlock, a serialization failure, or a request id another daemon
+ * of the same node committed meanwhile for another item (whose lock this
+ * batch did not take): run again, the operation finds it and answers as
+ * the SQLite backend does, with the first request's answer or
+ * RequestReused. */
 static gboolean
 is_retryable (const PGresult *result)
 {
   const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+  const char *constraint = PQresultErrorField (result, PG_DIAG_CONSTRAINT_NAME);
 
-  return g_strcmp0 (state, "40001") == 0 || g_strcmp0 (state, "40P01") == 0;
+  return g_strcmp0 (state, "40001") == 0 || g_strcmp0 (state, "40P01") == 0 ||
+         (g_strcmp0 (state, "23505") == 0 && constraint != NULL &&
+          g_str_has_suffix (constraint, "_by_request"));
 }
 
 /* An error with which the server ended the session (severity FATAL or
@@ -975,11 +1045,14 @@ run_transaction (StorePg *self,
   gboolean sent = TRUE;
   gboolean aborted = FALSE;
   PGresult *result;
+  const char *lock_sql;
+  int n_lock_params;
 
   attempt->failed_op = -1;
   attempt->answers = g_new0 (PGresult *, ops->len);
   attempt->backend_pid = PQbackendPID (conn);
-  batch_locks_init (&locks, ops, pending);
+  batch_locks_init (&locks, self, ops, pending);
+  lock_sql = batch_locks_sql (&locks, &n_lock_params);
 
   if (PQenterPipelineMode (conn) != 1)
     {
@@ -988,8 +1061,8 @@ run_transaction (StorePg *self,
       return;
     }
   sent = PQsendQueryParams (conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
-         PQsendQueryParams (conn, lock_items_sql, 4, NULL, (const char *const *) locks.values, NULL,
-                            NULL, 0) == 1;
+         PQsendQueryParams (conn, lock_sql, n_lock_params, NULL, (const char *const *) locks.values,
+                            NULL, NULL, 0) == 1;
   for (guint i = 0; sent && i < ops->len; i++)
     {
       Call call = { 0 };
@@ -1093,14 +1166,24 @@ wait_for_old_session (StorePg *self, const Attempt *attempt, gint64 give_up, GEr
   g_autofree char *pid = g_strdup_printf ("%d", (int) attempt->backend_pid);
   const char *params[] = { pid };
 
+  /* Not knowing which server this is, the old session may be on it. */
+  if (identity == NULL)
+    {
+      g_set_error (error, RESERVE_ERROR, RESERVE_ERROR_STORAGE_FAILURE,
+                   "cannot tell whether the server is the one the batch was sent to");
+      return FALSE;
+    }
   /* Another server (a standby promoted): the old session's transaction
-   * is on the new primary only if it committed before the old one went. */
-  if (identity == NULL || g_strcmp0 (identity, attempt->server) != 0)
+   * is on the new primary only if it committed before the old one went.
+   * When the old server is not known, its session is looked for here. */
+  if (attempt->server != NULL && g_strcmp0 (identity, attempt->server) != 0)
     return TRUE;
   for (;;)
     {
-      PGresult *result =
-        exec_params (link, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, params);
+      /* The new session may have been given the old one's pid. */
+      PGresult *result = exec_params (
+        link, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND pid <> pg_backend_pid ()", 1,
+        params);
       gboolean gone = result_ok (result) && PQntuples (result) == 0;
       gboolean failed = !result_ok (result);
 
@@ -1150,7 +1233,25 @@ look_up_applied (StorePg *self,
                                 " WHERE a.op_key = ANY ($1::text[])"
                                 " ORDER BY a.op_key, s.ordinality",
                                 1, params, "look up the batch's operations", error);
-  return *found != NULL;
+  if (*found == NULL)
+    return FALSE;
+  /* An operation found committed is answered as done only once the
+   * synchronous standby has it: its session may have been ended while
+   * waiting for the standby, committed here alone. A transaction of our
+   * own committed after it waits for the standby to reach both. */
+  if (PQntuples (*found) > 0)
+    {
+      PGresult *durable = store_pg_link_query (&self->writer, "SELECT pg_current_xact_id ()", 0,
+                                               NULL, "wait for the standby", error);
+
+      if (durable == NULL)
+        {
+          g_clear_pointer (found, PQclear);
+          return FALSE;
+        }
+      PQclear (durable);
+    }
+  return TRUE;
 }
 
 /* The rows of @result (from look_up_applied) that answer @key: [*first, *end). */

@@ -26,6 +26,10 @@ typedef struct {
 /* Connects, trying again with a short backoff for at most the larger of
  * the busy timeout and 30 s while the server cannot be reached. */
 gboolean store_pg_link_connect (StorePgLink *link, GError **error);
+/* PQconnectdb (@uri), speaking UTF-8. */
+PGconn *store_pg_connect (const char *uri);
+/* (transfer full) Why @conn (of @uri) failed, without @uri's password. */
+char *store_pg_connection_message (PGconn *conn, const char *uri);
 void store_pg_link_close (StorePgLink *link);
 /* Sends @conn's notices to the daemon's log. */
 void store_pg_log_notices (PGconn *conn);

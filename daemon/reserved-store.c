@@ -1373,7 +1373,7 @@ reserved_store_open_with (const StoreSettings *settings, GError **error)
 
   g_return_val_if_fail (settings->database != NULL, NULL);
 
-  self->database = g_strdup (settings->database);
+  self->database = store_backend_describe (settings->database);
   self->busy_timeout_ms = settings->busy_timeout_ms;
   /* The connection for reads is opened here, so that a database that
    * cannot be read is refused before anyone is served. */

@@ -187,7 +187,8 @@ ReservedStore *reserved_store_open_with (const ReservedStoreSettings *settings, 
  * is older news. */
 gboolean reserved_store_is_shared (ReservedStore *self);
 
-/* The database as given when opened. */
+/* The database as given when opened, for messages: a URI's password
+ * hidden (store_backend_describe). */
 const char *reserved_store_get_path (ReservedStore *self);
 
 /* How long a write waits for a lock held by another process before it

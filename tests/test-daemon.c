@@ -6,6 +6,7 @@
  *
  * Each case gets a fresh bus, database and daemon, and ends by checking the
  * law and stopping the daemon with SIGTERM, which must exit 0. */
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1407,6 +1408,74 @@ assert_audited (const char *log, const char *message_id, const char *const *fiel
   }
 }
 
+/* The database as the daemon is given it, with a password when it is a
+ * URI: the daemon's messages name the database, never the password. */
+static char *
+database_with_password (const char *database, const char *password)
+{
+  const char *authority = strstr (database, "://");
+  const char *at;
+
+  if (authority == NULL)
+    return g_strdup (database);
+  authority += 3;
+  at = strchr (authority, '@');
+  g_assert_nonnull (at);
+  return g_strdup_printf ("%.*s:%s%s", (int) (at - database), database, password, at);
+}
+
+static void
+test_log_hides_password (Fixture *f, gconstpointer data)
+{
+  const char *database = reserved_test_daemon_get_database (f->daemon);
+  g_autofree char *with_password = database_with_password (database, "s3cret-pw");
+  const char *extra[] = { "--database", with_password, NULL };
+  g_autoptr(ReservedTestProcess) process = NULL;
+  g_autofree char *log = NULL;
+  int status;
+
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_stop (f->daemon);
+  process = reserved_test_daemon_spawn (f->daemon, extra);
+  reserved_test_daemon_wait_ready (f->daemon, process);
+  reserved_test_process_wait_log (process, "Serving ", 1);
+  kill (reserved_test_process_get_pid (process), SIGTERM);
+  status = reserved_test_process_wait (process);
+  log = reserved_test_process_get_log (process);
+  reserved_test_assert_exit_status (status, 0, "reserved", log);
+  if (strstr (log, "s3cret-pw") != NULL)
+    g_error ("reserved logged the database's password:\n%s", log);
+  if (g_str_has_prefix (database, "postgres"))
+    g_assert_nonnull (strstr (log, ":***@"));
+  else
+    g_assert_nonnull (strstr (log, database));
+  reserved_test_daemon_start (f->daemon);
+  reserved_test_fixture_connect (f);
+}
+
+/* Users are kept as the bytes of their UTF-8, whatever encoding the
+ * daemon's environment asks its database client to speak: another daemon
+ * (here the same one, started again without it) finds the same buyer. */
+static void
+test_names_whatever_client_encoding (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GArray) orders = NULL;
+
+  reserved_test_fixture_disconnect (f);
+  reserved_test_daemon_set_env (f->daemon, "PGCLIENTENCODING", "LATIN1");
+  reserved_test_daemon_restart (f->daemon);
+  reserved_test_fixture_connect (f);
+  reserved_test_create_item (&f->client, "cafe", 5, 0);
+  reserved_test_buy (&f->client, "cafe", "zoë", 2, NULL, NULL);
+
+  reserved_test_daemon_set_env (f->daemon, "PGCLIENTENCODING", NULL);
+  reserved_test_fixture_restart (f);
+  g_assert_cmpuint (reserved_test_get_item (&f->client, "cafe").remaining, ==, 3);
+  orders = reserved_test_list_orders (&f->client, "zoë");
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_assert_cmpstr (g_array_index (orders, ReservedTestOrder, 0).item, ==, "cafe");
+}
+
 static void
 test_audit (Fixture *f, gconstpointer data)
 {
@@ -1617,6 +1686,8 @@ add_cases (void)
        "[reserved]\nDefaultItem=show\nInitialCapacity=7\n");
   ADD ("/daemon/signals", test_signals, NULL);
   ADD ("/daemon/audit", test_audit, NULL);
+  ADD ("/daemon/log-hides-password", test_log_hides_password, NULL);
+  ADD ("/daemon/names-whatever-client-encoding", test_names_whatever_client_encoding, NULL);
   ADD ("/daemon/introspection", test_introspection, NULL);
   ADD ("/daemon/permissions/other-caller", test_permissions, NULL);
   ADD ("/daemon/permissions/retired-admin-users", test_permissions_retired_keys,

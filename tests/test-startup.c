@@ -351,6 +351,33 @@ test_refuse_file (gconstpointer data)
   assert_same_bytes (path, before);
 }
 
+/* A URI libpq cannot parse is refused at once, and the message, which
+ * quotes what libpq found wrong, hides the password. */
+static void
+test_refuse_bad_uri_password (void)
+{
+  g_autoptr(ReservedTestDaemon) daemon = reserved_test_daemon_new ();
+  const char *const uris[] = { "postgresql://reserved:s3cret-pw@[::1/reserved",
+                               "postgresql://reserved:s3cret-pw%zz@localhost/reserved",
+                               "postgresql://localhost/reserved?password=s3cret-pw&x%zz=1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (uris); i++)
+    {
+      const char *extra[] = { "--database", uris[i], NULL };
+      g_autoptr(ReservedTestProcess) process = reserved_test_daemon_spawn (daemon, extra);
+      g_autofree char *log = NULL;
+      int status = reserved_test_process_wait (process);
+
+      log = reserved_test_process_get_log (process);
+      reserved_test_assert_exit_status (status, 1, "reserved, which should have refused to start",
+                                        log);
+      if (strstr (log, "s3cret-pw") != NULL || strstr (log, "***") == NULL)
+        g_error ("reserved's message should hide the password but says:\n%s", log);
+      if (strstr (log, "not a valid PostgreSQL URI") == NULL)
+        g_error ("reserved's message should say the URI is not valid but says:\n%s", log);
+    }
+}
+
 static void
 test_refuse_missing_folder (void)
 {
@@ -782,6 +809,7 @@ add_cases (void)
   g_test_add_data_func ("/startup/refuse/other-application", &other_application, test_refuse_file);
   g_test_add_data_func ("/startup/refuse/unmarked-sqlite", &unmarked_sqlite, test_refuse_file);
   g_test_add_func ("/startup/refuse/missing-folder", test_refuse_missing_folder);
+  g_test_add_func ("/startup/refuse/bad-uri-hides-password", test_refuse_bad_uri_password);
   g_test_add_func ("/startup/refuse/directory", test_refuse_directory);
   g_test_add_data_func ("/startup/refuse/read-only", GUINT_TO_POINTER (0444),
                         test_refuse_restricted);
