@@ -87,7 +87,7 @@ listen_stock (StorePgWatch *watch)
   watch->conn = store_pg_connect (uri);
   if (PQstatus (watch->conn) != CONNECTION_OK)
     return FALSE;
-  store_pg_log_notices (watch->conn);
+  store_pg_log_notices (watch->conn, NULL);
   result = PQexec (watch->conn, "LISTEN reserved_stock");
   ok = PQresultStatus (result) == PGRES_COMMAND_OK;
   PQclear (result);

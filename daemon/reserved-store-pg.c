@@ -190,19 +190,27 @@ reconnect_budget_ms (const StorePgLink *link)
 
 /* The server's notices (a WARNING that a commit waits for a standby, or
  * that the session is being ended) go to the daemon's log, not to
- * stderr as libpq would print them. */
+ * stderr as libpq would print them. A WARNING is also noted: the one a
+ * COMMIT gets when its wait for the synchronous standby is cancelled
+ * (pg_cancel_backend) comes with an answer of success, although the
+ * standby may not have the commit. Its text may be translated, so the
+ * severity, which is not, is what is looked at. */
 static void
-log_notice (void *data, const char *message)
+receive_notice (void *data, const PGresult *notice)
 {
-  g_autofree char *text = g_strstrip (g_strdup (message));
+  gboolean *warned = data;
+  g_autofree char *text = g_strstrip (g_strdup (PQresultErrorMessage (notice)));
 
+  if (warned != NULL &&
+      g_strcmp0 (PQresultErrorField (notice, PG_DIAG_SEVERITY_NONLOCALIZED), "WARNING") == 0)
+    *warned = TRUE;
   g_message ("PostgreSQL: %s", text);
 }
 
 void
-store_pg_log_notices (PGconn *conn)
+store_pg_log_notices (PGconn *conn, gboolean *warned)
 {
-  PQsetNoticeProcessor (conn, log_notice, NULL);
+  PQsetNoticeReceiver (conn, receive_notice, warned);
 }
 
 static gboolean
@@ -247,7 +255,7 @@ store_pg_link_connect (StorePgLink *link, GError **error)
       link->conn = store_pg_connect (link->uri);
       if (PQstatus (link->conn) == CONNECTION_OK)
         {
-          store_pg_log_notices (link->conn);
+          store_pg_log_notices (link->conn, &link->warned);
           break;
         }
       /* A URI libpq cannot parse, a refused password, a database or role
@@ -1030,6 +1038,41 @@ prepare_calls (StorePg *self, GPtrArray *ops, const gboolean *pending, char **ke
   return TRUE;
 }
 
+/* Waits until the synchronous standby has everything this server
+ * committed so far: a transaction of our own that writes (one that does
+ * not would not wait for the standby) commits after it, and that commit
+ * returns once the standby has it. A marker row in applied_operations,
+ * which nothing looks up and the pruning removes, is that write. While
+ * such a wait is cancelled too (a WARNING, see receive_notice), it waits
+ * again. */
+static gboolean
+confirm_on_standby (StorePg *self, GError **error)
+{
+  StorePgLink *link = &self->writer;
+
+  do
+    {
+      g_autofree char *marker = g_strconcat ("standby:", next_key (self), NULL);
+      const char *params[] = { marker };
+      PGresult *result;
+
+      link->warned = FALSE;
+      result = PQexecParams (link->conn,
+                             "INSERT INTO applied_operations (op_key, steps) VALUES ($1, '[]')", 1,
+                             NULL, params, NULL, NULL, 0);
+      if (PQresultStatus (result) != PGRES_COMMAND_OK)
+        {
+          store_pg_storage_error (link, result, error,
+                                  "hear whether the synchronous standby has the batch");
+          PQclear (result);
+          return FALSE;
+        }
+      PQclear (result);
+    }
+  while (link->warned);
+  return TRUE;
+}
+
 /* Sends BEGIN, the lock, a call per pending operation and COMMIT in one
  * pipeline, and reads what came of it. */
 static void
@@ -1051,6 +1094,7 @@ run_transaction (StorePg *self,
   attempt->failed_op = -1;
   attempt->answers = g_new0 (PGresult *, ops->len);
   attempt->backend_pid = PQbackendPID (conn);
+  link->warned = FALSE;
   batch_locks_init (&locks, self, ops, pending);
   lock_sql = batch_locks_sql (&locks, &n_lock_params);
 
@@ -1132,6 +1176,15 @@ run_transaction (StorePg *self,
   PQclear (result);
   if (store_pg_link_lost (link))
     {
+      /* Committed, unless the standby's part was cancelled: then only a
+       * look at the new primary can tell. */
+      if (!aborted && link->warned)
+        {
+          attempt->fate = BATCH_IN_DOUBT;
+          store_pg_storage_error (link, NULL, &attempt->error,
+                                  "hear whether the synchronous standby has the batch");
+          return;
+        }
       attempt->fate = aborted ? BATCH_ROLLED_BACK : BATCH_COMMITTED;
       return;
     }
@@ -1143,6 +1196,19 @@ run_transaction (StorePg *self,
       if (PQtransactionStatus (conn) != PQTRANS_IDLE)
         PQclear (PQexec (conn, "ROLLBACK"));
       return;
+    }
+  /* A WARNING with it: its wait for the synchronous standby may have been
+   * cancelled (pg_cancel_backend), which PostgreSQL answers with success,
+   * the commit on the primary alone. */
+  if (link->warned)
+    {
+      g_message ("A commit may lack the synchronous standby's confirmation; waiting for the "
+                 "standby before answering");
+      if (!confirm_on_standby (self, &attempt->error))
+        {
+          attempt->fate = BATCH_IN_DOUBT;
+          return;
+        }
     }
   attempt->fate = BATCH_COMMITTED;
   return;
@@ -1237,19 +1303,11 @@ look_up_applied (StorePg *self,
     return FALSE;
   /* An operation found committed is answered as done only once the
    * synchronous standby has it: its session may have been ended while
-   * waiting for the standby, committed here alone. A transaction of our
-   * own committed after it waits for the standby to reach both. */
-  if (PQntuples (*found) > 0)
+   * waiting for the standby, committed here alone. */
+  if (PQntuples (*found) > 0 && !confirm_on_standby (self, error))
     {
-      PGresult *durable = store_pg_link_query (&self->writer, "SELECT pg_current_xact_id ()", 0,
-                                               NULL, "wait for the standby", error);
-
-      if (durable == NULL)
-        {
-          g_clear_pointer (found, PQclear);
-          return FALSE;
-        }
-      PQclear (durable);
+      g_clear_pointer (found, PQclear);
+      return FALSE;
     }
   return TRUE;
 }

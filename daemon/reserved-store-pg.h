@@ -21,6 +21,9 @@ typedef struct {
   guint busy_timeout_ms;
   guint applied_busy_timeout_ms; /* what the session's lock_timeout is */
   gboolean failed;               /* something it ran failed: the stop is unclean */
+  /* The server sent a WARNING since this was last cleared: among them,
+   * that a COMMIT's wait for the synchronous standby was cancelled. */
+  gboolean warned;
 } StorePgLink;
 
 /* Connects, trying again with a short backoff for at most the larger of
@@ -31,8 +34,9 @@ PGconn *store_pg_connect (const char *uri);
 /* (transfer full) Why @conn (of @uri) failed, without @uri's password. */
 char *store_pg_connection_message (PGconn *conn, const char *uri);
 void store_pg_link_close (StorePgLink *link);
-/* Sends @conn's notices to the daemon's log. */
-void store_pg_log_notices (PGconn *conn);
+/* Sends @conn's notices to the daemon's log; a WARNING among them sets
+ * *@warned (nullable). */
+void store_pg_log_notices (PGconn *conn, gboolean *warned);
 /* Whether the connection is gone (closed, or lost by the server). */
 gboolean store_pg_link_lost (StorePgLink *link);
 /* Sets lock_timeout to the busy timeout when it changed. */
