@@ -1052,7 +1052,8 @@ confirm_on_standby (StorePg *self, GError **error)
 
   do
     {
-      g_autofree char *marker = g_strconcat ("standby:", next_key (self), NULL);
+      g_autofree char *key = next_key (self);
+      g_autofree char *marker = g_strconcat ("standby:", key, NULL);
       const char *params[] = { marker };
       PGresult *result;
 
